@@ -1,0 +1,3 @@
+from igpreflight.cli import main
+
+main()

@@ -1,0 +1,29 @@
+"""The `igpreflight` command: a click group assembled from igpreflight.commands.*.
+
+Commands parse options, call the library, render, and choose the exit code
+(0 ok, 1 findings/failures, 2 usage or configuration error).
+"""
+
+from __future__ import annotations
+
+import click
+
+from igpreflight import __version__
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="igpreflight")
+def cli() -> None:
+    """Check, fix, upload and publish media for the Instagram Graph API."""
+
+
+# Command registration: one line per command module (keep this block sorted).
+# >>> commands
+
+
+def main() -> None:
+    cli(prog_name="igpreflight")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,155 @@
+"""Every limit of SPEC section 1, per media role, with where each value comes from.
+
+This is the only place a number like 8,000,000 or 1.91 may appear. Rules and
+fixers read these tables; to follow a change at Meta, edit a value here (and its
+source), bump LIMITS_VERSION, and every check and fix follows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from igpreflight.model import Role
+
+LIMITS_VERSION = "2026-11"
+
+META_PUBLISHING = "Meta, Instagram Platform: Content Publishing guide"
+META_MEDIA_REF = "Meta, Instagram Platform: IG User Media reference (POST /{ig-user-id}/media)"
+META_ERRORS = "Meta, Instagram Platform: error codes reference"
+CONSERVATIVE = "undocumented for this role; igpreflight applies the stricter documented value"
+PRACTICE = "accepted in practice by the API, not documented by Meta"
+
+
+@dataclass(frozen=True)
+class ImageLimits:
+    role: Role
+    accepted_formats: tuple[str, ...] = ("JPEG",)
+    tolerated_formats: tuple[str, ...] = ("PNG",)  # IMG012 warning, not IMG002
+    max_bytes: int = 8_000_000
+    min_aspect: float | None = 0.8  # width / height, inclusive; None: no aspect rule
+    max_aspect: float | None = 1.91
+    min_width: int = 320
+    max_width: int = 1440
+    max_long_edge: int = 1920
+    max_bits: int = 8
+    max_frames: int = 1
+    recommended_aspect: float | None = None  # IMG011 (stories): 9:16
+    max_alt_text: int = 1000
+
+
+@dataclass(frozen=True)
+class VideoLimits:
+    role: Role
+    containers: tuple[str, ...] = ("MPEG-4", "QuickTime")
+    video_codecs: tuple[str, ...] = ("AVC", "HEVC")
+    warned_video_codecs: tuple[str, ...] = ("HEVC",)  # VID018
+    audio_codecs: tuple[str, ...] = ("AAC",)
+    min_fps: float = 23.0
+    max_fps: float = 60.0
+    max_width: int = 1920
+    min_aspect: float = 0.01
+    max_aspect: float = 10.0
+    recommended_aspect: float | None = 9 / 16  # VID019
+    min_duration: float = 3.0
+    max_duration: float = 15 * 60.0
+    max_bytes: int = 300_000_000
+    max_video_bitrate: int = 25_000_000
+    max_audio_sample_rate: int = 48_000
+    max_audio_channels: int = 2
+    chroma: str = "4:2:0"
+    max_bit_depth: int = 8
+    recommended_audio_bitrate: int = 128_000  # VID020
+    keyframe_interval: float = 2.0  # seconds; enforced by the fixer (closed GOP)
+
+
+@dataclass(frozen=True)
+class PostLimits:
+    max_caption: int = 2200  # Unicode code points
+    max_hashtags: int = 30
+    hashtag_cap_announced: int = 5  # POST004: Instagram announced a 5-hashtag cap
+    hashtag_spam_risk: int = 15
+    max_mentions: int = 20
+    min_carousel_items: int = 2
+    max_carousel_items: int = 10
+    max_product_tags: int = 5
+    max_user_tags: int = 20
+    max_collaborators: int = 3
+    default_quota_per_24h: int = 50
+    min_presign_seconds: int = 24 * 3600  # URL005
+    max_fetch_seconds: float = 30.0  # URL004
+
+
+# Recommended (and only documented) story aspect ratio.
+STORY_ASPECT = 9 / 16
+
+IMAGE_LIMITS: dict[Role, ImageLimits] = {
+    Role.FEED_IMAGE: ImageLimits(Role.FEED_IMAGE),
+    Role.CAROUSEL_IMAGE: ImageLimits(Role.CAROUSEL_IMAGE),
+    Role.STORY_IMAGE: ImageLimits(
+        Role.STORY_IMAGE, min_aspect=None, max_aspect=None, recommended_aspect=STORY_ASPECT
+    ),
+    # A cover is checked like an image except for the aspect rule; 9:16 is recommended.
+    Role.COVER: ImageLimits(Role.COVER, min_aspect=None, max_aspect=None),
+}
+
+VIDEO_LIMITS: dict[Role, VideoLimits] = {
+    Role.REELS: VideoLimits(Role.REELS),
+    Role.STORY_VIDEO: VideoLimits(
+        Role.STORY_VIDEO, min_aspect=0.1, max_aspect=10.0, max_duration=60.0, max_bytes=100_000_000
+    ),
+    Role.CAROUSEL_VIDEO: VideoLimits(
+        Role.CAROUSEL_VIDEO,
+        min_aspect=0.8,
+        max_aspect=1.91,
+        recommended_aspect=None,
+        max_duration=60.0,
+        max_bytes=100_000_000,
+    ),
+}
+
+POST_LIMITS = PostLimits()
+
+# Where each value comes from, by field name (shared by every role unless the
+# role-specific key "role.field" is present). Shown by `igpreflight rules --format json`.
+SOURCES: dict[str, str] = {
+    "accepted_formats": f"{META_MEDIA_REF}: image_url must be a JPEG",
+    "tolerated_formats": PRACTICE,
+    "image.max_bytes": f"{META_MEDIA_REF}: 8 MB; the error text says 8 MiB, so 8,000,000 bytes is checked",
+    "image.min_aspect": f"{META_MEDIA_REF}: aspect ratio 4:5 to 1.91:1",
+    "image.max_aspect": f"{META_MEDIA_REF}: aspect ratio 4:5 to 1.91:1",
+    "min_width": f"{META_MEDIA_REF}: width 320 to 1440 (rescaled outside)",
+    "max_width": f"{META_MEDIA_REF}: width 320 to 1440 (rescaled outside)",
+    "max_long_edge": "slow fetches of large images risk 2207003 (time-out)",
+    "max_bits": f"{META_MEDIA_REF}: sRGB color space",
+    "max_alt_text": f"{META_MEDIA_REF}: alt_text, images only",
+    "containers": f"{META_MEDIA_REF}: Reels specifications, container MOV or MP4",
+    "video_codecs": f"{META_MEDIA_REF}: video codec HEVC or H264",
+    "audio_codecs": f"{META_MEDIA_REF}: audio codec AAC",
+    "fps": f"{META_MEDIA_REF}: frame rate 23-60 FPS",
+    "video.max_width": f"{META_MEDIA_REF}: maximum 1920 columns",
+    "reels.aspect": f"{META_MEDIA_REF}: Reels aspect 0.01:1 to 10:1, 9:16 recommended",
+    "story_video.aspect": f"{META_MEDIA_REF}: Stories aspect 0.1:1 to 10:1",
+    "carousel_video.aspect": CONSERVATIVE,
+    "reels.duration": f"{META_MEDIA_REF}: Reels 3 s to 15 min",
+    "story_video.duration": f"{META_MEDIA_REF}: Stories 3 s to 60 s",
+    "carousel_video.duration": CONSERVATIVE,
+    "reels.max_bytes": f"{META_MEDIA_REF}: 300 MB (older documentation: 1 GB)",
+    "story_video.max_bytes": f"{META_MEDIA_REF}: 100 MB",
+    "carousel_video.max_bytes": CONSERVATIVE,
+    "max_video_bitrate": f"{META_MEDIA_REF}: video bitrate VBR, 25 Mbps maximum",
+    "audio": f"{META_MEDIA_REF}: 48 kHz maximum sample rate, 1 or 2 channels, 128 kbps",
+    "scan": f"{META_MEDIA_REF}: progressive scan, closed GOP, chroma 4:2:0",
+    "caption": f"{META_MEDIA_REF}: caption 2200 characters, 30 hashtags, 20 @ tags",
+    "carousel": f"{META_PUBLISHING}: carousels hold 2 to 10 images, videos or a mix",
+    "tags": f"{META_MEDIA_REF}: product_tags at most 5; user_tags x/y in 0.0..1.0",
+    "collaborators": f"{META_MEDIA_REF}: collaborators, up to 3 usernames",
+    "quota": "Meta, content_publishing_limit reference: 50 API-published posts per 24 hours",
+}
+
+
+def image_limits(role: Role) -> ImageLimits:
+    return IMAGE_LIMITS[role]
+
+
+def video_limits(role: Role) -> VideoLimits:
+    return VIDEO_LIMITS[role]

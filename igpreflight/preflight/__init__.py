@@ -1,0 +1,1 @@
+"""Preflight: probe files into facts, run rules over facts, collect findings."""

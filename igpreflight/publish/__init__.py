@@ -1,0 +1,1 @@
+"""Publish: upload to S3-compatible storage, check the URL, run the Graph container flow."""

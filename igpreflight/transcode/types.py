@@ -1,0 +1,94 @@
+"""The values shared by the image and video fixers and the batch driver."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from igpreflight.model import Finding, Kind, Role
+
+
+class FixStatus(str, Enum):
+    """What happened to one input (SPEC section 3, `fix`)."""
+
+    UNCHANGED = "unchanged"  # already compliant and written in place / nothing to do
+    COPIED = "copied"  # compliant; copied byte for byte to --out
+    REMUXED = "remuxed"  # streams copied into a new container (no re-encode)
+    TRANSCODED = "transcoded"  # at least one video/audio stream re-encoded
+    CONVERTED = "converted"  # image decoded and re-encoded
+    UNFIXABLE = "unfixable"  # a finding no fix step resolves (reason says which)
+    FAILED = "failed"  # a fix was attempted but the output still fails, or the tool failed
+
+
+@dataclass(frozen=True)
+class FixOptions:
+    as_: str = "auto"
+    aspect: str = "crop"  # crop | pad
+    pad_color: str = "white"  # a colour name, #rrggbb, or "blur"
+    background: str = "white"  # what alpha is flattened onto
+    trim: bool = False
+    extend: bool = False
+    keep_png: bool = False
+    keep_hevc: bool = False
+    keep_metadata: bool = False
+    in_place: bool = False
+    dry_run: bool = False
+
+
+@dataclass(frozen=True)
+class Step:
+    """One fix step: its name (orient, to-srgb, flatten, first-frame, resize, crop, pad,
+    encode, remux, copy-video, encode-video, ...), a detail, and the rules it resolves."""
+
+    name: str
+    detail: str = ""
+    rules: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"step": self.name, "detail": self.detail, "rules": list(self.rules)}
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.detail}".strip()
+
+
+@dataclass(frozen=True)
+class FixPlan:
+    """The ordered steps for one file, decided from its facts and findings alone."""
+
+    kind: Kind
+    role: Role | None
+    status: FixStatus  # the status the plan leads to
+    steps: tuple[Step, ...] = ()
+    extension: str = ""  # the output's extension (jpg, png, mp4)
+    reason: str | None = None  # why the file is unfixable, when it is
+
+
+@dataclass
+class FileFixResult:
+    source: str  # as the user gave it
+    output: str | None
+    status: FixStatus
+    plan: FixPlan | None = None
+    before: list[Finding] = field(default_factory=list)
+    after: list[Finding] = field(default_factory=list)
+    reason: str | None = None
+    bytes_before: int = 0
+    bytes_after: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status not in (FixStatus.UNFIXABLE, FixStatus.FAILED)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.source,
+            "output": self.output,
+            "status": self.status.value,
+            "steps": [s.to_dict() for s in self.plan.steps] if self.plan else [],
+            "reason": self.reason,
+            "bytes_before": self.bytes_before,
+            "bytes_after": self.bytes_after,
+            "before": [f.to_dict() for f in self.before],
+            "after": [f.to_dict() for f in self.after],
+        }
