@@ -34,6 +34,7 @@ class ImageLimits:
     max_bits: int = 8
     max_frames: int = 1
     recommended_aspect: float | None = None  # IMG011 (stories): 9:16
+    recommended_aspect_tolerance: float = 0.01  # IMG011: relative; 1080x1918 still counts as 9:16
     max_alt_text: int = 1000
 
 
@@ -50,15 +51,21 @@ class VideoLimits:
     min_aspect: float = 0.01
     max_aspect: float = 10.0
     recommended_aspect: float | None = 9 / 16  # VID019
+    recommended_aspect_tolerance: float = 0.01  # VID019: relative
     min_duration: float = 3.0
     max_duration: float = 15 * 60.0
     max_bytes: int = 300_000_000
     max_video_bitrate: int = 25_000_000
     max_audio_sample_rate: int = 48_000
+    min_audio_channels: int = 1
     max_audio_channels: int = 2
     chroma: str = "4:2:0"
     max_bit_depth: int = 8
     recommended_audio_bitrate: int = 128_000  # VID020
+    # VID020 notes an audio bitrate outside this band as "far from" the recommendation:
+    # a halving or doubling of 128 kbps is a deliberate choice, not a slip.
+    min_audio_bitrate: int = 64_000
+    max_audio_bitrate: int = 256_000
     keyframe_interval: float = 2.0  # seconds; enforced by the fixer (closed GOP)
 
 
@@ -71,6 +78,7 @@ class PostLimits:
     max_mentions: int = 20
     min_carousel_items: int = 2
     max_carousel_items: int = 10
+    carousel_aspect_tolerance: float = 0.01  # POST014: relative difference to the first item
     max_product_tags: int = 5
     max_user_tags: int = 20
     max_collaborators: int = 3

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from igpreflight.limits import POST_LIMITS, PostLimits
-from igpreflight.model import Facts, Finding, ImageFacts, Post, VideoFacts
+from igpreflight.model import Facts, Finding, ImageFacts, Post, Unreadable, VideoFacts
 
 ImageRule = Callable[[ImageFacts, "ImageLimits"], Iterable[Finding]]  # noqa: F821
 VideoRule = Callable[[VideoFacts, "VideoLimits"], Iterable[Finding]]  # noqa: F821
@@ -26,6 +26,7 @@ class PostContext:
 
 
 PostRule = Callable[[Post, PostContext], Iterable[Finding]]
+FileRule = Callable[[Unreadable], Iterable[Finding]]  # FILE001: a file that cannot be probed
 BatchRule = Callable[[list[Post]], Mapping[str, list[Finding]]]
 
 
@@ -35,6 +36,7 @@ class Registry:
     video: dict[str, VideoRule] = field(default_factory=dict)
     post: dict[str, PostRule] = field(default_factory=dict)
     batch: dict[str, BatchRule] = field(default_factory=dict)
+    file: dict[str, FileRule] = field(default_factory=dict)
 
     def _add(self, table: dict, code: str):
         def register(fn):
@@ -56,6 +58,13 @@ class Registry:
 
     def batch_rule(self, code: str):
         return self._add(self.batch, code)
+
+    def file_rule(self, code: str):
+        return self._add(self.file, code)
+
+    def codes(self) -> set[str]:
+        """Every registered rule code, whatever it reads."""
+        return {*self.image, *self.video, *self.post, *self.batch, *self.file}
 
 
 REGISTRY = Registry()
