@@ -267,6 +267,7 @@ class MediaItem:
     product_tags: tuple[Tag, ...] = ()
     alt_text: str | None = None
     caption: str | None = None  # a caption given on a carousel child (ignored by Instagram)
+    problem: str | None = None  # why the path cannot be used (escapes the manifest, missing)
 
 
 @dataclass(frozen=True)
@@ -328,4 +329,47 @@ class PostReport:
             "media_type": self.post.media_type,
             "media": [m.path for m in self.post.media],
             "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+@dataclass
+class Report:
+    """The result of `check`: one FileReport per (file, role) and one PostReport per post."""
+
+    files: list[FileReport] = field(default_factory=list)
+    posts: list[PostReport] = field(default_factory=list)
+
+    def _all(self) -> list[Finding]:
+        return [f for r in self.files for f in r.findings] + [
+            f for p in self.posts for f in p.findings
+        ]
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self._all() if f.severity is Severity.ERROR]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self._all() if f.severity is Severity.WARNING]
+
+    @property
+    def fixable(self) -> list[Finding]:
+        """Errors and warnings that `igpreflight fix` resolves."""
+        return [f for f in self._all() if f.fixable and f.severity is not Severity.INFO]
+
+    def to_dict(self) -> dict[str, Any]:
+        from igpreflight import SPEC_VERSION, __version__
+
+        return {
+            "version": 1,
+            "tool": {"name": "igpreflight", "version": __version__, "spec": SPEC_VERSION},
+            "summary": {
+                "files": len({r.path for r in self.files}),
+                "posts": len(self.posts),
+                "errors": len(self.errors),
+                "warnings": len(self.warnings),
+                "fixable": len(self.fixable),
+            },
+            "files": [r.to_dict() for r in self.files],
+            "posts": [p.to_dict() for p in self.posts],
         }

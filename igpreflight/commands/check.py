@@ -1,0 +1,68 @@
+"""`igpreflight check`: report every predictable rejection, with exit codes CI can use."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from igpreflight.commands.common import as_option, jobs_option, progress_printer, write_output
+from igpreflight.model import Severity
+from igpreflight.preflight.engine import check_paths
+from igpreflight.preflight.manifest import ManifestError, load_manifest
+from igpreflight.report import RENDERERS, render
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=str))
+@as_option
+@click.option(
+    "--manifest",
+    "manifest",
+    metavar="FILE|-",
+    help="Post manifest (TOML or JSON); '-' reads JSON from stdin.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(sorted(RENDERERS)),
+    default="text",
+    show_default=True,
+    help="Report format.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report here instead of stdout.",
+)
+@click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too.")
+@jobs_option
+def check(
+    paths: tuple[str, ...],
+    as_: str,
+    manifest: str | None,
+    fmt: str,
+    output: Path | None,
+    strict: bool,
+    jobs: int | None,
+) -> None:
+    """Check media files, folders and post manifests against Instagram's limits.
+
+    Exit code: 0 no errors (no warnings either with --strict), 1 findings at that
+    level, 2 usage or configuration error.
+    """
+    if not paths and not manifest:
+        raise click.UsageError("give at least one PATH or --manifest")
+    try:
+        posts = load_manifest(manifest) if manifest else []
+    except ManifestError as exc:
+        raise click.UsageError(str(exc)) from exc
+    report = check_paths(
+        paths, as_=as_, posts=posts, jobs=jobs, progress=progress_printer(len(paths) > 0)
+    )
+    write_output(render(report, fmt), output)
+    failing = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}
+    bad = any(f.severity in failing for f in report.errors + report.warnings)
+    sys.exit(1 if bad else 0)

@@ -1,0 +1,86 @@
+"""`igpreflight rules` and `igpreflight explain`: the catalog, for people and tools."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+
+import click
+
+from igpreflight.catalog import GRAPH_ERRORS, RULES, GraphErrorInfo, RuleInfo, lookup_graph_error
+
+
+def rule_dict(info: RuleInfo) -> dict:
+    return {
+        "code": info.code,
+        "severity": info.severity.value,
+        "summary": info.summary,
+        "graph_code": info.graph_code,
+        "graph_subcode": info.graph_subcode,
+        "fixable": info.fixable,
+        "fix": info.fix_hint,
+    }
+
+
+@click.command("rules")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+def rules_command(fmt: str) -> None:
+    """List every rule: code, severity, what it checks, the Graph error it prevents, fixable."""
+    if fmt == "json":
+        click.echo(json.dumps([rule_dict(r) for r in RULES.values()], indent=2))
+        return
+    for r in RULES.values():
+        graph = "/".join(str(c) for c in (r.graph_code, r.graph_subcode) if c is not None) or "-"
+        fix = "fix" if r.fixable else "-"
+        click.echo(f"{r.code:<9}{r.severity.value:<8}{graph:<14}{fix:<4} {r.summary}")
+
+
+def _graph_lines(info: GraphErrorInfo) -> list[str]:
+    pair = "/".join(str(c) for c in (info.code, info.subcode) if c is not None) or "HTTP 5xx"
+    lines = [
+        f"Graph error {pair}: {info.meaning}",
+        f"  class: {info.error_class.value}",
+        f"  what to do: {info.advice}",
+    ]
+    if info.rule:
+        lines.append(f"  caught before upload by: {info.rule} ({RULES[info.rule].summary})")
+    return lines
+
+
+@click.command()
+@click.argument("code")
+def explain(code: str) -> None:
+    """Explain a rule code (IMG003) or a Graph error (2207026, 190, 352/2207026)."""
+    text = code.strip().upper()
+    if text in RULES:
+        r = RULES[text]
+        click.echo(f"{r.code} ({r.severity.value}): {r.summary}")
+        if r.graph_subcode or r.graph_code:
+            info = lookup_graph_error(r.graph_code, r.graph_subcode)
+            graph = "/".join(str(c) for c in (r.graph_code, r.graph_subcode) if c is not None)
+            meaning = f": {info.meaning}" if info else ""
+            click.echo(f"  prevents Graph error {graph}{meaning}")
+        click.echo(f"  {'igpreflight fix: ' if r.fixable else 'to do: '}{r.fix_hint}")
+        return
+    match = re.fullmatch(r"(-?\d+)(?:\s*/\s*(-?\d+))?", text)
+    if match:
+        first, second = int(match[1]), match[2] and int(match[2])
+        info = None
+        if second is not None:
+            info = lookup_graph_error(first, second)
+        elif abs(first) >= 2_000_000:  # a bare subcode such as 2207026
+            info = lookup_graph_error(None, first)
+        else:
+            info = lookup_graph_error(first, None)
+        if info is not None and (info.code is not None or info.subcode is not None):
+            click.echo("\n".join(_graph_lines(info)))
+            return
+    known = ", ".join(sorted({str(g.subcode) for g in GRAPH_ERRORS if g.subcode})[:5])
+    click.echo(
+        f"unknown code {code!r}: try a rule code (IMG003) or a Graph subcode ({known}, ...)",
+        err=True,
+    )
+    sys.exit(1)

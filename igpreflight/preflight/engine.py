@@ -1,0 +1,215 @@
+"""Runs probes and rules over a batch and builds a Report.
+
+The engine is the only place that knows a batch: which files to look at (folders
+are walked, hidden files and the output folder skipped), in which role each one
+is checked (from `--as`, or from the post that uses it), and how posts are
+checked against the facts of their media. Probing and rules stay pure per file,
+so files can be checked in a process pool and still come back in input order.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from igpreflight.catalog import finding
+from igpreflight.model import (
+    AsOption,
+    Facts,
+    FileReport,
+    Kind,
+    Post,
+    PostReport,
+    Report,
+    Role,
+    Unreadable,
+    role_for,
+)
+from igpreflight.preflight.checks import check_facts, check_posts
+from igpreflight.preflight.probe import probe
+
+# Files picked up when a folder is walked. A file named on the command line is
+# always checked, whatever its extension (a text file named .png is FILE001).
+MEDIA_EXTENSIONS = frozenset(
+    ["jpg", "jpeg", "jpe", "jfif", "png", "webp", "heic", "heif", "avif", "gif", "tif", "tiff", "bmp", "mpo", "jxl", "mp4", "m4v", "mov", "qt", "webm", "mkv", "avi", "flv", "ts", "mts", "m2ts", "3gp", "wmv", "mpg", "mpeg", "ogv"]
+)
+
+# How a post's media_type decides the role its media are checked in.
+POST_TYPE_USE = {
+    "IMAGE": "feed",
+    "REELS": "reels",
+    "VIDEO": "reels",
+    "STORIES": "story",
+    "CAROUSEL": "carousel-item",
+}
+COVER = "cover"
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Target:
+    """One file to check in one use: an `--as` value, or "cover"."""
+
+    display: str  # the path as the user gave it
+    resolved: str  # absolute path on disk ("" when there is none)
+    use: str = AsOption.AUTO.value
+    problem: str | None = None  # known before probing: why the file cannot be used
+
+
+def role_for_use(kind: Kind, use: str) -> Role | None:
+    if use == COVER:
+        return Role.COVER if kind is Kind.IMAGE else role_for(kind, AsOption.AUTO)
+    return role_for(kind, use)
+
+
+def check_target(target: Target) -> FileReport:
+    """Probe one file and run the rules of its role. Never raises for bad input."""
+    if target.problem:
+        facts: Facts = Unreadable(target.display, target.problem)
+    else:
+        facts = probe(target.resolved)
+    role = role_for_use(facts.kind, target.use)
+    findings = check_facts(facts, role)
+    if target.use == COVER and facts.kind is Kind.VIDEO:
+        findings = [finding("IMG002", "a cover must be a JPEG image, not a video"), *findings]
+    return FileReport(
+        path=target.display, kind=facts.kind, role=role, facts=facts, findings=findings
+    )
+
+
+def check_file(path: str | os.PathLike[str], as_: str = "auto") -> FileReport:
+    """Check one file as a single post (or in the role `as_` names)."""
+    text = os.fspath(path)
+    return check_target(Target(text, str(Path(text).resolve()), use=AsOption(as_).value))
+
+
+def iter_media_files(
+    paths: Iterable[str | os.PathLike[str]], exclude: Iterable[str | os.PathLike[str]] = ()
+) -> list[tuple[str, str]]:
+    """Expand files and folders into (display path, absolute path), in a stable order.
+
+    Folders are walked recursively in sorted order; hidden files and folders and
+    anything under an excluded folder (the fix output) are skipped.
+    """
+    excluded = [Path(e).resolve() for e in exclude]
+    seen: set[str] = set()
+    out: list[tuple[str, str]] = []
+
+    def add(display: str, absolute: Path) -> None:
+        key = str(absolute)
+        if key not in seen and not any(_is_within(absolute, e) for e in excluded):
+            seen.add(key)
+            out.append((display, key))
+
+    for given in paths:
+        text = os.fspath(given)
+        root = Path(text)
+        if root.is_dir():
+            for dirpath, dirnames, filenames in os.walk(root):
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+                for name in sorted(filenames):
+                    if name.startswith("."):
+                        continue
+                    if Path(name).suffix.lower().lstrip(".") not in MEDIA_EXTENSIONS:
+                        continue
+                    full = Path(dirpath) / name
+                    add(os.path.join(text, os.path.relpath(full, root)), full.resolve())
+        else:
+            add(text, root.resolve())
+    return out
+
+
+def _is_within(path: Path, folder: Path) -> bool:
+    try:
+        path.relative_to(folder)
+    except ValueError:
+        return False
+    return True
+
+
+def targets_for_posts(posts: Sequence[Post]) -> list[Target]:
+    """The files a manifest's posts use, each in the role its post gives it."""
+    targets: list[Target] = []
+    for post in posts:
+        use = _use_for_post(post)
+        for item in post.media:
+            targets.append(
+                Target(item.path, item.resolved, use, item.problem or _url_problem(item.url))
+            )
+        if post.cover is not None:
+            c = post.cover
+            targets.append(Target(c.path, c.resolved, COVER, c.problem or _url_problem(c.url)))
+    return targets
+
+
+def _url_problem(url: str | None) -> str | None:
+    if url is None:
+        return None
+    return "remote media are checked by `igpreflight check-url` (not fetched by check)"
+
+
+def _use_for_post(post: Post) -> str:
+    if post.media_type:
+        return POST_TYPE_USE.get(post.media_type, AsOption.AUTO.value)
+    return "carousel-item" if len(post.media) > 1 else AsOption.AUTO.value
+
+
+def infer_media_type(post: Post, facts: dict[str, Facts]) -> Post:
+    """Fill in media_type when the manifest leaves it out: several media make a
+    CAROUSEL, one image an IMAGE post, one video a REELS post."""
+    if post.media_type:
+        return post
+    if len(post.media) > 1:
+        return replace(post, media_type="CAROUSEL")
+    kind = facts.get(post.media[0].resolved)
+    is_video = kind is not None and kind.kind is Kind.VIDEO
+    return replace(post, media_type="REELS" if is_video else "IMAGE")
+
+
+def check_paths(
+    paths: Sequence[str | os.PathLike[str]] = (),
+    as_: str = "auto",
+    posts: Sequence[Post] = (),
+    *,
+    jobs: int | None = 1,
+    exclude: Iterable[str | os.PathLike[str]] = (),
+    progress: Progress | None = None,
+) -> Report:
+    """Check files/folders (each a post of its own) and the posts of a manifest."""
+    use = AsOption(as_).value
+    targets = [Target(d, r, use) for d, r in iter_media_files(paths, exclude)]
+    targets += targets_for_posts(posts)
+    unique = list(dict.fromkeys(targets))
+    reports = run_targets(unique, jobs=jobs, progress=progress)
+    facts = {t.resolved: r.facts for t, r in zip(unique, reports, strict=True) if t.resolved}
+    checked_posts = [infer_media_type(p, facts) for p in posts]
+    post_findings = check_posts(checked_posts, facts)
+    return Report(
+        files=reports,
+        posts=[PostReport(p, post_findings.get(p.id, [])) for p in checked_posts],
+    )
+
+
+def run_targets(
+    targets: Sequence[Target], *, jobs: int | None = 1, progress: Progress | None = None
+) -> list[FileReport]:
+    """Check every target, in a process pool when jobs > 1; results in input order."""
+    workers = jobs or os.cpu_count() or 1
+    if workers <= 1 or len(targets) <= 1:
+        results = []
+        for t in targets:
+            results.append(check_target(t))
+            if progress:
+                progress(t.display)
+        return results
+    with ProcessPoolExecutor(max_workers=min(workers, len(targets))) as pool:
+        results = []
+        for t, report in zip(targets, pool.map(check_target, targets, chunksize=4), strict=True):
+            results.append(report)
+            if progress:
+                progress(t.display)
+        return results

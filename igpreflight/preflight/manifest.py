@@ -1,0 +1,230 @@
+"""Post manifests (SPEC section 5): TOML or JSON -> Post objects.
+
+A manifest describes posts the way the Graph API will receive them. Media paths
+are relative to the manifest and may not leave its folder; a path that tries is
+kept as an item with a `problem`, which the engine reports as FILE001 for that
+media while the rest of the batch is still checked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Any
+
+import tomllib
+
+from igpreflight.model import MediaItem, Post, Tag
+
+POST_KEYS = {
+    "id",
+    "media_type",
+    "caption",
+    "media",
+    "thumb_offset",
+    "cover",
+    "share_to_feed",
+    "collaborators",
+    "alt_text",
+    "location_id",
+    "user_tags",
+    "product_tags",
+    "audio_name",
+}
+MEDIA_KEYS = {"path", "url", "media_type", "user_tags", "product_tags", "alt_text", "caption"}
+
+
+class ManifestError(ValueError):
+    """The manifest as a whole cannot be used (syntax, shape); a usage error, exit 2."""
+
+
+def load_manifest(source: str | os.PathLike[str]) -> list[Post]:
+    """Read a manifest file, or JSON from stdin when `source` is "-"."""
+    if str(source) == "-":
+        text = sys.stdin.read()
+        return parse_manifest(_parse_json(text, "stdin"), base=Path.cwd())
+    path = Path(source)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ManifestError(f"cannot read manifest {path}: {exc.strerror or exc}") from exc
+    if path.suffix.lower() == ".toml":
+        try:
+            data: Any = tomllib.loads(raw.decode("utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ManifestError(f"{path}: invalid TOML: {exc}") from exc
+    else:
+        data = _parse_json(raw.decode("utf-8", errors="replace"), str(path))
+    return parse_manifest(data, base=path.resolve().parent)
+
+
+def _parse_json(text: str, where: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ManifestError(f"{where}: invalid JSON: {exc}") from exc
+
+
+def parse_manifest(data: Any, base: Path) -> list[Post]:
+    """Turn parsed TOML/JSON into posts. Accepts {"post": [...]}, {"posts": [...]} or [...]."""
+    if isinstance(data, Mapping):
+        entries = data.get("post", data.get("posts"))
+        if entries is None:
+            raise ManifestError('manifest has no "post" list')
+    else:
+        entries = data
+    if not isinstance(entries, list) or not entries:
+        raise ManifestError('manifest "post" must be a non-empty list of posts')
+    posts = [_parse_post(entry, i, base) for i, entry in enumerate(entries)]
+    seen: set[str] = set()
+    for post in posts:
+        if post.id in seen:
+            raise ManifestError(f"post id {post.id!r} is used twice; ids are journal keys")
+        seen.add(post.id)
+    return posts
+
+
+def _parse_post(entry: Any, index: int, base: Path) -> Post:
+    where = f"post #{index + 1}"
+    if not isinstance(entry, Mapping):
+        raise ManifestError(f"{where}: must be a table/object")
+    unknown = set(entry) - POST_KEYS
+    if unknown:
+        raise ManifestError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    media_raw = entry.get("media")
+    if isinstance(media_raw, (str, Mapping)):
+        media_raw = [media_raw]
+    if not isinstance(media_raw, list) or not media_raw:
+        raise ManifestError(f"{where}: 'media' must list at least one file or URL")
+    media = tuple(_parse_media(m, f"{where} media #{i + 1}", base) for i, m in enumerate(media_raw))
+    media_type = entry.get("media_type")
+    if media_type is not None and not isinstance(media_type, str):
+        raise ManifestError(f"{where}: media_type must be a string")
+    cover = entry.get("cover")
+    post_id = entry.get("id")
+    if post_id is None:
+        post_id = (
+            "post-"
+            + hashlib.sha256(json.dumps(entry, sort_keys=True, default=str).encode()).hexdigest()[
+                :12
+            ]
+        )
+    return Post(
+        id=str(post_id),
+        media_type=(media_type or "").upper(),
+        media=media,
+        caption=_opt_str(entry, "caption", where),
+        thumb_offset=_opt_int(entry, "thumb_offset", where),
+        cover=_parse_media(cover, f"{where} cover", base) if cover is not None else None,
+        share_to_feed=_opt_bool(entry, "share_to_feed", where),
+        collaborators=tuple(_str_list(entry.get("collaborators", []), f"{where} collaborators")),
+        alt_text=_opt_str(entry, "alt_text", where),
+        location_id=None if entry.get("location_id") is None else str(entry["location_id"]),
+        user_tags=_parse_tags(entry.get("user_tags", []), f"{where} user_tags"),
+        product_tags=_parse_tags(entry.get("product_tags", []), f"{where} product_tags"),
+        media_type_given=bool(media_type),
+        extra={k: entry[k] for k in ("audio_name",) if k in entry},
+    )
+
+
+def _parse_media(raw: Any, where: str, base: Path) -> MediaItem:
+    if isinstance(raw, str):
+        raw = {"url": raw} if _is_url(raw) else {"path": raw}
+    if not isinstance(raw, Mapping):
+        raise ManifestError(f"{where}: must be a path, a URL or a table")
+    unknown = set(raw) - MEDIA_KEYS
+    if unknown:
+        raise ManifestError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    url = raw.get("url")
+    path = raw.get("path")
+    if isinstance(path, str) and _is_url(path):
+        url, path = path, None
+    if (url is None) == (path is None):
+        raise ManifestError(f"{where}: give exactly one of 'path' or 'url'")
+    common = {
+        "media_type": (raw.get("media_type") or None) and str(raw["media_type"]).upper(),
+        "user_tags": _parse_tags(raw.get("user_tags", []), f"{where} user_tags"),
+        "product_tags": _parse_tags(raw.get("product_tags", []), f"{where} product_tags"),
+        "alt_text": _opt_str(raw, "alt_text", where),
+        "caption": _opt_str(raw, "caption", where),
+    }
+    if url is not None:
+        return MediaItem(path=str(url), resolved="", url=str(url), **common)
+    if not isinstance(path, str) or not path:
+        raise ManifestError(f"{where}: 'path' must be a non-empty string")
+    resolved, problem = confine(path, base)
+    return MediaItem(path=path, resolved=resolved, problem=problem, **common)
+
+
+def confine(path: str, base: Path) -> tuple[str, str | None]:
+    """Resolve a manifest path inside `base`; refuse absolute paths and `..` escapes."""
+    if PurePosixPath(path).is_absolute() or PureWindowsPath(path).is_absolute():
+        return "", f"absolute path {path!r} refused: media paths are relative to the manifest"
+    candidate = (base / path).resolve()
+    try:
+        candidate.relative_to(base.resolve())
+    except ValueError:
+        return "", f"path {path!r} leaves the manifest's folder"
+    if not candidate.is_file():
+        return str(candidate), f"no such file: {path}"
+    return str(candidate), None
+
+
+def _is_url(text: str) -> bool:
+    return text.startswith(("http://", "https://"))
+
+
+def _parse_tags(raw: Any, where: str) -> tuple[Tag, ...]:
+    if not isinstance(raw, list):
+        raise ManifestError(f"{where}: must be a list")
+    tags = []
+    for i, tag in enumerate(raw):
+        if not isinstance(tag, Mapping):
+            raise ManifestError(f"{where} #{i + 1}: must be a table/object")
+        try:
+            tags.append(
+                Tag(
+                    username=None if tag.get("username") is None else str(tag["username"]),
+                    product_id=None if tag.get("product_id") is None else str(tag["product_id"]),
+                    x=None if tag.get("x") is None else float(tag["x"]),
+                    y=None if tag.get("y") is None else float(tag["y"]),
+                )
+            )
+        except (TypeError, ValueError) as exc:
+            raise ManifestError(f"{where} #{i + 1}: x and y must be numbers") from exc
+    return tuple(tags)
+
+
+def _opt_str(entry: Mapping[str, Any], key: str, where: str) -> str | None:
+    value = entry.get(key)
+    if value is not None and not isinstance(value, str):
+        raise ManifestError(f"{where}: {key} must be a string")
+    return value
+
+
+def _opt_int(entry: Mapping[str, Any], key: str, where: str) -> int | None:
+    value = entry.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ManifestError(f"{where}: {key} must be a number (milliseconds)")
+    return int(value)
+
+
+def _opt_bool(entry: Mapping[str, Any], key: str, where: str) -> bool | None:
+    value = entry.get(key)
+    if value is not None and not isinstance(value, bool):
+        raise ManifestError(f"{where}: {key} must be true or false")
+    return value
+
+
+def _str_list(raw: Any, where: str) -> list[str]:
+    if isinstance(raw, str):
+        return [raw]
+    if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
+        raise ManifestError(f"{where}: must be a list of strings")
+    return list(raw)
