@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 # Importing the rule modules registers their rules.
 import igpreflight.preflight.rules.file  # noqa: F401
 import igpreflight.preflight.rules.image  # noqa: F401
+import igpreflight.preflight.rules.post  # noqa: F401
 import igpreflight.preflight.rules.video  # noqa: F401
 from igpreflight.limits import IMAGE_LIMITS, POST_LIMITS, VIDEO_LIMITS
 from igpreflight.model import (

@@ -1,0 +1,513 @@
+"""Post rules POST001-POST019: pure functions of a Post and the facts of its media.
+
+A post rule never opens a file: what it knows of a media item comes from
+PostContext.facts (keyed by MediaItem.resolved). An item whose facts are
+missing or Unreadable is skipped by every rule that depends on its kind or size
+(the file itself carries FILE001).
+
+Caption tokens (POST002-POST004), documented for users:
+- URLs (http://, https://, www.) and e-mail addresses are removed first, so
+  `https://x.com/#about` and `ana@example.com` count as nothing.
+- A hashtag is `#` followed by letters, digits or `_` (any script), with at least
+  one non-digit (Instagram does not link `#1`), not directly after a letter,
+  digit, `#`, `&` or `/` (`C#`, `&#39;` are not hashtags).
+- A mention is `@` followed by an Instagram username (ASCII letters, digits,
+  `_` and `.`, not ending with `.`), not directly after a letter, digit, `@` or `.`.
+- Every occurrence counts (a repeated tag counts twice): the conservative reading.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+from igpreflight.catalog import finding
+from igpreflight.limits import IMAGE_LIMITS
+from igpreflight.model import (
+    Facts,
+    Finding,
+    ImageFacts,
+    Kind,
+    MediaItem,
+    Post,
+    Role,
+    Tag,
+    Unreadable,
+    VideoFacts,
+)
+from igpreflight.preflight.rules import REGISTRY, PostContext
+from igpreflight.preflight.rules.fmt import fmt_int, fmt_ratio, relative_gap
+
+POST_TYPES = ("IMAGE", "REELS", "STORIES", "CAROUSEL")
+SINGLE_MEDIA_TYPES = ("IMAGE", "REELS", "VIDEO")  # exactly one media; STORIES may hold several
+CAROUSEL_ITEM_TYPES = ("IMAGE", "VIDEO")
+VIDEO_TYPES = ("REELS", "VIDEO")
+
+_URL_RE = re.compile(r"(?i)(?:\bhttps?://|\bwww\.)\S+")
+_EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_HASHTAG_RE = re.compile(r"(?<![\w#&/])#(?=\w*[^\W\d])\w+")
+_MENTION_RE = re.compile(r"(?<![\w@.])@[A-Za-z0-9_](?:[A-Za-z0-9_.]*[A-Za-z0-9_])?")
+
+
+def _strip_links(caption: str) -> str:
+    return _EMAIL_RE.sub(" ", _URL_RE.sub(" ", caption))
+
+
+def hashtags(caption: str | None) -> list[str]:
+    """Every hashtag occurrence in a caption, as written (see the module docstring)."""
+    return _HASHTAG_RE.findall(_strip_links(caption)) if caption else []
+
+
+def mentions(caption: str | None) -> list[str]:
+    """Every @mention occurrence in a caption, as written (see the module docstring)."""
+    return _MENTION_RE.findall(_strip_links(caption)) if caption else []
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _facts(item: MediaItem | None, ctx: PostContext) -> ImageFacts | VideoFacts | None:
+    """The readable facts of an item, or None (unknown, unreadable or not probed)."""
+    if item is None or not item.resolved:
+        return None
+    facts: Facts | None = ctx.facts.get(item.resolved)
+    if facts is None or isinstance(facts, Unreadable):
+        return None
+    return facts
+
+
+def _kind(item: MediaItem | None, ctx: PostContext) -> Kind | None:
+    facts = _facts(item, ctx)
+    return facts.kind if facts is not None else None
+
+
+def post_type(post: Post, ctx: PostContext) -> str:
+    """The post's media_type, or the one the engine would infer when none was given."""
+    given = (post.media_type or "").upper()
+    if given:
+        return given
+    if len(post.media) > 1:
+        return "CAROUSEL"
+    return "REELS" if _kind(post.media[0] if post.media else None, ctx) is Kind.VIDEO else "IMAGE"
+
+
+def _label(item: MediaItem, index: int | None = None) -> str:
+    return f"item {index + 1} ({item.path})" if index is not None else item.path
+
+
+def _kind_word(kind: Kind) -> str:
+    return "a video" if kind is Kind.VIDEO else "an image"
+
+
+@dataclass(frozen=True)
+class TagGroup:
+    """The tags one container receives: a single post's (post-level and its media's
+    together) or one carousel child's. `item` None: tags with no media (post-level
+    tags on a carousel), judged only on what needs no kind."""
+
+    item: MediaItem | None
+    index: int | None  # the carousel position, None for a single-media post
+    user_tags: tuple[Tag, ...]
+    product_tags: tuple[Tag, ...]
+
+    def where(self) -> str:
+        if self.item is None:
+            return "on the carousel post"
+        return f"on {_label(self.item, self.index)}" if self.index is not None else ""
+
+
+def tag_groups(post: Post, ctx: PostContext) -> list[TagGroup]:
+    if post_type(post, ctx) != "CAROUSEL":
+        first = post.media[0] if post.media else None
+        users = post.user_tags + (first.user_tags if first else ())
+        products = post.product_tags + (first.product_tags if first else ())
+        return [TagGroup(first, None, users, products)]
+    groups = [
+        TagGroup(item, i, item.user_tags, item.product_tags) for i, item in enumerate(post.media)
+    ]
+    if post.user_tags or post.product_tags:
+        groups.append(TagGroup(None, None, post.user_tags, post.product_tags))
+    return groups
+
+
+def _where(group: TagGroup) -> str:
+    text = group.where()
+    return f" {text}" if text else ""
+
+
+def _tag_name(tag: Tag) -> str:
+    if tag.product_id is not None:
+        return f"product {tag.product_id}"
+    return f"@{tag.username}" if tag.username else "unnamed tag"
+
+
+def _in_unit(v: float | None) -> bool:
+    return v is None or 0.0 <= v <= 1.0
+
+
+# ---------------------------------------------------------------- caption
+
+
+@REGISTRY.post_rule("POST001")
+def caption_length(post: Post, ctx: PostContext) -> Iterator[Finding]:
+    n = len(post.caption or "")  # code points, not bytes or UTF-16 units
+    if n > ctx.limits.max_caption:
+        yield finding(
+            "POST001",
+            f"caption is {fmt_int(n)} characters; the limit is {fmt_int(ctx.limits.max_caption)}",
+        )
+
+
+@REGISTRY.post_rule("POST002")
+def hashtag_count(post: Post, ctx: PostContext) -> Iterator[Finding]:
+    n = len(hashtags(post.caption))
+    if n > ctx.limits.max_hashtags:
+        yield finding(
+            "POST002", f"caption has {n} hashtags; the limit is {ctx.limits.max_hashtags}"
+        )
+
+
+@REGISTRY.post_rule("POST004")
+def hashtag_advice(post: Post, ctx: PostContext) -> Iterator[Finding]:
+    lim = ctx.limits
+    n = len(hashtags(post.caption))
+    if n <= lim.hashtag_cap_announced or n > lim.max_hashtags:  # over 30 is POST002's error
+        return
+    risk = (
+        f"; more than {lim.hashtag_spam_risk} is a spam risk" if n > lim.hashtag_spam_risk else ""
+    )
+    yield finding(
+        "POST004",
+        f"caption has {n} hashtags; Instagram announced a cap of {lim.hashtag_cap_announced}{risk}",
+    )
+
+
+@REGISTRY.post_rule("POST003")
+def mention_count(post: Post, ctx: PostContext) -> Iterator[Finding]:
+    n = len(mentions(post.caption))
+    if n > ctx.limits.max_mentions:
+        yield finding(
+            "POST003", f"caption has {n} @mentions; the limit is {ctx.limits.max_mentions}"
+        )
+
+
+@REGISTRY.post_rule("POST012")
+def ignored_caption(post: Post, ctx: PostContext) -> Iterator[Finding]:
+    kind = post_type(post, ctx)
+    if kind == "STORIES" and post.caption:
+        yield finding("POST012", "caption is set on a STORIES post; Instagram ignores it")
+    for i, item in enumerate(post.media):
+        if item.caption and kind == "CAROUSEL":
+            yield finding(
+                "POST012",
+                f"caption on carousel {_label(item, i)} is ignored; only the carousel's caption shows",
+            )
+
+
+# ---------------------------------------------------------------- media types
+
+
+@REGISTRY.post_rule("POST005")
+def carousel_size(post: Post, ctx: PostContext) -> Iterator[Finding]:
+    lim = ctx.limits
+    n = len(post.media)
+    if post_type(post, ctx) == "CAROUSEL" and not (
+        lim.min_carousel_items <= n <= lim.max_carousel_items
+    ):
+        yield finding(
+            "POST005",
+            f"carousel has {n} item{'s' if n != 1 else ''}; it takes "
+            f"{lim.min_carousel_items} to {lim.max_carousel_items}",
+        )
+
+
+@REGISTRY.post_rule("POST006")
+def media_type(post: Post, ctx: PostContext) -> Iterator[Finding]:
+    kind = post_type(post, ctx)
+    if kind not in (*POST_TYPES, "VIDEO"):
+        yield finding(
+            "POST006", f"media_type {post.media_type} is unknown; use {', '.join(POST_TYPES)}"
+        )
+        return
+    if kind == "VIDEO":
+        yield finding(
+            "POST006",
+            "media_type VIDEO is deprecated for single posts (since 2023-11-09); use REELS",
+        )
+    if kind in SINGLE_MEDIA_TYPES and len(post.media) != 1:
+        yield finding(
+            "POST006",
+            f"media_type {kind} takes 1 media, got {len(post.media)}; "
+            "use CAROUSEL for 2 to 10 items",
+        )
+    if kind in SINGLE_MEDIA_TYPES:
+        want = Kind.VIDEO if kind in VIDEO_TYPES else Kind.IMAGE
+        for item in post.media:
+            got = _kind(item, ctx)
+            if got is not None and got is not want:
+                fix = "REELS" if got is Kind.VIDEO else "IMAGE"
+                yield finding(
+                    "POST006",
+                    f"media_type {kind} needs {_kind_word(want)}, but {item.path} is "
+                    f"{_kind_word(got)}; use {fix}",
+                )
+    if kind == "CAROUSEL":
+        for i, item in enumerate(post.media):
+            t = (item.media_type or "").upper()
+            got = _kind(item, ctx)
+            if t not in CAROUSEL_ITEM_TYPES or got is None:
+                continue  # other types are POST013's
+            want = Kind.VIDEO if t == "VIDEO" else Kind.IMAGE
+            if got is not want:
+                yield finding(
+                    "POST006",
+                    f"carousel {_label(item, i)} is marked {t} but is {_kind_word(got)}; "
+                    f"use {'VIDEO' if got is Kind.VIDEO else 'IMAGE'}",
+                )
+
+
+@REGISTRY.post_rule("POST013")
+def carousel_item_types(post: Post, ctx: PostContext) -> Iterator[Finding]:
+    if post_type(post, ctx) != "CAROUSEL":
+        return
+    for i, item in enumerate(post.media):
+        t = (item.media_type or "").upper()
+        if t and t not in CAROUSEL_ITEM_TYPES:
+            yield finding(
+                "POST013",
+                f"carousel {_label(item, i)} has media_type {t}; carousel items are "
+                f"{' or '.join(CAROUSEL_ITEM_TYPES)}",
+            )
+
+
+@REGISTRY.post_rule("POST014")
+def carousel_ratios(post: Post, ctx: PostContext) -> Iterator[Finding]:
+    if post_type(post, ctx) != "CAROUSEL" or not post.media:
+        return
+    first = _facts(post.media[0], ctx)
+    if first is None or not first.aspect:
+        return
+    base = first.aspect
+    base_text = f"{fmt_ratio(base)} ({first.display_width}x{first.display_height})"
+    for i, item in enumerate(post.media[1:], start=1):
+        facts = _facts(item, ctx)
+        if facts is None or not facts.aspect:
+            continue
+        if relative_gap(facts.aspect, base) > ctx.limits.carousel_aspect_tolerance:
+            yield finding(
+                "POST014",
+                f"carousel {_label(item, i)} is {fmt_ratio(facts.aspect)} "
+                f"({facts.display_width}x{facts.display_height}) but the first item is "
+                f"{base_text}; Instagram crops it to the first item's ratio",
+            )
+
+
+# ---------------------------------------------------------------- video options
+
+
+@REGISTRY.post_rule("POST007")
+def thumb_offset(post: Post, ctx: PostContext) -> Iterator[Finding]:
+    t = post.thumb_offset
+    if t is None or post_type(post, ctx) == "CAROUSEL" or not post.media:
+        return
+    facts = _facts(post.media[0], ctx)
+    is_video = post_type(post, ctx) in VIDEO_TYPES or (
+        facts is not None and facts.kind is Kind.VIDEO
+    )
+    if not is_video:
+        return
+    if t < 0:
+        yield finding("POST007", f"thumb_offset {t} ms is negative; it must be 0 <= t < duration")
+        return
+    if isinstance(facts, VideoFacts) and facts.duration is not None:
+        ms = facts.duration * 1000
+        if t >= ms:
+            yield finding(
+                "POST007",
+                f"thumb_offset {fmt_int(t)} ms is not inside the video "
+                f"(0 <= t < {fmt_int(round(ms))} ms)",
+            )
+
+
+@REGISTRY.post_rule("POST018")
+def offset_and_cover(post: Post, ctx: PostContext) -> Iterator[Finding]:
+    if post.thumb_offset is not None and post.cover is not None:
+        yield finding(
+            "POST018",
+            f"thumb_offset {fmt_int(post.thumb_offset)} ms and cover {post.cover.path} are both given; "
+            "the cover wins and thumb_offset is ignored",
+        )
+
+
+# ---------------------------------------------------------------- tags
+
+
+@REGISTRY.post_rule("POST008")
+def product_tag_positions(post: Post, ctx: PostContext) -> Iterator[Finding]:
+    for g in tag_groups(post, ctx):
+        kind = _kind(g.item, ctx)
+        if kind is Kind.VIDEO:
+            placed = [t for t in g.product_tags if t.x is not None or t.y is not None]
+            if placed:
+                names = ", ".join(_tag_name(t) for t in placed)
+                yield finding(
+                    "POST008",
+                    f"product tags with x/y on a video{_where(g)} ({names}); "
+                    "video product tags take no x/y",
+                )
+        elif kind is Kind.IMAGE:
+            unplaced = [t for t in g.product_tags if t.x is None or t.y is None]
+            if unplaced:
+                names = ", ".join(_tag_name(t) for t in unplaced)
+                yield finding(
+                    "POST008",
+                    f"product tags without x/y on an image{_where(g)} ({names}); "
+                    "image product tags need x and y in 0.0..1.0",
+                )
+
+
+@REGISTRY.post_rule("POST009")
+def duplicate_products(post: Post, ctx: PostContext) -> Iterator[Finding]:
+    for g in tag_groups(post, ctx):
+        seen: set[str] = set()
+        dupes: list[str] = []
+        for t in g.product_tags:
+            if t.product_id is None:
+                continue
+            if t.product_id in seen and t.product_id not in dupes:
+                dupes.append(t.product_id)
+            seen.add(t.product_id)
+        if dupes:
+            yield finding(
+                "POST009",
+                f"product id(s) {', '.join(dupes)} tagged more than once{_where(g)}; "
+                "each product may be tagged once",
+            )
+
+
+@REGISTRY.post_rule("POST010")
+def tag_coordinates(post: Post, ctx: PostContext) -> Iterator[Finding]:
+    for g in tag_groups(post, ctx):
+        for t in (*g.user_tags, *g.product_tags):
+            bad = [f"{axis}={v:g}" for axis, v in (("x", t.x), ("y", t.y)) if not _in_unit(v)]
+            if bad:
+                yield finding(
+                    "POST010",
+                    f"tag {_tag_name(t)}{_where(g)} has {' and '.join(bad)}; "
+                    "x and y must be within 0.0..1.0",
+                )
+
+
+@REGISTRY.post_rule("POST011")
+def product_tag_count(post: Post, ctx: PostContext) -> Iterator[Finding]:
+    for g in tag_groups(post, ctx):
+        n = len(g.product_tags)
+        if n > ctx.limits.max_product_tags:
+            yield finding(
+                "POST011",
+                f"{n} product tags{_where(g)}; the limit is {ctx.limits.max_product_tags}",
+            )
+
+
+@REGISTRY.post_rule("POST016")
+def user_tags(post: Post, ctx: PostContext) -> Iterator[Finding]:
+    carousel = post_type(post, ctx) == "CAROUSEL"
+    story = post_type(post, ctx) == "STORIES"
+    for g in tag_groups(post, ctx):
+        if not g.user_tags:
+            continue
+        kind = _kind(g.item, ctx)
+        n = len(g.user_tags)
+        if n > ctx.limits.max_user_tags:
+            yield finding(
+                "POST016", f"{n} user tags{_where(g)}; the limit is {ctx.limits.max_user_tags}"
+            )
+        nameless = [t for t in g.user_tags if not t.username]
+        if nameless:
+            yield finding("POST016", f"{len(nameless)} user tag(s){_where(g)} have no username")
+        if carousel and kind is Kind.VIDEO:
+            yield finding(
+                "POST016",
+                f"user tags{_where(g)}: a carousel video takes no user tags (got {n})",
+            )
+        elif kind is Kind.IMAGE and not story:
+            unplaced = [t for t in g.user_tags if t.x is None or t.y is None]
+            if unplaced:
+                names = ", ".join(_tag_name(t) for t in unplaced)
+                yield finding(
+                    "POST016",
+                    f"user tags without x/y on an image{_where(g)} ({names}); "
+                    "image user tags need x and y in 0.0..1.0",
+                )
+
+
+# ---------------------------------------------------------------- other fields
+
+
+@REGISTRY.post_rule("POST017")
+def alt_text(post: Post, ctx: PostContext) -> Iterator[Finding]:
+    limit = IMAGE_LIMITS[Role.FEED_IMAGE].max_alt_text
+    carousel = post_type(post, ctx) == "CAROUSEL"
+    texts: list[tuple[str, MediaItem | None, str]] = []
+    if post.alt_text is not None:
+        owner = None if carousel else (post.media[0] if post.media else None)
+        texts.append((post.alt_text, owner, "the carousel post" if carousel else "the post"))
+    for i, item in enumerate(post.media):
+        if item.alt_text is not None:
+            texts.append((item.alt_text, item, _label(item, i if carousel else None)))
+    for text, owner, where in texts:
+        n = len(text)
+        if n > limit:
+            yield finding(
+                "POST017",
+                f"alt_text on {where} is {fmt_int(n)} characters; the limit is {fmt_int(limit)}",
+            )
+        if owner is None and carousel:
+            yield finding(
+                "POST017",
+                "alt_text is set on the carousel post; only images take alt text: "
+                "set it on each image item",
+            )
+        elif _kind(owner, ctx) is Kind.VIDEO:
+            yield finding(
+                "POST017", f"alt_text is set on {where}, a video; only images take alt text"
+            )
+
+
+@REGISTRY.post_rule("POST019")
+def collaborators(post: Post, ctx: PostContext) -> Iterator[Finding]:
+    n = len(post.collaborators)
+    if n > ctx.limits.max_collaborators:
+        yield finding("POST019", f"{n} collaborators; the limit is {ctx.limits.max_collaborators}")
+
+
+# ---------------------------------------------------------------- batch
+
+
+def _caption_key(caption: str | None) -> str:
+    """Captions that differ only in spacing are the same caption."""
+    return " ".join((caption or "").split())
+
+
+@REGISTRY.batch_rule("POST015")
+def duplicate_captions(posts: list[Post]) -> Mapping[str, list[Finding]]:
+    by_caption: dict[str, list[str]] = {}
+    for post in posts:
+        key = _caption_key(post.caption)
+        if key:
+            by_caption.setdefault(key, []).append(post.id)
+    out: dict[str, list[Finding]] = {}
+    for ids in by_caption.values():
+        if len(ids) < 2:
+            continue
+        for post_id in ids:
+            others = [i for i in ids if i != post_id] or [post_id]
+            out.setdefault(post_id, []).append(
+                finding(
+                    "POST015",
+                    f"the same caption is used by {len(ids)} posts in this batch "
+                    f"(also {', '.join(others)}); duplicate captions are a spam risk",
+                )
+            )
+    return out
