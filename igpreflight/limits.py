@@ -161,3 +161,44 @@ def image_limits(role: Role) -> ImageLimits:
 
 def video_limits(role: Role) -> VideoLimits:
     return VIDEO_LIMITS[role]
+
+
+@dataclass(frozen=True)
+class ProbeLimits:
+    """What the probe accepts as a real image or a plain edit list (not Meta limits).
+
+    A decompression bomb declares a size its bytes cannot hold (or one no camera
+    makes). Pillow's own 179 MP cut-off would refuse legitimate files the image
+    fixer can shrink with JPEG draft mode (sharp's 280 MP giant-image.jpg, a 200 MP
+    phone HEIC), so the probe applies this policy instead.
+    """
+
+    # No camera or phone makes more than 200 MP; stitched panoramas reach a few
+    # hundred. Above 500 MP an RGB decode alone needs more than 1.5 GB.
+    max_pixels: int = 500_000_000
+    # The most pixels one byte of a real file can describe, per format: a header
+    # declaring more is a bomb (or a broken file). Each value is about 4x past the
+    # best the codec can do on a uniform image, so no real file comes close:
+    # JPEG: every 8x8 block costs at least a 1-bit DC code (512 px/byte);
+    # PNG/TIFF: deflate tops out at 1032:1 on rows of 1-bit pixels (~8,256 px/byte);
+    # GIF: a 12-bit LZW code covers at most 4,096 pixels (~2,730 px/byte);
+    # WebP: libwebp's lossless coder reaches ~24,000 px/byte on a black image;
+    # HEIF/AVIF: HEVC/AV1 skip blocks almost for free, so only the cap applies.
+    max_pixels_per_byte: tuple[tuple[str, int], ...] = (
+        ("JPEG", 2_048),
+        ("MPO", 2_048),
+        ("PNG", 33_000),
+        ("TIFF", 33_000),
+        ("GIF", 11_000),
+        ("BMP", 33_000),
+        ("WEBP", 100_000),
+    )
+    # ffmpeg writes a one-entry edit list on nearly every MP4 to hide AAC priming
+    # (1024-2112 samples: 21-96 ms at 22-48 kHz) and B-frame reordering delay (2-5
+    # frames: up to ~0.21 s at 24 fps), sometimes after a short empty edit that
+    # aligns audio with video. Skips, cuts and gaps longer than this are a real
+    # change of the timeline (VID016).
+    edit_list_tolerance: float = 0.25  # seconds
+
+
+PROBE_LIMITS = ProbeLimits()

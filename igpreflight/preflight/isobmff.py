@@ -1,0 +1,314 @@
+"""A tiny ISO-BMFF (MP4/MOV/HEIF/AVIF) box walker that reads box headers only.
+
+MediaInfo does not say reliably whether an edit list changes the timeline, and
+an image probe needs a few HEIF/AVIF property boxes (pixi, colr) that Pillow does
+not expose. Everything here seeks past payloads; only small boxes (moov's
+bookkeeping, elst, mdhd, hdlr, stco, ipco properties) are read.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+# Boxes whose payload is a list of boxes (meta is a full box: 4 bytes first).
+CONTAINERS = {b"moov", b"trak", b"edts", b"mdia", b"minf", b"stbl", b"dinf", b"iprp", b"ipco"}
+FULL_CONTAINERS = {b"meta"}
+MAX_BOXES = 100_000  # a walk never takes more steps than this (hostile files)
+MAX_SMALL_BOX = 64 * 1024 * 1024  # the largest table we agree to read (stco of a long film)
+
+
+class BoxError(ValueError):
+    """The box structure is broken (a size smaller than its header, a loop)."""
+
+
+@dataclass(frozen=True)
+class Box:
+    type: bytes
+    offset: int  # of the header
+    size: int  # header + payload, as declared (0 on disk = "to end of file")
+    header: int  # 8 or 16
+
+    @property
+    def end(self) -> int:
+        return self.offset + self.size
+
+    @property
+    def payload(self) -> int:
+        return self.offset + self.header
+
+
+def iter_boxes(f: BinaryIO, start: int, end: int) -> Iterator[Box]:
+    """Yield the boxes between start and end (end = the parent's end or EOF)."""
+    pos = start
+    steps = 0
+    while pos + 8 <= end:
+        steps += 1
+        if steps > MAX_BOXES:
+            raise BoxError("too many boxes")
+        f.seek(pos)
+        head = f.read(8)
+        if len(head) < 8:
+            return
+        size, btype = struct.unpack(">I4s", head)
+        header = 8
+        if size == 1:
+            big = f.read(8)
+            if len(big) < 8:
+                return
+            size = struct.unpack(">Q", big)[0]
+            header = 16
+        elif size == 0:
+            size = end - pos
+        if size < header:
+            raise BoxError(f"box {btype!r} at {pos} declares {size} bytes")
+        yield Box(btype, pos, size, header)
+        pos += size
+
+
+def read_payload(f: BinaryIO, box: Box, limit: int = MAX_SMALL_BOX) -> bytes:
+    f.seek(box.payload)
+    return f.read(min(box.size - box.header, limit))
+
+
+def file_size(f: BinaryIO) -> int:
+    f.seek(0, 2)
+    return f.tell()
+
+
+def top_level(f: BinaryIO) -> list[Box]:
+    return list(iter_boxes(f, 0, file_size(f)))
+
+
+def children(f: BinaryIO, box: Box, eof: int) -> list[Box]:
+    start = box.payload + (4 if box.type in FULL_CONTAINERS else 0)
+    return list(iter_boxes(f, start, min(box.end, eof)))
+
+
+def find_path(f: BinaryIO, boxes: list[Box], path: list[bytes], eof: int) -> list[Box]:
+    """All boxes reached by following `path` (a list of types) from `boxes`."""
+    level = [b for b in boxes if b.type == path[0]]
+    for t in path[1:]:
+        level = [c for b in level for c in children(f, b, eof) if c.type == t]
+    return level
+
+
+def brands(f: BinaryIO, boxes: list[Box]) -> set[str]:
+    """The major and compatible brands of the ftyp box."""
+    for b in boxes[:3]:
+        if b.type == b"ftyp":
+            data = read_payload(f, b, 1024)
+            names = [data[0:4]] + [data[i : i + 4] for i in range(8, len(data) - 3, 4)]
+            return {n.decode("latin-1").strip() for n in names}
+    return set()
+
+
+# ---------------------------------------------------------------- movies
+
+
+@dataclass(frozen=True)
+class Edit:
+    segment_duration: float  # seconds (movie timescale)
+    media_time: float | None  # seconds (media timescale); None for an empty edit
+    rate: float
+
+
+@dataclass
+class TrackLayout:
+    handler: str = ""  # vide, soun, ...
+    media_duration: float | None = None  # seconds
+    edits: list[Edit] = field(default_factory=list)
+    has_elst: bool = False
+    max_chunk_offset: int | None = None  # where the last chunk of samples starts
+
+
+@dataclass
+class MovieLayout:
+    """What the box headers of a movie say: streamability, edit lists, truncation."""
+
+    moov_offset: int | None = None
+    first_mdat_offset: int | None = None
+    fragmented: bool = False
+    tracks: list[TrackLayout] = field(default_factory=list)
+    past_eof: str | None = None  # the type of a top-level box that runs past EOF
+
+    @property
+    def streamable(self) -> bool | None:
+        if self.moov_offset is None:
+            return None
+        if self.first_mdat_offset is None:
+            return True
+        return self.moov_offset < self.first_mdat_offset
+
+
+def _mvhd_timescale(data: bytes) -> int:
+    version = data[0]
+    return struct.unpack(">I", data[12:16] if version == 0 else data[20:24])[0]
+
+
+def _mdhd(data: bytes) -> tuple[int, int]:
+    version = data[0]
+    if version == 1:
+        timescale, duration = struct.unpack(">IQ", data[20:32])
+    else:
+        timescale, duration = struct.unpack(">II", data[12:20])
+    return timescale, duration
+
+
+def _elst(data: bytes, movie_ts: int, media_ts: int) -> list[Edit]:
+    version = data[0]
+    (count,) = struct.unpack(">I", data[4:8])
+    edits: list[Edit] = []
+    pos = 8
+    step = 20 if version == 1 else 12
+    for _ in range(min(count, 10_000)):
+        chunk = data[pos : pos + step]
+        if len(chunk) < step:
+            break
+        if version == 1:
+            seg, mtime, rate_i, rate_f = struct.unpack(">QqhH", chunk)
+        else:
+            seg, mtime, rate_i, rate_f = struct.unpack(">IihH", chunk)
+        edits.append(
+            Edit(
+                segment_duration=seg / movie_ts if movie_ts else 0.0,
+                media_time=None if mtime == -1 else (mtime / media_ts if media_ts else 0.0),
+                rate=rate_i + rate_f / 65536,
+            )
+        )
+        pos += step
+    return edits
+
+
+def _max_chunk_offset(data: bytes, wide: bool) -> int | None:
+    (count,) = struct.unpack(">I", data[4:8])
+    size = 8 if wide else 4
+    count = min(count, (len(data) - 8) // size)
+    if count <= 0:
+        return None
+    fmt = f">{count}{'Q' if wide else 'I'}"
+    return max(struct.unpack(fmt, data[8 : 8 + count * size]))
+
+
+def movie_layout(f: BinaryIO) -> MovieLayout:
+    """Read moov/trak/edts/elst, mdhd, hdlr and stco headers of an MP4/MOV."""
+    eof = file_size(f)
+    boxes = top_level(f)
+    layout = MovieLayout()
+    for b in boxes:
+        if b.type == b"moov" and layout.moov_offset is None:
+            layout.moov_offset = b.offset
+        elif b.type == b"mdat" and layout.first_mdat_offset is None:
+            layout.first_mdat_offset = b.offset
+        elif b.type == b"moof":
+            layout.fragmented = True
+        if b.end > eof and layout.past_eof is None:
+            layout.past_eof = b.type.decode("latin-1")
+    moov = next((b for b in boxes if b.type == b"moov"), None)
+    if moov is None or moov.end > eof:
+        return layout
+    movie_ts = 0
+    for c in children(f, moov, eof):
+        if c.type == b"mvhd":
+            movie_ts = _mvhd_timescale(read_payload(f, c, 64))
+    for trak in find_path(f, [moov], [b"moov", b"trak"], eof):
+        track = TrackLayout()
+        media_ts = 0
+        elst_boxes: list[Box] = []
+        for c in children(f, trak, eof):
+            if c.type == b"edts":
+                elst_boxes = [e for e in children(f, c, eof) if e.type == b"elst"]
+            elif c.type == b"mdia":
+                for m in children(f, c, eof):
+                    if m.type == b"mdhd":
+                        media_ts, dur = _mdhd(read_payload(f, m, 64))
+                        if media_ts and dur not in (0, 0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF):
+                            track.media_duration = dur / media_ts
+                    elif m.type == b"hdlr":
+                        track.handler = read_payload(f, m, 64)[8:12].decode("latin-1")
+                    elif m.type == b"minf":
+                        for stbl in find_path(f, [m], [b"minf", b"stbl"], eof):
+                            for s in children(f, stbl, eof):
+                                if s.type in (b"stco", b"co64"):
+                                    track.max_chunk_offset = _max_chunk_offset(
+                                        read_payload(f, s), s.type == b"co64"
+                                    )
+        for e in elst_boxes:
+            track.has_elst = True
+            track.edits.extend(_elst(read_payload(f, e), movie_ts, media_ts))
+        layout.tracks.append(track)
+    return layout
+
+
+def edits_change_timeline(track: TrackLayout, tolerance: float) -> bool:
+    """True when a track's edit list really cuts, shifts or re-times its media.
+
+    Harmless (False): no edit list; an optional leading empty edit of at most
+    `tolerance` seconds (a small audio/video start offset), then ONE edit at
+    rate 1 that skips at most `tolerance` seconds of media at the start (AAC
+    priming, B-frame reordering delay: what ffmpeg writes on nearly every MP4)
+    and plays the media to within `tolerance` of its end.
+    Timeline-changing (True): a longer empty edit (a gap), several media
+    edits, a rate other than 1, or a single edit that skips or cuts more than
+    `tolerance` seconds.
+    """
+    edits = list(track.edits)
+    if not edits:
+        return False
+    if edits[0].media_time is None and edits[0].segment_duration <= tolerance:
+        edits = edits[1:]
+    if len(edits) != 1:
+        return len(edits) > 1
+    (edit,) = edits
+    if edit.media_time is None or abs(edit.rate - 1.0) > 1e-6:
+        return True
+    if edit.media_time > tolerance:
+        return True
+    if track.media_duration and edit.segment_duration > 0:
+        played_to = edit.media_time + edit.segment_duration
+        if played_to < track.media_duration - tolerance:
+            return True
+    return False
+
+
+# ---------------------------------------------------------------- HEIF / AVIF
+
+
+@dataclass
+class ItemProperties:
+    """Properties of a HEIF/AVIF file's image items (the first of each kind)."""
+
+    bits: int | None = None  # pixi: bits per channel
+    nclx: tuple[int, int, int] | None = None  # colr nclx: primaries, transfer, matrix
+    icc: bool = False  # colr prof/rICC
+    rotation: int | None = None  # irot: counter-clockwise quarter turns
+    mirror: int | None = None  # imir axis
+    past_eof: str | None = None
+
+
+def item_properties(f: BinaryIO) -> ItemProperties:
+    eof = file_size(f)
+    boxes = top_level(f)
+    props = ItemProperties()
+    for b in boxes:
+        if b.end > eof and props.past_eof is None:
+            props.past_eof = b.type.decode("latin-1")
+    for p in find_path(f, boxes, [b"meta", b"iprp", b"ipco"], eof):
+        for c in children(f, p, eof):
+            if c.type == b"pixi" and props.bits is None:
+                data = read_payload(f, c, 64)
+                if len(data) >= 6 and data[4] > 0:
+                    props.bits = max(data[5 : 5 + data[4]])
+            elif c.type == b"colr":
+                data = read_payload(f, c, 16)
+                if data[:4] == b"nclx" and len(data) >= 10 and props.nclx is None:
+                    props.nclx = struct.unpack(">HHH", data[4:10])
+                elif data[:4] in (b"prof", b"rICC"):
+                    props.icc = True
+            elif c.type == b"irot" and props.rotation is None:
+                props.rotation = read_payload(f, c, 4)[0] & 3
+            elif c.type == b"imir" and props.mirror is None:
+                props.mirror = read_payload(f, c, 4)[0] & 1
+    return props

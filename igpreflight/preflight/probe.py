@@ -1,0 +1,180 @@
+"""probe(path) -> ImageFacts | VideoFacts | Unreadable, from headers only.
+
+The content decides the kind: the first bytes are sniffed (a PNG named .jpg is
+an image with format PNG and extension "jpg"), images go to Pillow opened
+lazily (`probe_image`), everything else to MediaInfo (`probe_video`). A bad
+file never raises: it becomes `Unreadable(path, reason)` with a one-line
+reason, which the rules report as FILE001.
+
+Semantics of the facts (what rules and fixers may rely on):
+
+Images
+- width/height: the size the decoder delivers; `orientation` is what is left to
+  apply (EXIF 1-8). JPEG/WebP/PNG/TIFF: the stored size plus the EXIF tag.
+  AVIF: Pillow delivers the stored size and turns irot/imir into an EXIF
+  orientation, so the same rule holds. HEIF/HEIC: libheif applies irot/imir
+  while decoding, so width/height are already the displayed size and
+  orientation is 1 (pillow-heif resets the EXIF tag).
+- bits: stored bits per channel: PNG IHDR depth (palette PNGs: 8, the palette's
+  precision; 1/2/4-bit grey: that depth), JPEG SOF precision, TIFF
+  BitsPerSample, HEIF/AVIF pixi. 16-bit PNGs report 16 even though Pillow's
+  mode (RGB, RGBA) hides it.
+- frames: 1 for a still. More than 1 means animated or multi-image: the exact
+  count for APNG (acTL), WebP, AVIF, HEIF (top-level images), TIFF pages and
+  stereo MPO; for GIF only 2 ("more than one"), to avoid walking every frame.
+  A JPEG with an MPF gain map or preview (UltraHDR, Apple) is a one-frame JPEG.
+- has_alpha: an alpha channel (RGBA, LA, PA) or a transparency key (tRNS, GIF).
+- icc_name / icc_is_srgb: the ICC profile description and whether it is sRGB
+  (the description says sRGB/sGray, or an RGB profile has sRGB's colorants).
+  With no ICC profile but a CICP/nclx colour description that is not sRGB
+  (Display P3, BT.2020, PQ/HLG) the name is "CICP P3 / PQ" and icc_is_srgb
+  False. Both None when nothing describes the colour (assumed sRGB).
+- colorspace: GRAY, RGB, CMYK or YCCK (JPEG: components + Adobe transform).
+- progressive: a progressive JPEG (SOF2); False for every other format.
+
+Videos (see `probe_video` and `isobmff`)
+- rotation: MediaInfo's Rotation, clockwise degrees, as 0/90/180/270 (ffprobe's
+  display matrix "-90" is 90 here); 90/270 swap the displayed axes.
+- is_streamable: moov before the first mdat (ISO-BMFF only; else None).
+- has_edit_list: an edit list that really changes the timeline
+  (`isobmff.edits_change_timeline`): not ffmpeg's usual one-entry list for
+  AAC priming or B-frame delay.
+- video_bitrate: MediaInfo's BitRate, else stream size / duration, else file
+  rate minus audio rate.
+- Audio-only files and MP4s with no streams are VideoFacts with has_video False.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from igpreflight.model import ImageFacts, Unreadable, VideoFacts
+from igpreflight.preflight.probe_image import bomb_reason, open_image, probe_image
+from igpreflight.preflight.probe_video import normalise_rotation, probe_video
+
+__all__ = ["probe", "sniff", "bomb_reason", "open_image", "normalise_rotation"]
+
+# ISO-BMFF major brands that mean a still image (or image sequence) rather than a movie.
+IMAGE_BRANDS = {
+    "heic",
+    "heix",
+    "heim",
+    "heis",
+    "hevc",
+    "hevx",
+    "mif1",
+    "mif2",
+    "msf1",
+    "avif",
+    "avis",
+    "avio",
+}
+# QuickTime files from before ftyp start directly with one of these boxes.
+QT_TOP_BOXES = {b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"}
+# Other image formats Pillow reads (PSD, ICO, JPEG 2000 box and codestream, DDS, QOI).
+OTHER_IMAGE_MAGIC = (
+    b"8BPS",
+    b"\x00\x00\x01\x00",
+    b"\x00\x00\x00\x0cjP  ",
+    b"\xffO\xffQ",
+    b"DDS ",
+    b"qoif",
+)
+
+
+def sniff(head: bytes) -> str:
+    """What the first bytes say: jpeg, png, gif, webp, bmp, tiff, heif, jxl, iso, media, or ''.
+
+    "iso" is an MP4/MOV; "media" something MediaInfo might read (Matroska, AVI, TS...).
+    """
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "gif"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    if head[:2] == b"BM" and len(head) >= 26 and head[14] in (12, 40, 52, 56, 64, 108, 124):
+        return "bmp"
+    if head[:4] in (b"II*\x00", b"MM\x00*"):
+        return "tiff"
+    if head.startswith(b"\xff\x0a") or head.startswith(b"\x00\x00\x00\x0cJXL \r\n\x87\n"):
+        return "jxl"
+    if head[4:8] == b"ftyp":
+        major = head[8:12].decode("latin-1").strip()
+        return "heif" if major in IMAGE_BRANDS else "iso"
+    if head[4:8] in QT_TOP_BOXES:
+        return "iso"
+    return "media" if head else ""
+
+
+def probe(path: str | os.PathLike[str]) -> ImageFacts | VideoFacts | Unreadable:
+    """Facts of one file, from its headers; never raises for a bad file."""
+    shown = os.fspath(path)
+    real = os.path.abspath(shown)
+    ext = Path(shown).suffix.lower().lstrip(".")
+    try:
+        size = os.path.getsize(real)
+    except OSError as e:
+        return Unreadable(shown, f"cannot read: {e.strerror or e}")
+    if os.path.isdir(real):
+        return Unreadable(shown, "is a folder, not a file")
+    if size == 0:
+        return Unreadable(shown, "zero bytes", 0)
+    try:
+        with open(real, "rb") as f:
+            head = f.read(64)
+            kind = sniff(head)
+            if kind in ("jpeg", "png", "gif", "webp", "bmp", "tiff", "heif"):
+                facts = probe_image(shown, f, size, ext, kind)
+                if not (kind == "heif" and isinstance(facts, Unreadable)):
+                    return facts
+                # An ISO-BMFF image Pillow cannot read may still be a movie MediaInfo can.
+                image_failure = facts
+            elif kind == "jxl":
+                return Unreadable(shown, "JPEG XL cannot be read here; convert it to JPEG", size)
+            else:
+                image_failure = None
+    except OSError as e:
+        return Unreadable(shown, f"cannot read: {e.strerror or e}", size)
+    facts = probe_video(real, size, ext, iso=kind in ("iso", "heif"))
+    if isinstance(facts, VideoFacts):
+        return _with_path(facts, shown)
+    if image_failure is not None:
+        return image_failure
+    if kind == "media" and head.startswith(OTHER_IMAGE_MAGIC):
+        fallback = _pillow_fallback(shown, real, size, ext)
+        if fallback is not None:
+            return fallback
+    return Unreadable(shown, facts.reason, size)
+
+
+def _with_path(facts: VideoFacts, shown: str) -> VideoFacts:
+    from dataclasses import replace
+
+    return replace(facts, path=shown)
+
+
+def _pillow_fallback(shown: str, real: str, size: int, ext: str) -> ImageFacts | None:
+    """Images with no magic we sniff (PSD, ICO, JPEG 2000...) that Pillow knows."""
+    from PIL import UnidentifiedImageError
+
+    try:
+        with open(real, "rb") as f:
+            im = open_image(f, real)
+            fmt = (im.format or "").lower()
+            facts = probe_image(shown, f, size, ext, fmt)
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):
+        return None
+    return facts if isinstance(facts, ImageFacts) else None
+
+
+def is_iso_bmff(path: str | os.PathLike[str]) -> bool:
+    """True for an MP4/MOV/HEIF file (it starts with ftyp or a QuickTime box)."""
+    try:
+        with open(os.path.abspath(os.fspath(path)), "rb") as f:
+            return sniff(f.read(16)) in ("iso", "heif")
+    except OSError:
+        return False

@@ -1,0 +1,204 @@
+"""Video (and audio-only) facts from MediaInfo plus the ISO-BMFF box walker.
+
+MediaInfo reads container and stream headers only. It says nothing reliable
+about edit lists and little about truncation, so MP4/MOV files also get a walk
+over their box headers (`isobmff.movie_layout`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from igpreflight.limits import PROBE_LIMITS
+from igpreflight.model import Unreadable, VideoFacts
+from igpreflight.preflight import isobmff
+
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def _num(value: Any) -> float | None:
+    """First number of a MediaInfo value ("48000 / 24000", "2 / 1", "-90.000")."""
+    if value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    m = _NUMBER.search(str(value))
+    return float(m.group()) if m else None
+
+
+def _int(value: Any) -> int | None:
+    n = _num(value)
+    return int(round(n)) if n is not None else None
+
+
+def normalise_rotation(value: Any) -> int:
+    """MediaInfo's Rotation ("90.000", "-90", "270.000") as 0, 90, 180 or 270.
+
+    Degrees clockwise the player turns the coded picture for display, as
+    MediaInfo reports it (ffprobe's display-matrix "-90" is MediaInfo's 90).
+    """
+    n = _num(value)
+    if n is None:
+        return 0
+    return int(round(n / 90.0)) * 90 % 360
+
+
+def _profile(track: Any) -> str | None:
+    profile = track.format_profile
+    level = track.format_level
+    if profile and level and "@" not in str(profile):
+        return f"{profile}@L{level}" if not str(level).startswith("L") else f"{profile}@{level}"
+    return str(profile) if profile else None
+
+
+def _chroma(track: Any) -> str | None:
+    value = track.chroma_subsampling
+    if not value:
+        return None
+    m = re.match(r"\d:\d:\d", str(value))
+    return m.group() if m else str(value)
+
+
+def _audio_profile(track: Any) -> str | None:
+    for value in (track.format_additionalfeatures, track.format_profile):
+        if value:
+            return str(value).split(" / ")[0]
+    return None
+
+
+def _container(general: Any) -> str:
+    fmt = str(general.format or "")
+    if fmt == "MPEG-4" and str(general.format_profile or "") == "QuickTime":
+        return "QuickTime"
+    return fmt
+
+
+def _video_bitrate(video: Any, general: Any, audio: Any, duration: float | None) -> int | None:
+    """The video stream's average bitrate.
+
+    MediaInfo's BitRate when present; else the stream's size over the duration;
+    else the whole file's rate minus the audio's (a slight overestimate: the
+    container overhead is counted as video).
+    """
+    rate = _int(video.bit_rate)
+    if rate:
+        return rate
+    vdur = (_num(video.duration) or 0) / 1000 or duration
+    stream_size = _num(video.stream_size)
+    if stream_size and vdur:
+        return int(stream_size * 8 / vdur)
+    file_size = _num(general.file_size)
+    if file_size and duration:
+        total = int(file_size * 8 / duration)
+        audio_rate = _int(audio.bit_rate) if audio is not None else 0
+        return max(total - (audio_rate or 0), 0) or None
+    return None
+
+
+def _fps(video: Any, duration: float | None) -> float | None:
+    fps = _num(video.frame_rate)
+    if fps:
+        return fps
+    num, den = _num(video.framerate_num), _num(video.framerate_den)
+    if num and den:
+        return num / den
+    count = _num(video.frame_count)
+    vdur = (_num(video.duration) or 0) / 1000 or duration
+    if count and vdur:
+        return count / vdur
+    return None
+
+
+def probe_video(path: str, size: int, ext: str, iso: bool) -> VideoFacts | Unreadable:
+    """Facts of a file MediaInfo should understand (`iso`: it is MP4/MOV/3GP)."""
+    from pymediainfo import MediaInfo
+
+    layout: isobmff.MovieLayout | None = None
+    if iso:
+        try:
+            with open(path, "rb") as f:
+                layout = isobmff.movie_layout(f)
+        except (isobmff.BoxError, OSError, ValueError) as e:
+            return Unreadable(path, f"corrupt MP4: {e}", size)
+        if layout.moov_offset is None and not layout.fragmented:
+            return Unreadable(
+                path, "incomplete MP4: no moov box (truncated or still recording)", size
+            )
+        if layout.past_eof == "moov":
+            return Unreadable(path, "truncated MP4: the moov box runs past the end", size)
+        if any(
+            t.max_chunk_offset is not None and t.max_chunk_offset >= size for t in layout.tracks
+        ):
+            return Unreadable(path, "truncated MP4: media data ends early", size)
+    try:
+        info = MediaInfo.parse(path)
+    except Exception as e:  # noqa: BLE001 - libmediainfo failures come in many types
+        return Unreadable(path, f"cannot parse media: {' '.join(str(e).split())[:200]}", size)
+    general = info.general_tracks[0] if info.general_tracks else None
+    if general is None or not general.format:
+        return Unreadable(path, "not a media file", size)
+    videos, audios = info.video_tracks, info.audio_tracks
+    if not videos and not audios and not iso:
+        return Unreadable(path, f"no audio or video streams in this {general.format} file", size)
+    video = videos[0] if videos else None
+    audio = audios[0] if audios else None
+    duration_ms = _num(general.duration)
+    if duration_ms is None and video is not None:
+        duration_ms = _num(video.duration)
+    if duration_ms is None and audio is not None:
+        duration_ms = _num(audio.duration)
+    duration = duration_ms / 1000 if duration_ms else None
+
+    streamable: bool | None = None
+    has_edit_list = False
+    if layout is not None:
+        streamable = layout.streamable
+        has_edit_list = any(
+            isobmff.edits_change_timeline(t, PROBE_LIMITS.edit_list_tolerance)
+            for t in layout.tracks
+            if t.handler in ("vide", "soun")
+        )
+    elif general.isstreamable:
+        streamable = str(general.isstreamable) == "Yes"
+
+    fields: dict[str, Any] = {}
+    if video is not None:
+        if not video.format:
+            return Unreadable(path, "the video stream cannot be read", size)
+        fields.update(
+            video_codec=str(video.format),
+            video_profile=_profile(video),
+            width=_int(video.width),
+            height=_int(video.height),
+            rotation=normalise_rotation(video.rotation),
+            sar=_num(video.pixel_aspect_ratio) or 1.0,
+            fps=_fps(video, duration),
+            frame_rate_mode=str(video.frame_rate_mode) if video.frame_rate_mode else None,
+            scan_type=str(video.scan_type) if video.scan_type else None,
+            chroma=_chroma(video),
+            bit_depth=_int(video.bit_depth),
+            video_bitrate=_video_bitrate(video, general, audio, duration),
+        )
+        if fields["width"] is None or fields["height"] is None:
+            return Unreadable(path, f"the {video.format} video stream has no frame size", size)
+    if audio is not None:
+        fields.update(
+            audio_codec=str(audio.format) if audio.format else None,
+            audio_profile=_audio_profile(audio),
+            audio_sample_rate=_int(audio.sampling_rate),
+            audio_channels=_int(audio.channel_s),
+            audio_bitrate=_int(audio.bit_rate),
+        )
+    return VideoFacts(
+        path=path,
+        bytes=size,
+        container=_container(general),
+        is_streamable=streamable,
+        duration=duration,
+        has_video=video is not None,
+        has_audio=audio is not None,
+        has_edit_list=has_edit_list,
+        extension=ext,
+        **fields,
+    )
