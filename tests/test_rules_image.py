@@ -4,13 +4,16 @@ with a case that triggers it and a boundary case that does not."""
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from igpreflight.catalog import RULES
 from igpreflight.limits import IMAGE_LIMITS
 from igpreflight.model import ImageFacts, Role, Severity, Unreadable
 from igpreflight.preflight.checks import check_facts, check_image, sort_findings
+from igpreflight.preflight.probe import probe
 from igpreflight.preflight.rules import REGISTRY
 
 GOOD = ImageFacts(
@@ -259,3 +262,52 @@ def test_every_image_rule_has_a_catalog_entry_and_vice_versa():
 
 def test_image_limits_cover_every_image_role():
     assert {r for r in Role if r.is_image} == set(IMAGE_LIMITS)
+
+
+# ---------------------------------------------------------------- end to end on real files
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus not present")
+
+
+def _probe_codes(path: Path, role: Role = Role.FEED_IMAGE) -> list[str]:
+    facts = probe(str(path))
+    assert isinstance(facts, ImageFacts), facts
+    return [f.rule for f in check_image(facts, role)]
+
+
+def test_e2e_exif_orientation_6_turns_16_9_into_9_16(tmp_path):
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    turned = tmp_path / "turned.jpg"
+    Image.new("RGB", (640, 360), "teal").save(turned, exif=exif)
+    plain = tmp_path / "plain.jpg"
+    Image.new("RGB", (640, 360), "teal").save(plain)
+    found = check_image(probe(str(turned)), Role.FEED_IMAGE)
+    img003 = [f for f in found if f.rule == "IMG003"]
+    assert img003 and "360x640" in img003[0].message and "below 4:5" in img003[0].message
+    assert "IMG007" in [f.rule for f in found]
+    assert _probe_codes(plain) == []
+
+
+def test_e2e_png_named_jpg(tmp_path):
+    path = tmp_path / "photo.jpg"
+    Image.new("RGBA", (400, 400), (0, 0, 0, 0)).save(path, format="PNG")
+    assert _probe_codes(path) == ["IMG009", "IMG010", "IMG012"]
+
+
+@needs_corpus
+@pytest.mark.parametrize(
+    "name, expected, absent",
+    [
+        ("exif-orientation-examples/Portrait_6.jpg", {"IMG003", "IMG007"}, {"IMG004"}),
+        ("exif-orientation-examples/Landscape_6.jpg", {"IMG004", "IMG007"}, {"IMG003"}),
+        ("exif-orientation-examples/Portrait_1.jpg", {"IMG003"}, {"IMG004", "IMG007"}),
+        ("Pillow/frozenpond.mpo", {"IMG002", "IMG008"}, {"IMG010"}),
+        ("Pillow/pil_sample_cmyk.jpg", {"IMG006", "IMG005"}, {"IMG002"}),
+        ("Pillow/xmp_test.jpg", {"IMG006", "IMG004"}, {"IMG003"}),
+        ("Pillow/chi.gif", {"IMG002", "IMG008", "IMG009"}, {"IMG010"}),
+    ],
+)
+def test_e2e_corpus(name, expected, absent):
+    found = set(_probe_codes(CORPUS / name))
+    assert expected <= found and not (absent & found), found
