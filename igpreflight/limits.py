@@ -39,6 +39,27 @@ class ImageLimits:
 
 
 @dataclass(frozen=True)
+class ImageFixTargets:
+    """What `fix` writes for an image (SPEC section 2): fixer policy, not Meta limits.
+
+    The size, width and aspect targets are the role's ImageLimits; these are the
+    encoder's knobs and the memory budget of a decode.
+    """
+
+    max_quality: int = 92  # SPEC 2: the highest JPEG quality tried
+    min_quality: int = 30  # below this the image is not worth publishing; report instead
+    max_encodes: int = 8  # 92 first, then bisection over min..91 (6 more at most)
+    # JPEG draft mode (DCT scaling 1/2, 1/4, 1/8) is used when shrinking by at least 2x.
+    draft_min_factor: float = 2.0
+    # Formats without draft mode are decoded whole: 200 MP (a phone's largest HEIC)
+    # is 600 MB as RGB. Larger decodes are refused as unfixable, not attempted.
+    max_decode_pixels: int = 250_000_000
+
+
+IMAGE_FIX = ImageFixTargets()
+
+
+@dataclass(frozen=True)
 class VideoLimits:
     role: Role
     containers: tuple[str, ...] = ("MPEG-4", "QuickTime")
