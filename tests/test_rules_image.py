@@ -7,6 +7,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from igpreflight.catalog import RULES
@@ -114,6 +116,15 @@ def test_img003_not_applied_to_stories_or_covers():
     assert "IMG003" in codes(tall, Role.CAROUSEL_IMAGE)
     assert "IMG003" not in codes(tall, Role.STORY_IMAGE)
     assert "IMG003" not in codes(tall, Role.COVER)
+
+
+@settings(max_examples=300, deadline=None)
+@given(w=st.integers(1, 20_000), h=st.integers(1, 20_000), orientation=st.integers(1, 8))
+def test_img003_matches_integer_arithmetic(w, h, orientation):
+    dw, dh = (h, w) if orientation >= 5 else (w, h)
+    outside = dw * 5 < dh * 4 or dw * 100 > dh * 191  # 4:5 and 1.91:1, no floats
+    found = "IMG003" in codes(img(width=w, height=h, orientation=orientation))
+    assert found == outside
 
 
 # IMG011 story ratio (info)

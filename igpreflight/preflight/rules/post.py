@@ -353,7 +353,7 @@ def product_tag_positions(post: Post, ctx: PostContext) -> Iterator[Finding]:
                 names = ", ".join(_tag_name(t) for t in placed)
                 yield finding(
                     "POST008",
-                    f"product tags with x/y on a video{_where(g)} ({names}); "
+                    f"product tag(s) {names}{_where(g)} have x/y, but the media is a video; "
                     "video product tags take no x/y",
                 )
         elif kind is Kind.IMAGE:
@@ -362,7 +362,7 @@ def product_tag_positions(post: Post, ctx: PostContext) -> Iterator[Finding]:
                 names = ", ".join(_tag_name(t) for t in unplaced)
                 yield finding(
                     "POST008",
-                    f"product tags without x/y on an image{_where(g)} ({names}); "
+                    f"product tag(s) {names}{_where(g)} have no x/y; "
                     "image product tags need x and y in 0.0..1.0",
                 )
 
@@ -429,7 +429,7 @@ def user_tags(post: Post, ctx: PostContext) -> Iterator[Finding]:
         if carousel and kind is Kind.VIDEO:
             yield finding(
                 "POST016",
-                f"user tags{_where(g)}: a carousel video takes no user tags (got {n})",
+                f"{n} user tag(s){_where(g)}, a carousel video; carousel videos take none",
             )
         elif kind is Kind.IMAGE and not story:
             unplaced = [t for t in g.user_tags if t.x is None or t.y is None]
@@ -437,7 +437,7 @@ def user_tags(post: Post, ctx: PostContext) -> Iterator[Finding]:
                 names = ", ".join(_tag_name(t) for t in unplaced)
                 yield finding(
                     "POST016",
-                    f"user tags without x/y on an image{_where(g)} ({names}); "
+                    f"user tag(s) {names}{_where(g)} have no x/y; "
                     "image user tags need x and y in 0.0..1.0",
                 )
 
