@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from igpreflight.model import Report
-from igpreflight.report import json_format, text
+from igpreflight.report import github, json_format, junit, sarif, text
 
 RENDERERS: dict[str, Callable[[Report], str]] = {
     "text": text.render,
     "json": json_format.render,
+    "sarif": sarif.render,
+    "junit": junit.render,
+    "github": github.render,
 }
 
 

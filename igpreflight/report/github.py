@@ -1,0 +1,52 @@
+"""GitHub Actions workflow commands: one annotation per finding, then a summary line.
+
+`::error file=assets/a.webp,title=IMG002::format WEBP is not accepted...` makes
+GitHub show the finding on the file in the pull request and the run summary.
+Errors are `::error`, warnings `::warning`, info findings `::notice`. Data and
+property values are escaped as the runner expects, so a file name with a comma
+or a message with a newline cannot break or forge a command.
+"""
+
+from __future__ import annotations
+
+from igpreflight.catalog import RULES
+from igpreflight.model import Finding, Report, Severity
+from igpreflight.report.locate import post_path
+from igpreflight.report.text import summary_line
+
+COMMAND: dict[Severity, str] = {
+    Severity.ERROR: "error",
+    Severity.WARNING: "warning",
+    Severity.INFO: "notice",
+}
+
+
+def render(report: Report) -> str:
+    lines: list[str] = []
+    for file in report.files:
+        lines.extend(annotation(f, file.path) for f in file.findings)
+    for post in report.posts:
+        where = post_path(post)
+        lines.extend(annotation(f, where, prefix=f"post {post.post.id}: ") for f in post.findings)
+    lines.append(summary_line(report))
+    return "\n".join(lines) + "\n"
+
+
+def annotation(f: Finding, path: str, *, prefix: str = "") -> str:
+    """One workflow command for one finding."""
+    message = prefix + f.message
+    hint = RULES[f.rule].fix_hint if f.rule in RULES else ""
+    if hint and f.severity is not Severity.INFO:
+        message += f"\n{'fix' if f.fixable else 'to do'}: {hint}"
+    props = f"file={escape_property(path)},title={escape_property(f.rule)}"
+    return f"::{COMMAND[f.severity]} {props}::{escape_data(message)}"
+
+
+def escape_data(text: str) -> str:
+    """Escape a command's message: '%', CR and LF (as the Actions runner unescapes)."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """Escape a property value: as data, plus ':' and ',' which delimit properties."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")

@@ -1,0 +1,108 @@
+"""JUnit XML for test dashboards: one testcase per file and per post.
+
+A testcase fails when it has error findings; each error is its own `<failure>`
+(message = rule + message) so a dashboard lists them all. Warnings and notes do
+not fail a test: they go to the testcase's `<system-out>`. The suite's
+`failures` counts failing testcases, as JUnit consumers expect; the number of
+error findings is in the suite's properties.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+from igpreflight import __version__
+from igpreflight.catalog import RULES
+from igpreflight.model import Finding, Report, Severity
+from igpreflight.report.locate import post_path, role_label
+
+SUITE = "igpreflight"
+
+# Characters XML 1.0 cannot carry at all (even escaped): C0 controls but tab/LF/CR,
+# lone surrogates (from undecodable file names), U+FFFE and U+FFFF.
+_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def render(report: Report) -> str:
+    cases: list[ET.Element] = []
+    for file in report.files:
+        cases.append(
+            _case(file.path, f"{file.kind.value}.{role_label(file)}", file.findings, file.path)
+        )
+    for post in report.posts:
+        media = ", ".join(m.path for m in post.post.media)
+        cases.append(
+            _case(
+                f"post {post.post.id}",
+                f"post.{(post.post.media_type or 'unknown').lower()}",
+                post.findings,
+                post_path(post),
+                out_prefix=f"media: {media}\n" if media else "",
+            )
+        )
+    failing = sum(1 for c in cases if c.find("failure") is not None)
+    root = ET.Element("testsuites", {"name": SUITE, "tests": str(len(cases))})
+    root.set("failures", str(failing))
+    root.set("errors", "0")
+    suite = ET.SubElement(
+        root,
+        "testsuite",
+        {
+            "name": SUITE,
+            "tests": str(len(cases)),
+            "failures": str(failing),
+            "errors": "0",
+            "skipped": "0",
+            "time": "0",
+        },
+    )
+    props = ET.SubElement(suite, "properties")
+    for name, value in (
+        ("igpreflight.version", __version__),
+        ("findings.errors", str(len(report.errors))),
+        ("findings.warnings", str(len(report.warnings))),
+        ("findings.fixable", str(len(report.fixable))),
+    ):
+        ET.SubElement(props, "property", {"name": name, "value": value})
+    suite.extend(cases)
+    ET.indent(root)
+    body = ET.tostring(root, encoding="unicode")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"
+
+
+def _case(
+    name: str, classname: str, findings: list[Finding], file: str, *, out_prefix: str = ""
+) -> ET.Element:
+    case = ET.Element(
+        "testcase", {"name": _clean(name), "classname": _clean(classname), "file": _clean(file)}
+    )
+    case.set("time", "0")
+    for f in findings:
+        if f.severity is Severity.ERROR:
+            failure = ET.SubElement(
+                case, "failure", {"message": _clean(f"{f.rule}: {f.message}"), "type": f.rule}
+            )
+            failure.text = _clean(_detail(f))
+    others = [f for f in findings if f.severity is not Severity.ERROR]
+    if others or out_prefix:
+        out = ET.SubElement(case, "system-out")
+        out.text = _clean(
+            out_prefix + "".join(f"{f.severity.value}: {f.rule}: {f.message}\n" for f in others)
+        )
+    return case
+
+
+def _detail(f: Finding) -> str:
+    lines = [f"{f.rule}: {f.message}"]
+    graph = "/".join(str(c) for c in (f.code, f.subcode) if c is not None)
+    if graph:
+        lines.append(f"Graph error prevented: {graph}")
+    hint = RULES[f.rule].fix_hint if f.rule in RULES else ""
+    if hint:
+        lines.append(f"{'fix' if f.fixable else 'to do'}: {hint}")
+    return "\n".join(lines)
+
+
+def _clean(text: str) -> str:
+    return _INVALID_XML.sub("\ufffd", text)

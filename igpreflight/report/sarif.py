@@ -1,0 +1,191 @@
+"""SARIF 2.1.0 for code scanning: one rule per catalog code, one result per finding.
+
+GitHub code scanning (and any SARIF viewer) shows a result next to the file it
+names, so every result carries the path as the user gave it (relative stays
+relative, percent-encoded as a URI reference), a whole-file region, and a
+stable partial fingerprint so that a re-run does not open duplicate alerts and
+the uploader never tries to fingerprint a binary file line by line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from pathlib import PurePath, PurePosixPath, PureWindowsPath
+from typing import Any
+from urllib.parse import quote
+
+from igpreflight import SPEC_VERSION, __version__
+from igpreflight.catalog import RULES, RuleInfo
+from igpreflight.model import Finding, Report, Severity
+from igpreflight.report.locate import post_path, role_label
+
+SCHEMA_URI = (
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+)
+INFORMATION_URI = "https://pypi.org/project/igpreflight/"
+FINGERPRINT_KEY = "igpreflightFinding/v1"
+
+LEVEL: dict[Severity, str] = {
+    Severity.ERROR: "error",
+    Severity.WARNING: "warning",
+    Severity.INFO: "note",
+}
+
+_KIND_TAG = {"IMG": "image", "VID": "video", "POST": "post", "URL": "url", "QUOTA": "quota"}
+
+
+def render(report: Report) -> str:
+    return json.dumps(build(report), indent=2, ensure_ascii=False) + "\n"
+
+
+def build(report: Report) -> dict[str, Any]:
+    """The SARIF log as a dict (a single run)."""
+    rules = list(RULES.values())
+    index = {r.code: i for i, r in enumerate(rules)}
+    results: list[dict[str, Any]] = []
+    for file in report.files:
+        for f in file.findings:
+            results.append(
+                _result(f, index, file.path, {"kind": file.kind.value, "as": role_label(file)})
+            )
+    for post in report.posts:
+        where = post_path(post)
+        for f in post.findings:
+            results.append(
+                _result(
+                    f,
+                    index,
+                    where,
+                    {"post": post.post.id, "media_type": post.post.media_type},
+                    prefix=f"post {post.post.id}: ",
+                    logical=post.post.id,
+                )
+            )
+    return {
+        "$schema": SCHEMA_URI,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "igpreflight",
+                        "version": __version__,
+                        "semanticVersion": __version__,
+                        "informationUri": INFORMATION_URI,
+                        "rules": [_rule(r) for r in rules],
+                        "properties": {"spec": SPEC_VERSION},
+                    }
+                },
+                "columnKind": "unicodeCodePoints",
+                "results": results,
+            }
+        ],
+    }
+
+
+def _rule(info: RuleInfo) -> dict[str, Any]:
+    graph = _graph_text(info.graph_code, info.graph_subcode)
+    full = info.summary[:1].upper() + info.summary[1:] + "."
+    if graph:
+        full += f" Instagram rejects a violation with Graph error {graph}."
+    if info.fix_hint:
+        action = "`igpreflight fix`" if info.fixable else "You"
+        verb = ":" if info.fixable else " must:"
+        help_text = f"{full}\n{'Fix' if info.fixable else 'To do'}: {info.fix_hint}."
+        help_md = f"{full}\n\n{action}{verb} {info.fix_hint}."
+    else:
+        help_text = help_md = full
+    tags = [_KIND_TAG.get(re.sub(r"\d+$", "", info.code), "file")]
+    if info.fixable:
+        tags.append("fixable")
+    return {
+        "id": info.code,
+        "name": _slug(info.summary),
+        "shortDescription": {"text": info.summary},
+        "fullDescription": {"text": full},
+        "help": {"text": help_text, "markdown": help_md},
+        "defaultConfiguration": {"level": LEVEL[info.severity]},
+        "properties": {
+            "tags": tags,
+            "graphCode": info.graph_code,
+            "graphSubcode": info.graph_subcode,
+            "fixable": info.fixable,
+        },
+    }
+
+
+def _result(
+    f: Finding,
+    index: dict[str, int],
+    path: str,
+    props: dict[str, Any],
+    *,
+    prefix: str = "",
+    logical: str | None = None,
+) -> dict[str, Any]:
+    location: dict[str, Any] = {
+        "physicalLocation": {
+            "artifactLocation": {"uri": path_to_uri(path)},
+            "region": {"startLine": 1},
+        }
+    }
+    if logical is not None:
+        location["logicalLocations"] = [{"name": logical, "kind": "post"}]
+    result: dict[str, Any] = {
+        "ruleId": f.rule,
+        "level": LEVEL[f.severity],
+        "message": {"text": prefix + f.message},
+        "locations": [location],
+        "partialFingerprints": {FINGERPRINT_KEY: _fingerprint(f.rule, path, props)},
+        "properties": {
+            **props,
+            "fixable": f.fixable,
+            "graphCode": f.code,
+            "graphSubcode": f.subcode,
+        },
+    }
+    if f.rule in index:  # a rule missing from the catalog is still reported, without an index
+        result["ruleIndex"] = index[f.rule]
+    return result
+
+
+def path_to_uri(path: str) -> str:
+    """A path as a URI reference: relative stays relative, absolute becomes file://.
+
+    Backslashes of Windows paths become slashes; everything outside the URI
+    unreserved set (spaces, '#', '%', '?', non-ASCII) is percent-encoded.
+    """
+    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", path):  # already a URL (manifest media)
+        return path
+    pure: PurePath
+    if os.sep == "\\" or re.match(r"^[a-zA-Z]:[\\/]", path):
+        pure = PureWindowsPath(path)
+    else:
+        pure = PurePosixPath(path)
+    if pure.is_absolute():
+        return pure.as_uri()
+    return quote(pure.as_posix(), safe="/")
+
+
+def _fingerprint(rule: str, path: str, props: dict[str, Any]) -> str:
+    key = json.dumps([rule, path, sorted(props.items())], default=str)
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
+def _graph_text(code: int | None, subcode: int | None) -> str:
+    parts = [str(c) for c in (code, subcode) if c is not None]
+    return "/".join(parts)
+
+
+def _slug(summary: str) -> str:
+    """A rule name viewers can filter on: the summary's words and numbers in kebab case."""
+    words = re.findall(r"[A-Za-z]+|\d+", re.sub(r"(?<=\d),(?=\d)", "", summary.lower()))
+    name = ""
+    for w in words:
+        if len(name) + len(w) + 1 > 60:
+            break
+        name = f"{name}-{w}" if name else w
+    return name or "rule"
