@@ -1,0 +1,597 @@
+"""Decide the least work that makes a video pass: facts + findings -> FixPlan.
+
+Pure: no file is opened and nothing is run. The findings say WHAT is wrong
+(their rule codes trigger the steps, so the plan and the re-check can never
+disagree about what "compliant" means); the facts give the numbers each step
+needs (sizes, rates, durations). Every step names the rules it resolves and
+says why, which is what `fix --dry-run` and the fix report show.
+
+Least work: a stream that complies is copied (`-c copy`); a file whose only
+problems are the container, the moov position or an edit list is remuxed; a
+file with no fixable finding is copied byte for byte by the batch driver.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from igpreflight.limits import VIDEO_LIMITS, VideoLimits
+from igpreflight.model import ROLE_LABEL, Finding, Kind, Role, Severity, VideoFacts
+from igpreflight.preflight.rules.fmt import exact, fmt_number, fmt_seconds
+from igpreflight.transcode.types import FixOptions, FixPlan, FixStatus, Step
+
+# Rules a re-encode of the video stream resolves. VID018 (HEVC) is one of them
+# unless --keep-hevc; VID017 (rotation) too: the fix bakes rotation in (SPEC 2).
+# VID016 (an edit list that cuts or shifts) needs both streams decoded: stream
+# copy keeps the packets from the GOP start and writes the edit list again, and
+# dropping it (`-use_editlist 0`) would show the frames the edit hid.
+VIDEO_RULES = frozenset(
+    {"VID002", "VID005", "VID006", "VID007", "VID009", "VID010"}
+    | {"VID013", "VID014", "VID015", "VID016", "VID017", "VID018"}
+)
+# Rules a re-encode of the audio stream resolves. VID020 (bitrate far from 128
+# kbps) is an info note: resolved when the audio is encoded anyway, never a
+# reason to re-encode lossy audio on its own.
+AUDIO_RULES = frozenset({"VID003", "VID011", "VID012", "VID016"})
+# Rules a remux (every stream copied into a fresh MP4) resolves.
+REMUX_RULES = frozenset({"VID001", "VID004"})
+# Findings the fixer has nothing to do about and that do not block a fix.
+IGNORED_RULES = frozenset({"VID019", "VID020"})
+
+# Fixer policy (not Instagram limits): how far under a limit the encoder aims,
+# so that VBV peaks, container overhead and rounding never touch the limit.
+BITRATE_HEADROOM = 0.9  # maxrate = 90% of the 25 Mbps limit
+SIZE_HEADROOM = 0.9  # aim at 90% of the role's file-size limit
+TRIM_MARGIN = 0.25  # seconds kept under the maximum duration (copied streams end on a packet)
+EXTEND_MARGIN = 0.1  # seconds added over the minimum duration
+MIN_VIDEO_BITRATE = 200_000  # never ask x264 for less, whatever the size budget says
+
+DEFAULT_PRESET = "veryfast"
+DEFAULT_CRF = 20
+PRESET_ENV = "IGPREFLIGHT_X264_PRESET"  # e.g. "ultrafast" in tests
+CRF_ENV = "IGPREFLIGHT_X264_CRF"
+
+# Frame rates people and players expect; VFR sources are snapped to the nearest.
+STANDARD_RATES: tuple[Fraction, ...] = (
+    Fraction(24000, 1001),
+    Fraction(24),
+    Fraction(25),
+    Fraction(30000, 1001),
+    Fraction(30),
+    Fraction(48),
+    Fraction(50),
+    Fraction(60000, 1001),
+    Fraction(60),
+)
+SNAP_TOLERANCE = 0.002  # relative: 29.97 (MediaInfo's rounding) is 30000/1001
+
+
+@dataclass(frozen=True)
+class VideoStep(Step):
+    """A Step with the exact parameters the executor needs (sizes, rates, bitrates),
+    so that `apply_video` runs exactly what the plan shows."""
+
+    params: Mapping[str, Any] = field(default_factory=dict, hash=False)
+
+    def param(self, name: str, default: Any = None) -> Any:
+        return self.params.get(name, default)
+
+
+def encoder_preset() -> str:
+    """x264 preset: veryfast by default, IGPREFLIGHT_X264_PRESET to override."""
+    return os.environ.get(PRESET_ENV, "").strip() or DEFAULT_PRESET
+
+
+def encoder_crf() -> int:
+    value = os.environ.get(CRF_ENV, "").strip()
+    return int(value) if value.isdigit() else DEFAULT_CRF
+
+
+# ------------------------------------------------------------------ frame rate
+
+
+def _snap(rate: Fraction) -> Fraction:
+    for std in STANDARD_RATES:
+        if abs(rate - std) / std <= SNAP_TOLERANCE:
+            return std
+    return rate
+
+
+def fps_label(rate: Fraction) -> str:
+    return fmt_number(float(rate))
+
+
+def fps_arg(rate: Fraction) -> str:
+    """30000/1001 or 30: what the fps filter and -r accept."""
+    return str(rate.numerator) if rate.denominator == 1 else f"{rate.numerator}/{rate.denominator}"
+
+
+def target_fps(fps: float | None, vfr: bool, lim: VideoLimits) -> Fraction:
+    """The constant rate to convert to.
+
+    Out of range: divide (120 -> 60, 90 -> 45) or multiply (15 -> 30, 12.5 -> 25)
+    by the smallest whole number that lands in range, so frames are dropped or
+    repeated evenly (no judder). VFR: the standard rate nearest to that.
+    """
+    lo, hi = Fraction(exact(lim.min_fps)), Fraction(exact(lim.max_fps))
+    if not fps or fps <= 0:
+        return Fraction(30)
+    rate = Fraction(round(fps * 1000), 1000)
+    if rate > hi:
+        rate /= math.ceil(rate / hi)
+    elif rate < lo:
+        rate *= math.ceil(lo / rate)
+    rate = _snap(rate)
+    if vfr:
+        in_range = [r for r in STANDARD_RATES if lo <= r <= hi]
+        rate = min(in_range, key=lambda r: (abs(r - rate), -r))
+    return min(max(rate, lo), hi)
+
+
+# ------------------------------------------------------------------ geometry
+
+
+def _even_floor(x: float) -> int:
+    return max(2, int(x) // 2 * 2)
+
+
+def _even_round(x: float) -> int:
+    return max(2, int(round(x / 2.0)) * 2)
+
+
+def _even_ceil(x: float) -> int:
+    return max(2, math.ceil(x / 2.0) * 2)
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """Frame sizes through the filter chain, after ffmpeg's autorotation.
+
+    Sizes are in pixels of the rotated frame (`src_w` x `src_h`, sample aspect
+    `sar`); `crop` is a region of it, `scale` the size it is resized to, `pad`
+    the final canvas. None means the step is not needed.
+    """
+
+    src_w: int
+    src_h: int
+    sar: Fraction
+    crop: tuple[int, int, int, int] | None  # w, h, x, y
+    scale: tuple[int, int] | None
+    pad: tuple[int, int, int, int] | None  # w, h, x, y
+    out_w: int
+    out_h: int
+
+
+def _ratio_ok(w: int, h: int, lo: Fraction, hi: Fraction) -> bool:
+    return lo <= Fraction(w, h) <= hi
+
+
+def plan_geometry(facts: VideoFacts, lim: VideoLimits, aspect_mode: str) -> Geometry:
+    """Crop or pad into the role's aspect range, then downscale to the width limit,
+    with square pixels and even dimensions (what H.264 4:2:0 needs)."""
+    w, h = int(facts.width or 2), int(facts.height or 2)
+    sar = Fraction(facts.sar or 1.0).limit_denominator(1000)
+    if facts.rotation in (90, 270):
+        w, h, sar = h, w, 1 / sar
+    lo, hi = exact(lim.min_aspect), exact(lim.max_aspect)
+    ratio = Fraction(w, h) * sar  # displayed aspect
+
+    crop = None
+    cw, ch = w, h  # content region in source pixels
+    if aspect_mode != "pad" and ratio < lo:
+        ch = min(h, int(w * sar / lo))
+    elif aspect_mode != "pad" and ratio > hi:
+        cw = min(w, int(h * hi / sar))
+    # Content in display (square) pixels, then the canvas it sits on.
+    dw, dh = float(cw * sar), float(ch)
+    canvas_w, canvas_h = dw, dh
+    if aspect_mode == "pad" and ratio < lo:
+        canvas_w = math.ceil(dh * lo)
+    elif aspect_mode == "pad" and ratio > hi:
+        canvas_h = math.ceil(dw / hi)
+    s = min(1.0, lim.max_width / canvas_w)
+
+    if s == 1.0 and sar == 1:
+        # No resampling needed: cut to even sizes (at most one pixel per axis).
+        out_w, out_h = _even_floor(cw), _even_floor(ch)
+        while not _ratio_ok(out_w, out_h, lo, hi) and out_w > 2 and out_h > 2:
+            if Fraction(out_w, out_h) < lo:
+                out_h -= 2
+            else:
+                out_w -= 2
+        if (out_w, out_h) != (w, h):
+            crop = (out_w, out_h, (w - out_w) // 2, (h - out_h) // 2)
+        scale = None
+        content = (out_w, out_h)
+    else:
+        if (cw, ch) != (w, h):
+            crop = (cw, ch, (w - cw) // 2, (h - ch) // 2)
+        content = (_even_round(dw * s), _even_round(dh * s))
+        scale = content
+    pad = None
+    if aspect_mode == "pad" and (canvas_w, canvas_h) != (dw, dh):
+        pw, ph = _even_ceil(canvas_w * s), _even_ceil(canvas_h * s)
+        pw, ph = max(pw, content[0]), max(ph, content[1])
+        while not _ratio_ok(pw, ph, lo, hi):
+            if Fraction(pw, ph) < lo:
+                pw += 2
+            else:
+                ph += 2
+        pad = (pw, ph, (pw - content[0]) // 2, (ph - content[1]) // 2)
+        out_w, out_h = pw, ph
+    else:
+        out_w, out_h = content
+        while not _ratio_ok(out_w, out_h, lo, hi) and out_w > 2 and out_h > 2:
+            # Even rounding after a crop pushed the ratio a hair out: cut 2 px more.
+            if Fraction(out_w, out_h) < lo:
+                out_h -= 2
+            else:
+                out_w -= 2
+            if scale is not None:
+                scale = (out_w, out_h)
+            elif crop is not None:
+                crop = (out_w, out_h, (w - out_w) // 2, (h - out_h) // 2)
+    return Geometry(w, h, sar, crop, scale, pad, out_w, out_h)
+
+
+# ------------------------------------------------------------------ the plan
+
+
+def _rules(found: set[str], wanted: Iterable[str]) -> tuple[str, ...]:
+    return tuple(sorted(found & set(wanted)))
+
+
+def _unfixable(facts: VideoFacts, role: Role, reason: str) -> FixPlan:
+    return FixPlan(Kind.VIDEO, role, FixStatus.UNFIXABLE, (), "mp4", reason)
+
+
+def _output_extension(facts: VideoFacts) -> str:
+    ext = (facts.extension or "").lower().lstrip(".")
+    if ext in ("mp4", "mov"):
+        return ext
+    return "mov" if facts.container == "QuickTime" else "mp4"
+
+
+def _why(found: set[str], facts: VideoFacts, keep_hevc: bool) -> list[str]:
+    """Short reasons for a video re-encode, one per rule."""
+    w = []
+    if "VID002" in found:
+        w.append(f"{facts.video_codec or 'unknown codec'} is not accepted")
+    if "VID018" in found and not keep_hevc:
+        w.append("HEVC becomes H.264 (--keep-hevc keeps it)")
+    if "VID014" in found:
+        w.append(f"{facts.chroma or '?'} {facts.bit_depth or '?'}-bit pixels")
+    if "VID013" in found:
+        w.append(f"{(facts.scan_type or 'interlaced').lower()} scan")
+    if "VID010" in found:
+        w.append("bitrate over the limit")
+    if "VID009" in found:
+        w.append("file over the size limit")
+    if "VID016" in found:
+        w.append("re-timed without the edit list")
+    if "VID017" in found:
+        w.append("rotation baked in")
+    if "VID006" in found:
+        w.append("downscaled")
+    if "VID007" in found:
+        w.append("aspect ratio brought into range")
+    if "VID005" in found:
+        w.append("frame rate brought into range")
+    if "VID015" in found:
+        w.append("constant frame rate")
+    return w
+
+
+def plan_video(
+    facts: VideoFacts, findings: list[Finding], role: Role, options: FixOptions
+) -> FixPlan:
+    """The least work that resolves every fixable finding of `facts` in `role`.
+
+    COPIED: nothing to do. REMUXED: only container / faststart / edit list (or a
+    --trim that stream copy can do). TRANSCODED: a stream is encoded; a compliant
+    other stream is still copied. UNFIXABLE (with `reason`): no video stream, a
+    duration out of range without --trim/--extend, or an error no step resolves.
+    """
+    lim = VIDEO_LIMITS[role]
+    found = {f.rule for f in findings}
+    label = ROLE_LABEL.get(role, role.value)
+
+    if not facts.has_video:
+        what = "an audio-only file" if facts.has_audio else "a file with no streams"
+        return _unfixable(facts, role, f"no video stream ({what}); nothing to fix into a video")
+
+    # Duration: content changes only on request.
+    trim_to: float | None = None
+    extend_to: float | None = None
+    if "VID008" in found and facts.duration is not None:
+        d = facts.duration
+        if round(d, 3) > lim.max_duration:
+            if not options.trim:
+                return _unfixable(
+                    facts,
+                    role,
+                    f"duration {fmt_seconds(d)} is above {fmt_seconds(lim.max_duration)} "
+                    f"for {label}; use --trim to cut it",
+                )
+            trim_to = lim.max_duration - TRIM_MARGIN
+        elif round(d, 3) < lim.min_duration:
+            if not options.extend:
+                return _unfixable(
+                    facts,
+                    role,
+                    f"duration {fmt_seconds(d)} is below {fmt_seconds(lim.min_duration)} "
+                    f"for {label}; use --extend to freeze the last frame up to it",
+                )
+            extend_to = lim.min_duration + EXTEND_MARGIN
+
+    handled = VIDEO_RULES | AUDIO_RULES | REMUX_RULES | IGNORED_RULES | {"VID008"}
+    blocking = sorted(
+        f.rule for f in findings if f.severity is Severity.ERROR and f.rule not in handled
+    )
+    if blocking:
+        return _unfixable(facts, role, f"{', '.join(blocking)} cannot be fixed by igpreflight")
+
+    keep_hevc = options.keep_hevc and (facts.video_codec or "").upper() == "HEVC"
+    video_triggers = found & VIDEO_RULES
+    if keep_hevc:
+        video_triggers -= {"VID018"}
+    encode_video = bool(video_triggers) or extend_to is not None
+    encode_audio = facts.has_audio and (bool(found & AUDIO_RULES) or extend_to is not None)
+    remux_rules = found & REMUX_RULES
+
+    if not (encode_video or encode_audio or remux_rules or trim_to is not None):
+        return FixPlan(Kind.VIDEO, role, FixStatus.COPIED, (), _output_extension(facts))
+
+    steps: list[Step] = []
+    out_dur = trim_to or extend_to or facts.duration
+
+    if encode_video:
+        steps.extend(_video_filter_steps(facts, found, lim, options, extend_to))
+        steps.append(
+            _encode_video_step(facts, found, lim, keep_hevc, out_dur, encode_audio, video_triggers)
+        )
+    else:
+        tag = "hvc1" if (facts.video_codec or "").upper() == "HEVC" else None
+        why = "HEVC kept (--keep-hevc)" if keep_hevc else "already compliant"
+        steps.append(
+            VideoStep(
+                "copy-video",
+                f"{facts.video_codec} {facts.display_width}x{facts.display_height} stream copied: {why}",
+                params={"tag": tag},
+            )
+        )
+
+    if facts.has_audio:
+        if encode_audio:
+            steps.append(_encode_audio_step(facts, found, lim, extend_to))
+        else:
+            steps.append(
+                VideoStep("copy-audio", f"{facts.audio_codec} stream copied: already compliant")
+            )
+
+    if trim_to is not None:
+        steps.append(
+            VideoStep(
+                "trim",
+                f"cut at {fmt_seconds(trim_to)} (was {fmt_seconds(facts.duration or 0)}; "
+                f"maximum {fmt_seconds(lim.max_duration)} for {label})",
+                ("VID008",),
+                {"duration": trim_to},
+            )
+        )
+
+    container_why = []
+    if "VID001" in found:
+        container_why.append(f"{facts.container} becomes MP4")
+    if "VID004" in found:
+        container_why.append("moov moved to the front")
+    steps.append(
+        VideoStep(
+            "remux",
+            "MP4, faststart" + (f": {', '.join(container_why)}" if container_why else ""),
+            _rules(found, REMUX_RULES),
+            {"faststart": True},
+        )
+    )
+
+    status = FixStatus.TRANSCODED if (encode_video or encode_audio) else FixStatus.REMUXED
+    return FixPlan(Kind.VIDEO, role, status, tuple(steps), "mp4")
+
+
+def _video_filter_steps(
+    facts: VideoFacts,
+    found: set[str],
+    lim: VideoLimits,
+    options: FixOptions,
+    extend_to: float | None,
+) -> list[Step]:
+    steps: list[Step] = []
+    if "VID013" in found or (facts.scan_type or "Progressive").upper() != "PROGRESSIVE":
+        steps.append(
+            VideoStep(
+                "deinterlace",
+                f"bwdif, one frame per frame ({facts.scan_type or 'interlaced'} -> progressive)",
+                _rules(found, {"VID013"}),
+                {"filter": "bwdif"},
+            )
+        )
+    if facts.rotation % 360:
+        steps.append(
+            VideoStep(
+                "rotate",
+                f"{facts.rotation}° display rotation baked into the pixels, tag cleared",
+                _rules(found, {"VID017"}),
+                {"degrees": facts.rotation},
+            )
+        )
+    geo = plan_geometry(facts, lim, options.aspect)
+    lo, hi = lim.min_aspect, lim.max_aspect
+    aspect_rules = _rules(found, {"VID007"})
+    if geo.crop is not None:
+        cw, ch, cx, cy = geo.crop
+        why = (
+            f"into {fmt_number(lo)}..{fmt_number(hi)}"
+            if aspect_rules
+            else "to even dimensions" + (" (display size)" if geo.scale else "")
+        )
+        steps.append(
+            VideoStep(
+                "crop",
+                f"{geo.src_w}x{geo.src_h} -> {cw}x{ch} centred ({why})",
+                aspect_rules if aspect_rules else (),
+                {"w": cw, "h": ch, "x": cx, "y": cy},
+            )
+        )
+    if geo.scale is not None:
+        sw, sh = geo.scale
+        reasons = []
+        if geo.sar != 1:
+            reasons.append(f"square pixels (SAR {geo.sar.numerator}:{geo.sar.denominator})")
+        base_w = geo.crop[0] if geo.crop else geo.src_w
+        if round(base_w * geo.sar) > sw or (geo.pad and geo.pad[0] >= lim.max_width):
+            reasons.append(f"width at most {lim.max_width}")
+        rules = _rules(found, {"VID006"})
+        steps.append(
+            VideoStep(
+                "scale",
+                f"-> {sw}x{sh}" + (f" ({', '.join(reasons)})" if reasons else ""),
+                rules,
+                {"w": sw, "h": sh},
+            )
+        )
+    if geo.pad is not None:
+        pw, ph, px, py = geo.pad
+        color = options.pad_color
+        steps.append(
+            VideoStep(
+                "pad",
+                f"-> {pw}x{ph} with {'a blurred fill' if color == 'blur' else color} "
+                f"(into {fmt_number(lo)}..{fmt_number(hi)})",
+                aspect_rules,
+                {"w": pw, "h": ph, "x": px, "y": py, "color": color},
+            )
+        )
+    vfr = (facts.frame_rate_mode or "").upper() == "VFR" or "VID015" in found
+    if "VID005" in found or vfr:
+        rate = target_fps(facts.fps, vfr, lim)
+        src = f"{fmt_number(facts.fps)} fps" if facts.fps else "unknown rate"
+        if vfr:
+            src = f"variable ({src} average)"
+        steps.append(
+            VideoStep(
+                "fps",
+                f"{src} -> {fps_label(rate)} fps constant",
+                _rules(found, {"VID005", "VID015"}),
+                {"rate": fps_arg(rate)},
+            )
+        )
+    if "VID014" in found:
+        steps.append(
+            VideoStep(
+                "pixel-format",
+                f"{facts.chroma or '?'} {facts.bit_depth or '?'}-bit -> yuv420p 8-bit",
+                ("VID014",),
+                {"pix_fmt": "yuv420p"},
+            )
+        )
+    if extend_to is not None:
+        pad_s = extend_to - (facts.duration or 0)
+        steps.append(
+            VideoStep(
+                "extend",
+                f"last frame held {fmt_seconds(pad_s)} (to {fmt_seconds(extend_to)}; "
+                f"minimum {fmt_seconds(lim.min_duration)})",
+                ("VID008",),
+                {"duration": extend_to, "pad": pad_s},
+            )
+        )
+    return steps
+
+
+def _out_fps(facts: VideoFacts, found: set[str], lim: VideoLimits) -> Fraction:
+    vfr = (facts.frame_rate_mode or "").upper() == "VFR" or "VID015" in found
+    if "VID005" in found or vfr or not facts.fps:
+        return target_fps(facts.fps, vfr, lim)
+    return Fraction(round(facts.fps * 1000), 1000)
+
+
+def _encode_video_step(
+    facts: VideoFacts,
+    found: set[str],
+    lim: VideoLimits,
+    keep_hevc: bool,
+    out_dur: float | None,
+    encode_audio: bool,
+    triggers: set[str],
+) -> Step:
+    maxrate = int(lim.max_video_bitrate * BITRATE_HEADROOM)
+    if out_dur and out_dur > 0:
+        audio = (
+            lim.recommended_audio_bitrate
+            if encode_audio
+            else (facts.audio_bitrate or lim.recommended_audio_bitrate)
+        )
+        audio = audio if facts.has_audio else 0
+        budget = int(lim.max_bytes * SIZE_HEADROOM * 8 / out_dur) - audio
+        maxrate = max(MIN_VIDEO_BITRATE, min(maxrate, budget))
+    fps = _out_fps(facts, found, lim)
+    gop = max(1, math.floor(lim.keyframe_interval * fps))
+    preset, crf = encoder_preset(), encoder_crf()
+    why = _why(found, facts, keep_hevc) or (["duration extended"] if not triggers else [])
+    rules = tuple(sorted(triggers))
+    return VideoStep(
+        "encode-video",
+        f"H.264 High yuv420p CRF {crf} ({preset}), keyframe every "
+        f"{fmt_number(lim.keyframe_interval)} s (closed GOP), max {fmt_number(maxrate / 1e6, 2)} Mbps"
+        + (f": {'; '.join(why)}" if why else ""),
+        rules,
+        {
+            "codec": "libx264",
+            "profile": "high",
+            "pix_fmt": "yuv420p",
+            "preset": preset,
+            "crf": crf,
+            "gop": gop,
+            "keyframe_interval": lim.keyframe_interval,
+            "maxrate": maxrate,
+            "bufsize": 2 * maxrate,
+        },
+    )
+
+
+def _encode_audio_step(
+    facts: VideoFacts, found: set[str], lim: VideoLimits, extend_to: float | None
+) -> Step:
+    channels = 1 if facts.audio_channels == 1 else 2
+    rate = lim.max_audio_sample_rate
+    bitrate = lim.recommended_audio_bitrate
+    why = []
+    if "VID003" in found:
+        why.append(f"{facts.audio_codec or 'unknown codec'} is not accepted")
+    if "VID011" in found:
+        why.append(f"{fmt_number((facts.audio_sample_rate or 0) / 1000)} kHz resampled")
+    if "VID012" in found:
+        why.append(f"{facts.audio_channels} channels downmixed")
+    if "VID016" in found:
+        why.append("re-timed without the edit list")
+    if extend_to is not None:
+        why.append("silence appended")
+    layout = "mono" if channels == 1 else "stereo"
+    return VideoStep(
+        "encode-audio",
+        f"AAC-LC {fmt_number(rate / 1000)} kHz {layout} {bitrate // 1000} kbps"
+        + (f": {'; '.join(why)}" if why else ""),
+        _rules(found, AUDIO_RULES | {"VID020"}) + (("VID008",) if extend_to is not None else ()),
+        {
+            "codec": "aac",
+            "rate": rate,
+            "channels": channels,
+            "bitrate": bitrate,
+            "pad_to": extend_to,
+        },
+    )

@@ -1,0 +1,315 @@
+"""Carry out a video FixPlan with ffmpeg, atomically, and prove the result passes.
+
+The command is built with ffmpeg-python and run as an argument list (never a
+shell string) with the binary from `ffmpeg_exe()`. Paths are absolute and
+given as `file:` URLs, so a name that starts with `-` or holds a `:` is never
+read as an option or a protocol. ffmpeg writes to a temporary file next to the
+destination; the temporary file is probed and checked, and only a passing file
+is moved into place with os.replace. On any failure the partial output is
+removed and a VideoFixError carries ffmpeg's last stderr lines.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+import subprocess
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import ffmpeg
+
+from igpreflight.ffmpeg_bin import ffmpeg_exe
+from igpreflight.model import Role, Severity, VideoFacts
+from igpreflight.transcode.plan_video import VideoStep
+from igpreflight.transcode.types import FixOptions, FixPlan, FixStatus, Step
+
+Progress = Callable[[float], None]
+
+TIMEOUT_ENV = "IGPREFLIGHT_FFMPEG_TIMEOUT"  # seconds for one ffmpeg run (wall clock)
+STALL_SECONDS = 300.0  # ffmpeg said nothing for this long: it is stuck
+TAIL_LINES = 20
+
+
+class VideoFixError(RuntimeError):
+    """ffmpeg failed, hung, or produced a file that does not pass.
+
+    `tail` holds ffmpeg's last stderr lines (the message includes them too).
+    """
+
+    def __init__(self, message: str, tail: list[str] | None = None, returncode: int | None = None):
+        self.tail = list(tail or [])
+        self.returncode = returncode
+        text = message
+        if self.tail:
+            text += "\nffmpeg said:\n  " + "\n  ".join(self.tail)
+        super().__init__(text)
+
+
+def _url(path: Path) -> str:
+    """An absolute `file:` URL: never an option, never another protocol."""
+    return "file:" + os.path.abspath(path)
+
+
+def _params(step: Step) -> dict[str, Any]:
+    return dict(step.params) if isinstance(step, VideoStep) else {}
+
+
+def _steps(plan: FixPlan) -> dict[str, dict[str, Any]]:
+    return {s.name: _params(s) for s in plan.steps}
+
+
+def output_duration(facts: VideoFacts, plan: FixPlan) -> float | None:
+    """How long the output will be: what progress is measured against."""
+    steps = _steps(plan)
+    for name in ("trim", "extend"):
+        if name in steps and steps[name].get("duration"):
+            return float(steps[name]["duration"])
+    return facts.duration
+
+
+def _video_chain(stream: Any, plan: FixPlan) -> Any:
+    """Apply the plan's picture steps in order. Rotation needs no filter:
+    ffmpeg's autorotation turns the decoded frames and drops the tag."""
+    for step in plan.steps:
+        p = _params(step)
+        if step.name == "deinterlace":
+            stream = stream.filter("bwdif", mode="send_frame")
+        elif step.name == "crop":
+            stream = stream.filter("crop", p["w"], p["h"], p["x"], p["y"])
+        elif step.name == "scale":
+            stream = stream.filter("scale", p["w"], p["h"])
+        elif step.name == "pad":
+            stream = _pad(stream, p)
+        elif step.name == "fps":
+            stream = stream.filter("fps", fps=p["rate"])
+        elif step.name == "extend":
+            stream = stream.filter("tpad", stop_mode="clone", stop_duration=f"{p['pad']:.3f}")
+    return stream.filter("setsar", "1").filter("format", "yuv420p")
+
+
+def _pad(stream: Any, p: dict[str, Any]) -> Any:
+    w, h, x, y, color = p["w"], p["h"], p["x"], p["y"], p.get("color", "black")
+    if color != "blur":
+        return stream.filter("pad", w, h, x, y, color=color)
+    # Blurred fill: the picture itself, scaled to cover the canvas and blurred.
+    radius = max(1, min(w, h) // 20)
+    parts = stream.split()
+    bg = (
+        parts[0]
+        .filter("scale", w, h, force_original_aspect_ratio="increase")
+        .filter("crop", w, h)
+        .filter("boxblur", luma_radius=radius, luma_power=2)
+    )
+    return ffmpeg.overlay(bg, parts[1], x=x, y=y)
+
+
+def build_command(
+    src: Path, facts: VideoFacts, plan: FixPlan, out: Path, options: FixOptions
+) -> list[str]:
+    """The ffmpeg argument list that carries out `plan` from `src` into `out` (MP4)."""
+    steps = _steps(plan)
+    inp = ffmpeg.input(_url(src))
+    streams: list[Any] = []
+    kw: dict[str, Any] = {"f": "mp4"}
+
+    if "encode-video" in steps:
+        e = steps["encode-video"]
+        streams.append(_video_chain(inp["V:0"], plan))
+        kw.update(
+            {
+                "c:v": e["codec"],
+                "preset": e["preset"],
+                "crf": e["crf"],
+                "profile:v": e["profile"],
+                "pix_fmt": e["pix_fmt"],
+                "g": e["gop"],
+                "keyint_min": max(1, e["gop"] // 2),
+                "flags": "+cgop",
+                "force_key_frames": f"expr:gte(t,n_forced*{e['keyframe_interval']})",
+                "maxrate": e["maxrate"],
+                "bufsize": e["bufsize"],
+            }
+        )
+    else:
+        streams.append(inp["V:0"])
+        kw["c:v"] = "copy"
+        tag = steps.get("copy-video", {}).get("tag")
+        if tag:
+            kw["tag:v"] = tag
+
+    if "encode-audio" in steps:
+        a = steps["encode-audio"]
+        audio = inp["a:0"]
+        if a.get("pad_to"):
+            audio = audio.filter("apad", whole_dur=f"{a['pad_to']:.3f}")
+        streams.append(audio)
+        kw.update({"c:a": a["codec"], "b:a": a["bitrate"], "ar": a["rate"], "ac": a["channels"]})
+    elif "copy-audio" in steps:
+        streams.append(inp["a:0"])
+        kw["c:a"] = "copy"
+
+    if "trim" in steps:
+        kw["t"] = f"{steps['trim']['duration']:.3f}"
+    elif "extend" in steps:
+        kw["t"] = f"{steps['extend']['duration']:.3f}"
+    kw["movflags"] = "+faststart"
+    if not options.keep_metadata:
+        kw["map_metadata"] = -1
+    kw["map_chapters"] = -1
+
+    args = ffmpeg.output(*streams, _url(out), **kw).compile(cmd=ffmpeg_exe())
+    head = ["-hide_banner", "-nostdin", "-y", "-loglevel", "warning", "-nostats"]
+    return [args[0], *head, "-progress", "pipe:1", *args[1:]]
+
+
+def _timeout(duration: float | None) -> float:
+    override = os.environ.get(TIMEOUT_ENV, "").strip()
+    if override:
+        return float(override)
+    # Generous: a hang is what this catches, not a slow machine.
+    return 600.0 + 60.0 * (duration or 60.0)
+
+
+def run_ffmpeg(
+    args: list[str],
+    *,
+    duration: float | None = None,
+    progress: Progress | None = None,
+    timeout: float | None = None,
+) -> list[str]:
+    """Run ffmpeg with `-progress pipe:1` output; report 0..1 to `progress`.
+
+    Killed after `timeout` seconds, or when it prints nothing for STALL_SECONDS.
+    Raises VideoFixError with the last stderr lines on a non-zero exit; returns
+    them (warnings) otherwise.
+    """
+    limit = _timeout(duration) if timeout is None else timeout
+    tail: deque[str] = deque(maxlen=TAIL_LINES)
+    proc = subprocess.Popen(
+        args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    started = last_seen = time.monotonic()
+    killed: list[str] = []
+    done = threading.Event()
+
+    def drain_stderr() -> None:
+        nonlocal last_seen
+        assert proc.stderr is not None
+        for raw in proc.stderr:
+            last_seen = time.monotonic()
+            line = raw.decode("utf-8", "replace").rstrip()
+            if line:
+                tail.append(line)
+
+    def watchdog() -> None:
+        while not done.wait(0.5):
+            now = time.monotonic()
+            if now - started > limit:
+                killed.append(f"ffmpeg ran longer than {limit:.0f} s")
+            elif now - last_seen > STALL_SECONDS:
+                killed.append(f"ffmpeg printed nothing for {STALL_SECONDS:.0f} s")
+            if killed:
+                proc.kill()
+                return
+
+    err_thread = threading.Thread(target=drain_stderr, daemon=True)
+    dog = threading.Thread(target=watchdog, daemon=True)
+    err_thread.start()
+    dog.start()
+    try:
+        assert proc.stdout is not None
+        for raw in proc.stdout:
+            last_seen = time.monotonic()
+            key, _, value = raw.decode("ascii", "replace").strip().partition("=")
+            if progress is None or not duration:
+                continue
+            if key == "out_time_us" and value.lstrip("-").isdigit():
+                progress(min(1.0, max(0.0, int(value) / 1e6 / duration)))
+            elif key == "progress" and value == "end":
+                progress(1.0)
+        proc.wait()
+    finally:
+        done.set()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        err_thread.join(timeout=5)
+    if killed:
+        raise VideoFixError(killed[0], list(tail), proc.returncode)
+    if proc.returncode != 0:
+        raise VideoFixError(
+            f"ffmpeg exited with status {proc.returncode}", list(tail), proc.returncode
+        )
+    return list(tail)
+
+
+def _temp_for(dst: Path) -> Path:
+    """A fresh name in the destination folder (same filesystem for os.replace),
+    keeping the extension so that a probe by name still works."""
+    return dst.parent / f".{dst.stem}.{secrets.token_hex(4)}.part{dst.suffix or '.mp4'}"
+
+
+def recheck(path: Path, role: Role) -> list[str]:
+    """The error findings of a written file, as one line each (empty: it passes)."""
+    from igpreflight.preflight.checks import check_facts
+
+    try:
+        from igpreflight.preflight.probe import probe
+    except ImportError:  # the dispatching probe has not landed; the video probe suffices
+        from igpreflight.preflight.probe_video import probe_video
+
+        def probe(p: str) -> Any:
+            return probe_video(p, os.path.getsize(p), Path(p).suffix.lstrip(".").lower(), True)
+
+    facts = probe(str(path))
+    found = check_facts(facts, role)
+    return [f"{f.rule} {f.message}" for f in found if f.severity is Severity.ERROR]
+
+
+def apply_video(
+    src: Path,
+    facts: VideoFacts,
+    plan: FixPlan,
+    dst: Path,
+    options: FixOptions,
+    progress: Progress | None = None,
+    *,
+    verify: bool = True,
+) -> None:
+    """Write the fixed file to `dst` (atomically), or raise VideoFixError.
+
+    COPIED plans copy the bytes; REMUXED/TRANSCODED plans run ffmpeg. With
+    `verify` (the default) the result is probed and checked in the plan's role
+    before it replaces `dst`; a file with errors is removed, never left behind.
+    """
+    src, dst = Path(src), Path(dst)
+    if plan.status is FixStatus.UNFIXABLE:
+        raise ValueError(f"{src}: unfixable plan: {plan.reason}")
+    if os.path.abspath(src) == os.path.abspath(dst) and plan.status is FixStatus.COPIED:
+        return
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _temp_for(dst)
+    try:
+        if plan.status in (FixStatus.COPIED, FixStatus.UNCHANGED):
+            shutil.copyfile(src, tmp)
+        else:
+            args = build_command(src, facts, plan, tmp, options)
+            tail = run_ffmpeg(args, duration=output_duration(facts, plan), progress=progress)
+            if not tmp.exists() or tmp.stat().st_size == 0:
+                raise VideoFixError("ffmpeg wrote no output")
+            if verify and plan.role is not None:
+                errors = recheck(tmp, plan.role)
+                if errors:
+                    raise VideoFixError("the fixed file still fails: " + "; ".join(errors), tail)
+        os.replace(tmp, dst)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
