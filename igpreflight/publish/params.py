@@ -1,0 +1,177 @@
+"""What each container creation sends, per media type and role (SPEC section 6).
+
+Shared by the publisher and `--dry-run`, so the plan shows exactly the
+parameters a real run would send.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from igpreflight.model import MediaItem, Post, Tag
+
+VIDEO_EXTENSIONS = {"mp4", "mov", "m4v", "qt"}
+IMAGE_EXTENSIONS = {
+    "jpg",
+    "jpeg",
+    "png",
+    "webp",
+    "gif",
+    "heic",
+    "heif",
+    "avif",
+    "tif",
+    "tiff",
+    "bmp",
+}
+
+SINGLE, CHILD, PARENT = "single", "child", "parent"
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One container a post needs: a single post's media, a carousel child, or the parent."""
+
+    slot: int  # child index, or journal.PARENT_SLOT for the container that is published
+    role: str  # single, child, parent
+    item: MediaItem | None  # None for a carousel parent
+    is_video: bool
+    publishable: bool
+
+
+def effective_media_type(post: Post, kinds: list[bool]) -> str:
+    """The post's media_type, inferred as the checker does when the manifest leaves it out."""
+    if post.media_type:
+        return post.media_type.upper()
+    if len(post.media) > 1:
+        return "CAROUSEL"
+    return "REELS" if kinds and kinds[0] else "IMAGE"
+
+
+def is_video_item(item: MediaItem, hint: str | None = None) -> bool | None:
+    """True for a video, False for an image, None when neither name nor content tells."""
+    if item.media_type in ("VIDEO", "REELS"):
+        return True
+    if item.media_type == "IMAGE":
+        return False
+    for name in (item.url and urlsplit(item.url).path, item.resolved, item.path):
+        ext = os.path.splitext(name or "")[1].lower().lstrip(".")
+        if ext in VIDEO_EXTENSIONS:
+            return True
+        if ext in IMAGE_EXTENSIONS:
+            return False
+    if item.resolved and os.path.isfile(item.resolved):
+        kind = _sniff_file(item.resolved)
+        if kind is not None:
+            return kind
+    if hint in ("REELS", "VIDEO"):
+        return True
+    if hint == "IMAGE":
+        return False
+    return None
+
+
+def _sniff_file(path: str) -> bool | None:
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(64)
+    except OSError:
+        return None
+    try:
+        from igpreflight.publish.mediatype import sniff
+
+        ctype = sniff(head)
+    except ImportError:  # pragma: no cover - the module ships with the package
+        ctype = None
+    if ctype:
+        return ctype.startswith("video/")
+    return None
+
+
+def slots_for(post: Post, media_type: str, kinds: list[bool]) -> list[Slot]:
+    """The containers a post needs, in creation order (children first, parent last)."""
+    from igpreflight.publish.journal import PARENT_SLOT
+
+    if media_type == "CAROUSEL":
+        children = [Slot(i, CHILD, item, kinds[i], False) for i, item in enumerate(post.media)]
+        return [*children, Slot(PARENT_SLOT, PARENT, None, False, True)]
+    return [Slot(PARENT_SLOT, SINGLE, post.media[0], kinds[0], True)]
+
+
+def _tags(tags: tuple[Tag, ...], key: str) -> list[dict[str, Any]] | None:
+    out = []
+    for t in tags:
+        entry: dict[str, Any] = {key: getattr(t, key)}
+        if t.x is not None:
+            entry["x"] = t.x
+        if t.y is not None:
+            entry["y"] = t.y
+        out.append(entry)
+    return out or None
+
+
+def container_params(
+    post: Post,
+    media_type: str,
+    slot: Slot,
+    *,
+    media_url: str | None,
+    cover_url: str | None = None,
+    children: list[str] | None = None,
+    resumable: bool = False,
+) -> dict[str, Any]:
+    """Parameters of POST /{ig-user-id}/media for one slot. None values are not sent."""
+    p: dict[str, Any] = {}
+    if slot.role == PARENT:
+        p["media_type"] = "CAROUSEL"
+        p["children"] = ",".join(children or [])
+        p["caption"] = post.caption
+        p["collaborators"] = list(post.collaborators) or None
+        p["location_id"] = post.location_id
+        p["product_tags"] = _tags(post.product_tags, "product_id")
+        return _clean(p)
+
+    item = slot.item
+    assert item is not None
+    media_key = "video_url" if slot.is_video else "image_url"
+    if resumable:
+        p["upload_type"] = "resumable"
+    else:
+        p[media_key] = media_url
+    if slot.role == CHILD:
+        p["is_carousel_item"] = True
+        if slot.is_video:
+            p["media_type"] = "VIDEO"
+        p["user_tags"] = _tags(item.user_tags, "username")
+        p["product_tags"] = _tags(item.product_tags, "product_id")
+        p["alt_text"] = item.alt_text if not slot.is_video else None
+        return _clean(p)
+
+    # A single post: IMAGE (no media_type), REELS, STORIES (or what the user gave).
+    if media_type != "IMAGE":
+        p["media_type"] = media_type
+    user_tags = post.user_tags or item.user_tags
+    product_tags = post.product_tags or item.product_tags
+    p["user_tags"] = _tags(user_tags, "username")
+    if media_type != "STORIES":
+        p["caption"] = post.caption
+        p["product_tags"] = _tags(product_tags, "product_id")
+        p["collaborators"] = list(post.collaborators) or None
+        p["location_id"] = post.location_id
+    if not slot.is_video:
+        p["alt_text"] = post.alt_text or item.alt_text
+    else:
+        p["share_to_feed"] = post.share_to_feed if media_type == "REELS" else None
+        p["cover_url"] = cover_url
+        p["thumb_offset"] = post.thumb_offset
+        audio = post.extra.get("audio_name") if post.extra else None
+        p["audio_name"] = audio if media_type == "REELS" else None
+    return _clean(p)
+
+
+def _clean(p: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in p.items() if v is not None}

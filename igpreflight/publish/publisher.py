@@ -1,0 +1,923 @@
+"""The container state machine: create, poll, publish, with SPEC section 6's error classes.
+
+Posts are published one after another in manifest order (so stories keep their
+order). Each post walks: containers created (carousel: children, then the
+parent) -> all FINISHED -> media_publish -> published. Every step is written
+to the journal before the network call that depends on it, so a killed run
+resumes where it stopped, and a media_publish whose outcome was not seen is
+settled by the container's `status_code` (PUBLISHED means done) before any
+retry: a post is never published twice.
+
+What each error class does:
+- retry-same: wait (capped backoff with jitter) and repeat the same call, a
+  bounded number of times; 24/2207008 once or twice within 2 minutes, then a
+  new container.
+- recreate-container: a new container for that slot only (carousel children
+  that are FINISHED are kept; the parent is rebuilt with the new child ids).
+- wait-quota: rate limits wait as long as the usage headers say (bounded);
+  9/2207042 and a too-long wait stop the batch and leave the rest queued.
+- fix-media: the post fails, naming the preflight rule; 9004/2207052 re-runs
+  the URL check and retries up to twice, a minute apart, when it passes.
+- reconnect-auth: stop every remaining post of the account, one message.
+- permanent: the post fails with the Graph message.
+
+Sleeps go through `Clock` so tests run on a virtual clock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, replace
+from typing import Any, Protocol
+
+from igpreflight.catalog import ErrorClass, lookup_graph_error
+from igpreflight.limits import POST_LIMITS
+from igpreflight.model import MediaItem, Post
+from igpreflight.publish import journal as J
+from igpreflight.publish.graph import GraphClient, GraphError, PlannedCall, subcode_from_status
+from igpreflight.publish.params import (
+    PARENT,
+    Slot,
+    container_params,
+    effective_media_type,
+    is_video_item,
+    slots_for,
+)
+
+log = logging.getLogger("igpreflight.publish")
+
+QUOTA_WINDOW = 24 * 3600  # content_publishing_limit's moving window
+CONTAINER_LIFETIME = 24 * 3600  # Graph containers expire after 24 hours
+EXPIRY_MARGIN = 300  # recreate a little before, not a little after
+
+
+class Clock(Protocol):
+    """Time source and sleeper; tests pass one driven by the emulator's virtual clock."""
+
+    def now(self) -> float: ...
+
+    def sleep(self, seconds: float) -> None: ...
+
+
+class SystemClock:
+    def now(self) -> float:
+        return time.time()
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            time.sleep(seconds)
+
+
+@dataclass(frozen=True)
+class PublishSettings:
+    """Every wait and bound of the publisher (seconds unless named otherwise)."""
+
+    first_wait_image: float = 3.0
+    first_wait_video: float = 10.0
+    first_wait_per_mb: float = 0.5  # video: extra first wait per MB of file
+    first_wait_max: float = 60.0
+    backoff: float = 2.0
+    max_wait: float = 60.0  # cap of the wait between two polls
+    jitter: float = 0.2  # +-20 % on every wait
+    give_up_image: float = 300.0
+    give_up_video: float = 1200.0
+    retry_attempts: int = 4  # tries of one call for retry-same (first one included)
+    retry_wait: float = 5.0  # first wait before a retry-same; doubles, capped by max_wait
+    builder_retries: int = 2  # 24/2207008: retries within builder_window, then recreate
+    builder_window: float = 120.0
+    recreate_attempts: int = 3  # new containers per slot in one run
+    fetch_retries: int = 2  # 9004/2207052 when the URL check passes
+    fetch_retry_wait: float = 60.0
+    rate_wait_default: float = 60.0  # when a rate limit's headers do not say how long
+    rate_wait_max: float = 900.0  # a longer wait stops the batch (the rest stays queued)
+    rate_waits: int = 5  # rate-limit waits per call before the batch stops
+    container_lifetime: float = CONTAINER_LIFETIME - EXPIRY_MARGIN
+    check_quota: bool = True
+    resumable: bool = False  # local videos go by resumable upload instead of a URL
+
+
+@dataclass
+class Outcome:
+    """How one post ended in this run; what the command prints."""
+
+    post_id: str
+    media_type: str
+    status: str  # published, failed, queued
+    media_id: str | None = None
+    media_id_source: str | None = None  # media_publish, container, journal
+    container_id: str | None = None
+    already: bool = False  # published by an earlier run
+    error_class: str | None = None
+    code: int | None = None
+    subcode: int | None = None
+    message: str | None = None
+    rule: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["id"] = d.pop("post_id")
+        err = {k: d.pop(k) for k in ("error_class", "code", "subcode", "message", "rule")}
+        d["error"] = (
+            {
+                "class": err["error_class"],
+                **{k: err[k] for k in ("code", "subcode", "message", "rule")},
+            }
+            if err["error_class"] or err["message"]
+            else None
+        )
+        return d
+
+
+# ---- internal signals ------------------------------------------------------------------
+
+
+class _Stop(Exception):
+    def __init__(self, info: J.ErrorInfo) -> None:
+        super().__init__(info.message)
+        self.info = info
+
+
+class _PostFailed(_Stop):
+    """The post stops with this error; the batch goes on."""
+
+
+class _StopAccount(_Stop):
+    """reconnect-auth: nothing more can be done for this account."""
+
+
+class _StopBatch(_Stop):
+    """Quota: the rest of the batch stays queued for a later run."""
+
+
+class _Recreate(Exception):
+    """The publishable container must be replaced; the journal already says why."""
+
+
+class _FoundPublished(Exception):
+    def __init__(self, row: J.ContainerRow) -> None:
+        super().__init__(row.container_id)
+        self.row = row
+
+
+def _info(
+    err: GraphError, message: str | None = None, cls: ErrorClass | None = None
+) -> J.ErrorInfo:
+    c = cls or err.error_class
+    return J.ErrorInfo(c.value, err.code, err.subcode, message or err.message, err.rule)
+
+
+def fingerprint(post: Post) -> str:
+    """A hash of what the post sends; a changed post restarts from fresh containers."""
+    data = asdict(post)
+    for item in [*data["media"], data.get("cover") or {}]:
+        item.pop("resolved", None)
+        item.pop("problem", None)
+    blob = json.dumps(data, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+MediaUrl = Callable[[MediaItem], str]
+UrlChecker = Callable[[str, MediaItem], tuple[bool, str]]
+
+
+class Publisher:
+    """Publishes posts for one account through a GraphClient, journaling every step."""
+
+    def __init__(
+        self,
+        client: GraphClient,
+        journal: J.Journal,
+        ig_user_id: str,
+        *,
+        settings: PublishSettings | None = None,
+        clock: Clock | None = None,
+        media_url: MediaUrl | None = None,
+        url_checker: UrlChecker | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.client = client
+        self.journal = journal
+        self.account = str(ig_user_id)
+        self.settings = settings or PublishSettings()
+        self.clock = clock or SystemClock()
+        self.media_url = media_url or _url_of
+        self.url_checker = url_checker
+        self.rng = rng or random.Random()
+        self._remaining: int | None = None
+        self._quota_total: int | None = None
+        self._stop: J.ErrorInfo | None = None
+        self._not_found: int = 0  # 24/2207006 seen in this run (repeats: reconnect-auth)
+
+    # ---- batch ------------------------------------------------------------------------
+
+    def run(self, posts: Sequence[Post]) -> list[Outcome]:
+        """Publish `posts` in order; never raises for Graph errors (see each Outcome)."""
+        outcomes: list[Outcome] = []
+        for seq, post in enumerate(posts):
+            outcomes.append(self._run_post(post, seq))
+        return outcomes
+
+    def _run_post(self, post: Post, seq: int) -> Outcome:
+        kinds = self._kinds(post)
+        media_type = effective_media_type(post, kinds)
+        row = self.journal.ensure_post(
+            self.account, post.id, media_type=media_type, fingerprint=fingerprint(post), seq=seq
+        )
+        if row.status == J.PUBLISHED:
+            return Outcome(
+                post.id,
+                media_type,
+                "published",
+                media_id=row.media_id,
+                media_id_source=row.media_id_source,
+                container_id=self._published_container(post.id),
+                already=True,
+            )
+        if self._stop is None and self.settings.check_quota:
+            try:
+                self._quota_gate()
+            except _StopAccount as stop:
+                self._stop = stop.info
+            except _StopBatch as stop:
+                self._stop = stop.info
+        if self._stop is not None:
+            self.journal.set_post_status(self.account, post.id, J.QUEUED, self._stop)
+            return self._outcome(post.id, media_type, "queued", self._stop)
+        self.journal.set_post_status(self.account, post.id, J.ACTIVE, count_attempt=True)
+        try:
+            media_id, source, crow = self._drive(
+                post, media_type, slots_for(post, media_type, kinds)
+            )
+        except _PostFailed as f:
+            self.journal.set_post_status(self.account, post.id, J.FAILED, f.info)
+            log.warning(
+                "post %s failed: %s", post.id, f.info.message, extra=_extra(f.info, post.id)
+            )
+            return self._outcome(post.id, media_type, "failed", f.info)
+        except (_StopAccount, _StopBatch) as stop:
+            self._stop = stop.info
+            self.journal.set_post_status(self.account, post.id, J.QUEUED, stop.info)
+            log.warning(
+                "publishing stopped: %s", stop.info.message, extra=_extra(stop.info, post.id)
+            )
+            return self._outcome(post.id, media_type, "queued", stop.info)
+        self.journal.mark_published(self.account, post.id, media_id, source, crow.row_id)
+        if self._remaining is not None:
+            self._remaining -= 1
+        log.info(
+            "post %s published: %s", post.id, media_id or f"(via container {crow.container_id})"
+        )
+        return Outcome(
+            post.id,
+            media_type,
+            "published",
+            media_id=media_id,
+            media_id_source=source,
+            container_id=crow.container_id,
+        )
+
+    def _outcome(self, post_id: str, media_type: str, status: str, info: J.ErrorInfo) -> Outcome:
+        cid = None
+        rows = self.journal.containers(self.account, post_id)
+        if rows:
+            cid = rows[-1].container_id
+        return Outcome(
+            post_id,
+            media_type,
+            status,
+            container_id=cid,
+            error_class=info.error_class,
+            code=info.code,
+            subcode=info.subcode,
+            message=info.message,
+            rule=info.rule,
+        )
+
+    def _published_container(self, post_id: str) -> str | None:
+        for row in self.journal.containers(self.account, post_id):
+            if row.status == J.C_PUBLISHED:
+                return row.container_id
+        return None
+
+    def _kinds(self, post: Post) -> list[bool]:
+        hint = post.media_type or None
+        if hint == "CAROUSEL":
+            hint = None
+        return [bool(is_video_item(item, hint)) for item in post.media]
+
+    # ---- quota ------------------------------------------------------------------------
+
+    def _quota_gate(self) -> None:
+        """Stop before the publishing quota would be exceeded (QUOTA001)."""
+        if self._remaining is None:
+            self._read_quota()
+        assert self._remaining is not None
+        if self._remaining <= 0:
+            total = self._quota_total
+            raise _StopBatch(
+                J.ErrorInfo(
+                    ErrorClass.WAIT_QUOTA.value,
+                    9,
+                    2207042,
+                    f"QUOTA001: the publishing quota ({total} posts per 24 h) is used up;"
+                    " the rest stays queued: run publish again after the window",
+                    "QUOTA001",
+                )
+            )
+
+    def _read_quota(self) -> None:
+        try:
+            got = self._call(lambda: self.client.publishing_limit(self.account), "quota")
+        except GraphError as err:
+            log.info("content_publishing_limit unavailable (%s); counting from the journal", err)
+            got = None
+        if got is None:
+            total = POST_LIMITS.default_quota_per_24h
+            used = self.journal.published_since(self.account, self.clock.now() - QUOTA_WINDOW)
+        else:
+            used, total = got
+        self._quota_total = total
+        self._remaining = max(0, total - used)
+
+    # ---- one post ---------------------------------------------------------------------
+
+    def _drive(
+        self, post: Post, media_type: str, slots: list[Slot]
+    ) -> tuple[str | None, str, J.ContainerRow]:
+        """Containers ready, then media_publish; loops when the container must be rebuilt."""
+        children = [s for s in slots if not s.publishable]
+        top = next(s for s in slots if s.publishable)
+        for _round in range(self.settings.recreate_attempts + 2):
+            try:
+                pending = self._journal_row(post.id, top.slot)
+                if (
+                    pending is not None
+                    and pending.publish_attempts > 0
+                    and pending.container_id
+                    and pending.status not in (J.ERROR, J.EXPIRED, J.REPLACED)
+                ):
+                    # An earlier media_publish may have gone through: settle it first.
+                    return self._publish(post, pending)
+                child_rows = self._ready(post, media_type, children) if children else []
+                ids = [r.container_id or "" for r in child_rows]
+                top_row = self._ready(post, media_type, [top], children=ids, after=child_rows)[0]
+                return self._publish(post, top_row)
+            except _FoundPublished as found:
+                return found.row.media_id, "container", found.row
+            except _Recreate:
+                continue
+        raise _PostFailed(
+            J.ErrorInfo(
+                ErrorClass.RECREATE_CONTAINER.value,
+                message=f"gave up after recreating the container {self.settings.recreate_attempts} times",
+            )
+        )
+
+    def _journal_row(self, post_id: str, slot: int) -> J.ContainerRow | None:
+        rows = [r for r in self.journal.containers(self.account, post_id) if r.slot == slot]
+        return rows[-1] if rows else None
+
+    # ---- containers -------------------------------------------------------------------
+
+    def _ready(
+        self,
+        post: Post,
+        media_type: str,
+        slots: list[Slot],
+        *,
+        children: list[str] | None = None,
+        after: list[J.ContainerRow] | None = None,
+    ) -> list[J.ContainerRow]:
+        """Make every slot's container FINISHED, creating or recreating as needed."""
+        rows: dict[int, J.ContainerRow] = {}
+        recreated: dict[int, int] = {}
+        newest_child = max((r.row_id for r in after or []), default=0)
+        for s in slots:
+            row = self._journal_row(post.id, s.slot)
+            if row is not None and not self._reusable(row, newest_child):
+                row = None
+            if row is not None and row.status == J.UPLOADING:
+                row = self._upload(s, row)
+            rows[s.slot] = row or self._create(post, media_type, s, children)
+        self._poll(post, media_type, slots, rows, recreated, children)
+        return [rows[s.slot] for s in slots]
+
+    def _reusable(self, row: J.ContainerRow, newest_child: int) -> bool:
+        if row.container_id is None or row.status in (J.CREATING, J.ERROR, J.EXPIRED):
+            return False
+        if (
+            row.publish_attempts == 0
+            and self.clock.now() - row.created_at >= self.settings.container_lifetime
+        ):
+            self.journal.update_container(
+                row.row_id, status=J.EXPIRED, error_message="older than 24 h"
+            )
+            return False
+        # A parent built before its newest child refers to a container that is gone.
+        return not (row.role == PARENT and row.row_id < newest_child)
+
+    def _create(
+        self, post: Post, media_type: str, s: Slot, children: list[str] | None
+    ) -> J.ContainerRow:
+        """POST /media for one slot (resumable: then the bytes), journaled before and after."""
+        fetch_retries = 0
+        for _attempt in range(self.settings.recreate_attempts + 1):
+            row = self.journal.new_container(self.account, post.id, s.slot, s.role)
+            resumable = self._resumable(s)
+            try:
+                params = self._params(post, media_type, s, children, resumable)
+            except MediaNotUploaded as exc:
+                self.journal.update_container(row.row_id, status=J.ERROR, error_message=str(exc))
+                raise _PostFailed(
+                    J.ErrorInfo(
+                        ErrorClass.FIX_MEDIA.value,
+                        message=f"{exc}: a local file needs a public URL (upload it with --bucket)"
+                        " or, for a video, --resumable",
+                    )
+                ) from None
+            try:
+                data = self._call(
+                    lambda p=params: self.client.create_container(self.account, p), "create", row
+                )
+            except GraphError as err:
+                cls = err.error_class
+                self.journal.container_error(row.row_id, J.ERROR, _info(err))
+                if cls is ErrorClass.RECREATE_CONTAINER:
+                    self._count_not_found(err)
+                    continue
+                if self._fetch_retry(err, s, fetch_retries):
+                    fetch_retries += 1
+                    continue
+                raise self._fail(err, s) from None
+            uri = data.get("uri")
+            if resumable:
+                row = self.journal.update_container(
+                    row.row_id, container_id=str(data["id"]), upload_uri=uri, status=J.UPLOADING
+                )
+                return self._upload(s, row)
+            return self.journal.update_container(
+                row.row_id, container_id=str(data["id"]), status=J.IN_PROGRESS
+            )
+        raise _PostFailed(
+            J.ErrorInfo(
+                ErrorClass.RECREATE_CONTAINER.value,
+                message=f"container creation failed {self.settings.recreate_attempts + 1} times",
+            )
+        )
+
+    def _resumable(self, s: Slot) -> bool:
+        item = s.item
+        return bool(
+            self.settings.resumable
+            and s.is_video
+            and item is not None
+            and not item.url
+            and item.resolved
+            and os.path.isfile(item.resolved)
+        )
+
+    def _params(
+        self, post: Post, media_type: str, s: Slot, children: list[str] | None, resumable: bool
+    ) -> dict[str, Any]:
+        url = None if (s.item is None or resumable) else self.media_url(s.item)
+        cover = (
+            self.media_url(post.cover) if (post.cover and s.role != PARENT and s.is_video) else None
+        )
+        return container_params(
+            post,
+            media_type,
+            s,
+            media_url=url,
+            cover_url=cover,
+            children=children,
+            resumable=resumable,
+        )
+
+    def _upload(self, s: Slot, row: J.ContainerRow) -> J.ContainerRow:
+        """Send a local video to the container's upload URI (again from offset 0 after a crash)."""
+        assert s.item is not None and row.upload_uri and row.container_id
+        uri, path, cid = row.upload_uri, s.item.resolved, row.container_id
+        try:
+            self._call(lambda: self.client.upload_video(uri, path, context=cid), "upload", row)
+        except GraphError as err:
+            self.journal.container_error(row.row_id, J.ERROR, _info(err))
+            raise self._fail(err, s) from None
+        return self.journal.update_container(row.row_id, status=J.IN_PROGRESS)
+
+    def _poll(
+        self,
+        post: Post,
+        media_type: str,
+        slots: list[Slot],
+        rows: dict[int, J.ContainerRow],
+        recreated: dict[int, int],
+        children: list[str] | None,
+    ) -> None:
+        """Wait until every slot is FINISHED: a first wait sized to the media, then capped
+        exponential backoff with jitter, a give-up per slot; failed slots are recreated."""
+        by_slot = {s.slot: s for s in slots}
+        pending = {n for n, r in rows.items() if r.status != J.FINISHED}
+        started = {n: self.clock.now() for n in pending}
+        fetch_retries: dict[int, int] = {}
+        wait, nominal = self._first_wait([by_slot[n] for n in pending], [rows[n] for n in pending])
+        step = 0
+        while pending:
+            self._sleep(wait)
+            step += 1
+            wait = min(self.settings.max_wait, nominal * self.settings.backoff**step)
+            for n in sorted(pending):
+                s, row = by_slot[n], rows[n]
+                code, status = self._status(row)
+                if code == J.FINISHED:
+                    rows[n] = self.journal.update_container(row.row_id, status=J.FINISHED)
+                    pending.discard(n)
+                elif code == J.C_PUBLISHED:
+                    rows[n] = self.journal.update_container(row.row_id, status=J.C_PUBLISHED)
+                    if s.publishable:
+                        raise _FoundPublished(rows[n])
+                    pending.discard(n)
+                elif code in (J.ERROR, J.EXPIRED):
+                    err = self._status_error(row, code, status)
+                    self.journal.container_error(row.row_id, code, _info(err))
+                    again = err.error_class in (
+                        ErrorClass.RECREATE_CONTAINER,
+                        ErrorClass.RETRY_SAME,
+                    )
+                    if not again and self._fetch_retry(err, s, fetch_retries.get(n, 0)):
+                        fetch_retries[n] = fetch_retries.get(n, 0) + 1
+                        again = True
+                    if not again:
+                        raise self._fail(err, s)
+                    recreated[n] = recreated.get(n, 0) + 1
+                    if recreated[n] > self.settings.recreate_attempts:
+                        raise self._fail(err, s, why="container failed again after recreating it")
+                    log.info(
+                        "recreating container %s (%s)",
+                        row.container_id,
+                        err,
+                        extra=_extra(_info(err), post.id, row.container_id),
+                    )
+                    rows[n] = self._create(post, media_type, s, children)
+                    started[n] = self.clock.now()
+                else:
+                    give_up = (
+                        self.settings.give_up_video if s.is_video else self.settings.give_up_image
+                    )
+                    if self.clock.now() - started[n] >= give_up:
+                        raise _PostFailed(
+                            J.ErrorInfo(
+                                ErrorClass.RETRY_SAME.value,
+                                message=f"container {row.container_id} still {code or 'IN_PROGRESS'}"
+                                f" after {give_up:.0f} s; run publish again to keep waiting",
+                            )
+                        )
+
+    def _first_wait(self, slots: list[Slot], rows: list[J.ContainerRow]) -> tuple[float, float]:
+        """(first wait, nominal first wait): images seconds, video by size; a container
+        made by an earlier run has had part of its wait already."""
+        st = self.settings
+        wait = nominal = 0.0
+        for s, row in zip(slots, rows, strict=True):
+            if s.is_video:
+                size = _size(s.item)
+                w = min(st.first_wait_max, st.first_wait_video + st.first_wait_per_mb * size / 1e6)
+            else:
+                w = st.first_wait_image
+            nominal = max(nominal, w)
+            wait = max(wait, w - max(0.0, self.clock.now() - row.created_at))
+        return wait, max(nominal, 1e-3)
+
+    def _status(self, row: J.ContainerRow) -> tuple[str, str]:
+        assert row.container_id
+        cid = row.container_id
+        try:
+            return self._call(lambda: self.client.container_status(cid), "status", row)
+        except GraphError as err:
+            if err.error_class is ErrorClass.RECREATE_CONTAINER:
+                # 24/2207006: the container is gone; treat it as one that failed.
+                self._count_not_found(err)
+                return J.ERROR, f"{err.message} ({err.subcode})"
+            self.journal.container_error(row.row_id, row.status, _info(err))
+            raise self._fail(err, None) from None
+
+    def _status_error(self, row: J.ContainerRow, code: str, status: str) -> GraphError:
+        if code == J.EXPIRED:
+            return GraphError(None, -2, 2207020, False, f"container {row.container_id} EXPIRED")
+        sub = subcode_from_status(status)
+        info = lookup_graph_error(None, sub) if sub is not None else None
+        return GraphError(
+            None,
+            info.code if info else None,
+            sub,
+            False,
+            f"container {row.container_id} ERROR: {status or 'no detail'}",
+        )
+
+    # ---- publish ----------------------------------------------------------------------
+
+    def _publish(self, post: Post, row: J.ContainerRow) -> tuple[str | None, str, J.ContainerRow]:
+        """media_publish, never twice: after any attempt, the container's status decides."""
+        st = self.settings
+        tries = builder = 0
+        while True:
+            row = self.journal.container(row.row_id)
+            assert row.container_id
+            if row.publish_attempts > 0:
+                code, status = self._status(row)
+                if code == J.C_PUBLISHED:
+                    row = self.journal.update_container(row.row_id, status=J.C_PUBLISHED)
+                    return row.media_id, "container", row
+                if code in (J.ERROR, J.EXPIRED):
+                    err = self._status_error(row, code, status)
+                    self.journal.container_error(row.row_id, code, _info(err))
+                    if err.error_class in (ErrorClass.RECREATE_CONTAINER, ErrorClass.RETRY_SAME):
+                        raise _Recreate()
+                    raise self._fail(err, None)
+                if code != J.FINISHED:
+                    tries += 1
+                    if tries >= st.retry_attempts:
+                        raise _PostFailed(
+                            J.ErrorInfo(
+                                ErrorClass.RETRY_SAME.value,
+                                message=f"container {row.container_id} is {code or 'not ready'}; run publish again",
+                            )
+                        )
+                    self._sleep(self._retry_wait(tries))
+                    continue
+            if st.check_quota:
+                self._quota_gate()
+            row = self.journal.begin_publish(row.row_id)
+            self.journal.set_post_status(self.account, post.id, J.PUBLISHING)
+            cid = row.container_id
+            assert cid
+            try:
+                media_id = self._call(
+                    lambda c=cid: self.client.publish(self.account, c), "publish", row, retry=False
+                )
+                return media_id, "media_publish", row
+            except GraphError as err:
+                cls = err.error_class
+                self.journal.container_error(row.row_id, row.status, _info(err))
+                if (err.code, err.subcode) == (24, 2207008):
+                    builder += 1
+                    if builder > st.builder_retries:
+                        self.journal.update_container(row.row_id, status=J.ERROR)
+                        raise _Recreate() from None
+                    self._sleep(st.builder_window / (st.builder_retries + 1))
+                    continue
+                if cls is ErrorClass.RETRY_SAME:
+                    tries += 1
+                    if tries >= st.retry_attempts:
+                        raise self._fail(
+                            err, None, why=f"media_publish failed {tries} times"
+                        ) from None
+                    self._sleep(self._retry_wait(tries))
+                    continue
+                if cls is ErrorClass.RECREATE_CONTAINER:
+                    self._count_not_found(err)
+                    self.journal.update_container(row.row_id, status=J.ERROR)
+                    raise _Recreate() from None
+                raise self._fail(err, None) from None
+
+    # ---- one call, with retry-same / wait-quota / reconnect-auth ------------------------
+
+    def _call(
+        self,
+        fn: Callable[[], Any],
+        what: str,
+        row: J.ContainerRow | None = None,
+        *,
+        retry: bool = True,
+    ) -> Any:
+        st = self.settings
+        tries = rate_waits = 0
+        while True:
+            self._pace()
+            try:
+                return fn()
+            except GraphError as err:
+                cls = err.error_class
+                cid = row.container_id if row else None
+                if cls is ErrorClass.RECONNECT_AUTH:
+                    raise _StopAccount(self._auth_info(err)) from None
+                if cls is ErrorClass.WAIT_QUOTA:
+                    if err.code == 9 or err.subcode == 2207042:
+                        info = _info(
+                            err,
+                            f"QUOTA001: publishing limit reached ({err.code_text}: {err.message});"
+                            " the rest stays queued: run publish again after the 24 h window",
+                        )
+                        raise _StopBatch(replace(info, rule="QUOTA001")) from None
+                    wait = err.usage.wait_seconds
+                    wait = wait if wait is not None else st.rate_wait_default * (2**rate_waits)
+                    if wait > st.rate_wait_max or rate_waits >= st.rate_waits:
+                        raise _StopBatch(
+                            _info(
+                                err,
+                                f"rate limited ({err.code_text}: {err.message}); about {wait / 60:.0f} min"
+                                " to regain access; the rest stays queued: run publish again later",
+                            )
+                        ) from None
+                    rate_waits += 1
+                    log.info(
+                        "rate limited on %s; waiting %.0f s",
+                        what,
+                        wait,
+                        extra={**err.log_fields(), "container_id": cid},
+                    )
+                    self.clock.sleep(wait)
+                    continue
+                if cls is ErrorClass.RETRY_SAME and retry:
+                    tries += 1
+                    if tries < st.retry_attempts:
+                        self._sleep(self._retry_wait(tries))
+                        continue
+                raise
+
+    def _pace(self) -> None:
+        """Honour usage headers of the last answer: a business use case out of calls waits."""
+        usage = self.client.last_usage
+        if usage.exhausted and usage.wait_seconds:
+            wait = min(usage.wait_seconds, self.settings.rate_wait_max)
+            log.info("usage headers ask for a pause of %.0f s", wait)
+            self.client.last_usage = type(usage)()
+            self.clock.sleep(wait)
+
+    def _retry_wait(self, tries: int) -> float:
+        return min(
+            self.settings.max_wait, self.settings.retry_wait * self.settings.backoff ** (tries - 1)
+        )
+
+    def _sleep(self, seconds: float) -> None:
+        if seconds <= 0:
+            return
+        j = self.settings.jitter
+        self.clock.sleep(seconds * (1 + self.rng.uniform(-j, j)) if j else seconds)
+
+    # ---- error helpers ----------------------------------------------------------------
+
+    def _auth_info(self, err: GraphError) -> J.ErrorInfo:
+        info = lookup_graph_error(err.code, err.subcode)
+        advice = info.advice if info else "reconnect the account"
+        return _info(
+            err,
+            f"reconnect-auth: Graph error {err.code_text} ({err.message}): {advice}."
+            f" Publishing stopped for account {self.account}; the rest stays queued.",
+            ErrorClass.RECONNECT_AUTH,
+        )
+
+    def _count_not_found(self, err: GraphError) -> None:
+        """24/2207006 twice in a run means the token cannot see the account's media."""
+        if (err.code, err.subcode) != (24, 2207006):
+            return
+        self._not_found += 1
+        if self._not_found > 1:
+            raise _StopAccount(
+                _info(
+                    err,
+                    f"reconnect-auth: Graph error {err.code_text} repeats ({err.message}):"
+                    f" reconnect the account. Publishing stopped for account {self.account};"
+                    " the rest stays queued.",
+                    ErrorClass.RECONNECT_AUTH,
+                )
+            )
+
+    def _fetch_retry(self, err: GraphError, s: Slot | None, done: int) -> bool:
+        """9004/2207052: if the URL check passes now, wait a minute and try again (twice)."""
+        if err.subcode != 2207052 or s is None or s.item is None or not s.item.url:
+            return False
+        if self.url_checker is None or done >= self.settings.fetch_retries:
+            return False
+        ok, summary = self.url_checker(s.item.url, s.item)
+        if not ok:
+            return False
+        log.info(
+            "URL check passes again for %s; retrying in %.0f s",
+            s.item.url,
+            self.settings.fetch_retry_wait,
+        )
+        self.clock.sleep(self.settings.fetch_retry_wait)
+        return True
+
+    def _fail(self, err: GraphError, s: Slot | None, why: str | None = None) -> _Stop:
+        cls = err.error_class
+        if cls is ErrorClass.RECONNECT_AUTH:
+            return _StopAccount(self._auth_info(err))
+        where = f" ({s.item.path})" if s and s.item else ""
+        if cls is ErrorClass.FIX_MEDIA:
+            rule = err.rule
+            hint = (
+                f"; preflight rule {rule} catches this: run `igpreflight check` / `fix`"
+                if rule
+                else ""
+            )
+            msg = f"{err.code_text}: {err.message}{where}{hint}"
+        else:
+            msg = f"{err.code_text}: {err.message}{where}"
+        if why:
+            msg = f"{why}: {msg}"
+        return _PostFailed(J.ErrorInfo(cls.value, err.code, err.subcode, msg, err.rule))
+
+    # ---- dry run ----------------------------------------------------------------------
+
+    def plan(self, posts: Sequence[Post]) -> list[tuple[Post, str, list[PlannedCall], str | None]]:
+        """The calls a run would make, per post, without making any: (post, media_type,
+        calls, note). Posts the journal marks published are listed with no calls."""
+        out: list[tuple[Post, str, list[PlannedCall], str | None]] = []
+        if self.settings.check_quota:
+            quota = self.client.plan(
+                "GET", f"{self.account}/content_publishing_limit", {"fields": "quota_usage,config"}
+            )
+            out.append(
+                (Post(id="(batch)", media_type="", media=()), "", [quota], "read the quota first")
+            )
+        for post in posts:
+            kinds = self._kinds(post)
+            media_type = effective_media_type(post, kinds)
+            row = self.journal.post(self.account, post.id) if self.journal else None
+            if row is not None and row.status == J.PUBLISHED:
+                out.append(
+                    (post, media_type, [], f"already published: {row.media_id or 'via container'}")
+                )
+                continue
+            calls: list[PlannedCall] = []
+            slots = slots_for(post, media_type, kinds)
+            ids: list[str] = []
+            for s in slots:
+                name = f"{{{post.id}:{'parent' if s.role == PARENT else s.slot + 1 if s.slot >= 0 else 'container'}}}"
+                resumable = self._resumable(s)
+                url = None
+                if s.item is not None and not resumable:
+                    url = s.item.url or f"<upload of {s.item.path}>"
+                cover = None
+                if post.cover and s.is_video and s.role != PARENT:
+                    cover = post.cover.url or f"<upload of {post.cover.path}>"
+                params = container_params(
+                    post,
+                    media_type,
+                    s,
+                    media_url=url,
+                    cover_url=cover,
+                    children=ids if s.role == PARENT else None,
+                    resumable=resumable,
+                )
+                calls.append(self.client.plan("POST", f"{self.account}/media", params))
+                if resumable and s.item is not None:
+                    calls.append(
+                        self.client.plan_upload(f"<uri returned for {name}>", s.item.resolved)
+                    )
+                calls.append(self.client.plan("GET", name, {"fields": "status_code,status"}))
+                if not s.publishable:
+                    ids.append(name)
+            calls.append(
+                self.client.plan("POST", f"{self.account}/media_publish", {"creation_id": name})
+            )
+            out.append((post, media_type, calls, "GET repeats until FINISHED"))
+        return out
+
+
+def _url_of(item: MediaItem) -> str:
+    if item.url:
+        return item.url
+    raise MediaNotUploaded(item.path)
+
+
+class MediaNotUploaded(ValueError):
+    """A local file reached the publisher without a URL (and not by resumable upload)."""
+
+
+def _size(item: MediaItem | None) -> int:
+    if item is None or not item.resolved:
+        return 0
+    try:
+        return os.path.getsize(item.resolved)
+    except OSError:
+        return 0
+
+
+def _extra(info: J.ErrorInfo, post_id: str, container_id: str | None = None) -> dict[str, Any]:
+    return {
+        "post_id": post_id,
+        "error_class": info.error_class,
+        "code": info.code,
+        "subcode": info.subcode,
+        "graph_message": info.message,
+        "container_id": container_id,
+    }
+
+
+__all__ = [
+    "Clock",
+    "MediaNotUploaded",
+    "Outcome",
+    "PublishSettings",
+    "Publisher",
+    "SystemClock",
+    "fingerprint",
+]
