@@ -1,0 +1,51 @@
+"""Atomic writes: a hidden temporary file in the destination folder, then os.replace.
+
+A reader (or a crash) never sees half a file, and a failure leaves no debris:
+the temporary file is removed on any error, including KeyboardInterrupt.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+def temp_sibling(dst: Path) -> Path:
+    """A new, hidden, empty file next to `dst` with the same extension (so that a
+    probe of it sees the right extension). The caller removes or replaces it."""
+    dst = Path(dst)
+    suffix = f".tmp{dst.suffix}" if dst.suffix else ".tmp"
+    fd, name = tempfile.mkstemp(prefix=f".{dst.stem}.", suffix=suffix, dir=dst.parent)
+    os.close(fd)
+    return Path(name)
+
+
+@contextmanager
+def replacing(dst: Path) -> Iterator[Path]:
+    """Yield a temporary path next to `dst`; on success it replaces `dst`, on error
+    it is removed."""
+    tmp = temp_sibling(dst)
+    try:
+        yield tmp
+        os.replace(tmp, dst)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_bytes(dst: Path, data: bytes) -> None:
+    """Write `data` to `dst` atomically (flushed to disk before the rename)."""
+    with replacing(Path(dst)) as tmp, open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def copy_file(src: Path, dst: Path) -> None:
+    """Copy `src` byte for byte to `dst` atomically."""
+    with replacing(Path(dst)) as tmp:
+        shutil.copyfile(src, tmp)
