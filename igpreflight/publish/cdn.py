@@ -1,0 +1,333 @@
+"""Put media on S3-compatible storage and give back the URL Instagram will fetch.
+
+Keys are content-addressed (`{prefix}/{sha256[:16]}/{safe-name}.{ext}`): the
+same bytes always land on the same key, so a re-upload is a HEAD and nothing
+more, and a URL handed to Instagram never starts serving different bytes. The
+Content-Type comes from the probed content, never from the file name, and the
+object is immutable, so it is cached for a year.
+
+Credentials come only through boto3's own chain (AWS_PROFILE, AWS_ACCESS_KEY_ID,
+instance roles...), and the endpoint from `endpoint_url` or AWS_ENDPOINT_URL_S3;
+nothing here prints or logs them.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import os
+import re
+import unicodedata
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+from boto3.exceptions import S3UploadFailedError
+from boto3.s3.transfer import TransferConfig
+from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+)
+
+from igpreflight.model import Facts
+from igpreflight.publish.mediatype import content_type_for, extension_for, sha256_file
+
+log = logging.getLogger(__name__)
+
+CACHE_CONTROL = "public, max-age=31536000, immutable"
+ACLS = ("public-read", "none")
+# A presigned SigV4 URL cannot live longer than 7 days (AWS signature limit).
+SIGV4_MAX_EXPIRES = 7 * 24 * 3600
+DEFAULT_MULTIPART_THRESHOLD = TransferConfig().multipart_threshold
+MAX_NAME = 80  # characters of the original name kept in a key
+
+# S3 error codes that mean "your setup is wrong", not "this file failed".
+CONFIG_ERRORS = {
+    "NoSuchBucket": "bucket {bucket!r} does not exist at this endpoint",
+    "AccessDenied": "access denied to bucket {bucket!r} (check the credentials' permissions)",
+    "AllAccessDisabled": "access denied to bucket {bucket!r}",
+    "InvalidAccessKeyId": "the AWS access key id is not known to this endpoint",
+    "SignatureDoesNotMatch": "the AWS secret key does not match the access key id",
+    "InvalidToken": "the AWS session token is invalid",
+    "ExpiredToken": "the AWS session token has expired",
+    "AccessControlListNotSupported": "bucket {bucket!r} does not accept ACLs; use --acl none and make the objects public with a bucket policy or a CDN",
+    "PermanentRedirect": "bucket {bucket!r} is in another region; give --region",
+    "AuthorizationHeaderMalformed": "wrong region for bucket {bucket!r}; give --region",
+}
+
+Progress = Callable[[int], None]
+NO_CREDENTIALS = (
+    "no AWS credentials found (set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"
+)
+
+
+class UploadError(Exception):
+    """An upload failed, with a one-line reason; `config` is True when every
+    upload would fail the same way (credentials, bucket, endpoint)."""
+
+    def __init__(self, message: str, *, config: bool = False) -> None:
+        super().__init__(message)
+        self.config = config
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    """Where a file went and the URL to hand Instagram."""
+
+    path: str
+    bucket: str
+    key: str
+    url: str
+    content_type: str
+    sha256: str
+    bytes: int
+    skipped: bool  # the same bytes were already there
+    multipart: bool = False
+    presign_expires_in: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def safe_name(path: str | os.PathLike[str]) -> str:
+    """The file's stem reduced to URL-safe ASCII (letters, digits, - _ .)."""
+    stem = Path(path).stem
+    ascii_stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", ascii_stem).strip("-._")
+    return cleaned[:MAX_NAME].rstrip("-._") or "media"
+
+
+def object_key(prefix: str, sha256: str, name: str, ext: str) -> str:
+    """`{prefix}/{sha256[:16]}/{name}.{ext}`, without empty segments."""
+    parts = [p for p in prefix.strip("/").split("/") if p]
+    return "/".join([*parts, sha256[:16], f"{name}.{ext}"])
+
+
+def make_client(
+    *, endpoint_url: str | None = None, region: str | None = None, profile: str | None = None
+) -> Any:
+    """An S3 client from boto3's normal credential chain (SigV4, bounded retries).
+
+    Raises UploadError(config=True) when the chain finds no credentials, so a
+    missing setup is one clear line before any file is touched.
+    """
+    try:
+        session = boto3.session.Session(profile_name=profile, region_name=region)
+        if session.get_credentials() is None:
+            raise UploadError(NO_CREDENTIALS, config=True)
+        config = Config(
+            signature_version="s3v4",
+            retries={"max_attempts": 5, "mode": "standard"},
+            connect_timeout=15,
+            read_timeout=120,
+        )
+        return session.client("s3", endpoint_url=endpoint_url, config=config)
+    except (BotoCoreError, ValueError) as exc:
+        raise UploadError(f"cannot set up the S3 client: {one_line(exc)}", config=True) from None
+
+
+def known_secrets(profile: str | None = None) -> list[str]:
+    """The secret key and session token the chain would use, so output can be
+    scrubbed of them (defence in depth: nothing here prints them on purpose)."""
+    try:
+        creds = boto3.session.Session(profile_name=profile).get_credentials()
+        frozen = creds.get_frozen_credentials() if creds is not None else None
+    except (BotoCoreError, ValueError):
+        return []
+    if frozen is None:
+        return []
+    return [v for v in (frozen.secret_key, frozen.token) if v and len(v) >= 8]
+
+
+def public_url(
+    client: Any,
+    bucket: str,
+    key: str,
+    *,
+    public_base_url: str | None = None,
+    presign: int | None = None,
+) -> str:
+    """The URL to hand Instagram: CDN base + key, a presigned GET, or the bucket URL.
+
+    The bucket URL is botocore's own (virtual-host on AWS, path-style on custom
+    endpoints, or whatever addressing style the user configured), without a query.
+    """
+    if public_base_url:
+        return public_base_url.rstrip("/") + "/" + urllib.parse.quote(key, safe="/-._~")
+    params = {"Bucket": bucket, "Key": key}
+    if presign is not None:
+        return client.generate_presigned_url("get_object", Params=params, ExpiresIn=presign)
+    signed = client.generate_presigned_url("get_object", Params=params, ExpiresIn=60)
+    return urllib.parse.urlunsplit(urllib.parse.urlsplit(signed)._replace(query="", fragment=""))
+
+
+def upload_file(
+    path: str | os.PathLike[str],
+    *,
+    bucket: str,
+    prefix: str = "",
+    endpoint_url: str | None = None,
+    region: str | None = None,
+    public_base_url: str | None = None,
+    presign: int | None = None,
+    acl: str | None = None,
+    client: Any = None,
+    progress: Progress | None = None,
+    multipart_threshold: int | None = None,
+    facts: Facts | None = None,
+) -> UploadResult:
+    """Upload one file under its content-addressed key (skipped when already there).
+
+    `progress` receives byte counts as they are sent (from transfer threads).
+    `facts` saves a second probe when the caller has already checked the file.
+    Raises UploadError; `.config` tells a setup problem from a per-file failure.
+    """
+    if acl not in (None, *ACLS):
+        raise UploadError(f"--acl must be one of {', '.join(ACLS)}", config=True)
+    if presign is not None and not 1 <= presign <= SIGV4_MAX_EXPIRES:
+        raise UploadError(
+            f"--presign must be between 1 and {SIGV4_MAX_EXPIRES} seconds (7 days, the SigV4 limit)",
+            config=True,
+        )
+    if presign is not None and public_base_url:
+        raise UploadError("give either --presign or --public-base-url, not both", config=True)
+    local = Path(path)
+    if facts is None:
+        from igpreflight.preflight.probe import probe
+
+        facts = probe(str(local))
+    content_type = content_type_for(facts)
+    size = local.stat().st_size
+    sha256 = sha256_file(local)
+    key = object_key(prefix, sha256, safe_name(local), extension_for(content_type, _ext(local)))
+    if client is None:
+        client = make_client(endpoint_url=endpoint_url, region=region)
+    threshold = multipart_threshold or DEFAULT_MULTIPART_THRESHOLD
+    multipart = size >= threshold
+    try:
+        skipped = _already_there(client, bucket, key, size, sha256, content_type)
+        if skipped:
+            log.debug("s3://%s/%s already holds these bytes; upload skipped", bucket, key)
+            if acl == "public-read":
+                client.put_object_acl(Bucket=bucket, Key=key, ACL="public-read")
+            if progress is not None:
+                progress(size)
+        else:
+            _put(client, local, bucket, key, size, sha256, content_type, acl, threshold, progress)
+        url = public_url(client, bucket, key, public_base_url=public_base_url, presign=presign)
+    except (ClientError, S3UploadFailedError, BotoCoreError) as exc:
+        raise _as_upload_error(exc, bucket, local) from None
+    return UploadResult(
+        path=str(path),
+        bucket=bucket,
+        key=key,
+        url=url,
+        content_type=content_type,
+        sha256=sha256,
+        bytes=size,
+        skipped=skipped,
+        multipart=multipart and not skipped,
+        presign_expires_in=presign,
+    )
+
+
+def _ext(path: Path) -> str:
+    return path.suffix.lower().lstrip(".") or "bin"
+
+
+def _already_there(
+    client: Any, bucket: str, key: str, size: int, sha256: str, content_type: str
+) -> bool:
+    """True when HEAD shows the key with the same size, checksum and Content-Type.
+
+    The checksum is our own `sha256` metadata (portable across S3 clones) or S3's
+    full-object ChecksumSHA256 (multipart uploads only have a composite one).
+    """
+    try:
+        head = client.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
+    except ClientError as exc:
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        code = exc.response.get("Error", {}).get("Code")
+        if status in (403, 404) or code in ("404", "NoSuchKey", "NotFound", "403"):
+            return False  # absent, or HEAD not allowed: upload (idempotent anyway)
+        raise
+    b64 = base64.b64encode(bytes.fromhex(sha256)).decode()
+    same_hash = (
+        head.get("Metadata", {}).get("sha256") == sha256 or head.get("ChecksumSHA256") == b64
+    )
+    return (
+        head.get("ContentLength") == size
+        and same_hash
+        and head.get("ContentType", "").lower() == content_type
+    )
+
+
+def _put(
+    client: Any,
+    local: Path,
+    bucket: str,
+    key: str,
+    size: int,
+    sha256: str,
+    content_type: str,
+    acl: str | None,
+    threshold: int,
+    progress: Progress | None,
+) -> None:
+    """Upload with boto3's transfer manager: one PUT carrying our SHA-256 (S3
+    verifies it against the bytes), or a multipart upload with per-part SHA-256."""
+    extra: dict[str, Any] = {
+        "ContentType": content_type,
+        "CacheControl": CACHE_CONTROL,
+        "Metadata": {"sha256": sha256},
+        "ChecksumAlgorithm": "SHA256",
+    }
+    if size < threshold:
+        extra["ChecksumSHA256"] = base64.b64encode(bytes.fromhex(sha256)).decode()
+    if acl == "public-read":
+        extra["ACL"] = "public-read"
+    config = TransferConfig(
+        multipart_threshold=threshold, multipart_chunksize=max(threshold, 5 * 1024 * 1024)
+    )
+    log.debug(
+        "uploading %s to s3://%s/%s (%d bytes, %s)",
+        local.name,
+        bucket,
+        key,
+        size,
+        "multipart" if size >= threshold else "single PUT",
+    )
+    client.upload_file(str(local), bucket, key, ExtraArgs=extra, Config=config, Callback=progress)
+
+
+def _as_upload_error(exc: Exception, bucket: str, local: Path) -> UploadError:
+    """One line for the user; setup problems flagged so the CLI exits 2."""
+    cause: BaseException = exc
+    if isinstance(exc, S3UploadFailedError) and isinstance(exc.__context__, ClientError):
+        cause = exc.__context__
+    if isinstance(cause, (NoCredentialsError, PartialCredentialsError)):
+        return UploadError(NO_CREDENTIALS, config=True)
+    if isinstance(cause, EndpointConnectionError):
+        return UploadError(f"cannot reach the S3 endpoint: {one_line(cause)}", config=True)
+    if isinstance(cause, NoRegionError):
+        return UploadError("no AWS region configured; give --region", config=True)
+    if isinstance(cause, ClientError):
+        code = cause.response.get("Error", {}).get("Code", "")
+        if code in CONFIG_ERRORS:
+            return UploadError(CONFIG_ERRORS[code].format(bucket=bucket), config=True)
+        message = cause.response.get("Error", {}).get("Message") or code
+        return UploadError(f"upload of {local.name} failed: {code}: {message}")
+    return UploadError(f"upload of {local.name} failed: {one_line(cause)}")
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception as one line of text."""
+    return " ".join(str(exc).split()) or type(exc).__name__

@@ -1,0 +1,261 @@
+"""Uploads to a real S3 protocol server (moto on loopback) through boto3."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from PIL import Image
+
+from fixtures.generate import make_video
+from fixtures.s3server import fake_aws_env, running_moto
+from igpreflight.model import Severity
+from igpreflight.publish.cdn import (
+    CACHE_CONTROL,
+    UploadError,
+    make_client,
+    object_key,
+    safe_name,
+    upload_file,
+)
+from igpreflight.publish.urlcheck import check_url
+
+MEDIA = Path(__file__).resolve().parent.parent / "fixtures" / "media"
+
+
+@pytest.fixture(scope="module")
+def endpoint() -> Iterator[str]:
+    with running_moto() as url:
+        yield url
+
+
+@pytest.fixture()
+def s3(endpoint, monkeypatch, tmp_path):
+    """A fresh bucket on the moto server, and a client from boto3's normal chain."""
+    fake_aws_env(monkeypatch, tmp_path)
+    client = make_client(endpoint_url=endpoint)
+    bucket = f"igpf-{uuid.uuid4().hex[:12]}"
+    client.create_bucket(Bucket=bucket)
+    return client, bucket
+
+
+def _copy(name: str, tmp_path: Path, as_name: str | None = None) -> Path:
+    dest = tmp_path / (as_name or name)
+    shutil.copyfile(MEDIA / name, dest)
+    return dest
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_upload_puts_content_addressed_immutable_object(s3, endpoint, tmp_path):
+    client, bucket = s3
+    src = _copy("feed-ok.jpg", tmp_path, "Summer Launch (final).JPG")
+    r = upload_file(src, bucket=bucket, prefix="/media/ig/", client=client)
+    sha = _sha(src)
+    assert r.key == f"media/ig/{sha[:16]}/Summer-Launch-final.jpg"
+    assert not r.skipped and r.sha256 == sha and r.bytes == src.stat().st_size
+    assert r.content_type == "image/jpeg"
+    head = client.head_object(Bucket=bucket, Key=r.key, ChecksumMode="ENABLED")
+    assert head["ContentType"] == "image/jpeg"
+    assert head["CacheControl"] == CACHE_CONTROL
+    assert head["Metadata"]["sha256"] == sha
+    assert head["ChecksumSHA256"] == base64.b64encode(bytes.fromhex(sha)).decode()
+    body = client.get_object(Bucket=bucket, Key=r.key)["Body"].read()
+    assert body == src.read_bytes()
+    # the bucket URL for a custom endpoint is path-style, without a query
+    assert r.url == f"{endpoint}/{bucket}/{r.key}"
+
+
+def test_reupload_of_same_bytes_is_skipped(s3, tmp_path):
+    client, bucket = s3
+    src = _copy("feed-ok.jpg", tmp_path)
+    first = upload_file(src, bucket=bucket, client=client)
+    stamp = client.head_object(Bucket=bucket, Key=first.key)["LastModified"]
+    seen: list[int] = []
+    second = upload_file(src, bucket=bucket, client=client, progress=seen.append)
+    assert second.skipped and second.key == first.key and second.url == first.url
+    assert client.head_object(Bucket=bucket, Key=first.key)["LastModified"] == stamp
+    assert sum(seen) == src.stat().st_size  # a skipped file still completes the bar
+    # a file renamed keeps its bytes' address but gets its own key; a changed one a new one
+    changed = tmp_path / "changed.jpg"
+    changed.write_bytes(src.read_bytes() + b"\0")
+    third = upload_file(changed, bucket=bucket, client=client)
+    assert not third.skipped and third.key.split("/")[0] != first.key.split("/")[0]
+
+
+def test_object_with_wrong_content_type_is_replaced(s3, tmp_path):
+    client, bucket = s3
+    src = _copy("feed-ok.jpg", tmp_path)
+    first = upload_file(src, bucket=bucket, client=client)
+    # Someone put the same bytes there by hand, as octet-stream (the S3 default).
+    client.put_object(
+        Bucket=bucket,
+        Key=first.key,
+        Body=src.read_bytes(),
+        ContentType="binary/octet-stream",
+        Metadata={"sha256": first.sha256},
+    )
+    again = upload_file(src, bucket=bucket, client=client)
+    assert not again.skipped
+    assert client.head_object(Bucket=bucket, Key=first.key)["ContentType"] == "image/jpeg"
+
+
+def test_content_type_comes_from_content(s3, tmp_path):
+    client, bucket = s3
+    cases = {
+        _copy("feed-ok.jpg", tmp_path): ("image/jpeg", "jpg"),
+        _copy("alpha.png", tmp_path): ("image/png", "png"),
+        _copy("png-named.jpg", tmp_path): ("image/png", "png"),  # a PNG named .jpg
+        _copy("reel-ok.mp4", tmp_path): ("video/mp4", "mp4"),
+        make_video(tmp_path / "clip.mov", 64, 64, duration=0.5, acodec=None): (
+            "video/quicktime",
+            "mov",
+        ),
+    }
+    for path, (ctype, ext) in cases.items():
+        r = upload_file(path, bucket=bucket, client=client)
+        assert r.content_type == ctype, path
+        assert r.key.endswith(f"/{safe_name(path)}.{ext}")
+        assert client.head_object(Bucket=bucket, Key=r.key)["ContentType"] == ctype
+
+
+def test_large_file_goes_multipart_with_progress(s3, tmp_path):
+    client, bucket = s3
+    # Incompressible noise: ~6.9 MB of PNG, above the 5 MiB S3 part minimum.
+    big = tmp_path / "noise.png"
+    Image.frombytes("RGB", (1536, 1536), os.urandom(1536 * 1536 * 3)).save(big, compress_level=0)
+    size = big.stat().st_size
+    seen: list[int] = []
+    r = upload_file(
+        big, bucket=bucket, client=client, multipart_threshold=1024 * 1024, progress=seen.append
+    )
+    assert r.multipart and not r.skipped
+    assert sum(seen) == size and len(seen) > 1
+    head = client.head_object(Bucket=bucket, Key=r.key)
+    assert re.search(r"-\d+\"?$", head["ETag"])  # a multipart ETag ends in -<parts>
+    assert head["ContentLength"] == size and head["ContentType"] == "image/png"
+    assert head["Metadata"]["sha256"] == _sha(big)
+    # the multipart object is recognised too: no second upload
+    assert upload_file(big, bucket=bucket, client=client, multipart_threshold=1024 * 1024).skipped
+
+
+def test_public_read_object_is_fetched_anonymously_and_passes(s3, tmp_path):
+    client, bucket = s3
+    src = _copy("feed-ok.jpg", tmp_path)
+    r = upload_file(src, bucket=bucket, client=client, acl="public-read")
+    got = httpx.get(r.url)  # no credentials at all
+    assert got.status_code == 200 and got.content == src.read_bytes()
+    assert got.headers["content-type"] == "image/jpeg"
+    result = check_url(r.url, local_path=src, allow_private=True)
+    assert result.ok and result.findings == [], result.findings
+
+
+def test_private_object_fails_url001(s3, tmp_path):
+    client, bucket = s3
+    src = _copy("feed-ok.jpg", tmp_path)
+    r = upload_file(src, bucket=bucket, client=client, acl="none")
+    result = check_url(r.url, local_path=src, allow_private=True)
+    assert {f.rule for f in result.errors} == {"URL001"}
+    assert "403" in result.errors[0].message
+    # without --allow-private the loopback endpoint itself is refused
+    assert {f.rule for f in check_url(r.url, local_path=src).errors} == {"URL006"}
+
+
+def test_presigned_url_is_fetched_and_checked(s3, tmp_path):
+    client, bucket = s3
+    src = _copy("reel-ok.mp4", tmp_path)
+    day = 24 * 3600
+    r = upload_file(src, bucket=bucket, client=client, presign=day)
+    assert "X-Amz-Signature=" in r.url and "X-Amz-Expires=86400" in r.url
+    assert r.presign_expires_in == day
+    got = httpx.get(r.url)
+    assert got.status_code == 200 and got.content == src.read_bytes()
+    result = check_url(r.url, local_path=src, allow_private=True, presign_expires_in=day)
+    assert result.ok and result.findings == [], result.findings
+    assert result.outcome("URL005").status == "pass"
+    # an hour is too short for a container's life: URL005 warns (read from the URL)
+    short = upload_file(src, bucket=bucket, client=client, presign=3600)
+    assert short.skipped
+    result = check_url(short.url, local_path=src, allow_private=True)
+    assert [(f.rule, f.severity) for f in result.findings] == [("URL005", Severity.WARNING)]
+
+
+def test_public_base_url_is_joined_with_the_key(s3, tmp_path):
+    client, bucket = s3
+    src = _copy("with space.jpg", tmp_path)
+    r = upload_file(src, bucket=bucket, client=client, public_base_url="https://cdn.example.com/")
+    assert r.url == f"https://cdn.example.com/{r.key}"
+    assert r.key.endswith("/with-space.jpg")
+
+
+def test_bad_options_are_config_errors(s3, tmp_path):
+    client, bucket = s3
+    src = _copy("feed-ok.jpg", tmp_path)
+    for kwargs in (
+        {"presign": 0},
+        {"presign": 8 * 24 * 3600},  # over SigV4's 7 days
+        {"acl": "private-ish"},
+        {"presign": 86400, "public_base_url": "https://cdn.example.com"},
+    ):
+        with pytest.raises(UploadError) as info:
+            upload_file(src, bucket=bucket, client=client, **kwargs)
+        assert info.value.config
+
+
+def test_missing_bucket_is_a_config_error(s3, tmp_path):
+    client, _ = s3
+    src = _copy("feed-ok.jpg", tmp_path)
+    with pytest.raises(UploadError) as info:
+        upload_file(src, bucket="igpf-no-such-bucket", client=client)
+    assert info.value.config and "does not exist" in str(info.value)
+
+
+def test_no_credentials_is_a_config_error(endpoint, monkeypatch, tmp_path):
+    fake_aws_env(monkeypatch, tmp_path)
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    with pytest.raises(UploadError) as info:
+        make_client(endpoint_url=endpoint)
+    assert info.value.config and "no AWS credentials" in str(info.value)
+
+
+def test_endpoint_from_environment(endpoint, monkeypatch, tmp_path):
+    """AWS_ENDPOINT_URL_S3 (boto3's own variable) is honoured without an option."""
+    fake_aws_env(monkeypatch, tmp_path)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", endpoint)
+    client = make_client()
+    bucket = f"igpf-{uuid.uuid4().hex[:12]}"
+    client.create_bucket(Bucket=bucket)
+    r = upload_file(_copy("feed-ok.jpg", tmp_path), bucket=bucket)
+    assert r.url.startswith(f"{endpoint}/{bucket}/")
+
+
+@pytest.mark.parametrize(
+    "name,expected",
+    [
+        ("photo.jpg", "photo"),
+        ("café ünïcode.jpg", "cafe-unicode"),
+        ("../../etc/passwd", "passwd"),
+        ("..jpg", "media"),
+        ("  ###.png", "media"),
+        ("a" * 200 + ".jpg", "a" * 80),
+    ],
+)
+def test_safe_name(name, expected):
+    assert safe_name(name) == expected
+
+
+def test_object_key_layout():
+    sha = "0123456789abcdef" * 4
+    assert object_key("", sha, "x", "jpg") == "0123456789abcdef/x.jpg"
+    assert object_key("/a//b/", sha, "x", "mp4") == "a/b/0123456789abcdef/x.mp4"
