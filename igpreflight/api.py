@@ -35,6 +35,7 @@ def check(
     as_: str = "auto",
     manifest: PathLike | Sequence[Post] | None = None,
     jobs: int | None = 1,
+    allow_private: bool = False,
 ) -> Report:
     """Check files, folders and/or a manifest; returns a Report (`.to_dict()` is the JSON report)."""
     AsOption(as_)  # ValueError for an unknown role
@@ -43,7 +44,9 @@ def check(
         posts = (
             load_manifest(manifest) if isinstance(manifest, (str, os.PathLike)) else list(manifest)
         )
-    return check_paths(_as_list(paths), as_=as_, posts=posts, jobs=jobs)
+    return check_paths(
+        _as_list(paths), as_=as_, posts=posts, jobs=jobs, allow_private=allow_private
+    )
 
 
 @dataclass

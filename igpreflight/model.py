@@ -269,6 +269,11 @@ class MediaItem:
     caption: str | None = None  # a caption given on a carousel child (ignored by Instagram)
     problem: str | None = None  # why the path cannot be used (escapes the manifest, missing)
 
+    @property
+    def key(self) -> str:
+        """What identifies this media in a batch: its local path, or its URL."""
+        return self.resolved or self.url or ""
+
 
 @dataclass(frozen=True)
 class Post:

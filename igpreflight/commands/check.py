@@ -38,6 +38,11 @@ from igpreflight.report import RENDERERS, render
     help="Write the report here instead of stdout.",
 )
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too.")
+@click.option(
+    "--allow-private",
+    is_flag=True,
+    help="Let manifest URLs use plain http and private hosts (local tests, emulators).",
+)
 @jobs_option
 def check(
     paths: tuple[str, ...],
@@ -46,6 +51,7 @@ def check(
     fmt: str,
     output: Path | None,
     strict: bool,
+    allow_private: bool,
     jobs: int | None,
 ) -> None:
     """Check media files, folders and post manifests against Instagram's limits.
@@ -60,7 +66,12 @@ def check(
     except ManifestError as exc:
         raise click.UsageError(str(exc)) from exc
     report = check_paths(
-        paths, as_=as_, posts=posts, jobs=jobs, progress=progress_printer(len(paths) > 0)
+        paths,
+        as_=as_,
+        posts=posts,
+        jobs=jobs,
+        allow_private=allow_private,
+        progress=progress_printer(len(paths) > 0),
     )
     write_output(render(report, fmt), output)
     failing = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}

@@ -28,13 +28,45 @@ from igpreflight.model import (
     Unreadable,
     role_for,
 )
-from igpreflight.preflight.checks import check_facts, check_posts
+from igpreflight.preflight.checks import check_facts, check_posts, sort_findings
 from igpreflight.preflight.probe import probe
 
 # Files picked up when a folder is walked. A file named on the command line is
 # always checked, whatever its extension (a text file named .png is FILE001).
 MEDIA_EXTENSIONS = frozenset(
-    ["jpg", "jpeg", "jpe", "jfif", "png", "webp", "heic", "heif", "avif", "gif", "tif", "tiff", "bmp", "mpo", "jxl", "mp4", "m4v", "mov", "qt", "webm", "mkv", "avi", "flv", "ts", "mts", "m2ts", "3gp", "wmv", "mpg", "mpeg", "ogv"]
+    [
+        "jpg",
+        "jpeg",
+        "jpe",
+        "jfif",
+        "png",
+        "webp",
+        "heic",
+        "heif",
+        "avif",
+        "gif",
+        "tif",
+        "tiff",
+        "bmp",
+        "mpo",
+        "jxl",
+        "mp4",
+        "m4v",
+        "mov",
+        "qt",
+        "webm",
+        "mkv",
+        "avi",
+        "flv",
+        "ts",
+        "mts",
+        "m2ts",
+        "3gp",
+        "wmv",
+        "mpg",
+        "mpeg",
+        "ogv",
+    ]
 )
 
 # How a post's media_type decides the role its media are checked in.
@@ -58,6 +90,12 @@ class Target:
     resolved: str  # absolute path on disk ("" when there is none)
     use: str = AsOption.AUTO.value
     problem: str | None = None  # known before probing: why the file cannot be used
+    url: str | None = None  # remote media: fetched and checked with the URL rules
+    allow_private: bool = False
+
+    @property
+    def key(self) -> str:
+        return self.resolved or self.url or ""
 
 
 def role_for_use(kind: Kind, use: str) -> Role | None:
@@ -68,12 +106,17 @@ def role_for_use(kind: Kind, use: str) -> Role | None:
 
 def check_target(target: Target) -> FileReport:
     """Probe one file and run the rules of its role. Never raises for bad input."""
+    url_findings: list = []
     if target.problem:
         facts: Facts = Unreadable(target.display, target.problem)
+    elif target.url:
+        from igpreflight.preflight.remote import probe_remote
+
+        facts, url_findings = probe_remote(target.url, allow_private=target.allow_private)
     else:
         facts = probe(target.resolved)
     role = role_for_use(facts.kind, target.use)
-    findings = check_facts(facts, role)
+    findings = sort_findings([*check_facts(facts, role), *url_findings])
     if target.use == COVER and facts.kind is Kind.VIDEO:
         findings = [finding("IMG002", "a cover must be a JPEG image, not a video"), *findings]
     return FileReport(
@@ -131,25 +174,19 @@ def _is_within(path: Path, folder: Path) -> bool:
     return True
 
 
-def targets_for_posts(posts: Sequence[Post]) -> list[Target]:
+def targets_for_posts(posts: Sequence[Post], allow_private: bool = False) -> list[Target]:
     """The files a manifest's posts use, each in the role its post gives it."""
     targets: list[Target] = []
     for post in posts:
         use = _use_for_post(post)
-        for item in post.media:
-            targets.append(
-                Target(item.path, item.resolved, use, item.problem or _url_problem(item.url))
-            )
+        items = [(i, use) for i in post.media]
         if post.cover is not None:
-            c = post.cover
-            targets.append(Target(c.path, c.resolved, COVER, c.problem or _url_problem(c.url)))
+            items.append((post.cover, COVER))
+        for item, item_use in items:
+            targets.append(
+                Target(item.path, item.resolved, item_use, item.problem, item.url, allow_private)
+            )
     return targets
-
-
-def _url_problem(url: str | None) -> str | None:
-    if url is None:
-        return None
-    return "remote media are checked by `igpreflight check-url` (not fetched by check)"
 
 
 def _use_for_post(post: Post) -> str:
@@ -165,7 +202,7 @@ def infer_media_type(post: Post, facts: dict[str, Facts]) -> Post:
         return post
     if len(post.media) > 1:
         return replace(post, media_type="CAROUSEL")
-    kind = facts.get(post.media[0].resolved)
+    kind = facts.get(post.media[0].key)
     is_video = kind is not None and kind.kind is Kind.VIDEO
     return replace(post, media_type="REELS" if is_video else "IMAGE")
 
@@ -178,14 +215,19 @@ def check_paths(
     jobs: int | None = 1,
     exclude: Iterable[str | os.PathLike[str]] = (),
     progress: Progress | None = None,
+    allow_private: bool = False,
 ) -> Report:
-    """Check files/folders (each a post of its own) and the posts of a manifest."""
+    """Check files/folders (each a post of its own) and the posts of a manifest.
+
+    Remote media (URLs in a manifest) are fetched and checked with the URL rules;
+    private hosts and plain http only with allow_private.
+    """
     use = AsOption(as_).value
     targets = [Target(d, r, use) for d, r in iter_media_files(paths, exclude)]
-    targets += targets_for_posts(posts)
+    targets += targets_for_posts(posts, allow_private)
     unique = list(dict.fromkeys(targets))
     reports = run_targets(unique, jobs=jobs, progress=progress)
-    facts = {t.resolved: r.facts for t, r in zip(unique, reports, strict=True) if t.resolved}
+    facts = {t.key: r.facts for t, r in zip(unique, reports, strict=True) if t.key}
     checked_posts = [infer_media_type(p, facts) for p in posts]
     post_findings = check_posts(checked_posts, facts)
     return Report(

@@ -19,7 +19,7 @@ VideoRule = Callable[[VideoFacts, "VideoLimits"], Iterable[Finding]]  # noqa: F8
 @dataclass(frozen=True)
 class PostContext:
     """What a post rule may look at besides the post: the facts of its media
-    (keyed by MediaItem.resolved) and the limits."""
+    (keyed by MediaItem.key: local path or URL) and the limits."""
 
     facts: Mapping[str, Facts]
     limits: PostLimits = POST_LIMITS

@@ -1,7 +1,7 @@
 """Post rules POST001-POST019: pure functions of a Post and the facts of its media.
 
 A post rule never opens a file: what it knows of a media item comes from
-PostContext.facts (keyed by MediaItem.resolved). An item whose facts are
+PostContext.facts (keyed by MediaItem.key: the local path, or the URL). An item whose facts are
 missing or Unreadable is skipped by every rule that depends on its kind or size
 (the file itself carries FILE001).
 
@@ -69,9 +69,9 @@ def mentions(caption: str | None) -> list[str]:
 
 def _facts(item: MediaItem | None, ctx: PostContext) -> ImageFacts | VideoFacts | None:
     """The readable facts of an item, or None (unknown, unreadable or not probed)."""
-    if item is None or not item.resolved:
+    if item is None or not item.key:
         return None
-    facts: Facts | None = ctx.facts.get(item.resolved)
+    facts: Facts | None = ctx.facts.get(item.key)
     if facts is None or isinstance(facts, Unreadable):
         return None
     return facts
