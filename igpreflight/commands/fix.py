@@ -1,0 +1,172 @@
+"""`igpreflight fix`: make every input publishable, without touching the originals.
+
+Exit code: 0 when every output passes, 1 when some inputs are unfixable or
+failed (each with its reason), 2 for usage errors.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from igpreflight import SPEC_VERSION, __version__
+from igpreflight.commands.common import as_option
+from igpreflight.transcode.batch import fix_paths, steps_text, summarize
+from igpreflight.transcode.image import parse_colour
+from igpreflight.transcode.types import FileFixResult, FixOptions, FixStatus
+
+
+def _colour(allow_blur: bool):
+    def check(ctx: click.Context, param: click.Parameter, value: str) -> str:
+        if allow_blur and value == "blur":
+            return value
+        try:
+            parse_colour(value)
+        except ValueError as exc:
+            raise click.BadParameter(f"{value!r} is not a colour name or #rrggbb") from exc
+        return value
+
+    return check
+
+
+def _line(r: FileFixResult, dry_run: bool) -> str:
+    if r.status in (FixStatus.UNFIXABLE, FixStatus.FAILED):
+        return f"{r.source}: {r.status.value}: {r.reason or 'no reason given'}"
+    status = f"{r.status.value} (dry run)" if dry_run else r.status.value
+    steps = steps_text(r.plan.steps) if r.plan else ""
+    return f"{r.source} -> {r.output}: {status}" + (f" ({steps})" if steps else "")
+
+
+def render_text(results: list[FileFixResult], dry_run: bool) -> str:
+    lines = [_line(r, dry_run) for r in results]
+    counts = summarize(results)
+    parts = [f"{counts[s.value]} {s.value}" for s in FixStatus if counts[s.value]]
+    lines.append(f"{counts['files']} files: " + (", ".join(parts) if parts else "nothing to do"))
+    return "\n".join(lines) + "\n"
+
+
+def render_json(results: list[FileFixResult], dry_run: bool) -> str:
+    doc = {
+        "version": 1,
+        "tool": {"name": "igpreflight", "version": __version__, "spec": SPEC_VERSION},
+        "dry_run": dry_run,
+        "summary": summarize(results),
+        "files": [r.to_dict() for r in results],
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=str))
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the fixed files (mirrors the input layout).",
+)
+@click.option(
+    "--in-place", is_flag=True, help="Replace the originals (atomically, only on success)."
+)
+@as_option
+@click.option(
+    "--aspect",
+    type=click.Choice(["crop", "pad"]),
+    default="crop",
+    show_default=True,
+    help="Bring the aspect ratio into range by a centre crop or by padding.",
+)
+@click.option(
+    "--pad-color",
+    default="white",
+    show_default=True,
+    callback=_colour(True),
+    help="Padding colour (name or #rrggbb), or 'blur' for a blurred fill of the image.",
+)
+@click.option(
+    "--background",
+    default="white",
+    show_default=True,
+    callback=_colour(False),
+    help="Colour transparent pixels are flattened onto.",
+)
+@click.option("--trim", is_flag=True, help="Videos: cut clips that are too long.")
+@click.option("--extend", is_flag=True, help="Videos: extend clips that are too short.")
+@click.option("--keep-png", is_flag=True, help="Keep PNG inputs as PNG (default: JPEG).")
+@click.option("--keep-hevc", is_flag=True, help="Videos: keep HEVC (default: H.264).")
+@click.option(
+    "--keep-metadata", is_flag=True, help="Keep EXIF/XMP (default: only the sRGB profile)."
+)
+@click.option("--dry-run", is_flag=True, help="Print the plan; write nothing.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Report format.",
+)
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Files fixed in parallel.",
+)
+def fix(
+    paths: tuple[str, ...],
+    out: Path | None,
+    in_place: bool,
+    as_: str,
+    aspect: str,
+    pad_color: str,
+    background: str,
+    trim: bool,
+    extend: bool,
+    keep_png: bool,
+    keep_hevc: bool,
+    keep_metadata: bool,
+    dry_run: bool,
+    fmt: str,
+    jobs: int,
+) -> None:
+    """Fix media files and folders so that Instagram accepts them.
+
+    Compliant files are copied byte for byte; the rest are converted (images)
+    or remuxed/transcoded (videos), then checked again. Exit code: 0 all
+    outputs pass, 1 some inputs unfixable or failed, 2 usage error.
+    """
+    if out is None and not in_place:
+        raise click.UsageError("give --out DIR, or --in-place to replace the originals")
+    if out is not None and in_place:
+        raise click.UsageError("--out and --in-place exclude each other")
+    options = FixOptions(
+        as_=as_,
+        aspect=aspect,
+        pad_color=pad_color,
+        background=background,
+        trim=trim,
+        extend=extend,
+        keep_png=keep_png,
+        keep_hevc=keep_hevc,
+        keep_metadata=keep_metadata,
+        in_place=in_place,
+        dry_run=dry_run,
+    )
+    progress = None
+    if sys.stderr.isatty():
+        count = 0
+
+        def progress(r: FileFixResult) -> None:
+            nonlocal count
+            count += 1
+            click.echo(f"\r\033[K[{count}] {r.source}"[:200], err=True, nl=False)
+
+    results = fix_paths(paths, out, options, jobs=jobs, progress=progress)
+    if progress is not None:
+        click.echo("\r\033[K", err=True, nl=False)
+    render = render_json if fmt == "json" else render_text
+    click.echo(render(results, dry_run), nl=False)
+    sys.exit(0 if all(r.ok for r in results) else 1)

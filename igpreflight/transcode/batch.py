@@ -1,0 +1,341 @@
+"""The `fix` batch driver: paths in, one FileFixResult per media file out.
+
+Three phases, so that parallel work never races for a file name:
+1. probe + check + plan every file (header-only, cheap);
+2. choose every output name (mirroring the input layout under --out, the
+   extension following the output format, never two files on one name and never
+   over an input);
+3. execute the plans (in a thread pool: Pillow and ffmpeg release the GIL), each
+   into a hidden temporary file next to its destination, which is probed and
+   checked again and only then renamed into place. An output that still has an
+   error is FAILED and removed; an --in-place original is only ever replaced by
+   a file that passed.
+One bad file never stops the batch: every failure is caught per file.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from igpreflight.model import (
+    Facts,
+    Finding,
+    ImageFacts,
+    Role,
+    Severity,
+    Unreadable,
+    VideoFacts,
+    role_for,
+)
+from igpreflight.preflight.checks import check_facts
+from igpreflight.preflight.engine import iter_media_files
+from igpreflight.preflight.probe import probe
+from igpreflight.transcode.atomic import temp_sibling
+from igpreflight.transcode.image import apply_image
+from igpreflight.transcode.plan_image import plan_image
+from igpreflight.transcode.types import FileFixResult, FixOptions, FixPlan, FixStatus, Step
+
+Progress = Callable[[FileFixResult], None]
+
+VIDEO_UNAVAILABLE = "video fixing not available"
+
+
+@dataclass(frozen=True)
+class FixJob:
+    """One input file: as the user named it, where it is, and where it goes under --out."""
+
+    display: str
+    source: Path  # absolute
+    rel: Path  # the output's place under --out (the input's own name, before any rename)
+
+
+@dataclass
+class _Planned:
+    job: FixJob
+    facts: Facts | None = None
+    role: Role | None = None
+    before: list[Finding] | None = None
+    plan: FixPlan | None = None
+    output: Path | None = None
+    result: FileFixResult | None = None  # set when the file is settled in phase 1
+
+
+# ---------------------------------------------------------------- phase 0: which files
+
+
+def collect_jobs(paths: Iterable[str | os.PathLike[str]], out: Path | None) -> list[FixJob]:
+    """Files and folders -> jobs, in a stable order, each input once.
+
+    A folder is walked (hidden files and the --out folder skipped) and its files
+    keep their place relative to it; a named file lands at the top of --out.
+    """
+    jobs: list[FixJob] = []
+    seen: set[str] = set()
+    exclude = [out] if out is not None else []
+    for given in paths:
+        text = os.fspath(given)
+        if Path(text).is_dir():
+            found = iter_media_files([text], exclude=exclude)
+            for display, absolute in found:
+                rel = Path(os.path.relpath(display, text))
+                if absolute not in seen:
+                    seen.add(absolute)
+                    jobs.append(FixJob(display, Path(absolute), rel))
+        else:
+            absolute = os.path.abspath(text)
+            if absolute not in seen:
+                seen.add(absolute)
+                jobs.append(FixJob(text, Path(absolute), Path(Path(text).name)))
+    return jobs
+
+
+# ---------------------------------------------------------------- phase 1: plan
+
+
+def _video_pair():
+    """The video fixer's (plan_video, apply_video), or None when it is not installed."""
+    try:
+        from igpreflight.transcode.plan_video import plan_video
+        from igpreflight.transcode.video import apply_video
+    except ImportError:
+        return None
+    return plan_video, apply_video
+
+
+def _settle(p: _Planned, status: FixStatus, reason: str | None) -> _Planned:
+    facts = p.facts
+    p.result = FileFixResult(
+        source=p.job.display,
+        output=None,
+        status=status,
+        plan=p.plan,
+        before=list(p.before or []),
+        reason=reason,
+        bytes_before=getattr(facts, "bytes", 0) or 0,
+    )
+    return p
+
+
+def plan_job(job: FixJob, options: FixOptions) -> _Planned:
+    """Probe, check and plan one file; never raises."""
+    p = _Planned(job)
+    try:
+        facts = probe(job.source)
+        p.facts = facts
+        p.role = None if isinstance(facts, Unreadable) else role_for(facts.kind, options.as_)
+        p.before = check_facts(facts, p.role)
+        if isinstance(facts, Unreadable):
+            return _settle(p, FixStatus.UNFIXABLE, f"FILE001 {facts.reason}")
+        assert p.role is not None
+        if isinstance(facts, ImageFacts):
+            p.plan = plan_image(facts, p.before, p.role, options)
+        elif isinstance(facts, VideoFacts):
+            pair = _video_pair()
+            if pair is None:
+                return _settle(p, FixStatus.UNFIXABLE, VIDEO_UNAVAILABLE)
+            p.plan = pair[0](facts, p.before, p.role, options)
+        else:  # pragma: no cover - probe returns one of the three
+            return _settle(p, FixStatus.UNFIXABLE, "not an image or a video")
+        if p.plan.status is FixStatus.UNFIXABLE:
+            return _settle(p, FixStatus.UNFIXABLE, p.plan.reason or "no fix step resolves it")
+    except Exception as exc:  # noqa: BLE001 - one bad file never stops the batch
+        return _settle(p, FixStatus.FAILED, _one_line(exc))
+    return p
+
+
+# ---------------------------------------------------------------- phase 2: names
+
+
+def _key(path: Path) -> str:
+    """Names compare case-insensitively: on macOS and Windows a.JPG is a.jpg."""
+    return os.path.normcase(os.path.abspath(path)).lower()
+
+
+def _candidates(want: Path, source_ext: str):
+    yield want
+    if source_ext and source_ext.lower() != want.suffix.lower().lstrip("."):
+        yield want.with_name(f"{want.stem}.{source_ext}{want.suffix}")
+    n = 2
+    while True:
+        yield want.with_name(f"{want.stem}-{n}{want.suffix}")
+        n += 1
+
+
+def assign_outputs(planned: Sequence[_Planned], out: Path | None) -> None:
+    """Give every planned file its output path.
+
+    The extension follows the output format. Files that keep their own name are
+    served first; a later file that would land on a taken name (a.png and a.jpg
+    both becoming a.jpg), or on any input of the batch, gets `a.png.jpg`, then
+    `a-2.jpg`. In place, an existing file that is not the input is never replaced.
+    """
+    taken = {_key(p.job.source) for p in planned}
+    active = [p for p in planned if p.result is None and p.plan is not None]
+
+    def wanted(p: _Planned) -> Path:
+        base = (out / p.job.rel) if out is not None else Path(p.job.display)
+        ext = p.plan.extension if p.plan is not None else ""
+        return base.with_suffix(f".{ext}") if ext else base
+
+    # Outputs that keep the input's own name go first, then input order.
+    order = sorted(
+        range(len(active)),
+        key=lambda i: (wanted(active[i]).name != active[i].job.source.name, i),
+    )
+    claimed: set[str] = set()
+    for i in order:
+        p = active[i]
+        want = wanted(p)
+        source_ext = p.job.source.suffix.lstrip(".")
+        for cand in _candidates(want, source_ext):
+            key = _key(cand)
+            is_self = key == _key(p.job.source)
+            if key in claimed:
+                continue
+            if out is not None and key in taken:
+                continue  # never write over an input
+            if out is None and not is_self and (key in taken or cand.exists()):
+                continue  # in place: never replace another file
+            claimed.add(key)
+            p.output = cand
+            break
+
+
+# ---------------------------------------------------------------- phase 3: execute
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text[:500]
+
+
+def _with_quality(plan: FixPlan, quality: int | None) -> FixPlan:
+    if quality is None:
+        return plan
+    steps = tuple(replace(s, detail=f"q{quality}") if s.name == "encode" else s for s in plan.steps)
+    return replace(plan, steps=steps)
+
+
+def run_job(p: _Planned, options: FixOptions) -> FileFixResult:
+    """Execute one plan into a temporary sibling, re-check it, then move it into place."""
+    if p.result is not None:
+        return p.result
+    assert p.plan is not None and p.facts is not None and p.output is not None
+    plan, facts, job, final = p.plan, p.facts, p.job, p.output
+    result = FileFixResult(
+        source=job.display,
+        output=str(final),
+        status=plan.status,
+        plan=plan,
+        before=list(p.before or []),
+        bytes_before=getattr(facts, "bytes", 0),
+    )
+    if options.dry_run:
+        return result
+    if plan.status is FixStatus.UNCHANGED:
+        result.bytes_after = result.bytes_before
+        return result
+    tmp: Path | None = None
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = temp_sibling(final)
+        if isinstance(facts, ImageFacts):
+            result.plan = _with_quality(plan, apply_image(job.source, facts, plan, tmp, options))
+        elif isinstance(facts, VideoFacts):
+            pair = _video_pair()
+            if pair is None:
+                raise RuntimeError(VIDEO_UNAVAILABLE)
+            pair[1](job.source, facts, plan, tmp, options)
+        after_facts = probe(tmp)
+        result.after = check_facts(after_facts, p.role)
+        errors = [f for f in result.after if f.severity is Severity.ERROR]
+        if errors:
+            result.status = FixStatus.FAILED
+            result.reason = "the output still fails: " + "; ".join(
+                f"{f.rule} {f.message}" for f in errors
+            )
+            return result
+        result.bytes_after = tmp.stat().st_size
+        os.replace(tmp, final)
+        tmp = None
+        if options.in_place and _key(final) != _key(job.source):
+            job.source.unlink()
+    except Exception as exc:  # noqa: BLE001 - one bad file never stops the batch
+        result.status = FixStatus.FAILED
+        result.reason = _one_line(exc)
+    finally:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+    if result.status is FixStatus.FAILED:
+        result.output = None
+    return result
+
+
+# ---------------------------------------------------------------- the entry point
+
+
+def fix_paths(
+    paths: Iterable[str | os.PathLike[str]],
+    out: Path | str | None,
+    options: FixOptions,
+    jobs: int = 1,
+    progress: Progress | None = None,
+) -> list[FileFixResult]:
+    """Fix every media file under `paths` into `out` (or in place), in input order.
+
+    No printing, no exit: the caller renders the results. Raises ValueError only
+    for misuse (neither or both of `out` and `options.in_place`).
+    """
+    if out is None and not options.in_place:
+        raise ValueError("give an output folder, or in_place=True")
+    if out is not None and options.in_place:
+        raise ValueError("an output folder and in_place exclude each other")
+    out_dir = Path(out) if out is not None else None
+    job_list = collect_jobs(paths, out_dir)
+    workers = max(1, min(jobs or 1, len(job_list) or 1))
+
+    planned = _map(lambda j: plan_job(j, options), job_list, workers)
+    assign_outputs(planned, out_dir)
+    results: list[FileFixResult | None] = [None] * len(planned)
+    if workers == 1:
+        for i, p in enumerate(planned):
+            results[i] = run_job(p, options)
+            if progress:
+                progress(results[i])
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            futures = {pool.submit(run_job, p, options): i for i, p in enumerate(planned)}
+            for fut in as_completed(futures):
+                results[futures[fut]] = fut.result()
+                if progress:
+                    progress(fut.result())
+    return [r for r in results if r is not None]
+
+
+def _map(fn, items, workers: int) -> list:
+    if workers == 1:
+        return [fn(x) for x in items]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(fn, items))
+
+
+def summarize(results: Sequence[FileFixResult]) -> dict[str, int]:
+    """Counts per status plus the total, for reports."""
+    counts = {s.value: 0 for s in FixStatus}
+    for r in results:
+        counts[r.status.value] += 1
+    counts["files"] = len(results)
+    counts["ok"] = sum(1 for r in results if r.ok)
+    return counts
+
+
+def steps_text(steps: Iterable[Step]) -> str:
+    """'orient ..., resize ..., encode q92' for one-line reports."""
+    return ", ".join(str(s) for s in steps)
+
+
+__all__ = ["FixJob", "collect_jobs", "fix_paths", "summarize", "steps_text"]

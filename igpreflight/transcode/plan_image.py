@@ -1,0 +1,310 @@
+"""Decide the least work that makes an image pass: facts + findings -> FixPlan.
+
+Pure: no file is opened. The findings say WHAT is wrong (their rule codes pick
+the steps, so the plan and the re-check agree on what "compliant" means); the
+facts give the numbers (sizes, orientation, colour). A JPEG with no fixable
+finding is copied byte for byte (no generation loss), which is also why fixing
+a fixed file changes nothing: a fixed file has no fixable finding left.
+
+Once pixels are decoded, every normalisation applies (orientation, sRGB, 8 bit,
+no alpha, size, aspect), because the re-encoded file must pass on its own; the
+plan lists the steps that change something and the rules each one resolves.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from igpreflight.limits import IMAGE_FIX, IMAGE_LIMITS, ImageFixTargets, ImageLimits
+from igpreflight.model import Finding, ImageFacts, Kind, Role
+from igpreflight.preflight.rules.fmt import exact, fmt_int, ratio_label
+from igpreflight.preflight.rules.image import expected_extensions
+from igpreflight.transcode.types import FixOptions, FixPlan, FixStatus, Step
+
+# Rules a decode + re-encode resolves (each also names the step that does it).
+PIXEL_RULES = frozenset(
+    {"IMG001", "IMG002", "IMG003", "IMG004", "IMG006", "IMG007", "IMG008", "IMG009"}
+)
+# Resolved by writing the file under the right extension; no pixel is touched.
+RENAME_RULES = frozenset({"IMG010"})
+# PNG is tolerated (IMG012 warning): converted to JPEG unless --keep-png.
+PNG_RULE = "IMG012"
+# Nothing to do: a too-small image cannot gain detail; a story ratio is advice.
+IGNORED_RULES = frozenset({"IMG005", "IMG011"})
+
+# Formats whose decoder scales in the DCT domain (JPEG draft mode).
+DRAFT_FORMATS = frozenset({"JPEG", "MPO"})
+
+
+@dataclass(frozen=True)
+class ImageStep(Step):
+    """A Step with the exact numbers the executor needs (box, sizes, quality bounds),
+    so that `apply_image` does exactly what the plan shows."""
+
+    params: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+    def param(self, name: str, default: Any = None) -> Any:
+        return self.params.get(name, default)
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """Where the output's pixels come from, in DISPLAYED (oriented) coordinates.
+
+    `box` is the source region (a centre crop, or the whole image), resized to
+    `content`; `content` is pasted at `offset` on a `canvas` (equal to `content`
+    unless the image is padded).
+    """
+
+    source: tuple[int, int]
+    box: tuple[float, float, float, float]
+    content: tuple[int, int]
+    canvas: tuple[int, int]
+    offset: tuple[int, int] = (0, 0)
+
+    @property
+    def cropped(self) -> bool:
+        x0, y0, x1, y1 = self.box
+        return (x0, y0, x1, y1) != (0, 0, *self.source)
+
+    @property
+    def padded(self) -> bool:
+        return self.canvas != self.content
+
+    @property
+    def scale(self) -> float:
+        """Output pixels per source pixel (1.0 when nothing is resized)."""
+        x0, _, x1, _ = self.box
+        return self.content[0] / (x1 - x0) if x1 > x0 else 1.0
+
+    @property
+    def resized(self) -> bool:
+        x0, y0, x1, y1 = self.box
+        return (x1 - x0, y1 - y0) != self.content
+
+    @property
+    def unchanged(self) -> bool:
+        return not (self.cropped or self.padded or self.resized)
+
+
+def _bounds(limits: ImageLimits) -> tuple[Fraction | None, Fraction | None]:
+    lo = exact(limits.min_aspect) if limits.min_aspect is not None else None
+    hi = exact(limits.max_aspect) if limits.max_aspect is not None else None
+    return lo, hi
+
+
+def _fit_scale(w: float, h: float, limits: ImageLimits) -> float:
+    """The largest scale <= 1 that brings width and long edge under the limits."""
+    return min(1.0, limits.max_width / w, limits.max_long_edge / max(w, h))
+
+
+def _clamp_ratio(w: int, h: int, lo: Fraction | None, hi: Fraction | None) -> tuple[int, int]:
+    """Shrink one side by a pixel or so when rounding pushed the ratio out of range.
+    Only ever shrinking keeps the width and long-edge limits true."""
+    if hi is not None and Fraction(w, h) > hi:
+        w = max(1, math.floor(h * hi))
+    if lo is not None and Fraction(w, h) < lo:
+        h = max(1, math.floor(w / lo))
+    return w, h
+
+
+def geometry(width: int, height: int, limits: ImageLimits, aspect: str = "crop") -> Geometry:
+    """Crop or pad into the role's aspect range, then fit the size limits.
+
+    Pure arithmetic on the displayed size. The output ratio is checked with the
+    same exact fractions the rules use, after rounding to whole pixels.
+    """
+    lo, hi = _bounds(limits)
+    ratio = Fraction(width, height)
+    too_wide = hi is not None and ratio > hi
+    too_tall = lo is not None and ratio < lo
+
+    if aspect == "pad" and (too_wide or too_tall):
+        # Canvas: the image's long side kept, the short side grown to the limit.
+        cw, ch = (width, width / hi) if too_wide else (height * lo, height)
+        s = _fit_scale(cw, ch, limits)
+        canvas = _clamp_ratio(max(1, round(cw * s)), max(1, round(ch * s)), lo, hi)
+        fit = min(canvas[0] / width, canvas[1] / height)
+        content = (
+            min(canvas[0], max(1, round(width * fit))),
+            min(canvas[1], max(1, round(height * fit))),
+        )
+        offset = ((canvas[0] - content[0]) // 2, (canvas[1] - content[1]) // 2)
+        return Geometry((width, height), (0, 0, width, height), content, canvas, offset)
+
+    # Crop (or no aspect problem): the region kept, then scaled.
+    if too_wide:
+        rw, rh = float(height * hi), float(height)
+    elif too_tall:
+        rw, rh = float(width), float(width / lo)
+    else:
+        rw, rh = float(width), float(height)
+    s = _fit_scale(rw, rh, limits)
+    out = _clamp_ratio(max(1, round(rw * s)), max(1, round(rh * s)), lo, hi)
+    if not (too_wide or too_tall):
+        # In range: the whole image, scaled (rounding moves the ratio < 1 px).
+        return Geometry((width, height), (0, 0, width, height), out, out)
+    # The largest centred region with exactly the output's ratio.
+    if Fraction(width, height) > Fraction(*out):
+        bw, bh = height * out[0] / out[1], float(height)
+    else:
+        bw, bh = float(width), width * out[1] / out[0]
+    if abs(bw - out[0]) < 1e-6 and abs(bh - out[1]) < 1e-6:
+        # No scaling: a whole-pixel crop, never a half-pixel resample.
+        x0, y0 = (width - out[0]) // 2, (height - out[1]) // 2
+        box: tuple[float, float, float, float] = (x0, y0, x0 + out[0], y0 + out[1])
+    else:
+        x0, y0 = (width - bw) / 2, (height - bh) / 2
+        box = (x0, y0, x0 + bw, y0 + bh)
+    return Geometry((width, height), box, out, out)
+
+
+def draft_factor(facts: ImageFacts, geo: Geometry, targets: ImageFixTargets = IMAGE_FIX) -> int:
+    """The DCT scaling (1, 2, 4 or 8) a JPEG decode may use without upsampling later."""
+    if facts.format.upper() not in DRAFT_FORMATS or geo.scale <= 0:
+        return 1
+    shrink = 1 / geo.scale
+    if shrink < targets.draft_min_factor:
+        return 1
+    factor = 1
+    while factor < 8 and factor * 2 <= shrink:
+        factor *= 2
+    return factor
+
+
+def decoded_pixels(facts: ImageFacts, geo: Geometry, targets: ImageFixTargets = IMAGE_FIX) -> int:
+    """How many pixels the decode holds (draft mode divides a JPEG's by factor^2)."""
+    f = draft_factor(facts, geo, targets)
+    return math.ceil(facts.width / f) * math.ceil(facts.height / f)
+
+
+def output_extension(fmt: str, current: str) -> str:
+    """The output's extension: the current one when it already names the format
+    (photo.JPG stays photo.JPG), else the format's usual one."""
+    wanted = expected_extensions(fmt)
+    return current if current.lower() in wanted else wanted[0]
+
+
+def _needs_colour(facts: ImageFacts) -> str | None:
+    """Why the pixels need a colour conversion, or None."""
+    if facts.mode == "CMYK" or facts.colorspace in ("CMYK", "YCCK"):
+        return "CMYK -> sRGB" + ("" if facts.icc_name else " (no profile: as viewers show it)")
+    if facts.icc_is_srgb is False and facts.icc_name:
+        if facts.icc_name.startswith("CICP"):
+            # No ICC profile to convert from: the pixels are written as sRGB.
+            return f"{facts.icc_name} written as sRGB (no ICC profile to convert from)"
+        return f"{facts.icc_name} -> sRGB"
+    if facts.bits > 8:
+        return f"{facts.bits}-bit -> 8-bit"
+    return None
+
+
+def plan_image(
+    facts: ImageFacts, findings: list[Finding], role: Role, options: FixOptions
+) -> FixPlan:
+    """The ordered steps that make `facts` pass in `role`, each with the rules it resolves."""
+    limits = IMAGE_LIMITS[role]
+    targets = IMAGE_FIX
+    codes = {f.rule for f in findings if f.fixable or f.rule in RENAME_RULES}
+    png_kept = options.keep_png and facts.format.upper() == "PNG"
+    to_jpeg = PNG_RULE in codes and not png_kept
+    decode = bool(codes & PIXEL_RULES) or to_jpeg
+    out_fmt = "PNG" if png_kept else "JPEG"
+    ext = output_extension(out_fmt if decode else facts.format.upper(), facts.extension)
+
+    if not decode:
+        if codes & RENAME_RULES:
+            step = Step("rename", f".{facts.extension or '(none)'} -> .{ext}", ("IMG010",))
+            return FixPlan(Kind.IMAGE, role, FixStatus.COPIED, (step,), ext)
+        status = FixStatus.UNCHANGED if options.in_place else FixStatus.COPIED
+        return FixPlan(Kind.IMAGE, role, status, (), ext)
+
+    dw, dh = facts.display_width, facts.display_height
+    geo = geometry(dw, dh, limits, options.aspect)
+    if decoded_pixels(facts, geo, targets) > targets.max_decode_pixels:
+        reason = (
+            f"{facts.width}x{facts.height} {facts.format} would need a "
+            f"{decoded_pixels(facts, geo, targets) / 1e6:,.0f} MP decode, over the "
+            f"{targets.max_decode_pixels / 1e6:,.0f} MP budget; downscale it first"
+        )
+        return FixPlan(Kind.IMAGE, role, FixStatus.UNFIXABLE, (), ext, reason)
+
+    steps: list[Step] = []
+
+    def add(name: str, detail: str, rules: tuple[str, ...], **params: Any) -> None:
+        steps.append(ImageStep(name, detail, tuple(r for r in rules if r in codes), params))
+
+    if facts.frames > 1:
+        add("first-frame", f"frame 1 of {facts.frames}", ("IMG008",))
+    if facts.orientation != 1:
+        add("orient", f"EXIF orientation {facts.orientation} baked in, tag removed", ("IMG007",))
+    factor = draft_factor(facts, geo, targets)
+    if geo.cropped:
+        x0, y0, x1, y1 = geo.box
+        add(
+            "crop",
+            f"centre {round(x1 - x0)}x{round(y1 - y0)} of {dw}x{dh} (ratio into {_range(limits)})",
+            ("IMG003",),
+        )
+    if geo.resized:
+        x0, y0, x1, y1 = geo.box
+        how = "Lanczos" + (f", JPEG draft 1/{factor}" if factor > 1 else "")
+        add(
+            "resize",
+            f"{round(x1 - x0)}x{round(y1 - y0)} -> {geo.content[0]}x{geo.content[1]} ({how})",
+            ("IMG004",),
+            draft=factor,
+        )
+    colour = _needs_colour(facts)
+    if colour:
+        add("to-srgb", colour, ("IMG006",))
+    if facts.has_alpha:
+        add("flatten", f"alpha onto {options.background}", ("IMG009",))
+    if geo.padded:
+        fill = "blurred fill" if options.pad_color == "blur" else options.pad_color
+        add(
+            "pad",
+            f"{geo.content[0]}x{geo.content[1]} on a {geo.canvas[0]}x{geo.canvas[1]} canvas "
+            f"({fill}; ratio into {_range(limits)})",
+            ("IMG003",),
+        )
+    if out_fmt == "JPEG":
+        why = "convert" if facts.format.upper() not in ("JPEG",) else "re-encode"
+        add(
+            "encode",
+            f"JPEG q<={targets.max_quality} under {fmt_int(limits.max_bytes)} bytes "
+            f"({why} from {facts.format})",
+            ("IMG001", "IMG002", "IMG012", "IMG010"),
+            format="JPEG",
+        )
+    else:
+        add(
+            "encode",
+            f"PNG (--keep-png) under {fmt_int(limits.max_bytes)} bytes",
+            ("IMG001", "IMG010"),
+            format="PNG",
+        )
+    return FixPlan(
+        Kind.IMAGE,
+        role,
+        FixStatus.CONVERTED,
+        tuple(steps),
+        ext,
+        None,
+    )
+
+
+def plan_geometry(facts: ImageFacts, role: Role, options: FixOptions) -> Geometry:
+    """The geometry `plan_image` decided, for the executor (same inputs, same answer)."""
+    return geometry(facts.display_width, facts.display_height, IMAGE_LIMITS[role], options.aspect)
+
+
+def _range(limits: ImageLimits) -> str:
+    lo, hi = limits.min_aspect, limits.max_aspect
+    if lo is None or hi is None:
+        return "any"
+    return f"{ratio_label(lo)}..{ratio_label(hi)}"
