@@ -1,0 +1,161 @@
+"""Shared pieces of the publish tests: media served over loopback, the emulator,
+a virtual clock that drives the emulator's, and small post builders."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from fixtures.graph_emulator import GraphEmulator, MediaServer
+from igpreflight.ffmpeg_bin import ffmpeg_exe
+from igpreflight.model import MediaItem, Post, Tag
+from igpreflight.publish.graph import GraphClient
+from igpreflight.publish.journal import Journal
+from igpreflight.publish.publisher import Publisher, PublishSettings
+
+FAKE_TOKEN = "EAAGfaketoken-DO-NOT-LEAK-1234567890"
+
+
+def _video(path: Path, size: str) -> None:
+    subprocess.run(
+        [
+            ffmpeg_exe(),
+            "-y",
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            f"testsrc2=size={size}:rate=30:duration=3.5",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:duration=3.5",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-shortest",
+            "-movflags",
+            "+faststart",
+            str(path),
+        ],
+        check=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture(scope="session")
+def media_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """feed.jpg (4:5), square.jpg, tall.jpg (1:3, refused for feed), reel.mp4 (9:16),
+    square.mp4 (1:1, for carousels)."""
+    d = tmp_path_factory.mktemp("publish-media")
+    Image.new("RGB", (1080, 1350), (200, 120, 40)).save(d / "feed.jpg", quality=85)
+    Image.new("RGB", (1080, 1080), (40, 120, 200)).save(d / "square.jpg", quality=85)
+    Image.new("RGB", (400, 1200), (90, 90, 90)).save(d / "tall.jpg", quality=85)
+    _video(d / "reel.mp4", "320x568")
+    _video(d / "square.mp4", "480x480")
+    return d
+
+
+@pytest.fixture(scope="session")
+def media(media_dir: Path) -> Iterator[MediaServer]:
+    with MediaServer(media_dir) as ms:
+        yield ms
+
+
+@pytest.fixture
+def emu() -> Iterator[GraphEmulator]:
+    with GraphEmulator(token=FAKE_TOKEN, container_delay=0.2) as e:
+        yield e
+
+
+class EmuClock:
+    """The publisher's clock in tests: a sleep moves the emulator's virtual clock (and
+    ours) instead of waiting, with a token real pause so its worker threads run."""
+
+    def __init__(self, emu: GraphEmulator) -> None:
+        self.emu = emu
+        self.offset = 0.0
+        self.sleeps: list[float] = []
+
+    def now(self) -> float:
+        return time.time() + self.offset
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.advance(seconds)
+        time.sleep(min(0.05, max(0.002, seconds * 0.005)))
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+        self.emu.advance(seconds)
+
+
+TEST_SETTINGS = PublishSettings(jitter=0.1)
+
+
+def make_publisher(
+    emu: GraphEmulator,
+    journal_path: Path,
+    *,
+    clock: EmuClock | None = None,
+    settings: PublishSettings = TEST_SETTINGS,
+    **kw: object,
+) -> tuple[Publisher, Journal, EmuClock]:
+    clock = clock or EmuClock(emu)
+    client = GraphClient(FAKE_TOKEN, base_url=emu.url, timeout=10.0)
+    journal = Journal(journal_path, now=clock.now)
+    return (
+        Publisher(client, journal, emu.user_id, settings=settings, clock=clock, **kw),
+        journal,
+        clock,
+    )  # type: ignore[arg-type]
+
+
+def item(ms: MediaServer, name: str, **kw: object) -> MediaItem:
+    return MediaItem(path=name, resolved="", url=ms.url_for(name), **kw)  # type: ignore[arg-type]
+
+
+def image_post(ms: MediaServer, pid: str, name: str = "feed.jpg", **kw: object) -> Post:
+    return Post(id=pid, media_type="IMAGE", media=(item(ms, name),), caption=f"caption {pid}", **kw)  # type: ignore[arg-type]
+
+
+def reel_post(ms: MediaServer, pid: str, **kw: object) -> Post:
+    return Post(
+        id=pid, media_type="REELS", media=(item(ms, "reel.mp4"),), caption=f"caption {pid}", **kw
+    )  # type: ignore[arg-type]
+
+
+def story_post(ms: MediaServer, pid: str, name: str = "reel.mp4") -> Post:
+    return Post(id=pid, media_type="STORIES", media=(item(ms, name),))
+
+
+def carousel_post(
+    ms: MediaServer, pid: str, names: tuple[str, ...] = ("feed.jpg", "square.mp4", "square.jpg")
+) -> Post:
+    media = tuple(
+        item(ms, n, user_tags=(Tag(username="ana", x=0.5, y=0.5),))
+        if n.endswith(".jpg")
+        else item(ms, n)
+        for n in names
+    )
+    return Post(id=pid, media_type="CAROUSEL", media=media, caption=f"caption {pid}")
+
+
+def published_captions(emu: GraphEmulator) -> list[str | None]:
+    return [p.get("caption") for p in emu.published]
+
+
+def endpoints(emu: GraphEmulator) -> list[str]:
+    """The endpoint of every call, in order (media, status, media_publish, limit, upload)."""
+    return [r["endpoint"] for r in emu.requests]

@@ -1,0 +1,453 @@
+"""The publisher against the Graph emulator over HTTP: every media type, every error
+class, the calls made (from the emulator's request log) and the outcome."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from igpreflight.model import MediaItem, Post
+from igpreflight.publish import journal as J
+from igpreflight.publish.publisher import PublishSettings
+
+pytest.register_assert_rewrite("publish_support")
+
+from publish_support import (  # noqa: E402
+    FAKE_TOKEN,
+    carousel_post,
+    endpoints,
+    image_post,
+    make_publisher,
+    published_captions,
+    reel_post,
+    story_post,
+)
+
+pytest_plugins = ("publish_support",)
+
+
+def media_calls(emu):
+    return [r for r in emu.requests if r["endpoint"] == "media"]
+
+
+# ---- each media type -------------------------------------------------------------------
+
+
+def test_image_post_creates_polls_publishes(emu, media, tmp_path):
+    pub, journal, clock = make_publisher(emu, tmp_path / "j.sqlite")
+    [out] = pub.run([image_post(media, "img", alt_text="a bird", location_id="123")])
+    assert out.status == "published" and out.media_id == emu.published[0]["media_id"]
+    assert out.media_id_source == "media_publish"
+    eps = endpoints(emu)
+    assert eps[0] == "limit" and eps[1] == "media" and eps[-1] == "media_publish"
+    assert set(eps[2:-1]) == {"status"}
+    create = media_calls(emu)[0]["params"]
+    assert create["image_url"].endswith("/feed.jpg")
+    assert "media_type" not in create
+    assert create["caption"] == "caption img" and create["alt_text"] == "a bird"
+    assert create["location_id"] == "123"
+    # a first wait before the first poll, never a tight loop
+    assert clock.sleeps and clock.sleeps[0] >= 2.0
+    row = journal.post(emu.user_id, "img")
+    assert row.status == J.PUBLISHED and row.media_id == out.media_id
+
+
+def test_reel_sends_video_params(emu, media, tmp_path):
+    pub, _, clock = make_publisher(emu, tmp_path / "j.sqlite")
+    post = reel_post(
+        media, "reel", share_to_feed=True, thumb_offset=1000, collaborators=("friend",)
+    )
+    [out] = pub.run([post])
+    assert out.status == "published"
+    p = media_calls(emu)[0]["params"]
+    assert p["media_type"] == "REELS" and p["video_url"].endswith("/reel.mp4")
+    assert p["share_to_feed"] == "true" and p["thumb_offset"] == "1000"
+    assert json.loads(p["collaborators"]) == ["friend"]
+    assert emu.published[0]["media_type"] == "REELS"
+    # video: the first wait is longer than an image's
+    assert clock.sleeps[0] >= 8.0
+
+
+def test_stories_are_published_one_by_one_in_order(emu, media, tmp_path):
+    pub, _, _ = make_publisher(emu, tmp_path / "j.sqlite")
+    posts = [
+        story_post(media, "s1", "feed.jpg"),
+        story_post(media, "s2"),
+        story_post(media, "s3", "tall.jpg"),
+    ]
+    outs = pub.run(posts)
+    assert [o.status for o in outs] == ["published"] * 3
+    assert [p["container_id"] for p in emu.published] == [o.container_id for o in outs]
+    # one container at a time: each story's publish comes before the next creation
+    eps = [e for e in endpoints(emu) if e in ("media", "media_publish")]
+    assert eps == ["media", "media_publish"] * 3
+    creates = media_calls(emu)
+    assert all(c["params"]["media_type"] == "STORIES" for c in creates)
+    assert "caption" not in creates[0]["params"]
+
+
+def test_carousel_with_video_child(emu, media, tmp_path):
+    pub, _, _ = make_publisher(emu, tmp_path / "j.sqlite")
+    [out] = pub.run([carousel_post(media, "car")])
+    assert out.status == "published"
+    creates = media_calls(emu)
+    children, parent = creates[:3], creates[3]
+    assert all(c["params"]["is_carousel_item"] == "true" for c in children)
+    assert children[1]["params"]["media_type"] == "VIDEO" and "video_url" in children[1]["params"]
+    assert "media_type" not in children[0]["params"]
+    assert all("caption" not in c["params"] for c in children)
+    assert json.loads(children[0]["params"]["user_tags"]) == [
+        {"username": "ana", "x": 0.5, "y": 0.5}
+    ]
+    child_ids = [c["response"]["id"] for c in children]
+    assert parent["params"]["media_type"] == "CAROUSEL"
+    assert parent["params"]["children"] == ",".join(child_ids)
+    assert parent["params"]["caption"] == "caption car"
+    # the parent is created only after every child reported FINISHED
+    parent_at = emu.requests.index(parent)
+    finished = {
+        r["path"].rsplit("/", 1)[-1]
+        for r in emu.requests[:parent_at]
+        if r["endpoint"] == "status" and r["response"].get("status_code") == "FINISHED"
+    }
+    assert finished == set(child_ids)
+    assert emu.published[0]["children"] == child_ids
+
+
+def test_resumable_upload_of_a_local_video(emu, media_dir, tmp_path):
+    local = media_dir / "reel.mp4"
+    post = Post(
+        id="r",
+        media_type="REELS",
+        media=(MediaItem(path="reel.mp4", resolved=str(local)),),
+        caption="up",
+    )
+    pub, _, _ = make_publisher(emu, tmp_path / "j.sqlite", settings=PublishSettings(resumable=True))
+    [out] = pub.run([post])
+    assert out.status == "published"
+    create = media_calls(emu)[0]
+    assert create["params"]["upload_type"] == "resumable" and "video_url" not in create["params"]
+    [upload] = [r for r in emu.requests if r["endpoint"] == "upload"]
+    assert upload["headers"]["offset"] == "0"
+    assert upload["headers"]["file_size"] == str(local.stat().st_size)
+    assert upload["body_size"] == local.stat().st_size
+    assert endpoints(emu).index("upload") < endpoints(emu).index("status")
+
+
+# ---- retry-same ------------------------------------------------------------------------
+
+
+def test_transient_errors_retry_the_same_call(emu, media, tmp_path):
+    emu.inject("media", "transient")  # code 2, is_transient
+    emu.inject("status", "http_500")
+    pub, _, clock = make_publisher(emu, tmp_path / "j.sqlite")
+    [out] = pub.run([image_post(media, "img")])
+    assert out.status == "published"
+    assert len(media_calls(emu)) == 2  # the failed creation, then the same call again
+    assert len(emu.calls("POST", "/media_publish")) == 1
+
+
+def test_not_ready_on_publish_waits_and_publishes_once(emu, media, tmp_path):
+    emu.inject("media_publish", "not_ready")  # 9007/2207027
+    pub, _, _ = make_publisher(emu, tmp_path / "j.sqlite")
+    [out] = pub.run([image_post(media, "img")])
+    assert out.status == "published"
+    pubs = emu.calls("POST", "/media_publish")
+    assert len(pubs) == 2 and pubs[0]["fault"] == "not_ready"
+    # between the two, the container's status was read (never publish blind twice)
+    between = emu.requests[emu.requests.index(pubs[0]) + 1 : emu.requests.index(pubs[1])]
+    assert [r["endpoint"] for r in between] == ["status"]
+    assert len(emu.published) == 1
+
+
+def test_builder_expired_retries_then_recreates(emu, media, tmp_path):
+    emu.inject("media_publish", "builder_expired", times=3)  # 24/2207008
+    pub, _, _ = make_publisher(emu, tmp_path / "j.sqlite")
+    [out] = pub.run([image_post(media, "img")])
+    assert out.status == "published"
+    pubs = emu.calls("POST", "/media_publish")
+    assert [p["fault"] for p in pubs] == ["builder_expired"] * 3 + [None]
+    assert len(media_calls(emu)) == 2  # tried twice more, then a new container
+    assert pubs[-1]["params"]["creation_id"] == media_calls(emu)[1]["response"]["id"]
+
+
+def test_lost_publish_response_is_not_repeated(emu, media, tmp_path):
+    emu.inject("media_publish", "lost_response")  # carried out, connection closed
+    pub, journal, _ = make_publisher(emu, tmp_path / "j.sqlite")
+    [out] = pub.run([image_post(media, "img")])
+    assert out.status == "published"
+    assert len(emu.calls("POST", "/media_publish")) == 1
+    assert len(emu.published) == 1
+    # the id Graph did not return: recorded as found via the container
+    assert out.media_id is None and out.media_id_source == "container"
+    assert out.container_id == emu.published[0]["container_id"]
+    assert journal.post(emu.user_id, "img").status == J.PUBLISHED
+
+
+def test_502_after_publish_is_settled_by_status(emu, media, tmp_path):
+    emu.inject("media_publish", "lost_502")
+    pub, _, _ = make_publisher(emu, tmp_path / "j.sqlite")
+    [out] = pub.run([reel_post(media, "r")])
+    assert out.status == "published" and len(emu.published) == 1
+    assert len(emu.calls("POST", "/media_publish")) == 1
+
+
+def test_retry_same_is_bounded(emu, media, tmp_path):
+    emu.inject("media", "http_500", times=10)
+    settings = PublishSettings(retry_attempts=3)
+    pub, _, _ = make_publisher(emu, tmp_path / "j.sqlite", settings=settings)
+    [out] = pub.run([image_post(media, "img")])
+    assert out.status == "failed" and out.error_class == "retry-same"
+    assert len(media_calls(emu)) == 3
+
+
+# ---- recreate-container ----------------------------------------------------------------
+
+
+def test_carousel_second_child_failing_recreates_only_that_child(emu, media, tmp_path):
+    emu.fail_container(nth=2, subcode=2207053)
+    pub, journal, _ = make_publisher(emu, tmp_path / "j.sqlite")
+    [out] = pub.run([carousel_post(media, "car")])
+    assert out.status == "published"
+    creates = media_calls(emu)
+    urls = [c["params"].get("image_url") or c["params"].get("video_url") for c in creates]
+    names = [u.rsplit("/", 1)[-1] if u else "PARENT" for u in urls]
+    assert names == ["feed.jpg", "square.mp4", "square.jpg", "square.mp4", "PARENT"]
+    ids = [c["response"]["id"] for c in creates]
+    assert creates[-1]["params"]["children"] == ",".join([ids[0], ids[3], ids[2]])
+    assert len(emu.published) == 1
+    rows = journal.containers(emu.user_id, "car", current_only=False)
+    failed = [r for r in rows if r.container_id == ids[1]]
+    assert failed[0].status == J.REPLACED and failed[0].error_subcode == 2207053
+
+
+def test_expired_container_is_recreated(emu, media, tmp_path):
+    emu.inject("media_publish", "expired")  # -2/2207020
+    pub, _, _ = make_publisher(emu, tmp_path / "j.sqlite")
+    [out] = pub.run([image_post(media, "img")])
+    assert out.status == "published"
+    assert len(media_calls(emu)) == 2
+    assert emu.published[0]["container_id"] == media_calls(emu)[1]["response"]["id"]
+
+
+def test_container_older_than_24h_is_recreated_on_rerun(emu, media, tmp_path):
+    emu.inject("media_publish", "token_expired")  # stops the first run before publishing
+    pub, journal, clock = make_publisher(emu, tmp_path / "j.sqlite")
+    [first] = pub.run([image_post(media, "img")])
+    assert first.status == "queued" and first.error_class == "reconnect-auth"
+    old = media_calls(emu)[0]["response"]["id"]
+    clock.advance(25 * 3600)
+    pub2, _, _ = make_publisher(emu, tmp_path / "j.sqlite", clock=clock)
+    [again] = pub2.run([image_post(media, "img")])
+    assert again.status == "published"
+    creates = media_calls(emu)
+    assert (
+        len(creates) == 2
+        and emu.published[0]["container_id"] == creates[1]["response"]["id"] != old
+    )
+    # a media_publish was attempted on the old one, so its status was read (EXPIRED), and
+    # it was never published
+    asked = [r for r in emu.requests if r["endpoint"] == "status" and old in r["path"]]
+    assert asked[-1]["response"]["status_code"] == "EXPIRED"
+    assert [p["params"]["creation_id"] for p in emu.calls("POST", "/media_publish")] == [
+        old,
+        creates[1]["response"]["id"],
+    ]
+
+
+# ---- wait-quota ------------------------------------------------------------------------
+
+
+def test_rate_limit_613_waits_for_the_usage_headers(emu, media, tmp_path):
+    emu.inject("media_publish", "rate_limit_613", regain_minutes=2)
+    pub, _, clock = make_publisher(emu, tmp_path / "j.sqlite")
+    [out] = pub.run([image_post(media, "img")])
+    assert out.status == "published"
+    assert 120.0 in clock.sleeps  # estimated_time_to_regain_access, honoured exactly
+    assert len(emu.published) == 1
+
+
+def test_rate_limit_4_on_creation_waits_then_succeeds(emu, media, tmp_path):
+    emu.inject("media", "rate_limit_app")
+    pub, _, clock = make_publisher(emu, tmp_path / "j.sqlite")
+    [out] = pub.run([image_post(media, "img")])
+    assert out.status == "published"
+    assert len(media_calls(emu)) == 2
+    assert any(s >= 60 for s in clock.sleeps)
+
+
+def test_rate_limit_too_long_stops_and_queues(emu, media, tmp_path):
+    emu.inject("media", "rate_limit_buc", regain_minutes=120)
+    pub, journal, clock = make_publisher(emu, tmp_path / "j.sqlite")
+    outs = pub.run([image_post(media, "a"), image_post(media, "b")])
+    assert [o.status for o in outs] == ["queued", "queued"]
+    assert outs[0].error_class == "wait-quota"
+    assert len(media_calls(emu)) == 1 and not any(s >= 3600 for s in clock.sleeps)
+    assert journal.post(emu.user_id, "b").status == J.QUEUED
+
+
+def test_quota_exhaustion_queues_the_rest_and_a_later_run_finishes(emu, media, tmp_path):
+    emu.set_quota(48, total=50)
+    posts = [image_post(media, f"p{i}") for i in range(4)]
+    pub, journal, clock = make_publisher(emu, tmp_path / "j.sqlite")
+    outs = pub.run(posts)
+    assert [o.status for o in outs] == ["published", "published", "queued", "queued"]
+    assert outs[2].rule == "QUOTA001" and outs[2].error_class == "wait-quota"
+    assert endpoints(emu)[0] == "limit"
+    assert len(media_calls(emu)) == 2  # no container for a post that cannot be published
+    assert [r.status for r in journal.posts(emu.user_id)] == [J.PUBLISHED] * 2 + [J.QUEUED] * 2
+
+    clock.advance(24 * 3600 + 60)  # the window slides
+    pub2, _, _ = make_publisher(emu, tmp_path / "j.sqlite", clock=clock)
+    outs2 = pub2.run(posts)
+    assert [o.status for o in outs2] == ["published"] * 4
+    assert [o.already for o in outs2] == [True, True, False, False]
+    assert sorted(published_captions(emu)) == [f"caption p{i}" for i in range(4)]
+
+
+def test_publishing_limit_error_stops_the_batch(emu, media, tmp_path):
+    emu.inject("media_publish", "quota")  # 9/2207042
+    pub, _, _ = make_publisher(emu, tmp_path / "j.sqlite")
+    outs = pub.run([image_post(media, "a"), image_post(media, "b")])
+    assert [o.status for o in outs] == ["queued", "queued"]
+    assert outs[0].rule == "QUOTA001"
+    assert len(media_calls(emu)) == 1
+
+
+# ---- fix-media -------------------------------------------------------------------------
+
+
+def test_fix_media_is_not_retried_and_names_the_rule(emu, media, tmp_path):
+    pub, journal, _ = make_publisher(emu, tmp_path / "j.sqlite")
+    outs = pub.run([image_post(media, "tall", "tall.jpg"), image_post(media, "ok")])
+    assert outs[0].status == "failed" and outs[0].error_class == "fix-media"
+    assert (outs[0].code, outs[0].subcode, outs[0].rule) == (36003, 2207009, "IMG003")
+    assert "IMG003" in outs[0].message
+    assert outs[1].status == "published"  # the batch goes on
+    tall = [c for c in media_calls(emu) if c["params"]["image_url"].endswith("tall.jpg")]
+    assert len(tall) == 1
+    assert journal.post(emu.user_id, "tall").error_rule == "IMG003"
+
+
+def test_fetch_failure_rechecks_the_url_and_retries(emu, media, tmp_path):
+    emu.inject("media", "fetch_failed")  # 9004/2207052
+    checked = []
+
+    def checker(url, it):
+        checked.append(url)
+        return True, "ok"
+
+    pub, _, clock = make_publisher(emu, tmp_path / "j.sqlite", url_checker=checker)
+    [out] = pub.run([image_post(media, "img")])
+    assert out.status == "published"
+    assert len(checked) == 1 and 60.0 in clock.sleeps
+    assert len(media_calls(emu)) == 2
+
+
+def test_fetch_failure_with_a_broken_url_is_fix_media(emu, media, tmp_path):
+    pub, _, _ = make_publisher(
+        emu, tmp_path / "j.sqlite", url_checker=lambda u, i: (False, "URL001")
+    )
+    [out] = pub.run([image_post(media, "img", "missing.jpg")])
+    assert out.status == "failed" and out.error_class == "fix-media"
+    assert out.subcode == 2207052 and out.rule == "URL001"
+    assert len(media_calls(emu)) == 1
+
+
+# ---- reconnect-auth ------------------------------------------------------------------
+
+
+def test_token_expiry_stops_everything_for_the_account(emu, media, tmp_path):
+    pub, journal, _ = make_publisher(emu, tmp_path / "j.sqlite")
+    posts = [image_post(media, "a"), image_post(media, "b"), image_post(media, "c")]
+    first = pub.run(posts[:1])
+    emu.revoke_token()
+    n = len(emu.requests)
+    outs = first + pub.run(posts[1:])
+    assert [o.status for o in outs] == ["published", "queued", "queued"]
+    assert outs[1].error_class == "reconnect-auth" and outs[1].code == 190
+    assert "reconnect" in outs[1].message and FAKE_TOKEN not in outs[1].message
+    assert len(emu.requests) == n + 1  # one refused call, then nothing more
+    assert journal.post(emu.user_id, "c").status == J.QUEUED
+
+
+def test_permission_error_is_reconnect_auth(emu, media, tmp_path):
+    emu.inject("media", "permission")  # code 10
+    pub, _, _ = make_publisher(emu, tmp_path / "j.sqlite")
+    outs = pub.run([image_post(media, "a"), image_post(media, "b")])
+    assert [o.error_class for o in outs] == ["reconnect-auth", "reconnect-auth"]
+    assert len(media_calls(emu)) == 1
+
+
+# ---- permanent -----------------------------------------------------------------------
+
+
+def test_spam_block_is_permanent_and_not_retried(emu, media, tmp_path):
+    emu.inject("media_publish", "spam")  # 4/2207051: a subcode decides before its code
+    pub, _, clock = make_publisher(emu, tmp_path / "j.sqlite")
+    outs = pub.run([image_post(media, "a"), image_post(media, "b")])
+    assert outs[0].status == "failed" and outs[0].error_class == "permanent"
+    assert (outs[0].code, outs[0].subcode) == (4, 2207051)
+    assert not any(s >= 60 for s in clock.sleeps)  # not treated as a rate limit
+    assert outs[1].status == "published"
+    assert len(emu.calls("POST", "/media_publish")) == 2
+
+
+def test_restricted_account_is_permanent(emu, media, tmp_path):
+    emu.inject("media", "restricted")
+    pub, _, _ = make_publisher(emu, tmp_path / "j.sqlite")
+    [out] = pub.run([reel_post(media, "r")])
+    assert out.error_class == "permanent" and out.subcode == 2207050
+
+
+# ---- polling -------------------------------------------------------------------------
+
+
+def test_give_up_then_rerun_keeps_the_container(emu, media, tmp_path):
+    emu.container_delay = 10_000
+    settings = PublishSettings(give_up_image=120, jitter=0)
+    pub, _, clock = make_publisher(emu, tmp_path / "j.sqlite", settings=settings)
+    [out] = pub.run([image_post(media, "img")])
+    assert out.status == "failed" and "run publish again" in out.message
+    waits = clock.sleeps
+    assert waits == sorted(waits) and max(waits) <= settings.max_wait  # capped backoff
+    polls = len(emu.calls("GET"))
+    assert polls < 10  # never a tight loop
+    emu.container_delay = 0.2
+    pub2, _, _ = make_publisher(emu, tmp_path / "j.sqlite", clock=clock)
+    [again] = pub2.run([image_post(media, "img")])
+    assert again.status == "published"
+    assert len(media_calls(emu)) == 1  # the same container, waited for again
+
+
+def test_published_post_is_never_republished(emu, media, tmp_path):
+    pub, _, clock = make_publisher(emu, tmp_path / "j.sqlite")
+    pub.run([image_post(media, "a")])
+    n = len(emu.requests)
+    pub2, _, _ = make_publisher(emu, tmp_path / "j.sqlite", clock=clock)
+    [out] = pub2.run([image_post(media, "a")])
+    assert out.status == "published" and out.already
+    assert len(emu.published) == 1
+    assert all(r["endpoint"] == "limit" for r in emu.requests[n:])
+
+
+def test_changed_post_starts_from_fresh_containers(emu, media, tmp_path):
+    emu.inject("media_publish", "token_expired")
+    pub, _, clock = make_publisher(emu, tmp_path / "j.sqlite")
+    pub.run([image_post(media, "a")])
+    changed = image_post(media, "a", "square.jpg")
+    pub2, _, _ = make_publisher(emu, tmp_path / "j.sqlite", clock=clock)
+    [out] = pub2.run([changed])
+    assert out.status == "published"
+    assert emu.published[0]["params"]["image_url"].endswith("square.jpg")
+
+
+def test_journal_holds_no_token(emu, media, tmp_path):
+    emu.inject("media", "token_expired")
+    pub, journal, _ = make_publisher(emu, tmp_path / "j.sqlite")
+    pub.run([image_post(media, "a")])
+    journal.close()
+    for f in Path(tmp_path).glob("j.sqlite*"):
+        assert FAKE_TOKEN.encode() not in f.read_bytes()
