@@ -1,0 +1,226 @@
+"""`igpreflight publish` end to end against the emulator: output, exit codes, dry run,
+the token kept out of every output, and a kill -9 in the middle of a batch."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from igpreflight.cli import cli
+
+pytest.register_assert_rewrite("publish_support")
+
+from publish_support import FAKE_TOKEN  # noqa: E402
+
+pytest_plugins = ("publish_support",)
+
+FAST = ["--first-wait", "0.05", "--max-wait", "0.2", "--allow-private"]
+
+
+def manifest(tmp_path: Path, posts: list[dict]) -> Path:
+    path = tmp_path / "posts.json"
+    path.write_text(json.dumps({"post": posts}))
+    return path
+
+
+def images(media, n: int, prefix: str = "p") -> list[dict]:
+    return [
+        {
+            "id": f"{prefix}{i}",
+            "media_type": "IMAGE",
+            "media": [media.url_for("feed.jpg")],
+            "caption": f"caption {prefix}{i}",
+        }
+        for i in range(n)
+    ]
+
+
+def env(emu, **extra: str) -> dict[str, str]:
+    return {
+        "IG_ACCESS_TOKEN": FAKE_TOKEN,
+        "IG_USER_ID": emu.user_id,
+        "IGPREFLIGHT_GRAPH_URL": emu.url,
+        **extra,
+    }
+
+
+def invoke(args: list[str], environ: dict[str, str]):
+    return CliRunner().invoke(cli, ["publish", *map(str, args)], env=environ)
+
+
+def test_publishes_a_batch_and_prints_media_ids(emu, media, tmp_path):
+    posts = [
+        *images(media, 1),
+        {"id": "reel", "media_type": "REELS", "media": [media.url_for("reel.mp4")]},
+        {
+            "id": "car",
+            "media": [media.url_for("feed.jpg"), media.url_for("square.mp4")],
+            "caption": "two",
+        },
+    ]
+    m = manifest(tmp_path, posts)
+    r = invoke([m, *FAST], env(emu))
+    assert r.exit_code == 0, r.output + r.stderr
+    ids = [p["media_id"] for p in emu.published]
+    for pid, media_id in zip(["p0", "reel", "car"], ids, strict=True):
+        assert f"{pid}: published, media id {media_id}" in r.stdout
+    assert "3 published, 0 failed, 0 queued" in r.stdout
+    # the carousel's type was inferred from its two media
+    assert emu.published[2]["media_type"] == "CAROUSEL"
+    # default journal beside the manifest
+    assert (tmp_path / ".igpreflight" / "journal.sqlite").is_file()
+
+
+def test_json_output_and_rerun_skips_published(emu, media, tmp_path):
+    m = manifest(tmp_path, images(media, 2))
+    r = invoke([m, *FAST, "--format", "json"], env(emu))
+    assert r.exit_code == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["summary"]["published"] == 2
+    assert [p["id"] for p in doc["posts"]] == ["p0", "p1"]
+    assert doc["posts"][0]["media_id"] == emu.published[0]["media_id"]
+    assert doc["posts"][0]["error"] is None
+    n = len(emu.requests)
+    r2 = invoke([m, *FAST, "--format", "json"], env(emu))
+    assert r2.exit_code == 0
+    doc2 = json.loads(r2.stdout)
+    assert all(p["already"] for p in doc2["posts"])
+    assert len(emu.published) == 2
+    assert not [x for x in emu.requests[n:] if x["endpoint"] != "limit"]
+
+
+def test_dry_run_makes_no_calls_and_redacts_the_token(emu, media, tmp_path):
+    posts = [
+        *images(media, 1),
+        {
+            "id": "car",
+            "media_type": "CAROUSEL",
+            "media": [media.url_for("feed.jpg"), media.url_for("square.mp4")],
+            "caption": "two",
+        },
+    ]
+    m = manifest(tmp_path, posts)
+    r = invoke([m, *FAST, "--dry-run"], env(emu))
+    assert r.exit_code == 0, r.stderr
+    assert emu.requests == []
+    assert not (tmp_path / ".igpreflight").exists()
+    out = r.stdout
+    assert FAKE_TOKEN not in out and "Bearer ***" in out
+    base = f"{emu.url}/v25.0/{emu.user_id}"
+    assert f"GET {base}/content_publishing_limit fields=quota_usage,config" in out
+    assert f"POST {base}/media image_url={media.url_for('feed.jpg')}" in out
+    assert "is_carousel_item=true" in out and "media_type=VIDEO" in out
+    assert "children={car:1},{car:2}" in out
+    assert f"POST {base}/media_publish creation_id={{car:parent}}" in out
+
+
+def test_missing_token_is_a_usage_error(emu, media, tmp_path):
+    m = manifest(tmp_path, images(media, 1))
+    e = env(emu)
+    del e["IG_ACCESS_TOKEN"]
+    r = CliRunner().invoke(cli, ["publish", str(m)], env={**e, "IG_ACCESS_TOKEN": ""})
+    assert r.exit_code == 2
+    assert "IG_ACCESS_TOKEN" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert emu.requests == []
+
+
+def test_local_file_without_upload_target_is_refused_before_any_call(emu, media_dir, tmp_path):
+    (tmp_path / "a.jpg").write_bytes((media_dir / "feed.jpg").read_bytes())
+    m = manifest(tmp_path, [{"id": "a", "media": ["a.jpg"]}])
+    r = invoke([m, *FAST], env(emu))
+    assert r.exit_code == 2
+    assert "a.jpg" in r.stderr and "--bucket" in r.stderr
+    assert emu.requests == []
+
+
+def test_private_url_needs_allow_private(emu, media, tmp_path):
+    m = manifest(tmp_path, images(media, 1))
+    r = invoke([m], env(emu))
+    assert r.exit_code == 2 and "URL006" in r.stderr
+    assert emu.requests == []
+
+
+def test_token_expiry_stops_the_batch_with_one_message(emu, media, tmp_path, caplog):
+    emu.revoke_token(after_calls=4)
+    m = manifest(tmp_path, images(media, 3))
+    with caplog.at_level(logging.DEBUG):
+        r = invoke([m, *FAST, "--verbose"], env(emu))
+    assert r.exit_code == 1
+    assert r.stderr.count("error: reconnect-auth") == 1
+    assert "IG_ACCESS_TOKEN" in r.stderr
+    assert "queued [reconnect-auth] 190/463" in r.stdout
+    for text in (r.stdout, r.stderr, caplog.text):
+        assert FAKE_TOKEN not in text
+    for f in (tmp_path / ".igpreflight").iterdir():
+        assert FAKE_TOKEN.encode() not in f.read_bytes()
+
+
+def test_failure_exit_1_with_class_and_message(emu, media, tmp_path):
+    posts = images(media, 1) + [
+        {"id": "tall", "media_type": "IMAGE", "media": [media.url_for("tall.jpg")]}
+    ]
+    m = manifest(tmp_path, posts)
+    r = invoke([m, *FAST], env(emu))
+    assert r.exit_code == 1
+    assert "p0: published" in r.stdout
+    assert "tall: failed [fix-media] 36003/2207009" in r.stdout and "IMG003" in r.stdout
+
+
+def _wait_for(pred, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not pred():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached")
+        time.sleep(0.01)
+
+
+def test_kill_9_mid_batch_then_rerun_publishes_each_post_once(emu, media, tmp_path):
+    m = manifest(tmp_path, images(media, 5))
+    journal = tmp_path / "journal.sqlite"
+    args = [
+        sys.executable,
+        "-m",
+        "igpreflight",
+        "publish",
+        str(m),
+        *FAST,
+        "--journal",
+        str(journal),
+    ]
+    environ = {**os.environ, **env(emu)}
+    proc = subprocess.Popen(args, env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        _wait_for(lambda: len(emu.published) >= 2)
+        # the third media_publish is carried out, but its answer comes too late:
+        # the kill lands after Instagram published and before the journal heard of it
+        emu.inject("media_publish", "slow", delay=30)
+        _wait_for(lambda: len(emu.published) >= 3)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    assert len(emu.published) == 3
+    emu.pending_faults()  # the slow fault was consumed by the killed run
+
+    rerun = subprocess.run(args, env=environ, capture_output=True, text=True, timeout=120)
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    captions = sorted(p["caption"] for p in emu.published)
+    assert captions == [f"caption p{i}" for i in range(5)]  # every post exactly once
+    assert "p2: published" in rerun.stdout and "shows PUBLISHED" in rerun.stdout
+    third = emu.published[2]["container_id"]
+    assert [c["params"]["creation_id"] for c in emu.calls("POST", "/media_publish")].count(
+        third
+    ) == 1
+    assert FAKE_TOKEN not in rerun.stdout + rerun.stderr
