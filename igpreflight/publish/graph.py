@@ -72,7 +72,18 @@ class _Redactor(logging.Filter):
 
 
 REDACTOR = _Redactor()
-for _name in ("igpreflight", "httpx", "httpcore"):
+# Logger filters are not inherited by child loggers: name every logger that may
+# carry a URL, a header or a Graph message.
+REDACTED_LOGGERS = (
+    "igpreflight",
+    "igpreflight.graph",
+    "igpreflight.publish",
+    "httpx",
+    "httpcore",
+    "httpcore.connection",
+    "httpcore.http11",
+)
+for _name in REDACTED_LOGGERS:
     logging.getLogger(_name).addFilter(REDACTOR)
 
 
