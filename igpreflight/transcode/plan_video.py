@@ -96,10 +96,9 @@ def encoder_crf() -> int:
 
 
 def _snap(rate: Fraction) -> Fraction:
-    for std in STANDARD_RATES:
-        if abs(rate - std) / std <= SNAP_TOLERANCE:
-            return std
-    return rate
+    """The standard rate `rate` stands for (29.97 -> 30000/1001), else `rate`."""
+    best = min(STANDARD_RATES, key=lambda std: abs(rate - std))
+    return best if abs(rate - best) / best <= SNAP_TOLERANCE else rate
 
 
 def fps_label(rate: Fraction) -> str:
@@ -167,15 +166,48 @@ class Geometry:
     out_h: int
 
 
+def simplest_ratio(value: float, digits: int = 3) -> Fraction:
+    """The simplest fraction that MediaInfo's rounded value stands for
+    (it prints 3 decimals: 1.422 is 64:45, 1.185 is 32:27)."""
+    target = round(value, digits)
+    for den in range(1, 1001):
+        num = round(value * den)
+        if num and round(num / den, digits) == target:
+            return Fraction(num, den)
+    return Fraction(value).limit_denominator(1000)
+
+
 def _ratio_ok(w: int, h: int, lo: Fraction, hi: Fraction) -> bool:
     return lo <= Fraction(w, h) <= hi
+
+
+def _nudge(w: int, h: int, lo: Fraction, hi: Fraction, grow: bool) -> tuple[int, int]:
+    """Move an even size into [lo, hi] by 2 px steps: shrink the long side, or
+    (when `grow`, i.e. the frame is resampled anyway) grow the short one."""
+    for _ in range(100_000):
+        if _ratio_ok(w, h, lo, hi):
+            break
+        if Fraction(w, h) < lo:
+            if h > 2:
+                h -= 2
+            elif grow:
+                w += 2
+            else:
+                break
+        elif w > 2:
+            w -= 2
+        elif grow:
+            h += 2
+        else:
+            break
+    return w, h
 
 
 def plan_geometry(facts: VideoFacts, lim: VideoLimits, aspect_mode: str) -> Geometry:
     """Crop or pad into the role's aspect range, then downscale to the width limit,
     with square pixels and even dimensions (what H.264 4:2:0 needs)."""
     w, h = int(facts.width or 2), int(facts.height or 2)
-    sar = Fraction(facts.sar or 1.0).limit_denominator(1000)
+    sar = simplest_ratio(facts.sar or 1.0)
     if facts.rotation in (90, 270):
         w, h, sar = h, w, 1 / sar
     lo, hi = exact(lim.min_aspect), exact(lim.max_aspect)
@@ -195,47 +227,44 @@ def plan_geometry(facts: VideoFacts, lim: VideoLimits, aspect_mode: str) -> Geom
     elif aspect_mode == "pad" and ratio > hi:
         canvas_h = math.ceil(dw / hi)
     s = min(1.0, lim.max_width / canvas_w)
+    padding = (canvas_w, canvas_h) != (dw, dh)
+    max_w = _even_floor(lim.max_width)
 
+    scale = None
     if s == 1.0 and sar == 1:
         # No resampling needed: cut to even sizes (at most one pixel per axis).
-        out_w, out_h = _even_floor(cw), _even_floor(ch)
-        while not _ratio_ok(out_w, out_h, lo, hi) and out_w > 2 and out_h > 2:
-            if Fraction(out_w, out_h) < lo:
-                out_h -= 2
-            else:
-                out_w -= 2
-        if (out_w, out_h) != (w, h):
-            crop = (out_w, out_h, (w - out_w) // 2, (h - out_h) // 2)
-        scale = None
-        content = (out_w, out_h)
+        content = (_even_floor(cw), _even_floor(ch))
+        if not padding:
+            content = _nudge(*content, lo, hi, grow=False)
+        if content[0] > w or content[1] > h or not (padding or _ratio_ok(*content, lo, hi)):
+            # A frame of a few pixels: only resampling can reach the range.
+            content = scale = _nudge(*content, lo, hi, grow=True)
+            if (cw, ch) != (w, h):
+                crop = (cw, ch, (w - cw) // 2, (h - ch) // 2)
+        elif content != (w, h):
+            crop = (*content, (w - content[0]) // 2, (h - content[1]) // 2)
     else:
         if (cw, ch) != (w, h):
             crop = (cw, ch, (w - cw) // 2, (h - ch) // 2)
-        content = (_even_round(dw * s), _even_round(dh * s))
+        content = (min(max_w, _even_round(dw * s)), _even_round(dh * s))
+        if not padding:
+            # Even rounding may push the ratio a hair out: resize 2 px less.
+            content = _nudge(*content, lo, hi, grow=True)
         scale = content
     pad = None
-    if aspect_mode == "pad" and (canvas_w, canvas_h) != (dw, dh):
-        pw, ph = _even_ceil(canvas_w * s), _even_ceil(canvas_h * s)
-        pw, ph = max(pw, content[0]), max(ph, content[1])
+    out_w, out_h = content
+    if padding:
+        pw = min(max_w, max(_even_ceil(canvas_w * s), content[0]))
+        ph = max(_even_ceil(canvas_h * s), content[1])
         while not _ratio_ok(pw, ph, lo, hi):
-            if Fraction(pw, ph) < lo:
+            if Fraction(pw, ph) > hi:
+                ph += 2
+            elif pw < max_w:
                 pw += 2
             else:
-                ph += 2
+                break
         pad = (pw, ph, (pw - content[0]) // 2, (ph - content[1]) // 2)
         out_w, out_h = pw, ph
-    else:
-        out_w, out_h = content
-        while not _ratio_ok(out_w, out_h, lo, hi) and out_w > 2 and out_h > 2:
-            # Even rounding after a crop pushed the ratio a hair out: cut 2 px more.
-            if Fraction(out_w, out_h) < lo:
-                out_h -= 2
-            else:
-                out_w -= 2
-            if scale is not None:
-                scale = (out_w, out_h)
-            elif crop is not None:
-                crop = (out_w, out_h, (w - out_w) // 2, (h - out_h) // 2)
     return Geometry(w, h, sar, crop, scale, pad, out_w, out_h)
 
 
@@ -362,7 +391,7 @@ def plan_video(
             VideoStep(
                 "copy-video",
                 f"{facts.video_codec} {facts.display_width}x{facts.display_height} stream copied: {why}",
-                params={"tag": tag},
+                params={"tag": tag, "time_base": _copy_time_base(facts, lim)},
             )
         )
 
@@ -401,6 +430,18 @@ def plan_video(
 
     status = FixStatus.TRANSCODED if (encode_video or encode_audio) else FixStatus.REMUXED
     return FixPlan(Kind.VIDEO, role, status, tuple(steps), "mp4")
+
+
+def _copy_time_base(facts: VideoFacts, lim: VideoLimits) -> str | None:
+    """The frame duration to snap copied timestamps to, for sources that store
+    them in milliseconds (Matroska, WebM, FLV): 33/34 ms steps would make the
+    MP4 variable-rate. ISO-BMFF sources keep their exact timing (None)."""
+    if facts.container in lim.containers or not facts.fps:
+        return None
+    if (facts.frame_rate_mode or "").upper() == "VFR":
+        return None
+    rate = _snap(Fraction(round(facts.fps * 1000), 1000))
+    return f"{rate.denominator}/{rate.numerator}"
 
 
 def _video_filter_steps(

@@ -4,16 +4,14 @@ The command is built with ffmpeg-python and run as an argument list (never a
 shell string) with the binary from `ffmpeg_exe()`. Paths are absolute and
 given as `file:` URLs, so a name that starts with `-` or holds a `:` is never
 read as an option or a protocol. ffmpeg writes to a temporary file next to the
-destination; the temporary file is probed and checked, and only a passing file
-is moved into place with os.replace. On any failure the partial output is
+destination (`atomic.replacing`); it is probed and checked, and only a passing
+file is moved into place with os.replace. On any failure the partial output is
 removed and a VideoFixError carries ffmpeg's last stderr lines.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-import secrets
 import shutil
 import subprocess
 import threading
@@ -27,6 +25,7 @@ import ffmpeg
 
 from igpreflight.ffmpeg_bin import ffmpeg_exe
 from igpreflight.model import Role, Severity, VideoFacts
+from igpreflight.transcode.atomic import replacing
 from igpreflight.transcode.plan_video import VideoStep
 from igpreflight.transcode.types import FixOptions, FixPlan, FixStatus, Step
 
@@ -140,9 +139,13 @@ def build_command(
     else:
         streams.append(inp["V:0"])
         kw["c:v"] = "copy"
-        tag = steps.get("copy-video", {}).get("tag")
-        if tag:
-            kw["tag:v"] = tag
+        copy = steps.get("copy-video", {})
+        if copy.get("tag"):
+            kw["tag:v"] = copy["tag"]
+        if copy.get("time_base"):
+            # Re-time on the frame grid (rounded to the nearest tick); pts and dts
+            # must be named, or setts sets both to the dts.
+            kw["bsf:v"] = f"setts=time_base={copy['time_base']}:pts=PTS:dts=DTS"
 
     if "encode-audio" in steps:
         a = steps["encode-audio"]
@@ -250,12 +253,6 @@ def run_ffmpeg(
     return list(tail)
 
 
-def _temp_for(dst: Path) -> Path:
-    """A fresh name in the destination folder (same filesystem for os.replace),
-    keeping the extension so that a probe by name still works."""
-    return dst.parent / f".{dst.stem}.{secrets.token_hex(4)}.part{dst.suffix or '.mp4'}"
-
-
 def recheck(path: Path, role: Role) -> list[str]:
     """The error findings of a written file, as one line each (empty: it passes)."""
     from igpreflight.preflight.checks import check_facts
@@ -295,21 +292,15 @@ def apply_video(
     if os.path.abspath(src) == os.path.abspath(dst) and plan.status is FixStatus.COPIED:
         return
     dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _temp_for(dst)
-    try:
+    with replacing(dst) as tmp:
         if plan.status in (FixStatus.COPIED, FixStatus.UNCHANGED):
             shutil.copyfile(src, tmp)
-        else:
-            args = build_command(src, facts, plan, tmp, options)
-            tail = run_ffmpeg(args, duration=output_duration(facts, plan), progress=progress)
-            if not tmp.exists() or tmp.stat().st_size == 0:
-                raise VideoFixError("ffmpeg wrote no output")
-            if verify and plan.role is not None:
-                errors = recheck(tmp, plan.role)
-                if errors:
-                    raise VideoFixError("the fixed file still fails: " + "; ".join(errors), tail)
-        os.replace(tmp, dst)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
+            return
+        args = build_command(src, facts, plan, tmp, options)
+        tail = run_ffmpeg(args, duration=output_duration(facts, plan), progress=progress)
+        if tmp.stat().st_size == 0:
+            raise VideoFixError("ffmpeg wrote an empty file", tail)
+        if verify and plan.role is not None:
+            errors = recheck(tmp, plan.role)
+            if errors:
+                raise VideoFixError("the fixed file still fails: " + "; ".join(errors), tail)
