@@ -220,6 +220,10 @@ class ProbeLimits:
     # aligns audio with video. Skips, cuts and gaps longer than this are a real
     # change of the timeline (VID016).
     edit_list_tolerance: float = 0.25  # seconds
+    # A container with a millisecond timebase (Matroska, WebM, FLV) stores 30 fps
+    # as frames of 33 and 34 ms; remuxed to MP4, MediaInfo calls that VFR. Frame
+    # durations that differ by no more than one such tick are constant-rate.
+    vfr_jitter: float = 0.0011  # seconds
 
 
 PROBE_LIMITS = ProbeLimits()

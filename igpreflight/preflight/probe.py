@@ -14,7 +14,9 @@ Images
   AVIF: Pillow delivers the stored size and turns irot/imir into an EXIF
   orientation, so the same rule holds. HEIF/HEIC: libheif applies irot/imir
   while decoding, so width/height are already the displayed size and
-  orientation is 1 (pillow-heif resets the EXIF tag).
+  orientation is 1 (pillow-heif resets the EXIF tag). TIFF likewise: Pillow
+  reports the oriented size and applies the tag while loading, so orientation
+  is 1.
 - bits: stored bits per channel: PNG IHDR depth (palette PNGs: 8, the palette's
   precision; 1/2/4-bit grey: that depth), JPEG SOF precision, TIFF
   BitsPerSample, HEIF/AVIF pixi. 16-bit PNGs report 16 even though Pillow's

@@ -354,6 +354,13 @@ def probe_image(
         bomb = bomb_reason(w, h, size, "GIF")
         if bomb:
             return Unreadable(path, bomb, size)
+    elif sniffed == "webp":
+        f.seek(4)
+        (riff,) = struct.unpack("<I", f.read(4))
+        if riff + 8 > size:
+            return Unreadable(
+                path, "truncated WEBP: the file is shorter than its header says", size
+            )
     elif sniffed == "png":
         got_png = png_header(f, size)
         if isinstance(got_png, str):
@@ -459,12 +466,6 @@ def _facts(
         # Walking every frame reads the whole file; 2 means "more than one".
         frames = 2 if im.is_animated else 1
     elif fmt == "WEBP":
-        f.seek(4)
-        (riff,) = struct.unpack("<I", f.read(4))
-        if riff + 8 > size:
-            return Unreadable(
-                path, "truncated WEBP: the file is shorter than its header says", size
-            )
         frames = getattr(im, "n_frames", 1)
     elif fmt in ("HEIF", "AVIF"):
         props = isobmff.item_properties(f)
@@ -491,6 +492,9 @@ def _facts(
         if bps:
             bits = max(bps) if isinstance(bps, tuple) else int(bps)
         frames = getattr(im, "n_frames", 1)
+        # Pillow reports a TIFF's size already oriented and applies the tag
+        # while loading, so nothing is left to rotate.
+        orientation = 1
         if im.tag_v2.get(262) == 5 and mode == "CMYK":
             colorspace = "CMYK"
     elif fmt == "BMP":

@@ -110,6 +110,20 @@ def _fps(video: Any, duration: float | None) -> float | None:
     return None
 
 
+def _frame_rate_mode(video: Any) -> str | None:
+    """MediaInfo's CFR/VFR, except that millisecond rounding is not VFR.
+
+    When MediaInfo says VFR but its minimum and maximum frame rates differ by
+    at most one millisecond per frame (`ProbeLimits.vfr_jitter`), the stream
+    is a constant rate stored in a millisecond timebase: CFR.
+    """
+    mode = str(video.frame_rate_mode) if video.frame_rate_mode else None
+    low, high = _num(video.minimum_frame_rate), _num(video.maximum_frame_rate)
+    if mode == "VFR" and low and high and 1 / low - 1 / high <= PROBE_LIMITS.vfr_jitter:
+        return "CFR"
+    return mode
+
+
 def probe_video(path: str, size: int, ext: str, iso: bool) -> VideoFacts | Unreadable:
     """Facts of a file MediaInfo should understand (`iso`: it is MP4/MOV/3GP)."""
     from pymediainfo import MediaInfo
@@ -159,8 +173,6 @@ def probe_video(path: str, size: int, ext: str, iso: bool) -> VideoFacts | Unrea
             for t in layout.tracks
             if t.handler in ("vide", "soun")
         )
-    elif general.isstreamable:
-        streamable = str(general.isstreamable) == "Yes"
 
     fields: dict[str, Any] = {}
     if video is not None:
@@ -174,7 +186,7 @@ def probe_video(path: str, size: int, ext: str, iso: bool) -> VideoFacts | Unrea
             rotation=normalise_rotation(video.rotation),
             sar=_num(video.pixel_aspect_ratio) or 1.0,
             fps=_fps(video, duration),
-            frame_rate_mode=str(video.frame_rate_mode) if video.frame_rate_mode else None,
+            frame_rate_mode=_frame_rate_mode(video),
             scan_type=str(video.scan_type) if video.scan_type else None,
             chroma=_chroma(video),
             bit_depth=_int(video.bit_depth),

@@ -1,0 +1,66 @@
+"""Shared test fixtures: the third-party corpus, the committed sample set, and a
+factory for generating exactly the media a test needs (Pillow + bundled ffmpeg)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fixtures import generate
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = REPO.parent / "shared" / "corpus"
+SAMPLE_MEDIA = REPO / "fixtures" / "media"
+
+
+@pytest.fixture(scope="session")
+def corpus_dir() -> Path:
+    """/work/shared/corpus (real third-party files); skips when it is absent."""
+    if not (CORPUS / "MANIFEST.md").is_file():
+        pytest.skip("the shared media corpus is not available")
+    return CORPUS
+
+
+@pytest.fixture(scope="session")
+def sample_media() -> Path:
+    """The committed sample set (fixtures/media)."""
+    return SAMPLE_MEDIA
+
+
+class MediaFactory:
+    """Makes media files under one temporary folder.
+
+    `image(name, **kw)` -> fixtures.generate.make_image, `video(name, **kw)` ->
+    make_video, `write(name, data)` raw bytes, `truncated(src, name, keep)` a cut
+    copy. Names may contain folders, spaces, unicode or a leading dash.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def path(self, name: str) -> Path:
+        return self.root / name
+
+    def image(self, name: str = "image.jpg", **kwargs: Any) -> Path:
+        kwargs.setdefault("size", (64, 80))
+        return generate.make_image(self.root / name, **kwargs)
+
+    def video(self, name: str = "clip.mp4", **kwargs: Any) -> Path:
+        kwargs.setdefault("width", 64)
+        kwargs.setdefault("height", 64)
+        kwargs.setdefault("duration", 1.0)
+        return generate.make_video(self.root / name, **kwargs)
+
+    def write(self, name: str, data: bytes) -> Path:
+        return generate.write_bytes(self.root / name, data)
+
+    def truncated(self, src: str | os.PathLike[str], name: str, keep: float = 0.6) -> Path:
+        return generate.truncate_copy(src, self.root / name, keep)
+
+
+@pytest.fixture
+def media_factory(tmp_path: Path) -> MediaFactory:
+    return MediaFactory(tmp_path)
