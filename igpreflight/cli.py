@@ -23,12 +23,15 @@ from igpreflight.commands.check import check  # noqa: E402
 from igpreflight.commands.fix import fix  # noqa: E402
 from igpreflight.commands.publish import publish  # noqa: E402
 from igpreflight.commands.rules import explain, rules_command  # noqa: E402
+from igpreflight.commands.upload import check_url_command, upload  # noqa: E402
 
 cli.add_command(check)
 cli.add_command(fix)
 cli.add_command(publish)
 cli.add_command(rules_command)
 cli.add_command(explain)
+cli.add_command(upload)
+cli.add_command(check_url_command)
 
 
 def main() -> None:

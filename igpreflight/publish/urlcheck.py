@@ -132,9 +132,10 @@ class _Collector:
         return outcome.status if outcome else None
 
     def finish(self) -> UrlCheckResult:
+        failed = self.status("URL001") == FAIL
         for rule in URL_RULES:
             if rule not in self._seen:
-                self.set(rule, SKIP, "not checked")
+                self.set(rule, SKIP, "not checked: URL001 failed" if failed else "not checked")
         self.result.checks = [self._seen[r] for r in URL_RULES]
         order = {r: i for i, r in enumerate(URL_RULES)}
         self.result.findings.sort(key=lambda f: order[f.rule])
@@ -208,22 +209,24 @@ def host_problem(
         return "the URL has no host", []
     if allow_private:
         return None, []
-    if parts.scheme != "https":
-        return f"{parts.scheme}:// is not https; Instagram fetches public https URLs", []
     if host == "localhost" or host.endswith(".localhost"):
         return f"{host} is the local machine", []
     try:
         ipaddress.ip_address(host.split("%", 1)[0])
-        addresses = [host]
+        addresses, literal = [host], True
     except ValueError:
+        literal = False
         try:
             addresses = resolve(host, parts.port or 443, timeout)
         except (OSError, TimeoutError):
-            return None, []  # unresolvable: the fetch itself reports it (URL001)
+            addresses = []  # unresolvable: the fetch itself reports it (URL001)
     for address in addresses:
         reason = non_public_reason(address)
         if reason:
-            return f"{host} resolves to {address} ({reason})", addresses
+            where = host if literal else f"{host} resolves to {address}"
+            return f"{where} is {reason}" if literal else f"{where} ({reason})", addresses
+    if parts.scheme != "https":
+        return f"{parts.scheme}:// is not https; Instagram fetches public https URLs", addresses
     return None, addresses
 
 
@@ -470,6 +473,8 @@ def check_url(
     m["addresses"] = addresses
     if problem:
         c.set("URL006", FAIL, f"{problem}; refused (use --allow-private for local tests)")
+        for rule in ("URL001", "URL002", "URL003", "URL004"):
+            c.set(rule, SKIP, "not fetched: the host is refused (URL006)")
         return c.finish()
 
     cap = MAX_MEDIA_BYTES if local_size is None else local_size
@@ -603,11 +608,11 @@ def _rule_bytes(c: _Collector, got: _Fetch, local_size: int | None, local_sha: s
     elif local_sha is not None and got.sha256 != local_sha:
         c.set("URL003", FAIL, "the bytes served differ from the local file (SHA-256 mismatch)")
     elif declared is None:
-        c.set("URL003", PASS, f"{got.body_bytes} bytes (no Content-Length header)")
+        c.set("URL003", PASS, f"{got.body_bytes:,} bytes (no Content-Length header)")
     elif local_sha is not None:
-        c.set("URL003", PASS, f"{got.body_bytes} bytes, SHA-256 matches the local file")
+        c.set("URL003", PASS, f"{got.body_bytes:,} bytes, SHA-256 matches the local file")
     else:
-        c.set("URL003", PASS, f"{got.body_bytes} bytes as declared (no local file to compare)")
+        c.set("URL003", PASS, f"{got.body_bytes:,} bytes as declared (no local file to compare)")
 
 
 def _rule_speed(
