@@ -1,0 +1,112 @@
+"""Small JPEG thumbnails of images and of one video frame, for the HTML fix report.
+
+Pictures are shown as Instagram shows them: EXIF orientation applied, alpha
+flattened onto white, colour converted to RGB, a video frame rotated and with
+square pixels. A file that cannot be decoded gives None, never an exception: a
+report about broken files must still be written.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, ImageOps
+
+from igpreflight.ffmpeg_bin import ffmpeg_exe
+
+THUMB_SIZE = 240
+JPEG_QUALITY = 82
+FFMPEG_TIMEOUT = 60  # seconds for one frame; a hung decoder must not hang the report
+
+
+@dataclass(frozen=True)
+class Thumb:
+    """A JPEG thumbnail and its pixel size."""
+
+    jpeg: bytes
+    width: int
+    height: int
+
+
+def _register_heif() -> None:
+    try:
+        import pillow_heif
+
+        pillow_heif.register_heif_opener()
+    except Exception:  # HEIC thumbnails are a nicety; the rest still renders
+        pass
+
+
+def image_thumb(path: str | os.PathLike[str], size: int = THUMB_SIZE) -> Thumb | None:
+    """The first frame of an image, oriented, as a JPEG of at most `size` px a side."""
+    _register_heif()
+    try:
+        with Image.open(path) as im:
+            if im.format in ("JPEG", "MPO"):
+                im.draft("RGB", (size * 2, size * 2))  # decode at 1/2..1/8 scale: fast
+            im.seek(0)
+            return _encode(_displayable(im), size)
+    except Exception:
+        return None
+
+
+def video_thumb(path: str | os.PathLike[str], size: int = THUMB_SIZE) -> Thumb | None:
+    """A representative frame from the first second or so of a video (ffmpeg's
+    `thumbnail` filter skips black fades), rotated and with square pixels."""
+    src = str(Path(path).resolve())  # absolute, so a name starting with '-' is not an option
+    cmd = [
+        ffmpeg_exe(),
+        "-nostdin",
+        "-v",
+        "error",
+        "-i",
+        src,
+        "-an",
+        "-vf",
+        f"thumbnail=30,scale=trunc(iw*sar/2)*2:ih,setsar=1,"
+        f"scale={size * 2}:{size * 2}:force_original_aspect_ratio=decrease",
+        "-frames:v",
+        "1",
+        "-f",
+        "image2pipe",
+        "-vcodec",
+        "png",
+        "-",
+    ]
+    try:
+        done = subprocess.run(cmd, capture_output=True, timeout=FFMPEG_TIMEOUT, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if done.returncode != 0 or not done.stdout:
+        return None
+    try:
+        with Image.open(io.BytesIO(done.stdout)) as im:
+            return _encode(_displayable(im), size)
+    except Exception:
+        return None
+
+
+def _displayable(im: Image.Image) -> Image.Image:
+    im = ImageOps.exif_transpose(im) or im
+    if im.mode in ("I;16", "I;16B", "I;16L", "I"):
+        im = im.point(lambda v: v / 256).convert("L")
+    if im.mode == "P":
+        im = im.convert("RGBA")
+    if im.mode in ("RGBA", "LA", "PA") or "transparency" in im.info:
+        rgba = im.convert("RGBA")
+        flat = Image.new("RGB", rgba.size, (255, 255, 255))
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+        return flat
+    return im.convert("RGB")
+
+
+def _encode(im: Image.Image, size: int) -> Thumb:
+    im = im.copy()
+    im.thumbnail((size, size), Image.Resampling.LANCZOS)
+    buf = io.BytesIO()
+    im.save(buf, "JPEG", quality=JPEG_QUALITY, optimize=True)
+    return Thumb(buf.getvalue(), im.width, im.height)
