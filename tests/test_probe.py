@@ -396,6 +396,25 @@ def test_truncated_mp4s(media_factory):
     cut_back = probe(media_factory.truncated(back, "back-cut.mp4", 0.5))
     assert isinstance(cut_front, Unreadable) and "truncated" in cut_front.reason
     assert isinstance(cut_back, Unreadable) and "moov" in cut_back.reason
+    # Ten bytes short: the last sample is incomplete although every chunk starts in the file.
+    short = probe(media_factory.write("short.mp4", front.read_bytes()[:-10]))
+    assert isinstance(short, Unreadable) and "truncated" in short.reason
+    # Untouched files end exactly where their last sample does.
+    assert isinstance(probe(front), VideoFacts) and isinstance(probe(back), VideoFacts)
+
+
+def test_gif_with_data_after_the_image_is_fine_but_cut_gif_is_not(media_factory):
+    gif = media_factory.image("a.gif", frames=2).read_bytes()
+    padded = probe(media_factory.write("padded.gif", gif + b"\0" * 100))
+    cut = probe(media_factory.write("cut.gif", gif[:-2]))
+    assert isinstance(padded, ImageFacts)
+    assert isinstance(cut, Unreadable) and "truncated GIF" in cut.reason
+
+
+def test_jpeg_with_appended_data_is_not_truncated(media_factory):
+    jpeg = media_factory.image("a.jpg").read_bytes()
+    appended = probe(media_factory.write("appended.jpg", jpeg + bytes(range(256)) * 400))
+    assert isinstance(appended, ImageFacts)  # 100 KB after EOI: the full scan finds it
 
 
 @pytest.mark.parametrize(

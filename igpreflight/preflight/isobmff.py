@@ -121,7 +121,7 @@ class TrackLayout:
     media_duration: float | None = None  # seconds
     edits: list[Edit] = field(default_factory=list)
     has_elst: bool = False
-    max_chunk_offset: int | None = None  # where the last chunk of samples starts
+    data_end: int | None = None  # where the last chunk of samples ends (bytes)
 
 
 @dataclass
@@ -182,14 +182,55 @@ def _elst(data: bytes, movie_ts: int, media_ts: int) -> list[Edit]:
     return edits
 
 
-def _max_chunk_offset(data: bytes, wide: bool) -> int | None:
+def _chunk_offsets(data: bytes, wide: bool) -> tuple[int, ...]:
     (count,) = struct.unpack(">I", data[4:8])
     size = 8 if wide else 4
-    count = min(count, (len(data) - 8) // size)
-    if count <= 0:
+    count = max(0, min(count, (len(data) - 8) // size))
+    return struct.unpack(f">{count}{'Q' if wide else 'I'}", data[8 : 8 + count * size])
+
+
+def _samples_in_chunk(stsc: bytes, chunk_number: int) -> int | None:
+    """Samples in chunk `chunk_number` (1-based) per the sample-to-chunk table."""
+    (count,) = struct.unpack(">I", stsc[4:8])
+    count = max(0, min(count, (len(stsc) - 8) // 12))
+    samples = None
+    for i in range(count):
+        first, per_chunk, _desc = struct.unpack(">III", stsc[8 + 12 * i : 20 + 12 * i])
+        if first > chunk_number:
+            break
+        samples = per_chunk
+    return samples
+
+
+def _last_sample_sizes(stsz: bytes, n: int) -> int | None:
+    """Total size of the last n samples per the sample-size table."""
+    if len(stsz) < 12:
         return None
-    fmt = f">{count}{'Q' if wide else 'I'}"
-    return max(struct.unpack(fmt, data[8 : 8 + count * size]))
+    uniform, count = struct.unpack(">II", stsz[4:12])
+    n = min(n, count)
+    if uniform:
+        return uniform * n
+    table = stsz[12 : 12 + 4 * count]
+    if len(table) < 4 * count:
+        return None
+    return sum(struct.unpack(f">{n}I", table[4 * (count - n) :]))
+
+
+def _data_end(stbl: dict[bytes, bytes]) -> int | None:
+    """Where the track's last chunk of samples ends (stco/co64 + stsc + stsz)."""
+    wide = b"co64" in stbl
+    raw = stbl.get(b"co64" if wide else b"stco")
+    if not raw or len(raw) < 8:
+        return None
+    offsets = _chunk_offsets(raw, wide)
+    if not offsets:
+        return None
+    last = max(range(len(offsets)), key=offsets.__getitem__)
+    if last != len(offsets) - 1 or b"stsc" not in stbl or b"stsz" not in stbl:
+        return offsets[last]  # unusual layout: only the start of the chunk is known
+    per_chunk = _samples_in_chunk(stbl[b"stsc"], last + 1)
+    sizes = _last_sample_sizes(stbl[b"stsz"], per_chunk or 0) if per_chunk else None
+    return offsets[last] + (sizes or 0)
 
 
 def movie_layout(f: BinaryIO) -> MovieLayout:
@@ -230,11 +271,12 @@ def movie_layout(f: BinaryIO) -> MovieLayout:
                         track.handler = read_payload(f, m, 64)[8:12].decode("latin-1")
                     elif m.type == b"minf":
                         for stbl in find_path(f, [m], [b"minf", b"stbl"], eof):
-                            for s in children(f, stbl, eof):
-                                if s.type in (b"stco", b"co64"):
-                                    track.max_chunk_offset = _max_chunk_offset(
-                                        read_payload(f, s), s.type == b"co64"
-                                    )
+                            tables = {
+                                s.type: read_payload(f, s)
+                                for s in children(f, stbl, eof)
+                                if s.type in (b"stco", b"co64", b"stsc", b"stsz")
+                            }
+                            track.data_end = _data_end(tables)
         for e in elst_boxes:
             track.has_elst = True
             track.edits.extend(_elst(read_payload(f, e), movie_ts, media_ts))

@@ -164,21 +164,29 @@ def jpeg_header(f: BinaryIO, size: int) -> JpegHeader | str:
 
 
 def jpeg_truncation(f: BinaryIO, size: int, hdr: JpegHeader) -> str | None:
-    """A JPEG whose last 64 KB (before any motion-photo video) hold no EOI marker.
+    """Why a JPEG's scan data is incomplete (no EOI marker after SOS), or None.
 
-    Entropy-coded data never contains FF D9 (FF bytes are stuffed), so the marker
-    near the end means the scan data is complete; reading the tail costs the same
-    for any image size.
+    Entropy-coded data never contains FF D9 (FF bytes are stuffed), so an EOI
+    after the first SOS means the scans are complete. The last 64 KB (before a
+    motion photo's video) are read first, which costs the same for any image
+    size; only when the marker is not there is the rest of the scan data
+    searched (files with data appended after the image).
     """
     end = size - hdr.trailer_bytes if 0 < hdr.trailer_bytes < size else size
-    start = max(hdr.sos_offset or 0, end - 65_536)
+    sos = hdr.sos_offset or 0
+    start = max(sos, end - 65_536)
     f.seek(start)
-    tail = f.read(end - start)
-    if b"\xff\xd9" in tail:
+    if b"\xff\xd9" in f.read(end - start):
         return None
-    f.seek(max(0, size - 16))
-    if f.read(16).endswith(b"SEFT"):  # Samsung motion photo trailer
-        return None
+    pos, carry = sos, b""
+    f.seek(pos)
+    while pos < size:
+        chunk = f.read(1 << 20)
+        if not chunk:
+            break
+        if b"\xff\xd9" in carry + chunk:
+            return None
+        carry, pos = chunk[-1:], pos + len(chunk)
     return "truncated JPEG: no end-of-image marker (image data ends early)"
 
 
@@ -460,8 +468,10 @@ def _facts(
         if png.cicp:
             nclx = png.cicp[0], png.cicp[1]
     elif fmt == "GIF":
-        f.seek(max(0, size - 16))
-        if b";" not in f.read(16):
+        # A complete GIF ends with a block terminator and the ";" trailer
+        # (sometimes followed by zero padding).
+        f.seek(max(0, size - 4096))
+        if not f.read().rstrip(b"\0").endswith(b"\0;"):
             return Unreadable(path, "truncated GIF: no trailer (image data ends early)", size)
         # Walking every frame reads the whole file; 2 means "more than one".
         frames = 2 if im.is_animated else 1

@@ -141,9 +141,7 @@ def probe_video(path: str, size: int, ext: str, iso: bool) -> VideoFacts | Unrea
             )
         if layout.past_eof == "moov":
             return Unreadable(path, "truncated MP4: the moov box runs past the end", size)
-        if any(
-            t.max_chunk_offset is not None and t.max_chunk_offset >= size for t in layout.tracks
-        ):
+        if any(t.data_end is not None and t.data_end > size for t in layout.tracks):
             return Unreadable(path, "truncated MP4: media data ends early", size)
     try:
         info = MediaInfo.parse(path)
