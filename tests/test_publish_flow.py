@@ -451,3 +451,30 @@ def test_journal_holds_no_token(emu, media, tmp_path):
     journal.close()
     for f in Path(tmp_path).glob("j.sqlite*"):
         assert FAKE_TOKEN.encode() not in f.read_bytes()
+
+
+def test_media_not_found_recreates_then_repeats_as_reconnect_auth(emu, media, tmp_path):
+    emu.inject("media_publish", "media_not_found", times=2)  # 24/2207006
+    pub, _, _ = make_publisher(emu, tmp_path / "j.sqlite")
+    outs = pub.run([image_post(media, "a"), image_post(media, "b")])
+    assert [o.status for o in outs] == ["queued", "queued"]
+    assert outs[0].error_class == "reconnect-auth" and outs[0].subcode == 2207006
+    assert len(media_calls(emu)) == 2  # recreated once, then stopped
+
+
+def test_children_that_expired_under_the_parent_are_recreated(emu, media, tmp_path):
+    # the two children are created normally; creating the parent meets a revoked token
+    emu.inject("media", "slow", times=2, delay=0)
+    emu.inject("media", "token_expired")
+    post = carousel_post(media, "car", ("feed.jpg", "square.jpg"))
+    pub, journal, clock = make_publisher(emu, tmp_path / "j.sqlite")
+    [first] = pub.run([post])
+    assert first.status == "queued" and first.error_class == "reconnect-auth"
+    old_children = [c["response"]["id"] for c in media_calls(emu)[:2]]
+    emu.expire_all()  # the journal still believes they are FINISHED and young
+    pub2, _, _ = make_publisher(emu, tmp_path / "j.sqlite", clock=clock)
+    [out] = pub2.run([post])
+    assert out.status == "published"
+    published = emu.published[0]
+    assert len(published["children"]) == 2
+    assert not set(published["children"]) & set(old_children)

@@ -30,6 +30,7 @@ from igpreflight.publish.graph import (
 from igpreflight.publish.journal import Journal, default_journal_path
 from igpreflight.publish.params import is_video_item
 from igpreflight.publish.publisher import Outcome, Publisher, PublishSettings
+from igpreflight.publish.service import publish_posts
 
 TOKEN_ENV = "IG_ACCESS_TOKEN"
 USER_ENV = "IG_USER_ID"
@@ -360,37 +361,36 @@ def publish(
     base = graph_url_from_env(graph_url)
     jpath = journal_path or default_journal_path(manifest)
     settings = _settings(resumable, first_wait, max_wait, give_up, max_rate_wait)
-    client = GraphClient(token, base_url=base, api_version=api_version, timeout=timeout)
-    try:
-        if dry_run:
+    if dry_run:
+        with GraphClient(token, base_url=base, api_version=api_version) as client:
             journal = Journal.open_readonly(jpath)
             pub = Publisher(client, journal, account, settings=settings)  # type: ignore[arg-type]
             click.echo(render_plan(pub, posts, fmt), nl=False)
             if journal:
                 journal.close()
-            return
-        uploader = (
-            _Uploader(
-                bucket=bucket,
-                prefix=prefix,
-                endpoint_url=endpoint_url,
-                public_base_url=public_base_url,
-            )
-            if bucket
-            else None
+        return
+    uploader = (
+        _Uploader(
+            bucket=bucket,
+            prefix=prefix,
+            endpoint_url=endpoint_url,
+            public_base_url=public_base_url,
         )
-        with Journal(jpath) as journal:
-            pub = Publisher(
-                client,
-                journal,
-                account,
-                settings=settings,
-                media_url=uploader,
-                url_checker=_url_checker(allow_private),
-            )
-            outcomes = pub.run(posts)
-    finally:
-        client.close()
+        if bucket
+        else None
+    )
+    outcomes = publish_posts(
+        posts,
+        ig_user_id=account,
+        token=token,
+        journal_path=jpath,
+        graph_url=base,
+        api_version=api_version,
+        settings=settings,
+        media_url=uploader,
+        url_checker=_url_checker(allow_private),
+        timeout=timeout,
+    )
     stops = {
         o.message for o in outcomes if o.error_class == "reconnect-auth" and o.status == "queued"
     }

@@ -402,14 +402,19 @@ class Publisher:
             row = self._journal_row(post.id, s.slot)
             if row is not None and not self._reusable(row, newest_child):
                 row = None
-            if row is not None and row.status == J.UPLOADING:
-                row = self._upload(s, row)
             rows[s.slot] = row or self._create(post, media_type, s, children)
         self._poll(post, media_type, slots, rows, recreated, children)
         return [rows[s.slot] for s in slots]
 
     def _reusable(self, row: J.ContainerRow, newest_child: int) -> bool:
         if row.container_id is None or row.status in (J.CREATING, J.ERROR, J.EXPIRED):
+            return False
+        if row.status == J.UPLOADING:
+            # An upload an earlier run did not see through: how many bytes arrived is
+            # unknown, so a fresh container is simpler than resuming at an offset.
+            self.journal.update_container(
+                row.row_id, status=J.ERROR, error_message="resumable upload not confirmed"
+            )
             return False
         if (
             row.publish_attempts == 0
@@ -448,6 +453,11 @@ class Publisher:
             except GraphError as err:
                 cls = err.error_class
                 self.journal.container_error(row.row_id, J.ERROR, _info(err))
+                if cls is ErrorClass.RECREATE_CONTAINER and s.role == PARENT:
+                    # A child expired or vanished under the parent: re-read every child.
+                    self._count_not_found(err)
+                    self._recheck_children(post.id)
+                    raise _Recreate() from None
                 if cls is ErrorClass.RECREATE_CONTAINER:
                     self._count_not_found(err)
                     continue
@@ -470,6 +480,11 @@ class Publisher:
                 message=f"container creation failed {self.settings.recreate_attempts + 1} times",
             )
         )
+
+    def _recheck_children(self, post_id: str) -> None:
+        for row in self.journal.containers(self.account, post_id):
+            if row.role != PARENT and row.status == J.FINISHED:
+                self.journal.update_container(row.row_id, status=J.IN_PROGRESS)
 
     def _resumable(self, s: Slot) -> bool:
         item = s.item

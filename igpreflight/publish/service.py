@@ -1,0 +1,62 @@
+"""One call that publishes a list of posts: client, journal and publisher wired together.
+
+For `publish`, `run` and `igpreflight.api`: callers hand over posts and settings
+and get one Outcome per post, without knowing how the three pieces fit.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+from igpreflight.model import Post
+from igpreflight.publish.graph import DEFAULT_API_VERSION, GraphClient, graph_url_from_env
+from igpreflight.publish.journal import Journal
+from igpreflight.publish.publisher import (
+    Clock,
+    MediaUrl,
+    Outcome,
+    Publisher,
+    PublishSettings,
+    UrlChecker,
+)
+
+
+def publish_posts(
+    posts: Sequence[Post],
+    *,
+    ig_user_id: str,
+    token: str,
+    journal_path: str | os.PathLike[str],
+    graph_url: str | None = None,
+    api_version: str = DEFAULT_API_VERSION,
+    settings: PublishSettings | None = None,
+    media_url: MediaUrl | None = None,
+    url_checker: UrlChecker | None = None,
+    clock: Clock | None = None,
+    timeout: float = 30.0,
+) -> list[Outcome]:
+    """Publish `posts` in order for one account; safe to call again with the same journal.
+
+    `media_url` turns a local MediaItem into a public URL (an upload); without it
+    only URL media (and, with `settings.resumable`, local videos) can be sent.
+    Never raises for Graph errors: each Outcome says published, failed or queued.
+    """
+    client = GraphClient(
+        token, base_url=graph_url_from_env(graph_url), api_version=api_version, timeout=timeout
+    )
+    try:
+        journal = Journal(journal_path, now=clock.now) if clock else Journal(journal_path)
+        with journal:
+            publisher = Publisher(
+                client,
+                journal,
+                ig_user_id,
+                settings=settings,
+                clock=clock,
+                media_url=media_url,
+                url_checker=url_checker,
+            )
+            return publisher.run(posts)
+    finally:
+        client.close()
