@@ -265,3 +265,17 @@ def test_verbose_log_scrubs_a_secret_that_slips_into_a_message(capsys):
         logging.getLogger("igpreflight.test").debug("key=%s", FAKE_SECRET_ACCESS_KEY)
     err = capsys.readouterr().err
     assert "key=[REDACTED]" in err and FAKE_SECRET_ACCESS_KEY not in err
+
+
+def test_unreachable_endpoint_exits_2_with_one_line(media, monkeypatch, tmp_path):
+    import socket
+
+    fake_aws_env(monkeypatch, tmp_path)
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")  # boto3's own knob: no retry back-off
+    with socket.socket() as sock:  # a port that was just free: nothing listens there
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    r = upload(f"http://127.0.0.1:{port}", "igpf-any", media / "feed-ok.jpg")
+    assert r.exit_code == 2
+    assert r.stderr.startswith("igpreflight: error: cannot reach the S3 endpoint")
+    assert r.stderr.count("\n") == 1

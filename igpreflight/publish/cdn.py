@@ -125,7 +125,8 @@ def make_client(
             raise UploadError(NO_CREDENTIALS, config=True)
         config = Config(
             signature_version="s3v4",
-            retries={"max_attempts": 5, "mode": "standard"},
+            # standard mode: 3 attempts with backoff, unless AWS_MAX_ATTEMPTS says otherwise
+            retries={"mode": "standard"},
             connect_timeout=15,
             read_timeout=120,
         )
