@@ -15,7 +15,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from fixtures.graph_emulator import FAULT_KINDS, GraphEmulator, MediaServer
+from fixtures.graph_emulator import FAULT_KINDS, GraphEmulator, MediaServer, check_video
 
 TOKEN = "secret-token-abc123"
 _SSL = ssl.create_default_context()  # shared: httpx builds one per client otherwise (~50 ms)
@@ -286,6 +286,8 @@ def test_carousel_of_three(emu, media, api, tmp_path):
     assert post["caption"] == "album"
     assert {wait(api, k)["status_code"] for k in kids} == {"PUBLISHED"}
     assert emu.quota_usage() == 1
+    reuse = create(api, emu, media_type="CAROUSEL", children=",".join(kids))
+    assert reuse.status_code == 400 and error_of(reuse) == (24, 2207008)
 
 
 def test_non_item_child_is_refused(emu, media, api, tmp_path):
@@ -380,6 +382,51 @@ def test_resumable_upload_rejections(emu, api, plain, mp4, tmp_path):
     assert bad.status_code == 400
     anon = plain.post(uri, content=b"abc", headers={"offset": "0", "file_size": "3"})
     assert error_of(anon)[0] == 190
+
+
+@pytest.fixture(scope="module")
+def variants(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Small videos that break one rule each, made by one ffmpeg run (one start-up)."""
+    from igpreflight.ffmpeg_bin import ffmpeg_exe
+
+    d = tmp_path_factory.mktemp("variants")
+    h264 = ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
+    outputs = {
+        "ok.mov": [*h264, "-c:a", "aac"],
+        "short.mp4": [*h264, "-c:a", "aac", "-t", "2"],
+        "mpeg4.mp4": ["-c:v", "mpeg4", "-c:a", "aac"],
+        "mp3.mp4": [*h264, "-c:a", "libmp3lame"],
+        "vp8.webm": ["-c:v", "libvpx", "-deadline", "realtime", "-c:a", "libopus"],
+        "slow.mp4": [*h264, "-r", "15", "-c:a", "aac"],
+    }
+    cmd = [
+        ffmpeg_exe(), "-v", "error", "-y",
+        "-f", "lavfi", "-i", "testsrc2=size=160x284:rate=30:duration=3.5",
+        "-f", "lavfi", "-i", "sine=frequency=440:duration=3.5",
+    ]  # fmt: skip
+    for name, args in outputs.items():
+        cmd += ["-map", "0:v", "-map", "1:a", *args, str(d / name)]
+    subprocess.run(cmd, check=True, timeout=120)
+    return d
+
+
+@pytest.mark.parametrize(
+    ("name", "media_type", "thumb", "subcode"),
+    [
+        ("ok.mov", "REELS", None, None),
+        ("ok.mov", "STORIES", 3000, None),
+        ("ok.mov", "VIDEO", None, 2207026),  # 9:16 is outside 4:5..1.91 for carousel videos
+        ("ok.mov", "REELS", 3600, 2207057),
+        ("short.mp4", "REELS", None, 2207026),
+        ("mpeg4.mp4", "REELS", None, 2207026),
+        ("mp3.mp4", "REELS", None, 2207026),
+        ("vp8.webm", "REELS", None, 2207026),
+        ("slow.mp4", "STORIES", None, 2207026),
+    ],
+)
+def test_video_checks(variants, name, media_type, thumb, subcode):
+    got = check_video(variants / name, media_type=media_type, thumb_offset_ms=thumb)
+    assert (got.subcode if got else None) == subcode, got
 
 
 def test_video_url_roles(emu, media, api, mp4, tmp_path):
@@ -580,6 +627,19 @@ def test_runs_as_a_module(plain):
         url = proc.stdout.readline().strip().split("=", 1)[1]
         r = plain.get(f"{url}/v25.0/1/content_publishing_limit", params={"access_token": "t"})
         assert r.json()["data"][0]["quota_usage"] == 0
+        ctl = f"{url}/_emulator"
+        assert plain.post(f"{ctl}/inject", data={"endpoint": "limit", "kind": "quota"}).is_success
+        assert plain.get(f"{ctl}/faults").json() == {"limit": ["quota"]}
+        r = plain.get(f"{url}/v25.0/1/content_publishing_limit", params={"access_token": "t"})
+        assert error_of(r) == (9, 2207042)
+        assert plain.post(f"{ctl}/set_quota", data={"used": "7"}).is_success
+        assert plain.get(f"{ctl}/quota").json() == {"used": 7, "total": 50}
+        assert plain.post(f"{ctl}/advance", data={"seconds": "86400"}).is_success
+        assert plain.get(f"{ctl}/quota").json()["used"] == 0
+        assert [r["fault"] for r in plain.get(f"{ctl}/requests").json()] == [None, "quota"]
+        assert (
+            plain.post(f"{ctl}/inject", data={"endpoint": "nope", "kind": "x"}).status_code == 400
+        )
     finally:
         proc.terminate()
         proc.wait(timeout=10)
