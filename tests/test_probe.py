@@ -605,7 +605,12 @@ CORPUS_FACTS = {
     "androidx-media/bbb_960x540_60fps_vp8.webm": {"audio_codec": "Vorbis", "audio_channels": 6},
     "androidx-media/sample.mkv": {"container": "Matroska", "audio_codec": "AC-3"},
     "androidx-media/sample_h262_mpeg_audio.ts": {"video_codec": "MPEG Video"},
-    "androidx-media/sample_opus.mp4": {"has_video": False, "audio_codec": "Opus"},
+    "androidx-media/sample_opus.mp4": {
+        "has_video": False,
+        "audio_codec": "Opus",
+        "audio_channels": 2,  # from the MP4 sample entry: MediaInfo has no count
+        "has_edit_list": True,  # skips 0.46 s of a 1.46 s track
+    },
     "androidx-media/sowt-with-video.mov": {
         "container": "QuickTime",
         "fps": 50.0,

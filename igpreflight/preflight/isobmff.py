@@ -122,6 +122,7 @@ class TrackLayout:
     edits: list[Edit] = field(default_factory=list)
     has_elst: bool = False
     data_end: int | None = None  # where the last chunk of samples ends (bytes)
+    channels: int | None = None  # audio sample entry channel count (soun tracks)
 
 
 @dataclass
@@ -233,6 +234,18 @@ def _data_end(stbl: dict[bytes, bytes]) -> int | None:
     return offsets[last] + (sizes or 0)
 
 
+def _sample_entry_channels(stsd: bytes) -> int | None:
+    """channelcount of the first sample entry, read as an AudioSampleEntry.
+
+    Only meaningful for sound tracks; MediaInfo leaves it out for some codecs
+    (Opus in MP4).
+    """
+    if len(stsd) < 34:
+        return None
+    (channels,) = struct.unpack(">H", stsd[32:34])
+    return channels or None
+
+
 def movie_layout(f: BinaryIO) -> MovieLayout:
     """Read moov/trak/edts/elst, mdhd, hdlr and stco headers of an MP4/MOV."""
     eof = file_size(f)
@@ -274,9 +287,10 @@ def movie_layout(f: BinaryIO) -> MovieLayout:
                             tables = {
                                 s.type: read_payload(f, s)
                                 for s in children(f, stbl, eof)
-                                if s.type in (b"stco", b"co64", b"stsc", b"stsz")
+                                if s.type in (b"stco", b"co64", b"stsc", b"stsz", b"stsd")
                             }
                             track.data_end = _data_end(tables)
+                            track.channels = _sample_entry_channels(tables.get(b"stsd", b""))
         for e in elst_boxes:
             track.has_elst = True
             track.edits.extend(_elst(read_payload(f, e), movie_ts, media_ts))

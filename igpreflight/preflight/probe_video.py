@@ -110,6 +110,13 @@ def _fps(video: Any, duration: float | None) -> float | None:
     return None
 
 
+def _layout_channels(layout: isobmff.MovieLayout | None) -> int | None:
+    """The first sound track's channel count from its MP4 sample entry."""
+    if layout is None:
+        return None
+    return next((t.channels for t in layout.tracks if t.handler == "soun" and t.channels), None)
+
+
 def _frame_rate_mode(video: Any) -> str | None:
     """MediaInfo's CFR/VFR, except that millisecond rounding is not VFR.
 
@@ -197,7 +204,7 @@ def probe_video(path: str, size: int, ext: str, iso: bool) -> VideoFacts | Unrea
             audio_codec=str(audio.format) if audio.format else None,
             audio_profile=_audio_profile(audio),
             audio_sample_rate=_int(audio.sampling_rate),
-            audio_channels=_int(audio.channel_s),
+            audio_channels=_int(audio.channel_s) or _layout_channels(layout),
             audio_bitrate=_int(audio.bit_rate),
         )
     return VideoFacts(
