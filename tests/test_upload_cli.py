@@ -175,6 +175,7 @@ def test_report_written_atomically_to_output(endpoint, bucket, media, tmp_path):
         (("--presign", 86400, "--public-base-url", "https://cdn.example.com"), "not both"),
         (("--presign", 0), "--presign"),
         (("--acl", "private"), "--acl"),
+        (("--public-base-url", "cdn.example.com"), "https://"),
     ],
 )
 def test_usage_errors_exit_2(endpoint, bucket, media, args, message):

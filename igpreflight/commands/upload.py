@@ -234,6 +234,8 @@ def upload(
 
     if presign is not None and public_base_url:
         raise click.UsageError("give either --presign or --public-base-url, not both")
+    if public_base_url and not public_base_url.lower().startswith(("https://", "http://")):
+        raise click.UsageError("--public-base-url must start with https://")
     files = iter_media_files(paths)
     if not files:
         raise click.UsageError("no media files found in the given paths")
