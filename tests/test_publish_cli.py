@@ -224,3 +224,26 @@ def test_kill_9_mid_batch_then_rerun_publishes_each_post_once(emu, media, tmp_pa
         third
     ) == 1
     assert FAKE_TOKEN not in rerun.stdout + rerun.stderr
+
+
+def test_local_media_are_uploaded_then_published(emu, media_dir, tmp_path, monkeypatch):
+    import uuid
+
+    import boto3
+
+    from fixtures.s3server import fake_aws_env, running_moto
+
+    fake_aws_env(monkeypatch, tmp_path)
+    for name in ("feed.jpg", "square.jpg"):
+        (tmp_path / name).write_bytes((media_dir / name).read_bytes())
+    m = manifest(tmp_path, [{"id": "car", "media": ["feed.jpg", "square.jpg"], "caption": "up"}])
+    with running_moto() as endpoint:
+        bucket = f"igpf-pub-{uuid.uuid4().hex[:8]}"
+        boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket=bucket)
+        args = [m, *FAST, "--bucket", bucket, "--endpoint-url", endpoint, "--acl", "public-read"]
+        r = invoke(args, env(emu))
+    assert r.exit_code == 0, r.stdout + r.stderr
+    children = [c for c in emu.calls("POST", "/media") if c["params"].get("is_carousel_item")]
+    urls = [c["params"]["image_url"] for c in children]
+    assert all(u.startswith(f"{endpoint}/{bucket}/") for u in urls)
+    assert len(emu.published) == 1

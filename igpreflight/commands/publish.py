@@ -282,6 +282,7 @@ def render_plan(publisher: Publisher, posts: list[Post], fmt: str) -> str:
 @click.option("--prefix", default="", help="Key prefix for uploads.")
 @click.option("--endpoint-url", help="S3-compatible endpoint for uploads.")
 @click.option("--public-base-url", help="Public base URL serving the bucket's objects.")
+@click.option("--acl", type=click.Choice(["public-read", "none"]), help="ACL of uploaded objects.")
 @click.option(
     "--first-wait",
     type=click.FloatRange(min=0),
@@ -327,6 +328,7 @@ def publish(
     prefix: str,
     endpoint_url: str | None,
     public_base_url: str | None,
+    acl: str | None,
     first_wait: float | None,
     max_wait: float | None,
     give_up: float | None,
@@ -375,6 +377,7 @@ def publish(
             prefix=prefix,
             endpoint_url=endpoint_url,
             public_base_url=public_base_url,
+            acl=acl,
         )
         if bucket
         else None

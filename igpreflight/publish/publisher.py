@@ -52,6 +52,7 @@ from igpreflight.publish.params import (
 
 log = logging.getLogger("igpreflight.publish")
 
+UPLOAD_FAILED = "upload"  # not a Graph error class: the media never reached a URL
 QUOTA_WINDOW = 24 * 3600  # content_publishing_limit's moving window
 CONTAINER_LIFETIME = 24 * 3600  # Graph containers expire after 24 hours
 EXPIRY_MARGIN = 300  # recreate a little before, not a little after
@@ -446,6 +447,13 @@ class Publisher:
                         " or, for a video, --resumable",
                     )
                 ) from None
+            except Exception as exc:  # the uploader's own errors (S3 config, network)
+                msg = f"upload failed: {exc}"
+                self.journal.update_container(row.row_id, status=J.ERROR, error_message=msg)
+                info = J.ErrorInfo(UPLOAD_FAILED, message=msg)
+                if getattr(exc, "config", False):
+                    raise _StopBatch(info) from None  # every post would fail the same way
+                raise _PostFailed(info) from None
             try:
                 data = self._call(
                     lambda p=params: self.client.create_container(self.account, p), "create", row
