@@ -5,17 +5,20 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ET
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from urllib.parse import unquote
 
 import jsonschema
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from igpreflight.catalog import RULES, finding
 from igpreflight.model import (
     FileReport,
+    Finding,
     ImageFacts,
     Kind,
     MediaItem,
@@ -359,3 +362,45 @@ def test_check_command_writes_each_format(
         assert any(
             line.startswith("::error file=tall.jpg,title=IMG003::") for line in out.splitlines()
         )
+
+
+# --- any text at all -----------------------------------------------------------
+
+_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=40)
+
+
+@settings(max_examples=150, deadline=None)
+@given(path=_TEXT, message=_TEXT)
+def test_github_escaping_round_trips_any_text(path: str, message: str) -> None:
+    f = Finding("IMG002", Severity.ERROR, message)
+    line = github.annotation(f, path)
+    assert "\n" not in line and "\r" not in line
+    match = WORKFLOW_COMMAND.match(line)
+    assert match, line
+    assert _unescape(match["file"]) == path
+    assert _unescape(match["data"]).startswith(message)
+
+
+@settings(max_examples=150, deadline=None)
+@given(path=_TEXT.filter(lambda p: not p.startswith("/") and "\\" not in p))
+def test_sarif_uri_of_any_relative_path_is_a_uri_reference(path: str) -> None:
+    uri = sarif.path_to_uri(path)
+    if "://" in path and re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", path):
+        return  # a URL is passed through as given
+    assert _is_uri_reference(uri), uri
+    assert not re.match(r"^[^/]*:", uri)  # no first segment that reads as a scheme
+    assert unquote(uri) == PurePosixPath(path).as_posix()
+
+
+@settings(max_examples=100, deadline=None)
+@given(path=_TEXT, message=_TEXT)
+def test_junit_is_well_formed_for_any_text(path: str, message: str) -> None:
+    report = Report(
+        files=[
+            FileReport(
+                path, Kind.UNKNOWN, None, Unreadable(path, "x"), [finding("FILE001", message)]
+            )
+        ]
+    )
+    suite = ET.fromstring(junit.render(report).encode("utf-8")).find("testsuite")
+    assert suite.get("tests") == "1" and suite.get("failures") == "1"
