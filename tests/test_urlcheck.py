@@ -148,6 +148,10 @@ class Handler(BaseHTTPRequestHandler):
                 self._send(200, JPEG)
             else:
                 self._send(403, b"no cookie", "text/plain")
+        elif path == "/bad-location.jpg":
+            self._send(302, b"", "text/html", Location="http://[::1/broken")
+        elif path == "/ftp.jpg":
+            self._send(302, b"", "text/html", Location="ftp://files.example.com/a.jpg")
         elif path == "/loop.jpg":
             self._send(302, b"", "text/html", Location="/loop.jpg")
         else:
@@ -221,6 +225,14 @@ def test_plain_redirect_to_the_media_passes_and_is_reported(server, local_jpeg):
 def test_redirect_loop_ends(server):
     r = check_url(f"{server}/loop.jpg", allow_private=True)
     assert rules(r) == {"URL001"} and "redirects" in r.findings[0].message
+
+
+def test_unusable_redirect_target_is_url001(server):
+    r = check_url(f"{server}/bad-location.jpg", allow_private=True)
+    assert rules(r) == {"URL001"} and "location" in r.findings[0].message
+    r = check_url(f"{server}/ftp.jpg", allow_private=True)
+    assert rules(r) == {"URL001"}
+    assert r.measurements["redirects"][0]["location"].startswith("ftp://")
 
 
 def test_no_cookies_are_carried_between_redirects(server):

@@ -349,7 +349,7 @@ def _fetch(
                 if problem:
                     c.set("URL006", FAIL, f"redirect target is not public: {problem}")
                     out.failure = "redirected to a host Instagram cannot reach"
-                    return out
+                    break
             try:
                 with client.stream("GET", current) as response:
                     out.ttfb = time.monotonic() - start
@@ -385,7 +385,11 @@ def _fetch(
                     out.failure = f"the server broke the HTTP exchange: {_line(exc)}"
                 else:
                     out.truncated = f"the connection closed early: {_line(exc)}"
-            except httpx.HTTPError as exc:
+            except (
+                httpx.HTTPError,
+                httpx.InvalidURL,
+                ValueError,
+            ) as exc:  # ValueError: bad Location
                 out.failure = f"cannot fetch: {_line(exc)}"
             break
         else:
