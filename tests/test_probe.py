@@ -637,3 +637,33 @@ def test_corpus_facts(corpus_dir, rel, expected):
     assert not isinstance(facts, Unreadable), facts.reason
     got = {key: getattr(facts, key) for key in expected}
     assert got == expected
+
+
+# ---------------------------------------------------------------- hostile bytes
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_mutated_files_never_raise(media_factory, sample_media, seed):
+    """Flipped, zeroed and cut bytes in every sample: facts or a one-line reason."""
+    rng = random.Random(seed)
+    sources = sorted(
+        p for p in sample_media.iterdir() if p.suffix != ".toml" and p.stat().st_size > 0
+    )
+    for i in range(40):
+        src = rng.choice(sources)
+        data = bytearray(src.read_bytes())
+        op = rng.choice(["flip", "cut", "zero", "head"])
+        if op == "flip":
+            for _ in range(rng.randint(1, 20)):
+                data[rng.randrange(min(len(data), 4096))] = rng.randrange(256)
+        elif op == "cut":
+            data = data[: rng.randrange(1, len(data))]
+        elif op == "zero":
+            at = rng.randrange(len(data))
+            data[at : at + 64] = bytes(len(data[at : at + 64]))
+        else:
+            data = data[: rng.randint(1, 200)]
+        facts = probe(media_factory.write(f"m{i}{src.suffix}", bytes(data)))
+        assert isinstance(facts, (ImageFacts, VideoFacts, Unreadable))
+        if isinstance(facts, Unreadable):
+            assert facts.reason and "\n" not in facts.reason

@@ -347,8 +347,32 @@ def _orientation(im: Image.Image) -> int:
 def probe_image(
     path: str, f: BinaryIO, size: int, ext: str, sniffed: str
 ) -> ImageFacts | Unreadable:
-    """Facts of an image file already sniffed as `sniffed` (jpeg, png, gif, webp, heif...)."""
+    """Facts of an image file already sniffed as `sniffed` (jpeg, png, gif, webp, heif...).
+
+    Decoders answer hostile bytes with many exception types (RuntimeError from
+    libavif, struct.error, ...): every one becomes Unreadable, never an exception.
+    """
     label = sniffed.upper()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return _probe_image(path, f, size, ext, sniffed)
+    except UnidentifiedImageError:
+        return Unreadable(path, f"corrupt {label}: the header cannot be parsed", size)
+    except Image.DecompressionBombError as e:
+        # Pillow checks frames (GIF) against its own limit while opening.
+        m = re.search(r"\((\d+) pixels\)", str(e))
+        declared = f"{int(m.group(1)) / 1e6:,.0f} MP" if m else "more pixels than Pillow allows"
+        return Unreadable(
+            path, f"decompression bomb: a frame declares {declared} in {size:,} bytes", size
+        )
+    except Exception as e:  # noqa: BLE001 - a bad file is a finding, not a crash
+        return Unreadable(path, f"corrupt {label}: {_one_line(e)}", size)
+
+
+def _probe_image(
+    path: str, f: BinaryIO, size: int, ext: str, sniffed: str
+) -> ImageFacts | Unreadable:
     jpeg: JpegHeader | None = None
     png: PngHeader | None = None
     if sniffed == "jpeg":
@@ -364,7 +388,7 @@ def probe_image(
             return Unreadable(path, bomb, size)
     elif sniffed == "webp":
         f.seek(4)
-        (riff,) = struct.unpack("<I", f.read(4))
+        (riff,) = struct.unpack("<I", f.read(4).ljust(4, b"\0"))
         if riff + 8 > size:
             return Unreadable(
                 path, "truncated WEBP: the file is shorter than its header says", size
@@ -376,27 +400,8 @@ def probe_image(
             corrupt = got_png.startswith("corrupt")
             return Unreadable(path, (None if corrupt else _png_bomb(f, size)) or got_png, size)
         png = got_png
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            im = open_image(f, path)
-    except UnidentifiedImageError:
-        return Unreadable(path, f"corrupt {label}: the header cannot be parsed", size)
-    except Image.DecompressionBombError as e:
-        # Pillow checks frames (GIF) against its own limit while opening.
-        m = re.search(r"\((\d+) pixels\)", str(e))
-        declared = f"{int(m.group(1)) / 1e6:,.0f} MP" if m else "more pixels than Pillow allows"
-        return Unreadable(
-            path, f"decompression bomb: a frame declares {declared} in {size:,} bytes", size
-        )
-    except (OSError, ValueError, SyntaxError, EOFError, struct.error, MemoryError) as e:
-        return Unreadable(path, f"corrupt {label}: {_one_line(e)}", size)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            return _facts(path, f, size, ext, im, jpeg, png)
-        except (OSError, ValueError, SyntaxError, EOFError, struct.error, KeyError) as e:
-            return Unreadable(path, f"corrupt {label}: {_one_line(e)}", size)
+    im = open_image(f, path)
+    return _facts(path, f, size, ext, im, jpeg, png)
 
 
 def _png_bomb(f: BinaryIO, size: int) -> str | None:

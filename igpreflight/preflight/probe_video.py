@@ -8,6 +8,7 @@ over their box headers (`isobmff.movie_layout`).
 from __future__ import annotations
 
 import re
+import struct
 from typing import Any
 
 from igpreflight.limits import PROBE_LIMITS
@@ -140,7 +141,7 @@ def probe_video(path: str, size: int, ext: str, iso: bool) -> VideoFacts | Unrea
         try:
             with open(path, "rb") as f:
                 layout = isobmff.movie_layout(f)
-        except (isobmff.BoxError, OSError, ValueError) as e:
+        except (isobmff.BoxError, OSError, ValueError, IndexError, struct.error) as e:
             return Unreadable(path, f"corrupt MP4: {e}", size)
         if layout.moov_offset is None and not layout.fragmented:
             return Unreadable(
