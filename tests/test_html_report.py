@@ -399,16 +399,24 @@ def test_report_from_fix_paths(media_factory, tmp_path: Path) -> None:
     media_factory.image("in/ok.jpg", size=(1080, 1350))
     media_factory.write("in/broken.jpg", b"garbage, not a JPEG")
     media_factory.image("tall/tall.jpg", size=(600, 1200))
+    media_factory.video("video/wide.mp4", width=320, height=64, duration=3.2)
     root = media_factory.root
     results = fix_paths([root / "in"], tmp_path / "out", FixOptions(), jobs=1)
     results += fix_paths([root / "tall"], tmp_path / "padded", FixOptions(aspect="pad"), jobs=1)
+    carousel = FixOptions(as_="carousel-item")  # 5:1 is too wide for a carousel video
+    results += fix_paths([root / "video"], tmp_path / "video-out", carousel, jobs=1)
     report = tmp_path / "report.html"
     render_fix_report(results, report)
     page = parse(report.read_text(encoding="utf-8"))
     cards = {Path(c.source).name + ":" + c.status: c for c in page.cards}
 
-    changed = [r for r in results if r.status is FixStatus.CONVERTED]
-    assert {Path(r.source).name for r in changed} == {"wide.jpg", "square.webp", "tall.jpg"}
+    changed = [r for r in results if r.status in (FixStatus.CONVERTED, FixStatus.TRANSCODED)]
+    assert {Path(r.source).name for r in changed} == {
+        "wide.jpg",
+        "square.webp",
+        "tall.jpg",
+        "wide.mp4",
+    }
     for r in changed:
         card = next(c for c in page.cards if c.source == r.source)
         figs = {f.role: f for f in card.figures}
@@ -421,6 +429,10 @@ def test_report_from_fix_paths(media_factory, tmp_path: Path) -> None:
     assert x0 == pytest.approx(1 - x1, abs=1e-3)  # centred
     tall_boxes = next(f for f in cards["tall.jpg:converted"].figures if f.role == "before").boxes
     assert [k for k, _ in tall_boxes] == ["pad-box"]
+    video_boxes = next(f for f in cards["wide.mp4:transcoded"].figures if f.role == "before").boxes
+    assert [k for k, _ in video_boxes] == ["crop-box"]
+    x0, _, x1, _ = video_boxes[0][1]
+    assert x0 == pytest.approx(1 - x1, abs=0.01) and 0.3 < x1 - x0 < 0.45
     broken = cards["broken.jpg:unfixable"]
     assert "FILE001" in "".join(broken.text)
     assert [s for s, _ in page.rows] == ["copied"]

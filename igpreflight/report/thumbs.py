@@ -105,8 +105,12 @@ def _displayable(im: Image.Image) -> Image.Image:
 
 
 def _encode(im: Image.Image, size: int) -> Thumb:
-    im = im.copy()
-    im.thumbnail((size, size), Image.Resampling.LANCZOS)
+    """Fit the long edge to `size` (small pictures are enlarged too, so every
+    thumbnail of the page has the same scale of box and a box drawn on it is visible)."""
+    scale = size / max(im.width, im.height)
+    target = (max(1, round(im.width * scale)), max(1, round(im.height * scale)))
+    if target != im.size:
+        im = im.resize(target, Image.Resampling.LANCZOS)
     buf = io.BytesIO()
     im.save(buf, "JPEG", quality=JPEG_QUALITY, optimize=True)
     return Thumb(buf.getvalue(), im.width, im.height)
