@@ -16,6 +16,7 @@ pytest.register_assert_rewrite("publish_support")
 
 from publish_support import (  # noqa: E402
     FAKE_TOKEN,
+    EmuClock,
     carousel_post,
     endpoints,
     image_post,
@@ -478,3 +479,35 @@ def test_children_that_expired_under_the_parent_are_recreated(emu, media, tmp_pa
     published = emu.published[0]
     assert len(published["children"]) == 2
     assert not set(published["children"]) & set(old_children)
+
+
+class Crash(BaseException):
+    """Stands for a kill: nothing in the publisher catches it."""
+
+
+class CrashingClock(EmuClock):
+    def __init__(self, emu, when) -> None:
+        super().__init__(emu)
+        self.when = when
+
+    def sleep(self, seconds: float) -> None:
+        if self.when():
+            raise Crash()
+        super().sleep(seconds)
+
+
+def test_unsettled_publish_is_settled_before_the_quota_check(emu, media, tmp_path):
+    emu.inject("media_publish", "lost_response")
+    clock = CrashingClock(emu, lambda: len(emu.published) == 1)
+    pub, journal, _ = make_publisher(emu, tmp_path / "j.sqlite", clock=clock)
+    with pytest.raises(Crash):
+        pub.run([image_post(media, "a")])
+    assert journal.post(emu.user_id, "a").status == J.PUBLISHING
+    journal.close()
+    emu.set_quota(50, total=50)  # that post took the last slot of the window
+    clock.when = lambda: False
+    pub2, journal2, _ = make_publisher(emu, tmp_path / "j.sqlite", clock=clock)
+    outs = pub2.run([image_post(media, "a"), image_post(media, "b")])
+    assert [o.status for o in outs] == ["published", "queued"]
+    assert outs[0].media_id_source == "container" and outs[1].rule == "QUOTA001"
+    assert len(emu.published) == 1 and len(emu.calls("POST", "/media_publish")) == 1

@@ -240,7 +240,9 @@ class Publisher:
                 container_id=self._published_container(post.id),
                 already=True,
             )
-        if self._stop is None and self.settings.check_quota:
+        # A post whose media_publish may have gone through is settled before any quota
+        # decision: it may be the very post that used the last slot.
+        if self._stop is None and self.settings.check_quota and not self._unsettled(post.id):
             try:
                 self._quota_gate()
             except _StopAccount as stop:
@@ -269,7 +271,7 @@ class Publisher:
             )
             return self._outcome(post.id, media_type, "queued", stop.info)
         self.journal.mark_published(self.account, post.id, media_id, source, crow.row_id)
-        if self._remaining is not None:
+        if self._remaining is not None and source == "media_publish":
             self._remaining -= 1
         log.info(
             "post %s published: %s", post.id, media_id or f"(via container {crow.container_id})"
@@ -298,6 +300,13 @@ class Publisher:
             subcode=info.subcode,
             message=info.message,
             rule=info.rule,
+        )
+
+    def _unsettled(self, post_id: str) -> bool:
+        """True when a media_publish was sent for the post and its outcome is unknown."""
+        return any(
+            r.publish_attempts > 0 and r.status not in (J.ERROR, J.EXPIRED, J.REPLACED)
+            for r in self.journal.containers(self.account, post_id)
         )
 
     def _published_container(self, post_id: str) -> str | None:
