@@ -233,6 +233,20 @@ def test_sync_images_reject_at_creation(media, plain, tmp_path):
             2207037,
         ),
         (
+            {
+                "media_type": "REELS",
+                "video_url": "http://x/a.mp4",
+                "product_tags": json.dumps([{"product_id": "1", "x": 0.5, "y": 0.5}]),
+            },
+            100,
+            2207035,
+        ),
+        (
+            {"image_url": "http://x/a.jpg", "product_tags": json.dumps([{"product_id": "1"}])},
+            100,
+            2207036,
+        ),
+        (
             {"image_url": "http://x/a.jpg", "collaborators": json.dumps(["a", "b", "c", "d"])},
             100,
             None,
