@@ -170,6 +170,25 @@ def test_orientation_is_baked_and_the_tag_removed(tmp_path, orientation):
     assert "IMG007" not in rule_codes(out)
 
 
+@pytest.mark.parametrize("mode", ["RGB", "CMYK", "L"])
+@pytest.mark.parametrize("orientation", [3, 6])
+def test_tiff_orientation_gives_the_right_picture(tmp_path, mode, orientation):
+    # Pillow mis-decodes TIFF orientation 5-8 outside RGB; the fixer rotates itself.
+    base = Image.new("RGB", (600, 500), (0, 0, 0))
+    base.paste((255, 255, 255), (0, 0, 100, 100))  # a white top-left corner
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    src = save(base.convert(mode), tmp_path / "in.tif", "TIFF", exif=exif.tobytes())
+    tagged = base.copy()
+    tagged.getexif()[0x0112] = orientation
+    expected = ImageOps.exif_transpose(tagged).convert("L")
+    out = output_of(fix_one(src, tmp_path / "out"))
+    with Image.open(out) as im:
+        assert im.size == expected.size
+        white = im.convert("L").point(lambda v: 255 if v > 128 else 0).getbbox()
+        assert white == expected.point(lambda v: 255 if v > 128 else 0).getbbox()
+
+
 def test_keep_metadata_keeps_exif_but_not_the_orientation(tmp_path):
     exif = Image.Exif()
     exif[0x0112] = 6

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 import warnings
 from fractions import Fraction
 from pathlib import Path
@@ -72,8 +73,11 @@ def apply_image(
         "JPEG",
     )
     keep = options.keep_metadata
+    orientation = facts.orientation
     with open(src, "rb") as fp, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Pillow's bomb warning: the probe's policy applies
+        if facts.format.upper() == "TIFF":
+            fp, orientation = _tiff_unoriented(fp.read())
         im = open_image(fp, str(src))
         reason = bomb_reason(im.width, im.height, facts.bytes, im.format or "")
         if reason:
@@ -86,7 +90,7 @@ def apply_image(
         icc = im.info.get("icc_profile") or None
         pixels = _eight_bit(im)
     del im
-    pixels = _orient(pixels, facts.orientation)
+    pixels = _orient(pixels, orientation)
     pixels = _crop_resize(pixels, facts, geo)
     pixels = _to_srgb(pixels, icc)
     pixels = _flatten(pixels, options.background)
@@ -188,6 +192,34 @@ def _to_srgb(im: Image.Image, icc: bytes | None) -> Image.Image:
     if alpha is None:
         return base
     return Image.merge(base.mode + "A", (*base.split(), alpha))
+
+
+def _tiff_unoriented(data: bytes) -> tuple[io.BytesIO, int]:
+    """The TIFF with its first IFD's Orientation set to 1, and the value it had.
+
+    Pillow applies a TIFF's orientation while loading, but for 5-8 on anything
+    but RGB and bilevel it decodes into a buffer of the rotated shape and the
+    pixels come out scrambled; decoding as stored and rotating here avoids that.
+    (The probe reports a TIFF as already oriented: the same displayed size.)
+    """
+    order = {b"II": "<", b"MM": ">"}.get(data[:2])
+    if order is None or len(data) < 8 or struct.unpack(order + "H", data[2:4])[0] != 42:
+        return io.BytesIO(data), 1
+    (ifd,) = struct.unpack(order + "I", data[4:8])
+    if ifd + 2 > len(data):
+        return io.BytesIO(data), 1
+    (count,) = struct.unpack(order + "H", data[ifd : ifd + 2])
+    for i in range(count):
+        at = ifd + 2 + 12 * i
+        if at + 12 > len(data):
+            break
+        tag, kind, n = struct.unpack(order + "HHI", data[at : at + 8])
+        if tag == 0x0112 and kind == 3 and n == 1:
+            (value,) = struct.unpack(order + "H", data[at + 8 : at + 10])
+            patched = bytearray(data)
+            patched[at + 8 : at + 10] = struct.pack(order + "H", 1)
+            return io.BytesIO(bytes(patched)), value if 1 <= value <= 8 else 1
+    return io.BytesIO(data), 1
 
 
 def _orient(im: Image.Image, orientation: int) -> Image.Image:
