@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from fixtures.generate import make_video
-from fixtures.s3server import fake_aws_env, running_moto
+from fixtures.s3server import checksum_refusing_proxy, fake_aws_env, running_moto
 from igpreflight.model import Severity
 from igpreflight.publish.cdn import (
     CACHE_CONTROL,
@@ -259,3 +259,38 @@ def test_object_key_layout():
     sha = "0123456789abcdef" * 4
     assert object_key("", sha, "x", "jpg") == "0123456789abcdef/x.jpg"
     assert object_key("/a//b/", sha, "x", "mp4") == "a/b/0123456789abcdef/x.mp4"
+
+
+@pytest.mark.parametrize("threshold", [None, 1024 * 1024])
+def test_storage_refusing_checksum_headers_gets_a_plain_upload(s3, endpoint, tmp_path, threshold):
+    """Backblaze B2 answers 400 'Unsupported header x-amz-checksum-sha256'."""
+    client, bucket = s3
+    if threshold:  # a multipart upload, refused at CreateMultipartUpload
+        src = tmp_path / "noise.png"
+        Image.frombytes("RGB", (1536, 1536), os.urandom(1536 * 1536 * 3)).save(
+            src, compress_level=0
+        )
+    else:
+        src = _copy("feed-ok.jpg", tmp_path)
+    with checksum_refusing_proxy(endpoint) as b2:
+        b2_client = make_client(endpoint_url=b2)
+        seen: list[int] = []
+        r = upload_file(
+            src,
+            bucket=bucket,
+            client=b2_client,
+            multipart_threshold=threshold,
+            progress=seen.append,
+        )
+        assert r.checksum is None and not r.skipped
+        assert sum(seen) <= src.stat().st_size  # the retry does not overrun the bar
+        # stored as it should be, and recognised on the next run through the same proxy
+        head = client.head_object(Bucket=bucket, Key=r.key)
+        assert head["Metadata"]["sha256"] == r.sha256 and head["ContentType"] == r.content_type
+        assert upload_file(
+            src, bucket=bucket, client=b2_client, multipart_threshold=threshold
+        ).skipped
+    assert client.get_object(Bucket=bucket, Key=r.key)["Body"].read() == src.read_bytes()
+    # through moto directly the storage verifies our SHA-256
+    direct = upload_file(_copy("carousel-1.jpg", tmp_path), bucket=bucket, client=client)
+    assert direct.checksum == "SHA256"

@@ -17,6 +17,7 @@ import base64
 import logging
 import os
 import re
+import threading
 import unicodedata
 import urllib.parse
 from collections.abc import Callable
@@ -92,6 +93,7 @@ class UploadResult:
     skipped: bool  # the same bytes were already there
     multipart: bool = False
     presign_expires_in: int | None = None
+    checksum: str | None = None  # "SHA256" when the storage verified it on upload
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -128,6 +130,10 @@ def make_client(
             # standard mode: 3 attempts with backoff, unless AWS_MAX_ATTEMPTS says otherwise
             retries={"mode": "standard"},
             connect_timeout=15,
+            # Checksums only where we ask for them: boto3's default CRC32 headers
+            # break several S3 clones; we send SHA-256 ourselves (see _put).
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required",
             read_timeout=120,
         )
         return session.client("s3", endpoint_url=endpoint_url, config=config)
@@ -213,6 +219,7 @@ def upload_file(
         client = make_client(endpoint_url=endpoint_url, region=region)
     threshold = multipart_threshold or DEFAULT_MULTIPART_THRESHOLD
     multipart = size >= threshold
+    checksum: str | None = None
     try:
         skipped = _already_there(client, bucket, key, size, sha256, content_type)
         if skipped:
@@ -222,7 +229,9 @@ def upload_file(
             if progress is not None:
                 progress(size)
         else:
-            _put(client, local, bucket, key, size, sha256, content_type, acl, threshold, progress)
+            checksum = _put(
+                client, local, bucket, key, size, sha256, content_type, acl, threshold, progress
+            )
         url = public_url(client, bucket, key, public_base_url=public_base_url, presign=presign)
     except (ClientError, S3UploadFailedError, BotoCoreError) as exc:
         raise _as_upload_error(exc, bucket, local) from None
@@ -237,6 +246,7 @@ def upload_file(
         skipped=skipped,
         multipart=multipart and not skipped,
         presign_expires_in=presign,
+        checksum=checksum,
     )
 
 
@@ -253,7 +263,8 @@ def _already_there(
     full-object ChecksumSHA256 (multipart uploads only have a composite one).
     """
     try:
-        head = client.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
+        # No ChecksumMode: some S3 clones (B2) refuse the header; our metadata is enough.
+        head = client.head_object(Bucket=bucket, Key=key)
     except ClientError as exc:
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         code = exc.response.get("Error", {}).get("Code")
@@ -282,22 +293,28 @@ def _put(
     acl: str | None,
     threshold: int,
     progress: Progress | None,
-) -> None:
+) -> str | None:
     """Upload with boto3's transfer manager: one PUT carrying our SHA-256 (S3
-    verifies it against the bytes), or a multipart upload with per-part SHA-256."""
+    verifies it against the bytes), or a multipart upload with per-part SHA-256.
+
+    Storage that refuses checksum headers (Backblaze B2, older MinIO, s3proxy)
+    gets the same upload without them; URL003 still compares the SHA-256 of
+    what is served. Returns the checksum algorithm the storage verified, or None.
+    """
     extra: dict[str, Any] = {
         "ContentType": content_type,
         "CacheControl": CACHE_CONTROL,
         "Metadata": {"sha256": sha256},
-        "ChecksumAlgorithm": "SHA256",
     }
-    if size < threshold:
-        extra["ChecksumSHA256"] = base64.b64encode(bytes.fromhex(sha256)).decode()
     if acl == "public-read":
         extra["ACL"] = "public-read"
+    checksums: dict[str, str] = {"ChecksumAlgorithm": "SHA256"}
+    if size < threshold:
+        checksums["ChecksumSHA256"] = base64.b64encode(bytes.fromhex(sha256)).decode()
     config = TransferConfig(
         multipart_threshold=threshold, multipart_chunksize=max(threshold, 5 * 1024 * 1024)
     )
+    callback = _capped(progress, size)
     log.debug(
         "uploading %s to s3://%s/%s (%d bytes, %s)",
         local.name,
@@ -306,7 +323,51 @@ def _put(
         size,
         "multipart" if size >= threshold else "single PUT",
     )
-    client.upload_file(str(local), bucket, key, ExtraArgs=extra, Config=config, Callback=progress)
+    args = {"ExtraArgs": {**extra, **checksums}, "Config": config, "Callback": callback}
+    try:
+        client.upload_file(str(local), bucket, key, **args)
+        return "SHA256"
+    except (ClientError, S3UploadFailedError) as exc:
+        if not checksum_refused(exc):
+            raise
+    log.debug("the storage refuses S3 checksum headers; uploading %s without them", local.name)
+    client.upload_file(str(local), bucket, key, **{**args, "ExtraArgs": extra})
+    return None
+
+
+def checksum_refused(exc: BaseException) -> bool:
+    """True when an S3 error says the storage does not support checksum headers
+    or aws-chunked bodies (what B2 and some MinIO/s3proxy versions answer)."""
+    cause = exc.__context__ if isinstance(exc, S3UploadFailedError) else exc
+    if not isinstance(cause, ClientError):
+        return False
+    error = cause.response.get("Error", {})
+    text = f"{error.get('Message', '')} {error.get('Code', '')}".lower()
+    return error.get("Code") in (
+        "InvalidArgument",
+        "NotImplemented",
+        "InvalidRequest",
+        "BadRequest",
+    ) and any(word in text for word in ("checksum", "aws-chunked", "unsupported header", "trailer"))
+
+
+def _capped(progress: Progress | None, size: int) -> Progress | None:
+    """A progress callback that never reports more than `size` bytes in all, so a
+    retried upload does not run the bar past 100 %."""
+    if progress is None:
+        return None
+    sent = 0
+    lock = threading.Lock()
+
+    def report(n: int) -> None:
+        nonlocal sent
+        with lock:
+            n = max(0, min(n, size - sent))
+            sent += n
+        if n:
+            progress(n)
+
+    return report
 
 
 def _as_upload_error(exc: Exception, bucket: str, local: Path) -> UploadError:
