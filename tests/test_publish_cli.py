@@ -247,3 +247,18 @@ def test_local_media_are_uploaded_then_published(emu, media_dir, tmp_path, monke
     urls = [c["params"]["image_url"] for c in children]
     assert all(u.startswith(f"{endpoint}/{bucket}/") for u in urls)
     assert len(emu.published) == 1
+
+
+def test_dry_run_json_with_a_resumable_local_video(emu, media_dir, tmp_path):
+    (tmp_path / "clip.mp4").write_bytes((media_dir / "reel.mp4").read_bytes())
+    m = manifest(tmp_path, [{"id": "r", "media_type": "REELS", "media": ["clip.mp4"]}])
+    r = invoke([m, "--dry-run", "--resumable", "--format", "json"], env(emu))
+    assert r.exit_code == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["dry_run"] and doc["headers"] == {"Authorization": "Bearer ***"}
+    [post] = [p for p in doc["posts"] if p["id"] == "r"]
+    create, upload = post["calls"][0], post["calls"][1]
+    assert create["params"] == {"upload_type": "resumable", "media_type": "REELS"}
+    assert upload["headers"]["Authorization"] == "OAuth ***"
+    assert upload["headers"]["file_size"] == str((tmp_path / "clip.mp4").stat().st_size)
+    assert emu.requests == [] and FAKE_TOKEN not in r.stdout

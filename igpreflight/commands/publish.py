@@ -20,6 +20,7 @@ import click
 
 from igpreflight import __version__
 from igpreflight.model import MediaItem, Post
+from igpreflight.publish.dryrun import PlannedPost, plan_calls
 from igpreflight.publish.graph import (
     DEFAULT_API_VERSION,
     GraphClient,
@@ -29,7 +30,7 @@ from igpreflight.publish.graph import (
 )
 from igpreflight.publish.journal import Journal, default_journal_path
 from igpreflight.publish.params import is_video_item
-from igpreflight.publish.publisher import Outcome, Publisher, PublishSettings
+from igpreflight.publish.publisher import Outcome, PublishSettings
 from igpreflight.publish.service import publish_posts
 
 TOKEN_ENV = "IG_ACCESS_TOKEN"
@@ -219,29 +220,35 @@ def render_json(outcomes: list[Outcome], account: str, graph_url: str, journal: 
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
-def render_plan(publisher: Publisher, posts: list[Post], fmt: str) -> str:
-    plan = publisher.plan(posts)
+def render_plan(plan: list[PlannedPost], client: GraphClient, fmt: str) -> str:
+    """The dry-run listing; the Authorization header every Graph call carries is said once."""
+    auth = client.plan("GET", "").headers
     if fmt == "json":
-        doc = [
-            {
-                "id": post.id,
-                "media_type": mt,
-                "note": note,
-                "calls": [
-                    {"method": c.method, "url": c.url, "params": c.params, "headers": c.headers}
-                    for c in calls
-                ],
-            }
-            for post, mt, calls, note in plan
-        ]
-        return (
-            json.dumps({"version": 1, "dry_run": True, "posts": doc}, indent=2, ensure_ascii=False)
-            + "\n"
-        )
-    lines = []
-    for post, mt, calls, note in plan:
-        lines.append(f"{post.id}{f' ({mt})' if mt else ''}{f': {note}' if note else ''}")
-        lines += [f"  {c.render()}" for c in calls]
+        doc = {
+            "version": 1,
+            "dry_run": True,
+            "headers": auth,
+            "posts": [
+                {
+                    "id": p.post_id,
+                    "media_type": p.media_type or None,
+                    "note": p.note,
+                    "calls": [
+                        {"method": c.method, "url": c.url, "params": c.params, "headers": c.headers}
+                        for c in p.calls
+                    ],
+                }
+                for p in plan
+            ],
+        }
+        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    shown = ", ".join(f"{k}: {v}" for k, v in auth.items()) or "access_token=***"
+    lines = [f"dry run: no call is made; every Graph call sends {shown}"]
+    for p in plan:
+        lines.append(f"{p.post_id}{f' ({p.media_type})' if p.media_type else ''}: {p.note}")
+        for c in p.calls:
+            extra = {k: v for k, v in c.headers.items() if auth.get(k) != v}
+            lines.append("  " + replace(c, headers=extra).render())
     return "\n".join(lines) + "\n"
 
 
@@ -366,10 +373,10 @@ def publish(
     if dry_run:
         with GraphClient(token, base_url=base, api_version=api_version) as client:
             journal = Journal.open_readonly(jpath)
-            pub = Publisher(client, journal, account, settings=settings)  # type: ignore[arg-type]
-            click.echo(render_plan(pub, posts, fmt), nl=False)
+            plan = plan_calls(client, account, posts, journal=journal, resumable=settings.resumable)
             if journal:
                 journal.close()
+            click.echo(render_plan(plan, client, fmt), nl=False)
         return
     uploader = (
         _Uploader(

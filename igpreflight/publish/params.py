@@ -102,6 +102,19 @@ def slots_for(post: Post, media_type: str, kinds: list[bool]) -> list[Slot]:
     return [Slot(PARENT_SLOT, SINGLE, post.media[0], kinds[0], True)]
 
 
+def goes_resumable(slot: Slot, resumable: bool) -> bool:
+    """A local video sent by resumable upload (`--resumable`), rather than by URL."""
+    item = slot.item
+    return bool(
+        resumable
+        and slot.is_video
+        and item is not None
+        and not item.url
+        and item.resolved
+        and os.path.isfile(item.resolved)
+    )
+
+
 def _tags(tags: tuple[Tag, ...], key: str) -> list[dict[str, Any]] | None:
     out = []
     for t in tags:

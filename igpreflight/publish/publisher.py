@@ -40,12 +40,13 @@ from igpreflight.catalog import ErrorClass, lookup_graph_error
 from igpreflight.limits import POST_LIMITS
 from igpreflight.model import MediaItem, Post
 from igpreflight.publish import journal as J
-from igpreflight.publish.graph import GraphClient, GraphError, PlannedCall, subcode_from_status
+from igpreflight.publish.graph import GraphClient, GraphError, subcode_from_status
 from igpreflight.publish.params import (
     PARENT,
     Slot,
     container_params,
     effective_media_type,
+    goes_resumable,
     is_video_item,
     slots_for,
 )
@@ -504,15 +505,7 @@ class Publisher:
                 self.journal.update_container(row.row_id, status=J.IN_PROGRESS)
 
     def _resumable(self, s: Slot) -> bool:
-        item = s.item
-        return bool(
-            self.settings.resumable
-            and s.is_video
-            and item is not None
-            and not item.url
-            and item.resolved
-            and os.path.isfile(item.resolved)
-        )
+        return goes_resumable(s, self.settings.resumable)
 
     def _params(
         self, post: Post, media_type: str, s: Slot, children: list[str] | None, resumable: bool
@@ -855,63 +848,6 @@ class Publisher:
         if why:
             msg = f"{why}: {msg}"
         return _PostFailed(J.ErrorInfo(cls.value, err.code, err.subcode, msg, err.rule))
-
-    # ---- dry run ----------------------------------------------------------------------
-
-    def plan(self, posts: Sequence[Post]) -> list[tuple[Post, str, list[PlannedCall], str | None]]:
-        """The calls a run would make, per post, without making any: (post, media_type,
-        calls, note). Posts the journal marks published are listed with no calls."""
-        out: list[tuple[Post, str, list[PlannedCall], str | None]] = []
-        if self.settings.check_quota:
-            quota = self.client.plan(
-                "GET", f"{self.account}/content_publishing_limit", {"fields": "quota_usage,config"}
-            )
-            out.append(
-                (Post(id="(batch)", media_type="", media=()), "", [quota], "read the quota first")
-            )
-        for post in posts:
-            kinds = self._kinds(post)
-            media_type = effective_media_type(post, kinds)
-            row = self.journal.post(self.account, post.id) if self.journal else None
-            if row is not None and row.status == J.PUBLISHED:
-                out.append(
-                    (post, media_type, [], f"already published: {row.media_id or 'via container'}")
-                )
-                continue
-            calls: list[PlannedCall] = []
-            slots = slots_for(post, media_type, kinds)
-            ids: list[str] = []
-            for s in slots:
-                name = f"{{{post.id}:{'parent' if s.role == PARENT else s.slot + 1 if s.slot >= 0 else 'container'}}}"
-                resumable = self._resumable(s)
-                url = None
-                if s.item is not None and not resumable:
-                    url = s.item.url or f"<upload of {s.item.path}>"
-                cover = None
-                if post.cover and s.is_video and s.role != PARENT:
-                    cover = post.cover.url or f"<upload of {post.cover.path}>"
-                params = container_params(
-                    post,
-                    media_type,
-                    s,
-                    media_url=url,
-                    cover_url=cover,
-                    children=ids if s.role == PARENT else None,
-                    resumable=resumable,
-                )
-                calls.append(self.client.plan("POST", f"{self.account}/media", params))
-                if resumable and s.item is not None:
-                    calls.append(
-                        self.client.plan_upload(f"<uri returned for {name}>", s.item.resolved)
-                    )
-                calls.append(self.client.plan("GET", name, {"fields": "status_code,status"}))
-                if not s.publishable:
-                    ids.append(name)
-            calls.append(
-                self.client.plan("POST", f"{self.account}/media_publish", {"creation_id": name})
-            )
-            out.append((post, media_type, calls, "GET repeats until FINISHED"))
-        return out
 
 
 def _url_of(item: MediaItem) -> str:

@@ -1,0 +1,98 @@
+"""`publish --dry-run`: the calls a run would make, in the order it would make them.
+
+Built from the same parameter builder as the publisher (params.py), so what is
+printed is what would be sent. Container ids that do not exist yet are shown as
+placeholders (`{post:1}` for a carousel child, `{post:parent}`, `{post:container}`).
+No call is made, no file is uploaded, the journal is only read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from igpreflight.model import Post
+from igpreflight.publish import journal as J
+from igpreflight.publish.graph import GraphClient, PlannedCall
+from igpreflight.publish.params import (
+    PARENT,
+    container_params,
+    effective_media_type,
+    goes_resumable,
+    is_video_item,
+    slots_for,
+)
+
+
+@dataclass(frozen=True)
+class PlannedPost:
+    post_id: str
+    media_type: str
+    calls: list[PlannedCall]
+    note: str | None = None
+
+
+def plan_calls(
+    client: GraphClient,
+    account: str,
+    posts: Sequence[Post],
+    *,
+    journal: J.Journal | None = None,
+    resumable: bool = False,
+    check_quota: bool = True,
+) -> list[PlannedPost]:
+    """One PlannedPost per post (plus the batch's quota read first)."""
+    out: list[PlannedPost] = []
+    if check_quota:
+        quota = client.plan(
+            "GET", f"{account}/content_publishing_limit", {"fields": "quota_usage,config"}
+        )
+        out.append(PlannedPost("(batch)", "", [quota], "read the publishing quota first"))
+    for post in posts:
+        hint = None if post.media_type in ("", "CAROUSEL") else post.media_type
+        kinds = [bool(is_video_item(item, hint)) for item in post.media]
+        media_type = effective_media_type(post, kinds)
+        row = journal.post(account, post.id) if journal else None
+        if row is not None and row.status == J.PUBLISHED:
+            done = f"media id {row.media_id}" if row.media_id else "found via its container"
+            out.append(PlannedPost(post.id, media_type, [], f"already published ({done})"))
+            continue
+        creates: list[PlannedCall] = []
+        polls: list[PlannedCall] = []
+        children: list[str] = []
+        name = ""
+        for s in slots_for(post, media_type, kinds):
+            if s.role == PARENT:
+                # every child is polled to FINISHED before the parent is created
+                creates += polls
+                polls = []
+            name = f"{{{post.id}:{'parent' if s.role == PARENT else s.slot + 1 if s.slot >= 0 else 'container'}}}"
+            by_upload = goes_resumable(s, resumable)
+            url = None
+            if s.item is not None and not by_upload:
+                url = s.item.url or f"<upload of {s.item.path}>"
+            cover = None
+            if post.cover is not None and s.is_video and s.role != PARENT:
+                cover = post.cover.url or f"<upload of {post.cover.path}>"
+            params = container_params(
+                post,
+                media_type,
+                s,
+                media_url=url,
+                cover_url=cover,
+                children=children if s.role == PARENT else None,
+                resumable=by_upload,
+            )
+            creates.append(client.plan("POST", f"{account}/media", params))
+            if by_upload and s.item is not None:
+                creates.append(client.plan_upload(f"<uri returned for {name}>", s.item.resolved))
+            polls.append(client.plan("GET", name, {"fields": "status_code,status"}))
+            if not s.publishable:
+                children.append(name)
+        calls = [
+            *creates,
+            *polls,
+            client.plan("POST", f"{account}/media_publish", {"creation_id": name}),
+        ]
+        out.append(PlannedPost(post.id, media_type, calls, "each GET repeats until FINISHED"))
+    return out
