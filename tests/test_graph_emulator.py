@@ -34,7 +34,7 @@ def plain() -> Iterator[httpx.Client]:
 
 @pytest.fixture
 def emu() -> Iterator[GraphEmulator]:
-    with GraphEmulator(token=TOKEN, container_delay=0.05, fetch_timeout=5.0) as e:
+    with GraphEmulator(token=TOKEN, container_delay=0.02, fetch_timeout=5.0) as e:
         yield e
 
 
@@ -69,7 +69,8 @@ def mp4(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def jpeg(path: Path, size: tuple[int, int] = (1080, 1080), fmt: str = "JPEG") -> Path:
+def jpeg(path: Path, size: tuple[int, int] = (108, 108), fmt: str = "JPEG") -> Path:
+    """A small image: only the ratio and the format matter to the checks."""
     Image.new("RGB", size, (200, 30, 30)).save(path, fmt)
     return path
 
@@ -133,11 +134,14 @@ def test_image_is_fetched_checked_and_published_once(emu, media, api, tmp_path):
     }
     got = api.get(f"/{media_id}", params={"fields": "id,media_type,caption"}).json()
     assert got == {"id": media_id, "media_type": "IMAGE", "caption": "hello #one"}
+    typo = api.get(f"/{cid}", params={"fields": "status_code,satus"})
+    assert typo.status_code == 400 and "(satus)" in typo.json()["error"]["message"]
+    assert typo.headers["x-fb-trace-id"] == typo.json()["error"]["fbtrace_id"]
 
 
 def _big_jpeg(path: Path) -> None:
     buf = io.BytesIO()
-    Image.new("RGB", (1080, 1080)).save(buf, "JPEG")
+    Image.new("RGB", (108, 108)).save(buf, "JPEG")
     path.write_bytes(buf.getvalue() + b"\0" * 8_000_000)
 
 
@@ -147,11 +151,11 @@ def _big_jpeg(path: Path) -> None:
         ("png.jpg", lambda p: jpeg(p, fmt="PNG"), "", "ERROR", 2207052),
         ("real.png", lambda p: jpeg(p, fmt="PNG"), "", "FINISHED", None),
         ("pic.webp", lambda p: jpeg(p, fmt="WEBP"), "", "ERROR", 2207005),
-        ("tall.jpg", lambda p: jpeg(p, (1000, 1300)), "", "ERROR", 2207009),
-        ("wide.jpg", lambda p: jpeg(p, (1920, 1000)), "", "ERROR", 2207009),
-        ("edge45.jpg", lambda p: jpeg(p, (800, 1000)), "", "FINISHED", None),
-        ("edge191.jpg", lambda p: jpeg(p, (1910, 1000)), "", "FINISHED", None),
-        ("story.jpg", lambda p: jpeg(p, (1080, 1920)), "STORIES", "FINISHED", None),
+        ("tall.jpg", lambda p: jpeg(p, (100, 130)), "", "ERROR", 2207009),
+        ("wide.jpg", lambda p: jpeg(p, (192, 100)), "", "ERROR", 2207009),
+        ("edge45.jpg", lambda p: jpeg(p, (80, 100)), "", "FINISHED", None),
+        ("edge191.jpg", lambda p: jpeg(p, (191, 100)), "", "FINISHED", None),
+        ("story.jpg", lambda p: jpeg(p, (90, 160)), "STORIES", "FINISHED", None),
         ("big.jpg", _big_jpeg, "", "ERROR", 2207004),
     ],
 )
@@ -184,7 +188,7 @@ def test_unreachable_and_slow_urls(emu, api, tmp_path):
 
 
 def test_sync_images_reject_at_creation(media, plain, tmp_path):
-    jpeg(tmp_path / "tall.jpg", (1000, 1300))
+    jpeg(tmp_path / "tall.jpg", (100, 130))
     with GraphEmulator(sync_images=True) as emu:
         r = plain.post(
             f"{emu.url}/v25.0/{emu.user_id}/media",
