@@ -25,16 +25,22 @@ Images
   count for APNG (acTL), WebP, AVIF, HEIF (top-level images), TIFF pages and
   stereo MPO; for GIF only 2 ("more than one"), to avoid walking every frame.
   A JPEG with an MPF gain map or preview (UltraHDR, Apple) is a one-frame JPEG.
-- has_alpha: an alpha channel (RGBA, LA, PA) or a transparency key (tRNS, GIF).
+- has_alpha: an alpha channel (RGBA, LA, PA) or a transparency key (tRNS, GIF),
+  whether or not any pixel is actually transparent (that would need a decode).
 - icc_name / icc_is_srgb: the ICC profile description and whether it is sRGB
   (the description says sRGB/sGray, or an RGB profile has sRGB's colorants).
   With no ICC profile but a CICP/nclx colour description that is not sRGB
   (Display P3, BT.2020, PQ/HLG) the name is "CICP P3 / PQ" and icc_is_srgb
   False. Both None when nothing describes the colour (assumed sRGB).
-- colorspace: GRAY, RGB, CMYK or YCCK (JPEG: components + Adobe transform).
+- colorspace: GRAY, RGB, CMYK, YCCK (JPEG: components + Adobe transform) or
+  LAB. Palette images are RGB.
 - progressive: a progressive JPEG (SOF2); False for every other format.
 
 Videos (see `probe_video` and `isobmff`)
+- scan_type: MediaInfo's word (Progressive, Interlaced, MBAFF, Mixed...);
+  None when the stream does not say (usual for HEVC, VP9, AV1: progressive).
+- frame_rate_mode: MediaInfo's CFR/VFR, except that frame durations differing
+  by at most one millisecond tick (a Matroska/WebM/FLV remux) count as CFR.
 - rotation: MediaInfo's Rotation, clockwise degrees, as 0/90/180/270 (ffprobe's
   display matrix "-90" is 90 here); 90/270 swap the displayed axes.
 - is_streamable: moov before the first mdat (ISO-BMFF only; else None).

@@ -437,7 +437,7 @@ def _facts(
     orientation = _orientation(im)
     frames = 1
     progressive = False
-    colorspace = "CMYK" if mode == "CMYK" else ("GRAY" if mode in _GRAY_MODES else "RGB")
+    colorspace = {"CMYK": "CMYK", "LAB": "LAB"}.get(mode, "GRAY" if mode in _GRAY_MODES else "RGB")
     icc = im.info.get("icc_profile") or None
     icc_name: str | None = None
     icc_is_srgb: bool | None = None
