@@ -37,14 +37,29 @@ def endpoint() -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(scope="module")
+def module_client(endpoint, tmp_path_factory):
+    """One client from boto3's normal chain (fake keys in the environment) for
+    the module: building a client costs more than most of these tests."""
+    with pytest.MonkeyPatch.context() as mp:
+        fake_aws_env(mp, tmp_path_factory.mktemp("aws"))
+        yield make_client(endpoint_url=endpoint)
+
+
 @pytest.fixture()
-def s3(endpoint, monkeypatch, tmp_path):
-    """A fresh bucket on the moto server, and a client from boto3's normal chain."""
-    fake_aws_env(monkeypatch, tmp_path)
-    client = make_client(endpoint_url=endpoint)
+def s3(module_client):
+    """A fresh bucket on the moto server, and the client."""
     bucket = f"igpf-{uuid.uuid4().hex[:12]}"
-    client.create_bucket(Bucket=bucket)
-    return client, bucket
+    module_client.create_bucket(Bucket=bucket)
+    return module_client, bucket
+
+
+@pytest.fixture(scope="module")
+def noise_png(tmp_path_factory) -> Path:
+    """Incompressible noise: ~7 MB of PNG, above the 5 MiB S3 part minimum."""
+    path = tmp_path_factory.mktemp("big") / "noise.png"
+    Image.frombytes("RGB", (1536, 1536), os.urandom(1536 * 1536 * 3)).save(path, compress_level=0)
+    return path
 
 
 def _copy(name: str, tmp_path: Path, as_name: str | None = None) -> Path:
@@ -129,11 +144,9 @@ def test_content_type_comes_from_content(s3, tmp_path):
         assert client.head_object(Bucket=bucket, Key=r.key)["ContentType"] == ctype
 
 
-def test_large_file_goes_multipart_with_progress(s3, tmp_path):
+def test_large_file_goes_multipart_with_progress(s3, noise_png):
     client, bucket = s3
-    # Incompressible noise: ~6.9 MB of PNG, above the 5 MiB S3 part minimum.
-    big = tmp_path / "noise.png"
-    Image.frombytes("RGB", (1536, 1536), os.urandom(1536 * 1536 * 3)).save(big, compress_level=0)
+    big = noise_png
     size = big.stat().st_size
     seen: list[int] = []
     r = upload_file(
@@ -262,16 +275,13 @@ def test_object_key_layout():
 
 
 @pytest.mark.parametrize("threshold", [None, 1024 * 1024])
-def test_storage_refusing_checksum_headers_gets_a_plain_upload(s3, endpoint, tmp_path, threshold):
+def test_storage_refusing_checksum_headers_gets_a_plain_upload(
+    s3, endpoint, tmp_path, noise_png, threshold
+):
     """Backblaze B2 answers 400 'Unsupported header x-amz-checksum-sha256'."""
     client, bucket = s3
-    if threshold:  # a multipart upload, refused at CreateMultipartUpload
-        src = tmp_path / "noise.png"
-        Image.frombytes("RGB", (1536, 1536), os.urandom(1536 * 1536 * 3)).save(
-            src, compress_level=0
-        )
-    else:
-        src = _copy("feed-ok.jpg", tmp_path)
+    # multipart: refused at CreateMultipartUpload; single PUT: refused at PutObject
+    src = noise_png if threshold else _copy("feed-ok.jpg", tmp_path)
     with checksum_refusing_proxy(endpoint) as b2:
         b2_client = make_client(endpoint_url=b2)
         seen: list[int] = []
