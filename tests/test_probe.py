@@ -142,6 +142,14 @@ def test_stills_have_one_frame(media_factory, ext):
     assert image_facts(media_factory.image(f"still.{ext}")).frames == 1
 
 
+@pytest.mark.parametrize(("ext", "fmt"), [("jp2", "JPEG2000"), ("qoi", "QOI")])
+def test_other_pillow_formats(media_factory, ext, fmt):
+    path = media_factory.path(f"x.{ext}")
+    Image.new("RGB", (48, 32), (200, 10, 10)).save(path)
+    f = image_facts(path)
+    assert (f.format, f.width, f.height) == (fmt, 48, 32)
+
+
 def test_content_decides_the_format_not_the_extension(media_factory):
     f = image_facts(media_factory.image("really-a-png.JPG", fmt="PNG"))
     assert (f.format, f.extension) == ("PNG", "jpg")
