@@ -661,3 +661,23 @@ def test_runs_as_a_module(plain):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_usage_headers_on_every_response(emu, api):
+    path = f"/{emu.user_id}/content_publishing_limit"
+    buc = json.loads(api.get(path).headers["x-business-use-case-usage"])
+    assert buc[emu.user_id][0]["call_count"] == 1
+    emu.set_usage(85, regain_minutes=3)
+    r = api.get(path)
+    assert r.status_code == 200
+    assert json.loads(r.headers["x-app-usage"])["call_count"] == 85
+    buc = json.loads(r.headers["x-business-use-case-usage"])[emu.user_id][0]
+    assert (buc["call_count"], buc["estimated_time_to_regain_access"]) == (85, 3)
+
+
+def test_a_lost_response_is_lost_even_when_the_call_fails(emu, api):
+    emu.inject("media_publish", "lost_response")
+    with pytest.raises(httpx.RemoteProtocolError):
+        publish(api, emu, "999")
+    [call] = emu.calls("POST", "/media_publish")
+    assert call["status"] is None and call["response"]["error"]["error_subcode"] == 2207006
