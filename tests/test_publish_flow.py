@@ -266,7 +266,8 @@ def test_rate_limit_613_waits_for_the_usage_headers(emu, media, tmp_path):
     pub, _, clock = make_publisher(emu, tmp_path / "j.sqlite")
     [out] = pub.run([image_post(media, "img")])
     assert out.status == "published"
-    assert 120.0 in clock.sleeps  # estimated_time_to_regain_access, honoured exactly
+    # estimated_time_to_regain_access, honoured exactly, once
+    assert [s for s in clock.sleeps if s >= 60] == [120.0]
     assert len(emu.published) == 1
 
 

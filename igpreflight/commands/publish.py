@@ -14,7 +14,6 @@ import os
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -31,7 +30,7 @@ from igpreflight.publish.graph import (
 from igpreflight.publish.journal import Journal, default_journal_path
 from igpreflight.publish.params import is_video_item
 from igpreflight.publish.publisher import Outcome, PublishSettings
-from igpreflight.publish.service import publish_posts
+from igpreflight.publish.service import CdnMediaUrl, publish_posts, url_rechecker
 
 TOKEN_ENV = "IG_ACCESS_TOKEN"
 USER_ENV = "IG_USER_ID"
@@ -112,35 +111,6 @@ def _refusals(
                     " (upload first), or give its URL in the manifest"
                 )
     return problems
-
-
-class _Uploader:
-    """Local media -> public URL through the CDN module, once per file."""
-
-    def __init__(self, **options: Any) -> None:
-        self.options = options
-        self.cache: dict[str, str] = {}
-
-    def __call__(self, item: MediaItem) -> str:
-        if item.url:
-            return item.url
-        if item.resolved not in self.cache:
-            from igpreflight.publish.cdn import upload_file
-
-            self.cache[item.resolved] = upload_file(item.resolved, **self.options).url
-        return self.cache[item.resolved]
-
-
-def _url_checker(allow_private: bool):
-    """9004/2207052 re-check: the URL rules again, against the local file when there is one."""
-    from igpreflight.publish.urlcheck import check_url
-
-    def check(url: str, item: MediaItem) -> tuple[bool, str]:
-        local = item.resolved if item.resolved and os.path.isfile(item.resolved) else None
-        result = check_url(url, local_path=local, allow_private=allow_private)
-        return result.ok, "; ".join(f"{f.rule} {f.message}" for f in result.errors) or "ok"
-
-    return check
 
 
 def _settings(
@@ -379,7 +349,7 @@ def publish(
             click.echo(render_plan(plan, client, fmt), nl=False)
         return
     uploader = (
-        _Uploader(
+        CdnMediaUrl(
             bucket=bucket,
             prefix=prefix,
             endpoint_url=endpoint_url,
@@ -398,7 +368,7 @@ def publish(
         api_version=api_version,
         settings=settings,
         media_url=uploader,
-        url_checker=_url_checker(allow_private),
+        url_checker=url_rechecker(allow_private),
         timeout=timeout,
     )
     stops = {

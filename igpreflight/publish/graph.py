@@ -368,11 +368,12 @@ class GraphClient:
                 resp = self._http.request(method, url, data=fields)
         except httpx.HTTPError as exc:
             raise self._network_error(exc, method, path, context) from None
-        self.last_usage = Usage.from_headers({k.lower(): v for k, v in resp.headers.items()})
         if resp.status_code >= 400:
             err = _error_from_response(resp)
             self._log_error(err, method, path, context)
-            raise err
+            raise err  # its usage travels with it (err.usage); the caller waits once
+        # What a successful answer says about the budget left, for the caller's pacing.
+        self.last_usage = Usage.from_headers({k.lower(): v for k, v in resp.headers.items()})
         try:
             data = resp.json()
         except ValueError:

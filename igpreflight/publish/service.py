@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from typing import Any
 
-from igpreflight.model import Post
+from igpreflight.model import MediaItem, Post
 from igpreflight.publish.graph import DEFAULT_API_VERSION, GraphClient, graph_url_from_env
 from igpreflight.publish.journal import Journal
 from igpreflight.publish.publisher import (
@@ -60,3 +61,32 @@ def publish_posts(
             return publisher.run(posts)
     finally:
         client.close()
+
+
+class CdnMediaUrl:
+    """Local media -> public URL through the CDN module, once per file."""
+
+    def __init__(self, **options: Any) -> None:
+        self.options = options
+        self.cache: dict[str, str] = {}
+
+    def __call__(self, item: MediaItem) -> str:
+        if item.url:
+            return item.url
+        if item.resolved not in self.cache:
+            from igpreflight.publish.cdn import upload_file
+
+            self.cache[item.resolved] = upload_file(item.resolved, **self.options).url
+        return self.cache[item.resolved]
+
+
+def url_rechecker(allow_private: bool) -> UrlChecker:
+    """9004/2207052 re-check: the URL rules again, against the local file when there is one."""
+    from igpreflight.publish.urlcheck import check_url
+
+    def check(url: str, item: MediaItem) -> tuple[bool, str]:
+        local = item.resolved if item.resolved and os.path.isfile(item.resolved) else None
+        result = check_url(url, local_path=local, allow_private=allow_private)
+        return result.ok, "; ".join(f"{f.rule} {f.message}" for f in result.errors) or "ok"
+
+    return check
