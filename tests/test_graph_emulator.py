@@ -661,6 +661,7 @@ def test_runs_as_a_module(plain):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+        proc.stdout.close()
 
 
 def test_usage_headers_on_every_response(emu, api):
