@@ -400,14 +400,19 @@ def test_keep_png_keeps_a_png_and_still_flattens_it(tmp_path):
 @pytest.mark.skipif(not (CORPUS / "MANIFEST.md").is_file(), reason="shared corpus absent")
 def test_giant_jpeg_is_fixed_within_the_memory_budget(tmp_path):
     """sharp's 20000x14000 JPEG: draft 1/8 decode, so the process stays small.
-    Measured in a child process (its own peak RSS), not timed."""
+    Measured in a child process (its own peak RSS, VmHWM: ru_maxrss would also
+    count the forked copy of this test process), not timed."""
     script = (
         "import resource, sys\n"
         "from pathlib import Path\n"
         "from igpreflight.transcode.batch import fix_paths\n"
         "from igpreflight.transcode.types import FixOptions\n"
         "[r] = fix_paths([sys.argv[1]], Path(sys.argv[2]), FixOptions())\n"
-        "print(r.status.value, r.output, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "for line in open('/proc/self/status'):\n"
+        "    if line.startswith('VmHWM:'):\n"
+        "        peak = int(line.split()[1])\n"
+        "print(r.status.value, r.output, peak)\n"
     )
     src = CORPUS / "sharp" / "giant-image.jpg"
     proc = subprocess.run(
