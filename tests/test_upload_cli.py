@@ -280,3 +280,15 @@ def test_unreachable_endpoint_exits_2_with_one_line(media, monkeypatch, tmp_path
     assert r.exit_code == 2
     assert r.stderr.startswith("igpreflight: error: cannot reach the S3 endpoint")
     assert r.stderr.count("\n") == 1
+
+
+def test_presign_with_temporary_credentials_keeps_its_token_and_warns(
+    endpoint, bucket, media, monkeypatch
+):
+    token = "FwoGZXIvYXdzEFAKEsessionTOKEN0123456789"
+    monkeypatch.setenv("AWS_SESSION_TOKEN", token)
+    r = upload(endpoint, bucket, media / "feed-ok.jpg", "--presign", 86400, "--allow-private")
+    assert r.exit_code == 0, r.output
+    assert f"X-Amz-Security-Token={token}" in r.stdout  # the URL works only with it
+    assert "temporary credentials" in r.stdout and "warn  URL005" in r.stdout
+    assert FAKE_SECRET_ACCESS_KEY not in r.stdout + r.stderr

@@ -241,6 +241,8 @@ def upload(
         raise click.UsageError("no media files found in the given paths")
     with _quiet_sdk_logs():
         secrets = known_secrets()
+        # The report keeps a session token that a presigned URL needs (see known_secrets).
+        report_secrets = known_secrets(token=False)
         with _verbose_log(verbose, secrets):
             outcomes = _batch(
                 files,
@@ -259,7 +261,7 @@ def upload(
                 timeout=timeout,
             )
     render = upload_json if fmt == "json" else upload_text
-    write_output(scrub(render(outcomes, strict), secrets), output)
+    write_output(scrub(render(outcomes, strict), report_secrets), output)
     sys.exit(0 if all(o.passed(strict) for o in outcomes) else 1)
 
 

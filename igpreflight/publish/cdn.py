@@ -141,9 +141,14 @@ def make_client(
         raise UploadError(f"cannot set up the S3 client: {one_line(exc)}", config=True) from None
 
 
-def known_secrets(profile: str | None = None) -> list[str]:
-    """The secret key and session token the chain would use, so output can be
-    scrubbed of them (defence in depth: nothing here prints them on purpose)."""
+def known_secrets(profile: str | None = None, *, token: bool = True) -> list[str]:
+    """The secret key (and session token) the chain would use, so output can be
+    scrubbed of them (defence in depth: nothing here prints them on purpose).
+
+    token=False leaves the session token out: a URL presigned with temporary
+    credentials must carry it (X-Amz-Security-Token) to work at all, and it is
+    useless without the secret key.
+    """
     try:
         creds = boto3.session.Session(profile_name=profile).get_credentials()
         frozen = creds.get_frozen_credentials() if creds is not None else None
@@ -151,7 +156,8 @@ def known_secrets(profile: str | None = None) -> list[str]:
         return []
     if frozen is None:
         return []
-    return [v for v in (frozen.secret_key, frozen.token) if v and len(v) >= 8]
+    values = (frozen.secret_key, frozen.token) if token else (frozen.secret_key,)
+    return [v for v in values if v and len(v) >= 8]
 
 
 def public_url(
