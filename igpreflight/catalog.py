@@ -225,6 +225,12 @@ def classify(
     info = lookup_graph_error(code, subcode)
     if info is not None and (subcode is not None or code is not None):
         return info.error_class
-    if is_transient or (http_status is not None and http_status >= 500) or code is None:
+    if is_transient or (http_status is not None and http_status >= 500):
         return ErrorClass.RETRY_SAME
+    if code is None and http_status is None:  # no answer at all: a network error
+        return ErrorClass.RETRY_SAME
+    if code is None and http_status == 429:  # Too Many Requests without a Graph body
+        return ErrorClass.WAIT_QUOTA
+    # A 4xx without a known Graph error (a proxy's 404, a wrong --graph-url or version)
+    # will not heal by retrying.
     return ErrorClass.PERMANENT

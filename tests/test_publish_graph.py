@@ -65,6 +65,9 @@ def test_usage_headers():
         (None, 2207036, False, 400, ErrorClass.FIX_MEDIA),
         (777, None, True, 400, ErrorClass.RETRY_SAME),
         (None, None, False, 503, ErrorClass.RETRY_SAME),
+        (None, None, False, None, ErrorClass.RETRY_SAME),
+        (None, None, False, 404, ErrorClass.PERMANENT),
+        (None, None, False, 429, ErrorClass.WAIT_QUOTA),
         (777, None, False, 400, ErrorClass.PERMANENT),
     ],
 )
