@@ -555,10 +555,13 @@ def _video_filter_steps(
 
 
 def _out_fps(facts: VideoFacts, found: set[str], lim: VideoLimits) -> Fraction:
+    """The output's constant rate. Every encode sets one (the fps filter), even
+    for a source that is already constant: Matroska, WebM and FLV store times
+    in milliseconds, and passing 33/34 ms steps through would make a VFR MP4."""
     vfr = (facts.frame_rate_mode or "").upper() == "VFR" or "VID015" in found
     if "VID005" in found or vfr or not facts.fps:
         return target_fps(facts.fps, vfr, lim)
-    return Fraction(round(facts.fps * 1000), 1000)
+    return _snap(Fraction(round(facts.fps * 1000), 1000))
 
 
 def _encode_video_step(
@@ -597,6 +600,7 @@ def _encode_video_step(
             "pix_fmt": "yuv420p",
             "preset": preset,
             "crf": crf,
+            "rate": fps_arg(fps),
             "gop": gop,
             "keyframe_interval": lim.keyframe_interval,
             "maxrate": maxrate,

@@ -76,20 +76,25 @@ def output_duration(facts: VideoFacts, plan: FixPlan) -> float | None:
 def _video_chain(stream: Any, plan: FixPlan) -> Any:
     """Apply the plan's picture steps in order. Rotation needs no filter:
     ffmpeg's autorotation turns the decoded frames and drops the tag."""
+    names = [s.name for s in plan.steps]
+    if "deinterlace" in names:
+        stream = stream.filter("bwdif", mode="send_frame")
+    # A constant rate for every encode (the fps step's, or the source's own),
+    # set before resizing so that dropped frames are never scaled.
+    # eof_action=pass keeps a lone last frame (a one-frame clip) that rounding drops.
+    stream = stream.filter("fps", fps=_steps(plan)["encode-video"]["rate"], eof_action="pass")
     for step in plan.steps:
         p = _params(step)
-        if step.name == "deinterlace":
-            stream = stream.filter("bwdif", mode="send_frame")
-        elif step.name == "crop":
+        if step.name == "crop":
             stream = stream.filter("crop", p["w"], p["h"], p["x"], p["y"])
         elif step.name == "scale":
             stream = stream.filter("scale", p["w"], p["h"])
         elif step.name == "pad":
             stream = _pad(stream, p)
-        elif step.name == "fps":
-            stream = stream.filter("fps", fps=p["rate"])
         elif step.name == "extend":
-            stream = stream.filter("tpad", stop_mode="clone", stop_duration=f"{p['pad']:.3f}")
+            # Hold the last frame for the whole target (the container's duration may
+            # be longer than the last frame); `-t` cuts the output at the target.
+            stream = stream.filter("tpad", stop_mode="clone", stop_duration=f"{p['duration']:.3f}")
     return stream.filter("setsar", "1").filter("format", "yuv420p")
 
 
