@@ -468,3 +468,9 @@ def test_presign_from_url_query_warns_without_any_traffic():
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     r = check_url(f"https://10.0.0.1/k.jpg?X-Amz-Date={stamp}&X-Amz-Expires=600&X-Amz-Signature=ab")
     assert rules(r) == {"URL005", "URL006"}
+
+
+def test_unresolvable_host_is_url001_not_url006():
+    r = check_url("https://igpreflight-test.invalid/x.jpg", timeout=5)  # .invalid never resolves
+    assert rules(r) == {"URL001"}
+    assert status(r, "URL006") == "skip" and status(r, "URL002") == "skip"
