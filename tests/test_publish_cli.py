@@ -262,3 +262,14 @@ def test_dry_run_json_with_a_resumable_local_video(emu, media_dir, tmp_path):
     assert upload["headers"]["Authorization"] == "OAuth ***"
     assert upload["headers"]["file_size"] == str((tmp_path / "clip.mp4").stat().st_size)
     assert emu.requests == [] and FAKE_TOKEN not in r.stdout
+
+
+def test_rerun_does_not_need_the_files_of_published_posts(emu, media, tmp_path):
+    m = manifest(tmp_path, images(media, 1))
+    assert invoke([m, *FAST], env(emu)).exit_code == 0
+    # the post is now described by a local file that no longer exists
+    m.write_text(json.dumps({"post": [{"id": "p0", "media": ["gone.jpg"]}]}))
+    r = invoke([m, *FAST], env(emu))
+    assert r.exit_code == 0, r.stderr
+    assert "p0: published earlier" in r.stdout
+    assert len(emu.published) == 1

@@ -18,6 +18,7 @@ from pathlib import Path
 import click
 
 from igpreflight import __version__
+from igpreflight.commands.common import progress_printer
 from igpreflight.model import MediaItem, Post
 from igpreflight.publish.dryrun import PlannedPost, plan_calls
 from igpreflight.publish.graph import (
@@ -27,7 +28,7 @@ from igpreflight.publish.graph import (
     redact,
     register_secret,
 )
-from igpreflight.publish.journal import Journal, default_journal_path
+from igpreflight.publish.journal import PUBLISHED, Journal, default_journal_path
 from igpreflight.publish.params import is_video_item
 from igpreflight.publish.publisher import Outcome, PublishSettings
 from igpreflight.publish.service import CdnMediaUrl, publish_posts, url_rechecker
@@ -77,6 +78,15 @@ def _load_posts(manifest: str, allow_private: bool) -> list[Post]:
         return load_manifest(manifest)
     except ManifestError as exc:
         raise click.UsageError(str(exc)) from None
+
+
+def _published_ids(journal_path: Path, account: str) -> set[str]:
+    """Posts the journal already marks published: their files need not exist any more."""
+    journal = Journal.open_readonly(journal_path)
+    if journal is None:
+        return set()
+    with journal:
+        return {r.post_id for r in journal.posts(account) if r.status == PUBLISHED}
 
 
 def _media_items(post: Post) -> list[MediaItem]:
@@ -136,6 +146,14 @@ def _settings(
     if max_rate_wait is not None:
         s = replace(s, rate_wait_max=max_rate_wait)
     return s
+
+
+def _progress():
+    """One line per finished post on stderr, only when stderr is a terminal."""
+    tick = progress_printer()
+    if tick is None:
+        return None
+    return lambda o: tick(f"{o.post_id}: {o.status}")
 
 
 def render_text(outcomes: list[Outcome]) -> str:
@@ -330,15 +348,21 @@ def publish(
         click.echo(f"error: no Instagram user id: set {USER_ENV} or pass --ig-user-id", err=True)
         sys.exit(2)
     posts = _load_posts(manifest, allow_private)
-    problems = _refusals(posts, bucket=bucket, resumable=resumable, allow_private=allow_private)
+    base = graph_url_from_env(graph_url)
+    jpath = journal_path or default_journal_path(manifest)
+    done = _published_ids(jpath, account)
+    problems = _refusals(
+        [p for p in posts if p.id not in done],
+        bucket=bucket,
+        resumable=resumable,
+        allow_private=allow_private,
+    )
     if problems:
         for p in problems:
             click.echo(f"error: {p}", err=True)
         click.echo("error: nothing was published", err=True)
         sys.exit(2)
 
-    base = graph_url_from_env(graph_url)
-    jpath = journal_path or default_journal_path(manifest)
     settings = _settings(resumable, first_wait, max_wait, give_up, max_rate_wait)
     if dry_run:
         with GraphClient(token, base_url=base, api_version=api_version) as client:
@@ -359,6 +383,7 @@ def publish(
         if bucket
         else None
     )
+    progress = _progress()
     outcomes = publish_posts(
         posts,
         ig_user_id=account,
@@ -370,7 +395,10 @@ def publish(
         media_url=uploader,
         url_checker=url_rechecker(allow_private),
         timeout=timeout,
+        progress=progress,
     )
+    if progress is not None:
+        click.echo("", err=True)  # end the progress line
     stops = {
         o.message for o in outcomes if o.error_class == "reconnect-auth" and o.status == "queued"
     }

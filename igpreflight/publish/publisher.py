@@ -218,11 +218,16 @@ class Publisher:
 
     # ---- batch ------------------------------------------------------------------------
 
-    def run(self, posts: Sequence[Post]) -> list[Outcome]:
-        """Publish `posts` in order; never raises for Graph errors (see each Outcome)."""
+    def run(
+        self, posts: Sequence[Post], progress: Callable[[Outcome], None] | None = None
+    ) -> list[Outcome]:
+        """Publish `posts` in order; never raises for Graph errors (see each Outcome).
+        `progress` hears of each post as it ends."""
         outcomes: list[Outcome] = []
         for seq, post in enumerate(posts):
             outcomes.append(self._run_post(post, seq))
+            if progress is not None:
+                progress(outcomes[-1])
         return outcomes
 
     def _run_post(self, post: Post, seq: int) -> Outcome:

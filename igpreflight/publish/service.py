@@ -7,7 +7,7 @@ and get one Outcome per post, without knowing how the three pieces fit.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from igpreflight.model import MediaItem, Post
@@ -36,6 +36,7 @@ def publish_posts(
     url_checker: UrlChecker | None = None,
     clock: Clock | None = None,
     timeout: float = 30.0,
+    progress: Callable[[Outcome], None] | None = None,
 ) -> list[Outcome]:
     """Publish `posts` in order for one account; safe to call again with the same journal.
 
@@ -58,7 +59,7 @@ def publish_posts(
                 media_url=media_url,
                 url_checker=url_checker,
             )
-            return publisher.run(posts)
+            return publisher.run(posts, progress)
     finally:
         client.close()
 
