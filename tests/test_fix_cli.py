@@ -99,7 +99,15 @@ def test_dry_run_writes_nothing_and_shows_the_plan(tree):
     result = run(str(tree), "--out", str(out), "--dry-run")
     assert result.exit_code == 0
     assert not out.exists()
-    assert "(dry run)" in result.output and "resize" in result.output
+    assert "(dry run)" in result.output and "crop centre" in result.output
+
+
+def test_dry_run_alone_plans_without_an_output(tree):
+    before = digests(tree.parent)
+    result = run(str(tree), "--dry-run")
+    assert result.exit_code == 0
+    assert f"{tree / 'a.png'}: converted (dry run) (" in result.output
+    assert digests(tree.parent) == before
 
 
 def test_json_report(tree):

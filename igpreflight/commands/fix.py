@@ -37,7 +37,8 @@ def _line(r: FileFixResult, dry_run: bool) -> str:
         return f"{r.source}: {r.status.value}: {r.reason or 'no reason given'}"
     status = f"{r.status.value} (dry run)" if dry_run else r.status.value
     steps = steps_text(r.plan.steps) if r.plan else ""
-    return f"{r.source} -> {r.output}: {status}" + (f" ({steps})" if steps else "")
+    target = f" -> {r.output}" if r.output else ""
+    return f"{r.source}{target}: {status}" + (f" ({steps})" if steps else "")
 
 
 def render_text(results: list[FileFixResult], dry_run: bool) -> str:
@@ -98,7 +99,9 @@ def render_json(results: list[FileFixResult], dry_run: bool) -> str:
 @click.option(
     "--keep-metadata", is_flag=True, help="Keep EXIF/XMP (default: only the sRGB profile)."
 )
-@click.option("--dry-run", is_flag=True, help="Print the plan; write nothing.")
+@click.option(
+    "--dry-run", is_flag=True, help="Print the plan; write nothing (--out is then optional)."
+)
 @click.option(
     "--format",
     "fmt",
@@ -138,7 +141,7 @@ def fix(
     or remuxed/transcoded (videos), then checked again. Exit code: 0 all
     outputs pass, 1 some inputs unfixable or failed, 2 usage error.
     """
-    if out is None and not in_place:
+    if out is None and not in_place and not dry_run:
         raise click.UsageError("give --out DIR, or --in-place to replace the originals")
     if out is not None and in_place:
         raise click.UsageError("--out and --in-place exclude each other")

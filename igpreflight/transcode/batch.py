@@ -224,11 +224,11 @@ def run_job(p: _Planned, options: FixOptions) -> FileFixResult:
     """Execute one plan into a temporary sibling, re-check it, then move it into place."""
     if p.result is not None:
         return p.result
-    assert p.plan is not None and p.facts is not None and p.output is not None
+    assert p.plan is not None and p.facts is not None
     plan, facts, job, final = p.plan, p.facts, p.job, p.output
     result = FileFixResult(
         source=job.display,
-        output=str(final),
+        output=str(final) if final is not None else None,
         status=plan.status,
         plan=plan,
         before=list(p.before or []),
@@ -236,6 +236,7 @@ def run_job(p: _Planned, options: FixOptions) -> FileFixResult:
     )
     if options.dry_run:
         return result
+    assert final is not None
     if plan.status is FixStatus.UNCHANGED:
         result.bytes_after = result.bytes_before
         return result
@@ -282,24 +283,27 @@ def fix_paths(
     paths: Iterable[str | os.PathLike[str]],
     out: Path | str | None,
     options: FixOptions,
-    jobs: int = 1,
+    jobs: int | None = 1,
     progress: Progress | None = None,
 ) -> list[FileFixResult]:
     """Fix every media file under `paths` into `out` (or in place), in input order.
 
-    No printing, no exit: the caller renders the results. Raises ValueError only
-    for misuse (neither or both of `out` and `options.in_place`).
+    No printing, no exit: the caller renders the results. `jobs` None means one
+    worker per CPU. A dry run may have neither `out` nor in_place (the plan only;
+    outputs are then None). Raises ValueError only for misuse (neither or both of
+    `out` and `options.in_place`).
     """
-    if out is None and not options.in_place:
+    if out is None and not options.in_place and not options.dry_run:
         raise ValueError("give an output folder, or in_place=True")
     if out is not None and options.in_place:
         raise ValueError("an output folder and in_place exclude each other")
     out_dir = Path(out) if out is not None else None
     job_list = collect_jobs(paths, out_dir)
-    workers = max(1, min(jobs or 1, len(job_list) or 1))
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(job_list) or 1))
 
     planned = _map(lambda j: plan_job(j, options), job_list, workers)
-    assign_outputs(planned, out_dir)
+    if out_dir is not None or options.in_place:
+        assign_outputs(planned, out_dir)
     results: list[FileFixResult | None] = [None] * len(planned)
     if workers == 1:
         for i, p in enumerate(planned):
