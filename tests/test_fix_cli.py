@@ -152,6 +152,10 @@ def test_in_place_replaces_only_after_success(tmp_path):
         assert errors_of(p) == []
     assert ok.read_bytes() == ok_bytes
     assert "ok.jpg: unchanged" in result.output
+    fixed = digests(src)
+    again = run(str(src), "--in-place")
+    assert again.exit_code == 0 and again.output.count(": unchanged") == 3
+    assert digests(src) == fixed
 
 
 def test_in_place_failure_keeps_the_original_and_leaves_no_temp_files(tmp_path):

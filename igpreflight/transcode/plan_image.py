@@ -191,6 +191,8 @@ def output_extension(fmt: str, current: str) -> str:
 
 def _needs_colour(facts: ImageFacts) -> str | None:
     """Why the pixels need a colour conversion, or None."""
+    if facts.mode == "LAB" or facts.colorspace == "LAB":
+        return "CIELAB -> sRGB"
     if facts.mode == "CMYK" or facts.colorspace in ("CMYK", "YCCK"):
         return "CMYK -> sRGB" + ("" if facts.icc_name else " (no profile: as viewers show it)")
     if facts.icc_is_srgb is False and facts.icc_name:
