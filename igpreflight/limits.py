@@ -104,6 +104,8 @@ class PostLimits:
     max_user_tags: int = 20
     max_collaborators: int = 3
     default_quota_per_24h: int = 50
+    quota_window_seconds: int = 24 * 3600  # content_publishing_limit's moving window
+    container_lifetime_seconds: int = 24 * 3600  # an unpublished container EXPIRES after this
     min_presign_seconds: int = 24 * 3600  # URL005
     max_fetch_seconds: float = 30.0  # URL004
 
@@ -173,6 +175,8 @@ SOURCES: dict[str, str] = {
     "tags": f"{META_MEDIA_REF}: product_tags at most 5; user_tags x/y in 0.0..1.0",
     "collaborators": f"{META_MEDIA_REF}: collaborators, up to 3 usernames",
     "quota": "Meta, content_publishing_limit reference: 50 API-published posts per 24 hours",
+    "quota_window_seconds": "Meta, content_publishing_limit reference: a moving 24 hour window",
+    "container_lifetime_seconds": f"{META_PUBLISHING}: containers expire after 24 hours (2207020)",
 }
 
 

@@ -54,8 +54,8 @@ from igpreflight.publish.params import (
 log = logging.getLogger("igpreflight.publish")
 
 UPLOAD_FAILED = "upload"  # not a Graph error class: the media never reached a URL
-QUOTA_WINDOW = 24 * 3600  # content_publishing_limit's moving window
-CONTAINER_LIFETIME = 24 * 3600  # Graph containers expire after 24 hours
+QUOTA_WINDOW = POST_LIMITS.quota_window_seconds
+CONTAINER_LIFETIME = POST_LIMITS.container_lifetime_seconds
 EXPIRY_MARGIN = 300  # recreate a little before, not a little after
 
 
