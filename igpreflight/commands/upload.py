@@ -27,15 +27,10 @@ from igpreflight.publish.cdn import (
     UploadError,
     known_secrets,
     make_client,
-    upload_file,
 )
+from igpreflight.publish.stage import FileUpload, stage_file
 from igpreflight.publish.urlcheck import DEFAULT_DEADLINE, check_url
 from igpreflight.report.urls import (
-    FAILED,
-    REFUSED,
-    SKIPPED,
-    UPLOADED,
-    FileUpload,
     check_url_json,
     check_url_text,
     upload_json,
@@ -255,7 +250,7 @@ def upload(
                 presign=presign,
                 acl=acl,
                 allow_private=allow_private,
-                no_check=no_check,
+                check=not no_check,
                 as_=as_,
                 multipart_threshold=multipart_threshold,
                 timeout=timeout,
@@ -281,60 +276,12 @@ def _batch(
     outcomes = []
     for display, absolute in files:
         try:
-            outcomes.append(_one(display, absolute, client=client, **options))
+            outcomes.append(
+                stage_file(display, absolute, client=client, progress=_progress, **options)
+            )
         except UploadError as exc:
             _fail(str(exc), secrets)
     return outcomes
-
-
-def _one(
-    display: str,
-    absolute: str,
-    *,
-    client: Any,
-    no_check: bool,
-    as_: str,
-    allow_private: bool,
-    timeout: float,
-    **upload_args: Any,
-) -> FileUpload:
-    """Check, upload and URL-check one file; UploadError only for setup problems."""
-    from igpreflight.preflight.engine import check_file
-    from igpreflight.preflight.probe import probe
-
-    log = logging.getLogger("igpreflight.upload")
-    if no_check:
-        facts, findings = probe(absolute), []
-    else:
-        report = check_file(absolute, as_)
-        facts, findings = report.facts, report.findings
-        if report.errors:
-            log.debug("%s refused: %s", display, ", ".join(f.rule for f in report.errors))
-            return FileUpload(display, REFUSED, findings=findings)
-    try:
-        with _progress(Path(display).name, Path(absolute).stat().st_size) as progress:
-            result = upload_file(
-                absolute, client=client, facts=facts, progress=progress, **upload_args
-            )
-    except UploadError as exc:
-        if exc.config:
-            raise
-        return FileUpload(display, FAILED, findings=findings, error=str(exc))
-    except OSError as exc:  # the file vanished or cannot be read mid-batch
-        return FileUpload(
-            display, FAILED, findings=findings, error=f"cannot read: {exc.strerror or exc}"
-        )
-    log.debug("%s -> %s (%s)", display, result.key, "skipped" if result.skipped else "uploaded")
-    checked = check_url(
-        result.url,
-        local_path=absolute,
-        expected_content_type=result.content_type,
-        allow_private=allow_private,
-        presign_expires_in=result.presign_expires_in,
-        timeout=timeout,
-    )
-    status = SKIPPED if result.skipped else UPLOADED
-    return FileUpload(display, status, upload=result, url_check=checked, findings=findings)
 
 
 @click.command("check-url")

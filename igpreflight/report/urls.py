@@ -8,50 +8,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
 
-from igpreflight.model import Finding
-from igpreflight.publish.cdn import UploadResult
+from igpreflight.publish.stage import FAILED, REFUSED, SKIPPED, UPLOADED, FileUpload
 from igpreflight.publish.urlcheck import UrlCheckResult
 
-UPLOADED, SKIPPED, REFUSED, FAILED = "uploaded", "skipped", "refused", "failed"
 MARK = {"pass": "ok", "fail": "FAIL", "warn": "warn", "skip": "skip"}
-
-
-@dataclass
-class FileUpload:
-    """What happened to one file: refused by check, uploaded (or already there)
-    and its URL checked, or failed with a one-line error."""
-
-    path: str
-    status: str
-    upload: UploadResult | None = None
-    url_check: UrlCheckResult | None = None
-    findings: list[Finding] = field(default_factory=list)  # from `check`
-    error: str | None = None
-
-    def passed(self, strict: bool = False) -> bool:
-        if self.status not in (UPLOADED, SKIPPED) or self.url_check is None:
-            return False
-        return self.url_check.ok and not (strict and self.url_check.warnings)
-
-    def to_dict(self) -> dict[str, Any]:
-        up = self.upload
-        return {
-            "path": self.path,
-            "status": self.status,
-            "url": up.url if up else None,
-            "bucket": up.bucket if up else None,
-            "key": up.key if up else None,
-            "content_type": up.content_type if up else None,
-            "bytes": up.bytes if up else None,
-            "sha256": up.sha256 if up else None,
-            "multipart": up.multipart if up else None,
-            "error": self.error,
-            "findings": [f.to_dict() for f in self.findings],
-            "url_check": self.url_check.to_dict() if self.url_check else None,
-        }
 
 
 def _tool() -> dict[str, str]:
