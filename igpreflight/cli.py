@@ -1,37 +1,49 @@
 """The `igpreflight` command: a click group assembled from igpreflight.commands.*.
 
 Commands parse options, call the library, render, and choose the exit code
-(0 ok, 1 findings/failures, 2 usage or configuration error).
+(0 ok, 1 findings/failures, 2 usage or configuration error). Each command's
+module is imported only when that command runs, so a pre-commit `check` does
+not pay for boto3 and the Graph client.
 """
 
 from __future__ import annotations
+
+import importlib
 
 import click
 
 from igpreflight import __version__
 
+# name -> "module:attribute", in the order `--help` lists them.
+COMMANDS: dict[str, str] = {
+    "check": "igpreflight.commands.check:check",
+    "fix": "igpreflight.commands.fix:fix",
+    "upload": "igpreflight.commands.upload:upload",
+    "check-url": "igpreflight.commands.upload:check_url_command",
+    "publish": "igpreflight.commands.publish:publish",
+    "rules": "igpreflight.commands.rules:rules_command",
+    "explain": "igpreflight.commands.rules:explain",
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module, _, attr = target.partition(":")
+        return getattr(importlib.import_module(module), attr)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="igpreflight")
 def cli() -> None:
     """Check, fix, upload and publish media for the Instagram Graph API."""
-
-
-# Command registration: one line per command module (keep this block sorted).
-# >>> commands
-from igpreflight.commands.check import check  # noqa: E402
-from igpreflight.commands.fix import fix  # noqa: E402
-from igpreflight.commands.publish import publish  # noqa: E402
-from igpreflight.commands.rules import explain, rules_command  # noqa: E402
-from igpreflight.commands.upload import check_url_command, upload  # noqa: E402
-
-cli.add_command(check)
-cli.add_command(fix)
-cli.add_command(publish)
-cli.add_command(rules_command)
-cli.add_command(explain)
-cli.add_command(upload)
-cli.add_command(check_url_command)
 
 
 def main() -> None:
