@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from igpreflight import SPEC_VERSION, __version__
-from igpreflight.commands.common import as_option
+from igpreflight.commands.common import as_option, jobs_option
 from igpreflight.transcode.batch import fix_paths, steps_text, summarize
 from igpreflight.transcode.image import parse_colour
 from igpreflight.transcode.types import FileFixResult, FixOptions, FixStatus
@@ -110,14 +110,7 @@ def render_json(results: list[FileFixResult], dry_run: bool) -> str:
     show_default=True,
     help="Report format.",
 )
-@click.option(
-    "--jobs",
-    "-j",
-    type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="Files fixed in parallel.",
-)
+@jobs_option
 def fix(
     paths: tuple[str, ...],
     out: Path | None,
@@ -133,7 +126,7 @@ def fix(
     keep_metadata: bool,
     dry_run: bool,
     fmt: str,
-    jobs: int,
+    jobs: int | None,
 ) -> None:
     """Fix media files and folders so that Instagram accepts them.
 
