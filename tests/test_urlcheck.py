@@ -96,6 +96,8 @@ class Handler(BaseHTTPRequestHandler):
             buf = io.BytesIO()
             Image.new("RGB", (8, 8)).save(buf, "PNG")
             self._send(200, buf.getvalue(), "image/jpeg")
+        elif path == "/html-as-jpeg.jpg":
+            self._send(200, b"<!doctype html><p>Access denied</p>", "image/jpeg")
         elif path == "/truncated.jpg":
             self._send(200, JPEG[: len(JPEG) // 2], length=len(JPEG))
             self.close_connection = True
@@ -252,6 +254,8 @@ def test_wrong_content_type_is_url002(server, local_jpeg):
 def test_body_that_contradicts_its_content_type_is_url002(server):
     r = check_url(f"{server}/png-as-jpeg.jpg", allow_private=True)
     assert rules(r) == {"URL002"} and "image/png" in r.findings[0].message
+    r = check_url(f"{server}/html-as-jpeg.jpg", allow_private=True)
+    assert rules(r) == {"URL002"} and "HTML" in r.findings[0].message
 
 
 def test_truncated_body_is_url003(server, local_jpeg):

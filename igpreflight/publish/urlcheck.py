@@ -582,6 +582,8 @@ def _rule_type(c: _Collector, got: _Fetch, expected: str | None) -> None:
         c.set("URL002", FAIL, f"Content-Type {header} is not one of {', '.join(ACCEPTED_TYPES)}")
     elif sniffed and sniffed != header:
         c.set("URL002", FAIL, f"Content-Type is {header} but the body is {sniffed}")
+    elif got.head.lstrip()[:1] == b"<":
+        c.set("URL002", FAIL, f"Content-Type is {header} but the body is HTML or XML, not media")
     else:
         c.set("URL002", PASS, header)
 
