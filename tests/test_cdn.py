@@ -272,6 +272,7 @@ def test_object_key_layout():
     sha = "0123456789abcdef" * 4
     assert object_key("", sha, "x", "jpg") == "0123456789abcdef/x.jpg"
     assert object_key("/a//b/", sha, "x", "mp4") == "a/b/0123456789abcdef/x.mp4"
+    assert object_key("../a/./b/..", sha, "x", "mov") == "a/b/0123456789abcdef/x.mov"
 
 
 @pytest.mark.parametrize("threshold", [None, 1024 * 1024])

@@ -108,8 +108,9 @@ def safe_name(path: str | os.PathLike[str]) -> str:
 
 
 def object_key(prefix: str, sha256: str, name: str, ext: str) -> str:
-    """`{prefix}/{sha256[:16]}/{name}.{ext}`, without empty segments."""
-    parts = [p for p in prefix.strip("/").split("/") if p]
+    """`{prefix}/{sha256[:16]}/{name}.{ext}`, without empty, `.` or `..` segments
+    (a URL normaliser would resolve those, and the URL would name another key)."""
+    parts = [p for p in prefix.strip("/").split("/") if p not in ("", ".", "..")]
     return "/".join([*parts, sha256[:16], f"{name}.{ext}"])
 
 
