@@ -52,6 +52,8 @@ class FileUpload:
             "bytes": up.bytes if up else None,
             "sha256": up.sha256 if up else None,
             "multipart": up.multipart if up else None,
+            "checksum": up.checksum if up else None,
+            "presign_expires_in": up.presign_expires_in if up else None,
             "error": self.error,
             "findings": [f.to_dict() for f in self.findings],
             "url_check": self.url_check.to_dict() if self.url_check else None,
