@@ -170,6 +170,9 @@ class VideoFacts:
     audio_bitrate: int | None = None  # bits per second
     extension: str = ""
     kind: Kind = Kind.VIDEO
+    # MediaInfo transfer_characteristics: BT.709, PQ, HLG, ...; PQ and HLG are HDR,
+    # which the video fixer tone-maps when it encodes to 8-bit H.264.
+    transfer: str | None = None
 
     @property
     def display_width(self) -> int | None:

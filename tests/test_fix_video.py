@@ -113,6 +113,8 @@ class Case:
     expect: dict[str, Any] = field(default_factory=dict)  # output facts
 
 
+X265_HLG = "log-level=error:colorprim=bt2020:transfer=arib-std-b67:colormatrix=bt2020nc"
+
 CASES = [
     Case(
         "vp9.webm",
@@ -151,6 +153,12 @@ CASES = [
         "hevc-10bit.mp4",
         dict(vcodec="libx265", pix_fmt="yuv420p10le"),
         copied="a",
+    ),
+    Case(
+        "hevc-10bit-hlg.mp4",
+        dict(vcodec="libx265", pix_fmt="yuv420p10le") | dict(extra_args=["-x265-params", X265_HLG]),
+        copied="a",
+        expect=dict(transfer="BT.709"),
     ),
     Case("interlaced.mp4", dict(interlaced=True), copied="a"),
     Case(
@@ -217,6 +225,8 @@ def test_fix_reaches_the_targets(case: Case, tmp_path: Path):
     plan, out = fix(src, dst, case.role, **case.options)
 
     assert plan.status is case.status, [str(s) for s in plan.steps]
+    if case.expect.get("transfer") == "BT.709":
+        assert any(s.name == "tone-map" for s in plan.steps)
     assert sha256(src) == before  # the original is untouched
     assert_on_target(out, case.role)
     for key, value in case.expect.items():

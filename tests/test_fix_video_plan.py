@@ -343,3 +343,12 @@ def test_geometry_always_lands_inside_the_limits(w, h, sar, rotation, role, mode
         pw, ph, px, py = g.pad
         content = g.scale or (g.crop[:2] if g.crop else (g.src_w, g.src_h))
         assert px + content[0] <= pw and py + content[1] <= ph
+
+
+@pytest.mark.parametrize("transfer, zscale", [("PQ", "smpte2084"), ("HLG", "arib-std-b67")])
+def test_hdr_is_tone_mapped_when_encoded(transfer, zscale):
+    f = replace(GOOD, video_codec="HEVC", bit_depth=10, transfer=transfer)
+    p = plan(f)
+    assert step(p, "tone-map").param("transfer") == zscale
+    assert names(p).index("tone-map") < names(p).index("encode-video")
+    assert "tone-map" not in names(plan(replace(f, transfer="BT.709")))

@@ -53,6 +53,10 @@ def _profile(track: Any) -> str | None:
     return str(profile) if profile else None
 
 
+def _text(value: Any) -> str | None:
+    return str(value) if value else None
+
+
 def _chroma(track: Any) -> str | None:
     value = track.chroma_subsampling
     if not value:
@@ -196,6 +200,7 @@ def probe_video(path: str, size: int, ext: str, iso: bool) -> VideoFacts | Unrea
             scan_type=str(video.scan_type) if video.scan_type else None,
             chroma=_chroma(video),
             bit_depth=_int(video.bit_depth),
+            transfer=_text(video.transfer_characteristics),
             video_bitrate=_video_bitrate(video, general, audio, duration),
         )
         if fields["width"] is None or fields["height"] is None:

@@ -70,6 +70,14 @@ STANDARD_RATES: tuple[Fraction, ...] = (
 )
 SNAP_TOLERANCE = 0.002  # relative: 29.97 (MediaInfo's rounding) is 30000/1001
 
+# MediaInfo's HDR transfer names -> zscale's names for them.
+HDR_TRANSFERS = {
+    "PQ": "smpte2084",
+    "SMPTE ST 2084": "smpte2084",
+    "HLG": "arib-std-b67",
+    "ARIB STD-B67": "arib-std-b67",
+}
+
 
 @dataclass(frozen=True)
 class VideoStep(Step):
@@ -503,6 +511,17 @@ def _video_filter_steps(
                 f"-> {sw}x{sh}" + (f" ({', '.join(reasons)})" if reasons else ""),
                 rules,
                 {"w": sw, "h": sh},
+            )
+        )
+    hdr = HDR_TRANSFERS.get((facts.transfer or "").upper())
+    if hdr is not None:
+        steps.append(
+            VideoStep(
+                "tone-map",
+                f"HDR ({facts.transfer}) -> SDR BT.709 (hable): 8-bit H.264 cannot carry "
+                "HDR, and unmapped it plays washed out",
+                (),
+                {"transfer": hdr},
             )
         )
     if geo.pad is not None:

@@ -89,6 +89,8 @@ def _video_chain(stream: Any, plan: FixPlan) -> Any:
             stream = stream.filter("crop", p["w"], p["h"], p["x"], p["y"])
         elif step.name == "scale":
             stream = stream.filter("scale", p["w"], p["h"])
+        elif step.name == "tone-map":
+            stream = _tone_map(stream, p["transfer"])
         elif step.name == "pad":
             stream = _pad(stream, p)
         elif step.name == "extend":
@@ -96,6 +98,20 @@ def _video_chain(stream: Any, plan: FixPlan) -> Any:
             # be longer than the last frame); `-t` cuts the output at the target.
             stream = stream.filter("tpad", stop_mode="clone", stop_duration=f"{p['duration']:.3f}")
     return stream.filter("setsar", "1").filter("format", "yuv420p")
+
+
+def _tone_map(stream: Any, transfer: str) -> Any:
+    """BT.2020 PQ/HLG -> BT.709 SDR: linearise, map highlights (hable), re-encode
+    the transfer. Runs after downscaling: float pixels are costly."""
+    return (
+        stream.filter(
+            "zscale", tin=transfer, min="bt2020nc", pin="bt2020", rin="tv", t="linear", npl=100
+        )
+        .filter("format", "gbrpf32le")
+        .filter("zscale", p="bt709")
+        .filter("tonemap", tonemap="hable", desat=0)
+        .filter("zscale", t="bt709", m="bt709", r="tv")
+    )
 
 
 def _pad(stream: Any, p: dict[str, Any]) -> Any:
@@ -141,6 +157,8 @@ def build_command(
                 "bufsize": e["bufsize"],
             }
         )
+        if "tone-map" in steps:
+            kw.update({"colorspace": "bt709", "color_primaries": "bt709", "color_trc": "bt709"})
     else:
         streams.append(inp["V:0"])
         kw["c:v"] = "copy"
