@@ -9,6 +9,7 @@ with x264's ultrafast preset (IGPREFLIGHT_X264_PRESET) to keep the suite fast.
 from __future__ import annotations
 
 import hashlib
+import io
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ from igpreflight.model import Role, Severity, VideoFacts
 from igpreflight.preflight.checks import check_facts
 from igpreflight.preflight.probe import probe
 from igpreflight.transcode.plan_video import PRESET_ENV, VideoStep, plan_video
+from igpreflight.transcode.progress import CI_VARIABLES, terminal_progress
 from igpreflight.transcode.types import FixOptions, FixPlan, FixStatus
 from igpreflight.transcode.video import VideoFixError, apply_video, build_command
 
@@ -411,3 +413,23 @@ def test_random_clips_always_pass_after_fix(
     assert_on_target(out, role)
     assert_noop(dst, role, tmp_path / "noop")
     dst.unlink()
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_terminal_progress_draws_on_a_terminal_only(tmp_path: Path, monkeypatch):
+    for name in CI_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    assert terminal_progress("clip", io.StringIO()) is None  # a pipe: quiet
+    term = _Terminal()
+    show = terminal_progress("clip.webm", term)
+    assert show is not None
+    src = make_video(tmp_path / "clip.webm", vcodec="libvpx-vp9", acodec="libopus", duration=3.2)
+    fix(src, tmp_path / "out.mp4", progress=show)
+    text = term.getvalue()
+    assert text.startswith("\rclip.webm:") and text.endswith("100%\n")
+    monkeypatch.setenv("CI", "true")
+    assert terminal_progress("clip", _Terminal()) is None  # CI: quiet
