@@ -411,6 +411,21 @@ def test_truncated_mp4s(media_factory):
     assert isinstance(probe(front), VideoFacts) and isinstance(probe(back), VideoFacts)
 
 
+@pytest.mark.parametrize(
+    ("name", "codecs", "word"),
+    [
+        ("c.webm", {"vcodec": "libvpx-vp9", "acodec": "libopus"}, "Matroska"),
+        ("c.mkv", {}, "Matroska"),
+        ("c.avi", {"vcodec": "mpeg4", "acodec": "libmp3lame"}, "AVI"),
+    ],
+)
+def test_truncated_matroska_and_avi(media_factory, name, codecs, word):
+    whole = media_factory.video(name, **codecs)
+    assert isinstance(probe(whole), VideoFacts)
+    cut = probe(media_factory.truncated(whole, "cut-" + name, 0.7))
+    assert isinstance(cut, Unreadable) and cut.reason.startswith(f"truncated {word}")
+
+
 def test_gif_with_data_after_the_image_is_fine_but_cut_gif_is_not(media_factory):
     gif = media_factory.image("a.gif", frames=2).read_bytes()
     padded = probe(media_factory.write("padded.gif", gif + b"\0" * 100))

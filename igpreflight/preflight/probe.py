@@ -58,6 +58,7 @@ import os
 from pathlib import Path
 
 from igpreflight.model import ImageFacts, Unreadable, VideoFacts
+from igpreflight.preflight.container_size import truncation_reason
 from igpreflight.preflight.probe_image import bomb_reason, open_image, probe_image
 from igpreflight.preflight.probe_video import normalise_rotation, probe_video
 
@@ -145,6 +146,9 @@ def probe(path: str | os.PathLike[str]) -> ImageFacts | VideoFacts | Unreadable:
                 return Unreadable(shown, "JPEG XL cannot be read here; convert it to JPEG", size)
             else:
                 image_failure = None
+                cut = truncation_reason(f, size)
+                if cut:
+                    return Unreadable(shown, cut, size)
     except OSError as e:
         return Unreadable(shown, f"cannot read: {e.strerror or e}", size)
     facts = probe_video(real, size, ext, iso=kind in ("iso", "heif"))
