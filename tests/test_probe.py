@@ -7,6 +7,7 @@ import json
 import random
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -471,6 +472,14 @@ def test_text_and_random_bytes(media_factory):
     for f in (text, noise):
         assert isinstance(f, Unreadable) and f.reason == "not a media file"
         assert "\n" not in f.reason
+
+
+def test_other_kinds_of_file_are_named(media_factory):
+    path = media_factory.path("photos.zip")
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("a.txt", "hello" * 100)
+    f = probe(path)
+    assert isinstance(f, Unreadable) and f.reason == "a ZIP file, not an image or a video"
 
 
 @pytest.mark.parametrize("ext", ["jpg", "png", "gif", "webp", "heic"])

@@ -164,7 +164,7 @@ def probe_video(path: str, size: int, ext: str, iso: bool) -> VideoFacts | Unrea
         return Unreadable(path, "not a media file", size)
     videos, audios = info.video_tracks, info.audio_tracks
     if not videos and not audios and not iso:
-        return Unreadable(path, f"no audio or video streams in this {general.format} file", size)
+        return Unreadable(path, f"a {general.format} file, not an image or a video", size)
     video = videos[0] if videos else None
     audio = audios[0] if audios else None
     duration_ms = _num(general.duration)
