@@ -429,3 +429,18 @@ def test_giant_jpeg_is_fixed_within_the_memory_budget(tmp_path):
     with Image.open(output) as im:
         assert im.size == (1440, 1008)
     assert errors_of(Path(output)) == []
+
+
+@pytest.mark.skipif(not (CORPUS / "MANIFEST.md").is_file(), reason="shared corpus absent")
+def test_keep_metadata_keeps_xmp_but_not_a_motion_photo_pointer(tmp_path):
+    out = tmp_path / "out"
+    plain = output_of(fix_one(CORPUS / "Pillow" / "xmp_test.jpg", out, keep_metadata=True))
+    motion = CORPUS / "androidx-media" / "pixel-motion-photo-shortened.jpg"
+    with Image.open(motion) as im:
+        assert b"MotionPhoto" in im.info["xmp"] or b"MicroVideo" in im.info["xmp"]
+    fixed = output_of(fix_one(motion, out, keep_metadata=True))
+    with Image.open(plain) as im:
+        assert im.info.get("xmp")  # ordinary XMP is kept
+    with Image.open(fixed) as im:
+        assert not im.info.get("xmp")  # the appended video is gone, so is the pointer
+        assert im.getexif().get(0x0112) in (None, 1)

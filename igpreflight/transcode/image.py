@@ -44,6 +44,7 @@ _TRANSPOSE = {
 _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 SRGB_ICC: bytes = _SRGB.tobytes()
 
+_XMP_MOTION = re.compile(rb"MicroVideo|MotionPhoto")
 _XMP_ORIENTATION = re.compile(rb'(tiff:Orientation\s*=\s*"|<tiff:Orientation>)\s*[2-8]')
 
 
@@ -310,7 +311,9 @@ def _metadata(im: Image.Image) -> dict[str, bytes | str]:
     xmp = im.info.get("xmp") or im.info.get("XML:com.adobe.xmp")
     if isinstance(xmp, str):
         xmp = xmp.encode("utf-8")
-    if xmp:
+    # A motion photo's XMP points at a video appended to the JPEG; the re-encoded
+    # file has no such video, so that XMP would lie (and mislead readers).
+    if xmp and not _XMP_MOTION.search(xmp):
         out["xmp"] = _XMP_ORIENTATION.sub(rb"\g<1>1", xmp)
     comment = im.info.get("comment")
     if comment:
