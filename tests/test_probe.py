@@ -603,7 +603,7 @@ CORPUS_FACTS = {
     "Pillow/frozenpond.mpo": {"format": "MPO", "frames": 2},
     "Pillow/chi.gif": {"has_alpha": True},
     "Pillow/iss634.webp": {"frames": 42},
-    "Pillow/delay.png": {"frames": 4},
+    "Pillow/delay.png": {"frames": 5},
     "Pillow/star.avifs": {"frames": 5},
     "Pillow/tiff_16bit_RGB.tiff": {"bits": 16},
     "libpng/ibasn6a16.png": {"bits": 16, "has_alpha": True},

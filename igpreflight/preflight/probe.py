@@ -22,7 +22,8 @@ Images
   BitsPerSample, HEIF/AVIF pixi. 16-bit PNGs report 16 even though Pillow's
   mode (RGB, RGBA) hides it.
 - frames: 1 for a still. More than 1 means animated or multi-image: the exact
-  count for APNG (acTL), WebP, AVIF, HEIF (top-level images), TIFF pages and
+  count for APNG (acTL frames, plus a default image shown only by non-APNG
+  readers, as Pillow counts them), WebP, AVIF, HEIF (top-level images), TIFF pages and
   stereo MPO; for GIF only 2 ("more than one"), to avoid walking every frame.
   A JPEG with an MPF gain map or preview (UltraHDR, Apple) is a one-frame JPEG.
 - has_alpha: an alpha channel (RGBA, LA, PA) or a transparency key (tRNS, GIF),

@@ -466,7 +466,7 @@ def _facts(
         if not png.has_iend:
             return Unreadable(path, "truncated PNG: no IEND chunk", size)
         bits = 8 if png.color_type == 3 else png.bit_depth
-        frames = png.frames
+        frames = getattr(im, "n_frames", png.frames)  # acTL, plus a default image outside it
         if png.exif and "exif" not in im.info:
             im.info["exif"] = png.exif
             orientation = _orientation(im)
