@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "upload": "igpreflight.commands.upload:upload",
     "check-url": "igpreflight.commands.upload:check_url_command",
     "publish": "igpreflight.commands.publish:publish",
+    "run": "igpreflight.commands.run:run",
     "rules": "igpreflight.commands.rules:rules_command",
     "explain": "igpreflight.commands.rules:explain",
 }

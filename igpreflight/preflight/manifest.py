@@ -228,3 +228,48 @@ def _str_list(raw: Any, where: str) -> list[str]:
     if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
         raise ManifestError(f"{where}: must be a list of strings")
     return list(raw)
+
+
+def dump_posts(posts: list[Post], base: Path) -> dict[str, Any]:
+    """Posts -> the manifest shape (JSON), media paths relative to `base`.
+
+    `run` writes the posts of fixed media this way and hands them to `publish`,
+    so the two commands share one manifest format and one journal key (post id).
+    """
+
+    def tags(items: tuple[Tag, ...]) -> list[dict[str, Any]]:
+        keys = ("username", "product_id", "x", "y")
+        return [{k: getattr(t, k) for k in keys if getattr(t, k) is not None} for t in items]
+
+    def media(item: MediaItem) -> dict[str, Any]:
+        out: dict[str, Any] = (
+            {"url": item.url}
+            if item.url
+            else {"path": os.path.relpath(item.resolved, base).replace(os.sep, "/")}
+        )
+        for key in ("media_type", "alt_text", "caption"):
+            if getattr(item, key):
+                out[key] = getattr(item, key)
+        for key in ("user_tags", "product_tags"):
+            if getattr(item, key):
+                out[key] = tags(getattr(item, key))
+        return out
+
+    entries = []
+    for post in posts:
+        entry: dict[str, Any] = {"id": post.id, "media": [media(m) for m in post.media]}
+        if post.media_type:
+            entry["media_type"] = post.media_type
+        for key in ("caption", "thumb_offset", "share_to_feed", "alt_text", "location_id"):
+            if getattr(post, key) is not None:
+                entry[key] = getattr(post, key)
+        if post.cover is not None:
+            entry["cover"] = media(post.cover)
+        if post.collaborators:
+            entry["collaborators"] = list(post.collaborators)
+        for key in ("user_tags", "product_tags"):
+            if getattr(post, key):
+                entry[key] = tags(getattr(post, key))
+        entry.update(post.extra)
+        entries.append(entry)
+    return {"post": entries}
