@@ -10,7 +10,7 @@ Semantics of the facts (what rules and fixers may rely on):
 
 Images
 - width/height: the size the decoder delivers; `orientation` is what is left to
-  apply (EXIF 1-8). JPEG/WebP/PNG/TIFF: the stored size plus the EXIF tag.
+  apply (EXIF 1-8). JPEG/WebP/PNG: the stored size plus the EXIF tag.
   AVIF: Pillow delivers the stored size and turns irot/imir into an EXIF
   orientation, so the same rule holds. HEIF/HEIC: libheif applies irot/imir
   while decoding, so width/height are already the displayed size and
@@ -23,13 +23,16 @@ Images
   mode (RGB, RGBA) hides it.
 - frames: 1 for a still. More than 1 means animated or multi-image: the exact
   count for APNG (acTL frames, plus a default image shown only by non-APNG
-  readers, as Pillow counts them), WebP, AVIF, HEIF (top-level images), TIFF pages and
-  stereo MPO; for GIF only 2 ("more than one"), to avoid walking every frame.
+  readers, as Pillow counts them), WebP, AVIF, HEIF (top-level images), TIFF
+  pages and stereo MPO; for GIF only 2 ("more than one"), to avoid walking
+  every frame.
   A JPEG with an MPF gain map or preview (UltraHDR, Apple) is a one-frame JPEG.
 - has_alpha: an alpha channel (RGBA, LA, PA) or a transparency key (tRNS, GIF),
   whether or not any pixel is actually transparent (that would need a decode).
-- icc_name / icc_is_srgb: the ICC profile description and whether it is sRGB
-  (the description says sRGB/sGray, or an RGB profile has sRGB's colorants).
+- icc_name / icc_is_srgb: the ICC profile description and whether it is sRGB:
+  for RGB matrix profiles, whether the colorants are sRGB's (so Facebook's
+  "c2" is sRGB and "DCI-P3 D65 Gamut with sRGB Transfer" is not); for other
+  profiles, whether the description says sRGB (or sGray).
   With no ICC profile but a CICP/nclx colour description that is not sRGB
   (Display P3, BT.2020, PQ/HLG) the name is "CICP P3 / PQ" and icc_is_srgb
   False. Both None when nothing describes the colour (assumed sRGB).
@@ -45,6 +48,9 @@ Videos (see `probe_video` and `isobmff`)
 - rotation: MediaInfo's Rotation, clockwise degrees, as 0/90/180/270 (ffprobe's
   display matrix "-90" is 90 here); 90/270 swap the displayed axes.
 - is_streamable: moov before the first mdat (ISO-BMFF only; else None).
+- Truncation: JPEG without EOI, PNG without IEND, GIF without trailer, WebP /
+  Matroska / AVI shorter than declared, ISO-BMFF boxes or MP4 samples past the
+  end of the file are all Unreadable ("truncated ...").
 - has_edit_list: an edit list that really changes the timeline
   (`isobmff.edits_change_timeline`): not ffmpeg's usual one-entry list for
   AAC priming or B-frame delay.
