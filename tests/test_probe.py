@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import random
+import struct
 import subprocess
 import sys
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
@@ -62,6 +64,19 @@ def test_exif_orientation_6_swaps_the_displayed_size(media_factory):
 def test_exif_orientation_in_other_formats(media_factory, ext):
     f = image_facts(media_factory.image(f"o.{ext}", size=(64, 32), orientation=8))
     assert f.orientation == 8 and (f.display_width, f.display_height) == (32, 64)
+
+
+def test_png_exif_chunk_after_the_image_data(media_factory):
+    # eXIf may follow IDAT; Pillow only sees it after a decode, the chunk walk before.
+    png = media_factory.image("late.png", size=(64, 32)).read_bytes()
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    body = exif.tobytes()[6:]  # without the "Exif\0\0" JPEG prefix
+    chunk = struct.pack(">I", len(body)) + b"eXIf" + body
+    chunk += struct.pack(">I", zlib.crc32(b"eXIf" + body))
+    iend = png.rindex(b"IEND") - 4
+    f = image_facts(media_factory.write("late-exif.png", png[:iend] + chunk + png[iend:]))
+    assert f.orientation == 6 and (f.display_width, f.display_height) == (32, 64)
 
 
 def test_tiff_orientation_is_applied_by_pillow(media_factory):

@@ -344,6 +344,16 @@ def _orientation(im: Image.Image) -> int:
     return value if isinstance(value, int) and 1 <= value <= 8 else 1
 
 
+def _exif_orientation(data: bytes) -> int:
+    exif = Image.Exif()
+    try:
+        exif.load(data)
+        value = exif.get(0x0112, 1)
+    except Exception:  # noqa: BLE001 - a broken EXIF block means "no orientation"
+        return 1
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
 def probe_image(
     path: str, f: BinaryIO, size: int, ext: str, sniffed: str
 ) -> ImageFacts | Unreadable:
@@ -468,8 +478,8 @@ def _facts(
         bits = 8 if png.color_type == 3 else png.bit_depth
         frames = getattr(im, "n_frames", png.frames)  # acTL, plus a default image outside it
         if png.exif and "exif" not in im.info:
-            im.info["exif"] = png.exif
-            orientation = _orientation(im)
+            # eXIf after IDAT: Pillow would only read it while decoding.
+            orientation = _exif_orientation(png.exif)
         if png.cicp:
             nclx = png.cicp[0], png.cicp[1]
     elif fmt == "GIF":
