@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -218,3 +220,25 @@ def test_videos_go_to_the_video_fixer(tmp_path):
     assert result.ok, result.reason
     assert Path(result.output).suffix in (".mp4", ".mov")
     assert errors_of(Path(result.output)) == []
+
+
+def test_outputs_have_normal_permissions_and_in_place_keeps_the_original_s(tmp_path):
+    src = make_image(tmp_path / "in" / "a.webp", size=(500, 500))
+    ok = make_image(tmp_path / "in" / "ok.jpg", size=(1080, 1350))
+    umask = os.umask(0o022)
+    os.umask(umask)
+    results = fix_paths([src, ok], tmp_path / "out", FixOptions())
+    for r in results:
+        assert stat.S_IMODE(os.stat(r.output).st_mode) == 0o666 & ~umask  # not mkstemp's 0600
+    os.chmod(src, 0o640)
+    (fixed,) = fix_paths([src], None, FixOptions(in_place=True))
+    assert stat.S_IMODE(os.stat(fixed.output).st_mode) == 0o640
+
+
+def test_report_option_writes_the_html_review_page(tmp_path):
+    src = make_image(tmp_path / "in" / "wide.png", size=(900, 300))
+    page = tmp_path / "review.html"
+    result = run(str(src), "--out", str(tmp_path / "out"), "--report", str(page))
+    assert result.exit_code == 0
+    html = page.read_text(encoding="utf-8")
+    assert "wide.png" in html and "crop" in html

@@ -111,6 +111,12 @@ def render_json(results: list[FileFixResult], dry_run: bool) -> str:
     help="Report format.",
 )
 @jobs_option
+@click.option(
+    "--report",
+    "report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write an HTML page to review the batch (before/after thumbnails).",
+)
 def fix(
     paths: tuple[str, ...],
     out: Path | None,
@@ -127,6 +133,7 @@ def fix(
     dry_run: bool,
     fmt: str,
     jobs: int | None,
+    report: Path | None,
 ) -> None:
     """Fix media files and folders so that Instagram accepts them.
 
@@ -163,6 +170,10 @@ def fix(
     results = fix_paths(paths, out, options, jobs=jobs, progress=progress)
     if progress is not None:
         click.echo("\r\033[K", err=True, nl=False)
+    if report is not None:
+        from igpreflight.report.html import render_fix_report
+
+        render_fix_report(results, report)
     render = render_json if fmt == "json" else render_text
     click.echo(render(results, dry_run), nl=False)
     sys.exit(0 if all(r.ok for r in results) else 1)

@@ -14,13 +14,31 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
+def _umask() -> int:
+    """The process umask, read without changing it (os.umask would, for every thread)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o022
+
+
 def temp_sibling(dst: Path) -> Path:
     """A new, hidden, empty file next to `dst` with the same extension (so that a
-    probe of it sees the right extension). The caller removes or replaces it."""
+    probe of it sees the right extension). The caller removes or replaces it.
+
+    Its permissions are those of a normally created file (0666 minus the umask),
+    not mkstemp's private 0600, so the final file is as readable as any other."""
     dst = Path(dst)
     suffix = f".tmp{dst.suffix}" if dst.suffix else ".tmp"
     fd, name = tempfile.mkstemp(prefix=f".{dst.stem}.", suffix=suffix, dir=dst.parent)
-    os.close(fd)
+    try:
+        os.fchmod(fd, 0o666 & ~_umask())
+    finally:
+        os.close(fd)
     return Path(name)
 
 

@@ -261,6 +261,8 @@ def run_job(p: _Planned, options: FixOptions) -> FileFixResult:
             )
             return result
         result.bytes_after = tmp.stat().st_size
+        if options.in_place:  # the replacement keeps the original's permissions
+            os.chmod(tmp, job.source.stat().st_mode & 0o7777)
         os.replace(tmp, final)
         tmp = None
         if options.in_place and _key(final) != _key(job.source):

@@ -251,6 +251,8 @@ def plan_image(
             "crop",
             f"centre {round(x1 - x0)}x{round(y1 - y0)} of {dw}x{dh} (ratio into {_range(limits)})",
             ("IMG003",),
+            box=geo.box,
+            source=(dw, dh),
         )
     if geo.resized:
         x0, y0, x1, y1 = geo.box
@@ -273,6 +275,9 @@ def plan_image(
             f"{geo.content[0]}x{geo.content[1]} on a {geo.canvas[0]}x{geo.canvas[1]} canvas "
             f"({fill}; ratio into {_range(limits)})",
             ("IMG003",),
+            canvas=geo.canvas,
+            content=geo.content,
+            offset=geo.offset,
         )
     if out_fmt == "JPEG":
         why = "convert" if facts.format.upper() not in ("JPEG",) else "re-encode"
