@@ -520,8 +520,6 @@ def _facts(
         # Pillow reports a TIFF's size already oriented and applies the tag
         # while loading, so nothing is left to rotate.
         orientation = 1
-        if im.tag_v2.get(262) == 5 and mode == "CMYK":
-            colorspace = "CMYK"
     elif fmt == "BMP":
         f.seek(2)
         (declared,) = struct.unpack("<I", f.read(4))
