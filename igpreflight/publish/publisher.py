@@ -31,10 +31,9 @@ import json
 import logging
 import os
 import random
-import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, replace
-from typing import Any, Protocol
+from dataclasses import asdict, replace
+from typing import Any
 
 from igpreflight.catalog import ErrorClass, lookup_graph_error
 from igpreflight.limits import POST_LIMITS
@@ -50,91 +49,18 @@ from igpreflight.publish.params import (
     is_video_item,
     slots_for,
 )
+from igpreflight.publish.settings import (
+    QUOTA_WINDOW,
+    UPLOAD_FAILED,
+    Clock,
+    MediaUrl,
+    Outcome,
+    PublishSettings,
+    SystemClock,
+    UrlChecker,
+)
 
 log = logging.getLogger("igpreflight.publish")
-
-UPLOAD_FAILED = "upload"  # not a Graph error class: the media never reached a URL
-QUOTA_WINDOW = POST_LIMITS.quota_window_seconds
-CONTAINER_LIFETIME = POST_LIMITS.container_lifetime_seconds
-EXPIRY_MARGIN = 300  # recreate a little before, not a little after
-
-
-class Clock(Protocol):
-    """Time source and sleeper; tests pass one driven by the emulator's virtual clock."""
-
-    def now(self) -> float: ...
-
-    def sleep(self, seconds: float) -> None: ...
-
-
-class SystemClock:
-    def now(self) -> float:
-        return time.time()
-
-    def sleep(self, seconds: float) -> None:
-        if seconds > 0:
-            time.sleep(seconds)
-
-
-@dataclass(frozen=True)
-class PublishSettings:
-    """Every wait and bound of the publisher (seconds unless named otherwise)."""
-
-    first_wait_image: float = 3.0
-    first_wait_video: float = 10.0
-    first_wait_per_mb: float = 0.5  # video: extra first wait per MB of file
-    first_wait_max: float = 60.0
-    backoff: float = 2.0
-    max_wait: float = 60.0  # cap of the wait between two polls
-    jitter: float = 0.2  # +-20 % on every wait
-    give_up_image: float = 300.0
-    give_up_video: float = 1200.0
-    retry_attempts: int = 4  # tries of one call for retry-same (first one included)
-    retry_wait: float = 5.0  # first wait before a retry-same; doubles, capped by max_wait
-    builder_retries: int = 2  # 24/2207008: retries within builder_window, then recreate
-    builder_window: float = 120.0
-    recreate_attempts: int = 3  # new containers per slot in one run
-    fetch_retries: int = 2  # 9004/2207052 when the URL check passes
-    fetch_retry_wait: float = 60.0
-    rate_wait_default: float = 60.0  # when a rate limit's headers do not say how long
-    rate_wait_max: float = 900.0  # a longer wait stops the batch (the rest stays queued)
-    rate_waits: int = 5  # rate-limit waits per call before the batch stops
-    container_lifetime: float = CONTAINER_LIFETIME - EXPIRY_MARGIN
-    check_quota: bool = True
-    resumable: bool = False  # local videos go by resumable upload instead of a URL
-
-
-@dataclass
-class Outcome:
-    """How one post ended in this run; what the command prints."""
-
-    post_id: str
-    media_type: str
-    status: str  # published, failed, queued
-    media_id: str | None = None
-    media_id_source: str | None = None  # media_publish, container, journal
-    container_id: str | None = None
-    already: bool = False  # published by an earlier run
-    error_class: str | None = None
-    code: int | None = None
-    subcode: int | None = None
-    message: str | None = None
-    rule: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["id"] = d.pop("post_id")
-        err = {k: d.pop(k) for k in ("error_class", "code", "subcode", "message", "rule")}
-        d["error"] = (
-            {
-                "class": err["error_class"],
-                **{k: err[k] for k in ("code", "subcode", "message", "rule")},
-            }
-            if err["error_class"] or err["message"]
-            else None
-        )
-        return d
-
 
 # ---- internal signals ------------------------------------------------------------------
 
@@ -182,10 +108,6 @@ def fingerprint(post: Post) -> str:
         item.pop("problem", None)
     blob = json.dumps(data, sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()[:16]
-
-
-MediaUrl = Callable[[MediaItem], str]
-UrlChecker = Callable[[str, MediaItem], tuple[bool, str]]
 
 
 class Publisher:
@@ -888,9 +810,11 @@ def _extra(info: J.ErrorInfo, post_id: str, container_id: str | None = None) -> 
 __all__ = [
     "Clock",
     "MediaNotUploaded",
+    "MediaUrl",
     "Outcome",
     "PublishSettings",
     "Publisher",
     "SystemClock",
+    "UrlChecker",
     "fingerprint",
 ]

@@ -13,14 +13,8 @@ from typing import Any
 from igpreflight.model import MediaItem, Post
 from igpreflight.publish.graph import DEFAULT_API_VERSION, GraphClient, graph_url_from_env
 from igpreflight.publish.journal import Journal
-from igpreflight.publish.publisher import (
-    Clock,
-    MediaUrl,
-    Outcome,
-    Publisher,
-    PublishSettings,
-    UrlChecker,
-)
+from igpreflight.publish.publisher import Publisher
+from igpreflight.publish.settings import Clock, MediaUrl, Outcome, PublishSettings, UrlChecker
 
 
 def publish_posts(
