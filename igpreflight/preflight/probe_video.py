@@ -136,6 +136,10 @@ def _frame_rate_mode(video: Any) -> str | None:
     return mode
 
 
+FAST_PARSE = 0.0
+DEFAULT_PARSE = 0.5
+
+
 def probe_video(path: str, size: int, ext: str, iso: bool) -> VideoFacts | Unreadable:
     """Facts of a file MediaInfo should understand (`iso`: it is MP4/MOV/3GP)."""
     from pymediainfo import MediaInfo
@@ -156,7 +160,10 @@ def probe_video(path: str, size: int, ext: str, iso: bool) -> VideoFacts | Unrea
         if any(t.data_end is not None and t.data_end > size for t in layout.tracks):
             return Unreadable(path, "truncated MP4: media data ends early", size)
     try:
-        info = MediaInfo.parse(path)
+        # MP4/MOV keep every timing table in moov, which MediaInfo reads at its
+        # fastest speed with the same results on the whole corpus (about twice
+        # as fast); other containers need its default scan to tell CFR from VFR.
+        info = MediaInfo.parse(path, parse_speed=FAST_PARSE if iso else DEFAULT_PARSE)
     except Exception as e:  # noqa: BLE001 - libmediainfo failures come in many types
         return Unreadable(path, f"cannot parse media: {' '.join(str(e).split())[:200]}", size)
     general = info.general_tracks[0] if info.general_tracks else None
