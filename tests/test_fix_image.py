@@ -444,3 +444,17 @@ def test_keep_metadata_keeps_xmp_but_not_a_motion_photo_pointer(tmp_path):
     with Image.open(fixed) as im:
         assert not im.info.get("xmp")  # the appended video is gone, so is the pointer
         assert im.getexif().get(0x0112) in (None, 1)
+
+
+def test_keep_metadata_drops_a_maker_note_too_big_for_jpeg(tmp_path):
+    exif = Image.Exif()
+    exif[0x013B] = "Ana"
+    exif.get_ifd(0x8769)[0x927C] = b"M" * 70_000  # over the 64 KB a JPEG APP1 holds
+    src = save(
+        Image.new("RGB", (600, 500), (10, 20, 30)), tmp_path / "a.png", "PNG", exif=exif.tobytes()
+    )
+    out = output_of(fix_one(src, tmp_path / "out", keep_metadata=True))
+    with Image.open(out) as im:
+        tags = im.getexif()
+        assert tags.get(0x013B) == "Ana"
+        assert 0x927C not in tags.get_ifd(0x8769)

@@ -44,6 +44,7 @@ _TRANSPOSE = {
 _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 SRGB_ICC: bytes = _SRGB.tobytes()
 
+_MAX_EXIF = 65_000  # bytes of EXIF a JPEG APP1 segment can carry (65,533 with its header)
 _XMP_MOTION = re.compile(rb"MicroVideo|MotionPhoto")
 _XMP_ORIENTATION = re.compile(rb'(tiff:Orientation\s*=\s*"|<tiff:Orientation>)\s*[2-8]')
 
@@ -306,8 +307,13 @@ def _metadata(im: Image.Image) -> dict[str, bytes | str]:
         exif = None
     if exif:
         exif.pop(0x0112, None)
-        if len(exif):
-            out["exif"] = exif.tobytes()
+        data = exif.tobytes() if len(exif) else b""
+        if len(data) > _MAX_EXIF:
+            # A JPEG APP1 segment holds 64 KB: the maker note goes first, then all of it.
+            exif.get_ifd(0x8769).pop(0x927C, None)
+            data = exif.tobytes()
+        if data and len(data) <= _MAX_EXIF:
+            out["exif"] = data
     xmp = im.info.get("xmp") or im.info.get("XML:com.adobe.xmp")
     if isinstance(xmp, str):
         xmp = xmp.encode("utf-8")
