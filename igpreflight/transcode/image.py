@@ -14,7 +14,6 @@ from __future__ import annotations
 import io
 import re
 import struct
-import warnings
 from fractions import Fraction
 from pathlib import Path
 
@@ -76,8 +75,9 @@ def apply_image(
     )
     keep = options.keep_metadata
     orientation = facts.orientation
-    with open(src, "rb") as fp, warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # Pillow's bomb warning: the probe's policy applies
+    # open_image skips Pillow's MAX_IMAGE_PIXELS check (no global is changed): the
+    # probe's bomb policy, applied again just below, decides what is a real image.
+    with open(src, "rb") as fp:
         if facts.format.upper() == "TIFF":
             fp, orientation = _tiff_unoriented(fp.read())
         im = open_image(fp, str(src))
