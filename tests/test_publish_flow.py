@@ -20,6 +20,7 @@ from publish_support import (  # noqa: E402
     carousel_post,
     endpoints,
     image_post,
+    item,
     make_publisher,
     published_captions,
     reel_post,
@@ -512,3 +513,22 @@ def test_unsettled_publish_is_settled_before_the_quota_check(emu, media, tmp_pat
     assert [o.status for o in outs] == ["published", "queued"]
     assert outs[0].media_id_source == "container" and outs[1].rule == "QUOTA001"
     assert len(emu.published) == 1 and len(emu.calls("POST", "/media_publish")) == 1
+
+
+def test_reel_cover_and_story_without_reel_params(emu, media, tmp_path):
+    reel = reel_post(media, "r", cover=item(media, "feed.jpg"), thumb_offset=500)
+    story = Post(
+        id="s",
+        media_type="STORIES",
+        media=(item(media, "reel.mp4"),),
+        cover=item(media, "feed.jpg"),
+        thumb_offset=500,
+        share_to_feed=True,
+        caption="ignored",
+    )
+    pub, _, _ = make_publisher(emu, tmp_path / "j.sqlite")
+    outs = pub.run([reel, story])
+    assert [o.status for o in outs] == ["published", "published"]
+    reel_params, story_params = (c["params"] for c in media_calls(emu))
+    assert reel_params["cover_url"].endswith("/feed.jpg") and reel_params["thumb_offset"] == "500"
+    assert set(story_params) == {"media_type", "video_url"}

@@ -21,6 +21,7 @@ from igpreflight.publish.params import (
     goes_resumable,
     is_video_item,
     slots_for,
+    wants_cover,
 )
 
 
@@ -72,7 +73,7 @@ def plan_calls(
             if s.item is not None and not by_upload:
                 url = s.item.url or f"<upload of {s.item.path}>"
             cover = None
-            if post.cover is not None and s.is_video and s.role != PARENT:
+            if post.cover is not None and wants_cover(media_type, s):
                 cover = post.cover.url or f"<upload of {post.cover.path}>"
             params = container_params(
                 post,

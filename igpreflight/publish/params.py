@@ -145,7 +145,7 @@ def container_params(
         p["caption"] = post.caption
         p["collaborators"] = list(post.collaborators) or None
         p["location_id"] = post.location_id
-        p["product_tags"] = _tags(post.product_tags, "product_id")
+        # product tags belong to the children (SPEC 5 puts them on media items)
         return _clean(p)
 
     item = slot.item
@@ -175,15 +175,19 @@ def container_params(
         p["product_tags"] = _tags(product_tags, "product_id")
         p["collaborators"] = list(post.collaborators) or None
         p["location_id"] = post.location_id
-    if not slot.is_video:
+    if not slot.is_video and media_type == "IMAGE":
         p["alt_text"] = post.alt_text or item.alt_text
-    else:
-        p["share_to_feed"] = post.share_to_feed if media_type == "REELS" else None
+    elif wants_cover(media_type, slot):  # stories take no cover, thumbnail or audio
+        p["share_to_feed"] = post.share_to_feed
         p["cover_url"] = cover_url
         p["thumb_offset"] = post.thumb_offset
-        audio = post.extra.get("audio_name") if post.extra else None
-        p["audio_name"] = audio if media_type == "REELS" else None
+        p["audio_name"] = post.extra.get("audio_name") if post.extra else None
     return _clean(p)
+
+
+def wants_cover(media_type: str, slot: Slot) -> bool:
+    """Only a single video post (a Reel) takes cover_url / thumb_offset / share_to_feed."""
+    return slot.role == SINGLE and slot.is_video and media_type in ("REELS", "VIDEO")
 
 
 def _clean(p: Mapping[str, Any]) -> dict[str, Any]:

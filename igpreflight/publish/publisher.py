@@ -48,6 +48,7 @@ from igpreflight.publish.params import (
     goes_resumable,
     is_video_item,
     slots_for,
+    wants_cover,
 )
 from igpreflight.publish.settings import (
     QUOTA_WINDOW,
@@ -438,9 +439,7 @@ class Publisher:
         self, post: Post, media_type: str, s: Slot, children: list[str] | None, resumable: bool
     ) -> dict[str, Any]:
         url = None if (s.item is None or resumable) else self.media_url(s.item)
-        cover = (
-            self.media_url(post.cover) if (post.cover and s.role != PARENT and s.is_video) else None
-        )
+        cover = self.media_url(post.cover) if post.cover and wants_cover(media_type, s) else None
         return container_params(
             post,
             media_type,
