@@ -80,7 +80,7 @@ def _load_posts(manifest: str, allow_private: bool) -> list[Post]:
         raise click.UsageError(str(exc)) from None
 
 
-def _published_ids(journal_path: Path, account: str) -> set[str]:
+def published_ids(journal_path: Path, account: str) -> set[str]:
     """Posts the journal already marks published: their files need not exist any more."""
     journal = Journal.open_readonly(journal_path)
     if journal is None:
@@ -93,7 +93,7 @@ def _media_items(post: Post) -> list[MediaItem]:
     return [*post.media, *([post.cover] if post.cover else [])]
 
 
-def _refusals(
+def publish_refusals(
     posts: list[Post], *, bucket: str | None, resumable: bool, allow_private: bool
 ) -> list[str]:
     """Why the batch cannot be sent as given (before any call): missing files, local
@@ -350,8 +350,8 @@ def publish(
     posts = _load_posts(manifest, allow_private)
     base = graph_url_from_env(graph_url)
     jpath = journal_path or default_journal_path(manifest)
-    done = _published_ids(jpath, account)
-    problems = _refusals(
+    done = published_ids(jpath, account)
+    problems = publish_refusals(
         [p for p in posts if p.id not in done],
         bucket=bucket,
         resumable=resumable,
