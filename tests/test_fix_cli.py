@@ -242,3 +242,21 @@ def test_report_option_writes_the_html_review_page(tmp_path):
     assert result.exit_code == 0
     html = page.read_text(encoding="utf-8")
     assert "wide.png" in html and "crop" in html
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        FixOptions(as_="sideways"),
+        FixOptions(aspect="zoom"),
+        FixOptions(background="blur"),
+        FixOptions(pad_color="not-a-colour"),
+    ],
+)
+def test_library_misuse_raises_before_touching_anything(tmp_path, options):
+    src = make_image(tmp_path / "a.webp", size=(300, 300))
+    with pytest.raises(ValueError):
+        fix_paths([src], tmp_path / "out", options)
+    with pytest.raises(ValueError):
+        fix_paths([src], None, FixOptions())  # neither out nor in_place
+    assert not (tmp_path / "out").exists()

@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from igpreflight.model import (
+    AsOption,
     Facts,
     Finding,
     ImageFacts,
@@ -35,7 +36,7 @@ from igpreflight.preflight.checks import check_facts
 from igpreflight.preflight.engine import iter_media_files
 from igpreflight.preflight.probe import probe
 from igpreflight.transcode.atomic import temp_sibling
-from igpreflight.transcode.image import apply_image
+from igpreflight.transcode.image import apply_image, parse_colour
 from igpreflight.transcode.plan_image import plan_image
 from igpreflight.transcode.types import FileFixResult, FixOptions, FixPlan, FixStatus, Step
 
@@ -299,6 +300,12 @@ def fix_paths(
         raise ValueError("give an output folder, or in_place=True")
     if out is not None and options.in_place:
         raise ValueError("an output folder and in_place exclude each other")
+    AsOption(options.as_)  # ValueError for an unknown role
+    if options.aspect not in ("crop", "pad"):
+        raise ValueError(f"aspect must be 'crop' or 'pad', not {options.aspect!r}")
+    parse_colour(options.background)  # ValueError for an unknown colour
+    if options.pad_color != "blur":
+        parse_colour(options.pad_color)
     out_dir = Path(out) if out is not None else None
     job_list = collect_jobs(paths, out_dir)
     workers = max(1, min(jobs or os.cpu_count() or 1, len(job_list) or 1))
