@@ -4,6 +4,7 @@ class, the calls made (from the emulator's request log) and the outcome."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ pytest.register_assert_rewrite("publish_support")
 
 from publish_support import (  # noqa: E402
     FAKE_TOKEN,
+    TEST_SETTINGS,
     EmuClock,
     carousel_post,
     endpoints,
@@ -126,7 +128,9 @@ def test_resumable_upload_of_a_local_video(emu, media_dir, tmp_path):
         media=(MediaItem(path="reel.mp4", resolved=str(local)),),
         caption="up",
     )
-    pub, _, _ = make_publisher(emu, tmp_path / "j.sqlite", settings=PublishSettings(resumable=True))
+    pub, _, _ = make_publisher(
+        emu, tmp_path / "j.sqlite", settings=replace(TEST_SETTINGS, resumable=True)
+    )
     [out] = pub.run([post])
     assert out.status == "published"
     create = media_calls(emu)[0]
@@ -198,7 +202,7 @@ def test_502_after_publish_is_settled_by_status(emu, media, tmp_path):
 
 def test_retry_same_is_bounded(emu, media, tmp_path):
     emu.inject("media", "http_500", times=10)
-    settings = PublishSettings(retry_attempts=3)
+    settings = replace(TEST_SETTINGS, retry_attempts=3)
     pub, _, _ = make_publisher(emu, tmp_path / "j.sqlite", settings=settings)
     [out] = pub.run([image_post(media, "img")])
     assert out.status == "failed" and out.error_class == "retry-same"
