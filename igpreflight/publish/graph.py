@@ -474,9 +474,9 @@ class GraphClient:
         size = os.path.getsize(path)
         headers = {"Authorization": f"OAuth {self.token}", "offset": "0", "file_size": str(size)}
         try:
-            with open(path, "rb") as fh:
+            with open(path, "rb") as fh:  # streamed, with its Content-Length (no chunking)
                 resp = self._http.post(
-                    uri, content=fh.read(), headers=headers, timeout=self.upload_timeout
+                    uri, content=fh, headers=headers, timeout=self.upload_timeout
                 )
         except httpx.HTTPError as exc:
             raise self._network_error(exc, "POST", "(resumable upload)", context) from None
