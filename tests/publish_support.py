@@ -73,10 +73,15 @@ def media(media_dir: Path) -> Iterator[MediaServer]:
         yield ms
 
 
+_OPEN: list[GraphClient | Journal] = []  # closed when the test's emulator stops
+
+
 @pytest.fixture
 def emu() -> Iterator[GraphEmulator]:
     with GraphEmulator(token=FAKE_TOKEN, container_delay=0.2) as e:
         yield e
+        while _OPEN:
+            _OPEN.pop().close()
 
 
 class EmuClock:
@@ -117,6 +122,7 @@ def make_publisher(
     clock = clock or EmuClock(emu)
     client = GraphClient(FAKE_TOKEN, base_url=emu.url, timeout=10.0)
     journal = Journal(journal_path, now=clock.now)
+    _OPEN.extend([client, journal])
     return (
         Publisher(client, journal, emu.user_id, settings=settings, clock=clock, **kw),
         journal,
