@@ -191,18 +191,22 @@ def output_extension(fmt: str, current: str) -> str:
 
 def _needs_colour(facts: ImageFacts) -> str | None:
     """Why the pixels need a colour conversion, or None."""
+    parts = []
     if facts.mode == "LAB" or facts.colorspace == "LAB":
-        return "CIELAB -> sRGB"
-    if facts.mode == "CMYK" or facts.colorspace in ("CMYK", "YCCK"):
-        return "CMYK -> sRGB" + ("" if facts.icc_name else " (no profile: as viewers show it)")
-    if facts.icc_is_srgb is False and facts.icc_name:
+        parts.append("CIELAB -> sRGB")
+    elif facts.mode == "CMYK" or facts.colorspace in ("CMYK", "YCCK"):
+        parts.append(
+            "CMYK -> sRGB" + ("" if facts.icc_name else " (no profile: as viewers show it)")
+        )
+    elif facts.icc_is_srgb is False and facts.icc_name:
         if facts.icc_name.startswith("CICP"):
             # No ICC profile to convert from: the pixels are written as sRGB.
-            return f"{facts.icc_name} written as sRGB (no ICC profile to convert from)"
-        return f"{facts.icc_name} -> sRGB"
+            parts.append(f"{facts.icc_name} written as sRGB (no ICC profile to convert from)")
+        else:
+            parts.append(f"{facts.icc_name} -> sRGB")
     if facts.bits > 8:
-        return f"{facts.bits}-bit -> 8-bit"
-    return None
+        parts.append(f"{facts.bits}-bit -> 8-bit")
+    return ", ".join(parts) or None
 
 
 def plan_image(
