@@ -433,3 +433,15 @@ def test_terminal_progress_draws_on_a_terminal_only(tmp_path: Path, monkeypatch)
     assert text.startswith("\rclip.webm:") and text.endswith("100%\n")
     monkeypatch.setenv("CI", "true")
     assert terminal_progress("clip", _Terminal()) is None  # CI: quiet
+
+
+def test_a_missing_ffmpeg_is_a_clear_error(tmp_path: Path, monkeypatch):
+    from igpreflight.transcode import video as video_module
+
+    src = make_video(tmp_path / "clip.webm", vcodec="libvpx-vp9", acodec="libopus", duration=3.2)
+    facts = video_facts(src)
+    plan = plan_video(facts, check_facts(facts, Role.REELS), Role.REELS, FixOptions())
+    monkeypatch.setattr(video_module, "ffmpeg_exe", lambda: str(tmp_path / "no-ffmpeg"))
+    with pytest.raises(VideoFixError, match="IGPREFLIGHT_FFMPEG"):
+        apply_video(src, facts, plan, tmp_path / "out" / "clip.mp4", FixOptions())
+    assert list((tmp_path / "out").iterdir()) == []

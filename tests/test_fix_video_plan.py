@@ -76,6 +76,7 @@ def test_compliant_file_is_copied_with_its_extension():
     p = plan(GOOD)
     assert p.status is FixStatus.COPIED and p.steps == ()
     assert plan(replace(GOOD, container="QuickTime", extension="mov")).extension == "mov"
+    assert plan(GOOD, in_place=True).status is FixStatus.UNCHANGED
 
 
 def test_moov_at_end_only_is_a_remux_with_every_stream_copied():

@@ -329,7 +329,7 @@ def plan_video(
 ) -> FixPlan:
     """The least work that resolves every fixable finding of `facts` in `role`.
 
-    COPIED: nothing to do. REMUXED: only container / faststart / edit list (or a
+    COPIED (UNCHANGED in place): nothing to do. REMUXED: only container / faststart / edit list (or a
     --trim that stream copy can do). TRANSCODED: a stream is encoded; a compliant
     other stream is still copied. UNFIXABLE (with `reason`): no video stream, a
     duration out of range without --trim/--extend, or an error no step resolves.
@@ -382,7 +382,8 @@ def plan_video(
     remux_rules = found & REMUX_RULES
 
     if not (encode_video or encode_audio or remux_rules or trim_to is not None):
-        return FixPlan(Kind.VIDEO, role, FixStatus.COPIED, (), _output_extension(facts))
+        status = FixStatus.UNCHANGED if options.in_place else FixStatus.COPIED
+        return FixPlan(Kind.VIDEO, role, status, (), _output_extension(facts))
 
     steps: list[Step] = []
     out_dur = trim_to or extend_to or facts.duration

@@ -218,9 +218,15 @@ def run_ffmpeg(
     """
     limit = _timeout(duration) if timeout is None else timeout
     tail: deque[str] = deque(maxlen=TAIL_LINES)
-    proc = subprocess.Popen(
-        args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
+    try:
+        proc = subprocess.Popen(
+            args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+    except OSError as exc:
+        raise VideoFixError(
+            f"cannot run ffmpeg at {args[0]} ({exc.strerror or exc}); set IGPREFLIGHT_FFMPEG "
+            "to an ffmpeg binary or reinstall imageio-ffmpeg"
+        ) from exc
     started = last_seen = time.monotonic()
     killed: list[str] = []
     done = threading.Event()
@@ -312,11 +318,12 @@ def apply_video(
     src, dst = Path(src), Path(dst)
     if plan.status is FixStatus.UNFIXABLE:
         raise ValueError(f"{src}: unfixable plan: {plan.reason}")
-    if os.path.abspath(src) == os.path.abspath(dst) and plan.status is FixStatus.COPIED:
+    nothing_to_do = plan.status in (FixStatus.COPIED, FixStatus.UNCHANGED)
+    if nothing_to_do and os.path.abspath(src) == os.path.abspath(dst):
         return
     dst.parent.mkdir(parents=True, exist_ok=True)
     with replacing(dst) as tmp:
-        if plan.status in (FixStatus.COPIED, FixStatus.UNCHANGED):
+        if nothing_to_do:
             shutil.copyfile(src, tmp)
             return
         args = build_command(src, facts, plan, tmp, options)
