@@ -158,6 +158,8 @@ def test_token_expiry_stops_the_batch_with_one_message(emu, media, tmp_path, cap
     assert r.stderr.count("error: reconnect-auth") == 1
     assert "IG_ACCESS_TOKEN" in r.stderr
     assert "queued [reconnect-auth] 190/463" in r.stdout
+    assert r.stdout.count("reconnect the account") == 1  # told once, then referred to
+    assert "queued [reconnect-auth] (the batch stopped before it)" in r.stdout
     for text in (r.stdout, r.stderr, caplog.text):
         assert FAKE_TOKEN not in text
     for f in (tmp_path / ".igpreflight").iterdir():

@@ -157,7 +157,9 @@ def _progress():
 
 
 def render_text(outcomes: list[Outcome]) -> str:
+    """One line per post; a batch stop is told in full once, then referred to."""
     lines = []
+    stopped: set[str | None] = set()
     for o in outcomes:
         if o.status == "published":
             what = (
@@ -166,6 +168,8 @@ def render_text(outcomes: list[Outcome]) -> str:
                 else f"container {o.container_id} shows PUBLISHED (media id not returned)"
             )
             lines.append(f"{o.post_id}: published{' earlier' if o.already else ''}, {what}")
+        elif o.status == "queued" and o.message in stopped:
+            lines.append(f"{o.post_id}: queued [{o.error_class}] (the batch stopped before it)")
         else:
             code = ""
             if o.code is not None or o.subcode is not None:
@@ -175,6 +179,8 @@ def render_text(outcomes: list[Outcome]) -> str:
             lines.append(
                 f"{o.post_id}: {o.status} [{o.error_class}]{code} {o.message or ''}".rstrip()
             )
+            if o.status == "queued":
+                stopped.add(o.message)
     lines.append(_summary_line(outcomes))
     return "\n".join(lines) + "\n"
 
@@ -403,7 +409,7 @@ def publish(
         o.message for o in outcomes if o.error_class == "reconnect-auth" and o.status == "queued"
     }
     for message in stops:
-        click.echo(f"error: {message}", err=True)
+        click.echo(f"error: reconnect-auth: {message}", err=True)
     if fmt == "json":
         click.echo(render_json(outcomes, account, base, str(jpath)), nl=False)
     else:

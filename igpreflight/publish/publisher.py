@@ -718,7 +718,7 @@ class Publisher:
         advice = info.advice if info else "reconnect the account"
         return _info(
             err,
-            f"reconnect-auth: Graph error {err.code_text} ({err.message}): {advice}."
+            f"Graph error {err.code_text} ({err.message}): {advice}."
             f" Publishing stopped for account {self.account}; the rest stays queued.",
             ErrorClass.RECONNECT_AUTH,
         )
@@ -732,7 +732,7 @@ class Publisher:
             raise _StopAccount(
                 _info(
                     err,
-                    f"reconnect-auth: Graph error {err.code_text} repeats ({err.message}):"
+                    f"Graph error {err.code_text} repeats ({err.message}):"
                     f" reconnect the account. Publishing stopped for account {self.account};"
                     " the rest stays queued.",
                     ErrorClass.RECONNECT_AUTH,

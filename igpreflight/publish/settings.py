@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from igpreflight.limits import POST_LIMITS
@@ -83,18 +83,25 @@ class Outcome:
     rule: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["id"] = d.pop("post_id")
-        err = {k: d.pop(k) for k in ("error_class", "code", "subcode", "message", "rule")}
-        d["error"] = (
-            {
-                "class": err["error_class"],
-                **{k: err[k] for k in ("code", "subcode", "message", "rule")},
+        error = None
+        if self.error_class or self.message:
+            error = {
+                "class": self.error_class,
+                "code": self.code,
+                "subcode": self.subcode,
+                "message": self.message,
+                "rule": self.rule,
             }
-            if err["error_class"] or err["message"]
-            else None
-        )
-        return d
+        return {
+            "id": self.post_id,
+            "media_type": self.media_type,
+            "status": self.status,
+            "media_id": self.media_id,
+            "media_id_source": self.media_id_source,
+            "container_id": self.container_id,
+            "already": self.already,
+            "error": error,
+        }
 
 
 MediaUrl = Callable[[MediaItem], str]  # local media -> a public URL (an upload)
