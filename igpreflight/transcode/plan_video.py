@@ -7,8 +7,9 @@ needs (sizes, rates, durations). Every step names the rules it resolves and
 says why, which is what `fix --dry-run` and the fix report show.
 
 Least work: a stream that complies is copied (`-c copy`); a file whose only
-problems are the container, the moov position or an edit list is remuxed; a
-file with no fixable finding is copied byte for byte by the batch driver.
+problems are the container or the moov position is remuxed; a file with no
+fixable finding is copied byte for byte by the batch driver. (An edit list that
+cuts is the exception: only decoding honours it, so both streams are encoded.)
 """
 
 from __future__ import annotations
@@ -329,9 +330,10 @@ def plan_video(
 ) -> FixPlan:
     """The least work that resolves every fixable finding of `facts` in `role`.
 
-    COPIED (UNCHANGED in place): nothing to do. REMUXED: only container / faststart / edit list (or a
-    --trim that stream copy can do). TRANSCODED: a stream is encoded; a compliant
-    other stream is still copied. UNFIXABLE (with `reason`): no video stream, a
+    COPIED (UNCHANGED in place): nothing to do. REMUXED: only the container or
+    the moov position (or a --trim that stream copy can do). TRANSCODED: a stream
+    is encoded (an edit list that cuts needs this); a compliant other stream is
+    still copied. UNFIXABLE (with `reason`): no video stream, a
     duration out of range without --trim/--extend, or an error no step resolves.
     """
     lim = VIDEO_LIMITS[role]
