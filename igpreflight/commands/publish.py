@@ -287,7 +287,7 @@ def render_plan(plan: list[PlannedPost], client: GraphClient, fmt: str) -> str:
 @click.option(
     "--first-wait",
     type=click.FloatRange(min=0),
-    help="First poll wait in seconds (default: 3 s images, video sized by file).",
+    help="First poll wait (and first retry wait) in seconds (default: 3 s images, video 10 s + 0.5 s per MB, retries 5 s).",
 )
 @click.option(
     "--max-wait", type=click.FloatRange(min=0), help="Cap of the wait between polls (default 60 s)."
