@@ -65,14 +65,17 @@ def check(
         posts = load_manifest(manifest) if manifest else []
     except ManifestError as exc:
         raise click.UsageError(str(exc)) from exc
-    report = check_paths(
-        paths,
-        as_=as_,
-        posts=posts,
-        jobs=jobs,
-        allow_private=allow_private,
-        progress=progress_printer(len(paths) > 0),
-    )
+    progress = progress_printer()
+    try:
+        report = check_paths(
+            paths, as_=as_, posts=posts, jobs=jobs, allow_private=allow_private, progress=progress
+        )
+    except KeyboardInterrupt:
+        click.echo("\ninterrupted: no report written", err=True)
+        sys.exit(130)
+    finally:
+        if progress is not None:
+            progress.close()
     write_output(render(report, fmt), output)
     failing = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}
     bad = any(f.severity in failing for f in report.errors + report.warnings)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -46,15 +48,42 @@ def write_output(text: str, output: Path | None) -> None:
         raise
 
 
-def progress_printer(enabled: bool = True) -> Callable[[str], None] | None:
-    """A one-line progress counter on stderr, only when stderr is a terminal."""
-    if not enabled or not sys.stderr.isatty():
-        return None
-    count = 0
+class ProgressLine:
+    """A one-line progress bar on stderr: `[#####.....] 12/40 path: status`.
 
-    def tick(name: str) -> None:
-        nonlocal count
-        count += 1
-        click.echo(f"\r\033[K[{count}] {name}"[:200], err=True, nl=False)
+    Only for terminals (`for_stderr` returns None otherwise), so CI logs and pipes
+    get nothing but errors. Batch drivers call `start(total)` when they know the
+    total and the object once per finished item.
+    """
 
-    return tick
+    WIDTH = 20
+
+    def __init__(self, describe: Callable[[Any], str] = str) -> None:
+        self.describe = describe
+        self.total: int | None = None
+        self.count = 0
+
+    @classmethod
+    def for_stderr(cls, describe: Callable[[Any], str] = str) -> ProgressLine | None:
+        return cls(describe) if sys.stderr.isatty() else None
+
+    def start(self, total: int) -> None:
+        self.total = total
+
+    def __call__(self, item: Any) -> None:
+        self.count += 1
+        if self.total:
+            filled = self.WIDTH * self.count // max(self.total, 1)
+            bar = f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] {self.count}/{self.total} "
+        else:
+            bar = f"[{self.count}] "
+        width = shutil.get_terminal_size((100, 20)).columns - 1
+        click.echo(f"\r\033[K{bar}{self.describe(item)}"[: width + 6], err=True, nl=False)
+
+    def close(self) -> None:
+        click.echo("\r\033[K", err=True, nl=False)
+
+
+def progress_printer(enabled: bool = True) -> ProgressLine | None:
+    """The progress line for `check` (items are file names), on terminals only."""
+    return ProgressLine.for_stderr() if enabled else None

@@ -13,8 +13,8 @@ from pathlib import Path
 import click
 
 from igpreflight import SPEC_VERSION, __version__
-from igpreflight.commands.common import as_option, jobs_option
-from igpreflight.transcode.batch import fix_paths, steps_text, summarize
+from igpreflight.commands.common import ProgressLine, as_option, jobs_option
+from igpreflight.transcode.batch import BatchInterrupted, fix_paths, steps_text, summarize
 from igpreflight.transcode.image import parse_colour
 from igpreflight.transcode.types import FileFixResult, FixOptions, FixStatus
 
@@ -36,6 +36,8 @@ def _line(r: FileFixResult, dry_run: bool) -> str:
     if r.status in (FixStatus.UNFIXABLE, FixStatus.FAILED):
         return f"{r.source}: {r.status.value}: {r.reason or 'no reason given'}"
     status = f"{r.status.value} (dry run)" if dry_run else r.status.value
+    if r.resumed:
+        status += " (already done)"
     steps = steps_text(r.plan.steps) if r.plan else ""
     target = f" -> {r.output}" if r.output else ""
     return f"{r.source}{target}: {status}" + (f" ({steps})" if steps else "")
@@ -158,18 +160,22 @@ def fix(
         in_place=in_place,
         dry_run=dry_run,
     )
-    progress = None
-    if sys.stderr.isatty():
-        count = 0
-
-        def progress(r: FileFixResult) -> None:
-            nonlocal count
-            count += 1
-            click.echo(f"\r\033[K[{count}] {r.source}"[:200], err=True, nl=False)
-
-    results = fix_paths(paths, out, options, jobs=jobs, progress=progress)
+    progress = ProgressLine.for_stderr(lambda r: f"{r.source}: {r.status.value}")
+    try:
+        results = fix_paths(paths, out, options, jobs=jobs, progress=progress)
+    except BatchInterrupted as stop:
+        if progress is not None:
+            progress.close()
+        render = render_json if fmt == "json" else render_text
+        click.echo(render(stop.results, dry_run), nl=False)
+        click.echo(
+            f"interrupted: {len(stop.results)} of {stop.total} files done; "
+            "run the same command again to finish the rest",
+            err=True,
+        )
+        sys.exit(130)
     if progress is not None:
-        click.echo("\r\033[K", err=True, nl=False)
+        progress.close()
     if report is not None:
         from igpreflight.report.html import render_fix_report
 

@@ -241,6 +241,9 @@ def run_targets(
 ) -> list[FileReport]:
     """Check every target, in a process pool when jobs > 1; results in input order."""
     workers = jobs or os.cpu_count() or 1
+    start = getattr(progress, "start", None)
+    if start is not None:
+        start(len(targets))
     if workers <= 1 or len(targets) <= 1:
         results = []
         for t in targets:

@@ -37,6 +37,7 @@ from igpreflight.preflight.engine import iter_media_files
 from igpreflight.preflight.probe import probe
 from igpreflight.transcode.atomic import temp_sibling
 from igpreflight.transcode.image import apply_image, parse_colour
+from igpreflight.transcode.ledger import Ledger, options_key, remove_stale_temps, sha256_file
 from igpreflight.transcode.plan_image import plan_image
 from igpreflight.transcode.types import FileFixResult, FixOptions, FixPlan, FixStatus, Step
 
@@ -63,6 +64,7 @@ class _Planned:
     plan: FixPlan | None = None
     output: Path | None = None
     result: FileFixResult | None = None  # set when the file is settled in phase 1
+    source_sha: str | None = None  # computed when a ledger is consulted
 
 
 # ---------------------------------------------------------------- phase 0: which files
@@ -309,23 +311,114 @@ def fix_paths(
     out_dir = Path(out) if out is not None else None
     job_list = collect_jobs(paths, out_dir)
     workers = max(1, min(jobs or os.cpu_count() or 1, len(job_list) or 1))
+    start = getattr(progress, "start", None)
+    if start is not None:
+        start(len(job_list))
 
     planned = _map(lambda j: plan_job(j, options), job_list, workers)
     if out_dir is not None or options.in_place:
         assign_outputs(planned, out_dir)
-    results: list[FileFixResult | None] = [None] * len(planned)
-    if workers == 1:
-        for i, p in enumerate(planned):
-            results[i] = run_job(p, options)
-            if progress:
-                progress(results[i])
-    else:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            futures = {pool.submit(run_job, p, options): i for i, p in enumerate(planned)}
-            for fut in as_completed(futures):
-                results[futures[fut]] = fut.result()
-                if progress:
-                    progress(fut.result())
+    ledger = None
+    if out_dir is not None and not options.dry_run:
+        remove_stale_temps(out_dir)
+        ledger = Ledger(out_dir)
+    try:
+        todo = _resume(planned, ledger, options)
+        return _execute(planned, todo, options, workers, ledger, progress)
+    finally:
+        if ledger is not None:
+            ledger.close()
+
+
+class BatchInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a batch: the files finished so far (in input order) are in
+    `results`; unfinished ones left no output and no temporary file behind."""
+
+    def __init__(self, results: list[FileFixResult], total: int) -> None:
+        super().__init__(f"interrupted after {len(results)} of {total} files")
+        self.results = results
+        self.total = total
+
+
+def _resume(planned: list[_Planned], ledger: Ledger | None, options: FixOptions) -> list[int]:
+    """Settle every file an earlier run already fixed; the indexes left to do."""
+    todo = []
+    okey = options_key(options)
+    for i, p in enumerate(planned):
+        if ledger is None or p.result is not None or p.output is None:
+            todo.append(i)
+            continue
+        p.source_sha = sha256_file(p.job.source)
+        status = ledger.done(p.source_sha, okey, p.output)
+        if status is None:
+            todo.append(i)
+            continue
+        p.result = FileFixResult(
+            source=p.job.display,
+            output=str(p.output),
+            status=FixStatus(status),
+            plan=p.plan,
+            before=list(p.before or []),
+            bytes_before=getattr(p.facts, "bytes", 0) or 0,
+            bytes_after=p.output.stat().st_size,
+            resumed=True,
+        )
+    return todo
+
+
+def _execute(
+    planned: list[_Planned],
+    todo: list[int],
+    options: FixOptions,
+    workers: int,
+    ledger: Ledger | None,
+    progress: Progress | None,
+) -> list[FileFixResult]:
+    results: list[FileFixResult | None] = [p.result for p in planned]
+    okey = options_key(options)
+
+    def finish(i: int, result: FileFixResult) -> None:
+        results[i] = result
+        p = planned[i]
+        if ledger is not None and result.ok and result.output and not result.resumed:
+            ledger.record(
+                p.job.source,
+                p.source_sha or sha256_file(p.job.source),
+                okey,
+                result.status.value,
+                Path(result.output),
+            )
+        if progress:
+            progress(result)
+
+    for r in results:
+        if r is not None and progress:
+            progress(r)
+    try:
+        if workers == 1:
+            for i in todo:
+                finish(i, run_job(planned[i], options))
+        else:
+            pool = ThreadPoolExecutor(max_workers=workers)
+            futures = {pool.submit(run_job, planned[i], options): i for i in todo}
+            try:
+                for fut in as_completed(futures):
+                    finish(futures[fut], fut.result())
+            except KeyboardInterrupt:
+                # Drop what has not started, let running files end (a failed one
+                # removes its temporary file), and keep every file that finished,
+                # including those the main thread had not collected yet.
+                pool.shutdown(wait=True, cancel_futures=True)
+                for fut, i in futures.items():
+                    finished = fut.done() and not fut.cancelled() and fut.exception() is None
+                    if results[i] is None and finished:
+                        finish(i, fut.result())
+                raise
+            finally:
+                pool.shutdown(wait=True)
+    except KeyboardInterrupt:
+        done = [r for r in results if r is not None]
+        raise BatchInterrupted(done, len(planned)) from None
     return [r for r in results if r is not None]
 
 
@@ -351,4 +444,4 @@ def steps_text(steps: Iterable[Step]) -> str:
     return ", ".join(str(s) for s in steps)
 
 
-__all__ = ["FixJob", "collect_jobs", "fix_paths", "summarize", "steps_text"]
+__all__ = ["BatchInterrupted", "FixJob", "collect_jobs", "fix_paths", "summarize", "steps_text"]

@@ -75,6 +75,7 @@ class FileFixResult:
     reason: str | None = None
     bytes_before: int = 0
     bytes_after: int | None = None
+    resumed: bool = False  # done by an earlier run of the same batch (fix ledger)
 
     @property
     def ok(self) -> bool:
@@ -89,6 +90,7 @@ class FileFixResult:
             "reason": self.reason,
             "bytes_before": self.bytes_before,
             "bytes_after": self.bytes_after,
+            "resumed": self.resumed,
             "before": [f.to_dict() for f in self.before],
             "after": [f.to_dict() for f in self.after],
         }
