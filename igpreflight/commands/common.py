@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from igpreflight.model import AsOption
+from igpreflight.transcode.progress import interactive
 
 as_option = click.option(
     "--as",
@@ -51,7 +52,7 @@ def write_output(text: str, output: Path | None) -> None:
 class ProgressLine:
     """A one-line progress bar on stderr: `[#####.....] 12/40 path: status`.
 
-    Only for terminals (`for_stderr` returns None otherwise), so CI logs and pipes
+    Only for terminals outside CI (`for_stderr` returns None otherwise), so logs and pipes
     get nothing but errors. Batch drivers call `start(total)` when they know the
     total and the object once per finished item.
     """
@@ -65,7 +66,7 @@ class ProgressLine:
 
     @classmethod
     def for_stderr(cls, describe: Callable[[Any], str] = str) -> ProgressLine | None:
-        return cls(describe) if sys.stderr.isatty() else None
+        return cls(describe) if interactive(sys.stderr) else None
 
     def start(self, total: int) -> None:
         self.total = total

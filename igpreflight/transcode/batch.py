@@ -39,6 +39,7 @@ from igpreflight.transcode.atomic import temp_sibling
 from igpreflight.transcode.image import apply_image, parse_colour
 from igpreflight.transcode.ledger import Ledger, options_key, remove_stale_temps, sha256_file
 from igpreflight.transcode.plan_image import plan_image
+from igpreflight.transcode.progress import terminal_progress
 from igpreflight.transcode.types import FileFixResult, FixOptions, FixPlan, FixStatus, Step
 
 Progress = Callable[[FileFixResult], None]
@@ -253,7 +254,7 @@ def run_job(p: _Planned, options: FixOptions) -> FileFixResult:
             pair = _video_pair()
             if pair is None:
                 raise RuntimeError(VIDEO_UNAVAILABLE)
-            pair[1](job.source, facts, plan, tmp, options)
+            pair[1](job.source, facts, plan, tmp, options, terminal_progress(job.display))
         after_facts = probe(tmp)
         result.after = check_facts(after_facts, p.role)
         errors = [f for f in result.after if f.severity is Severity.ERROR]
@@ -399,6 +400,9 @@ def _execute(
             for i in todo:
                 finish(i, run_job(planned[i], options))
         else:
+            # Threads, not processes: Pillow and ffmpeg release the GIL, and the
+            # plans need no pickling (bench/bench_fix_jobs.py: 2.0x threads vs
+            # 1.4x processes on 2 cores).
             pool = ThreadPoolExecutor(max_workers=workers)
             futures = {pool.submit(run_job, planned[i], options): i for i in todo}
             try:
