@@ -197,3 +197,13 @@ def test_python_api_has_no_side_effects(tmp_path, capsys):
 def test_stdin_unused_without_dash(tmp_path):
     r = run("check", jpeg(tmp_path / "a.jpg"), input="ignored")
     assert r.exit_code == 0
+
+
+def test_jobs_give_identical_reports_in_input_order():
+    sample = Path(__file__).resolve().parents[1] / "fixtures" / "media"
+    one = run("check", "--format", "json", "--jobs", "1", sample)
+    two = run("check", "--format", "json", "--jobs", "2", sample)
+    assert one.exit_code == two.exit_code == 1
+    assert one.output == two.output
+    paths = [f["path"] for f in json.loads(one.output)["files"]]
+    assert paths == sorted(paths)  # the walk's stable order, whatever finished first
