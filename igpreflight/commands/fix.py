@@ -43,6 +43,20 @@ def _line(r: FileFixResult, dry_run: bool) -> str:
     return f"{r.source}{target}: {status}" + (f" ({steps})" if steps else "")
 
 
+def _fix_manifest(
+    manifest: str, out: Path | None, options: FixOptions, jobs: int | None
+) -> list[FileFixResult]:
+    from igpreflight.preflight.manifest import ManifestError, load_manifest
+    from igpreflight.transcode.posts import fix_posts
+
+    try:
+        posts = load_manifest(manifest)
+    except ManifestError as exc:
+        raise click.UsageError(str(exc)) from exc
+    base = Path(out) if out is not None else Path(".")
+    return list(fix_posts(posts, base, options, jobs).values())
+
+
 def render_text(results: list[FileFixResult], dry_run: bool) -> str:
     lines = [_line(r, dry_run) for r in results]
     counts = summarize(results)
@@ -63,7 +77,12 @@ def render_json(results: list[FileFixResult], dry_run: bool) -> str:
 
 
 @click.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=str))
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=str))
+@click.option(
+    "--manifest",
+    metavar="FILE",
+    help="Also fix the media of a post manifest, each in its post's role, under DIR/<role>/.",
+)
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
@@ -121,6 +140,7 @@ def render_json(results: list[FileFixResult], dry_run: bool) -> str:
 )
 def fix(
     paths: tuple[str, ...],
+    manifest: str | None,
     out: Path | None,
     in_place: bool,
     as_: str,
@@ -143,6 +163,10 @@ def fix(
     or remuxed/transcoded (videos), then checked again. Exit code: 0 all
     outputs pass, 1 some inputs unfixable or failed, 2 usage error.
     """
+    if not paths and not manifest:
+        raise click.UsageError("give at least one PATH or --manifest")
+    if manifest and out is None and not dry_run:
+        raise click.UsageError("--manifest needs --out DIR (media are fixed per role under it)")
     if out is None and not in_place and not dry_run:
         raise click.UsageError("give --out DIR, or --in-place to replace the originals")
     if out is not None and in_place:
@@ -162,7 +186,9 @@ def fix(
     )
     progress = ProgressLine.for_stderr(lambda r: f"{r.source}: {r.status.value}")
     try:
-        results = fix_paths(paths, out, options, jobs=jobs, progress=progress)
+        results = fix_paths(paths, out, options, jobs=jobs, progress=progress) if paths else []
+        if manifest:
+            results += _fix_manifest(manifest, out, options, jobs)
     except BatchInterrupted as stop:
         if progress is not None:
             progress.close()

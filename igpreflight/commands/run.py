@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections import defaultdict
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,14 +21,12 @@ import click
 from igpreflight.commands.common import as_option
 from igpreflight.commands.publish import publish
 from igpreflight.model import AsOption, Kind, MediaItem, Post, Severity
-from igpreflight.preflight.engine import COVER, POST_TYPE_USE, check_paths, iter_media_files
+from igpreflight.preflight.engine import check_paths, iter_media_files
 from igpreflight.preflight.manifest import ManifestError, dump_posts, load_manifest
-from igpreflight.transcode.batch import fix_paths
-from igpreflight.transcode.types import FileFixResult, FixOptions
+from igpreflight.transcode.posts import fix_posts, media_uses
+from igpreflight.transcode.types import FixOptions
 
 MANIFEST_SUFFIXES = (".toml", ".json")
-# A cover is an image without an aspect rule: fixed like a story image.
-FIX_USE = {COVER: AsOption.STORY.value}
 
 
 def _posts_for_files(paths: tuple[str, ...], as_: str) -> list[Post]:
@@ -46,31 +43,6 @@ def _posts_for_files(paths: tuple[str, ...], as_: str) -> list[Post]:
             media_type = "REELS" if kind is Kind.VIDEO else "IMAGE"
         posts.append(Post(id=display, media_type=media_type, media=(MediaItem(display, absolute),)))
     return posts
-
-
-def _uses(post: Post) -> list[tuple[MediaItem, str]]:
-    use = POST_TYPE_USE.get(post.media_type, AsOption.AUTO.value)
-    items = [(m, use) for m in post.media]
-    if post.cover is not None:
-        items.append((post.cover, COVER))
-    return items
-
-
-def _fix_all(
-    posts: list[Post], out: Path, options: FixOptions, jobs: int | None
-) -> dict[tuple[str, str], FileFixResult]:
-    """Fix every local media file once per role it is used in, under out/<role>/."""
-    by_use: dict[str, list[str]] = defaultdict(list)
-    for post in posts:
-        for item, use in _uses(post):
-            fix_use = FIX_USE.get(use, use)
-            if item.resolved and not item.url and item.resolved not in by_use[fix_use]:
-                by_use[fix_use].append(item.resolved)
-    results: dict[tuple[str, str], FileFixResult] = {}
-    for use, files in by_use.items():
-        for r in fix_paths(files, out / use, replace(options, as_=use), jobs=jobs):
-            results[(r.source, use)] = r
-    return results
 
 
 @click.command("run")
@@ -132,14 +104,14 @@ def run(
 
     options = FixOptions(aspect=aspect, pad_color=pad_color, trim=trim, extend=extend)
     live = [p for p in posts if p.id not in stopped]
-    fixed = _fix_all(live, out / "media", options, jobs)
+    fixed = fix_posts(live, out / "media", options, jobs)
     ready: list[Post] = []
     for post in live:
         new_items: dict[int, MediaItem] = {}
-        for item, use in _uses(post):
+        for item, use in media_uses(post):
             if item.url or not item.resolved:
                 continue
-            result = fixed.get((item.resolved, FIX_USE.get(use, use)))
+            result = fixed.get((item.resolved, use))
             if result is None or not result.ok or result.output is None:
                 reason = (result and result.reason) or "not fixed"
                 stopped[post.id] = (

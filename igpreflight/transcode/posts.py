@@ -1,0 +1,59 @@
+"""Fixing the media of posts: each local file in the role its post gives it.
+
+A carousel item has other limits than a Reel, and a cover is an image with no
+aspect rule, so the same file may need a different fix per use. Every file is
+fixed once per role, under `out/<role>/` (feed, reels, story, carousel-item).
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from igpreflight.model import AsOption, Kind, MediaItem, Post
+from igpreflight.preflight.engine import COVER, POST_TYPE_USE
+from igpreflight.preflight.probe import probe
+from igpreflight.transcode.batch import fix_paths
+from igpreflight.transcode.types import FileFixResult, FixOptions
+
+# A cover is an image without an aspect rule: fixed like a story image.
+FIX_USE = {COVER: AsOption.STORY.value}
+
+
+def media_uses(post: Post) -> list[tuple[MediaItem, str]]:
+    """Every media item of a post (cover included) with the role it is fixed in."""
+    use = POST_TYPE_USE.get(post.media_type, AsOption.AUTO.value)
+    if not post.media_type and len(post.media) > 1:
+        use = AsOption.CAROUSEL_ITEM.value
+    items = [(m, use if use != AsOption.AUTO.value else _single_use(m)) for m in post.media]
+    if post.cover is not None:
+        items.append((post.cover, COVER))
+    return [(item, FIX_USE.get(u, u)) for item, u in items]
+
+
+def _single_use(item: MediaItem) -> str:
+    """The role of a post's only media when the manifest gives no media_type:
+    a video makes a Reel, anything else a feed image (as `check` infers)."""
+    if item.resolved and not item.problem and probe(item.resolved).kind is Kind.VIDEO:
+        return AsOption.REELS.value
+    return AsOption.FEED.value
+
+
+def fix_posts(
+    posts: Sequence[Post], out: Path, options: FixOptions, jobs: int | None = 1
+) -> dict[tuple[str, str], FileFixResult]:
+    """Fix every local media file of `posts`, keyed by (absolute source, role)."""
+    by_use: dict[str, list[str]] = defaultdict(list)
+    for post in posts:
+        for item, use in media_uses(post):
+            local = item.resolved and not item.url and not item.problem
+            if local and item.resolved not in by_use[use]:
+                by_use[use].append(item.resolved)
+    results: dict[tuple[str, str], FileFixResult] = {}
+    for use, files in by_use.items():
+        for r in fix_paths(files, out / use, replace(options, as_=use), jobs=jobs):
+            results[(os.path.abspath(r.source), use)] = r
+    return results
