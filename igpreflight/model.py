@@ -271,6 +271,13 @@ class MediaItem:
     alt_text: str | None = None
     caption: str | None = None  # a caption given on a carousel child (ignored by Instagram)
     problem: str | None = None  # why the path cannot be used (escapes the manifest, missing)
+    # The path as the user would type it from where igpreflight runs (the manifest's
+    # folder joined with `path`), for reports and CI annotations; "" means `path`.
+    display: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.display or self.path
 
     @property
     def key(self) -> str:
@@ -335,7 +342,7 @@ class PostReport:
         return {
             "id": self.post.id,
             "media_type": self.post.media_type,
-            "media": [m.path for m in self.post.media],
+            "media": [m.label for m in self.post.media],
             "findings": [f.to_dict() for f in self.findings],
         }
 

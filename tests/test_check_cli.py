@@ -207,3 +207,33 @@ def test_jobs_give_identical_reports_in_input_order():
     assert one.output == two.output
     paths = [f["path"] for f in json.loads(one.output)["files"]]
     assert paths == sorted(paths)  # the walk's stable order, whatever finished first
+
+
+def test_manifest_media_are_reported_from_where_igpreflight_runs(tmp_path, monkeypatch):
+    jpeg(tmp_path / "site" / "media" / "tall.jpg", (1080, 1500))
+    (tmp_path / "site" / "posts.json").write_text(
+        json.dumps({"post": [{"media": ["media/tall.jpg"]}]})
+    )
+    monkeypatch.chdir(tmp_path)
+    r = run("check", "--manifest", os.path.join("site", "posts.json"), "--format", "github")
+    shown = os.path.join("site", "media", "tall.jpg")
+    assert f"::error file={shown},title=IMG003::" in r.output
+    data = json.loads(run("check", "--manifest", "site/posts.json", "--format", "json").output)
+    assert data["files"][0]["path"] == shown and data["posts"][0]["media"] == [shown]
+
+
+def test_output_errors_are_usage_errors_and_dash_is_stdout(tmp_path):
+    ok = jpeg(tmp_path / "a.jpg")
+    r = run("check", ok, "-o", tmp_path / "missing" / "r.json")
+    assert r.exit_code == 2 and "does not exist" in r.output and "Traceback" not in r.output
+    r = run("check", ok, "-o", "-", "--format", "json")
+    assert json.loads(r.output)["summary"]["files"] == 1
+    out = tmp_path / "r.json"
+    run("check", ok, "-o", out)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

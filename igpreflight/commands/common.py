@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,6 +11,7 @@ from typing import Any
 import click
 
 from igpreflight.model import AsOption
+from igpreflight.transcode.atomic import write_text
 from igpreflight.transcode.progress import interactive
 
 as_option = click.option(
@@ -34,19 +33,21 @@ jobs_option = click.option(
 
 
 def write_output(text: str, output: Path | None) -> None:
-    """Write a report to stdout, or atomically to a file."""
-    if output is None:
+    """Write a report to stdout (no --output, or `-o -`), or atomically to a file.
+
+    A file gets ordinary permissions (0666 minus the umask) and a folder that does
+    not exist is a usage error (exit 2) in one line, never a traceback.
+    """
+    if output is None or str(output) == "-":
         click.echo(text, nl=False)
         return
     output = output.resolve()
-    fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
+    if not output.parent.is_dir():
+        raise click.UsageError(f"cannot write {output}: folder {output.parent} does not exist")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, output)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        write_text(output, text)
+    except OSError as exc:
+        raise click.UsageError(f"cannot write {output}: {exc.strerror or exc}") from exc
 
 
 class ProgressLine:

@@ -184,7 +184,7 @@ def targets_for_posts(posts: Sequence[Post], allow_private: bool = False) -> lis
             items.append((post.cover, COVER))
         for item, item_use in items:
             targets.append(
-                Target(item.path, item.resolved, item_use, item.problem, item.url, allow_private)
+                Target(item.label, item.resolved, item_use, item.problem, item.url, allow_private)
             )
     return targets
 

@@ -59,7 +59,7 @@ def load_manifest(source: str | os.PathLike[str]) -> list[Post]:
             raise ManifestError(f"{path}: invalid TOML: {exc}") from exc
     else:
         data = _parse_json(raw.decode("utf-8", errors="replace"), str(path))
-    return parse_manifest(data, base=path.resolve().parent)
+    return parse_manifest(data, base=path.resolve().parent, shown_base=os.path.dirname(str(source)))
 
 
 def _parse_json(text: str, where: str) -> Any:
@@ -69,7 +69,7 @@ def _parse_json(text: str, where: str) -> Any:
         raise ManifestError(f"{where}: invalid JSON: {exc}") from exc
 
 
-def parse_manifest(data: Any, base: Path) -> list[Post]:
+def parse_manifest(data: Any, base: Path, shown_base: str = "") -> list[Post]:
     """Turn parsed TOML/JSON into posts. Accepts {"post": [...]}, {"posts": [...]} or [...]."""
     if isinstance(data, Mapping):
         entries = data.get("post", data.get("posts"))
@@ -79,7 +79,7 @@ def parse_manifest(data: Any, base: Path) -> list[Post]:
         entries = data
     if not isinstance(entries, list) or not entries:
         raise ManifestError('manifest "post" must be a non-empty list of posts')
-    posts = [_parse_post(entry, i, base) for i, entry in enumerate(entries)]
+    posts = [_parse_post(entry, i, base, shown_base) for i, entry in enumerate(entries)]
     seen: set[str] = set()
     for post in posts:
         if post.id in seen:
@@ -88,7 +88,7 @@ def parse_manifest(data: Any, base: Path) -> list[Post]:
     return posts
 
 
-def _parse_post(entry: Any, index: int, base: Path) -> Post:
+def _parse_post(entry: Any, index: int, base: Path, shown_base: str = "") -> Post:
     where = f"post #{index + 1}"
     if not isinstance(entry, Mapping):
         raise ManifestError(f"{where}: must be a table/object")
@@ -100,7 +100,10 @@ def _parse_post(entry: Any, index: int, base: Path) -> Post:
         media_raw = [media_raw]
     if not isinstance(media_raw, list) or not media_raw:
         raise ManifestError(f"{where}: 'media' must list at least one file or URL")
-    media = tuple(_parse_media(m, f"{where} media #{i + 1}", base) for i, m in enumerate(media_raw))
+    media = tuple(
+        _parse_media(m, f"{where} media #{i + 1}", base, shown_base)
+        for i, m in enumerate(media_raw)
+    )
     media_type = entry.get("media_type")
     if media_type is not None and not isinstance(media_type, str):
         raise ManifestError(f"{where}: media_type must be a string")
@@ -119,7 +122,9 @@ def _parse_post(entry: Any, index: int, base: Path) -> Post:
         media=media,
         caption=_opt_str(entry, "caption", where),
         thumb_offset=_opt_int(entry, "thumb_offset", where),
-        cover=_parse_media(cover, f"{where} cover", base) if cover is not None else None,
+        cover=_parse_media(cover, f"{where} cover", base, shown_base)
+        if cover is not None
+        else None,
         share_to_feed=_opt_bool(entry, "share_to_feed", where),
         collaborators=tuple(_str_list(entry.get("collaborators", []), f"{where} collaborators")),
         alt_text=_opt_str(entry, "alt_text", where),
@@ -131,7 +136,7 @@ def _parse_post(entry: Any, index: int, base: Path) -> Post:
     )
 
 
-def _parse_media(raw: Any, where: str, base: Path) -> MediaItem:
+def _parse_media(raw: Any, where: str, base: Path, shown_base: str = "") -> MediaItem:
     if isinstance(raw, str):
         raw = {"url": raw} if _is_url(raw) else {"path": raw}
     if not isinstance(raw, Mapping):
@@ -157,7 +162,8 @@ def _parse_media(raw: Any, where: str, base: Path) -> MediaItem:
     if not isinstance(path, str) or not path:
         raise ManifestError(f"{where}: 'path' must be a non-empty string")
     resolved, problem = confine(path, base)
-    return MediaItem(path=path, resolved=resolved, problem=problem, **common)
+    display = os.path.normpath(os.path.join(shown_base, path)) if shown_base else ""
+    return MediaItem(path=path, resolved=resolved, problem=problem, display=display, **common)
 
 
 def confine(path: str, base: Path) -> tuple[str, str | None]:

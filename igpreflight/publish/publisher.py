@@ -107,6 +107,7 @@ def fingerprint(post: Post) -> str:
     for item in [*data["media"], data.get("cover") or {}]:
         item.pop("resolved", None)
         item.pop("problem", None)
+        item.pop("display", None)  # where the manifest was run from changes nothing sent
     blob = json.dumps(data, sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()[:16]
 

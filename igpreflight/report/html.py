@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import os
-import tempfile
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +21,7 @@ from igpreflight import __version__
 from igpreflight.model import Finding, Kind, Severity
 from igpreflight.report.overlay import Overlay, overlays
 from igpreflight.report.thumbs import THUMB_SIZE, Thumb, image_thumb, video_thumb
+from igpreflight.transcode.atomic import write_text
 from igpreflight.transcode.types import FileFixResult, FixStatus
 
 CHANGED = (FixStatus.CONVERTED, FixStatus.TRANSCODED, FixStatus.REMUXED)
@@ -32,7 +32,7 @@ Thumbnailer = Callable[[str, Kind | None], Thumb | None]
 
 def render_fix_report(results: Sequence[FileFixResult], path: Path | str) -> None:
     """Write the HTML report for `results` to `path`, atomically."""
-    write_atomic(Path(path), build_fix_report(results))
+    write_text(Path(path), build_fix_report(results))
 
 
 def build_fix_report(results: Sequence[FileFixResult], *, jobs: int | None = None) -> str:
@@ -79,25 +79,6 @@ def thumbnail(path: str, kind: Kind | None) -> Thumb | None:
     if thumb is None and kind is not Kind.IMAGE:
         thumb = video_thumb(path)
     return thumb
-
-
-def write_atomic(path: Path, text: str) -> None:
-    path = path.resolve()
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a report is for sharing
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 # --- pieces of the page -------------------------------------------------------

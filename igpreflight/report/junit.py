@@ -31,7 +31,7 @@ def render(report: Report) -> str:
             _case(file.path, f"{file.kind.value}.{role_label(file)}", file.findings, file.path)
         )
     for post in report.posts:
-        media = ", ".join(m.path for m in post.post.media)
+        media = ", ".join(m.label for m in post.post.media)
         cases.append(
             _case(
                 f"post {post.post.id}",

@@ -17,7 +17,7 @@ def post_path(post: PostReport) -> str:
     if manifest:
         return str(manifest)
     if post.post.media:
-        return post.post.media[0].path
+        return post.post.media[0].label
     return "manifest"
 
 

@@ -22,7 +22,7 @@ def render(report: Report) -> str:
         lines.append(f"{file.path}  ({describe(file)})")
         lines.extend(_finding_lines(file.findings) or ["  ok"])
     for post in report.posts:
-        media = ", ".join(m.path for m in post.post.media)
+        media = ", ".join(m.label for m in post.post.media)
         lines.append(f"post {post.post.id}  ({post.post.media_type or '?'}: {media})")
         lines.extend(_finding_lines(post.findings) or ["  ok"])
     lines.append(summary_line(report))

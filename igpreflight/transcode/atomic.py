@@ -67,3 +67,9 @@ def copy_file(src: Path, dst: Path) -> None:
     """Copy `src` byte for byte to `dst` atomically."""
     with replacing(Path(dst)) as tmp:
         shutil.copyfile(src, tmp)
+
+
+def write_text(dst: Path, text: str) -> None:
+    """Write a report atomically, readable like any other file (0666 minus the umask)."""
+    with replacing(Path(dst).resolve()) as tmp:
+        tmp.write_text(text, encoding="utf-8")
