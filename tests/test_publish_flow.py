@@ -534,5 +534,6 @@ def test_reel_cover_and_story_without_reel_params(emu, media, tmp_path):
     outs = pub.run([reel, story])
     assert [o.status for o in outs] == ["published", "published"]
     reel_params, story_params = (c["params"] for c in media_calls(emu))
-    assert reel_params["cover_url"].endswith("/feed.jpg") and reel_params["thumb_offset"] == "500"
+    assert reel_params["cover_url"].endswith("/feed.jpg")
+    assert "thumb_offset" not in reel_params  # ignored when a cover is given (SPEC, POST018)
     assert set(story_params) == {"media_type", "video_url"}

@@ -251,6 +251,14 @@ def test_post018_offset_and_cover():
     assert "POST018" not in codes(post("REELS", ["v.mp4"], thumb_offset=100))
 
 
+def test_post007_skipped_when_a_cover_is_given():
+    """SPEC: thumb_offset is ignored when a cover is given, so it cannot be out of range."""
+    cover = item("b.jpg")
+    for t in (10_000, -1):
+        found = codes(post("REELS", ["v.mp4"], thumb_offset=t, cover=cover))
+        assert "POST007" not in found and "POST018" in found
+
+
 # POST008 product tag positions
 def test_post008_video_with_xy_and_image_without():
     on_video = post("REELS", ["v.mp4"], product_tags=(Tag(product_id="1", x=0.5, y=0.5),))

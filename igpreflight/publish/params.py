@@ -180,7 +180,8 @@ def container_params(
     elif wants_cover(media_type, slot):  # stories take no cover, thumbnail or audio
         p["share_to_feed"] = post.share_to_feed
         p["cover_url"] = cover_url
-        p["thumb_offset"] = post.thumb_offset
+        # SPEC: thumb_offset is ignored when a cover is given (POST018), so not sent.
+        p["thumb_offset"] = post.thumb_offset if cover_url is None else None
         p["audio_name"] = post.extra.get("audio_name") if post.extra else None
     return _clean(p)
 

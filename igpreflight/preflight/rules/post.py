@@ -311,6 +311,8 @@ def thumb_offset(post: Post, ctx: PostContext) -> Iterator[Finding]:
     t = post.thumb_offset
     if t is None or post_type(post, ctx) == "CAROUSEL" or not post.media:
         return
+    if post.cover is not None:
+        return  # a cover wins and thumb_offset is ignored (POST018 says so)
     facts = _facts(post.media[0], ctx)
     is_video = post_type(post, ctx) in VIDEO_TYPES or (
         facts is not None and facts.kind is Kind.VIDEO
