@@ -106,3 +106,13 @@ def test_rules_json_lists_every_rule():
     img3 = next(x for x in rules if x["code"] == "IMG003")
     assert img3["graph_subcode"] == 2207009 and img3["fixable"] is True
     assert "IMG003" in run("rules").output
+
+
+def test_explain_negative_and_bare_codes():
+    r = run("explain", "-2/2207003")
+    assert r.exit_code == 0 and "retry-same" in r.output and "URL004" in r.output
+    r = run("explain", "-1")
+    assert r.exit_code == 0 and "2207001" in r.output and "2207053" in r.output
+    for bare, subcode in (("352", "2207026"), ("100", "2207028"), ("9", "2207042")):
+        r = run("explain", bare)
+        assert r.exit_code == 0 and subcode in r.output, bare

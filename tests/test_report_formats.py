@@ -404,3 +404,20 @@ def test_junit_is_well_formed_for_any_text(path: str, message: str) -> None:
     )
     suite = ET.fromstring(junit.render(report).encode("utf-8")).find("testsuite")
     assert suite.get("tests") == "1" and suite.get("failures") == "1"
+
+
+def test_junit_strict_fails_on_warnings_like_the_exit_code(tmp_path):
+    import xml.etree.ElementTree as ET
+
+    from click.testing import CliRunner
+    from PIL import Image
+
+    from igpreflight.cli import cli
+
+    png = tmp_path / "a.png"
+    Image.new("RGB", (1080, 1080), "white").save(png)  # IMG012: a warning only
+    plain = CliRunner().invoke(cli, ["check", "--format", "junit", str(png)])
+    strict = CliRunner().invoke(cli, ["check", "--format", "junit", "--strict", str(png)])
+    assert (plain.exit_code, strict.exit_code) == (0, 1)
+    assert ET.fromstring(plain.output.split("\n", 1)[1]).get("failures") == "0"
+    assert ET.fromstring(strict.output.split("\n", 1)[1]).get("failures") == "1"

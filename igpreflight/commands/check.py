@@ -76,7 +76,7 @@ def check(
     finally:
         if progress is not None:
             progress.close()
-    write_output(render(report, fmt), output)
+    write_output(render(report, fmt, strict=strict), output)
     failing = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}
     bad = any(f.severity in failing for f in report.errors + report.warnings)
     sys.exit(1 if bad else 0)

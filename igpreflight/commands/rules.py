@@ -50,7 +50,7 @@ def _graph_lines(info: GraphErrorInfo) -> list[str]:
     return lines
 
 
-@click.command()
+@click.command(context_settings={"ignore_unknown_options": True})
 @click.argument("code")
 def explain(code: str) -> None:
     """Explain a rule code (IMG003) or a Graph error (2207026, 190, 352/2207026)."""
@@ -77,6 +77,13 @@ def explain(code: str) -> None:
             info = lookup_graph_error(first, None)
         if info is not None and (info.code is not None or info.subcode is not None):
             click.echo("\n".join(_graph_lines(info)))
+            return
+        # A bare code that only has subcode entries (-2, 9, 24, 100, 352...): list them all.
+        family = [g for g in GRAPH_ERRORS if second is None and g.code == first]
+        if family:
+            click.echo(f"Graph code {first} has these subcodes:")
+            for g in family:
+                click.echo("\n".join(_graph_lines(g)))
             return
     known = ", ".join(sorted({str(g.subcode) for g in GRAPH_ERRORS if g.subcode})[:5])
     click.echo(

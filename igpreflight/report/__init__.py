@@ -16,5 +16,8 @@ RENDERERS: dict[str, Callable[[Report], str]] = {
 }
 
 
-def render(report: Report, fmt: str) -> str:
+def render(report: Report, fmt: str, strict: bool = False) -> str:
+    """Render in `fmt`; `strict` (warnings fail) matters to formats that say pass/fail."""
+    if fmt == "junit":
+        return junit.render(report, strict=strict)
     return RENDERERS[fmt](report)

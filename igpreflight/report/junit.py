@@ -24,11 +24,20 @@ SUITE = "igpreflight"
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
-def render(report: Report) -> str:
+def render(report: Report, strict: bool = False) -> str:
+    """JUnit XML; with `strict` (check --strict) warnings fail a testcase too, so the
+    dashboard agrees with the exit code."""
+    failing_levels = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}
     cases: list[ET.Element] = []
     for file in report.files:
         cases.append(
-            _case(file.path, f"{file.kind.value}.{role_label(file)}", file.findings, file.path)
+            _case(
+                file.path,
+                f"{file.kind.value}.{role_label(file)}",
+                file.findings,
+                file.path,
+                failing=failing_levels,
+            )
         )
     for post in report.posts:
         media = ", ".join(m.label for m in post.post.media)
@@ -39,6 +48,7 @@ def render(report: Report) -> str:
                 post.findings,
                 post_path(post),
                 out_prefix=f"media: {media}\n" if media else "",
+                failing=failing_levels,
             )
         )
     failing = sum(1 for c in cases if c.find("failure") is not None)
@@ -72,19 +82,25 @@ def render(report: Report) -> str:
 
 
 def _case(
-    name: str, classname: str, findings: list[Finding], file: str, *, out_prefix: str = ""
+    name: str,
+    classname: str,
+    findings: list[Finding],
+    file: str,
+    *,
+    out_prefix: str = "",
+    failing: frozenset[Severity] | set[Severity] = frozenset({Severity.ERROR}),
 ) -> ET.Element:
     case = ET.Element(
         "testcase", {"name": _clean(name), "classname": _clean(classname), "file": _clean(file)}
     )
     case.set("time", "0")
     for f in findings:
-        if f.severity is Severity.ERROR:
+        if f.severity in failing:
             failure = ET.SubElement(
                 case, "failure", {"message": _clean(f"{f.rule}: {f.message}"), "type": f.rule}
             )
             failure.text = _clean(_detail(f))
-    others = [f for f in findings if f.severity is not Severity.ERROR]
+    others = [f for f in findings if f.severity not in failing]
     if others or out_prefix:
         out = ET.SubElement(case, "system-out")
         out.text = _clean(
