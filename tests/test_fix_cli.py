@@ -265,3 +265,13 @@ def test_library_misuse_raises_before_touching_anything(tmp_path, options):
     with pytest.raises(ValueError):
         fix_paths([src], None, FixOptions())  # neither out nor in_place
     assert not (tmp_path / "out").exists()
+
+
+def test_out_that_contains_the_input_folder_is_a_usage_error(tmp_path):
+    src = tmp_path / "in"
+    make_image(src / "a.png", size=(500, 500))
+    for out in (src, tmp_path):
+        result = CliRunner().invoke(cli, ["fix", str(src), "--out", str(out)])
+        assert result.exit_code == 2 and "--in-place" in result.output
+    inside = CliRunner().invoke(cli, ["fix", str(src), "--out", str(src / "fixed")])
+    assert inside.exit_code == 0 and (src / "fixed" / "a.jpg").is_file()

@@ -43,6 +43,20 @@ def _line(r: FileFixResult, dry_run: bool) -> str:
     return f"{r.source}{target}: {status}" + (f" ({steps})" if steps else "")
 
 
+def _refuse_out_around_inputs(out: Path, paths: tuple[str, ...]) -> None:
+    """--out may sit inside an input folder (it is skipped), but an input folder
+    inside --out (or --out itself) would be skipped whole: say so instead of
+    reporting "nothing to do"."""
+    target = out.resolve()
+    for given in paths:
+        folder = Path(given).resolve()
+        if folder.is_dir() and (folder == target or target in folder.parents):
+            raise click.UsageError(
+                f"--out {out} contains the input folder {given}; use another folder, "
+                "or --in-place to replace the originals"
+            )
+
+
 def _fix_manifest(
     manifest: str, out: Path | None, options: FixOptions, jobs: int | None
 ) -> list[FileFixResult]:
@@ -61,7 +75,8 @@ def render_text(results: list[FileFixResult], dry_run: bool) -> str:
     lines = [_line(r, dry_run) for r in results]
     counts = summarize(results)
     parts = [f"{counts[s.value]} {s.value}" for s in FixStatus if counts[s.value]]
-    lines.append(f"{counts['files']} files: " + (", ".join(parts) if parts else "nothing to do"))
+    files = f"{counts['files']} file{'s' if counts['files'] != 1 else ''}"
+    lines.append(f"{files}: " + (", ".join(parts) if parts else "nothing to do"))
     return "\n".join(lines) + "\n"
 
 
@@ -171,6 +186,8 @@ def fix(
         raise click.UsageError("give --out DIR, or --in-place to replace the originals")
     if out is not None and in_place:
         raise click.UsageError("--out and --in-place exclude each other")
+    if out is not None:
+        _refuse_out_around_inputs(out, paths)
     options = FixOptions(
         as_=as_,
         aspect=aspect,
