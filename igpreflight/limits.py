@@ -228,6 +228,12 @@ class ProbeLimits:
     # as frames of 33 and 34 ms; remuxed to MP4, MediaInfo calls that VFR. Frame
     # durations that differ by no more than one such tick are constant-rate.
     vfr_jitter: float = 0.0011  # seconds
+    # MediaInfo reports the nominal rate of some phone slow-motion files (30 fps)
+    # while their frames are far fewer (7 in 0.53 s: 13 fps). When the frame count
+    # misses nominal rate x duration by more than this many frames, or by more than
+    # frame_count_share of them, the real average rate is used and the stream is VFR.
+    frame_count_slack: float = 2.0  # frames
+    frame_count_share: float = 0.10
 
 
 PROBE_LIMITS = ProbeLimits()

@@ -136,6 +136,23 @@ def _frame_rate_mode(video: Any) -> str | None:
     return mode
 
 
+def _timing(video: Any, duration: float | None) -> dict[str, Any]:
+    """fps and frame-rate mode, cross-checked against the frame count.
+
+    A stream whose frame count disagrees with its nominal rate x duration (see
+    ProbeLimits.frame_count_slack) is variable: its real average rate is reported.
+    """
+    fps, mode = _fps(video, duration), _frame_rate_mode(video)
+    count = _num(video.frame_count)
+    vdur = (_num(video.duration) or 0) / 1000
+    if fps and count and count >= 2 and vdur:
+        expected = fps * vdur
+        slack = max(PROBE_LIMITS.frame_count_slack, PROBE_LIMITS.frame_count_share * expected)
+        if abs(count - expected) > slack:
+            return {"fps": round(count / vdur, 3), "frame_rate_mode": "VFR"}
+    return {"fps": fps, "frame_rate_mode": mode}
+
+
 FAST_PARSE = 0.0
 DEFAULT_PARSE = 0.5
 
@@ -202,8 +219,7 @@ def probe_video(path: str, size: int, ext: str, iso: bool) -> VideoFacts | Unrea
             height=_int(video.height),
             rotation=normalise_rotation(video.rotation),
             sar=_num(video.pixel_aspect_ratio) or 1.0,
-            fps=_fps(video, duration),
-            frame_rate_mode=_frame_rate_mode(video),
+            **_timing(video, duration),
             scan_type=str(video.scan_type) if video.scan_type else None,
             chroma=_chroma(video),
             bit_depth=_int(video.bit_depth),
