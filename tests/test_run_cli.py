@@ -73,6 +73,11 @@ def test_run_fixes_uploads_and_publishes_and_stops_bad_posts(emu, tmp_path, buck
     )
     assert r.exit_code == 1, r.output  # one post stopped at check
     assert "spam: stopped at check: POST002" in r.stderr
+    doc = json.loads(r.stdout)  # one document: published posts and the stopped one
+    by_id = {p["id"]: p for p in doc["posts"]}
+    assert by_id["spam"]["status"] == "stopped" and by_id["spam"]["stage"] == "check"
+    assert by_id["carousel"]["status"] == by_id["reel"]["status"] == "published"
+    assert doc["summary"]["posts"] == 3 and doc["summary"]["stopped"] == 1
     assert sorted(p["media_type"] for p in emu.published) == ["CAROUSEL", "REELS"]
     assert [p["caption"] for p in emu.published if p["media_type"] == "CAROUSEL"] == ["two #a"]
     # Instagram's own (emulated) checks accepted the fixed media: JPEG, in ratio, H.264/AAC MP4.

@@ -10,8 +10,9 @@ a post twice.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
-import os
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -23,6 +24,7 @@ from igpreflight.commands.publish import publish
 from igpreflight.model import AsOption, Kind, MediaItem, Post, Severity
 from igpreflight.preflight.engine import check_paths, iter_media_files
 from igpreflight.preflight.manifest import ManifestError, dump_posts, load_manifest
+from igpreflight.transcode.atomic import write_text
 from igpreflight.transcode.posts import fix_posts, media_uses
 from igpreflight.transcode.types import FixOptions
 
@@ -129,26 +131,50 @@ def run(
             )
 
     _print_stops(posts, stopped)
-    if not ready:
-        sys.exit(1)
-    derived = out / "posts.json"
-    derived.parent.mkdir(parents=True, exist_ok=True)
-    tmp = derived.with_name(f".{derived.name}.tmp")
-    tmp.write_text(json.dumps(dump_posts(ready, derived.parent), indent=2, ensure_ascii=False))
-    os.replace(tmp, derived)
-    try:
-        ctx.invoke(
-            publish,
-            manifest=str(derived),
-            dry_run=dry_run,
-            fmt=fmt,
-            # click fills in publish's own defaults for whatever run did not get.
-            **{k: v for k, v in publish_options.items() if v is not None},
+    code = 0
+    published_json: dict | None = None
+    if ready:
+        derived = out / "posts.json"
+        write_text(
+            derived, json.dumps(dump_posts(ready, derived.parent), indent=2, ensure_ascii=False)
         )
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
+        captured = io.StringIO()
+        try:
+            # In JSON mode publish's report is captured and merged with the stopped
+            # posts, so one document says what happened to every post.
+            with (
+                contextlib.redirect_stdout(captured) if fmt == "json" else contextlib.nullcontext()
+            ):
+                ctx.invoke(
+                    publish,
+                    manifest=str(derived),
+                    dry_run=dry_run,
+                    fmt=fmt,
+                    # click fills in publish's own defaults for whatever run did not get.
+                    **{k: v for k, v in publish_options.items() if v is not None},
+                )
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        if fmt == "json" and captured.getvalue().strip():
+            published_json = json.loads(captured.getvalue())
+    if fmt == "json":
+        click.echo(json.dumps(_merge(published_json, posts, stopped), indent=2, ensure_ascii=False))
     sys.exit(code if code else (1 if stopped else 0))
+
+
+def _merge(doc: dict | None, posts: list[Post], stopped: dict[str, str]) -> dict:
+    """publish's JSON report plus one entry per post that stopped at check or fix."""
+    doc = doc or {"version": 1, "summary": {"posts": 0}, "posts": []}
+    for post in posts:
+        if post.id in stopped:
+            stage, _, message = stopped[post.id].partition(": ")
+            doc["posts"].append(
+                {"id": post.id, "status": "stopped", "stage": stage, "message": message}
+            )
+    summary = doc.setdefault("summary", {})
+    summary["stopped"] = len(stopped)
+    summary["posts"] = summary.get("posts", 0) + len(stopped)
+    return doc
 
 
 def _print_stops(posts: list[Post], stopped: dict[str, str]) -> None:
