@@ -334,7 +334,7 @@ _RULES: list[RuleInfo] = [
         None,
         None,
         False,
-        "put the caption on the carousel",
+        "remove it (stories show no caption; a carousel's goes on the carousel itself)",
     ),
     _r(
         "POST013",

@@ -237,3 +237,18 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def test_a_video_cover_is_one_error_and_a_pipe_is_not_read(tmp_path):
+    sample = Path(__file__).resolve().parents[1] / "fixtures" / "media"
+    (tmp_path / "reel.mp4").write_bytes((sample / "reel-ok.mp4").read_bytes())
+    manifest = tmp_path / "posts.json"
+    manifest.write_text(json.dumps({"post": [{"media": ["reel.mp4"], "cover": "reel.mp4"}]}))
+    data = json.loads(run("check", "--manifest", manifest, "--format", "json").output)
+    cover = [f for f in data["files"] if f["as"] is None]
+    assert [[x["rule"] for x in f["findings"]] for f in cover] == [["IMG002"]]
+    fifo = tmp_path / "pipe.jpg"
+    os.mkfifo(fifo)
+    r = run("check", "--format", "json", fifo)  # must not block waiting for a writer
+    (finding,) = json.loads(r.output)["files"][0]["findings"]
+    assert finding["rule"] == "FILE001" and "not a regular file" in finding["message"]

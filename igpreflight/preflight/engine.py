@@ -116,9 +116,11 @@ def check_target(target: Target) -> FileReport:
     else:
         facts = probe(target.resolved)
     role = role_for_use(facts.kind, target.use)
-    findings = sort_findings([*check_facts(facts, role), *url_findings])
     if target.use == COVER and facts.kind is Kind.VIDEO:
-        findings = [finding("IMG002", "a cover must be a JPEG image, not a video"), *findings]
+        # A cover is an image: a video there is one error, not a Reel's checklist.
+        cover = finding("IMG002", "a cover must be a JPEG image, not a video", fixable=False)
+        return FileReport(target.display, facts.kind, None, facts, [cover, *url_findings])
+    findings = sort_findings([*check_facts(facts, role), *url_findings])
     return FileReport(
         path=target.display, kind=facts.kind, role=role, facts=facts, findings=findings
     )

@@ -137,6 +137,8 @@ def probe(path: str | os.PathLike[str]) -> ImageFacts | VideoFacts | Unreadable:
         return Unreadable(shown, f"cannot read: {e.strerror or e}")
     if os.path.isdir(real):
         return Unreadable(shown, "is a folder, not a file")
+    if not os.path.isfile(real):
+        return Unreadable(shown, "not a regular file (a device, pipe or socket)")
     if size == 0:
         return Unreadable(shown, "zero bytes", 0)
     try:

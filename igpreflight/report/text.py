@@ -37,6 +37,8 @@ def _finding_lines(findings: list[Finding]) -> list[str]:
             graph = f"  [{'/'.join(str(c) for c in (f.code, f.subcode) if c is not None)}]"
         out.append(f"  {f.severity.value:<7} {f.rule:<8} {f.message}{graph}")
         hint = RULES[f.rule].fix_hint if f.rule in RULES else ""
+        if not f.fixable and f.rule in RULES and RULES[f.rule].fixable:
+            hint = ""  # e.g. "no video stream": the usual fix does not apply; the message says why
         if hint and f.severity is not Severity.INFO:
             prefix = "fix:" if f.fixable else "to do:"
             out.append(f"  {'':<7} {'':<8} {prefix} {hint}")

@@ -170,7 +170,7 @@ def frames(f: ImageFacts, lim: ImageLimits) -> Iterator[Finding]:
         yield finding(
             "IMG008",
             f"image has {f.frames} frames; Instagram accepts {lim.max_frames} "
-            "(animated images are not images to Instagram)",
+            "(animations and multi-image files are not images to Instagram)",
         )
 
 
