@@ -181,7 +181,13 @@ def confine(path: str, base: Path) -> tuple[str, str | None]:
 
 
 def _is_url(text: str) -> bool:
-    return text.startswith(("http://", "https://"))
+    """Any `scheme://...` is a URL (ftp:// too: reported as such, not as a missing file)."""
+    scheme, sep, _ = text.partition("://")
+    return (
+        bool(sep and scheme.isascii())
+        and scheme[:1].isalpha()
+        and all(ch.isalnum() or ch in "+.-" for ch in scheme)
+    )
 
 
 def _parse_tags(raw: Any, where: str) -> tuple[Tag, ...]:

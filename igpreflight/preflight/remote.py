@@ -1,68 +1,81 @@
 """Remote media in a manifest: fetch once to a temporary file, probe it, apply URL rules.
 
 SPEC section 5: a media URL is checked like a local file, plus URL001..URL006.
-The download uses the same rules as Instagram's fetcher (no credentials, public
-hosts only unless allow_private, time-outs), then `check_url` measures the URL
-itself (status, type, bytes, speed, lifetime) against the downloaded bytes.
+There is one GET per URL: `check_url` fetches it the way Instagram's fetcher
+does (no credentials, public hosts only unless allow_private, each redirect's
+host checked, time-outs, an overall deadline, a byte cap) and writes the body
+to a temporary file while it measures it; that file is then probed. A URL used
+twice (two posts, two roles) is fetched once per process.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+import threading
 import urllib.parse
+from dataclasses import replace
 from pathlib import Path
-
-import httpx
 
 from igpreflight.model import Facts, Finding, Unreadable
 from igpreflight.preflight.probe import probe
-from igpreflight.publish.urlcheck import MAX_MEDIA_BYTES, check_url, host_problem, redact_url
+from igpreflight.publish.urlcheck import DEFAULT_DEADLINE, check_url, redact_url
 
-FETCH_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+_Result = tuple[Facts, tuple[Finding, ...]]
+# (url, allow_private, deadline) -> the result of its one fetch, for this process's run.
+_Key = tuple[str, bool, float]
+_CACHE: dict[_Key, _Result] = {}
+_LOCKS: dict[_Key, threading.Lock] = {}
+_GUARD = threading.Lock()
 
 
-def probe_remote(url: str, *, allow_private: bool = False) -> tuple[Facts, list[Finding]]:
-    """Facts of the media behind `url` and the URL findings; never raises for bad URLs."""
+def probe_remote(
+    url: str, *, allow_private: bool = False, timeout: float = DEFAULT_DEADLINE
+) -> tuple[Facts, list[Finding]]:
+    """Facts of the media behind `url` and the URL findings; never raises for bad URLs.
+
+    `timeout` is the overall deadline of the fetch in seconds (redirects,
+    headers and body): a body not complete by then is unreadable (FILE001).
+    """
+    key = (url, allow_private, timeout)
+    with _GUARD:
+        lock = _LOCKS.setdefault(key, threading.Lock())
+    with lock:  # a second caller for the same URL waits for the first fetch
+        if key not in _CACHE:
+            _CACHE[key] = _fetch_and_probe(url, allow_private, timeout)
+        facts, findings = _CACHE[key]
+    return facts, list(findings)
+
+
+def clear_cache() -> None:
+    """Forget fetched URLs (a long-lived process checking URLs whose content changed)."""
+    with _GUARD:
+        _CACHE.clear()
+        _LOCKS.clear()
+
+
+def _fetch_and_probe(url: str, allow_private: bool, timeout: float) -> _Result:
     shown = redact_url(url)
-    problem, _ = host_problem(url, allow_private=allow_private)
-    if problem:
+    scheme = urllib.parse.urlsplit(url).scheme.lower()
+    if scheme not in ("http", "https"):
         result = check_url(url, allow_private=allow_private)
-        return Unreadable(shown, f"not fetched: {problem}"), result.findings
+        reason = f"unsupported URL scheme {scheme or '(none)'}; Instagram fetches http(s) URLs"
+        return Unreadable(shown, reason), tuple(result.findings)
     # Keep the URL's extension so IMG010 judges the name Instagram will see.
     suffix = Path(urllib.parse.urlsplit(url).path).suffix[:16]
     fd, tmp = tempfile.mkstemp(prefix="igpreflight-remote-", suffix=suffix)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            reason = _download(url, fh)
-        if reason:
-            result = check_url(url, allow_private=allow_private)
-            return Unreadable(shown, reason), result.findings
-        facts = probe(tmp)
-        result = check_url(url, local_path=tmp, allow_private=allow_private)
-        return _renamed(facts, shown), result.findings
+        with os.fdopen(fd, "wb") as sink:
+            result = check_url(
+                url, allow_private=allow_private, sink=sink, timeout=timeout, timeout_name=None
+            )
+        fetch = result.outcome("URL001")
+        # A body that did not arrive whole, or the login/error page a redirect led to,
+        # is not the media: FILE001 with the reason (the URL findings say the rest).
+        why = result.incomplete or (fetch.detail if fetch and fetch.status == "fail" else None)
+        if why:
+            return Unreadable(shown, f"not fetched: {why}"), tuple(result.findings)
+        facts = replace(probe(tmp), path=shown)  # the facts of the file, under the URL
+        return facts, tuple(result.findings)
     finally:
         Path(tmp).unlink(missing_ok=True)
-
-
-def _download(url: str, fh) -> str | None:
-    """Stream the body into `fh`; the reason it failed, or None."""
-    try:
-        client = httpx.Client(timeout=FETCH_TIMEOUT, follow_redirects=False, trust_env=False)
-        with client, client.stream("GET", url) as response:
-            if response.status_code != 200:
-                return f"not fetched: HTTP {response.status_code}"
-            for chunk in response.iter_bytes():
-                fh.write(chunk)
-                if response.num_bytes_downloaded > MAX_MEDIA_BYTES:
-                    return "not fetched: larger than any media Instagram accepts"
-    except httpx.HTTPError as exc:
-        return f"not fetched: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-    return None
-
-
-def _renamed(facts: Facts, shown: str) -> Facts:
-    """The facts of the temporary file, reported under the URL."""
-    from dataclasses import replace
-
-    return replace(facts, path=shown)

@@ -6,7 +6,8 @@ are the errors users meet most, so before any container is created we do one
 plain GET ourselves and apply URL001..URL006 (SPEC section 1, Media URL).
 
 Every request has connect and read time-outs and the whole check has a
-deadline, so a server that hangs or never stops sending cannot hang us. The
+deadline, enforced by a watchdog that shuts the connection down, so a server
+that hangs, trickles or never stops sending cannot hang us. The
 host is checked before any traffic: private, loopback, link-local and reserved
 addresses are refused (URL006) unless `allow_private`, and so is every
 redirect's target.
@@ -14,12 +15,14 @@ redirect's target.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.cookiejar
 import ipaddress
 import math
 import re
 import socket
+import threading
 import time
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
@@ -27,7 +30,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import httpx
 
@@ -85,6 +88,9 @@ class UrlCheckResult:
     findings: list[Finding] = field(default_factory=list)
     measurements: dict[str, Any] = field(default_factory=dict)
     checks: list[CheckOutcome] = field(default_factory=list)
+    # Why the body did not arrive whole (None when it did): not fetched, an HTTP
+    # error, truncated, over the byte cap, or the deadline. Not part of to_dict().
+    incomplete: str | None = None
 
     @property
     def errors(self) -> list[Finding]:
@@ -311,8 +317,9 @@ class _Fetch:
     complete: bool = False
     failure: str | None = None  # why the fetch failed (URL001)
     truncated: str | None = None  # body ended before Content-Length (URL003)
-    overlong: bool = False  # more bytes than the local file
+    overlong: bool = False  # more bytes than the byte cap (the local file or the largest media)
     stalled: bool = False  # deadline or read time-out during the body
+    deadline_hit: bool = False  # the overall deadline ended the fetch
     seconds: float = 0.0
     ttfb: float | None = None
 
@@ -324,8 +331,9 @@ def _client(timeout: float) -> httpx.Client:
     return httpx.Client(
         timeout=httpx.Timeout(
             connect=min(CONNECT_TIMEOUT, timeout),
-            read=min(READ_TIMEOUT, timeout),
-            write=min(READ_TIMEOUT, timeout),
+            # a little over the deadline, so the deadline (not a read) ends a slow fetch
+            read=min(READ_TIMEOUT, timeout + 1),
+            write=min(READ_TIMEOUT, timeout + 1),
             pool=min(CONNECT_TIMEOUT, timeout),
         ),
         follow_redirects=False,
@@ -335,14 +343,70 @@ def _client(timeout: float) -> httpx.Client:
     )
 
 
+class _Watchdog:
+    """Shuts the fetch's sockets down when the overall deadline passes.
+
+    Time-outs bound each read, not the whole exchange: a server that sends a
+    byte every few seconds (headers or body) never trips them. The sockets are
+    learnt from httpcore's trace events and shut down (not closed: a blocked
+    read then returns at once) by a timer, so the fetch ends by the deadline.
+    """
+
+    def __init__(self, deadline: float) -> None:
+        self.fired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._fire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Watchdog:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+
+    def trace(self, name: str, info: dict[str, Any]) -> None:
+        """httpcore's `trace` extension: note each new connection's socket."""
+        if not name.endswith(("connect_tcp.complete", "start_tls.complete")):
+            return
+        stream = info.get("return_value")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if isinstance(sock, socket.socket):
+            with self._lock:
+                self._sockets.append(sock)
+                if self.fired:
+                    _shut(sock)
+
+    def _fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            for sock in self._sockets:
+                _shut(sock)
+
+
+def _shut(sock: socket.socket) -> None:
+    # The plain socket method: an SSLSocket's own would drop its state under the reader.
+    with contextlib.suppress(OSError):  # already closed
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
 def _fetch(
-    url: str, *, allow_private: bool, deadline: float, timeout: float, byte_cap: int, c: _Collector
+    url: str,
+    *,
+    allow_private: bool,
+    deadline: float,
+    timeout: float,
+    byte_cap: int,
+    c: _Collector,
+    sink: BinaryIO | None = None,
+    within: str = "the deadline",
 ) -> _Fetch:
     out = _Fetch(final_url=url)
     start = time.monotonic()
     digest = hashlib.sha256()
     current = url
-    with _client(timeout) as client:
+    with _client(timeout) as client, _Watchdog(deadline) as dog:
         for hop in range(MAX_REDIRECTS + 1):
             if hop:
                 problem, _ = host_problem(current, allow_private=allow_private)
@@ -351,7 +415,7 @@ def _fetch(
                     out.failure = "redirected to a host Instagram cannot reach"
                     break
             try:
-                with client.stream("GET", current) as response:
+                with client.stream("GET", current, extensions={"trace": dog.trace}) as response:
                     out.ttfb = time.monotonic() - start
                     if response.status_code in REDIRECT_CODES and "location" in response.headers:
                         target = urllib.parse.urljoin(current, response.headers["location"])
@@ -360,8 +424,8 @@ def _fetch(
                         )
                         current = target
                         if time.monotonic() > deadline:
-                            out.failure = "redirects did not end before the deadline"
-                            out.stalled = True
+                            out.failure = f"the redirects did not end within {within}"
+                            out.deadline_hit = True
                             break
                         continue
                     out.status = response.status_code
@@ -370,14 +434,18 @@ def _fetch(
                     out.headers = response.headers
                     if response.status_code != 200:
                         break
-                    _read_body(response, out, digest, deadline, byte_cap)
+                    length = response.headers.get("content-length", "")
+                    if length.isdigit() and int(length) > byte_cap:
+                        out.overlong = True  # nothing to gain from reading it
+                        break
+                    _read_body(response, out, digest, deadline, byte_cap, sink)
             except httpx.TimeoutException as exc:
                 if out.status is None:
                     out.failure = f"{_timeout_kind(exc)} after {_elapsed(start):.3g} s"
                 else:
                     out.stalled = True
                     out.failure = (
-                        f"the body stalled: no data for {min(READ_TIMEOUT, timeout):g} s "
+                        f"the body stalled: no data for {min(READ_TIMEOUT, timeout + 1):g} s "
                         f"after {out.body_bytes} bytes"
                     )
             except httpx.RemoteProtocolError as exc:
@@ -394,26 +462,48 @@ def _fetch(
             break
         else:
             out.failure = f"more than {MAX_REDIRECTS} redirects"
+        if dog.fired and not out.deadline_hit:
+            _deadline_ended(out, within)
     out.seconds = time.monotonic() - start
     if out.complete:
         out.sha256 = digest.hexdigest()
     return out
 
 
+def _deadline_ended(out: _Fetch, within: str) -> None:
+    """The watchdog cut the connection: whatever broke after that is the deadline."""
+    out.deadline_hit = True
+    out.complete = False
+    out.truncated = None
+    if out.status is None:
+        out.failure = f"time-out: no complete response within {within}"
+    elif out.status == 200 and not out.overlong:
+        out.stalled = True
+        out.failure = None
+
+
 def _read_body(
-    response: httpx.Response, out: _Fetch, digest: Any, deadline: float, byte_cap: int
+    response: httpx.Response,
+    out: _Fetch,
+    digest: Any,
+    deadline: float,
+    byte_cap: int,
+    sink: BinaryIO | None,
 ) -> None:
-    """Stream the body into the hash, stopping at the deadline or the byte cap."""
+    """Stream the body into the hash (and `sink`), stopping at the deadline or the byte cap."""
     for chunk in response.iter_bytes():  # as received: a trickle is seen at once
         if len(out.head) < 64:
             out.head += chunk[: 64 - len(out.head)]
-        digest.update(chunk)
         out.body_bytes = response.num_bytes_downloaded
         if out.body_bytes > byte_cap:
             out.overlong = True
             return
+        digest.update(chunk)
+        if sink is not None:
+            sink.write(chunk)
         if time.monotonic() > deadline:
             out.stalled = True
+            out.deadline_hit = True
             return
     out.body_bytes = response.num_bytes_downloaded
     out.complete = True
@@ -447,28 +537,39 @@ def check_url(
     presign_expires_in: int | None = None,
     timeout: float = DEFAULT_DEADLINE,
     max_fetch_seconds: float | None = None,
+    sink: BinaryIO | None = None,
+    timeout_name: str | None = "--timeout",
 ) -> UrlCheckResult:
     """Fetch `url` once like Instagram would and apply URL001..URL006.
 
     `local_path` is the file the URL should serve (size and SHA-256 compared,
     and its content gives the expected Content-Type); `presign_expires_in` the
     lifetime the URL was presigned with (otherwise read from its query).
-    `timeout` is the overall deadline in seconds; `max_fetch_seconds` the fetch
-    time above which URL004 warns (default: the limit in limits.py).
+    `timeout` is the overall deadline in seconds (redirects, headers and body);
+    `max_fetch_seconds` the fetch time above which URL004 warns (default: the
+    limit in limits.py). `sink`, a binary file, receives the body as it is
+    read (only the final 200 body; complete only when `result.incomplete` is
+    None). `timeout_name` is the option the user set `timeout` with, for the
+    messages (None: it is the default deadline).
     """
     shown = redact_url(url)
     c = _Collector(shown)
     m = c.result.measurements
     limit = POST_LIMITS.max_fetch_seconds if max_fetch_seconds is None else max_fetch_seconds
     deadline = time.monotonic() + timeout
+    within = (
+        f"the {timeout_name} of {timeout:g} s" if timeout_name else f"the {timeout:g} s deadline"
+    )
 
     parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        c.set("URL001", FAIL, "not an http(s) URL")
-        return c.finish()
+    if parts.scheme.lower() not in ("http", "https"):
+        why = f"unsupported URL scheme {parts.scheme or '(none)'}; Instagram fetches http(s) URLs"
+        return _refused(c, "URL001", why)
+    if not parts.hostname:
+        return _refused(c, "URL001", "the URL has no host")
     if parts.username is not None or parts.password is not None:
-        c.set("URL001", FAIL, "the URL carries credentials (user:password@); Instagram sends none")
-        return c.finish()
+        why = "the URL carries credentials (user:password@); Instagram sends none"
+        return _refused(c, "URL001", why)
 
     local_size, local_sha, expected = _local(local_path, expected_content_type)
     _check_presign(c, url, presign_expires_in)
@@ -479,11 +580,19 @@ def check_url(
         c.set("URL006", FAIL, f"{problem}; refused (use --allow-private for local tests)")
         for rule in ("URL001", "URL002", "URL003", "URL004"):
             c.set(rule, SKIP, "not fetched: the host is refused (URL006)")
+        c.result.incomplete = problem
         return c.finish()
 
     cap = MAX_MEDIA_BYTES if local_size is None else local_size
     got = _fetch(
-        url, allow_private=allow_private, deadline=deadline, timeout=timeout, byte_cap=cap, c=c
+        url,
+        allow_private=allow_private,
+        deadline=deadline,
+        timeout=timeout,
+        byte_cap=cap,
+        c=c,
+        sink=sink,
+        within=within,
     )
     if allow_private:
         c.set("URL006", SKIP, "private hosts allowed (--allow-private)")
@@ -492,12 +601,44 @@ def check_url(
     else:
         c.set("URL006", PASS, f"public host ({', '.join(addresses) or 'resolved'})")
     _measure(m, got)
-    _rule_fetch(c, got, timeout)
+    _rule_fetch(c, got, timeout, limit, within)
     if c.status("URL001") != FAIL or got.stalled:
         _rule_type(c, got, expected)
         _rule_bytes(c, got, local_size, local_sha)
         _rule_speed(c, got, local_size, limit, m)
+    c.result.incomplete = _why_incomplete(got, local_size, within)
     return c.finish()
+
+
+def _refused(c: _Collector, rule: str, why: str) -> UrlCheckResult:
+    """A URL refused before any traffic."""
+    c.set(rule, FAIL, why)
+    c.result.incomplete = why
+    return c.finish()
+
+
+def _why_incomplete(got: _Fetch, local_size: int | None, within: str) -> str | None:
+    """One line on why the body did not arrive whole, or None when it did."""
+    if got.complete:
+        return None
+    if got.status is not None and got.status != 200:
+        return f"HTTP {got.status} {got.reason}".rstrip()
+    if got.overlong:
+        return _overlong(local_size)
+    if got.truncated:
+        return f"the body was truncated after {got.body_bytes} bytes ({got.truncated})"
+    if got.deadline_hit and got.status == 200:
+        return f"the body was not complete within {within} ({got.body_bytes} bytes received)"
+    return got.failure or "the body did not arrive whole"
+
+
+def _overlong(local_size: int | None) -> str:
+    if local_size is not None:
+        return f"the body is longer than the local file ({local_size:,} bytes)"
+    return (
+        f"the body is larger than any media Instagram accepts ({MAX_MEDIA_BYTES / 1e6:g} MB); "
+        "not downloaded in full"
+    )
 
 
 def _local(
@@ -544,7 +685,7 @@ def _looks_like(pattern: re.Pattern[str], url: str) -> bool:
     )
 
 
-def _rule_fetch(c: _Collector, got: _Fetch, timeout: float) -> None:
+def _rule_fetch(c: _Collector, got: _Fetch, timeout: float, limit: float, within: str) -> None:
     """URL001: a plain GET answers 200, not via a login or error page, and completes."""
     hops = len(got.redirects)
     via = f" after {hops} redirect{'s' if hops != 1 else ''}" if hops else ""
@@ -554,16 +695,19 @@ def _rule_fetch(c: _Collector, got: _Fetch, timeout: float) -> None:
                 c.set("URL001", FAIL, f"redirected ({hop['status']}) to {what}: {hop['location']}")
                 return
     if got.failure and not got.stalled:
-        c.set("URL001", FAIL, got.failure + via)
+        # a failure about the redirects themselves already says how many there were
+        c.set("URL001", FAIL, got.failure + ("" if "redirect" in got.failure else via))
     elif got.status is not None and got.status != 200:
         c.set("URL001", FAIL, f"GET answered {got.status} {got.reason}{via}".rstrip())
     elif got.stalled:
-        detail = got.failure or f"the body did not finish within the {timeout:g} s deadline"
-        c.set(
-            "URL001",
-            FAIL,
-            f"{detail} ({got.body_bytes} bytes received); Instagram's fetch would fail",
-        )
+        if got.deadline_hit:
+            detail = f"the body was not complete within {within} ({got.body_bytes} bytes received)"
+        else:
+            detail = got.failure or f"the body did not finish ({got.body_bytes} bytes received)"
+        # Only a wait as long as Instagram's own says what Instagram's fetch would do.
+        if timeout >= limit:
+            detail += "; Instagram's fetch would fail"
+        c.set("URL001", FAIL, detail)
     elif got.status == 200:
         c.set("URL001", PASS, f"200{via}" if hops else "200, no redirects")
 
@@ -604,7 +748,7 @@ def _rule_bytes(c: _Collector, got: _Fetch, local_size: int | None, local_sha: s
             "URL003", FAIL, f"Content-Length is {declared}, the local file has {local_size} bytes"
         )
     elif got.overlong:
-        c.set("URL003", FAIL, f"the body is longer than the local file ({local_size} bytes)")
+        c.set("URL003", FAIL, _overlong(local_size))
     elif not got.complete:
         c.set("URL003", SKIP, "the body did not finish; bytes not compared")
     elif declared is not None and declared != got.body_bytes:
@@ -622,32 +766,65 @@ def _rule_bytes(c: _Collector, got: _Fetch, local_size: int | None, local_sha: s
 
 
 def _rule_speed(
-    c: _Collector, got: _Fetch, local_size: int | None, limit: float, m: dict[str, Any]
+    c: _Collector,
+    got: _Fetch,
+    local_size: int | None,
+    limit: float,
+    m: dict[str, Any],
 ) -> None:
-    """URL004: the full GET (projected for the whole file when it did not finish)
-    takes well under Instagram's fetch time-out."""
-    if (
-        got.status != 200
-        or got.truncated
-        or got.overlong
-        or (got.body_bytes == 0 and not got.stalled)
-    ):
+    """URL004: the full GET takes well under Instagram's fetch time-out.
+
+    A finished fetch is judged on its time; an unfinished one (stopped by the
+    deadline or a stall) on the time the whole file would take at the measured
+    throughput, and it is never passed: what did not finish was not measured.
+    """
+    if got.status != 200 or got.truncated or got.overlong:
+        return
+    if not got.complete and not got.stalled:
+        return
+    if got.complete and got.body_bytes == 0:
         return
     rate = got.body_bytes / got.seconds if got.seconds > 0 else math.inf
-    if got.complete:
-        projected = got.seconds
-    else:
-        length = (got.headers or {}).get("content-length")
-        total = local_size or (int(length) if length and length.isdigit() else None)
-        projected = total / rate if total and rate > 0 else math.inf
-    m["projected_seconds"] = round(projected, 3) if math.isfinite(projected) else None
     speed = f"{rate / 1e6:.3g} MB/s" if math.isfinite(rate) else "instant"
-    if projected > limit:
-        when = f"{projected:.3g} s" if math.isfinite(projected) else "forever"
+    if got.complete:
+        m["projected_seconds"] = round(got.seconds, 3)
+        if got.seconds > limit:
+            c.set(
+                "URL004",
+                WARN,
+                f"the full fetch took {got.seconds:.3g} s at {speed}, over Instagram's {limit:g} s; "
+                "serve it through a CDN",
+            )
+        else:
+            c.set("URL004", PASS, f"{got.seconds:.3g} s at {speed}")
+        return
+    length = (got.headers or {}).get("content-length")
+    total = local_size or (int(length) if length and length.isdigit() else None)
+    projected = total / rate if total and rate > 0 else None
+    m["projected_seconds"] = round(projected, 3) if projected is not None else None
+    so_far = f"{got.body_bytes:,} bytes in {got.seconds:.3g} s"
+    if projected is not None and projected > limit:
         c.set(
             "URL004",
             WARN,
-            f"a full fetch would take {when} at {speed}, over Instagram's {limit:g} s; serve it through a CDN",
+            f"a full fetch would take {_duration(projected)} at {speed} ({got.body_bytes:,} of "
+            f"{total:,} bytes in {got.seconds:.3g} s), over Instagram's {limit:g} s; "
+            "serve it through a CDN",
+        )
+    elif got.seconds > limit:
+        c.set(
+            "URL004",
+            WARN,
+            f"the body did not finish in {got.seconds:.3g} s ({got.body_bytes:,} bytes at "
+            f"{speed}), over Instagram's "
+            f"{limit:g} s; serve it through a CDN",
+        )
+    elif projected is not None:
+        c.set(
+            "URL004",
+            SKIP,
+            f"not judged: the fetch did not finish (projected {projected:.3g} s for "
+            f"{total:,} bytes at {speed})",
         )
     else:
-        c.set("URL004", PASS, f"{got.seconds:.3g} s at {speed}")
+        c.set("URL004", SKIP, f"not judged: the fetch did not finish ({so_far}, size unknown)")
