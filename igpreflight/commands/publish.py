@@ -156,10 +156,34 @@ def _progress():
     return lambda o: tick(f"{o.post_id}: {o.status}")
 
 
+def auth_stops(outcomes: list[Outcome]) -> dict[str, list[str]]:
+    """reconnect-auth stops: each message once, with the posts it left queued."""
+    stops: dict[str, list[str]] = {}
+    for o in outcomes:
+        if o.error_class == "reconnect-auth" and o.status == "queued" and o.message:
+            stops.setdefault(o.message, []).append(o.post_id)
+    return stops
+
+
+def _code_and_message(o: Outcome) -> str:
+    """` 36003/2207009: message`: the code once, even when the message starts with it."""
+    message = o.message or ""
+    if o.code is None and o.subcode is None:
+        return f" {message}".rstrip()
+    code = f"{o.code if o.code is not None else '-'}" + (f"/{o.subcode}" if o.subcode else "")
+    for prefix in (f"{code}: ", f"{code} "):
+        if message.startswith(prefix):
+            message = message[len(prefix) :]
+            break
+    return f" {code}: {message}" if message else f" {code}"
+
+
 def render_text(outcomes: list[Outcome]) -> str:
-    """One line per post; a batch stop is told in full once, then referred to."""
+    """One line per post; a batch stop is told in full once, then referred to (a
+    reconnect-auth stop is told on stderr, see `auth_stops`)."""
     lines = []
     stopped: set[str | None] = set()
+    auth = auth_stops(outcomes)
     for o in outcomes:
         if o.status == "published":
             what = (
@@ -170,15 +194,14 @@ def render_text(outcomes: list[Outcome]) -> str:
             lines.append(f"{o.post_id}: published{' earlier' if o.already else ''}, {what}")
         elif o.status == "queued" and o.message in stopped:
             lines.append(f"{o.post_id}: queued [{o.error_class}] (the batch stopped before it)")
-        else:
-            code = ""
-            if o.code is not None or o.subcode is not None:
-                code = f" {o.code if o.code is not None else '-'}" + (
-                    f"/{o.subcode}" if o.subcode else ""
-                )
-            lines.append(
-                f"{o.post_id}: {o.status} [{o.error_class}]{code} {o.message or ''}".rstrip()
+        elif o.status == "queued" and o.message in auth:
+            brief = replace(
+                o, message="publishing stopped for the account (see the error on stderr)"
             )
+            lines.append(f"{o.post_id}: queued [{o.error_class}]{_code_and_message(brief)}")
+            stopped.add(o.message)
+        else:
+            lines.append(f"{o.post_id}: {o.status} [{o.error_class}]{_code_and_message(o)}")
             if o.status == "queued":
                 stopped.add(o.message)
     lines.append(_summary_line(outcomes))
@@ -279,6 +302,12 @@ def render_plan(plan: list[PlannedPost], client: GraphClient, fmt: str) -> str:
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
+@click.option(
+    "--no-check",
+    is_flag=True,
+    help="Do not run the preflight checks first (by default a post with an error is refused"
+    " before any upload or call).",
+)
 @click.option("--bucket", help="Upload local media to this S3 bucket first.")
 @click.option("--prefix", default="", help="Key prefix for uploads.")
 @click.option("--endpoint-url", help="S3-compatible endpoint for uploads.")
@@ -325,6 +354,7 @@ def publish(
     dry_run: bool,
     resumable: bool,
     fmt: str,
+    no_check: bool,
     bucket: str | None,
     prefix: str,
     endpoint_url: str | None,
@@ -340,8 +370,10 @@ def publish(
     """Create containers, wait for them, and publish every post of MANIFEST.
 
     Token from $IG_ACCESS_TOKEN (sent as a Bearer header, never printed). Safe to
-    re-run: the journal skips published posts and resumes the rest. Exit 0 when
-    every post is published, 1 when some failed or stay queued, 2 on usage errors.
+    re-run: the journal skips published posts and resumes the rest. Each post is
+    checked first: a post with a `check` error is refused (fix-media) with no
+    upload or call for it (--no-check skips this). Exit 0 when every post is
+    published, 1 when some failed or stay queued, 2 on usage errors.
     """
     _setup_logging(verbose)
     token = os.environ.get(TOKEN_ENV, "").strip()
@@ -385,6 +417,7 @@ def publish(
             endpoint_url=endpoint_url,
             public_base_url=public_base_url,
             acl=acl,
+            allow_private=allow_private,
         )
         if bucket
         else None
@@ -402,14 +435,15 @@ def publish(
         url_checker=url_rechecker(allow_private),
         timeout=timeout,
         progress=progress,
+        check=not no_check,
+        allow_private=allow_private,
     )
     if progress is not None:
         click.echo("", err=True)  # end the progress line
-    stops = {
-        o.message for o in outcomes if o.error_class == "reconnect-auth" and o.status == "queued"
-    }
-    for message in stops:
+    for message, ids in auth_stops(outcomes).items():
+        # One message for the account, however many posts it stopped (README).
         click.echo(f"error: reconnect-auth: {message}", err=True)
+        click.echo(f"error: stopped, still queued: {', '.join(ids)}", err=True)
     if fmt == "json":
         click.echo(render_json(outcomes, account, base, str(jpath)), nl=False)
     else:

@@ -31,7 +31,8 @@ import json
 import logging
 import os
 import random
-from collections.abc import Callable, Sequence
+import urllib.parse
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, replace
 from typing import Any
 
@@ -126,6 +127,7 @@ class Publisher:
         media_url: MediaUrl | None = None,
         url_checker: UrlChecker | None = None,
         rng: random.Random | None = None,
+        refused: Mapping[str, J.ErrorInfo] | None = None,
     ) -> None:
         self.client = client
         self.journal = journal
@@ -135,6 +137,8 @@ class Publisher:
         self.media_url = media_url or _url_of
         self.url_checker = url_checker
         self.rng = rng or random.Random()
+        # Posts preflight refused (by id): they fail with no call made for them.
+        self.refused: Mapping[str, J.ErrorInfo] = refused or {}
         self._remaining: int | None = None
         self._quota_total: int | None = None
         self._stop: J.ErrorInfo | None = None
@@ -170,6 +174,21 @@ class Publisher:
                 container_id=self._published_container(post.id),
                 already=True,
             )
+        refusal = self.refused.get(post.id)
+        if refusal is not None and not self._unsettled(post.id):
+            # Refused by preflight: no quota read, no upload, no container for it.
+            self.journal.set_post_status(self.account, post.id, J.FAILED, refusal)
+            log.warning(
+                "post %s refused: %s", post.id, refusal.message, extra=_extra(refusal, post.id)
+            )
+            return Outcome(
+                post.id,
+                media_type,
+                "failed",
+                error_class=refusal.error_class,
+                message=refusal.message,
+                rule=refusal.rule,
+            )
         # A post whose media_publish may have gone through is settled before any quota
         # decision: it may be the very post that used the last slot.
         if self._stop is None and self.settings.check_quota and not self._unsettled(post.id):
@@ -184,9 +203,10 @@ class Publisher:
             return self._outcome(post.id, media_type, "queued", self._stop)
         self.journal.set_post_status(self.account, post.id, J.ACTIVE, count_attempt=True)
         try:
-            media_id, source, crow = self._drive(
-                post, media_type, slots_for(post, media_type, kinds)
-            )
+            slots = slots_for(post, media_type, kinds)
+            if not self._unsettled(post.id):
+                self._stage(post, media_type, slots)
+            media_id, source, crow = self._drive(post, media_type, slots)
         except _PostFailed as f:
             self.journal.set_post_status(self.account, post.id, J.FAILED, f.info)
             log.warning(
@@ -377,22 +397,11 @@ class Publisher:
             resumable = self._resumable(s)
             try:
                 params = self._params(post, media_type, s, children, resumable)
-            except MediaNotUploaded as exc:
-                self.journal.update_container(row.row_id, status=J.ERROR, error_message=str(exc))
-                raise _PostFailed(
-                    J.ErrorInfo(
-                        ErrorClass.FIX_MEDIA.value,
-                        message=f"{exc}: a local file needs a public URL (upload it with --bucket)"
-                        " or, for a video, --resumable",
-                    )
-                ) from None
-            except Exception as exc:  # the uploader's own errors (S3 config, network)
-                msg = f"upload failed: {exc}"
-                self.journal.update_container(row.row_id, status=J.ERROR, error_message=msg)
-                info = J.ErrorInfo(UPLOAD_FAILED, message=msg)
-                if getattr(exc, "config", False):
-                    raise _StopBatch(info) from None  # every post would fail the same way
-                raise _PostFailed(info) from None
+            except _Stop as stop:
+                self.journal.update_container(
+                    row.row_id, status=J.ERROR, error_message=stop.info.message
+                )
+                raise
             try:
                 data = self._call(
                     lambda p=params: self.client.create_container(self.account, p), "create", row
@@ -436,11 +445,40 @@ class Publisher:
     def _resumable(self, s: Slot) -> bool:
         return goes_resumable(s, self.settings.resumable)
 
+    def _stage(self, post: Post, media_type: str, slots: list[Slot]) -> None:
+        """Every public URL the post needs (uploads and their URL checks), before its
+        first container: a file that cannot be staged fails the post with none created."""
+        for s in slots:
+            if s.item is not None and not self._resumable(s) and not s.item.url:
+                self._url(s.item)
+            if post.cover and not post.cover.url and wants_cover(media_type, s):
+                self._url(post.cover)
+
+    def _url(self, item: MediaItem) -> str:
+        """The item's public URL from `media_url`; its failures as the post's outcome."""
+        try:
+            return self.media_url(item)
+        except MediaNotUploaded as exc:
+            raise _PostFailed(
+                J.ErrorInfo(
+                    ErrorClass.FIX_MEDIA.value,
+                    message=f"{exc}: a local file needs a public URL (upload it with --bucket)"
+                    " or, for a video, --resumable",
+                )
+            ) from None
+        except MediaRefused as exc:
+            raise _PostFailed(exc.info) from None
+        except Exception as exc:  # the uploader's own errors (S3 config, network)
+            info = J.ErrorInfo(UPLOAD_FAILED, message=f"upload failed: {exc}")
+            if getattr(exc, "config", False):
+                raise _StopBatch(info) from None  # every post would fail the same way
+            raise _PostFailed(info) from None
+
     def _params(
         self, post: Post, media_type: str, s: Slot, children: list[str] | None, resumable: bool
     ) -> dict[str, Any]:
-        url = None if (s.item is None or resumable) else self.media_url(s.item)
-        cover = self.media_url(post.cover) if post.cover and wants_cover(media_type, s) else None
+        url = None if (s.item is None or resumable) else self._url(s.item)
+        cover = self._url(post.cover) if post.cover and wants_cover(media_type, s) else None
         return container_params(
             post,
             media_type,
@@ -459,7 +497,7 @@ class Publisher:
             self._call(lambda: self.client.upload_video(uri, path, context=cid), "upload", row)
         except GraphError as err:
             self.journal.container_error(row.row_id, J.ERROR, _info(err))
-            raise self._fail(err, s) from None
+            raise self._fail(err, s, host=_origin(uri)) from None
         return self.journal.update_container(row.row_id, status=J.IN_PROGRESS)
 
     def _poll(
@@ -757,11 +795,25 @@ class Publisher:
         self.clock.sleep(self.settings.fetch_retry_wait)
         return True
 
-    def _fail(self, err: GraphError, s: Slot | None, why: str | None = None) -> _Stop:
+    def _fail(
+        self, err: GraphError, s: Slot | None, why: str | None = None, host: str | None = None
+    ) -> _Stop:
+        """The post's failure for `err`. `host` is the server of a call that did not go to
+        the Graph API (the resumable upload host)."""
         cls = err.error_class
         if cls is ErrorClass.RECONNECT_AUTH:
             return _StopAccount(self._auth_info(err))
         where = f" ({s.item.path})" if s and s.item else ""
+        if err.network:
+            # Nothing was heard from Instagram: the host that could not be reached is
+            # the story, not the media it would have fetched.
+            target = (
+                f"upload host {host}" if host else f"Graph API at {_origin(self.client.base_url)}"
+            )
+            msg = f"{err.code_text}: {err.message} ({target})"
+            if why:
+                msg = f"{why}: {msg}"
+            return _PostFailed(J.ErrorInfo(cls.value, err.code, err.subcode, msg, err.rule))
         if cls is ErrorClass.FIX_MEDIA:
             rule = err.rule
             hint = (
@@ -787,6 +839,21 @@ class MediaNotUploaded(ValueError):
     """A local file reached the publisher without a URL (and not by resumable upload)."""
 
 
+class MediaRefused(Exception):
+    """A `media_url` verdict: this file must not be handed to Instagram (it failed a
+    preflight or URL rule after upload). The post fails with `info`; no container is made."""
+
+    def __init__(self, info: J.ErrorInfo) -> None:
+        super().__init__(info.message)
+        self.info = info
+
+
+def _origin(url: str) -> str:
+    """`scheme://host[:port]` of a URL: where a call went, without path or query."""
+    parts = urllib.parse.urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else url
+
+
 def _size(item: MediaItem | None) -> int:
     if item is None or not item.resolved:
         return 0
@@ -810,6 +877,7 @@ def _extra(info: J.ErrorInfo, post_id: str, container_id: str | None = None) -> 
 __all__ = [
     "Clock",
     "MediaNotUploaded",
+    "MediaRefused",
     "MediaUrl",
     "Outcome",
     "PublishSettings",

@@ -10,11 +10,16 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from igpreflight.model import MediaItem, Post
+from igpreflight.catalog import ErrorClass
+from igpreflight.model import Finding, MediaItem, Post, Severity
 from igpreflight.publish.graph import DEFAULT_API_VERSION, GraphClient, graph_url_from_env
-from igpreflight.publish.journal import Journal
-from igpreflight.publish.publisher import Publisher
+from igpreflight.publish.journal import PUBLISHED, ErrorInfo, Journal
+from igpreflight.publish.publisher import MediaRefused, Publisher
 from igpreflight.publish.settings import Clock, MediaUrl, Outcome, PublishSettings, UrlChecker
+
+NO_CHECK_HINT = (
+    "fix the post or its media (`igpreflight check` / `fix`), or publish with --no-check"
+)
 
 
 def publish_posts(
@@ -31,11 +36,17 @@ def publish_posts(
     clock: Clock | None = None,
     timeout: float = 30.0,
     progress: Callable[[Outcome], None] | None = None,
+    check: bool = False,
+    allow_private: bool = False,
+    jobs: int | None = 1,
 ) -> list[Outcome]:
     """Publish `posts` in order for one account; safe to call again with the same journal.
 
     `media_url` turns a local MediaItem into a public URL (an upload); without it
     only URL media (and, with `settings.resumable`, local videos) can be sent.
+    With `check`, the preflight checks run first on every post the journal does not
+    show published, and a post with an error (on itself or its media) fails as
+    fix-media with no call made for it (`preflight_refusals`).
     Never raises for Graph errors: each Outcome says published, failed or queued.
     """
     client = GraphClient(
@@ -44,6 +55,12 @@ def publish_posts(
     try:
         journal = Journal(journal_path, now=clock.now) if clock else Journal(journal_path)
         with journal:
+            refused: dict[str, ErrorInfo] = {}
+            if check:
+                done = {r.post_id for r in journal.posts(ig_user_id) if r.status == PUBLISHED}
+                refused = preflight_refusals(
+                    [p for p in posts if p.id not in done], allow_private=allow_private, jobs=jobs
+                )
             publisher = Publisher(
                 client,
                 journal,
@@ -52,27 +69,120 @@ def publish_posts(
                 clock=clock,
                 media_url=media_url,
                 url_checker=url_checker,
+                refused=refused,
             )
             return publisher.run(posts, progress)
     finally:
         client.close()
 
 
-class CdnMediaUrl:
-    """Local media -> public URL through the CDN module, once per file."""
+def preflight_refusals(
+    posts: Sequence[Post], *, allow_private: bool = False, jobs: int | None = 1
+) -> dict[str, ErrorInfo]:
+    """Run `check` on `posts` (each media in its post's role); the posts with an ERROR
+    finding, on the post or on one of its media, by id, each as a fix-media failure
+    naming every rule broken. Instagram would reject them: nothing is sent for them."""
+    from igpreflight.preflight.engine import check_paths, targets_for_posts
 
-    def __init__(self, **options: Any) -> None:
-        self.options = options
+    if not posts:
+        return {}
+    report = check_paths(posts=posts, allow_private=allow_private, jobs=jobs)
+    # check_paths checks each distinct (file, role) target once, in first-seen order.
+    unique = list(dict.fromkeys(targets_for_posts(posts, allow_private)))
+    by_target = dict(zip(unique, report.files, strict=True))
+    refused: dict[str, ErrorInfo] = {}
+    for post, post_report in zip(posts, report.posts, strict=True):
+        errors: list[tuple[Finding, str | None]] = []
+        for target in dict.fromkeys(targets_for_posts([post], allow_private)):
+            file_report = by_target[target]
+            errors += [(f, file_report.path) for f in file_report.errors]
+        errors += [(f, None) for f in post_report.findings if f.severity is Severity.ERROR]
+        if errors:
+            refused[post.id] = _refusal(errors)
+    return refused
+
+
+def _refusal(errors: list[tuple[Finding, str | None]]) -> ErrorInfo:
+    parts = [f"{f.rule} {f.message}" + (f" ({where})" if where else "") for f, where in errors]
+    rules = ",".join(dict.fromkeys(f.rule for f, _ in errors))
+    return ErrorInfo(
+        ErrorClass.FIX_MEDIA.value,
+        message=f"refused by preflight, nothing sent: {'; '.join(parts)}; {NO_CHECK_HINT}",
+        rule=rules,
+    )
+
+
+class CdnMediaUrl:
+    """Local media -> public URL through `stage_file`: uploaded once per file with one
+    S3 client for the run, then the URL rules fetch it as Instagram would. A URL that
+    breaks a rule raises MediaRefused, so the post fails before any container.
+
+    The file itself is not checked again here: `publish` checks every post, each
+    media in its post's role, before the first call (`preflight_refusals`).
+    """
+
+    def __init__(
+        self,
+        *,
+        bucket: str,
+        prefix: str = "",
+        endpoint_url: str | None = None,
+        region: str | None = None,
+        public_base_url: str | None = None,
+        presign: int | None = None,
+        acl: str | None = None,
+        allow_private: bool = False,
+        client: Any = None,
+    ) -> None:
+        self.bucket = bucket
+        self.endpoint_url = endpoint_url
+        self.region = region
+        self.allow_private = allow_private
+        self.upload_args = {
+            "prefix": prefix,
+            "public_base_url": public_base_url,
+            "presign": presign,
+            "acl": acl,
+        }
+        self.client = client
         self.cache: dict[str, str] = {}
 
     def __call__(self, item: MediaItem) -> str:
         if item.url:
             return item.url
         if item.resolved not in self.cache:
-            from igpreflight.publish.cdn import upload_file
-
-            self.cache[item.resolved] = upload_file(item.resolved, **self.options).url
+            self.cache[item.resolved] = self._stage(item)
         return self.cache[item.resolved]
+
+    def _stage(self, item: MediaItem) -> str:
+        from igpreflight.publish.cdn import UploadError, make_client
+        from igpreflight.publish.stage import FAILED, stage_file
+
+        if self.client is None:  # one client for the whole run, made at the first upload
+            self.client = make_client(endpoint_url=self.endpoint_url, region=self.region)
+        staged = stage_file(
+            item.path,
+            item.resolved,
+            client=self.client,
+            bucket=self.bucket,
+            check=False,
+            allow_private=self.allow_private,
+            **self.upload_args,
+        )
+        if staged.status == FAILED or staged.upload is None:
+            raise UploadError(staged.error or f"upload of {item.path} failed")
+        result = staged.url_check
+        if result is not None and not result.ok:
+            parts = "; ".join(f"{f.rule} {f.message}" for f in result.errors)
+            raise MediaRefused(
+                ErrorInfo(
+                    ErrorClass.FIX_MEDIA.value,
+                    message=f"uploaded {item.path} to {staged.upload.url}, but the URL fails"
+                    f" the URL rules, nothing sent to Instagram: {parts}",
+                    rule=",".join(dict.fromkeys(f.rule for f in result.errors)),
+                )
+            )
+        return staged.upload.url
 
 
 def url_rechecker(allow_private: bool) -> UrlChecker:
