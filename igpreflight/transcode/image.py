@@ -11,6 +11,7 @@ functions, so the executor cannot drift from what `--dry-run` showed.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import struct
@@ -40,8 +41,31 @@ _TRANSPOSE = {
     8: Image.Transpose.ROTATE_90,
 }
 
-_SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
-SRGB_ICC: bytes = _SRGB.tobytes()
+# lcms stamps the profile it builds with the current date and time (ICC header
+# bytes 24..35), so every process would embed different bytes and the same fix
+# would give a different file (and upload key) each run. The stamp is set to
+# this constant and the profile ID (an MD5 over the profile) recomputed.
+ICC_DATE = (2024, 1, 1, 0, 0, 0)  # year, month, day, hour, minute, second (UTC)
+
+
+def _constant_icc(profile: bytes) -> bytes:
+    """`profile` with its creation date set to ICC_DATE and its profile ID
+    recomputed (ICC.1:2010 7.2.18: the MD5 of the profile with the flags,
+    rendering intent and ID fields zeroed; profiles before v4 keep a zero ID)."""
+    data = bytearray(profile)
+    data[24:36] = struct.pack(">6H", *ICC_DATE)
+    data[84:100] = bytes(16)
+    if data[8] >= 4:
+        masked = bytearray(data)
+        masked[44:48] = bytes(4)
+        masked[64:68] = bytes(4)
+        data[84:100] = hashlib.md5(masked, usedforsecurity=False).digest()
+    return bytes(data)
+
+
+SRGB_ICC: bytes = _constant_icc(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+# The transforms target exactly the profile that is embedded.
+_SRGB = ImageCms.ImageCmsProfile(io.BytesIO(SRGB_ICC))
 
 _MAX_EXIF = 65_000  # bytes of EXIF a JPEG APP1 segment can carry (65,533 with its header)
 _XMP_MOTION = re.compile(rb"MicroVideo|MotionPhoto")

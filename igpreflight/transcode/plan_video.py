@@ -612,7 +612,7 @@ def _encode_video_step(
     rules = tuple(sorted(triggers))
     return VideoStep(
         "encode-video",
-        f"H.264 High yuv420p CRF {crf} ({preset}), keyframe every "
+        f"H.264 High yuv420p (limited range) CRF {crf} ({preset}), keyframe every "
         f"{fmt_number(lim.keyframe_interval)} s (closed GOP), max {fmt_number(maxrate / 1e6, 2)} Mbps"
         + (f": {'; '.join(why)}" if why else ""),
         rules,
@@ -620,6 +620,7 @@ def _encode_video_step(
             "codec": "libx264",
             "profile": "high",
             "pix_fmt": "yuv420p",
+            "color_range": "tv",  # limited range; a full-range source is converted
             "preset": preset,
             "crf": crf,
             "rate": fps_arg(fps),

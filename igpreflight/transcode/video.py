@@ -97,7 +97,15 @@ def _video_chain(stream: Any, plan: FixPlan) -> Any:
             # Hold the last frame for the whole target (the container's duration may
             # be longer than the last frame); `-t` cuts the output at the target.
             stream = stream.filter("tpad", stop_mode="clone", stop_duration=f"{p['duration']:.3f}")
-    return stream.filter("setsar", "1").filter("format", "yuv420p")
+    # Limited ("tv") range, as Instagram expects: a full-range source (yuvj420p,
+    # MJPEG, some phones and screen recorders) has its levels converted here, not
+    # just relabelled; a limited-range source passes through unchanged.
+    e = _steps(plan)["encode-video"]
+    return (
+        stream.filter("setsar", "1")
+        .filter("scale", out_range=e.get("color_range", "tv"))
+        .filter("format", e.get("pix_fmt", "yuv420p"))
+    )
 
 
 def _tone_map(stream: Any, transfer: str) -> Any:
@@ -149,6 +157,7 @@ def build_command(
                 "crf": e["crf"],
                 "profile:v": e["profile"],
                 "pix_fmt": e["pix_fmt"],
+                "color_range": e.get("color_range", "tv"),
                 "g": e["gop"],
                 "keyint_min": max(1, e["gop"] // 2),
                 "flags": "+cgop",
@@ -189,6 +198,15 @@ def build_command(
     if not options.keep_metadata:
         kw["map_metadata"] = -1
     kw["map_chapters"] = -1
+    # Reproducible output: the same source and plan give the same bytes, so a
+    # re-fix keeps its content-hash upload key. The muxer writes no ffmpeg
+    # version and zero creation/modification times (ffmpeg never copies the
+    # source's creation_time, even with --keep-metadata). Remuxes are stream
+    # copies, so they are byte-identical with any ffmpeg that muxes the same
+    # way. Encodes are byte-identical on one machine and ffmpeg build: x264 is
+    # deterministic for a given thread count, but that count follows the CPU
+    # count, so another machine may encode different (equally valid) bytes.
+    kw["fflags"] = "+bitexact"
 
     args = ffmpeg.output(*streams, _url(out), **kw).compile(cmd=ffmpeg_exe())
     head = ["-hide_banner", "-nostdin", "-y", "-loglevel", "warning", "-nostats"]
