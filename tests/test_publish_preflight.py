@@ -152,10 +152,23 @@ def test_url_media_failing_check_are_refused_and_no_check_sends_them(emu, tmp_pa
     assert len(media_calls_for(emu, "tall.jpg")) == 1
 
 
-def test_uploaded_url_failing_the_url_rules_fails_the_post_before_a_container(emu, s3, tmp_path):
+def test_uploaded_url_failing_the_url_rules_fails_the_post_before_a_container(
+    emu, s3, media, tmp_path
+):
     endpoint, bucket = s3
     Image.new("RGB", (1080, 1350), "teal").save(tmp_path / "feed.jpg", quality=85)
-    m = manifest(tmp_path, [{"id": "priv", "media_type": "IMAGE", "media": ["feed.jpg"]}])
+    # a carousel whose first child is a URL and second a local file: every upload of
+    # the post is done and proven before the first child's container
+    m = manifest(
+        tmp_path,
+        [
+            {
+                "id": "priv",
+                "media_type": "CAROUSEL",
+                "media": [media.url_for("square.jpg"), "feed.jpg"],
+            }
+        ],
+    )
     # --acl none on moto: the object is uploaded but not readable anonymously (URL001)
     upload = ["--bucket", bucket, "--endpoint-url", endpoint, "--acl", "none"]
     r = invoke([m, *FAST, *upload], env(emu))
@@ -163,7 +176,7 @@ def test_uploaded_url_failing_the_url_rules_fails_the_post_before_a_container(em
     line = line_of(r.stdout, "priv")
     assert line.startswith("priv: failed [fix-media]") and "URL001" in line
     assert [k for k in bucket_keys(endpoint, bucket) if k.endswith("feed.jpg")]  # uploaded
-    assert emu.calls("POST", "/media") == []  # but no container
+    assert emu.calls("POST", "/media") == []  # but no container, not even the first child
 
 
 def test_unreachable_graph_host_is_named_not_the_media_url(emu, media, tmp_path):
