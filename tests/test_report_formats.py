@@ -34,6 +34,8 @@ from igpreflight.report import RENDERERS, github, junit, sarif
 from igpreflight.report.text import summary_line
 
 SCHEMA = json.loads((Path(__file__).parent / "data" / "sarif-2.1.0.json").read_text())
+# The official schema (see tests/data/README.md); SCHEMA above is a stricter subset.
+OFFICIAL = json.loads((Path(__file__).parent / "data" / "sarif-2.1.0-rtm.5.json").read_text())
 
 # RFC 3986: what may appear in a URI reference (anything else must be percent-encoded).
 _URI_CHARS = re.compile(r"^(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*$")
@@ -119,6 +121,7 @@ def all_findings(report: Report) -> list[tuple[str, str]]:
 
 def test_sarif_validates_against_the_schema() -> None:
     log = json.loads(sarif.render(sample_report()))
+    jsonschema.Draft4Validator(OFFICIAL, format_checker=FORMATS).validate(log)
     jsonschema.Draft4Validator(SCHEMA, format_checker=FORMATS).validate(log)
     assert log["version"] == "2.1.0"
     assert log["$schema"].startswith("https://")
@@ -140,6 +143,10 @@ def test_schema_is_not_a_rubber_stamp() -> None:
     stray["runs"][0]["tool"]["driver"]["rules"][0]["severity"] = "error"
     for broken in (bad_level, no_message, raw_uri, stray):
         assert not validator.is_valid(broken)
+    official = jsonschema.Draft4Validator(OFFICIAL, format_checker=FORMATS)
+    assert official.is_valid(good)
+    for broken in (bad_level, no_message, stray):
+        assert not official.is_valid(broken)
 
 
 def test_sarif_has_one_rule_per_catalog_code_with_help() -> None:
@@ -349,6 +356,7 @@ def test_check_command_writes_each_format(
     if fmt == "sarif":
         log = json.loads(out)
         jsonschema.Draft4Validator(SCHEMA, format_checker=FORMATS).validate(log)
+        jsonschema.Draft4Validator(OFFICIAL, format_checker=FORMATS).validate(log)
         uris = {
             r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
             for r in log["runs"][0]["results"]
