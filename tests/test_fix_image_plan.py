@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from fractions import Fraction
 
 import pytest
+from factories import GOOD_IMAGE
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -26,18 +28,7 @@ LO, HI = exact(FEED.min_aspect), exact(FEED.max_aspect)
 
 
 def facts(**kw) -> ImageFacts:
-    base = dict(
-        path="a.jpg",
-        bytes=500_000,
-        format="JPEG",
-        width=1080,
-        height=1350,
-        mode="RGB",
-        bits=8,
-        extension="jpg",
-    )
-    base.update(kw)
-    return ImageFacts(**base)
+    return replace(GOOD_IMAGE, path="a.jpg", **kw)
 
 
 def plan(f: ImageFacts, role: Role = Role.FEED_IMAGE, **opts):

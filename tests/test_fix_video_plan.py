@@ -10,6 +10,7 @@ from dataclasses import replace
 from fractions import Fraction
 
 import pytest
+from factories import GOOD_VIDEO
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -29,33 +30,13 @@ from igpreflight.transcode.plan_video import (
 )
 from igpreflight.transcode.types import FixOptions, FixStatus
 
-GOOD = VideoFacts(
+GOOD = replace(
+    GOOD_VIDEO,
     path="/x/clip.mp4",
-    bytes=5_000_000,
-    container="MPEG-4",
-    is_streamable=True,
-    duration=10.0,
-    has_video=True,
-    has_audio=True,
-    video_codec="AVC",
-    video_profile="High@L4",
-    width=1080,
-    height=1920,
     rotation=0,
     sar=1.0,
-    fps=30.0,
-    frame_rate_mode="CFR",
-    scan_type="Progressive",
-    chroma="4:2:0",
-    bit_depth=8,
     video_bitrate=3_000_000,
     has_edit_list=False,
-    audio_codec="AAC",
-    audio_profile="LC",
-    audio_sample_rate=48_000,
-    audio_channels=2,
-    audio_bitrate=128_000,
-    extension="mp4",
 )
 
 

@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from factories import GOOD_IMAGE
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
@@ -18,16 +19,7 @@ from igpreflight.preflight.checks import check_facts, check_image, sort_findings
 from igpreflight.preflight.probe import probe
 from igpreflight.preflight.rules import REGISTRY
 
-GOOD = ImageFacts(
-    path="/tmp/a.jpg",
-    bytes=500_000,
-    format="JPEG",
-    width=1080,
-    height=1350,
-    mode="RGB",
-    bits=8,
-    extension="jpg",
-)
+GOOD = GOOD_IMAGE
 
 
 def img(**kw) -> ImageFacts:

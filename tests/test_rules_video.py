@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from factories import GOOD_VIDEO
 
 from igpreflight.catalog import RULES
 from igpreflight.ffmpeg_bin import ffmpeg_exe
@@ -17,31 +18,7 @@ from igpreflight.preflight.checks import check_facts, check_video
 from igpreflight.preflight.probe import probe
 from igpreflight.preflight.rules import REGISTRY
 
-GOOD = VideoFacts(
-    path="/tmp/a.mp4",
-    bytes=5_000_000,
-    container="MPEG-4",
-    is_streamable=True,
-    duration=10.0,
-    has_video=True,
-    has_audio=True,
-    video_codec="AVC",
-    video_profile="High@L4",
-    width=1080,
-    height=1920,
-    fps=30.0,
-    frame_rate_mode="CFR",
-    scan_type="Progressive",
-    chroma="4:2:0",
-    bit_depth=8,
-    video_bitrate=4_000_000,
-    audio_codec="AAC",
-    audio_profile="LC",
-    audio_sample_rate=48_000,
-    audio_channels=2,
-    audio_bitrate=128_000,
-    extension="mp4",
-)
+GOOD = GOOD_VIDEO
 CAROUSEL_GOOD = replace(GOOD, width=1080, height=1350)
 
 
