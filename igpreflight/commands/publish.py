@@ -29,7 +29,7 @@ from igpreflight.publish.graph import (
     register_secret,
 )
 from igpreflight.publish.journal import PUBLISHED, Journal, default_journal_path
-from igpreflight.publish.params import is_video_item
+from igpreflight.publish.params import expand_stories, is_video_item
 from igpreflight.publish.publisher import Outcome, PublishSettings
 from igpreflight.publish.service import CdnMediaUrl, publish_posts, url_rechecker
 
@@ -75,7 +75,7 @@ def _load_posts(manifest: str, allow_private: bool) -> list[Post]:
     from igpreflight.preflight.manifest import ManifestError, load_manifest
 
     try:
-        return load_manifest(manifest)
+        return expand_stories(load_manifest(manifest))
     except ManifestError as exc:
         raise click.UsageError(str(exc)) from None
 

@@ -7,8 +7,9 @@ parameters a real run would send.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from dataclasses import replace as dc_replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -193,3 +194,21 @@ def wants_cover(media_type: str, slot: Slot) -> bool:
 
 def _clean(p: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in p.items() if v is not None}
+
+
+def expand_stories(posts: Sequence[Post]) -> list[Post]:
+    """A STORIES post with several media is several stories, published in order.
+
+    Each becomes its own post `id#1`, `id#2`... (its own journal key), so a crash
+    between two stories resumes at the next one and none is published twice.
+    """
+    out: list[Post] = []
+    for post in posts:
+        if post.media_type == "STORIES" and len(post.media) > 1:
+            out.extend(
+                dc_replace(post, id=f"{post.id}#{n}", media=(item,))
+                for n, item in enumerate(post.media, start=1)
+            )
+        else:
+            out.append(post)
+    return out

@@ -14,6 +14,7 @@ from igpreflight.catalog import ErrorClass
 from igpreflight.model import Finding, MediaItem, Post, Severity
 from igpreflight.publish.graph import DEFAULT_API_VERSION, GraphClient, graph_url_from_env
 from igpreflight.publish.journal import PUBLISHED, ErrorInfo, Journal
+from igpreflight.publish.params import expand_stories
 from igpreflight.publish.publisher import MediaRefused, Publisher
 from igpreflight.publish.settings import Clock, MediaUrl, Outcome, PublishSettings, UrlChecker
 
@@ -49,6 +50,7 @@ def publish_posts(
     fix-media with no call made for it (`preflight_refusals`).
     Never raises for Graph errors: each Outcome says published, failed or queued.
     """
+    posts = expand_stories(posts)
     client = GraphClient(
         token, base_url=graph_url_from_env(graph_url), api_version=api_version, timeout=timeout
     )
