@@ -106,3 +106,40 @@ def test_run_stops_an_unfixable_post_at_fix(emu, tmp_path, bucket):
     assert r.exit_code == 1
     assert "stopped at fix" in r.stderr and "short.mp4" in r.stderr
     assert len(emu.published) == 1
+
+
+def test_run_and_publish_share_one_journal_and_urls_alone_work(emu, tmp_path, bucket):
+    from fixtures.graph_emulator import MediaServer
+
+    www = tmp_path / "www"
+    www.mkdir()
+    Image.new("RGB", (1080, 1350), "olive").save(www / "ok.jpg", quality=85)
+    src = tmp_path / "site"
+    src.mkdir()
+    Image.new("RGB", (1080, 1350), "navy").save(src / "local.jpg", quality=85)
+    with MediaServer(www) as media:
+        manifest = src / "posts.json"
+        manifest.write_text(
+            json.dumps({"post": [{"id": "remote", "media": [media.url_for("ok.jpg")]}]})
+        )
+        # Only URL media: nothing to fix, and no crash writing the derived manifest.
+        r = CliRunner().invoke(cli, ["run", str(manifest), *FAST, *bucket], env=env(emu))
+        assert r.exit_code == 0, r.output
+        manifest.write_text(
+            json.dumps(
+                {
+                    "post": [
+                        {"id": "remote", "media": [media.url_for("ok.jpg")]},
+                        {"id": "local", "media": ["local.jpg"]},
+                    ]
+                }
+            )
+        )
+        r = CliRunner().invoke(cli, ["run", str(manifest), *FAST, *bucket], env=env(emu))
+        assert r.exit_code == 0, r.output
+        assert len(emu.published) == 2
+        # publish on the user's manifest sees what run published: nothing twice.
+        p = CliRunner().invoke(cli, ["publish", str(manifest), *FAST, *bucket], env=env(emu))
+        assert p.exit_code == 0, p.output
+        assert len(emu.published) == 2 and p.stdout.count("published earlier") == 2
+    assert (src / ".igpreflight" / "journal.sqlite").is_file()

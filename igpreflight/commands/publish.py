@@ -311,7 +311,14 @@ def render_plan(plan: list[PlannedPost], client: GraphClient, fmt: str) -> str:
 @click.option("--bucket", help="Upload local media to this S3 bucket first.")
 @click.option("--prefix", default="", help="Key prefix for uploads.")
 @click.option("--endpoint-url", help="S3-compatible endpoint for uploads.")
+@click.option("--region", help="Region of the bucket (default: boto3's configuration).")
 @click.option("--public-base-url", help="Public base URL serving the bucket's objects.")
+@click.option(
+    "--presign",
+    type=click.IntRange(1, 604800),
+    metavar="SECONDS",
+    help="Hand Instagram presigned GET URLs valid this long (at least 86400 recommended).",
+)
 @click.option("--acl", type=click.Choice(["public-read", "none"]), help="ACL of uploaded objects.")
 @click.option(
     "--first-wait",
@@ -358,7 +365,9 @@ def publish(
     bucket: str | None,
     prefix: str,
     endpoint_url: str | None,
+    region: str | None,
     public_base_url: str | None,
+    presign: int | None,
     acl: str | None,
     first_wait: float | None,
     max_wait: float | None,
@@ -415,7 +424,9 @@ def publish(
             bucket=bucket,
             prefix=prefix,
             endpoint_url=endpoint_url,
+            region=region,
             public_base_url=public_base_url,
+            presign=presign,
             acl=acl,
             allow_private=allow_private,
         )

@@ -24,6 +24,7 @@ from igpreflight.commands.publish import publish
 from igpreflight.model import AsOption, Kind, MediaItem, Post, Severity
 from igpreflight.preflight.engine import check_paths, iter_media_files
 from igpreflight.preflight.manifest import ManifestError, dump_posts, load_manifest
+from igpreflight.publish.journal import default_journal_path
 from igpreflight.transcode.atomic import write_text
 from igpreflight.transcode.posts import fix_posts, media_uses
 from igpreflight.transcode.types import FixOptions
@@ -135,6 +136,13 @@ def run(
     published_json: dict | None = None
     if ready:
         derived = out / "posts.json"
+        derived.parent.mkdir(parents=True, exist_ok=True)  # no local media: nothing made it yet
+        # One journal with `publish`: beside the user's manifest (or in the current
+        # folder for paths), never beside the derived one, so neither republishes.
+        if publish_options.get("journal_path") is None:
+            publish_options["journal_path"] = default_journal_path(
+                inputs[0] if is_manifest else Path.cwd() / "posts"
+            )
         write_text(
             derived, json.dumps(dump_posts(ready, derived.parent), indent=2, ensure_ascii=False)
         )
@@ -157,6 +165,8 @@ def run(
             code = int(exc.code or 0)
         if fmt == "json" and captured.getvalue().strip():
             published_json = json.loads(captured.getvalue())
+    if fmt == "text" and stopped:
+        click.echo(f"{len(stopped)} more stopped before publishing: {', '.join(stopped)}")
     if fmt == "json":
         click.echo(json.dumps(_merge(published_json, posts, stopped), indent=2, ensure_ascii=False))
     sys.exit(code if code else (1 if stopped else 0))
@@ -178,8 +188,8 @@ def _merge(doc: dict | None, posts: list[Post], stopped: dict[str, str]) -> dict
 
 
 def _print_stops(posts: list[Post], stopped: dict[str, str]) -> None:
-    """Posts that stopped before publishing: one line each on stderr, so stdout
-    keeps the publish report (text or JSON) clean for pipes."""
+    """Posts that stopped before publishing: one line each on stderr (the JSON
+    report carries them too; the text report ends with their count)."""
     for post in posts:
         if post.id in stopped:
             click.echo(f"{post.id}: stopped at {stopped[post.id]}", err=True)
