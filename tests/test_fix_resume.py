@@ -122,3 +122,33 @@ def test_ctrl_c_stops_cleanly_and_says_what_was_done(tmp_path):
     resumed = fix_paths([src], out, FixOptions())
     assert sum(r.resumed for r in resumed) >= len(done_lines)
     assert all(r.status is not FixStatus.FAILED for r in resumed)
+
+
+def test_ctrl_c_at_a_terminal_does_not_report_interrupted_encodes_as_done(tmp_path):
+    """A terminal's Ctrl-C reaches the whole process group, ffmpeg included: the
+    encodes it cuts short are not done (nor failed), and leave nothing behind."""
+    from fixtures.generate import make_video
+
+    src = tmp_path / "in"
+    for i in range(6):
+        make_video(src / f"v{i}.mp4", width=320, height=568, fps=120, duration=3.0)
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "igpreflight", "fix", str(src), "--out", str(out), "--jobs", "2"]
+    env = {**os.environ, "IGPREFLIGHT_X264_PRESET": "veryslow"}  # long enough to interrupt
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not list(out.rglob(".*.tmp*")):
+        time.sleep(0.02)  # wait until encodes are running
+    assert proc.poll() is None, "the batch finished before Ctrl-C"
+    os.killpg(proc.pid, signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    assert "failed" not in stdout, stdout
+    assert not list(out.rglob(".*.tmp*"))

@@ -326,6 +326,10 @@ def fix_paths(
     try:
         todo = _resume(planned, ledger, options)
         return _execute(planned, todo, options, workers, ledger, progress)
+    except BatchInterrupted:
+        if out_dir is not None and not options.dry_run:
+            remove_stale_temps(out_dir)  # whatever an interrupted encoder left behind
+        raise
     finally:
         if ledger is not None:
             ledger.close()
@@ -413,9 +417,11 @@ def _execute(
                 # removes its temporary file), and keep every file that finished,
                 # including those the main thread had not collected yet.
                 pool.shutdown(wait=True, cancel_futures=True)
+                # A file whose ffmpeg got the same Ctrl-C fails: it was interrupted,
+                # not done, so only files that really finished are kept.
                 for fut, i in futures.items():
                     finished = fut.done() and not fut.cancelled() and fut.exception() is None
-                    if results[i] is None and finished:
+                    if results[i] is None and finished and fut.result().ok:
                         finish(i, fut.result())
                 raise
             finally:
