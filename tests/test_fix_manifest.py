@@ -36,26 +36,29 @@ def test_manifest_media_are_fixed_per_role(tmp_path, monkeypatch):
         )
     )
     out = tmp_path / "out"
+    monkeypatch.chdir(tmp_path)
     r = CliRunner().invoke(
-        cli, ["fix", "--manifest", str(src / "posts.json"), "--out", str(out), "--format", "json"]
+        cli, ["fix", "--manifest", "content/posts.json", "--out", str(out), "--format", "json"]
     )
     assert r.exit_code == 0, r.output
     files = {(f["path"], f["output"].split("/out/")[1]) for f in json.loads(r.output)["files"]}
     outs = {o for _, o in files}
+    # Sources are named as the user would type them from here, not as absolute paths.
+    assert {p for p, _ in files} == {"content/tall.mp4", "content/photo.png", "content/cover.png"}
     assert outs == {
         "carousel-item/tall.mp4",
         "carousel-item/photo.jpg",
         "reels/tall.mp4",
-        "story/cover.jpg",
+        "cover/cover.jpg",
     }
     carousel_video = probe(out / "carousel-item" / "tall.mp4")
     assert isinstance(carousel_video, VideoFacts) and 0.8 <= carousel_video.aspect <= 1.91
     assert errors(out / "carousel-item" / "tall.mp4", Role.CAROUSEL_VIDEO) == []
     reel = probe(out / "reels" / "tall.mp4")
     assert reel.bytes == (src / "tall.mp4").stat().st_size  # compliant Reel: copied
-    cover = probe(out / "story" / "cover.jpg")
+    cover = probe(out / "cover" / "cover.jpg")
     assert isinstance(cover, ImageFacts) and cover.format == "JPEG" and not cover.has_alpha
-    assert errors(out / "story" / "cover.jpg", Role.COVER) == []
+    assert errors(out / "cover" / "cover.jpg", Role.COVER) == []
 
 
 def test_manifest_needs_an_output_folder(tmp_path):

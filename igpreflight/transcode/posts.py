@@ -24,14 +24,15 @@ FIX_USE = {COVER: AsOption.STORY.value}
 
 
 def media_uses(post: Post) -> list[tuple[MediaItem, str]]:
-    """Every media item of a post (cover included) with the role it is fixed in."""
+    """Every media item of a post (cover included) with its use: a role, or "cover"
+    (fixed in FIX_USE's role, kept in a folder of its own)."""
     use = POST_TYPE_USE.get(post.media_type, AsOption.AUTO.value)
     if not post.media_type and len(post.media) > 1:
         use = AsOption.CAROUSEL_ITEM.value
     items = [(m, use if use != AsOption.AUTO.value else _single_use(m)) for m in post.media]
     if post.cover is not None:
         items.append((post.cover, COVER))
-    return [(item, FIX_USE.get(u, u)) for item, u in items]
+    return items
 
 
 def _single_use(item: MediaItem) -> str:
@@ -45,15 +46,24 @@ def _single_use(item: MediaItem) -> str:
 def fix_posts(
     posts: Sequence[Post], out: Path, options: FixOptions, jobs: int | None = 1
 ) -> dict[tuple[str, str], FileFixResult]:
-    """Fix every local media file of `posts`, keyed by (absolute source, role)."""
-    by_use: dict[str, list[str]] = defaultdict(list)
+    """Fix every local media file of `posts` under out/<use>/, keyed by (resolved
+    source, use). Results name each file as the user would (MediaItem.label)."""
+    by_use: dict[str, dict[str, str]] = defaultdict(dict)  # use -> {shown: resolved}
     for post in posts:
         for item, use in media_uses(post):
-            local = item.resolved and not item.url and not item.problem
-            if local and item.resolved not in by_use[use]:
-                by_use[use].append(item.resolved)
+            if item.resolved and not item.url and not item.problem:
+                shown = item.label if _same_file(item.label, item.resolved) else item.resolved
+                by_use[use].setdefault(shown, item.resolved)
     results: dict[tuple[str, str], FileFixResult] = {}
     for use, files in by_use.items():
-        for r in fix_paths(files, out / use, replace(options, as_=use), jobs=jobs):
-            results[(os.path.abspath(r.source), use)] = r
+        role = FIX_USE.get(use, use)
+        for r in fix_paths(list(files), out / use, replace(options, as_=role), jobs=jobs):
+            results[(files.get(r.source, os.path.abspath(r.source)), use)] = r
     return results
+
+
+def _same_file(shown: str, resolved: str) -> bool:
+    try:
+        return os.path.samefile(shown, resolved)
+    except OSError:
+        return False
