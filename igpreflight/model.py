@@ -302,6 +302,7 @@ class Post:
     user_tags: tuple[Tag, ...] = ()  # post-level tags (single-media posts)
     product_tags: tuple[Tag, ...] = ()
     media_type_given: bool = True  # False when inferred
+    source: str = ""  # the manifest this post came from, as given ("" for a lone file or stdin)
     extra: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
 

@@ -212,12 +212,14 @@ def test_jobs_give_identical_reports_in_input_order():
 def test_manifest_media_are_reported_from_where_igpreflight_runs(tmp_path, monkeypatch):
     jpeg(tmp_path / "site" / "media" / "tall.jpg", (1080, 1500))
     (tmp_path / "site" / "posts.json").write_text(
-        json.dumps({"post": [{"media": ["media/tall.jpg"]}]})
+        json.dumps({"post": [{"media": ["media/tall.jpg"], "caption": "#a " * 31}]})
     )
     monkeypatch.chdir(tmp_path)
     r = run("check", "--manifest", os.path.join("site", "posts.json"), "--format", "github")
     shown = os.path.join("site", "media", "tall.jpg")
     assert f"::error file={shown},title=IMG003::" in r.output
+    # A post's own findings (the caption) point at the manifest, where they are fixed.
+    assert f"::error file={os.path.join('site', 'posts.json')},title=POST002::" in r.output
     data = json.loads(run("check", "--manifest", "site/posts.json", "--format", "json").output)
     assert data["files"][0]["path"] == shown and data["posts"][0]["media"] == [shown]
 

@@ -197,9 +197,7 @@ def test_sarif_has_one_result_per_finding_at_its_file() -> None:
 
 
 def test_sarif_post_findings_prefer_the_manifest() -> None:
-    post = Post(
-        "p1", "CAROUSEL", (MediaItem("a.jpg", "/x/a.jpg"),), extra={"manifest": "posts.toml"}
-    )
+    post = Post("p1", "CAROUSEL", (MediaItem("a.jpg", "/x/a.jpg"),), source="posts.toml")
     report = Report(posts=[PostReport(post, [finding("POST005", "one item")])])
     result = json.loads(sarif.render(report))["runs"][0]["results"][0]
     assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "posts.toml"

@@ -13,6 +13,7 @@ import json
 import os
 import sys
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
@@ -59,7 +60,10 @@ def load_manifest(source: str | os.PathLike[str]) -> list[Post]:
             raise ManifestError(f"{path}: invalid TOML: {exc}") from exc
     else:
         data = _parse_json(raw.decode("utf-8", errors="replace"), str(path))
-    return parse_manifest(data, base=path.resolve().parent, shown_base=os.path.dirname(str(source)))
+    posts = parse_manifest(
+        data, base=path.resolve().parent, shown_base=os.path.dirname(str(source))
+    )
+    return [replace(p, source=str(source)) for p in posts]
 
 
 def _parse_json(text: str, where: str) -> Any:

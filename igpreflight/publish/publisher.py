@@ -105,6 +105,7 @@ def _info(
 def fingerprint(post: Post) -> str:
     """A hash of what the post sends; a changed post restarts from fresh containers."""
     data = asdict(post)
+    data.pop("source", None)  # where the manifest was read from changes nothing sent
     for item in [*data["media"], data.get("cover") or {}]:
         item.pop("resolved", None)
         item.pop("problem", None)
