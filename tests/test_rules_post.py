@@ -6,25 +6,17 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from factories import GOOD_IMAGE
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from igpreflight.catalog import RULES
-from igpreflight.model import ImageFacts, MediaItem, Post, Severity, Tag, Unreadable, VideoFacts
+from igpreflight.model import MediaItem, Post, Severity, Tag, Unreadable, VideoFacts
 from igpreflight.preflight.checks import check_post, check_posts
 from igpreflight.preflight.rules import REGISTRY, PostContext
 from igpreflight.preflight.rules.post import hashtags, mentions
 
-JPG = ImageFacts(
-    path="/m/a.jpg",
-    bytes=400_000,
-    format="JPEG",
-    width=1080,
-    height=1350,
-    mode="RGB",
-    bits=8,
-    extension="jpg",
-)
+JPG = replace(GOOD_IMAGE, path="/m/a.jpg", bytes=400_000)
 MP4 = VideoFacts(
     path="/m/v.mp4",
     bytes=4_000_000,
