@@ -38,7 +38,8 @@ def _line(r: FileFixResult, dry_run: bool) -> str:
     status = f"{r.status.value} (dry run)" if dry_run else r.status.value
     if r.resumed:
         status += " (already done)"
-    steps = steps_text(r.plan.steps) if r.plan else ""
+    # A resumed file shows no steps: the plan is this run's, the work an earlier one's.
+    steps = steps_text(r.plan.steps) if r.plan and not r.resumed else ""
     target = f" -> {r.output}" if r.output else ""
     return f"{r.source}{target}: {status}" + (f" ({steps})" if steps else "")
 
