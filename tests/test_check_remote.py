@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import threading
 from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 
 import pytest
 from click.testing import CliRunner
+from loopback import serving
 from PIL import Image
 
 from igpreflight.cli import cli
@@ -23,12 +23,8 @@ class QuietHandler(SimpleHTTPRequestHandler):
 def served(tmp_path):
     root = tmp_path / "www"
     root.mkdir()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(QuietHandler, directory=str(root)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield root, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(partial(QuietHandler, directory=str(root))) as url:
+        yield root, url
 
 
 def manifest(tmp_path, media):
