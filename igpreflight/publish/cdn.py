@@ -38,8 +38,9 @@ from botocore.exceptions import (
     PartialCredentialsError,
 )
 
+from igpreflight.hashing import sha256_file
 from igpreflight.model import Facts
-from igpreflight.publish.mediatype import content_type_for, extension_for, sha256_file
+from igpreflight.publish.mediatype import content_type_for, extension_for
 
 log = logging.getLogger(__name__)
 

@@ -7,9 +7,6 @@ uploader (what to set) and the URL check (what to expect) ask this module.
 
 from __future__ import annotations
 
-import hashlib
-import os
-
 from PIL import Image
 
 from igpreflight.model import Facts, ImageFacts, VideoFacts
@@ -86,15 +83,3 @@ def extension_for(content_type: str, fallback: str = "bin") -> str:
 def bare_type(header: str | None) -> str:
     """A Content-Type header without parameters, lower-case ("" when absent)."""
     return (header or "").split(";", 1)[0].strip().lower()
-
-
-HASH_CHUNK = 1024 * 1024
-
-
-def sha256_file(path: str | os.PathLike[str]) -> str:
-    """The hex SHA-256 of a file, read in chunks (the key's address, URL003's proof)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(HASH_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()

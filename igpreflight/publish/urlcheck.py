@@ -36,9 +36,10 @@ import httpx
 
 from igpreflight import __version__
 from igpreflight.catalog import finding
+from igpreflight.hashing import sha256_file
 from igpreflight.limits import IMAGE_LIMITS, POST_LIMITS, VIDEO_LIMITS
 from igpreflight.model import Finding, Severity
-from igpreflight.publish.mediatype import ACCEPTED_TYPES, bare_type, sha256_file, sniff
+from igpreflight.publish.mediatype import ACCEPTED_TYPES, bare_type, sniff
 
 URL_RULES = ("URL001", "URL002", "URL003", "URL004", "URL005", "URL006")
 # The whole check (redirects, headers and body) ends by this many seconds: twice

@@ -20,24 +20,16 @@ from dataclasses import asdict
 from pathlib import Path
 
 from igpreflight import __version__
+from igpreflight.hashing import sha256_file
 from igpreflight.limits import LIMITS_VERSION
 from igpreflight.transcode.types import FixOptions
 
 LEDGER_DIR = ".igpreflight"
 LEDGER_NAME = "fix-ledger.sqlite"
-HASH_CHUNK = 1 << 20
 # Options that change nothing in an output (where it goes, whether it is written).
 _NEUTRAL = {"in_place", "dry_run"}
 # Names of `atomic.temp_sibling` files: ".{stem}.{8 random}.tmp[.ext]".
 _TEMP_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp(\.[^.]+)?$")
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(HASH_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def options_key(options: FixOptions) -> str:
