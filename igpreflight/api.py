@@ -15,6 +15,7 @@ from typing import Any
 from igpreflight.model import AsOption, Post, Report
 from igpreflight.preflight.engine import check_paths
 from igpreflight.preflight.manifest import load_manifest
+from igpreflight.storage.s3uri import is_s3
 from igpreflight.transcode.types import FileFixResult, FixOptions
 
 PathLike = str | os.PathLike[str]
@@ -25,7 +26,7 @@ def _as_list(paths: PathLike | Iterable[PathLike]) -> list[str]:
         paths = [paths]
     out = [os.fspath(p) for p in paths]
     for p in out:
-        if not os.path.exists(p):
+        if not is_s3(p) and not os.path.exists(p):
             raise FileNotFoundError(p)
     return out
 

@@ -7,15 +7,23 @@ from pathlib import Path
 
 import click
 
-from igpreflight.commands.common import as_option, jobs_option, progress_printer, write_output
+from igpreflight.commands.common import (
+    MediaPath,
+    as_option,
+    jobs_option,
+    progress_printer,
+    s3_options,
+    write_output,
+)
 from igpreflight.model import Severity
 from igpreflight.preflight.engine import check_paths
 from igpreflight.preflight.manifest import ManifestError, load_manifest
 from igpreflight.report import RENDERERS, render
+from igpreflight.storage.s3 import StorageError
 
 
 @click.command()
-@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=str))
+@click.argument("paths", nargs=-1, type=MediaPath())
 @as_option
 @click.option(
     "--manifest",
@@ -44,6 +52,7 @@ from igpreflight.report import RENDERERS, render
     help="Let manifest URLs use plain http and private hosts (local tests, emulators).",
 )
 @jobs_option
+@s3_options
 def check(
     paths: tuple[str, ...],
     as_: str,
@@ -70,6 +79,8 @@ def check(
         report = check_paths(
             paths, as_=as_, posts=posts, jobs=jobs, allow_private=allow_private, progress=progress
         )
+    except StorageError as exc:  # listing failed: nothing was checked
+        raise click.UsageError(str(exc)) from None
     except KeyboardInterrupt:
         click.echo("\ninterrupted: no report written", err=True)
         sys.exit(130)

@@ -32,6 +32,53 @@ jobs_option = click.option(
 )
 
 
+class MediaPath(click.Path):
+    """A local path that must exist, or an s3:// URI (listed when the command runs)."""
+
+    def __init__(self) -> None:
+        super().__init__(exists=True, path_type=str)
+
+    def convert(self, value, param, ctx):  # noqa: ANN001, ANN201 - click's signature
+        from igpreflight.storage.s3uri import S3Uri, is_s3
+
+        if isinstance(value, str) and is_s3(value):
+            try:
+                S3Uri.parse(value)
+            except ValueError as exc:
+                self.fail(str(exc), param, ctx)
+            return value
+        return super().convert(value, param, ctx)
+
+
+def _configure_s3(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """--endpoint-url/--region apply to every s3:// path of the command."""
+    from igpreflight.storage.s3 import S3Settings, configure, current_settings
+
+    name = "endpoint_url" if param.name == "endpoint_url" else "region"
+    if value:
+        configure(S3Settings(**{**current_settings().__dict__, name: value}))
+    return value
+
+
+def s3_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--endpoint-url and --region for commands that read or write s3:// URIs."""
+    command = click.option(
+        "--region",
+        callback=_configure_s3,
+        expose_value=False,
+        is_eager=True,
+        help="S3 region for s3:// paths (default: boto3's configuration).",
+    )(command)
+    return click.option(
+        "--endpoint-url",
+        callback=_configure_s3,
+        expose_value=False,
+        is_eager=True,
+        help="S3-compatible endpoint for s3:// paths (R2, MinIO, B2, Spaces); "
+        "default AWS_ENDPOINT_URL_S3 or AWS.",
+    )(command)
+
+
 def write_output(text: str, output: Path | None) -> None:
     """Write a report to stdout (no --output, or `-o -`), or atomically to a file.
 

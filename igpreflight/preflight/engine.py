@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -30,6 +30,7 @@ from igpreflight.model import (
 )
 from igpreflight.preflight.checks import check_facts, check_posts, sort_findings
 from igpreflight.preflight.probe import probe
+from igpreflight.storage.s3 import ObjectInfo
 
 # Files picked up when a folder is walked. A file named on the command line is
 # always checked, whatever its extension (a text file named .png is FILE001).
@@ -80,6 +81,7 @@ POST_TYPE_USE = {
 COVER = "cover"
 
 Progress = Callable[[str], None]
+S3_THREADS = 16  # concurrent ranged GETs when checking objects
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,7 @@ class Target:
     problem: str | None = None  # known before probing: why the file cannot be used
     url: str | None = None  # remote media: fetched and checked with the URL rules
     allow_private: bool = False
+    obj: ObjectInfo | None = None  # an s3:// object: probed by ranged GETs
 
     @property
     def key(self) -> str:
@@ -113,6 +116,10 @@ def check_target(target: Target) -> FileReport:
         from igpreflight.preflight.remote import probe_remote
 
         facts, url_findings = probe_remote(target.url, allow_private=target.allow_private)
+    elif target.obj is not None:
+        from igpreflight.storage.objects import probe_object
+
+        facts = probe_object(target.obj)
     else:
         facts = probe(target.resolved)
     role = role_for_use(facts.kind, target.use)
@@ -176,6 +183,30 @@ def _is_within(path: Path, folder: Path) -> bool:
     return True
 
 
+def targets_for_paths(
+    paths: Sequence[str | os.PathLike[str]],
+    use: str,
+    exclude: Iterable[str | os.PathLike[str]] = (),
+) -> list[Target]:
+    """Local files and folders, and s3:// objects and prefixes, in the order given."""
+    from igpreflight.storage.s3uri import S3Uri, is_s3
+
+    excluded = list(exclude)
+    s3_exclude = [S3Uri.parse(os.fspath(e)) for e in excluded if is_s3(os.fspath(e))]
+    local_exclude = [e for e in excluded if not is_s3(os.fspath(e))]
+    targets: list[Target] = []
+    for given in paths:
+        text = os.fspath(given)
+        if is_s3(text):
+            from igpreflight.storage.objects import list_media
+
+            _, objects = list_media(text, s3_exclude)
+            targets += [Target(o.uri, o.uri, use, obj=o) for o in objects]
+        else:
+            targets += [Target(d, r, use) for d, r in iter_media_files([text], local_exclude)]
+    return targets
+
+
 def targets_for_posts(posts: Sequence[Post], allow_private: bool = False) -> list[Target]:
     """The files a manifest's posts use, each in the role its post gives it."""
     targets: list[Target] = []
@@ -225,7 +256,7 @@ def check_paths(
     private hosts and plain http only with allow_private.
     """
     use = AsOption(as_).value
-    targets = [Target(d, r, use) for d, r in iter_media_files(paths, exclude)]
+    targets = targets_for_paths(paths, use, exclude)
     targets += targets_for_posts(posts, allow_private)
     unique = list(dict.fromkeys(targets))
     reports = run_targets(unique, jobs=jobs, progress=progress)
@@ -246,6 +277,15 @@ def run_targets(
     start = getattr(progress, "start", None)
     if start is not None:
         start(len(targets))
+    if any(t.obj is not None for t in targets):
+        # Probing objects waits on the network, not the CPU: threads overlap the GETs.
+        with ThreadPoolExecutor(max_workers=max(workers, S3_THREADS)) as pool:
+            results = []
+            for t, report in zip(targets, pool.map(check_target, targets), strict=True):
+                results.append(report)
+                if progress:
+                    progress(t.display)
+            return results
     if workers <= 1 or len(targets) <= 1:
         results = []
         for t in targets:

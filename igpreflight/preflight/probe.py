@@ -62,14 +62,15 @@ Videos (see `probe_video` and `isobmff`)
 from __future__ import annotations
 
 import os
-from pathlib import Path
+from pathlib import PurePosixPath
+from typing import BinaryIO
 
 from igpreflight.model import ImageFacts, Unreadable, VideoFacts
 from igpreflight.preflight.container_size import truncation_reason
 from igpreflight.preflight.probe_image import bomb_reason, open_image, probe_image
 from igpreflight.preflight.probe_video import normalise_rotation, probe_video
 
-__all__ = ["probe", "sniff", "bomb_reason", "open_image", "normalise_rotation"]
+__all__ = ["probe", "probe_stream", "sniff", "bomb_reason", "open_image", "normalise_rotation"]
 
 # ISO-BMFF major brands that mean a still image (or image sequence) rather than a movie.
 IMAGE_BRANDS = {
@@ -130,7 +131,6 @@ def probe(path: str | os.PathLike[str]) -> ImageFacts | VideoFacts | Unreadable:
     """Facts of one file, from its headers; never raises for a bad file."""
     shown = os.fspath(path)
     real = os.path.abspath(shown)
-    ext = Path(shown).suffix.lower().lstrip(".")
     try:
         size = os.path.getsize(real)
     except OSError as e:
@@ -139,34 +139,52 @@ def probe(path: str | os.PathLike[str]) -> ImageFacts | VideoFacts | Unreadable:
         return Unreadable(shown, "is a folder, not a file")
     if not os.path.isfile(real):
         return Unreadable(shown, "not a regular file (a device, pipe or socket)")
+    try:
+        with open(real, "rb") as f:
+            return probe_stream(shown, f, size, real)
+    except OSError as e:
+        return Unreadable(shown, f"cannot read: {e.strerror or e}", size)
+
+
+def probe_stream(
+    shown: str, f: BinaryIO, size: int, real: str | None = None
+) -> ImageFacts | VideoFacts | Unreadable:
+    """Facts of an open, seekable binary file of `size` bytes, shown as `shown`.
+
+    `real` is the path on disk when there is one (MediaInfo reads a path
+    fastest); without it MediaInfo reads `f` through its buffer API, so a
+    ranged reader over an S3 object is probed from its headers alone.
+    """
+    ext = PurePosixPath(shown).suffix.lower().lstrip(".")
     if size == 0:
         return Unreadable(shown, "zero bytes", 0)
     try:
-        with open(real, "rb") as f:
-            head = f.read(64)
-            kind = sniff(head)
-            if kind in ("jpeg", "png", "gif", "webp", "bmp", "tiff", "heif"):
-                facts = probe_image(shown, f, size, ext, kind)
-                if not (kind == "heif" and isinstance(facts, Unreadable)):
-                    return facts
-                # An ISO-BMFF image Pillow cannot read may still be a movie MediaInfo can.
-                image_failure = facts
-            elif kind == "jxl":
-                return Unreadable(shown, "JPEG XL cannot be read here; convert it to JPEG", size)
-            else:
-                image_failure = None
-                cut = truncation_reason(f, size)
-                if cut:
-                    return Unreadable(shown, cut, size)
+        f.seek(0)
+        head = f.read(64)
+        kind = sniff(head)
+        if kind in ("jpeg", "png", "gif", "webp", "bmp", "tiff", "heif"):
+            facts = probe_image(shown, f, size, ext, kind)
+            if not (kind == "heif" and isinstance(facts, Unreadable)):
+                return facts
+            # An ISO-BMFF image Pillow cannot read may still be a movie MediaInfo can.
+            image_failure = facts
+        elif kind == "jxl":
+            return Unreadable(shown, "JPEG XL cannot be read here; convert it to JPEG", size)
+        else:
+            image_failure = None
+            cut = truncation_reason(f, size)
+            if cut:
+                return Unreadable(shown, cut, size)
     except OSError as e:
         return Unreadable(shown, f"cannot read: {e.strerror or e}", size)
-    facts = probe_video(real, size, ext, iso=kind in ("iso", "heif"))
+    iso = kind in ("iso", "heif")
+    facts = probe_video(real or shown, size, ext, iso=iso, source=None if real else f)
     if isinstance(facts, VideoFacts):
         return _with_path(facts, shown)
     if image_failure is not None:
         return image_failure
     if kind == "media" and head.startswith(OTHER_IMAGE_MAGIC):
-        fallback = _pillow_fallback(shown, real, size, ext)
+        fallback = _pillow_fallback(shown, real, f, size, ext)
         if fallback is not None:
             return fallback
     return Unreadable(shown, facts.reason, size)
@@ -178,15 +196,16 @@ def _with_path(facts: VideoFacts, shown: str) -> VideoFacts:
     return replace(facts, path=shown)
 
 
-def _pillow_fallback(shown: str, real: str, size: int, ext: str) -> ImageFacts | None:
+def _pillow_fallback(
+    shown: str, real: str | None, f: BinaryIO, size: int, ext: str
+) -> ImageFacts | None:
     """Images with no magic we sniff (PSD, ICO, JPEG 2000...) that Pillow knows."""
     from PIL import UnidentifiedImageError
 
     try:
-        with open(real, "rb") as f:
-            im = open_image(f, real)
-            fmt = (im.format or "").lower()
-            facts = probe_image(shown, f, size, ext, fmt)
+        im = open_image(f, real or shown)
+        fmt = (im.format or "").lower()
+        facts = probe_image(shown, f, size, ext, fmt)
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):
         return None
     return facts if isinstance(facts, ImageFacts) else None

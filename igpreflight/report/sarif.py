@@ -158,6 +158,8 @@ def path_to_uri(path: str) -> str:
     Backslashes of Windows paths become slashes; everything outside the URI
     unreserved set (spaces, '#', '%', '?', non-ASCII) is percent-encoded.
     """
+    if path[:5].lower() == "s3://":  # an object key may hold spaces and unicode
+        return "s3://" + quote(path[5:], safe="/")
     if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", path):  # already a URL (manifest media)
         return path
     pure: PurePath

@@ -1,0 +1,76 @@
+"""Inputs in object storage: which objects a URI names, and their facts from ranged GETs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import PurePosixPath
+
+from igpreflight.model import ImageFacts, Unreadable, VideoFacts
+from igpreflight.storage.ranged import RangedReader
+from igpreflight.storage.s3 import (
+    ObjectInfo,
+    S3Settings,
+    StorageError,
+    head_object,
+    list_objects,
+)
+from igpreflight.storage.s3uri import S3Uri
+
+
+def is_media_key(rel: str, extensions: Iterable[str]) -> bool:
+    """A listed key is taken as a local folder walk takes a file: a media
+    extension, and no hidden part (a `.igpreflight/` folder, a `.DS_Store`)."""
+    if not rel or rel.endswith("/"):
+        return False
+    if any(part.startswith(".") for part in rel.split("/") if part):
+        return False
+    return PurePosixPath(rel).suffix.lower().lstrip(".") in extensions
+
+
+def list_media(
+    text: str, exclude: Sequence[S3Uri] = (), settings: S3Settings | None = None
+) -> tuple[S3Uri, list[ObjectInfo]]:
+    """The objects an s3:// URI names, in key order, with the prefix they are under.
+
+    A URI ending in / (or a bare bucket) is a prefix: its media objects, at
+    any depth. Otherwise it is the object of that key, always checked
+    whatever its name, or when there is none, the prefix key + "/". Nothing
+    at all is a StorageError(config=True), like a local path that does not exist.
+    """
+    from igpreflight.preflight.engine import MEDIA_EXTENSIONS
+
+    uri = S3Uri.parse(text)
+    if not uri.is_prefix:
+        head = head_object(uri, settings)
+        if head is not None:
+            etag = str(head.get("ETag", "")).strip('"')
+            one = ObjectInfo(uri.bucket, uri.key, int(head.get("ContentLength", 0)), etag)
+            return S3Uri(uri.bucket, uri.key.rpartition("/")[0] + "/" if "/" in uri.key else ""), [
+                one
+            ]
+        uri = S3Uri(uri.bucket, uri.key + "/")
+    excluded = [e for e in exclude if e.bucket == uri.bucket]
+    found: list[ObjectInfo] = []
+    listed = 0
+    for info in list_objects(uri, settings):
+        listed += 1
+        if any(info.key.startswith(e.key) for e in excluded):
+            continue
+        if is_media_key(info.key[len(uri.key) :], MEDIA_EXTENSIONS):
+            found.append(info)
+    if not listed:
+        raise StorageError(f"{text}: no such object or prefix", config=True)
+    return uri, found
+
+
+def probe_object(
+    info: ObjectInfo, settings: S3Settings | None = None
+) -> ImageFacts | VideoFacts | Unreadable:
+    """Facts of one object from ranged GETs of its headers; never raises for bad input."""
+    from igpreflight.preflight.probe import probe_stream
+
+    try:
+        with RangedReader(info, settings) as f:
+            return probe_stream(info.uri, f, info.size)
+    except (OSError, StorageError) as exc:
+        return Unreadable(info.uri, f"cannot read: {exc}", info.size)

@@ -1,0 +1,127 @@
+"""A seekable, read-only file over an S3 object, fetched by ranged GETs on demand.
+
+The probes (Pillow opened lazily, the JPEG/PNG/ISO-BMFF walkers, MediaInfo's
+buffer API) only read headers and seek past payloads, so over this reader a
+check costs a few small GETs: the head of the file, and for an MP4 whose moov
+is at the end, the tail. Reads are rounded to whole blocks, neighbouring
+missing blocks are fetched in one request, and a bounded LRU of blocks keeps
+memory flat even when a probe scans a whole file (a truncated JPEG).
+"""
+
+from __future__ import annotations
+
+import io
+from collections import OrderedDict
+from collections.abc import Callable
+
+from igpreflight.storage.s3 import ObjectInfo, S3Settings, StorageError, get_range
+
+BLOCK = 64 * 1024
+FIRST_READ = 4 * BLOCK  # most headers (EXIF, ICC, ftyp+moov of short clips) fit here
+MAX_CACHED_BLOCKS = 64  # 4 MB per open object
+
+
+Fetch = Callable[[int, int], bytes]
+
+
+class RangedReader(io.RawIOBase):
+    """`open(...)`-like access to one object; `fetched` counts the bytes transferred."""
+
+    def __init__(self, info: ObjectInfo, settings: S3Settings | None = None) -> None:
+        super().__init__()
+        self.info = info
+        self.size = info.size
+        self.name = info.uri
+        self.mode = "rb"
+        self._fetch: Fetch = lambda start, end: get_range(info, start, end, settings)
+        self._pos = 0
+        self._blocks: OrderedDict[int, bytes] = OrderedDict()
+        self.fetched = 0
+        self.requests = 0
+
+    # io.RawIOBase protocol
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if whence == io.SEEK_SET:
+            pos = offset
+        elif whence == io.SEEK_CUR:
+            pos = self._pos + offset
+        elif whence == io.SEEK_END:
+            pos = self.size + offset
+        else:
+            raise ValueError(f"invalid whence {whence}")
+        if pos < 0:
+            raise OSError(22, "negative seek position")
+        self._pos = pos
+        return pos
+
+    def readinto(self, buffer) -> int:  # noqa: ANN001 - any writable buffer
+        view = memoryview(buffer).cast("B")
+        data = self._read_at(self._pos, len(view))
+        view[: len(data)] = data
+        self._pos += len(data)
+        return len(data)
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0:
+            size = max(self.size - self._pos, 0)
+        data = self._read_at(self._pos, size)
+        self._pos += len(data)
+        return data
+
+    def readall(self) -> bytes:
+        return self.read(-1)
+
+    # blocks
+    def _read_at(self, pos: int, n: int) -> bytes:
+        end = min(pos + n, self.size)
+        if pos >= end:
+            return b""
+        first, last = pos // BLOCK, (end - 1) // BLOCK
+        self._ensure(first, last)
+        parts = [self._blocks[b] for b in range(first, last + 1)]
+        for b in range(first, last + 1):
+            self._blocks.move_to_end(b)
+        joined = b"".join(parts)
+        offset = pos - first * BLOCK
+        return joined[offset : offset + (end - pos)]
+
+    def _ensure(self, first: int, last: int) -> None:
+        if self.requests == 0 and first == 0:
+            last = max(last, FIRST_READ // BLOCK - 1)
+        last = min(last, (self.size - 1) // BLOCK)
+        missing = [b for b in range(first, last + 1) if b not in self._blocks]
+        # One GET per run of neighbouring missing blocks.
+        runs: list[list[int]] = []
+        for b in missing:
+            if runs and runs[-1][-1] == b - 1:
+                runs[-1].append(b)
+            else:
+                runs.append([b])
+        for run in runs:
+            start, stop = run[0] * BLOCK, min((run[-1] + 1) * BLOCK, self.size)
+            try:
+                data = self._fetch(start, stop)
+            except StorageError as exc:
+                raise OSError(5, str(exc)) from None
+            if len(data) != stop - start:
+                raise OSError(5, f"{self.name} changed while it was read")
+            self.requests += 1
+            self.fetched += len(data)
+            for i, b in enumerate(run):
+                self._blocks[b] = data[i * BLOCK : (i + 1) * BLOCK]
+        # Evict the least recently used, never a block this read needs.
+        while len(self._blocks) > max(MAX_CACHED_BLOCKS, last - first + 1):
+            oldest = next(iter(self._blocks))
+            if first <= oldest <= last:
+                self._blocks.move_to_end(oldest)
+                continue
+            self._blocks.popitem(last=False)

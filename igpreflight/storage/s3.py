@@ -1,0 +1,259 @@
+"""S3 through boto3 only: one client per process, listing, ranged GETs, whole-object writes.
+
+Credentials come from boto3's own chain (environment, profile, SSO, instance
+role); the endpoint from `--endpoint-url` or AWS_ENDPOINT_URL_S3 (boto3 reads
+it), so R2, MinIO, B2 and Spaces work the same. Error messages are built from
+S3 error codes and bucket names only: no credential ever reaches the output.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from igpreflight.storage.s3uri import S3Uri
+
+# Objects at or above this size are written as a multipart upload (all parts,
+# then CompleteMultipartUpload: the object appears whole or not at all).
+MULTIPART_THRESHOLD = 64 * 1024 * 1024
+MULTIPART_CHUNK = 16 * 1024 * 1024
+
+NO_CREDENTIALS = (
+    "no AWS credentials found (set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"
+)
+CONFIG_ERRORS = {
+    "NoSuchBucket": "bucket {bucket!r} does not exist at this endpoint",
+    "AccessDenied": "access denied to bucket {bucket!r} (check the credentials' permissions)",
+    "AllAccessDisabled": "access denied to bucket {bucket!r}",
+    "InvalidAccessKeyId": "the AWS access key id is not known to this endpoint",
+    "SignatureDoesNotMatch": "the AWS secret key does not match the access key id",
+    "InvalidToken": "the AWS session token is invalid",
+    "ExpiredToken": "the AWS session token has expired",
+    "PermanentRedirect": "bucket {bucket!r} is in another region; give --region",
+    "AuthorizationHeaderMalformed": "wrong region for bucket {bucket!r}; give --region",
+}
+
+
+class StorageError(Exception):
+    """A storage call failed, in one line; `config` is True when every call would
+    fail the same way (credentials, bucket, endpoint), which is a usage error."""
+
+    def __init__(self, message: str, *, config: bool = False) -> None:
+        super().__init__(message)
+        self.config = config
+
+
+@dataclass(frozen=True)
+class S3Settings:
+    """Where the storage is; travels with every task, so remote workers agree."""
+
+    endpoint_url: str | None = None
+    region: str | None = None
+
+
+_settings = S3Settings()
+_clients: dict[tuple[S3Settings, int], Any] = {}
+_lock = threading.Lock()
+
+
+def configure(settings: S3Settings) -> None:
+    """Make `settings` this process's default (the CLI's --endpoint-url, a worker's task)."""
+    global _settings
+    _settings = settings
+
+
+def current_settings() -> S3Settings:
+    return _settings
+
+
+def client(settings: S3Settings | None = None) -> Any:
+    """The process's S3 client for these settings (boto3 clients are thread-safe)."""
+    settings = settings or _settings
+    key = (settings, os.getpid())
+    with _lock:
+        found = _clients.get(key)
+        if found is None:
+            found = _clients[key] = _make_client(settings)
+        return found
+
+
+def _make_client(settings: S3Settings) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    session = boto3.session.Session(region_name=settings.region)
+    if session.get_credentials() is None:
+        raise StorageError(NO_CREDENTIALS, config=True)
+    config = Config(
+        signature_version="s3v4",
+        retries={"mode": "standard"},
+        connect_timeout=15,
+        read_timeout=120,
+        max_pool_connections=32,
+        # Checksums only where asked: boto3's default CRC32 headers break S3 clones.
+        request_checksum_calculation="when_required",
+        response_checksum_validation="when_required",
+    )
+    return session.client("s3", endpoint_url=settings.endpoint_url, config=config)
+
+
+def storage_error(exc: BaseException, bucket: str, what: str) -> StorageError:
+    """One line for the user; setup problems flagged `config` (exit 2)."""
+    from botocore.exceptions import (
+        ClientError,
+        EndpointConnectionError,
+        NoCredentialsError,
+        NoRegionError,
+        PartialCredentialsError,
+    )
+
+    if isinstance(exc, StorageError):
+        return exc
+    if isinstance(exc, (NoCredentialsError, PartialCredentialsError)):
+        return StorageError(NO_CREDENTIALS, config=True)
+    if isinstance(exc, EndpointConnectionError):
+        return StorageError(f"cannot reach the S3 endpoint: {one_line(exc)}", config=True)
+    if isinstance(exc, NoRegionError):
+        return StorageError("no AWS region configured; give --region", config=True)
+    if isinstance(exc, ClientError):
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        if code in CONFIG_ERRORS:
+            return StorageError(CONFIG_ERRORS[code].format(bucket=bucket), config=True)
+        message = exc.response.get("Error", {}).get("Message") or code
+        return StorageError(f"{what}: {code}: {message}")
+    return StorageError(f"{what}: {one_line(exc)}")
+
+
+def one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+# ---------------------------------------------------------------- reading
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """One listed object: enough to probe it, shard it and know whether it changed."""
+
+    bucket: str
+    key: str
+    size: int
+    etag: str  # S3's content hash (MD5 of a single PUT, or of the parts)
+
+    @property
+    def uri(self) -> str:
+        return str(S3Uri(self.bucket, self.key))
+
+
+def list_objects(uri: S3Uri, settings: S3Settings | None = None) -> Iterator[ObjectInfo]:
+    """Every object under a prefix, page after page (any number of keys), in key order."""
+    try:
+        pages = client(settings).get_paginator("list_objects_v2")
+        for page in pages.paginate(Bucket=uri.bucket, Prefix=uri.key):
+            for item in page.get("Contents", ()):
+                yield ObjectInfo(
+                    uri.bucket, item["Key"], int(item["Size"]), item.get("ETag", "").strip('"')
+                )
+    except Exception as exc:  # noqa: BLE001 - botocore errors come in many types
+        raise storage_error(exc, uri.bucket, f"cannot list {uri}") from None
+
+
+def head_object(uri: S3Uri, settings: S3Settings | None = None) -> dict[str, Any] | None:
+    """The object's HEAD response, or None when there is no such key."""
+    from botocore.exceptions import ClientError
+
+    try:
+        return client(settings).head_object(Bucket=uri.bucket, Key=uri.key)
+    except ClientError as exc:
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        if code in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise storage_error(exc, uri.bucket, f"cannot read {uri}") from None
+    except Exception as exc:  # noqa: BLE001
+        raise storage_error(exc, uri.bucket, f"cannot read {uri}") from None
+
+
+def get_range(info: ObjectInfo, start: int, end: int, settings: S3Settings | None = None) -> bytes:
+    """Bytes start..end-1 of the object, in one ranged GET (IfMatch: the same version)."""
+    try:
+        response = client(settings).get_object(
+            Bucket=info.bucket,
+            Key=info.key,
+            Range=f"bytes={start}-{end - 1}",
+            **({"IfMatch": f'"{info.etag}"'} if info.etag else {}),
+        )
+        return response["Body"].read()
+    except Exception as exc:  # noqa: BLE001
+        raise storage_error(exc, info.bucket, f"cannot read {info.uri}") from None
+
+
+def download(info: ObjectInfo, dest: Path, settings: S3Settings | None = None) -> None:
+    """The whole object into `dest` (only for fixing, which must decode the pixels)."""
+    try:
+        client(settings).download_file(info.bucket, info.key, str(dest))
+    except Exception as exc:  # noqa: BLE001
+        raise storage_error(exc, info.bucket, f"cannot download {info.uri}") from None
+
+
+# ---------------------------------------------------------------- writing
+
+
+def put_file(
+    local: Path,
+    uri: S3Uri,
+    metadata: dict[str, str],
+    content_type: str,
+    settings: S3Settings | None = None,
+) -> None:
+    """Write a finished file as one PUT, or one multipart upload for large files.
+
+    Either way the object appears complete or not at all: a multipart upload
+    that is interrupted leaves only invisible parts, never a partial object.
+    """
+    from boto3.s3.transfer import TransferConfig
+
+    config = TransferConfig(
+        multipart_threshold=MULTIPART_THRESHOLD, multipart_chunksize=MULTIPART_CHUNK
+    )
+    extra = {"Metadata": metadata, "ContentType": content_type}
+    try:
+        client(settings).upload_file(
+            str(local), uri.bucket, uri.key, ExtraArgs=extra, Config=config
+        )
+    except Exception as exc:  # noqa: BLE001
+        raise storage_error(exc, uri.bucket, f"cannot write {uri}") from None
+
+
+def copy_object(
+    source: ObjectInfo,
+    uri: S3Uri,
+    metadata: dict[str, str],
+    content_type: str,
+    settings: S3Settings | None = None,
+) -> None:
+    """Server-side copy of an object that needs no change (its bytes never leave S3)."""
+    from boto3.s3.transfer import TransferConfig
+
+    config = TransferConfig(
+        multipart_threshold=MULTIPART_THRESHOLD, multipart_chunksize=MULTIPART_CHUNK
+    )
+    extra = {
+        "Metadata": metadata,
+        "MetadataDirective": "REPLACE",
+        "ContentType": content_type,
+        **({"CopySourceIfMatch": f'"{source.etag}"'} if source.etag else {}),
+    }
+    try:
+        client(settings).copy(
+            {"Bucket": source.bucket, "Key": source.key},
+            uri.bucket,
+            uri.key,
+            ExtraArgs=extra,
+            Config=config,
+        )
+    except Exception as exc:  # noqa: BLE001
+        raise storage_error(exc, uri.bucket, f"cannot write {uri}") from None
