@@ -55,8 +55,8 @@ def _configure_s3(ctx: click.Context, param: click.Parameter, value: str | None)
     from igpreflight.storage.s3 import S3Settings, configure, current_settings
 
     name = "endpoint_url" if param.name == "endpoint_url" else "region"
-    if value:
-        configure(S3Settings(**{**current_settings().__dict__, name: value}))
+    # Set on every invocation (None when absent), so no earlier command's value lingers.
+    configure(S3Settings(**{**current_settings().__dict__, name: value or None}))
     return value
 
 

@@ -21,6 +21,7 @@ from igpreflight.storage.s3uri import S3Uri
 # then CompleteMultipartUpload: the object appears whole or not at all).
 MULTIPART_THRESHOLD = 64 * 1024 * 1024
 MULTIPART_CHUNK = 16 * 1024 * 1024
+PAGE_SIZE = 1000  # keys per LIST request (S3's maximum)
 
 NO_CREDENTIALS = (
     "no AWS credentials found (set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"
@@ -56,7 +57,9 @@ class S3Settings:
 
 
 _settings = S3Settings()
-_clients: dict[tuple[S3Settings, int], Any] = {}
+_clients: dict[tuple[Any, ...], Any] = {}
+# Variables boto3 reads when it builds a client: a change means a new client.
+_ENV_KEYS = ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_ACCESS_KEY_ID")
 _lock = threading.Lock()
 
 
@@ -73,7 +76,7 @@ def current_settings() -> S3Settings:
 def client(settings: S3Settings | None = None) -> Any:
     """The process's S3 client for these settings (boto3 clients are thread-safe)."""
     settings = settings or _settings
-    key = (settings, os.getpid())
+    key = (settings, os.getpid(), *(os.environ.get(k) for k in _ENV_KEYS))
     with _lock:
         found = _clients.get(key)
         if found is None:
@@ -153,7 +156,10 @@ def list_objects(uri: S3Uri, settings: S3Settings | None = None) -> Iterator[Obj
     """Every object under a prefix, page after page (any number of keys), in key order."""
     try:
         pages = client(settings).get_paginator("list_objects_v2")
-        for page in pages.paginate(Bucket=uri.bucket, Prefix=uri.key):
+        pages = pages.paginate(
+            Bucket=uri.bucket, Prefix=uri.key, PaginationConfig={"PageSize": PAGE_SIZE}
+        )
+        for page in pages:
             for item in page.get("Contents", ()):
                 yield ObjectInfo(
                     uri.bucket, item["Key"], int(item["Size"]), item.get("ETag", "").strip('"')
