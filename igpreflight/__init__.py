@@ -1,25 +1,56 @@
 """igpreflight: make media safe to publish through the Instagram Graph API.
 
-from igpreflight import check, fix
+from igpreflight import check, fix, upload, publish, run
 report = check(["assets/"])          # Report: .files, .posts, .errors, .warnings, .to_dict()
 result = fix(["assets/"], "fixed/")  # FixResult: .files, .ok, .to_dict()
+
+Every function returns a result object with `to_dict()` (the command's JSON report)
+and never prints or exits; see igpreflight.api.
 """
 
-__version__ = "0.1.0"
-SPEC_VERSION = "2026-11"
+import sys
+import types
+
+from igpreflight._version import SPEC_VERSION, __version__
+
+API_NAMES = (
+    "check",
+    "fix",
+    "upload",
+    "publish",
+    "run",
+    "FixResult",
+    "UploadResult",
+    "PublishResult",
+    "PublishPlan",
+    "RunResult",
+    "PublishRefused",
+    "Report",
+)
+
+
+class _Package(types.ModuleType):
+    """`igpreflight.publish` is the API function, though igpreflight/publish/ is the
+    package that does the work: importing that package does not rebind the name here.
+    The package is reached by `from igpreflight.publish import journal` or importlib
+    (never `import igpreflight.publish.journal as J`, which looks the name up here)."""
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name in API_NAMES and isinstance(value, types.ModuleType):
+            return  # the import system announcing a subpackage: it stays in sys.modules
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str):
     # Imported lazily so that `import igpreflight` stays cheap for the CLI and workers.
-    if name in ("check", "fix", "FixResult"):
+    if name in API_NAMES:
         from igpreflight import api
 
         return getattr(api, name)
-    if name == "Report":
-        from igpreflight.model import Report
-
-        return Report
     raise AttributeError(name)
 
 
-__all__ = ["check", "fix", "FixResult", "Report", "__version__"]
+__all__ = [*API_NAMES, "SPEC_VERSION", "__version__"]

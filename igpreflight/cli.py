@@ -12,14 +12,14 @@ import importlib
 
 import click
 
-from igpreflight import __version__
+from igpreflight._version import __version__
 
 # name -> "module:attribute", in the order `--help` lists them.
 COMMANDS: dict[str, str] = {
     "check": "igpreflight.commands.check:check",
     "fix": "igpreflight.commands.fix:fix",
     "upload": "igpreflight.commands.upload:upload",
-    "check-url": "igpreflight.commands.upload:check_url_command",
+    "check-url": "igpreflight.commands.check_url:check_url_command",
     "publish": "igpreflight.commands.publish:publish",
     "run": "igpreflight.commands.run:run",
     "rules": "igpreflight.commands.rules:rules_command",

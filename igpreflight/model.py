@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from igpreflight.envelope import envelope
+
 
 class Severity(str, Enum):
     ERROR = "error"
@@ -374,18 +376,14 @@ class Report:
         return [f for f in self._all() if f.fixable and f.severity is not Severity.INFO]
 
     def to_dict(self) -> dict[str, Any]:
-        from igpreflight import SPEC_VERSION, __version__
-
-        return {
-            "version": 1,
-            "tool": {"name": "igpreflight", "version": __version__, "spec": SPEC_VERSION},
-            "summary": {
+        return envelope(
+            summary={
                 "files": len({r.path for r in self.files}),
                 "posts": len(self.posts),
                 "errors": len(self.errors),
                 "warnings": len(self.warnings),
                 "fixable": len(self.fixable),
             },
-            "files": [r.to_dict() for r in self.files],
-            "posts": [p.to_dict() for p in self.posts],
-        }
+            files=[r.to_dict() for r in self.files],
+            posts=[p.to_dict() for p in self.posts],
+        )

@@ -260,9 +260,9 @@ def test_check_url_command(endpoint, bucket, media):
 
 
 def test_verbose_log_scrubs_a_secret_that_slips_into_a_message(capsys):
-    from igpreflight.commands.upload import _verbose_log
+    from igpreflight.commands.logs import verbose_log
 
-    with _verbose_log(True, [FAKE_SECRET_ACCESS_KEY]):
+    with verbose_log(True, [FAKE_SECRET_ACCESS_KEY]):
         logging.getLogger("igpreflight.test").debug("key=%s", FAKE_SECRET_ACCESS_KEY)
     err = capsys.readouterr().err
     assert "key=[REDACTED]" in err and FAKE_SECRET_ACCESS_KEY not in err

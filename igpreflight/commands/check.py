@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from igpreflight.api.checking import check as check_api
 from igpreflight.commands.common import (
     MediaPath,
     as_option,
@@ -16,8 +17,7 @@ from igpreflight.commands.common import (
     write_output,
 )
 from igpreflight.model import Severity
-from igpreflight.preflight.engine import check_paths
-from igpreflight.preflight.manifest import ManifestError, load_manifest
+from igpreflight.preflight.manifest import ManifestError
 from igpreflight.report import RENDERERS, render
 from igpreflight.storage.s3 import StorageError
 
@@ -70,17 +70,20 @@ def check(
     """
     if not paths and not manifest:
         raise click.UsageError("give at least one PATH or --manifest")
-    try:
-        posts = load_manifest(manifest) if manifest else []
-    except ManifestError as exc:
-        raise click.UsageError(str(exc)) from exc
     progress = progress_printer()
     try:
-        report = check_paths(
-            paths, as_=as_, posts=posts, jobs=jobs, allow_private=allow_private, progress=progress
+        report = check_api(
+            paths,
+            as_=as_,
+            manifest=manifest,
+            jobs=jobs,
+            allow_private=allow_private,
+            progress=progress,
         )
     except StorageError as exc:  # listing failed: nothing was checked
         raise click.UsageError(str(exc)) from None
+    except ManifestError as exc:
+        raise click.UsageError(str(exc)) from exc
     except KeyboardInterrupt:
         click.echo("\ninterrupted: no report written", err=True)
         sys.exit(130)

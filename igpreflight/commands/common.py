@@ -10,8 +10,8 @@ from typing import Any
 
 import click
 
+from igpreflight.atomic import write_text
 from igpreflight.model import AsOption
-from igpreflight.transcode.atomic import write_text
 from igpreflight.transcode.progress import interactive
 
 as_option = click.option(

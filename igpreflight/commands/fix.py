@@ -6,17 +6,19 @@ failed (each with its reason), 2 for usage errors.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import click
 
-from igpreflight import SPEC_VERSION, __version__
+from igpreflight.api.errors import UsageError
+from igpreflight.api.fixing import FixResult
+from igpreflight.api.fixing import fix as fix_api
 from igpreflight.commands.common import ProgressLine, as_option, jobs_option
-from igpreflight.transcode.batch import BatchInterrupted, fix_paths, steps_text, summarize
+from igpreflight.preflight.manifest import ManifestError
+from igpreflight.report.fix import RENDERERS
+from igpreflight.transcode.batch import BatchInterrupted
 from igpreflight.transcode.image import parse_colour
-from igpreflight.transcode.types import FileFixResult, FixOptions, FixStatus
 
 
 def _colour(allow_blur: bool):
@@ -30,66 +32,6 @@ def _colour(allow_blur: bool):
         return value
 
     return check
-
-
-def _line(r: FileFixResult, dry_run: bool) -> str:
-    if r.status in (FixStatus.UNFIXABLE, FixStatus.FAILED):
-        return f"{r.source}: {r.status.value}: {r.reason or 'no reason given'}"
-    status = f"{r.status.value} (dry run)" if dry_run else r.status.value
-    if r.resumed:
-        status += " (already done)"
-    # A resumed file shows no steps: the plan is this run's, the work an earlier one's.
-    steps = steps_text(r.plan.steps) if r.plan and not r.resumed else ""
-    target = f" -> {r.output}" if r.output else ""
-    return f"{r.source}{target}: {status}" + (f" ({steps})" if steps else "")
-
-
-def _refuse_out_around_inputs(out: Path, paths: tuple[str, ...]) -> None:
-    """--out may sit inside an input folder (it is skipped), but an input folder
-    inside --out (or --out itself) would be skipped whole: say so instead of
-    reporting "nothing to do"."""
-    target = out.resolve()
-    for given in paths:
-        folder = Path(given).resolve()
-        if folder.is_dir() and (folder == target or target in folder.parents):
-            raise click.UsageError(
-                f"--out {out} contains the input folder {given}; use another folder, "
-                "or --in-place to replace the originals"
-            )
-
-
-def _fix_manifest(
-    manifest: str, out: Path | None, options: FixOptions, jobs: int | None
-) -> list[FileFixResult]:
-    from igpreflight.preflight.manifest import ManifestError, load_manifest
-    from igpreflight.transcode.posts import fix_posts
-
-    try:
-        posts = load_manifest(manifest)
-    except ManifestError as exc:
-        raise click.UsageError(str(exc)) from exc
-    base = Path(out) if out is not None else Path(".")
-    return list(fix_posts(posts, base, options, jobs).values())
-
-
-def render_text(results: list[FileFixResult], dry_run: bool) -> str:
-    lines = [_line(r, dry_run) for r in results]
-    counts = summarize(results)
-    parts = [f"{counts[s.value]} {s.value}" for s in FixStatus if counts[s.value]]
-    files = f"{counts['files']} file{'s' if counts['files'] != 1 else ''}"
-    lines.append(f"{files}: " + (", ".join(parts) if parts else "nothing to do"))
-    return "\n".join(lines) + "\n"
-
-
-def render_json(results: list[FileFixResult], dry_run: bool) -> str:
-    doc = {
-        "version": 1,
-        "tool": {"name": "igpreflight", "version": __version__, "spec": SPEC_VERSION},
-        "dry_run": dry_run,
-        "summary": summarize(results),
-        "files": [r.to_dict() for r in results],
-    }
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
 @click.command()
@@ -187,31 +129,33 @@ def fix(
         raise click.UsageError("give --out DIR, or --in-place to replace the originals")
     if out is not None and in_place:
         raise click.UsageError("--out and --in-place exclude each other")
-    if out is not None:
-        _refuse_out_around_inputs(out, paths)
-    options = FixOptions(
-        as_=as_,
-        aspect=aspect,
-        pad_color=pad_color,
-        background=background,
-        trim=trim,
-        extend=extend,
-        keep_png=keep_png,
-        keep_hevc=keep_hevc,
-        keep_metadata=keep_metadata,
-        in_place=in_place,
-        dry_run=dry_run,
-    )
     progress = ProgressLine.for_stderr(lambda r: f"{r.source}: {r.status.value}")
+    render = RENDERERS[fmt]
     try:
-        results = fix_paths(paths, out, options, jobs=jobs, progress=progress) if paths else []
-        if manifest:
-            results += _fix_manifest(manifest, out, options, jobs)
+        result = fix_api(
+            paths,
+            out,
+            jobs,
+            manifest=manifest,
+            progress=progress,
+            as_=as_,
+            aspect=aspect,
+            pad_color=pad_color,
+            background=background,
+            trim=trim,
+            extend=extend,
+            keep_png=keep_png,
+            keep_hevc=keep_hevc,
+            keep_metadata=keep_metadata,
+            in_place=in_place,
+            dry_run=dry_run,
+        )
+    except (ManifestError, UsageError) as exc:
+        raise click.UsageError(str(exc)) from exc
     except BatchInterrupted as stop:
         if progress is not None:
             progress.close()
-        render = render_json if fmt == "json" else render_text
-        click.echo(render(stop.results, dry_run), nl=False)
+        click.echo(render(FixResult(stop.results, dry_run=dry_run)), nl=False)
         click.echo(
             f"interrupted: {len(stop.results)} of {stop.total} files done; "
             "run the same command again to finish the rest",
@@ -223,7 +167,6 @@ def fix(
     if report is not None:
         from igpreflight.report.html import render_fix_report
 
-        render_fix_report(results, report)
-    render = render_json if fmt == "json" else render_text
-    click.echo(render(results, dry_run), nl=False)
-    sys.exit(0 if all(r.ok for r in results) else 1)
+        render_fix_report(result.files, report)
+    click.echo(render(result), nl=False)
+    sys.exit(0 if result.ok else 1)

@@ -8,147 +8,27 @@ message. Exit 0 when every post is published, 1 otherwise, 2 for usage errors.
 
 from __future__ import annotations
 
-import json
-import logging
-import os
 import sys
-from dataclasses import replace
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
-from igpreflight import __version__
+from igpreflight.api.errors import PublishRefused, UsageError
+from igpreflight.api.publishing import USER_ENV, PublishPlan, PublishResult
 from igpreflight.commands.common import progress_printer
-from igpreflight.model import MediaItem, Post
-from igpreflight.publish.dryrun import PlannedPost, plan_calls
-from igpreflight.publish.graph import (
-    DEFAULT_API_VERSION,
-    GraphClient,
-    graph_url_from_env,
-    redact,
-    register_secret,
-)
-from igpreflight.publish.journal import PUBLISHED, Journal, default_journal_path
-from igpreflight.publish.params import expand_stories, is_video_item
-from igpreflight.publish.publisher import Outcome, PublishSettings
-from igpreflight.publish.service import CdnMediaUrl, publish_posts, url_rechecker
+from igpreflight.commands.logs import setup_publish_logging
+from igpreflight.preflight.manifest import ManifestError
+from igpreflight.publish.graph import DEFAULT_API_VERSION
+from igpreflight.publish.settings import Outcome
+from igpreflight.report.publish import render
 
-TOKEN_ENV = "IG_ACCESS_TOKEN"
-USER_ENV = "IG_USER_ID"
+# Options of the command that are not arguments of `igpreflight.api.publish`.
+CLI_ONLY = ("fmt", "verbose", "no_check", "journal_path")
 
 
-class _KeyValueFormatter(logging.Formatter):
-    """`--verbose` log lines: the message, then the structured fields as key=value."""
-
-    FIELDS = (
-        "http_status",
-        "code",
-        "subcode",
-        "is_transient",
-        "fbtrace_id",
-        "container_id",
-        "post_id",
-        "error_class",
-    )
-
-    def format(self, record: logging.LogRecord) -> str:
-        base = f"{record.levelname.lower()}: {record.getMessage()}"
-        extra = [
-            f"{k}={getattr(record, k)}" for k in self.FIELDS if getattr(record, k, None) is not None
-        ]
-        return redact(" ".join([base, *extra]))
-
-
-def _setup_logging(verbose: bool) -> None:
-    logger = logging.getLogger("igpreflight")
-    if verbose and not any(getattr(h, "_igp", False) for h in logger.handlers):
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(_KeyValueFormatter())
-        handler._igp = True  # type: ignore[attr-defined]
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
-    elif not logger.handlers:
-        logger.addHandler(logging.NullHandler())  # the report says it; no stray warnings
-
-
-def _load_posts(manifest: str, allow_private: bool) -> list[Post]:
-    from igpreflight.preflight.manifest import ManifestError, load_manifest
-
-    try:
-        return expand_stories(load_manifest(manifest))
-    except ManifestError as exc:
-        raise click.UsageError(str(exc)) from None
-
-
-def published_ids(journal_path: Path, account: str) -> set[str]:
-    """Posts the journal already marks published: their files need not exist any more."""
-    journal = Journal.open_readonly(journal_path)
-    if journal is None:
-        return set()
-    with journal:
-        return {r.post_id for r in journal.posts(account) if r.status == PUBLISHED}
-
-
-def _media_items(post: Post) -> list[MediaItem]:
-    return [*post.media, *([post.cover] if post.cover else [])]
-
-
-def publish_refusals(
-    posts: list[Post], *, bucket: str | None, resumable: bool, allow_private: bool
-) -> list[str]:
-    """Why the batch cannot be sent as given (before any call): missing files, local
-    media with nowhere to upload, URLs Instagram cannot reach."""
-    from igpreflight.publish.urlcheck import host_problem
-
-    problems: list[str] = []
-    for post in posts:
-        for item in _media_items(post):
-            if item.url:
-                reason, _ = host_problem(item.url, allow_private=allow_private)
-                if reason:
-                    problems.append(
-                        f"post {post.id}: {item.url}: {reason} (URL006; --allow-private for local tests)"
-                    )
-                continue
-            if item.problem:
-                problems.append(f"post {post.id}: {item.problem}")
-                continue
-            video = bool(is_video_item(item, post.media_type or None))
-            if bucket is None and not (resumable and video and item is not post.cover):
-                how = "--resumable or " if video and item is not post.cover else ""
-                problems.append(
-                    f"post {post.id}: local file {item.path} needs a public URL: use {how}--bucket"
-                    " (upload first), or give its URL in the manifest"
-                )
-    return problems
-
-
-def _settings(
-    resumable: bool,
-    first_wait: float | None,
-    max_wait: float | None,
-    give_up: float | None,
-    max_rate_wait: float | None,
-) -> PublishSettings:
-    s = PublishSettings(resumable=resumable)
-    if first_wait is not None:
-        s = replace(
-            s,
-            first_wait_image=first_wait,
-            first_wait_video=first_wait,
-            first_wait_per_mb=0.0,
-            retry_wait=first_wait,
-        )
-    if max_wait is not None:
-        s = replace(s, max_wait=max_wait, first_wait_max=min(s.first_wait_max, max_wait))
-    if give_up is not None:
-        s = replace(s, give_up_image=give_up, give_up_video=give_up)
-    if max_rate_wait is not None:
-        s = replace(s, rate_wait_max=max_rate_wait)
-    return s
-
-
-def _progress():
+def progress_line() -> Callable[[Outcome], None] | None:
     """One line per finished post on stderr, only when stderr is a terminal."""
     tick = progress_printer()
     if tick is None:
@@ -156,117 +36,38 @@ def _progress():
     return lambda o: tick(f"{o.post_id}: {o.status}")
 
 
-def auth_stops(outcomes: list[Outcome]) -> dict[str, list[str]]:
-    """reconnect-auth stops: each message once, with the posts it left queued."""
-    stops: dict[str, list[str]] = {}
-    for o in outcomes:
-        if o.error_class == "reconnect-auth" and o.status == "queued" and o.message:
-            stops.setdefault(o.message, []).append(o.post_id)
-    return stops
+def api_options(options: dict[str, Any]) -> dict[str, Any]:
+    """The command's options as `igpreflight.api.publish` keyword arguments."""
+    kwargs = {k: v for k, v in options.items() if k not in CLI_ONLY}
+    kwargs["check"] = not options.get("no_check", False)
+    kwargs["journal"] = options.get("journal_path")
+    return kwargs
 
 
-def _code_and_message(o: Outcome) -> str:
-    """` 36003/2207009: message`: the code once, even when the message starts with it."""
-    message = o.message or ""
-    if o.code is None and o.subcode is None:
-        return f" {message}".rstrip()
-    code = f"{o.code if o.code is not None else '-'}" + (f"/{o.subcode}" if o.subcode else "")
-    for prefix in (f"{code}: ", f"{code} "):
-        if message.startswith(prefix):
-            message = message[len(prefix) :]
-            break
-    return f" {code}: {message}" if message else f" {code}"
+def refusal_lines(exc: UsageError) -> list[str]:
+    """What `publish` says on stderr when it refuses a batch before any call."""
+    if isinstance(exc, PublishRefused):
+        return [*(f"error: {p}" for p in exc.problems), "error: nothing was published"]
+    return [f"error: {exc}"]
 
 
-def render_text(outcomes: list[Outcome]) -> str:
-    """One line per post; a batch stop is told in full once, then referred to (a
-    reconnect-auth stop is told on stderr, see `auth_stops`)."""
+def auth_stop_lines(result: PublishResult | PublishPlan | None) -> list[str]:
+    """reconnect-auth stops for stderr: one message for the account, however many
+    posts it stopped (README)."""
+    if not isinstance(result, PublishResult):
+        return []
     lines = []
-    stopped: set[str | None] = set()
-    auth = auth_stops(outcomes)
-    for o in outcomes:
-        if o.status == "published":
-            what = (
-                f"media id {o.media_id}"
-                if o.media_id
-                else f"container {o.container_id} shows PUBLISHED (media id not returned)"
-            )
-            lines.append(f"{o.post_id}: published{' earlier' if o.already else ''}, {what}")
-        elif o.status == "queued" and o.message in stopped:
-            lines.append(f"{o.post_id}: queued [{o.error_class}] (the batch stopped before it)")
-        elif o.status == "queued" and o.message in auth:
-            brief = replace(
-                o, message="publishing stopped for the account (see the error on stderr)"
-            )
-            lines.append(f"{o.post_id}: queued [{o.error_class}]{_code_and_message(brief)}")
-            stopped.add(o.message)
-        else:
-            lines.append(f"{o.post_id}: {o.status} [{o.error_class}]{_code_and_message(o)}")
-            if o.status == "queued":
-                stopped.add(o.message)
-    lines.append(_summary_line(outcomes))
-    return "\n".join(lines) + "\n"
+    for message, ids in result.auth_stops().items():
+        lines += [
+            f"error: reconnect-auth: {message}",
+            f"error: stopped, still queued: {', '.join(ids)}",
+        ]
+    return lines
 
 
-def _summary(outcomes: list[Outcome]) -> dict[str, int]:
-    return {
-        "posts": len(outcomes),
-        "published": sum(o.status == "published" for o in outcomes),
-        "already_published": sum(o.already for o in outcomes),
-        "failed": sum(o.status == "failed" for o in outcomes),
-        "queued": sum(o.status == "queued" for o in outcomes),
-    }
-
-
-def _summary_line(outcomes: list[Outcome]) -> str:
-    s = _summary(outcomes)
-    already = f" ({s['already_published']} earlier)" if s["already_published"] else ""
-    return f"{s['published']} published{already}, {s['failed']} failed, {s['queued']} queued"
-
-
-def render_json(outcomes: list[Outcome], account: str, graph_url: str, journal: str) -> str:
-    doc = {
-        "version": 1,
-        "tool": {"name": "igpreflight", "version": __version__},
-        "account": account,
-        "graph_url": graph_url,
-        "journal": journal,
-        "summary": _summary(outcomes),
-        "posts": [o.to_dict() for o in outcomes],
-    }
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
-
-
-def render_plan(plan: list[PlannedPost], client: GraphClient, fmt: str) -> str:
-    """The dry-run listing; the Authorization header every Graph call carries is said once."""
-    auth = client.plan("GET", "").headers
-    if fmt == "json":
-        doc = {
-            "version": 1,
-            "dry_run": True,
-            "headers": auth,
-            "posts": [
-                {
-                    "id": p.post_id,
-                    "media_type": p.media_type or None,
-                    "note": p.note,
-                    "calls": [
-                        {"method": c.method, "url": c.url, "params": c.params, "headers": c.headers}
-                        for c in p.calls
-                    ],
-                }
-                for p in plan
-            ],
-        }
-        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
-    shown = ", ".join(f"{k}: {v}" for k, v in auth.items()) or "access_token=***"
-    lines = [f"dry run: no call is made; every Graph call sends {shown}"]
-    for p in plan:
-        lines.append(f"{p.post_id}{f' ({p.media_type})' if p.media_type else ''}: {p.note}")
-        for c in p.calls:
-            extra = {k: v for k, v in c.headers.items() if auth.get(k) != v}
-            lines.append("  " + replace(c, headers=extra).render())
-    return "\n".join(lines) + "\n"
+def echo_err(lines: list[str]) -> None:
+    for line in lines:
+        click.echo(line, err=True)
 
 
 @click.command("publish")
@@ -384,79 +185,20 @@ def publish(
     upload or call for it (--no-check skips this). Exit 0 when every post is
     published, 1 when some failed or stay queued, 2 on usage errors.
     """
-    _setup_logging(verbose)
-    token = os.environ.get(TOKEN_ENV, "").strip()
-    register_secret(token)
-    account = (ig_user_id or os.environ.get(USER_ENV, "")).strip()
-    if not token and not dry_run:
-        click.echo(f"error: {TOKEN_ENV} is not set: export the Instagram access token", err=True)
-        sys.exit(2)
-    if not account:
-        click.echo(f"error: no Instagram user id: set {USER_ENV} or pass --ig-user-id", err=True)
-        sys.exit(2)
-    posts = _load_posts(manifest, allow_private)
-    base = graph_url_from_env(graph_url)
-    jpath = journal_path or default_journal_path(manifest)
-    done = published_ids(jpath, account)
-    problems = publish_refusals(
-        [p for p in posts if p.id not in done],
-        bucket=bucket,
-        resumable=resumable,
-        allow_private=allow_private,
-    )
-    if problems:
-        for p in problems:
-            click.echo(f"error: {p}", err=True)
-        click.echo("error: nothing was published", err=True)
-        sys.exit(2)
+    options = dict(locals())  # exactly the parameters above
+    from igpreflight.api.publishing import publish as publish_api
 
-    settings = _settings(resumable, first_wait, max_wait, give_up, max_rate_wait)
-    if dry_run:
-        with GraphClient(token, base_url=base, api_version=api_version) as client:
-            journal = Journal.open_readonly(jpath)
-            plan = plan_calls(client, account, posts, journal=journal, resumable=settings.resumable)
-            if journal:
-                journal.close()
-            click.echo(render_plan(plan, client, fmt), nl=False)
-        return
-    uploader = (
-        CdnMediaUrl(
-            bucket=bucket,
-            prefix=prefix,
-            endpoint_url=endpoint_url,
-            region=region,
-            public_base_url=public_base_url,
-            presign=presign,
-            acl=acl,
-            allow_private=allow_private,
-        )
-        if bucket
-        else None
-    )
-    progress = _progress()
-    outcomes = publish_posts(
-        posts,
-        ig_user_id=account,
-        token=token,
-        journal_path=jpath,
-        graph_url=base,
-        api_version=api_version,
-        settings=settings,
-        media_url=uploader,
-        url_checker=url_rechecker(allow_private),
-        timeout=timeout,
-        progress=progress,
-        check=not no_check,
-        allow_private=allow_private,
-    )
+    setup_publish_logging(verbose)
+    progress = None if dry_run else progress_line()
+    try:
+        result = publish_api(progress=progress, **api_options(options))
+    except ManifestError as exc:
+        raise click.UsageError(str(exc)) from None
+    except UsageError as exc:
+        echo_err(refusal_lines(exc))
+        sys.exit(2)
     if progress is not None:
         click.echo("", err=True)  # end the progress line
-    for message, ids in auth_stops(outcomes).items():
-        # One message for the account, however many posts it stopped (README).
-        click.echo(f"error: reconnect-auth: {message}", err=True)
-        click.echo(f"error: stopped, still queued: {', '.join(ids)}", err=True)
-    if fmt == "json":
-        click.echo(render_json(outcomes, account, base, str(jpath)), nl=False)
-    else:
-        click.echo(render_text(outcomes), nl=False)
-    sys.exit(0 if all(o.status == "published" for o in outcomes) else 1)
+    echo_err(auth_stop_lines(result))
+    click.echo(render(result, fmt), nl=False)
+    sys.exit(0 if result.ok else 1)

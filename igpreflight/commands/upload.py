@@ -1,5 +1,5 @@
-"""`igpreflight upload` and `igpreflight check-url`: put checked media on S3-compatible
-storage and prove the URL answers the way Instagram's fetcher needs.
+"""`igpreflight upload`: put checked media on S3-compatible storage and prove the URL
+answers the way Instagram's fetcher needs (`igpreflight.api.upload`).
 
 Credentials come only from boto3's chain (AWS_PROFILE, AWS_ACCESS_KEY_ID...);
 nothing here takes, prints or logs them, and every line we write is scrubbed of
@@ -9,123 +9,33 @@ Exit codes: 0 every URL passes, 1 otherwise, 2 usage or configuration error.
 
 from __future__ import annotations
 
-import logging
 import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import click
 
+from igpreflight.api.errors import UsageError
 from igpreflight.commands.common import as_option, write_output
+from igpreflight.commands.logs import quiet_sdk_logs, scrub, verbose_log
+from igpreflight.commands.url_options import (
+    allow_private_option,
+    format_option,
+    output_option,
+    strict_option,
+    timeout_option,
+    verbose_option,
+)
 from igpreflight.publish.cdn import (
     ACLS,
     DEFAULT_MULTIPART_THRESHOLD,
     SIGV4_MAX_EXPIRES,
     UploadError,
     known_secrets,
-    make_client,
 )
-from igpreflight.publish.stage import FileUpload, stage_file
-from igpreflight.publish.urlcheck import DEFAULT_DEADLINE, check_url
-from igpreflight.report.urls import (
-    check_url_json,
-    check_url_text,
-    upload_json,
-    upload_text,
-)
-
-# Loggers that may see requests, signatures or credentials at DEBUG level.
-SDK_LOGGERS = ("boto3", "botocore", "s3transfer", "urllib3", "httpx", "httpcore")
-REDACTED = "[REDACTED]"
-
-format_option = click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
-output_option = click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the report here instead of stdout.",
-)
-allow_private_option = click.option(
-    "--allow-private",
-    is_flag=True,
-    help="Accept plain http and private, loopback or link-local hosts (local tests, emulators).",
-)
-timeout_option = click.option(
-    "--timeout",
-    type=click.FloatRange(min=0.1),
-    default=DEFAULT_DEADLINE,
-    show_default=True,
-    help="Seconds one URL check may take in all (redirects, headers and body).",
-)
-strict_option = click.option("--strict", is_flag=True, help="Fail (exit 1) on URL warnings too.")
-verbose_option = click.option(
-    "--verbose", "-v", is_flag=True, help="Log what is done to stderr (never credentials)."
-)
-
-
-class _Scrub(logging.Filter):
-    """Replaces any known secret in a log record's final text."""
-
-    def __init__(self, secrets: list[str]) -> None:
-        super().__init__()
-        self.secrets = secrets
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        text = record.getMessage()
-        cleaned = scrub(text, self.secrets)
-        if cleaned != text:
-            record.msg, record.args = cleaned, ()
-        return True
-
-
-def scrub(text: str, secrets: list[str]) -> str:
-    for secret in secrets:
-        text = text.replace(secret, REDACTED)
-    return text
-
-
-@contextmanager
-def _quiet_sdk_logs() -> Iterator[None]:
-    """Hold SDK loggers at WARNING while a command runs: their DEBUG output carries
-    request signatures and credential-chain details, never wanted in our output."""
-    saved = {name: logging.getLogger(name).level for name in SDK_LOGGERS}
-    for name in SDK_LOGGERS:
-        logging.getLogger(name).setLevel(logging.WARNING)
-    try:
-        yield
-    finally:
-        for name, level in saved.items():
-            logging.getLogger(name).setLevel(level)
-
-
-@contextmanager
-def _verbose_log(verbose: bool, secrets: list[str]) -> Iterator[None]:
-    """With --verbose, our own DEBUG lines go to stderr through the scrubber."""
-    if not verbose:
-        yield
-        return
-    ours = logging.getLogger("igpreflight")
-    old_level = ours.level
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("igpreflight: %(message)s"))
-    handler.addFilter(_Scrub(secrets))
-    ours.addHandler(handler)
-    ours.setLevel(logging.DEBUG)
-    try:
-        yield
-    finally:
-        ours.removeHandler(handler)
-        ours.setLevel(old_level)
+from igpreflight.report.urls import upload_json, upload_text
 
 
 def _fail(message: str, secrets: list[str]) -> None:
@@ -225,114 +135,35 @@ def upload(
 
     Exit code: 0 every URL passes, 1 otherwise, 2 usage or configuration error.
     """
-    from igpreflight.preflight.engine import iter_media_files
+    from igpreflight.api.uploading import upload as upload_api
 
-    if presign is not None and public_base_url:
-        raise click.UsageError("give either --presign or --public-base-url, not both")
-    if public_base_url and not public_base_url.lower().startswith(("https://", "http://")):
-        raise click.UsageError("--public-base-url must start with https://")
-    files = iter_media_files(paths)
-    if not files:
-        raise click.UsageError("no media files found in the given paths")
-    with _quiet_sdk_logs():
+    with quiet_sdk_logs():
         secrets = known_secrets()
         # The report keeps a session token that a presigned URL needs (see known_secrets).
         report_secrets = known_secrets(token=False)
-        with _verbose_log(verbose, secrets):
-            outcomes = _batch(
-                files,
-                secrets,
-                endpoint_url=endpoint_url,
-                region=region,
-                bucket=bucket,
-                prefix=prefix,
-                public_base_url=public_base_url,
-                presign=presign,
-                acl=acl,
-                allow_private=allow_private,
-                check=not no_check,
-                as_=as_,
-                multipart_threshold=multipart_threshold,
-                timeout=timeout,
-            )
-    render = upload_json if fmt == "json" else upload_text
-    write_output(scrub(render(outcomes, strict), report_secrets), output)
-    sys.exit(0 if all(o.passed(strict) for o in outcomes) else 1)
-
-
-def _batch(
-    files: list[tuple[str, str]],
-    secrets: list[str],
-    *,
-    endpoint_url: str | None,
-    region: str | None,
-    **options: Any,
-) -> list[FileUpload]:
-    """Every file in order; a setup problem stops the batch with exit 2."""
-    try:
-        client = make_client(endpoint_url=endpoint_url, region=region)
-    except UploadError as exc:
-        _fail(str(exc), secrets)
-    outcomes = []
-    for display, absolute in files:
         try:
-            outcomes.append(
-                stage_file(display, absolute, client=client, progress=_progress, **options)
-            )
+            with verbose_log(verbose, secrets):
+                result = upload_api(
+                    paths,
+                    bucket,
+                    prefix=prefix,
+                    endpoint_url=endpoint_url,
+                    region=region,
+                    public_base_url=public_base_url,
+                    presign=presign,
+                    acl=acl,
+                    allow_private=allow_private,
+                    check=not no_check,
+                    as_=as_,
+                    multipart_threshold=multipart_threshold,
+                    timeout=timeout,
+                    strict=strict,
+                    progress=_progress,
+                )
+        except UsageError as exc:
+            raise click.UsageError(str(exc)) from exc
         except UploadError as exc:
             _fail(str(exc), secrets)
-    return outcomes
-
-
-@click.command("check-url")
-@click.argument("urls", nargs=-1, required=True)
-@click.option(
-    "--local",
-    "locals_",
-    multiple=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=str),
-    metavar="FILE",
-    help="The file each URL should serve, in the order of the URLs (size, hash and type compared).",
-)
-@click.option(
-    "--content-type",
-    "content_type",
-    help="The Content-Type every URL must have (default: from --local, else any accepted media type).",
-)
-@allow_private_option
-@timeout_option
-@strict_option
-@format_option
-@output_option
-def check_url_command(
-    urls: tuple[str, ...],
-    locals_: tuple[str, ...],
-    content_type: str | None,
-    allow_private: bool,
-    timeout: float,
-    strict: bool,
-    fmt: str,
-    output: Path | None,
-) -> None:
-    """Fetch media URLs like Instagram's fetcher and apply URL001..URL006.
-
-    Exit code: 0 every URL passes, 1 otherwise, 2 usage error.
-    """
-    if locals_ and len(locals_) != len(urls):
-        raise click.UsageError(
-            f"give one --local FILE per URL ({len(urls)} URLs, {len(locals_)} files), or none"
-        )
-    with _quiet_sdk_logs():
-        results = [
-            check_url(
-                url,
-                local_path=locals_[i] if locals_ else None,
-                expected_content_type=content_type,
-                allow_private=allow_private,
-                timeout=timeout,
-            )
-            for i, url in enumerate(urls)
-        ]
-    render = check_url_json if fmt == "json" else check_url_text
-    write_output(render(results, strict), output)
-    sys.exit(0 if all(r.ok and not (strict and r.warnings) for r in results) else 1)
+    render = upload_json if fmt == "json" else upload_text
+    write_output(scrub(render(result), report_secrets), output)
+    sys.exit(0 if result.ok else 1)

@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from igpreflight import __version__
+from igpreflight._version import __version__
 from igpreflight.catalog import ErrorClass, classify, lookup_graph_error
 
 DEFAULT_GRAPH_URL = "https://graph.facebook.com"

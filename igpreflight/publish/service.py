@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from igpreflight.catalog import ErrorClass
 from igpreflight.model import Finding, MediaItem, Post, Severity
 from igpreflight.publish.graph import DEFAULT_API_VERSION, GraphClient, graph_url_from_env
 from igpreflight.publish.journal import PUBLISHED, ErrorInfo, Journal
-from igpreflight.publish.params import expand_stories
+from igpreflight.publish.params import expand_stories, is_video_item
 from igpreflight.publish.publisher import MediaRefused, Publisher
 from igpreflight.publish.settings import Clock, MediaUrl, Outcome, PublishSettings, UrlChecker
 
@@ -59,7 +60,7 @@ def publish_posts(
         with journal:
             refused: dict[str, ErrorInfo] = {}
             if check:
-                done = {r.post_id for r in journal.posts(ig_user_id) if r.status == PUBLISHED}
+                done = published_ids(journal, ig_user_id)
                 refused = preflight_refusals(
                     [p for p in posts if p.id not in done], allow_private=allow_private, jobs=jobs
                 )
@@ -76,6 +77,75 @@ def publish_posts(
             return publisher.run(posts, progress)
     finally:
         client.close()
+
+
+def published_ids(journal: Journal | None, account: str) -> set[str]:
+    """Posts the journal already marks published: they are skipped, so neither their
+    checks nor their files matter any more (a missing journal has none)."""
+    if journal is None:
+        return set()
+    return {r.post_id for r in journal.posts(account) if r.status == PUBLISHED}
+
+
+def _media_items(post: Post) -> list[MediaItem]:
+    return [*post.media, *([post.cover] if post.cover else [])]
+
+
+def publish_refusals(
+    posts: Sequence[Post], *, bucket: str | None, resumable: bool, allow_private: bool
+) -> list[str]:
+    """Why the batch cannot be sent as given (before any call): missing files, local
+    media with nowhere to upload, URLs Instagram cannot reach."""
+    from igpreflight.publish.urlcheck import host_problem
+
+    problems: list[str] = []
+    for post in posts:
+        for item in _media_items(post):
+            if item.url:
+                reason, _ = host_problem(item.url, allow_private=allow_private)
+                if reason:
+                    problems.append(
+                        f"post {post.id}: {item.url}: {reason} (URL006; --allow-private for local tests)"
+                    )
+                continue
+            if item.problem:
+                problems.append(f"post {post.id}: {item.problem}")
+                continue
+            video = bool(is_video_item(item, post.media_type or None))
+            if bucket is None and not (resumable and video and item is not post.cover):
+                how = "--resumable or " if video and item is not post.cover else ""
+                problems.append(
+                    f"post {post.id}: local file {item.path} needs a public URL: use {how}--bucket"
+                    " (upload first), or give its URL in the manifest"
+                )
+    return problems
+
+
+def publish_settings(
+    *,
+    resumable: bool = False,
+    first_wait: float | None = None,
+    max_wait: float | None = None,
+    give_up: float | None = None,
+    max_rate_wait: float | None = None,
+) -> PublishSettings:
+    """PublishSettings from the command's waits (None keeps the default)."""
+    s = PublishSettings(resumable=resumable)
+    if first_wait is not None:
+        s = replace(
+            s,
+            first_wait_image=first_wait,
+            first_wait_video=first_wait,
+            first_wait_per_mb=0.0,
+            retry_wait=first_wait,
+        )
+    if max_wait is not None:
+        s = replace(s, max_wait=max_wait, first_wait_max=min(s.first_wait_max, max_wait))
+    if give_up is not None:
+        s = replace(s, give_up_image=give_up, give_up_video=give_up)
+    if max_rate_wait is not None:
+        s = replace(s, rate_wait_max=max_rate_wait)
+    return s
 
 
 def preflight_refusals(

@@ -34,7 +34,7 @@ from typing import Any, BinaryIO
 
 import httpx
 
-from igpreflight import __version__
+from igpreflight._version import __version__
 from igpreflight.catalog import finding
 from igpreflight.hashing import sha256_file
 from igpreflight.limits import IMAGE_LIMITS, POST_LIMITS, VIDEO_LIMITS

@@ -17,11 +17,11 @@ from concurrent.futures import ThreadPoolExecutor
 from html import escape
 from pathlib import Path
 
-from igpreflight import __version__
+from igpreflight._version import __version__
+from igpreflight.atomic import write_text
 from igpreflight.model import Finding, Kind, Severity
 from igpreflight.report.overlay import Overlay, overlays
 from igpreflight.report.thumbs import THUMB_SIZE, Thumb, image_thumb, video_thumb
-from igpreflight.transcode.atomic import write_text
 from igpreflight.transcode.types import FileFixResult, FixStatus
 
 CHANGED = (FixStatus.CONVERTED, FixStatus.TRANSCODED, FixStatus.REMUXED)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
+from igpreflight.envelope import dumps
 from igpreflight.model import Report
 
 
 def render(report: Report) -> str:
-    return json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    return dumps(report.to_dict())

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from igpreflight import __version__
+from igpreflight._version import __version__
 from igpreflight.catalog import RULES
 from igpreflight.model import Finding, Report, Severity
 from igpreflight.report.locate import post_path, role_label

@@ -17,7 +17,7 @@ from pathlib import PurePath, PurePosixPath, PureWindowsPath
 from typing import Any
 from urllib.parse import quote
 
-from igpreflight import SPEC_VERSION, __version__
+from igpreflight._version import SPEC_VERSION, __version__
 from igpreflight.catalog import RULES, RuleInfo
 from igpreflight.model import Finding, Report, Severity
 from igpreflight.report.locate import post_path, role_label

@@ -6,19 +6,14 @@ it comes from (upload, check-url, or `run` later).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
-from igpreflight.publish.stage import FAILED, REFUSED, SKIPPED, UPLOADED, FileUpload
+from igpreflight.api.uploading import UploadResult
+from igpreflight.envelope import dumps, envelope
+from igpreflight.publish.stage import FAILED, REFUSED, SKIPPED, UPLOADED
 from igpreflight.publish.urlcheck import UrlCheckResult
 
 MARK = {"pass": "ok", "fail": "FAIL", "warn": "warn", "skip": "skip"}
-
-
-def _tool() -> dict[str, str]:
-    from igpreflight import SPEC_VERSION, __version__
-
-    return {"name": "igpreflight", "version": __version__, "spec": SPEC_VERSION}
 
 
 def _checks_text(result: UrlCheckResult) -> list[str]:
@@ -34,9 +29,9 @@ def _checks_text(result: UrlCheckResult) -> list[str]:
     return lines
 
 
-def upload_text(outcomes: Sequence[FileUpload], strict: bool = False) -> str:
+def upload_text(result: UploadResult) -> str:
     lines: list[str] = []
-    for o in outcomes:
+    for o in result.files:
         if o.status == REFUSED:
             lines.append(f"{o.path}: refused, fails check (use --no-check to upload anyway)")
             lines += [
@@ -54,34 +49,18 @@ def upload_text(outcomes: Sequence[FileUpload], strict: bool = False) -> str:
         lines.append(f"  {done}: s3://{up.bucket}/{up.key} ({up.content_type}, {up.bytes:,} bytes)")
         if o.url_check is not None:
             lines += _checks_text(o.url_check)
-    counts = {s: sum(o.status == s for o in outcomes) for s in (UPLOADED, SKIPPED, REFUSED, FAILED)}
-    checked = [o for o in outcomes if o.url_check is not None]
-    good = sum(o.passed(strict) for o in checked)
+    counts = result.summary()
+    files = counts["files"]
     lines.append(
-        f"{len(outcomes)} file{'s' if len(outcomes) != 1 else ''}: {counts[UPLOADED]} uploaded, "
+        f"{files} file{'s' if files != 1 else ''}: {counts[UPLOADED]} uploaded, "
         f"{counts[SKIPPED]} already there, {counts[REFUSED]} refused, {counts[FAILED]} failed; "
-        f"URLs: {good} passing, {len(checked) - good} failing"
+        f"URLs: {counts['urls_passing']} passing, {counts['urls_failing']} failing"
     )
     return "\n".join(lines) + "\n"
 
 
-def upload_json(outcomes: Sequence[FileUpload], strict: bool = False) -> str:
-    checked = [o for o in outcomes if o.url_check is not None]
-    summary = {
-        s: sum(o.status == s for o in outcomes) for s in (UPLOADED, SKIPPED, REFUSED, FAILED)
-    }
-    summary.update(
-        files=len(outcomes),
-        urls_passing=sum(o.passed(strict) for o in checked),
-        urls_failing=sum(not o.passed(strict) for o in checked),
-    )
-    doc = {
-        "version": 1,
-        "tool": _tool(),
-        "summary": summary,
-        "files": [o.to_dict() for o in outcomes],
-    }
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+def upload_json(result: UploadResult) -> str:
+    return dumps(result.to_dict())
 
 
 def _url_passed(result: UrlCheckResult, strict: bool) -> bool:
@@ -102,10 +81,8 @@ def check_url_text(results: Sequence[UrlCheckResult], strict: bool = False) -> s
 
 def check_url_json(results: Sequence[UrlCheckResult], strict: bool = False) -> str:
     good = sum(_url_passed(r, strict) for r in results)
-    doc = {
-        "version": 1,
-        "tool": _tool(),
-        "summary": {"urls": len(results), "passing": good, "failing": len(results) - good},
-        "urls": [r.to_dict() for r in results],
-    }
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    doc = envelope(
+        summary={"urls": len(results), "passing": good, "failing": len(results) - good},
+        urls=[r.to_dict() for r in results],
+    )
+    return dumps(doc)

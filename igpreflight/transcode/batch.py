@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from igpreflight.atomic import temp_sibling
 from igpreflight.hashing import sha256_file
 from igpreflight.model import (
     AsOption,
@@ -36,7 +37,6 @@ from igpreflight.model import (
 from igpreflight.preflight.checks import check_facts
 from igpreflight.preflight.engine import iter_media_files
 from igpreflight.preflight.probe import probe
-from igpreflight.transcode.atomic import temp_sibling
 from igpreflight.transcode.image import apply_image, parse_colour
 from igpreflight.transcode.ledger import Ledger, options_key, remove_stale_temps
 from igpreflight.transcode.plan_image import plan_image

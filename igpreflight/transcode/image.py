@@ -20,10 +20,10 @@ from pathlib import Path
 
 from PIL import Image, ImageCms, ImageColor, ImageFilter, ImageMath
 
+from igpreflight import atomic
 from igpreflight.limits import IMAGE_FIX, IMAGE_LIMITS, ImageFixTargets
 from igpreflight.model import ImageFacts
 from igpreflight.preflight.probe_image import bomb_reason, icc_facts, open_image
-from igpreflight.transcode import atomic
 from igpreflight.transcode.plan_image import Geometry, draft_factor, plan_geometry
 from igpreflight.transcode.types import FixOptions, FixPlan, FixStatus
 

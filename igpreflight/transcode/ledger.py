@@ -19,7 +19,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from igpreflight import __version__
+from igpreflight._version import __version__
 from igpreflight.hashing import sha256_file
 from igpreflight.limits import LIMITS_VERSION
 from igpreflight.transcode.types import FixOptions

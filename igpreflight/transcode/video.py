@@ -23,9 +23,9 @@ from typing import Any
 
 import ffmpeg
 
+from igpreflight.atomic import replacing
 from igpreflight.ffmpeg_bin import ffmpeg_exe
 from igpreflight.model import Role, Severity, VideoFacts
-from igpreflight.transcode.atomic import replacing
 from igpreflight.transcode.plan_video import VideoStep
 from igpreflight.transcode.types import FixOptions, FixPlan, FixStatus, Step
 

@@ -1,0 +1,43 @@
+"""The Python API: one function under every command, each returning a result object.
+
+`check`, `fix`, `upload`, `publish` and `run` do what the commands of the same name
+do and return a Report, FixResult, UploadResult, PublishResult (PublishPlan for a
+dry run) or RunResult, whose `to_dict()` is that command's `--format json` document.
+Nothing here prints or exits: misuse raises ValueError (or FileNotFoundError), a
+batch `publish` refuses before any call raises PublishRefused, and bad media become
+findings. The commands are thin shells over these functions.
+
+Names resolve lazily, so `from igpreflight.api import check` does not pay for boto3
+or the Graph client.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_WHERE = {
+    "check": "checking",
+    "Report": "checking",
+    "fix": "fixing",
+    "FixResult": "fixing",
+    "upload": "uploading",
+    "UploadResult": "uploading",
+    "publish": "publishing",
+    "PublishResult": "publishing",
+    "PublishPlan": "publishing",
+    "PublishRefused": "errors",
+    "UsageError": "errors",
+    "run": "running",
+    "RunResult": "running",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(name)
+    return getattr(importlib.import_module(f"igpreflight.api.{module}"), name)
+
+
+__all__ = list(_WHERE)

@@ -1,0 +1,44 @@
+"""`check`: every predictable rejection of files, folders and post manifests."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from igpreflight.api.paths import PathLike, as_list
+from igpreflight.model import AsOption, Post, Report
+from igpreflight.preflight.engine import check_paths
+from igpreflight.preflight.manifest import load_manifest
+
+
+def check(
+    paths: PathLike | Iterable[PathLike] = (),
+    as_: str = "auto",
+    manifest: PathLike | Sequence[Post] | None = None,
+    jobs: int | None = 1,
+    allow_private: bool = False,
+    progress: Callable[[Any], None] | None = None,
+) -> Report:
+    """Check files, folders and/or a manifest; returns a Report (`.to_dict()` is the JSON report).
+
+    `manifest` is a TOML/JSON file ('-' reads JSON from stdin) or parsed posts; a bad
+    one raises ManifestError (a ValueError). `progress` is called once per checked file.
+    """
+    AsOption(as_)  # ValueError for an unknown role
+    posts: Sequence[Post] = ()
+    if manifest is not None:
+        posts = (
+            load_manifest(manifest) if isinstance(manifest, (str, os.PathLike)) else list(manifest)
+        )
+    return check_paths(
+        as_list(paths),
+        as_=as_,
+        posts=posts,
+        jobs=jobs,
+        allow_private=allow_private,
+        progress=progress,
+    )
+
+
+__all__ = ["Report", "check"]

@@ -1,0 +1,93 @@
+"""`fix`: make every input publishable, without touching the originals."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from igpreflight.api.errors import UsageError
+from igpreflight.api.paths import PathLike, as_list
+from igpreflight.envelope import envelope
+from igpreflight.transcode.batch import fix_paths, summarize
+from igpreflight.transcode.types import FileFixResult, FixOptions
+
+
+@dataclass
+class FixResult:
+    """What `fix` did to each input, in input order (files first, then manifest media)."""
+
+    files: list[FileFixResult] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return all(f.ok for f in self.files)
+
+    @property
+    def failed(self) -> list[FileFixResult]:
+        return [f for f in self.files if not f.ok]
+
+    def summary(self) -> dict[str, int]:
+        """Files per status, plus `files` (all) and `ok` (the ones that pass)."""
+        return summarize(self.files)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The `fix --format json` document."""
+        return envelope(
+            dry_run=self.dry_run,
+            summary=self.summary(),
+            files=[f.to_dict() for f in self.files],
+        )
+
+
+def refuse_out_around_inputs(out: PathLike, paths: Iterable[PathLike]) -> None:
+    """`out` may sit inside an input folder (it is skipped), but an input folder inside
+    `out` (or `out` itself) would be skipped whole: say so instead of "nothing to do"."""
+    target = Path(out).resolve()
+    for given in paths:
+        folder = Path(given).resolve()
+        if folder.is_dir() and (folder == target or target in folder.parents):
+            raise UsageError(
+                f"--out {out} contains the input folder {given}; use another folder, "
+                "or --in-place to replace the originals"
+            )
+
+
+def fix(
+    paths: PathLike | Iterable[PathLike] = (),
+    out: PathLike | None = None,
+    jobs: int | None = 1,
+    *,
+    manifest: PathLike | None = None,
+    progress: Callable[[FileFixResult], None] | None = None,
+    **options: Any,
+) -> FixResult:
+    """Fix files into `out` (mirroring the input layout), or in place with in_place=True.
+
+    `manifest` also fixes the media of a post manifest, each in its post's role,
+    under out/<role>/. `options` are the fields of FixOptions: as_, aspect, pad_color,
+    background, trim, extend, keep_png, keep_hevc, keep_metadata, in_place, dry_run.
+    Ctrl-C raises BatchInterrupted carrying the files finished so far.
+    """
+    opts = FixOptions(**options)
+    if out is None and not opts.in_place and not opts.dry_run:
+        raise UsageError("give out= or in_place=True")
+    if manifest is not None and out is None and not opts.dry_run:
+        raise UsageError("a manifest needs out= (media are fixed per role under it)")
+    files = as_list(paths)
+    if out is not None:
+        refuse_out_around_inputs(out, files)
+    out_dir = Path(out) if out is not None else None
+    results = fix_paths(files, out_dir, opts, jobs=jobs, progress=progress) if files else []
+    if manifest is not None:
+        from igpreflight.preflight.manifest import load_manifest
+        from igpreflight.transcode.posts import fix_posts
+
+        posts = load_manifest(manifest)
+        results += fix_posts(posts, out_dir or Path("."), opts, jobs).values()
+    return FixResult(list(results), dry_run=opts.dry_run)
+
+
+__all__ = ["FixResult", "fix", "refuse_out_around_inputs"]

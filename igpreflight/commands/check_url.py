@@ -1,0 +1,77 @@
+"""`igpreflight check-url`: fetch media URLs like Instagram's fetcher and apply the URL rules.
+
+Exit codes: 0 every URL passes, 1 otherwise, 2 usage error.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from igpreflight.commands.common import write_output
+from igpreflight.commands.logs import quiet_sdk_logs
+from igpreflight.commands.url_options import (
+    allow_private_option,
+    format_option,
+    output_option,
+    strict_option,
+    timeout_option,
+)
+from igpreflight.publish.urlcheck import check_url
+from igpreflight.report.urls import check_url_json, check_url_text
+
+
+@click.command("check-url")
+@click.argument("urls", nargs=-1, required=True)
+@click.option(
+    "--local",
+    "locals_",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=str),
+    metavar="FILE",
+    help="The file each URL should serve, in the order of the URLs (size, hash and type compared).",
+)
+@click.option(
+    "--content-type",
+    "content_type",
+    help="The Content-Type every URL must have (default: from --local, else any accepted media type).",
+)
+@allow_private_option
+@timeout_option
+@strict_option
+@format_option
+@output_option
+def check_url_command(
+    urls: tuple[str, ...],
+    locals_: tuple[str, ...],
+    content_type: str | None,
+    allow_private: bool,
+    timeout: float,
+    strict: bool,
+    fmt: str,
+    output: Path | None,
+) -> None:
+    """Fetch media URLs like Instagram's fetcher and apply URL001..URL006.
+
+    Exit code: 0 every URL passes, 1 otherwise, 2 usage error.
+    """
+    if locals_ and len(locals_) != len(urls):
+        raise click.UsageError(
+            f"give one --local FILE per URL ({len(urls)} URLs, {len(locals_)} files), or none"
+        )
+    with quiet_sdk_logs():
+        results = [
+            check_url(
+                url,
+                local_path=locals_[i] if locals_ else None,
+                expected_content_type=content_type,
+                allow_private=allow_private,
+                timeout=timeout,
+            )
+            for i, url in enumerate(urls)
+        ]
+    render = check_url_json if fmt == "json" else check_url_text
+    write_output(render(results, strict), output)
+    sys.exit(0 if all(r.ok and not (strict and r.warnings) for r in results) else 1)

@@ -1,0 +1,36 @@
+"""Text and JSON output of `fix`: one line per file, then the counts."""
+
+from __future__ import annotations
+
+from igpreflight.api.fixing import FixResult
+from igpreflight.envelope import dumps
+from igpreflight.transcode.batch import steps_text
+from igpreflight.transcode.types import FileFixResult, FixStatus
+
+
+def _line(r: FileFixResult, dry_run: bool) -> str:
+    if r.status in (FixStatus.UNFIXABLE, FixStatus.FAILED):
+        return f"{r.source}: {r.status.value}: {r.reason or 'no reason given'}"
+    status = f"{r.status.value} (dry run)" if dry_run else r.status.value
+    if r.resumed:
+        status += " (already done)"
+    # A resumed file shows no steps: the plan is this run's, the work an earlier one's.
+    steps = steps_text(r.plan.steps) if r.plan and not r.resumed else ""
+    target = f" -> {r.output}" if r.output else ""
+    return f"{r.source}{target}: {status}" + (f" ({steps})" if steps else "")
+
+
+def render_text(result: FixResult) -> str:
+    lines = [_line(r, result.dry_run) for r in result.files]
+    counts = result.summary()
+    parts = [f"{counts[s.value]} {s.value}" for s in FixStatus if counts[s.value]]
+    files = f"{counts['files']} file{'s' if counts['files'] != 1 else ''}"
+    lines.append(f"{files}: " + (", ".join(parts) if parts else "nothing to do"))
+    return "\n".join(lines) + "\n"
+
+
+def render_json(result: FixResult) -> str:
+    return dumps(result.to_dict())
+
+
+RENDERERS = {"text": render_text, "json": render_json}

@@ -1,0 +1,149 @@
+"""The Python API under every command: each function returns a result whose
+`to_dict()` is the command's JSON document, and none of them prints or exits."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from pathlib import Path
+
+import boto3
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from fixtures.s3server import fake_aws_env, running_moto
+from igpreflight.cli import cli
+from igpreflight.envelope import tool
+
+pytest.register_assert_rewrite("publish_support")
+
+from publish_support import FAKE_TOKEN  # noqa: E402
+
+pytest_plugins = ("publish_support",)
+
+MEDIA = Path(__file__).resolve().parent.parent / "fixtures" / "media"
+FAST = {"first_wait": 0.05, "max_wait": 0.2, "allow_private": True}
+
+
+def quiet(capsys: pytest.CaptureFixture[str]) -> bool:
+    return capsys.readouterr() == ("", "")
+
+
+@pytest.fixture
+def graph_env(emu, monkeypatch):
+    monkeypatch.setenv("IG_ACCESS_TOKEN", FAKE_TOKEN)
+    monkeypatch.setenv("IG_USER_ID", emu.user_id)
+    monkeypatch.setenv("IGPREFLIGHT_GRAPH_URL", emu.url)
+    return emu
+
+
+@pytest.fixture
+def s3(tmp_path, monkeypatch):
+    fake_aws_env(monkeypatch, tmp_path)
+    with running_moto() as endpoint:
+        name = f"igpf-api-{uuid.uuid4().hex[:8]}"
+        boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket=name)
+        yield {"bucket": name, "endpoint_url": endpoint, "acl": "public-read"}
+
+
+def test_the_five_functions_import_from_the_package_root():
+    from igpreflight import check, fix, publish, run, upload
+
+    assert all(callable(f) for f in (check, fix, upload, publish, run))
+
+
+def test_fix_result_is_the_fix_json_document(tmp_path, capsys):
+    from igpreflight import fix
+
+    src = tmp_path / "in"
+    src.mkdir()
+    Image.new("RGBA", (500, 900), "teal").save(src / "a.png")
+    shutil.copyfile(MEDIA / "feed-ok.jpg", src / "b.jpg")
+    result = fix([src], dry_run=True)
+    assert quiet(capsys)
+    doc = result.to_dict()
+    assert doc["tool"] == tool() and doc["dry_run"] is True
+    assert doc["summary"]["files"] == 2 and doc["summary"]["converted"] == 1
+    cli_doc = json.loads(
+        CliRunner().invoke(cli, ["fix", str(src), "--dry-run", "--format", "json"]).output
+    )
+    assert cli_doc == doc
+
+
+def test_fix_refuses_an_out_folder_around_its_input(tmp_path):
+    from igpreflight import fix
+    from igpreflight.api.errors import UsageError
+
+    Image.new("RGB", (300, 300)).save(tmp_path / "a.png")
+    with pytest.raises(UsageError, match="contains the input folder"):
+        fix([tmp_path], tmp_path)
+
+
+def test_upload_returns_each_file_with_its_checked_url(s3, tmp_path, capsys):
+    from igpreflight import upload
+    from igpreflight.api.errors import UsageError
+
+    shutil.copyfile(MEDIA / "feed-ok.jpg", tmp_path / "feed.jpg")
+    result = upload(tmp_path / "feed.jpg", allow_private=True, **s3)
+    assert quiet(capsys)
+    assert result.ok and result.files[0].upload.url.endswith("feed.jpg")
+    doc = result.to_dict()
+    assert doc["tool"] == tool()
+    assert doc["summary"]["uploaded"] == 1 and doc["summary"]["urls_passing"] == 1
+    with pytest.raises(UsageError, match="not both"):
+        upload(tmp_path, presign=60, public_base_url="https://cdn.example.com", **s3)
+
+
+def test_publish_returns_outcomes_and_resumes_from_its_journal(graph_env, media, tmp_path, capsys):
+    from igpreflight import PublishRefused, publish
+
+    manifest = tmp_path / "posts.json"
+    post = {"id": "p1", "media_type": "IMAGE", "media": [media.url_for("feed.jpg")]}
+    manifest.write_text(json.dumps({"post": [post]}))
+    plan = publish(manifest, dry_run=True, **FAST)
+    assert [p.post_id for p in plan.posts] == ["(batch)", "p1"] and not graph_env.published
+    first = publish(manifest, **FAST)
+    again = publish(manifest, **FAST)
+    assert quiet(capsys)
+    assert first.ok and first.outcomes[0].media_id == graph_env.published[0]["media_id"]
+    assert again.outcomes[0].already and len(graph_env.published) == 1
+    doc = again.to_dict()
+    assert doc["tool"] == tool() and doc["summary"]["already_published"] == 1
+    local = tmp_path / "local.json"
+    shutil.copyfile(MEDIA / "feed-ok.jpg", tmp_path / "feed.jpg")
+    local.write_text(json.dumps({"post": [{"id": "l", "media": ["feed.jpg"]}]}))
+    with pytest.raises(PublishRefused) as refused:
+        publish(local, **FAST)
+    assert "--bucket" in refused.value.problems[0]
+
+
+def test_run_composes_check_fix_upload_and_publish(graph_env, s3, tmp_path, capsys):
+    from igpreflight import run
+
+    Image.new("RGB", (1080, 1800), "orange").save(tmp_path / "tall.webp")
+    (tmp_path / "posts.json").write_text(
+        json.dumps(
+            {
+                "post": [
+                    {"id": "ok", "media": ["tall.webp"]},
+                    {"id": "spam", "caption": "#x " * 31, "media": ["tall.webp"]},
+                ]
+            }
+        )
+    )
+    result = run(tmp_path / "posts.json", **s3, **FAST)
+    assert quiet(capsys)
+    assert result.stopped["spam"][0] == "check" and not result.ok
+    assert result.publish.ok and len(graph_env.published) == 1
+    doc = result.to_dict()
+    assert doc["tool"] == tool() and doc["summary"] == {
+        "posts": 2,
+        "published": 1,
+        "already_published": 0,
+        "failed": 0,
+        "queued": 0,
+        "stopped": 1,
+    }
+    assert {p["id"]: p["status"] for p in doc["posts"]} == {"ok": "published", "spam": "stopped"}
