@@ -1,0 +1,131 @@
+"""The layers only point down: no module imports one from a layer above it.
+
+Every module of the package is parsed (ast) and each `import` (at the top or inside a
+function, lazy or not) is checked against LAYERS. A new folder or top-level module is
+in the bottom layer until it is listed here; list it where it belongs.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "igpreflight"
+
+# Bottom to top. A module may import its own layer and the layers below it.
+LAYERS: list[tuple[str, tuple[str, ...]]] = [
+    ("version", ("_version",)),
+    # Every other top-level module: model, limits, catalog, envelope, atomic, hashing...
+    ("base", ()),
+    ("preflight", ("preflight",)),
+    ("transcode", ("transcode",)),
+    ("publish", ("publish",)),
+    ("api", ("api",)),
+    ("report", ("report",)),
+    ("commands", ("commands", "cli", "__main__", "")),  # "" is the package root
+]
+RANK = {name: i for i, (_, names) in enumerate(LAYERS) for name in names}
+BASE = next(i for i, (layer, _) in enumerate(LAYERS) if layer == "base")
+
+# Upward imports being removed by other work, each with who removes it. The test also
+# fails when one of them is gone, so the list never hides a new one.
+KNOWN: set[tuple[str, str]] = {
+    # URL fetching moves into a low module both use (issue 10 item 2, arch-net).
+    ("igpreflight.preflight.remote", "igpreflight.publish.urlcheck"),
+}
+
+
+def modules() -> dict[str, Path]:
+    found = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        found[".".join(parts)] = path
+    return found
+
+
+def rank(module: str) -> int:
+    parts = module.split(".")
+    top = parts[1] if len(parts) > 1 else ""
+    return RANK.get(top, BASE)
+
+
+def layer_name(module: str) -> str:
+    return LAYERS[rank(module)][0]
+
+
+def imports(module: str, path: Path, known: dict[str, Path]) -> set[str]:
+    """The igpreflight modules `module` imports, a `from X import y` naming X.y when
+    y is a module, else X."""
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            out |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            for alias in node.names:
+                full = f"{base}.{alias.name}"
+                out.add(full if full in known else base)
+    return {m for m in out if m == "igpreflight" or m.startswith("igpreflight.")}
+
+
+def upward_imports() -> set[tuple[str, str]]:
+    known = modules()
+    return {
+        (module, target)
+        for module, path in known.items()
+        for target in imports(module, path, known)
+        if rank(target) > rank(module)
+    }
+
+
+def test_no_module_imports_from_a_layer_above_it() -> None:
+    new = sorted(upward_imports() - KNOWN)
+    assert not new, "\n".join(
+        f"{m} ({layer_name(m)}) imports {t} ({layer_name(t)}), a layer above it;"
+        " move the code down, or list the module's folder in LAYERS where it belongs"
+        for m, t in new
+    )
+
+
+def test_known_exceptions_still_exist() -> None:
+    gone = sorted(KNOWN - upward_imports())
+    assert not gone, f"these upward imports are gone: remove them from KNOWN: {gone}"
+
+
+def test_the_version_module_is_a_leaf() -> None:
+    known = modules()
+    assert imports("igpreflight._version", known["igpreflight._version"], known) == set()
+
+
+def test_the_checker_sees_lazy_and_relative_imports(tmp_path: Path) -> None:
+    """The checker itself: an import inside a function and a relative one are seen."""
+    source = tmp_path / "probe.py"
+    source.write_text(
+        "def f():\n    from igpreflight.report import text\n"
+        "from ..publish import graph\nfrom igpreflight import check\n"
+    )
+    known = {**modules(), "igpreflight.preflight.probe": source}
+    found = imports("igpreflight.preflight.probe", source, known)
+    assert found == {"igpreflight.report.text", "igpreflight.publish.graph", "igpreflight"}
+    assert all(rank(t) > rank("igpreflight.preflight.probe") for t in found)
+
+
+def test_the_api_subpackage_is_reached_by_from_imports_only() -> None:
+    """`igpreflight.publish` is the API function (see igpreflight/__init__.py), so
+    `import igpreflight.publish.x as y` would not find the package."""
+    bad = []
+    for module, path in modules().items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                bad += [
+                    f"{module}: import {a.name}"
+                    for a in node.names
+                    if a.name.startswith("igpreflight.publish.")
+                ]
+    assert not bad, bad
