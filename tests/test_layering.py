@@ -2,7 +2,8 @@
 
 Every module of the package is parsed (ast) and each `import` (at the top or inside a
 function, lazy or not) is checked against LAYERS. A new folder or top-level module is
-in the bottom layer until it is listed here; list it where it belongs.
+in the base layer until it is listed here (a folder, or one module of it); list it
+where it belongs.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("version", ("_version",)),
     # Every other top-level module: model, limits, catalog, envelope, atomic, hashing...
     ("base", ()),
-    ("preflight", ("preflight",)),
+    # storage/ (s3 URIs, clients, ranged reads) is base; objects.py probes what it lists.
+    ("preflight", ("preflight", "storage.objects")),
     ("transcode", ("transcode",)),
     ("publish", ("publish",)),
     ("api", ("api",)),
@@ -46,9 +48,13 @@ def modules() -> dict[str, Path]:
 
 
 def rank(module: str) -> int:
-    parts = module.split(".")
-    top = parts[1] if len(parts) > 1 else ""
-    return RANK.get(top, BASE)
+    """The layer of the longest LAYERS name that `module` is or lies under."""
+    parts = module.split(".")[1:]
+    for n in range(len(parts), -1, -1):
+        name = ".".join(parts[:n])
+        if name in RANK and (n or not parts):
+            return RANK[name]
+    return BASE
 
 
 def layer_name(module: str) -> str:
