@@ -133,9 +133,11 @@ def test_run_composes_check_fix_upload_and_publish(graph_env, s3, tmp_path, caps
             }
         )
     )
-    result = run(tmp_path / "posts.json", **s3, **FAST)
+    heard = []
+    result = run(tmp_path / "posts.json", on_stop=lambda *stop: heard.append(stop), **s3, **FAST)
     assert quiet(capsys)
     assert result.stopped["spam"][0] == "check" and not result.ok
+    assert heard == [("spam", *result.stopped["spam"])]
     assert result.publish.ok and len(graph_env.published) == 1
     doc = result.to_dict()
     assert doc["tool"] == tool() and doc["summary"] == {

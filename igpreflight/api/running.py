@@ -127,12 +127,15 @@ def run(
     jobs: int | None = None,
     dry_run: bool = False,
     progress: Callable[[Outcome], None] | None = None,
+    on_stop: Callable[[str, str, str], None] | None = None,
     **publish_options: Any,
 ) -> RunResult:
     """Check, fix, upload and publish a manifest (one .toml/.json file) or media paths
     (each file one post). `out` holds the fixed media and the derived manifest
     (default: .igpreflight/run beside the manifest, or in the current folder).
     `publish_options` are `publish`'s keyword arguments (ig_user_id, bucket, journal...).
+    `on_stop(post id, stage, reason)` hears of each post stopped at check or fix as soon
+    as that is known, before publishing starts.
     """
     from igpreflight.preflight.manifest import dump_posts, load_manifest
     from igpreflight.publish.journal import default_journal_path
@@ -157,6 +160,8 @@ def run(
     live = [p for p in posts if p.id not in result.stopped]
     fix_options = {"aspect": aspect, "pad_color": pad_color, "trim": trim, "extend": extend}
     ready = _fixed_posts(live, out_dir, jobs, result.stopped, **fix_options)
+    for stop in result.stops() if on_stop else ():
+        on_stop(*stop)
     if not ready:
         return result
     derived = out_dir / "posts.json"

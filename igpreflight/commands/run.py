@@ -23,7 +23,7 @@ from igpreflight.commands.publish import (
     refusal_lines,
 )
 from igpreflight.preflight.manifest import ManifestError
-from igpreflight.report.run import render, stop_lines
+from igpreflight.report.run import render, stop_line
 
 
 @click.command("run")
@@ -79,13 +79,13 @@ def run(
             jobs=jobs,
             dry_run=dry_run,
             progress=progress,
+            on_stop=lambda pid, stage, why: click.echo(stop_line(pid, stage, why), err=True),
             **{k: v for k, v in kwargs.items() if v is not None},
         )
     except (ManifestError, UsageError) as exc:
         raise click.UsageError(str(exc)) from exc
     if progress is not None and result.publish is not None:
         click.echo("", err=True)  # end the progress line
-    echo_err(stop_lines(result))
     if result.publish_error is not None:
         echo_err(refusal_lines(result.publish_error))
     echo_err(auth_stop_lines(result.publish))

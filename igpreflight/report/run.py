@@ -7,9 +7,9 @@ from igpreflight.envelope import dumps
 from igpreflight.report import publish as publish_report
 
 
-def stop_lines(result: RunResult) -> list[str]:
-    """One line per post that stopped at check or fix (the command puts them on stderr)."""
-    return [f"{pid}: stopped at {stage}: {why}" for pid, stage, why in result.stops()]
+def stop_line(post_id: str, stage: str, why: str) -> str:
+    """A post that stopped at check or fix (the command says it on stderr)."""
+    return f"{post_id}: stopped at {stage}: {why}"
 
 
 def render(result: RunResult, fmt: str) -> str:
