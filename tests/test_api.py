@@ -149,3 +149,16 @@ def test_run_composes_check_fix_upload_and_publish(graph_env, s3, tmp_path, caps
         "stopped": 1,
     }
     assert {p["id"]: p["status"] for p in doc["posts"]} == {"ok": "published", "spam": "stopped"}
+
+
+def test_fix_takes_parsed_posts_and_fixes_each_media_in_its_role(tmp_path):
+    from igpreflight import fix
+    from igpreflight.model import MediaItem, Post
+
+    Image.new("RGB", (1080, 1080), "teal").save(tmp_path / "square.png")
+    media = MediaItem("square.png", str(tmp_path / "square.png"))
+    story = Post(id="s", media_type="STORIES", media=(media,))
+    result = fix(manifest=[story], out=tmp_path / "out")
+    (only,) = result.files
+    assert result.ok and only.status.value == "converted"
+    assert Path(only.output).parent == tmp_path / "out" / "story"

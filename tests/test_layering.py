@@ -37,6 +37,9 @@ KNOWN: set[tuple[str, str]] = {
 }
 
 
+TEST_CODE = {"fixtures", "tests", "bench"}
+
+
 def modules() -> dict[str, Path]:
     found = {}
     for path in sorted(PACKAGE.rglob("*.py")):
@@ -102,6 +105,18 @@ def test_no_module_imports_from_a_layer_above_it() -> None:
 def test_known_exceptions_still_exist() -> None:
     gone = sorted(KNOWN - upward_imports())
     assert not gone, f"these upward imports are gone: remove them from KNOWN: {gone}"
+
+
+def test_the_package_never_imports_test_code() -> None:
+    """fixtures/, tests/ and bench/ are not installed: the package cannot lean on them."""
+    found = []
+    for module, path in modules().items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and not node.level:
+                names = [node.module or ""]
+            found += [f"{module}: {n}" for n in names if n.split(".")[0] in TEST_CODE]
+    assert not found, found
 
 
 def test_the_version_module_is_a_leaf() -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import os
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from igpreflight.api.errors import UsageError
 from igpreflight.api.paths import PathLike, as_list
 from igpreflight.envelope import envelope
+from igpreflight.model import Post
 from igpreflight.transcode.batch import fix_paths, summarize
 from igpreflight.transcode.types import FileFixResult, FixOptions
 
@@ -60,14 +62,14 @@ def fix(
     out: PathLike | None = None,
     jobs: int | None = 1,
     *,
-    manifest: PathLike | None = None,
+    manifest: PathLike | Sequence[Post] | None = None,
     progress: Callable[[FileFixResult], None] | None = None,
     **options: Any,
 ) -> FixResult:
     """Fix files into `out` (mirroring the input layout), or in place with in_place=True.
 
-    `manifest` also fixes the media of a post manifest, each in its post's role,
-    under out/<role>/. `options` are the fields of FixOptions: as_, aspect, pad_color,
+    `manifest` (a TOML/JSON file, or parsed posts) also fixes the media of its posts,
+    each in its post's role, under out/<role>/. `options` are the fields of FixOptions: as_, aspect, pad_color,
     background, trim, extend, keep_png, keep_hevc, keep_metadata, in_place, dry_run.
     Ctrl-C raises BatchInterrupted carrying the files finished so far.
     """
@@ -85,7 +87,9 @@ def fix(
         from igpreflight.preflight.manifest import load_manifest
         from igpreflight.transcode.posts import fix_posts
 
-        posts = load_manifest(manifest)
+        posts = (
+            load_manifest(manifest) if isinstance(manifest, (str, os.PathLike)) else list(manifest)
+        )
         results += fix_posts(posts, out_dir or Path("."), opts, jobs).values()
     return FixResult(list(results), dry_run=opts.dry_run)
 
