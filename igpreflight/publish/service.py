@@ -1,7 +1,10 @@
 """One call that publishes a list of posts: client, journal and publisher wired together.
 
-For `publish`, `run` and `igpreflight.api`: callers hand over posts and settings
-and get one Outcome per post, without knowing how the three pieces fit.
+For `igpreflight.api.publish` (and through it the `publish` and `run` commands) and
+for workers: callers hand over posts and settings and get one Outcome per post,
+without knowing how the pieces fit. The batch-level decisions live here too, once:
+which posts the journal shows published, why a batch cannot be sent at all, and
+which posts `check` refuses.
 """
 
 from __future__ import annotations

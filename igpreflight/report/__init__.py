@@ -1,4 +1,8 @@
-"""Renderers: one module per output format, each `render(report) -> str`."""
+"""Renderers: one module per output format of `check`, each `render(report) -> str`.
+
+The other commands' output lives beside them: fix.py, urls.py (upload, check-url),
+publish.py and run.py render the API's result objects; html.py is the fix review page.
+"""
 
 from __future__ import annotations
 
