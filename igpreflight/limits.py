@@ -1,7 +1,7 @@
 """Every limit of SPEC section 1, per media role, with where each value comes from.
 
-This is the only place a number like 8,000,000 or 1.91 may appear. Rules and
-fixers read these tables; to follow a change at Meta, edit a value here (and its
+This is the only place a number like 8,000,000 or 1.91 may appear. Rules (their
+messages and the summaries `igpreflight rules` lists) and fixers read these tables; to follow a change at Meta, edit a value here (and its
 source), bump LIMITS_VERSION, and every check and fix follows.
 """
 

@@ -9,6 +9,7 @@ import sys
 import click
 
 from igpreflight.catalog import GRAPH_ERRORS, RULES, GraphErrorInfo, RuleInfo, lookup_graph_error
+from igpreflight.preflight.rules.image import aspect_ratio
 
 
 def rule_dict(info: RuleInfo) -> dict:
@@ -45,8 +46,12 @@ def _graph_lines(info: GraphErrorInfo) -> list[str]:
         f"  class: {info.error_class.value}",
         f"  what to do: {info.advice}",
     ]
-    if info.rule:
-        lines.append(f"  caught before upload by: {info.rule} ({RULES[info.rule].summary})")
+    rules = info.rules  # every rule registered as preventing this subcode
+    if len(rules) == 1:
+        lines.append(f"  caught before upload by: {rules[0].code} ({rules[0].summary})")
+    elif rules:
+        lines.append("  caught before upload by:")
+        lines.extend(f"    {r.code:<9}{r.summary}" for r in rules)
     return lines
 
 
@@ -87,7 +92,7 @@ def explain(code: str) -> None:
             return
     known = ", ".join(sorted({str(g.subcode) for g in GRAPH_ERRORS if g.subcode})[:5])
     click.echo(
-        f"unknown code {code!r}: try a rule code (IMG003) or a Graph subcode ({known}, ...)",
+        f"unknown code {code!r}: try a rule code ({aspect_ratio.code}) or a Graph subcode ({known}, ...)",
         err=True,
     )
     sys.exit(1)

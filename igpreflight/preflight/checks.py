@@ -10,11 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-# Importing the rule modules registers their rules.
-import igpreflight.preflight.rules.file  # noqa: F401
-import igpreflight.preflight.rules.image  # noqa: F401
-import igpreflight.preflight.rules.post  # noqa: F401
-import igpreflight.preflight.rules.video  # noqa: F401
 from igpreflight.limits import IMAGE_LIMITS, POST_LIMITS, VIDEO_LIMITS
 from igpreflight.model import (
     AsOption,
@@ -28,7 +23,9 @@ from igpreflight.model import (
     VideoFacts,
     role_for,
 )
-from igpreflight.preflight.rules import REGISTRY, PostContext
+from igpreflight.preflight.rules import PostContext, load_rules
+
+REGISTRY = load_rules()  # every rule module imported, so every rule registered
 
 _SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 

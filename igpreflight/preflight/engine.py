@@ -15,7 +15,6 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from igpreflight.catalog import finding
 from igpreflight.model import (
     AsOption,
     Facts,
@@ -30,6 +29,7 @@ from igpreflight.model import (
 )
 from igpreflight.preflight.checks import check_facts, check_posts, sort_findings
 from igpreflight.preflight.probe import probe
+from igpreflight.preflight.rules.image import image_format
 from igpreflight.storage.s3 import ObjectInfo
 
 # Files picked up when a folder is walked. A file named on the command line is
@@ -125,7 +125,7 @@ def check_target(target: Target) -> FileReport:
     role = role_for_use(facts.kind, target.use)
     if target.use == COVER and facts.kind is Kind.VIDEO:
         # A cover is an image: a video there is one error, not a Reel's checklist.
-        cover = finding("IMG002", "a cover must be a JPEG image, not a video", fixable=False)
+        cover = image_format.finding("a cover must be a JPEG image, not a video", fixable=False)
         return FileReport(target.display, facts.kind, None, facts, [cover, *url_findings])
     findings = sort_findings([*check_facts(facts, role), *url_findings])
     return FileReport(

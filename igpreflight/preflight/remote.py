@@ -19,6 +19,7 @@ from pathlib import Path
 
 from igpreflight.model import Facts, Finding, Unreadable
 from igpreflight.preflight.probe import probe
+from igpreflight.preflight.rules.url import FETCH
 from igpreflight.publish.urlcheck import DEFAULT_DEADLINE, check_url, redact_url
 
 _Result = tuple[Facts, tuple[Finding, ...]]
@@ -69,7 +70,7 @@ def _fetch_and_probe(url: str, allow_private: bool, timeout: float) -> _Result:
             result = check_url(
                 url, allow_private=allow_private, sink=sink, timeout=timeout, timeout_name=None
             )
-        fetch = result.outcome("URL001")
+        fetch = result.outcome(FETCH.code)
         # A body that did not arrive whole, or the login/error page a redirect led to,
         # is not the media: FILE001 with the reason (the URL findings say the rest).
         why = result.incomplete or (fetch.detail if fetch and fetch.status == "fail" else None)

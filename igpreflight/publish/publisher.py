@@ -33,12 +33,13 @@ import os
 import random
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from typing import Any
 
 from igpreflight.catalog import ErrorClass, lookup_graph_error
 from igpreflight.limits import POST_LIMITS
 from igpreflight.model import MediaItem, Post
+from igpreflight.preflight.rules.quota import QuotaFacts, check_quota
 from igpreflight.publish import journal as J
 from igpreflight.publish.graph import GraphClient, GraphError, subcode_from_status
 from igpreflight.publish.params import (
@@ -100,6 +101,18 @@ def _info(
 ) -> J.ErrorInfo:
     c = cls or err.error_class
     return J.ErrorInfo(c.value, err.code, err.subcode, message or err.message, err.rule)
+
+
+def _quota_stop(q: QuotaFacts, err: GraphError | None = None) -> _StopBatch | None:
+    """The batch's stop when the quota rule (QUOTA001) finds the quota used up; the
+    Graph error that said so, if any, keeps its own codes."""
+    found = check_quota(q)
+    if not found:
+        return None
+    f = found[0]
+    code, subcode = (err.code, err.subcode) if err is not None else (f.code, f.subcode)
+    message = f"{f.rule}: {f.message}"
+    return _StopBatch(J.ErrorInfo(ErrorClass.WAIT_QUOTA.value, code, subcode, message, f.rule))
 
 
 def fingerprint(post: Post) -> str:
@@ -279,18 +292,10 @@ class Publisher:
         if self._remaining is None:
             self._read_quota()
         assert self._remaining is not None
-        if self._remaining <= 0:
-            total = self._quota_total
-            raise _StopBatch(
-                J.ErrorInfo(
-                    ErrorClass.WAIT_QUOTA.value,
-                    9,
-                    2207042,
-                    f"QUOTA001: the publishing quota ({total} posts per 24 h) is used up;"
-                    " the rest stays queued: run publish again after the window",
-                    "QUOTA001",
-                )
-            )
+        assert self._quota_total is not None
+        stop = _quota_stop(QuotaFacts(self._quota_total, self._remaining))
+        if stop is not None:
+            raise stop
 
     def _read_quota(self) -> None:
         try:
@@ -699,12 +704,9 @@ class Publisher:
                     raise _StopAccount(self._auth_info(err)) from None
                 if cls is ErrorClass.WAIT_QUOTA:
                     if err.code == 9 or err.subcode == 2207042:
-                        info = _info(
-                            err,
-                            f"QUOTA001: publishing limit reached ({err.code_text}: {err.message});"
-                            " the rest stays queued: run publish again after the 24 h window",
-                        )
-                        raise _StopBatch(replace(info, rule="QUOTA001")) from None
+                        refusal = f"{err.code_text}: {err.message}"
+                        facts = QuotaFacts(self._quota_total or 0, 0, refusal)
+                        raise _quota_stop(facts, err) or _StopBatch(_info(err)) from None
                     wait = err.usage.wait_seconds
                     wait = wait if wait is not None else st.rate_wait_default * (2**rate_waits)
                     if wait > st.rate_wait_max or rate_waits >= st.rate_waits:

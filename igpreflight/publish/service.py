@@ -16,6 +16,7 @@ from typing import Any
 
 from igpreflight.catalog import ErrorClass
 from igpreflight.model import Finding, MediaItem, Post, Severity
+from igpreflight.preflight.rules.url import PUBLIC_HOST
 from igpreflight.publish.graph import DEFAULT_API_VERSION, GraphClient, graph_url_from_env
 from igpreflight.publish.journal import PUBLISHED, ErrorInfo, Journal
 from igpreflight.publish.params import expand_stories, is_video_item
@@ -108,7 +109,7 @@ def publish_refusals(
                 reason, _ = host_problem(item.url, allow_private=allow_private)
                 if reason:
                     problems.append(
-                        f"post {post.id}: {item.url}: {reason} (URL006; --allow-private for local tests)"
+                        f"post {post.id}: {item.url}: {reason} ({PUBLIC_HOST.code}; --allow-private for local tests)"
                     )
                 continue
             if item.problem:

@@ -37,6 +37,7 @@ from igpreflight.model import (
 from igpreflight.preflight.checks import check_facts
 from igpreflight.preflight.engine import iter_media_files
 from igpreflight.preflight.probe import probe
+from igpreflight.preflight.rules.file import unreadable
 from igpreflight.transcode.image import apply_image, parse_colour
 from igpreflight.transcode.ledger import Ledger, options_key, remove_stale_temps
 from igpreflight.transcode.plan_image import plan_image
@@ -134,7 +135,7 @@ def plan_job(job: FixJob, options: FixOptions) -> _Planned:
         p.role = None if isinstance(facts, Unreadable) else role_for(facts.kind, options.as_)
         p.before = check_facts(facts, p.role)
         if isinstance(facts, Unreadable):
-            return _settle(p, FixStatus.UNFIXABLE, f"FILE001 {facts.reason}")
+            return _settle(p, FixStatus.UNFIXABLE, f"{unreadable.code} {facts.reason}")
         assert p.role is not None
         if isinstance(facts, ImageFacts):
             p.plan = plan_image(facts, p.before, p.role, options)

@@ -33,8 +33,9 @@ PIXEL_RULES = frozenset(
 RENAME_RULES = frozenset({"IMG010"})
 # PNG is tolerated (IMG012 warning): converted to JPEG unless --keep-png.
 PNG_RULE = "IMG012"
-# Nothing to do: a too-small image cannot gain detail; a story ratio is advice.
-IGNORED_RULES = frozenset({"IMG005", "IMG011"})
+# Every rule this planner resolves: exactly the fixable image rules (a test holds
+# the registry and this set together, and that each one gets a step).
+RESOLVES = PIXEL_RULES | RENAME_RULES | {PNG_RULE}
 
 # Formats whose decoder scales in the DCT domain (JPEG draft mode).
 DRAFT_FORMATS = frozenset({"JPEG", "MPO"})

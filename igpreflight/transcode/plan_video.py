@@ -41,8 +41,11 @@ VIDEO_RULES = frozenset(
 AUDIO_RULES = frozenset({"VID003", "VID011", "VID012", "VID016"})
 # Rules a remux (every stream copied into a fresh MP4) resolves.
 REMUX_RULES = frozenset({"VID001", "VID004"})
-# Findings the fixer has nothing to do about and that do not block a fix.
-IGNORED_RULES = frozenset({"VID019", "VID020"})
+# Resolved only on request: a duration out of range needs --trim or --extend.
+DURATION_RULE = "VID008"
+# Every rule this planner resolves (a test holds the registry and this set together,
+# and that each one gets a step). An error outside it makes the file unfixable.
+RESOLVES = VIDEO_RULES | AUDIO_RULES | REMUX_RULES | {DURATION_RULE, "VID020"}
 
 # Fixer policy (not Instagram limits): how far under a limit the encoder aims,
 # so that VBV peaks, container overhead and rounding never touch the limit.
@@ -368,9 +371,8 @@ def plan_video(
                 )
             extend_to = lim.min_duration + EXTEND_MARGIN
 
-    handled = VIDEO_RULES | AUDIO_RULES | REMUX_RULES | IGNORED_RULES | {"VID008"}
     blocking = sorted(
-        f.rule for f in findings if f.severity is Severity.ERROR and f.rule not in handled
+        f.rule for f in findings if f.severity is Severity.ERROR and f.rule not in RESOLVES
     )
     if blocking:
         return _unfixable(facts, role, f"{', '.join(blocking)} cannot be fixed by igpreflight")

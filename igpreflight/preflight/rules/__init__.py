@@ -1,19 +1,28 @@
-"""The rule registry: small pure functions from facts to findings, keyed by rule code.
+"""The rule registry: one rule is one unit, registered once with everything known about it.
 
-A rule never opens a file. Adding a rule is one function here (decorated with
-its code), its limit in `igpreflight.limits` and its line in `igpreflight.catalog`.
+A rule is a small pure function from facts to findings. Its registration carries
+its code, severity, one-line summary, the Graph error it prevents and what `fix`
+does about it; the function builds its findings with `rule.finding(message)`, so
+the code string is written once. `igpreflight rules`, `explain`, the reports'
+help text and the catalog's rule table are all generated from this registry.
+See CONTRIBUTING.md, "Adding a rule".
+
+A rule never opens a file. Its numbers come from `igpreflight.limits`.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from igpreflight.limits import POST_LIMITS, PostLimits
-from igpreflight.model import Facts, Finding, ImageFacts, Post, Unreadable, VideoFacts
+from igpreflight.model import Facts, Finding, Post, Severity
 
-ImageRule = Callable[[ImageFacts, "ImageLimits"], Iterable[Finding]]  # noqa: F821
-VideoRule = Callable[[VideoFacts, "VideoLimits"], Iterable[Finding]]  # noqa: F821
+# The modules that register rules, in the order families are listed (rules, SARIF).
+# A new rule module is added here and nowhere else.
+RULE_MODULES = ("image", "video", "post", "url", "quota", "file")
 
 
 @dataclass(frozen=True)
@@ -25,46 +34,168 @@ class PostContext:
     limits: PostLimits = POST_LIMITS
 
 
+@dataclass(frozen=True)
+class RuleInfo:
+    """What a rule means, for people and tools (`igpreflight rules`, SARIF, explain)."""
+
+    code: str
+    severity: Severity
+    summary: str  # one line: what the rule checks
+    graph_code: int | None = None
+    graph_subcode: int | None = None
+    fixable: bool = False  # `fix` resolves it without being asked
+    fix_hint: str = ""  # what `igpreflight fix` does about it, or what the user must do
+    # `fix` resolves it only when an option asks for it (VID008: --trim / --extend);
+    # its findings stay not fixable, so a plain `fix` reports the file unfixable.
+    on_request: bool = False
+
+
+@dataclass(frozen=True, eq=False)
+class Rule:
+    """A registered rule: its meaning (`info`) and the function that checks it.
+
+    Call it like the function; build findings with `rule.finding(message)`.
+    """
+
+    info: RuleInfo
+    kind: str  # image, video, post, batch, file, url, quota: what the check reads
+    check: Callable[..., Any] | None  # None: declared here, checked by code elsewhere
+    module: str  # the module that registered it (its code string lives there)
+
+    @property
+    def code(self) -> str:
+        return self.info.code
+
+    def __call__(self, *args: Any) -> Any:
+        if self.check is None:
+            raise TypeError(f"rule {self.code} is declared in {self.module}, checked elsewhere")
+        return self.check(*args)
+
+    def finding(self, message: str, *, fixable: bool | None = None) -> Finding:
+        """A finding of this rule; severity, Graph codes and fixable come from the registration
+        (`fixable=False` when this occurrence cannot be fixed, e.g. a video with no video)."""
+        info = self.info
+        return Finding(
+            rule=info.code,
+            severity=info.severity,
+            message=message,
+            code=info.graph_code,
+            subcode=info.graph_subcode,
+            fixable=info.fixable if fixable is None else fixable,
+        )
+
+    def __repr__(self) -> str:
+        return f"<Rule {self.code} ({self.kind})>"
+
+
+ImageRule = Callable[[Any, Any], Iterable[Finding]]  # (ImageFacts, ImageLimits)
+VideoRule = Callable[[Any, Any], Iterable[Finding]]  # (VideoFacts, VideoLimits)
 PostRule = Callable[[Post, PostContext], Iterable[Finding]]
-FileRule = Callable[[Unreadable], Iterable[Finding]]  # FILE001: a file that cannot be probed
 BatchRule = Callable[[list[Post]], Mapping[str, list[Finding]]]
+FileRule = Callable[[Any], Iterable[Finding]]  # (Unreadable): FILE001
 
 
 @dataclass
 class Registry:
-    image: dict[str, ImageRule] = field(default_factory=dict)
-    video: dict[str, VideoRule] = field(default_factory=dict)
-    post: dict[str, PostRule] = field(default_factory=dict)
-    batch: dict[str, BatchRule] = field(default_factory=dict)
-    file: dict[str, FileRule] = field(default_factory=dict)
+    """Every rule by code, and per kind of input, in registration order."""
 
-    def _add(self, table: dict, code: str):
-        def register(fn):
-            if code in table:
+    rules: dict[str, Rule] = field(default_factory=dict)
+    image: dict[str, Rule] = field(default_factory=dict)
+    video: dict[str, Rule] = field(default_factory=dict)
+    post: dict[str, Rule] = field(default_factory=dict)
+    batch: dict[str, Rule] = field(default_factory=dict)
+    file: dict[str, Rule] = field(default_factory=dict)
+    url: dict[str, Rule] = field(default_factory=dict)
+    quota: dict[str, Rule] = field(default_factory=dict)
+
+    def register(
+        self,
+        kind: str,
+        code: str,
+        severity: Severity,
+        summary: str,
+        *,
+        graph: tuple[int | None, int | None] = (None, None),
+        fix: str | None = None,
+        todo: str | None = None,
+        on_request: bool = False,
+    ) -> Callable[[Callable[..., Any]], Rule]:
+        """Register the decorated function as rule `code` of `kind`.
+
+        Give `fix` (what `igpreflight fix` does: the rule is fixable) or `todo`
+        (what the user must do), never both. `on_request`: fix resolves it only
+        when an option asks (the hint in `todo` names the option).
+        """
+        if (fix is None) == (todo is None):
+            raise ValueError(f"rule {code}: give exactly one of fix= or todo=")
+        table: dict[str, Rule] = getattr(self, kind)
+        info = RuleInfo(
+            code,
+            severity,
+            summary,
+            graph[0],
+            graph[1],
+            fixable=fix is not None,
+            fix_hint=fix if fix is not None else todo or "",
+            on_request=on_request,
+        )
+
+        def decorate(fn: Callable[..., Any] | None, module: str = "") -> Rule:
+            if code in self.rules:
                 raise ValueError(f"rule {code} registered twice")
-            table[code] = fn
-            return fn
+            rule = Rule(info, kind, fn, module or getattr(fn, "__module__", ""))
+            self.rules[code] = table[code] = rule
+            return rule
 
-        return register
+        return decorate
 
-    def image_rule(self, code: str):
-        return self._add(self.image, code)
+    def declare(
+        self, kind: str, code: str, severity: Severity, summary: str, *, module: str, **kw: Any
+    ) -> Rule:
+        """Register a rule whose check is not (yet) a function here: its meaning is
+        registered like any other, and `rule.finding()` builds its findings."""
+        return self.register(kind, code, severity, summary, **kw)(None, module)
 
-    def video_rule(self, code: str):
-        return self._add(self.video, code)
+    def image_rule(self, code: str, severity: Severity, summary: str, **kw: Any):
+        return self.register("image", code, severity, summary, **kw)
 
-    def post_rule(self, code: str):
-        return self._add(self.post, code)
+    def video_rule(self, code: str, severity: Severity, summary: str, **kw: Any):
+        return self.register("video", code, severity, summary, **kw)
 
-    def batch_rule(self, code: str):
-        return self._add(self.batch, code)
+    def post_rule(self, code: str, severity: Severity, summary: str, **kw: Any):
+        return self.register("post", code, severity, summary, **kw)
 
-    def file_rule(self, code: str):
-        return self._add(self.file, code)
+    def batch_rule(self, code: str, severity: Severity, summary: str, **kw: Any):
+        return self.register("batch", code, severity, summary, **kw)
+
+    def file_rule(self, code: str, severity: Severity, summary: str, **kw: Any):
+        return self.register("file", code, severity, summary, **kw)
+
+    def url_rule(self, code: str, severity: Severity, summary: str, **kw: Any):
+        return self.register("url", code, severity, summary, **kw)
+
+    def quota_rule(self, code: str, severity: Severity, summary: str, **kw: Any):
+        return self.register("quota", code, severity, summary, **kw)
 
     def codes(self) -> set[str]:
         """Every registered rule code, whatever it reads."""
-        return {*self.image, *self.video, *self.post, *self.batch, *self.file}
+        return set(self.rules)
 
 
 REGISTRY = Registry()
+
+
+def load_rules() -> Registry:
+    """Import every rule module (which registers its rules) and return the registry."""
+    for name in RULE_MODULES:
+        importlib.import_module(f"{__name__}.{name}")
+    return REGISTRY
+
+
+def listing_order(rule: Rule) -> tuple[int, str, int]:
+    """Rules as people list them: by module (RULE_MODULES order), then by code,
+    numerically (IMG002 before IMG010), whatever order they were registered in."""
+    module = rule.module.rpartition(".")[2]
+    rank = RULE_MODULES.index(module) if module in RULE_MODULES else len(RULE_MODULES)
+    head = rule.code.rstrip("0123456789")
+    return rank, head, int(rule.code[len(head) :] or -1)

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from igpreflight.catalog import finding
-from igpreflight.model import Finding, Unreadable
+from igpreflight.model import Finding, Severity, Unreadable
 from igpreflight.preflight.rules import REGISTRY
 
 
-@REGISTRY.file_rule("FILE001")
+@REGISTRY.file_rule(
+    "FILE001",
+    Severity.ERROR,
+    "file can be read and parsed as media",
+    todo="replace the file",
+)
 def unreadable(u: Unreadable) -> Iterator[Finding]:
     reason = " ".join((u.reason or "unknown reason").split())  # one line, whatever the probe said
-    yield finding("FILE001", f"cannot read the file as media: {reason}")
+    yield unreadable.finding(f"cannot read the file as media: {reason}")

@@ -64,3 +64,12 @@ def fmt_seconds(s: float) -> str:
         m, sec = divmod(round(s), 60)
         text += f" ({m}:{sec:02d})"
     return text
+
+
+def ratio_name(limit: float) -> str:
+    """'4:5', '9:16', '1.91:1', '10:1': a ratio limit as a rule summary names it."""
+    f = exact(limit)
+    small = f.limit_denominator(20)
+    if small == f:
+        return f"{small.numerator}:{small.denominator}"
+    return f"{float(f):g}:1"

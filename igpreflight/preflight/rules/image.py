@@ -10,11 +10,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from fractions import Fraction
 
-from igpreflight.catalog import finding
-from igpreflight.limits import ImageLimits
-from igpreflight.model import Finding, ImageFacts
+from igpreflight.limits import IMAGE_LIMITS, STORY_ASPECT, ImageLimits
+from igpreflight.model import Finding, ImageFacts, Role, Severity
 from igpreflight.preflight.rules import REGISTRY
-from igpreflight.preflight.rules.fmt import exact, fmt_int, fmt_ratio, ratio_label, relative_gap
+from igpreflight.preflight.rules.fmt import (
+    exact,
+    fmt_int,
+    fmt_ratio,
+    ratio_label,
+    ratio_name,
+    relative_gap,
+)
 
 # The file extensions that name each Pillow format; the first one is what the fixer writes.
 # An MPO (a JPEG with extra images) is conventionally named .jpg, so that is not a mismatch.
@@ -50,6 +56,12 @@ ORIENTATION_NAMES = {
 }
 
 
+# The numbers in rule summaries (what `igpreflight rules` lists): the feed image's limits.
+_FEED = IMAGE_LIMITS[Role.FEED_IMAGE]
+_feed_min, _feed_max = ratio_name(_FEED.min_aspect or 0), ratio_name(_FEED.max_aspect or 0)
+_story = ratio_name(STORY_ASPECT)
+
+
 def expected_extensions(fmt: str) -> tuple[str, ...]:
     """The extensions that match a Pillow format name (its lower-case name when unknown)."""
     return FORMAT_EXTENSIONS.get(fmt.upper(), (fmt.lower(),))
@@ -59,35 +71,56 @@ def _size(f: ImageFacts) -> str:
     return f"{f.display_width}x{f.display_height}"
 
 
-@REGISTRY.image_rule("IMG001")
+@REGISTRY.image_rule(
+    "IMG001",
+    Severity.ERROR,
+    f"image file is at most {fmt_int(_FEED.max_bytes)} bytes",
+    graph=(36000, 2207004),
+    fix="re-encoded at the highest JPEG quality that fits",
+)
 def file_size(f: ImageFacts, lim: ImageLimits) -> Iterator[Finding]:
     if f.bytes > lim.max_bytes:
-        yield finding(
-            "IMG001", f"file is {fmt_int(f.bytes)} bytes; the limit is {fmt_int(lim.max_bytes)}"
+        yield file_size.finding(
+            f"file is {fmt_int(f.bytes)} bytes; the limit is {fmt_int(lim.max_bytes)}"
         )
 
 
-@REGISTRY.image_rule("IMG002")
+@REGISTRY.image_rule(
+    "IMG002",
+    Severity.ERROR,
+    "image format is JPEG (or PNG)",
+    graph=(36001, 2207005),
+    fix="converted to JPEG",
+)
 def image_format(f: ImageFacts, lim: ImageLimits) -> Iterator[Finding]:
     fmt = f.format.upper()
     if fmt not in lim.accepted_formats and fmt not in lim.tolerated_formats:
-        yield finding(
-            "IMG002",
+        yield image_format.finding(
             f"format {f.format} is not accepted; use {' or '.join(lim.accepted_formats)}",
         )
 
 
-@REGISTRY.image_rule("IMG012")
+@REGISTRY.image_rule(
+    "IMG012",
+    Severity.WARNING,
+    "PNG is accepted in practice but only JPEG is documented",
+    fix="converted to JPEG (unless --keep-png)",
+)
 def tolerated_format(f: ImageFacts, lim: ImageLimits) -> Iterator[Finding]:
     if f.format.upper() in lim.tolerated_formats:
-        yield finding(
-            "IMG012",
+        yield tolerated_format.finding(
             f"format {f.format} is accepted in practice, but Meta documents only "
             f"{' or '.join(lim.accepted_formats)}",
         )
 
 
-@REGISTRY.image_rule("IMG003")
+@REGISTRY.image_rule(
+    "IMG003",
+    Severity.ERROR,
+    f"displayed aspect ratio is between {_feed_min} and {_feed_max}",
+    graph=(36003, 2207009),
+    fix="centre-cropped (--aspect crop) or padded (--aspect pad)",
+)
 def aspect_ratio(f: ImageFacts, lim: ImageLimits) -> Iterator[Finding]:
     if not f.display_width or not f.display_height:
         return
@@ -95,26 +128,35 @@ def aspect_ratio(f: ImageFacts, lim: ImageLimits) -> Iterator[Finding]:
     shown = f"aspect ratio {{}} ({_size(f)})"
     if lim.min_aspect is not None and ratio < exact(lim.min_aspect):
         value = shown.format(fmt_ratio(float(ratio), lim.min_aspect))
-        yield finding("IMG003", f"{value} is below {ratio_label(lim.min_aspect)}")
+        yield aspect_ratio.finding(f"{value} is below {ratio_label(lim.min_aspect)}")
     elif lim.max_aspect is not None and ratio > exact(lim.max_aspect):
         value = shown.format(fmt_ratio(float(ratio), lim.max_aspect))
-        yield finding("IMG003", f"{value} is above {ratio_label(lim.max_aspect)}")
+        yield aspect_ratio.finding(f"{value} is above {ratio_label(lim.max_aspect)}")
 
 
-@REGISTRY.image_rule("IMG011")
+@REGISTRY.image_rule(
+    "IMG011",
+    Severity.INFO,
+    f"story image is {_story} (other ratios are letterboxed)",
+    todo=f"crop to {_story} for a full-screen story",
+)
 def story_ratio(f: ImageFacts, lim: ImageLimits) -> Iterator[Finding]:
     target = lim.recommended_aspect
     if target is None or not f.display_height:
         return
     if relative_gap(f.aspect, target) > lim.recommended_aspect_tolerance:
-        yield finding(
-            "IMG011",
+        yield story_ratio.finding(
             f"aspect ratio {fmt_ratio(f.aspect)} ({_size(f)}) is not {ratio_label(target)}; "
             "the story is shown letterboxed",
         )
 
 
-@REGISTRY.image_rule("IMG004")
+@REGISTRY.image_rule(
+    "IMG004",
+    Severity.WARNING,
+    f"width is at most {_FEED.max_width} px and the long edge at most {_FEED.max_long_edge} px",
+    fix="downscaled with Lanczos",
+)
 def too_large(f: ImageFacts, lim: ImageLimits) -> Iterator[Finding]:
     parts = []
     if f.display_width > lim.max_width:
@@ -123,19 +165,28 @@ def too_large(f: ImageFacts, lim: ImageLimits) -> Iterator[Finding]:
     if long_edge > lim.max_long_edge:
         parts.append(f"long edge {long_edge} px is above {lim.max_long_edge}")
     if parts:
-        yield finding("IMG004", " and ".join(parts) + "; Instagram downscales it")
+        yield too_large.finding(" and ".join(parts) + "; Instagram downscales it")
 
 
-@REGISTRY.image_rule("IMG005")
+@REGISTRY.image_rule(
+    "IMG005",
+    Severity.WARNING,
+    f"width is at least {_FEED.min_width} px (Instagram upscales smaller images)",
+    todo="use a larger original",
+)
 def too_small(f: ImageFacts, lim: ImageLimits) -> Iterator[Finding]:
     if f.display_width < lim.min_width:
-        yield finding(
-            "IMG005",
+        yield too_small.finding(
             f"width {f.display_width} px is below {lim.min_width}; Instagram upscales it",
         )
 
 
-@REGISTRY.image_rule("IMG006")
+@REGISTRY.image_rule(
+    "IMG006",
+    Severity.WARNING,
+    f"colour is {_FEED.max_bits}-bit sRGB",
+    fix="converted to sRGB with ImageCms",
+)
 def colour(f: ImageFacts, lim: ImageLimits) -> Iterator[Finding]:
     parts = []
     space = f.colorspace.upper()
@@ -147,53 +198,70 @@ def colour(f: ImageFacts, lim: ImageLimits) -> Iterator[Finding]:
     if f.bits > lim.max_bits:
         parts.append(f"{f.bits} bits per channel (limit {lim.max_bits})")
     if parts:
-        yield finding(
-            "IMG006",
+        yield colour.finding(
             "; ".join(parts) + f"; Instagram expects {lim.max_bits}-bit sRGB and converts "
             "with visible colour shifts",
         )
 
 
-@REGISTRY.image_rule("IMG007")
+@REGISTRY.image_rule(
+    "IMG007",
+    Severity.WARNING,
+    "EXIF orientation is 1 (rotation baked into the pixels)",
+    fix="orientation baked in, tag removed",
+)
 def orientation(f: ImageFacts, lim: ImageLimits) -> Iterator[Finding]:
     if f.orientation in ORIENTATION_NAMES:
-        yield finding(
-            "IMG007",
+        yield orientation.finding(
             f"EXIF orientation is {f.orientation} ({ORIENTATION_NAMES[f.orientation]}); "
             "it should be 1, with the rotation baked into the pixels",
         )
 
 
-@REGISTRY.image_rule("IMG008")
+@REGISTRY.image_rule(
+    "IMG008",
+    Severity.ERROR,
+    "image has a single frame (not animated)",
+    graph=(None, 2207005),
+    fix="first frame kept",
+)
 def frames(f: ImageFacts, lim: ImageLimits) -> Iterator[Finding]:
     if f.frames > lim.max_frames:
-        yield finding(
-            "IMG008",
+        yield frames.finding(
             f"image has {f.frames} frames; Instagram accepts {lim.max_frames} "
             "(animations and multi-image files are not images to Instagram)",
         )
 
 
-@REGISTRY.image_rule("IMG009")
+@REGISTRY.image_rule(
+    "IMG009",
+    Severity.WARNING,
+    "image has no alpha channel",
+    fix="flattened onto --background (white)",
+)
 def alpha(f: ImageFacts, lim: ImageLimits) -> Iterator[Finding]:
     if f.has_alpha:
-        yield finding(
-            "IMG009",
+        yield alpha.finding(
             f"image has transparency (mode {f.mode}); it should have none: "
             "Instagram flattens it, often onto black",
         )
 
 
-@REGISTRY.image_rule("IMG010")
+@REGISTRY.image_rule(
+    "IMG010",
+    Severity.WARNING,
+    "file extension matches the content",
+    graph=(None, 2207052),
+    fix="written with the right extension",
+)
 def extension(f: ImageFacts, lim: ImageLimits) -> Iterator[Finding]:
     wanted = expected_extensions(f.format)
     ext = f.extension.lower().lstrip(".")
     if ext in wanted:
         return
     if not ext:
-        yield finding("IMG010", f"file has no extension; the content is {f.format} (.{wanted[0]})")
+        yield extension.finding(f"file has no extension; the content is {f.format} (.{wanted[0]})")
     else:
-        yield finding(
-            "IMG010",
+        yield extension.finding(
             f"extension .{ext} does not match the content ({f.format}); expected .{wanted[0]}",
         )

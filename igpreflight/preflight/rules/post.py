@@ -22,8 +22,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from igpreflight.catalog import finding
-from igpreflight.limits import IMAGE_LIMITS
+from igpreflight.limits import IMAGE_LIMITS, POST_LIMITS
 from igpreflight.model import (
     Facts,
     Finding,
@@ -32,6 +31,7 @@ from igpreflight.model import (
     MediaItem,
     Post,
     Role,
+    Severity,
     Tag,
     Unreadable,
     VideoFacts,
@@ -43,6 +43,10 @@ POST_TYPES = ("IMAGE", "REELS", "STORIES", "CAROUSEL")
 SINGLE_MEDIA_TYPES = ("IMAGE", "REELS", "VIDEO")  # exactly one media; STORIES may hold several
 CAROUSEL_ITEM_TYPES = ("IMAGE", "VIDEO")
 VIDEO_TYPES = ("REELS", "VIDEO")
+
+# The numbers in rule summaries (what `igpreflight rules` lists).
+_P = POST_LIMITS
+_items = f"{_P.min_carousel_items} to {_P.max_carousel_items}"
 
 _URL_RE = re.compile(r"(?i)(?:\bhttps?://|\bwww\.)\S+")
 _EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -149,26 +153,44 @@ def _in_unit(v: float | None) -> bool:
 # ---------------------------------------------------------------- caption
 
 
-@REGISTRY.post_rule("POST001")
+@REGISTRY.post_rule(
+    "POST001",
+    Severity.ERROR,
+    f"caption is at most {_P.max_caption} characters",
+    graph=(36004, 2207010),
+    todo="shorten the caption",
+)
 def caption_length(post: Post, ctx: PostContext) -> Iterator[Finding]:
     n = len(post.caption or "")  # code points, not bytes or UTF-16 units
     if n > ctx.limits.max_caption:
-        yield finding(
-            "POST001",
+        yield caption_length.finding(
             f"caption is {fmt_int(n)} characters; the limit is {fmt_int(ctx.limits.max_caption)}",
         )
 
 
-@REGISTRY.post_rule("POST002")
+@REGISTRY.post_rule(
+    "POST002",
+    Severity.ERROR,
+    f"caption has at most {_P.max_hashtags} hashtags",
+    graph=(None, 2207010),
+    todo="remove hashtags",
+)
 def hashtag_count(post: Post, ctx: PostContext) -> Iterator[Finding]:
     n = len(hashtags(post.caption))
     if n > ctx.limits.max_hashtags:
-        yield finding(
-            "POST002", f"caption has {n} hashtags; the limit is {ctx.limits.max_hashtags}"
+        yield hashtag_count.finding(
+            f"caption has {n} hashtags; the limit is {ctx.limits.max_hashtags}"
         )
 
 
-@REGISTRY.post_rule("POST004")
+@REGISTRY.post_rule(
+    "POST004",
+    Severity.WARNING,
+    f"caption has at most {_P.hashtag_cap_announced} hashtags "
+    f"(announced cap; over {_P.hashtag_spam_risk} is a spam risk)",
+    graph=(4, 2207051),
+    todo=f"use {_P.hashtag_cap_announced} hashtags or fewer",
+)
 def hashtag_advice(post: Post, ctx: PostContext) -> Iterator[Finding]:
     lim = ctx.limits
     n = len(hashtags(post.caption))
@@ -177,30 +199,39 @@ def hashtag_advice(post: Post, ctx: PostContext) -> Iterator[Finding]:
     risk = (
         f"; more than {lim.hashtag_spam_risk} is a spam risk" if n > lim.hashtag_spam_risk else ""
     )
-    yield finding(
-        "POST004",
+    yield hashtag_advice.finding(
         f"caption has {n} hashtags; Instagram announced a cap of {lim.hashtag_cap_announced}{risk}",
     )
 
 
-@REGISTRY.post_rule("POST003")
+@REGISTRY.post_rule(
+    "POST003",
+    Severity.ERROR,
+    f"caption has at most {_P.max_mentions} @mentions",
+    graph=(100, 2207040),
+    todo="remove mentions",
+)
 def mention_count(post: Post, ctx: PostContext) -> Iterator[Finding]:
     n = len(mentions(post.caption))
     if n > ctx.limits.max_mentions:
-        yield finding(
-            "POST003", f"caption has {n} @mentions; the limit is {ctx.limits.max_mentions}"
+        yield mention_count.finding(
+            f"caption has {n} @mentions; the limit is {ctx.limits.max_mentions}"
         )
 
 
-@REGISTRY.post_rule("POST012")
+@REGISTRY.post_rule(
+    "POST012",
+    Severity.WARNING,
+    "a caption on a story or carousel child is ignored",
+    todo="remove it (stories show no caption; a carousel's goes on the carousel itself)",
+)
 def ignored_caption(post: Post, ctx: PostContext) -> Iterator[Finding]:
     kind = post_type(post, ctx)
     if kind == "STORIES" and post.caption:
-        yield finding("POST012", "caption is set on a STORIES post; Instagram ignores it")
+        yield ignored_caption.finding("caption is set on a STORIES post; Instagram ignores it")
     for i, item in enumerate(post.media):
         if item.caption and kind == "CAROUSEL":
-            yield finding(
-                "POST012",
+            yield ignored_caption.finding(
                 f"caption on carousel {_label(item, i)} is ignored; only the carousel's caption shows",
             )
 
@@ -208,36 +239,45 @@ def ignored_caption(post: Post, ctx: PostContext) -> Iterator[Finding]:
 # ---------------------------------------------------------------- media types
 
 
-@REGISTRY.post_rule("POST005")
+@REGISTRY.post_rule(
+    "POST005",
+    Severity.ERROR,
+    f"carousel has {_items} items",
+    graph=(100, 2207028),
+    todo=f"use {_items} items",
+)
 def carousel_size(post: Post, ctx: PostContext) -> Iterator[Finding]:
     lim = ctx.limits
     n = len(post.media)
     if post_type(post, ctx) == "CAROUSEL" and not (
         lim.min_carousel_items <= n <= lim.max_carousel_items
     ):
-        yield finding(
-            "POST005",
+        yield carousel_size.finding(
             f"carousel has {n} item{'s' if n != 1 else ''}; it takes "
             f"{lim.min_carousel_items} to {lim.max_carousel_items}",
         )
 
 
-@REGISTRY.post_rule("POST006")
+@REGISTRY.post_rule(
+    "POST006",
+    Severity.ERROR,
+    "media_type is IMAGE, REELS, STORIES or CAROUSEL and matches the file",
+    graph=(100, 2207023),
+    todo="set media_type to match the media",
+)
 def media_type(post: Post, ctx: PostContext) -> Iterator[Finding]:
     kind = post_type(post, ctx)
     if kind not in (*POST_TYPES, "VIDEO"):
-        yield finding(
-            "POST006", f"media_type {post.media_type} is unknown; use {', '.join(POST_TYPES)}"
+        yield media_type.finding(
+            f"media_type {post.media_type} is unknown; use {', '.join(POST_TYPES)}"
         )
         return
     if kind == "VIDEO":
-        yield finding(
-            "POST006",
+        yield media_type.finding(
             "media_type VIDEO is deprecated for single posts (since 2023-11-09); use REELS",
         )
     if kind in SINGLE_MEDIA_TYPES and len(post.media) != 1:
-        yield finding(
-            "POST006",
+        yield media_type.finding(
             f"media_type {kind} takes 1 media, got {len(post.media)}; "
             "use CAROUSEL for 2 to 10 items",
         )
@@ -247,8 +287,7 @@ def media_type(post: Post, ctx: PostContext) -> Iterator[Finding]:
             got = _kind(item, ctx)
             if got is not None and got is not want:
                 fix = "REELS" if got is Kind.VIDEO else "IMAGE"
-                yield finding(
-                    "POST006",
+                yield media_type.finding(
                     f"media_type {kind} needs {_kind_word(want)}, but {item.path} is "
                     f"{_kind_word(got)}; use {fix}",
                 )
@@ -260,28 +299,37 @@ def media_type(post: Post, ctx: PostContext) -> Iterator[Finding]:
                 continue  # other types are POST013's
             want = Kind.VIDEO if t == "VIDEO" else Kind.IMAGE
             if got is not want:
-                yield finding(
-                    "POST006",
+                yield media_type.finding(
                     f"carousel {_label(item, i)} is marked {t} but is {_kind_word(got)}; "
                     f"use {'VIDEO' if got is Kind.VIDEO else 'IMAGE'}",
                 )
 
 
-@REGISTRY.post_rule("POST013")
+@REGISTRY.post_rule(
+    "POST013",
+    Severity.ERROR,
+    "carousel items are images or videos (no Reels, Stories or nested carousels)",
+    graph=(100, 2207023),
+    todo="use IMAGE or VIDEO items",
+)
 def carousel_item_types(post: Post, ctx: PostContext) -> Iterator[Finding]:
     if post_type(post, ctx) != "CAROUSEL":
         return
     for i, item in enumerate(post.media):
         t = (item.media_type or "").upper()
         if t and t not in CAROUSEL_ITEM_TYPES:
-            yield finding(
-                "POST013",
+            yield carousel_item_types.finding(
                 f"carousel {_label(item, i)} has media_type {t}; carousel items are "
                 f"{' or '.join(CAROUSEL_ITEM_TYPES)}",
             )
 
 
-@REGISTRY.post_rule("POST014")
+@REGISTRY.post_rule(
+    "POST014",
+    Severity.WARNING,
+    "carousel items share the first item's aspect ratio (others are cropped)",
+    todo="give every item the same ratio",
+)
 def carousel_ratios(post: Post, ctx: PostContext) -> Iterator[Finding]:
     if post_type(post, ctx) != "CAROUSEL" or not post.media:
         return
@@ -295,8 +343,7 @@ def carousel_ratios(post: Post, ctx: PostContext) -> Iterator[Finding]:
         if facts is None or not facts.aspect:
             continue
         if relative_gap(facts.aspect, base) > ctx.limits.carousel_aspect_tolerance:
-            yield finding(
-                "POST014",
+            yield carousel_ratios.finding(
                 f"carousel {_label(item, i)} is {fmt_ratio(facts.aspect)} "
                 f"({facts.display_width}x{facts.display_height}) but the first item is "
                 f"{base_text}; Instagram crops it to the first item's ratio",
@@ -306,7 +353,13 @@ def carousel_ratios(post: Post, ctx: PostContext) -> Iterator[Finding]:
 # ---------------------------------------------------------------- video options
 
 
-@REGISTRY.post_rule("POST007")
+@REGISTRY.post_rule(
+    "POST007",
+    Severity.ERROR,
+    "thumb_offset is inside the video (0 <= ms < duration)",
+    graph=(1, 2207057),
+    todo="choose an offset inside the video",
+)
 def thumb_offset(post: Post, ctx: PostContext) -> Iterator[Finding]:
     t = post.thumb_offset
     if t is None or post_type(post, ctx) == "CAROUSEL" or not post.media:
@@ -320,23 +373,26 @@ def thumb_offset(post: Post, ctx: PostContext) -> Iterator[Finding]:
     if not is_video:
         return
     if t < 0:
-        yield finding("POST007", f"thumb_offset {t} ms is negative; it must be 0 <= t < duration")
+        yield thumb_offset.finding(f"thumb_offset {t} ms is negative; it must be 0 <= t < duration")
         return
     if isinstance(facts, VideoFacts) and facts.duration is not None:
         ms = facts.duration * 1000
         if t >= ms:
-            yield finding(
-                "POST007",
+            yield thumb_offset.finding(
                 f"thumb_offset {fmt_int(t)} ms is not inside the video "
                 f"(0 <= t < {fmt_int(round(ms))} ms)",
             )
 
 
-@REGISTRY.post_rule("POST018")
+@REGISTRY.post_rule(
+    "POST018",
+    Severity.WARNING,
+    "thumb_offset is ignored when a cover is given",
+    todo="give one of the two",
+)
 def offset_and_cover(post: Post, ctx: PostContext) -> Iterator[Finding]:
     if post.thumb_offset is not None and post.cover is not None:
-        yield finding(
-            "POST018",
+        yield offset_and_cover.finding(
             f"thumb_offset {fmt_int(post.thumb_offset)} ms and cover {post.cover.path} are both given; "
             "the cover wins and thumb_offset is ignored",
         )
@@ -345,7 +401,13 @@ def offset_and_cover(post: Post, ctx: PostContext) -> Iterator[Finding]:
 # ---------------------------------------------------------------- tags
 
 
-@REGISTRY.post_rule("POST008")
+@REGISTRY.post_rule(
+    "POST008",
+    Severity.ERROR,
+    "product tags on images have x/y in 0.0..1.0; videos have none",
+    graph=(None, 2207035),
+    todo="fix the tag coordinates",
+)
 def product_tag_positions(post: Post, ctx: PostContext) -> Iterator[Finding]:
     for g in tag_groups(post, ctx):
         kind = _kind(g.item, ctx)
@@ -353,8 +415,7 @@ def product_tag_positions(post: Post, ctx: PostContext) -> Iterator[Finding]:
             placed = [t for t in g.product_tags if t.x is not None or t.y is not None]
             if placed:
                 names = ", ".join(_tag_name(t) for t in placed)
-                yield finding(
-                    "POST008",
+                yield product_tag_positions.finding(
                     f"product tag(s) {names}{_where(g)} have x/y, but the media is a video; "
                     "video product tags take no x/y",
                 )
@@ -362,14 +423,19 @@ def product_tag_positions(post: Post, ctx: PostContext) -> Iterator[Finding]:
             unplaced = [t for t in g.product_tags if t.x is None or t.y is None]
             if unplaced:
                 names = ", ".join(_tag_name(t) for t in unplaced)
-                yield finding(
-                    "POST008",
+                yield product_tag_positions.finding(
                     f"product tag(s) {names}{_where(g)} have no x/y; "
                     "image product tags need x and y in 0.0..1.0",
                 )
 
 
-@REGISTRY.post_rule("POST009")
+@REGISTRY.post_rule(
+    "POST009",
+    Severity.ERROR,
+    "product tag ids are unique",
+    graph=(None, 2207036),
+    todo="remove duplicate product ids",
+)
 def duplicate_products(post: Post, ctx: PostContext) -> Iterator[Finding]:
     for g in tag_groups(post, ctx):
         seen: set[str] = set()
@@ -381,38 +447,53 @@ def duplicate_products(post: Post, ctx: PostContext) -> Iterator[Finding]:
                 dupes.append(t.product_id)
             seen.add(t.product_id)
         if dupes:
-            yield finding(
-                "POST009",
+            yield duplicate_products.finding(
                 f"product id(s) {', '.join(dupes)} tagged more than once{_where(g)}; "
                 "each product may be tagged once",
             )
 
 
-@REGISTRY.post_rule("POST010")
+@REGISTRY.post_rule(
+    "POST010",
+    Severity.ERROR,
+    "user and product tag x/y are inside 0.0..1.0",
+    graph=(None, 2207037),
+    todo="fix the tag coordinates",
+)
 def tag_coordinates(post: Post, ctx: PostContext) -> Iterator[Finding]:
     for g in tag_groups(post, ctx):
         for t in (*g.user_tags, *g.product_tags):
             bad = [f"{axis}={v:g}" for axis, v in (("x", t.x), ("y", t.y)) if not _in_unit(v)]
             if bad:
-                yield finding(
-                    "POST010",
+                yield tag_coordinates.finding(
                     f"tag {_tag_name(t)}{_where(g)} has {' and '.join(bad)}; "
                     "x and y must be within 0.0..1.0",
                 )
 
 
-@REGISTRY.post_rule("POST011")
+@REGISTRY.post_rule(
+    "POST011",
+    Severity.ERROR,
+    f"at most {_P.max_product_tags} product tags",
+    graph=(None, 2207040),
+    todo="remove product tags",
+)
 def product_tag_count(post: Post, ctx: PostContext) -> Iterator[Finding]:
     for g in tag_groups(post, ctx):
         n = len(g.product_tags)
         if n > ctx.limits.max_product_tags:
-            yield finding(
-                "POST011",
+            yield product_tag_count.finding(
                 f"{n} product tags{_where(g)}; the limit is {ctx.limits.max_product_tags}",
             )
 
 
-@REGISTRY.post_rule("POST016")
+@REGISTRY.post_rule(
+    "POST016",
+    Severity.ERROR,
+    f"user tags: x/y required on images, not allowed on carousel videos, at most {_P.max_user_tags}",
+    graph=(None, 2207040),
+    todo="fix the user tags",
+)
 def user_tags(post: Post, ctx: PostContext) -> Iterator[Finding]:
     carousel = post_type(post, ctx) == "CAROUSEL"
     story = post_type(post, ctx) == "STORIES"
@@ -422,23 +503,21 @@ def user_tags(post: Post, ctx: PostContext) -> Iterator[Finding]:
         kind = _kind(g.item, ctx)
         n = len(g.user_tags)
         if n > ctx.limits.max_user_tags:
-            yield finding(
-                "POST016", f"{n} user tags{_where(g)}; the limit is {ctx.limits.max_user_tags}"
+            yield user_tags.finding(
+                f"{n} user tags{_where(g)}; the limit is {ctx.limits.max_user_tags}"
             )
         nameless = [t for t in g.user_tags if not t.username]
         if nameless:
-            yield finding("POST016", f"{len(nameless)} user tag(s){_where(g)} have no username")
+            yield user_tags.finding(f"{len(nameless)} user tag(s){_where(g)} have no username")
         if carousel and kind is Kind.VIDEO:
-            yield finding(
-                "POST016",
+            yield user_tags.finding(
                 f"{n} user tag(s){_where(g)}, a carousel video; carousel videos take none",
             )
         elif kind is Kind.IMAGE and not story:
             unplaced = [t for t in g.user_tags if t.x is None or t.y is None]
             if unplaced:
                 names = ", ".join(_tag_name(t) for t in unplaced)
-                yield finding(
-                    "POST016",
+                yield user_tags.finding(
                     f"user tag(s) {names}{_where(g)} have no x/y; "
                     "image user tags need x and y in 0.0..1.0",
                 )
@@ -447,7 +526,12 @@ def user_tags(post: Post, ctx: PostContext) -> Iterator[Finding]:
 # ---------------------------------------------------------------- other fields
 
 
-@REGISTRY.post_rule("POST017")
+@REGISTRY.post_rule(
+    "POST017",
+    Severity.ERROR,
+    f"alt_text is at most {IMAGE_LIMITS[Role.FEED_IMAGE].max_alt_text} characters and only on images",
+    todo="shorten the alt text",
+)
 def alt_text(post: Post, ctx: PostContext) -> Iterator[Finding]:
     limit = IMAGE_LIMITS[Role.FEED_IMAGE].max_alt_text
     carousel = post_type(post, ctx) == "CAROUSEL"
@@ -461,27 +545,32 @@ def alt_text(post: Post, ctx: PostContext) -> Iterator[Finding]:
     for text, owner, where in texts:
         n = len(text)
         if n > limit:
-            yield finding(
-                "POST017",
+            yield alt_text.finding(
                 f"alt_text on {where} is {fmt_int(n)} characters; the limit is {fmt_int(limit)}",
             )
         if owner is None and carousel:
-            yield finding(
-                "POST017",
+            yield alt_text.finding(
                 "alt_text is set on the carousel post; only images take alt text: "
                 "set it on each image item",
             )
         elif _kind(owner, ctx) is Kind.VIDEO:
-            yield finding(
-                "POST017", f"alt_text is set on {where}, a video; only images take alt text"
+            yield alt_text.finding(
+                f"alt_text is set on {where}, a video; only images take alt text"
             )
 
 
-@REGISTRY.post_rule("POST019")
+@REGISTRY.post_rule(
+    "POST019",
+    Severity.ERROR,
+    f"at most {_P.max_collaborators} collaborators",
+    todo="remove collaborators",
+)
 def collaborators(post: Post, ctx: PostContext) -> Iterator[Finding]:
     n = len(post.collaborators)
     if n > ctx.limits.max_collaborators:
-        yield finding("POST019", f"{n} collaborators; the limit is {ctx.limits.max_collaborators}")
+        yield collaborators.finding(
+            f"{n} collaborators; the limit is {ctx.limits.max_collaborators}"
+        )
 
 
 # ---------------------------------------------------------------- batch
@@ -492,7 +581,13 @@ def _caption_key(caption: str | None) -> str:
     return " ".join((caption or "").split())
 
 
-@REGISTRY.batch_rule("POST015")
+@REGISTRY.batch_rule(
+    "POST015",
+    Severity.WARNING,
+    "captions are not duplicated within a batch (spam risk)",
+    graph=(None, 2207051),
+    todo="vary the captions",
+)
 def duplicate_captions(posts: list[Post]) -> Mapping[str, list[Finding]]:
     by_caption: dict[str, list[str]] = {}
     for post in posts:
@@ -506,8 +601,7 @@ def duplicate_captions(posts: list[Post]) -> Mapping[str, list[Finding]]:
         for post_id in ids:
             others = [i for i in ids if i != post_id] or [post_id]
             out.setdefault(post_id, []).append(
-                finding(
-                    "POST015",
+                duplicate_captions.finding(
                     f"the same caption is used by {len(ids)} posts in this batch "
                     f"(also {', '.join(others)}); duplicate captions are a spam risk",
                 )

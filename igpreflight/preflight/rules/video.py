@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from fractions import Fraction
 
-from igpreflight.catalog import finding
-from igpreflight.limits import VideoLimits
-from igpreflight.model import Finding, Role, VideoFacts
+from igpreflight.limits import VIDEO_LIMITS, VideoLimits
+from igpreflight.model import Finding, Role, Severity, VideoFacts
 from igpreflight.preflight.rules import REGISTRY
 from igpreflight.preflight.rules.fmt import (
     exact,
@@ -23,6 +22,7 @@ from igpreflight.preflight.rules.fmt import (
     fmt_ratio,
     fmt_seconds,
     ratio_label,
+    ratio_name,
     relative_gap,
 )
 
@@ -34,6 +34,13 @@ ROLE_NAMES = {
     Role.STORY_VIDEO: "a story video",
     Role.CAROUSEL_VIDEO: "a carousel video",
 }
+
+
+# The numbers in rule summaries (what `igpreflight rules` lists): a Reel's limits.
+_REELS = VIDEO_LIMITS[Role.REELS]
+_nine_sixteen = ratio_name(_REELS.recommended_aspect or 0)
+_khz = fmt_number(_REELS.max_audio_sample_rate / 1000)
+_kbps = fmt_rate(_REELS.recommended_audio_bitrate, "kbps")
 
 
 def _codec(name: str) -> str:
@@ -52,136 +59,189 @@ def _for(lim: VideoLimits) -> str:
     return f" for {ROLE_NAMES[lim.role]}" if lim.role in ROLE_NAMES else ""
 
 
-@REGISTRY.video_rule("VID001")
+@REGISTRY.video_rule(
+    "VID001",
+    Severity.ERROR,
+    "container is MP4 or MOV",
+    graph=(352, 2207026),
+    fix="remuxed (or transcoded) to MP4",
+)
 def container(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
     if not _in(f.container, lim.containers):
-        yield finding(
-            "VID001",
+        yield container.finding(
             f"container {f.container or 'unknown'} is not accepted; use MP4 or MOV "
             f"({' or '.join(lim.containers)})",
         )
 
 
-@REGISTRY.video_rule("VID002")
+@REGISTRY.video_rule(
+    "VID002",
+    Severity.ERROR,
+    "video codec is H.264 or HEVC",
+    graph=(352, 2207026),
+    fix="transcoded to H.264 High",
+)
 def video_codec(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
     wanted = " or ".join(_codec(c) for c in lim.video_codecs)
     if not f.has_video:
-        yield finding("VID002", f"no video stream; a video needs {wanted}", fixable=False)
+        yield video_codec.finding(f"no video stream; a video needs {wanted}", fixable=False)
     elif not _in(f.video_codec, lim.video_codecs):
-        yield finding(
-            "VID002",
+        yield video_codec.finding(
             f"video codec {_codec(f.video_codec or 'unknown')} is not accepted; use {wanted}",
         )
 
 
-@REGISTRY.video_rule("VID018")
+@REGISTRY.video_rule(
+    "VID018",
+    Severity.WARNING,
+    "HEVC is accepted, but H.264 is the safest codec",
+    fix="transcoded to H.264 (unless --keep-hevc)",
+)
 def hevc(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
     if f.has_video and _in(f.video_codec, lim.warned_video_codecs):
-        yield finding(
-            "VID018",
+        yield hevc.finding(
             f"video codec {_codec(f.video_codec or '')} is accepted, but "
             f"{_codec(lim.video_codecs[0])} is the safest",
         )
 
 
-@REGISTRY.video_rule("VID003")
+@REGISTRY.video_rule(
+    "VID003",
+    Severity.ERROR,
+    "audio codec is AAC",
+    graph=(352, 2207026),
+    fix="audio transcoded to AAC-LC",
+)
 def audio_codec(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
     if f.has_audio and not _in(f.audio_codec, lim.audio_codecs):
-        yield finding(
-            "VID003",
+        yield audio_codec.finding(
             f"audio codec {f.audio_codec or 'unknown'} is not accepted; use "
             f"{' or '.join(lim.audio_codecs)}",
         )
 
 
-@REGISTRY.video_rule("VID004")
+@REGISTRY.video_rule(
+    "VID004",
+    Severity.WARNING,
+    "moov atom is at the front (faststart)",
+    fix="remuxed with faststart",
+)
 def faststart(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
     if f.is_streamable is False:
-        yield finding(
-            "VID004",
+        yield faststart.finding(
             "moov atom is after the media data; it should be at the front (faststart)",
         )
 
 
-@REGISTRY.video_rule("VID005")
+@REGISTRY.video_rule(
+    "VID005",
+    Severity.ERROR,
+    f"frame rate is between {fmt_number(_REELS.min_fps)} and {fmt_number(_REELS.max_fps)} fps",
+    graph=(352, 2207026),
+    fix=f"converted to a constant rate inside {fmt_number(_REELS.min_fps)}..{fmt_number(_REELS.max_fps)}",
+)
 def frame_rate(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
     if f.fps is None:
         return
     fps = round(f.fps, 3)
     vfr = " (average of a variable rate)" if (f.frame_rate_mode or "").upper() == "VFR" else ""
     if fps < lim.min_fps:
-        yield finding(
-            "VID005", f"frame rate {fmt_number(fps)} fps{vfr} is below {fmt_number(lim.min_fps)}"
+        yield frame_rate.finding(
+            f"frame rate {fmt_number(fps)} fps{vfr} is below {fmt_number(lim.min_fps)}"
         )
     elif fps > lim.max_fps:
-        yield finding(
-            "VID005", f"frame rate {fmt_number(fps)} fps{vfr} is above {fmt_number(lim.max_fps)}"
+        yield frame_rate.finding(
+            f"frame rate {fmt_number(fps)} fps{vfr} is above {fmt_number(lim.max_fps)}"
         )
 
 
-@REGISTRY.video_rule("VID006")
+@REGISTRY.video_rule(
+    "VID006",
+    Severity.ERROR,
+    f"displayed width is at most {_REELS.max_width} px",
+    graph=(352, 2207026),
+    fix="downscaled",
+)
 def width(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
     if f.display_width is not None and f.display_width > lim.max_width:
-        yield finding("VID006", f"displayed width {f.display_width} px is above {lim.max_width}")
+        yield width.finding(f"displayed width {f.display_width} px is above {lim.max_width}")
 
 
-@REGISTRY.video_rule("VID007")
+@REGISTRY.video_rule(
+    "VID007",
+    Severity.ERROR,
+    "displayed aspect ratio is inside the range for the role",
+    graph=(352, 2207026),
+    fix="cropped or padded into range",
+)
 def aspect_ratio(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
     dw, dh = f.display_width, f.display_height
     if not dw or not dh:
         return
     ratio = Fraction(dw, dh)
     if ratio < exact(lim.min_aspect):
-        yield finding(
-            "VID007",
+        yield aspect_ratio.finding(
             f"aspect ratio {fmt_ratio(float(ratio), lim.min_aspect)} ({_size(f)}) is below "
             f"{ratio_label(lim.min_aspect)}{_for(lim)}",
         )
     elif ratio > exact(lim.max_aspect):
-        yield finding(
-            "VID007",
+        yield aspect_ratio.finding(
             f"aspect ratio {fmt_ratio(float(ratio), lim.max_aspect)} ({_size(f)}) is above "
             f"{ratio_label(lim.max_aspect)}{_for(lim)}",
         )
 
 
-@REGISTRY.video_rule("VID019")
+@REGISTRY.video_rule(
+    "VID019",
+    Severity.INFO,
+    f"{_nine_sixteen} is the recommended ratio for Reels and Stories",
+    todo=f"crop or pad to {_nine_sixteen} for full screen",
+)
 def recommended_ratio(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
     target = lim.recommended_aspect
     if target is None or f.aspect is None:
         return
     if relative_gap(f.aspect, target) > lim.recommended_aspect_tolerance:
-        yield finding(
-            "VID019",
+        yield recommended_ratio.finding(
             f"aspect ratio {fmt_ratio(f.aspect)} ({_size(f)}) is not {ratio_label(target)}, "
             f"the recommended ratio{_for(lim)}; it is not shown full screen",
         )
 
 
-@REGISTRY.video_rule("VID008")
+@REGISTRY.video_rule(
+    "VID008",
+    Severity.ERROR,
+    "duration is inside the range for the role",
+    graph=(352, 2207026),
+    todo="use --trim or --extend",
+    on_request=True,
+)
 def duration(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
     if f.duration is None:
         return
     d = round(f.duration, 3)
     if d < lim.min_duration:
-        yield finding(
-            "VID008",
+        yield duration.finding(
             f"duration {fmt_seconds(d)} is below {fmt_seconds(lim.min_duration)}{_for(lim)}; "
             "fix it with --extend (or use a longer clip)",
         )
     elif d > lim.max_duration:
-        yield finding(
-            "VID008",
+        yield duration.finding(
             f"duration {fmt_seconds(d)} is above {fmt_seconds(lim.max_duration)}{_for(lim)}; "
             "fix it with --trim (or cut the clip)",
         )
 
 
-@REGISTRY.video_rule("VID009")
+@REGISTRY.video_rule(
+    "VID009",
+    Severity.ERROR,
+    "file size is inside the limit for the role",
+    graph=(352, 2207026),
+    fix="re-encoded at a lower bitrate",
+)
 def file_size(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
     if f.bytes > lim.max_bytes:
-        yield finding(
-            "VID009",
+        yield file_size.finding(
             f"file is {fmt_int(f.bytes)} bytes; the limit{_for(lim)} is {fmt_int(lim.max_bytes)}",
         )
 
@@ -197,48 +257,75 @@ def estimated_video_bitrate(f: VideoFacts) -> int | None:
     return round(total - (f.audio_bitrate or 0))
 
 
-@REGISTRY.video_rule("VID010")
+@REGISTRY.video_rule(
+    "VID010",
+    Severity.ERROR,
+    f"video bitrate is at most {fmt_rate(_REELS.max_video_bitrate, 'Mbps')}",
+    graph=(352, 2207026),
+    fix="re-encoded with a capped bitrate",
+)
 def video_bitrate(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
     rate = estimated_video_bitrate(f)
     if rate is not None and rate > lim.max_video_bitrate:
         how = "" if f.video_bitrate is not None else " (estimated from size and duration)"
-        yield finding(
-            "VID010",
+        yield video_bitrate.finding(
             f"video bitrate {fmt_rate(rate, 'Mbps')}{how} is above "
             f"{fmt_rate(lim.max_video_bitrate, 'Mbps')}",
         )
 
 
-@REGISTRY.video_rule("VID011")
+@REGISTRY.video_rule(
+    "VID011",
+    Severity.ERROR,
+    f"audio sample rate is at most {_khz} kHz",
+    graph=(352, 2207026),
+    fix=f"resampled to {_khz} kHz",
+)
 def sample_rate(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
     rate = f.audio_sample_rate
     if f.has_audio and rate is not None and rate > lim.max_audio_sample_rate:
-        yield finding(
-            "VID011",
+        yield sample_rate.finding(
             f"audio sample rate {fmt_number(rate / 1000)} kHz is above "
             f"{fmt_number(lim.max_audio_sample_rate / 1000)} kHz",
         )
 
 
-@REGISTRY.video_rule("VID012")
+@REGISTRY.video_rule(
+    "VID012",
+    Severity.ERROR,
+    f"audio has {_REELS.min_audio_channels} or {_REELS.max_audio_channels} channels",
+    graph=(352, 2207026),
+    fix="downmixed to stereo",
+)
 def channels(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
     n = f.audio_channels
     if f.has_audio and n is not None and not lim.min_audio_channels <= n <= lim.max_audio_channels:
-        yield finding(
-            "VID012",
+        yield channels.finding(
             f"audio has {n} channels; Instagram accepts {lim.min_audio_channels} to "
             f"{lim.max_audio_channels} (mono or stereo)",
         )
 
 
-@REGISTRY.video_rule("VID013")
+@REGISTRY.video_rule(
+    "VID013",
+    Severity.ERROR,
+    "video is progressive, not interlaced",
+    graph=(352, 2207026),
+    fix="deinterlaced (bwdif)",
+)
 def scan(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
     # MediaInfo says Progressive, Interlaced, MBAFF, PAFF or Mixed; only progressive passes.
     if f.has_video and f.scan_type and f.scan_type.upper() != "PROGRESSIVE":
-        yield finding("VID013", f"scan type is {f.scan_type}; it must be progressive")
+        yield scan.finding(f"scan type is {f.scan_type}; it must be progressive")
 
 
-@REGISTRY.video_rule("VID014")
+@REGISTRY.video_rule(
+    "VID014",
+    Severity.ERROR,
+    f"pixels are {_REELS.chroma} chroma, {_REELS.max_bit_depth} bits",
+    graph=(352, 2207026),
+    fix="converted to yuv420p",
+)
 def pixels(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
     if not f.has_video:
         return
@@ -249,42 +336,61 @@ def pixels(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
     if f.bit_depth is not None and f.bit_depth > lim.max_bit_depth:
         parts.append(f"{f.bit_depth}-bit")
     if parts:
-        yield finding(
-            "VID014",
+        yield pixels.finding(
             f"pixels are {', '.join(parts)}; they must be {lim.chroma}, {lim.max_bit_depth}-bit",
         )
 
 
-@REGISTRY.video_rule("VID015")
+@REGISTRY.video_rule(
+    "VID015",
+    Severity.WARNING,
+    "frame rate is constant",
+    fix="converted to a constant frame rate",
+)
 def variable_rate(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
     if f.has_video and (f.frame_rate_mode or "").upper() == "VFR":
-        yield finding("VID015", "frame rate mode is variable (VFR); it should be constant (CFR)")
+        yield variable_rate.finding(
+            "frame rate mode is variable (VFR); it should be constant (CFR)"
+        )
 
 
-@REGISTRY.video_rule("VID016")
+@REGISTRY.video_rule(
+    "VID016",
+    Severity.WARNING,
+    "no edit list shifts or cuts the timeline",
+    fix="re-timed without edit lists",
+)
 def edit_list(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
     if f.has_edit_list:
-        yield finding("VID016", "an edit list shifts or cuts the timeline; there should be none")
+        yield edit_list.finding("an edit list shifts or cuts the timeline; there should be none")
 
 
-@REGISTRY.video_rule("VID017")
+@REGISTRY.video_rule(
+    "VID017",
+    Severity.INFO,
+    "rotation metadata is present; the displayed size is what counts",
+    fix="rotation baked into the pixels",
+)
 def rotation(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
     if f.rotation % 360:
         shown = f"; checks use the displayed size {_size(f)}" if f.display_width else ""
-        yield finding(
-            "VID017",
+        yield rotation.finding(
             f"display matrix rotates the video by {f.rotation}° (should be 0°){shown}",
         )
 
 
-@REGISTRY.video_rule("VID020")
+@REGISTRY.video_rule(
+    "VID020",
+    Severity.INFO,
+    f"audio bitrate is about {_kbps}",
+    fix=f"audio re-encoded at {_kbps}",
+)
 def audio_bitrate(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
     rate = f.audio_bitrate
     if not f.has_audio or rate is None:
         return
     if rate < lim.min_audio_bitrate or rate > lim.max_audio_bitrate:
-        yield finding(
-            "VID020",
+        yield audio_bitrate.finding(
             f"audio bitrate {fmt_rate(rate, 'kbps')} is far from the recommended "
             f"{fmt_rate(lim.recommended_audio_bitrate, 'kbps')} (outside "
             f"{fmt_number(lim.min_audio_bitrate / 1000)}..{fmt_rate(lim.max_audio_bitrate, 'kbps')})",
