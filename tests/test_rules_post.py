@@ -251,6 +251,25 @@ def test_post007_skipped_when_a_cover_is_given():
         assert "POST007" not in found and "POST018" in found
 
 
+# POST020 Reel-only fields on another post
+def test_post020_reel_only_fields_on_other_posts():
+    f = only(post("IMAGE", ["a.jpg"], share_to_feed=True), "POST020")
+    assert f.severity is Severity.WARNING and not f.fixable
+    assert f.message.startswith("share_to_feed is set on an IMAGE post; only a Reel takes it")
+    story = post("STORIES", ["tall.mp4"], cover=item("b.jpg"), thumb_offset=100)
+    assert "cover and thumb_offset are set on a STORIES post" in only(story, "POST020").message
+    carousel = post("CAROUSEL", ["a.jpg", "v.mp4"], share_to_feed=False)
+    assert "CAROUSEL post" in only(carousel, "POST020").message
+
+
+def test_post020_quiet_on_reels_and_plain_posts():
+    for kind in ("REELS", "VIDEO", ""):  # "" infers REELS for a single video
+        p = post(kind, ["v.mp4"], share_to_feed=True, cover=item("b.jpg"), thumb_offset=0)
+        assert "POST020" not in codes(p), kind
+    assert "POST020" not in codes(post("IMAGE", ["a.jpg"]))
+    assert "POST020" not in codes(post("STORIES", ["tall.mp4"]))
+
+
 # POST008 product tag positions
 def test_post008_video_with_xy_and_image_without():
     on_video = post("REELS", ["v.mp4"], product_tags=(Tag(product_id="1", x=0.5, y=0.5),))

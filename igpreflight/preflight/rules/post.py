@@ -1,4 +1,4 @@
-"""Post rules POST001-POST019: pure functions of a Post and the facts of its media.
+"""Post rules POST001-POST020: pure functions of a Post and the facts of its media.
 
 A post rule never opens a file: what it knows of a media item comes from
 PostContext.facts (keyed by MediaItem.key: the local path, or the URL). An item whose facts are
@@ -395,6 +395,31 @@ def offset_and_cover(post: Post, ctx: PostContext) -> Iterator[Finding]:
         yield offset_and_cover.finding(
             f"thumb_offset {fmt_int(post.thumb_offset)} ms and cover {post.cover.path} are both given; "
             "the cover wins and thumb_offset is ignored",
+        )
+
+
+# What the publisher sends only with a Reel: on any other post Instagram never gets them.
+REEL_ONLY_FIELDS = ("share_to_feed", "cover", "thumb_offset")
+
+
+@REGISTRY.post_rule(
+    "POST020",
+    Severity.WARNING,
+    "share_to_feed, cover and thumb_offset are set only on Reels (elsewhere they are dropped)",
+    todo="remove them (only a video published as REELS takes them)",
+)
+def reel_only_fields(post: Post, ctx: PostContext) -> Iterator[Finding]:
+    kind = post_type(post, ctx)
+    if kind in VIDEO_TYPES:
+        return
+    given = [name for name in REEL_ONLY_FIELDS if getattr(post, name) is not None]
+    if given:
+        one = len(given) == 1
+        article = "an" if kind[:1] in "AEIOU" else "a"
+        yield reel_only_fields.finding(
+            f"{' and '.join(given)} {'is' if one else 'are'} set on {article} {kind} post; "
+            f"only a Reel takes {'it' if one else 'them'}, so Instagram never receives "
+            f"{'it' if one else 'them'}"
         )
 
 
