@@ -13,12 +13,13 @@ A rule never opens a file. Its numbers come from `igpreflight.limits`.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partialmethod
 from typing import Any
 
 from igpreflight.limits import POST_LIMITS, PostLimits
-from igpreflight.model import Facts, Finding, Post, Severity
+from igpreflight.model import Facts, Finding, Severity
 
 # The modules that register rules, in the order families are listed (rules, SARIF).
 # A new rule module is added here and nowhere else.
@@ -88,13 +89,6 @@ class Rule:
         return f"<Rule {self.code} ({self.kind})>"
 
 
-ImageRule = Callable[[Any, Any], Iterable[Finding]]  # (ImageFacts, ImageLimits)
-VideoRule = Callable[[Any, Any], Iterable[Finding]]  # (VideoFacts, VideoLimits)
-PostRule = Callable[[Post, PostContext], Iterable[Finding]]
-BatchRule = Callable[[list[Post]], Mapping[str, list[Finding]]]
-FileRule = Callable[[Any], Iterable[Finding]]  # (Unreadable): FILE001
-
-
 @dataclass
 class Registry:
     """Every rule by code, and per kind of input, in registration order."""
@@ -156,26 +150,14 @@ class Registry:
         registered like any other, and `rule.finding()` builds its findings."""
         return self.register(kind, code, severity, summary, **kw)(None, module)
 
-    def image_rule(self, code: str, severity: Severity, summary: str, **kw: Any):
-        return self.register("image", code, severity, summary, **kw)
-
-    def video_rule(self, code: str, severity: Severity, summary: str, **kw: Any):
-        return self.register("video", code, severity, summary, **kw)
-
-    def post_rule(self, code: str, severity: Severity, summary: str, **kw: Any):
-        return self.register("post", code, severity, summary, **kw)
-
-    def batch_rule(self, code: str, severity: Severity, summary: str, **kw: Any):
-        return self.register("batch", code, severity, summary, **kw)
-
-    def file_rule(self, code: str, severity: Severity, summary: str, **kw: Any):
-        return self.register("file", code, severity, summary, **kw)
-
-    def url_rule(self, code: str, severity: Severity, summary: str, **kw: Any):
-        return self.register("url", code, severity, summary, **kw)
-
-    def quota_rule(self, code: str, severity: Severity, summary: str, **kw: Any):
-        return self.register("quota", code, severity, summary, **kw)
+    # @REGISTRY.image_rule(code, severity, summary, ...): register(kind, ...) per kind.
+    image_rule = partialmethod(register, "image")
+    video_rule = partialmethod(register, "video")
+    post_rule = partialmethod(register, "post")
+    batch_rule = partialmethod(register, "batch")
+    file_rule = partialmethod(register, "file")
+    url_rule = partialmethod(register, "url")
+    quota_rule = partialmethod(register, "quota")
 
     def codes(self) -> set[str]:
         """Every registered rule code, whatever it reads."""
