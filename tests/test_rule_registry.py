@@ -18,7 +18,7 @@ import pytest
 from igpreflight.catalog import GRAPH_ERRORS, RULES
 from igpreflight.model import Role, Severity
 from igpreflight.preflight.checks import check_facts
-from igpreflight.preflight.rules import REGISTRY, load_rules
+from igpreflight.preflight.rules import REGISTRY, Registry, load_rules
 from igpreflight.preflight.rules.quota import QuotaFacts, check_quota
 from igpreflight.transcode import plan_image, plan_video
 from igpreflight.transcode.types import FixOptions
@@ -201,3 +201,19 @@ def test_every_graph_error_names_a_registered_rule_or_none():
     for g in GRAPH_ERRORS:
         assert g.rule is None or g.rule in RULES
         assert all(r.graph_subcode == g.subcode for r in g.rules)
+
+
+def test_a_registration_is_complete_and_unique():
+    reg = Registry()
+
+    @reg.image_rule("IMG900", Severity.WARNING, "a test rule", fix="what fix does")
+    def rule(facts, lim):
+        yield rule.finding("broken")
+
+    (f,) = rule(None, None)
+    assert (f.rule, f.severity, f.fixable) == ("IMG900", Severity.WARNING, True)
+    assert rule.finding("x", fixable=False).fixable is False
+    with pytest.raises(ValueError, match="registered twice"):
+        reg.video_rule("IMG900", Severity.ERROR, "again", todo="t")(lambda f, lim: ())
+    with pytest.raises(ValueError, match="exactly one of fix= or todo="):
+        reg.post_rule("POST900", Severity.ERROR, "both", fix="a", todo="b")
