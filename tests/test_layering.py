@@ -16,10 +16,11 @@ PACKAGE = Path(__file__).resolve().parent.parent / "igpreflight"
 # Bottom to top. A module may import its own layer and the layers below it.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("version", ("_version",)),
-    # Every other top-level module: model, limits, catalog, envelope, atomic, hashing...
+    # Every other top-level module: model, limits, envelope, atomic, hashing...
     ("base", ()),
     # storage/ (s3 URIs, clients, ranged reads) is base; objects.py probes what it lists.
-    ("preflight", ("preflight", "storage.objects")),
+    # catalog's rule table is generated from the rule registry (preflight/rules/).
+    ("preflight", ("preflight", "storage.objects", "catalog")),
     ("transcode", ("transcode",)),
     ("publish", ("publish",)),
     ("api", ("api",)),
