@@ -151,3 +151,14 @@ def test_the_api_subpackage_is_reached_by_from_imports_only() -> None:
                     if a.name.startswith("igpreflight.publish.")
                 ]
     assert not bad, bad
+
+
+def test_commands_stay_thin() -> None:
+    """A command parses options, calls the API and renders (issue 10): none grows past
+    250 lines; logic belongs in igpreflight/api/ or below, output in report/."""
+    long = {
+        path.name: n
+        for path in (PACKAGE / "commands").glob("*.py")
+        if (n := len(path.read_text(encoding="utf-8").splitlines())) > 250
+    }
+    assert not long, long
