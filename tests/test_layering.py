@@ -162,3 +162,18 @@ def test_commands_stay_thin() -> None:
         if (n := len(path.read_text(encoding="utf-8").splitlines())) > 250
     }
     assert not long, long
+
+
+def test_one_json_envelope() -> None:
+    """`{"version": 1, "tool": ...}` is built by envelope.py alone: every JSON
+    document calls `envelope()` rather than writing the two keys again."""
+    built = []
+    for module, path in modules().items():
+        if module == "igpreflight.envelope":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Dict):
+                keys = {k.value for k in node.keys if isinstance(k, ast.Constant)}
+                if {"version", "tool"} <= keys:
+                    built.append(f"{module}:{node.lineno}")
+    assert not built, built
