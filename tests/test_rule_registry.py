@@ -108,6 +108,10 @@ def test_every_fixable_rule_gets_a_planned_step(code):
     assert code in {r for step in plan.steps for r in step.rules}, plan.steps
 
 
+def test_the_examples_are_exactly_the_fixable_rules():
+    assert set(FIXABLE_EXAMPLES) == _resolvable("image") | _resolvable("video")
+
+
 def test_on_request_rules_are_not_fixable_findings():
     facts, role, _ = FIXABLE_EXAMPLES["VID008"]
     (duration,) = [f for f in check_facts(facts, role) if f.rule == "VID008"]
