@@ -162,3 +162,4 @@ def test_fix_takes_parsed_posts_and_fixes_each_media_in_its_role(tmp_path):
     (only,) = result.files
     assert result.ok and only.status.value == "converted"
     assert Path(only.output).parent == tmp_path / "out" / "story"
+    assert result.media == {(str(tmp_path / "square.png"), "story"): only}  # what run reads

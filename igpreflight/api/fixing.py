@@ -22,6 +22,9 @@ class FixResult:
 
     files: list[FileFixResult] = field(default_factory=list)
     dry_run: bool = False
+    # A manifest's media: (resolved source, use) -> its result, the use being the
+    # post's role or "cover" (what `run` needs to point each post at its fixed files).
+    media: dict[tuple[str, str], FileFixResult] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -83,6 +86,7 @@ def fix(
         refuse_out_around_inputs(out, files)
     out_dir = Path(out) if out is not None else None
     results = fix_paths(files, out_dir, opts, jobs=jobs, progress=progress) if files else []
+    media: dict[tuple[str, str], FileFixResult] = {}
     if manifest is not None:
         from igpreflight.preflight.manifest import load_manifest
         from igpreflight.transcode.posts import fix_posts
@@ -90,8 +94,9 @@ def fix(
         posts = (
             load_manifest(manifest) if isinstance(manifest, (str, os.PathLike)) else list(manifest)
         )
-        results += fix_posts(posts, out_dir or Path("."), opts, jobs).values()
-    return FixResult(list(results), dry_run=opts.dry_run)
+        media = fix_posts(posts, out_dir or Path("."), opts, jobs)
+        results += media.values()
+    return FixResult(list(results), dry_run=opts.dry_run, media=media)
 
 
 __all__ = ["FixResult", "fix", "refuse_out_around_inputs"]

@@ -1,4 +1,4 @@
-"""`run`: check, fix, upload and publish in one go, composed from the other API calls.
+"""`run`: check, fix, upload and publish in one go: `check`, `fix` and `publish` composed.
 
 Each post goes through the stages in order and stops at the first one it fails:
 check (post-level errors no fix can resolve), fix (a media file that cannot be made
@@ -18,6 +18,7 @@ from typing import Any
 
 from igpreflight.api.checking import check
 from igpreflight.api.errors import UsageError
+from igpreflight.api.fixing import fix
 from igpreflight.api.paths import PathLike, as_list
 from igpreflight.api.publishing import PublishPlan, PublishResult, publish
 from igpreflight.atomic import write_text
@@ -87,10 +88,9 @@ def _fixed_posts(
 ) -> list[Post]:
     """Fix the media of `posts` under out/media/<role>/; the posts with every media
     fixed, pointing at the fixed files. A post with a media that cannot be fixed stops."""
-    from igpreflight.transcode.posts import fix_posts, media_uses
-    from igpreflight.transcode.types import FixOptions
+    from igpreflight.transcode.posts import media_uses
 
-    fixed = fix_posts(posts, out / "media", FixOptions(**options), jobs)
+    fixed = fix(manifest=posts, out=out / "media", jobs=jobs, **options).media
     ready: list[Post] = []
     for post in posts:
         new_items: dict[int, MediaItem] = {}
