@@ -18,6 +18,7 @@ from PIL import Image
 from fixtures.generate import make_video
 from fixtures.s3server import checksum_refusing_proxy, fake_aws_env, running_moto
 from igpreflight.model import Severity
+from igpreflight.preflight.urlcheck import check_url
 from igpreflight.publish.cdn import (
     CACHE_CONTROL,
     UploadError,
@@ -26,7 +27,6 @@ from igpreflight.publish.cdn import (
     safe_name,
     upload_file,
 )
-from igpreflight.publish.urlcheck import check_url
 
 MEDIA = Path(__file__).resolve().parent.parent / "fixtures" / "media"
 

@@ -32,10 +32,7 @@ BASE = next(i for i, (layer, _) in enumerate(LAYERS) if layer == "base")
 
 # Upward imports being removed by other work, each with who removes it. The test also
 # fails when one of them is gone, so the list never hides a new one.
-KNOWN: set[tuple[str, str]] = {
-    # URL fetching moves into a low module both use (issue 10 item 2, arch-net).
-    ("igpreflight.preflight.remote", "igpreflight.publish.urlcheck"),
-}
+KNOWN: set[tuple[str, str]] = set()
 
 
 TEST_CODE = {"fixtures", "tests", "bench"}

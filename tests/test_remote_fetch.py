@@ -24,7 +24,7 @@ from igpreflight.cli import cli
 from igpreflight.model import Unreadable
 from igpreflight.preflight import remote
 from igpreflight.preflight.remote import probe_remote
-from igpreflight.publish.urlcheck import MAX_MEDIA_BYTES, check_url
+from igpreflight.preflight.urlcheck import MAX_MEDIA_BYTES, check_url
 
 STOP = threading.Event()
 HITS: Counter[str] = Counter()

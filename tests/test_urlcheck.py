@@ -19,13 +19,9 @@ from PIL import Image
 
 from igpreflight.limits import POST_LIMITS
 from igpreflight.model import Severity
-from igpreflight.publish.urlcheck import (
-    check_url,
-    non_public_reason,
-    presign_remaining,
-    redact_url,
-    resolve,
-)
+from igpreflight.net.guard import non_public_reason, redact_url, resolve
+from igpreflight.net.presign import presign_remaining
+from igpreflight.preflight.urlcheck import check_url
 
 STOP = threading.Event()
 

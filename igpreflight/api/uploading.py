@@ -76,9 +76,9 @@ def upload(
     size)` is a context manager yielding a per-byte callback (or None).
     """
     from igpreflight.preflight.engine import iter_media_files
+    from igpreflight.preflight.urlcheck import DEFAULT_DEADLINE
     from igpreflight.publish.cdn import DEFAULT_MULTIPART_THRESHOLD, make_client
     from igpreflight.publish.stage import stage_file
-    from igpreflight.publish.urlcheck import DEFAULT_DEADLINE
 
     if presign is not None and public_base_url:
         raise UsageError("give either --presign or --public-base-url, not both")

@@ -19,7 +19,7 @@ from igpreflight.commands.url_options import (
     strict_option,
     timeout_option,
 )
-from igpreflight.publish.urlcheck import check_url
+from igpreflight.preflight.urlcheck import check_url
 from igpreflight.report.urls import check_url_json, check_url_text
 
 

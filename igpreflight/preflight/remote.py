@@ -18,9 +18,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from igpreflight.model import Facts, Finding, Unreadable
+from igpreflight.net.guard import redact_url
 from igpreflight.preflight.probe import probe
-from igpreflight.preflight.rules.url import FETCH
-from igpreflight.publish.urlcheck import DEFAULT_DEADLINE, check_url, redact_url
+from igpreflight.preflight.rules.url import fetched
+from igpreflight.preflight.urlcheck import DEFAULT_DEADLINE, check_url
 
 _Result = tuple[Facts, tuple[Finding, ...]]
 # (url, allow_private, deadline) -> the result of its one fetch, for this process's run.
@@ -70,7 +71,7 @@ def _fetch_and_probe(url: str, allow_private: bool, timeout: float) -> _Result:
             result = check_url(
                 url, allow_private=allow_private, sink=sink, timeout=timeout, timeout_name=None
             )
-        fetch = result.outcome(FETCH.code)
+        fetch = result.outcome(fetched.code)
         # A body that did not arrive whole, or the login/error page a redirect led to,
         # is not the media: FILE001 with the reason (the URL findings say the rest).
         why = result.incomplete or (fetch.detail if fetch and fetch.status == "fail" else None)

@@ -38,16 +38,15 @@ from botocore.exceptions import (
     PartialCredentialsError,
 )
 
+from igpreflight.formats import content_type_for, extension_for
 from igpreflight.hashing import sha256_file
 from igpreflight.model import Facts
-from igpreflight.publish.mediatype import content_type_for, extension_for
+from igpreflight.net.presign import SIGV4_MAX_EXPIRES
 
 log = logging.getLogger(__name__)
 
 CACHE_CONTROL = "public, max-age=31536000, immutable"
 ACLS = ("public-read", "none")
-# A presigned SigV4 URL cannot live longer than 7 days (AWS signature limit).
-SIGV4_MAX_EXPIRES = 7 * 24 * 3600
 DEFAULT_MULTIPART_THRESHOLD = TransferConfig().multipart_threshold
 MAX_NAME = 80  # characters of the original name kept in a key
 

@@ -83,7 +83,7 @@ def _sniff_file(path: str) -> bool | None:
     except OSError:
         return None
     try:
-        from igpreflight.publish.mediatype import sniff
+        from igpreflight.formats import sniff
 
         ctype = sniff(head)
     except ImportError:  # pragma: no cover - the module ships with the package

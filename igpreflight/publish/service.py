@@ -16,7 +16,7 @@ from typing import Any
 
 from igpreflight.catalog import ErrorClass
 from igpreflight.model import Finding, MediaItem, Post, Severity
-from igpreflight.preflight.rules.url import PUBLIC_HOST
+from igpreflight.preflight.rules.url import public_host
 from igpreflight.publish.graph import DEFAULT_API_VERSION, GraphClient, graph_url_from_env
 from igpreflight.publish.journal import PUBLISHED, ErrorInfo, Journal
 from igpreflight.publish.params import expand_stories, is_video_item
@@ -100,7 +100,7 @@ def publish_refusals(
 ) -> list[str]:
     """Why the batch cannot be sent as given (before any call): missing files, local
     media with nowhere to upload, URLs Instagram cannot reach."""
-    from igpreflight.publish.urlcheck import host_problem
+    from igpreflight.net.guard import host_problem
 
     problems: list[str] = []
     for post in posts:
@@ -109,7 +109,7 @@ def publish_refusals(
                 reason, _ = host_problem(item.url, allow_private=allow_private)
                 if reason:
                     problems.append(
-                        f"post {post.id}: {item.url}: {reason} ({PUBLIC_HOST.code}; --allow-private for local tests)"
+                        f"post {post.id}: {item.url}: {reason} ({public_host.code}; --allow-private for local tests)"
                     )
                 continue
             if item.problem:
@@ -263,7 +263,7 @@ class CdnMediaUrl:
 
 def url_rechecker(allow_private: bool) -> UrlChecker:
     """9004/2207052 re-check: the URL rules again, against the local file when there is one."""
-    from igpreflight.publish.urlcheck import check_url
+    from igpreflight.preflight.urlcheck import check_url
 
     def check(url: str, item: MediaItem) -> tuple[bool, str]:
         local = item.resolved if item.resolved and os.path.isfile(item.resolved) else None

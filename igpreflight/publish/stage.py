@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from igpreflight.model import Finding
+from igpreflight.preflight.urlcheck import DEFAULT_DEADLINE, UrlCheckResult, check_url
 from igpreflight.publish.cdn import UploadError, UploadResult, upload_file
-from igpreflight.publish.urlcheck import DEFAULT_DEADLINE, UrlCheckResult, check_url
 
 log = logging.getLogger(__name__)
 

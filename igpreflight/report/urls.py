@@ -10,8 +10,8 @@ from collections.abc import Sequence
 
 from igpreflight.api.uploading import UploadResult
 from igpreflight.envelope import dumps, envelope
+from igpreflight.preflight.urlcheck import UrlCheckResult
 from igpreflight.publish.stage import FAILED, REFUSED, SKIPPED, UPLOADED
-from igpreflight.publish.urlcheck import UrlCheckResult
 
 MARK = {"pass": "ok", "fail": "FAIL", "warn": "warn", "skip": "skip"}
 
