@@ -18,7 +18,7 @@ import pytest
 import yaml
 from PIL import Image
 
-from igpreflight.preflight.engine import MEDIA_EXTENSIONS
+from igpreflight.formats import media_extensions
 
 REPO = Path(__file__).resolve().parents[1]
 HOOKS = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())
@@ -41,7 +41,7 @@ def test_hook_definition_covers_the_media_extensions() -> None:
     assert hook["language"] == "python"
     assert hook["pass_filenames"] is True
     files = re.compile(hook["files"])
-    for ext in MEDIA_EXTENSIONS - {"ts"}:
+    for ext in media_extensions() - {"ts"}:
         assert files.search(f"assets/photo.{ext}"), ext
         assert files.search(f"assets/PHOTO.{ext.upper()}"), ext
     for name in ("src/app.ts", "README.md", "photo.jpg.txt", "jpg", "notes.jpgx"):

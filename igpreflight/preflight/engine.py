@@ -15,6 +15,7 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from igpreflight import formats
 from igpreflight.model import (
     AsOption,
     Facts,
@@ -34,41 +35,6 @@ from igpreflight.storage.s3 import ObjectInfo
 
 # Files picked up when a folder is walked. A file named on the command line is
 # always checked, whatever its extension (a text file named .png is FILE001).
-MEDIA_EXTENSIONS = frozenset(
-    [
-        "jpg",
-        "jpeg",
-        "jpe",
-        "jfif",
-        "png",
-        "webp",
-        "heic",
-        "heif",
-        "avif",
-        "gif",
-        "tif",
-        "tiff",
-        "bmp",
-        "mpo",
-        "jxl",
-        "mp4",
-        "m4v",
-        "mov",
-        "qt",
-        "webm",
-        "mkv",
-        "avi",
-        "flv",
-        "ts",
-        "mts",
-        "m2ts",
-        "3gp",
-        "wmv",
-        "mpg",
-        "mpeg",
-        "ogv",
-    ]
-)
 
 # How a post's media_type decides the role its media are checked in.
 POST_TYPE_USE = {
@@ -148,6 +114,7 @@ def iter_media_files(
     anything under an excluded folder (the fix output) are skipped.
     """
     excluded = [Path(e).resolve() for e in exclude]
+    walked = formats.media_extensions()  # the registry's, as registered now
     seen: set[str] = set()
     out: list[tuple[str, str]] = []
 
@@ -166,7 +133,7 @@ def iter_media_files(
                 for name in sorted(filenames):
                     if name.startswith("."):
                         continue
-                    if Path(name).suffix.lower().lstrip(".") not in MEDIA_EXTENSIONS:
+                    if Path(name).suffix.lower().lstrip(".") not in walked:
                         continue
                     full = Path(dirpath) / name
                     add(os.path.join(text, os.path.relpath(full, root)), full.resolve())

@@ -65,66 +65,22 @@ import os
 from pathlib import PurePosixPath
 from typing import BinaryIO
 
-from igpreflight.model import ImageFacts, Unreadable, VideoFacts
+from igpreflight import formats
+from igpreflight.model import ImageFacts, Kind, Unreadable, VideoFacts
 from igpreflight.preflight.container_size import truncation_reason
 from igpreflight.preflight.probe_image import bomb_reason, open_image, probe_image
 from igpreflight.preflight.probe_video import normalise_rotation, probe_video
 
 __all__ = ["probe", "probe_stream", "sniff", "bomb_reason", "open_image", "normalise_rotation"]
 
-# ISO-BMFF major brands that mean a still image (or image sequence) rather than a movie.
-IMAGE_BRANDS = {
-    "heic",
-    "heix",
-    "heim",
-    "heis",
-    "hevc",
-    "hevx",
-    "mif1",
-    "mif2",
-    "msf1",
-    "avif",
-    "avis",
-    "avio",
-}
-# QuickTime files from before ftyp start directly with one of these boxes.
-QT_TOP_BOXES = {b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"}
-# Other image formats Pillow reads (PSD, ICO, JPEG 2000 box and codestream, DDS, QOI).
-OTHER_IMAGE_MAGIC = (
-    b"8BPS",
-    b"\x00\x00\x01\x00",
-    b"\x00\x00\x00\x0cjP  ",
-    b"\xffO\xffQ",
-    b"DDS ",
-    b"qoif",
-)
-
 
 def sniff(head: bytes) -> str:
     """What the first bytes say: jpeg, png, gif, webp, bmp, tiff, heif, jxl, iso, media, or ''.
 
     "iso" is an MP4/MOV; "media" something MediaInfo might read (Matroska, AVI, TS...).
+    The magic bytes live in the formats registry (`igpreflight.formats`).
     """
-    if head.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if head[:6] in (b"GIF87a", b"GIF89a"):
-        return "gif"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "webp"
-    if head[:2] == b"BM" and len(head) >= 26 and head[14] in (12, 40, 52, 56, 64, 108, 124):
-        return "bmp"
-    if head[:4] in (b"II*\x00", b"MM\x00*"):
-        return "tiff"
-    if head.startswith(b"\xff\x0a") or head.startswith(b"\x00\x00\x00\x0cJXL \r\n\x87\n"):
-        return "jxl"
-    if head[4:8] == b"ftyp":
-        major = head[8:12].decode("latin-1").strip()
-        return "heif" if major in IMAGE_BRANDS else "iso"
-    if head[4:8] in QT_TOP_BOXES:
-        return "iso"
-    return "media" if head else ""
+    return formats.probe_route(head)
 
 
 def probe(path: str | os.PathLike[str]) -> ImageFacts | VideoFacts | Unreadable:
@@ -183,11 +139,17 @@ def probe_stream(
         return _with_path(facts, shown)
     if image_failure is not None:
         return image_failure
-    if kind == "media" and head.startswith(OTHER_IMAGE_MAGIC):
+    if kind == "media" and _other_image(head):
         fallback = _pillow_fallback(shown, real, f, size, ext)
         if fallback is not None:
             return fallback
     return Unreadable(shown, facts.reason, size)
+
+
+def _other_image(head: bytes) -> bool:
+    """An image format with magic we know but no reader of its own (PSD, ICO, JPEG 2000...)."""
+    fmt = formats.identify(head)
+    return fmt is not None and fmt.kind is Kind.IMAGE
 
 
 def _with_path(facts: VideoFacts, shown: str) -> VideoFacts:

@@ -13,22 +13,8 @@ from dataclasses import replace as dc_replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from igpreflight.model import MediaItem, Post, Tag
-
-VIDEO_EXTENSIONS = {"mp4", "mov", "m4v", "qt"}
-IMAGE_EXTENSIONS = {
-    "jpg",
-    "jpeg",
-    "png",
-    "webp",
-    "gif",
-    "heic",
-    "heif",
-    "avif",
-    "tif",
-    "tiff",
-    "bmp",
-}
+from igpreflight import formats
+from igpreflight.model import Kind, MediaItem, Post, Tag
 
 SINGLE, CHILD, PARENT = "single", "child", "parent"
 
@@ -53,44 +39,44 @@ def effective_media_type(post: Post, kinds: list[bool]) -> str:
     return "REELS" if kinds and kinds[0] else "IMAGE"
 
 
-def is_video_item(item: MediaItem, hint: str | None = None) -> bool | None:
-    """True for a video, False for an image, None when neither name nor content tells."""
+def is_video_item(
+    item: MediaItem, hint: str | None = None, kind: Kind | None = None
+) -> bool | None:
+    """True for a video, False for an image, None when nothing tells.
+
+    The item's own media_type decides first, then `kind`, the probed facts'
+    kind (what `check` found); without facts, the content of a local file (its
+    magic bytes), then the post's media_type (`hint`). Only a URL nobody probed
+    falls back to what its name suggests.
+    """
     if item.media_type in ("VIDEO", "REELS"):
         return True
     if item.media_type == "IMAGE":
         return False
-    for name in (item.url and urlsplit(item.url).path, item.resolved, item.path):
-        ext = os.path.splitext(name or "")[1].lower().lstrip(".")
-        if ext in VIDEO_EXTENSIONS:
-            return True
-        if ext in IMAGE_EXTENSIONS:
-            return False
+    if kind in (Kind.IMAGE, Kind.VIDEO):
+        return kind is Kind.VIDEO
     if item.resolved and os.path.isfile(item.resolved):
-        kind = _sniff_file(item.resolved)
-        if kind is not None:
-            return kind
+        sniffed = _sniff_file(item.resolved)
+        if sniffed is not None:
+            return sniffed is Kind.VIDEO
     if hint in ("REELS", "VIDEO"):
         return True
     if hint == "IMAGE":
         return False
+    if item.url:
+        named = formats.kind_for_extension(os.path.splitext(urlsplit(item.url).path)[1])
+        if named is not Kind.UNKNOWN:
+            return named is Kind.VIDEO
     return None
 
 
-def _sniff_file(path: str) -> bool | None:
+def _sniff_file(path: str) -> Kind | None:
     try:
         with open(path, "rb") as fh:
-            head = fh.read(64)
+            fmt = formats.identify(fh.read(64))
     except OSError:
         return None
-    try:
-        from igpreflight.formats import sniff
-
-        ctype = sniff(head)
-    except ImportError:  # pragma: no cover - the module ships with the package
-        ctype = None
-    if ctype:
-        return ctype.startswith("video/")
-    return None
+    return fmt.kind if fmt is not None else None
 
 
 def slots_for(post: Post, media_type: str, kinds: list[bool]) -> list[Slot]:

@@ -38,7 +38,7 @@ from typing import Any
 
 from igpreflight.catalog import ErrorClass, lookup_graph_error
 from igpreflight.limits import POST_LIMITS
-from igpreflight.model import MediaItem, Post
+from igpreflight.model import Kind, MediaItem, Post
 from igpreflight.preflight.rules.quota import QuotaFacts, check_quota
 from igpreflight.publish import journal as J
 from igpreflight.publish.graph import GraphClient, GraphError, subcode_from_status
@@ -142,6 +142,7 @@ class Publisher:
         url_checker: UrlChecker | None = None,
         rng: random.Random | None = None,
         refused: Mapping[str, J.ErrorInfo] | None = None,
+        kinds: Mapping[str, Kind] | None = None,
     ) -> None:
         self.client = client
         self.journal = journal
@@ -153,6 +154,8 @@ class Publisher:
         self.rng = rng or random.Random()
         # Posts preflight refused (by id): they fail with no call made for them.
         self.refused: Mapping[str, J.ErrorInfo] = refused or {}
+        # What preflight probed each media as (by MediaItem.key): facts, not names.
+        self.kinds: Mapping[str, Kind] = kinds or {}
         self._remaining: int | None = None
         self._quota_total: int | None = None
         self._stop: J.ErrorInfo | None = None
@@ -283,7 +286,7 @@ class Publisher:
         hint = post.media_type or None
         if hint == "CAROUSEL":
             hint = None
-        return [bool(is_video_item(item, hint)) for item in post.media]
+        return [bool(is_video_item(item, hint, self.kinds.get(item.key))) for item in post.media]
 
     # ---- quota ------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from igpreflight.catalog import ErrorClass
-from igpreflight.model import Finding, MediaItem, Post, Severity
+from igpreflight.model import Finding, Kind, MediaItem, Post, Severity
 from igpreflight.preflight.rules.url import public_host
 from igpreflight.publish.graph import DEFAULT_API_VERSION, GraphClient, graph_url_from_env
 from igpreflight.publish.journal import PUBLISHED, ErrorInfo, Journal
@@ -63,10 +63,14 @@ def publish_posts(
         journal = Journal(journal_path, now=clock.now) if clock else Journal(journal_path)
         with journal:
             refused: dict[str, ErrorInfo] = {}
+            kinds: dict[str, Kind] = {}
             if check:
                 done = published_ids(journal, ig_user_id)
                 refused = preflight_refusals(
-                    [p for p in posts if p.id not in done], allow_private=allow_private, jobs=jobs
+                    [p for p in posts if p.id not in done],
+                    allow_private=allow_private,
+                    jobs=jobs,
+                    kinds=kinds,
                 )
             publisher = Publisher(
                 client,
@@ -77,6 +81,7 @@ def publish_posts(
                 media_url=media_url,
                 url_checker=url_checker,
                 refused=refused,
+                kinds=kinds,
             )
             return publisher.run(posts, progress)
     finally:
@@ -153,11 +158,17 @@ def publish_settings(
 
 
 def preflight_refusals(
-    posts: Sequence[Post], *, allow_private: bool = False, jobs: int | None = 1
+    posts: Sequence[Post],
+    *,
+    allow_private: bool = False,
+    jobs: int | None = 1,
+    kinds: dict[str, Kind] | None = None,
 ) -> dict[str, ErrorInfo]:
     """Run `check` on `posts` (each media in its post's role); the posts with an ERROR
     finding, on the post or on one of its media, by id, each as a fix-media failure
-    naming every rule broken. Instagram would reject them: nothing is sent for them."""
+    naming every rule broken. Instagram would reject them: nothing is sent for them.
+    `kinds`, when given, receives what each media was probed as (by MediaItem.key),
+    so the publisher decides image or video from facts."""
     from igpreflight.preflight.engine import check_paths, targets_for_posts
 
     if not posts:
@@ -166,6 +177,9 @@ def preflight_refusals(
     # check_paths checks each distinct (file, role) target once, in first-seen order.
     unique = list(dict.fromkeys(targets_for_posts(posts, allow_private)))
     by_target = dict(zip(unique, report.files, strict=True))
+    if kinds is not None:
+        for target, file_report in by_target.items():
+            kinds.setdefault(target.key, file_report.kind)
     refused: dict[str, ErrorInfo] = {}
     for post, post_report in zip(posts, report.posts, strict=True):
         errors: list[tuple[Finding, str | None]] = []

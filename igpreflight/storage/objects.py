@@ -37,7 +37,7 @@ def list_media(
     whatever its name, or when there is none, the prefix key + "/". Nothing
     at all is a StorageError(config=True), like a local path that does not exist.
     """
-    from igpreflight.preflight.engine import MEDIA_EXTENSIONS
+    from igpreflight.formats import media_extensions
 
     uri = S3Uri.parse(text)
     if not uri.is_prefix:
@@ -56,7 +56,7 @@ def list_media(
         listed += 1
         if any(info.key.startswith(e.key) for e in excluded):
             continue
-        if is_media_key(info.key[len(uri.key) :], MEDIA_EXTENSIONS):
+        if is_media_key(info.key[len(uri.key) :], media_extensions()):
             found.append(info)
     if not listed:
         raise StorageError(f"{text}: no such object or prefix", config=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from fractions import Fraction
 
+from igpreflight import formats
 from igpreflight.limits import IMAGE_LIMITS, STORY_ASPECT, ImageLimits
 from igpreflight.model import Finding, ImageFacts, Role, Severity
 from igpreflight.preflight.rules import REGISTRY
@@ -21,26 +22,6 @@ from igpreflight.preflight.rules.fmt import (
     ratio_name,
     relative_gap,
 )
-
-# The file extensions that name each Pillow format; the first one is what the fixer writes.
-# An MPO (a JPEG with extra images) is conventionally named .jpg, so that is not a mismatch.
-FORMAT_EXTENSIONS: dict[str, tuple[str, ...]] = {
-    "JPEG": ("jpg", "jpeg", "jpe", "jfif", "jif"),
-    "MPO": ("mpo", "jpg", "jpeg", "jpe"),
-    "PNG": ("png",),
-    "WEBP": ("webp",),
-    "GIF": ("gif",),
-    "TIFF": ("tif", "tiff"),
-    "BMP": ("bmp", "dib"),
-    "HEIF": ("heic", "heif", "hif"),
-    "AVIF": ("avif", "avifs"),
-    "JPEG2000": ("jp2", "j2k", "jpf", "jpx", "j2c"),
-    "JXL": ("jxl",),
-    "ICO": ("ico",),
-    "PPM": ("ppm", "pgm", "pbm", "pnm"),
-    "TGA": ("tga",),
-    "PSD": ("psd",),
-}
 
 # Colour models Instagram converts (with visible shifts) rather than shows as is.
 NON_RGB_COLORSPACES = ("CMYK", "YCCK", "LAB")
@@ -63,8 +44,9 @@ _story = ratio_name(STORY_ASPECT)
 
 
 def expected_extensions(fmt: str) -> tuple[str, ...]:
-    """The extensions that match a Pillow format name (its lower-case name when unknown)."""
-    return FORMAT_EXTENSIONS.get(fmt.upper(), (fmt.lower(),))
+    """The extensions that match a Pillow format name (its lower-case name when unknown);
+    the first is what the fixer writes. An MPO is conventionally named .jpg."""
+    return formats.extensions_for(fmt)
 
 
 def _size(f: ImageFacts) -> str:
