@@ -11,8 +11,7 @@ for `check-url` and `upload`, the findings, and the measurements.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import igpreflight.preflight.rules.url as url_rules
 from igpreflight.model import Finding, Severity
@@ -76,42 +75,18 @@ class UrlCheckResult:
         }
 
 
-def check_url(
-    url: str,
-    *,
-    local_path: str | Path | None = None,
-    expected_content_type: str | None = None,
-    allow_private: bool = False,
-    presign_expires_in: int | None = None,
-    timeout: float = DEFAULT_DEADLINE,
-    max_fetch_seconds: float | None = None,
-    sink: BinaryIO | None = None,
-    timeout_name: str | None = "--timeout",
-) -> UrlCheckResult:
+def check_url(url: str, **options: Any) -> UrlCheckResult:
     """Fetch `url` once like Instagram would and apply URL001..URL006.
 
-    `local_path` is the file the URL should serve (size and SHA-256 compared,
-    and its content gives the expected Content-Type); `presign_expires_in` the
-    lifetime the URL was presigned with (otherwise read from its query).
-    `timeout` is the overall deadline in seconds (redirects, headers and body);
-    `max_fetch_seconds` the fetch time above which URL004 warns (default: the
-    limit in limits.py). `sink`, a binary file, receives the body as it is
-    read (only the final 200 body; complete only when `result.incomplete` is
-    None). `timeout_name` is the option the user set `timeout` with, for the
-    messages (None: it is the default deadline).
+    The options are `urlfacts.gather`'s: `local_path` (the file the URL should
+    serve: size, SHA-256 and Content-Type compared), `expected_content_type`,
+    `allow_private`, `presign_expires_in` (otherwise read from the query),
+    `timeout` (the overall deadline in seconds), `max_fetch_seconds` (URL004's
+    limit), `sink` (a binary file that receives the body; complete only when
+    `result.incomplete` is None) and `timeout_name` (the option `timeout` was
+    set with, for messages).
     """
-    facts = gather(
-        url,
-        local_path=local_path,
-        expected_content_type=expected_content_type,
-        allow_private=allow_private,
-        presign_expires_in=presign_expires_in,
-        timeout=timeout,
-        max_fetch_seconds=max_fetch_seconds,
-        sink=sink,
-        timeout_name=timeout_name,
-    )
-    return judge(facts)
+    return judge(gather(url, **options))
 
 
 def judge(facts: UrlFacts) -> UrlCheckResult:

@@ -68,7 +68,17 @@ def gather(
     sink: BinaryIO | None = None,
     timeout_name: str | None = "--timeout",
 ) -> UrlFacts:
-    """Vet the URL's host, fetch it once (unless refused) and measure it; see `check_url`."""
+    """Vet the URL's host, fetch it once (unless refused) and measure it.
+
+    `local_path` is the file the URL should serve (size and SHA-256 compared,
+    and its content gives the expected Content-Type); `presign_expires_in` the
+    lifetime the URL was presigned with (otherwise read from its query).
+    `timeout` is the overall deadline in seconds (redirects, headers and body);
+    `max_fetch_seconds` the fetch time above which URL004 warns (default: the
+    limit in limits.py). `sink`, a binary file, receives the body as it is
+    read (only the final 200 body). `timeout_name` is the option the user set
+    `timeout` with, for the messages (None: it is the default deadline).
+    """
     within = (
         f"the {timeout_name} of {timeout:g} s" if timeout_name else f"the {timeout:g} s deadline"
     )

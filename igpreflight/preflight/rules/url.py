@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from igpreflight.formats import ACCEPTED_TYPES, bare_type, sniff
 from igpreflight.limits import POST_LIMITS
 from igpreflight.model import Finding, Severity
+from igpreflight.net.fetch import Fetch
 from igpreflight.preflight.rules import REGISTRY
 from igpreflight.preflight.urlfacts import UrlFacts
 
@@ -120,6 +121,15 @@ def _not_judged(f: UrlFacts) -> Note:
     return Note(SKIP, _AFTER_URL001 if fetch_problem(f) else "not checked")
 
 
+def _answer(f: UrlFacts) -> Fetch | Note:
+    """The 200 that URL002/URL003 judge, or a Note saying why they cannot."""
+    skip = _judged_after_fetch(f)
+    if skip:
+        return skip
+    assert f.fetch is not None
+    return f.fetch if f.fetch.status == 200 else _not_judged(f)
+
+
 @REGISTRY.url_rule(
     "URL002",
     Severity.ERROR,
@@ -129,13 +139,9 @@ def _not_judged(f: UrlFacts) -> Note:
 )
 def content_type(f: UrlFacts) -> Verdict:
     """The Content-Type header names the media, and the bytes agree."""
-    skip = _judged_after_fetch(f)
-    if skip:
-        return skip
-    got = f.fetch
-    assert got is not None
-    if got.status != 200:
-        return _not_judged(f)
+    got = _answer(f)
+    if isinstance(got, Note):
+        return got
     header = bare_type((got.headers or {}).get("content-type"))
     sniffed = sniff(got.head) if got.head else None
     if not header:
@@ -164,13 +170,9 @@ def content_type(f: UrlFacts) -> Verdict:
 )
 def same_bytes(f: UrlFacts) -> Verdict:
     """Content-Length, the bytes received and their hash equal the local file."""
-    skip = _judged_after_fetch(f)
-    if skip:
-        return skip
-    got = f.fetch
-    assert got is not None
-    if got.status != 200:
-        return _not_judged(f)
+    got = _answer(f)
+    if isinstance(got, Note):
+        return got
     declared = declared_length(f)
     local_size, local_sha = f.local_size, f.local_sha256
     if got.truncated:
