@@ -22,6 +22,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     # catalog's rule table is generated from the rule registry (preflight/rules/).
     ("preflight", ("preflight", "storage.objects", "catalog")),
     ("transcode", ("transcode",)),
+    # check and fix on engines (Dask) and shards, over the local and s3:// drivers.
+    ("scale", ("scale",)),
     ("publish", ("publish",)),
     ("api", ("api",)),
     ("report", ("report",)),

@@ -10,6 +10,9 @@ from igpreflight.api.paths import PathLike, as_list
 from igpreflight.model import AsOption, Post, Report
 from igpreflight.preflight.engine import check_paths
 from igpreflight.preflight.manifest import load_manifest
+from igpreflight.scale.check import engine_runner
+from igpreflight.scale.engine import EngineSpec
+from igpreflight.scale.shard import Shard
 
 
 def check(
@@ -19,12 +22,19 @@ def check(
     jobs: int | None = 1,
     allow_private: bool = False,
     progress: Callable[[Any], None] | None = None,
+    engine: EngineSpec | None = None,
+    shard: Shard | str | None = None,
 ) -> Report:
-    """Check files, folders and/or a manifest; returns a Report (`.to_dict()` is the JSON report).
+    """Check files, folders, s3:// prefixes and/or a manifest; returns a Report
+    (`.to_dict()` is the JSON report).
 
     `manifest` is a TOML/JSON file ('-' reads JSON from stdin) or parsed posts; a bad
     one raises ManifestError (a ValueError). `progress` is called once per checked file.
+    `engine=EngineSpec("dask", workers=4)` checks on Dask; `shard="3/10"` checks one
+    deterministic tenth of the files of `paths`. A listing that fails raises StorageError.
     """
+    if isinstance(shard, str):
+        shard = Shard.parse(shard)
     AsOption(as_)  # ValueError for an unknown role
     posts: Sequence[Post] = ()
     if manifest is not None:
@@ -38,6 +48,8 @@ def check(
         jobs=jobs,
         allow_private=allow_private,
         progress=progress,
+        runner=engine_runner(engine) if engine is not None else None,
+        keep=shard.owns if shard is not None else None,
     )
 
 

@@ -12,6 +12,9 @@ from igpreflight.api.errors import UsageError
 from igpreflight.api.paths import PathLike, as_list
 from igpreflight.envelope import envelope
 from igpreflight.model import Post
+from igpreflight.scale.engine import EngineSpec
+from igpreflight.scale.fix import fix_scaled, needs_scale
+from igpreflight.scale.shard import Shard
 from igpreflight.transcode.batch import fix_paths, summarize
 from igpreflight.transcode.types import FileFixResult, FixOptions
 
@@ -67,6 +70,8 @@ def fix(
     *,
     manifest: PathLike | Sequence[Post] | None = None,
     progress: Callable[[FileFixResult], None] | None = None,
+    engine: EngineSpec | None = None,
+    shard: Shard | str | None = None,
     **options: Any,
 ) -> FixResult:
     """Fix files into `out` (mirroring the input layout), or in place with in_place=True.
@@ -75,6 +80,10 @@ def fix(
     each in its post's role, under out/<role>/. `options` are the fields of FixOptions: as_, aspect, pad_color,
     background, trim, extend, keep_png, keep_hevc, keep_metadata, in_place, dry_run.
     Ctrl-C raises BatchInterrupted carrying the files finished so far.
+
+    Paths and `out` may be s3:// URIs (a failed listing raises StorageError);
+    `engine=EngineSpec("dask", workers=4)` fixes on Dask, `shard="3/10"` one
+    deterministic tenth of the inputs (`scale.fix`).
     """
     opts = FixOptions(**options)
     if out is None and not opts.in_place and not opts.dry_run:
@@ -82,6 +91,20 @@ def fix(
     if manifest is not None and out is None and not opts.dry_run:
         raise UsageError("a manifest needs out= (media are fixed per role under it)")
     files = as_list(paths)
+    target = os.fspath(out) if out is not None else None
+    if isinstance(shard, str):
+        shard = Shard.parse(shard)
+    chosen = engine is not None and (engine.kind != "local" or engine.workers)
+    spec = engine if chosen else EngineSpec("local", jobs)
+    if needs_scale(files, target, spec, shard):
+        if manifest is not None or opts.in_place:
+            raise UsageError(
+                "--manifest and --in-place work with local paths and --engine local only"
+            )
+        try:
+            return FixResult(fix_scaled(files, target, opts, spec, shard, progress), opts.dry_run)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
     if out is not None:
         refuse_out_around_inputs(out, files)
     out_dir = Path(out) if out is not None else None

@@ -14,11 +14,14 @@ from igpreflight.commands.common import (
     jobs_option,
     progress_printer,
     s3_options,
+    scale_options,
     write_output,
 )
 from igpreflight.model import Severity
 from igpreflight.preflight.manifest import ManifestError
 from igpreflight.report import RENDERERS, render
+from igpreflight.scale.engine import EngineSpec
+from igpreflight.scale.shard import Shard
 from igpreflight.storage.s3 import StorageError
 
 
@@ -52,6 +55,7 @@ from igpreflight.storage.s3 import StorageError
     help="Let manifest URLs use plain http and private hosts (local tests, emulators).",
 )
 @jobs_option
+@scale_options
 @s3_options
 def check(
     paths: tuple[str, ...],
@@ -62,6 +66,8 @@ def check(
     strict: bool,
     allow_private: bool,
     jobs: int | None,
+    engine: EngineSpec,
+    shard: Shard | None,
 ) -> None:
     """Check media files, folders and post manifests against Instagram's limits.
 
@@ -70,6 +76,8 @@ def check(
     """
     if not paths and not manifest:
         raise click.UsageError("give at least one PATH or --manifest")
+    if shard is not None and manifest:
+        raise click.UsageError("--shard splits PATHS; a manifest's posts are checked whole")
     progress = progress_printer()
     try:
         report = check_api(
@@ -79,6 +87,8 @@ def check(
             jobs=jobs,
             allow_private=allow_private,
             progress=progress,
+            engine=engine,
+            shard=shard,
         )
     except StorageError as exc:  # listing failed: nothing was checked
         raise click.UsageError(str(exc)) from None

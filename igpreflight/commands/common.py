@@ -79,6 +79,63 @@ def s3_options(command: Callable[..., Any]) -> Callable[..., Any]:
     )(command)
 
 
+def _engine(ctx: click.Context, param: click.Parameter, value: str) -> Any:
+    from igpreflight.scale.engine import EngineSpec
+
+    params = ctx.params
+    try:
+        return EngineSpec(value, params.pop("workers", None), params.pop("scheduler", None))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _shard(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    from igpreflight.scale.shard import Shard
+
+    if value is None:
+        return None
+    try:
+        return Shard.parse(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def scale_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--engine/--workers/--scheduler (passed as one EngineSpec `engine`) and --shard."""
+    for option in reversed(
+        [
+            click.option(
+                "--engine",
+                type=click.Choice(["local", "dask"]),
+                default="local",
+                show_default=True,
+                callback=_engine,
+                help="local: this machine's threads/processes; dask: a Dask cluster.",
+            ),
+            click.option(
+                "--workers",
+                type=click.IntRange(min=1),
+                is_eager=True,
+                help="--engine dask: start a local cluster of N worker processes.",
+            ),
+            click.option(
+                "--scheduler",
+                metavar="tcp://HOST:8786",
+                is_eager=True,
+                help="--engine dask: use this existing cluster.",
+            ),
+            click.option(
+                "--shard",
+                metavar="I/N",
+                callback=_shard,
+                help="Process only shard I of N (0-based, by key hash), for array jobs.",
+            ),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
 def write_output(text: str, output: Path | None) -> None:
     """Write a report to stdout (no --output, or `-o -`), or atomically to a file.
 

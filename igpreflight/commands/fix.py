@@ -14,9 +14,19 @@ import click
 from igpreflight.api.errors import UsageError
 from igpreflight.api.fixing import FixResult
 from igpreflight.api.fixing import fix as fix_api
-from igpreflight.commands.common import ProgressLine, as_option, jobs_option
+from igpreflight.commands.common import (
+    MediaPath,
+    ProgressLine,
+    as_option,
+    jobs_option,
+    s3_options,
+    scale_options,
+)
 from igpreflight.preflight.manifest import ManifestError
 from igpreflight.report.fix import RENDERERS
+from igpreflight.scale.engine import EngineSpec
+from igpreflight.scale.shard import Shard
+from igpreflight.storage.s3 import StorageError
 from igpreflight.transcode.batch import BatchInterrupted
 from igpreflight.transcode.image import parse_colour
 
@@ -35,7 +45,7 @@ def _colour(allow_blur: bool):
 
 
 @click.command()
-@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=str))
+@click.argument("paths", nargs=-1, type=MediaPath())
 @click.option(
     "--manifest",
     metavar="FILE",
@@ -43,8 +53,8 @@ def _colour(allow_blur: bool):
 )
 @click.option(
     "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder for the fixed files (mirrors the input layout).",
+    metavar="DIR|s3://BUCKET/PREFIX/",
+    help="Folder or s3:// prefix for the fixed files (mirrors the input layout).",
 )
 @click.option(
     "--in-place", is_flag=True, help="Replace the originals (atomically, only on success)."
@@ -96,10 +106,12 @@ def _colour(allow_blur: bool):
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write an HTML page to review the batch (before/after thumbnails).",
 )
+@scale_options
+@s3_options
 def fix(
     paths: tuple[str, ...],
     manifest: str | None,
-    out: Path | None,
+    out: str | None,
     in_place: bool,
     as_: str,
     aspect: str,
@@ -114,6 +126,8 @@ def fix(
     fmt: str,
     jobs: int | None,
     report: Path | None,
+    engine: EngineSpec,
+    shard: Shard | None,
 ) -> None:
     """Fix media files and folders so that Instagram accepts them.
 
@@ -138,6 +152,8 @@ def fix(
             jobs,
             manifest=manifest,
             progress=progress,
+            engine=engine,
+            shard=shard,
             as_=as_,
             aspect=aspect,
             pad_color=pad_color,
@@ -150,8 +166,10 @@ def fix(
             in_place=in_place,
             dry_run=dry_run,
         )
-    except (ManifestError, UsageError) as exc:
-        raise click.UsageError(str(exc)) from exc
+    except (ManifestError, UsageError, StorageError) as exc:
+        if progress is not None:
+            progress.close()
+        raise click.UsageError(str(exc)) from None
     except BatchInterrupted as stop:
         if progress is not None:
             progress.close()

@@ -47,6 +47,7 @@ POST_TYPE_USE = {
 COVER = "cover"
 
 Progress = Callable[[str], None]
+Runner = Callable[[Sequence["Target"], "Progress | None"], list[FileReport]]
 S3_THREADS = 16  # concurrent ranged GETs when checking objects
 
 
@@ -216,17 +217,26 @@ def check_paths(
     exclude: Iterable[str | os.PathLike[str]] = (),
     progress: Progress | None = None,
     allow_private: bool = False,
+    runner: Runner | None = None,
+    keep: Callable[[str], bool] | None = None,
 ) -> Report:
     """Check files/folders (each a post of its own) and the posts of a manifest.
 
     Remote media (URLs in a manifest) are fetched and checked with the URL rules;
-    private hosts and plain http only with allow_private.
+    private hosts and plain http only with allow_private. `keep` selects the files
+    of `paths` to check (a shard); `runner` checks the targets elsewhere than in
+    this machine's pool (a Dask cluster: `scale.check.check_on_engine`).
     """
     use = AsOption(as_).value
     targets = targets_for_paths(paths, use, exclude)
+    if keep is not None:  # a shard: files only, a manifest's posts need all their media
+        targets = [t for t in targets if keep(t.display)]
     targets += targets_for_posts(posts, allow_private)
     unique = list(dict.fromkeys(targets))
-    reports = run_targets(unique, jobs=jobs, progress=progress)
+    if runner is not None:
+        reports = runner(unique, progress)
+    else:
+        reports = run_targets(unique, jobs=jobs, progress=progress)
     facts = {t.key: r.facts for t, r in zip(unique, reports, strict=True) if t.key}
     checked_posts = [infer_media_type(p, facts) for p in posts]
     post_findings = check_posts(checked_posts, facts)

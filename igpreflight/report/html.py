@@ -70,7 +70,12 @@ def build_fix_report(results: Sequence[FileFixResult], *, jobs: int | None = Non
 
 def thumbnail(path: str, kind: Kind | None) -> Thumb | None:
     """A thumbnail of `path`: a picture for images, a frame for videos, whichever
-    decodes when the kind is unknown."""
+    decodes when the kind is unknown. An s3:// object is fetched for it."""
+    if path[:5].lower() == "s3://":
+        from igpreflight.storage.objects import fetched_copy
+
+        with fetched_copy(path) as local:
+            return thumbnail(str(local), kind) if local is not None else None
     if not Path(path).is_file():
         return None
     if kind is Kind.VIDEO:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from pathlib import PurePosixPath
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path, PurePosixPath
 
 from igpreflight.model import ImageFacts, Unreadable, VideoFacts
 from igpreflight.storage.ranged import RangedReader
@@ -11,6 +13,7 @@ from igpreflight.storage.s3 import (
     ObjectInfo,
     S3Settings,
     StorageError,
+    download,
     head_object,
     list_objects,
 )
@@ -74,3 +77,23 @@ def probe_object(
             return probe_stream(info.uri, f, info.size)
     except (OSError, StorageError) as exc:
         return Unreadable(info.uri, f"cannot read: {exc}", info.size)
+
+
+@contextmanager
+def fetched_copy(uri: str, settings: S3Settings | None = None) -> Iterator[Path | None]:
+    """A whole object in a temporary file, for what must decode it (review thumbnails);
+    None when it cannot be read. The file is removed on exit."""
+    target = S3Uri.parse(uri)
+    with tempfile.TemporaryDirectory(prefix="igpreflight-") as tmp:
+        local = Path(tmp) / f"object{PurePosixPath(target.key).suffix}"
+        try:
+            head = head_object(target, settings)
+            if head is None:
+                yield None
+                return
+            info = ObjectInfo(target.bucket, target.key, int(head.get("ContentLength", 0)), "")
+            download(info, local, settings)
+        except StorageError:
+            yield None
+            return
+        yield local

@@ -126,11 +126,12 @@ def _settle(p: _Planned, status: FixStatus, reason: str | None) -> _Planned:
     return p
 
 
-def plan_job(job: FixJob, options: FixOptions) -> _Planned:
-    """Probe, check and plan one file; never raises."""
+def plan_job(job: FixJob, options: FixOptions, facts: Facts | None = None) -> _Planned:
+    """Probe (unless `facts` are given: an object probed by ranged GETs), check and
+    plan one file; never raises."""
     p = _Planned(job)
     try:
-        facts = probe(job.source)
+        facts = probe(job.source) if facts is None else facts
         p.facts = facts
         p.role = None if isinstance(facts, Unreadable) else role_for(facts.kind, options.as_)
         p.before = check_facts(facts, p.role)
@@ -360,17 +361,22 @@ def _resume(planned: list[_Planned], ledger: Ledger | None, options: FixOptions)
         if status is None:
             todo.append(i)
             continue
-        p.result = FileFixResult(
-            source=p.job.display,
-            output=str(p.output),
-            status=FixStatus(status),
-            plan=p.plan,
-            before=list(p.before or []),
-            bytes_before=getattr(p.facts, "bytes", 0) or 0,
-            bytes_after=p.output.stat().st_size,
-            resumed=True,
-        )
+        p.result = resumed_result(p, status, str(p.output), p.output.stat().st_size)
     return todo
+
+
+def resumed_result(p: _Planned, status: str, output: str, bytes_after: int) -> FileFixResult:
+    """The result of a file an earlier run already fixed into `output`."""
+    return FileFixResult(
+        source=p.job.display,
+        output=output,
+        status=FixStatus(status),
+        plan=p.plan,
+        before=list(p.before or []),
+        bytes_before=getattr(p.facts, "bytes", 0) or 0,
+        bytes_after=bytes_after,
+        resumed=True,
+    )
 
 
 def _execute(

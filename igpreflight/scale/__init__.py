@@ -1,0 +1,1 @@
+"""Running a batch wider than one process: engines (local threads, Dask) and shards."""

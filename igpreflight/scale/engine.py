@@ -1,0 +1,182 @@
+"""Where batches of work run: local threads, or a Dask cluster (local or remote).
+
+Work is cut into tasks of several small items (Dask costs about 1 ms per task,
+a check about 0.2 ms) or one big item (a video). A task function handles
+every item and never raises for bad input, so a task that fails means its
+worker died (or the cluster lost it): Dask retries such a task on another
+worker (`distributed.scheduler.allowed-failures`, 3 by default); when it
+keeps failing, each of its items gets one more task of its own, one such task
+at a time (so a file that kills its worker takes no neighbour down with it),
+and an item that fails again becomes `failed(item, reason)`: that file's
+`failed` line, while the batch goes on. Results are handed to `done` as they
+arrive (the progress bar) and returned in input order.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+ENGINES = ("local", "dask")
+
+
+@dataclass(frozen=True)
+class EngineSpec:
+    """`--engine`, `--workers`, `--scheduler`."""
+
+    kind: str = "local"
+    workers: int | None = None  # local threads, or the processes of a local Dask cluster
+    scheduler: str | None = None  # tcp://host:8786: an existing Dask cluster
+
+    def __post_init__(self) -> None:
+        if self.kind not in ENGINES:
+            raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {self.kind!r}")
+        if self.scheduler and self.kind != "dask":
+            raise ValueError("--scheduler needs --engine dask")
+
+    @property
+    def slots(self) -> int:
+        """How many tasks run at once (for sizing batches)."""
+        return max(1, self.workers or os.cpu_count() or 1)
+
+
+def batches(items: Sequence[T], heavy: Callable[[T], bool], per_task: int) -> list[list[int]]:
+    """Indexes of `items` cut into tasks: each heavy item alone, light ones `per_task` a task."""
+    out: list[list[int]] = []
+    light: list[int] = []
+    for i, item in enumerate(items):
+        if heavy(item):
+            out.append([i])
+            continue
+        light.append(i)
+        if len(light) >= per_task:
+            out.append(light)
+            light = []
+    if light:
+        out.append(light)
+    return out
+
+
+def light_batch_size(n_light: int, slots: int, cap: int) -> int:
+    """Enough tasks for every slot to get several (load balance), at most `cap` items each."""
+    return max(1, min(cap, n_light // (slots * 4) or 1))
+
+
+@dataclass
+class Run(Generic[T, R]):
+    """One batch of work: `fn(items) -> results`, the same length, in order."""
+
+    fn: Callable[[list[T]], list[R]]
+    failed: Callable[[T, str], R]
+    done: Callable[[R], None] | None = None
+
+
+def run(spec: EngineSpec, work: Run[T, R], items: Sequence[T], tasks: list[list[int]]) -> list[R]:
+    """Every item's result, in input order; KeyboardInterrupt propagates after cleanup."""
+    results: list[R | None] = [None] * len(items)
+
+    def settle(idx: list[int], values: list[R]) -> None:
+        for i, value in zip(idx, values, strict=True):
+            results[i] = value
+            if work.done is not None:
+                work.done(value)
+
+    if spec.kind == "dask":
+        _run_dask(spec, work, items, tasks, settle)
+    else:
+        _run_local(spec, work, items, tasks, settle)
+    return [r for r in results if r is not None]
+
+
+def _run_local(spec, work, items, tasks, settle) -> None:  # noqa: ANN001
+    def call(idx: list[int]) -> list[Any]:
+        try:
+            return work.fn([items[i] for i in idx])
+        except Exception as exc:  # noqa: BLE001 - a task function should not raise; contain it
+            return [work.failed(items[i], _one_line(exc)) for i in idx]
+
+    if spec.slots == 1 or len(tasks) <= 1:
+        for idx in tasks:
+            settle(idx, call(idx))
+        return
+    pool = ThreadPoolExecutor(max_workers=spec.slots)
+    futures = {pool.submit(call, idx): idx for idx in tasks}
+    try:
+        for fut in as_completed(futures):
+            settle(futures[fut], fut.result())
+    except KeyboardInterrupt:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    finally:
+        pool.shutdown(wait=True)
+
+
+def dask_client(spec: EngineSpec):  # noqa: ANN201 - distributed.Client
+    """A client of the cluster: an existing scheduler, or a local cluster of processes."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError as exc:
+        raise RuntimeError("--engine dask needs Dask: pip install 'igpreflight[dask]'") from exc
+    if spec.scheduler:
+        return Client(spec.scheduler, timeout="30s")
+    cluster = LocalCluster(
+        n_workers=spec.slots,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=50,
+    )
+    return Client(cluster)
+
+
+def _run_dask(spec, work, items, tasks, settle) -> None:  # noqa: ANN001
+    from distributed import as_completed as dask_completed
+
+    client = dask_client(spec)
+    try:
+        pending: dict[Any, tuple[list[int], int]] = {}
+        # Items of failed tasks, retried one task at a time, so a file that kills
+        # its worker takes no innocent neighbour down with it again.
+        retry: deque[tuple[int, int]] = deque()
+        retrying = False
+
+        def submit(idx: list[int], attempt: int = 0) -> Any:
+            fut = client.submit(work.fn, [items[i] for i in idx], pure=False)
+            pending[fut] = (idx, attempt)
+            return fut
+
+        stream = dask_completed([submit(idx) for idx in tasks], loop=client.loop)
+        for fut in stream:
+            idx, attempt = pending.pop(fut)
+            retrying = retrying and attempt == 0
+            try:
+                settle(idx, client.gather(fut))
+            except Exception as exc:  # noqa: BLE001 - KilledWorker, a lost task
+                if attempt == 0:  # each file gets one more task of its own
+                    retry.extend((i, 1) for i in idx)
+                else:
+                    reason = f"worker failed: {_one_line(exc)}"
+                    settle(idx, [work.failed(items[idx[0]], reason)])
+            if retry and not retrying:
+                i, n = retry.popleft()
+                stream.add(submit([i], n))
+                retrying = True
+    except KeyboardInterrupt:
+        client.cancel(list(pending))
+        raise
+    finally:
+        cluster = client.cluster
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _one_line(exc: BaseException) -> str:
+    return (" ".join(str(exc).split()) or type(exc).__name__)[:300]

@@ -1,0 +1,417 @@
+"""`fix` over object storage and engines: any of local or s3:// in, local or s3:// out.
+
+The same three phases as the local batch driver (`transcode.batch`), spread
+over an engine:
+1. plan (a task per many files): probe by ranged GETs, check, plan;
+2. names (here, on the client, which sees every file): the output layout
+   mirrors the input's, the extension follows the output format;
+3. execute (several images, or one video, per task): an S3 output whose
+   metadata already records this source's hash and these options is skipped;
+   otherwise the source is fetched (objects must be decoded whole), fixed into
+   a temporary folder by the local driver's `run_job` (which re-checks the
+   output), and only a passing output is written: one PUT or one multipart
+   upload, so there are never partial objects. Untouched compliant objects
+   are copied server-side. Originals are never modified.
+Local outputs keep the local driver's ledger, so a re-run resumes either way.
+"""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, replace
+from functools import partial
+from pathlib import Path, PurePosixPath
+from urllib.parse import quote
+
+from igpreflight import __version__
+from igpreflight.hashing import sha256_file
+from igpreflight.model import VideoFacts
+from igpreflight.scale.engine import EngineSpec, Run, batches, light_batch_size, run
+from igpreflight.scale.shard import Shard
+from igpreflight.storage.objects import list_media, probe_object
+from igpreflight.storage.s3 import (
+    ObjectInfo,
+    S3Settings,
+    configure,
+    copy_object,
+    current_settings,
+    download,
+    head_object,
+    put_file,
+)
+from igpreflight.storage.s3uri import S3Uri, is_s3
+from igpreflight.transcode.batch import (
+    BatchInterrupted,
+    FixJob,
+    _Planned,
+    assign_outputs,
+    collect_jobs,
+    plan_job,
+    resumed_result,
+    run_job,
+)
+from igpreflight.transcode.ledger import _NEUTRAL, Ledger, options_key, remove_stale_temps
+from igpreflight.transcode.types import FileFixResult, FixOptions, FixStatus
+
+# Where objects sit in the names phase: one namespace with local paths, so the
+# local driver's naming rules (no two outputs on one name, never over an input)
+# apply to keys unchanged.
+VIRTUAL_ROOT = Path("/__igpreflight_s3__")
+META = "igpreflight-"  # prefix of our object metadata keys (x-amz-meta-igpreflight-...)
+PLAN_PER_TASK = 64
+IMAGES_PER_TASK = 8
+
+Progress = Callable[[FileFixResult], None]
+
+
+@dataclass(frozen=True)
+class Source:
+    """One input: how it is shown, its place under --out, and where its bytes are."""
+
+    display: str
+    rel: str  # posix path under --out (before the extension follows the format)
+    local: str | None = None  # absolute path on disk
+    obj: ObjectInfo | None = None  # or an object
+
+    @property
+    def virtual(self) -> Path:
+        if self.obj is not None:
+            return VIRTUAL_ROOT / self.obj.bucket / self.obj.key
+        assert self.local is not None
+        return Path(self.local)
+
+
+def needs_scale(
+    paths: Iterable[str], out: str | None, engine: EngineSpec, shard: Shard | None
+) -> bool:
+    """Whether `fix` takes this driver: s3:// anywhere, Dask, or a shard."""
+    return (
+        any(is_s3(p) for p in paths)
+        or (out is not None and is_s3(out))
+        or engine.kind != "local"
+        or shard is not None
+    )
+
+
+def collect_sources(
+    paths: Sequence[str], out: str | None, settings: S3Settings | None = None
+) -> list[Source]:
+    """Inputs in the order given; folders and prefixes mirror their layout under --out."""
+    out_uri = as_prefix(out) if out is not None and is_s3(out) else None
+    out_local = Path(out) if out is not None and out_uri is None else None
+    seen: set[str] = set()
+    found: list[Source] = []
+    for text in paths:
+        if is_s3(text):
+            prefix, objects = list_media(text, [out_uri] if out_uri else [], settings)
+            items = [Source(o.uri, o.key[len(prefix.key) :], obj=o) for o in objects]
+        else:
+            jobs = collect_jobs([text], out_local)
+            items = [Source(j.display, j.rel.as_posix(), local=str(j.source)) for j in jobs]
+        for item in items:
+            if str(item.virtual) not in seen:
+                seen.add(str(item.virtual))
+                found.append(item)
+    return found
+
+
+# ---------------------------------------------------------------- tasks (run on workers)
+
+
+def plan_task(sources: list[Source], options: FixOptions, settings: S3Settings) -> list[_Planned]:
+    configure(settings)
+    planned = []
+    for src in sources:
+        job = FixJob(src.display, src.virtual, Path(src.rel))
+        facts = probe_object(src.obj) if src.obj is not None else None
+        planned.append(plan_job(job, options, facts))
+    return planned
+
+
+@dataclass(frozen=True)
+class Item:
+    """One file for the execute phase: its plan, its source, and its S3 output (if any)."""
+
+    planned: _Planned
+    source: Source
+    out_uri: str | None = None
+
+
+def execute_task(
+    items: list[Item], options: FixOptions, settings: S3Settings
+) -> list[FileFixResult]:
+    configure(settings)
+    return [execute_one(item, options) for item in items]
+
+
+def source_hash(src: Source) -> str:
+    """What identifies the source's bytes: S3's ETag, or the SHA-256 of a local file."""
+    if src.obj is not None:
+        return f"etag:{src.obj.etag}"
+    assert src.local is not None
+    return f"sha256:{sha256_file(src.local)}"
+
+
+def output_metadata(src: Source, digest: str, options: FixOptions, status: str) -> dict[str, str]:
+    """The object metadata of an output (ASCII only, as S3 requires)."""
+    shaping = {k: v for k, v in asdict(options).items() if k not in _NEUTRAL}
+    return {
+        f"{META}source": quote(src.display, safe="/:"),
+        f"{META}source-hash": digest,
+        f"{META}options": options_key(options),
+        f"{META}fix": quote(json.dumps(shaping, separators=(",", ":"), sort_keys=True), safe=""),
+        f"{META}status": status,
+        f"{META}version": __version__,
+    }
+
+
+def recorded_status(metadata: dict[str, str], digest: str, options: FixOptions) -> str | None:
+    """The status an earlier run recorded for this source and these options, else None."""
+    if metadata.get(f"{META}source-hash") != digest:
+        return None
+    if metadata.get(f"{META}options") != options_key(options):
+        return None
+    status = metadata.get(f"{META}status")
+    return status if status in {s.value for s in FixStatus} else None
+
+
+def _content_type(name: str) -> str:
+    return mimetypes.guess_type(name)[0] or "application/octet-stream"
+
+
+def execute_one(item: Item, options: FixOptions) -> FileFixResult:
+    """Fix one file to its output; never raises (a failure is a FAILED result)."""
+    p, src = item.planned, item.source
+    if p.result is not None:
+        return p.result
+    try:
+        if item.out_uri is None:
+            return _to_local(p, src, options)
+        return _to_s3(p, src, S3Uri.parse(item.out_uri), options)
+    except Exception as exc:  # noqa: BLE001 - one bad file never stops the batch
+        return FileFixResult(
+            source=src.display,
+            output=None,
+            status=FixStatus.FAILED,
+            plan=p.plan,
+            before=list(p.before or []),
+            reason=" ".join(str(exc).split())[:500] or type(exc).__name__,
+            bytes_before=getattr(p.facts, "bytes", 0) or 0,
+        )
+
+
+def _to_local(p: _Planned, src: Source, options: FixOptions) -> FileFixResult:
+    if src.obj is None or options.dry_run:
+        return run_job(p, options)
+    with tempfile.TemporaryDirectory(prefix="igpreflight-") as tmp:
+        local = Path(tmp) / f"source{PurePosixPath(src.obj.key).suffix}"
+        download(src.obj, local)
+        return run_job(replace(p, job=replace(p.job, source=local)), options)
+
+
+def _to_s3(p: _Planned, src: Source, target: S3Uri, options: FixOptions) -> FileFixResult:
+    assert p.plan is not None and p.output is not None
+    if options.dry_run:
+        result = run_job(p, options)
+        result.output = str(target)
+        return result
+    digest = source_hash(src)
+    head = head_object(target)
+    if head is not None:
+        status = recorded_status(head.get("Metadata", {}), digest, options)
+        if status is not None:
+            return resumed_result(p, status, str(target), int(head.get("ContentLength", 0)))
+    ctype = _content_type(target.key)
+    if src.obj is not None and p.plan.status is FixStatus.COPIED:
+        # Compliant as it is: the bytes never leave the storage.
+        copy_object(src.obj, target, output_metadata(src, digest, options, "copied"), ctype)
+        return FileFixResult(
+            source=src.display,
+            output=str(target),
+            status=FixStatus.COPIED,
+            plan=p.plan,
+            before=list(p.before or []),
+            bytes_before=src.obj.size,
+            bytes_after=src.obj.size,
+        )
+    with tempfile.TemporaryDirectory(prefix="igpreflight-") as tmp:
+        job = p.job
+        if src.obj is not None:
+            local = Path(tmp) / f"source{PurePosixPath(src.obj.key).suffix}"
+            download(src.obj, local)
+            job = replace(job, source=local)
+        staged = Path(tmp) / "out" / p.output.name
+        result = run_job(replace(p, job=job, output=staged), options)
+        if result.ok:
+            metadata = output_metadata(src, digest, options, result.status.value)
+            put_file(staged, target, metadata, ctype)
+            result.output = str(target)
+        return result
+
+
+# ---------------------------------------------------------------- the driver (client side)
+
+
+def fix_scaled(
+    paths: Sequence[str],
+    out: str | None,
+    options: FixOptions,
+    engine: EngineSpec | None = None,
+    shard: Shard | None = None,
+    progress: Progress | None = None,
+) -> list[FileFixResult]:
+    """Fix every input into `out` (a folder or an s3:// prefix), results in input order.
+
+    Raises StorageError for listing/setup failures, ValueError for misuse,
+    BatchInterrupted on Ctrl-C (with the files finished so far).
+    """
+    if options.in_place and any(is_s3(p) for p in paths):
+        raise ValueError("--in-place cannot replace s3:// originals; give --out s3://...")
+    if out is None and not options.dry_run:
+        raise ValueError("give --out (a folder or an s3:// prefix)")
+    engine = engine or EngineSpec()
+    settings = current_settings()
+    if out is not None and is_s3(out):
+        _refuse_out_around_prefixes(as_prefix(out), paths)
+    sources = collect_sources(paths, out, settings)
+    if shard is not None:
+        sources = [s for s in sources if shard.owns(s.display)]
+    out_uri = as_prefix(out) if out is not None and is_s3(out) else None
+    out_root: Path | None = None
+    if out_uri is not None:
+        out_root = VIRTUAL_ROOT / out_uri.bucket / out_uri.key.rstrip("/")
+    elif out is not None:
+        out_root = Path(out).resolve()
+
+    plan_fn = partial(plan_task, options=options, settings=settings)
+    per_task = light_batch_size(len(sources), engine.slots, PLAN_PER_TASK)
+    plan_tasks = batches(sources, lambda s: False, per_task)
+    try:
+        planned = run(engine, Run(plan_fn, _plan_failed), sources, plan_tasks)
+    except KeyboardInterrupt:
+        raise BatchInterrupted([], len(sources)) from None
+    if out_root is not None or options.in_place:
+        assign_outputs(planned, out_root)
+
+    items = []
+    for src, p in zip(sources, planned, strict=True):
+        target = None
+        if out_uri is not None and p.output is not None:
+            rel = p.output.relative_to(out_root).as_posix()
+            target = str(S3Uri(out_uri.bucket, out_uri.key + rel))
+        items.append(Item(p, src, target))
+
+    ledger = None
+    if out is not None and out_uri is None and not options.dry_run:
+        remove_stale_temps(Path(out))
+        ledger = Ledger(Path(out))
+    try:
+        return _execute(items, options, engine, settings, ledger, progress)
+    finally:
+        if ledger is not None:
+            ledger.close()
+
+
+def as_prefix(text: str) -> S3Uri:
+    """--out s3://b/fixed and s3://b/fixed/ both mean the prefix "fixed/"."""
+    uri = S3Uri.parse(text)
+    return uri if uri.is_prefix else S3Uri(uri.bucket, uri.key + "/")
+
+
+def _refuse_out_around_prefixes(out: S3Uri, paths: Sequence[str]) -> None:
+    """An --out prefix that holds an input prefix would leave nothing to fix."""
+    for text in paths:
+        if is_s3(text):
+            given = S3Uri.parse(text)
+            key = given.key if given.is_prefix else given.key + "/"
+            if given.bucket == out.bucket and key.startswith(out.key):
+                raise ValueError(f"--out {out} contains the input {text}; use another prefix")
+
+
+def _plan_failed(source: Source, reason: str) -> _Planned:
+    p = _Planned(FixJob(source.display, source.virtual, Path(source.rel)))
+    p.result = FileFixResult(source.display, None, FixStatus.FAILED, reason=reason)
+    return p
+
+
+def _execute(
+    items: list[Item],
+    options: FixOptions,
+    engine: EngineSpec,
+    settings: S3Settings,
+    ledger: Ledger | None,
+    progress: Progress | None,
+) -> list[FileFixResult]:
+    start = getattr(progress, "start", None)
+    if start is not None:
+        start(len(items))
+    results: dict[int, FileFixResult] = {}
+    todo: list[int] = []
+    hashes: dict[int, str] = {}
+    for i, item in enumerate(items):
+        p = item.planned
+        if ledger is not None and p.result is None and p.output is not None:
+            hashes[i] = source_hash(item.source)
+            status = ledger.done(hashes[i], options_key(options), p.output)
+            if status is not None:
+                size = p.output.stat().st_size
+                results[i] = resumed_result(p, status, str(p.output), size)
+                if progress:
+                    progress(results[i])
+                continue
+        todo.append(i)
+
+    by_source = {id(items[i].source): i for i in todo}
+    finished: list[FileFixResult] = list(results.values())
+
+    def done(result: FileFixResult) -> None:
+        finished.append(result)
+        if progress:
+            progress(result)
+
+    todo_items = [items[i] for i in todo]
+    n_light = sum(1 for it in todo_items if not _heavy(it))
+    per_task = light_batch_size(n_light, engine.slots, IMAGES_PER_TASK)
+    tasks = batches(todo_items, _heavy, per_task)
+    work = Run(
+        partial(execute_task, options=options, settings=settings),
+        partial(_execute_failed, options=options),
+        done,
+    )
+    try:
+        out = run(engine, work, todo_items, tasks)
+    except KeyboardInterrupt:
+        raise BatchInterrupted([r for r in finished if r.ok], len(items)) from None
+    for item, result in zip(todo_items, out, strict=True):
+        i = by_source[id(item.source)]
+        results[i] = result
+        if ledger is not None and result.ok and result.output and not result.resumed:
+            ledger.record(
+                Path(item.source.display),
+                hashes.get(i) or source_hash(item.source),
+                options_key(options),
+                result.status.value,
+                Path(result.output),
+            )
+    return [results[i] for i in range(len(items))]
+
+
+def _heavy(item: Item) -> bool:
+    return isinstance(item.planned.facts, VideoFacts)
+
+
+def _execute_failed(item: Item, reason: str, options: FixOptions) -> FileFixResult:
+    return FileFixResult(
+        source=item.source.display,
+        output=None,
+        status=FixStatus.FAILED,
+        plan=item.planned.plan,
+        before=list(item.planned.before or []),
+        reason=reason,
+    )
+
+
+__all__ = ["Source", "collect_sources", "fix_scaled", "needs_scale", "output_metadata"]
