@@ -26,7 +26,7 @@ from functools import partial
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
-from igpreflight import __version__
+from igpreflight._version import __version__
 from igpreflight.hashing import sha256_file
 from igpreflight.model import VideoFacts
 from igpreflight.scale.engine import EngineSpec, Run, batches, light_batch_size, run
