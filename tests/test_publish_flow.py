@@ -4,6 +4,8 @@ class, the calls made (from the emulator's request log) and the outcome."""
 from __future__ import annotations
 
 import json
+import sqlite3
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,7 +13,9 @@ import pytest
 
 from igpreflight.model import MediaItem, Post
 from igpreflight.publish import journal as J
-from igpreflight.publish.publisher import PublishSettings
+from igpreflight.publish.graph import GraphClient
+from igpreflight.publish.publisher import PublishSettings, fingerprint
+from igpreflight.states import ContainerStatus, MediaIdSource, PostStatus
 
 pytest.register_assert_rewrite("publish_support")
 
@@ -55,7 +59,7 @@ def test_image_post_creates_polls_publishes(emu, media, tmp_path):
     # a first wait before the first poll, never a tight loop
     assert clock.sleeps and clock.sleeps[0] >= 2.0
     row = journal.post(emu.user_id, "img")
-    assert row.status == J.PUBLISHED and row.media_id == out.media_id
+    assert row.status == PostStatus.PUBLISHED and row.media_id == out.media_id
 
 
 def test_reel_sends_video_params(emu, media, tmp_path):
@@ -189,7 +193,7 @@ def test_lost_publish_response_is_not_repeated(emu, media, tmp_path):
     # the id Graph did not return: recorded as found via the container
     assert out.media_id is None and out.media_id_source == "container"
     assert out.container_id == emu.published[0]["container_id"]
-    assert journal.post(emu.user_id, "img").status == J.PUBLISHED
+    assert journal.post(emu.user_id, "img").status == PostStatus.PUBLISHED
 
 
 def test_502_after_publish_is_settled_by_status(emu, media, tmp_path):
@@ -226,7 +230,7 @@ def test_carousel_second_child_failing_recreates_only_that_child(emu, media, tmp
     assert len(emu.published) == 1
     rows = journal.containers(emu.user_id, "car", current_only=False)
     failed = [r for r in rows if r.container_id == ids[1]]
-    assert failed[0].status == J.REPLACED and failed[0].error_subcode == 2207053
+    assert failed[0].status == ContainerStatus.REPLACED and failed[0].error_subcode == 2207053
 
 
 def test_expired_container_is_recreated(emu, media, tmp_path):
@@ -292,7 +296,7 @@ def test_rate_limit_too_long_stops_and_queues(emu, media, tmp_path):
     assert [o.status for o in outs] == ["queued", "queued"]
     assert outs[0].error_class == "wait-quota"
     assert len(media_calls(emu)) == 1 and not any(s >= 3600 for s in clock.sleeps)
-    assert journal.post(emu.user_id, "b").status == J.QUEUED
+    assert journal.post(emu.user_id, "b").status == PostStatus.QUEUED
 
 
 def test_quota_exhaustion_queues_the_rest_and_a_later_run_finishes(emu, media, tmp_path):
@@ -304,7 +308,9 @@ def test_quota_exhaustion_queues_the_rest_and_a_later_run_finishes(emu, media, t
     assert outs[2].rule == "QUOTA001" and outs[2].error_class == "wait-quota"
     assert endpoints(emu)[0] == "limit"
     assert len(media_calls(emu)) == 2  # no container for a post that cannot be published
-    assert [r.status for r in journal.posts(emu.user_id)] == [J.PUBLISHED] * 2 + [J.QUEUED] * 2
+    assert [r.status for r in journal.posts(emu.user_id)] == [PostStatus.PUBLISHED] * 2 + [
+        PostStatus.QUEUED
+    ] * 2
 
     clock.advance(24 * 3600 + 60)  # the window slides
     pub2, _, _ = make_publisher(emu, tmp_path / "j.sqlite", clock=clock)
@@ -377,7 +383,7 @@ def test_token_expiry_stops_everything_for_the_account(emu, media, tmp_path):
     assert outs[1].error_class == "reconnect-auth" and outs[1].code == 190
     assert "reconnect" in outs[1].message and FAKE_TOKEN not in outs[1].message
     assert len(emu.requests) == n + 1  # one refused call, then nothing more
-    assert journal.post(emu.user_id, "c").status == J.QUEUED
+    assert journal.post(emu.user_id, "c").status == PostStatus.QUEUED
 
 
 def test_permission_error_is_reconnect_auth(emu, media, tmp_path):
@@ -508,7 +514,7 @@ def test_unsettled_publish_is_settled_before_the_quota_check(emu, media, tmp_pat
     pub, journal, _ = make_publisher(emu, tmp_path / "j.sqlite", clock=clock)
     with pytest.raises(Crash):
         pub.run([image_post(media, "a")])
-    assert journal.post(emu.user_id, "a").status == J.PUBLISHING
+    assert journal.post(emu.user_id, "a").status == PostStatus.PUBLISHING
     journal.close()
     emu.set_quota(50, total=50)  # that post took the last slot of the window
     clock.when = lambda: False
@@ -537,3 +543,41 @@ def test_reel_cover_and_story_without_reel_params(emu, media, tmp_path):
     assert reel_params["cover_url"].endswith("/feed.jpg")
     assert "thumb_offset" not in reel_params  # ignored when a cover is given (SPEC, POST018)
     assert set(story_params) == {"media_type", "video_url"}
+
+
+def test_a_version_1_journal_settles_a_container_found_published(emu, media, tmp_path):
+    """A journal as version 1 wrote it (plain-text states) reads back as typed states, and
+    a container found PUBLISHED while polling ends the post: no second media_publish."""
+    post = image_post(media, "a")
+    with GraphClient(FAKE_TOKEN, base_url=emu.url, timeout=10.0) as client:
+        cid = client.create_container(emu.user_id, {"image_url": post.media[0].url})["id"]
+        for _ in range(50):  # another process saw it FINISHED and published it
+            emu.advance(5)
+            if client.container_status(cid)[0] == "FINISHED":
+                break
+            time.sleep(0.05)
+        client.publish(emu.user_id, cid)
+    path = tmp_path / "j.sqlite"
+    J.Journal(path).close()  # the schema is version 1's
+    now = time.time()
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "INSERT INTO posts (account, post_id, media_type, fingerprint, seq, status, attempts,"
+            " created_at, updated_at) VALUES (?, 'a', 'IMAGE', ?, 0, 'active', 1, ?, ?)",
+            (emu.user_id, fingerprint(post), now, now),
+        )
+        db.execute(
+            "INSERT INTO containers (account, post_id, slot, role, container_id, status,"
+            " attempts, created_at, updated_at) VALUES (?, 'a', -1, 'single', ?, 'IN_PROGRESS',"
+            " 1, ?, ?)",
+            (emu.user_id, cid, now, now),
+        )
+    pub, journal, _ = make_publisher(emu, path)
+    assert journal.containers(emu.user_id, "a")[0].status is ContainerStatus.IN_PROGRESS
+    [out] = pub.run([post])
+    assert out.status is PostStatus.PUBLISHED and out.media_id_source is MediaIdSource.CONTAINER
+    assert out.container_id == cid and len(emu.calls("POST", "/media_publish")) == 1
+    assert len(emu.calls("POST", "/media")) == 1  # the container was reused, not recreated
+    stored = journal._db.execute("SELECT status, media_id_source FROM posts").fetchone()
+    assert tuple(stored) == ("published", "container")  # the text version 1 wrote
+    assert journal._db.execute("SELECT status FROM containers").fetchone()[0] == "PUBLISHED"

@@ -25,6 +25,7 @@ from igpreflight.atomic import write_text
 from igpreflight.envelope import envelope
 from igpreflight.model import AsOption, Kind, MediaItem, Post, Severity
 from igpreflight.publish.settings import Outcome
+from igpreflight.states import MediaType
 
 MANIFEST_SUFFIXES = (".toml", ".json")
 
@@ -76,9 +77,9 @@ def posts_for_files(paths: Sequence[str], as_: str) -> list[Post]:
     for display, absolute in iter_media_files(paths):
         kind = probe(absolute).kind
         if as_ == AsOption.STORY.value:
-            media_type = "STORIES"
+            media_type = MediaType.STORIES
         else:
-            media_type = "REELS" if kind is Kind.VIDEO else "IMAGE"
+            media_type = MediaType.REELS if kind is Kind.VIDEO else MediaType.IMAGE
         posts.append(Post(id=display, media_type=media_type, media=(MediaItem(display, absolute),)))
     return posts
 

@@ -31,6 +31,7 @@ from igpreflight.model import (
 from igpreflight.preflight.checks import check_facts, check_posts, sort_findings
 from igpreflight.preflight.probe import probe
 from igpreflight.preflight.rules.image import image_format
+from igpreflight.states import MediaType
 from igpreflight.storage.s3 import ObjectInfo
 
 # Files picked up when a folder is walked. A file named on the command line is
@@ -38,11 +39,11 @@ from igpreflight.storage.s3 import ObjectInfo
 
 # How a post's media_type decides the role its media are checked in.
 POST_TYPE_USE = {
-    "IMAGE": "feed",
-    "REELS": "reels",
-    "VIDEO": "reels",
-    "STORIES": "story",
-    "CAROUSEL": "carousel-item",
+    MediaType.IMAGE: "feed",
+    MediaType.REELS: "reels",
+    MediaType.VIDEO: "reels",
+    MediaType.STORIES: "story",
+    MediaType.CAROUSEL: "carousel-item",
 }
 COVER = "cover"
 
@@ -202,10 +203,10 @@ def infer_media_type(post: Post, facts: dict[str, Facts]) -> Post:
     if post.media_type:
         return post
     if len(post.media) > 1:
-        return replace(post, media_type="CAROUSEL")
+        return replace(post, media_type=MediaType.CAROUSEL)
     kind = facts.get(post.media[0].key)
     is_video = kind is not None and kind.kind is Kind.VIDEO
-    return replace(post, media_type="REELS" if is_video else "IMAGE")
+    return replace(post, media_type=MediaType.REELS if is_video else MediaType.IMAGE)
 
 
 def check_paths(

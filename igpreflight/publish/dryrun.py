@@ -23,6 +23,7 @@ from igpreflight.publish.params import (
     slots_for,
     wants_cover,
 )
+from igpreflight.states import MediaType, PostStatus
 
 
 @dataclass(frozen=True)
@@ -50,11 +51,11 @@ def plan_calls(
         )
         out.append(PlannedPost("(batch)", "", [quota], "read the publishing quota first"))
     for post in posts:
-        hint = None if post.media_type in ("", "CAROUSEL") else post.media_type
+        hint = None if post.media_type in ("", MediaType.CAROUSEL) else post.media_type
         kinds = [bool(is_video_item(item, hint)) for item in post.media]
         media_type = effective_media_type(post, kinds)
         row = journal.post(account, post.id) if journal else None
-        if row is not None and row.status == J.PUBLISHED:
+        if row is not None and row.status == PostStatus.PUBLISHED:
             done = f"media id {row.media_id}" if row.media_id else "found via its container"
             out.append(PlannedPost(post.id, media_type, [], f"already published ({done})"))
             continue

@@ -21,27 +21,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from igpreflight.states import ContainerStatus, MediaIdSource, PostStatus
+
 SCHEMA_VERSION = 1
 DEFAULT_DIRNAME = ".igpreflight"
 DEFAULT_FILENAME = "journal.sqlite"
 
-# Post states.
-QUEUED = "queued"  # not started, or stopped by a quota/auth stop: the next run continues it
-ACTIVE = "active"  # containers being created or polled
-PUBLISHING = "publishing"  # media_publish sent (or about to be): outcome must be looked up
-PUBLISHED = "published"
-FAILED = "failed"  # stopped with an error class; the next run tries again from fresh containers
-
-# Container states (Graph's status_code, plus our own bookkeeping states).
-CREATING = "CREATING"  # about to POST /media; no id yet
-UPLOADING = "UPLOADING"  # resumable container created; bytes not confirmed sent
-IN_PROGRESS = "IN_PROGRESS"
-FINISHED = "FINISHED"
-ERROR = "ERROR"
-EXPIRED = "EXPIRED"
-C_PUBLISHED = "PUBLISHED"
-REPLACED = "replaced"  # superseded by a newer container for the same slot
-
+# A post's `status` column holds a PostStatus value, a container's a ContainerStatus
+# value (Graph's status_code, plus our bookkeeping states); a published post's
+# `media_id_source` a MediaIdSource value. The text is what version 1 wrote, so
+# every earlier journal reads back (and settles) unchanged.
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS posts (
@@ -96,7 +85,7 @@ class PostRow:
     media_type: str
     fingerprint: str
     seq: int
-    status: str
+    status: PostStatus
     attempts: int
     error_class: str | None
     error_code: int | None
@@ -104,10 +93,18 @@ class PostRow:
     error_message: str | None
     error_rule: str | None
     media_id: str | None
-    media_id_source: str | None
+    media_id_source: MediaIdSource | None
     created_at: float
     updated_at: float
     published_at: float | None
+
+    @classmethod
+    def from_db(cls, row: sqlite3.Row) -> PostRow:
+        data = dict(row)
+        data["status"] = PostStatus(data["status"])
+        if data["media_id_source"] is not None:
+            data["media_id_source"] = MediaIdSource(data["media_id_source"])
+        return cls(**data)
 
 
 @dataclass(frozen=True)
@@ -119,7 +116,7 @@ class ContainerRow:
     role: str  # single, child, parent
     container_id: str | None
     upload_uri: str | None
-    status: str
+    status: ContainerStatus
     attempts: int
     publish_attempts: int
     error_class: str | None
@@ -129,6 +126,12 @@ class ContainerRow:
     media_id: str | None
     created_at: float
     updated_at: float
+
+    @classmethod
+    def from_db(cls, row: sqlite3.Row) -> ContainerRow:
+        data = dict(row)
+        data["status"] = ContainerStatus(data["status"])
+        return cls(**data)
 
 
 @dataclass(frozen=True)
@@ -199,7 +202,7 @@ class Journal:
         row = self._db.execute(
             "SELECT * FROM posts WHERE account = ? AND post_id = ?", (account, post_id)
         ).fetchone()
-        return PostRow(**dict(row)) if row else None
+        return PostRow.from_db(row) if row else None
 
     def posts(self, account: str | None = None) -> list[PostRow]:
         if account is None:
@@ -208,7 +211,7 @@ class Journal:
             rows = self._db.execute(
                 "SELECT * FROM posts WHERE account = ? ORDER BY seq", (account,)
             ).fetchall()
-        return [PostRow(**dict(r)) for r in rows]
+        return [PostRow.from_db(r) for r in rows]
 
     def ensure_post(
         self, account: str, post_id: str, *, media_type: str, fingerprint: str, seq: int
@@ -224,18 +227,18 @@ class Journal:
                 db.execute(
                     "INSERT INTO posts (account, post_id, media_type, fingerprint, seq, status,"
                     " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (account, post_id, media_type, fingerprint, seq, QUEUED, now, now),
+                    (account, post_id, media_type, fingerprint, seq, PostStatus.QUEUED, now, now),
                 )
-            elif row["fingerprint"] != fingerprint and row["status"] != PUBLISHED:
+            elif row["fingerprint"] != fingerprint and row["status"] != PostStatus.PUBLISHED:
                 db.execute(
                     "UPDATE containers SET status = ?, updated_at = ? WHERE account = ?"
                     " AND post_id = ? AND status != ?",
-                    (REPLACED, now, account, post_id, REPLACED),
+                    (ContainerStatus.REPLACED, now, account, post_id, ContainerStatus.REPLACED),
                 )
                 db.execute(
                     "UPDATE posts SET fingerprint = ?, media_type = ?, seq = ?, status = ?,"
                     " updated_at = ? WHERE account = ? AND post_id = ?",
-                    (fingerprint, media_type, seq, QUEUED, now, account, post_id),
+                    (fingerprint, media_type, seq, PostStatus.QUEUED, now, account, post_id),
                 )
             elif row["seq"] != seq:
                 db.execute(
@@ -250,7 +253,7 @@ class Journal:
         self,
         account: str,
         post_id: str,
-        status: str,
+        status: PostStatus,
         error: ErrorInfo | None = None,
         *,
         count_attempt: bool = False,
@@ -273,7 +276,7 @@ class Journal:
                     self._now(),
                     account,
                     post_id,
-                    PUBLISHED,
+                    PostStatus.PUBLISHED,
                 ),
             )
 
@@ -282,7 +285,7 @@ class Journal:
         account: str,
         post_id: str,
         media_id: str | None,
-        source: str,
+        source: MediaIdSource,
         container_row: int | None,
     ) -> None:
         """Record success, in one transaction for the post and its container."""
@@ -292,19 +295,19 @@ class Journal:
                 "UPDATE posts SET status = ?, media_id = ?, media_id_source = ?, published_at = ?,"
                 " updated_at = ?, error_class = NULL, error_code = NULL, error_subcode = NULL,"
                 " error_message = NULL, error_rule = NULL WHERE account = ? AND post_id = ?",
-                (PUBLISHED, media_id, source, now, now, account, post_id),
+                (PostStatus.PUBLISHED, media_id, source, now, now, account, post_id),
             )
             if container_row is not None:
                 db.execute(
                     "UPDATE containers SET status = ?, media_id = ?, updated_at = ? WHERE row_id = ?",
-                    (C_PUBLISHED, media_id, now, container_row),
+                    (ContainerStatus.PUBLISHED, media_id, now, container_row),
                 )
 
     def published_since(self, account: str, since: float) -> int:
         """How many posts this journal published for the account after `since` (quota fallback)."""
         row = self._db.execute(
             "SELECT COUNT(*) FROM posts WHERE account = ? AND status = ? AND published_at >= ?",
-            (account, PUBLISHED, since),
+            (account, PostStatus.PUBLISHED, since),
         ).fetchone()
         return int(row[0])
 
@@ -315,15 +318,15 @@ class Journal:
     ) -> list[ContainerRow]:
         sql = "SELECT * FROM containers WHERE account = ? AND post_id = ?"
         if current_only:
-            sql += f" AND status != '{REPLACED}'"
+            sql += f" AND status != '{ContainerStatus.REPLACED}'"
         rows = self._db.execute(sql + " ORDER BY row_id", (account, post_id)).fetchall()
-        return [ContainerRow(**dict(r)) for r in rows]
+        return [ContainerRow.from_db(r) for r in rows]
 
     def container(self, row_id: int) -> ContainerRow:
         row = self._db.execute("SELECT * FROM containers WHERE row_id = ?", (row_id,)).fetchone()
         if row is None:
             raise KeyError(row_id)
-        return ContainerRow(**dict(row))
+        return ContainerRow.from_db(row)
 
     def new_container(self, account: str, post_id: str, slot: int, role: str) -> ContainerRow:
         """A CREATING row for a slot, written before the POST /media that fills it. Any
@@ -337,12 +340,21 @@ class Journal:
             db.execute(
                 "UPDATE containers SET status = ?, updated_at = ? WHERE account = ? AND post_id = ?"
                 " AND slot = ? AND status != ?",
-                (REPLACED, now, account, post_id, slot, REPLACED),
+                (ContainerStatus.REPLACED, now, account, post_id, slot, ContainerStatus.REPLACED),
             )
             cur = db.execute(
                 "INSERT INTO containers (account, post_id, slot, role, status, attempts,"
                 " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (account, post_id, slot, role, CREATING, int(prev or 0) + 1, now, now),
+                (
+                    account,
+                    post_id,
+                    slot,
+                    role,
+                    ContainerStatus.CREATING,
+                    int(prev or 0) + 1,
+                    now,
+                    now,
+                ),
             )
             row_id = cur.lastrowid
         assert row_id is not None
@@ -372,7 +384,9 @@ class Journal:
             )
         return self.container(row_id)
 
-    def container_error(self, row_id: int, status: str, error: ErrorInfo) -> ContainerRow:
+    def container_error(
+        self, row_id: int, status: ContainerStatus, error: ErrorInfo
+    ) -> ContainerRow:
         return self.update_container(
             row_id,
             status=status,

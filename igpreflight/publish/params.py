@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from igpreflight import formats
 from igpreflight.model import Kind, MediaItem, Post, Tag
+from igpreflight.states import VIDEO_TYPES, MediaType
 
 SINGLE, CHILD, PARENT = "single", "child", "parent"
 
@@ -35,8 +36,8 @@ def effective_media_type(post: Post, kinds: list[bool]) -> str:
     if post.media_type:
         return post.media_type.upper()
     if len(post.media) > 1:
-        return "CAROUSEL"
-    return "REELS" if kinds and kinds[0] else "IMAGE"
+        return MediaType.CAROUSEL
+    return MediaType.REELS if kinds and kinds[0] else MediaType.IMAGE
 
 
 def is_video_item(
@@ -49,9 +50,9 @@ def is_video_item(
     magic bytes), then the post's media_type (`hint`). Only a URL nobody probed
     falls back to what its name suggests.
     """
-    if item.media_type in ("VIDEO", "REELS"):
+    if item.media_type in VIDEO_TYPES:
         return True
-    if item.media_type == "IMAGE":
+    if item.media_type == MediaType.IMAGE:
         return False
     if kind in (Kind.IMAGE, Kind.VIDEO):
         return kind is Kind.VIDEO
@@ -59,9 +60,9 @@ def is_video_item(
         sniffed = _sniff_file(item.resolved)
         if sniffed is not None:
             return sniffed is Kind.VIDEO
-    if hint in ("REELS", "VIDEO"):
+    if hint in VIDEO_TYPES:
         return True
-    if hint == "IMAGE":
+    if hint == MediaType.IMAGE:
         return False
     if item.url:
         named = formats.kind_for_extension(os.path.splitext(urlsplit(item.url).path)[1])
@@ -83,7 +84,7 @@ def slots_for(post: Post, media_type: str, kinds: list[bool]) -> list[Slot]:
     """The containers a post needs, in creation order (children first, parent last)."""
     from igpreflight.publish.journal import PARENT_SLOT
 
-    if media_type == "CAROUSEL":
+    if media_type == MediaType.CAROUSEL:
         children = [Slot(i, CHILD, item, kinds[i], False) for i, item in enumerate(post.media)]
         return [*children, Slot(PARENT_SLOT, PARENT, None, False, True)]
     return [Slot(PARENT_SLOT, SINGLE, post.media[0], kinds[0], True)]
@@ -127,7 +128,7 @@ def container_params(
     """Parameters of POST /{ig-user-id}/media for one slot. None values are not sent."""
     p: dict[str, Any] = {}
     if slot.role == PARENT:
-        p["media_type"] = "CAROUSEL"
+        p["media_type"] = MediaType.CAROUSEL
         p["children"] = ",".join(children or [])
         p["caption"] = post.caption
         p["collaborators"] = list(post.collaborators) or None
@@ -145,24 +146,24 @@ def container_params(
     if slot.role == CHILD:
         p["is_carousel_item"] = True
         if slot.is_video:
-            p["media_type"] = "VIDEO"
+            p["media_type"] = MediaType.VIDEO
         p["user_tags"] = _tags(item.user_tags, "username")
         p["product_tags"] = _tags(item.product_tags, "product_id")
         p["alt_text"] = item.alt_text if not slot.is_video else None
         return _clean(p)
 
     # A single post: IMAGE (no media_type), REELS, STORIES (or what the user gave).
-    if media_type != "IMAGE":
+    if media_type != MediaType.IMAGE:
         p["media_type"] = media_type
     user_tags = post.user_tags or item.user_tags
     product_tags = post.product_tags or item.product_tags
     p["user_tags"] = _tags(user_tags, "username")
-    if media_type != "STORIES":
+    if media_type != MediaType.STORIES:
         p["caption"] = post.caption
         p["product_tags"] = _tags(product_tags, "product_id")
         p["collaborators"] = list(post.collaborators) or None
         p["location_id"] = post.location_id
-    if not slot.is_video and media_type == "IMAGE":
+    if not slot.is_video and media_type == MediaType.IMAGE:
         p["alt_text"] = post.alt_text or item.alt_text
     elif wants_cover(media_type, slot):  # stories take no cover, thumbnail or audio
         p["share_to_feed"] = post.share_to_feed
@@ -175,7 +176,7 @@ def container_params(
 
 def wants_cover(media_type: str, slot: Slot) -> bool:
     """Only a single video post (a Reel) takes cover_url / thumb_offset / share_to_feed."""
-    return slot.role == SINGLE and slot.is_video and media_type in ("REELS", "VIDEO")
+    return slot.role == SINGLE and slot.is_video and media_type in VIDEO_TYPES
 
 
 def _clean(p: Mapping[str, Any]) -> dict[str, Any]:
@@ -190,7 +191,7 @@ def expand_stories(posts: Sequence[Post]) -> list[Post]:
     """
     out: list[Post] = []
     for post in posts:
-        if post.media_type == "STORIES" and len(post.media) > 1:
+        if post.media_type == MediaType.STORIES and len(post.media) > 1:
             out.extend(
                 dc_replace(post, id=f"{post.id}#{n}", media=(item,))
                 for n, item in enumerate(post.media, start=1)

@@ -41,6 +41,7 @@ from igpreflight.limits import POST_LIMITS
 from igpreflight.model import Kind, MediaItem, Post
 from igpreflight.preflight.rules.quota import QuotaFacts, check_quota
 from igpreflight.publish import journal as J
+from igpreflight.publish.backoff import Backoff
 from igpreflight.publish.graph import GraphClient, GraphError, subcode_from_status
 from igpreflight.publish.params import (
     PARENT,
@@ -62,6 +63,8 @@ from igpreflight.publish.settings import (
     SystemClock,
     UrlChecker,
 )
+from igpreflight.states import ContainerStatus as CS
+from igpreflight.states import MediaIdSource, MediaType, PostStatus
 
 log = logging.getLogger("igpreflight.publish")
 
@@ -88,12 +91,6 @@ class _StopBatch(_Stop):
 
 class _Recreate(Exception):
     """The publishable container must be replaced; the journal already says why."""
-
-
-class _FoundPublished(Exception):
-    def __init__(self, row: J.ContainerRow) -> None:
-        super().__init__(row.container_id)
-        self.row = row
 
 
 def _info(
@@ -181,11 +178,11 @@ class Publisher:
         row = self.journal.ensure_post(
             self.account, post.id, media_type=media_type, fingerprint=fingerprint(post), seq=seq
         )
-        if row.status == J.PUBLISHED:
+        if row.status == PostStatus.PUBLISHED:
             return Outcome(
                 post.id,
                 media_type,
-                "published",
+                PostStatus.PUBLISHED,
                 media_id=row.media_id,
                 media_id_source=row.media_id_source,
                 container_id=self._published_container(post.id),
@@ -194,14 +191,14 @@ class Publisher:
         refusal = self.refused.get(post.id)
         if refusal is not None and not self._unsettled(post.id):
             # Refused by preflight: no quota read, no upload, no container for it.
-            self.journal.set_post_status(self.account, post.id, J.FAILED, refusal)
+            self.journal.set_post_status(self.account, post.id, PostStatus.FAILED, refusal)
             log.warning(
                 "post %s refused: %s", post.id, refusal.message, extra=_extra(refusal, post.id)
             )
             return Outcome(
                 post.id,
                 media_type,
-                "failed",
+                PostStatus.FAILED,
                 error_class=refusal.error_class,
                 message=refusal.message,
                 rule=refusal.rule,
@@ -216,29 +213,29 @@ class Publisher:
             except _StopBatch as stop:
                 self._stop = stop.info
         if self._stop is not None:
-            self.journal.set_post_status(self.account, post.id, J.QUEUED, self._stop)
-            return self._outcome(post.id, media_type, "queued", self._stop)
-        self.journal.set_post_status(self.account, post.id, J.ACTIVE, count_attempt=True)
+            self.journal.set_post_status(self.account, post.id, PostStatus.QUEUED, self._stop)
+            return self._outcome(post.id, media_type, PostStatus.QUEUED, self._stop)
+        self.journal.set_post_status(self.account, post.id, PostStatus.ACTIVE, count_attempt=True)
         try:
             slots = slots_for(post, media_type, kinds)
             if not self._unsettled(post.id):
                 self._stage(post, media_type, slots)
             media_id, source, crow = self._drive(post, media_type, slots)
         except _PostFailed as f:
-            self.journal.set_post_status(self.account, post.id, J.FAILED, f.info)
+            self.journal.set_post_status(self.account, post.id, PostStatus.FAILED, f.info)
             log.warning(
                 "post %s failed: %s", post.id, f.info.message, extra=_extra(f.info, post.id)
             )
-            return self._outcome(post.id, media_type, "failed", f.info)
+            return self._outcome(post.id, media_type, PostStatus.FAILED, f.info)
         except (_StopAccount, _StopBatch) as stop:
             self._stop = stop.info
-            self.journal.set_post_status(self.account, post.id, J.QUEUED, stop.info)
+            self.journal.set_post_status(self.account, post.id, PostStatus.QUEUED, stop.info)
             log.warning(
                 "publishing stopped: %s", stop.info.message, extra=_extra(stop.info, post.id)
             )
-            return self._outcome(post.id, media_type, "queued", stop.info)
+            return self._outcome(post.id, media_type, PostStatus.QUEUED, stop.info)
         self.journal.mark_published(self.account, post.id, media_id, source, crow.row_id)
-        if self._remaining is not None and source == "media_publish":
+        if self._remaining is not None and source == MediaIdSource.MEDIA_PUBLISH:
             self._remaining -= 1
         log.info(
             "post %s published: %s", post.id, media_id or f"(via container {crow.container_id})"
@@ -246,13 +243,15 @@ class Publisher:
         return Outcome(
             post.id,
             media_type,
-            "published",
+            PostStatus.PUBLISHED,
             media_id=media_id,
             media_id_source=source,
             container_id=crow.container_id,
         )
 
-    def _outcome(self, post_id: str, media_type: str, status: str, info: J.ErrorInfo) -> Outcome:
+    def _outcome(
+        self, post_id: str, media_type: str, status: PostStatus, info: J.ErrorInfo
+    ) -> Outcome:
         cid = None
         rows = self.journal.containers(self.account, post_id)
         if rows:
@@ -272,19 +271,19 @@ class Publisher:
     def _unsettled(self, post_id: str) -> bool:
         """True when a media_publish was sent for the post and its outcome is unknown."""
         return any(
-            r.publish_attempts > 0 and r.status not in (J.ERROR, J.EXPIRED, J.REPLACED)
+            r.publish_attempts > 0 and not r.status.dead
             for r in self.journal.containers(self.account, post_id)
         )
 
     def _published_container(self, post_id: str) -> str | None:
         for row in self.journal.containers(self.account, post_id):
-            if row.status == J.C_PUBLISHED:
+            if row.status == CS.PUBLISHED:
                 return row.container_id
         return None
 
     def _kinds(self, post: Post) -> list[bool]:
         hint = post.media_type or None
-        if hint == "CAROUSEL":
+        if hint == MediaType.CAROUSEL:
             hint = None
         return [bool(is_video_item(item, hint, self.kinds.get(item.key))) for item in post.media]
 
@@ -318,7 +317,7 @@ class Publisher:
 
     def _drive(
         self, post: Post, media_type: str, slots: list[Slot]
-    ) -> tuple[str | None, str, J.ContainerRow]:
+    ) -> tuple[str | None, MediaIdSource, J.ContainerRow]:
         """Containers ready, then media_publish; loops when the container must be rebuilt."""
         children = [s for s in slots if not s.publishable]
         top = next(s for s in slots if s.publishable)
@@ -329,16 +328,17 @@ class Publisher:
                     pending is not None
                     and pending.publish_attempts > 0
                     and pending.container_id
-                    and pending.status not in (J.ERROR, J.EXPIRED, J.REPLACED)
+                    and not pending.status.dead
                 ):
                     # An earlier media_publish may have gone through: settle it first.
                     return self._publish(post, pending)
                 child_rows = self._ready(post, media_type, children) if children else []
                 ids = [r.container_id or "" for r in child_rows]
                 top_row = self._ready(post, media_type, [top], children=ids, after=child_rows)[0]
+                if top_row.status is CS.PUBLISHED:
+                    # Published by an earlier run whose media_publish answer was lost.
+                    return top_row.media_id, MediaIdSource.CONTAINER, top_row
                 return self._publish(post, top_row)
-            except _FoundPublished as found:
-                return found.row.media_id, "container", found.row
             except _Recreate:
                 continue
         raise _PostFailed(
@@ -363,7 +363,8 @@ class Publisher:
         children: list[str] | None = None,
         after: list[J.ContainerRow] | None = None,
     ) -> list[J.ContainerRow]:
-        """Make every slot's container FINISHED, creating or recreating as needed."""
+        """Make every slot's container FINISHED (or PUBLISHED, found so by a poll),
+        creating or recreating as needed."""
         rows: dict[int, J.ContainerRow] = {}
         recreated: dict[int, int] = {}
         newest_child = max((r.row_id for r in after or []), default=0)
@@ -376,13 +377,13 @@ class Publisher:
         return [rows[s.slot] for s in slots]
 
     def _reusable(self, row: J.ContainerRow, newest_child: int) -> bool:
-        if row.container_id is None or row.status in (J.CREATING, J.ERROR, J.EXPIRED):
+        if row.container_id is None or row.status in (CS.CREATING, CS.ERROR, CS.EXPIRED):
             return False
-        if row.status == J.UPLOADING:
+        if row.status == CS.UPLOADING:
             # An upload an earlier run did not see through: how many bytes arrived is
             # unknown, so a fresh container is simpler than resuming at an offset.
             self.journal.update_container(
-                row.row_id, status=J.ERROR, error_message="resumable upload not confirmed"
+                row.row_id, status=CS.ERROR, error_message="resumable upload not confirmed"
             )
             return False
         if (
@@ -390,7 +391,7 @@ class Publisher:
             and self.clock.now() - row.created_at >= self.settings.container_lifetime
         ):
             self.journal.update_container(
-                row.row_id, status=J.EXPIRED, error_message="older than 24 h"
+                row.row_id, status=CS.EXPIRED, error_message="older than 24 h"
             )
             return False
         # A parent built before its newest child refers to a container that is gone.
@@ -408,7 +409,7 @@ class Publisher:
                 params = self._params(post, media_type, s, children, resumable)
             except _Stop as stop:
                 self.journal.update_container(
-                    row.row_id, status=J.ERROR, error_message=stop.info.message
+                    row.row_id, status=CS.ERROR, error_message=stop.info.message
                 )
                 raise
             try:
@@ -417,7 +418,7 @@ class Publisher:
                 )
             except GraphError as err:
                 cls = err.error_class
-                self.journal.container_error(row.row_id, J.ERROR, _info(err))
+                self.journal.container_error(row.row_id, CS.ERROR, _info(err))
                 if cls is ErrorClass.RECREATE_CONTAINER and s.role == PARENT:
                     # A child expired or vanished under the parent: re-read every child.
                     self._count_not_found(err)
@@ -433,11 +434,11 @@ class Publisher:
             uri = data.get("uri")
             if resumable:
                 row = self.journal.update_container(
-                    row.row_id, container_id=str(data["id"]), upload_uri=uri, status=J.UPLOADING
+                    row.row_id, container_id=str(data["id"]), upload_uri=uri, status=CS.UPLOADING
                 )
                 return self._upload(s, row)
             return self.journal.update_container(
-                row.row_id, container_id=str(data["id"]), status=J.IN_PROGRESS
+                row.row_id, container_id=str(data["id"]), status=CS.IN_PROGRESS
             )
         raise _PostFailed(
             J.ErrorInfo(
@@ -448,8 +449,8 @@ class Publisher:
 
     def _recheck_children(self, post_id: str) -> None:
         for row in self.journal.containers(self.account, post_id):
-            if row.role != PARENT and row.status == J.FINISHED:
-                self.journal.update_container(row.row_id, status=J.IN_PROGRESS)
+            if row.role != PARENT and row.status == CS.FINISHED:
+                self.journal.update_container(row.row_id, status=CS.IN_PROGRESS)
 
     def _resumable(self, s: Slot) -> bool:
         return goes_resumable(s, self.settings.resumable)
@@ -505,9 +506,9 @@ class Publisher:
         try:
             self._call(lambda: self.client.upload_video(uri, path, context=cid), "upload", row)
         except GraphError as err:
-            self.journal.container_error(row.row_id, J.ERROR, _info(err))
+            self.journal.container_error(row.row_id, CS.ERROR, _info(err))
             raise self._fail(err, s, host=_origin(uri)) from None
-        return self.journal.update_container(row.row_id, status=J.IN_PROGRESS)
+        return self.journal.update_container(row.row_id, status=CS.IN_PROGRESS)
 
     def _poll(
         self,
@@ -519,29 +520,31 @@ class Publisher:
         children: list[str] | None,
     ) -> None:
         """Wait until every slot is FINISHED: a first wait sized to the media, then capped
-        exponential backoff with jitter, a give-up per slot; failed slots are recreated."""
+        exponential backoff with jitter, a give-up per slot; failed slots are recreated.
+        Stops early when the publishable container turns out PUBLISHED already."""
         by_slot = {s.slot: s for s in slots}
-        pending = {n for n, r in rows.items() if r.status != J.FINISHED}
+        pending = {n for n, r in rows.items() if r.status != CS.FINISHED}
         started = {n: self.clock.now() for n in pending}
         fetch_retries: dict[int, int] = {}
         wait, nominal = self._first_wait([by_slot[n] for n in pending], [rows[n] for n in pending])
+        policy = self.settings.poll_backoff(nominal)
         step = 0
         while pending:
             self._sleep(wait)
             step += 1
-            wait = min(self.settings.max_wait, nominal * self.settings.backoff**step)
+            wait = policy.delay(step)
             for n in sorted(pending):
                 s, row = by_slot[n], rows[n]
                 code, status = self._status(row)
-                if code == J.FINISHED:
-                    rows[n] = self.journal.update_container(row.row_id, status=J.FINISHED)
+                if code == CS.FINISHED:
+                    rows[n] = self.journal.update_container(row.row_id, status=CS.FINISHED)
                     pending.discard(n)
-                elif code == J.C_PUBLISHED:
-                    rows[n] = self.journal.update_container(row.row_id, status=J.C_PUBLISHED)
+                elif code == CS.PUBLISHED:
+                    rows[n] = self.journal.update_container(row.row_id, status=CS.PUBLISHED)
                     if s.publishable:
-                        raise _FoundPublished(rows[n])
+                        return  # the post is out: nothing else to wait for
                     pending.discard(n)
-                elif code in (J.ERROR, J.EXPIRED):
+                elif code in (CS.ERROR, CS.EXPIRED):
                     err = self._status_error(row, code, status)
                     self.journal.container_error(row.row_id, code, _info(err))
                     again = err.error_class in (
@@ -592,21 +595,23 @@ class Publisher:
             wait = max(wait, w - max(0.0, self.clock.now() - row.created_at))
         return wait, max(nominal, 1e-3)
 
-    def _status(self, row: J.ContainerRow) -> tuple[str, str]:
+    def _status(self, row: J.ContainerRow) -> tuple[CS | None, str]:
+        """(status_code, status text) of the container; None for a code not yet given."""
         assert row.container_id
         cid = row.container_id
         try:
-            return self._call(lambda: self.client.container_status(cid), "status", row)
+            code, status = self._call(lambda: self.client.container_status(cid), "status", row)
+            return CS.from_graph(code), status
         except GraphError as err:
             if err.error_class is ErrorClass.RECREATE_CONTAINER:
                 # 24/2207006: the container is gone; treat it as one that failed.
                 self._count_not_found(err)
-                return J.ERROR, f"{err.message} ({err.subcode})"
+                return CS.ERROR, f"{err.message} ({err.subcode})"
             self.journal.container_error(row.row_id, row.status, _info(err))
             raise self._fail(err, None) from None
 
-    def _status_error(self, row: J.ContainerRow, code: str, status: str) -> GraphError:
-        if code == J.EXPIRED:
+    def _status_error(self, row: J.ContainerRow, code: CS, status: str) -> GraphError:
+        if code == CS.EXPIRED:
             return GraphError(None, -2, 2207020, False, f"container {row.container_id} EXPIRED")
         sub = subcode_from_status(status)
         info = lookup_graph_error(None, sub) if sub is not None else None
@@ -620,7 +625,9 @@ class Publisher:
 
     # ---- publish ----------------------------------------------------------------------
 
-    def _publish(self, post: Post, row: J.ContainerRow) -> tuple[str | None, str, J.ContainerRow]:
+    def _publish(
+        self, post: Post, row: J.ContainerRow
+    ) -> tuple[str | None, MediaIdSource, J.ContainerRow]:
         """media_publish, never twice: after any attempt, the container's status decides."""
         st = self.settings
         tries = builder = 0
@@ -629,16 +636,16 @@ class Publisher:
             assert row.container_id
             if row.publish_attempts > 0:
                 code, status = self._status(row)
-                if code == J.C_PUBLISHED:
-                    row = self.journal.update_container(row.row_id, status=J.C_PUBLISHED)
-                    return row.media_id, "container", row
-                if code in (J.ERROR, J.EXPIRED):
+                if code == CS.PUBLISHED:
+                    row = self.journal.update_container(row.row_id, status=CS.PUBLISHED)
+                    return row.media_id, MediaIdSource.CONTAINER, row
+                if code in (CS.ERROR, CS.EXPIRED):
                     err = self._status_error(row, code, status)
                     self.journal.container_error(row.row_id, code, _info(err))
                     if err.error_class in (ErrorClass.RECREATE_CONTAINER, ErrorClass.RETRY_SAME):
                         raise _Recreate()
                     raise self._fail(err, None)
-                if code != J.FINISHED:
+                if code != CS.FINISHED:
                     tries += 1
                     if tries >= st.retry_attempts:
                         raise _PostFailed(
@@ -647,26 +654,26 @@ class Publisher:
                                 message=f"container {row.container_id} is {code or 'not ready'}; run publish again",
                             )
                         )
-                    self._sleep(self._retry_wait(tries))
+                    self._wait(st.retry_backoff, tries - 1)
                     continue
             if st.check_quota:
                 self._quota_gate()
             row = self.journal.begin_publish(row.row_id)
-            self.journal.set_post_status(self.account, post.id, J.PUBLISHING)
+            self.journal.set_post_status(self.account, post.id, PostStatus.PUBLISHING)
             cid = row.container_id
             assert cid
             try:
                 media_id = self._call(
                     lambda c=cid: self.client.publish(self.account, c), "publish", row, retry=False
                 )
-                return media_id, "media_publish", row
+                return media_id, MediaIdSource.MEDIA_PUBLISH, row
             except GraphError as err:
                 cls = err.error_class
                 self.journal.container_error(row.row_id, row.status, _info(err))
                 if (err.code, err.subcode) == (24, 2207008):
                     builder += 1
                     if builder > st.builder_retries:
-                        self.journal.update_container(row.row_id, status=J.ERROR)
+                        self.journal.update_container(row.row_id, status=CS.ERROR)
                         raise _Recreate() from None
                     self._sleep(st.builder_window / (st.builder_retries + 1))
                     continue
@@ -676,11 +683,11 @@ class Publisher:
                         raise self._fail(
                             err, None, why=f"media_publish failed {tries} times"
                         ) from None
-                    self._sleep(self._retry_wait(tries))
+                    self._wait(st.retry_backoff, tries - 1)
                     continue
                 if cls is ErrorClass.RECREATE_CONTAINER:
                     self._count_not_found(err)
-                    self.journal.update_container(row.row_id, status=J.ERROR)
+                    self.journal.update_container(row.row_id, status=CS.ERROR)
                     raise _Recreate() from None
                 raise self._fail(err, None) from None
 
@@ -711,7 +718,7 @@ class Publisher:
                         facts = QuotaFacts(self._quota_total or 0, 0, refusal)
                         raise _quota_stop(facts, err) or _StopBatch(_info(err)) from None
                     wait = err.usage.wait_seconds
-                    wait = wait if wait is not None else st.rate_wait_default * (2**rate_waits)
+                    wait = wait if wait is not None else st.rate_backoff.delay(rate_waits)
                     if wait > st.rate_wait_max or rate_waits >= st.rate_waits:
                         raise _StopBatch(
                             _info(
@@ -732,7 +739,7 @@ class Publisher:
                 if cls is ErrorClass.RETRY_SAME and retry:
                     tries += 1
                     if tries < st.retry_attempts:
-                        self._sleep(self._retry_wait(tries))
+                        self._wait(st.retry_backoff, tries - 1)
                         continue
                 raise
 
@@ -745,16 +752,15 @@ class Publisher:
             self.client.last_usage = type(usage)()
             self.clock.sleep(wait)
 
-    def _retry_wait(self, tries: int) -> float:
-        return min(
-            self.settings.max_wait, self.settings.retry_wait * self.settings.backoff ** (tries - 1)
-        )
+    def _wait(self, policy: Backoff, n: int) -> None:
+        """Sleep the policy's `n`th wait, jittered."""
+        seconds = policy.jittered(n, self.rng)
+        if seconds > 0:
+            self.clock.sleep(seconds)
 
     def _sleep(self, seconds: float) -> None:
-        if seconds <= 0:
-            return
-        j = self.settings.jitter
-        self.clock.sleep(seconds * (1 + self.rng.uniform(-j, j)) if j else seconds)
+        """Sleep a fixed wait, with the same jitter as every backoff."""
+        self._wait(self.settings.fixed_wait(seconds), 0)
 
     # ---- error helpers ----------------------------------------------------------------
 

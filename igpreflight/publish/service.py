@@ -18,10 +18,11 @@ from igpreflight.catalog import ErrorClass
 from igpreflight.model import Finding, Kind, MediaItem, Post, Severity
 from igpreflight.preflight.rules.url import public_host
 from igpreflight.publish.graph import DEFAULT_API_VERSION, GraphClient, graph_url_from_env
-from igpreflight.publish.journal import PUBLISHED, ErrorInfo, Journal
+from igpreflight.publish.journal import ErrorInfo, Journal
 from igpreflight.publish.params import expand_stories, is_video_item
 from igpreflight.publish.publisher import MediaRefused, Publisher
 from igpreflight.publish.settings import Clock, MediaUrl, Outcome, PublishSettings, UrlChecker
+from igpreflight.states import PostStatus
 
 NO_CHECK_HINT = (
     "fix the post or its media (`igpreflight check` / `fix`), or publish with --no-check"
@@ -93,7 +94,7 @@ def published_ids(journal: Journal | None, account: str) -> set[str]:
     checks nor their files matter any more (a missing journal has none)."""
     if journal is None:
         return set()
-    return {r.post_id for r in journal.posts(account) if r.status == PUBLISHED}
+    return {r.post_id for r in journal.posts(account) if r.status == PostStatus.PUBLISHED}
 
 
 def _media_items(post: Post) -> list[MediaItem]:

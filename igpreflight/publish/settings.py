@@ -13,6 +13,8 @@ from typing import Any, Protocol
 
 from igpreflight.limits import POST_LIMITS
 from igpreflight.model import MediaItem
+from igpreflight.publish.backoff import Backoff
+from igpreflight.states import MediaIdSource, PostStatus
 
 UPLOAD_FAILED = "upload"  # not a Graph error class: the media never reached a URL
 QUOTA_WINDOW = POST_LIMITS.quota_window_seconds
@@ -45,7 +47,7 @@ class PublishSettings:
     first_wait_video: float = 10.0
     first_wait_per_mb: float = 0.5  # video: extra first wait per MB of file
     first_wait_max: float = 60.0
-    backoff: float = 2.0
+    backoff: float = 2.0  # factor between two waits of every backoff
     max_wait: float = 60.0  # cap of the wait between two polls
     jitter: float = 0.2  # +-20 % on every wait
     give_up_image: float = 300.0
@@ -64,16 +66,35 @@ class PublishSettings:
     check_quota: bool = True
     resumable: bool = False  # local videos go by resumable upload instead of a URL
 
+    def poll_backoff(self, first: float) -> Backoff:
+        """Waits between two status polls, after a first wait sized to the media."""
+        return Backoff(first, self.backoff, self.max_wait, self.jitter)
+
+    @property
+    def retry_backoff(self) -> Backoff:
+        """Waits before repeating a call that failed with retry-same."""
+        return Backoff(self.retry_wait, self.backoff, self.max_wait, self.jitter)
+
+    @property
+    def rate_backoff(self) -> Backoff:
+        """Waits on a rate limit whose headers do not say how long (uncapped: a wait
+        longer than `rate_wait_max` stops the batch instead)."""
+        return Backoff(self.rate_wait_default, self.backoff)
+
+    def fixed_wait(self, seconds: float) -> Backoff:
+        """A single wait of `seconds`, spread by the same jitter."""
+        return Backoff(max(0.0, seconds), jitter=self.jitter)
+
 
 @dataclass
 class Outcome:
     """How one post ended in this run; what the command prints."""
 
     post_id: str
-    media_type: str
-    status: str  # published, failed, queued
+    media_type: str  # a MediaType value
+    status: PostStatus  # PUBLISHED, FAILED or QUEUED
     media_id: str | None = None
-    media_id_source: str | None = None  # media_publish, container, journal
+    media_id_source: MediaIdSource | None = None
     container_id: str | None = None
     already: bool = False  # published by an earlier run
     error_class: str | None = None

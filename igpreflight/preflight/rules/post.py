@@ -38,11 +38,10 @@ from igpreflight.model import (
 )
 from igpreflight.preflight.rules import REGISTRY, PostContext
 from igpreflight.preflight.rules.fmt import fmt_int, fmt_ratio, relative_gap
+from igpreflight.states import CAROUSEL_ITEM_TYPES, POST_TYPES, VIDEO_TYPES, MediaType
 
-POST_TYPES = ("IMAGE", "REELS", "STORIES", "CAROUSEL")
-SINGLE_MEDIA_TYPES = ("IMAGE", "REELS", "VIDEO")  # exactly one media; STORIES may hold several
-CAROUSEL_ITEM_TYPES = ("IMAGE", "VIDEO")
-VIDEO_TYPES = ("REELS", "VIDEO")
+# exactly one media; STORIES may hold several
+SINGLE_MEDIA_TYPES = (MediaType.IMAGE, MediaType.REELS, MediaType.VIDEO)
 
 # The numbers in rule summaries (what `igpreflight rules` lists).
 _P = POST_LIMITS
@@ -92,8 +91,12 @@ def post_type(post: Post, ctx: PostContext) -> str:
     if given:
         return given
     if len(post.media) > 1:
-        return "CAROUSEL"
-    return "REELS" if _kind(post.media[0] if post.media else None, ctx) is Kind.VIDEO else "IMAGE"
+        return MediaType.CAROUSEL
+    return (
+        MediaType.REELS
+        if _kind(post.media[0] if post.media else None, ctx) is Kind.VIDEO
+        else MediaType.IMAGE
+    )
 
 
 def _label(item: MediaItem, index: int | None = None) -> str:
@@ -122,7 +125,7 @@ class TagGroup:
 
 
 def tag_groups(post: Post, ctx: PostContext) -> list[TagGroup]:
-    if post_type(post, ctx) != "CAROUSEL":
+    if post_type(post, ctx) != MediaType.CAROUSEL:
         first = post.media[0] if post.media else None
         users = post.user_tags + (first.user_tags if first else ())
         products = post.product_tags + (first.product_tags if first else ())
@@ -227,10 +230,10 @@ def mention_count(post: Post, ctx: PostContext) -> Iterator[Finding]:
 )
 def ignored_caption(post: Post, ctx: PostContext) -> Iterator[Finding]:
     kind = post_type(post, ctx)
-    if kind == "STORIES" and post.caption:
+    if kind == MediaType.STORIES and post.caption:
         yield ignored_caption.finding("caption is set on a STORIES post; Instagram ignores it")
     for i, item in enumerate(post.media):
-        if item.caption and kind == "CAROUSEL":
+        if item.caption and kind == MediaType.CAROUSEL:
             yield ignored_caption.finding(
                 f"caption on carousel {_label(item, i)} is ignored; only the carousel's caption shows",
             )
@@ -249,7 +252,7 @@ def ignored_caption(post: Post, ctx: PostContext) -> Iterator[Finding]:
 def carousel_size(post: Post, ctx: PostContext) -> Iterator[Finding]:
     lim = ctx.limits
     n = len(post.media)
-    if post_type(post, ctx) == "CAROUSEL" and not (
+    if post_type(post, ctx) == MediaType.CAROUSEL and not (
         lim.min_carousel_items <= n <= lim.max_carousel_items
     ):
         yield carousel_size.finding(
@@ -267,12 +270,12 @@ def carousel_size(post: Post, ctx: PostContext) -> Iterator[Finding]:
 )
 def media_type(post: Post, ctx: PostContext) -> Iterator[Finding]:
     kind = post_type(post, ctx)
-    if kind not in (*POST_TYPES, "VIDEO"):
+    if kind not in (*POST_TYPES, MediaType.VIDEO):
         yield media_type.finding(
             f"media_type {post.media_type} is unknown; use {', '.join(POST_TYPES)}"
         )
         return
-    if kind == "VIDEO":
+    if kind == MediaType.VIDEO:
         yield media_type.finding(
             "media_type VIDEO is deprecated for single posts (since 2023-11-09); use REELS",
         )
@@ -286,18 +289,18 @@ def media_type(post: Post, ctx: PostContext) -> Iterator[Finding]:
         for item in post.media:
             got = _kind(item, ctx)
             if got is not None and got is not want:
-                fix = "REELS" if got is Kind.VIDEO else "IMAGE"
+                fix = MediaType.REELS if got is Kind.VIDEO else MediaType.IMAGE
                 yield media_type.finding(
                     f"media_type {kind} needs {_kind_word(want)}, but {item.path} is "
                     f"{_kind_word(got)}; use {fix}",
                 )
-    if kind == "CAROUSEL":
+    if kind == MediaType.CAROUSEL:
         for i, item in enumerate(post.media):
             t = (item.media_type or "").upper()
             got = _kind(item, ctx)
             if t not in CAROUSEL_ITEM_TYPES or got is None:
                 continue  # other types are POST013's
-            want = Kind.VIDEO if t == "VIDEO" else Kind.IMAGE
+            want = Kind.VIDEO if t == MediaType.VIDEO else Kind.IMAGE
             if got is not want:
                 yield media_type.finding(
                     f"carousel {_label(item, i)} is marked {t} but is {_kind_word(got)}; "
@@ -313,7 +316,7 @@ def media_type(post: Post, ctx: PostContext) -> Iterator[Finding]:
     todo="use IMAGE or VIDEO items",
 )
 def carousel_item_types(post: Post, ctx: PostContext) -> Iterator[Finding]:
-    if post_type(post, ctx) != "CAROUSEL":
+    if post_type(post, ctx) != MediaType.CAROUSEL:
         return
     for i, item in enumerate(post.media):
         t = (item.media_type or "").upper()
@@ -331,7 +334,7 @@ def carousel_item_types(post: Post, ctx: PostContext) -> Iterator[Finding]:
     todo="give every item the same ratio",
 )
 def carousel_ratios(post: Post, ctx: PostContext) -> Iterator[Finding]:
-    if post_type(post, ctx) != "CAROUSEL" or not post.media:
+    if post_type(post, ctx) != MediaType.CAROUSEL or not post.media:
         return
     first = _facts(post.media[0], ctx)
     if first is None or not first.aspect:
@@ -362,7 +365,7 @@ def carousel_ratios(post: Post, ctx: PostContext) -> Iterator[Finding]:
 )
 def thumb_offset(post: Post, ctx: PostContext) -> Iterator[Finding]:
     t = post.thumb_offset
-    if t is None or post_type(post, ctx) == "CAROUSEL" or not post.media:
+    if t is None or post_type(post, ctx) == MediaType.CAROUSEL or not post.media:
         return
     if post.cover is not None:
         return  # a cover wins and thumb_offset is ignored (POST018 says so)
@@ -520,8 +523,8 @@ def product_tag_count(post: Post, ctx: PostContext) -> Iterator[Finding]:
     todo="fix the user tags",
 )
 def user_tags(post: Post, ctx: PostContext) -> Iterator[Finding]:
-    carousel = post_type(post, ctx) == "CAROUSEL"
-    story = post_type(post, ctx) == "STORIES"
+    carousel = post_type(post, ctx) == MediaType.CAROUSEL
+    story = post_type(post, ctx) == MediaType.STORIES
     for g in tag_groups(post, ctx):
         if not g.user_tags:
             continue
@@ -559,7 +562,7 @@ def user_tags(post: Post, ctx: PostContext) -> Iterator[Finding]:
 )
 def alt_text(post: Post, ctx: PostContext) -> Iterator[Finding]:
     limit = IMAGE_LIMITS[Role.FEED_IMAGE].max_alt_text
-    carousel = post_type(post, ctx) == "CAROUSEL"
+    carousel = post_type(post, ctx) == MediaType.CAROUSEL
     texts: list[tuple[str, MediaItem | None, str]] = []
     if post.alt_text is not None:
         owner = None if carousel else (post.media[0] if post.media else None)
