@@ -25,8 +25,9 @@ from igpreflight.limits import VIDEO_LIMITS
 from igpreflight.model import Role, Severity, VideoFacts
 from igpreflight.preflight.checks import check_facts
 from igpreflight.preflight.probe import probe
+from igpreflight.terminal import CI_VARIABLES, Terminal
 from igpreflight.transcode.plan_video import PRESET_ENV, VideoStep, plan_video
-from igpreflight.transcode.progress import CI_VARIABLES, terminal_progress
+from igpreflight.transcode.progress import terminal_progress
 from igpreflight.transcode.types import FixOptions, FixPlan, FixStatus
 from igpreflight.transcode.video import VideoFixError, apply_video, build_command
 
@@ -423,16 +424,18 @@ class _Terminal(io.StringIO):
 def test_terminal_progress_draws_on_a_terminal_only(tmp_path: Path, monkeypatch):
     for name in CI_VARIABLES:
         monkeypatch.delenv(name, raising=False)
-    assert terminal_progress("clip", io.StringIO()) is None  # a pipe: quiet
-    term = _Terminal()
-    show = terminal_progress("clip.webm", term)
+    assert terminal_progress("clip", Terminal(stream=io.StringIO())) is None  # a pipe: quiet
+    assert terminal_progress("clip", Terminal(stream=_Terminal(), quiet=True)) is None  # -q
+    stream = _Terminal()
+    show = terminal_progress("clip.webm", Terminal(stream=stream))
     assert show is not None
     src = make_video(tmp_path / "clip.webm", vcodec="libvpx-vp9", acodec="libopus", duration=3.2)
     fix(src, tmp_path / "out.mp4", progress=show)
-    text = term.getvalue()
-    assert text.startswith("\rclip.webm:") and text.endswith("100%\n")
+    text = stream.getvalue()
+    assert text.startswith("\r\033[Kclip.webm ") and "clip.webm 100%" in text
+    assert text.endswith("\r\033[K")  # the line is taken off the screen when done
     monkeypatch.setenv("CI", "true")
-    assert terminal_progress("clip", _Terminal()) is None  # CI: quiet
+    assert terminal_progress("clip", Terminal(stream=_Terminal())) is None  # CI: quiet
 
 
 def test_a_missing_ffmpeg_is_a_clear_error(tmp_path: Path, monkeypatch):

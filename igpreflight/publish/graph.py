@@ -25,77 +25,12 @@ import httpx
 
 from igpreflight._version import __version__
 from igpreflight.catalog import ErrorClass, classify, lookup_graph_error
+from igpreflight.redaction import REDACTED, redact, register_secret
 
 DEFAULT_GRAPH_URL = "https://graph.facebook.com"
 DEFAULT_API_VERSION = "v25.0"
-REDACTED = "***"
 
 log = logging.getLogger("igpreflight.graph")
-
-
-# --- redaction ---------------------------------------------------------------------------
-
-
-class _Redactor(logging.Filter):
-    """Scrub every registered secret from log records, whoever emits them (us, httpx)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.secrets: set[str] = set()
-
-    def scrub(self, value: Any) -> Any:
-        if isinstance(value, str):
-            for secret in self.secrets:
-                if secret and secret in value:
-                    value = value.replace(secret, REDACTED)
-            return value
-        if isinstance(value, (list, tuple)):
-            return type(value)(self.scrub(v) for v in value)
-        if isinstance(value, dict):
-            return {k: self.scrub(v) for k, v in value.items()}
-        return value
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if not self.secrets:
-            return True
-        if record.args:
-            try:
-                record.msg = record.getMessage()
-                record.args = None
-            except (TypeError, ValueError):
-                record.args = self.scrub(record.args)
-        record.msg = self.scrub(record.msg if isinstance(record.msg, str) else str(record.msg))
-        for key, value in list(vars(record).items()):
-            if isinstance(value, (str, list, tuple, dict)) and key not in ("msg", "args"):
-                setattr(record, key, self.scrub(value))
-        return True
-
-
-REDACTOR = _Redactor()
-# Logger filters are not inherited by child loggers: name every logger that may
-# carry a URL, a header or a Graph message.
-REDACTED_LOGGERS = (
-    "igpreflight",
-    "igpreflight.graph",
-    "igpreflight.publish",
-    "httpx",
-    "httpcore",
-    "httpcore.connection",
-    "httpcore.http11",
-)
-for _name in REDACTED_LOGGERS:
-    logging.getLogger(_name).addFilter(REDACTOR)
-
-
-def register_secret(secret: str | None) -> None:
-    """Make `redact` and every igpreflight/httpx log record hide this value."""
-    if secret:
-        REDACTOR.secrets.add(secret)
-
-
-def redact(text: str) -> str:
-    """`text` with every registered secret replaced by ***."""
-    return REDACTOR.scrub(text)
 
 
 # --- usage headers -----------------------------------------------------------------------

@@ -140,6 +140,7 @@ class Publisher:
         rng: random.Random | None = None,
         refused: Mapping[str, J.ErrorInfo] | None = None,
         kinds: Mapping[str, Kind] | None = None,
+        activity: Callable[[str], None] | None = None,
     ) -> None:
         self.client = client
         self.journal = journal
@@ -153,6 +154,9 @@ class Publisher:
         self.refused: Mapping[str, J.ErrorInfo] = refused or {}
         # What preflight probed each media as (by MediaItem.key): facts, not names.
         self.kinds: Mapping[str, Kind] = kinds or {}
+        # Hears what the publisher is doing now ("post a: waiting for 2 containers"),
+        # so a terminal can show progress through the long waits.
+        self.activity = activity or (lambda text: None)
         self._remaining: int | None = None
         self._quota_total: int | None = None
         self._stop: J.ErrorInfo | None = None
@@ -530,6 +534,11 @@ class Publisher:
         policy = self.settings.poll_backoff(nominal)
         step = 0
         while pending:
+            n_left = len(pending)
+            self.activity(
+                f"post {post.id}: Instagram is processing {n_left}"
+                f" container{'s' if n_left > 1 else ''}"
+            )
             self._sleep(wait)
             step += 1
             wait = policy.delay(step)
@@ -658,6 +667,7 @@ class Publisher:
                     continue
             if st.check_quota:
                 self._quota_gate()
+            self.activity(f"post {post.id}: publishing")
             row = self.journal.begin_publish(row.row_id)
             self.journal.set_post_status(self.account, post.id, PostStatus.PUBLISHING)
             cid = row.container_id
@@ -734,6 +744,7 @@ class Publisher:
                         wait,
                         extra={**err.log_fields(), "container_id": cid},
                     )
+                    self.activity(f"rate limited on {what}: waiting")
                     self.clock.sleep(wait)
                     continue
                 if cls is ErrorClass.RETRY_SAME and retry:

@@ -1,34 +1,27 @@
-"""Per-file progress for long video encodes: a line on a terminal, nothing in pipes or CI.
+"""Per-file progress of a long video encode, shown in the terminal's progress bar.
 
-`apply_video` reports 0..1 from ffmpeg's `-progress` output; this turns that
-into `name: 42%` on stderr, rewritten in place, only when stderr is a terminal
-and no CI variable is set, so logs and piped reports stay clean.
+`apply_video` reports 0..1 from ffmpeg's `-progress` output; this turns it into
+`name: 42%`: the text of the batch's bar when `fix` draws one, else a bar of its
+own. Nothing at all when stderr is not an interactive terminal (pipes, CI, -q).
 """
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Callable
-from typing import TextIO
 
-CI_VARIABLES = ("CI", "GITHUB_ACTIONS", "GITLAB_CI", "BUILDKITE", "TF_BUILD")
+from igpreflight.terminal import TERMINAL, Progress, Terminal, is_interactive
 
-
-def interactive(stream: TextIO) -> bool:
-    """True when progress may be drawn on `stream`."""
-    if any(os.environ.get(name) for name in CI_VARIABLES):
-        return False
-    isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty())
+interactive = is_interactive  # the name batch drivers and commands have used
 
 
-def terminal_progress(label: str, stream: TextIO | None = None) -> Callable[[float], None] | None:
-    """A progress callback drawing `label: NN%` on `stream` (stderr), or None when
-    the stream is not an interactive terminal. The line ends at 100%."""
-    out = stream if stream is not None else sys.stderr
-    if not interactive(out):
+def terminal_progress(label: str, term: Terminal | None = None) -> Callable[[float], None] | None:
+    """A 0..1 progress callback showing `label: NN%` on `term` (the process's terminal),
+    or None when nothing may be drawn."""
+    term = term or TERMINAL
+    if not term.interactive:
         return None
+    batch = term.bar
+    own: list[Progress] = []
     shown = [-1]
 
     def show(fraction: float) -> None:
@@ -36,7 +29,13 @@ def terminal_progress(label: str, stream: TextIO | None = None) -> Callable[[flo
         if percent == shown[0]:
             return
         shown[0] = percent
-        out.write(f"\r{label}: {percent:3d}%" + ("\n" if percent == 100 else ""))
-        out.flush()
+        if batch is not None:
+            batch.status(f"{label}: {percent}%")
+            return
+        if not own:
+            own.append(term.progress(100, label=label, unit="%"))
+        own[0].advance(percent - own[0].count)
+        if percent == 100:
+            own[0].close()
 
     return show

@@ -1,0 +1,434 @@
+"""The terminal: every message, log line and progress bar igpreflight writes to stderr.
+
+One `Terminal` per process (`TERMINAL`, set up once by the CLI's -q/-v/--color)
+decides four things, so no command decides them differently:
+
+- progress: a bar on stderr only when stderr is a terminal, no CI variable is set
+  and --quiet is not given; a bar counts distinct items and never passes its total;
+- colour: --color always|never, or auto: the stream is a terminal, NO_COLOR is
+  unset or empty and TERM is not `dumb`;
+- loudness: -q keeps errors only; -v adds the library's INFO log, -vv its DEBUG;
+- one prefix for every message: `igpreflight: error: ...`.
+
+Messages and log records are printed above the progress bar, never into it, and
+pass the redaction filter. stdout is never written here: it carries the report only.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import sys
+import threading
+import time
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+from typing import Any, TextIO
+
+from igpreflight.redaction import REDACTOR, redact
+from igpreflight.states import StrEnum
+
+PROG = "igpreflight"
+CI_VARIABLES = ("CI", "GITHUB_ACTIONS", "GITLAB_CI", "BUILDKITE", "TF_BUILD")
+CLEAR_LINE = "\r\033[K"
+
+
+class ColorMode(StrEnum):
+    AUTO = "auto"
+    ALWAYS = "always"
+    NEVER = "never"
+
+
+# Severity -> SGR code. Words, not numbers, are what the rest of the code speaks.
+STYLES = {
+    "error": "1;31",
+    "failed": "1;31",
+    "warning": "33",
+    "queued": "33",
+    "info": "36",
+    "note": "36",
+    "ok": "32",
+    "fixed": "32",
+    "published": "32",
+    "dim": "2",
+}
+
+
+def is_interactive(stream: TextIO) -> bool:
+    """True when a progress line may be drawn on `stream`: a terminal, outside CI."""
+    if any(os.environ.get(name) for name in CI_VARIABLES):
+        return False
+    if os.environ.get("TERM") == "dumb":
+        return False
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty and isatty())
+    except ValueError:  # a closed stream
+        return False
+
+
+def color_enabled(mode: ColorMode | str, stream: TextIO) -> bool:
+    """Whether text for `stream` is coloured under `mode` (see the module docstring)."""
+    mode = ColorMode(mode)
+    if mode is not ColorMode.AUTO:
+        return mode is ColorMode.ALWAYS
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty and isatty())
+    except ValueError:
+        return False
+
+
+def paint(text: str, style: str, enabled: bool = True) -> str:
+    """`text` in the colour of `style` (a severity or status word), when enabled."""
+    code = STYLES.get(style)
+    return f"\033[{code}m{text}\033[0m" if enabled and code else text
+
+
+# A text report's severity and status words, where the renderers put them: a finding's
+# severity after two spaces, a file's or post's status after its name and a colon.
+_REPORT_WORD = re.compile(
+    r"(?m)(?:^  |: )(error|warning|info|ok|fixed|failed|unfixable|published|queued)\b"
+)
+
+
+def paint_report(text: str, enabled: bool) -> str:
+    """A text report with its severity/status words coloured (nothing else changes)."""
+    if not enabled:
+        return text
+
+    def one(m: re.Match[str]) -> str:
+        word = m.group(1)
+        style = "error" if word == "unfixable" else word
+        return m.group(0)[: -len(word)] + paint(word, style)
+
+    return _REPORT_WORD.sub(one, text)
+
+
+class Terminal:
+    """stderr as igpreflight uses it; see the module docstring."""
+
+    def __init__(
+        self,
+        *,
+        quiet: bool = False,
+        verbosity: int = 0,
+        color: ColorMode | str = ColorMode.AUTO,
+        stream: TextIO | None = None,
+    ) -> None:
+        self.quiet = quiet
+        self.verbosity = verbosity
+        self.color = ColorMode(color)
+        self._stream = stream
+        self._lock = threading.RLock()
+        self._bar: Progress | None = None  # the bar on screen, if any
+
+    @property
+    def stream(self) -> TextIO:
+        """stderr as it is now (test runners swap sys.stderr)."""
+        return self._stream if self._stream is not None else sys.stderr
+
+    @property
+    def interactive(self) -> bool:
+        return not self.quiet and is_interactive(self.stream)
+
+    def colors(self, stream: TextIO | None = None) -> bool:
+        """Whether text for `stream` (stderr by default) is coloured."""
+        return color_enabled(self.color, stream if stream is not None else self.stream)
+
+    # ---- lines ------------------------------------------------------------------------
+
+    def write_line(self, line: str) -> None:
+        """One line on stderr, above the progress bar (which is drawn again below it)."""
+        with self._lock:
+            out = self.stream
+            bar = self._bar
+            if bar is not None and bar.drawn:
+                out.write(CLEAR_LINE)
+            out.write(line + "\n")
+            if bar is not None and bar.drawn:
+                out.write(bar.line())
+            out.flush()
+
+    def message(self, level: str, text: str) -> None:
+        """`igpreflight: LEVEL: text`, redacted; --quiet keeps errors only."""
+        if self.quiet and level != "error":
+            return
+        self.write_line(f"{PROG}: {paint(level, level, self.colors())}: {redact(text)}")
+
+    def error(self, text: str) -> None:
+        self.message("error", text)
+
+    def warning(self, text: str) -> None:
+        self.message("warning", text)
+
+    def note(self, text: str) -> None:
+        self.message("note", text)
+
+    # ---- progress ---------------------------------------------------------------------
+
+    def progress(
+        self,
+        total: float | None = None,
+        *,
+        label: str = "",
+        unit: str = "",
+        describe: Callable[[Any], str] = str,
+    ) -> Progress:
+        """A progress bar (drawn only when interactive); close it, or use it in `with`."""
+        return Progress(self, total, label=label, unit=unit, describe=describe)
+
+    @property
+    def bar(self) -> Progress | None:
+        """The progress bar on screen, if any."""
+        return self._bar
+
+    # ---- logging ----------------------------------------------------------------------
+
+    @contextmanager
+    def logging(self, logger: str = PROG) -> Iterator[None]:
+        """Route `logger`'s records to stderr while a command runs: none by default
+        (the report says what happened), INFO with -v, DEBUG with -vv; --quiet: none."""
+        log = logging.getLogger(logger)
+        old_level, old_propagate = log.level, log.propagate
+        handler: logging.Handler
+        if self.verbosity > 0 and not self.quiet:
+            handler = TerminalHandler(self)
+            log.setLevel(logging.DEBUG if self.verbosity > 1 else logging.INFO)
+            log.propagate = False  # no second copy through the root logger
+        else:
+            handler = logging.NullHandler()  # no stray warnings through logging.lastResort
+        log.addHandler(handler)
+        try:
+            yield
+        finally:
+            log.removeHandler(handler)
+            log.setLevel(old_level)
+            log.propagate = old_propagate
+
+
+class TerminalHandler(logging.Handler):
+    """Log records as `igpreflight: info: message key=value ...` above the bar, redacted."""
+
+    FIELDS = (
+        "http_status",
+        "code",
+        "subcode",
+        "is_transient",
+        "fbtrace_id",
+        "container_id",
+        "post_id",
+        "error_class",
+    )
+
+    def __init__(self, term: Terminal) -> None:
+        super().__init__()
+        self.term = term
+        self.addFilter(REDACTOR)
+
+    def format(self, record: logging.LogRecord) -> str:
+        level = record.levelname.lower()
+        fields = [
+            f"{k}={getattr(record, k)}" for k in self.FIELDS if getattr(record, k, None) is not None
+        ]
+        text = " ".join([record.getMessage(), *fields])
+        style = {"warning": "warning", "error": "error", "critical": "error"}.get(level, "dim")
+        return f"{PROG}: {paint(level, style, self.term.colors())}: {redact(text)}"
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.term.write_line(self.format(record))
+        except Exception:  # noqa: BLE001 - logging never breaks the command
+            self.handleError(record)
+
+
+def _amount(n: float, unit: str) -> str:
+    if unit != "bytes":
+        return f"{n:.0f}"
+    for name in ("B", "KB", "MB", "GB"):
+        if n < 1000 or name == "GB":
+            return f"{n:.0f} {name}" if name == "B" else f"{n:.1f} {name}"
+        n /= 1000
+    return f"{n:.1f} GB"
+
+
+class Progress:
+    """A bar `label [#####.....] 12/40 text` on stderr, redrawn in place.
+
+    Items are counted once each (an item reported again only updates the text), and
+    the count shown never passes the total. Drawn only when the terminal is
+    interactive; otherwise every call is a cheap no-op. Thread-safe.
+    """
+
+    WIDTH = 20
+    MIN_INTERVAL = 0.05  # seconds between two redraws, except for the last one
+
+    def __init__(
+        self,
+        term: Terminal,
+        total: float | None = None,
+        *,
+        label: str = "",
+        unit: str = "",
+        describe: Callable[[Any], str] = str,
+    ) -> None:
+        self.term = term
+        self.total = total
+        self.label = label
+        self.unit = unit
+        self.describe = describe
+        self.count: float = 0
+        self.text = ""
+        self.drawn = False
+        self.active = term.interactive
+        self._seen: set[Hashable] = set()
+        self._last = 0.0
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def start(self, total: float) -> None:
+        """The total, once known (batch drivers call this)."""
+        with self.term._lock:
+            self.total = total
+            self._draw(force=True)
+
+    def __call__(self, item: Any) -> None:
+        """One finished item (the batch drivers' callback)."""
+        self.done(item)
+
+    def done(self, item: Any = None, text: str | None = None) -> None:
+        """Count `item` as finished, once; show `text` (or the item described)."""
+        with self.term._lock:
+            key = _key(item)
+            if key is None or key not in self._seen:
+                if key is not None:
+                    self._seen.add(key)
+                self.count += 1
+            if text is not None:
+                self.text = text
+            elif item is not None:
+                self.text = self.describe(item)
+            self._draw(force=self.total is not None and self.count >= self.total)
+
+    def advance(self, amount: float) -> None:
+        """Add `amount` (bytes) to the count."""
+        with self.term._lock:
+            self.count += amount
+            self._draw(force=self.total is not None and self.count >= self.total)
+
+    def status(self, text: str) -> None:
+        """Change the text after the counter (what is happening now)."""
+        with self.term._lock:
+            self.text = text
+            self._draw()
+
+    def sleep(self, seconds: float, text: str, sleep: Callable[[float], None] = time.sleep) -> None:
+        """Sleep `seconds` through `sleep`, showing `text (N s)` with the seconds left."""
+        left = seconds
+        while left > 0:
+            self.status(f"{text} ({left:.0f} s)")
+            step = min(1.0, left)
+            sleep(step)
+            left -= step
+        self.status(text)
+
+    def close(self) -> None:
+        """Take the bar off the screen (the lines printed above it stay)."""
+        with self.term._lock:
+            if self.drawn:
+                self.term.stream.write(CLEAR_LINE)
+                self.term.stream.flush()
+                self.drawn = False
+            if self.term._bar is self:
+                self.term._bar = None
+
+    def line(self) -> str:
+        """The bar as drawn: never wider than the terminal, count capped at the total."""
+        shown = self.count if self.total is None else min(self.count, self.total)
+        if self.unit == "%":
+            counter = f"{shown:3.0f}%"
+        elif self.total:
+            filled = int(self.WIDTH * shown // self.total)
+            counter = (
+                f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] "
+                f"{_amount(shown, self.unit)}/{_amount(self.total, self.unit)}"
+            )
+        else:
+            counter = f"[{_amount(shown, self.unit)}]"
+        parts = [p for p in (self.label, counter, self.text) if p]
+        width = max(20, shutil.get_terminal_size((100, 20)).columns - 1)
+        return " ".join(parts)[:width]
+
+    def _draw(self, force: bool = False) -> None:
+        if not self.active:
+            return
+        now = time.monotonic()
+        if not force and now - self._last < self.MIN_INTERVAL:
+            return
+        self._last = now
+        out = self.term.stream
+        other = self.term._bar
+        if other is not None and other is not self and other.drawn:
+            other.drawn = False  # one line on screen: the newest bar takes it
+        self.term._bar = self
+        out.write(CLEAR_LINE + self.line())
+        out.flush()
+        self.drawn = True
+
+
+def _key(item: Any) -> Hashable | None:
+    """What makes an item the same item again: its `source`/`path`/`id`, or itself."""
+    if item is None:
+        return None
+    for attr in ("source", "path", "post_id", "display"):
+        value = getattr(item, attr, None)
+        if isinstance(value, (str, int)):
+            return (attr, value)
+    try:
+        hash(item)
+    except TypeError:
+        return None
+    return item
+
+
+TERMINAL = Terminal()
+"""The process's terminal; the CLI configures it with `configure`."""
+
+
+def configure(
+    *, quiet: bool = False, verbosity: int = 0, color: ColorMode | str = ColorMode.AUTO
+) -> Terminal:
+    """Set the process's terminal from the command line's -q/-v/--color."""
+    TERMINAL.quiet = quiet
+    TERMINAL.verbosity = verbosity
+    TERMINAL.color = ColorMode(color)
+    return TERMINAL
+
+
+def error(text: str) -> None:
+    """`igpreflight: error: text` on stderr: the one error prefix."""
+    TERMINAL.error(text)
+
+
+__all__ = [
+    "CI_VARIABLES",
+    "TERMINAL",
+    "ColorMode",
+    "Progress",
+    "Terminal",
+    "TerminalHandler",
+    "color_enabled",
+    "configure",
+    "error",
+    "is_interactive",
+    "paint",
+    "paint_report",
+]
