@@ -404,9 +404,13 @@ def _execute(
         if progress:
             progress(result)
 
-    for r in results:
-        if r is not None and progress:
-            progress(r)
+    if progress:
+        # Files settled before execution (resumed, unreadable) count now; the ones
+        # still to run count when they finish, never both (`fix` once ended at 25/21).
+        waiting = set(todo)
+        for i, r in enumerate(results):
+            if r is not None and i not in waiting:
+                progress(r)
     try:
         if workers == 1:
             for i in todo:
