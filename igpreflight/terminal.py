@@ -33,6 +33,8 @@ from igpreflight.states import StrEnum
 PROG = "igpreflight"
 CI_VARIABLES = ("CI", "GITHUB_ACTIONS", "GITLAB_CI", "BUILDKITE", "TF_BUILD")
 CLEAR_LINE = "\r\033[K"
+# Loggers that may see requests, signatures or credentials at DEBUG level.
+SDK_LOGGERS = ("boto3", "botocore", "s3transfer", "urllib3", "httpx", "httpcore")
 
 
 class ColorMode(StrEnum):
@@ -90,10 +92,23 @@ def paint(text: str, style: str, enabled: bool = True) -> str:
 
 
 # A text report's severity and status words, where the renderers put them: a finding's
-# severity after two spaces, a file's or post's status after its name and a colon.
+# severity (or a URL check's mark) after two spaces at the start of a line; a file's or
+# post's status after its name and a colon, ending there or followed by `(`, `[`, `,`, `:`.
 _REPORT_WORD = re.compile(
-    r"(?m)(?:^  |: )(error|warning|info|ok|fixed|failed|unfixable|published|queued)\b"
+    r"(?m)(?:^  (?P<sev>error|warning|info|ok|FAIL|warn)(?=\s|$)"
+    r"|: (?P<status>copied|converted|remuxed|transcoded|failed|unfixable|refused|published"
+    r"|queued)(?=$| \(| \[|,|:))"
 )
+_WORD_STYLE = {
+    "unfixable": "error",
+    "refused": "error",
+    "FAIL": "error",
+    "converted": "fixed",
+    "remuxed": "fixed",
+    "transcoded": "fixed",
+    "copied": "ok",
+    "warn": "warning",
+}
 
 
 def paint_report(text: str, enabled: bool) -> str:
@@ -102,8 +117,8 @@ def paint_report(text: str, enabled: bool) -> str:
         return text
 
     def one(m: re.Match[str]) -> str:
-        word = m.group(1)
-        style = "error" if word == "unfixable" else word
+        word = m.group("sev") or m.group("status")
+        style = _WORD_STYLE.get(word, word)
         return m.group(0)[: -len(word)] + paint(word, style)
 
     return _REPORT_WORD.sub(one, text)
@@ -191,15 +206,17 @@ class Terminal:
 
     @contextmanager
     def logging(self, logger: str = PROG) -> Iterator[None]:
-        """Route `logger`'s records to stderr while a command runs: none by default
-        (the report says what happened), INFO with -v, DEBUG with -vv; --quiet: none."""
+        """While a command runs: `logger`'s records on stderr (none by default: the
+        report says what happened; INFO with -v, DEBUG with -vv; none with -q), and
+        the SDK loggers held at WARNING (their DEBUG carries request signatures)."""
         log = logging.getLogger(logger)
-        old_level, old_propagate = log.level, log.propagate
+        saved = {name: logging.getLogger(name).level for name in (logger, *SDK_LOGGERS)}
+        for name in SDK_LOGGERS:
+            logging.getLogger(name).setLevel(logging.WARNING)
         handler: logging.Handler
         if self.verbosity > 0 and not self.quiet:
             handler = TerminalHandler(self)
             log.setLevel(logging.DEBUG if self.verbosity > 1 else logging.INFO)
-            log.propagate = False  # no second copy through the root logger
         else:
             handler = logging.NullHandler()  # no stray warnings through logging.lastResort
         log.addHandler(handler)
@@ -207,8 +224,8 @@ class Terminal:
             yield
         finally:
             log.removeHandler(handler)
-            log.setLevel(old_level)
-            log.propagate = old_propagate
+            for name, level in saved.items():
+                logging.getLogger(name).setLevel(level)
 
 
 class TerminalHandler(logging.Handler):
@@ -283,10 +300,13 @@ class Progress:
         self.describe = describe
         self.count: float = 0
         self.text = ""
+        self.since = time.monotonic()  # when `text` was set: a wait shows its seconds
+        self.waiting = False  # True from `status` until the next finished item
         self.drawn = False
         self.active = term.interactive
         self._seen: set[Hashable] = set()
         self._last = 0.0
+        self._timer: threading.Timer | None = None
 
     def __enter__(self) -> Progress:
         return self
@@ -312,6 +332,7 @@ class Progress:
                 if key is not None:
                     self._seen.add(key)
                 self.count += 1
+            self.waiting = False
             if text is not None:
                 self.text = text
             elif item is not None:
@@ -325,24 +346,37 @@ class Progress:
             self._draw(force=self.total is not None and self.count >= self.total)
 
     def status(self, text: str) -> None:
-        """Change the text after the counter (what is happening now)."""
+        """Change the text after the counter (what is happening now). While the text
+        stays, the bar shows how long it has (`... (12 s)`), redrawn every second."""
         with self.term._lock:
-            self.text = text
-            self._draw()
+            if text != self.text or not self.waiting:
+                self.text, self.since = text, time.monotonic()
+            self.waiting = True
+            self._draw(force=True)
+            self._tick()
 
-    def sleep(self, seconds: float, text: str, sleep: Callable[[float], None] = time.sleep) -> None:
-        """Sleep `seconds` through `sleep`, showing `text (N s)` with the seconds left."""
-        left = seconds
-        while left > 0:
-            self.status(f"{text} ({left:.0f} s)")
-            step = min(1.0, left)
-            sleep(step)
-            left -= step
-        self.status(text)
+    def _tick(self) -> None:
+        """Redraw once a second while a status waits (a timer thread, daemon)."""
+        if not self.active or self._timer is not None:
+            return
+
+        def again() -> None:
+            with self.term._lock:
+                self._timer = None
+                if self.term._bar is self and self.drawn:
+                    self._draw(force=True)
+                    self._tick()
+
+        self._timer = threading.Timer(1.0, again)
+        self._timer.daemon = True
+        self._timer.start()
 
     def close(self) -> None:
         """Take the bar off the screen (the lines printed above it stay)."""
         with self.term._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
             if self.drawn:
                 self.term.stream.write(CLEAR_LINE)
                 self.term.stream.flush()
@@ -363,7 +397,11 @@ class Progress:
             )
         else:
             counter = f"[{_amount(shown, self.unit)}]"
-        parts = [p for p in (self.label, counter, self.text) if p]
+        text = self.text
+        waited = time.monotonic() - self.since
+        if text and self.waiting and waited >= 1:
+            text = f"{text} ({waited:.0f} s)"
+        parts = [p for p in (self.label, counter, text) if p]
         width = max(20, shutil.get_terminal_size((100, 20)).columns - 1)
         return " ".join(parts)[:width]
 

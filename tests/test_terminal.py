@@ -99,10 +99,10 @@ def test_colour_follows_the_flag_then_no_color_then_the_terminal(monkeypatch):
 
 
 def test_report_colours_only_severity_and_status_words():
-    text = "a.jpg  (image)\n  error   IMG003 too wide\n  ok\nb.jpg -> out/b.jpg: fixed (x)\n"
+    text = "a.jpg  (image)\n  error   IMG003 too wide\n  ok\nb.jpg -> out/b.jpg: converted (x)\n"
     painted = paint_report(text, True)
     assert "\x1b[1;31merror\x1b[0m" in painted and "\x1b[32mok\x1b[0m" in painted
-    assert "\x1b[32mfixed\x1b[0m" in painted and ANSI.sub("", painted) == text
+    assert "\x1b[32mconverted\x1b[0m" in painted and ANSI.sub("", painted) == text
     assert paint_report(text, False) == text
 
 

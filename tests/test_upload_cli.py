@@ -221,7 +221,7 @@ def test_secrets_never_reach_output_or_logs(endpoint, bucket, media, caplog):
         upload(endpoint, bucket, media, "-v"),  # URL006 failures
     ]
     assert [r.exit_code for r in runs] == [0, 0, 2, 1]
-    assert "igpreflight: uploading" in runs[0].stderr  # --verbose did log
+    assert "igpreflight: info: uploading" in runs[0].stderr  # --verbose did log
     for r in runs:
         assert FAKE_SECRET_ACCESS_KEY not in r.stdout + r.stderr
     assert FAKE_SECRET_ACCESS_KEY not in caplog.text
@@ -260,12 +260,14 @@ def test_check_url_command(endpoint, bucket, media):
 
 
 def test_verbose_log_scrubs_a_secret_that_slips_into_a_message(capsys):
-    from igpreflight.commands.logs import verbose_log
+    from igpreflight.redaction import register_secret
+    from igpreflight.terminal import Terminal
 
-    with verbose_log(True, [FAKE_SECRET_ACCESS_KEY]):
+    register_secret(FAKE_SECRET_ACCESS_KEY)
+    with Terminal(verbosity=2).logging():
         logging.getLogger("igpreflight.test").debug("key=%s", FAKE_SECRET_ACCESS_KEY)
     err = capsys.readouterr().err
-    assert "key=[REDACTED]" in err and FAKE_SECRET_ACCESS_KEY not in err
+    assert "key=***" in err and FAKE_SECRET_ACCESS_KEY not in err
 
 
 def test_unreachable_endpoint_exits_2_with_one_line(media, monkeypatch, tmp_path):

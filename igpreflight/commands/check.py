@@ -12,9 +12,9 @@ from igpreflight.commands.common import (
     MediaPath,
     as_option,
     jobs_option,
-    progress_printer,
     s3_options,
     scale_options,
+    terminal_options,
     write_output,
 )
 from igpreflight.model import Severity
@@ -23,9 +23,11 @@ from igpreflight.report import RENDERERS, render
 from igpreflight.scale.engine import EngineSpec
 from igpreflight.scale.shard import Shard
 from igpreflight.storage.s3 import StorageError
+from igpreflight.terminal import TERMINAL
 
 
 @click.command()
+@terminal_options
 @click.argument("paths", nargs=-1, type=MediaPath())
 @as_option
 @click.option(
@@ -78,7 +80,7 @@ def check(
         raise click.UsageError("give at least one PATH or --manifest")
     if shard is not None and manifest:
         raise click.UsageError("--shard splits PATHS; a manifest's posts are checked whole")
-    progress = progress_printer()
+    progress = TERMINAL.progress()
     try:
         report = check_api(
             paths,
@@ -95,12 +97,12 @@ def check(
     except ManifestError as exc:
         raise click.UsageError(str(exc)) from exc
     except KeyboardInterrupt:
-        click.echo("\ninterrupted: no report written", err=True)
+        progress.close()
+        TERMINAL.error("interrupted: no report written")
         sys.exit(130)
     finally:
-        if progress is not None:
-            progress.close()
-    write_output(render(report, fmt, strict=strict), output)
+        progress.close()
+    write_output(render(report, fmt, strict=strict), output, colored=fmt == "text")
     failing = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}
     bad = any(f.severity in failing for f in report.errors + report.warnings)
     sys.exit(1 if bad else 0)

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import click
 
-from igpreflight.commands.common import write_output
-from igpreflight.commands.logs import quiet_sdk_logs
+from igpreflight.commands.common import terminal_options, write_output
 from igpreflight.commands.url_options import (
     allow_private_option,
     format_option,
@@ -24,6 +23,7 @@ from igpreflight.report.urls import check_url_json, check_url_text
 
 
 @click.command("check-url")
+@terminal_options
 @click.argument("urls", nargs=-1, required=True)
 @click.option(
     "--local",
@@ -61,17 +61,16 @@ def check_url_command(
         raise click.UsageError(
             f"give one --local FILE per URL ({len(urls)} URLs, {len(locals_)} files), or none"
         )
-    with quiet_sdk_logs():
-        results = [
-            check_url(
-                url,
-                local_path=locals_[i] if locals_ else None,
-                expected_content_type=content_type,
-                allow_private=allow_private,
-                timeout=timeout,
-            )
-            for i, url in enumerate(urls)
-        ]
+    results = [
+        check_url(
+            url,
+            local_path=locals_[i] if locals_ else None,
+            expected_content_type=content_type,
+            allow_private=allow_private,
+            timeout=timeout,
+        )
+        for i, url in enumerate(urls)
+    ]
     render = check_url_json if fmt == "json" else check_url_text
-    write_output(render(results, strict), output)
+    write_output(render(results, strict), output, colored=fmt == "text")
     sys.exit(0 if all(r.ok and not (strict and r.warnings) for r in results) else 1)

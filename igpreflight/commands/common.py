@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
+import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -12,7 +12,7 @@ import click
 
 from igpreflight.atomic import write_text
 from igpreflight.model import AsOption
-from igpreflight.transcode.progress import interactive
+from igpreflight.terminal import TERMINAL, ColorMode, configure, paint_report
 
 as_option = click.option(
     "--as",
@@ -136,14 +136,17 @@ def scale_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
-def write_output(text: str, output: Path | None) -> None:
+def write_output(text: str, output: Path | None = None, *, colored: bool = False) -> None:
     """Write a report to stdout (no --output, or `-o -`), or atomically to a file.
 
-    A file gets ordinary permissions (0666 minus the umask) and a folder that does
-    not exist is a usage error (exit 2) in one line, never a traceback.
+    A `colored` (text) report on stdout has its severity words coloured when the
+    terminal says so (--color, NO_COLOR, a terminal). A file gets ordinary
+    permissions (0666 minus the umask) and a folder that does not exist is a usage
+    error (exit 2) in one line, never a traceback.
     """
     if output is None or str(output) == "-":
-        click.echo(text, nl=False)
+        paint = colored and TERMINAL.colors(sys.stdout)
+        click.echo(paint_report(text, paint), nl=False, color=paint)
         return
     output = output.resolve()
     if not output.parent.is_dir():
@@ -154,42 +157,38 @@ def write_output(text: str, output: Path | None) -> None:
         raise click.UsageError(f"cannot write {output}: {exc.strerror or exc}") from exc
 
 
-class ProgressLine:
-    """A one-line progress bar on stderr: `[#####.....] 12/40 path: status`.
+def terminal_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """-q/--quiet, -v/--verbose and --color for a command. Each run sets the process's
+    terminal from them (nothing lingers from an earlier run) and sends the library's
+    log through it. Put it right under `@click.command`."""
 
-    Only for terminals outside CI (`for_stderr` returns None otherwise), so logs and pipes
-    get nothing but errors. Batch drivers call `start(total)` when they know the
-    total and the object once per finished item.
-    """
+    @functools.wraps(command)
+    def run(*args: Any, quiet: bool, verbose: int, color: str, **kwargs: Any) -> Any:
+        term = configure(quiet=quiet, verbosity=verbose, color=color)
+        with term.logging():
+            return command(*args, **kwargs)
 
-    WIDTH = 20
-
-    def __init__(self, describe: Callable[[Any], str] = str) -> None:
-        self.describe = describe
-        self.total: int | None = None
-        self.count = 0
-
-    @classmethod
-    def for_stderr(cls, describe: Callable[[Any], str] = str) -> ProgressLine | None:
-        return cls(describe) if interactive(sys.stderr) else None
-
-    def start(self, total: int) -> None:
-        self.total = total
-
-    def __call__(self, item: Any) -> None:
-        self.count += 1
-        if self.total:
-            filled = self.WIDTH * self.count // max(self.total, 1)
-            bar = f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] {self.count}/{self.total} "
-        else:
-            bar = f"[{self.count}] "
-        width = shutil.get_terminal_size((100, 20)).columns - 1
-        click.echo(f"\r\033[K{bar}{self.describe(item)}"[: width + 6], err=True, nl=False)
-
-    def close(self) -> None:
-        click.echo("\r\033[K", err=True, nl=False)
-
-
-def progress_printer(enabled: bool = True) -> ProgressLine | None:
-    """The progress line for `check` (items are file names), on terminals only."""
-    return ProgressLine.for_stderr() if enabled else None
+    options = (
+        click.option(
+            "--color",
+            type=click.Choice([m.value for m in ColorMode]),
+            default=ColorMode.AUTO.value,
+            show_default=True,
+            help="Colour severities: auto (on a terminal, unless NO_COLOR is set), always, never.",
+        ),
+        click.option(
+            "-v",
+            "--verbose",
+            count=True,
+            help="Log what is done to stderr, above the progress bar (-vv: more). Never secrets.",
+        ),
+        click.option(
+            "-q",
+            "--quiet",
+            is_flag=True,
+            help="Only the report and errors: no progress bar, warnings or notes.",
+        ),
+    )
+    for option in options:
+        run = option(run)
+    return run

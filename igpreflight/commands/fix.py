@@ -16,17 +16,19 @@ from igpreflight.api.fixing import FixResult
 from igpreflight.api.fixing import fix as fix_api
 from igpreflight.commands.common import (
     MediaPath,
-    ProgressLine,
     as_option,
     jobs_option,
     s3_options,
     scale_options,
+    terminal_options,
+    write_output,
 )
 from igpreflight.preflight.manifest import ManifestError
 from igpreflight.report.fix import RENDERERS
 from igpreflight.scale.engine import EngineSpec
 from igpreflight.scale.shard import Shard
 from igpreflight.storage.s3 import StorageError
+from igpreflight.terminal import TERMINAL
 from igpreflight.transcode.batch import BatchInterrupted
 from igpreflight.transcode.image import parse_colour
 
@@ -45,6 +47,7 @@ def _colour(allow_blur: bool):
 
 
 @click.command()
+@terminal_options
 @click.argument("paths", nargs=-1, type=MediaPath())
 @click.option(
     "--manifest",
@@ -143,7 +146,7 @@ def fix(
         raise click.UsageError("give --out DIR, or --in-place to replace the originals")
     if out is not None and in_place:
         raise click.UsageError("--out and --in-place exclude each other")
-    progress = ProgressLine.for_stderr(lambda r: f"{r.source}: {r.status.value}")
+    progress = TERMINAL.progress(describe=lambda r: f"{r.source}: {r.status.value}")
     render = RENDERERS[fmt]
     try:
         result = fix_api(
@@ -167,24 +170,21 @@ def fix(
             dry_run=dry_run,
         )
     except (ManifestError, UsageError, StorageError) as exc:
-        if progress is not None:
-            progress.close()
+        progress.close()
         raise click.UsageError(str(exc)) from None
     except BatchInterrupted as stop:
-        if progress is not None:
-            progress.close()
-        click.echo(render(FixResult(stop.results, dry_run=dry_run)), nl=False)
-        click.echo(
+        progress.close()
+        write_output(render(FixResult(stop.results, dry_run=dry_run)), colored=fmt == "text")
+        TERMINAL.error(
             f"interrupted: {len(stop.results)} of {stop.total} files done; "
-            "run the same command again to finish the rest",
-            err=True,
+            "run the same command again to finish the rest"
         )
         sys.exit(130)
-    if progress is not None:
+    finally:
         progress.close()
     if report is not None:
         from igpreflight.report.html import render_fix_report
 
         render_fix_report(result.files, report)
-    click.echo(render(result), nl=False)
+    write_output(render(result), colored=fmt == "text")
     sys.exit(0 if result.ok else 1)

@@ -9,7 +9,6 @@ message. Exit 0 when every post is published, 1 otherwise, 2 for usage errors.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,23 +16,20 @@ import click
 
 from igpreflight.api.errors import PublishRefused, UsageError
 from igpreflight.api.publishing import USER_ENV, PublishPlan, PublishResult
-from igpreflight.commands.common import progress_printer
-from igpreflight.commands.logs import setup_publish_logging
+from igpreflight.commands.common import terminal_options, write_output
 from igpreflight.preflight.manifest import ManifestError
 from igpreflight.publish.graph import DEFAULT_API_VERSION
-from igpreflight.publish.settings import Outcome
 from igpreflight.report.publish import render
+from igpreflight.terminal import TERMINAL, Progress
 
 # Options of the command that are not arguments of `igpreflight.api.publish`.
-CLI_ONLY = ("fmt", "verbose", "no_check", "journal_path")
+CLI_ONLY = ("fmt", "no_check", "journal_path")
 
 
-def progress_line() -> Callable[[Outcome], None] | None:
-    """One line per finished post on stderr, only when stderr is a terminal."""
-    tick = progress_printer()
-    if tick is None:
-        return None
-    return lambda o: tick(f"{o.post_id}: {o.status}")
+def posts_bar() -> Progress:
+    """The bar over the batch's posts: each post's outcome as it ends, and what the
+    publisher waits for in between (Instagram processing a container)."""
+    return TERMINAL.progress(describe=lambda o: f"{o.post_id}: {o.status}", label="publishing")
 
 
 def api_options(options: dict[str, Any]) -> dict[str, Any]:
@@ -47,8 +43,8 @@ def api_options(options: dict[str, Any]) -> dict[str, Any]:
 def refusal_lines(exc: UsageError) -> list[str]:
     """What `publish` says on stderr when it refuses a batch before any call."""
     if isinstance(exc, PublishRefused):
-        return [*(f"error: {p}" for p in exc.problems), "error: nothing was published"]
-    return [f"error: {exc}"]
+        return [*exc.problems, "nothing was published"]
+    return [str(exc)]
 
 
 def auth_stop_lines(result: PublishResult | PublishPlan | None) -> list[str]:
@@ -58,19 +54,18 @@ def auth_stop_lines(result: PublishResult | PublishPlan | None) -> list[str]:
         return []
     lines = []
     for message, ids in result.auth_stops().items():
-        lines += [
-            f"error: reconnect-auth: {message}",
-            f"error: stopped, still queued: {', '.join(ids)}",
-        ]
+        lines += [f"reconnect-auth: {message}", f"stopped, still queued: {', '.join(ids)}"]
     return lines
 
 
 def echo_err(lines: list[str]) -> None:
+    """Each line as an error on stderr (`igpreflight: error: ...`)."""
     for line in lines:
-        click.echo(line, err=True)
+        TERMINAL.error(line)
 
 
 @click.command("publish")
+@terminal_options
 @click.argument("manifest", metavar="MANIFEST")
 @click.option("--ig-user-id", help=f"Instagram user id (default: ${USER_ENV}).")
 @click.option(
@@ -146,12 +141,6 @@ def echo_err(lines: list[str]) -> None:
     show_default=True,
     help="Time-out of one Graph call, seconds.",
 )
-@click.option(
-    "-v",
-    "--verbose",
-    is_flag=True,
-    help="Log every Graph error with its structured fields on stderr.",
-)
 def publish(
     manifest: str,
     ig_user_id: str | None,
@@ -175,7 +164,6 @@ def publish(
     give_up: float | None,
     max_rate_wait: float | None,
     timeout: float,
-    verbose: bool,
 ) -> None:
     """Create containers, wait for them, and publish every post of MANIFEST.
 
@@ -188,8 +176,7 @@ def publish(
     options = dict(locals())  # exactly the parameters above
     from igpreflight.api.publishing import publish as publish_api
 
-    setup_publish_logging(verbose)
-    progress = None if dry_run else progress_line()
+    progress = None if dry_run else posts_bar()
     try:
         result = publish_api(progress=progress, **api_options(options))
     except ManifestError as exc:
@@ -197,8 +184,9 @@ def publish(
     except UsageError as exc:
         echo_err(refusal_lines(exc))
         sys.exit(2)
-    if progress is not None:
-        click.echo("", err=True)  # end the progress line
+    finally:
+        if progress is not None:
+            progress.close()
     echo_err(auth_stop_lines(result))
-    click.echo(render(result, fmt), nl=False)
+    write_output(render(result, fmt), colored=fmt == "text")
     sys.exit(0 if result.ok else 1)

@@ -9,7 +9,9 @@ import sys
 import click
 
 from igpreflight.catalog import GRAPH_ERRORS, RULES, GraphErrorInfo, RuleInfo, lookup_graph_error
+from igpreflight.commands.common import terminal_options
 from igpreflight.preflight.rules.image import aspect_ratio
+from igpreflight.terminal import TERMINAL
 
 
 def rule_dict(info: RuleInfo) -> dict:
@@ -25,6 +27,7 @@ def rule_dict(info: RuleInfo) -> dict:
 
 
 @click.command("rules")
+@terminal_options
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
@@ -56,6 +59,7 @@ def _graph_lines(info: GraphErrorInfo) -> list[str]:
 
 
 @click.command(context_settings={"ignore_unknown_options": True})
+@terminal_options
 @click.argument("code")
 def explain(code: str) -> None:
     """Explain a rule code (IMG003) or a Graph error (2207026, 190, 352/2207026)."""
@@ -91,8 +95,7 @@ def explain(code: str) -> None:
                 click.echo("\n".join(_graph_lines(g)))
             return
     known = ", ".join(sorted({str(g.subcode) for g in GRAPH_ERRORS if g.subcode})[:5])
-    click.echo(
-        f"unknown code {code!r}: try a rule code ({aspect_ratio.code}) or a Graph subcode ({known}, ...)",
-        err=True,
+    TERMINAL.error(
+        f"unknown code {code!r}: try a rule code ({aspect_ratio.code}) or a Graph subcode ({known}, ...)"
     )
     sys.exit(1)

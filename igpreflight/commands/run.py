@@ -12,21 +12,22 @@ from pathlib import Path
 import click
 
 from igpreflight.api.errors import UsageError
-from igpreflight.commands.common import as_option
-from igpreflight.commands.logs import setup_publish_logging
+from igpreflight.commands.common import as_option, terminal_options, write_output
 from igpreflight.commands.publish import (
     api_options,
     auth_stop_lines,
     echo_err,
-    progress_line,
+    posts_bar,
     publish,
     refusal_lines,
 )
 from igpreflight.preflight.manifest import ManifestError
 from igpreflight.report.run import render, stop_line
+from igpreflight.terminal import TERMINAL
 
 
 @click.command("run")
+@terminal_options
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option(
     "--out",
@@ -64,9 +65,8 @@ def run(
     """
     from igpreflight.api.running import run as run_api
 
-    setup_publish_logging(publish_options.get("verbose", False))
     kwargs = api_options(publish_options)
-    progress = None if dry_run else progress_line()
+    progress = None if dry_run else posts_bar()
     try:
         result = run_api(
             inputs,
@@ -79,21 +79,23 @@ def run(
             jobs=jobs,
             dry_run=dry_run,
             progress=progress,
-            on_stop=lambda pid, stage, why: click.echo(stop_line(pid, stage, why), err=True),
+            on_stop=lambda pid, stage, why: TERMINAL.error(stop_line(pid, stage, why)),
             **{k: v for k, v in kwargs.items() if v is not None},
         )
     except (ManifestError, UsageError) as exc:
         raise click.UsageError(str(exc)) from exc
-    if progress is not None and result.publish is not None:
-        click.echo("", err=True)  # end the progress line
+    finally:
+        if progress is not None:
+            progress.close()
     if result.publish_error is not None:
         echo_err(refusal_lines(result.publish_error))
     echo_err(auth_stop_lines(result.publish))
-    click.echo(render(result, fmt), nl=False)
+    write_output(render(result, fmt), colored=fmt == "text")
     sys.exit(2 if result.publish_error is not None else 0 if result.ok else 1)
 
 
 # Every option of `publish` except the ones run defines itself is accepted as is.
 for _param in publish.params:
-    if _param.name not in ("manifest", "dry_run", "fmt") and isinstance(_param, click.Option):
+    own = ("manifest", "dry_run", "fmt", "quiet", "verbose", "color")  # terminal_options: run's own
+    if _param.name not in own and isinstance(_param, click.Option):
         run.params.append(_param)

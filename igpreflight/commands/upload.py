@@ -10,7 +10,6 @@ Exit codes: 0 every URL passes, 1 otherwise, 2 usage or configuration error.
 from __future__ import annotations
 
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,15 +17,13 @@ from pathlib import Path
 import click
 
 from igpreflight.api.errors import UsageError
-from igpreflight.commands.common import as_option, write_output
-from igpreflight.commands.logs import quiet_sdk_logs, scrub, verbose_log
+from igpreflight.commands.common import as_option, terminal_options, write_output
 from igpreflight.commands.url_options import (
     allow_private_option,
     format_option,
     output_option,
     strict_option,
     timeout_option,
-    verbose_option,
 )
 from igpreflight.publish.cdn import (
     ACLS,
@@ -35,32 +32,26 @@ from igpreflight.publish.cdn import (
     UploadError,
     known_secrets,
 )
+from igpreflight.redaction import redact, register_secret
 from igpreflight.report.urls import upload_json, upload_text
+from igpreflight.terminal import TERMINAL
 
 
-def _fail(message: str, secrets: list[str]) -> None:
-    """A configuration error: one line on stderr, exit 2, no traceback."""
-    click.echo(f"igpreflight: error: {scrub(message, secrets)}", err=True)
+def _fail(message: str) -> None:
+    """A configuration error: one line on stderr (secrets redacted), exit 2, no traceback."""
+    TERMINAL.error(message)
     sys.exit(2)
 
 
 @contextmanager
 def _progress(label: str, size: int) -> Iterator[Callable[[int], None] | None]:
-    """A byte progress bar on stderr when it is a terminal (transfer threads call it)."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    lock = threading.Lock()
-    with click.progressbar(length=size, label=label[:40], file=sys.stderr) as bar:
-
-        def advance(n: int) -> None:
-            with lock:
-                bar.update(n)
-
-        yield advance
+    """A byte progress bar for one file (transfer threads call it; drawn on terminals only)."""
+    with TERMINAL.progress(size, label=label[:40], unit="bytes") as bar:
+        yield bar.advance if bar.active else None
 
 
 @click.command("upload")
+@terminal_options
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=str))
 @click.option(
     "--bucket",
@@ -107,7 +98,6 @@ def _progress(label: str, size: int) -> Iterator[Callable[[int], None] | None]:
 @strict_option
 @format_option
 @output_option
-@verbose_option
 def upload(
     paths: tuple[str, ...],
     bucket: str,
@@ -125,7 +115,6 @@ def upload(
     strict: bool,
     fmt: str,
     output: Path | None,
-    verbose: bool,
 ) -> None:
     """Upload media to S3-compatible storage and check each URL like Instagram would.
 
@@ -137,33 +126,31 @@ def upload(
     """
     from igpreflight.api.uploading import upload as upload_api
 
-    with quiet_sdk_logs():
-        secrets = known_secrets()
-        # The report keeps a session token that a presigned URL needs (see known_secrets).
-        report_secrets = known_secrets(token=False)
-        try:
-            with verbose_log(verbose, secrets):
-                result = upload_api(
-                    paths,
-                    bucket,
-                    prefix=prefix,
-                    endpoint_url=endpoint_url,
-                    region=region,
-                    public_base_url=public_base_url,
-                    presign=presign,
-                    acl=acl,
-                    allow_private=allow_private,
-                    check=not no_check,
-                    as_=as_,
-                    multipart_threshold=multipart_threshold,
-                    timeout=timeout,
-                    strict=strict,
-                    progress=_progress,
-                )
-        except UsageError as exc:
-            raise click.UsageError(str(exc)) from exc
-        except UploadError as exc:
-            _fail(str(exc), secrets)
+    for secret in known_secrets():
+        register_secret(secret)  # every message and log line hides them from now on
+    try:
+        result = upload_api(
+            paths,
+            bucket,
+            prefix=prefix,
+            endpoint_url=endpoint_url,
+            region=region,
+            public_base_url=public_base_url,
+            presign=presign,
+            acl=acl,
+            allow_private=allow_private,
+            check=not no_check,
+            as_=as_,
+            multipart_threshold=multipart_threshold,
+            timeout=timeout,
+            strict=strict,
+            progress=_progress,
+        )
+    except UsageError as exc:
+        raise click.UsageError(str(exc)) from exc
+    except UploadError as exc:
+        _fail(str(exc))
     render = upload_json if fmt == "json" else upload_text
-    write_output(scrub(render(result), report_secrets), output)
+    # The report keeps a session token that a presigned URL needs (see known_secrets).
+    write_output(redact(render(result), known_secrets(token=False)), output, colored=fmt == "text")
     sys.exit(0 if result.ok else 1)

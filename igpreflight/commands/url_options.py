@@ -35,6 +35,3 @@ timeout_option = click.option(
     help="Seconds one URL check may take in all (redirects, headers and body).",
 )
 strict_option = click.option("--strict", is_flag=True, help="Fail (exit 1) on URL warnings too.")
-verbose_option = click.option(
-    "--verbose", "-v", is_flag=True, help="Log what is done to stderr (never credentials)."
-)

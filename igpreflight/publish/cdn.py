@@ -230,7 +230,7 @@ def upload_file(
     try:
         skipped = _already_there(client, bucket, key, size, sha256, content_type)
         if skipped:
-            log.debug("s3://%s/%s already holds these bytes; upload skipped", bucket, key)
+            log.info("s3://%s/%s already holds these bytes; upload skipped", bucket, key)
             if acl == "public-read":
                 client.put_object_acl(Bucket=bucket, Key=key, ACL="public-read")
             if progress is not None:
@@ -322,7 +322,7 @@ def _put(
         multipart_threshold=threshold, multipart_chunksize=max(threshold, 5 * 1024 * 1024)
     )
     callback = _capped(progress, size)
-    log.debug(
+    log.info(
         "uploading %s to s3://%s/%s (%d bytes, %s)",
         local.name,
         bucket,

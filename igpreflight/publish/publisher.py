@@ -140,7 +140,6 @@ class Publisher:
         rng: random.Random | None = None,
         refused: Mapping[str, J.ErrorInfo] | None = None,
         kinds: Mapping[str, Kind] | None = None,
-        activity: Callable[[str], None] | None = None,
     ) -> None:
         self.client = client
         self.journal = journal
@@ -154,9 +153,9 @@ class Publisher:
         self.refused: Mapping[str, J.ErrorInfo] = refused or {}
         # What preflight probed each media as (by MediaItem.key): facts, not names.
         self.kinds: Mapping[str, Kind] = kinds or {}
-        # Hears what the publisher is doing now ("post a: waiting for 2 containers"),
-        # so a terminal can show progress through the long waits.
-        self.activity = activity or (lambda text: None)
+        # Hears what the publisher is doing now ("post a: Instagram is processing 2
+        # containers"), so a terminal shows progress through the long waits.
+        self.activity: Callable[[str], None] = lambda text: None
         self._remaining: int | None = None
         self._quota_total: int | None = None
         self._stop: J.ErrorInfo | None = None
@@ -168,7 +167,14 @@ class Publisher:
         self, posts: Sequence[Post], progress: Callable[[Outcome], None] | None = None
     ) -> list[Outcome]:
         """Publish `posts` in order; never raises for Graph errors (see each Outcome).
-        `progress` hears of each post as it ends."""
+        `progress` hears of each post as it ends; if it has `start(total)` it hears the
+        number of posts first, and if it has `status(text)` what the publisher waits for."""
+        start = getattr(progress, "start", None)
+        if start is not None:
+            start(len(posts))
+        status = getattr(progress, "status", None)
+        if status is not None:
+            self.activity = status
         outcomes: list[Outcome] = []
         for seq, post in enumerate(posts):
             outcomes.append(self._run_post(post, seq))

@@ -95,7 +95,7 @@ def stage_file(
         report = check_file(absolute, as_)
         facts, findings = report.facts, report.findings
         if report.errors:
-            log.debug("%s refused: %s", display, ", ".join(f.rule for f in report.errors))
+            log.info("%s refused: %s", display, ", ".join(f.rule for f in report.errors))
             return FileUpload(display, REFUSED, findings=findings)
     else:
         facts, findings = probe(absolute), []
