@@ -4,19 +4,29 @@ colour rules, -q, and the same seen through a real pseudo-terminal."""
 from __future__ import annotations
 
 import io
+import json
 import logging
 import re
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from pty_run import run_on_pty
 
 from fixtures import generate
+from igpreflight.cli import COMMANDS, cli
 from igpreflight.redaction import register_secret
 from igpreflight.terminal import CI_VARIABLES, Terminal, color_enabled, paint_report
 
+pytest.register_assert_rewrite("publish_support")
+
+from publish_support import FAKE_TOKEN  # noqa: E402
+
+pytest_plugins = ("publish_support",)
+
 COUNTER = re.compile(r"\] (\d+)/(\d+)")
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+SGR = re.compile(r"\x1b\[[0-9;]*m")
 
 
 class FakeTty(io.StringIO):
@@ -125,3 +135,90 @@ def test_fix_counter_never_passes_its_total_on_a_terminal_even_when_resuming(tmp
         # stdout is piped: the report only, no bar, no escape codes
         assert "\r" not in r.stdout and "\x1b" not in r.stdout
         assert r.stdout.rstrip().splitlines()[-1].startswith("5 files:")
+
+
+def _manifest(tmp_path: Path, media, n: int) -> Path:
+    posts = [
+        {"id": f"p{i}", "media_type": "IMAGE", "media": [media.url_for("feed.jpg")]}
+        for i in range(n)
+    ]
+    path = tmp_path / "posts.json"
+    path.write_text(json.dumps({"post": posts}))
+    return path
+
+
+def test_publish_shows_its_waits_and_puts_log_lines_above_the_bar(emu, media, tmp_path):
+    env = {"IG_ACCESS_TOKEN": FAKE_TOKEN, "IG_USER_ID": emu.user_id}
+    args = ["publish", str(_manifest(tmp_path, media, 2)), "--graph-url", emu.url]
+    args += ["--allow-private", "--first-wait", "1.5", "--max-wait", "1.5", "-v"]
+    r = run_on_pty(args, env=env)
+    assert r.returncode == 0, r.stderr
+    stderr = SGR.sub("", r.stderr)  # colours off; the bar's clear-line codes stay
+    # while Instagram processes a container the bar says so, with the seconds waited
+    assert "post p0: Instagram is processing 1 container" in stderr
+    assert re.search(r"processing 1 container \(\d+ s\)", stderr)
+    seen = counters(stderr)
+    assert seen[-1] == (2, 2) and all(n <= total for n, total in seen)
+    # -v log lines start on a line of their own (the bar cleared first) and end it
+    logs = [m.start() for m in re.finditer(r"igpreflight: info: ", stderr)]
+    assert logs, stderr
+    for at in logs:
+        assert at == 0 or stderr[at - 1] == "\n" or stderr[at - 4 : at] == "\r\x1b[K"
+        assert "] " not in stderr[at : stderr.index("\n", at)]  # no bar inside
+    assert FAKE_TOKEN not in r.stderr + r.stdout
+    assert "\x1b" not in r.stdout and r.stdout.endswith("2 published, 0 failed, 0 queued\n")
+
+
+def test_quiet_on_a_terminal_draws_nothing_but_errors(tmp_path: Path):
+    generate.make_image(tmp_path / "wide.jpg", size=(400, 100))
+    r = run_on_pty(["fix", str(tmp_path), "--out", str(tmp_path / "out"), "-q"])
+    assert r.returncode == 0 and r.stderr == ""
+    assert "1 file" in r.stdout
+
+
+def test_colour_on_stdout_follows_color_and_no_color(tmp_path: Path):
+    generate.make_image(tmp_path / "wide.jpg", size=(400, 100))  # an error: IMG003
+    check = ["check", str(tmp_path)]
+    piped = run_on_pty([*check, "--color", "always"])
+    assert "\x1b[1;31merror\x1b[0m" in piped.stdout  # forced, even into a pipe
+    on_tty = run_on_pty(check, stdout_tty=True)
+    assert "\x1b[1;31merror\x1b[0m" in on_tty.stderr  # stdout shares the pty here
+    no_color = run_on_pty(check, stdout_tty=True, env={"NO_COLOR": "1"})
+    assert "error" in no_color.stderr and "\x1b[1;31m" not in no_color.stderr
+    never = run_on_pty([*check, "--color", "never"], stdout_tty=True)
+    assert "\x1b[1;31m" not in never.stderr
+    assert "\x1b" not in run_on_pty(check).stdout  # auto, piped: plain
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_every_command_takes_quiet_verbose_and_color(command):
+    r = CliRunner().invoke(cli, [command, "--help"])
+    assert r.exit_code == 0
+    for flag in ("-q, --quiet", "-v, --verbose", "--color [auto|always|never]"):
+        assert flag in r.output, (command, flag)
+
+
+def test_one_error_prefix_for_usage_config_and_refusals(tmp_path: Path):
+    runner = CliRunner()
+    cases = [
+        ["check", "--no-such-option"],
+        ["check", str(tmp_path / "missing.jpg")],
+        ["fix", str(tmp_path)],  # neither --out nor --in-place
+        ["explain", "NOPE"],
+        ["publish", str(_empty_manifest(tmp_path))],  # no token in the environment
+    ]
+    for args in cases:
+        r = runner.invoke(cli, args, env={"IG_ACCESS_TOKEN": "", "IG_USER_ID": ""})
+        assert r.exit_code in (1, 2), (args, r.output)
+        errors = [line for line in r.stderr.splitlines() if "rror" in line]
+        assert errors and all(line.startswith("igpreflight: error: ") for line in errors), (
+            args,
+            r.stderr,
+        )
+        assert r.stdout == "", (args, r.stdout)  # nothing but a report goes to stdout
+
+
+def _empty_manifest(tmp_path: Path) -> Path:
+    path = tmp_path / "posts.json"
+    path.write_text(json.dumps({"post": [{"id": "a", "media": ["https://example.com/a.jpg"]}]}))
+    return path
