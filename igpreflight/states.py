@@ -91,6 +91,15 @@ class MediaIdSource(StrEnum):
     CONTAINER = "container"  # the container showed PUBLISHED (media_publish's answer was lost)
 
 
+class UploadStatus(StrEnum):
+    """How one file's upload ended (`upload`, and the staging of `publish`)."""
+
+    UPLOADED = "uploaded"
+    SKIPPED = "skipped"  # the bucket already holds these bytes under the same key
+    REFUSED = "refused"  # it fails `check`: not uploaded
+    FAILED = "failed"  # unreadable, or the storage refused it
+
+
 __all__ = [
     "CAROUSEL_ITEM_TYPES",
     "POST_TYPES",
@@ -100,4 +109,5 @@ __all__ = [
     "MediaType",
     "PostStatus",
     "StrEnum",
+    "UploadStatus",
 ]

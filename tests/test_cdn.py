@@ -308,17 +308,18 @@ def test_storage_refusing_checksum_headers_gets_a_plain_upload(
 
 
 def test_stage_file_refuses_uploads_and_proves(s3, tmp_path):
-    from igpreflight.publish.stage import REFUSED, UPLOADED, stage_file
+    from igpreflight.publish.stage import stage_file
+    from igpreflight.states import UploadStatus
 
     client, bucket = s3
     webp = _copy("photo.webp", tmp_path)
     refused = stage_file(str(webp), str(webp), client=client, bucket=bucket)
-    assert refused.status == REFUSED and not refused.passed()
+    assert refused.status == UploadStatus.REFUSED and not refused.passed()
     assert "IMG002" in {f.rule for f in refused.findings}
     assert client.list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0
     jpg = _copy("feed-ok.jpg", tmp_path)
     done = stage_file(
         "feed-ok.jpg", str(jpg), client=client, bucket=bucket, acl="public-read", allow_private=True
     )
-    assert done.status == UPLOADED and done.passed(), done.to_dict()
+    assert done.status == UploadStatus.UPLOADED and done.passed(), done.to_dict()
     assert done.to_dict()["url_check"]["ok"] is True

@@ -9,16 +9,10 @@ from typing import Any
 from igpreflight.api.errors import UsageError
 from igpreflight.api.paths import PathLike, as_list
 from igpreflight.envelope import envelope
-from igpreflight.publish.stage import (
-    FAILED,
-    REFUSED,
-    SKIPPED,
-    UPLOADED,
-    FileUpload,
-    ProgressFactory,
-)
+from igpreflight.publish.stage import FileUpload, ProgressFactory
+from igpreflight.states import UploadStatus
 
-STATUSES = (UPLOADED, SKIPPED, REFUSED, FAILED)
+STATUSES = tuple(UploadStatus)
 
 
 @dataclass

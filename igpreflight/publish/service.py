@@ -22,7 +22,7 @@ from igpreflight.publish.journal import ErrorInfo, Journal
 from igpreflight.publish.params import expand_stories, is_video_item
 from igpreflight.publish.publisher import MediaRefused, Publisher
 from igpreflight.publish.settings import Clock, MediaUrl, Outcome, PublishSettings, UrlChecker
-from igpreflight.states import PostStatus
+from igpreflight.states import PostStatus, UploadStatus
 
 NO_CHECK_HINT = (
     "fix the post or its media (`igpreflight check` / `fix`), or publish with --no-check"
@@ -247,7 +247,7 @@ class CdnMediaUrl:
 
     def _stage(self, item: MediaItem) -> str:
         from igpreflight.publish.cdn import UploadError, make_client
-        from igpreflight.publish.stage import FAILED, stage_file
+        from igpreflight.publish.stage import stage_file
 
         if self.client is None:  # one client for the whole run, made at the first upload
             self.client = make_client(endpoint_url=self.endpoint_url, region=self.region)
@@ -260,7 +260,7 @@ class CdnMediaUrl:
             allow_private=self.allow_private,
             **self.upload_args,
         )
-        if staged.status == FAILED or staged.upload is None:
+        if staged.status == UploadStatus.FAILED or staged.upload is None:
             raise UploadError(staged.error or f"upload of {item.path} failed")
         result = staged.url_check
         if result is not None and not result.ok:

@@ -17,10 +17,9 @@ from typing import Any
 from igpreflight.model import Finding
 from igpreflight.preflight.urlcheck import DEFAULT_DEADLINE, UrlCheckResult, check_url
 from igpreflight.publish.cdn import UploadError, UploadResult, upload_file
+from igpreflight.states import UploadStatus
 
 log = logging.getLogger(__name__)
-
-UPLOADED, SKIPPED, REFUSED, FAILED = "uploaded", "skipped", "refused", "failed"
 
 
 @dataclass
@@ -29,14 +28,17 @@ class FileUpload:
     and its URL checked, or failed with a one-line error."""
 
     path: str
-    status: str
+    status: UploadStatus
     upload: UploadResult | None = None
     url_check: UrlCheckResult | None = None
     findings: list[Finding] = field(default_factory=list)  # from `check`
     error: str | None = None
 
     def passed(self, strict: bool = False) -> bool:
-        if self.status not in (UPLOADED, SKIPPED) or self.url_check is None:
+        if (
+            self.status not in (UploadStatus.UPLOADED, UploadStatus.SKIPPED)
+            or self.url_check is None
+        ):
             return False
         return self.url_check.ok and not (strict and self.url_check.warnings)
 
@@ -96,7 +98,7 @@ def stage_file(
         facts, findings = report.facts, report.findings
         if report.errors:
             log.info("%s refused: %s", display, ", ".join(f.rule for f in report.errors))
-            return FileUpload(display, REFUSED, findings=findings)
+            return FileUpload(display, UploadStatus.REFUSED, findings=findings)
     else:
         facts, findings = probe(absolute), []
     try:
@@ -107,10 +109,13 @@ def stage_file(
     except UploadError as exc:
         if exc.config:
             raise
-        return FileUpload(display, FAILED, findings=findings, error=str(exc))
+        return FileUpload(display, UploadStatus.FAILED, findings=findings, error=str(exc))
     except OSError as exc:  # the file vanished or cannot be read mid-batch
         return FileUpload(
-            display, FAILED, findings=findings, error=f"cannot read: {exc.strerror or exc}"
+            display,
+            UploadStatus.FAILED,
+            findings=findings,
+            error=f"cannot read: {exc.strerror or exc}",
         )
     log.debug("%s -> %s (%s)", display, result.key, "skipped" if result.skipped else "uploaded")
     checked = check_url(
@@ -121,5 +126,5 @@ def stage_file(
         presign_expires_in=result.presign_expires_in,
         timeout=timeout,
     )
-    status = SKIPPED if result.skipped else UPLOADED
+    status = UploadStatus.SKIPPED if result.skipped else UploadStatus.UPLOADED
     return FileUpload(display, status, upload=result, url_check=checked, findings=findings)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from igpreflight.api.uploading import UploadResult
 from igpreflight.envelope import dumps, envelope
 from igpreflight.preflight.urlcheck import UrlCheckResult
-from igpreflight.publish.stage import FAILED, REFUSED, SKIPPED, UPLOADED
+from igpreflight.states import UploadStatus
 
 MARK = {"pass": "ok", "fail": "FAIL", "warn": "warn", "skip": "skip"}
 
@@ -32,7 +32,7 @@ def _checks_text(result: UrlCheckResult) -> list[str]:
 def upload_text(result: UploadResult) -> str:
     lines: list[str] = []
     for o in result.files:
-        if o.status == REFUSED:
+        if o.status == UploadStatus.REFUSED:
             lines.append(f"{o.path}: refused, fails check (use --no-check to upload anyway)")
             lines += [
                 f"  {f.severity.value:<7} {f.rule}  {f.message}"
@@ -40,20 +40,20 @@ def upload_text(result: UploadResult) -> str:
                 if f.severity.value == "error"
             ]
             continue
-        if o.status == FAILED or o.upload is None:
+        if o.status == UploadStatus.FAILED or o.upload is None:
             lines.append(f"{o.path}: upload failed: {o.error}")
             continue
         up = o.upload
         lines.append(f"{o.path} -> {up.url}")
-        done = "already there, skipped" if o.status == SKIPPED else "uploaded"
+        done = "already there, skipped" if o.status == UploadStatus.SKIPPED else "uploaded"
         lines.append(f"  {done}: s3://{up.bucket}/{up.key} ({up.content_type}, {up.bytes:,} bytes)")
         if o.url_check is not None:
             lines += _checks_text(o.url_check)
     counts = result.summary()
     files = counts["files"]
     lines.append(
-        f"{files} file{'s' if files != 1 else ''}: {counts[UPLOADED]} uploaded, "
-        f"{counts[SKIPPED]} already there, {counts[REFUSED]} refused, {counts[FAILED]} failed; "
+        f"{files} file{'s' if files != 1 else ''}: {counts[UploadStatus.UPLOADED]} uploaded, "
+        f"{counts[UploadStatus.SKIPPED]} already there, {counts[UploadStatus.REFUSED]} refused, {counts[UploadStatus.FAILED]} failed; "
         f"URLs: {counts['urls_passing']} passing, {counts['urls_failing']} failing"
     )
     return "\n".join(lines) + "\n"
