@@ -14,7 +14,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -209,3 +209,27 @@ def test_tls_to_a_pinned_address_names_the_original_host(dns, tmp_path):
     assert seen == ["media.example"]
     assert r.outcome("URL001").status == "fail"
     assert "certificate" in r.outcome("URL001").detail.lower()
+
+
+def test_a_name_pinned_to_an_ipv6_address_is_reached_there(dns):
+    """The pinned address goes into the URL in brackets; the Host header keeps the name."""
+
+    class V6Server(ThreadingHTTPServer):
+        address_family = socket.AF_INET6
+
+    try:
+        httpd = V6Server(("::1", 0), Handler)
+    except OSError:
+        pytest.skip("this machine has no IPv6 loopback")
+    Handler.connections, Handler.hosts = 0, []
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    port = httpd.server_address[1]
+    dns({"v6.example": ["::1"]})
+    try:
+        r = check_url(f"http://v6.example:{port}/a.jpg", allow_private=True, timeout=5)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert r.ok, r.to_dict()
+    assert Handler.hosts == [f"v6.example:{port}"]
