@@ -222,3 +222,14 @@ def _empty_manifest(tmp_path: Path) -> Path:
     path = tmp_path / "posts.json"
     path.write_text(json.dumps({"post": [{"id": "a", "media": ["https://example.com/a.jpg"]}]}))
     return path
+
+
+def test_run_tells_its_stages_before_publishing(tmp_path: Path, monkeypatch):
+    from igpreflight import run
+
+    for name in ("IG_ACCESS_TOKEN", "IG_USER_ID"):
+        monkeypatch.delenv(name, raising=False)
+    generate.make_image(tmp_path / "wide.jpg", size=(400, 100))
+    stages: list[str] = []
+    run([tmp_path / "wide.jpg"], out=tmp_path / "out", dry_run=True, on_stage=stages.append)
+    assert stages == ["checking 1 post", "fixing the media of 1 post"]

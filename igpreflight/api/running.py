@@ -129,12 +129,15 @@ def run(
     dry_run: bool = False,
     progress: Callable[[Outcome], None] | None = None,
     on_stop: Callable[[str, str, str], None] | None = None,
+    on_stage: Callable[[str], None] | None = None,
     **publish_options: Any,
 ) -> RunResult:
     """Check, fix, upload and publish a manifest (one .toml/.json file) or media paths
     (each file one post). `out` holds the fixed media and the derived manifest
     (default: .igpreflight/run beside the manifest, or in the current folder).
     `publish_options` are `publish`'s keyword arguments (ig_user_id, bucket, journal...).
+    `on_stage(text)` hears each stage as it starts ("checking 3 posts"), so a terminal
+    shows what a long run is doing before publishing starts.
     `on_stop(post id, stage, reason)` hears of each post stopped at check or fix as soon
     as that is known, before publishing starts.
     """
@@ -150,7 +153,9 @@ def run(
     out_dir = Path(out or base / ".igpreflight" / "run").resolve()
     allow_private = publish_options.get("allow_private", False)
 
+    stage = on_stage or (lambda text: None)
     result = RunResult(posts=list(posts))
+    stage(f"checking {len(posts)} post{'s' if len(posts) != 1 else ''}")
     report = check(manifest=posts, jobs=jobs, allow_private=allow_private)
     for pr in report.posts:
         errors = [f for f in pr.findings if f.severity is Severity.ERROR]
@@ -160,6 +165,7 @@ def run(
 
     live = [p for p in posts if p.id not in result.stopped]
     fix_options = {"aspect": aspect, "pad_color": pad_color, "trim": trim, "extend": extend}
+    stage(f"fixing the media of {len(live)} post{'s' if len(live) != 1 else ''}")
     ready = _fixed_posts(live, out_dir, jobs, result.stopped, **fix_options)
     for stop in result.stops() if on_stop else ():
         on_stop(*stop)

@@ -80,6 +80,7 @@ def run(
             dry_run=dry_run,
             progress=progress,
             on_stop=lambda pid, stage, why: TERMINAL.error(stop_line(pid, stage, why)),
+            on_stage=progress.status if progress is not None else None,
             **{k: v for k, v in kwargs.items() if v is not None},
         )
     except (ManifestError, UsageError) as exc:
