@@ -304,7 +304,7 @@ class Progress:
         self.waiting = False  # True from `status` until the next finished item
         self.drawn = False
         self.active = term.interactive
-        self._seen: set[Hashable] = set()
+        self._seen: set[int] = set()  # hashes of the items counted
         self._last = 0.0
         self._timer: threading.Timer | None = None
 
@@ -326,11 +326,14 @@ class Progress:
 
     def done(self, item: Any = None, text: str | None = None) -> None:
         """Count `item` as finished, once; show `text` (or the item described)."""
+        if not self.active:
+            return  # nothing is drawn: keep nothing (a batch may be millions of files)
         with self.term._lock:
             key = _key(item)
-            if key is None or key not in self._seen:
-                if key is not None:
-                    self._seen.add(key)
+            seen = None if key is None else hash(key)  # 8 bytes a file, not its path
+            if seen is None or seen not in self._seen:
+                if seen is not None:
+                    self._seen.add(seen)
                 self.count += 1
             self.waiting = False
             if text is not None:
@@ -341,6 +344,8 @@ class Progress:
 
     def advance(self, amount: float) -> None:
         """Add `amount` (bytes) to the count."""
+        if not self.active:
+            return
         with self.term._lock:
             self.count += amount
             self._draw(force=self.total is not None and self.count >= self.total)
@@ -348,6 +353,8 @@ class Progress:
     def status(self, text: str) -> None:
         """Change the text after the counter (what is happening now). While the text
         stays, the bar shows how long it has (`... (12 s)`), redrawn every second."""
+        if not self.active:
+            return
         with self.term._lock:
             if text != self.text or not self.waiting:
                 self.text, self.since = text, time.monotonic()
