@@ -14,6 +14,7 @@ import os
 import sys
 from collections.abc import Mapping
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
@@ -35,6 +36,8 @@ POST_KEYS = {
     "user_tags",
     "product_tags",
     "audio_name",
+    "account",
+    "publish_at",
 }
 MEDIA_KEYS = {"path", "url", "media_type", "user_tags", "product_tags", "alt_text", "caption"}
 
@@ -136,8 +139,54 @@ def _parse_post(entry: Any, index: int, base: Path, shown_base: str = "") -> Pos
         user_tags=_parse_tags(entry.get("user_tags", []), f"{where} user_tags"),
         product_tags=_parse_tags(entry.get("product_tags", []), f"{where} product_tags"),
         media_type_given=bool(media_type),
-        extra={k: entry[k] for k in ("audio_name",) if k in entry},
+        extra={
+            **{k: entry[k] for k in ("audio_name",) if k in entry},
+            **_scheduling(entry, where),
+        },
     )
+
+
+def _scheduling(entry: Mapping[str, Any], where: str) -> dict[str, str]:
+    """`account` (a name from the accounts file) and `publish_at` (RFC 3339, kept as
+    normalized UTC text so a written manifest reads back the same)."""
+    out: dict[str, str] = {}
+    if entry.get("account") is not None:
+        if not isinstance(entry["account"], str) or not entry["account"].strip():
+            raise ManifestError(f"{where}: account must be an account name")
+        out["account"] = entry["account"].strip()
+    if entry.get("publish_at") is not None:
+        try:
+            epoch = parse_rfc3339(entry["publish_at"], f"{where}: publish_at")
+        except ValueError as exc:
+            raise ManifestError(str(exc)) from None
+        out["publish_at"] = format_rfc3339(epoch)
+    return out
+
+
+def parse_rfc3339(value: Any, where: str = "publish_at") -> float:
+    """An RFC 3339 date-time (a TOML date-time or a string) with an offset -> epoch seconds."""
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, str):
+        text = value.strip()
+        if text[-1:] in ("Z", "z"):
+            text = text[:-1] + "+00:00"
+        try:
+            dt = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(
+                f"{where} {value!r} is not an RFC 3339 date-time (2026-12-01T09:00:00Z)"
+            ) from None
+    else:
+        raise ValueError(f"{where} must be an RFC 3339 date-time (2026-12-01T09:00:00Z)")
+    if dt.tzinfo is None:
+        raise ValueError(f"{where} {value!s} has no UTC offset (add Z or +01:00)")
+    return dt.timestamp()
+
+
+def format_rfc3339(epoch: float) -> str:
+    """Epoch seconds as RFC 3339 UTC."""
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _parse_media(raw: Any, where: str, base: Path, shown_base: str = "") -> MediaItem:
