@@ -24,6 +24,8 @@ COMMANDS: dict[str, str] = {
     "upload": "igpreflight.commands.upload:upload",
     "check-url": "igpreflight.commands.check_url:check_url_command",
     "publish": "igpreflight.commands.publish:publish",
+    "worker": "igpreflight.commands.durable:worker",
+    "status": "igpreflight.commands.durable:status",
     "run": "igpreflight.commands.run:run",
     "rules": "igpreflight.commands.rules:rules_command",
     "explain": "igpreflight.commands.rules:explain",

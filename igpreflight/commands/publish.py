@@ -17,13 +17,15 @@ import click
 from igpreflight.api.errors import PublishRefused, UsageError
 from igpreflight.api.publishing import USER_ENV, PublishPlan, PublishResult
 from igpreflight.commands.common import terminal_options, write_output
+from igpreflight.commands.durable import OPTIONS as DURABLE_OPTIONS
+from igpreflight.commands.durable import durable_options
 from igpreflight.preflight.manifest import ManifestError
 from igpreflight.publish.graph import DEFAULT_API_VERSION
 from igpreflight.report.publish import render
 from igpreflight.terminal import TERMINAL, Progress
 
 # Options of the command that are not arguments of `igpreflight.api.publish`.
-CLI_ONLY = ("fmt", "no_check", "journal_path")
+CLI_ONLY = ("fmt", "no_check", "journal_path", *DURABLE_OPTIONS)  # durable.py
 
 
 def posts_bar() -> Progress:
@@ -141,6 +143,7 @@ def echo_err(lines: list[str]) -> None:
     show_default=True,
     help="Time-out of one Graph call, seconds.",
 )
+@durable_options
 def publish(
     manifest: str,
     ig_user_id: str | None,
@@ -164,8 +167,17 @@ def publish(
     give_up: float | None,
     max_rate_wait: float | None,
     timeout: float,
+    accounts_file: str | None,
+    db: str | None,
+    enqueue_only: bool,
+    ahead: int | None,
+    dedupe_window: float,
+    allow_duplicate: bool,
 ) -> None:
     """Create containers, wait for them, and publish every post of MANIFEST.
+
+    With --accounts, --db, --enqueue, --ahead, or posts naming an `account` or a
+    `publish_at`, posts go through the durable queue (see `worker`, `status`).
 
     Token from $IG_ACCESS_TOKEN (sent as a Bearer header, never printed). Safe to
     re-run: the journal skips published posts and resumes the rest. Each post is
@@ -176,6 +188,10 @@ def publish(
     options = dict(locals())  # exactly the parameters above
     from igpreflight.api.publishing import publish as publish_api
 
+    if not dry_run:
+        from igpreflight.commands.durable import publish_durable
+
+        publish_durable(options)  # exits when the run is one for the durable engine
     progress = None if dry_run else posts_bar()
     try:
         result = publish_api(progress=progress, **api_options(options))

@@ -21,6 +21,7 @@ from igpreflight.publish.graph import DEFAULT_API_VERSION, GraphClient, graph_ur
 from igpreflight.publish.journal import ErrorInfo, Journal
 from igpreflight.publish.params import expand_stories, is_video_item
 from igpreflight.publish.publisher import MediaRefused, Publisher
+from igpreflight.publish.runlock import journal_lock
 from igpreflight.publish.settings import Clock, MediaUrl, Outcome, PublishSettings, UrlChecker
 from igpreflight.states import PostStatus, UploadStatus
 
@@ -61,8 +62,10 @@ def publish_posts(
         token, base_url=graph_url_from_env(graph_url), api_version=api_version, timeout=timeout
     )
     try:
-        journal = Journal(journal_path, now=clock.now) if clock else Journal(journal_path)
-        with journal:
+        with (
+            journal_lock(journal_path),
+            Journal(journal_path, now=clock.now) if clock else Journal(journal_path) as journal,
+        ):
             refused: dict[str, ErrorInfo] = {}
             kinds: dict[str, Kind] = {}
             if check:

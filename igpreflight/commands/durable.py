@@ -1,0 +1,171 @@
+"""The durable engine's commands: `publish` for many accounts, `worker`, `status`.
+
+Exit codes: 0 every post published or scheduled, 1 some failed, held or already on
+Instagram, 2 usage errors (an unknown account, an unset token variable...).
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from igpreflight.api.errors import PublishRefused, UsageError
+from igpreflight.commands.common import terminal_options
+
+DB_HELP = (
+    "Durable queue database: a SQLite file (default .igpreflight/publish.sqlite beside the"
+    " manifest) or postgresql://user@host/db for many workers."
+)
+
+# `publish` options for the durable engine (names as `igpreflight.api.durable` takes them).
+OPTIONS = ("accounts_file", "db", "enqueue_only", "ahead", "dedupe_window", "allow_duplicate")
+_accounts = click.option(
+    "--accounts",
+    "accounts_file",
+    metavar="FILE",
+    help="Accounts file (TOML; default $IGPREFLIGHT_ACCOUNTS): posts pick one with `account`.",
+)
+_ahead = click.option(
+    "--ahead",
+    type=click.IntRange(1, 50),
+    default=None,
+    help="Posts per account whose containers are made ahead (default 5).",
+)
+
+
+def durable_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """--accounts, --db, --enqueue, --ahead, --dedupe-window, --allow-duplicate."""
+    for option in reversed(
+        [
+            _accounts,
+            click.option("--db", help=DB_HELP),
+            click.option(
+                "--enqueue", "enqueue_only", is_flag=True, help="Only enqueue, for workers."
+            ),
+            _ahead,
+            click.option(
+                "--dedupe-window",
+                type=click.FloatRange(min=0),
+                default=24.0,
+                show_default=True,
+                metavar="HOURS",
+                help="Refuse a post whose caption and type the account published this recently.",
+            ),
+            click.option(
+                "--allow-duplicate", is_flag=True, help="Publish even if already on Instagram."
+            ),
+        ]
+    ):
+        f = option(f)
+    return f
+
+
+def _usage(exc: UsageError) -> None:
+    lines = exc.problems if isinstance(exc, PublishRefused) else [str(exc)]
+    for line in lines:
+        click.echo(f"error: {line}", err=True)
+    if isinstance(exc, PublishRefused):
+        click.echo("error: nothing was published", err=True)
+    sys.exit(2)
+
+
+def publish_durable(o: dict[str, Any]) -> None:
+    """`publish` with its options `o`: returns when the run is one for the one-account
+    journal; otherwise publishes on the durable engine and exits."""
+    from igpreflight.api.durable import durable_wanted, publish_many
+    from igpreflight.preflight.manifest import ManifestError, load_manifest
+    from igpreflight.publish.params import expand_stories
+    from igpreflight.report.durable import render
+
+    try:
+        posts = expand_stories(load_manifest(o["manifest"]))
+    except ManifestError as exc:
+        raise click.UsageError(str(exc)) from None
+    if not durable_wanted(
+        posts, o["accounts_file"], o["db"], enqueue=o["enqueue_only"], ahead=o["ahead"]
+    ):
+        return
+    try:
+        options = {k: v for k, v in o.items() if k != "manifest"}
+        result = publish_many(
+            o["manifest"], posts, check=not o["no_check"], journal=o["journal_path"], **options
+        )
+    except UsageError as exc:
+        _usage(exc)
+    if o["enqueue_only"]:
+        click.echo(f"enqueued {result.enqueued} posts")
+    if result.posts:
+        click.echo(render(result, o["fmt"]), nl=False)
+    result.engine.exit(0 if result.ok else 1)
+
+
+_fmt = click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+
+
+@click.command("worker")
+@terminal_options
+@_accounts
+@click.option("--db", help=DB_HELP.replace("beside the manifest", "in the current folder"))
+@click.option("--until-idle", is_flag=True, help="Exit once no post is running, due or scheduled.")
+@_ahead
+@click.option("--graph-url", help="Graph API host (default: the account's, else as publish).")
+@click.option("--allow-private", is_flag=True, help="Accept http:// and private-host media URLs.")
+@click.option("--bucket", help="Upload local media to this S3 bucket first.")
+@click.option("--prefix", default="", help="Key prefix for uploads.")
+@click.option("--endpoint-url", help="S3-compatible endpoint for uploads.")
+@click.option("--region", help="Region of the bucket.")
+@click.option("--public-base-url", help="Public base URL serving the bucket's objects.")
+@click.option("--presign", type=click.IntRange(1, 604800), metavar="SECONDS")
+@click.option("--acl", type=click.Choice(["public-read", "none"]))
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True)
+@_fmt
+def worker(db: str | None, until_idle: bool, ahead: int | None, fmt: str, **o: Any) -> None:
+    """Run posts from the durable queue as they come due; any number of processes and
+    hosts share one database, and a killed worker's posts are taken over. With
+    --until-idle, exit once nothing is running, due or scheduled (posts held by a
+    quota stay queued) and report like `status`."""
+    from igpreflight.api.durable import DurableResult, start_worker
+    from igpreflight.report.durable import render
+
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        engine = start_worker(db, ahead=ahead, **o)
+    except UsageError as exc:
+        _usage(exc)
+    if not until_idle:
+        stop.wait()
+        engine.exit(0)
+    rows = engine.wait_settled(
+        [], until_idle=True, tick=lambda: engine.exit(130) if stop.is_set() else None
+    )
+    result = DurableResult(rows, db=engine.url)
+    click.echo(render(result, fmt), nl=False)
+    engine.exit(0 if result.ok else 1)
+
+
+@click.command("status")
+@terminal_options
+@click.argument("manifest", required=False)
+@click.option("--db", help=DB_HELP)
+@_fmt
+def status(manifest: str | None, db: str | None, fmt: str) -> None:
+    """Every post of the durable queue: account, state, media id, last error. Safe at
+    any time (runs nothing): a running or interrupted post is resumed by a worker,
+    never published twice."""
+    from igpreflight.api.durable import post_states
+    from igpreflight.report.durable import render
+
+    try:
+        result = post_states(db, manifest)
+    except UsageError as exc:
+        _usage(exc)
+    click.echo(render(result, fmt), nl=False)

@@ -1,0 +1,377 @@
+"""Durable publishing for many accounts (DBOS on SQLite), through the real CLI in
+subprocesses against the Graph emulator over HTTP: order per account, accounts in
+parallel, quotas, schedules, dedupe, usage headers, kill -9, an earlier journal."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from fixtures.graph_emulator import GraphEmulator, MediaServer
+
+A, B = "17841400000000011", "17841400000000022"
+TOK_A, TOK_B = "EAAG-secret-token-of-brand-a-123", "EAAG-secret-token-of-brand-b-456"
+ROOT = Path(__file__).resolve().parent.parent
+FAST = ["--first-wait", "0.05", "--max-wait", "0.2", "--allow-private", "--no-check"]
+
+
+@pytest.fixture(scope="module")
+def media(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MediaServer]:
+    d = tmp_path_factory.mktemp("durable-media")
+    Image.new("RGB", (1080, 1350), (200, 120, 40)).save(d / "feed.jpg", quality=80)
+    Image.new("RGB", (400, 1200), (90, 90, 90)).save(d / "tall.jpg", quality=80)
+    with MediaServer(d) as ms:
+        yield ms
+
+
+@pytest.fixture
+def emu() -> Iterator[GraphEmulator]:
+    with GraphEmulator(accounts={A: TOK_A, B: TOK_B}, container_delay=0.05) as e:
+        yield e
+
+
+@pytest.fixture
+def env(emu: GraphEmulator, tmp_path: Path) -> dict[str, str]:
+    (tmp_path / "accounts.toml").write_text(
+        f'[[account]]\nname = "brand-a"\nig_user_id = "{A}"\ntoken_env = "IGT_A"\n'
+        f'[[account]]\nname = "brand-b"\nig_user_id = "{B}"\ntoken_env = "IGT_B"\n'
+    )
+    e = {k: v for k, v in os.environ.items() if not k.startswith(("IG_", "IGPREFLIGHT_"))}
+    e.update(
+        PYTHONPATH=str(ROOT),
+        IGPREFLIGHT_GRAPH_URL=emu.url,
+        IGPREFLIGHT_ACCOUNTS=str(tmp_path / "accounts.toml"),
+        IGT_A=TOK_A,
+        IGT_B=TOK_B,
+        IGPREFLIGHT_HEARTBEAT="0.3",
+    )
+    return e
+
+
+def manifest(path: Path, media: MediaServer, posts: list[tuple[str, str, dict]]) -> Path:
+    """posts: (account, id, extra keys) -> a TOML manifest; captions name the post."""
+    lines = []
+    for account, pid, extra in posts:
+        lines += [
+            "[[post]]",
+            f'id = "{pid}"',
+            f'account = "{account}"',
+            f'media = ["{media.url_for("feed.jpg")}"]',
+            f'caption = "{extra.pop("caption", f"post {pid}")}"',
+            *(f"{k} = {json.dumps(v)}" for k, v in extra.items()),
+        ]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def cli(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "igpreflight", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+    )
+
+
+def published(emu: GraphEmulator, user: str) -> list[str]:
+    return [p["caption"] for p in emu.published if p["user_id"] == user]
+
+
+def no_token_in(*texts: str | bytes) -> None:
+    for text in texts:
+        data = text.encode() if isinstance(text, str) else text
+        assert TOK_A.encode() not in data and TOK_B.encode() not in data
+
+
+def test_two_accounts_in_parallel_each_in_order(emu, media, env, tmp_path):
+    posts = [(acc, f"{acc[-1]}{i}", {}) for acc in ("brand-a", "brand-b") for i in range(3)]
+    m = manifest(tmp_path / "posts.toml", media, posts)
+    r = cli(env, "publish", str(m), *FAST, "--format", "json")
+    assert r.returncode == 0, r.stderr + r.stdout
+    doc = json.loads(r.stdout)
+    assert doc["summary"]["published"] == 6
+    assert published(emu, A) == ["post a0", "post a1", "post a2"]
+    assert published(emu, B) == ["post b0", "post b1", "post b2"]
+    # Accounts in parallel: each account's first container is made before the other
+    # account's last post is published.
+    times = {
+        user: (
+            min(
+                c["wall_time"]
+                for c in emu.requests
+                if c["path"].endswith(f"{user}/media") and c["method"] == "POST"
+            ),
+            max(c["wall_time"] for c in emu.calls("POST", f"{user}/media_publish")),
+        )
+        for user in (A, B)
+    }
+    assert times[A][0] < times[B][1] and times[B][0] < times[A][1]
+    # Calls: per post one create and one publish (polls depend on the fetch: see the bench);
+    # per account one quota read and one recent-media read.
+    for user in (A, B):
+        mine = [c for c in emu.requests if user in c["path"]]
+        assert len([c for c in mine if c["endpoint"] == "media"]) == 3
+        assert len([c for c in mine if c["endpoint"] == "media_publish"]) == 3
+        assert len([c for c in mine if c["endpoint"] == "limit"]) == 1
+        assert len([c for c in mine if c["endpoint"] == "media_list"]) == 1
+    # status: every post with its media id; safe to run at any time; no token anywhere.
+    s = cli(env, "status", str(m), "--format", "json")
+    assert s.returncode == 0, s.stderr
+    rows = json.loads(s.stdout)["posts"]
+    assert sorted((p["account"], p["post_id"], p["state"]) for p in rows) == sorted(
+        (acc, pid, "published") for acc, pid, _ in posts
+    )
+    assert all(p["media_id"] for p in rows)
+    db = m.parent / ".igpreflight" / "publish.sqlite"
+    no_token_in(r.stdout, r.stderr, s.stdout, db.read_bytes())
+    # Again: nothing is published twice.
+    again = cli(env, "publish", str(m), *FAST)
+    assert again.returncode == 0 and len(emu.published) == 6, again.stdout + again.stderr
+
+
+def test_usage_errors_name_the_account_or_variable(emu, media, env, tmp_path):
+    m = manifest(tmp_path / "posts.toml", media, [("brand-c", "c0", {})])
+    r = cli(env, "publish", str(m), *FAST)
+    assert r.returncode == 2 and "unknown account 'brand-c'" in r.stderr
+    m = manifest(tmp_path / "posts.toml", media, [("brand-b", "b0", {})])
+    r = cli({**env, "IGT_B": ""}, "publish", str(m), *FAST)
+    assert r.returncode == 2 and "IGT_B" in r.stderr
+    assert emu.requests == []
+
+
+def test_a_failed_post_does_not_block_the_next_one(emu, media, env, tmp_path):
+    m = manifest(tmp_path / "posts.toml", media, [("brand-a", "a0", {}), ("brand-a", "a1", {})])
+    m.write_text(m.read_text().replace("feed.jpg", "tall.jpg", 1))  # 1:3, Instagram refuses it
+    r = cli(env, "publish", str(m), *FAST)
+    assert r.returncode == 1
+    assert "brand-a/a0: failed [fix-media] 36003/2207009" in r.stdout, r.stdout
+    assert "IMG003" in r.stdout  # the preflight rule that would have caught it
+    assert published(emu, A) == ["post a1"]
+
+
+def test_quota_holds_one_account_only(emu, media, env, tmp_path):
+    emu.set_quota(50, total=50, user_id=A)
+    posts = [
+        ("brand-a", "a0", {}),
+        ("brand-a", "a1", {}),
+        ("brand-b", "b0", {}),
+        ("brand-b", "b1", {}),
+    ]
+    m = manifest(tmp_path / "posts.toml", media, posts)
+    r = cli(env, "publish", str(m), *FAST)
+    assert r.returncode == 1, r.stderr + r.stdout
+    assert "brand-a/a1: held until 20" in r.stdout and "after a0, held" in r.stdout
+    assert published(emu, B) == ["post b0", "post b1"] and published(emu, A) == []
+    line = next(x for x in r.stdout.splitlines() if x.startswith("brand-a/a0"))
+    assert "held until 20" in line and "QUOTA001" in line and "50 posts per 24 h" in line
+    # A later worker leaves it held (it stays queued) and exits.
+    w = cli(
+        env, "worker", "--until-idle", "--db", str(m.parent / ".igpreflight" / "publish.sqlite")
+    )
+    assert w.returncode == 1 and "brand-a/a0: held until" in w.stdout, w.stderr
+    assert published(emu, A) == []
+
+
+def test_scheduled_post_waits_for_its_time_and_a_worker_publishes_it_once(
+    emu, media, env, tmp_path
+):
+    env = {**env, "IGPREFLIGHT_SCHEDULE_LEAD": "0"}  # enqueued with a delay up to its time
+    at = time.time() + 15
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at))
+    at = int(at)
+    posts = [("brand-a", "later", {"publish_at": stamp}), ("brand-a", "now", {})]
+    m = manifest(tmp_path / "posts.toml", media, posts)
+    r = cli(env, "publish", str(m), *FAST)
+    assert r.returncode == 0, r.stderr + r.stdout
+    assert f"brand-a/later: scheduled for {stamp}" in r.stdout
+    assert published(emu, A) == ["post now"]  # order is publish_at order: "now" first
+    w = cli(
+        env, "worker", "--until-idle", "--db", str(m.parent / ".igpreflight" / "publish.sqlite")
+    )
+    assert w.returncode == 0, w.stderr + w.stdout
+    assert published(emu, A) == ["post now", "post later"]
+    [call] = [c for c in emu.calls("POST", "/media_publish") if c["status"] == 200][1:]
+    assert call["wall_time"] >= at
+
+
+def test_a_post_already_on_instagram_is_not_published_again(emu, media, env, tmp_path):
+    m = manifest(
+        tmp_path / "posts.toml", media, [("brand-a", "a0", {"caption": "Summer drop #new"})]
+    )
+    assert cli(env, "publish", str(m), *FAST).returncode == 0
+    [first] = emu.published
+    # Another machine, another database: the account's recent media say it is there.
+    r = cli(env, "publish", str(m), *FAST, "--db", str(tmp_path / "other.sqlite"))
+    assert r.returncode == 1
+    assert f"already on Instagram ({first['media_id']})" in r.stdout
+    assert len(emu.published) == 1
+    old = emu.add_media(A, "Summer drop #new", age=30 * 3600)  # outside the 24 h window
+    assert old
+    r = cli(
+        env, "publish", str(m), *FAST, "--db", str(tmp_path / "third.sqlite"), "--allow-duplicate"
+    )
+    assert r.returncode == 0 and len(emu.published) == 2
+
+
+def test_a_busy_account_slows_itself_only(emu, media, env, tmp_path):
+    emu.set_usage(100, regain_minutes=0.02, user_id=A)  # 1.2 s before each next call of A
+    posts = [("brand-a", "a0", {}), ("brand-b", "b0", {}), ("brand-b", "b1", {})]
+    m = manifest(tmp_path / "posts.toml", media, posts)
+    r = cli(env, "publish", str(m), *FAST)
+    assert r.returncode == 0, r.stderr + r.stdout
+    a_calls = sorted(c["wall_time"] for c in emu.requests if c["path"].startswith(f"/v25.0/{A}"))
+    gaps = [b - a for a, b in zip(a_calls, a_calls[1:], strict=False)]
+    assert gaps and min(gaps) >= 1.1
+    b_done = max(c["wall_time"] for c in emu.calls("POST", f"{B}/media_publish"))
+    [a_done] = [c["wall_time"] for c in emu.calls("POST", f"{A}/media_publish")]
+    assert b_done < a_done  # B's two posts went through while A waited out its usage
+
+
+def test_kill_9_at_random_moments_then_resume_publishes_each_post_once(emu, media, env, tmp_path):
+    emu.container_delay = 0.3
+    emu.inject("media_publish", "lost_response", times=2)  # published, answer lost
+    posts = [(acc, f"{acc[-1]}{i}", {}) for acc in ("brand-a", "brand-b") for i in range(4)]
+    m = manifest(tmp_path / "posts.toml", media, posts)
+    rng = random.Random(12)
+    for _ in range(4):
+        p = subprocess.Popen(
+            [sys.executable, "-m", "igpreflight", "publish", str(m), *FAST],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        # A random moment while calls are in flight: after 1..6 more Graph calls.
+        target = len(emu.requests) + rng.randint(1, 6)
+        while len(emu.requests) < target and p.poll() is None:
+            time.sleep(0.005)
+        time.sleep(rng.uniform(0, 0.15))
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+    s = cli(env, "status", str(m))  # safe while nothing runs: says who resumes what
+    assert s.returncode == 0 and "a0" in s.stdout, s.stderr
+    r = cli(env, "publish", str(m), *FAST)
+    assert r.returncode == 0, r.stderr + r.stdout
+    assert published(emu, A) == [f"post a{i}" for i in range(4)]
+    assert published(emu, B) == [f"post b{i}" for i in range(4)]
+
+
+def test_a_journal_of_an_earlier_version_still_settles(emu, media, env, tmp_path):
+    one = {k: v for k, v in env.items() if k != "IGPREFLIGHT_ACCOUNTS"}
+    one.update(IG_USER_ID=A, IG_ACCESS_TOKEN=TOK_A)
+    m = tmp_path / "posts.toml"
+    post = '[[post]]\nid = "{}"\nmedia = ["{}"]\ncaption = "{}"\n'
+    url = media.url_for("feed.jpg")
+    m.write_text(post.format("p1", url, "one"))
+    assert cli(one, "publish", str(m), *FAST).returncode == 0  # the journal's run
+    assert (tmp_path / ".igpreflight" / "journal.sqlite").exists()
+    m.write_text(post.format("p1", url, "one") + post.format("p2", url, "two"))
+    r = cli(one, "publish", str(m), *FAST, "--db", str(tmp_path / "new.sqlite"))
+    assert r.returncode == 0, r.stderr + r.stdout
+    assert "default/p1: published earlier" in r.stdout
+    assert [p["caption"] for p in emu.published] == ["one", "two"]
+
+
+def test_three_publish_processes_on_one_database_publish_each_post_once(emu, media, env, tmp_path):
+    posts = [(acc, f"{acc[-1]}{i}", {}) for acc in ("brand-a", "brand-b") for i in range(3)]
+    m = manifest(tmp_path / "posts.toml", media, posts)
+    args = [sys.executable, "-m", "igpreflight", "publish", str(m), *FAST]
+    procs = [
+        subprocess.Popen(
+            args, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(3)
+    ]
+    outs = [p.communicate(timeout=180) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], outs
+    assert published(emu, A) == ["post a0", "post a1", "post a2"]
+    assert published(emu, B) == ["post b0", "post b1", "post b2"]
+
+
+def test_two_publish_processes_on_one_journal_publish_each_post_once(emu, media, env, tmp_path):
+    """The one-account journal path (no accounts, no --db) takes a lock per journal."""
+    one = {k: v for k, v in env.items() if k != "IGPREFLIGHT_ACCOUNTS"}
+    one.update(IG_USER_ID=A, IG_ACCESS_TOKEN=TOK_A)
+    url = media.url_for("feed.jpg")
+    m = tmp_path / "posts.toml"
+    m.write_text(
+        "".join(f'[[post]]\nid = "p{i}"\nmedia = ["{url}"]\ncaption = "c{i}"\n' for i in range(3))
+    )
+    args = [sys.executable, "-m", "igpreflight", "publish", str(m), *FAST]
+    procs = [
+        subprocess.Popen(
+            args, env=one, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    assert [p["caption"] for p in emu.published] == ["c0", "c1", "c2"]
+
+
+# ---- PostgreSQL: skips only when no server answers at 127.0.0.1:5432 -------------------
+
+PG = os.environ.get("IGPREFLIGHT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture
+def pg_db() -> Iterator[str]:
+    """A fresh database for this test, dropped afterwards."""
+    psycopg = pytest.importorskip("psycopg")
+    try:
+        admin = psycopg.connect(PG, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        pytest.skip(f"no PostgreSQL server answers at {PG}: {exc}")
+    name = f"igp_test_{uuid.uuid4().hex[:10]}"
+    admin.execute(f'CREATE DATABASE "{name}"')
+    base = PG.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+def test_two_workers_on_postgres_publish_each_post_once_in_order(emu, media, env, tmp_path, pg_db):
+    emu.container_delay = 0.2
+    posts = [(acc, f"{acc[-1]}{i}", {}) for acc in ("brand-a", "brand-b") for i in range(4)]
+    m = manifest(tmp_path / "posts.toml", media, posts)
+    r = cli(env, "publish", str(m), *FAST, "--db", pg_db, "--enqueue")
+    assert r.returncode == 0, r.stderr + r.stdout
+    assert emu.published == []
+    args = [sys.executable, "-m", "igpreflight", "worker", "--db", pg_db, "--allow-private"]
+    victim = subprocess.Popen(
+        args, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    other = subprocess.Popen(
+        [*args, "--until-idle"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.time() + 60
+    while not emu.published and time.time() < deadline:
+        time.sleep(0.05)
+    victim.send_signal(signal.SIGKILL)  # mid-batch: its posts go to the other worker
+    victim.wait()
+    out, err = other.communicate(timeout=120)
+    assert other.returncode == 0, out + err
+    assert published(emu, A) == [f"post a{i}" for i in range(4)]
+    assert published(emu, B) == [f"post b{i}" for i in range(4)]
+    s = cli(env, "status", "--db", pg_db)
+    assert s.returncode == 0 and s.stdout.strip().endswith("8 published"), s.stdout + s.stderr
