@@ -234,6 +234,15 @@ class ProbeLimits:
     # frame_count_share of them, the real average rate is used and the stream is VFR.
     frame_count_slack: float = 2.0  # frames
     frame_count_share: float = 0.10
+    # Plausibility of a movie's declared numbers (crafted tables make ffmpeg encode
+    # hours of frames from a clip of seconds): an MP4 track's mdhd duration may
+    # differ from what its samples last (stts) by this many seconds or this share;
+    # no real stream averages under min_bitrate bit/s over its declared duration
+    # (a still picture in H.264 at 1 fps costs a few hundred), and no frame or
+    # sample takes less than a byte.
+    duration_slack: float = 1.0  # seconds
+    duration_share: float = 0.10
+    min_bitrate: int = 100  # bit/s over the whole file
 
 
 PROBE_LIMITS = ProbeLimits()

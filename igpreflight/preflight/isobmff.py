@@ -8,7 +8,9 @@ bookkeeping, elst, mdhd, hdlr, stco, ipco properties) are read.
 
 from __future__ import annotations
 
+import array
 import struct
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -123,6 +125,19 @@ class TrackLayout:
     has_elst: bool = False
     data_end: int | None = None  # where the last chunk of samples ends (bytes)
     channels: int | None = None  # audio sample entry channel count (soun tracks)
+    timescale: int | None = None  # mdhd units per second (None: no mdhd)
+    declared_duration: float | None = None  # mdhd duration in seconds, even "unknown"
+    sample_count: int | None = None  # stsz's count
+    sample_bytes: int | None = None  # what stsz's sizes add up to
+    sample_units: int | None = None  # stts: what the samples really last (mdhd units)
+    problem: str | None = None  # a table that cannot be true (see `implausible`)
+
+    @property
+    def sample_duration(self) -> float | None:
+        """What the samples really last (seconds), from stts: the real duration."""
+        if self.sample_units is None or not self.timescale:
+            return None
+        return self.sample_units / self.timescale
 
 
 @dataclass
@@ -234,6 +249,101 @@ def _data_end(stbl: dict[bytes, bytes]) -> int | None:
     return offsets[last] + (sizes or 0)
 
 
+# Sample tables: (header bytes before the entries, bytes per entry). stsz's
+# entries exist only when its uniform size is 0.
+TABLE_ENTRIES = {
+    b"stts": (8, 8),
+    b"ctts": (8, 8),
+    b"stsc": (8, 12),
+    b"stco": (8, 4),
+    b"co64": (8, 8),
+    b"stss": (8, 4),
+    b"stsz": (12, 4),
+}
+
+
+def _table_problem(kind: bytes, data: bytes) -> str | None:
+    """Why a sample table cannot be read as declared: its entry count needs more
+    bytes than its box holds (a crafted count of 2^32-1 makes readers loop)."""
+    header, entry = TABLE_ENTRIES[kind]
+    if len(data) < header:
+        return f"{kind.decode()} box is too short"
+    count = struct.unpack(">I", data[header - 4 : header])[0]
+    if kind == b"stsz" and struct.unpack(">I", data[4:8])[0]:
+        return None  # uniform size: no entries
+    if count * entry > len(data) - header:
+        room = (len(data) - header) // entry
+        return f"{kind.decode()} declares {count:,} entries but its box holds {room:,}"
+    return None
+
+
+def _samples(stsz: bytes) -> tuple[int, int] | None:
+    """(sample count, total bytes) per the sample-size table."""
+    if len(stsz) < 12:
+        return None
+    uniform, count = struct.unpack(">II", stsz[4:12])
+    if uniform:
+        return count, uniform * count
+    table = array.array("I", stsz[12 : 12 + 4 * count])
+    if sys.byteorder == "little":
+        table.byteswap()
+    return count, sum(table)
+
+
+def _stts(stts: bytes) -> tuple[int, int] | None:
+    """(sample count, total duration in media units) per the time-to-sample table."""
+    if len(stts) < 8:
+        return None
+    (count,) = struct.unpack(">I", stts[4:8])
+    table = array.array("I", stts[8 : 8 + 8 * count])
+    if sys.byteorder == "little":
+        table.byteswap()
+    counts, deltas = table[0::2], table[1::2]
+    return sum(counts), sum(c * d for c, d in zip(counts, deltas, strict=True))
+
+
+def _read_tables(track: TrackLayout, tables: dict[bytes, bytes]) -> None:
+    """Fill the track's sample facts from its stbl tables, or its `problem`."""
+    for kind, data in tables.items():
+        if kind in TABLE_ENTRIES:
+            track.problem = track.problem or _table_problem(kind, data)
+    if track.problem:
+        return
+    sizes = _samples(tables.get(b"stsz", b""))
+    if sizes is not None:
+        track.sample_count, track.sample_bytes = sizes
+    timing = _stts(tables.get(b"stts", b""))
+    if timing is not None:
+        track.sample_units = timing[1]
+
+
+def implausible(layout: MovieLayout, size: int, slack: float, share: float) -> str | None:
+    """Why a movie's tables cannot describe this file (None: they can).
+
+    A track with a timescale of 0, a table that declares more entries than its
+    box holds, samples that add up to more bytes than the file, or a declared
+    (mdhd) duration that differs from what its samples last by more than
+    `slack` seconds or `share` of it: readers trusting such a table loop for
+    minutes or encode hours of frames from a clip of seconds.
+    """
+    for t in layout.tracks:
+        name = t.handler or "a"
+        if t.problem:
+            return f"the {name} track's {t.problem}"
+        if t.timescale == 0:
+            return f"the {name} track has a timescale of 0"
+        if t.sample_bytes is not None and t.sample_bytes > size:
+            return (
+                f"the {name} track's {t.sample_count:,} samples add up to {t.sample_bytes:,} "
+                f"bytes, more than the file's {size:,}"
+            )
+        real, declared = t.sample_duration, t.declared_duration
+        off = abs(declared - real) if real and declared is not None else 0.0
+        if real and off > max(slack, share * real):
+            return f"the {name} track declares {declared:,.3f} s; its samples last {real:,.3f} s"
+    return None
+
+
 def _sample_entry_channels(stsd: bytes) -> int | None:
     """channelcount of the first sample entry, read as an AudioSampleEntry.
 
@@ -278,6 +388,9 @@ def movie_layout(f: BinaryIO) -> MovieLayout:
                 for m in children(f, c, eof):
                     if m.type == b"mdhd":
                         media_ts, dur = _mdhd(read_payload(f, m, 64))
+                        track.timescale = media_ts
+                        if media_ts:
+                            track.declared_duration = dur / media_ts
                         if media_ts and dur not in (0, 0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF):
                             track.media_duration = dur / media_ts
                     elif m.type == b"hdlr":
@@ -287,8 +400,11 @@ def movie_layout(f: BinaryIO) -> MovieLayout:
                             tables = {
                                 s.type: read_payload(f, s)
                                 for s in children(f, stbl, eof)
-                                if s.type in (b"stco", b"co64", b"stsc", b"stsz", b"stsd")
+                                if s.type in TABLE_ENTRIES or s.type == b"stsd"
                             }
+                            _read_tables(track, tables)
+                            if track.problem:
+                                continue
                             track.data_end = _data_end(tables)
                             track.channels = _sample_entry_channels(tables.get(b"stsd", b""))
         for e in elst_boxes:

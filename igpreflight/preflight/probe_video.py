@@ -7,8 +7,11 @@ over their box headers (`isobmff.movie_layout`).
 
 from __future__ import annotations
 
+import contextlib
 import re
 import struct
+import threading
+from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from igpreflight.limits import PROBE_LIMITS
@@ -157,6 +160,55 @@ FAST_PARSE = 0.0
 DEFAULT_PARSE = 0.5
 
 
+class _SpeedGate:
+    """Lets parses at one MediaInfo speed run together, never two speeds at once.
+
+    libmediainfo keeps the parse speed in state that parses in other threads
+    share: a fast MP4 parse beside a default-speed Matroska parse flipped the
+    Matroska's frame-rate mode (CFR <-> VFR). Parses at one speed in many
+    threads are stable, so only a change of speed waits for the others.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._speed: float | None = None
+        self._running = 0
+
+    @contextlib.contextmanager
+    def hold(self, speed: float) -> Iterator[None]:
+        with self._cond:
+            while self._running and self._speed != speed:
+                self._cond.wait()
+            self._speed = speed
+            self._running += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._running -= 1
+                if not self._running:
+                    self._cond.notify_all()
+
+
+_GATE = _SpeedGate()
+
+
+def implausible_reason(frames: int | None, duration: float | None, size: int) -> str | None:
+    """Why declared numbers cannot be true for a file of `size` bytes (None: they can).
+
+    Every frame takes at least a byte, and no stream averages under
+    `ProbeLimits.min_bitrate` over its declared duration.
+    """
+    if frames and frames > size:
+        return f"declares {frames:,} frames in {size:,} bytes"
+    if duration and size * 8 / duration < PROBE_LIMITS.min_bitrate:
+        return (
+            f"declares {duration:,.0f} s, under {PROBE_LIMITS.min_bitrate} bit/s "
+            f"for its {size:,} bytes"
+        )
+    return None
+
+
 def probe_video(
     path: str, size: int, ext: str, iso: bool, source: BinaryIO | None = None
 ) -> VideoFacts | Unreadable:
@@ -186,13 +238,20 @@ def probe_video(
             return Unreadable(path, "truncated MP4: the moov box runs past the end", size)
         if any(t.data_end is not None and t.data_end > size for t in layout.tracks):
             return Unreadable(path, "truncated MP4: media data ends early", size)
+        limits = PROBE_LIMITS
+        odd = isobmff.implausible(layout, size, limits.duration_slack, limits.duration_share)
+        if odd:
+            return Unreadable(path, f"implausible MP4: {odd}", size)
     try:
         # MP4/MOV keep every timing table in moov, which MediaInfo reads at its
-        # fastest speed with the same results on the whole corpus (about twice
-        # as fast); other containers need its default scan to tell CFR from VFR.
+        # fastest speed with the same results on the whole corpus (and without
+        # reading mdat); other containers need its default scan to tell CFR
+        # from VFR. The gate keeps the two speeds apart across threads.
         if source is not None:
             source.seek(0)
-        info = MediaInfo.parse(source or path, parse_speed=FAST_PARSE if iso else DEFAULT_PARSE)
+        speed = FAST_PARSE if iso else DEFAULT_PARSE
+        with _GATE.hold(speed):
+            info = MediaInfo.parse(source or path, parse_speed=speed)
     except Exception as e:  # noqa: BLE001 - libmediainfo failures come in many types
         return Unreadable(path, f"cannot parse media: {' '.join(str(e).split())[:200]}", size)
     general = info.general_tracks[0] if info.general_tracks else None
@@ -248,6 +307,10 @@ def probe_video(
             audio_channels=_int(audio.channel_s) or _layout_channels(layout),
             audio_bitrate=_int(audio.bit_rate),
         )
+    frames = _int(video.frame_count) if video is not None else None
+    odd = implausible_reason(frames, duration, size)
+    if odd:
+        return Unreadable(path, f"implausible {_container(general)} file: {odd}", size)
     return VideoFacts(
         path=path,
         bytes=size,

@@ -1,0 +1,64 @@
+"""Hostile media for tests: a small real MP4 or MKV with one header field patched.
+
+The red-team files of issue 14 were 186 KB MP4s with one number changed in a
+box (mdhd timescale 0, mdhd duration 2^32-1, a sample table count 2^32-1);
+readers that trust the number loop for minutes or encode hours of frames.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+from pathlib import Path
+
+from igpreflight.preflight import isobmff
+
+# Boxes to descend into while looking for a box (moov's tracks and tables).
+_DESCEND = isobmff.CONTAINERS | {b"moov"}
+
+
+def find_box(data: bytes, kind: bytes, nth: int = 0) -> isobmff.Box:
+    """The nth box of type `kind` anywhere in the movie's box tree."""
+    f = io.BytesIO(data)
+    found: list[isobmff.Box] = []
+
+    def walk(start: int, end: int) -> None:
+        for box in isobmff.iter_boxes(f, start, end):
+            if box.type == kind:
+                found.append(box)
+            if box.type in _DESCEND:
+                walk(box.payload, box.end)
+
+    walk(0, len(data))
+    return found[nth]
+
+
+def patch_box(src: Path, dst: Path, kind: bytes, offset: int, fmt: str, value: int) -> Path:
+    """Copy `src` to `dst` with `value` packed (struct `fmt`) at `offset` bytes
+    into the payload of the first `kind` box (the video track's, in our clips)."""
+    data = bytearray(Path(src).read_bytes())
+    box = find_box(bytes(data), kind)
+    struct.pack_into(fmt, data, box.payload + offset, value)
+    Path(dst).write_bytes(bytes(data))
+    return Path(dst)
+
+
+# name -> (box, payload offset, struct format, value); mdhd version 0 layout:
+# version/flags, creation, modification, timescale (12), duration (16).
+CRAFTED_MP4 = {
+    "mdhd-timescale-0": (b"mdhd", 12, ">I", 0),
+    "mdhd-duration-max": (b"mdhd", 16, ">I", 0xFFFFFFFF),
+    "stts-count-max": (b"stts", 4, ">I", 0xFFFFFFFF),
+    "stsz-count-max": (b"stsz", 8, ">I", 0xFFFFFFFF),
+    "stsc-count-max": (b"stsc", 4, ">I", 0xFFFFFFFF),
+}
+
+
+def matroska_duration(src: Path, dst: Path, milliseconds: float) -> Path:
+    """Copy a Matroska file with its Segment Info Duration (0x4489) set."""
+    data = bytearray(Path(src).read_bytes())
+    at = data.find(b"\x44\x89")
+    width = data[at + 2] & 0x7F
+    struct.pack_into(">d" if width == 8 else ">f", data, at + 3, milliseconds)
+    Path(dst).write_bytes(bytes(data))
+    return Path(dst)

@@ -1,0 +1,66 @@
+"""Issue 14: crafted movies, threads beside each other. Every crafted file settles
+as FILE001 (no runaway parse or encode), and a probe gives the same facts
+whatever runs beside it."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from igpreflight import check, fix
+from igpreflight.model import Unreadable, VideoFacts
+from igpreflight.preflight.probe import probe
+from igpreflight.transcode.types import FixStatus
+from tests.crafted import CRAFTED_MP4, matroska_duration, patch_box
+
+
+@pytest.fixture(scope="module")
+def base_mp4(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from fixtures.generate import make_video
+
+    folder = tmp_path_factory.mktemp("crafted")
+    return make_video(folder / "base.mp4", width=160, height=120, duration=3.5)
+
+
+@pytest.mark.parametrize("case", sorted(CRAFTED_MP4))
+def test_crafted_mp4_is_file001_for_check_and_fix(case: str, base_mp4: Path, tmp_path: Path):
+    assert isinstance(probe(base_mp4), VideoFacts)  # the untouched clip is fine
+    bad = patch_box(base_mp4, tmp_path / f"{case}.mp4", *CRAFTED_MP4[case])
+    facts = probe(bad)
+    assert isinstance(facts, Unreadable), facts
+    assert facts.reason.startswith("implausible MP4: the vide track")
+    report = check([bad])
+    assert [f.rule for f in report.errors] == ["FILE001"]
+    result = fix([bad], tmp_path / "out")
+    (only,) = result.files
+    assert only.status is FixStatus.UNFIXABLE and "FILE001 implausible" in (only.reason or "")
+    assert not (tmp_path / "out" / f"{case}.mp4").exists()
+
+
+def test_matroska_declaring_a_duration_its_bytes_cannot_hold(media_factory, tmp_path: Path):
+    clip = media_factory.video("clip.mkv")
+    assert isinstance(probe(clip), VideoFacts)
+    bad = matroska_duration(clip, tmp_path / "long.mkv", 1e12)  # 31 years in 40 KB
+    facts = probe(bad)
+    assert isinstance(facts, Unreadable)
+    assert "implausible Matroska file: declares 1,000,000,000 s" in facts.reason
+
+
+def test_probe_in_threads_gives_the_serial_facts(corpus_dir: Path, media_factory):
+    """libmediainfo shares its parse speed between threads: an H.264 MKV probed
+    beside MP4s flipped between CFR and VFR (issue 14)."""
+    files = [corpus_dir / "androidx-media" / "sample.mkv"]
+    files += sorted((corpus_dir / "androidx-media").rglob("*.mp4"))[:5]
+    files += [media_factory.video(f"c{i}.mp4") for i in range(2)]
+    files += [
+        media_factory.video("d.mkv"),
+        media_factory.video("e.webm", vcodec="libvpx-vp9", acodec="libopus"),
+    ]
+    serial = {f: probe(f) for f in files}
+    assert isinstance(serial[files[0]], VideoFacts)
+    for _ in range(12):
+        with ThreadPoolExecutor(4) as pool:
+            got = list(pool.map(probe, files * 4))
+        assert [g for f, g in zip(files * 4, got, strict=True) if g != serial[f]] == []
