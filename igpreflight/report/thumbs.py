@@ -16,6 +16,7 @@ from pathlib import Path
 
 from PIL import Image, ImageOps
 
+from igpreflight.childproc import child_kwargs
 from igpreflight.ffmpeg_bin import ffmpeg_exe
 
 THUMB_SIZE = 240
@@ -78,7 +79,9 @@ def video_thumb(path: str | os.PathLike[str], size: int = THUMB_SIZE) -> Thumb |
         "-",
     ]
     try:
-        done = subprocess.run(cmd, capture_output=True, timeout=FFMPEG_TIMEOUT, check=False)
+        done = subprocess.run(
+            cmd, capture_output=True, timeout=FFMPEG_TIMEOUT, check=False, **child_kwargs()
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     if done.returncode != 0 or not done.stdout:

@@ -18,20 +18,22 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import ffmpeg
 
 from igpreflight.atomic import replacing
+from igpreflight.childproc import child_kwargs, time_limit
 from igpreflight.ffmpeg_bin import ffmpeg_exe
-from igpreflight.model import Role, Severity, VideoFacts
+from igpreflight.model import Facts, Role, Severity, VideoFacts
 from igpreflight.transcode.plan_video import VideoStep
 from igpreflight.transcode.types import FixOptions, FixPlan, FixStatus, Step
 
 Progress = Callable[[float], None]
 
-TIMEOUT_ENV = "IGPREFLIGHT_FFMPEG_TIMEOUT"  # seconds for one ffmpeg run (wall clock)
+AUDIO_FRAME_SLACK = 0.05  # seconds: an AAC frame (21-23 ms) plus rounding
 STALL_SECONDS = 300.0  # ffmpeg said nothing for this long: it is stuck
 TAIL_LINES = 20
 
@@ -213,14 +215,6 @@ def build_command(
     return [args[0], *head, "-progress", "pipe:1", *args[1:]]
 
 
-def _timeout(duration: float | None) -> float:
-    override = os.environ.get(TIMEOUT_ENV, "").strip()
-    if override:
-        return float(override)
-    # Generous: a hang is what this catches, not a slow machine.
-    return 600.0 + 60.0 * (duration or 60.0)
-
-
 def run_ffmpeg(
     args: list[str],
     *,
@@ -230,15 +224,21 @@ def run_ffmpeg(
 ) -> list[str]:
     """Run ffmpeg with `-progress pipe:1` output; report 0..1 to `progress`.
 
-    Killed after `timeout` seconds, or when it prints nothing for STALL_SECONDS.
+    Runs under the child limits (`childproc`: memory cap, killed with us).
+    Killed after `timeout` seconds (default: proportional to `duration`), or
+    when it prints nothing for STALL_SECONDS.
     Raises VideoFixError with the last stderr lines on a non-zero exit; returns
     them (warnings) otherwise.
     """
-    limit = _timeout(duration) if timeout is None else timeout
+    limit = time_limit(duration) if timeout is None else timeout
     tail: deque[str] = deque(maxlen=TAIL_LINES)
     try:
         proc = subprocess.Popen(
-            args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            args,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            **child_kwargs(),
         )
     except OSError as exc:
         raise VideoFixError(
@@ -300,21 +300,32 @@ def run_ffmpeg(
     return list(tail)
 
 
-def recheck(path: Path, role: Role) -> list[str]:
+def recheck(path: Path, role: Role, facts: Facts | None = None) -> list[str]:
     """The error findings of a written file, as one line each (empty: it passes)."""
     from igpreflight.preflight.checks import check_facts
+    from igpreflight.preflight.probe import probe
 
-    try:
-        from igpreflight.preflight.probe import probe
-    except ImportError:  # the dispatching probe has not landed; the video probe suffices
-        from igpreflight.preflight.probe_video import probe_video
-
-        def probe(p: str) -> Any:
-            return probe_video(p, os.path.getsize(p), Path(p).suffix.lstrip(".").lower(), True)
-
-    facts = probe(str(path))
-    found = check_facts(facts, role)
+    found = check_facts(facts if facts is not None else probe(str(path)), role)
     return [f"{f.rule} {f.message}" for f in found if f.severity is Severity.ERROR]
+
+
+def duration_error(source: VideoFacts, plan: FixPlan, written: Facts) -> str | None:
+    """Why the written file's duration is not the one the plan makes (None: it is).
+
+    ffmpeg trusting a crafted header once turned a 3.5 s clip into 512 s: an
+    output longer or shorter than the source's real duration (or the trim or
+    extend target) by more than two frames and an audio frame is not a fix.
+    """
+    want = output_duration(source, plan)
+    if not want:
+        return None
+    got = getattr(written, "duration", None)
+    if got is None:
+        return "the output has no duration"
+    rate = _steps(plan).get("encode-video", {}).get("rate") or source.fps or 30.0
+    if abs(got - want) > 2.0 / float(Fraction(str(rate))) + AUDIO_FRAME_SLACK:
+        return f"the output lasts {got:.3f} s, not {want:.3f} s"
+    return None
 
 
 def apply_video(
@@ -332,6 +343,8 @@ def apply_video(
     COPIED plans copy the bytes; REMUXED/TRANSCODED plans run ffmpeg. With
     `verify` (the default) the result is probed and checked in the plan's role
     before it replaces `dst`; a file with errors is removed, never left behind.
+    An ffmpeg output must last what the source really lasts (or the trim or
+    extend target), give or take two frames (`duration_error`).
     """
     src, dst = Path(src), Path(dst)
     if plan.status is FixStatus.UNFIXABLE:
@@ -348,7 +361,13 @@ def apply_video(
         tail = run_ffmpeg(args, duration=output_duration(facts, plan), progress=progress)
         if tmp.stat().st_size == 0:
             raise VideoFixError("ffmpeg wrote an empty file", tail)
+        from igpreflight.preflight.probe import probe
+
+        written = probe(str(tmp))
+        wrong = duration_error(facts, plan, written)
+        if wrong:
+            raise VideoFixError(wrong, tail)
         if verify and plan.role is not None:
-            errors = recheck(tmp, plan.role)
+            errors = recheck(tmp, plan.role, written)
             if errors:
                 raise VideoFixError("the fixed file still fails: " + "; ".join(errors), tail)
