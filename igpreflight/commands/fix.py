@@ -29,7 +29,7 @@ from igpreflight.scale.engine import EngineSpec
 from igpreflight.scale.shard import Shard
 from igpreflight.storage.s3 import StorageError
 from igpreflight.terminal import TERMINAL
-from igpreflight.transcode.batch import BatchInterrupted
+from igpreflight.transcode.batch import BatchInterrupted, FolderBusy
 from igpreflight.transcode.image import parse_colour
 
 
@@ -180,6 +180,10 @@ def fix(
             "run the same command again to finish the rest"
         )
         sys.exit(130)
+    except FolderBusy as busy:
+        progress.close()
+        TERMINAL.error(str(busy))
+        sys.exit(2)
     finally:
         progress.close()
     if report is not None:

@@ -39,13 +39,18 @@ def options_key(options: FixOptions) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
+def is_temp_name(name: str) -> bool:
+    """True for the name of an `atomic.temp_sibling` file."""
+    return bool(_TEMP_NAME.match(name))
+
+
 def remove_stale_temps(out: Path) -> int:
     """Delete temporary files a killed run left under `out`; returns how many."""
     removed = 0
     if not out.is_dir():
         return 0
     for path in out.rglob(".*.tmp*"):
-        if path.is_file() and _TEMP_NAME.match(path.name):
+        if path.is_file() and is_temp_name(path.name):
             path.unlink(missing_ok=True)
             removed += 1
     return removed

@@ -13,11 +13,12 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from igpreflight.model import AsOption, Kind, MediaItem, Post
+from igpreflight.model import AsOption, Kind, MediaItem, Post, Unreadable
+from igpreflight.preflight.checks import check_facts
 from igpreflight.preflight.engine import COVER, POST_TYPE_USE
 from igpreflight.preflight.probe import probe
 from igpreflight.transcode.batch import fix_paths
-from igpreflight.transcode.types import FileFixResult, FixOptions
+from igpreflight.transcode.types import FileFixResult, FixOptions, FixStatus
 
 # A cover is an image without an aspect rule: fixed like a story image.
 FIX_USE = {COVER: AsOption.STORY.value}
@@ -49,17 +50,33 @@ def fix_posts(
     """Fix every local media file of `posts` under out/<use>/, keyed by (resolved
     source, use). Results name each file as the user would (MediaItem.label)."""
     by_use: dict[str, dict[str, str]] = defaultdict(dict)  # use -> {shown: resolved}
+    results: dict[tuple[str, str], FileFixResult] = {}
     for post in posts:
         for item, use in media_uses(post):
-            if item.resolved and not item.url and not item.problem:
+            if item.problem and not item.url:
+                # A media that is missing or outside the manifest's folder is not
+                # silently dropped: it is FILE001, and the run exits 1.
+                results.setdefault((item.resolved or item.label, use), _unusable(item))
+            elif item.resolved and not item.url:
                 shown = item.label if _same_file(item.label, item.resolved) else item.resolved
                 by_use[use].setdefault(shown, item.resolved)
-    results: dict[tuple[str, str], FileFixResult] = {}
     for use, files in by_use.items():
         role = FIX_USE.get(use, use)
         for r in fix_paths(list(files), out / use, replace(options, as_=role), jobs=jobs):
             results[(files.get(r.source, os.path.abspath(r.source)), use)] = r
     return results
+
+
+def _unusable(item: MediaItem) -> FileFixResult:
+    reason = item.problem or "cannot be used"
+    facts = Unreadable(item.label, reason)
+    return FileFixResult(
+        source=item.label,
+        output=None,
+        status=FixStatus.UNFIXABLE,
+        before=check_facts(facts, None),
+        reason=f"FILE001 {reason}",
+    )
 
 
 def _same_file(shown: str, resolved: str) -> bool:

@@ -1,0 +1,69 @@
+"""Issue 14: leftovers after kill -9, two runs on one folder, hostile manifests."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from fixtures.generate import make_image
+from igpreflight.cli import cli
+from igpreflight.transcode.batch import fix_paths
+from igpreflight.transcode.folderlock import out_lock
+from igpreflight.transcode.types import FixOptions, FixStatus
+
+
+def fix(*args: str):
+    return CliRunner().invoke(cli, ["fix", *args], catch_exceptions=False)
+
+
+def test_in_place_removes_what_a_killed_run_left(tmp_path: Path):
+    folder = tmp_path / "photos"
+    make_image(folder / "a.png", size=(300, 300), mode="RGBA")
+    stale = folder / ".a.k3j9x0qz.tmp.jpg"  # what a kill -9 during --in-place leaves
+    stale.write_bytes(b"half a jpeg")
+    mine = folder / ".notes.txt"  # hidden, but not ours
+    mine.write_text("keep me")
+    results = fix_paths([folder], None, FixOptions(in_place=True))
+    assert [r.status for r in results] == [FixStatus.CONVERTED]
+    assert not stale.exists()
+    assert mine.read_text() == "keep me"
+    assert sorted(p.name for p in folder.iterdir()) == [".notes.txt", "a.jpg"]
+
+
+def test_a_second_run_on_one_out_exits_2_naming_the_first(tmp_path: Path):
+    make_image(tmp_path / "in" / "a.png", size=(300, 300))
+    out = tmp_path / "out"
+    with out_lock(out):  # the first run, still working
+        r = fix(str(tmp_path / "in"), "--out", str(out))
+        assert r.exit_code == 2
+        assert "is being written by pid" in r.stderr and "started" in r.stderr
+        assert not (out / "a.jpg").exists()
+    r = fix(str(tmp_path / "in"), "--out", str(out))  # the first one is done
+    assert r.exit_code == 0, r.output
+    assert (out / "a.jpg").is_file()
+
+
+def test_manifest_media_missing_or_outside_is_file001(tmp_path: Path):
+    content = tmp_path / "content"
+    make_image(content / "ok.jpg", size=(1080, 1080))
+    make_image(tmp_path / "outside.jpg", size=(1080, 1080))
+    (content / "posts.json").write_text(
+        json.dumps(
+            {
+                "post": [
+                    {"media": ["ok.jpg"]},
+                    {"media": ["gone.jpg"]},
+                    {"media": ["../outside.jpg"]},
+                ]
+            }
+        )
+    )
+    r = fix("--manifest", str(content / "posts.json"), "--out", str(tmp_path / "out"))
+    assert r.exit_code == 1, r.output
+    lines = r.stdout.splitlines()
+    assert any("gone.jpg: unfixable: FILE001 no such file" in line for line in lines)
+    assert any("outside.jpg: unfixable: FILE001 path" in line for line in lines)
+    assert any(line.startswith(str(content / "ok.jpg")) for line in lines), lines
+    assert "3 files: 1 copied, 2 unfixable" in r.stdout
