@@ -62,3 +62,37 @@ def matroska_duration(src: Path, dst: Path, milliseconds: float) -> Path:
     struct.pack_into(">d" if width == 8 else ">f", data, at + 3, milliseconds)
     Path(dst).write_bytes(bytes(data))
     return Path(dst)
+
+
+def damaged_aac_entry(src: Path, dst: Path) -> Path:
+    """Copy an MP4/MOV with its AAC AudioSpecificConfig naming the reserved
+    sampling-rate index 13: the headers still read as AAC-LC, no decoder opens it."""
+    data = bytearray(Path(src).read_bytes())
+    asc = data.find(b"\x05\x80\x80\x80", data.find(b"esds")) + 5  # DecSpecificInfo
+    data[asc : asc + 2] = b"\x16\x90"  # object type 2 (LC), frequency index 13
+    Path(dst).write_bytes(bytes(data))
+    return Path(dst)
+
+
+def corrupt_jpeg_scan(src: Path, dst: Path) -> Path:
+    """Copy a JPEG with 300 bytes of its entropy-coded scan scrambled (no 0xFF
+    bytes made, so every marker still parses): libjpeg conceals it as grey blocks."""
+    data = bytearray(Path(src).read_bytes())
+    start = data.index(b"\xff\xda") + 600
+    for k in range(start, start + 300):
+        data[k] = (data[k] * 7 + 13) & 0xFF
+        if data[k] == 0xFF:
+            data[k] = 0x7F
+    Path(dst).write_bytes(bytes(data))
+    return Path(dst)
+
+
+def corrupt_exif(src: Path, dst: Path) -> Path:
+    """Copy a JPEG with an EXIF block whose first IFD declares 32,767 entries
+    in a few hundred bytes."""
+    tiff = b"II*\x00" + struct.pack("<I", 8) + struct.pack("<H", 0x7FFF) + bytes(range(256))
+    app1 = b"Exif\x00\x00" + tiff
+    segment = b"\xff\xe1" + struct.pack(">H", len(app1) + 2) + app1
+    data = Path(src).read_bytes()
+    Path(dst).write_bytes(data[:2] + segment + data[2:])
+    return Path(dst)

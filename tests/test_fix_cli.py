@@ -43,7 +43,7 @@ def errors_of(path: Path, role: Role | None = None) -> list[str]:
 
 def corrupt_png(path: Path) -> Path:
     """A PNG whose header and chunk list are fine (it probes) but whose pixel data
-    does not decode: the fix fails after its temporary file exists."""
+    does not decode: the header-only check passes it, fix refuses it."""
     make_image(path, size=(400, 400), mode="RGBA")
     data = bytearray(path.read_bytes())
     start = data.index(b"IDAT") + 4
@@ -141,7 +141,8 @@ def test_a_bad_file_does_not_stop_the_batch(tmp_path):
     assert result.exit_code == 1
     assert (out / "good.jpg").is_file()
     assert f"{src / 'broken.jpg'}: unfixable: FILE001" in result.output
-    assert f"{src / 'corrupt.png'}: failed:" in result.output
+    # check --deep and fix agree: pixels that do not decode are FILE001.
+    assert f"{src / 'corrupt.png'}: unfixable: FILE001 does not decode" in result.output
     made = sorted(p.name for p in out.iterdir() if p.name != ".igpreflight")
     assert made == ["good.jpg"]  # no debris (the resume ledger aside)
 

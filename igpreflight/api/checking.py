@@ -24,6 +24,7 @@ def check(
     progress: Callable[[Any], None] | None = None,
     engine: EngineSpec | None = None,
     shard: Shard | str | None = None,
+    deep: bool = False,
 ) -> Report:
     """Check files, folders, s3:// prefixes and/or a manifest; returns a Report
     (`.to_dict()` is the JSON report).
@@ -32,6 +33,7 @@ def check(
     one raises ManifestError (a ValueError). `progress` is called once per checked file.
     `engine=EngineSpec("dask", workers=4)` checks on Dask; `shard="3/10"` checks one
     deterministic tenth of the files of `paths`. A listing that fails raises StorageError.
+    `deep` also decodes every frame and sample (FILE001 for a file that does not decode).
     """
     if isinstance(shard, str):
         shard = Shard.parse(shard)
@@ -50,6 +52,7 @@ def check(
         progress=progress,
         runner=engine_runner(engine) if engine is not None else None,
         keep=shard.owns if shard is not None else None,
+        deep=deep,
     )
 
 

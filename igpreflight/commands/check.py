@@ -56,6 +56,11 @@ from igpreflight.terminal import TERMINAL
     is_flag=True,
     help="Let manifest URLs use plain http and private hosts (local tests, emulators).",
 )
+@click.option(
+    "--deep",
+    is_flag=True,
+    help="Also decode every frame and sample; one that does not decode is FILE001 (slower).",
+)
 @jobs_option
 @scale_options
 @s3_options
@@ -67,6 +72,7 @@ def check(
     output: Path | None,
     strict: bool,
     allow_private: bool,
+    deep: bool,
     jobs: int | None,
     engine: EngineSpec,
     shard: Shard | None,
@@ -91,6 +97,7 @@ def check(
             progress=progress,
             engine=engine,
             shard=shard,
+            deep=deep,
         )
     except StorageError as exc:  # listing failed: nothing was checked
         raise click.UsageError(str(exc)) from None

@@ -63,6 +63,7 @@ class Target:
     url: str | None = None  # remote media: fetched and checked with the URL rules
     allow_private: bool = False
     obj: ObjectInfo | None = None  # an s3:// object: probed by ranged GETs
+    deep: bool = False  # also decode every frame and sample (check --deep)
 
     @property
     def key(self) -> str:
@@ -90,6 +91,12 @@ def check_target(target: Target) -> FileReport:
         facts = probe_object(target.obj)
     else:
         facts = probe(target.resolved)
+        if target.deep and not isinstance(facts, Unreadable):
+            from igpreflight.preflight.decode import decode_error
+
+            broken = decode_error(target.resolved, facts)
+            if broken:
+                facts = Unreadable(target.display, f"does not decode: {broken}", facts.bytes)
     role = role_for_use(facts.kind, target.use)
     if target.use == COVER and facts.kind is Kind.VIDEO:
         # A cover is an image: a video there is one error, not a Reel's checklist.
@@ -220,8 +227,12 @@ def check_paths(
     allow_private: bool = False,
     runner: Runner | None = None,
     keep: Callable[[str], bool] | None = None,
+    deep: bool = False,
 ) -> Report:
     """Check files/folders (each a post of its own) and the posts of a manifest.
+
+    `deep` decodes every frame and sample of local files (`preflight.decode`):
+    one that does not decode is FILE001 with where the damage is.
 
     Remote media (URLs in a manifest) are fetched and checked with the URL rules;
     private hosts and plain http only with allow_private. `keep` selects the files
@@ -234,6 +245,8 @@ def check_paths(
         targets = [t for t in targets if keep(t.display)]
     targets += targets_for_posts(posts, allow_private)
     unique = list(dict.fromkeys(targets))
+    if deep:
+        unique = [replace(t, deep=True) for t in unique]
     if runner is not None:
         reports = runner(unique, progress)
     else:

@@ -15,6 +15,7 @@ One bad file never stops the batch: every failure is caught per file.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -35,10 +36,12 @@ from igpreflight.model import (
     role_for,
 )
 from igpreflight.preflight.checks import check_facts
+from igpreflight.preflight.decode import decode_error, exif_error
 from igpreflight.preflight.engine import iter_media_files
 from igpreflight.preflight.probe import probe
 from igpreflight.preflight.rules.file import unreadable
-from igpreflight.transcode.image import apply_image, parse_colour
+from igpreflight.transcode.folderlock import FolderBusy, folder_locks, out_lock, remove_own_temps
+from igpreflight.transcode.image import apply_image, parse_colour, without_exif
 from igpreflight.transcode.ledger import Ledger, options_key, remove_stale_temps
 from igpreflight.transcode.plan_image import plan_image
 from igpreflight.transcode.progress import terminal_progress
@@ -227,6 +230,31 @@ def _with_quality(plan: FixPlan, quality: int | None) -> FixPlan:
     return replace(plan, steps=steps)
 
 
+# Plans that hand over the source's own coded data: nothing decoded it yet.
+_COPIES = (FixStatus.UNCHANGED, FixStatus.COPIED, FixStatus.REMUXED)
+
+
+def _proven(result: FileFixResult, path: Path, facts: Facts, before_fix: bool = False) -> bool:
+    """Decode `path` fully when nothing else would; settle `result` as FILE001 if it fails.
+
+    Before the fix: every image (Pillow conceals corrupt JPEG scans while
+    converting) and video copies left in place. After it: copied and remuxed
+    videos, whose output nothing has decoded."""
+    status = result.status
+    if before_fix:
+        needed = isinstance(facts, ImageFacts) or (
+            isinstance(facts, VideoFacts) and status is FixStatus.UNCHANGED
+        )
+    else:
+        needed = status in _COPIES
+    broken = decode_error(path, facts) if needed else None
+    if broken:
+        result.status = FixStatus.UNFIXABLE
+        result.reason = f"FILE001 does not decode: {broken}"
+        result.output = None
+    return not broken
+
+
 def run_job(p: _Planned, options: FixOptions) -> FileFixResult:
     """Execute one plan into a temporary sibling, re-check it, then move it into place."""
     if p.result is not None:
@@ -244,14 +272,24 @@ def run_job(p: _Planned, options: FixOptions) -> FileFixResult:
     if options.dry_run:
         return result
     assert final is not None
-    if plan.status is FixStatus.UNCHANGED:
+    if not _proven(result, job.source, facts, before_fix=True):
+        return result
+    repair_exif = (
+        isinstance(facts, ImageFacts) and plan.status in _COPIES and exif_error(job.source)
+    )
+    if plan.status is FixStatus.UNCHANGED and not repair_exif:
         result.bytes_after = result.bytes_before
         return result
     tmp: Path | None = None
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
         tmp = temp_sibling(final)
-        if isinstance(facts, ImageFacts):
+        if repair_exif:
+            without_exif(job.source, tmp)
+            step = Step("strip-exif", f"corrupt EXIF block dropped ({repair_exif}), pixels kept")
+            result.plan = replace(plan, status=FixStatus.CONVERTED, steps=(*plan.steps, step))
+            result.status = FixStatus.CONVERTED
+        elif isinstance(facts, ImageFacts):
             result.plan = _with_quality(plan, apply_image(job.source, facts, plan, tmp, options))
         elif isinstance(facts, VideoFacts):
             pair = _video_pair()
@@ -259,6 +297,8 @@ def run_job(p: _Planned, options: FixOptions) -> FileFixResult:
                 raise RuntimeError(VIDEO_UNAVAILABLE)
             pair[1](job.source, facts, plan, tmp, options, terminal_progress(job.display))
         after_facts = probe(tmp)
+        if isinstance(facts, VideoFacts) and not _proven(result, tmp, after_facts):
+            return result
         result.after = check_facts(after_facts, p.role)
         errors = [f for f in result.after if f.severity is Severity.ERROR]
         if errors:
@@ -300,7 +340,8 @@ def fix_paths(
     No printing, no exit: the caller renders the results. `jobs` None means one
     worker per CPU. A dry run may have neither `out` nor in_place (the plan only;
     outputs are then None). Raises ValueError only for misuse (neither or both of
-    `out` and `options.in_place`).
+    `out` and `options.in_place`), and FolderBusy when another run writes to `out`
+    (an --in-place run waits for another one on the same folders instead).
     """
     if out is None and not options.in_place and not options.dry_run:
         raise ValueError("give an output folder, or in_place=True")
@@ -322,20 +363,25 @@ def fix_paths(
     planned = _map(lambda j: plan_job(j, options), job_list, workers)
     if out_dir is not None or options.in_place:
         assign_outputs(planned, out_dir)
-    ledger = None
-    if out_dir is not None and not options.dry_run:
-        remove_stale_temps(out_dir)
-        ledger = Ledger(out_dir)
-    try:
-        todo = _resume(planned, ledger, options)
-        return _execute(planned, todo, options, workers, ledger, progress)
-    except BatchInterrupted:
+    with contextlib.ExitStack() as held:
+        ledger = None
         if out_dir is not None and not options.dry_run:
-            remove_stale_temps(out_dir)  # whatever an interrupted encoder left behind
-        raise
-    finally:
-        if ledger is not None:
-            ledger.close()
+            held.enter_context(out_lock(out_dir))  # FolderBusy when another run has it
+            remove_stale_temps(out_dir)
+            ledger = Ledger(out_dir)
+            held.callback(ledger.close)
+        elif options.in_place and not options.dry_run:
+            folders = {p.output.parent for p in planned if p.output is not None}
+            held.enter_context(folder_locks(folders))
+            for folder in folders:
+                remove_own_temps(folder)  # what a killed --in-place run left
+        try:
+            todo = _resume(planned, ledger, options)
+            return _execute(planned, todo, options, workers, ledger, progress)
+        except BatchInterrupted:
+            if out_dir is not None and not options.dry_run:
+                remove_stale_temps(out_dir)  # whatever an interrupted encoder left behind
+            raise
 
 
 class BatchInterrupted(KeyboardInterrupt):
@@ -466,4 +512,12 @@ def steps_text(steps: Iterable[Step]) -> str:
     return ", ".join(str(s) for s in steps)
 
 
-__all__ = ["BatchInterrupted", "FixJob", "collect_jobs", "fix_paths", "summarize", "steps_text"]
+__all__ = [
+    "BatchInterrupted",
+    "FolderBusy",
+    "FixJob",
+    "collect_jobs",
+    "fix_paths",
+    "summarize",
+    "steps_text",
+]
