@@ -30,7 +30,14 @@ from igpreflight.scale.shard import Shard
 from igpreflight.storage.s3 import StorageError
 from igpreflight.terminal import TERMINAL
 from igpreflight.transcode.batch import BatchInterrupted, FolderBusy
-from igpreflight.transcode.image import parse_colour
+from igpreflight.transcode.image import parse_colour, parse_memory
+
+
+def _memory(ctx: click.Context, param: click.Parameter, value: str) -> int:
+    try:
+        return parse_memory(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
 
 
 def _colour(allow_blur: bool):
@@ -102,6 +109,13 @@ def _colour(allow_blur: bool):
     show_default=True,
     help="Report format.",
 )
+@click.option(
+    "--max-memory",
+    default="1G",
+    show_default=True,
+    callback=_memory,
+    help="Memory budget of one image decode (e.g. 512M, 2G); larger images are unfixable.",
+)
 @jobs_option
 @click.option(
     "--report",
@@ -127,6 +141,7 @@ def fix(
     keep_metadata: bool,
     dry_run: bool,
     fmt: str,
+    max_memory: int,
     jobs: int | None,
     report: Path | None,
     engine: EngineSpec,
@@ -168,6 +183,7 @@ def fix(
             keep_metadata=keep_metadata,
             in_place=in_place,
             dry_run=dry_run,
+            max_memory=max_memory,
         )
     except (ManifestError, UsageError, StorageError) as exc:
         progress.close()

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from igpreflight.childproc import child_kwargs, time_limit
 from igpreflight.ffmpeg_bin import ffmpeg_exe
+from igpreflight.limits import IMAGE_FIX
 from igpreflight.model import Facts, ImageFacts, VideoFacts
 
 MAX_FRAMES = 1000  # frames of an animation decoded at most (the fixer keeps the first)
@@ -48,23 +49,44 @@ _WRAP_UP = (
 )
 
 
-def decode_error(path: str | Path, facts: Facts) -> str | None:
-    """Why `path` does not decode fully (None: every frame and sample decodes)."""
+# Formats ffmpeg decodes in a capped child when Pillow's decode would not fit the budget.
+FFMPEG_IMAGES = ("JPEG", "MPO", "PNG", "WEBP", "TIFF", "BMP", "GIF")
+
+
+def decode_cost(facts: ImageFacts, factor: int = 1) -> int:
+    """Peak bytes of decoding an image at 1/factor scale and working on its pixels
+    (`ImageFixTargets.decode_bytes_per_pixel`)."""
+    per_pixel = dict(IMAGE_FIX.decode_bytes_per_pixel).get(
+        facts.format.upper(), IMAGE_FIX.other_bytes_per_pixel
+    )
+    pixels = -(-facts.width // factor) * -(-facts.height // factor)
+    return pixels * per_pixel * (2 if (facts.bits or 8) > 8 else 1)
+
+
+def decode_error(path: str | Path, facts: Facts, budget: int | None = None) -> str | None:
+    """Why `path` does not decode fully (None: every frame and sample decodes).
+
+    An image whose Pillow decode would pass `budget` bytes (default: the image
+    memory budget) is decoded by ffmpeg in a capped child process instead."""
     if isinstance(facts, ImageFacts):
-        return image_error(Path(path), facts)
+        return image_error(Path(path), facts, budget or IMAGE_FIX.max_memory)
     if isinstance(facts, VideoFacts):
         return ffmpeg_error(Path(path), facts.duration, video=True)
     return None
 
 
-def image_error(path: Path, facts: ImageFacts) -> str | None:
+def image_error(path: Path, facts: ImageFacts, budget: int) -> str | None:
     """Decode every frame. A JPEG goes through ffmpeg (errors fatal) when it can
-    take it, since Pillow conceals a corrupt scan; otherwise Pillow `load()`."""
+    take it, since Pillow conceals a corrupt scan, and so does any image too
+    large for Pillow within `budget`; otherwise Pillow `load()`."""
     area = (facts.width + 128) * (facts.height + 128)
-    if facts.format in ("JPEG", "MPO") and area < FFMPEG_MAX_AREA:
+    big = facts.format.upper() not in ("JPEG", "MPO") and decode_cost(facts) > budget
+    if area < FFMPEG_MAX_AREA and (facts.format in ("JPEG", "MPO") or big):
         verdict = ffmpeg_error(path, None, video=False)
         if verdict != UNSUPPORTED:
             return verdict
+    if big:
+        return None  # neither decoder can take it within the budget: not judged
     return _pillow_error(path, facts)
 
 

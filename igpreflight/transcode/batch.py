@@ -41,7 +41,12 @@ from igpreflight.preflight.engine import iter_media_files
 from igpreflight.preflight.probe import probe
 from igpreflight.preflight.rules.file import unreadable
 from igpreflight.transcode.folderlock import FolderBusy, folder_locks, out_lock, remove_own_temps
-from igpreflight.transcode.image import apply_image, parse_colour, without_exif
+from igpreflight.transcode.image import (
+    apply_image,
+    memory_reason,
+    parse_colour,
+    without_exif,
+)
 from igpreflight.transcode.ledger import Ledger, options_key, remove_stale_temps
 from igpreflight.transcode.plan_image import plan_image
 from igpreflight.transcode.progress import terminal_progress
@@ -143,6 +148,9 @@ def plan_job(job: FixJob, options: FixOptions, facts: Facts | None = None) -> _P
         assert p.role is not None
         if isinstance(facts, ImageFacts):
             p.plan = plan_image(facts, p.before, p.role, options)
+            too_big = memory_reason(facts, p.plan, options)
+            if too_big:
+                return _settle(p, FixStatus.UNFIXABLE, too_big)
         elif isinstance(facts, VideoFacts):
             pair = _video_pair()
             if pair is None:
@@ -234,7 +242,9 @@ def _with_quality(plan: FixPlan, quality: int | None) -> FixPlan:
 _COPIES = (FixStatus.UNCHANGED, FixStatus.COPIED, FixStatus.REMUXED)
 
 
-def _proven(result: FileFixResult, path: Path, facts: Facts, before_fix: bool = False) -> bool:
+def _proven(
+    result: FileFixResult, path: Path, facts: Facts, budget: int | None, before_fix: bool = False
+) -> bool:
     """Decode `path` fully when nothing else would; settle `result` as FILE001 if it fails.
 
     Before the fix: every image (Pillow conceals corrupt JPEG scans while
@@ -247,7 +257,7 @@ def _proven(result: FileFixResult, path: Path, facts: Facts, before_fix: bool = 
         )
     else:
         needed = status in _COPIES
-    broken = decode_error(path, facts) if needed else None
+    broken = decode_error(path, facts, budget) if needed else None
     if broken:
         result.status = FixStatus.UNFIXABLE
         result.reason = f"FILE001 does not decode: {broken}"
@@ -272,7 +282,7 @@ def run_job(p: _Planned, options: FixOptions) -> FileFixResult:
     if options.dry_run:
         return result
     assert final is not None
-    if not _proven(result, job.source, facts, before_fix=True):
+    if not _proven(result, job.source, facts, options.max_memory, before_fix=True):
         return result
     repair_exif = (
         isinstance(facts, ImageFacts) and plan.status in _COPIES and exif_error(job.source)
@@ -297,7 +307,7 @@ def run_job(p: _Planned, options: FixOptions) -> FileFixResult:
                 raise RuntimeError(VIDEO_UNAVAILABLE)
             pair[1](job.source, facts, plan, tmp, options, terminal_progress(job.display))
         after_facts = probe(tmp)
-        if isinstance(facts, VideoFacts) and not _proven(result, tmp, after_facts):
+        if isinstance(facts, VideoFacts) and not _proven(result, tmp, after_facts, None):
             return result
         result.after = check_facts(after_facts, p.role)
         errors = [f for f in result.after if f.severity is Severity.ERROR]

@@ -34,6 +34,7 @@ class FixOptions:
     keep_metadata: bool = False
     in_place: bool = False
     dry_run: bool = False
+    max_memory: int | None = None  # bytes one image decode may use (None: the default budget)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,63 @@
+"""Benchmark: peak memory of `fix` on the corpus's largest images, with the
+memory budget (default 1 GB) against an unlimited budget, in the same run.
+
+Each case runs in a fresh process that reports its own peak RSS (VmHWM):
+- black_large.webp (16000x9000 WebP; Pillow decodes WebP through an RGBA
+  buffer, about 16 bytes per pixel): refused with the size it needs under the
+  default budget, decoded with `--max-memory 8G` (the old behaviour: 2.23 GB);
+- giant-image.jpg (20000x14000 JPEG): draft mode keeps it small either way.
+
+    python bench/bench_memory.py
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = REPO.parent / "shared" / "corpus"
+CASES = [CORPUS / "androidx-media" / "black_large.webp", CORPUS / "sharp" / "giant-image.jpg"]
+SCRIPT = (
+    "import sys\n"
+    "from pathlib import Path\n"
+    "from igpreflight.transcode.batch import fix_paths\n"
+    "from igpreflight.transcode.types import FixOptions\n"
+    "budget = int(sys.argv[3]) or None\n"
+    "[r] = fix_paths([sys.argv[1]], Path(sys.argv[2]), FixOptions(max_memory=budget))\n"
+    "peak = next(int(x.split()[1]) for x in open('/proc/self/status') if x.startswith('VmHWM:'))\n"
+    "print(r.status.value, peak // 1024)\n"
+)
+
+
+def peak(src: Path, budget: int) -> tuple[str, int]:
+    with tempfile.TemporaryDirectory() as out:
+        proc = subprocess.run(
+            [sys.executable, "-c", SCRIPT, str(src), out, str(budget)],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=REPO,
+        )
+    status, mb = proc.stdout.split()
+    return status, int(mb)
+
+
+def main() -> int:
+    if not CASES[0].is_file():
+        print("the shared corpus is not available")
+        return 1
+    for src in CASES:
+        default_status, default_mb = peak(src, 0)
+        open_status, open_mb = peak(src, 8 << 30)
+        print(
+            f"{src.name}: default budget (1G): {default_status}, peak {default_mb} MB; "
+            f"--max-memory 8G: {open_status}, peak {open_mb} MB; ratio {open_mb / default_mb:.1f}x"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
