@@ -185,7 +185,7 @@ def ffmpeg_error(path: Path, duration: float | None, video: bool) -> str | None:
     lines = _complaints(done.stderr.decode("utf-8", "replace"), video)
     if done.returncode == 0 and not lines:
         return None
-    complaint = "; ".join(lines[:2])[:200] or "the decoder failed"
+    complaint = "; ".join(list(dict.fromkeys(lines))[:2])[:200] or "the decoder failed"
     if not video and any(word in complaint for word in _UNSUPPORTED):
         return UNSUPPORTED
     complaint = re.sub(r"error y=(\d+) x=(\d+)", r"damaged at block row \1, column \2", complaint)
