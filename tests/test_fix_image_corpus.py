@@ -1,5 +1,6 @@
 """Every image file of the shared third-party corpus ends either fixed and passing,
-or unfixable as FILE001 with a reason; the corpus itself is never modified."""
+or unfixable as FILE001 (or over the memory budget) with a reason; the corpus
+itself is never modified."""
 
 from __future__ import annotations
 
@@ -40,6 +41,10 @@ def test_every_corpus_image_is_fixed_or_file001(tmp_path):
     assert len(results) == len(images)
     fixed = 0
     for r in results:
+        if r.status is FixStatus.UNFIXABLE and "over the memory budget" in (r.reason or ""):
+            # A 16000x9000 WebP (~2.1 GB to decode) and a 200 MP HEIC (~1.5 GB).
+            assert Path(r.source).name in ("black_large.webp", "200MP.heic"), r.source
+            continue
         if r.status is FixStatus.UNFIXABLE:
             assert r.reason and r.reason.startswith("FILE001 "), (r.source, r.reason)
             assert [f.rule for f in r.before] == ["FILE001"]

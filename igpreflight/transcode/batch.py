@@ -262,6 +262,8 @@ def _proven(
         result.status = FixStatus.UNFIXABLE
         result.reason = f"FILE001 does not decode: {broken}"
         result.output = None
+        # What `check --deep` reports for it.
+        result.before = check_facts(Unreadable(result.source, result.reason[8:]), None)
     return not broken
 
 
