@@ -59,7 +59,7 @@ from igpreflight.terminal import TERMINAL
 @click.option(
     "--deep",
     is_flag=True,
-    help="Also decode every frame and sample; one that does not decode is FILE001 (slower).",
+    help="Also decode every frame and sample; one that does not decode is unreadable (slower).",
 )
 @jobs_option
 @scale_options

@@ -260,10 +260,10 @@ def _proven(
     broken = decode_error(path, facts, budget) if needed else None
     if broken:
         result.status = FixStatus.UNFIXABLE
-        result.reason = f"FILE001 does not decode: {broken}"
+        reason = f"does not decode: {broken}"
+        result.reason = f"{unreadable.code} {reason}"
         result.output = None
-        # What `check --deep` reports for it.
-        result.before = check_facts(Unreadable(result.source, result.reason[8:]), None)
+        result.before = check_facts(Unreadable(result.source, reason), None)  # as --deep says
     return not broken
 
 

@@ -17,6 +17,7 @@ from igpreflight.model import AsOption, Kind, MediaItem, Post, Unreadable
 from igpreflight.preflight.checks import check_facts
 from igpreflight.preflight.engine import COVER, POST_TYPE_USE
 from igpreflight.preflight.probe import probe
+from igpreflight.preflight.rules.file import unreadable
 from igpreflight.transcode.batch import fix_paths
 from igpreflight.transcode.types import FileFixResult, FixOptions, FixStatus
 
@@ -75,7 +76,7 @@ def _unusable(item: MediaItem) -> FileFixResult:
         output=None,
         status=FixStatus.UNFIXABLE,
         before=check_facts(facts, None),
-        reason=f"FILE001 {reason}",
+        reason=f"{unreadable.code} {reason}",
     )
 
 
