@@ -25,8 +25,8 @@ SCRIPT = (
     "from pathlib import Path\n"
     "from igpreflight.transcode.batch import fix_paths\n"
     "from igpreflight.transcode.types import FixOptions\n"
-    "budget = int(sys.argv[3]) or None\n"
-    "[r] = fix_paths([sys.argv[1]], Path(sys.argv[2]), FixOptions(max_memory=budget))\n"
+    "options = FixOptions(max_memory=int(sys.argv[3])) if int(sys.argv[3]) else FixOptions()\n"
+    "[r] = fix_paths([sys.argv[1]], Path(sys.argv[2]), options)\n"
     "peak = next(int(x.split()[1]) for x in open('/proc/self/status') if x.startswith('VmHWM:'))\n"
     "print(r.status.value, peak // 1024)\n"
 )

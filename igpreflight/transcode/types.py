@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from igpreflight.limits import IMAGE_FIX
 from igpreflight.model import Finding, Kind, Role
 
 
@@ -34,7 +35,7 @@ class FixOptions:
     keep_metadata: bool = False
     in_place: bool = False
     dry_run: bool = False
-    max_memory: int | None = None  # bytes one image decode may use (None: the default budget)
+    max_memory: int = IMAGE_FIX.max_memory  # bytes one image decode may use (--max-memory)
 
 
 @dataclass(frozen=True)
