@@ -163,3 +163,38 @@ def test_fix_takes_parsed_posts_and_fixes_each_media_in_its_role(tmp_path):
     assert result.ok and only.status.value == "converted"
     assert Path(only.output).parent == tmp_path / "out" / "story"
     assert result.media == {(str(tmp_path / "square.png"), "story"): only}  # what run reads
+
+
+def test_fix_draws_nothing_even_on_a_terminal(tmp_path):
+    """The CLI draws a long encode's percentage on a terminal; the API never does."""
+    import os
+    import pty
+    import sys
+
+    from fixtures.generate import make_video
+
+    clip = make_video(
+        tmp_path / "v.webm", width=64, height=64, fps=30, duration=3.5,
+        vcodec="libvpx-vp9", acodec="libopus", container="webm",
+    )  # fmt: skip
+    code = (
+        "from igpreflight import fix; import sys; "
+        f"r = fix([{str(clip)!r}], {str(tmp_path / 'out')!r}); "
+        "sys.exit(0 if r.files[0].status.value == 'transcoded' else 3)"
+    )
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: stdout and stderr are the terminal
+        os.execv(sys.executable, [sys.executable, "-c", code])
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    assert os.waitstatus_to_exitcode(status) == 0, seen
+    assert seen == b""

@@ -63,6 +63,21 @@ def refuse_out_around_inputs(out: PathLike, paths: Iterable[PathLike]) -> None:
             )
 
 
+def _encodes_only(progress: Any) -> Callable[[FileFixResult], None] | None:
+    """`progress` for a manifest's media: their long encodes are drawn (its `file`), but
+    they are not counted in the bar of the given paths (one batch per role would
+    restart its total)."""
+    file = getattr(progress, "file", None)
+    if file is None:
+        return None
+
+    def uncounted(result: FileFixResult) -> None:
+        pass
+
+    uncounted.file = file  # type: ignore[attr-defined]
+    return uncounted
+
+
 def fix(
     paths: PathLike | Iterable[PathLike] = (),
     out: PathLike | None = None,
@@ -77,8 +92,10 @@ def fix(
     """Fix files into `out` (mirroring the input layout), or in place with in_place=True.
 
     `manifest` (a TOML/JSON file, or parsed posts) also fixes the media of its posts,
-    each in its post's role, under out/<role>/. `options` are the fields of FixOptions: as_, aspect, pad_color,
-    background, trim, extend, keep_png, keep_hevc, keep_metadata, in_place, dry_run.
+    each in its post's role, under out/<role>/. `options` are the fields of FixOptions:
+    as_, aspect, pad_color, background, trim, extend, keep_png, keep_hevc,
+    keep_metadata, in_place, dry_run. `progress(result)` hears of each finished file
+    (and, if it has `file(name)`, may draw one file's encode); without it, nothing is shown.
     Ctrl-C raises BatchInterrupted carrying the files finished so far.
 
     Paths and `out` may be s3:// URIs (a failed listing raises StorageError);
@@ -117,7 +134,7 @@ def fix(
         posts = (
             load_manifest(manifest) if isinstance(manifest, (str, os.PathLike)) else list(manifest)
         )
-        media = fix_posts(posts, out_dir or Path("."), opts, jobs)
+        media = fix_posts(posts, out_dir or Path("."), opts, jobs, _encodes_only(progress))
         results += media.values()
     return FixResult(list(results), dry_run=opts.dry_run, media=media)
 

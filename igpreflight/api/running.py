@@ -26,6 +26,7 @@ from igpreflight.envelope import envelope
 from igpreflight.model import AsOption, Kind, MediaItem, Post, Severity
 from igpreflight.publish.settings import Outcome
 from igpreflight.states import MediaType
+from igpreflight.transcode.types import FileFixResult
 
 MANIFEST_SUFFIXES = (".toml", ".json")
 
@@ -85,13 +86,18 @@ def posts_for_files(paths: Sequence[str], as_: str) -> list[Post]:
 
 
 def _fixed_posts(
-    posts: list[Post], out: Path, jobs: int | None, stopped: dict[str, tuple[str, str]], **options
+    posts: list[Post],
+    out: Path,
+    jobs: int | None,
+    stopped: dict[str, tuple[str, str]],
+    progress: Callable[[FileFixResult], None] | None,
+    **options: Any,
 ) -> list[Post]:
     """Fix the media of `posts` under out/media/<role>/; the posts with every media
     fixed, pointing at the fixed files. A post with a media that cannot be fixed stops."""
     from igpreflight.transcode.posts import media_uses
 
-    fixed = fix(manifest=posts, out=out / "media", jobs=jobs, **options).media
+    fixed = fix(manifest=posts, out=out / "media", jobs=jobs, progress=progress, **options).media
     ready: list[Post] = []
     for post in posts:
         new_items: dict[int, MediaItem] = {}
@@ -130,6 +136,7 @@ def run(
     progress: Callable[[Outcome], None] | None = None,
     on_stop: Callable[[str, str, str], None] | None = None,
     on_stage: Callable[[str], None] | None = None,
+    fix_progress: Callable[[FileFixResult], None] | None = None,
     **publish_options: Any,
 ) -> RunResult:
     """Check, fix, upload and publish a manifest (one .toml/.json file) or media paths
@@ -139,7 +146,7 @@ def run(
     `on_stage(text)` hears each stage as it starts ("checking 3 posts"), so a terminal
     shows what a long run is doing before publishing starts.
     `on_stop(post id, stage, reason)` hears of each post stopped at check or fix as soon
-    as that is known, before publishing starts.
+    as that is known, before publishing starts; `fix_progress` is `fix`'s `progress`.
     """
     from igpreflight.preflight.manifest import dump_posts, load_manifest
     from igpreflight.publish.journal import default_journal_path
@@ -166,7 +173,7 @@ def run(
     live = [p for p in posts if p.id not in result.stopped]
     fix_options = {"aspect": aspect, "pad_color": pad_color, "trim": trim, "extend": extend}
     stage(f"fixing the media of {len(live)} post{'s' if len(live) != 1 else ''}")
-    ready = _fixed_posts(live, out_dir, jobs, result.stopped, **fix_options)
+    ready = _fixed_posts(live, out_dir, jobs, result.stopped, fix_progress, **fix_options)
     for stop in result.stops() if on_stop else ():
         on_stop(*stop)
     if not ready:

@@ -12,7 +12,7 @@ import click
 
 from igpreflight.atomic import write_text
 from igpreflight.model import AsOption
-from igpreflight.terminal import TERMINAL, ColorMode, configure, paint_report
+from igpreflight.terminal import TERMINAL, ColorMode, Progress, configure, paint_report
 
 as_option = click.option(
     "--as",
@@ -192,3 +192,26 @@ def terminal_options(command: Callable[..., Any]) -> Callable[..., Any]:
     for option in options:
         run = option(run)
     return run
+
+
+def fix_bar() -> Progress:
+    """fix's bar of files, in which each long encode shows its percentage: the batch
+    asks its progress for `file(name)` (the API passes none, so it draws nothing)."""
+    from igpreflight.transcode.progress import terminal_progress
+
+    bar = TERMINAL.progress(describe=lambda r: f"{r.source}: {r.status.value}")
+    bar.file = terminal_progress  # type: ignore[attr-defined]
+    return bar
+
+
+class Encodes:
+    """Progress for a fix stage without a bar of files (`run`): only each long encode's
+    percentage, on the terminal."""
+
+    def file(self, label: str) -> Callable[[float], None] | None:
+        from igpreflight.transcode.progress import terminal_progress
+
+        return terminal_progress(label)
+
+    def __call__(self, result: Any) -> None:
+        """Finished files are not counted."""

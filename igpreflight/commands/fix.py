@@ -17,6 +17,7 @@ from igpreflight.api.fixing import fix as fix_api
 from igpreflight.commands.common import (
     MediaPath,
     as_option,
+    fix_bar,
     jobs_option,
     s3_options,
     scale_options,
@@ -161,7 +162,7 @@ def fix(
         raise click.UsageError("give --out DIR, or --in-place to replace the originals")
     if out is not None and in_place:
         raise click.UsageError("--out and --in-place exclude each other")
-    progress = TERMINAL.progress(describe=lambda r: f"{r.source}: {r.status.value}")
+    progress = fix_bar()
     render = RENDERERS[fmt]
     try:
         result = fix_api(

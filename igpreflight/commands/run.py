@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from igpreflight.api.errors import UsageError
-from igpreflight.commands.common import as_option, terminal_options, write_output
+from igpreflight.commands.common import Encodes, as_option, terminal_options, write_output
 from igpreflight.commands.publish import (
     api_options,
     auth_stop_lines,
@@ -79,6 +79,7 @@ def run(
             jobs=jobs,
             dry_run=dry_run,
             progress=progress,
+            fix_progress=Encodes(),  # each long encode's percentage, as before
             on_stop=lambda pid, stage, why: TERMINAL.error(stop_line(pid, stage, why)),
             on_stage=progress.status if progress is not None else None,
             **{k: v for k, v in kwargs.items() if v is not None},

@@ -49,10 +49,12 @@ from igpreflight.transcode.image import (
 )
 from igpreflight.transcode.ledger import Ledger, options_key, remove_stale_temps
 from igpreflight.transcode.plan_image import plan_image
-from igpreflight.transcode.progress import terminal_progress
 from igpreflight.transcode.types import FileFixResult, FixOptions, FixPlan, FixStatus, Step
 
 Progress = Callable[[FileFixResult], None]
+# A batch progress object may also have `file(name)`: a 0..1 callback (or None) for one
+# file's encode. Only the caller draws: called as a library, fix shows nothing.
+FileProgress = Callable[[str], Callable[[float], None] | None]
 
 VIDEO_UNAVAILABLE = "video fixing not available"
 
@@ -267,8 +269,11 @@ def _proven(
     return not broken
 
 
-def run_job(p: _Planned, options: FixOptions) -> FileFixResult:
-    """Execute one plan into a temporary sibling, re-check it, then move it into place."""
+def run_job(
+    p: _Planned, options: FixOptions, per_file: FileProgress | None = None
+) -> FileFixResult:
+    """Execute one plan into a temporary sibling, re-check it, then move it into place.
+    `per_file(name)` may give a 0..1 callback for a long encode (the caller's display)."""
     if p.result is not None:
         return p.result
     assert p.plan is not None and p.facts is not None
@@ -307,7 +312,7 @@ def run_job(p: _Planned, options: FixOptions) -> FileFixResult:
             pair = _video_pair()
             if pair is None:
                 raise RuntimeError(VIDEO_UNAVAILABLE)
-            pair[1](job.source, facts, plan, tmp, options, terminal_progress(job.display))
+            pair[1](job.source, facts, plan, tmp, options, per_file and per_file(job.display))
         after_facts = probe(tmp)
         if isinstance(facts, VideoFacts) and not _proven(result, tmp, after_facts, None):
             return result
@@ -447,6 +452,7 @@ def _execute(
 ) -> list[FileFixResult]:
     results: list[FileFixResult | None] = [p.result for p in planned]
     okey = options_key(options)
+    per_file: FileProgress | None = getattr(progress, "file", None)
 
     def finish(i: int, result: FileFixResult) -> None:
         results[i] = result
@@ -472,13 +478,13 @@ def _execute(
     try:
         if workers == 1:
             for i in todo:
-                finish(i, run_job(planned[i], options))
+                finish(i, run_job(planned[i], options, per_file))
         else:
             # Threads, not processes: Pillow and ffmpeg release the GIL, and the
             # plans need no pickling (bench/bench_fix_jobs.py: 2.0x threads vs
             # 1.4x processes on 2 cores).
             pool = ThreadPoolExecutor(max_workers=workers)
-            futures = {pool.submit(run_job, planned[i], options): i for i in todo}
+            futures = {pool.submit(run_job, planned[i], options, per_file): i for i in todo}
             try:
                 for fut in as_completed(futures):
                     finish(futures[fut], fut.result())

@@ -18,7 +18,7 @@ from igpreflight.preflight.checks import check_facts
 from igpreflight.preflight.engine import COVER, POST_TYPE_USE
 from igpreflight.preflight.probe import probe
 from igpreflight.preflight.rules.file import unreadable
-from igpreflight.transcode.batch import fix_paths
+from igpreflight.transcode.batch import Progress, fix_paths
 from igpreflight.transcode.types import FileFixResult, FixOptions, FixStatus
 
 # A cover is an image without an aspect rule: fixed like a story image.
@@ -46,7 +46,11 @@ def _single_use(item: MediaItem) -> str:
 
 
 def fix_posts(
-    posts: Sequence[Post], out: Path, options: FixOptions, jobs: int | None = 1
+    posts: Sequence[Post],
+    out: Path,
+    options: FixOptions,
+    jobs: int | None = 1,
+    progress: Progress | None = None,
 ) -> dict[tuple[str, str], FileFixResult]:
     """Fix every local media file of `posts` under out/<use>/, keyed by (resolved
     source, use). Results name each file as the user would (MediaItem.label)."""
@@ -63,7 +67,8 @@ def fix_posts(
                 by_use[use].setdefault(shown, item.resolved)
     for use, files in by_use.items():
         role = FIX_USE.get(use, use)
-        for r in fix_paths(list(files), out / use, replace(options, as_=role), jobs=jobs):
+        batch = fix_paths(list(files), out / use, replace(options, as_=role), jobs, progress)
+        for r in batch:
             results[(files.get(r.source, os.path.abspath(r.source)), use)] = r
     return results
 
