@@ -356,6 +356,7 @@ class Report:
 
     files: list[FileReport] = field(default_factory=list)
     posts: list[PostReport] = field(default_factory=list)
+    ignored: int = 0  # findings of rules the configuration turned off (reported nowhere)
 
     def _all(self) -> list[Finding]:
         return [f for r in self.files for f in r.findings] + [
@@ -383,6 +384,7 @@ class Report:
                 "errors": len(self.errors),
                 "warnings": len(self.warnings),
                 "fixable": len(self.fixable),
+                "ignored": self.ignored,
             },
             files=[r.to_dict() for r in self.files],
             posts=[p.to_dict() for p in self.posts],

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from igpreflight import formats
+from igpreflight.config import DEFAULT_RULES, RuleSelection
 from igpreflight.model import (
     AsOption,
     Facts,
@@ -228,6 +229,7 @@ def check_paths(
     runner: Runner | None = None,
     keep: Callable[[str], bool] | None = None,
     deep: bool = False,
+    rules: RuleSelection = DEFAULT_RULES,
 ) -> Report:
     """Check files/folders (each a post of its own) and the posts of a manifest.
 
@@ -237,10 +239,15 @@ def check_paths(
     Remote media (URLs in a manifest) are fetched and checked with the URL rules;
     private hosts and plain http only with allow_private. `keep` selects the files
     of `paths` to check (a shard); `runner` checks the targets elsewhere than in
-    this machine's pool (a Dask cluster: `scale.check.check_on_engine`).
+    this machine's pool (a Dask cluster: `scale.check.check_on_engine`). `rules` (the
+    project configuration) gives files under a `roles` glob their role when `as_` is
+    auto, and drops the findings of rules turned off, counting them in `Report.ignored`.
     """
     use = AsOption(as_).value
-    targets = targets_for_paths(paths, use, exclude)
+    targets = [
+        t if t.obj is not None else replace(t, use=rules.role(t.resolved, use))
+        for t in targets_for_paths(paths, use, exclude)
+    ]
     if keep is not None:  # a shard: files only, a manifest's posts need all their media
         targets = [t for t in targets if keep(t.display)]
     targets += targets_for_posts(posts, allow_private)
@@ -254,10 +261,16 @@ def check_paths(
     facts = {t.key: r.facts for t, r in zip(unique, reports, strict=True) if t.key}
     checked_posts = [infer_media_type(p, facts) for p in posts]
     post_findings = check_posts(checked_posts, facts)
-    return Report(
-        files=reports,
-        posts=[PostReport(p, post_findings.get(p.id, [])) for p in checked_posts],
-    )
+    ignored = 0
+    for target, report in zip(unique, reports, strict=True):
+        report.findings, n = rules.keep(report.findings, target.resolved or None)
+        ignored += n
+    post_reports = []
+    for post in checked_posts:
+        kept, n = rules.keep(post_findings.get(post.id, []), post.source or None)
+        post_reports.append(PostReport(post, kept))
+        ignored += n
+    return Report(files=reports, posts=post_reports, ignored=ignored)
 
 
 def run_targets(

@@ -80,8 +80,9 @@ def summary_line(report: Report) -> str:
         f", {len(report.posts)} post{'s' if len(report.posts) != 1 else ''}" if report.posts else ""
     )
     tail = f" ({fixable} fixable with `igpreflight fix`)" if fixable else ""
+    ignored = f", {report.ignored} ignored by configuration" if report.ignored else ""
     return (
         f"{files} file{'s' if files != 1 else ''}{posts}: "
         f"{errors} error{'s' if errors != 1 else ''}, "
-        f"{warnings} warning{'s' if warnings != 1 else ''}{tail}"
+        f"{warnings} warning{'s' if warnings != 1 else ''}{ignored}{tail}"
     )

@@ -143,8 +143,9 @@ def plan_job(job: FixJob, options: FixOptions, facts: Facts | None = None) -> _P
     try:
         facts = probe(job.source) if facts is None else facts
         p.facts = facts
-        p.role = None if isinstance(facts, Unreadable) else role_for(facts.kind, options.as_)
-        p.before = check_facts(facts, p.role)
+        use = options.rules.role(job.source, options.as_)
+        p.role = None if isinstance(facts, Unreadable) else role_for(facts.kind, use)
+        p.before, _ = options.rules.keep(check_facts(facts, p.role), job.source)
         if isinstance(facts, Unreadable):
             return _settle(p, FixStatus.UNFIXABLE, f"{unreadable.code} {facts.reason}")
         assert p.role is not None
@@ -316,7 +317,7 @@ def run_job(
         after_facts = probe(tmp)
         if isinstance(facts, VideoFacts) and not _proven(result, tmp, after_facts, None):
             return result
-        result.after = check_facts(after_facts, p.role)
+        result.after, _ = options.rules.keep(check_facts(after_facts, p.role), job.source)
         errors = [f for f in result.after if f.severity is Severity.ERROR]
         if errors:
             result.status = FixStatus.FAILED

@@ -34,8 +34,10 @@ _TEMP_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp(\.[^.]+)?$")
 
 def options_key(options: FixOptions) -> str:
     """A hash of everything that shapes an output: the options, the tool and the limits."""
-    shaping = {k: v for k, v in asdict(options).items() if k not in _NEUTRAL}
-    blob = json.dumps([shaping, __version__, LIMITS_VERSION], sort_keys=True)
+    shaping = {k: v for k, v in asdict(options).items() if k not in _NEUTRAL | {"rules"}}
+    if not options.rules.is_default:  # which rules apply shapes the plan
+        shaping["rules"] = asdict(options.rules)
+    blob = json.dumps([shaping, __version__, LIMITS_VERSION], sort_keys=True, default=sorted)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from igpreflight.config import DEFAULT_RULES, RuleSelection
 from igpreflight.limits import IMAGE_FIX
 from igpreflight.model import Finding, Kind, Role
 
@@ -36,6 +37,8 @@ class FixOptions:
     in_place: bool = False
     dry_run: bool = False
     max_memory: int = IMAGE_FIX.max_memory  # bytes one image decode may use (--max-memory)
+    # The project configuration: rules turned off (per file too) and roles by glob.
+    rules: RuleSelection = DEFAULT_RULES
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ import ffmpeg
 
 from igpreflight.atomic import replacing
 from igpreflight.childproc import child_kwargs, time_limit
+from igpreflight.config import DEFAULT_RULES, RuleSelection
 from igpreflight.ffmpeg_bin import ffmpeg_exe
 from igpreflight.model import Facts, Role, Severity, VideoFacts
 from igpreflight.transcode.plan_video import VideoStep
@@ -300,12 +301,16 @@ def run_ffmpeg(
     return list(tail)
 
 
-def recheck(path: Path, role: Role, facts: Facts | None = None) -> list[str]:
-    """The error findings of a written file, as one line each (empty: it passes)."""
+def recheck(
+    path: Path, role: Role, facts: Facts | None = None, rules: RuleSelection = DEFAULT_RULES
+) -> list[str]:
+    """The error findings of a written file, as one line each (empty: it passes);
+    rules the configuration turned off are not judged."""
     from igpreflight.preflight.checks import check_facts
     from igpreflight.preflight.probe import probe
 
     found = check_facts(facts if facts is not None else probe(str(path)), role)
+    found, _ = rules.keep(found, path)
     return [f"{f.rule} {f.message}" for f in found if f.severity is Severity.ERROR]
 
 
@@ -368,6 +373,6 @@ def apply_video(
         if wrong:
             raise VideoFixError(wrong, tail)
         if verify and plan.role is not None:
-            errors = recheck(tmp, plan.role, written)
+            errors = recheck(tmp, plan.role, written, options.rules)
             if errors:
                 raise VideoFixError("the fixed file still fails: " + "; ".join(errors), tail)

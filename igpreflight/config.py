@@ -1,0 +1,357 @@
+"""Project configuration, the way ruff does it.
+
+Settings come from `[tool.igpreflight]` in a `pyproject.toml` or from the top level
+of an `igpreflight.toml`, the first found from the working directory upwards
+(`igpreflight.toml` wins when a folder has both; a `pyproject.toml` without the
+table is passed over). `--config FILE` names the file, `--isolated` reads none,
+and CLI flags win over the file. Every key is checked: an unknown key or rule
+code is a `ConfigError` naming it, which commands turn into a usage error (exit 2).
+
+The result is a `Settings`; its `rules` (a `RuleSelection`) is plain frozen data,
+so it travels into worker processes and decides, per path, which findings exist
+and which role a file is checked in.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10 only
+    import tomli as tomllib
+
+from igpreflight.model import AsOption, Finding
+
+CONFIG_NAME = "igpreflight.toml"
+PYPROJECT = "pyproject.toml"
+ROLE_VALUES = tuple(a.value for a in AsOption)
+
+# key -> what it holds; the README's configuration table documents the same keys.
+KEYS = {
+    "select": "rule codes or prefixes to report (default: all rules; ALL means all)",
+    "ignore": "rule codes or prefixes never reported",
+    "per-file-ignores": "glob -> rule codes or prefixes not reported for matching files",
+    "roles": "glob -> role (auto, feed, reels, story, carousel-item) for matching files",
+    "strict": "true: warnings fail too (as --strict)",
+    "format": "report format when --format is not given",
+    "jobs": "parallel workers when --jobs is not given",
+}
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used; commands report it as a usage error (exit 2)."""
+
+
+def known_codes() -> tuple[str, ...]:
+    from igpreflight.catalog import RULES
+
+    return tuple(sorted(RULES))
+
+
+def expand(selectors: Iterable[str], where: str) -> frozenset[str]:
+    """Rule codes named by `selectors`: a code, a prefix (`IMG`, `VID01`) or `ALL`.
+
+    A selector that names no rule is a ConfigError saying where it came from.
+    """
+    codes = known_codes()
+    out: set[str] = set()
+    for raw in selectors:
+        sel = str(raw).strip().upper()
+        if not sel:
+            continue
+        matched = codes if sel == "ALL" else [c for c in codes if c.startswith(sel)]
+        if not matched:
+            raise ConfigError(f"{where}: unknown rule code {raw!r}")
+        out.update(matched)
+    return frozenset(out)
+
+
+def split_codes(values: Iterable[str]) -> list[str]:
+    """CLI values: repeatable and comma-separated (`--ignore IMG003,VID020`)."""
+    return [part.strip() for v in values for part in v.split(",") if part.strip()]
+
+
+# ---------------------------------------------------------------- globs
+
+
+@lru_cache(maxsize=256)
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    """A glob as a regex: `**` crosses folders, `*` and `?` do not, `[...]` a class."""
+    out, i = [], 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif ch == "*":
+            out.append("[^/]*")
+            i += 1
+        elif ch == "?":
+            out.append("[^/]")
+            i += 1
+        elif ch == "[" and "]" in pattern[i + 1 :]:
+            end = pattern.index("]", i + 1)
+            body = pattern[i + 1 : end].replace("\\", "\\\\")
+            out.append("[" + ("^" + body[1:] if body.startswith("!") else body) + "]")
+            i = end + 1
+        else:
+            out.append(re.escape(ch))
+            i += 1
+    return re.compile("".join(out) + r"\Z")
+
+
+def glob_matches(pattern: str, path: str | os.PathLike[str], root: str) -> bool:
+    """Does `path` match `pattern`? A pattern with a slash is matched against the path
+    relative to `root` (the config file's folder); one without, against the file name."""
+    pattern = pattern.strip()
+    text = os.fspath(path)
+    if "://" in text:  # an object URI (s3://bucket/key): globs see bucket/key
+        rel = text.split("://", 1)[1]
+        name = rel.rsplit("/", 1)[-1]
+        if "/" not in pattern.rstrip("/"):
+            return bool(_glob_regex(pattern).match(name))
+        return bool(_glob_regex(pattern + ("**" if pattern.endswith("/") else "")).match(rel))
+    absolute = Path(os.path.abspath(text))
+    if pattern.startswith("./"):
+        pattern = pattern[2:]
+    if "/" not in pattern.rstrip("/"):
+        return bool(_glob_regex(pattern).match(absolute.name))
+    try:
+        rel = absolute.relative_to(root).as_posix() if root else absolute.as_posix()
+    except ValueError:
+        return False
+    if pattern.endswith("/"):
+        pattern += "**"
+    return bool(_glob_regex(pattern).match(rel))
+
+
+# ---------------------------------------------------------------- rule selection
+
+
+@dataclass(frozen=True)
+class RuleSelection:
+    """Which rules exist for which file, and the role a file is checked in.
+
+    `enabled` None means every rule. Plain tuples and frozensets, so it pickles
+    into worker processes and hashes into the fix ledger's options key.
+    """
+
+    enabled: frozenset[str] | None = None
+    per_file_ignores: tuple[tuple[str, frozenset[str]], ...] = ()
+    roles: tuple[tuple[str, str], ...] = ()
+    root: str = ""
+
+    @property
+    def is_default(self) -> bool:
+        return self.enabled is None and not self.per_file_ignores and not self.roles
+
+    def allows(self, code: str, path: str | os.PathLike[str] | None = None) -> bool:
+        if self.enabled is not None and code not in self.enabled:
+            return False
+        if path is None or not str(path):
+            return True
+        return not any(
+            code in codes and glob_matches(glob, path, self.root)
+            for glob, codes in self.per_file_ignores
+        )
+
+    def keep(
+        self, findings: Sequence[Finding], path: str | os.PathLike[str] | None = None
+    ) -> tuple[list[Finding], int]:
+        """The findings still reported for `path`, and how many were ignored."""
+        if self.is_default:
+            return list(findings), 0
+        kept = [f for f in findings if self.allows(f.rule, path)]
+        return kept, len(findings) - len(kept)
+
+    def role(self, path: str | os.PathLike[str], given: str) -> str:
+        """The `--as` value for `path`: an explicit `--as` wins, then the first
+        matching `roles` glob, then auto."""
+        if given != AsOption.AUTO.value or not self.roles:
+            return given
+        for glob, role in self.roles:
+            if glob_matches(glob, path, self.root):
+                return role
+        return given
+
+
+DEFAULT_RULES = RuleSelection()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the config file and the CLI decided; None means "not set"."""
+
+    rules: RuleSelection = DEFAULT_RULES
+    strict: bool | None = None
+    format: str | None = None
+    jobs: int | None = None
+    source: Path | None = None  # the file read, None when none was
+
+
+# ---------------------------------------------------------------- finding and reading
+
+
+def find_config(start: Path | None = None) -> Path | None:
+    """The first igpreflight.toml, or pyproject.toml with [tool.igpreflight], from
+    `start` (default: the working directory) upwards."""
+    folder = (start or Path.cwd()).resolve()
+    for here in (folder, *folder.parents):
+        own = here / CONFIG_NAME
+        if own.is_file():
+            return own
+        pyproject = here / PYPROJECT
+        if pyproject.is_file() and _has_tool_table(pyproject):
+            return pyproject
+    return None
+
+
+def _has_tool_table(path: Path) -> bool:
+    try:
+        data = _read_toml(path)
+    except ConfigError:
+        return False  # a broken pyproject.toml of another tool is not ours to judge
+    return isinstance(data.get("tool"), dict) and "igpreflight" in data["tool"]
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_bytes().decode("utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+
+
+def read_table(path: Path) -> dict[str, Any]:
+    """The settings table of a config file: [tool.igpreflight] of a pyproject.toml,
+    the whole file otherwise."""
+    data = _read_toml(path)
+    if path.name == PYPROJECT:
+        tool = data.get("tool", {})
+        table = tool.get("igpreflight", {}) if isinstance(tool, dict) else {}
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: [tool.igpreflight] must be a table")
+        return table
+    return data
+
+
+def parse_table(
+    table: Mapping[str, Any], where: str, root: Path
+) -> tuple[dict[str, Any], RuleSelection]:
+    """Validate a settings table; returns (strict/format/jobs, the file's rule layer)."""
+    unknown = sorted(set(table) - set(KEYS))
+    if unknown:
+        raise ConfigError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(KEYS))})")
+    plain: dict[str, Any] = {}
+    if "strict" in table:
+        if not isinstance(table["strict"], bool):
+            raise ConfigError(f"{where}: strict must be true or false")
+        plain["strict"] = table["strict"]
+    if "format" in table:
+        from igpreflight.report import RENDERERS
+
+        if table["format"] not in RENDERERS:
+            raise ConfigError(
+                f"{where}: unknown format {table['format']!r} (one of {', '.join(sorted(RENDERERS))})"
+            )
+        plain["format"] = table["format"]
+    if "jobs" in table:
+        jobs = table["jobs"]
+        if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+            raise ConfigError(f"{where}: jobs must be a whole number of at least 1")
+        plain["jobs"] = jobs
+    select = _code_list(table, "select", where)
+    ignore = _code_list(table, "ignore", where)
+    enabled = None
+    if select is not None or ignore:
+        enabled = expand(select, f"{where}: select") if select is not None else None
+        enabled = (enabled if enabled is not None else frozenset(known_codes())) - expand(
+            ignore or [], f"{where}: ignore"
+        )
+    per_file = []
+    for glob, codes in _glob_table(table, "per-file-ignores", where).items():
+        if isinstance(codes, str):
+            codes = [codes]
+        if not isinstance(codes, list):
+            raise ConfigError(f"{where}: per-file-ignores.{glob!r} must be a list of rule codes")
+        per_file.append((glob, expand(codes, f"{where}: per-file-ignores.{glob!r}")))
+    roles = []
+    for glob, role in _glob_table(table, "roles", where).items():
+        if role not in ROLE_VALUES:
+            raise ConfigError(
+                f"{where}: roles.{glob!r}: unknown role {role!r} (one of {', '.join(ROLE_VALUES)})"
+            )
+        roles.append((glob, role))
+    rules = RuleSelection(enabled, tuple(per_file), tuple(roles), str(root))
+    return plain, rules
+
+
+def _code_list(table: Mapping[str, Any], key: str, where: str) -> list[str] | None:
+    if key not in table:
+        return None
+    value = table[key]
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where}: {key} must be a list of rule codes")
+    return value
+
+
+def _glob_table(table: Mapping[str, Any], key: str, where: str) -> dict[str, Any]:
+    value = table.get(key, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: {key} must be a table of glob = value")
+    return value
+
+
+def load_settings(
+    *,
+    config: str | os.PathLike[str] | None = None,
+    isolated: bool = False,
+    select: Sequence[str] = (),
+    ignore: Sequence[str] = (),
+    start: Path | None = None,
+) -> Settings:
+    """The settings for one command: the config file (found, named, or none with
+    `isolated`), then the CLI's --select/--ignore on top of it.
+
+    Rule layers go the ruff way: a layer's `select` replaces the rules so far and
+    its `ignore` removes from them, the file's layer first, then the CLI's, so
+    `--select IMG003` brings back a rule the file ignores.
+    """
+    if config is not None and isolated:
+        raise ConfigError("--config and --isolated exclude each other")
+    path: Path | None = None
+    if config is not None:
+        path = Path(config)
+        if not path.is_file():
+            raise ConfigError(f"--config {config}: no such file")
+    elif not isolated:
+        path = find_config(start)
+    plain: dict[str, Any] = {}
+    rules = DEFAULT_RULES
+    if path is not None:
+        where = f"{path}" + (" [tool.igpreflight]" if path.name == PYPROJECT else "")
+        plain, rules = parse_table(read_table(path), where, path.resolve().parent)
+    cli_select, cli_ignore = split_codes(select), split_codes(ignore)
+    if cli_select or cli_ignore:
+        enabled = rules.enabled if rules.enabled is not None else frozenset(known_codes())
+        if cli_select:
+            enabled = expand(cli_select, "--select")
+        enabled -= expand(cli_ignore, "--ignore")
+        rules = replace(rules, enabled=enabled)
+    if not rules.root:
+        rules = replace(rules, root=str(Path.cwd()))
+    return Settings(rules=rules, source=path, **plain)
