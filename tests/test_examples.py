@@ -34,9 +34,24 @@ def workflow_commands() -> list[list[str]]:
     return commands
 
 
-def test_workflow_uses_each_ci_format() -> None:
+def test_workflow_uses_the_action_with_the_permissions_it_needs() -> None:
+    text = (EXAMPLES / "github-workflow.yml").read_text()
+    workflow = yaml.safe_load(text)
+    action = yaml.safe_load((EXAMPLES.parent / "action.yml").read_text())
+    assert workflow["permissions"] == {
+        "contents": "read",
+        "security-events": "write",  # upload-sarif
+        "actions": "read",  # upload-sarif on private repositories
+    }
+    steps = [s for job in workflow["jobs"].values() for s in job["steps"]]
+    (step,) = [s for s in steps if s.get("uses", "").split("@")[0].endswith("/igpreflight")]
+    assert set(step["with"]) <= set(action["inputs"])
+    # SARIF goes to code scanning, but not from forks (their token is read-only)
+    assert "head.repo.full_name == github.repository" in step["with"]["upload-sarif"]
+    assert "forks" in text and "pull_request_target" in text  # the note on forks
+    assert "python -m pip install igpreflight" not in text  # not on the package index
     formats = {c[c.index("--format") + 1] for c in workflow_commands() if "--format" in c}
-    assert formats == {"github", "sarif", "junit"}
+    assert formats == {"junit"}  # github annotations and SARIF come from the action
 
 
 @pytest.mark.parametrize("args", workflow_commands(), ids=lambda a: " ".join(a[:4]))
