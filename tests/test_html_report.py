@@ -436,3 +436,99 @@ def test_report_from_fix_paths(media_factory, tmp_path: Path) -> None:
     broken = cards["broken.jpg:unfixable"]
     assert "FILE001" in "".join(broken.text)
     assert [s for s, _ in page.rows] == ["copied"]
+
+
+# --- layout at phone and desktop widths, measured in Chromium ------------------
+
+MEASURE = """
+<script>
+window.addEventListener('load', () => {
+  const box = (e) => { const r = e.getBoundingClientRect();
+    return {l: r.left, r: r.right, t: r.top, b: r.bottom, w: r.width, h: r.height}; };
+  const cards = [...document.querySelectorAll('article.file')].map((a) => {
+    const q = (s) => a.querySelector(s);
+    const kids = [...a.children].map(box);
+    return {source: a.dataset.source, status: a.dataset.status, card: box(a),
+            pics: q('.pics') ? box(q('.pics')) : null,
+            info: q('.info') ? box(q('.info')) : null,
+            steps: q('.steps') ? box(q('.steps')) : null,
+            thumbs: [...a.querySelectorAll('.thumb')].map(box),
+            children: kids, text: a.innerText};
+  });
+  const out = parent.document.createElement('pre');
+  out.id = 'measured';
+  out.textContent = JSON.stringify({inner: window.innerWidth,
+    scroll: document.documentElement.scrollWidth, cards});
+  parent.document.body.appendChild(out);
+});
+</script>
+"""
+
+
+def _measure(html: str, width: int, tmp_path: Path) -> dict:
+    """Lay the page out in headless Chromium at `width` CSS px and read the boxes back.
+
+    Headless windows are at least 500 px wide, so the report is shown in a `width` px
+    iframe (srcdoc: the same origin as the host page, which collects the boxes).
+    """
+    import json
+    import re
+    from html import escape
+
+    exe = _chromium()
+    page = tmp_path / f"measure-{width}.html"
+    inner = escape(html.replace("</body>", MEASURE + "</body>"), quote=True)
+    page.write_text(
+        "<!DOCTYPE html><html><body style='margin:0'>"
+        f'<iframe style="width:{width}px;height:1200px;border:0" srcdoc="{inner}"></iframe>'
+        "</body></html>",
+        encoding="utf-8",
+    )
+    cmd = [
+        exe,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--hide-scrollbars",
+        "--force-device-scale-factor=1",
+        f"--user-data-dir={tmp_path / f'profile-{width}'}",
+        f"--window-size={width + 100},1300",
+        "--virtual-time-budget=5000",
+        "--dump-dom",
+        page.resolve().as_uri(),
+    ]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    found = re.search(r'<pre id="measured">(.*?)</pre>', done.stdout, re.S)
+    assert found, done.stderr[-2000:]
+    return json.loads(
+        found.group(1).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    )
+
+
+@pytest.mark.parametrize("width", [360, 1400])
+def test_layout_fits_phone_and_desktop(batch, tmp_path: Path, width: int) -> None:
+    _, results, html = batch
+    m = _measure(html, width, tmp_path)
+    assert m["inner"] == width
+    assert m["scroll"] <= m["inner"], m["scroll"]  # no sideways scrolling
+    cards = {c["source"]: c for c in m["cards"]}
+    for r in results[:3]:  # the changed files: two pictures and the steps
+        card = cards[r.source]
+        assert card["card"]["r"] <= width, card["card"]
+        assert len(card["thumbs"]) == 2
+        for thumb in card["thumbs"]:
+            assert thumb["l"] >= 0 and thumb["r"] <= card["card"]["r"], thumb  # scaled to fit
+            assert thumb["w"] > 60 and thumb["h"] > 30, thumb
+        pics, steps = card["pics"], card["steps"]
+        if width <= 400:
+            assert steps["t"] >= pics["b"] - 1, (pics, steps)  # steps flow under the pictures
+        else:
+            assert steps["l"] >= pics["r"], (pics, steps)  # beside them on a wide screen
+        # no big blank area: the card is as tall as what it holds, plus padding
+        used = max(c["b"] for c in card["children"]) - min(c["t"] for c in card["children"])
+        assert card["card"]["h"] <= used + 40, (card["card"], card["children"])
+    broken = cards[results[3].source]
+    assert broken["text"].count("cannot be read: not an image") == 1, broken["text"]

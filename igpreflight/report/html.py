@@ -134,7 +134,7 @@ def _problem(r: FileFixResult, before: Thumb | None) -> str:
         f'<article class="file {r.status.value}" data-status="{r.status.value}" '
         f'data-source="{escape(r.source)}">{_head(r)}'
         f'<div class="pics">{fig}</div>'
-        f'<div class="info"><p class="reason">{escape(reason)}</p>{_findings(r)}</div>'
+        f'<div class="info"><p class="reason">{escape(reason)}</p>{_findings(r, reason)}</div>'
         f"</article>"
     )
 
@@ -185,7 +185,12 @@ def _steps(r: FileFixResult) -> str:
     return f'<ol class="steps">{"".join(items)}</ol>'
 
 
-def _findings(r: FileFixResult) -> str:
+def _findings(r: FileFixResult, reason: str = "") -> str:
+    """Resolved and remaining rules; for a file not fixed, only the findings its
+    reason does not already name (each reason is shown once)."""
+    if r.status in PROBLEMS:
+        unnamed = [f for f in (r.after or r.before) if f.rule not in reason]
+        return f'<p class="findings">also {_rules(unnamed, messages=True)}</p>' if unnamed else ""
     after = {f.rule for f in r.after}
     resolved = [f for f in r.before if f.rule not in after and f.severity is not Severity.INFO]
     parts = []
@@ -193,8 +198,6 @@ def _findings(r: FileFixResult) -> str:
         parts.append("resolved " + _rules(resolved))
     if r.after:
         parts.append("remaining " + _rules(r.after, messages=True))
-    if r.status in PROBLEMS and r.before and not r.after:
-        parts = ["found " + _rules(r.before, messages=True)]
     return f'<p class="findings">{"; ".join(parts)}</p>' if parts else ""
 
 
@@ -312,36 +315,50 @@ def _delta(before: int, after: int) -> str:
 
 _CSS = """
 :root { color-scheme: light; }
-body { margin: 0; padding: 16px 24px; font: 14px/1.4 system-ui, sans-serif;
-       background: #fafafa; color: #222; }
+*, *::before, *::after { box-sizing: border-box; }
+body { margin: 0; padding: 16px clamp(8px, 3vw, 24px); font: 14px/1.4 system-ui, sans-serif;
+       background: #fafafa; color: #222; overflow-wrap: anywhere; }
 h1 { font-size: 20px; margin: 0 0 4px; }
 h2 { font-size: 16px; margin: 24px 0 8px; color: #555; }
 h3 { font-size: 14px; margin: 0 0 8px; font-weight: 600; word-break: break-all; }
 code { font: 13px ui-monospace, monospace; }
 article.file { background: #fff; border: 1px solid #ddd; border-radius: 6px;
-               padding: 12px; margin: 0 0 12px; display: grid;
-               grid-template-columns: auto 1fr; grid-template-rows: auto 1fr; gap: 4px 16px; }
-article.file h3 { grid-column: 1 / 3; }
-.pics { display: flex; align-items: center; gap: 8px; }
-figure { margin: 0; width: 240px; text-align: center; }
-figure .thumb, figure .none { display: block; margin: 0 auto; }
+               padding: 12px; margin: 0 0 12px; display: grid; align-items: start;
+               grid-template-columns: minmax(0, auto) minmax(0, 1fr); gap: 4px 16px; }
+article.file h3 { grid-column: 1 / -1; }
+.pics { display: flex; align-items: center; gap: 8px; min-width: 0; }
+.pics:empty { display: none; }
+figure { margin: 0; flex: 0 1 240px; min-width: 0; max-width: 240px; text-align: center; }
+figure .thumb, figure .none { display: block; margin: 0 auto; max-width: 100%; height: auto; }
 figure .thumb { outline: 1px solid #ccc; }
-figure .none { width: 240px; height: 120px; line-height: 120px; background: #eee; color: #888; }
+figure .none { width: 240px; aspect-ratio: 2 / 1; display: grid; place-items: center;
+               background: #eee; color: #888; }
 figcaption { font-size: 12px; color: #777; }
-.arrow { font-size: 20px; color: #999; }
+.arrow { flex: none; font-size: 20px; color: #999; }
+.info { min-width: 0; }
 .steps { margin: 4px 0; padding-left: 20px; }
 .rule { display: inline-block; font: 11px ui-monospace, monospace; padding: 0 4px;
         border-radius: 3px; background: #eee; color: #444; margin: 0 2px; }
 .rule.error { background: #f4dcdc; } .rule.warning { background: #f4ecd4; }
 .badge { display: inline-block; font-size: 11px; padding: 1px 6px; border-radius: 8px;
-         background: #ddd; color: #333; text-transform: uppercase; letter-spacing: .03em; }
+         background: #ddd; color: #333; text-transform: uppercase; letter-spacing: .03em;
+         white-space: nowrap; }
 .badge.converted, .badge.transcoded, .badge.remuxed { background: #d8e4f0; color: #234; }
 .badge.copied, .badge.unchanged { background: #e4e4e4; color: #444; }
 .badge.unfixable, .badge.failed { background: #f0d8d8; color: #612; }
-.reason { color: #612; }
+.reason { color: #612; margin: 0 0 4px; }
 .delta.smaller { color: #365; } .delta.larger { color: #853; }
+.untouched { overflow-x: auto; }
 table { border-collapse: collapse; background: #fff; }
 td, th { border: 1px solid #ddd; padding: 4px 8px; text-align: left; font-size: 13px; }
+th { overflow-wrap: normal; white-space: nowrap; }
+td code { word-break: break-all; }
+/* Phones: one column, the steps under the pictures, the pictures side by side and shrunk. */
+@media (max-width: 640px) {
+  article.file { grid-template-columns: minmax(0, 1fr); }
+  .pics { justify-content: center; }
+  td, th { padding: 2px 4px; }
+}
 """
 
 
