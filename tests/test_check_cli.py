@@ -63,7 +63,7 @@ def test_json_report_matches_spec_shape(tmp_path):
     assert r.exit_code == 1
     data = json.loads(r.output)
     assert data["version"] == 1 and data["tool"]["name"] == "igpreflight"
-    assert set(data["summary"]) == {"files", "posts", "errors", "warnings", "fixable"}
+    assert set(data["summary"]) == {"files", "posts", "errors", "warnings", "fixable", "ignored"}
     assert data["summary"]["files"] == 2
     first = data["files"][0]
     assert first["path"].endswith("a.webp") and first["kind"] == "image" and first["as"] == "feed"
