@@ -20,7 +20,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("base", ()),
     # storage/ (s3 URIs, clients, ranged reads) is base; objects.py probes what it lists.
     # catalog's rule table is generated from the rule registry (preflight/rules/).
-    ("preflight", ("preflight", "storage.objects", "catalog")),
+    # config reads rule codes from the catalog; the engine and the fixer read config.
+    ("preflight", ("preflight", "storage.objects", "catalog", "config")),
     ("transcode", ("transcode",)),
     # check and fix on engines (Dask) and shards, over the local and s3:// drivers.
     ("scale", ("scale",)),

@@ -114,3 +114,9 @@ def test_readme_hook_pins_with_autoupdate_and_runs(tmp_path: Path) -> None:
     assert "tall.jpg" in out and "IMG003" in out, out  # 1:4 is taller than 4:5
     assert "square.webp" in out and "IMG002" in out, out  # WebP is not accepted
     assert "good.jpg" not in out
+
+    # the content repo's configuration holds for the hook too
+    (content / "pyproject.toml").write_text('[tool.igpreflight]\nignore = ["IMG002"]\n')
+    configured = pre_commit("run", "--files", "square.webp")
+    assert configured.returncode == 0, configured.stdout
+    assert "1 ignored" in configured.stdout and "IMG002" not in configured.stdout

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from igpreflight.api.paths import PathLike, as_list
+from igpreflight.config import DEFAULT_RULES, RuleSelection
 from igpreflight.model import AsOption, Post, Report
 from igpreflight.preflight.engine import check_paths
 from igpreflight.preflight.manifest import load_manifest
@@ -25,6 +26,7 @@ def check(
     engine: EngineSpec | None = None,
     shard: Shard | str | None = None,
     deep: bool = False,
+    rules: RuleSelection | None = None,
 ) -> Report:
     """Check files, folders, s3:// prefixes and/or a manifest; returns a Report
     (`.to_dict()` is the JSON report).
@@ -34,6 +36,8 @@ def check(
     `engine=EngineSpec("dask", workers=4)` checks on Dask; `shard="3/10"` checks one
     deterministic tenth of the files of `paths`. A listing that fails raises StorageError.
     `deep` also decodes every frame and sample (FILE001 for a file that does not decode).
+    `rules` is the project configuration (`igpreflight.config.load_settings().rules`):
+    rules turned off, per-file ignores and roles by glob; None checks every rule.
     """
     if isinstance(shard, str):
         shard = Shard.parse(shard)
@@ -53,6 +57,7 @@ def check(
         runner=engine_runner(engine) if engine is not None else None,
         keep=shard.owns if shard is not None else None,
         deep=deep,
+        rules=rules or DEFAULT_RULES,
     )
 
 

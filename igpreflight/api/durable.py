@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from igpreflight.api.errors import PublishRefused, UsageError
+from igpreflight.config import DEFAULT_RULES
 from igpreflight.envelope import envelope
 from igpreflight.model import Post
 
@@ -174,7 +175,11 @@ def publish_many(manifest: str | os.PathLike[str], posts: list[Post], **o: Any) 
     if problems:
         raise PublishRefused(problems)
     refused = (
-        preflight_refusals(posts, allow_private=o.get("allow_private", False))
+        preflight_refusals(
+            posts,
+            allow_private=o.get("allow_private", False),
+            rules=o.get("rules") or DEFAULT_RULES,
+        )
         if o.get("check", True)
         else {}
     )

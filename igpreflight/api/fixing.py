@@ -94,8 +94,9 @@ def fix(
     `manifest` (a TOML/JSON file, or parsed posts) also fixes the media of its posts,
     each in its post's role, under out/<role>/. `options` are the fields of FixOptions:
     as_, aspect, pad_color, background, trim, extend, keep_png, keep_hevc,
-    keep_metadata, in_place, dry_run. `progress(result)` hears of each finished file
-    (and, if it has `file(name)`, may draw one file's encode); without it, nothing is shown.
+    keep_metadata, in_place, dry_run, rules (the project configuration,
+    `igpreflight.config.load_settings().rules`). `progress(result)` hears of each finished
+    file (and, if it has `file(name)`, may draw one file's encode); without it, nothing is shown.
     Ctrl-C raises BatchInterrupted carrying the files finished so far.
 
     Paths and `out` may be s3:// URIs (a failed listing raises StorageError);

@@ -9,12 +9,14 @@ from typing import Any
 
 from igpreflight.api.errors import PublishRefused, UsageError
 from igpreflight.api.paths import PathLike
+from igpreflight.config import DEFAULT_RULES, RuleSelection
 from igpreflight.envelope import envelope
 from igpreflight.model import Post
 from igpreflight.publish.dryrun import PlannedPost
 from igpreflight.publish.graph import DEFAULT_API_VERSION
 from igpreflight.publish.settings import Outcome
 
+DRY_RUN_BUCKET = "(dry run: no bucket needed)"
 TOKEN_ENV = "IG_ACCESS_TOKEN"
 USER_ENV = "IG_USER_ID"
 
@@ -66,7 +68,11 @@ class PublishPlan:
 
     posts: list[PlannedPost] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)
-    ok = True
+
+    @property
+    def ok(self) -> bool:
+        """False when a post would be refused (the real run's exit code is then 1)."""
+        return not any(p.refused for p in self.posts)
 
     def to_dict(self) -> dict[str, Any]:
         """The `publish --dry-run --format json` document."""
@@ -78,6 +84,8 @@ class PublishPlan:
                     "id": p.post_id,
                     "media_type": p.media_type or None,
                     "note": p.note,
+                    "refused": p.refused is not None,
+                    "uploads": p.uploads,
                     "calls": [
                         {"method": c.method, "url": c.url, "params": c.params, "headers": c.headers}
                         for c in p.calls
@@ -112,6 +120,7 @@ def publish(
     max_rate_wait: float | None = None,
     timeout: float = 30.0,
     progress: Callable[[Outcome], None] | None = None,
+    rules: RuleSelection | None = None,
 ) -> PublishResult | PublishPlan:
     """Publish every post of `manifest` (a TOML/JSON file, or parsed posts) in order.
 
@@ -120,7 +129,10 @@ def publish(
     manifest) makes a second call resume and never publish a post twice. Before any
     call the batch is refused as a whole (PublishRefused) when some post can never be
     sent as given; with `check`, a post with a `check` error fails as fix-media.
-    `dry_run` returns a PublishPlan and makes no call. Graph errors never raise:
+    `dry_run` returns a PublishPlan and makes no call: it needs no token, account
+    or bucket, lists the local files it would upload, and refuses what a real run
+    would (`PublishPlan.ok` is False when a post is refused). `rules` is the project
+    configuration: rules it turns off refuse nothing. Graph errors never raise:
     each post's Outcome says published, failed or queued.
     """
     from igpreflight.preflight.manifest import load_manifest
@@ -129,6 +141,7 @@ def publish(
     from igpreflight.publish.params import expand_stories
     from igpreflight.publish.service import (
         CdnMediaUrl,
+        preflight_refusals,
         publish_posts,
         publish_refusals,
         publish_settings,
@@ -136,12 +149,13 @@ def publish(
         url_rechecker,
     )
 
+    rules_used = rules or DEFAULT_RULES
     token = os.environ.get(TOKEN_ENV, "").strip()
     register_secret(token)
     account = (ig_user_id or os.environ.get(USER_ENV, "")).strip()
     if not token and not dry_run:
         raise UsageError(f"{TOKEN_ENV} is not set: export the Instagram access token")
-    if not account:
+    if not account and not dry_run:
         raise UsageError(f"no Instagram user id: set {USER_ENV} or pass --ig-user-id")
     from_file = isinstance(manifest, (str, os.PathLike))
     if journal is None and not from_file:
@@ -152,9 +166,11 @@ def publish(
     reader = Journal.open_readonly(jpath)
     try:
         done = published_ids(reader, account)
+        todo = [p for p in posts if p.id not in done]
         problems = publish_refusals(
-            [p for p in posts if p.id not in done],
-            bucket=bucket,
+            todo,
+            # a dry run uploads nothing, so it needs no bucket: it says what it would upload
+            bucket=bucket or (DRY_RUN_BUCKET if dry_run else None),
             resumable=resumable,
             allow_private=allow_private,
         )
@@ -168,7 +184,17 @@ def publish(
             max_rate_wait=max_rate_wait,
         )
         if dry_run:
-            return _plan(token, base, api_version, account, posts, reader, resumable)
+            refused = preflight_refusals(todo, allow_private=allow_private, rules=rules_used)
+            return _plan(
+                token,
+                base,
+                api_version,
+                account,
+                posts,
+                reader,
+                resumable,
+                refused if check else {},
+            )
     finally:
         if reader is not None:
             reader.close()
@@ -200,6 +226,7 @@ def publish(
         progress=progress,
         check=check,
         allow_private=allow_private,
+        rules=rules_used,
     )
     return PublishResult(outcomes, account=account, graph_url=base, journal=os.fspath(jpath))
 
@@ -212,13 +239,16 @@ def _plan(
     posts: list[Post],
     journal: Any,
     resumable: bool,
+    refused: dict[str, Any],
 ) -> PublishPlan:
     """The dry run: the calls, read from the same builders the publisher uses."""
     from igpreflight.publish.dryrun import plan_calls
     from igpreflight.publish.graph import GraphClient
 
     with GraphClient(token, base_url=base, api_version=api_version) as client:
-        plan = plan_calls(client, account, posts, journal=journal, resumable=resumable)
+        plan = plan_calls(
+            client, account, posts, journal=journal, resumable=resumable, refused=refused
+        )
         return PublishPlan(plan, headers=client.plan("GET", "").headers)
 
 

@@ -22,6 +22,7 @@ from igpreflight.api.fixing import fix
 from igpreflight.api.paths import PathLike, as_list
 from igpreflight.api.publishing import PublishPlan, PublishResult, publish
 from igpreflight.atomic import write_text
+from igpreflight.config import DEFAULT_RULES
 from igpreflight.envelope import envelope
 from igpreflight.model import AsOption, Kind, MediaItem, Post, Severity
 from igpreflight.publish.settings import Outcome
@@ -142,7 +143,8 @@ def run(
     """Check, fix, upload and publish a manifest (one .toml/.json file) or media paths
     (each file one post). `out` holds the fixed media and the derived manifest
     (default: .igpreflight/run beside the manifest, or in the current folder).
-    `publish_options` are `publish`'s keyword arguments (ig_user_id, bucket, journal...).
+    `publish_options` are `publish`'s keyword arguments (ig_user_id, bucket, journal,
+    rules...); `rules` (the project configuration) holds for the check and fix stages too.
     `on_stage(text)` hears each stage as it starts ("checking 3 posts"), so a terminal
     shows what a long run is doing before publishing starts.
     `on_stop(post id, stage, reason)` hears of each post stopped at check or fix as soon
@@ -159,11 +161,12 @@ def run(
     base = Path(paths[0]).resolve().parent if is_manifest else Path.cwd()
     out_dir = Path(out or base / ".igpreflight" / "run").resolve()
     allow_private = publish_options.get("allow_private", False)
+    rules = publish_options.get("rules") or DEFAULT_RULES  # the project configuration
 
     stage = on_stage or (lambda text: None)
     result = RunResult(posts=list(posts))
     stage(f"checking {len(posts)} post{'s' if len(posts) != 1 else ''}")
-    report = check(manifest=posts, jobs=jobs, allow_private=allow_private)
+    report = check(manifest=posts, jobs=jobs, allow_private=allow_private, rules=rules)
     for pr in report.posts:
         errors = [f for f in pr.findings if f.severity is Severity.ERROR]
         if errors:
@@ -171,7 +174,13 @@ def run(
             result.stopped[pr.post.id] = ("check", why)
 
     live = [p for p in posts if p.id not in result.stopped]
-    fix_options = {"aspect": aspect, "pad_color": pad_color, "trim": trim, "extend": extend}
+    fix_options = {
+        "aspect": aspect,
+        "pad_color": pad_color,
+        "trim": trim,
+        "extend": extend,
+        "rules": rules,
+    }
     stage(f"fixing the media of {len(live)} post{'s' if len(live) != 1 else ''}")
     ready = _fixed_posts(live, out_dir, jobs, result.stopped, fix_progress, **fix_options)
     for stop in result.stops() if on_stop else ():

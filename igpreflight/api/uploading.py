@@ -8,6 +8,7 @@ from typing import Any
 
 from igpreflight.api.errors import UsageError
 from igpreflight.api.paths import PathLike, as_list
+from igpreflight.config import DEFAULT_RULES, RuleSelection
 from igpreflight.envelope import envelope
 from igpreflight.publish.stage import FileUpload, ProgressFactory
 from igpreflight.states import UploadStatus
@@ -61,13 +62,15 @@ def upload(
     strict: bool = False,
     progress: ProgressFactory | None = None,
     client: Any = None,
+    rules: RuleSelection | None = None,
 ) -> UploadResult:
     """Check, upload and URL-check every media file under `paths`, in order.
 
     Credentials come only from boto3's chain. A file failing `check` is refused
     unless check=False. A setup problem (credentials, bucket, endpoint) raises
     UploadError and stops the batch; misuse raises UsageError. `progress(label,
-    size)` is a context manager yielding a per-byte callback (or None).
+    size)` is a context manager yielding a per-byte callback (or None). `rules` is
+    the project configuration: rules it turns off refuse nothing, roles come by glob.
     """
     from igpreflight.preflight.engine import iter_media_files
     from igpreflight.preflight.urlcheck import DEFAULT_DEADLINE
@@ -97,6 +100,7 @@ def upload(
             allow_private=allow_private,
             check=check,
             as_=as_,
+            rules=rules or DEFAULT_RULES,
             multipart_threshold=multipart_threshold or DEFAULT_MULTIPART_THRESHOLD,
             timeout=timeout or DEFAULT_DEADLINE,
             **extra,

@@ -17,6 +17,7 @@ from igpreflight.commands.common import (
     terminal_options,
     write_output,
 )
+from igpreflight.commands.config_options import config_options, settings
 from igpreflight.model import Severity
 from igpreflight.preflight.manifest import ManifestError
 from igpreflight.report import RENDERERS, render
@@ -40,9 +41,8 @@ from igpreflight.terminal import TERMINAL
     "--format",
     "fmt",
     type=click.Choice(sorted(RENDERERS)),
-    default="text",
-    show_default=True,
-    help="Report format.",
+    default=None,
+    help="Report format (default: the configuration's `format`, else text).",
 )
 @click.option(
     "--output",
@@ -64,6 +64,7 @@ from igpreflight.terminal import TERMINAL
 @jobs_option
 @scale_options
 @s3_options
+@config_options
 def check(
     paths: tuple[str, ...],
     as_: str,
@@ -76,6 +77,10 @@ def check(
     jobs: int | None,
     engine: EngineSpec,
     shard: Shard | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    config_file: str | None,
+    isolated: bool,
 ) -> None:
     """Check media files, folders and post manifests against Instagram's limits.
 
@@ -86,6 +91,10 @@ def check(
         raise click.UsageError("give at least one PATH or --manifest")
     if shard is not None and manifest:
         raise click.UsageError("--shard splits PATHS; a manifest's posts are checked whole")
+    conf = settings(select, ignore, config_file, isolated)
+    fmt = fmt or conf.format or "text"
+    strict = strict or bool(conf.strict)
+    jobs = jobs or conf.jobs
     progress = TERMINAL.progress()
     try:
         report = check_api(
@@ -98,6 +107,7 @@ def check(
             engine=engine,
             shard=shard,
             deep=deep,
+            rules=conf.rules,
         )
     except StorageError as exc:  # listing failed: nothing was checked
         raise click.UsageError(str(exc)) from None

@@ -24,6 +24,7 @@ from igpreflight.commands.common import (
     terminal_options,
     write_output,
 )
+from igpreflight.commands.config_options import config_options, pick_format, settings
 from igpreflight.preflight.manifest import ManifestError
 from igpreflight.report.fix import RENDERERS
 from igpreflight.scale.engine import EngineSpec
@@ -52,6 +53,9 @@ def _colour(allow_blur: bool):
         return value
 
     return check
+
+
+FIX_FORMATS = ["text", "json"]
 
 
 @click.command()
@@ -105,10 +109,9 @@ def _colour(allow_blur: bool):
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Report format.",
+    type=click.Choice(FIX_FORMATS),
+    default=None,
+    help="Report format (default: the configuration's `format` when text or json, else text).",
 )
 @click.option(
     "--max-memory",
@@ -126,6 +129,7 @@ def _colour(allow_blur: bool):
 )
 @scale_options
 @s3_options
+@config_options
 def fix(
     paths: tuple[str, ...],
     manifest: str | None,
@@ -147,6 +151,10 @@ def fix(
     report: Path | None,
     engine: EngineSpec,
     shard: Shard | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    config_file: str | None,
+    isolated: bool,
 ) -> None:
     """Fix media files and folders so that Instagram accepts them.
 
@@ -162,6 +170,9 @@ def fix(
         raise click.UsageError("give --out DIR, or --in-place to replace the originals")
     if out is not None and in_place:
         raise click.UsageError("--out and --in-place exclude each other")
+    conf = settings(select, ignore, config_file, isolated)
+    fmt = pick_format(fmt, conf, FIX_FORMATS)
+    jobs = jobs or conf.jobs
     progress = fix_bar()
     render = RENDERERS[fmt]
     try:
@@ -185,6 +196,7 @@ def fix(
             in_place=in_place,
             dry_run=dry_run,
             max_memory=max_memory,
+            rules=conf.rules,
         )
     except (ManifestError, UsageError, StorageError) as exc:
         progress.close()

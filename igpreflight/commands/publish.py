@@ -17,6 +17,12 @@ import click
 from igpreflight.api.errors import PublishRefused, UsageError
 from igpreflight.api.publishing import USER_ENV, PublishPlan, PublishResult
 from igpreflight.commands.common import terminal_options, write_output
+from igpreflight.commands.config_options import (
+    CONFIG_PARAMS,
+    config_options,
+    pick_format,
+    settings_of,
+)
 from igpreflight.commands.durable import OPTIONS as DURABLE_OPTIONS
 from igpreflight.commands.durable import durable_options
 from igpreflight.preflight.manifest import ManifestError
@@ -24,8 +30,16 @@ from igpreflight.publish.graph import DEFAULT_API_VERSION
 from igpreflight.report.publish import render
 from igpreflight.terminal import TERMINAL, Progress
 
+PUBLISH_FORMATS = ["text", "json"]
 # Options of the command that are not arguments of `igpreflight.api.publish`.
-CLI_ONLY = ("fmt", "no_check", "journal_path", *DURABLE_OPTIONS)  # durable.py
+CLI_ONLY = (
+    "fmt",
+    "no_check",
+    "journal_path",
+    "rules",
+    *DURABLE_OPTIONS,
+    *CONFIG_PARAMS,
+)  # durable.py
 
 
 def posts_bar() -> Progress:
@@ -39,6 +53,7 @@ def api_options(options: dict[str, Any]) -> dict[str, Any]:
     kwargs = {k: v for k, v in options.items() if k not in CLI_ONLY}
     kwargs["check"] = not options.get("no_check", False)
     kwargs["journal"] = options.get("journal_path")
+    kwargs["rules"] = settings_of(options).rules
     return kwargs
 
 
@@ -98,7 +113,11 @@ def echo_err(lines: list[str]) -> None:
     "--resumable", is_flag=True, help="Send local videos by resumable upload instead of a URL."
 )
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(PUBLISH_FORMATS),
+    default=None,
+    help="Output format (default: the configuration's `format` when text or json, else text).",
 )
 @click.option(
     "--no-check",
@@ -144,6 +163,7 @@ def echo_err(lines: list[str]) -> None:
     help="Time-out of one Graph call, seconds.",
 )
 @durable_options
+@config_options
 def publish(
     manifest: str,
     ig_user_id: str | None,
@@ -173,6 +193,10 @@ def publish(
     ahead: int | None,
     dedupe_window: float,
     allow_duplicate: bool,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    config_file: str | None,
+    isolated: bool,
 ) -> None:
     """Create containers, wait for them, and publish every post of MANIFEST.
 
@@ -188,6 +212,9 @@ def publish(
     options = dict(locals())  # exactly the parameters above
     from igpreflight.api.publishing import publish as publish_api
 
+    conf = settings_of(options)
+    fmt = options["fmt"] = pick_format(fmt, conf, PUBLISH_FORMATS)
+    options["rules"] = conf.rules  # for the durable engine's preflight too
     if not dry_run:
         from igpreflight.commands.durable import publish_durable
 

@@ -18,6 +18,7 @@ import click
 
 from igpreflight.api.errors import UsageError
 from igpreflight.commands.common import as_option, terminal_options, write_output
+from igpreflight.commands.config_options import config_options, settings
 from igpreflight.commands.url_options import (
     allow_private_option,
     format_option,
@@ -98,6 +99,7 @@ def _progress(label: str, size: int) -> Iterator[Callable[[int], None] | None]:
 @strict_option
 @format_option
 @output_option
+@config_options
 def upload(
     paths: tuple[str, ...],
     bucket: str,
@@ -115,6 +117,10 @@ def upload(
     strict: bool,
     fmt: str,
     output: Path | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    config_file: str | None,
+    isolated: bool,
 ) -> None:
     """Upload media to S3-compatible storage and check each URL like Instagram would.
 
@@ -126,6 +132,7 @@ def upload(
     """
     from igpreflight.api.uploading import upload as upload_api
 
+    conf = settings(select, ignore, config_file, isolated)
     for secret in known_secrets():
         register_secret(secret)  # every message and log line hides them from now on
     try:
@@ -145,6 +152,7 @@ def upload(
             timeout=timeout,
             strict=strict,
             progress=_progress,
+            rules=conf.rules,
         )
     except UsageError as exc:
         raise click.UsageError(str(exc)) from exc

@@ -3,13 +3,17 @@
 Built from the same parameter builder as the publisher (params.py), so what is
 printed is what would be sent. Container ids that do not exist yet are shown as
 placeholders (`{post:1}` for a carousel child, `{post:parent}`, `{post:container}`).
-No call is made, no file is uploaded, the journal is only read.
+No call is made, no file is uploaded, the journal is only read, and no account,
+token or bucket is needed: local media show as "would upload PATH (N bytes)" and
+a missing user id as `{ig-user-id}`. The same preflight refusals as `publish`
+apply: a refused post lists no calls, only why (and the exit code says so).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from igpreflight.model import Post
 from igpreflight.publish import journal as J
@@ -25,6 +29,8 @@ from igpreflight.publish.params import (
 )
 from igpreflight.states import MediaType, PostStatus
 
+ACCOUNT_PLACEHOLDER = "{ig-user-id}"
+
 
 @dataclass(frozen=True)
 class PlannedPost:
@@ -32,6 +38,16 @@ class PlannedPost:
     media_type: str
     calls: list[PlannedCall]
     note: str | None = None
+    uploads: list[str] = field(default_factory=list)  # "would upload PATH (N bytes)"
+    refused: J.ErrorInfo | None = None  # the preflight refusal `publish` would give
+
+
+def upload_line(path: str, resolved: str) -> str:
+    try:
+        size = f"{os.path.getsize(resolved):,} bytes"
+    except OSError:
+        size = "missing"
+    return f"would upload {path} ({size})"
 
 
 def plan_calls(
@@ -42,8 +58,12 @@ def plan_calls(
     journal: J.Journal | None = None,
     resumable: bool = False,
     check_quota: bool = True,
+    refused: Mapping[str, J.ErrorInfo] | None = None,
 ) -> list[PlannedPost]:
-    """One PlannedPost per post (plus the batch's quota read first)."""
+    """One PlannedPost per post (plus the batch's quota read first). `refused` holds
+    the preflight refusals (`service.preflight_refusals`) by post id."""
+    account = account or ACCOUNT_PLACEHOLDER
+    refused = refused or {}
     out: list[PlannedPost] = []
     if check_quota:
         quota = client.plan(
@@ -59,6 +79,12 @@ def plan_calls(
             done = f"media id {row.media_id}" if row.media_id else "found via its container"
             out.append(PlannedPost(post.id, media_type, [], f"already published ({done})"))
             continue
+        if post.id in refused:
+            why = refused[post.id]
+            note = f"[{why.error_class}] {why.message}"
+            out.append(PlannedPost(post.id, media_type, [], note, refused=why))
+            continue
+        uploads: dict[str, str] = {}
         creates: list[PlannedCall] = []
         polls: list[PlannedCall] = []
         children: list[str] = []
@@ -73,9 +99,13 @@ def plan_calls(
             url = None
             if s.item is not None and not by_upload:
                 url = s.item.url or f"<upload of {s.item.path}>"
+                if not s.item.url:
+                    uploads[s.item.resolved] = upload_line(s.item.path, s.item.resolved)
             cover = None
             if post.cover is not None and wants_cover(media_type, s):
                 cover = post.cover.url or f"<upload of {post.cover.path}>"
+                if not post.cover.url:
+                    uploads[post.cover.resolved] = upload_line(post.cover.path, post.cover.resolved)
             params = container_params(
                 post,
                 media_type,
@@ -96,5 +126,6 @@ def plan_calls(
             *polls,
             client.plan("POST", f"{account}/media_publish", {"creation_id": name}),
         ]
-        out.append(PlannedPost(post.id, media_type, calls, "each GET repeats until FINISHED"))
+        note = "each GET repeats until FINISHED"
+        out.append(PlannedPost(post.id, media_type, calls, note, list(uploads.values())))
     return out

@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from igpreflight.catalog import ErrorClass
+from igpreflight.config import DEFAULT_RULES, RuleSelection
 from igpreflight.model import Finding, Kind, MediaItem, Post, Severity
 from igpreflight.preflight.rules.url import public_host
 from igpreflight.publish.graph import DEFAULT_API_VERSION, GraphClient, graph_url_from_env
@@ -47,6 +48,7 @@ def publish_posts(
     check: bool = False,
     allow_private: bool = False,
     jobs: int | None = 1,
+    rules: RuleSelection = DEFAULT_RULES,
 ) -> list[Outcome]:
     """Publish `posts` in order for one account; safe to call again with the same journal.
 
@@ -75,6 +77,7 @@ def publish_posts(
                     allow_private=allow_private,
                     jobs=jobs,
                     kinds=kinds,
+                    rules=rules,
                 )
             publisher = Publisher(
                 client,
@@ -167,17 +170,19 @@ def preflight_refusals(
     allow_private: bool = False,
     jobs: int | None = 1,
     kinds: dict[str, Kind] | None = None,
+    rules: RuleSelection = DEFAULT_RULES,
 ) -> dict[str, ErrorInfo]:
     """Run `check` on `posts` (each media in its post's role); the posts with an ERROR
     finding, on the post or on one of its media, by id, each as a fix-media failure
     naming every rule broken. Instagram would reject them: nothing is sent for them.
     `kinds`, when given, receives what each media was probed as (by MediaItem.key),
-    so the publisher decides image or video from facts."""
+    so the publisher decides image or video from facts. Rules the project
+    configuration (`rules`) turns off refuse nothing."""
     from igpreflight.preflight.engine import check_paths, targets_for_posts
 
     if not posts:
         return {}
-    report = check_paths(posts=posts, allow_private=allow_private, jobs=jobs)
+    report = check_paths(posts=posts, allow_private=allow_private, jobs=jobs, rules=rules)
     # check_paths checks each distinct (file, role) target once, in first-seen order.
     unique = list(dict.fromkeys(targets_for_posts(posts, allow_private)))
     by_target = dict(zip(unique, report.files, strict=True))

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from igpreflight.model import Finding
+from igpreflight.config import DEFAULT_RULES, RuleSelection
+from igpreflight.model import Finding, Severity
 from igpreflight.preflight.urlcheck import DEFAULT_DEADLINE, UrlCheckResult, check_url
 from igpreflight.publish.cdn import UploadError, UploadResult, upload_file
 from igpreflight.states import UploadStatus
@@ -80,11 +81,13 @@ def stage_file(
     allow_private: bool = False,
     timeout: float = DEFAULT_DEADLINE,
     progress: ProgressFactory = _no_progress,
+    rules: RuleSelection = DEFAULT_RULES,
     **upload_args: Any,
 ) -> FileUpload:
     """Check, upload and URL-check one file.
 
-    Refused (status "refused") when `check` finds errors, unless check=False;
+    Refused (status "refused") when `check` finds errors (of the rules the project
+    configuration leaves on, in the role its `roles` give the file), unless check=False;
     a per-file upload failure is status "failed" with a one-line error. Raises
     UploadError only for setup problems (`.config`), which stop a batch.
     `upload_args` go to `upload_file` (prefix, public_base_url, presign, acl,
@@ -94,10 +97,11 @@ def stage_file(
     from igpreflight.preflight.probe import probe
 
     if check:
-        report = check_file(absolute, as_)
-        facts, findings = report.facts, report.findings
-        if report.errors:
-            log.info("%s refused: %s", display, ", ".join(f.rule for f in report.errors))
+        report = check_file(absolute, rules.role(absolute, as_))
+        facts, (findings, _) = report.facts, rules.keep(report.findings, absolute)
+        errors = [f for f in findings if f.severity is Severity.ERROR]
+        if errors:
+            log.info("%s refused: %s", display, ", ".join(f.rule for f in errors))
             return FileUpload(display, UploadStatus.REFUSED, findings=findings)
     else:
         facts, findings = probe(absolute), []

@@ -65,6 +65,7 @@ def render_plan_text(plan: PublishPlan) -> str:
     lines = [f"dry run: no call is made; every Graph call sends {shown}"]
     for p in plan.posts:
         lines.append(f"{p.post_id}{f' ({p.media_type})' if p.media_type else ''}: {p.note}")
+        lines += [f"  {u}" for u in p.uploads]
         for c in p.calls:
             extra = {k: v for k, v in c.headers.items() if auth.get(k) != v}
             lines.append("  " + replace(c, headers=extra).render())
