@@ -182,3 +182,16 @@ def test_publish_dry_run_is_honest_and_follows_the_configuration(
     (tmp_path / "igpreflight.toml").write_text('ignore = ["POST002", "POST004"]\n')
     r = run("publish", "posts.toml", "--dry-run")
     assert r.exit_code == 0 and "POST002" not in r.output, r.output  # ...the config applies
+
+
+def test_run_dry_run_follows_the_configuration(tmp_path: Path, monkeypatch) -> None:
+    for name in ("IG_ACCESS_TOKEN", "IG_USER_ID", "IGPREFLIGHT_BUCKET"):
+        monkeypatch.delenv(name, raising=False)
+    jpeg(tmp_path / "stories" / "s.jpg", (1080, 1920))
+    (tmp_path / "igpreflight.toml").write_text('[roles]\n"stories/**" = "story"\n')
+    monkeypatch.chdir(tmp_path)
+    r = run("run", "stories", "--dry-run", "--format", "json")
+    assert r.exit_code == 0, r.output
+    assert '"media_type": "STORIES"' in r.output and "would upload" in r.output
+    r = run("run", "stories", "--dry-run", "--format", "json", "--isolated")
+    assert r.exit_code == 0 and '"media_type": "IMAGE"' in r.output, r.output

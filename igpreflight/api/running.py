@@ -22,7 +22,7 @@ from igpreflight.api.fixing import fix
 from igpreflight.api.paths import PathLike, as_list
 from igpreflight.api.publishing import PublishPlan, PublishResult, publish
 from igpreflight.atomic import write_text
-from igpreflight.config import DEFAULT_RULES
+from igpreflight.config import DEFAULT_RULES, RuleSelection
 from igpreflight.envelope import envelope
 from igpreflight.model import AsOption, Kind, MediaItem, Post, Severity
 from igpreflight.publish.settings import Outcome
@@ -69,16 +69,19 @@ class RunResult:
         return doc
 
 
-def posts_for_files(paths: Sequence[str], as_: str) -> list[Post]:
+def posts_for_files(
+    paths: Sequence[str], as_: str, rules: RuleSelection = DEFAULT_RULES
+) -> list[Post]:
     """Without a manifest each file is one post: an image IMAGE (STORIES with --as
-    story), a video REELS; the post id is the path as given (the journal key)."""
+    story, or a `roles` glob of the configuration saying story), a video REELS; the
+    post id is the path as given (the journal key)."""
     from igpreflight.preflight.engine import iter_media_files
     from igpreflight.preflight.probe import probe
 
     posts = []
     for display, absolute in iter_media_files(paths):
         kind = probe(absolute).kind
-        if as_ == AsOption.STORY.value:
+        if rules.role(absolute, as_) == AsOption.STORY.value:
             media_type = MediaType.STORIES
         else:
             media_type = MediaType.REELS if kind is Kind.VIDEO else MediaType.IMAGE
@@ -155,13 +158,13 @@ def run(
 
     paths = as_list(inputs)
     is_manifest = len(paths) == 1 and Path(paths[0]).suffix.lower() in MANIFEST_SUFFIXES
-    posts = load_manifest(paths[0]) if is_manifest else posts_for_files(paths, as_)
+    rules = publish_options.get("rules") or DEFAULT_RULES  # the project configuration
+    posts = load_manifest(paths[0]) if is_manifest else posts_for_files(paths, as_, rules)
     if not posts:
         raise UsageError("no media found in the given paths")
     base = Path(paths[0]).resolve().parent if is_manifest else Path.cwd()
     out_dir = Path(out or base / ".igpreflight" / "run").resolve()
     allow_private = publish_options.get("allow_private", False)
-    rules = publish_options.get("rules") or DEFAULT_RULES  # the project configuration
 
     stage = on_stage or (lambda text: None)
     result = RunResult(posts=list(posts))
