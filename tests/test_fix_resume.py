@@ -32,7 +32,7 @@ def outputs(out: Path) -> list[str]:
     return sorted(
         str(p.relative_to(out))
         for p in out.rglob("*")
-        if p.is_file() and ".igpreflight" not in p.parts
+        if p.is_file() and ".igpreflight" not in p.parts and not p.name.startswith(".")
     )
 
 
