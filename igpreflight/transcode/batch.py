@@ -49,14 +49,14 @@ from igpreflight.transcode.image import (
 )
 from igpreflight.transcode.ledger import Ledger, options_key, remove_stale_temps
 from igpreflight.transcode.plan_image import plan_image
+from igpreflight.transcode.plan_video import plan_video
 from igpreflight.transcode.types import FileFixResult, FixOptions, FixPlan, FixStatus, Step
+from igpreflight.transcode.video import apply_video
 
 Progress = Callable[[FileFixResult], None]
 # A batch progress object may also have `file(name)`: a 0..1 callback (or None) for one
 # file's encode. Only the caller draws: called as a library, fix shows nothing.
 FileProgress = Callable[[str], Callable[[float], None] | None]
-
-VIDEO_UNAVAILABLE = "video fixing not available"
 
 
 @dataclass(frozen=True)
@@ -112,16 +112,6 @@ def collect_jobs(paths: Iterable[str | os.PathLike[str]], out: Path | None) -> l
 # ---------------------------------------------------------------- phase 1: plan
 
 
-def _video_pair():
-    """The video fixer's (plan_video, apply_video), or None when it is not installed."""
-    try:
-        from igpreflight.transcode.plan_video import plan_video
-        from igpreflight.transcode.video import apply_video
-    except ImportError:
-        return None
-    return plan_video, apply_video
-
-
 def _settle(p: _Planned, status: FixStatus, reason: str | None) -> _Planned:
     facts = p.facts
     p.result = FileFixResult(
@@ -155,10 +145,7 @@ def plan_job(job: FixJob, options: FixOptions, facts: Facts | None = None) -> _P
             if too_big:
                 return _settle(p, FixStatus.UNFIXABLE, too_big)
         elif isinstance(facts, VideoFacts):
-            pair = _video_pair()
-            if pair is None:
-                return _settle(p, FixStatus.UNFIXABLE, VIDEO_UNAVAILABLE)
-            p.plan = pair[0](facts, p.before, p.role, options)
+            p.plan = plan_video(facts, p.before, p.role, options)
         else:  # pragma: no cover - probe returns one of the three
             return _settle(p, FixStatus.UNFIXABLE, "not an image or a video")
         if p.plan.status is FixStatus.UNFIXABLE:
@@ -310,10 +297,7 @@ def run_job(
         elif isinstance(facts, ImageFacts):
             result.plan = _with_quality(plan, apply_image(job.source, facts, plan, tmp, options))
         elif isinstance(facts, VideoFacts):
-            pair = _video_pair()
-            if pair is None:
-                raise RuntimeError(VIDEO_UNAVAILABLE)
-            pair[1](job.source, facts, plan, tmp, options, per_file and per_file(job.display))
+            apply_video(job.source, facts, plan, tmp, options, per_file and per_file(job.display))
         after_facts = probe(tmp)
         if isinstance(facts, VideoFacts) and not _proven(result, tmp, after_facts, None):
             return result
