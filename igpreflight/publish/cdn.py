@@ -32,16 +32,13 @@ from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
-    EndpointConnectionError,
-    NoCredentialsError,
-    NoRegionError,
-    PartialCredentialsError,
 )
 
 from igpreflight.formats import content_type_for, extension_for
 from igpreflight.hashing import sha256_file
 from igpreflight.model import Facts
 from igpreflight.net.presign import SIGV4_MAX_EXPIRES
+from igpreflight.storage.s3 import NO_CREDENTIALS, one_line, storage_error
 
 log = logging.getLogger(__name__)
 
@@ -50,24 +47,7 @@ ACLS = ("public-read", "none")
 DEFAULT_MULTIPART_THRESHOLD = TransferConfig().multipart_threshold
 MAX_NAME = 80  # characters of the original name kept in a key
 
-# S3 error codes that mean "your setup is wrong", not "this file failed".
-CONFIG_ERRORS = {
-    "NoSuchBucket": "bucket {bucket!r} does not exist at this endpoint",
-    "AccessDenied": "access denied to bucket {bucket!r} (check the credentials' permissions)",
-    "AllAccessDisabled": "access denied to bucket {bucket!r}",
-    "InvalidAccessKeyId": "the AWS access key id is not known to this endpoint",
-    "SignatureDoesNotMatch": "the AWS secret key does not match the access key id",
-    "InvalidToken": "the AWS session token is invalid",
-    "ExpiredToken": "the AWS session token has expired",
-    "AccessControlListNotSupported": "bucket {bucket!r} does not accept ACLs; use --acl none and make the objects public with a bucket policy or a CDN",
-    "PermanentRedirect": "bucket {bucket!r} is in another region; give --region",
-    "AuthorizationHeaderMalformed": "wrong region for bucket {bucket!r}; give --region",
-}
-
 Progress = Callable[[int], None]
-NO_CREDENTIALS = (
-    "no AWS credentials found (set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"
-)
 
 
 class UploadError(Exception):
@@ -382,21 +362,5 @@ def _as_upload_error(exc: Exception, bucket: str, local: Path) -> UploadError:
     cause: BaseException = exc
     if isinstance(exc, S3UploadFailedError) and isinstance(exc.__context__, ClientError):
         cause = exc.__context__
-    if isinstance(cause, (NoCredentialsError, PartialCredentialsError)):
-        return UploadError(NO_CREDENTIALS, config=True)
-    if isinstance(cause, EndpointConnectionError):
-        return UploadError(f"cannot reach the S3 endpoint: {one_line(cause)}", config=True)
-    if isinstance(cause, NoRegionError):
-        return UploadError("no AWS region configured; give --region", config=True)
-    if isinstance(cause, ClientError):
-        code = cause.response.get("Error", {}).get("Code", "")
-        if code in CONFIG_ERRORS:
-            return UploadError(CONFIG_ERRORS[code].format(bucket=bucket), config=True)
-        message = cause.response.get("Error", {}).get("Message") or code
-        return UploadError(f"upload of {local.name} failed: {code}: {message}")
-    return UploadError(f"upload of {local.name} failed: {one_line(cause)}")
-
-
-def one_line(exc: BaseException) -> str:
-    """An exception as one line of text."""
-    return " ".join(str(exc).split()) or type(exc).__name__
+    error = storage_error(cause, bucket, f"upload of {local.name} failed")
+    return UploadError(str(error), config=error.config)

@@ -34,6 +34,7 @@ CONFIG_ERRORS = {
     "SignatureDoesNotMatch": "the AWS secret key does not match the access key id",
     "InvalidToken": "the AWS session token is invalid",
     "ExpiredToken": "the AWS session token has expired",
+    "AccessControlListNotSupported": "bucket {bucket!r} does not accept ACLs; use --acl none and make the objects public with a bucket policy or a CDN",
     "PermanentRedirect": "bucket {bucket!r} is in another region; give --region",
     "AuthorizationHeaderMalformed": "wrong region for bucket {bucket!r}; give --region",
 }
