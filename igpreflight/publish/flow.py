@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from igpreflight.catalog import ErrorClass, lookup_graph_error
+from igpreflight.catalog import ErrorClass
 from igpreflight.limits import POST_LIMITS
 from igpreflight.model import Post
 from igpreflight.preflight.rules.quota import QuotaFacts, check_quota
@@ -32,8 +32,8 @@ from igpreflight.publish.graph import (
     GraphClient,
     GraphError,
     Usage,
+    container_status_error,
     graph_url_from_env,
-    subcode_from_status,
 )
 from igpreflight.publish.params import Slot, container_params, slots_for
 from igpreflight.publish.settings import QUOTA_WINDOW, MediaUrl, PublishSettings, UrlChecker
@@ -296,7 +296,7 @@ def wait_ready(
             if code in ("FINISHED", "PUBLISHED"):
                 del pending[cid]
             elif code in ("ERROR", "EXPIRED"):
-                err = _status_error(cid, code, status)
+                err = container_status_error(cid, code, status)
                 return {
                     "failed": failure(err, _where(err, pending[cid])),
                     "recreate": _recreatable(err),
@@ -331,20 +331,6 @@ def _sleep_until(t: float) -> None:
     delay = t - time.time()
     if delay > 0:
         time.sleep(delay)
-
-
-def _status_error(cid: str, code: str, status: str) -> GraphError:
-    if code == "EXPIRED":
-        return GraphError(None, -2, 2207020, False, f"container {cid} EXPIRED")
-    sub = subcode_from_status(status)
-    info = lookup_graph_error(None, sub) if sub is not None else None
-    return GraphError(
-        None,
-        info.code if info else None,
-        sub,
-        False,
-        f"container {cid} ERROR: {status or 'no detail'}",
-    )
 
 
 # ---- step: the gate before media_publish ----------------------------------------------
@@ -502,7 +488,7 @@ def publish(
             if code == "PUBLISHED":
                 return {"media_id": None, "source": "container"}
             if code in ("ERROR", "EXPIRED"):
-                err = _status_error(cid, code, status)
+                err = container_status_error(cid, code, status)
                 return {"failed": failure(err, _where(err, None)), "recreate": _recreatable(err)}
             if code != "FINISHED":
                 tries += 1

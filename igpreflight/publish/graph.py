@@ -451,3 +451,19 @@ def subcode_from_status(status: str) -> int | None:
     """The subcode a container's `status` names on ERROR ("Error: ... 2207053")."""
     m = _SUBCODE_IN_STATUS.search(status or "")
     return int(m.group(1)) if m else None
+
+
+def container_status_error(container_id: str, code: str, status: str) -> GraphError:
+    """A container that ended EXPIRED or ERROR, as the Graph error it stands for, so
+    its class (recreate, fix-media...) is decided like any other error's."""
+    if code == "EXPIRED":
+        return GraphError(None, -2, 2207020, False, f"container {container_id} EXPIRED")
+    sub = subcode_from_status(status)
+    info = lookup_graph_error(None, sub) if sub is not None else None
+    return GraphError(
+        None,
+        info.code if info else None,
+        sub,
+        False,
+        f"container {container_id} ERROR: {status or 'no detail'}",
+    )

@@ -42,7 +42,7 @@ from igpreflight.model import Kind, MediaItem, Post
 from igpreflight.preflight.rules.quota import QuotaFacts, check_quota
 from igpreflight.publish import journal as J
 from igpreflight.publish.backoff import Backoff
-from igpreflight.publish.graph import GraphClient, GraphError, subcode_from_status
+from igpreflight.publish.graph import GraphClient, GraphError, container_status_error
 from igpreflight.publish.params import (
     PARENT,
     Slot,
@@ -560,7 +560,7 @@ class Publisher:
                         return  # the post is out: nothing else to wait for
                     pending.discard(n)
                 elif code in (CS.ERROR, CS.EXPIRED):
-                    err = self._status_error(row, code, status)
+                    err = container_status_error(row.container_id, code, status)
                     self.journal.container_error(row.row_id, code, _info(err))
                     again = err.error_class in (
                         ErrorClass.RECREATE_CONTAINER,
@@ -625,19 +625,6 @@ class Publisher:
             self.journal.container_error(row.row_id, row.status, _info(err))
             raise self._fail(err, None) from None
 
-    def _status_error(self, row: J.ContainerRow, code: CS, status: str) -> GraphError:
-        if code == CS.EXPIRED:
-            return GraphError(None, -2, 2207020, False, f"container {row.container_id} EXPIRED")
-        sub = subcode_from_status(status)
-        info = lookup_graph_error(None, sub) if sub is not None else None
-        return GraphError(
-            None,
-            info.code if info else None,
-            sub,
-            False,
-            f"container {row.container_id} ERROR: {status or 'no detail'}",
-        )
-
     # ---- publish ----------------------------------------------------------------------
 
     def _publish(
@@ -655,7 +642,7 @@ class Publisher:
                     row = self.journal.update_container(row.row_id, status=CS.PUBLISHED)
                     return row.media_id, MediaIdSource.CONTAINER, row
                 if code in (CS.ERROR, CS.EXPIRED):
-                    err = self._status_error(row, code, status)
+                    err = container_status_error(row.container_id, code, status)
                     self.journal.container_error(row.row_id, code, _info(err))
                     if err.error_class in (ErrorClass.RECREATE_CONTAINER, ErrorClass.RETRY_SAME):
                         raise _Recreate()
