@@ -1,11 +1,17 @@
 """The Dask engine over a LocalCluster of 2 worker processes, with S3 on moto:
 every object fixed and passing, a worker killed mid-task retried, a task that
-keeps killing its worker becomes one failed line."""
+keeps killing its worker becomes one failed line, kill -9 and Ctrl-C of the
+client leave whole objects and a re-run finishes, and a local --out is one
+run's at a time as with the local engine."""
 
 from __future__ import annotations
 
 import os
+import pty
+import select
 import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -116,3 +122,116 @@ def test_a_task_that_keeps_killing_its_worker_is_one_failed_line(cluster):
     out = run(EngineSpec("dask", scheduler=address), work, items, [[0, 1, 2, 3]])
     assert out[:2] == [1, 4] and out[3] == 16
     assert out[2].startswith("failed: die: worker failed")
+
+
+def test_a_second_run_on_one_local_out_exits_2_on_dask_too(s3server, cluster, tmp_path):  # noqa: F811
+    from igpreflight.transcode.folderlock import out_lock
+
+    address, _ = cluster
+    bucket = s3server.bucket()
+    s3server.put(bucket, "in/a.png", generate.make_image(tmp_path / "a.png", size=(300, 300)))
+    local = tmp_path / "local in"
+    generate.make_image(local / "b.png", size=(300, 300))
+    out = tmp_path / "out"
+    dask = ("--engine", "dask", "--scheduler", address)
+    for source in (f"s3://{bucket}/in/", local):
+        with out_lock(out):  # the first run, still working
+            r = run_cli("fix", source, "--out", out, *dask)
+            assert r.exit_code == 2, r.output
+            assert "is being written by pid" in r.stderr and "started" in r.stderr
+    assert not (out / "a.jpg").exists() and not (out / "b.jpg").exists()
+    stale = out / ".a.k3j9x0qz.tmp.jpg"  # what a killed run's worker left
+    stale.write_bytes(b"half a jpeg")
+    r = run_cli("fix", f"s3://{bucket}/in/", local, "--out", out, *dask)
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in out.iterdir()) == [".igpreflight", "a.jpg", "b.jpg"]
+
+
+def _photos(s3server, bucket: str, tmp_path, n: int) -> None:  # noqa: F811
+    for i in range(n):
+        path = generate.make_image(tmp_path / f"p{i}.png", size=(1600, 2400), seed=i)
+        s3server.put(bucket, f"in/p{i:02d}.png", path)
+
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "igpreflight", *args]
+
+
+def test_kill_9_of_the_client_on_dask_then_rerun_completes(s3server, cluster, tmp_path):  # noqa: F811
+    address, _ = cluster
+    bucket = s3server.bucket()
+    _photos(s3server, bucket, tmp_path, 16)
+    cmd = _cli("fix", f"s3://{bucket}/in/", "--out", f"s3://{bucket}/out/", "--engine", "dask")
+    proc = subprocess.Popen(
+        [*cmd, "--scheduler", address], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.time() + 120
+    while time.time() < deadline and len(s3server.keys(bucket, "out/")) < 2:
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert len(s3server.keys(bucket, "out/")) < 16, "finished before the kill; make it larger"
+    assert run_cli("check", f"s3://{bucket}/out/").exit_code == 0  # whole objects only
+    again = run_cli(
+        "fix",
+        f"s3://{bucket}/in/",
+        "--out",
+        f"s3://{bucket}/out/",
+        "--engine",
+        "dask",
+        "--scheduler",
+        address,
+    )
+    assert again.exit_code == 0, again.output
+    assert "(already done)" in again.output
+    assert len(s3server.keys(bucket, "out/")) == 16
+    assert run_cli("check", f"s3://{bucket}/out/").exit_code == 0
+
+
+def test_ctrl_c_on_a_terminal_with_workers_it_started(s3server, cluster, tmp_path):  # noqa: F811
+    """`--workers 2` starts its own cluster; Ctrl-C at the terminal (SIGINT to the whole
+    process group) gives the bar, then one message, exit 130, no worker tracebacks and
+    no partial object; the same command then finishes the rest."""
+    address, _ = cluster
+    bucket = s3server.bucket()
+    _photos(s3server, bucket, tmp_path, 24)
+    args = ("fix", f"s3://{bucket}/in/", "--out", f"s3://{bucket}/out/", "--engine", "dask")
+    env = {k: v for k, v in os.environ.items() if k not in ("CI", "GITHUB_ACTIONS", "NO_COLOR")}
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        _cli(*args, "--workers", "2"),
+        stdin=slave,
+        stdout=subprocess.DEVNULL,
+        stderr=slave,
+        env={**env, "TERM": "xterm", "COLUMNS": "100"},
+        start_new_session=True,  # its own process group, as a shell gives a job
+    )
+    os.close(slave)
+    shown = b""
+    deadline = time.time() + 180
+    interrupted = False
+    while True:
+        if not interrupted and len(s3server.keys(bucket, "out/")) >= 2:
+            assert proc.poll() is None, "finished before Ctrl-C; make it larger"
+            os.killpg(proc.pid, signal.SIGINT)
+            interrupted = True
+        ready, _, _ = select.select([master], [], [], 0.05)
+        if ready:
+            try:
+                data = os.read(master, 65536)
+            except OSError:
+                data = b""
+            if not data:
+                break
+            shown += data
+        assert time.time() < deadline
+    assert proc.wait(60) == 130
+    text = shown.decode(errors="replace")
+    assert "/24" in text and "interrupted:" in text, text
+    assert "Traceback" not in text and "KeyboardInterrupt" not in text, text
+    done = s3server.keys(bucket, "out/")
+    assert 0 < len(done) < 24
+    assert run_cli("check", f"s3://{bucket}/out/").exit_code == 0
+    again = run_cli(*args, "--scheduler", address)
+    assert again.exit_code == 0 and again.output.count("(already done)") >= len(done), again.output
+    assert len(s3server.keys(bucket, "out/")) == 24

@@ -191,6 +191,31 @@ def test_kill_9_mid_run_then_rerun_completes(s3server, tmp_path, media):  # noqa
     assert run("check", f"s3://{name}/done/").exit_code == 0
 
 
+def test_two_runs_at_once_on_one_s3_prefix_leave_whole_outputs(s3server, bucket):  # noqa: F811
+    """S3 has no folder lock: two runs on one --out s3:// prefix may both write an
+    output, each PUT whole, with the same bytes and metadata; nothing is broken, and
+    a third run finds everything done."""
+    import threading
+
+    from igpreflight import fix
+
+    results: list = []
+
+    def one_run() -> None:
+        results.append(fix([f"s3://{bucket}/in/"], f"s3://{bucket}/twice/"))
+
+    runs = [threading.Thread(target=one_run) for _ in range(2)]
+    for t in runs:
+        t.start()
+    for t in runs:
+        t.join(120)
+    assert len(results) == 2
+    assert set(s3server.keys(bucket, "twice/")) == {k.replace("out/", "twice/") for k in OUTPUTS}
+    assert run("check", f"s3://{bucket}/twice/").exit_code == 0
+    third = fix([f"s3://{bucket}/in/"], f"s3://{bucket}/twice/")
+    assert sum(f.resumed for f in third.files) == len(OUTPUTS)
+
+
 def test_python_api_takes_s3_uris(bucket):
     from igpreflight import check, fix
 

@@ -15,6 +15,8 @@ arrive (the progress bar) and returned in input order.
 from __future__ import annotations
 
 import os
+import signal
+import threading
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -69,6 +71,42 @@ def light_batch_size(n_light: int, slots: int, cap: int) -> int:
     return max(1, min(cap, n_light // (slots * 4) or 1))
 
 
+def weighted_batches(
+    items: Sequence[T],
+    heavy: Callable[[T], bool],
+    cost: Callable[[T], float],
+    budget: float,
+    cap: int,
+) -> list[list[int]]:
+    """Indexes of `items` cut into tasks of about `budget` cost (at most `cap` items):
+    each heavy item alone, an item costing `budget` or more alone, cheap ones together.
+
+    A camera photo costs a third of a second to fix and a thumbnail a hundredth:
+    counting files would put six photos (two seconds) in one task and leave a worker
+    idle at the end while another finishes it."""
+    out: list[list[int]] = []
+    light: list[int] = []
+    spent = 0.0
+    for i, item in enumerate(items):
+        if heavy(item):
+            out.append([i])
+            continue
+        c = max(0.0, cost(item))
+        if light and (spent + c > budget or len(light) >= cap):
+            out.append(light)
+            light, spent = [], 0.0
+        light.append(i)
+        spent += c
+    if light:
+        out.append(light)
+    return out
+
+
+def task_budget(total: float, slots: int, most: float) -> float:
+    """A task's share of `total` cost: several tasks per slot (load balance), at most `most`."""
+    return max(1.0, min(most, total / (slots * 4)))
+
+
 @dataclass
 class Run(Generic[T, R]):
     """One batch of work: `fn(items) -> results`, the same length, in order."""
@@ -79,20 +117,51 @@ class Run(Generic[T, R]):
 
 
 def run(spec: EngineSpec, work: Run[T, R], items: Sequence[T], tasks: list[list[int]]) -> list[R]:
-    """Every item's result, in input order; KeyboardInterrupt propagates after cleanup."""
-    results: list[R | None] = [None] * len(items)
+    """Every item's result, in input order, on an engine opened for this one batch."""
+    with Session(spec) as engine:
+        return engine.run(work, items, tasks)
 
-    def settle(idx: list[int], values: list[R]) -> None:
-        for i, value in zip(idx, values, strict=True):
-            results[i] = value
-            if work.done is not None:
-                work.done(value)
 
-    if spec.kind == "dask":
-        _run_dask(spec, work, items, tasks, settle)
-    else:
-        _run_local(spec, work, items, tasks, settle)
-    return [r for r in results if r is not None]
+class Session:
+    """An engine open for a whole run: its phases (fix plans, then executes) share one
+    Dask client, and a local cluster is started once, at the first batch that has
+    tasks, not once per phase. Closing it stops a cluster it started."""
+
+    def __init__(self, spec: EngineSpec) -> None:
+        self.spec = spec
+        self._client: Any = None
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def run(self, work: Run[T, R], items: Sequence[T], tasks: list[list[int]]) -> list[R]:
+        """Every item's result, in input order; KeyboardInterrupt propagates after cleanup."""
+        results: list[R | None] = [None] * len(items)
+
+        def settle(idx: list[int], values: list[R]) -> None:
+            for i, value in zip(idx, values, strict=True):
+                results[i] = value
+                if work.done is not None:
+                    work.done(value)
+
+        if self.spec.kind == "dask" and tasks:
+            if self._client is None:
+                self._client = dask_client(self.spec)
+            _run_dask(self._client, work, items, tasks, settle)
+        else:
+            _run_local(self.spec, work, items, tasks, settle)
+        return [r for r in results if r is not None]
+
+    def close(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            cluster = client.cluster
+            client.close()
+            if cluster is not None:
+                cluster.close()
 
 
 def _run_local(spec, work, items, tasks, settle) -> None:  # noqa: ANN001
@@ -121,37 +190,57 @@ def _run_local(spec, work, items, tasks, settle) -> None:  # noqa: ANN001
 def dask_client(spec: EngineSpec):  # noqa: ANN201 - distributed.Client
     """A client of the cluster: an existing scheduler, or a local cluster of processes."""
     try:
-        from distributed import Client, LocalCluster
+        from distributed import Client
     except ImportError as exc:
         raise RuntimeError("--engine dask needs Dask: pip install 'igpreflight[dask]'") from exc
     if spec.scheduler:
         return Client(spec.scheduler, timeout="30s")
-    cluster = LocalCluster(
-        n_workers=spec.slots,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=None,
-        silence_logs=50,
-    )
-    return Client(cluster)
+    return Client(local_cluster(spec.slots))
 
 
-def _run_dask(spec, work, items, tasks, settle) -> None:  # noqa: ANN001
+def local_cluster(workers: int):  # noqa: ANN201 - distributed.LocalCluster
+    """The cluster `--workers N` starts: N single-threaded worker processes (fixes are
+    CPU-bound and an image fix holds the GIL between Pillow calls), no dashboard, and so
+    no statistical profiler either: nothing would show its samples, and taking one every
+    10 ms cost each worker about 3 % of its CPU (bench/bench_s3_dask.py)."""
+    import dask
+    from distributed import LocalCluster
+
+    with dask.config.set({"distributed.worker.profile.enabled": False}):
+        return LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=50,
+            preload=[__name__],  # dask_setup below, in every worker it starts
+        )
+
+
+def dask_setup(worker: object) -> None:
+    """In each worker of a cluster `--workers N` starts: ignore Ctrl-C. The terminal
+    sends it to the whole process group, and each worker printed a KeyboardInterrupt
+    traceback over the run's own message; the client stops them itself when it closes
+    the cluster."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _run_dask(client, work, items, tasks, settle) -> None:  # noqa: ANN001
     from distributed import as_completed as dask_completed
 
-    client = dask_client(spec)
+    pending: dict[Any, tuple[list[int], int]] = {}
+    # Items of failed tasks, retried one task at a time, so a file that kills
+    # its worker takes no innocent neighbour down with it again.
+    retry: deque[tuple[int, int]] = deque()
+    retrying = False
+
+    def submit(idx: list[int], attempt: int = 0) -> Any:
+        fut = client.submit(work.fn, [items[i] for i in idx], pure=False)
+        pending[fut] = (idx, attempt)
+        return fut
+
     try:
-        pending: dict[Any, tuple[list[int], int]] = {}
-        # Items of failed tasks, retried one task at a time, so a file that kills
-        # its worker takes no innocent neighbour down with it again.
-        retry: deque[tuple[int, int]] = deque()
-        retrying = False
-
-        def submit(idx: list[int], attempt: int = 0) -> Any:
-            fut = client.submit(work.fn, [items[i] for i in idx], pure=False)
-            pending[fut] = (idx, attempt)
-            return fut
-
         stream = dask_completed([submit(idx) for idx in tasks], loop=client.loop)
         for fut in stream:
             idx, attempt = pending.pop(fut)
@@ -171,11 +260,6 @@ def _run_dask(spec, work, items, tasks, settle) -> None:  # noqa: ANN001
     except KeyboardInterrupt:
         client.cancel(list(pending))
         raise
-    finally:
-        cluster = client.cluster
-        client.close()
-        if cluster is not None:
-            cluster.close()
 
 
 def _one_line(exc: BaseException) -> str:

@@ -17,6 +17,7 @@ Local outputs keep the local driver's ledger, so a re-run resumes either way.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import mimetypes
 import tempfile
@@ -28,8 +29,16 @@ from urllib.parse import quote
 
 from igpreflight._version import __version__
 from igpreflight.hashing import sha256_file
-from igpreflight.model import VideoFacts
-from igpreflight.scale.engine import EngineSpec, Run, batches, light_batch_size, run
+from igpreflight.model import ImageFacts, VideoFacts
+from igpreflight.scale.engine import (
+    EngineSpec,
+    Run,
+    Session,
+    batches,
+    light_batch_size,
+    task_budget,
+    weighted_batches,
+)
 from igpreflight.scale.shard import Shard
 from igpreflight.storage.objects import list_media, probe_object
 from igpreflight.storage.s3 import (
@@ -53,6 +62,7 @@ from igpreflight.transcode.batch import (
     resumed_result,
     run_job,
 )
+from igpreflight.transcode.folderlock import out_lock
 from igpreflight.transcode.ledger import _NEUTRAL, Ledger, options_key, remove_stale_temps
 from igpreflight.transcode.types import FileFixResult, FixOptions, FixStatus
 
@@ -62,7 +72,12 @@ from igpreflight.transcode.types import FileFixResult, FixOptions, FixStatus
 VIRTUAL_ROOT = Path("/__igpreflight_s3__")
 META = "igpreflight-"  # prefix of our object metadata keys (x-amz-meta-igpreflight-...)
 PLAN_PER_TASK = 64
-IMAGES_PER_TASK = 8
+# An execute task holds images up to about this many source pixels (a 12 MP photo
+# is a task of its own; ~0.3 s of work dwarfs Dask's ~1 ms per task), and at most
+# IMAGES_PER_TASK of them; each S3 item also costs its requests, OBJECT_COST pixels' worth.
+TASK_PIXELS = 8_000_000
+IMAGES_PER_TASK = 32
+OBJECT_COST = 250_000
 
 Progress = Callable[[FileFixResult], None]
 
@@ -286,33 +301,56 @@ def fix_scaled(
     elif out is not None:
         out_root = Path(out).resolve()
 
+    start = getattr(progress, "start", None)
+    if start is not None:
+        start(len(sources))  # the bar shows its total while the files are planned
+    local_out = Path(out) if out is not None and out_uri is None else None
+    with contextlib.ExitStack() as held:
+        ledger = None
+        if local_out is not None and not options.dry_run:
+            # As the local driver: one run per folder (FolderBusy names the other), and
+            # only the holder may clear temporary files a killed run left there.
+            held.enter_context(out_lock(local_out))
+            remove_stale_temps(local_out)
+            ledger = Ledger(local_out)
+            held.callback(ledger.close)
+        session = held.enter_context(Session(engine))  # one cluster for both phases
+        items = _plan(session, sources, options, settings, out_uri, out_root)
+        try:
+            return _execute(items, options, session, settings, ledger, progress)
+        except BatchInterrupted:
+            session.close()  # a local cluster's workers stop writing first
+            if ledger is not None:
+                remove_stale_temps(local_out)  # then what they left behind goes
+            raise
+
+
+def _plan(
+    session: Session,
+    sources: list[Source],
+    options: FixOptions,
+    settings: S3Settings,
+    out_uri: S3Uri | None,
+    out_root: Path | None,
+) -> list[Item]:
+    """Phases 1 and 2: every source planned on the engine, then named under --out."""
     plan_fn = partial(plan_task, options=options, settings=settings)
-    per_task = light_batch_size(len(sources), engine.slots, PLAN_PER_TASK)
+    per_task = light_batch_size(len(sources), session.spec.slots, PLAN_PER_TASK)
     plan_tasks = batches(sources, lambda s: False, per_task)
     try:
-        planned = run(engine, Run(plan_fn, _plan_failed), sources, plan_tasks)
+        planned = session.run(Run(plan_fn, _plan_failed), sources, plan_tasks)
     except KeyboardInterrupt:
         raise BatchInterrupted([], len(sources)) from None
     if out_root is not None or options.in_place:
         assign_outputs(planned, out_root)
-
     items = []
     for src, p in zip(sources, planned, strict=True):
         target = None
-        if out_uri is not None and p.output is not None:
+        if out_uri is not None and out_root is not None and p.output is not None:
             rel = p.output.relative_to(out_root).as_posix()
             target = str(S3Uri(out_uri.bucket, out_uri.key + rel))
         items.append(Item(p, src, target))
-
-    ledger = None
-    if out is not None and out_uri is None and not options.dry_run:
-        remove_stale_temps(Path(out))
-        ledger = Ledger(Path(out))
-    try:
-        return _execute(items, options, engine, settings, ledger, progress)
-    finally:
-        if ledger is not None:
-            ledger.close()
+    return items
 
 
 def as_prefix(text: str) -> S3Uri:
@@ -340,7 +378,7 @@ def _plan_failed(source: Source, reason: str) -> _Planned:
 def _execute(
     items: list[Item],
     options: FixOptions,
-    engine: EngineSpec,
+    session: Session,
     settings: S3Settings,
     ledger: Ledger | None,
     progress: Progress | None,
@@ -373,16 +411,16 @@ def _execute(
             progress(result)
 
     todo_items = [items[i] for i in todo]
-    n_light = sum(1 for it in todo_items if not _heavy(it))
-    per_task = light_batch_size(n_light, engine.slots, IMAGES_PER_TASK)
-    tasks = batches(todo_items, _heavy, per_task)
+    total = sum(_cost(it) for it in todo_items if not _heavy(it))
+    budget = task_budget(total, session.spec.slots, TASK_PIXELS)
+    tasks = weighted_batches(todo_items, _heavy, _cost, budget, IMAGES_PER_TASK)
     work = Run(
         partial(execute_task, options=options, settings=settings),
         partial(_execute_failed, options=options),
         done,
     )
     try:
-        out = run(engine, work, todo_items, tasks)
+        out = session.run(work, todo_items, tasks)
     except KeyboardInterrupt:
         raise BatchInterrupted([r for r in finished if r.ok], len(items)) from None
     for item, result in zip(todo_items, out, strict=True):
@@ -401,6 +439,18 @@ def _execute(
 
 def _heavy(item: Item) -> bool:
     return isinstance(item.planned.facts, VideoFacts)
+
+
+def _cost(item: Item) -> float:
+    """About what executing `item` costs, in source pixels (a decode, resize and encode
+    scale with them); a file already settled, copied or left as it is costs its requests."""
+    p = item.planned
+    if p.result is not None:
+        return 0.0
+    if p.plan is None or p.plan.status in (FixStatus.COPIED, FixStatus.UNCHANGED):
+        return OBJECT_COST
+    facts = p.facts
+    return OBJECT_COST + (facts.width * facts.height if isinstance(facts, ImageFacts) else 0)
 
 
 def _execute_failed(item: Item, reason: str, options: FixOptions) -> FileFixResult:
