@@ -166,3 +166,33 @@ def test_uri_parsing():
     assert str(S3Uri("b", "p/").child("x/y.jpg")) == "s3://b/p/x/y.jpg"
     with pytest.raises(ValueError):
         S3Uri.parse("s3://")
+
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".heic", ".heif", ".avif", ".tif"}
+
+
+def test_third_party_images_in_a_bucket_get_the_local_findings(s3server, corpus_dir, tmp_path):  # noqa: F811
+    """Real cameras' and libraries' files (the shared corpus, not our generator), each
+    checked from ranged GETs, get exactly the findings a check of the local file gets."""
+    name = s3server.bucket()
+    files = sorted(
+        p for p in corpus_dir.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+    )
+    assert len(files) > 40
+    for path in files:
+        s3server.client.upload_file(str(path), name, f"c/{path.relative_to(corpus_dir)}")
+
+    def findings(doc: dict, prefix: str) -> dict[str, list]:
+        out = {}
+        for f in doc["files"]:
+            assert f["path"].startswith(prefix), f["path"]
+            out[f["path"][len(prefix) :]] = sorted(
+                (x["rule"], x["message"]) for x in f.get("findings", [])
+            )
+        return out
+
+    remote = json.loads(run("check", f"s3://{name}/c/", "--format", "json").output)
+    local = json.loads(run("check", *files, "--format", "json").output)
+    got = findings(remote, f"s3://{name}/c/")
+    want = findings(local, f"{corpus_dir}/")
+    assert len(got) == len(files) and got == want

@@ -216,6 +216,28 @@ def test_two_runs_at_once_on_one_s3_prefix_leave_whole_outputs(s3server, bucket)
     assert sum(f.resumed for f in third.files) == len(OUTPUTS)
 
 
+def test_objects_are_judged_as_local_files_are(s3server, tmp_path):  # noqa: F811
+    """A compliant-looking object is decoded whole before it is copied (a corrupt scan
+    is FILE001 and nothing is written), and a broken EXIF block is dropped, as `fix`
+    does for a local file; a sound compliant object is still copied server-side."""
+    from igpreflight import fix
+    from tests.crafted import corrupt_exif, corrupt_jpeg_scan
+
+    good = generate.make_image(tmp_path / "good.jpg", size=(1080, 1080))
+    name = s3server.bucket()
+    s3server.put(name, "in/scan.jpg", corrupt_jpeg_scan(good, tmp_path / "scan.jpg"))
+    s3server.put(name, "in/exif.jpg", corrupt_exif(good, tmp_path / "exif.jpg"))
+    s3server.put(name, "in/good.jpg", good)
+    local = fix([tmp_path / "scan.jpg", tmp_path / "exif.jpg", good], tmp_path / "out")
+    remote = fix([f"s3://{name}/in/"], f"s3://{name}/out/")
+    statuses = {Path(r.source).name: r.status.value for r in remote.files}
+    assert statuses == {"scan.jpg": "unfixable", "exif.jpg": "converted", "good.jpg": "copied"}
+    assert statuses == {Path(r.source).name: r.status.value for r in local.files}
+    assert s3server.keys(name, "out/") == ["out/exif.jpg", "out/good.jpg"]
+    copied = s3server.client.get_object(Bucket=name, Key="out/good.jpg")["Body"].read()
+    assert copied == good.read_bytes()
+
+
 def test_python_api_takes_s3_uris(bucket):
     from igpreflight import check, fix
 

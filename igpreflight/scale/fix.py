@@ -10,8 +10,9 @@ over an engine:
    otherwise the source is fetched (objects must be decoded whole), fixed into
    a temporary folder by the local driver's `run_job` (which re-checks the
    output), and only a passing output is written: one PUT or one multipart
-   upload, so there are never partial objects. Untouched compliant objects
-   are copied server-side. Originals are never modified.
+   upload, so there are never partial objects. A compliant object is decoded
+   whole first, as a local one is, then copied server-side. Originals are never
+   modified.
 Local outputs keep the local driver's ledger, so a re-run resumes either way.
 """
 
@@ -240,18 +241,10 @@ def _to_s3(p: _Planned, src: Source, target: S3Uri, options: FixOptions) -> File
         if status is not None:
             return resumed_result(p, status, str(target), int(head.get("ContentLength", 0)))
     ctype = _content_type(target.key)
-    if src.obj is not None and p.plan.status is FixStatus.COPIED:
-        # Compliant as it is: the bytes never leave the storage.
-        copy_object(src.obj, target, output_metadata(src, digest, options, "copied"), ctype)
-        return FileFixResult(
-            source=src.display,
-            output=str(target),
-            status=FixStatus.COPIED,
-            plan=p.plan,
-            before=list(p.before or []),
-            bytes_before=src.obj.size,
-            bytes_after=src.obj.size,
-        )
+    # Even a compliant object goes through run_job, as a local file does: it is
+    # decoded whole first (Pillow conceals a corrupt JPEG scan) and a broken EXIF
+    # block is dropped, which needs its bytes. Only then, if its bytes are still the
+    # source's, is it copied server-side instead of uploaded again.
     with tempfile.TemporaryDirectory(prefix="igpreflight-") as tmp:
         job = p.job
         if src.obj is not None:
@@ -262,7 +255,10 @@ def _to_s3(p: _Planned, src: Source, target: S3Uri, options: FixOptions) -> File
         result = run_job(replace(p, job=job, output=staged), options)
         if result.ok:
             metadata = output_metadata(src, digest, options, result.status.value)
-            put_file(staged, target, metadata, ctype)
+            if src.obj is not None and result.status is FixStatus.COPIED:
+                copy_object(src.obj, target, metadata, ctype)
+            else:
+                put_file(staged, target, metadata, ctype)
             result.output = str(target)
         return result
 
