@@ -242,15 +242,20 @@ def test_a_store_that_refuses_checksum_headers_like_b2(s3server, bucket):  # noq
     """Backblaze B2 answers 400 to boto3's default checksum headers: listing, ranged
     GETs, PUT, server-side copy and HEAD all go through such an endpoint."""
     from fixtures.s3server import checksum_refusing_proxy
+    from igpreflight.storage import s3
 
+    settings = s3.current_settings()  # --endpoint-url is the process's setting from now on
     with checksum_refusing_proxy(s3server.endpoint) as b2:
-        args = (f"s3://{bucket}/in/été 2026/", "--out", f"s3://{bucket}/b2/")
-        r = run("fix", *args, "--endpoint-url", b2)
-        assert r.exit_code == 0, r.output
-        assert "copied" in r.output and "converted" in r.output
-        assert s3server.keys(bucket, "b2/") == ["b2/ok.jpg", "b2/wide shot.jpg"]
-        assert run("check", f"s3://{bucket}/b2/", "--endpoint-url", b2).exit_code == 0
-        assert run("fix", *args, "--endpoint-url", b2).output.count("(already done)") == 2
+        try:
+            args = (f"s3://{bucket}/in/été 2026/", "--out", f"s3://{bucket}/b2/")
+            r = run("fix", *args, "--endpoint-url", b2)
+            assert r.exit_code == 0, r.output
+            assert "copied" in r.output and "converted" in r.output
+            assert s3server.keys(bucket, "b2/") == ["b2/ok.jpg", "b2/wide shot.jpg"]
+            assert run("check", f"s3://{bucket}/b2/", "--endpoint-url", b2).exit_code == 0
+            assert run("fix", *args, "--endpoint-url", b2).output.count("(already done)") == 2
+        finally:
+            s3.configure(settings)
 
 
 def test_python_api_takes_s3_uris(bucket):
