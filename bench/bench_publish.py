@@ -5,9 +5,9 @@ The serial lower bound is what one-post-after-another publishing cannot beat:
 containers ahead (--ahead, per account), polls them concurrently and runs the
 accounts in parallel, so the target is at most 0.3 of that bound. Also printed:
 Graph calls per post (create, polls, publish; quota and recent-media reads per
-account), and with --legacy the one-account publisher on the same posts.
+account). `--ahead 0` makes no container ahead: one post at a time per account.
 
-    python bench/bench_publish.py [--posts 6] [--delay 2.0] [--ahead 5] [--legacy]
+    python bench/bench_publish.py [--posts 6] [--delay 2.0] [--ahead 5]
 """
 
 from __future__ import annotations
@@ -68,29 +68,11 @@ def durable(emu: GraphEmulator, posts: list[Post], ahead: int, db: str) -> float
     return elapsed
 
 
-def legacy(emu: GraphEmulator, posts: list[Post], tmp: Path) -> float:
-    from igpreflight.publish.service import publish_posts
-
-    start = time.perf_counter()
-    for name, uid in USERS.items():
-        mine = [p for p in posts if p.extra["account"] == name]
-        out = publish_posts(
-            mine,
-            ig_user_id=uid,
-            token=os.environ[f"BENCH_TOKEN_{list(USERS).index(name)}"],
-            journal_path=tmp / f"journal-{name}.sqlite",
-            graph_url=emu.url,
-        )
-        assert all(o.status == "published" for o in out), out
-    return time.perf_counter() - start
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=6, help="posts per account")
     parser.add_argument("--delay", type=float, default=2.0, help="container processing, s")
     parser.add_argument("--ahead", type=int, default=E.DEFAULT_AHEAD)
-    parser.add_argument("--legacy", action="store_true", help="also time the one-account publisher")
     args = parser.parse_args()
     tokens = {uid: f"bench-token-{i}" for i, uid in enumerate(USERS.values())}
     for i, tok in enumerate(tokens.values()):
@@ -105,17 +87,11 @@ def main() -> None:
             posts = posts_for(ms, args.posts)
             wall = durable(emu, posts, args.ahead, str(Path(tmp) / "bench.sqlite"))
             calls = Counter(r["endpoint"] for r in emu.requests)
-            emu.reset()
-            old = legacy(emu, posts, Path(tmp)) if args.legacy else None
     n = len(posts)
     bound = n * args.delay
     print(f"posts: {n} ({len(USERS)} accounts x {args.posts}), containers take {args.delay:.1f} s")
     print(f"serial lower bound: {bound:7.2f} s")
     print(f"durable engine:     {wall:7.2f} s   ratio {wall / bound:.2f} (target <= 0.30)")
-    if old is not None:
-        print(
-            f"one-account publisher, accounts one after another: {old:7.2f} s   ratio {old / bound:.2f}"
-        )
     per_post = {k: round(v / n, 2) for k, v in sorted(calls.items())}
     print(f"calls per post: {per_post}  (total {sum(calls.values()) / n:.2f})")
 

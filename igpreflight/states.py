@@ -55,6 +55,7 @@ class PostStatus(StrEnum):
     PUBLISHING = "publishing"  # media_publish sent (or about to be): outcome must be looked up
     PUBLISHED = "published"
     FAILED = "failed"  # stopped with an error class; the next run starts from fresh containers
+    SCHEDULED = "scheduled"  # publish_at is still ahead: the engine publishes it then
 
 
 class ContainerStatus(StrEnum):
@@ -89,6 +90,7 @@ class MediaIdSource(StrEnum):
 
     MEDIA_PUBLISH = "media_publish"  # the answer to media_publish
     CONTAINER = "container"  # the container showed PUBLISHED (media_publish's answer was lost)
+    JOURNAL = "journal"  # a journal of an earlier version recorded it published
 
 
 class UploadStatus(StrEnum):

@@ -1,22 +1,29 @@
 """Shared pieces of the publish tests: media served over loopback, the emulator,
-a virtual clock that drives the emulator's, and small post builders."""
+a virtual clock that drives the emulator's, the durable engine run in this process
+on that clock (`make_publisher`), and small post builders."""
 
 from __future__ import annotations
 
+import itertools
+import os
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
 
 from fixtures.graph_emulator import GraphEmulator, MediaServer
+from igpreflight.api.publishing import outcome_of
 from igpreflight.ffmpeg_bin import ffmpeg_exe
 from igpreflight.model import MediaItem, Post, Tag
-from igpreflight.publish.graph import GraphClient
-from igpreflight.publish.journal import Journal
-from igpreflight.publish.publisher import Publisher, PublishSettings
+from igpreflight.publish import engine as E
+from igpreflight.publish.accounts import Account
+from igpreflight.publish.flow import Runtime
+from igpreflight.publish.params import expand_stories
+from igpreflight.publish.settings import Outcome, PublishSettings
 
 FAKE_TOKEN = "EAAGfaketoken-DO-NOT-LEAK-1234567890"
 
@@ -73,15 +80,14 @@ def media(media_dir: Path) -> Iterator[MediaServer]:
         yield ms
 
 
-_OPEN: list[GraphClient | Journal] = []  # closed when the test's emulator stops
+TOKEN_ENV = "IGP_TEST_FLOW_TOKEN"
+os.environ[TOKEN_ENV] = FAKE_TOKEN  # the engine reads an account's token from its variable
 
 
 @pytest.fixture
 def emu() -> Iterator[GraphEmulator]:
     with GraphEmulator(token=FAKE_TOKEN, container_delay=0.2) as e:
         yield e
-        while _OPEN:
-            _OPEN.pop().close()
 
 
 class EmuClock:
@@ -111,23 +117,86 @@ class EmuClock:
 TEST_SETTINGS = PublishSettings(jitter=0.1, give_up_image=1e7, give_up_video=1e7)
 
 
+_ACCOUNTS = itertools.count(1)
+
+
+class EnginePublisher:
+    """The durable engine in this process, on the emulator's virtual clock: `run`
+    enqueues posts (as `publish` does) on the SQLite database `db`, waits until each
+    is settled, closes the engine (held posts stay PENDING) and returns one Outcome
+    per post, in order. A second `run` on the same database is a re-run."""
+
+    def __init__(
+        self,
+        emu: GraphEmulator,
+        db: Path,
+        clock: EmuClock,
+        settings: PublishSettings,
+        ahead: int = E.DEFAULT_AHEAD,
+        **kw: Any,
+    ) -> None:
+        self.emu, self.db, self.clock, self.settings = emu, db, clock, settings
+        self.ahead = ahead
+        self.runtime_kw = kw
+        # An account of its own per test: the runtime's client goes to this emulator.
+        self.account = Account(f"t{next(_ACCOUNTS)}", emu.user_id, TOKEN_ENV, emu.url)
+        self.rows: list[dict[str, Any]] = []
+
+    def run(
+        self,
+        posts: Sequence[Post],
+        *,
+        dedupe_window: float | None = None,
+        legacy: Any = None,
+        progress: Any = None,
+    ) -> list[Outcome]:
+        from igpreflight.api.publishing import _watcher
+
+        posts = expand_stories(posts)
+        runtime = Runtime(clock=self.clock, timeout=10.0, **self.runtime_kw)
+        engine = E.Engine(E.db_url(str(self.db)), ahead=self.ahead, runtime=runtime)
+        engine.start()
+        try:
+            specs = E.build_specs(
+                posts,
+                lambda p: self.account,
+                self.settings,
+                dedupe_window=dedupe_window,
+                legacy=legacy,
+            )
+            ids = engine.enqueue(specs)
+            rows = engine.wait_settled(ids, watch=_watcher(progress), tick=self._crashed)
+            for r in rows:
+                r["already"] = r.get("already") or (
+                    r["state"] == E.PUBLISHED and r["workflow_id"] in engine.known_before
+                )
+        finally:
+            engine.close()
+        order = {p.id: i for i, p in enumerate(posts)}
+        self.rows = sorted(rows, key=lambda r: order[r["post_id"]])
+        return [outcome_of(r) for r in self.rows]
+
+    def _crashed(self) -> None:
+        """A clock that crashed a step (tests' stand-in for kill -9) ends the run."""
+        crash = getattr(self.clock, "crashed", None)
+        if crash is not None:
+            raise crash
+
+    def state(self, post_id: str) -> dict[str, Any]:
+        """The post's row of the last run."""
+        return next(r for r in self.rows if r["post_id"] == post_id)
+
+
 def make_publisher(
     emu: GraphEmulator,
-    journal_path: Path,
+    db: Path,
     *,
     clock: EmuClock | None = None,
     settings: PublishSettings = TEST_SETTINGS,
-    **kw: object,
-) -> tuple[Publisher, Journal, EmuClock]:
+    **kw: Any,
+) -> tuple[EnginePublisher, EmuClock]:
     clock = clock or EmuClock(emu)
-    client = GraphClient(FAKE_TOKEN, base_url=emu.url, timeout=10.0)
-    journal = Journal(journal_path, now=clock.now)
-    _OPEN.extend([client, journal])
-    return (
-        Publisher(client, journal, emu.user_id, settings=settings, clock=clock, **kw),
-        journal,
-        clock,
-    )  # type: ignore[arg-type]
+    return EnginePublisher(emu, db, clock, settings, **kw), clock
 
 
 def item(ms: MediaServer, name: str, **kw: object) -> MediaItem:

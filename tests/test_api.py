@@ -146,6 +146,7 @@ def test_run_composes_check_fix_upload_and_publish(graph_env, s3, tmp_path, caps
         "already_published": 0,
         "failed": 0,
         "queued": 0,
+        "scheduled": 0,
         "stopped": 1,
     }
     assert {p["id"]: p["status"] for p in doc["posts"]} == {"ok": "published", "spam": "stopped"}
@@ -198,3 +199,36 @@ def test_fix_draws_nothing_even_on_a_terminal(tmp_path):
     os.close(fd)
     assert os.waitstatus_to_exitcode(status) == 0, seen
     assert seen == b""
+
+
+def test_publish_returns_with_held_posts_left_pending_and_refuses_duplicates(
+    graph_env, media, tmp_path, capsys
+):
+    """The engine runs in the caller's process and stops without waiting for a held
+    post: the call returns, the process goes on, the post stays PENDING (held) in the
+    database for the next run, and a second call in the same process works."""
+    from igpreflight import publish
+    from igpreflight.api.durable import post_states
+
+    graph_env.set_quota(50, total=50)  # the account's quota is used up
+    manifest = tmp_path / "posts.json"
+    post = {"id": "p1", "media": [media.url_for("feed.jpg")], "caption": "one"}
+    manifest.write_text(json.dumps({"post": [post]}))
+    first = publish(manifest, **FAST)
+    [held] = first.outcomes
+    assert held.status == "queued" and held.rule == "QUOTA001" and not first.ok
+    db = str(tmp_path / ".igpreflight" / "publish.sqlite")
+    [row] = post_states(db).posts
+    assert row["state"] == "held" and row["post_id"] == "p1"
+    assert graph_env.published == []
+    # dedupe (issue 14) on this path too: a caption the account already shows
+    graph_env.set_quota(0, total=50)
+    theirs = graph_env.add_media(graph_env.user_id, "two", age=3600)
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"post": [{**post, "id": "p2", "caption": "two"}]}))
+    [dup] = publish(other, **FAST).outcomes
+    assert dup.status == "failed" and dup.error_class == "duplicate"
+    assert dup.message == f"already on Instagram ({theirs})" and dup.media_id == theirs
+    [ok] = publish(other, allow_duplicate=True, **FAST).outcomes
+    assert ok.status == "published" and len(graph_env.published) == 1
+    assert quiet(capsys)

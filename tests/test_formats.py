@@ -131,11 +131,13 @@ def test_a_jpeg_named_mov_is_an_image_to_publish(tmp_path):
 
 
 def test_the_publisher_receives_what_check_probed(tmp_path):
-    """publish --check hands the probed kinds to the publisher: a video named .jpg
+    """publish --check hands the probed kinds to the engine: a video named .jpg
     is a video there because its facts say so."""
     from igpreflight.model import Post
-    from igpreflight.publish.publisher import Publisher
+    from igpreflight.publish.accounts import Account
+    from igpreflight.publish.engine import build_specs
     from igpreflight.publish.service import preflight_refusals
+    from igpreflight.publish.settings import PublishSettings
 
     make_video(tmp_path / "v.mp4", duration=1.0)
     clip = (tmp_path / "v.mp4").rename(tmp_path / "clip.jpg")
@@ -149,5 +151,6 @@ def test_the_publisher_receives_what_check_probed(tmp_path):
     kinds: dict[str, Kind] = {}
     preflight_refusals([post], kinds=kinds)
     assert kinds == {str(photo): Kind.IMAGE, str(clip): Kind.VIDEO}
-    pub = Publisher(None, None, "1", kinds=kinds)  # type: ignore[arg-type]
-    assert pub._kinds(post) == [False, True]
+    acc = Account("a", "1", "T")
+    [spec] = build_specs([post], lambda p: acc, PublishSettings(), dedupe_window=None, probed=kinds)
+    assert spec.kinds == (False, True)

@@ -76,8 +76,9 @@ def test_publishes_a_batch_and_prints_media_ids(emu, media, tmp_path):
     assert "3 published, 0 failed, 0 queued" in r.stdout
     # the carousel's type was inferred from its two media
     assert emu.published[2]["media_type"] == "CAROUSEL"
-    # default journal beside the manifest
-    assert (tmp_path / ".igpreflight" / "journal.sqlite").is_file()
+    # the engine's database beside the manifest (no journal is written any more)
+    assert (tmp_path / ".igpreflight" / "publish.sqlite").is_file()
+    assert not (tmp_path / ".igpreflight" / "journal.sqlite").exists()
 
 
 def test_json_output_and_rerun_skips_published(emu, media, tmp_path):
@@ -157,11 +158,12 @@ def test_token_expiry_stops_the_batch_with_one_message(emu, media, tmp_path, cap
     assert r.exit_code == 1
     assert r.stderr.count("error: reconnect-auth") == 1
     assert "IG_ACCESS_TOKEN" in r.stderr
-    assert "queued [reconnect-auth] 190/463" in r.stdout
-    # told once, on stderr with the posts it stopped (--verbose logs it too); the
-    # report refers to it
+    # told once, on stderr with the posts it stopped; each post's line refers to it
     assert "reconnect the account" not in r.stdout and "p0, p1, p2" in r.stderr
-    assert "queued [reconnect-auth] (the batch stopped before it)" in r.stdout
+    stopped = "failed [reconnect-auth] 190/463: publishing stopped for the account"
+    assert r.stdout.count(stopped) == 3, r.stdout
+    # 4 calls went through; once the token failed, no post of the account made a call
+    assert len([x for x in emu.requests if x["status"] == 200]) == 4
     for text in (r.stdout, r.stderr, caplog.text):
         assert FAKE_TOKEN not in text
     for f in (tmp_path / ".igpreflight").iterdir():
@@ -190,7 +192,6 @@ def _wait_for(pred, timeout: float = 30.0) -> None:
 
 def test_kill_9_mid_batch_then_rerun_publishes_each_post_once(emu, media, tmp_path):
     m = manifest(tmp_path, images(media, 5))
-    journal = tmp_path / "journal.sqlite"
     args = [
         sys.executable,
         "-m",
@@ -198,15 +199,15 @@ def test_kill_9_mid_batch_then_rerun_publishes_each_post_once(emu, media, tmp_pa
         "publish",
         str(m),
         *FAST,
-        "--journal",
-        str(journal),
+        "--db",
+        str(tmp_path / "q.sqlite"),
     ]
     environ = {**os.environ, **env(emu)}
     proc = subprocess.Popen(args, env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         _wait_for(lambda: len(emu.published) >= 2)
         # the third media_publish is carried out, but its answer comes too late:
-        # the kill lands after Instagram published and before the journal heard of it
+        # the kill lands after Instagram published and before the engine heard of it
         emu.inject("media_publish", "slow", delay=30)
         _wait_for(lambda: len(emu.published) >= 3)
         proc.send_signal(signal.SIGKILL)
@@ -278,3 +279,16 @@ def test_rerun_does_not_need_the_files_of_published_posts(emu, media, tmp_path):
     assert r.exit_code == 0, r.stderr
     assert "p0: published earlier" in r.stdout
     assert len(emu.published) == 1
+
+
+def test_plain_publish_and_run_refuse_a_post_already_on_instagram(emu, media, tmp_path):
+    theirs = emu.add_media(emu.user_id, "caption p0", age=600)  # posted from a phone
+    m = manifest(tmp_path, images(media, 1))
+    r = invoke([m, *FAST], env(emu))
+    assert r.exit_code == 1 and f"already on Instagram ({theirs})" in r.stdout, r.stdout
+    assert emu.published == []
+    r = invoke([m, *FAST, "--dedupe-window", "0.1"], env(emu))  # 6 min: older than that
+    assert r.exit_code == 0 and len(emu.published) == 1, r.stdout + r.stderr
+    for command in ("publish", "run"):
+        help_text = CliRunner().invoke(cli, [command, "--help"]).output
+        assert "--dedupe-window" in help_text and "--allow-duplicate" in help_text

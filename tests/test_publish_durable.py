@@ -1,6 +1,7 @@
 """Durable publishing for many accounts (DBOS on SQLite), through the real CLI in
 subprocesses against the Graph emulator over HTTP: order per account, accounts in
-parallel, quotas, schedules, dedupe, usage headers, kill -9, an earlier journal."""
+parallel, quotas, schedules, dedupe, usage headers, kill -9, a failed post retried.
+(An earlier version's journal: tests/test_publish_flow.py.)"""
 
 from __future__ import annotations
 
@@ -160,6 +161,18 @@ def test_a_failed_post_does_not_block_the_next_one(emu, media, env, tmp_path):
     assert "brand-a/a0: failed [fix-media] 36003/2207009" in r.stdout, r.stdout
     assert "IMG003" in r.stdout  # the preflight rule that would have caught it
     assert published(emu, A) == ["post a1"]
+    # The user fixes the media and runs publish again: the failed post is a new attempt,
+    # the published one is not touched; status shows the latest attempt.
+    m.write_text(m.read_text().replace("tall.jpg", "feed.jpg"))
+    again = cli(env, "publish", str(m), *FAST)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "brand-a/a0: published, media id" in again.stdout
+    assert "brand-a/a1: published earlier" in again.stdout
+    assert published(emu, A) == ["post a1", "post a0"]
+    s = cli(env, "status", str(m), "--format", "json")
+    rows = {r["post_id"]: r for r in json.loads(s.stdout)["posts"]}
+    assert rows["a0"]["state"] == "published" and rows["a0"]["attempt"] == 2
+    assert rows["a1"]["attempt"] == 1 and len(rows) == 2
 
 
 def test_quota_holds_one_account_only(emu, media, env, tmp_path):
@@ -218,12 +231,11 @@ def test_a_post_already_on_instagram_is_not_published_again(emu, media, env, tmp
     assert r.returncode == 1
     assert f"already on Instagram ({first['media_id']})" in r.stdout
     assert len(emu.published) == 1
-    old = emu.add_media(A, "Summer drop #new", age=30 * 3600)  # outside the 24 h window
-    assert old
+    # The same database, told to publish anyway: the refused post is a new attempt.
     r = cli(
-        env, "publish", str(m), *FAST, "--db", str(tmp_path / "third.sqlite"), "--allow-duplicate"
+        env, "publish", str(m), *FAST, "--db", str(tmp_path / "other.sqlite"), "--allow-duplicate"
     )
-    assert r.returncode == 0 and len(emu.published) == 2
+    assert r.returncode == 0 and len(emu.published) == 2, r.stdout + r.stderr
 
 
 def test_a_busy_account_slows_itself_only(emu, media, env, tmp_path):
@@ -269,22 +281,6 @@ def test_kill_9_at_random_moments_then_resume_publishes_each_post_once(emu, medi
     assert published(emu, B) == [f"post b{i}" for i in range(4)]
 
 
-def test_a_journal_of_an_earlier_version_still_settles(emu, media, env, tmp_path):
-    one = {k: v for k, v in env.items() if k != "IGPREFLIGHT_ACCOUNTS"}
-    one.update(IG_USER_ID=A, IG_ACCESS_TOKEN=TOK_A)
-    m = tmp_path / "posts.toml"
-    post = '[[post]]\nid = "{}"\nmedia = ["{}"]\ncaption = "{}"\n'
-    url = media.url_for("feed.jpg")
-    m.write_text(post.format("p1", url, "one"))
-    assert cli(one, "publish", str(m), *FAST).returncode == 0  # the journal's run
-    assert (tmp_path / ".igpreflight" / "journal.sqlite").exists()
-    m.write_text(post.format("p1", url, "one") + post.format("p2", url, "two"))
-    r = cli(one, "publish", str(m), *FAST, "--db", str(tmp_path / "new.sqlite"))
-    assert r.returncode == 0, r.stderr + r.stdout
-    assert "default/p1: published earlier" in r.stdout
-    assert [p["caption"] for p in emu.published] == ["one", "two"]
-
-
 def test_three_publish_processes_on_one_database_publish_each_post_once(emu, media, env, tmp_path):
     posts = [(acc, f"{acc[-1]}{i}", {}) for acc in ("brand-a", "brand-b") for i in range(3)]
     m = manifest(tmp_path / "posts.toml", media, posts)
@@ -301,8 +297,10 @@ def test_three_publish_processes_on_one_database_publish_each_post_once(emu, med
     assert published(emu, B) == ["post b0", "post b1", "post b2"]
 
 
-def test_two_publish_processes_on_one_journal_publish_each_post_once(emu, media, env, tmp_path):
-    """The one-account journal path (no accounts, no --db) takes a lock per journal."""
+def test_two_plain_publish_processes_publish_each_post_once(emu, media, env, tmp_path):
+    """Plain `publish` (IG_USER_ID, no accounts, no --db) is on the engine too: two
+    processes on the database beside the manifest publish each post once, in order
+    (issue 14: "Publishing twice")."""
     one = {k: v for k, v in env.items() if k != "IGPREFLIGHT_ACCOUNTS"}
     one.update(IG_USER_ID=A, IG_ACCESS_TOKEN=TOK_A)
     url = media.url_for("feed.jpg")

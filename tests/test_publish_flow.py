@@ -1,21 +1,17 @@
-"""The publisher against the Graph emulator over HTTP: every media type, every error
+"""Publishing on the durable engine (DBOS on SQLite, in this process, on the emulator's
+virtual clock) against the Graph emulator over HTTP: every media type, every error
 class, the calls made (from the emulator's request log) and the outcome."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
-import time
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from igpreflight.model import MediaItem, Post
-from igpreflight.publish import journal as J
-from igpreflight.publish.graph import GraphClient
-from igpreflight.publish.publisher import PublishSettings, fingerprint
-from igpreflight.states import ContainerStatus, MediaIdSource, PostStatus
+from igpreflight.publish.settings import PublishSettings
 
 pytest.register_assert_rewrite("publish_support")
 
@@ -44,7 +40,7 @@ def media_calls(emu):
 
 
 def test_image_post_creates_polls_publishes(emu, media, tmp_path):
-    pub, journal, clock = make_publisher(emu, tmp_path / "j.sqlite")
+    pub, clock = make_publisher(emu, tmp_path / "j.sqlite")
     [out] = pub.run([image_post(media, "img", alt_text="a bird", location_id="123")])
     assert out.status == "published" and out.media_id == emu.published[0]["media_id"]
     assert out.media_id_source == "media_publish"
@@ -58,12 +54,12 @@ def test_image_post_creates_polls_publishes(emu, media, tmp_path):
     assert create["location_id"] == "123"
     # a first wait before the first poll, never a tight loop
     assert clock.sleeps and clock.sleeps[0] >= 2.0
-    row = journal.post(emu.user_id, "img")
-    assert row.status == PostStatus.PUBLISHED and row.media_id == out.media_id
+    row = pub.state("img")
+    assert row["state"] == "published" and row["media_id"] == out.media_id
 
 
 def test_reel_sends_video_params(emu, media, tmp_path):
-    pub, _, clock = make_publisher(emu, tmp_path / "j.sqlite")
+    pub, clock = make_publisher(emu, tmp_path / "j.sqlite")
     post = reel_post(
         media, "reel", share_to_feed=True, thumb_offset=1000, collaborators=("friend",)
     )
@@ -79,7 +75,7 @@ def test_reel_sends_video_params(emu, media, tmp_path):
 
 
 def test_stories_are_published_one_by_one_in_order(emu, media, tmp_path):
-    pub, _, _ = make_publisher(emu, tmp_path / "j.sqlite")
+    pub, _ = make_publisher(emu, tmp_path / "j.sqlite")
     posts = [
         story_post(media, "s1", "feed.jpg"),
         story_post(media, "s2"),
@@ -87,17 +83,16 @@ def test_stories_are_published_one_by_one_in_order(emu, media, tmp_path):
     ]
     outs = pub.run(posts)
     assert [o.status for o in outs] == ["published"] * 3
+    # containers are made ahead, but published strictly in order, each once
     assert [p["container_id"] for p in emu.published] == [o.container_id for o in outs]
-    # one container at a time: each story's publish comes before the next creation
-    eps = [e for e in endpoints(emu) if e in ("media", "media_publish")]
-    assert eps == ["media", "media_publish"] * 3
-    creates = media_calls(emu)
+    assert len(emu.calls("POST", "/media_publish")) == 3
+    creates = sorted(media_calls(emu), key=lambda c: "caption" in c["params"])
     assert all(c["params"]["media_type"] == "STORIES" for c in creates)
-    assert "caption" not in creates[0]["params"]
+    assert all("caption" not in c["params"] for c in creates)
 
 
 def test_carousel_with_video_child(emu, media, tmp_path):
-    pub, _, _ = make_publisher(emu, tmp_path / "j.sqlite")
+    pub, _ = make_publisher(emu, tmp_path / "j.sqlite")
     [out] = pub.run([carousel_post(media, "car")])
     assert out.status == "published"
     creates = media_calls(emu)
@@ -132,7 +127,7 @@ def test_resumable_upload_of_a_local_video(emu, media_dir, tmp_path):
         media=(MediaItem(path="reel.mp4", resolved=str(local)),),
         caption="up",
     )
-    pub, _, _ = make_publisher(
+    pub, _ = make_publisher(
         emu, tmp_path / "j.sqlite", settings=replace(TEST_SETTINGS, resumable=True)
     )
     [out] = pub.run([post])
@@ -152,7 +147,7 @@ def test_resumable_upload_of_a_local_video(emu, media_dir, tmp_path):
 def test_transient_errors_retry_the_same_call(emu, media, tmp_path):
     emu.inject("media", "transient")  # code 2, is_transient
     emu.inject("status", "http_500")
-    pub, _, clock = make_publisher(emu, tmp_path / "j.sqlite")
+    pub, clock = make_publisher(emu, tmp_path / "j.sqlite")
     [out] = pub.run([image_post(media, "img")])
     assert out.status == "published"
     assert len(media_calls(emu)) == 2  # the failed creation, then the same call again
@@ -161,7 +156,7 @@ def test_transient_errors_retry_the_same_call(emu, media, tmp_path):
 
 def test_not_ready_on_publish_waits_and_publishes_once(emu, media, tmp_path):
     emu.inject("media_publish", "not_ready")  # 9007/2207027
-    pub, _, _ = make_publisher(emu, tmp_path / "j.sqlite")
+    pub, _ = make_publisher(emu, tmp_path / "j.sqlite")
     [out] = pub.run([image_post(media, "img")])
     assert out.status == "published"
     pubs = emu.calls("POST", "/media_publish")
@@ -174,7 +169,7 @@ def test_not_ready_on_publish_waits_and_publishes_once(emu, media, tmp_path):
 
 def test_builder_expired_retries_then_recreates(emu, media, tmp_path):
     emu.inject("media_publish", "builder_expired", times=3)  # 24/2207008
-    pub, _, _ = make_publisher(emu, tmp_path / "j.sqlite")
+    pub, _ = make_publisher(emu, tmp_path / "j.sqlite")
     [out] = pub.run([image_post(media, "img")])
     assert out.status == "published"
     pubs = emu.calls("POST", "/media_publish")
@@ -185,7 +180,7 @@ def test_builder_expired_retries_then_recreates(emu, media, tmp_path):
 
 def test_lost_publish_response_is_not_repeated(emu, media, tmp_path):
     emu.inject("media_publish", "lost_response")  # carried out, connection closed
-    pub, journal, _ = make_publisher(emu, tmp_path / "j.sqlite")
+    pub, _ = make_publisher(emu, tmp_path / "j.sqlite")
     [out] = pub.run([image_post(media, "img")])
     assert out.status == "published"
     assert len(emu.calls("POST", "/media_publish")) == 1
@@ -193,12 +188,12 @@ def test_lost_publish_response_is_not_repeated(emu, media, tmp_path):
     # the id Graph did not return: recorded as found via the container
     assert out.media_id is None and out.media_id_source == "container"
     assert out.container_id == emu.published[0]["container_id"]
-    assert journal.post(emu.user_id, "img").status == PostStatus.PUBLISHED
+    assert pub.state("img")["state"] == "published"
 
 
 def test_502_after_publish_is_settled_by_status(emu, media, tmp_path):
     emu.inject("media_publish", "lost_502")
-    pub, _, _ = make_publisher(emu, tmp_path / "j.sqlite")
+    pub, _ = make_publisher(emu, tmp_path / "j.sqlite")
     [out] = pub.run([reel_post(media, "r")])
     assert out.status == "published" and len(emu.published) == 1
     assert len(emu.calls("POST", "/media_publish")) == 1
@@ -207,7 +202,7 @@ def test_502_after_publish_is_settled_by_status(emu, media, tmp_path):
 def test_retry_same_is_bounded(emu, media, tmp_path):
     emu.inject("media", "http_500", times=10)
     settings = replace(TEST_SETTINGS, retry_attempts=3)
-    pub, _, _ = make_publisher(emu, tmp_path / "j.sqlite", settings=settings)
+    pub, _ = make_publisher(emu, tmp_path / "j.sqlite", settings=settings)
     [out] = pub.run([image_post(media, "img")])
     assert out.status == "failed" and out.error_class == "retry-same"
     assert len(media_calls(emu)) == 3
@@ -218,7 +213,7 @@ def test_retry_same_is_bounded(emu, media, tmp_path):
 
 def test_carousel_second_child_failing_recreates_only_that_child(emu, media, tmp_path):
     emu.fail_container(nth=2, subcode=2207053)
-    pub, journal, _ = make_publisher(emu, tmp_path / "j.sqlite")
+    pub, _ = make_publisher(emu, tmp_path / "j.sqlite")
     [out] = pub.run([carousel_post(media, "car")])
     assert out.status == "published"
     creates = media_calls(emu)
@@ -227,44 +222,41 @@ def test_carousel_second_child_failing_recreates_only_that_child(emu, media, tmp
     assert names == ["feed.jpg", "square.mp4", "square.jpg", "square.mp4", "PARENT"]
     ids = [c["response"]["id"] for c in creates]
     assert creates[-1]["params"]["children"] == ",".join([ids[0], ids[3], ids[2]])
-    assert len(emu.published) == 1
-    rows = journal.containers(emu.user_id, "car", current_only=False)
-    failed = [r for r in rows if r.container_id == ids[1]]
-    assert failed[0].status == ContainerStatus.REPLACED and failed[0].error_subcode == 2207053
+    assert len(emu.published) == 1 and ids[1] not in emu.published[0]["children"]
 
 
 def test_expired_container_is_recreated(emu, media, tmp_path):
     emu.inject("media_publish", "expired")  # -2/2207020
-    pub, _, _ = make_publisher(emu, tmp_path / "j.sqlite")
+    pub, _ = make_publisher(emu, tmp_path / "j.sqlite")
     [out] = pub.run([image_post(media, "img")])
     assert out.status == "published"
     assert len(media_calls(emu)) == 2
     assert emu.published[0]["container_id"] == media_calls(emu)[1]["response"]["id"]
 
 
-def test_container_older_than_24h_is_recreated_on_rerun(emu, media, tmp_path):
+def test_a_failed_post_is_a_new_attempt_with_a_fresh_container_on_rerun(emu, media, tmp_path):
     emu.inject("media_publish", "token_expired")  # stops the first run before publishing
-    pub, journal, clock = make_publisher(emu, tmp_path / "j.sqlite")
+    pub, clock = make_publisher(emu, tmp_path / "j.sqlite")
     [first] = pub.run([image_post(media, "img")])
-    assert first.status == "queued" and first.error_class == "reconnect-auth"
+    assert first.status == "failed" and first.error_class == "reconnect-auth"
     old = media_calls(emu)[0]["response"]["id"]
-    clock.advance(25 * 3600)
-    pub2, _, _ = make_publisher(emu, tmp_path / "j.sqlite", clock=clock)
-    [again] = pub2.run([image_post(media, "img")])
-    assert again.status == "published"
+    clock.advance(25 * 3600)  # the old container has expired meanwhile
+    [again] = pub.run([image_post(media, "img")])
+    assert again.status == "published" and not again.already
+    assert pub.state("img")["attempt"] == 2
     creates = media_calls(emu)
     assert (
         len(creates) == 2
         and emu.published[0]["container_id"] == creates[1]["response"]["id"] != old
     )
-    # a media_publish was attempted on the old one, so its status was read (EXPIRED), and
-    # it was never published
-    asked = [r for r in emu.requests if r["endpoint"] == "status" and old in r["path"]]
-    assert asked[-1]["response"]["status_code"] == "EXPIRED"
     assert [p["params"]["creation_id"] for p in emu.calls("POST", "/media_publish")] == [
         old,
         creates[1]["response"]["id"],
     ]
+    # a third run finds it published: nothing is sent
+    n = len(emu.requests)
+    [third] = pub.run([image_post(media, "img")])
+    assert third.already and len(emu.requests) == n
 
 
 # ---- wait-quota ------------------------------------------------------------------------
@@ -272,7 +264,7 @@ def test_container_older_than_24h_is_recreated_on_rerun(emu, media, tmp_path):
 
 def test_rate_limit_613_waits_for_the_usage_headers(emu, media, tmp_path):
     emu.inject("media_publish", "rate_limit_613", regain_minutes=2)
-    pub, _, clock = make_publisher(emu, tmp_path / "j.sqlite")
+    pub, clock = make_publisher(emu, tmp_path / "j.sqlite")
     [out] = pub.run([image_post(media, "img")])
     assert out.status == "published"
     # estimated_time_to_regain_access, honoured exactly, once
@@ -282,58 +274,58 @@ def test_rate_limit_613_waits_for_the_usage_headers(emu, media, tmp_path):
 
 def test_rate_limit_4_on_creation_waits_then_succeeds(emu, media, tmp_path):
     emu.inject("media", "rate_limit_app")
-    pub, _, clock = make_publisher(emu, tmp_path / "j.sqlite")
+    pub, clock = make_publisher(emu, tmp_path / "j.sqlite")
     [out] = pub.run([image_post(media, "img")])
     assert out.status == "published"
     assert len(media_calls(emu)) == 2
     assert any(s >= 60 for s in clock.sleeps)
 
 
-def test_rate_limit_too_long_stops_and_queues(emu, media, tmp_path):
+def test_rate_limit_too_long_holds_the_post_and_the_ones_after_it(emu, media, tmp_path):
     emu.inject("media", "rate_limit_buc", regain_minutes=120)
-    pub, journal, clock = make_publisher(emu, tmp_path / "j.sqlite")
+    pub, clock = make_publisher(emu, tmp_path / "j.sqlite", ahead=0)
     outs = pub.run([image_post(media, "a"), image_post(media, "b")])
-    assert [o.status for o in outs] == ["queued", "queued"]
-    assert outs[0].error_class == "wait-quota"
+    assert [o.status for o in outs] == ["queued", "queued"]  # held: a later run goes on
+    assert outs[0].error_class == "wait-quota" and "regain access" in outs[0].message
+    assert pub.state("a")["state"] == "held" and pub.state("a")["until"]
+    assert pub.state("b")["state"] == "held" and "after a" in outs[1].message
     assert len(media_calls(emu)) == 1 and not any(s >= 3600 for s in clock.sleeps)
-    assert journal.post(emu.user_id, "b").status == PostStatus.QUEUED
+    assert emu.published == []
 
 
 def test_quota_exhaustion_queues_the_rest_and_a_later_run_finishes(emu, media, tmp_path):
     emu.set_quota(48, total=50)
     posts = [image_post(media, f"p{i}") for i in range(4)]
-    pub, journal, clock = make_publisher(emu, tmp_path / "j.sqlite")
+    pub, clock = make_publisher(emu, tmp_path / "j.sqlite")
     outs = pub.run(posts)
     assert [o.status for o in outs] == ["published", "published", "queued", "queued"]
     assert outs[2].rule == "QUOTA001" and outs[2].error_class == "wait-quota"
-    assert endpoints(emu)[0] == "limit"
-    assert len(media_calls(emu)) == 2  # no container for a post that cannot be published
-    assert [r.status for r in journal.posts(emu.user_id)] == [PostStatus.PUBLISHED] * 2 + [
-        PostStatus.QUEUED
-    ] * 2
+    assert endpoints(emu)[0] == "limit"  # read once, before any container
+    assert len([e for e in endpoints(emu) if e == "limit"]) == 1
+    assert len(emu.calls("POST", "/media_publish")) == 2  # none for a held post
+    assert [pub.state(f"p{i}")["state"] for i in range(4)] == ["published"] * 2 + ["held"] * 2
 
-    clock.advance(24 * 3600 + 60)  # the window slides
-    pub2, _, _ = make_publisher(emu, tmp_path / "j.sqlite", clock=clock)
-    outs2 = pub2.run(posts)
+    clock.advance(24 * 3600 + 60)  # the window slides: the held posts resume, never twice
+    outs2 = pub.run(posts)
     assert [o.status for o in outs2] == ["published"] * 4
     assert [o.already for o in outs2] == [True, True, False, False]
     assert sorted(published_captions(emu)) == [f"caption p{i}" for i in range(4)]
 
 
-def test_publishing_limit_error_stops_the_batch(emu, media, tmp_path):
+def test_publishing_limit_error_holds_the_rest(emu, media, tmp_path):
     emu.inject("media_publish", "quota")  # 9/2207042
-    pub, _, _ = make_publisher(emu, tmp_path / "j.sqlite")
+    pub, _ = make_publisher(emu, tmp_path / "j.sqlite")
     outs = pub.run([image_post(media, "a"), image_post(media, "b")])
     assert [o.status for o in outs] == ["queued", "queued"]
     assert outs[0].rule == "QUOTA001"
-    assert len(media_calls(emu)) == 1
+    assert len(emu.calls("POST", "/media_publish")) == 1 and emu.published == []
 
 
 # ---- fix-media -------------------------------------------------------------------------
 
 
 def test_fix_media_is_not_retried_and_names_the_rule(emu, media, tmp_path):
-    pub, journal, _ = make_publisher(emu, tmp_path / "j.sqlite")
+    pub, _ = make_publisher(emu, tmp_path / "j.sqlite")
     outs = pub.run([image_post(media, "tall", "tall.jpg"), image_post(media, "ok")])
     assert outs[0].status == "failed" and outs[0].error_class == "fix-media"
     assert (outs[0].code, outs[0].subcode, outs[0].rule) == (36003, 2207009, "IMG003")
@@ -341,7 +333,7 @@ def test_fix_media_is_not_retried_and_names_the_rule(emu, media, tmp_path):
     assert outs[1].status == "published"  # the batch goes on
     tall = [c for c in media_calls(emu) if c["params"]["image_url"].endswith("tall.jpg")]
     assert len(tall) == 1
-    assert journal.post(emu.user_id, "tall").error_rule == "IMG003"
+    assert pub.state("tall")["error"]["rule"] == "IMG003"
 
 
 def test_fetch_failure_rechecks_the_url_and_retries(emu, media, tmp_path):
@@ -352,7 +344,7 @@ def test_fetch_failure_rechecks_the_url_and_retries(emu, media, tmp_path):
         checked.append(url)
         return True, "ok"
 
-    pub, _, clock = make_publisher(emu, tmp_path / "j.sqlite", url_checker=checker)
+    pub, clock = make_publisher(emu, tmp_path / "j.sqlite", url_checker=checker)
     [out] = pub.run([image_post(media, "img")])
     assert out.status == "published"
     assert len(checked) == 1 and 60.0 in clock.sleeps
@@ -360,9 +352,7 @@ def test_fetch_failure_rechecks_the_url_and_retries(emu, media, tmp_path):
 
 
 def test_fetch_failure_with_a_broken_url_is_fix_media(emu, media, tmp_path):
-    pub, _, _ = make_publisher(
-        emu, tmp_path / "j.sqlite", url_checker=lambda u, i: (False, "URL001")
-    )
+    pub, _ = make_publisher(emu, tmp_path / "j.sqlite", url_checker=lambda u, i: (False, "URL001"))
     [out] = pub.run([image_post(media, "img", "missing.jpg")])
     assert out.status == "failed" and out.error_class == "fix-media"
     assert out.subcode == 2207052 and out.rule == "URL001"
@@ -373,22 +363,22 @@ def test_fetch_failure_with_a_broken_url_is_fix_media(emu, media, tmp_path):
 
 
 def test_token_expiry_stops_everything_for_the_account(emu, media, tmp_path):
-    pub, journal, _ = make_publisher(emu, tmp_path / "j.sqlite")
+    pub, _ = make_publisher(emu, tmp_path / "j.sqlite")
     posts = [image_post(media, "a"), image_post(media, "b"), image_post(media, "c")]
     first = pub.run(posts[:1])
     emu.revoke_token()
     n = len(emu.requests)
     outs = first + pub.run(posts[1:])
-    assert [o.status for o in outs] == ["published", "queued", "queued"]
+    assert [o.status for o in outs] == ["published", "failed", "failed"]
     assert outs[1].error_class == "reconnect-auth" and outs[1].code == 190
     assert "reconnect" in outs[1].message and FAKE_TOKEN not in outs[1].message
-    assert len(emu.requests) == n + 1  # one refused call, then nothing more
-    assert journal.post(emu.user_id, "c").status == PostStatus.QUEUED
+    assert outs[1].message == outs[2].message  # one message for the account
+    assert len(emu.requests) == n + 1  # one refused call (the quota read), then nothing
 
 
 def test_permission_error_is_reconnect_auth(emu, media, tmp_path):
     emu.inject("media", "permission")  # code 10
-    pub, _, _ = make_publisher(emu, tmp_path / "j.sqlite")
+    pub, _ = make_publisher(emu, tmp_path / "j.sqlite", ahead=0)
     outs = pub.run([image_post(media, "a"), image_post(media, "b")])
     assert [o.error_class for o in outs] == ["reconnect-auth", "reconnect-auth"]
     assert len(media_calls(emu)) == 1
@@ -399,7 +389,7 @@ def test_permission_error_is_reconnect_auth(emu, media, tmp_path):
 
 def test_spam_block_is_permanent_and_not_retried(emu, media, tmp_path):
     emu.inject("media_publish", "spam")  # 4/2207051: a subcode decides before its code
-    pub, _, clock = make_publisher(emu, tmp_path / "j.sqlite")
+    pub, clock = make_publisher(emu, tmp_path / "j.sqlite")
     outs = pub.run([image_post(media, "a"), image_post(media, "b")])
     assert outs[0].status == "failed" and outs[0].error_class == "permanent"
     assert (outs[0].code, outs[0].subcode) == (4, 2207051)
@@ -410,7 +400,7 @@ def test_spam_block_is_permanent_and_not_retried(emu, media, tmp_path):
 
 def test_restricted_account_is_permanent(emu, media, tmp_path):
     emu.inject("media", "restricted")
-    pub, _, _ = make_publisher(emu, tmp_path / "j.sqlite")
+    pub, _ = make_publisher(emu, tmp_path / "j.sqlite")
     [out] = pub.run([reel_post(media, "r")])
     assert out.error_class == "permanent" and out.subcode == 2207050
 
@@ -418,59 +408,58 @@ def test_restricted_account_is_permanent(emu, media, tmp_path):
 # ---- polling -------------------------------------------------------------------------
 
 
-def test_give_up_then_rerun_keeps_the_container(emu, media, tmp_path):
+def test_give_up_then_rerun_publishes_with_a_new_attempt(emu, media, tmp_path):
     emu.container_delay = 10_000
     settings = PublishSettings(give_up_image=120, jitter=0)
-    pub, _, clock = make_publisher(emu, tmp_path / "j.sqlite", settings=settings)
+    pub, clock = make_publisher(emu, tmp_path / "j.sqlite", settings=settings)
     [out] = pub.run([image_post(media, "img")])
     assert out.status == "failed" and "run publish again" in out.message
-    waits = clock.sleeps
+    waits = clock.sleeps[1:]  # after the first wait (sized to the media): backing off
     assert waits == sorted(waits) and max(waits) <= settings.max_wait  # capped backoff
     polls = len(emu.calls("GET"))
     assert polls < 10  # never a tight loop
     emu.container_delay = 0.2
-    pub2, _, _ = make_publisher(emu, tmp_path / "j.sqlite", clock=clock)
-    [again] = pub2.run([image_post(media, "img")])
+    [again] = pub.run([image_post(media, "img")])
     assert again.status == "published"
-    assert len(media_calls(emu)) == 1  # the same container, waited for again
+    assert len(emu.published) == 1 and len(media_calls(emu)) == 2
 
 
 def test_published_post_is_never_republished(emu, media, tmp_path):
-    pub, _, clock = make_publisher(emu, tmp_path / "j.sqlite")
+    pub, clock = make_publisher(emu, tmp_path / "j.sqlite")
     pub.run([image_post(media, "a")])
     n = len(emu.requests)
-    pub2, _, _ = make_publisher(emu, tmp_path / "j.sqlite", clock=clock)
-    [out] = pub2.run([image_post(media, "a")])
+    [out] = pub.run([image_post(media, "a", "square.jpg")])  # even when changed since
     assert out.status == "published" and out.already
     assert len(emu.published) == 1
-    assert all(r["endpoint"] == "limit" for r in emu.requests[n:])
+    assert emu.requests[n:] == []
 
 
 def test_changed_post_starts_from_fresh_containers(emu, media, tmp_path):
     emu.inject("media_publish", "token_expired")
-    pub, _, clock = make_publisher(emu, tmp_path / "j.sqlite")
+    pub, clock = make_publisher(emu, tmp_path / "j.sqlite")
     pub.run([image_post(media, "a")])
-    changed = image_post(media, "a", "square.jpg")
-    pub2, _, _ = make_publisher(emu, tmp_path / "j.sqlite", clock=clock)
-    [out] = pub2.run([changed])
+    changed = image_post(media, "a", "square.jpg")  # the user fixed the post after it failed
+    [out] = pub.run([changed])
     assert out.status == "published"
     assert emu.published[0]["params"]["image_url"].endswith("square.jpg")
 
 
-def test_journal_holds_no_token(emu, media, tmp_path):
+def test_database_holds_no_token(emu, media, tmp_path):
     emu.inject("media", "token_expired")
-    pub, journal, _ = make_publisher(emu, tmp_path / "j.sqlite")
-    pub.run([image_post(media, "a")])
-    journal.close()
-    for f in Path(tmp_path).glob("j.sqlite*"):
+    pub, _ = make_publisher(emu, tmp_path / "j.sqlite")
+    pub.run([image_post(media, "a"), image_post(media, "b")])
+    files = list(Path(tmp_path).glob("j.sqlite*"))
+    assert files
+    for f in files:
         assert FAKE_TOKEN.encode() not in f.read_bytes()
 
 
 def test_media_not_found_recreates_then_repeats_as_reconnect_auth(emu, media, tmp_path):
     emu.inject("media_publish", "media_not_found", times=2)  # 24/2207006
-    pub, _, _ = make_publisher(emu, tmp_path / "j.sqlite")
+    pub, _ = make_publisher(emu, tmp_path / "j.sqlite", ahead=0)
     outs = pub.run([image_post(media, "a"), image_post(media, "b")])
-    assert [o.status for o in outs] == ["queued", "queued"]
+    assert [o.status for o in outs] == ["failed", "failed"]
+    assert outs[1].error_class == "reconnect-auth"
     assert outs[0].error_class == "reconnect-auth" and outs[0].subcode == 2207006
     assert len(media_calls(emu)) == 2  # recreated once, then stopped
 
@@ -480,13 +469,12 @@ def test_children_that_expired_under_the_parent_are_recreated(emu, media, tmp_pa
     emu.inject("media", "slow", times=2, delay=0)
     emu.inject("media", "token_expired")
     post = carousel_post(media, "car", ("feed.jpg", "square.jpg"))
-    pub, journal, clock = make_publisher(emu, tmp_path / "j.sqlite")
+    pub, clock = make_publisher(emu, tmp_path / "j.sqlite")
     [first] = pub.run([post])
-    assert first.status == "queued" and first.error_class == "reconnect-auth"
+    assert first.status == "failed" and first.error_class == "reconnect-auth"
     old_children = [c["response"]["id"] for c in media_calls(emu)[:2]]
-    emu.expire_all()  # the journal still believes they are FINISHED and young
-    pub2, _, _ = make_publisher(emu, tmp_path / "j.sqlite", clock=clock)
-    [out] = pub2.run([post])
+    emu.expire_all()
+    [out] = pub.run([post])
     assert out.status == "published"
     published = emu.published[0]
     assert len(published["children"]) == 2
@@ -494,32 +482,31 @@ def test_children_that_expired_under_the_parent_are_recreated(emu, media, tmp_pa
 
 
 class Crash(BaseException):
-    """Stands for a kill: nothing in the publisher catches it."""
+    """Stands for a kill: DBOS records nothing of a step it cuts (no Exception)."""
 
 
 class CrashingClock(EmuClock):
     def __init__(self, emu, when) -> None:
         super().__init__(emu)
         self.when = when
+        self.crashed: Crash | None = None
 
     def sleep(self, seconds: float) -> None:
         if self.when():
-            raise Crash()
+            self.crashed = Crash()
+            raise self.crashed
         super().sleep(seconds)
 
 
 def test_unsettled_publish_is_settled_before_the_quota_check(emu, media, tmp_path):
     emu.inject("media_publish", "lost_response")
     clock = CrashingClock(emu, lambda: len(emu.published) == 1)
-    pub, journal, _ = make_publisher(emu, tmp_path / "j.sqlite", clock=clock)
-    with pytest.raises(Crash):
+    pub, _ = make_publisher(emu, tmp_path / "j.sqlite", clock=clock)
+    with pytest.raises(Crash):  # cut inside the media_publish step, its answer lost
         pub.run([image_post(media, "a")])
-    assert journal.post(emu.user_id, "a").status == PostStatus.PUBLISHING
-    journal.close()
     emu.set_quota(50, total=50)  # that post took the last slot of the window
-    clock.when = lambda: False
-    pub2, journal2, _ = make_publisher(emu, tmp_path / "j.sqlite", clock=clock)
-    outs = pub2.run([image_post(media, "a"), image_post(media, "b")])
+    clock.when, clock.crashed = (lambda: False), None
+    outs = pub.run([image_post(media, "a"), image_post(media, "b")])
     assert [o.status for o in outs] == ["published", "queued"]
     assert outs[0].media_id_source == "container" and outs[1].rule == "QUOTA001"
     assert len(emu.published) == 1 and len(emu.calls("POST", "/media_publish")) == 1
@@ -536,48 +523,91 @@ def test_reel_cover_and_story_without_reel_params(emu, media, tmp_path):
         share_to_feed=True,
         caption="ignored",
     )
-    pub, _, _ = make_publisher(emu, tmp_path / "j.sqlite")
+    pub, _ = make_publisher(emu, tmp_path / "j.sqlite")
     outs = pub.run([reel, story])
     assert [o.status for o in outs] == ["published", "published"]
-    reel_params, story_params = (c["params"] for c in media_calls(emu))
+    [reel_params] = [c["params"] for c in media_calls(emu) if c["params"]["media_type"] == "REELS"]
+    [story_params] = [c["params"] for c in media_calls(emu) if c["params"]["media_type"] != "REELS"]
     assert reel_params["cover_url"].endswith("/feed.jpg")
     assert "thumb_offset" not in reel_params  # ignored when a cover is given (SPEC, POST018)
     assert set(story_params) == {"media_type", "video_url"}
 
 
-def test_a_version_1_journal_settles_a_container_found_published(emu, media, tmp_path):
-    """A journal as version 1 wrote it (plain-text states) reads back as typed states, and
-    a container found PUBLISHED while polling ends the post: no second media_publish."""
-    post = image_post(media, "a")
+# ---- a journal written by an earlier version ------------------------------------------
+
+# The schema version 1 of the hand-made journal wrote (igpreflight/publish/journal.py,
+# before the durable engine replaced it), as it was: a journal of that version settles.
+JOURNAL_V1 = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE posts (
+    account TEXT NOT NULL, post_id TEXT NOT NULL, media_type TEXT NOT NULL,
+    fingerprint TEXT NOT NULL, seq INTEGER NOT NULL, status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0, error_class TEXT, error_code INTEGER,
+    error_subcode INTEGER, error_message TEXT, error_rule TEXT, media_id TEXT,
+    media_id_source TEXT, created_at REAL NOT NULL, updated_at REAL NOT NULL,
+    published_at REAL, PRIMARY KEY (account, post_id));
+CREATE TABLE containers (
+    row_id INTEGER PRIMARY KEY AUTOINCREMENT, account TEXT NOT NULL, post_id TEXT NOT NULL,
+    slot INTEGER NOT NULL, role TEXT NOT NULL, container_id TEXT, upload_uri TEXT,
+    status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+    publish_attempts INTEGER NOT NULL DEFAULT 0, error_class TEXT, error_code INTEGER,
+    error_subcode INTEGER, error_message TEXT, media_id TEXT, created_at REAL NOT NULL,
+    updated_at REAL NOT NULL);
+INSERT INTO meta VALUES ('schema_version', '1');
+"""
+
+
+def _published_elsewhere(emu, media) -> str:
+    """A container an earlier version made and sent media_publish for (answer lost)."""
+    import time
+
+    from igpreflight.publish.graph import GraphClient
+
     with GraphClient(FAKE_TOKEN, base_url=emu.url, timeout=10.0) as client:
-        cid = client.create_container(emu.user_id, {"image_url": post.media[0].url})["id"]
-        for _ in range(50):  # another process saw it FINISHED and published it
+        cid = client.create_container(emu.user_id, {"image_url": media.url_for("feed.jpg")})["id"]
+        for _ in range(50):
             emu.advance(5)
             if client.container_status(cid)[0] == "FINISHED":
                 break
             time.sleep(0.05)
         client.publish(emu.user_id, cid)
-    path = tmp_path / "j.sqlite"
-    J.Journal(path).close()  # the schema is version 1's
-    now = time.time()
+    return cid
+
+
+def test_a_journal_of_an_earlier_version_settles_without_publishing_twice(emu, media, tmp_path):
+    import sqlite3
+
+    from igpreflight.api.durable import _legacy
+
+    sent = _published_elsewhere(emu, media)
+    path = tmp_path / "journal.sqlite"
     with sqlite3.connect(path) as db:
-        db.execute(
-            "INSERT INTO posts (account, post_id, media_type, fingerprint, seq, status, attempts,"
-            " created_at, updated_at) VALUES (?, 'a', 'IMAGE', ?, 0, 'active', 1, ?, ?)",
-            (emu.user_id, fingerprint(post), now, now),
-        )
+        db.executescript(JOURNAL_V1)
+        row = "INSERT INTO posts (account, post_id, media_type, fingerprint, seq, status,"
+        row += " media_id, created_at, updated_at) VALUES (?, ?, 'IMAGE', 'f', ?, ?, ?, 0, 0)"
+        db.execute(row, (emu.user_id, "done", 0, "published", "17900000000000001"))
+        db.execute(row, (emu.user_id, "sent", 1, "publishing", None))
         db.execute(
             "INSERT INTO containers (account, post_id, slot, role, container_id, status,"
-            " attempts, created_at, updated_at) VALUES (?, 'a', -1, 'single', ?, 'IN_PROGRESS',"
-            " 1, ?, ?)",
-            (emu.user_id, cid, now, now),
+            " publish_attempts, created_at, updated_at)"
+            " VALUES (?, 'sent', -1, 'single', ?, 'FINISHED', 1, 0, 0)",
+            (emu.user_id, sent),
         )
-    pub, journal, _ = make_publisher(emu, path)
-    assert journal.containers(emu.user_id, "a")[0].status is ContainerStatus.IN_PROGRESS
-    [out] = pub.run([post])
-    assert out.status is PostStatus.PUBLISHED and out.media_id_source is MediaIdSource.CONTAINER
-    assert out.container_id == cid and len(emu.calls("POST", "/media_publish")) == 1
-    assert len(emu.calls("POST", "/media")) == 1  # the container was reused, not recreated
-    stored = journal._db.execute("SELECT status, media_id_source FROM posts").fetchone()
-    assert tuple(stored) == ("published", "container")  # the text version 1 wrote
-    assert journal._db.execute("SELECT status FROM containers").fetchone()[0] == "PUBLISHED"
+    before = len(emu.calls("POST", "/media_publish"))
+    pub, _ = make_publisher(emu, tmp_path / "q.sqlite")
+    posts = [image_post(media, "done"), image_post(media, "sent"), image_post(media, "new")]
+    outs = pub.run(posts, legacy=_legacy(path))
+    assert [o.status for o in outs] == ["published"] * 3
+    # recorded published: nothing sent; media_publish sent: settled by its container
+    assert outs[0].already and outs[0].media_id == "17900000000000001"
+    assert outs[0].media_id_source == "journal"
+    assert outs[1].already and outs[1].container_id == sent
+    assert outs[1].media_id_source == "container"
+    assert len(emu.calls("POST", "/media_publish")) == before + 1  # only "new"
+    assert len(emu.published) == 2
+    assert [c["params"]["caption"] for c in media_calls(emu)[1:]] == ["caption new"]
+    # the journal was only read
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT status FROM posts WHERE post_id='sent'").fetchone() == (
+            "publishing",
+        )

@@ -142,9 +142,9 @@ def test_url_media_failing_check_are_refused_and_no_check_sends_them(emu, tmp_pa
         assert "collaborators" not in call["params"]
 
         # --no-check: Graph itself rejects the tall image; its code is said once
-        journal = tmp_path / "nocheck.sqlite"
+        db = tmp_path / "nocheck.sqlite"
         tall_only = manifest(tmp_path, [{"id": "tall", "media": [ms.url_for("tall.jpg")]}])
-        r2 = invoke([tall_only, *FAST, "--no-check", "--journal", journal], env(emu))
+        r2 = invoke([tall_only, *FAST, "--no-check", "--db", db], env(emu))
     assert r2.exit_code == 1, r2.stdout + r2.stderr
     tall = line_of(r2.stdout, "tall")
     assert tall.startswith("tall: failed [fix-media] 36003/2207009: ")
@@ -202,6 +202,6 @@ def test_bad_token_is_told_once_and_the_stopped_posts_listed(emu, media, tmp_pat
     assert both.count("IG_ACCESS_TOKEN") == 1 and both.count("Invalid OAuth") == 1
     assert "p0, p1, p2, p3, p4" in r.stderr
     for i in range(5):
-        assert line_of(r.stdout, f"p{i}").startswith(f"p{i}: queued [reconnect-auth]")
-    assert "0 published, 0 failed, 5 queued" in r.stdout
+        assert line_of(r.stdout, f"p{i}").startswith(f"p{i}: failed [reconnect-auth]")
+    assert "0 published, 5 failed, 0 queued" in r.stdout
     assert emu.calls("POST", "/media") == []

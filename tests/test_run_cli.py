@@ -108,7 +108,7 @@ def test_run_stops_an_unfixable_post_at_fix(emu, tmp_path, bucket):
     assert len(emu.published) == 1
 
 
-def test_run_and_publish_share_one_journal_and_urls_alone_work(emu, tmp_path, bucket):
+def test_run_and_publish_share_one_database_and_urls_alone_work(emu, tmp_path, bucket):
     from fixtures.graph_emulator import MediaServer
 
     www = tmp_path / "www"
@@ -142,4 +142,4 @@ def test_run_and_publish_share_one_journal_and_urls_alone_work(emu, tmp_path, bu
         p = CliRunner().invoke(cli, ["publish", str(manifest), *FAST, *bucket], env=env(emu))
         assert p.exit_code == 0, p.output
         assert len(emu.published) == 2 and p.stdout.count("published earlier") == 2
-    assert (src / ".igpreflight" / "journal.sqlite").is_file()
+    assert (src / ".igpreflight" / "publish.sqlite").is_file()

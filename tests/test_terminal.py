@@ -150,7 +150,7 @@ def _manifest(tmp_path: Path, media, n: int) -> Path:
 def test_publish_shows_its_waits_and_puts_log_lines_above_the_bar(emu, media, tmp_path):
     env = {"IG_ACCESS_TOKEN": FAKE_TOKEN, "IG_USER_ID": emu.user_id}
     args = ["publish", str(_manifest(tmp_path, media, 2)), "--graph-url", emu.url]
-    args += ["--allow-private", "--first-wait", "1.5", "--max-wait", "1.5", "-v"]
+    args += ["--allow-private", "--first-wait", "2.5", "--max-wait", "2.5", "-v"]
     r = run_on_pty(args, env=env)
     assert r.returncode == 0, r.stderr
     stderr = SGR.sub("", r.stderr)  # colours off; the bar's clear-line codes stay

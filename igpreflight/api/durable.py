@@ -1,10 +1,12 @@
-"""Publishing for many accounts on the durable engine: enqueue, work, read states.
+"""Publishing on the durable engine: enqueue, work, read states.
 
 `publish_many` enqueues a manifest's posts (each on its account, in order) and waits
-until each is settled; `start_worker` runs the queue; `post_states` reads it. Held
-and scheduled posts sleep inside the engine's workflows, so the engine is handed
-back with the result: `engine.exit(code)` ends the process at once (a later
-worker takes those posts up, never twice), `engine.close()` waits for them.
+until each is settled; `start_worker` runs the queue; `post_states` reads it. Every
+publish goes through here: the commands in their own process, the Python API in a
+child process (engine_process.py). Held and scheduled posts sleep inside the
+engine's workflows, so the engine is handed back with the result:
+`engine.exit(code)` ends the process at once (a later `publish` or worker takes
+those posts up, never twice; they stay PENDING exactly as after a kill).
 """
 
 from __future__ import annotations
@@ -45,18 +47,20 @@ class DurableResult:
         return {"posts": len(self.posts), **dict(sorted(counts.items()))}
 
     def to_dict(self) -> dict[str, Any]:
-        rows = [{k: v for k, v in r.items() if k not in ("seq", "executor")} for r in self.posts]
+        rows = [
+            {k: v for k, v in r.items() if k not in ("seq", "executor", "until_ts")}
+            for r in self.posts
+        ]
         return envelope(db=shown_db(self.db), summary=self.summary(), posts=rows)
 
 
-def durable_wanted(
-    posts: Sequence[Post], accounts: str | None, db: str | None, **flags: Any
-) -> bool:
-    """Does this `publish` run go through the durable engine? Accounts, a database,
-    queue options, or posts with an account or a publish_at say so."""
-    if accounts or db or os.environ.get(ACCOUNTS_ENV) or any(flags.values()):
+def durable_wanted(posts: Sequence[Post], accounts: str | None, **flags: Any) -> bool:
+    """Does this `publish` run report per account (the many-accounts document)? An
+    accounts file, --enqueue, or posts naming an `account` say so; every other run
+    is one account's and keeps the one-account document. Both run on the engine."""
+    if accounts or os.environ.get(ACCOUNTS_ENV) or any(flags.values()):
         return True
-    return any(p.extra.get("account") or p.extra.get("publish_at") for p in posts)
+    return any(p.extra.get("account") for p in posts)
 
 
 def shown_db(url: str) -> str:
@@ -80,7 +84,9 @@ def db_for(db: str | None, manifest: str | os.PathLike[str] | None) -> str:
     return E.db_url(str(Path(".igpreflight") / E.DEFAULT_DB_NAME))
 
 
-def _resolver(accounts_file: str | None) -> Callable[[Post], Any]:
+def _resolver(accounts_file: str | None, default: Any = None) -> Callable[[Post], Any]:
+    """Post -> its Account: the one it names, else `default` (the command's
+    --ig-user-id / IG_USER_ID account), else IG_USER_ID. UsageError names what is missing."""
     from igpreflight.publish.accounts import AccountError, account_for, load_accounts
     from igpreflight.publish.graph import register_secret
 
@@ -94,10 +100,12 @@ def _resolver(accounts_file: str | None) -> Callable[[Post], Any]:
         name = post.extra.get("account")
         if name not in cache:
             try:
-                cache[name] = account_for(name, accounts)
+                cache[name] = (
+                    default if name is None and default is not None else account_for(name, accounts)
+                )
+                register_secret(cache[name].token())
             except AccountError as exc:
                 raise UsageError(f"post {post.id}: {exc}") from None
-            register_secret(cache[name].token())
         return cache[name]
 
     return of
@@ -118,24 +126,15 @@ def check_accounts(accounts_file: str | None) -> None:
 def _legacy(journal_path: Path) -> Callable[[Any, Post], tuple[str | None, bool, str | None]]:
     """What a journal written by an earlier version says of a post: published (media
     id), or media_publish sent for a container whose outcome was never seen."""
-    from igpreflight.publish.journal import Journal
+    from igpreflight.publish.legacy import NOTHING, read_journal
 
-    journal = Journal.open_readonly(journal_path) if journal_path.exists() else None
-    rows: dict[tuple[str, str], tuple[str | None, bool, str | None]] = {}
-    if journal is not None:
-        with journal:
-            for r in journal.posts():
-                if str(r.status) == "published":
-                    rows[(r.account, r.post_id)] = (r.media_id, True, None)
-                    continue
-                sent = [
-                    c.container_id
-                    for c in journal.containers(r.account, r.post_id)
-                    if c.publish_attempts > 0 and c.container_id
-                ]
-                if sent:
-                    rows[(r.account, r.post_id)] = (None, False, sent[-1])
-    return lambda acc, post: rows.get((acc.ig_user_id, post.id), (None, False, None))
+    rows = read_journal(journal_path)
+
+    def of(acc: Any, post: Post) -> tuple[str | None, bool, str | None]:
+        row = rows.get((acc.ig_user_id, post.id), NOTHING)
+        return row.media_id, row.published, row.sent_container
+
+    return of
 
 
 def _runtime(o: dict[str, Any]) -> Any:
@@ -160,42 +159,73 @@ def _runtime(o: dict[str, Any]) -> Any:
 def publish_many(manifest: str | os.PathLike[str], posts: list[Post], **o: Any) -> DurableResult:
     """Enqueue `posts` (each post once, by account and post id) and, unless
     `enqueue_only`, wait until each is settled. Options as `publish`'s: accounts_file,
-    db, enqueue_only, ahead, dedupe_window (hours), allow_duplicate, check, the waits,
-    the upload options, graph_url, timeout, journal."""
+    account (the Account of posts that name none), db, enqueue_only, ahead,
+    dedupe_window (hours), allow_duplicate, check, rules, resumable, the waits, the
+    upload options, graph_url, timeout, journal (an earlier version's, read only),
+    watch (sees every post's state while waiting). Posts this database or the
+    earlier journal show published need neither files nor checks."""
     from igpreflight.publish import engine as E
-    from igpreflight.publish.journal import default_journal_path
+    from igpreflight.publish.legacy import default_journal_path
     from igpreflight.publish.service import preflight_refusals, publish_refusals, publish_settings
 
-    of = _resolver(o.get("accounts_file"))
+    of = _resolver(o.get("accounts_file"), o.get("account"))
     for post in posts:
         of(post)  # every account and token variable is known before anything is queued
-    problems = publish_refusals(
-        posts, bucket=o.get("bucket"), resumable=False, allow_private=o.get("allow_private", False)
-    )
-    if problems:
-        raise PublishRefused(problems)
-    refused = (
-        preflight_refusals(
-            posts,
-            allow_private=o.get("allow_private", False),
-            rules=o.get("rules") or DEFAULT_RULES,
-        )
-        if o.get("check", True)
-        else {}
-    )
-    waits = ("first_wait", "max_wait", "give_up", "max_rate_wait")
-    specs = E.build_specs(
-        [p for p in posts if p.id not in refused],
-        of,
-        publish_settings(**{k: o.get(k) for k in waits}),
-        dedupe_window=None if o.get("allow_duplicate") else o.get("dedupe_window", 24.0) * 3600.0,
-        legacy=_legacy(Path(o.get("journal") or default_journal_path(manifest))),
-    )
+    legacy = _legacy(Path(o.get("journal") or default_journal_path(manifest)))
     url = db_for(o.get("db"), manifest)
     engine = E.Engine(url, ahead=o.get("ahead") or E.DEFAULT_AHEAD, runtime=_runtime(o))
     engine.start()
-    ids = engine.enqueue(specs)
-    rows = [] if o.get("enqueue_only") else engine.wait_settled(ids)
+    try:
+        done = engine.published_posts()
+        todo = [
+            p
+            for p in posts
+            if not legacy(of(p), p)[1] and E.workflow_id(of(p).name, p.id) not in done
+        ]
+        problems = publish_refusals(
+            todo,
+            bucket=o.get("bucket"),
+            resumable=bool(o.get("resumable")),
+            allow_private=o.get("allow_private", False),
+        )
+        if problems:
+            raise PublishRefused(problems)
+        probed: dict[str, Any] = {}  # what check probed each media as: image or video
+        refused = (
+            preflight_refusals(
+                todo,
+                allow_private=o.get("allow_private", False),
+                rules=o.get("rules") or DEFAULT_RULES,
+                kinds=probed,
+            )
+            if o.get("check", True)
+            else {}
+        )
+    except UsageError:
+        engine.close()
+        raise
+    waits = ("first_wait", "max_wait", "give_up", "max_rate_wait")
+    window = o.get("dedupe_window")
+    specs = E.build_specs(
+        [p for p in posts if p.id not in refused],
+        of,
+        publish_settings(resumable=bool(o.get("resumable")), **{k: o.get(k) for k in waits}),
+        dedupe_window=None
+        if o.get("allow_duplicate")
+        else (24.0 if window is None else window) * 3600.0,
+        legacy=legacy,
+        probed=probed,
+    )
+    try:
+        ids = engine.enqueue(specs)
+        rows = [] if o.get("enqueue_only") else engine.wait_settled(ids, watch=o.get("watch"))
+    except BaseException:  # Ctrl-C included: posts stay PENDING for the next run
+        engine.close()
+        raise
+    for row in rows:
+        row["already"] = row.get("already") or (
+            row["state"] == E.PUBLISHED and row["workflow_id"] in engine.known_before
+        )
     for post in posts:
         if post.id in refused:
             info = refused[post.id]

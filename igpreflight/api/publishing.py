@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from igpreflight.api.errors import PublishRefused, UsageError
@@ -15,6 +16,7 @@ from igpreflight.model import Post
 from igpreflight.publish.dryrun import PlannedPost
 from igpreflight.publish.graph import DEFAULT_API_VERSION
 from igpreflight.publish.settings import Outcome
+from igpreflight.states import MediaIdSource, PostStatus
 
 DRY_RUN_BUCKET = "(dry run: no bucket needed)"
 TOKEN_ENV = "IG_ACCESS_TOKEN"
@@ -32,7 +34,8 @@ class PublishResult:
 
     @property
     def ok(self) -> bool:
-        return all(o.status == "published" for o in self.outcomes)
+        """Every post published or scheduled (exit 0)."""
+        return all(o.status in ("published", "scheduled") for o in self.outcomes)
 
     def summary(self) -> dict[str, int]:
         return {
@@ -41,13 +44,14 @@ class PublishResult:
             "already_published": sum(o.already for o in self.outcomes),
             "failed": sum(o.status == "failed" for o in self.outcomes),
             "queued": sum(o.status == "queued" for o in self.outcomes),
+            "scheduled": sum(o.status == "scheduled" for o in self.outcomes),
         }
 
     def auth_stops(self) -> dict[str, list[str]]:
-        """reconnect-auth stops: each message once, with the posts it left queued."""
+        """reconnect-auth stops: each message once, with the posts it stopped."""
         stops: dict[str, list[str]] = {}
         for o in self.outcomes:
-            if o.error_class == "reconnect-auth" and o.status == "queued" and o.message:
+            if o.error_class == "reconnect-auth" and o.message:
                 stops.setdefault(o.message, []).append(o.post_id)
         return stops
 
@@ -103,6 +107,7 @@ def publish(
     graph_url: str | None = None,
     api_version: str = DEFAULT_API_VERSION,
     journal: PathLike | None = None,
+    db: str | None = None,
     allow_private: bool = False,
     dry_run: bool = False,
     resumable: bool = False,
@@ -119,35 +124,44 @@ def publish(
     give_up: float | None = None,
     max_rate_wait: float | None = None,
     timeout: float = 30.0,
+    ahead: int | None = None,
+    dedupe_window: float = 24.0,
+    allow_duplicate: bool = False,
     progress: Callable[[Outcome], None] | None = None,
     rules: RuleSelection | None = None,
 ) -> PublishResult | PublishPlan:
-    """Publish every post of `manifest` (a TOML/JSON file, or parsed posts) in order.
+    """Publish every post of `manifest` (a TOML/JSON file, or parsed posts) in order,
+    on the durable engine (one DBOS workflow per post).
 
     The token comes only from $IG_ACCESS_TOKEN, the account from `ig_user_id` or
-    $IG_USER_ID. The journal (default: .igpreflight/journal.sqlite beside the
-    manifest) makes a second call resume and never publish a post twice. Before any
-    call the batch is refused as a whole (PublishRefused) when some post can never be
-    sent as given; with `check`, a post with a `check` error fails as fix-media.
-    `dry_run` returns a PublishPlan and makes no call: it needs no token, account
-    or bucket, lists the local files it would upload, and refuses what a real run
-    would (`PublishPlan.ok` is False when a post is refused). `rules` is the project
-    configuration: rules it turns off refuse nothing. Graph errors never raise:
-    each post's Outcome says published, failed or queued.
+    $IG_USER_ID. The database `db` (default: .igpreflight/publish.sqlite beside the
+    manifest, or beside `journal`) makes a second call resume and never publish a
+    post twice; a post whose last attempt failed is tried again. `journal` is where
+    an earlier version kept its journal (default .igpreflight/journal.sqlite beside
+    the manifest): posts it shows published are not published again. A post whose
+    caption and type the account published within `dedupe_window` hours fails as
+    "already on Instagram (media id)" unless `allow_duplicate`.
+
+    Before any call the batch is refused as a whole (PublishRefused) when some post
+    can never be sent as given; with `check`, a post with a `check` error fails as
+    fix-media. `dry_run` returns a PublishPlan and makes no call: it needs no token,
+    account or bucket, lists the local files it would upload, and refuses what a
+    real run would (`PublishPlan.ok` is False when a post is refused). `rules` is the
+    project configuration: rules it turns off refuse nothing. Graph errors never
+    raise: each post's Outcome says published, scheduled, failed or queued (held by
+    a quota: a later run or worker publishes it).
+
+    Returns once every post is settled; the engine runs in a child process, so held
+    and scheduled posts neither block nor end the caller (the next `publish` or
+    `worker` takes them up). `progress` hears each post as it settles; if it has
+    `start(total)` it hears the number of posts first, and if it has `status(text)`
+    what a post waits for.
     """
     from igpreflight.preflight.manifest import load_manifest
     from igpreflight.publish.graph import graph_url_from_env, register_secret
-    from igpreflight.publish.journal import Journal, default_journal_path
+    from igpreflight.publish.legacy import default_journal_path, published_ids
     from igpreflight.publish.params import expand_stories
-    from igpreflight.publish.service import (
-        CdnMediaUrl,
-        preflight_refusals,
-        publish_posts,
-        publish_refusals,
-        publish_settings,
-        published_ids,
-        url_rechecker,
-    )
+    from igpreflight.publish.service import preflight_refusals, publish_refusals
 
     rules_used = rules or DEFAULT_RULES
     token = os.environ.get(TOKEN_ENV, "").strip()
@@ -158,77 +172,139 @@ def publish(
     if not account and not dry_run:
         raise UsageError(f"no Instagram user id: set {USER_ENV} or pass --ig-user-id")
     from_file = isinstance(manifest, (str, os.PathLike))
-    if journal is None and not from_file:
-        raise UsageError("give journal= when passing posts instead of a manifest file")
+    if journal is None and db is None and not from_file:
+        raise UsageError("give db= (or journal=) when passing posts instead of a manifest file")
     posts = expand_stories(load_manifest(manifest) if from_file else list(manifest))
     base = graph_url_from_env(graph_url)
-    jpath = journal if journal is not None else default_journal_path(manifest)  # type: ignore[arg-type]
-    reader = Journal.open_readonly(jpath)
-    try:
-        done = published_ids(reader, account)
+    jpath = Path(journal if journal is not None else default_journal_path(manifest))  # type: ignore[arg-type]
+    if dry_run:
+        done = published_ids(jpath, account)
         todo = [p for p in posts if p.id not in done]
         problems = publish_refusals(
             todo,
             # a dry run uploads nothing, so it needs no bucket: it says what it would upload
-            bucket=bucket or (DRY_RUN_BUCKET if dry_run else None),
+            bucket=bucket or DRY_RUN_BUCKET,
             resumable=resumable,
             allow_private=allow_private,
         )
         if problems:
             raise PublishRefused(problems)
-        settings = publish_settings(
-            resumable=resumable,
-            first_wait=first_wait,
-            max_wait=max_wait,
-            give_up=give_up,
-            max_rate_wait=max_rate_wait,
+        refused = preflight_refusals(todo, allow_private=allow_private, rules=rules_used)
+        return _plan(
+            token, base, api_version, account, posts, done, resumable, refused if check else {}
         )
-        if dry_run:
-            refused = preflight_refusals(todo, allow_private=allow_private, rules=rules_used)
-            return _plan(
-                token,
-                base,
-                api_version,
-                account,
-                posts,
-                reader,
-                resumable,
-                refused if check else {},
-            )
-    finally:
-        if reader is not None:
-            reader.close()
-    uploader = (
-        CdnMediaUrl(
-            bucket=bucket,
-            prefix=prefix,
-            endpoint_url=endpoint_url,
-            region=region,
-            public_base_url=public_base_url,
-            presign=presign,
-            acl=acl,
-            allow_private=allow_private,
-        )
-        if bucket
-        else None
-    )
-    outcomes = publish_posts(
+    from igpreflight.publish.accounts import DEFAULT_ACCOUNT, Account
+
+    database = db or str(jpath.parent / "publish.sqlite")
+    options = {
+        "account": Account(DEFAULT_ACCOUNT, account, TOKEN_ENV, None, api_version),
+        "graph_url": base,
+        "journal": str(jpath),
+        "db": database,
+        "allow_private": allow_private,
+        "resumable": resumable,
+        "check": check,
+        "rules": rules_used,
+        "bucket": bucket,
+        "prefix": prefix,
+        "endpoint_url": endpoint_url,
+        "region": region,
+        "public_base_url": public_base_url,
+        "presign": presign,
+        "acl": acl,
+        "first_wait": first_wait,
+        "max_wait": max_wait,
+        "give_up": give_up,
+        "max_rate_wait": max_rate_wait,
+        "timeout": timeout,
+        "ahead": ahead,
+        "dedupe_window": dedupe_window,
+        "allow_duplicate": allow_duplicate,
+    }
+    from igpreflight.api.durable import publish_many
+
+    result = publish_many(
+        manifest if from_file else jpath,  # type: ignore[arg-type]
         posts,
-        ig_user_id=account,
-        token=token,
-        journal_path=jpath,
-        graph_url=base,
-        api_version=api_version,
-        settings=settings,
-        media_url=uploader,
-        url_checker=url_rechecker(allow_private),
-        timeout=timeout,
-        progress=progress,
-        check=check,
-        allow_private=allow_private,
-        rules=rules_used,
+        watch=_watcher(progress),
+        **options,
     )
-    return PublishResult(outcomes, account=account, graph_url=base, journal=os.fspath(jpath))
+    result.engine.close()  # held and scheduled posts stay PENDING for the next run
+    if progress is not None:
+        for row in result.posts:
+            if "workflow_id" not in row:
+                progress(outcome_of(row))  # refused by preflight: never on the engine
+    order = {p.id: i for i, p in enumerate(posts)}
+    rows = sorted(result.posts, key=lambda r: order.get(r["post_id"], len(order)))
+    return PublishResult(
+        [outcome_of(r) for r in rows], account=account, graph_url=base, journal=result.db
+    )
+
+
+SETTLED = ("published", "failed", "duplicate", "held", "scheduled")
+
+
+def _watcher(progress: Callable[[Outcome], None] | None) -> Callable[[list[dict]], None]:
+    """The engine's rows, as `progress` hears them: start(total) first, each post as
+    it settles, and status(text) with what the first unsettled post waits for
+    (Instagram processing its containers): the posts behind it wait on it."""
+    start = getattr(progress, "start", None)
+    status = getattr(progress, "status", None)
+    settled: set[str] = set()
+    shown: list[str | None] = [None]
+
+    def watch(rows: list[dict]) -> None:
+        if progress is None:
+            return
+        if shown == [None]:
+            shown[0] = ""
+            if start is not None:
+                start(len(rows))
+        for row in rows:
+            if row["state"] in SETTLED and row["workflow_id"] not in settled:
+                settled.add(row["workflow_id"])
+                progress(outcome_of(row))
+        head = next((r for r in rows if r["state"] not in SETTLED and r.get("step")), None)
+        text = f"post {head['post_id']}: {head['step']}" if head else None
+        if status is not None and text and text != shown[0]:
+            shown[0] = text
+            status(text)
+
+    return watch
+
+
+def outcome_of(row: dict[str, Any]) -> Outcome:
+    """A post's state on the engine, as the Outcome `publish` has always reported:
+    held posts are `queued` (a later run or worker publishes them), a post already
+    on Instagram is `failed` with error class `duplicate` and that media's id."""
+    state = row["state"]
+    err = row.get("error") or {}
+    status = {
+        "published": PostStatus.PUBLISHED,
+        "scheduled": PostStatus.SCHEDULED,
+        "failed": PostStatus.FAILED,
+        "duplicate": PostStatus.FAILED,
+    }.get(state, PostStatus.QUEUED)
+    source = row.get("source")
+    return Outcome(
+        row["post_id"],
+        row.get("media_type") or "",
+        status,
+        media_id=row.get("media_id"),
+        media_id_source=MediaIdSource(source) if source and status == "published" else None,
+        container_id=row.get("container_id"),
+        already=bool(row.get("already")),
+        error_class="duplicate" if state == "duplicate" else err.get("error_class"),
+        code=err.get("code"),
+        subcode=err.get("subcode"),
+        message=err.get("message")
+        or (
+            f"scheduled for {row.get('until') or row.get('publish_at')}"
+            if state == "scheduled"
+            else None
+        ),
+        rule=err.get("rule"),
+    )
 
 
 def _plan(
@@ -237,7 +313,7 @@ def _plan(
     api_version: str,
     account: str,
     posts: list[Post],
-    journal: Any,
+    done: set[str],
     resumable: bool,
     refused: dict[str, Any],
 ) -> PublishPlan:
@@ -246,9 +322,7 @@ def _plan(
     from igpreflight.publish.graph import GraphClient
 
     with GraphClient(token, base_url=base, api_version=api_version) as client:
-        plan = plan_calls(
-            client, account, posts, journal=journal, resumable=resumable, refused=refused
-        )
+        plan = plan_calls(client, account, posts, done=done, resumable=resumable, refused=refused)
         return PublishPlan(plan, headers=client.plan("GET", "").headers)
 
 

@@ -154,7 +154,7 @@ def run(
     as that is known, before publishing starts; `fix_progress` is `fix`'s `progress`.
     """
     from igpreflight.preflight.manifest import dump_posts, load_manifest
-    from igpreflight.publish.journal import default_journal_path
+    from igpreflight.publish.legacy import default_journal_path
 
     paths = as_list(inputs)
     is_manifest = len(paths) == 1 and Path(paths[0]).suffix.lower() in MANIFEST_SUFFIXES
@@ -194,7 +194,7 @@ def run(
     derived.parent.mkdir(parents=True, exist_ok=True)  # no local media: nothing made it yet
     doc = json.dumps(dump_posts(ready, derived.parent), indent=2, ensure_ascii=False)
     write_text(derived, doc)
-    # One journal with `publish`: beside the user's manifest (or in the current folder
+    # One database with `publish`: beside the user's manifest (or in the current folder
     # for paths), never beside the derived one, so neither republishes.
     if publish_options.get("journal") is None:
         publish_options["journal"] = default_journal_path(

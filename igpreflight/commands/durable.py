@@ -22,8 +22,6 @@ DB_HELP = (
     " manifest) or postgresql://user@host/db for many workers."
 )
 
-# `publish` options for the durable engine (names as `igpreflight.api.durable` takes them).
-OPTIONS = ("accounts_file", "db", "enqueue_only", "ahead", "dedupe_window", "allow_duplicate")
 _accounts = click.option(
     "--accounts",
     "accounts_file",
@@ -75,8 +73,8 @@ def _usage(exc: UsageError) -> None:
 
 
 def publish_durable(o: dict[str, Any]) -> None:
-    """`publish` with its options `o`: returns when the run is one for the one-account
-    journal; otherwise publishes on the durable engine and exits."""
+    """`publish` with its options `o`: returns when the run is one account's (the
+    one-account report); otherwise publishes for many accounts and exits."""
     from igpreflight.api.durable import durable_wanted, publish_many
     from igpreflight.preflight.manifest import ManifestError, load_manifest
     from igpreflight.publish.params import expand_stories
@@ -86,9 +84,7 @@ def publish_durable(o: dict[str, Any]) -> None:
         posts = expand_stories(load_manifest(o["manifest"]))
     except ManifestError as exc:
         raise click.UsageError(str(exc)) from None
-    if not durable_wanted(
-        posts, o["accounts_file"], o["db"], enqueue=o["enqueue_only"], ahead=o["ahead"]
-    ):
+    if not durable_wanted(posts, o["accounts_file"], enqueue=o["enqueue_only"]):
         return
     try:
         options = {k: v for k, v in o.items() if k != "manifest"}

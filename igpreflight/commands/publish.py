@@ -1,9 +1,10 @@
-"""`igpreflight publish MANIFEST`: the Graph container flow, resumable after a crash.
+"""`igpreflight publish MANIFEST`: every post through the durable engine.
 
 The command gathers the configuration (environment and options), refuses a
 batch it cannot send before making any call, then hands the posts to the
-Publisher and prints one line per post: the media id, or the error class and
-message. Exit 0 when every post is published, 1 otherwise, 2 for usage errors.
+engine and prints one line per post: the media id, or the error class and
+message. Exit 0 when every post is published or scheduled, 1 otherwise, 2 for
+usage errors. Runs for many accounts report per account (commands/durable.py).
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from igpreflight.commands.config_options import (
     pick_format,
     settings_of,
 )
-from igpreflight.commands.durable import OPTIONS as DURABLE_OPTIONS
 from igpreflight.commands.durable import durable_options
 from igpreflight.preflight.manifest import ManifestError
 from igpreflight.publish.graph import DEFAULT_API_VERSION
@@ -37,9 +37,10 @@ CLI_ONLY = (
     "no_check",
     "journal_path",
     "rules",
-    *DURABLE_OPTIONS,
+    "accounts_file",
+    "enqueue_only",
     *CONFIG_PARAMS,
-)  # durable.py
+)
 
 
 def posts_bar() -> Progress:
@@ -99,7 +100,8 @@ def echo_err(lines: list[str]) -> None:
     "--journal",
     "journal_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Journal file (default: .igpreflight/journal.sqlite beside the manifest).",
+    help="Journal of an earlier version, read only: posts it shows published are not"
+    " published again (default: .igpreflight/journal.sqlite beside the manifest).",
 )
 @click.option(
     "--allow-private",
@@ -200,14 +202,16 @@ def publish(
 ) -> None:
     """Create containers, wait for them, and publish every post of MANIFEST.
 
-    With --accounts, --db, --enqueue, --ahead, or posts naming an `account` or a
-    `publish_at`, posts go through the durable queue (see `worker`, `status`).
+    Every post is a durable workflow in --db (default .igpreflight/publish.sqlite
+    beside the manifest); see `worker` and `status`. With --accounts, --enqueue or
+    posts naming an `account`, the report is per account.
 
     Token from $IG_ACCESS_TOKEN (sent as a Bearer header, never printed). Safe to
-    re-run: the journal skips published posts and resumes the rest. Each post is
-    checked first: a post with a `check` error is refused (fix-media) with no
-    upload or call for it (--no-check skips this). Exit 0 when every post is
-    published, 1 when some failed or stay queued, 2 on usage errors.
+    re-run: published posts are never published again, interrupted ones resume,
+    and a post whose last attempt failed is tried again. Each post is checked
+    first: a post with a `check` error is refused (fix-media) with no upload or
+    call for it (--no-check skips this). Exit 0 when every post is published or
+    scheduled, 1 when some failed or are held, 2 on usage errors.
     """
     options = dict(locals())  # exactly the parameters above
     from igpreflight.api.publishing import publish as publish_api

@@ -3,7 +3,7 @@
 Built from the same parameter builder as the publisher (params.py), so what is
 printed is what would be sent. Container ids that do not exist yet are shown as
 placeholders (`{post:1}` for a carousel child, `{post:parent}`, `{post:container}`).
-No call is made, no file is uploaded, the journal is only read, and no account,
+No call is made, no file is uploaded, nothing is written, and no account,
 token or bucket is needed: local media show as "would upload PATH (N bytes)" and
 a missing user id as `{ig-user-id}`. The same preflight refusals as `publish`
 apply: a refused post lists no calls, only why (and the exit code says so).
@@ -16,7 +16,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from igpreflight.model import Post
-from igpreflight.publish import journal as J
 from igpreflight.publish.graph import GraphClient, PlannedCall
 from igpreflight.publish.params import (
     PARENT,
@@ -27,7 +26,8 @@ from igpreflight.publish.params import (
     slots_for,
     wants_cover,
 )
-from igpreflight.states import MediaType, PostStatus
+from igpreflight.publish.settings import ErrorInfo
+from igpreflight.states import MediaType
 
 ACCOUNT_PLACEHOLDER = "{ig-user-id}"
 
@@ -39,7 +39,7 @@ class PlannedPost:
     calls: list[PlannedCall]
     note: str | None = None
     uploads: list[str] = field(default_factory=list)  # "would upload PATH (N bytes)"
-    refused: J.ErrorInfo | None = None  # the preflight refusal `publish` would give
+    refused: ErrorInfo | None = None  # the preflight refusal `publish` would give
 
 
 def upload_line(path: str, resolved: str) -> str:
@@ -55,10 +55,10 @@ def plan_calls(
     account: str,
     posts: Sequence[Post],
     *,
-    journal: J.Journal | None = None,
+    done: set[str] | frozenset[str] = frozenset(),
     resumable: bool = False,
     check_quota: bool = True,
-    refused: Mapping[str, J.ErrorInfo] | None = None,
+    refused: Mapping[str, ErrorInfo] | None = None,
 ) -> list[PlannedPost]:
     """One PlannedPost per post (plus the batch's quota read first). `refused` holds
     the preflight refusals (`service.preflight_refusals`) by post id."""
@@ -74,10 +74,8 @@ def plan_calls(
         hint = None if post.media_type in ("", MediaType.CAROUSEL) else post.media_type
         kinds = [bool(is_video_item(item, hint)) for item in post.media]
         media_type = effective_media_type(post, kinds)
-        row = journal.post(account, post.id) if journal else None
-        if row is not None and row.status == PostStatus.PUBLISHED:
-            done = f"media id {row.media_id}" if row.media_id else "found via its container"
-            out.append(PlannedPost(post.id, media_type, [], f"already published ({done})"))
+        if post.id in done:
+            out.append(PlannedPost(post.id, media_type, [], "already published"))
             continue
         if post.id in refused:
             why = refused[post.id]

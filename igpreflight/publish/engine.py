@@ -31,8 +31,8 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,8 @@ HEARTBEAT = float(os.environ.get("IGPREFLIGHT_HEARTBEAT", "1.0"))
 STALE_AFTER = float(os.environ.get("IGPREFLIGHT_WORKER_STALE", "30"))
 # Scheduled posts start this long before publish_at, so their containers are ready.
 SCHEDULE_LEAD = float(os.environ.get("IGPREFLIGHT_SCHEDULE_LEAD", "120"))
+# How long `close` lets running posts unwind (a Graph call in flight ends first).
+CLOSE_WAIT = 40.0
 
 # Post states (status, reports).
 PUBLISHED, FAILED, HELD, SCHEDULED, DUPLICATE = (
@@ -71,8 +73,23 @@ QUEUED, RUNNING, INTERRUPTED = "queued", "running", "interrupted"
 SETTLED = {PUBLISHED, FAILED, HELD, SCHEDULED, DUPLICATE}
 
 
-def workflow_id(account: str, post_id: str) -> str:
-    return f"{PREFIX}{account}:{post_id}"
+ATTEMPT = "~"  # a post's second attempt is igp:<account>:<post>~2 (see Engine.enqueue)
+RETRIED = {FAILED, DUPLICATE}  # settled states a new `publish` run tries again
+
+
+def workflow_id(account: str, post_id: str, attempt: int = 1) -> str:
+    base = f"{PREFIX}{account}:{post_id}"
+    return base if attempt <= 1 else f"{base}{ATTEMPT}{attempt}"
+
+
+def attempt_of(wid: str, base: str) -> int | None:
+    """The attempt number of workflow `wid` of the post whose first id is `base`."""
+    if wid == base:
+        return 1
+    tail = wid[len(base) :]
+    if wid.startswith(base) and tail[:1] == ATTEMPT and tail[1:].isdigit():
+        return int(tail[1:])
+    return None
 
 
 def default_db(manifest: str | os.PathLike[str]) -> str:
@@ -106,15 +123,44 @@ class PostSpec:
     legacy_media_id: str | None = None  # an earlier version's journal says published
     legacy_published: bool = False
     legacy_container: str | None = None  # ...or says media_publish was sent for this one
+    attempt: int = 1  # a post that failed is tried again by the next run: attempt 2...
+
+    @property
+    def base(self) -> str:
+        return workflow_id(self.account.name, self.post.id)
 
     @property
     def wid(self) -> str:
-        return workflow_id(self.account.name, self.post.id)
+        return workflow_id(self.account.name, self.post.id, self.attempt)
 
 
 # ---- the workflow ---------------------------------------------------------------------
 
 _RUNTIME: flow.Runtime | None = None
+
+
+class _Active:
+    """How many workflows run in this process (close waits for them to unwind)."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.cond = threading.Condition()
+
+    def __enter__(self) -> None:
+        with self.cond:
+            self.n += 1
+
+    def __exit__(self, *exc: object) -> None:
+        with self.cond:
+            self.n -= 1
+            self.cond.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        with self.cond:
+            return self.cond.wait_for(lambda: self.n == 0, timeout)
+
+
+_ACTIVE = _Active()
 
 
 def _rt() -> flow.Runtime:
@@ -136,11 +182,13 @@ def _register() -> tuple[Callable[..., Any], ...]:
 
     @DBOS.step(name="igp.now")
     def now_step() -> float:
-        return time.time()
+        return _rt().clock.now()
 
     @DBOS.step(name="igp.create")
-    def create_step(spec: PostSpec, phase: str, children: list[str] | None) -> dict:
-        slots = _phase_slots(spec, phase)
+    def create_step(
+        spec: PostSpec, phase: str, children: list[str] | None, only: list[int] | None
+    ) -> dict:
+        slots = _phase_slots(spec, phase, only)
         return flow.create_containers(
             _rt(), spec.account, spec.settings, spec.post, spec.media_type, slots, children
         )
@@ -192,7 +240,12 @@ def _register() -> tuple[Callable[..., Any], ...]:
 
     @DBOS.workflow(name="igp.publish_post")
     def publish_post(spec: PostSpec) -> dict:
-        return _run(spec, now_step, create_step, wait_step, gate_step, publish_step, legacy_step)
+        with _ACTIVE:
+            if flow.STOPPING.is_set():
+                raise flow.Abandoned()  # dequeued while closing: the next worker runs it
+            return _run(
+                spec, now_step, create_step, wait_step, gate_step, publish_step, legacy_step
+            )
 
     return (publish_post,)
 
@@ -202,6 +255,11 @@ def _state(state: str, **fields: Any) -> None:
 
 
 def _settle(result: dict) -> dict:
+    who, state = result["post_id"], result["state"]
+    if state == PUBLISHED:
+        log.info("post %s published: %s", who, result.get("media_id") or "(via its container)")
+    else:
+        log.warning("post %s %s: %s", who, state, result.get("message"))
     DBOS = _dbos()
     DBOS.set_event("state", result)
     DBOS.set_event("settled", True)
@@ -210,7 +268,6 @@ def _settle(result: dict) -> dict:
 
 def _run(spec: PostSpec, now, create, wait, gate, publish, legacy) -> dict:  # noqa: ANN001
     """The post's life; deterministic given its recorded steps (time comes from a step)."""
-    DBOS = _dbos()
     base = {"account": spec.account.name, "post_id": spec.post.id, "media_type": spec.media_type}
     if spec.legacy_published:
         return _settle(
@@ -238,11 +295,18 @@ def _run(spec: PostSpec, now, create, wait, gate, publish, legacy) -> dict:  # n
     cid: str | None = None
     rounds = spec.settings.recreate_attempts + 1
     last: dict = {}
-    for _ in range(rounds):
+    children: list[str] | None = None
+    n = 0
+    while n < rounds:
         _state(RUNNING, step="containers")
-        cid, last = _prepare(spec, create, wait)
+        cid, last, kids = _prepare(spec, create, wait, children)
+        children = None
         if cid is None:
+            if "held" in last:
+                _hold(last, None)
+                continue
             if last.get("recreate"):
+                n += 1
                 continue
             return _settle({**base, "state": FAILED, **last["failed"]})
         if spec.prev:
@@ -251,7 +315,7 @@ def _run(spec: PostSpec, now, create, wait, gate, publish, legacy) -> dict:  # n
             delay = spec.publish_at - now()
             if delay > 0:
                 _state(SCHEDULED, until=spec.publish_at, container_id=cid)
-                DBOS.sleep(delay)
+                _wait_until(spec.publish_at)
         while True:
             _state(RUNNING, step="gate", container_id=cid)
             g = gate(spec)
@@ -264,34 +328,31 @@ def _run(spec: PostSpec, now, create, wait, gate, publish, legacy) -> dict:  # n
                         "message": f"already on Instagram ({g['duplicate']})",
                     }
                 )
-            if "held" not in g:
-                break
-            _state(HELD, message=g["held"], until=g["until"], rule=g.get("rule"), container_id=cid)
-            DBOS.sleep(max(1.0, g["until"] - now()))
-        _state(RUNNING, step="publishing", container_id=cid)
-        last = publish(spec, cid)
-        if "media_id" in last:
-            return _settle(
-                {
-                    **base,
-                    "state": PUBLISHED,
-                    "media_id": last["media_id"],
-                    "source": last["source"],
-                    "container_id": cid,
-                }
-            )
-        if "held" in last:
-            _state(
-                HELD,
-                message=last["held"],
-                until=last["until"],
-                rule=last.get("rule"),
-                container_id=cid,
-            )
-            DBOS.sleep(max(1.0, last["until"] - now()))
-            continue
+            if "failed" in g:  # the account was stopped (reconnect-auth)
+                return _settle({**base, "state": FAILED, "container_id": cid, **g["failed"]})
+            if "held" in g:
+                _hold(g, cid)
+                continue
+            _state(RUNNING, step="publishing", container_id=cid)
+            last = publish(spec, cid)
+            if "media_id" in last:
+                return _settle(
+                    {
+                        **base,
+                        "state": PUBLISHED,
+                        "media_id": last["media_id"],
+                        "source": last["source"],
+                        "container_id": cid,
+                    }
+                )
+            if "held" in last:
+                _hold(last, cid)
+                continue
+            break
         if not last.get("recreate"):
             return _settle({**base, "state": FAILED, "container_id": cid, **last["failed"]})
+        n += 1
+        children = kids  # a carousel's children stay: only the parent is rebuilt
     failed = last.get("failed") or {"message": "gave up recreating the container"}
     return _settle(
         {
@@ -304,6 +365,27 @@ def _run(spec: PostSpec, now, create, wait, gate, publish, legacy) -> dict:  # n
     )
 
 
+def _hold(why: dict, cid: str | None) -> None:
+    """Held (quota, a long rate limit): say why and until when, then sleep until then."""
+    _state(
+        HELD,
+        message=why["held"],
+        until=why["until"],
+        rule=why.get("rule"),
+        error_class=why.get("error_class", "wait-quota"),
+        container_id=cid,
+    )
+    _wait_until(why["until"])
+
+
+def _wait_until(until: float) -> None:
+    """Sleep until `until` (a time from a recorded step, so a resumed workflow waits
+    for the same moment); ends with Abandoned when the engine closes."""
+    while (left := until - _rt().clock.now()) > 0:
+        if flow.STOPPING.wait(min(left, 1.0)):
+            raise flow.Abandoned()
+
+
 def _wait_turn(spec: PostSpec, cid: str) -> None:
     """Until the account's previous post is settled. While that one is held or
     scheduled, so is this one (and says so), so `publish` and `worker --until-idle`
@@ -312,6 +394,8 @@ def _wait_turn(spec: PostSpec, cid: str) -> None:
     shown = None
     timeout = 2.0
     while DBOS.get_event(spec.prev, "settled", timeout_seconds=timeout) is None:
+        if flow.STOPPING.is_set():
+            raise flow.Abandoned()
         prev = DBOS.get_event(spec.prev, "state", timeout_seconds=0) or {}
         state = prev.get("state") if prev.get("state") in (HELD, SCHEDULED) else RUNNING
         if state != shown:
@@ -324,30 +408,61 @@ def _wait_turn(spec: PostSpec, cid: str) -> None:
                     msg += f": {prev['message']}"
                 _state(state, message=msg, until=until, container_id=cid)
             shown = state
-        timeout = 60.0 if state != RUNNING else 2.0
+        # Behind a held or scheduled post: sleep until its time (each look is a
+        # recorded step, so none while it cannot move), then look again.
+        timeout = 2.0
+        if state != RUNNING:
+            _wait_until(float(prev.get("until") or 0) or _rt().clock.now() + 60.0)
+            timeout = 0.5
 
 
-def _prepare(spec: PostSpec, create, wait) -> tuple[str | None, dict]:  # noqa: ANN001
-    """Children (a carousel) then the container that is published, each FINISHED."""
-    children: list[str] | None = None
-    phases = ["children", "top"] if spec.media_type == "CAROUSEL" else ["top"]
+def _prepare(
+    spec: PostSpec,
+    create,  # noqa: ANN001
+    wait,  # noqa: ANN001
+    children: list[str] | None = None,
+) -> tuple[str | None, dict, list[str] | None]:
+    """Children (a carousel; unless `children` are given, kept from an earlier round)
+    then the container that is published, each FINISHED -> (container id, {}, children)
+    or (None, failure or hold, None). A child that fails is recreated alone."""
+    phases = ["children", "top"] if spec.media_type == "CAROUSEL" and not children else ["top"]
     for phase in phases:
-        made = create(spec, phase, children)
-        if "failed" in made:
-            return None, {"failed": made["failed"], "recreate": made.get("retryable", False)}
-        ready = wait(spec, phase, made["ids"], made["created"])
-        if "failed" in ready:
-            return None, ready
+        made = create(spec, phase, children, None)
+        if "ids" not in made:
+            return None, made, None
+        ids, created = made["ids"], made["created"]
+        fixes = 0
+        while True:
+            k = len(ids)
+            _state(RUNNING, step=f"Instagram is processing {k} container{'s' if k > 1 else ''}")
+            ready = wait(spec, phase, ids, created)
+            if "ready" in ready:
+                break
+            i = ready.get("index")
+            if (
+                phase != "children"
+                or not ready.get("recreate")
+                or i is None
+                or fixes >= spec.settings.recreate_attempts
+            ):
+                return None, ready, None
+            fixes += 1
+            again = create(spec, phase, None, [i])
+            if "ids" not in again:
+                return None, again, None
+            ids = [*ids[:i], again["ids"][0], *ids[i + 1 :]]
+            created = again["created"]
         if phase == "children":
-            children = made["ids"]
+            children = ids
         else:
-            return made["ids"][0], {}
-    return None, {"failed": {"message": "no container"}}
+            return ids[0], {}, children
+    return None, {"failed": {"message": "no container"}}, None
 
 
-def _phase_slots(spec: PostSpec, phase: str) -> list:
+def _phase_slots(spec: PostSpec, phase: str, only: list[int] | None = None) -> list:
     slots = flow.plan_slots(spec.post, spec.media_type, list(spec.kinds))
-    return [s for s in slots if s.publishable == (phase == "top")]
+    mine = [s for s in slots if s.publishable == (phase == "top")]
+    return mine if only is None else [mine[i] for i in only]
 
 
 def _our_media_ids(account: str) -> set[str]:
@@ -376,8 +491,12 @@ def build_specs(
     *,
     dedupe_window: float | None,
     legacy: Callable[[Account, Post], tuple[str | None, bool, str | None]] | None = None,
+    probed: Mapping[str, Any] | None = None,
 ) -> list[PostSpec]:
-    """One spec per post, chained per account in publish_at (then manifest) order."""
+    """One spec per post, chained per account in publish_at (then manifest) order.
+    `probed` is what `check` probed each media as (MediaItem.key -> Kind): image or
+    video is then decided from facts, not names."""
+    probed = probed or {}
     by_account: dict[str, list[tuple[float, int, Post, Account]]] = {}
     for i, post in enumerate(posts):
         acc = accounts_of(post)
@@ -390,7 +509,8 @@ def build_specs(
         for seq, (when, _i, post, acc) in enumerate(sorted(rows, key=lambda r: (r[0], r[1]))):
             hint = post.media_type or None
             kinds = tuple(
-                bool(is_video_item(m, None if hint == "CAROUSEL" else hint)) for m in post.media
+                bool(is_video_item(m, None if hint == "CAROUSEL" else hint, probed.get(m.key)))
+                for m in post.media
             )
             media_id, published, container = legacy(acc, post) if legacy else (None, False, None)
             spec = PostSpec(
@@ -428,6 +548,7 @@ class Engine:
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
     _registry: Any = None
+    known_before: set[str] = field(default_factory=set)  # published by an earlier run
 
     def __enter__(self) -> Engine:
         self.start()
@@ -439,10 +560,12 @@ class Engine:
     def start(self) -> None:
         global _RUNTIME
         DBOS = _dbos()
+        flow.STOPPING.clear()
         _RUNTIME = self.runtime
         (self._workflow,) = _registered()
         self._registry = WorkerRegistry(self.url, self.executor_id)
         self._registry.beat()
+        _drop_closed_log_streams()
         DBOS(
             config={
                 "name": APP_NAME,
@@ -457,7 +580,7 @@ class Engine:
         self.queue = DBOS.register_queue(
             QUEUE,
             # The post being published plus `ahead` posts whose containers are made ahead.
-            partition_concurrency=max(1, self.ahead) + 1,
+            partition_concurrency=max(0, self.ahead) + 1,
             polling_interval_sec=0.2,
             on_conflict="always_update",
         )
@@ -491,16 +614,24 @@ class Engine:
         )
 
     def close(self) -> None:
-        """Stop in-process (tests, the bench): waits for DBOS to shut down."""
+        """Stop DBOS in this process without waiting for sleeping posts: held and
+        scheduled posts (and any post still running) end their wait at once, unrecorded,
+        and stay PENDING as a kill leaves them; this worker is marked gone, so the next
+        `publish` or worker resumes them (never twice). The process goes on."""
         self._stop.set()
         for t in self._threads:
             t.join(timeout=5)
+        flow.STOPPING.set()
         try:
-            _dbos().destroy(workflow_completion_timeout_sec=0)
-        finally:
+            if not _ACTIVE.wait_idle(CLOSE_WAIT):
+                log.warning("closing with posts still in a Graph call; they resume later")
             if self._registry is not None:
                 self._registry.leave()
-            self.runtime.close()
+        finally:
+            try:
+                _dbos().destroy(workflow_completion_timeout_sec=0)
+            finally:
+                self.runtime.close()
 
     def exit(self, code: int) -> None:
         """End the process now. Posts still PENDING here are asleep (held, scheduled)
@@ -516,15 +647,25 @@ class Engine:
     # ---- enqueue and watch ----
 
     def enqueue(self, specs: Iterable[PostSpec]) -> list[str]:
-        """Enqueue each post once (by workflow id); a post already known is left alone."""
+        """Enqueue each post once: a post whose latest workflow is published, running,
+        held or scheduled is left alone (never twice); one whose latest attempt failed
+        (or was refused as already on Instagram) gets a new attempt, so fixing the
+        media and running `publish` again retries it. Returns the workflow ids."""
         from dbos import SetEnqueueOptions, SetWorkflowID
 
         DBOS = _dbos()
         ids = []
-        now = time.time()
+        now = self.runtime.clock.now()
+        resolved: dict[str, str] = {}  # first workflow id -> the attempt of this run
+        self.known_before = set()
         for spec in specs:
+            attempt, known, published = self._attempt(spec.base)
+            spec = replace(spec, attempt=attempt, prev=resolved.get(spec.prev or "", spec.prev))
+            resolved[spec.base] = spec.wid
             ids.append(spec.wid)
-            if DBOS.get_workflow_status(spec.wid) is not None:
+            if published:
+                self.known_before.add(spec.wid)
+            if known:
                 continue
             delay = 0.0
             if spec.publish_at is not None:
@@ -544,22 +685,83 @@ class Engine:
                 log.info("%s was enqueued by another process (%s)", spec.wid, exc)
         return ids
 
+    def _attempt(self, base: str) -> tuple[int, bool, bool]:
+        """(attempt to run, already enqueued, already published): the latest attempt
+        of the post, or a new one when that one failed."""
+        DBOS = _dbos()
+        latest, status = 0, None
+        for w in DBOS.list_workflows(workflow_id_prefix=base, load_input=False):
+            n = attempt_of(w.workflow_id, base)
+            if n is not None and n > latest:
+                latest, status = n, w
+        if status is None:
+            return 1, False, False
+        if _failed(status):
+            return latest + 1, False, False
+        published = isinstance(status.output, dict) and status.output.get("state") == PUBLISHED
+        return latest, True, status.status == "SUCCESS" and published
+
     def states(self, ids: Sequence[str] | None = None) -> list[dict[str, Any]]:
         return post_states(_dbos(), ids)
 
     def wait_settled(
-        self, ids: Sequence[str], until_idle: bool = False, tick: Callable[[], None] | None = None
+        self,
+        ids: Sequence[str],
+        until_idle: bool = False,
+        tick: Callable[[], None] | None = None,
+        watch: Callable[[list[dict[str, Any]]], None] | None = None,
     ) -> list[dict[str, Any]]:
         """Block until every post in `ids` is settled (published, failed, duplicate,
-        held, scheduled); with `until_idle`, until nothing is running, due or scheduled."""
+        held, scheduled); with `until_idle`, until nothing is running, due or scheduled.
+        `watch` sees every post's state each time they are read (progress)."""
         while True:
             rows = self.states(ids or None)
-            busy = [r for r in rows if not _idle(r, until_idle)]
+            if watch:
+                watch(rows)
+            now = self.runtime.clock.now()
+            busy = [r for r in rows if not _idle(r, until_idle) or _due(r, now)]
             if not busy:
                 return rows
             if tick:
                 tick()
             time.sleep(0.1)
+
+    def published_posts(self) -> set[str]:
+        """First workflow ids of the posts this database shows published."""
+        out = set()
+        for w in _dbos().list_workflows(workflow_id_prefix=PREFIX, status="SUCCESS"):
+            if isinstance(w.output, dict) and w.output.get("state") == PUBLISHED:
+                spec = _spec_of(w)
+                out.add(spec.base if spec else w.workflow_id)
+        return out
+
+
+def _drop_closed_log_streams() -> None:
+    """DBOS's logger keeps the stderr it first saw; a later launch in this process
+    (the Python API called again, after a caller swapped stderr) must not write to a
+    closed one."""
+    import logging as _logging
+
+    dbos_log = _logging.getLogger("dbos")
+    for handler in list(dbos_log.handlers):
+        stream = getattr(handler, "stream", None)
+        if stream is not None and getattr(stream, "closed", False):
+            dbos_log.removeHandler(handler)
+
+
+def _failed(w: Any) -> bool:
+    """A workflow whose post the next run tries again."""
+    if w.status in ("ERROR", "CANCELLED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED"):
+        return True
+    return w.status == "SUCCESS" and isinstance(w.output, dict) and w.output.get("state") in RETRIED
+
+
+def _due(row: dict[str, Any], now: float) -> bool:
+    """A held or scheduled post whose time has come is not settled: it is about to
+    move (a resumed workflow still shows the state it slept in)."""
+    return (
+        row["state"] in (HELD, SCHEDULED) and bool(row.get("until_ts")) and row["until_ts"] <= now
+    )
 
 
 def _idle(row: dict[str, Any], until_idle: bool) -> bool:
@@ -590,7 +792,10 @@ def post_states(api: Any, ids: Sequence[str] | None = None) -> list[dict[str, An
     else:
         kwargs["workflow_id_prefix"] = PREFIX
     rows = []
-    for w in api.list_workflows(**kwargs):
+    workflows = list(api.list_workflows(**kwargs))
+    if not ids:
+        workflows = _latest_attempts(workflows)
+    for w in workflows:
         spec = _spec_of(w)
         event = w.output if isinstance(w.output, dict) else None
         if event is None and w.status == "PENDING":
@@ -599,7 +804,37 @@ def post_states(api: Any, ids: Sequence[str] | None = None) -> list[dict[str, An
         rows.append(row)
     order = {wid: i for i, wid in enumerate(ids or [])}
     rows.sort(key=lambda r: (order.get(r["workflow_id"], 0), r["account"], r["seq"]))
+    _behind_held(rows)
     return rows
+
+
+def _behind_held(rows: list[dict[str, Any]]) -> None:
+    """A queued post of an account whose earlier post is held or scheduled cannot move
+    before it (the account's slots are taken by posts that wait): it is held too."""
+    blocker: dict[str, dict[str, Any]] = {}
+    for r in sorted(rows, key=lambda r: (r["account"], r["seq"])):
+        b = blocker.get(r["account"])
+        if r["state"] in (HELD, SCHEDULED) and b is None:
+            blocker[r["account"]] = r
+        elif r["state"] == QUEUED and b is not None:
+            r["state"] = b["state"]
+            r["until"], r["until_ts"] = b.get("until"), b.get("until_ts")
+            msg = f"after {b['post_id']}, {b['state']}"
+            if (b.get("error") or {}).get("message"):
+                msg += f": {b['error']['message']}"
+            r["error"] = {**(b.get("error") or {}), "message": msg}
+
+
+def _latest_attempts(workflows: list[Any]) -> list[Any]:
+    """Of each post's attempts, the latest (what `status` shows)."""
+    best: dict[str, tuple[int, Any]] = {}
+    for w in workflows:
+        spec = _spec_of(w)
+        base = spec.base if spec else w.workflow_id
+        n = spec.attempt if spec else 1
+        if base not in best or n > best[base][0]:
+            best[base] = (n, w)
+    return [w for _, w in best.values()]
 
 
 def _spec_of(w: Any) -> PostSpec | None:
@@ -615,11 +850,14 @@ def _spec_of(w: Any) -> PostSpec | None:
 def _row(w: Any, spec: PostSpec | None, event: dict | None) -> dict[str, Any]:
     wid = w.workflow_id
     account, _, post_id = wid[len(PREFIX) :].partition(":")
+    if spec is not None:
+        account, post_id = spec.account.name, spec.post.id
     row: dict[str, Any] = {
         "workflow_id": wid,
         "account": account,
         "post_id": post_id,
         "seq": spec.seq if spec else 0,
+        "attempt": spec.attempt if spec else 1,
         "media_type": spec.media_type if spec else None,
         "publish_at": format_rfc3339(spec.publish_at) if spec and spec.publish_at else None,
         "state": QUEUED,
@@ -651,6 +889,7 @@ def _row(w: Any, spec: PostSpec | None, event: dict | None) -> dict[str, Any]:
     row["already"] = bool(ev.get("already"))
     if ev.get("until"):
         row["until"] = format_rfc3339(float(ev["until"]))
+        row["until_ts"] = float(ev["until"])
     if state in (FAILED, DUPLICATE, HELD) or ev.get("message"):
         row["error"] = {
             k: ev.get(k)

@@ -20,11 +20,14 @@ from igpreflight.states import VIDEO_TYPES, MediaType
 SINGLE, CHILD, PARENT = "single", "child", "parent"
 
 
+PARENT_SLOT = -1  # the carousel parent, or the only container of a single post
+
+
 @dataclass(frozen=True)
 class Slot:
     """One container a post needs: a single post's media, a carousel child, or the parent."""
 
-    slot: int  # child index, or journal.PARENT_SLOT for the container that is published
+    slot: int  # child index, or PARENT_SLOT for the container that is published
     role: str  # single, child, parent
     item: MediaItem | None  # None for a carousel parent
     is_video: bool
@@ -82,8 +85,6 @@ def _sniff_file(path: str) -> Kind | None:
 
 def slots_for(post: Post, media_type: str, kinds: list[bool]) -> list[Slot]:
     """The containers a post needs, in creation order (children first, parent last)."""
-    from igpreflight.publish.journal import PARENT_SLOT
-
     if media_type == MediaType.CAROUSEL:
         children = [Slot(i, CHILD, item, kinds[i], False) for i, item in enumerate(post.media)]
         return [*children, Slot(PARENT_SLOT, PARENT, None, False, True)]

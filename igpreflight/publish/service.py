@@ -1,16 +1,13 @@
-"""One call that publishes a list of posts: client, journal and publisher wired together.
-
-For `igpreflight.api.publish` (and through it the `publish` and `run` commands) and
-for workers: callers hand over posts and settings and get one Outcome per post,
-without knowing how the pieces fit. The batch-level decisions live here too, once:
-which posts the journal shows published, why a batch cannot be sent at all, and
-which posts `check` refuses.
+"""The batch-level decisions of publishing, made once for every path (`publish`,
+`run`, the Python API, the durable engine): why a batch cannot be sent at all,
+which posts `check` refuses, the settings from the command's waits, the uploader
+that turns local media into checked public URLs, and the 9004/2207052 URL re-check.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -18,89 +15,13 @@ from igpreflight.catalog import ErrorClass
 from igpreflight.config import DEFAULT_RULES, RuleSelection
 from igpreflight.model import Finding, Kind, MediaItem, Post, Severity
 from igpreflight.preflight.rules.url import public_host
-from igpreflight.publish.graph import DEFAULT_API_VERSION, GraphClient, graph_url_from_env
-from igpreflight.publish.journal import ErrorInfo, Journal
-from igpreflight.publish.params import expand_stories, is_video_item
-from igpreflight.publish.publisher import MediaRefused, Publisher
-from igpreflight.publish.runlock import journal_lock
-from igpreflight.publish.settings import Clock, MediaUrl, Outcome, PublishSettings, UrlChecker
-from igpreflight.states import PostStatus, UploadStatus
+from igpreflight.publish.params import is_video_item
+from igpreflight.publish.settings import ErrorInfo, MediaRefused, PublishSettings, UrlChecker
+from igpreflight.states import UploadStatus
 
 NO_CHECK_HINT = (
     "fix the post or its media (`igpreflight check` / `fix`), or publish with --no-check"
 )
-
-
-def publish_posts(
-    posts: Sequence[Post],
-    *,
-    ig_user_id: str,
-    token: str,
-    journal_path: str | os.PathLike[str],
-    graph_url: str | None = None,
-    api_version: str = DEFAULT_API_VERSION,
-    settings: PublishSettings | None = None,
-    media_url: MediaUrl | None = None,
-    url_checker: UrlChecker | None = None,
-    clock: Clock | None = None,
-    timeout: float = 30.0,
-    progress: Callable[[Outcome], None] | None = None,
-    check: bool = False,
-    allow_private: bool = False,
-    jobs: int | None = 1,
-    rules: RuleSelection = DEFAULT_RULES,
-) -> list[Outcome]:
-    """Publish `posts` in order for one account; safe to call again with the same journal.
-
-    `media_url` turns a local MediaItem into a public URL (an upload); without it
-    only URL media (and, with `settings.resumable`, local videos) can be sent.
-    With `check`, the preflight checks run first on every post the journal does not
-    show published, and a post with an error (on itself or its media) fails as
-    fix-media with no call made for it (`preflight_refusals`).
-    Never raises for Graph errors: each Outcome says published, failed or queued.
-    """
-    posts = expand_stories(posts)
-    client = GraphClient(
-        token, base_url=graph_url_from_env(graph_url), api_version=api_version, timeout=timeout
-    )
-    try:
-        with (
-            journal_lock(journal_path),
-            Journal(journal_path, now=clock.now) if clock else Journal(journal_path) as journal,
-        ):
-            refused: dict[str, ErrorInfo] = {}
-            kinds: dict[str, Kind] = {}
-            if check:
-                done = published_ids(journal, ig_user_id)
-                refused = preflight_refusals(
-                    [p for p in posts if p.id not in done],
-                    allow_private=allow_private,
-                    jobs=jobs,
-                    kinds=kinds,
-                    rules=rules,
-                )
-            publisher = Publisher(
-                client,
-                journal,
-                ig_user_id,
-                settings=settings,
-                clock=clock,
-                media_url=media_url,
-                url_checker=url_checker,
-                refused=refused,
-                kinds=kinds,
-            )
-            return publisher.run(posts, progress)
-    finally:
-        client.close()
-
-
-def published_ids(journal: Journal | None, account: str) -> set[str]:
-    """Posts the journal already marks published: they are skipped, so neither their
-    checks nor their files matter any more (a missing journal has none)."""
-    if journal is None:
-        return set()
-    return {r.post_id for r in journal.posts(account) if r.status == PostStatus.PUBLISHED}
 
 
 def _media_items(post: Post) -> list[MediaItem]:

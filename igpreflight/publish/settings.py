@@ -1,4 +1,4 @@
-"""What the publisher is configured with and what it reports: settings, clock, outcome.
+"""What publishing is configured with and what it reports: settings, clock, outcome.
 
 Kept apart from the state machine so callers (`publish`, `run`, the Python API,
 tests) can build settings and read outcomes without importing the machinery.
@@ -84,6 +84,26 @@ class PublishSettings:
     def fixed_wait(self, seconds: float) -> Backoff:
         """A single wait of `seconds`, spread by the same jitter."""
         return Backoff(max(0.0, seconds), jitter=self.jitter)
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    """A post's failure before any call (class, codes, one-line message, rule)."""
+
+    error_class: str | None
+    code: int | None = None
+    subcode: int | None = None
+    message: str | None = None
+    rule: str | None = None
+
+
+class MediaRefused(Exception):
+    """A `media_url` verdict: this file must not be handed to Instagram (it failed a
+    preflight or URL rule after upload). The post fails with `info`; no container is made."""
+
+    def __init__(self, info: ErrorInfo) -> None:
+        super().__init__(info.message)
+        self.info = info
 
 
 @dataclass

@@ -25,7 +25,11 @@ def _code_and_message(o: Outcome) -> str:
 def summary_line(result: PublishResult) -> str:
     s = result.summary()
     already = f" ({s['already_published']} earlier)" if s["already_published"] else ""
-    return f"{s['published']} published{already}, {s['failed']} failed, {s['queued']} queued"
+    scheduled = f", {s['scheduled']} scheduled" if s.get("scheduled") else ""
+    return (
+        f"{s['published']} published{already}{scheduled}, {s['failed']} failed,"
+        f" {s['queued']} queued"
+    )
 
 
 def render_text(result: PublishResult) -> str:
@@ -42,13 +46,15 @@ def render_text(result: PublishResult) -> str:
                 else f"container {o.container_id} shows PUBLISHED (media id not returned)"
             )
             lines.append(f"{o.post_id}: published{' earlier' if o.already else ''}, {what}")
+        elif o.status == "scheduled":
+            lines.append(f"{o.post_id}: {o.message}")
         elif o.status == "queued" and o.message in stopped:
             lines.append(f"{o.post_id}: queued [{o.error_class}] (the batch stopped before it)")
-        elif o.status == "queued" and o.message in auth:
+        elif o.message in auth:
             brief = replace(
                 o, message="publishing stopped for the account (see the error on stderr)"
             )
-            lines.append(f"{o.post_id}: queued [{o.error_class}]{_code_and_message(brief)}")
+            lines.append(f"{o.post_id}: {o.status} [{o.error_class}]{_code_and_message(brief)}")
             stopped.add(o.message)
         else:
             lines.append(f"{o.post_id}: {o.status} [{o.error_class}]{_code_and_message(o)}")
