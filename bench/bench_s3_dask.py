@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -111,6 +112,7 @@ class Batch:
     wall: float
     cpu: dict[str, float]
     machine: dict[str, float]
+    requests: dict[str, int]  # S3 requests sent, by operation
 
     def line(self, label: str, n: int) -> str:
         total = sum(self.cpu.values())
@@ -121,7 +123,9 @@ class Batch:
             f"CPU ms/object: {parts}; total {total / n * 1000:.0f} "
             f"(moto {self.cpu['moto'] / total:.0%})\n"
             f"    the cores meanwhile: this batch {total:.1f} s, other processes {others:.1f} s, "
-            f"taken by the VM host {self.machine['steal']:.1f} s, idle {self.machine['idle']:.1f} s"
+            f"taken by the VM host {self.machine['steal']:.1f} s, idle {self.machine['idle']:.1f} s\n"
+            f"    S3 requests per object: "
+            + ", ".join(f"{k} {v / n:.2f}" for k, v in sorted(self.requests.items()))
         )
 
 
@@ -132,8 +136,28 @@ def warm_worker(endpoint: str) -> int:
     import igpreflight.transcode.image  # noqa: F401
     from igpreflight.storage import s3
 
-    s3.client(s3.S3Settings(endpoint_url=endpoint))
+    count_requests(s3.client(s3.S3Settings(endpoint_url=endpoint)))
     return os.getpid()
+
+
+def count_requests(client) -> None:  # noqa: ANN001 - a boto3 S3 client
+    """Count the S3 requests this process's client sends, by operation (`requests()`)."""
+    import collections
+
+    from igpreflight.storage import s3
+
+    if not hasattr(s3, "bench_requests"):
+        s3.bench_requests = collections.Counter()  # type: ignore[attr-defined]
+        client.meta.events.register(
+            "before-call.s3",
+            lambda model, **_: s3.bench_requests.update([model.name]),  # type: ignore[attr-defined]
+        )
+
+
+def requests() -> dict[str, int]:
+    from igpreflight.storage import s3
+
+    return dict(getattr(s3, "bench_requests", {}))
 
 
 def fix_file(source: Path, out: Path) -> bool:
@@ -201,6 +225,7 @@ def main() -> None:
                 client.upload_file(str(path), "bench", f"in/{path.parent.name}/{path.name}")
             print(f"{n} JPEGs of 4000x3000, {total / n / 1e6:.1f} MB each on average")
             s3.configure(s3.S3Settings(endpoint_url=endpoint))
+            count_requests(s3.client())
             options = FixOptions()
 
             def on_cluster(workers: int, prefix: str) -> tuple[float, Batch]:
@@ -217,6 +242,7 @@ def main() -> None:
                     }
                     before = {k: sum(map(cpu_seconds, v)) for k, v in procs.items()}
                     was = machine_seconds()
+                    listed_before = Counter(requests())
                     spec = EngineSpec("dask", scheduler=cluster.scheduler_address)
                     wall = timed(
                         lambda: fix_scaled(
@@ -225,10 +251,15 @@ def main() -> None:
                     )
                     after = {k: sum(map(cpu_seconds, v)) for k, v in procs.items()}
                     now = machine_seconds()
+                    sent = Counter(requests())  # the client's listings
+                    sent.subtract(listed_before)
+                    for counted in c.run(requests).values():  # the workers'
+                        sent.update(counted)
                 return start_up, Batch(
                     wall,
                     {k: after[k] - before[k] for k in procs},
                     {k: now[k] - was[k] for k in now},
+                    {k: v for k, v in sent.items() if v},
                 )
 
             # Interleaved repeats, best of each: a shared machine's noise only slows runs down.

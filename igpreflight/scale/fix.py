@@ -50,6 +50,7 @@ from igpreflight.storage.s3 import (
     current_settings,
     download,
     head_object,
+    list_objects,
     put_file,
 )
 from igpreflight.storage.s3uri import S3Uri, is_s3
@@ -154,6 +155,7 @@ class Item:
     planned: _Planned
     source: Source
     out_uri: str | None = None
+    out_listed: bool = True  # the output key was listed: HEAD it for an earlier run's metadata
 
 
 def execute_task(
@@ -206,7 +208,7 @@ def execute_one(item: Item, options: FixOptions) -> FileFixResult:
     try:
         if item.out_uri is None:
             return _to_local(p, src, options)
-        return _to_s3(p, src, S3Uri.parse(item.out_uri), options)
+        return _to_s3(p, src, S3Uri.parse(item.out_uri), options, item.out_listed)
     except Exception as exc:  # noqa: BLE001 - one bad file never stops the batch
         return FileFixResult(
             source=src.display,
@@ -228,14 +230,16 @@ def _to_local(p: _Planned, src: Source, options: FixOptions) -> FileFixResult:
         return run_job(replace(p, job=replace(p.job, source=local)), options)
 
 
-def _to_s3(p: _Planned, src: Source, target: S3Uri, options: FixOptions) -> FileFixResult:
+def _to_s3(
+    p: _Planned, src: Source, target: S3Uri, options: FixOptions, listed: bool = True
+) -> FileFixResult:
     assert p.plan is not None and p.output is not None
     if options.dry_run:
         result = run_job(p, options)
         result.output = str(target)
         return result
     digest = source_hash(src)
-    head = head_object(target)
+    head = head_object(target) if listed else None
     if head is not None:
         status = recorded_status(head.get("Metadata", {}), digest, options)
         if status is not None:
@@ -339,13 +343,19 @@ def _plan(
         raise BatchInterrupted([], len(sources)) from None
     if out_root is not None or options.in_place:
         assign_outputs(planned, out_root)
+    # The outputs already there, from one LIST page per 1000 keys: an output that is
+    # not needs no HEAD (a round trip per file, before any work) to know it is not done.
+    existing = None
+    if out_uri is not None and not options.dry_run:
+        existing = {o.key for o in list_objects(out_uri, settings)}
     items = []
     for src, p in zip(sources, planned, strict=True):
         target = None
         if out_uri is not None and out_root is not None and p.output is not None:
             rel = p.output.relative_to(out_root).as_posix()
-            target = str(S3Uri(out_uri.bucket, out_uri.key + rel))
-        items.append(Item(p, src, target))
+            target = S3Uri(out_uri.bucket, out_uri.key + rel)
+        listed = existing is None or (target is not None and target.key in existing)
+        items.append(Item(p, src, str(target) if target else None, listed))
     return items
 
 

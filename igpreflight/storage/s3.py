@@ -199,9 +199,32 @@ def get_range(info: ObjectInfo, start: int, end: int, settings: S3Settings | Non
 
 
 def download(info: ObjectInfo, dest: Path, settings: S3Settings | None = None) -> None:
-    """The whole object into `dest` (only for fixing, which must decode the pixels)."""
+    """The whole object into `dest` (only for fixing, which must decode the pixels).
+
+    Below the multipart size it is one GET streamed to disk (IfMatch: the listed
+    version): boto3's download_file sends a HEAD first for the size we already
+    have, a round trip per file. Larger objects take download_file's parallel
+    ranged GETs."""
+    from botocore.exceptions import BotoCoreError
+
     try:
-        client(settings).download_file(info.bucket, info.key, str(dest))
+        if info.size >= MULTIPART_THRESHOLD:
+            client(settings).download_file(info.bucket, info.key, str(dest))
+            return
+        for attempt in range(3):
+            response = client(settings).get_object(
+                Bucket=info.bucket,
+                Key=info.key,
+                **({"IfMatch": f'"{info.etag}"'} if info.etag else {}),
+            )
+            try:
+                with open(dest, "wb") as out:
+                    for chunk in response["Body"].iter_chunks(1024 * 1024):
+                        out.write(chunk)
+                return
+            except (OSError, BotoCoreError):  # the connection broke mid-body: again
+                if attempt == 2:
+                    raise
     except Exception as exc:  # noqa: BLE001
         raise storage_error(exc, info.bucket, f"cannot download {info.uri}") from None
 
