@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -118,6 +120,24 @@ TEST_SETTINGS = PublishSettings(jitter=0.1, give_up_image=1e7, give_up_video=1e7
 
 
 _ACCOUNTS = itertools.count(1)
+_TEMPLATE: list[Path] = []
+
+
+def _fresh_db(db: Path) -> None:
+    """A new database, copied from one the engine has set up once (schema and queue):
+    on a database it has never seen, DBOS finds a new queue only at its next
+    once-a-second look, which would cost every test that long."""
+    if not _TEMPLATE:
+        path = Path(tempfile.mkdtemp(prefix="igp-template-")) / "template.sqlite"
+        engine = E.Engine(E.db_url(str(path)), runtime=Runtime())
+        engine.start()
+        engine.close()
+        _TEMPLATE.append(path)
+    [template] = _TEMPLATE
+    for suffix in ("", "-wal", "-shm"):
+        src = Path(f"{template}{suffix}")
+        if src.exists():
+            shutil.copyfile(src, f"{db}{suffix}")
 
 
 class EnginePublisher:
@@ -137,6 +157,8 @@ class EnginePublisher:
     ) -> None:
         self.emu, self.db, self.clock, self.settings = emu, db, clock, settings
         self.ahead = ahead
+        if not db.exists():
+            _fresh_db(db)
         self.runtime_kw = kw
         # An account of its own per test: the runtime's client goes to this emulator.
         self.account = Account(f"t{next(_ACCOUNTS)}", emu.user_id, TOKEN_ENV, emu.url)

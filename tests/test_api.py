@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 import uuid
 from pathlib import Path
 
@@ -231,4 +232,24 @@ def test_publish_returns_with_held_posts_left_pending_and_refuses_duplicates(
     assert dup.message == f"already on Instagram ({theirs})" and dup.media_id == theirs
     [ok] = publish(other, allow_duplicate=True, **FAST).outcomes
     assert ok.status == "published" and len(graph_env.published) == 1
+    assert quiet(capsys)
+
+
+def test_a_post_held_by_one_call_is_published_once_by_the_next(graph_env, media, tmp_path, capsys):
+    """A rate limit longer than max_rate_wait holds the post: the call returns at once
+    (its wait ends unrecorded), and the next call, once the time has come, resumes
+    that very workflow and publishes the post exactly once."""
+    from igpreflight import publish
+
+    graph_env.inject("media", "rate_limit_buc", regain_minutes=0.05)  # 3 s
+    manifest = tmp_path / "posts.json"
+    post = {"id": "p1", "media": [media.url_for("feed.jpg")], "caption": "one"}
+    manifest.write_text(json.dumps({"post": [post]}))
+    [held] = publish(manifest, max_rate_wait=1, **FAST).outcomes
+    assert held.status == "queued" and held.error_class == "wait-quota"
+    assert graph_env.published == []
+    time.sleep(3.2)
+    [done] = publish(manifest, max_rate_wait=1, **FAST).outcomes
+    assert done.status == "published" and not done.already
+    assert len(graph_env.published) == 1 and len(graph_env.calls("POST", "/media_publish")) == 1
     assert quiet(capsys)

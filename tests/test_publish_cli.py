@@ -96,7 +96,11 @@ def test_json_output_and_rerun_skips_published(emu, media, tmp_path):
     doc2 = json.loads(r2.stdout)
     assert all(p["already"] for p in doc2["posts"])
     assert len(emu.published) == 2
-    assert not [x for x in emu.requests[n:] if x["endpoint"] != "limit"]
+    assert emu.requests[n:] == []
+    # a dry run reads the engine's database (without writing): nothing left to send
+    plan = invoke([m, *FAST, "--dry-run"], env(emu))
+    assert plan.exit_code == 0 and "p0 (IMAGE): already published" in plan.stdout, plan.stdout
+    assert "media_publish" not in plan.stdout and emu.requests[n:] == []
 
 
 def test_dry_run_makes_no_calls_and_redacts_the_token(emu, media, tmp_path):
@@ -292,3 +296,15 @@ def test_plain_publish_and_run_refuse_a_post_already_on_instagram(emu, media, tm
     for command in ("publish", "run"):
         help_text = CliRunner().invoke(cli, [command, "--help"]).output
         assert "--dedupe-window" in help_text and "--allow-duplicate" in help_text
+
+
+def test_a_scheduled_post_exits_0_and_waits_in_the_database(emu, media, tmp_path):
+    later = {**images(media, 1)[0], "id": "later", "publish_at": "2099-01-01T09:00:00Z"}
+    m = manifest(tmp_path, [*images(media, 1), later])
+    r = invoke([m, *FAST, "--format", "json"], env(emu))
+    assert r.exit_code == 0, r.stdout + r.stderr
+    doc = json.loads(r.stdout)
+    assert [p["status"] for p in doc["posts"]] == ["published", "scheduled"]
+    assert doc["summary"]["scheduled"] == 1 and len(emu.published) == 1
+    s = CliRunner().invoke(cli, ["status", str(m)], env=env(emu))
+    assert "default/later: scheduled for 2099-01-01T09:00:00Z" in s.stdout, s.stdout

@@ -177,8 +177,15 @@ def publish(
     posts = expand_stories(load_manifest(manifest) if from_file else list(manifest))
     base = graph_url_from_env(graph_url)
     jpath = Path(journal if journal is not None else default_journal_path(manifest))  # type: ignore[arg-type]
+    database = db or str(jpath.parent / "publish.sqlite")
     if dry_run:
-        done = published_ids(jpath, account)
+        from igpreflight.publish.accounts import DEFAULT_ACCOUNT
+        from igpreflight.publish.engine import published_in
+
+        # what this database or an earlier version's journal shows published is skipped
+        # (read only: a dry run creates no folder and no file)
+        url = database if "://" in database else f"sqlite:///{Path(database).resolve()}"
+        done = published_ids(jpath, account) | published_in(url, DEFAULT_ACCOUNT)
         todo = [p for p in posts if p.id not in done]
         problems = publish_refusals(
             todo,
@@ -195,7 +202,6 @@ def publish(
         )
     from igpreflight.publish.accounts import DEFAULT_ACCOUNT, Account
 
-    database = db or str(jpath.parent / "publish.sqlite")
     options = {
         "account": Account(DEFAULT_ACCOUNT, account, TOKEN_ENV, None, api_version),
         "graph_url": base,

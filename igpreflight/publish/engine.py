@@ -58,6 +58,7 @@ HEARTBEAT = float(os.environ.get("IGPREFLIGHT_HEARTBEAT", "1.0"))
 STALE_AFTER = float(os.environ.get("IGPREFLIGHT_WORKER_STALE", "30"))
 # Scheduled posts start this long before publish_at, so their containers are ready.
 SCHEDULE_LEAD = float(os.environ.get("IGPREFLIGHT_SCHEDULE_LEAD", "120"))
+QUEUE_POLL = 0.2  # seconds between two looks of DBOS's queue thread
 # How long `close` lets running posts unwind (a Graph call in flight ends first).
 CLOSE_WAIT = 40.0
 
@@ -577,13 +578,19 @@ class Engine:
             }
         )
         DBOS.launch()
+        before = DBOS.retrieve_queue(QUEUE)
+        # The post being published plus `ahead` posts whose containers are made ahead.
+        per_account = max(0, self.ahead) + 1
         self.queue = DBOS.register_queue(
             QUEUE,
-            # The post being published plus `ahead` posts whose containers are made ahead.
-            partition_concurrency=max(0, self.ahead) + 1,
-            polling_interval_sec=0.2,
+            partition_concurrency=per_account,
+            polling_interval_sec=QUEUE_POLL,
             on_conflict="always_update",
         )
+        if before is not None and before._partition_concurrency != per_account:
+            # DBOS's queue thread, started at launch, reads the queue's settings once
+            # per poll: let it see the new --ahead before anything is dequeued.
+            time.sleep(2 * QUEUE_POLL)
         t = threading.Thread(target=self._loop, name="igp-heartbeat", daemon=True)
         t.start()
         self._threads.append(t)
@@ -999,16 +1006,30 @@ def _sa_url(url: str) -> str:
     return url
 
 
-def client_states(url: str) -> list[dict[str, Any]]:
-    """Every post's state without running anything (for `status`)."""
+def published_in(url: str, account: str) -> set[str]:
+    """Post ids the database at `url` shows published for `account`, read without
+    running or writing anything (a dry run skips them); none when there is no database."""
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).is_file():
+        return set()
+    rows = _read_states(url)
+    return {r["post_id"] for r in rows if r["account"] == account and r["state"] == PUBLISHED}
+
+
+def _read_states(url: str) -> list[dict[str, Any]]:
+    """Every post's row, through a DBOS client (no worker, no queue)."""
     from dbos import DBOSClient
 
     _registered()
     client = DBOSClient(system_database_url=url)
     try:
-        rows = post_states(client)
+        return post_states(client)
     finally:
         client.destroy()
+
+
+def client_states(url: str) -> list[dict[str, Any]]:
+    """Every post's state without running anything (for `status`)."""
+    rows = _read_states(url)
     registry = WorkerRegistry(url, "status-" + uuid.uuid4().hex)
     try:
         dead = set(registry.dead(STALE_AFTER))
