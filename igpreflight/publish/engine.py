@@ -629,9 +629,14 @@ class Engine:
         for t in self._threads:
             t.join(timeout=5)
         flow.STOPPING.set()
+        if not _ACTIVE.wait_idle(CLOSE_WAIT):
+            # A post is still inside a Graph call (a long upload): stopping DBOS under it
+            # could lose what that call did. DBOS is left to record it; the post then
+            # stops at its next wait, and this worker's heartbeat, no longer beating,
+            # hands it to the next worker once stale.
+            log.warning("a post is still in a Graph call; it is resumed by the next run")
+            return
         try:
-            if not _ACTIVE.wait_idle(CLOSE_WAIT):
-                log.warning("closing with posts still in a Graph call; they resume later")
             if self._registry is not None:
                 self._registry.leave()
         finally:
