@@ -285,11 +285,18 @@ def main() -> None:
             busy = sum(two.cpu.values())
             path = one.cpu["workers+ffmpeg"] + one.cpu["moto"]  # one worker waits for moto
             print(
-                f"  the 2 cores can at best share out the CPU the 2-worker batch needs "
-                f"({busy / 2:.2f} s each) while 1 worker needs at least its own and moto's "
-                f"({path:.2f} s): at most {path / (busy / 2):.2f}x on this machine; "
-                f"without moto on these cores (a real S3 serves from elsewhere) at most "
-                f"{path / ((busy - two.cpu['moto']) / 2):.2f}x"
+                f"  bound: 2 cores cannot do the 2-worker batch's {busy:.2f} CPU-seconds in under "
+                f"{busy / 2:.2f} s, so at most {one.wall / (busy / 2):.2f}x against this 1-worker "
+                f"run, {path / (busy / 2):.2f}x against its critical path (its worker's and "
+                f"moto's CPU, {path:.2f} s); with moto's share off these cores (a real S3 "
+                f"serves from elsewhere) {path / ((busy - two.cpu['moto']) / 2):.2f}x"
+            )
+            others = max(0.0, two.machine["busy"] - busy)
+            alone = (busy + two.machine["idle"]) / 2  # our work and our gaps, on 2 cores
+            print(
+                f"  other processes ran {others:.1f} CPU-seconds on these cores during the "
+                f"2-worker batch; without them it would have taken about {alone:.2f} s, "
+                f"{path / alone:.2f}x to {one.wall / alone:.2f}x (an estimate, not a measurement)"
             )
             solo, duo = min(ceilings[1]), min(ceilings[2])
             print(
