@@ -226,13 +226,13 @@ def test_ctrl_c_on_a_terminal_with_workers_it_started(s3server, cluster, tmp_pat
             if not data:
                 break
             shown += data
-        assert time.time() < deadline
-    assert proc.wait(60) == 130
+        assert time.time() < deadline, shown.decode(errors="replace")
+    assert proc.wait(60) == 130, shown.decode(errors="replace")
     text = shown.decode(errors="replace")
     assert "/24" in text and "interrupted:" in text, text
     assert "Traceback" not in text and "KeyboardInterrupt" not in text, text
     done = s3server.keys(bucket, "out/")
-    assert 0 < len(done) < 24
+    assert 0 < len(done) < 24, (done, text)
     assert run_cli("check", f"s3://{bucket}/out/").exit_code == 0
     again = run_cli(*args, "--scheduler", address)
     assert again.exit_code == 0 and again.output.count("(already done)") >= len(done), again.output
