@@ -440,7 +440,9 @@ def _execute(
     per_file: FileProgress | None = getattr(progress, "file", None)
 
     def finish(i: int, result: FileFixResult) -> None:
-        results[i] = result
+        # Recorded before it counts as done: a Ctrl-C that lands while the ledger is
+        # written leaves the file unsettled, and the interrupt handler finishes it
+        # again, so every file reported done is one a re-run resumes.
         p = planned[i]
         if ledger is not None and result.ok and result.output and not result.resumed:
             ledger.record(
@@ -450,6 +452,7 @@ def _execute(
                 result.status.value,
                 Path(result.output),
             )
+        results[i] = result
         if progress:
             progress(result)
 
