@@ -260,6 +260,11 @@ class ProbeLimits:
     duration_slack: float = 1.0  # seconds
     duration_share: float = 0.10
     min_bitrate: int = 100  # bit/s over the whole file
+    # Bounds on one MediaInfo parse (it runs in a child: `preflight.mediainfo_child`).
+    # A real 700 MB MPEG-TS parses in ~1.3 s with ~60 MB; crafted metadata floods
+    # took 51-232 s and up to 350 MB. The check target for a crafted file is 15 s.
+    parse_seconds: float = 10.0
+    parse_memory_mb: int = 1024
 
 
 PROBE_LIMITS = ProbeLimits()

@@ -96,3 +96,48 @@ def corrupt_exif(src: Path, dst: Path) -> Path:
     data = Path(src).read_bytes()
     Path(dst).write_bytes(data[:2] + segment + data[2:])
     return Path(dst)
+
+
+def _ebml(element_id: bytes, body: bytes) -> bytes:
+    """One EBML element with an 8-byte size."""
+    return element_id + b"\x01" + len(body).to_bytes(7, "big") + body
+
+
+def _matroska_tag(i: int) -> bytes:
+    simple = _ebml(b"\x45\xa3", b"TAG%d" % i) + _ebml(b"\x44\x87", b"v" * 10)
+    return _ebml(b"\x73\x73", _ebml(b"\x67\xc8", simple))  # Tag > SimpleTag
+
+
+def _matroska_chapter(i: int) -> bytes:
+    display = _ebml(b"\x80", _ebml(b"\x85", b"Chapter %d" % i))
+    uid = _ebml(b"\x73\xc4", i.to_bytes(4, "big"))
+    return _ebml(b"\xb6", uid + _ebml(b"\x91", (i * 10**6).to_bytes(8, "big")) + display)
+
+
+def matroska_flood(src: Path, dst: Path, what: str, count: int) -> Path:
+    """Copy a Matroska file with `count` tags or chapters inserted before its first
+    Cluster (the Segment's size made unknown so it still holds them). libmediainfo
+    reads them all and then spends minutes (tags) or hundreds of MB (chapters)."""
+    data = Path(src).read_bytes()
+    segment = data.index(b"\x18\x53\x80\x67")
+    cluster = data.index(b"\x1f\x43\xb6\x75")
+    if what == "tags":
+        flood = _ebml(b"\x12\x54\xc3\x67", b"".join(map(_matroska_tag, range(count))))
+    else:
+        atoms = b"".join(_matroska_chapter(i + 1) for i in range(count))
+        flood = _ebml(b"\x10\x43\xa7\x70", _ebml(b"\x45\xb9", atoms))  # Chapters > Edition
+    out = bytearray(data[:cluster] + flood + data[cluster:])
+    out[segment + 4 : segment + 12] = b"\x01" + b"\xff" * 7  # unknown size
+    Path(dst).write_bytes(bytes(out))
+    return Path(dst)
+
+
+def avi_chunk_flood(src: Path, dst: Path, count: int) -> Path:
+    """Copy an AVI with `count` empty JUNK chunks before its movi list: every one
+    is a chunk header a reader must walk (8 bytes each)."""
+    data = Path(src).read_bytes()
+    movi = data.index(b"movi") - 8
+    out = bytearray(data[:movi] + b"JUNK\x00\x00\x00\x00" * count + data[movi:])
+    struct.pack_into("<I", out, 4, len(out) - 8)
+    Path(dst).write_bytes(bytes(out))
+    return Path(dst)

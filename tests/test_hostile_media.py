@@ -11,9 +11,9 @@ import pytest
 
 from igpreflight import check, fix
 from igpreflight.model import Unreadable, VideoFacts
-from igpreflight.preflight.probe import probe
+from igpreflight.preflight.probe import probe, probe_stream
 from igpreflight.transcode.types import FixStatus
-from tests.crafted import CRAFTED_MP4, matroska_duration, patch_box
+from tests.crafted import CRAFTED_MP4, matroska_duration, matroska_flood, patch_box
 
 
 @pytest.fixture(scope="module")
@@ -64,3 +64,39 @@ def test_probe_in_threads_gives_the_serial_facts(corpus_dir: Path, media_factory
         with ThreadPoolExecutor(4) as pool:
             got = list(pool.map(probe, files * 4))
         assert [g for f, g in zip(files * 4, got, strict=True) if g != serial[f]] == []
+
+
+@pytest.fixture(scope="module")
+def base_mkv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from fixtures.generate import make_video
+
+    folder = tmp_path_factory.mktemp("crafted-mkv")
+    return make_video(folder / "base.mkv", width=160, height=120, duration=3.5)
+
+
+def test_metadata_flood_stops_at_the_probe_time_bound(base_mkv: Path, tmp_path: Path, monkeypatch):
+    """60,000 Matroska tags: libmediainfo reads them in a blink, then spends minutes
+    on them (200,000 took 192 s). The parse runs in a child that is killed at the
+    bound, on disk and over a stream (an S3 object) alike."""
+    monkeypatch.setenv("IGPREFLIGHT_PROBE_TIMEOUT", "1")
+    bad = matroska_flood(base_mkv, tmp_path / "tags.mkv", "tags", 60_000)
+    facts = probe(bad)
+    assert isinstance(facts, Unreadable), facts
+    assert facts.reason == "probe bound: MediaInfo did not finish its parse within 1 s"
+    with open(bad, "rb") as f:
+        streamed = probe_stream("s3://b/tags.mkv", f, bad.stat().st_size)
+    assert isinstance(streamed, Unreadable) and streamed.reason == facts.reason
+    report = check([bad, base_mkv])
+    file001 = [f for f in report.errors if f.rule == "FILE001"]
+    assert [f.message for f in file001] == [f"cannot read the file as media: {facts.reason}"]
+    assert isinstance(probe(base_mkv), VideoFacts)  # a fresh server after the kill
+
+
+def test_metadata_flood_stops_at_the_probe_memory_cap(base_mkv: Path, tmp_path: Path, monkeypatch):
+    """200,000 chapters took libmediainfo 350 MB in-process; its server gets 60 MB."""
+    monkeypatch.setenv("IGPREFLIGHT_PROBE_MEMORY", "60")
+    monkeypatch.setenv("IGPREFLIGHT_PROBE_TIMEOUT", "120")
+    bad = matroska_flood(base_mkv, tmp_path / "chapters.mkv", "chapters", 200_000)
+    facts = probe(bad)
+    assert isinstance(facts, Unreadable), facts
+    assert facts.reason.startswith("probe bound: MediaInfo") and "60 MB memory cap" in facts.reason

@@ -7,16 +7,13 @@ over their box headers (`isobmff.movie_layout`).
 
 from __future__ import annotations
 
-import contextlib
 import re
 import struct
-import threading
-from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from igpreflight.limits import PROBE_LIMITS
 from igpreflight.model import Unreadable, VideoFacts
-from igpreflight.preflight import isobmff
+from igpreflight.preflight import isobmff, mediainfo_child
 
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
@@ -160,39 +157,6 @@ FAST_PARSE = 0.0
 DEFAULT_PARSE = 0.5
 
 
-class _SpeedGate:
-    """Lets parses at one MediaInfo speed run together, never two speeds at once.
-
-    libmediainfo keeps the parse speed in state that parses in other threads
-    share: a fast MP4 parse beside a default-speed Matroska parse flipped the
-    Matroska's frame-rate mode (CFR <-> VFR). Parses at one speed in many
-    threads are stable, so only a change of speed waits for the others.
-    """
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._speed: float | None = None
-        self._running = 0
-
-    @contextlib.contextmanager
-    def hold(self, speed: float) -> Iterator[None]:
-        with self._cond:
-            while self._running and self._speed != speed:
-                self._cond.wait()
-            self._speed = speed
-            self._running += 1
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._running -= 1
-                if not self._running:
-                    self._cond.notify_all()
-
-
-_GATE = _SpeedGate()
-
-
 def implausible_reason(frames: int | None, duration: float | None, size: int) -> str | None:
     """Why declared numbers cannot be true for a file of `size` bytes (None: they can).
 
@@ -246,12 +210,12 @@ def probe_video(
         # MP4/MOV keep every timing table in moov, which MediaInfo reads at its
         # fastest speed with the same results on the whole corpus (and without
         # reading mdat); other containers need its default scan to tell CFR
-        # from VFR. The gate keeps the two speeds apart across threads.
-        if source is not None:
-            source.seek(0)
+        # from VFR. The parse runs in a capped child process, one at a time
+        # there, so two speeds never mix inside one libmediainfo.
         speed = FAST_PARSE if iso else DEFAULT_PARSE
-        with _GATE.hold(speed):
-            info = MediaInfo.parse(source or path, parse_speed=speed)
+        info = MediaInfo(mediainfo_child.parse_xml(path, speed, source))
+    except mediainfo_child.ParseBoundError as e:
+        return Unreadable(path, f"probe bound: {e}", size)
     except Exception as e:  # noqa: BLE001 - libmediainfo failures come in many types
         return Unreadable(path, f"cannot parse media: {' '.join(str(e).split())[:200]}", size)
     general = info.general_tracks[0] if info.general_tracks else None

@@ -1,0 +1,269 @@
+"""MediaInfo parses in capped child processes: a crafted file cannot hang or bloat a probe.
+
+libmediainfo runs in C++ with no time or memory bound of its own, and some inputs
+make it slow in its wrap-up, after it has read every byte: 200,000 Matroska tags
+(12 MB) took 192 s and 330 MB, 100,000 MP4 metadata items (5 MB) took 51 s. No
+bound on what it reads stops that, and a thread cannot be interrupted. So every
+parse runs in a small server process (this module's `main`):
+- its memory is capped (`childproc`, `parse_memory()`; an allocation past it
+  kills the server, not igpreflight), and it dies with igpreflight;
+- the parent waits `parse_seconds()` for the answer, then kills it.
+Either way the file is `ParseBoundError`: the probe reports it as FILE001.
+Servers are kept between parses (one start-up, ~0.1 s, per concurrent prober),
+one parse at a time each, so MediaInfo's parse speed is never shared between
+threads (each process has its own libmediainfo).
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import select
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import IO, Any, BinaryIO, NoReturn
+
+from igpreflight.childproc import child_kwargs
+from igpreflight.limits import PROBE_LIMITS
+
+TIMEOUT_ENV = "IGPREFLIGHT_PROBE_TIMEOUT"  # seconds one MediaInfo parse may take
+MEMORY_ENV = "IGPREFLIGHT_PROBE_MEMORY"  # MB one MediaInfo server may allocate (0: no cap)
+
+
+class ParseBoundError(Exception):
+    """A parse passed its time or memory bound; str() is the one-line reason."""
+
+
+def parse_seconds() -> float:
+    """Seconds one parse may take (`IGPREFLIGHT_PROBE_TIMEOUT`, default ProbeLimits)."""
+    text = os.environ.get(TIMEOUT_ENV, "").strip()
+    return float(text) if text else PROBE_LIMITS.parse_seconds
+
+
+def parse_memory() -> int | None:
+    """Bytes one MediaInfo server may allocate (None: no cap)."""
+    text = os.environ.get(MEMORY_ENV, "").strip()
+    mb = float(text) if text else PROBE_LIMITS.parse_memory_mb
+    return int(mb * 1024 * 1024) if mb > 0 else None
+
+
+class _Server:
+    """One child running `serve()`: a JSON request line in, a sized answer out."""
+
+    def __init__(self) -> None:
+        self.memory = parse_memory()
+        # The package this module came from, whatever the child's sys.path says.
+        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        start = f"import sys; sys.path.insert(0, {root!r}); from {__name__} import main; main()"
+        cmd = [sys.executable, "-c", start]
+        # Started from one long-lived thread: PDEATHSIG fires when the thread
+        # that started a child ends, and the callers' pool threads come and go.
+        self.proc: subprocess.Popen[bytes] = _SPAWNER.submit(
+            subprocess.Popen,
+            cmd,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            **child_kwargs(self.memory),
+        ).result()
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def kill(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout):
+            if stream is not None:
+                stream.close()
+
+    def parse(self, path: str, speed: float, seconds: float, source: BinaryIO | None) -> str:
+        """The XML of one parse; `source` (a seekable file) is read here, chunk by
+        chunk as the server asks, and the time spent reading it is not counted."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        size = None
+        if source is not None:
+            size = source.seek(0, os.SEEK_END)
+        request = json.dumps({"path": path, "speed": speed, "size": size}) + "\n"
+        try:
+            self._send(request.encode())
+            deadline = time.monotonic() + seconds
+            while True:
+                header = self._read_line(self.proc.stdout, deadline, seconds)
+                status, _, rest = header.partition(b" ")
+                if status != b"RD" or source is None:
+                    break
+                started = time.monotonic()
+                offset, count = (int(n) for n in rest.split())
+                source.seek(offset)
+                data = source.read(count)
+                self._send(b"%d\n" % len(data) + data)
+                deadline += time.monotonic() - started
+        except OSError:  # it died since it was last used (a signal, the memory cap)
+            self._died()
+        payload = self._read_exact(self.proc.stdout, int(rest), deadline, seconds)
+        text = payload.decode("utf-8", "replace")
+        if status == b"MB":
+            raise ParseBoundError(f"MediaInfo ran out of its {self._cap()} memory cap")
+        if status != b"OK":
+            raise RuntimeError(text)
+        return text
+
+    def _cap(self) -> str:
+        return f"{(self.memory or 0) // 2**20:,} MB"
+
+    def _send(self, data: bytes) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(data)
+        self.proc.stdin.flush()
+
+    def _wait(self, stream: IO[bytes], deadline: float, seconds: float) -> None:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([stream], [], [], left)[0]:
+            self.kill()
+            raise ParseBoundError(f"MediaInfo did not finish its parse within {seconds:g} s")
+
+    def _read_line(self, stream: IO[bytes], deadline: float, seconds: float) -> bytes:
+        line = b""
+        while not line.endswith(b"\n"):
+            self._wait(stream, deadline, seconds)
+            chunk = os.read(stream.fileno(), 1)
+            if not chunk:
+                self._died()
+            line += chunk
+        return line.strip()
+
+    def _read_exact(self, stream: IO[bytes], size: int, deadline: float, seconds: float) -> bytes:
+        parts: list[bytes] = []
+        while size > 0:
+            self._wait(stream, deadline, seconds)
+            chunk = os.read(stream.fileno(), min(size, 1 << 20))
+            if not chunk:
+                self._died()
+            parts.append(chunk)
+            size -= len(chunk)
+        return b"".join(parts)
+
+    def _died(self) -> NoReturn:
+        self.proc.wait()
+        code = self.proc.returncode
+        cap = f" (its {self._cap()} memory cap?)" if self.memory else ""
+        how = f"signal {-code}" if code < 0 else f"exit code {code}"
+        self.kill()
+        raise ParseBoundError(f"MediaInfo stopped during its parse ({how}){cap}")
+
+
+_SPAWNER = ThreadPoolExecutor(1, thread_name_prefix="igpreflight-mediainfo-spawn")
+_LOCK = threading.Lock()
+_IDLE: list[_Server] = []
+_OWNER = os.getpid()  # a forked child must not talk to its parent's servers
+
+
+def parse_xml(path: str, speed: float, source: BinaryIO | None = None) -> str:
+    """MediaInfo's XML for the file at `path` (or the open `source`, read here on
+    the server's demand), parsed at `speed` in a capped child.
+
+    Raises ParseBoundError when the parse passes its time or memory bound, and
+    RuntimeError when MediaInfo cannot open the file."""
+    server = _checkout()
+    try:
+        xml = server.parse(path, speed, parse_seconds(), source)
+    except RuntimeError:  # MediaInfo's own complaint: the server is fine
+        _release(server)
+        raise
+    except BaseException:  # a bound (the server is dead already), an interruption
+        server.kill()
+        raise
+    _release(server)
+    return xml
+
+
+def _release(server: _Server) -> None:
+    with _LOCK:
+        _IDLE.append(server)
+
+
+def _checkout() -> _Server:
+    global _OWNER
+    with _LOCK:
+        if os.getpid() != _OWNER:
+            _IDLE.clear()
+            _OWNER = os.getpid()
+        while _IDLE:
+            server = _IDLE.pop()
+            if server.alive() and server.memory == parse_memory():
+                return server
+            server.kill()
+    return _Server()
+
+
+@atexit.register
+def _close_all() -> None:
+    with _LOCK:
+        servers, _IDLE[:] = list(_IDLE), []
+    for server in servers:
+        if os.getpid() == _OWNER:
+            server.kill()
+
+
+class _Remote:
+    """The parent's file, as the server sees it: each read asks the parent."""
+
+    def __init__(self, size: int, requests: IO[bytes], answers: IO[bytes]) -> None:
+        self.size, self.pos = size, 0
+        self.requests, self.answers = requests, answers
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        self.pos = self.size + offset if whence == os.SEEK_END else offset
+        return self.pos
+
+    def tell(self) -> int:
+        return self.pos
+
+    def read(self, count: int = -1) -> bytes:
+        count = self.size - self.pos if count < 0 else count
+        self.answers.write(b"RD %d %d\n" % (self.pos, count))
+        self.answers.flush()
+        data = self.requests.read(int(self.requests.readline()))
+        self.pos += len(data)
+        return data
+
+
+def _short_of_memory() -> bool:
+    """Whether this server came near its memory cap. libmediainfo survives most
+    failed allocations and answers with what it had (partial or empty XML), so a
+    parse that took more than half the cap is not trusted. (A server that passed
+    it dies with its parse: its peak never carries over to the next file.)"""
+    import resource
+
+    cap = resource.getrlimit(resource.RLIMIT_DATA)[0]
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return cap != resource.RLIM_INFINITY and peak > cap // 2
+
+
+def serve(requests: IO[bytes], answers: IO[bytes]) -> None:
+    """The child's loop: parse each requested file, answer `OK|ER <size>\\n<payload>`
+    (asking `RD <offset> <count>` for the bytes of a file the parent holds)."""
+    from pymediainfo import MediaInfo
+
+    while line := requests.readline():
+        request: dict[str, Any] = json.loads(line)
+        size = request["size"]
+        target = request["path"] if size is None else _Remote(size, requests, answers)
+        try:
+            xml = str(MediaInfo.parse(target, parse_speed=request["speed"], output="OLDXML"))
+            status, payload = b"OK", xml.encode("utf-8", "surrogateescape")
+            if _short_of_memory():
+                status, payload = b"MB", b""
+        except Exception as exc:  # noqa: BLE001 - sent back; the parent decides
+            status, payload = b"ER", " ".join(str(exc).split()).encode("utf-8", "replace")
+        answers.write(status + b" %d\n" % len(payload) + payload)
+        answers.flush()
+
+
+def main() -> None:
+    serve(sys.stdin.buffer, sys.stdout.buffer)
