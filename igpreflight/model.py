@@ -108,6 +108,7 @@ class ImageFacts:
     progressive: bool = False
     extension: str = ""  # lower-case, without the dot
     kind: Kind = Kind.IMAGE
+    exif_error: str | None = None  # why a JPEG's EXIF block is corrupt (None: fine or absent)
 
     @property
     def display_width(self) -> int:

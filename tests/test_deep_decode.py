@@ -12,7 +12,7 @@ from PIL import Image
 from fixtures.generate import make_image, make_video
 from igpreflight import check, fix
 from igpreflight.cli import cli
-from igpreflight.preflight.decode import exif_error
+from igpreflight.preflight.probe import probe
 from igpreflight.transcode.types import FixStatus
 from tests.crafted import corrupt_exif, corrupt_jpeg_scan, damaged_aac_entry
 from tests.test_fix_cli import corrupt_png
@@ -59,13 +59,13 @@ def test_mov_with_damaged_audio_sample_entry(tmp_path: Path):
 def test_corrupt_exif_is_dropped_and_the_pixels_kept(tmp_path: Path):
     good = make_image(tmp_path / "src.jpg", size=(1080, 1080))
     bad = corrupt_exif(good, tmp_path / "photo.jpg")
-    assert exif_error(bad) and exif_error(good) is None
+    assert probe(bad).exif_error and probe(good).exif_error is None
     (result,) = fix([bad], tmp_path / "out").files
     assert result.status is FixStatus.CONVERTED
-    assert [s.name for s in result.plan.steps][-1] == "strip-exif"
+    assert [(s.name, s.rules) for s in result.plan.steps] == [("strip-exif", ("IMG013",))]
     out = tmp_path / "out" / "photo.jpg"
     assert out.read_bytes() == good.read_bytes()  # only the EXIF block went
-    assert exif_error(out) is None
+    assert probe(out).exif_error is None
     with Image.open(good) as a, Image.open(out) as b:
         assert a.tobytes() == b.tobytes()
 

@@ -1,4 +1,4 @@
-"""Image rules IMG001-IMG012 on facts built directly (rules never read files), each
+"""Image rules IMG001-IMG013 on facts built directly (rules never read files), each
 with a case that triggers it and a boundary case that does not."""
 
 from __future__ import annotations
@@ -233,6 +233,13 @@ def test_img010_mpo_named_jpg_is_not_a_mismatch():
 
 
 # dispatch, order, registry
+def test_img013_corrupt_exif_block():
+    f = only(img(exif_error="the EXIF IFD0 directory declares 9 entries"), "IMG013")
+    assert f.severity is Severity.ERROR and f.fixable
+    assert f.message.startswith("corrupt EXIF block: the EXIF IFD0 directory declares 9")
+    assert "IMG013" not in codes(img(exif_error=None))
+
+
 def test_check_facts_dispatch_and_unreadable():
     assert check_facts(GOOD) == []
     assert [f.rule for f in check_facts(img(width=1080, height=1920))] == ["IMG003"]

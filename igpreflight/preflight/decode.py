@@ -31,7 +31,7 @@ FFMPEG_MAX_AREA = (2**31 - 1) // 8
 # not implement (arithmetic, lossless; Pillow then decides), and reading the few
 # padding bytes many cameras leave after the scan (libjpeg accepts them).
 _UNSUPPORTED = ("unsupported", "No JPEG data found", "not supported")
-_HARMLESS = ("overread", "EXIF")  # a broken EXIF block is `exif_error`'s, not the pixels'
+_HARMLESS = ("overread", "EXIF")  # a broken EXIF block is IMG013's, not the pixels'
 
 UNSUPPORTED = "unsupported by ffmpeg"
 _PREFIX = re.compile(r"^(\[[^\]]*\]\s*)+")
@@ -108,35 +108,6 @@ def _pillow_error(path: Path, facts: ImageFacts) -> str | None:
     except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as exc:
         return " ".join(str(exc).split())[:200] or type(exc).__name__
     return None
-
-
-def exif_error(path: str | Path) -> str | None:
-    """Why a JPEG's EXIF block cannot be read (None: it reads, or there is none).
-
-    Pillow reads a broken block as empty with a warning; Instagram refuses the
-    file (2207005/2207026)."""
-    from igpreflight.preflight.probe_image import open_image
-
-    try:
-        with open(path, "rb") as fh:
-            has_exif = "exif" in open_image(fh, str(path)).info
-    except Exception:  # noqa: BLE001 - not an image Pillow reads: nothing to judge
-        return None
-    if not has_exif:
-        return None
-    try:
-        with open(path, "rb") as fh, warnings.catch_warnings(record=True) as seen:
-            warnings.simplefilter("always")
-            im = open_image(fh, str(path))
-            if im.format != "JPEG":
-                return None
-            exif = im.getexif()
-            for ifd in (0x8769, 0x8825):  # the Exif and GPS sub-IFDs
-                exif.get_ifd(ifd)
-    except Exception as exc:  # noqa: BLE001 - a broken block fails in many ways
-        return " ".join(str(exc).split())[:200] or type(exc).__name__
-    broken = [str(w.message) for w in seen if "EXIF" in str(w.message) or "exif" in str(w.message)]
-    return " ".join(broken[0].split())[:200] if broken else None
 
 
 def _complaints(stderr: str, video: bool) -> list[str]:

@@ -20,6 +20,7 @@ from PIL import Image, ImageCms, UnidentifiedImageError
 from igpreflight.limits import PROBE_LIMITS, ProbeLimits
 from igpreflight.model import ImageFacts, Unreadable
 from igpreflight.preflight import isobmff
+from igpreflight.preflight.exif import exif_problem
 
 _HEIF_REGISTERED = False
 
@@ -452,6 +453,7 @@ def _facts(
     icc_name: str | None = None
     icc_is_srgb: bool | None = None
     nclx: tuple[int, int] | None = None
+    exif_error: str | None = None
 
     if fmt in ("JPEG", "MPO") and jpeg is not None:
         truncated = jpeg_truncation(f, size, jpeg)
@@ -459,6 +461,8 @@ def _facts(
             return Unreadable(path, truncated, size)
         bits = jpeg.precision
         progressive = jpeg.progressive
+        exif = im.info.get("exif")
+        exif_error = exif_problem(exif) if isinstance(exif, bytes) else None
         if jpeg.components == 1:
             colorspace = "GRAY"
         elif jpeg.components == 4:
@@ -551,4 +555,5 @@ def _facts(
         colorspace=colorspace,
         progressive=progressive,
         extension=ext,
+        exif_error=exif_error,
     )

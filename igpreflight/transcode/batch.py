@@ -36,7 +36,7 @@ from igpreflight.model import (
     role_for,
 )
 from igpreflight.preflight.checks import check_facts
-from igpreflight.preflight.decode import decode_error, exif_error
+from igpreflight.preflight.decode import decode_error
 from igpreflight.preflight.engine import iter_media_files
 from igpreflight.preflight.probe import probe
 from igpreflight.preflight.rules.file import unreadable
@@ -45,7 +45,6 @@ from igpreflight.transcode.image import (
     apply_image,
     memory_reason,
     parse_colour,
-    without_exif,
 )
 from igpreflight.transcode.ledger import Ledger, options_key, remove_stale_temps
 from igpreflight.transcode.plan_image import plan_image
@@ -279,22 +278,14 @@ def run_job(
     assert final is not None
     if not _proven(result, job.source, facts, options.max_memory, before_fix=True):
         return result
-    repair_exif = (
-        isinstance(facts, ImageFacts) and plan.status in _COPIES and exif_error(job.source)
-    )
-    if plan.status is FixStatus.UNCHANGED and not repair_exif:
+    if plan.status is FixStatus.UNCHANGED:
         result.bytes_after = result.bytes_before
         return result
     tmp: Path | None = None
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
         tmp = temp_sibling(final)
-        if repair_exif:
-            without_exif(job.source, tmp)
-            step = Step("strip-exif", f"corrupt EXIF block dropped ({repair_exif}), pixels kept")
-            result.plan = replace(plan, status=FixStatus.CONVERTED, steps=(*plan.steps, step))
-            result.status = FixStatus.CONVERTED
-        elif isinstance(facts, ImageFacts):
+        if isinstance(facts, ImageFacts):
             result.plan = _with_quality(plan, apply_image(job.source, facts, plan, tmp, options))
         elif isinstance(facts, VideoFacts):
             apply_video(job.source, facts, plan, tmp, options, per_file and per_file(job.display))

@@ -90,6 +90,9 @@ def apply_image(
         return None
     if plan.status is not FixStatus.CONVERTED:
         raise FixError(plan.reason or f"nothing to apply for a {plan.status.value} plan")
+    if any(s.name == "strip-exif" for s in plan.steps):
+        without_exif(src, dst)
+        return None
     role = plan.role
     if role is None:
         raise FixError("an image plan needs a role")
@@ -109,7 +112,7 @@ def apply_image(
         reason = bomb_reason(im.width, im.height, facts.bytes, im.format or "")
         if reason:
             raise FixError(reason)
-        meta = _metadata(im) if keep else {}
+        meta = _metadata(im, exif_ok=not facts.exif_error) if keep else {}
         factor = memory_factor(facts, geo, budget(options)) or draft_factor(facts, geo)
         if factor > 1:
             im.draft(im.mode, (-(-im.width // factor), -(-im.height // factor)))
@@ -323,11 +326,12 @@ def _blurred_fill(content: Image.Image, size: tuple[int, int]) -> Image.Image:
 # ---------------------------------------------------------------- encode
 
 
-def _metadata(im: Image.Image) -> dict[str, bytes | str]:
-    """EXIF (orientation removed: it is baked in), XMP and comment, for --keep-metadata."""
+def _metadata(im: Image.Image, exif_ok: bool = True) -> dict[str, bytes | str]:
+    """EXIF (orientation removed: it is baked in; a corrupt block never), XMP and
+    comment, for --keep-metadata."""
     out: dict[str, bytes | str] = {}
     try:
-        exif = im.getexif()
+        exif = im.getexif() if exif_ok else None
     except Exception:  # noqa: BLE001 - a broken EXIF block is dropped, not fatal
         exif = None
     if exif:

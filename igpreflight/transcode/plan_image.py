@@ -33,9 +33,12 @@ PIXEL_RULES = frozenset(
 RENAME_RULES = frozenset({"IMG010"})
 # PNG is tolerated (IMG012 warning): converted to JPEG unless --keep-png.
 PNG_RULE = "IMG012"
+# A corrupt EXIF block: dropped from the bytes ("strip-exif") or not carried into
+# a re-encode; the pixels are never decoded for it.
+EXIF_RULE = "IMG013"
 # Every rule this planner resolves: exactly the fixable image rules (a test holds
 # the registry and this set together, and that each one gets a step).
-RESOLVES = PIXEL_RULES | RENAME_RULES | {PNG_RULE}
+RESOLVES = PIXEL_RULES | RENAME_RULES | {PNG_RULE, EXIF_RULE}
 
 # Formats whose decoder scales in the DCT domain (JPEG draft mode).
 DRAFT_FORMATS = frozenset({"JPEG", "MPO"})
@@ -224,9 +227,15 @@ def plan_image(
     ext = output_extension(out_fmt if decode else facts.format.upper(), facts.extension)
 
     if not decode:
+        kept: list[Step] = []
+        if EXIF_RULE in codes:
+            why = f"corrupt EXIF block dropped ({facts.exif_error}), pixels kept"
+            kept.append(Step("strip-exif", why, (EXIF_RULE,)))
         if codes & RENAME_RULES:
-            step = Step("rename", f".{facts.extension or '(none)'} -> .{ext}", ("IMG010",))
-            return FixPlan(Kind.IMAGE, role, FixStatus.COPIED, (step,), ext)
+            kept.append(Step("rename", f".{facts.extension or '(none)'} -> .{ext}", ("IMG010",)))
+        if kept:
+            status = FixStatus.CONVERTED if EXIF_RULE in codes else FixStatus.COPIED
+            return FixPlan(Kind.IMAGE, role, status, tuple(kept), ext)
         status = FixStatus.UNCHANGED if options.in_place else FixStatus.COPIED
         return FixPlan(Kind.IMAGE, role, status, (), ext)
 
@@ -290,14 +299,14 @@ def plan_image(
             "encode",
             f"JPEG q<={targets.max_quality} under {fmt_int(limits.max_bytes)} bytes "
             f"({why} from {facts.format})",
-            ("IMG001", "IMG002", "IMG012", "IMG010"),
+            ("IMG001", "IMG002", "IMG012", "IMG010", EXIF_RULE),
             format="JPEG",
         )
     else:
         add(
             "encode",
             f"PNG (--keep-png) under {fmt_int(limits.max_bytes)} bytes",
-            ("IMG001", "IMG010"),
+            ("IMG001", "IMG010", EXIF_RULE),
             format="PNG",
         )
     return FixPlan(

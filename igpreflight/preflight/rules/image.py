@@ -1,4 +1,4 @@
-"""Image rules IMG001-IMG012: pure functions of ImageFacts and the role's ImageLimits.
+"""Image rules IMG001-IMG013: pure functions of ImageFacts and the role's ImageLimits.
 
 Each rule yields at most one finding whose message names the measured value and
 the limit. Sizes and ratios are the DISPLAYED ones (after EXIF orientation),
@@ -226,6 +226,21 @@ def alpha(f: ImageFacts, lim: ImageLimits) -> Iterator[Finding]:
         yield alpha.finding(
             f"image has transparency (mode {f.mode}); it should have none: "
             "Instagram flattens it, often onto black",
+        )
+
+
+@REGISTRY.image_rule(
+    "IMG013",
+    Severity.ERROR,
+    "the EXIF block is well formed (no directory, entry or value outside it)",
+    graph=(None, 2207005),
+    fix="corrupt EXIF block dropped, every other byte kept",
+)
+def exif_block(f: ImageFacts, lim: ImageLimits) -> Iterator[Finding]:
+    if f.exif_error:
+        yield exif_block.finding(
+            f"corrupt EXIF block: {f.exif_error}; Instagram refuses the file though "
+            "its pixels are fine",
         )
 
 
