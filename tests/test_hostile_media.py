@@ -4,7 +4,8 @@ whatever runs beside it."""
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -100,3 +101,14 @@ def test_metadata_flood_stops_at_the_probe_memory_cap(base_mkv: Path, tmp_path: 
     facts = probe(bad)
     assert isinstance(facts, Unreadable), facts
     assert facts.reason.startswith("probe bound: MediaInfo") and "60 MB memory cap" in facts.reason
+
+
+def test_a_forked_process_probes_with_servers_of_its_own(base_mkv: Path):
+    """check --jobs forks its workers after the parent may have probed: a child has
+    none of the parent's threads and must not share its MediaInfo servers."""
+    serial = probe(base_mkv)
+    assert isinstance(serial, VideoFacts)
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool:
+        forked = [pool.submit(probe, base_mkv) for _ in range(4)]
+        assert [f.result(timeout=120) for f in forked] == [serial] * 4
+    assert probe(base_mkv) == serial

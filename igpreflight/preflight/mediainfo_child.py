@@ -62,14 +62,18 @@ class _Server:
         cmd = [sys.executable, "-c", start]
         # Started from one long-lived thread: PDEATHSIG fires when the thread
         # that started a child ends, and the callers' pool threads come and go.
-        self.proc: subprocess.Popen[bytes] = _SPAWNER.submit(
-            subprocess.Popen,
-            cmd,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            **child_kwargs(self.memory),
-        ).result()
+        self.proc: subprocess.Popen[bytes] = (
+            _spawner()
+            .submit(
+                subprocess.Popen,
+                cmd,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                **child_kwargs(self.memory),
+            )
+            .result()
+        )
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -157,10 +161,32 @@ class _Server:
         raise ParseBoundError(f"MediaInfo stopped during its parse ({how}){cap}")
 
 
-_SPAWNER = ThreadPoolExecutor(1, thread_name_prefix="igpreflight-mediainfo-spawn")
 _LOCK = threading.Lock()
 _IDLE: list[_Server] = []
-_OWNER = os.getpid()  # a forked child must not talk to its parent's servers
+_SPAWNER: ThreadPoolExecutor | None = None
+
+
+def _spawner() -> ThreadPoolExecutor:
+    """This process's spawning thread, started on first use."""
+    global _SPAWNER
+    with _LOCK:
+        if _SPAWNER is None:
+            _SPAWNER = ThreadPoolExecutor(1, thread_name_prefix="igpreflight-mediainfo")
+        return _SPAWNER
+
+
+def _after_fork() -> None:
+    """A forked child (check's process pool) has none of its parent's threads, may
+    have forked while another thread held the lock, and must not talk to the
+    parent's servers: it starts afresh."""
+    global _LOCK, _SPAWNER
+    _LOCK = threading.Lock()
+    _IDLE.clear()
+    _SPAWNER = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
 
 
 def parse_xml(path: str, speed: float, source: BinaryIO | None = None) -> str:
@@ -188,11 +214,7 @@ def _release(server: _Server) -> None:
 
 
 def _checkout() -> _Server:
-    global _OWNER
     with _LOCK:
-        if os.getpid() != _OWNER:
-            _IDLE.clear()
-            _OWNER = os.getpid()
         while _IDLE:
             server = _IDLE.pop()
             if server.alive() and server.memory == parse_memory():
@@ -206,8 +228,7 @@ def _close_all() -> None:
     with _LOCK:
         servers, _IDLE[:] = list(_IDLE), []
     for server in servers:
-        if os.getpid() == _OWNER:
-            server.kill()
+        server.kill()
 
 
 class _Remote:
