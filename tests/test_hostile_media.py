@@ -112,3 +112,16 @@ def test_a_forked_process_probes_with_servers_of_its_own(base_mkv: Path):
         forked = [pool.submit(probe, base_mkv) for _ in range(4)]
         assert [f.result(timeout=120) for f in forked] == [serial] * 4
     assert probe(base_mkv) == serial
+
+
+def test_the_memory_cap_judges_the_server_not_the_process_it_was_forked_from(
+    base_mkv: Path, monkeypatch
+):
+    """The server's peak is its own since exec: ru_maxrss also counts the (large)
+    process it was forked from, and made every probe in a big process 'over the cap'."""
+    ballast = bytearray(200 * 2**20)
+    for at in range(0, len(ballast), 4096):
+        ballast[at] = 1  # resident, not just reserved
+    monkeypatch.setenv("IGPREFLIGHT_PROBE_MEMORY", "160")  # half of it is under the ballast
+    assert isinstance(probe(base_mkv), VideoFacts)
+    del ballast

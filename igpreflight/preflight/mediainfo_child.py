@@ -262,8 +262,22 @@ def _short_of_memory() -> bool:
     import resource
 
     cap = resource.getrlimit(resource.RLIMIT_DATA)[0]
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    return cap != resource.RLIM_INFINITY and peak > cap // 2
+    return cap != resource.RLIM_INFINITY and _peak_bytes() > cap // 2
+
+
+def _peak_bytes() -> int:
+    """This process's peak resident size since it started the server (VmHWM:
+    ru_maxrss would also count the parent it was forked from, before the exec)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def serve(requests: IO[bytes], answers: IO[bytes]) -> None:
