@@ -7,7 +7,8 @@ bound on what it reads stops that, and a thread cannot be interrupted. So every
 parse runs in a small server process (this module's `main`):
 - its memory is capped (`childproc`, `parse_memory()`; an allocation past it
   kills the server, not igpreflight), and it dies with igpreflight;
-- the parent waits `parse_seconds()` for the answer, then kills it.
+- the parent waits `parse_seconds()` for the answer, then kills it (POSIX; on
+  Windows, with no select() on pipes, MediaInfo parses in-process, unbounded).
 Either way the file is `ParseBoundError`: the probe reports it as FILE001.
 Servers are kept between parses (one start-up, ~0.1 s, per concurrent prober),
 one parse at a time each, so MediaInfo's parse speed is never shared between
@@ -195,6 +196,11 @@ def parse_xml(path: str, speed: float, source: BinaryIO | None = None) -> str:
 
     Raises ParseBoundError when the parse passes its time or memory bound, and
     RuntimeError when MediaInfo cannot open the file."""
+    if os.name != "posix":  # no select() on pipes, no rlimits: parsed here, unbounded
+        from pymediainfo import MediaInfo
+
+        with _LOCK:  # one parse at a time: two parse speeds never mix
+            return str(MediaInfo.parse(source or path, parse_speed=speed, output="OLDXML"))
     server = _checkout()
     try:
         xml = server.parse(path, speed, parse_seconds(), source)
@@ -262,12 +268,14 @@ def _short_of_memory() -> bool:
     import resource
 
     cap = resource.getrlimit(resource.RLIMIT_DATA)[0]
-    return cap != resource.RLIM_INFINITY and _peak_bytes() > cap // 2
+    peak = _peak_bytes()
+    return cap != resource.RLIM_INFINITY and peak is not None and peak > cap // 2
 
 
-def _peak_bytes() -> int:
-    """This process's peak resident size since it started the server (VmHWM:
-    ru_maxrss would also count the parent it was forked from, before the exec)."""
+def _peak_bytes() -> int | None:
+    """This process's peak resident size since it started the server (Linux VmHWM;
+    ru_maxrss would also count the parent it was forked from, before the exec).
+    None where /proc does not say (macOS, whose RLIMIT_DATA is not enforced anyway)."""
     try:
         with open("/proc/self/status", encoding="ascii") as status:
             for line in status:
@@ -275,9 +283,7 @@ def _peak_bytes() -> int:
                     return int(line.split()[1]) * 1024
     except OSError:
         pass
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return None
 
 
 def serve(requests: IO[bytes], answers: IO[bytes]) -> None:
