@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from igpreflight.model import MediaItem, Post
+from igpreflight.preflight.manifest import parse_rfc3339
 from igpreflight.publish.settings import PublishSettings
 
 pytest.register_assert_rewrite("publish_support")
@@ -319,6 +320,31 @@ def test_publishing_limit_error_holds_the_rest(emu, media, tmp_path):
     assert [o.status for o in outs] == ["queued", "queued"]
     assert outs[0].rule == "QUOTA001"
     assert len(emu.calls("POST", "/media_publish")) == 1 and emu.published == []
+
+
+def test_unreadable_quota_counts_this_databases_own_publishes(emu, media, tmp_path):
+    # content_publishing_limit refused on every read: the limit is assumed (3 here) and
+    # what this database published for the account in the last 24 h is counted.
+    emu.inject("limit", "error", times=20, code=100, http_status=400, message="no limit")
+    settings = replace(TEST_SETTINGS, fallback_quota=3)
+    pub, clock = make_publisher(emu, tmp_path / "j.sqlite", settings=settings)
+    first = clock.now()
+    assert [o.status for o in pub.run([image_post(media, "p0"), image_post(media, "p1")])] == [
+        "published"
+    ] * 2
+    clock.advance(3600)
+    posts = [image_post(media, f"p{i}") for i in range(4)]
+    outs = pub.run(posts)  # a new run: its count starts from the database, not from 0
+    assert [o.status for o in outs] == ["published", "published", "published", "queued"]
+    held = pub.state("p3")
+    assert held["state"] == "held" and outs[3].rule == "QUOTA001"
+    until = parse_rfc3339(held["until"])  # when p0 leaves the window
+    assert first + 24 * 3600 - 1 <= until <= first + 24 * 3600 + 60
+    assert len(emu.published) == 3
+
+    clock.advance(23 * 3600 + 60)  # p0 and p1 left the window
+    assert [o.status for o in pub.run(posts)] == ["published"] * 4
+    assert sorted(published_captions(emu)) == [f"caption p{i}" for i in range(4)]
 
 
 # ---- fix-media -------------------------------------------------------------------------

@@ -218,6 +218,7 @@ def _register() -> tuple[Callable[..., Any], ...]:
         resumed = bool(status and (status.recovery_attempts or 0) > 1)
         got = flow.publish(_rt(), spec.account, spec.settings, cid, settle_first=resumed)
         if "media_id" in got:
+            got["published_at"] = _rt().clock.now()  # counted when the quota is unreadable
             flow.note_published(
                 _rt(), spec.account, spec.post.caption, spec.media_type, got["media_id"]
             )
@@ -344,6 +345,7 @@ def _run(spec: PostSpec, now, create, wait, gate, publish, legacy) -> dict:  # n
                         "media_id": last["media_id"],
                         "source": last["source"],
                         "container_id": cid,
+                        "published_at": last.get("published_at"),
                     }
                 )
             if "held" in last:
@@ -482,6 +484,22 @@ def _our_media_ids(account: str) -> set[str]:
     return out
 
 
+def _own_publishes(acc: Account, since: float) -> list[float]:
+    """When this database's posts of `acc` were published, from `since` (epoch): what
+    counts against the quota when Graph does not say. Posts settled by an earlier
+    version's journal carry no time and are not counted."""
+    out: list[float] = []
+    for w in _dbos().list_workflows(
+        workflow_id_prefix=f"{PREFIX}{acc.name}:", status="SUCCESS", load_input=False
+    ):
+        o = w.output
+        if isinstance(o, dict) and o.get("state") == PUBLISHED and not o.get("already"):
+            at = o.get("published_at") or (w.updated_at or 0) / 1000.0
+            if at >= since:
+                out.append(float(at))
+    return out
+
+
 # ---- specs from a manifest ------------------------------------------------------------
 
 
@@ -563,6 +581,7 @@ class Engine:
         DBOS = _dbos()
         flow.STOPPING.clear()
         _RUNTIME = self.runtime
+        self.runtime.own_publishes = _own_publishes
         (self._workflow,) = _registered()
         self._registry = WorkerRegistry(self.url, self.executor_id)
         self._registry.beat()

@@ -24,7 +24,6 @@ from datetime import datetime
 from typing import Any
 
 from igpreflight.catalog import ErrorClass, lookup_graph_error
-from igpreflight.limits import POST_LIMITS
 from igpreflight.model import MediaItem, Post
 from igpreflight.preflight.rules.quota import QuotaFacts, check_quota
 from igpreflight.publish.accounts import Account
@@ -102,6 +101,7 @@ class _AccountState:
     stopped: dict[str, Any] | None = None  # reconnect-auth: every later step fails at once
     stopped_at: float = 0.0
     not_found: int = 0  # 24/2207006 seen (a repeat means the token cannot see the media)
+    frees_at: float | None = None  # when the oldest of our own counted publishes leaves the window
 
 
 class Runtime:
@@ -128,6 +128,9 @@ class Runtime:
         # Hears what a step waits for ("Instagram is processing 2 containers"); the
         # engine forwards it as the post's state, so a terminal shows the long waits.
         self.activity: Callable[[str], None] = lambda text: None
+        # When an account's quota cannot be read: the times (epoch, on `clock`) this
+        # database published for the account since a moment; the engine answers it.
+        self.own_publishes: Callable[[Account, float], list[float]] = lambda acc, since: []
         self._accounts: dict[str, _AccountState] = {}
         self._lock = threading.Lock()
         self._app_usage = Usage()  # X-App-Usage is the app's, shared by every account
@@ -596,7 +599,7 @@ def gate(
                 return {
                     "held": f"{found[0].rule}: {found[0].message}",
                     "rule": found[0].rule,
-                    "until": _quota_frees_at(st.recent, rt.clock.now()),
+                    "until": st.frees_at or _quota_frees_at(st.recent, rt.clock.now()),
                 }
             st.remaining -= 1  # reserved for this post; given back if it does not publish
     return {"ok": True}
@@ -635,7 +638,14 @@ def _read_quota(rt: Runtime, acc: Account, settings: PublishSettings, st: _Accou
     except GraphError as err:
         log.info("content_publishing_limit of %s unavailable (%s)", acc.name, err)
         got = None
-    used, total = got if got is not None else (0, POST_LIMITS.default_quota_per_24h)
+    st.frees_at = None
+    if got is None:
+        # Unreadable: count what this database published for the account in the window.
+        times = rt.own_publishes(acc, rt.clock.now() - QUOTA_WINDOW)
+        got = (len(times), settings.fallback_quota)
+        st.frees_at = min(times) + QUOTA_WINDOW if times else None
+        log.info("account %s: %d own publishes in 24 h, limit %d assumed", acc.name, *got)
+    used, total = got
     st.total = total
     st.remaining = max(0, total - used)
 

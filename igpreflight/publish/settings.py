@@ -64,6 +64,9 @@ class PublishSettings:
     rate_waits: int = 5  # rate-limit waits per call before the batch stops
     container_lifetime: float = CONTAINER_LIFETIME - EXPIRY_MARGIN
     check_quota: bool = True
+    # When content_publishing_limit cannot be read: this limit, against this database's
+    # own publishes of the account in the last 24 h (as the old journal counted).
+    fallback_quota: int = POST_LIMITS.default_quota_per_24h
     resumable: bool = False  # local videos go by resumable upload instead of a URL
 
     def poll_backoff(self, first: float) -> Backoff:
