@@ -159,6 +159,7 @@ def test_a_failed_post_does_not_block_the_next_one(emu, media, env, tmp_path):
     r = cli(env, "publish", str(m), *FAST)
     assert r.returncode == 1
     assert "brand-a/a0: failed [fix-media] 36003/2207009" in r.stdout, r.stdout
+    assert "36003/2207009: 36003/2207009" not in r.stdout  # the code is said once
     assert "IMG003" in r.stdout  # the preflight rule that would have caught it
     assert published(emu, A) == ["post a1"]
     # The user fixes the media and runs publish again: the failed post is a new attempt,
@@ -176,26 +177,39 @@ def test_a_failed_post_does_not_block_the_next_one(emu, media, env, tmp_path):
 
 
 def test_quota_holds_one_account_only(emu, media, env, tmp_path):
-    emu.set_quota(50, total=50, user_id=A)
+    emu.set_quota(49, total=50, user_id=A)  # one post left
     posts = [
         ("brand-a", "a0", {}),
         ("brand-a", "a1", {}),
+        ("brand-a", "a2", {}),
+        ("brand-a", "a3", {}),
         ("brand-b", "b0", {}),
         ("brand-b", "b1", {}),
     ]
     m = manifest(tmp_path / "posts.toml", media, posts)
     r = cli(env, "publish", str(m), *FAST)
     assert r.returncode == 1, r.stderr + r.stdout
-    assert "brand-a/a1: held until 20" in r.stdout and "after a0, held" in r.stdout
-    assert published(emu, B) == ["post b0", "post b1"] and published(emu, A) == []
-    line = next(x for x in r.stdout.splitlines() if x.startswith("brand-a/a0"))
-    assert "held until 20" in line and "QUOTA001" in line and "50 posts per 24 h" in line
+    assert published(emu, B) == ["post b0", "post b1"] and published(emu, A) == ["post a0"]
+    lines = {x.split(":")[0]: x for x in r.stdout.splitlines()}
+    assert "held until 20" in lines["brand-a/a1"] and "QUOTA001" in lines["brand-a/a1"]
+    assert "50 posts per 24 h" in lines["brand-a/a1"]
+    for later in ("brand-a/a2", "brand-a/a3"):  # the post holding the line and its reason
+        assert "held until 20" in lines[later] and "after a1, held: QUOTA001" in lines[later]
+        assert lines[later].count("held") == 2, lines[later]  # no "after a2, held: after a1"
     # A later worker leaves it held (it stays queued) and exits.
     w = cli(
         env, "worker", "--until-idle", "--db", str(m.parent / ".igpreflight" / "publish.sqlite")
     )
-    assert w.returncode == 1 and "brand-a/a0: held until" in w.stdout, w.stderr
-    assert published(emu, A) == []
+    assert w.returncode == 1 and "brand-a/a1: held until" in w.stdout, w.stderr
+    assert published(emu, A) == ["post a0"]
+
+
+def test_an_expired_token_names_the_accounts_variable(emu, media, env, tmp_path):
+    emu.revoke_token(TOK_B)
+    m = manifest(tmp_path / "posts.toml", media, [("brand-b", "b0", {})])
+    r = cli(env, "publish", str(m), *FAST)
+    assert r.returncode == 1 and "brand-b/b0: failed [reconnect-auth] 190/463" in r.stdout
+    assert "set a new IGT_B" in r.stdout and "IG_ACCESS_TOKEN" not in r.stdout, r.stdout
 
 
 def test_scheduled_post_waits_for_its_time_and_a_worker_publishes_it_once(
@@ -279,6 +293,62 @@ def test_kill_9_at_random_moments_then_resume_publishes_each_post_once(emu, medi
     assert r.returncode == 0, r.stderr + r.stdout
     assert published(emu, A) == [f"post a{i}" for i in range(4)]
     assert published(emu, B) == [f"post b{i}" for i in range(4)]
+
+
+def _cut_off_in_media_publish(env: dict, emu: GraphEmulator, db: str, sig: int) -> None:
+    """A `worker` stopped by `sig` while its media_publish is in flight (the emulator
+    publishes, then holds the answer back)."""
+    emu.inject("media_publish", "slow", delay=20)
+    p = subprocess.Popen(
+        [sys.executable, "-m", "igpreflight", "worker", "--db", db, "--allow-private"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    before = len(emu.published)
+    while len(emu.published) == before and p.poll() is None:
+        time.sleep(0.01)
+    assert p.poll() is None  # published, the answer held back
+    p.send_signal(sig)
+    p.wait(timeout=60)
+
+
+def test_a_worker_cut_off_inside_media_publish_is_taken_over_once(emu, media, env, tmp_path):
+    # Workers on "different hosts" (no pid check): only a clean leave or a stale heartbeat
+    # hands their posts over.
+    m = manifest(tmp_path / "posts.toml", media, [("brand-a", "a0", {}), ("brand-a", "a1", {})])
+    db = str(tmp_path / "q.sqlite")
+    env = {**env, "IGPREFLIGHT_WORKER_HOST": "host-1"}
+    assert cli(env, "publish", str(m), "--enqueue", "--db", db, *FAST).returncode == 0
+    # SIGTERM: the worker leaves cleanly, so a worker elsewhere takes the post at once
+    # (its heartbeat would go stale only after 600 s, past this test's timeout).
+    _cut_off_in_media_publish({**env, "IGPREFLIGHT_WORKER_STALE": "600"}, emu, db, signal.SIGTERM)
+    other = {**env, "IGPREFLIGHT_WORKER_HOST": "host-2", "IGPREFLIGHT_WORKER_STALE": "600"}
+    r = cli(
+        other,
+        "worker",
+        "--db",
+        db,
+        "--until-idle",
+        "--allow-private",
+        "--format",
+        "json",
+        timeout=90,
+    )
+    assert r.returncode == 0, r.stderr + r.stdout
+    assert published(emu, A) == ["post a0", "post a1"]  # a0 once: settled by its container
+    rows = {row["post_id"]: row for row in json.loads(r.stdout)["posts"]}
+    assert rows["a0"]["state"] == rows["a1"]["state"] == "published"
+
+    # kill -9 on another host: the post waits for the heartbeat to go stale (2 s here).
+    m2 = manifest(tmp_path / "more.toml", media, [("brand-b", "b0", {})])
+    assert cli(env, "publish", str(m2), "--enqueue", "--db", db, *FAST).returncode == 0
+    _cut_off_in_media_publish(env, emu, db, signal.SIGKILL)
+    stale = {**other, "IGPREFLIGHT_WORKER_STALE": "2"}
+    r = cli(stale, "worker", "--db", db, "--until-idle", "--allow-private", timeout=90)
+    assert r.returncode == 0, r.stderr + r.stdout
+    assert published(emu, B) == ["post b0"] and len(emu.published) == 3
 
 
 def test_three_publish_processes_on_one_database_publish_each_post_once(emu, media, env, tmp_path):

@@ -406,10 +406,19 @@ def _wait_turn(spec: PostSpec, cid: str) -> None:
                 _state(RUNNING, step="waiting for the previous post", container_id=cid)
             else:
                 until = max(prev.get("until") or 0, spec.publish_at or 0) or None
-                msg = f"after {spec.prev.split(':', 2)[-1]}, {state}"
-                if prev.get("message"):
-                    msg += f": {prev['message']}"
-                _state(state, message=msg, until=until, container_id=cid)
+                # Name the post that holds the line and its reason, not a chain of
+                # "after x, held: after y, held: ..." down the account's queue.
+                behind = prev.get("behind") or spec.prev.split(":", 2)[-1]
+                reason = prev.get("reason", prev.get("message"))
+                msg = f"after {behind}, {state}" + (f": {reason}" if reason else "")
+                _state(
+                    state,
+                    message=msg,
+                    until=until,
+                    container_id=cid,
+                    behind=behind,
+                    reason=reason,
+                )
             shown = state
         # Behind a held or scheduled post: sleep until its time (each look is a
         # recorded step, so none while it cannot move), then look again.
@@ -938,7 +947,9 @@ class WorkerRegistry:
 
     def __init__(self, url: str, executor_id: str) -> None:
         self.executor_id = executor_id
-        self.host = socket.gethostname()
+        # Workers on one host may see each other's pids only in one pid namespace: set
+        # IGPREFLIGHT_WORKER_HOST per container when containers share a hostname.
+        self.host = os.environ.get("IGPREFLIGHT_WORKER_HOST") or socket.gethostname()
         self.engine = sa.create_engine(_sa_url(url), pool_pre_ping=True)
         meta = sa.MetaData()
         self.table = sa.Table(

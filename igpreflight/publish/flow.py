@@ -153,6 +153,8 @@ class Runtime:
         st = self.account(acc)
         info = lookup_graph_error(err.code, err.subcode)
         advice = info.advice if info else "reconnect the account"
+        # The catalog speaks of IG_ACCESS_TOKEN; an account's token is in its own variable.
+        advice = advice.replace("IG_ACCESS_TOKEN", acc.token_env)
         st.stopped = failure(
             err,
             f"Graph error {err.code_text} ({err.message}): {advice}."

@@ -35,7 +35,10 @@ def _line(r: dict[str, Any]) -> str:
                 f"/{err['subcode']}" if err.get("subcode") else ""
             )
         cls = err.get("error_class") or "permanent"
-        line = f"{who}: failed [{cls}]{code}: {err.get('message')}"
+        message = str(err.get("message") or "")
+        if code and message.startswith(f"{code.strip()}: "):
+            message = message[len(code) + 1 :]  # said once, right after the class
+        line = f"{who}: failed [{cls}]{code}: {message}"
     else:
         line = f"{who}: {state}" + (f" ({r['step']})" if r.get("step") else "")
     return line + (f"; {r['note']}" if r.get("note") else "")
