@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from fixtures.graph_emulator import MediaServer
 from igpreflight.model import MediaItem, Post
 from igpreflight.preflight.manifest import parse_rfc3339
 from igpreflight.publish.settings import PublishSettings
@@ -143,6 +144,19 @@ def test_resumable_upload_of_a_local_video(emu, media_dir, tmp_path):
 
 
 # ---- retry-same ------------------------------------------------------------------------
+
+
+def test_a_post_failing_early_does_not_let_the_next_one_jump_the_queue(
+    emu, media, media_dir, tmp_path
+):
+    # b fails at once (1:3 image) while a's media is still being fetched (slow host):
+    # c must still wait for a, not only for b.
+    with MediaServer(media_dir, delay=2.0) as slow:
+        pub, _ = make_publisher(emu, tmp_path / "j.sqlite")
+        posts = [image_post(slow, "a"), image_post(media, "b", "tall.jpg"), image_post(media, "c")]
+        outs = pub.run(posts)
+    assert [o.status for o in outs] == ["published", "failed", "published"]
+    assert published_captions(emu) == ["caption a", "caption c"]
 
 
 def test_transient_errors_retry_the_same_call(emu, media, tmp_path):

@@ -295,6 +295,9 @@ def _run(spec: PostSpec, now, create, wait, gate, publish, legacy) -> dict:  # n
                 }
             )
     cid: str | None = None
+    # A post that fails before its turn settles at once; the posts after it then wait
+    # for the post before it (`before_turn`), so a failure never lets a later post jump.
+    early = {"before_turn": spec.prev} if spec.prev else {}
     rounds = spec.settings.recreate_attempts + 1
     last: dict = {}
     children: list[str] | None = None
@@ -310,9 +313,10 @@ def _run(spec: PostSpec, now, create, wait, gate, publish, legacy) -> dict:  # n
             if last.get("recreate"):
                 n += 1
                 continue
-            return _settle({**base, "state": FAILED, **last["failed"]})
-        if spec.prev:
+            return _settle({**base, "state": FAILED, **last["failed"], **early})
+        if early:
             _wait_turn(spec, cid)
+            early = {}
         if spec.publish_at is not None:
             delay = spec.publish_at - now()
             if delay > 0:
@@ -364,6 +368,7 @@ def _run(spec: PostSpec, now, create, wait, gate, publish, legacy) -> dict:  # n
             "container_id": cid,
             **failed,
             "message": f"gave up after {rounds} containers: {failed.get('message')}",
+            **early,
         }
     )
 
@@ -394,12 +399,24 @@ def _wait_turn(spec: PostSpec, cid: str) -> None:
     scheduled, so is this one (and says so), so `publish` and `worker --until-idle`
     do not wait on a post that cannot move."""
     DBOS = _dbos()
+    prev = spec.prev
+    while prev:
+        _wait_settled(spec, prev, cid)
+        ev = DBOS.get_event(prev, "state", timeout_seconds=0) or {}
+        # Settled by failing before its own turn: its predecessor may still be unsettled.
+        prev = ev.get("before_turn") if ev.get("state") == FAILED else None
+
+
+def _wait_settled(spec: PostSpec, before: str, cid: str) -> None:
+    """Until workflow `before` is settled (this post held or scheduled meanwhile when
+    that one is)."""
+    DBOS = _dbos()
     shown = None
     timeout = 2.0
-    while DBOS.get_event(spec.prev, "settled", timeout_seconds=timeout) is None:
+    while DBOS.get_event(before, "settled", timeout_seconds=timeout) is None:
         if flow.STOPPING.is_set():
             raise flow.Abandoned()
-        prev = DBOS.get_event(spec.prev, "state", timeout_seconds=0) or {}
+        prev = DBOS.get_event(before, "state", timeout_seconds=0) or {}
         state = prev.get("state") if prev.get("state") in (HELD, SCHEDULED) else RUNNING
         if state != shown:
             if state == RUNNING:
@@ -408,7 +425,7 @@ def _wait_turn(spec: PostSpec, cid: str) -> None:
                 until = max(prev.get("until") or 0, spec.publish_at or 0) or None
                 # Name the post that holds the line and its reason, not a chain of
                 # "after x, held: after y, held: ..." down the account's queue.
-                behind = prev.get("behind") or spec.prev.split(":", 2)[-1]
+                behind = prev.get("behind") or before.split(":", 2)[-1]
                 reason = prev.get("reason", prev.get("message"))
                 msg = f"after {behind}, {state}" + (f": {reason}" if reason else "")
                 _state(
