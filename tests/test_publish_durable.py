@@ -351,18 +351,26 @@ def test_a_worker_cut_off_inside_media_publish_is_taken_over_once(emu, media, en
     assert published(emu, B) == ["post b0"] and len(emu.published) == 3
 
 
-def test_three_publish_processes_on_one_database_publish_each_post_once(emu, media, env, tmp_path):
-    posts = [(acc, f"{acc[-1]}{i}", {}) for acc in ("brand-a", "brand-b") for i in range(3)]
-    m = manifest(tmp_path / "posts.toml", media, posts)
+def publish_at_once(
+    m: Path, env: dict[str, str], n: int, timeout: float
+) -> tuple[list[int], list[tuple[str, str]]]:
+    """`n` `publish` processes on one manifest, started together: exit codes, outputs."""
     args = [sys.executable, "-m", "igpreflight", "publish", str(m), *FAST]
     procs = [
         subprocess.Popen(
             args, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
-        for _ in range(3)
+        for _ in range(n)
     ]
-    outs = [p.communicate(timeout=180) for p in procs]
-    assert [p.returncode for p in procs] == [0, 0, 0], outs
+    outs = [p.communicate(timeout=timeout) for p in procs]
+    return [p.returncode for p in procs], outs
+
+
+def test_three_publish_processes_on_one_database_publish_each_post_once(emu, media, env, tmp_path):
+    posts = [(acc, f"{acc[-1]}{i}", {}) for acc in ("brand-a", "brand-b") for i in range(3)]
+    m = manifest(tmp_path / "posts.toml", media, posts)
+    codes, outs = publish_at_once(m, env, 3, timeout=180)
+    assert codes == [0, 0, 0], outs
     assert published(emu, A) == ["post a0", "post a1", "post a2"]
     assert published(emu, B) == ["post b0", "post b1", "post b2"]
 
@@ -378,15 +386,8 @@ def test_two_plain_publish_processes_publish_each_post_once(emu, media, env, tmp
     m.write_text(
         "".join(f'[[post]]\nid = "p{i}"\nmedia = ["{url}"]\ncaption = "c{i}"\n' for i in range(3))
     )
-    args = [sys.executable, "-m", "igpreflight", "publish", str(m), *FAST]
-    procs = [
-        subprocess.Popen(
-            args, env=one, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
-        for _ in range(2)
-    ]
-    outs = [p.communicate(timeout=120) for p in procs]
-    assert [p.returncode for p in procs] == [0, 0], outs
+    codes, outs = publish_at_once(m, one, 2, timeout=120)
+    assert codes == [0, 0], outs
     assert [p["caption"] for p in emu.published] == ["c0", "c1", "c2"]
 
 
