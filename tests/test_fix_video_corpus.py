@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from igpreflight.model import Role, Severity, VideoFacts
+from igpreflight.model import Role, Severity, Unreadable, VideoFacts
 from igpreflight.preflight.checks import check_facts
 from igpreflight.preflight.probe import probe
 from igpreflight.transcode.plan_video import PRESET_ENV, plan_video
@@ -45,7 +45,9 @@ def _fast_preset(monkeypatch):
 def test_corpus_video_is_fixed_or_unfixable_with_a_reason(path: Path, tmp_path: Path):
     facts = probe(str(path))
     if not isinstance(facts, VideoFacts):
-        pytest.skip(f"not a video to the probe: {facts}")  # an Unreadable is check's FILE001
+        # A file the probe cannot read is check's FILE001: it must say why, on one line.
+        assert isinstance(facts, Unreadable) and facts.reason and "\n" not in facts.reason
+        return
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     role = Role.REELS
     options = FixOptions(trim=True, extend=True)
