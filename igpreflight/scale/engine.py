@@ -107,6 +107,16 @@ def task_budget(total: float, slots: int, most: float) -> float:
     return max(1.0, min(most, total / (slots * 4)))
 
 
+def network_map(fn: Callable[[T], R], items: Sequence[T], threads: int) -> list[R]:
+    """`fn` over `items`, in order, `threads` at a time: for work inside one task that
+    waits on the network (ranged GETs of objects), which one at a time would leave a
+    worker's core idle for a round trip per request (tens of ms on a real S3)."""
+    if threads <= 1 or len(items) <= 1:
+        return [fn(item) for item in items]
+    with ThreadPoolExecutor(max_workers=min(threads, len(items))) as pool:
+        return list(pool.map(fn, items))
+
+
 @dataclass
 class Run(Generic[T, R]):
     """One batch of work: `fn(items) -> results`, the same length, in order."""
@@ -198,15 +208,28 @@ def dask_client(spec: EngineSpec):  # noqa: ANN201 - distributed.Client
     return Client(local_cluster(spec.slots))
 
 
+# What the cluster `--workers N` starts does between tasks. Dask's defaults suit a
+# cluster with a dashboard: a 20 ms event-loop tick, a 100 ms memory poll of every
+# worker, a 500 ms system monitor, a statistical profiler. Idle, they kept a tenth of a
+# core busy (bench/bench_s3_dask.py), taken from the fixes on a laptop's cores. Nothing
+# shows the profiler's samples (no dashboard); a 500 ms memory poll still stops a
+# runaway worker long before it can exhaust a machine our own caps did not protect.
+LOCAL_CLUSTER_CONFIG = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "500ms",
+    "distributed.admin.system-monitor.interval": "2s",
+    "distributed.worker.memory.monitor-interval": "500ms",
+}
+
+
 def local_cluster(workers: int):  # noqa: ANN201 - distributed.LocalCluster
     """The cluster `--workers N` starts: N single-threaded worker processes (fixes are
-    CPU-bound and an image fix holds the GIL between Pillow calls), no dashboard, and so
-    no statistical profiler either: nothing would show its samples, and taking one every
-    10 ms cost each worker about 3 % of its CPU (bench/bench_s3_dask.py)."""
+    CPU-bound and an image fix holds the GIL between Pillow calls), no dashboard, and
+    quiet between tasks (LOCAL_CLUSTER_CONFIG)."""
     import dask
     from distributed import LocalCluster
 
-    with dask.config.set({"distributed.worker.profile.enabled": False}):
+    with dask.config.set(LOCAL_CLUSTER_CONFIG):
         return LocalCluster(
             n_workers=workers,
             threads_per_worker=1,
