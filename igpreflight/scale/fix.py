@@ -31,12 +31,14 @@ from urllib.parse import quote
 from igpreflight._version import __version__
 from igpreflight.hashing import sha256_file
 from igpreflight.model import ImageFacts, VideoFacts
+from igpreflight.preflight.engine import S3_THREADS
 from igpreflight.scale.engine import (
     EngineSpec,
     Run,
     Session,
     batches,
     light_batch_size,
+    network_map,
     task_budget,
     weighted_batches,
 )
@@ -140,10 +142,12 @@ def collect_sources(
 
 def plan_task(sources: list[Source], options: FixOptions, settings: S3Settings) -> list[_Planned]:
     configure(settings)
+    objects = [src.obj for src in sources if src.obj is not None]
+    probed = iter(network_map(probe_object, objects, S3_THREADS))
     planned = []
     for src in sources:
         job = FixJob(src.display, src.virtual, Path(src.rel))
-        facts = probe_object(src.obj) if src.obj is not None else None
+        facts = next(probed) if src.obj is not None else None
         planned.append(plan_job(job, options, facts))
     return planned
 
