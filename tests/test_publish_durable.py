@@ -9,6 +9,7 @@ import json
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -249,6 +250,29 @@ def test_a_post_already_on_instagram_is_not_published_again(emu, media, env, tmp
     r = cli(
         env, "publish", str(m), *FAST, "--db", str(tmp_path / "other.sqlite"), "--allow-duplicate"
     )
+    assert r.returncode == 0 and len(emu.published) == 2, r.stdout + r.stderr
+
+
+def test_a_refused_post_whose_end_was_not_recorded_is_still_tried_again(emu, media, env, tmp_path):
+    """A run reports a post as soon as it settles; its workflow records its end a
+    moment later. A process stopped in between leaves the workflow PENDING with its
+    outcome only in its events: the next run must read them (the refused post gets a
+    new attempt), not resume the old attempt and report the refusal again."""
+    m = manifest(
+        tmp_path / "posts.toml", media, [("brand-a", "a0", {"caption": "Spring drop #new"})]
+    )
+    assert cli(env, "publish", str(m), *FAST).returncode == 0
+    db = tmp_path / "other.sqlite"
+    assert cli(env, "publish", str(m), *FAST, "--db", str(db)).returncode == 1
+    with sqlite3.connect(db) as conn:  # as if stopped between settling and its end
+        wid = "igp:brand-a:a0"
+        changed = conn.execute(
+            "UPDATE workflow_status SET status = 'PENDING', output = NULL WHERE workflow_uuid = ?",
+            (wid,),
+        ).rowcount
+        conn.execute("DELETE FROM workflow_output WHERE workflow_uuid = ?", (wid,))
+    assert changed == 1
+    r = cli(env, "publish", str(m), *FAST, "--db", str(db), "--allow-duplicate")
     assert r.returncode == 0 and len(emu.published) == 2, r.stdout + r.stderr
 
 

@@ -753,6 +753,16 @@ class Engine:
                 latest, status = n, w
         if status is None:
             return 1, False, False
+        if status.status in ("PENDING", "ENQUEUED") and DBOS.get_event(
+            status.workflow_id, "settled", timeout_seconds=0
+        ):
+            # It settled and only its end is not recorded yet (or its process was
+            # stopped right then, and it waits in the queue to be resumed): its
+            # "state" event is its outcome.
+            event = DBOS.get_event(status.workflow_id, "state", timeout_seconds=0) or {}
+            if event.get("state") in RETRIED:
+                return latest + 1, False, False
+            return latest, True, event.get("state") == PUBLISHED
         if _failed(status):
             return latest + 1, False, False
         published = isinstance(status.output, dict) and status.output.get("state") == PUBLISHED
