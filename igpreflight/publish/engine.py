@@ -753,20 +753,12 @@ class Engine:
                 latest, status = n, w
         if status is None:
             return 1, False, False
-        if status.status in ("PENDING", "ENQUEUED") and DBOS.get_event(
-            status.workflow_id, "settled", timeout_seconds=0
-        ):
-            # It settled and only its end is not recorded yet (or its process was
-            # stopped right then, and it waits in the queue to be resumed): its
-            # "state" event is its outcome.
-            event = DBOS.get_event(status.workflow_id, "state", timeout_seconds=0) or {}
-            if event.get("state") in RETRIED:
-                return latest + 1, False, False
-            return latest, True, event.get("state") == PUBLISHED
-        if _failed(status):
+        state = _outcome(DBOS, status).get("state")
+        if status.status in ("ERROR", "CANCELLED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED"):
             return latest + 1, False, False
-        published = isinstance(status.output, dict) and status.output.get("state") == PUBLISHED
-        return latest, True, status.status == "SUCCESS" and published
+        if state in RETRIED:
+            return latest + 1, False, False
+        return latest, True, state == PUBLISHED
 
     def states(self, ids: Sequence[str] | None = None) -> list[dict[str, Any]]:
         return post_states(_dbos(), ids)
@@ -816,11 +808,17 @@ def _drop_closed_log_streams() -> None:
             dbos_log.removeHandler(handler)
 
 
-def _failed(w: Any) -> bool:
-    """A workflow whose post the next run tries again."""
-    if w.status in ("ERROR", "CANCELLED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED"):
-        return True
-    return w.status == "SUCCESS" and isinstance(w.output, dict) and w.output.get("state") in RETRIED
+def _outcome(api: Any, w: Any) -> dict[str, Any]:
+    """What a workflow ended with: its output; or, for one that settled but has not
+    recorded its end (its process stopped right then, and it waits to be resumed),
+    its "state" event; {} while it is still running."""
+    if w.status == "SUCCESS":
+        return w.output if isinstance(w.output, dict) else {}
+    if w.status in ("PENDING", "ENQUEUED") and api.get_event(
+        w.workflow_id, "settled", timeout_seconds=0
+    ):
+        return api.get_event(w.workflow_id, "state", timeout_seconds=0) or {}
+    return {}
 
 
 def _due(row: dict[str, Any], now: float) -> bool:

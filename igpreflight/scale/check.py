@@ -23,11 +23,7 @@ CHECKS_PER_TASK = 256
 
 def check_task(targets: list[Target], settings: S3Settings) -> list[FileReport]:
     configure(settings)
-    # Objects wait on ranged GETs: their checks overlap. Local files (--deep decodes
-    # them) run one at a time, as the worker has one core.
-    objects = [t for t in targets if t.obj is not None]
-    checked = iter(network_map(check_target, objects, S3_THREADS))
-    return [next(checked) if t.obj is not None else check_target(t) for t in targets]
+    return network_map(check_target, targets, lambda t: t.obj is not None, S3_THREADS)
 
 
 def _failed(target: Target, reason: str) -> FileReport:

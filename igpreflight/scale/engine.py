@@ -108,14 +108,20 @@ def task_budget(total: float, slots: int, most: float) -> float:
     return max(1.0, min(most, total / (slots * 4)))
 
 
-def network_map(fn: Callable[[T], R], items: Sequence[T], threads: int) -> list[R]:
-    """`fn` over `items`, in order, `threads` at a time: for work inside one task that
-    waits on the network (ranged GETs of objects), which one at a time would leave a
-    worker's core idle for a round trip per request (tens of ms on a real S3)."""
-    if threads <= 1 or len(items) <= 1:
-        return [fn(item) for item in items]
-    with ThreadPoolExecutor(max_workers=min(threads, len(items))) as pool:
-        return list(pool.map(fn, items))
+def network_map(
+    fn: Callable[[T], R], items: Sequence[T], waits: Callable[[T], bool], threads: int
+) -> list[R]:
+    """`fn` over `items`, in order: the items that wait on the network (`waits`: an
+    object probed by ranged GETs) `threads` at a time, which one by one would leave a
+    worker's core idle for a round trip per request (tens of ms on a real S3); the
+    others (local files, which --deep decodes) one at a time, as the worker has one core."""
+    remote = [item for item in items if waits(item)]
+    if threads > 1 and len(remote) > 1:
+        with ThreadPoolExecutor(max_workers=min(threads, len(remote))) as pool:
+            fetched = iter(list(pool.map(fn, remote)))
+    else:
+        fetched = iter([fn(item) for item in remote])
+    return [next(fetched) if waits(item) else fn(item) for item in items]
 
 
 @dataclass

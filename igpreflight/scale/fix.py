@@ -30,7 +30,7 @@ from urllib.parse import quote
 
 from igpreflight._version import __version__
 from igpreflight.hashing import sha256_file
-from igpreflight.model import ImageFacts, VideoFacts
+from igpreflight.model import ImageFacts, Unreadable, VideoFacts
 from igpreflight.preflight.engine import S3_THREADS
 from igpreflight.scale.engine import (
     EngineSpec,
@@ -142,14 +142,20 @@ def collect_sources(
 
 def plan_task(sources: list[Source], options: FixOptions, settings: S3Settings) -> list[_Planned]:
     configure(settings)
-    objects = [src.obj for src in sources if src.obj is not None]
-    probed = iter(network_map(probe_object, objects, S3_THREADS))
-    planned = []
-    for src in sources:
-        job = FixJob(src.display, src.virtual, Path(src.rel))
-        facts = next(probed) if src.obj is not None else None
-        planned.append(plan_job(job, options, facts))
-    return planned
+    facts = network_map(_probe_source, sources, _is_object, S3_THREADS)
+    return [
+        plan_job(FixJob(src.display, src.virtual, Path(src.rel)), options, probed)
+        for src, probed in zip(sources, facts, strict=True)
+    ]
+
+
+def _is_object(src: Source) -> bool:
+    return src.obj is not None
+
+
+def _probe_source(src: Source) -> ImageFacts | VideoFacts | Unreadable | None:
+    """An object's facts from ranged GETs; a local file is probed by plan_job itself."""
+    return probe_object(src.obj) if src.obj is not None else None
 
 
 @dataclass(frozen=True)
