@@ -175,7 +175,7 @@ class EnginePublisher:
         from igpreflight.api.publishing import _watcher
 
         posts = expand_stories(posts)
-        runtime = Runtime(clock=self.clock, timeout=10.0, **self.runtime_kw)
+        runtime = Runtime(**{"clock": self.clock, "timeout": 10.0, **self.runtime_kw})
         engine = E.Engine(E.db_url(str(self.db)), ahead=self.ahead, runtime=runtime)
         engine.start()
         try:

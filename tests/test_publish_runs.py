@@ -1,0 +1,216 @@
+"""How runs, workers and the database behave around the posts (issue 19), through the
+real CLI in subprocesses against the Graph emulator: an exception in one post's
+workflow, enqueue-only runs, workers and `status`, and database faults (each one line
+`igpreflight: error:` and exit 2, never a traceback or a hang)."""
+
+from __future__ import annotations
+
+import json
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import uuid
+
+import pytest
+
+from fixtures.graph_emulator import MediaServer
+
+pytest.register_assert_rewrite("durable_support")
+
+from durable_support import (  # noqa: E402
+    FAST,
+    PG,
+    ROOT,
+    A,
+    B,
+    cli,
+    manifest,
+    published,
+)
+
+pytest_plugins = ("durable_support",)
+
+
+def one_error_line(r: subprocess.CompletedProcess) -> str:
+    """The run ended with exit 2 and one `igpreflight: error:` line, no traceback."""
+    assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
+    assert "Traceback" not in r.stderr and "Traceback" not in r.stdout, r.stderr
+    lines = [x for x in r.stderr.splitlines() if x.strip()]
+    assert len(lines) == 1 and lines[0].startswith("igpreflight: error: "), r.stderr
+    return lines[0]
+
+
+# ---- defect 3: one exception in a post's workflow --------------------------------------
+
+
+@pytest.mark.xfail(strict=True, reason="issue 19 defect 3 (fixed by the typed core)")
+def test_an_exception_in_one_post_fails_it_and_the_account_goes_on(emu, media, env, tmp_path):
+    """A caption with a lone UTF-16 surrogate (what JavaScript's .slice() can cut) could
+    not be encoded: the workflow ended without settling and the account's next post
+    waited for it forever (`publish` hung). --no-check lets it reach the workflow."""
+    url = media.url_for("feed.jpg")
+    posts = [
+        {"id": "bad", "account": "brand-a", "media": [url], "caption": "half \ud83d"},
+        {"id": "good", "account": "brand-a", "media": [url], "caption": "fine"},
+    ]
+    m = tmp_path / "posts.json"
+    m.write_text(json.dumps({"post": posts}))  # JSON carries the lone surrogate as \ud83d
+    try:
+        r = cli(env, "publish", str(m), *FAST, timeout=90)
+    except subprocess.TimeoutExpired:
+        pytest.fail("publish hung behind the post whose workflow raised")
+    assert r.returncode == 1 and "Traceback" not in r.stderr + r.stdout, r.stderr
+    lines = {x.split(":")[0]: x for x in r.stdout.splitlines()}
+    assert lines["brand-a/bad"].startswith("brand-a/bad: failed"), r.stdout
+    assert "surrogate" in lines["brand-a/bad"]
+    assert "brand-a/good: published" in lines["brand-a/good"]
+    assert published(emu, A) == ["fine"]
+
+
+# ---- defect 5: --enqueue only writes ---------------------------------------------------
+
+
+@pytest.mark.xfail(strict=True, reason="issue 19 defect 5 (fixed by enqueueing with DBOSClient)")
+def test_enqueue_never_runs_a_post(emu, media, env, tmp_path):
+    """Two --enqueue runs for two accounts on one database: the second found the first's
+    posts queued and ran them (quota reads, containers) while it checked its own posts,
+    then exited, leaving them interrupted with orphaned containers."""
+    db = str(tmp_path / "q.sqlite")
+    many = [("brand-a", f"a{i}", {}) for i in range(12)]
+    assert cli(env, "publish", str(manifest(tmp_path / "a.toml", media, many)), "--enqueue",
+               "--db", db, *FAST).returncode == 0  # fmt: skip
+    more = [("brand-b", f"b{i}", {}) for i in range(12)]
+    checked = [a for a in FAST if a != "--no-check"]
+    with MediaServer(media.directory, delay=0.3) as slow:  # checking its media takes seconds
+        r = cli(env, "publish", str(manifest(tmp_path / "b.toml", slow, more)), "--enqueue",
+                "--db", db, *checked)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert "enqueued 12 posts" in r.stdout
+    assert emu.requests == []  # nothing dequeued, no Graph call
+    s = cli(env, "status", "--db", db, "--format", "json")
+    assert {p["state"] for p in json.loads(s.stdout)["posts"]} == {"queued"}
+
+
+# ---- worker and status -----------------------------------------------------------------
+
+
+@pytest.mark.xfail(strict=True, reason="issue 19: a worker created its own empty database")
+def test_a_worker_never_starts_on_a_database_it_created(env, tmp_path):
+    r = cli(env, "worker", "--until-idle", cwd=tmp_path)
+    line = one_error_line(r)
+    assert str(tmp_path / ".igpreflight" / "publish.sqlite") in line
+    assert not (tmp_path / ".igpreflight").exists()
+    r = cli(env, "worker", "--until-idle", "--db", str(tmp_path / "typo.sqlite"))
+    assert "typo.sqlite" in one_error_line(r) and not (tmp_path / "typo.sqlite").exists()
+
+
+@pytest.mark.xfail(strict=True, reason="issue 19: status did not list refused posts")
+def test_status_lists_every_post_of_the_manifest_including_refused_ones(emu, media, env, tmp_path):
+    posts = [("brand-a", "tall", {}), ("brand-a", "ok", {})]
+    m = manifest(tmp_path / "posts.toml", media, posts)
+    m.write_text(m.read_text().replace("feed.jpg", "tall.jpg", 1))  # IMG003: refused
+    checked = [a for a in FAST if a != "--no-check"]
+    r = cli(env, "publish", str(m), *checked)
+    assert r.returncode == 1 and "brand-a/tall: failed [fix-media]" in r.stdout, r.stdout
+    s = cli(env, "status", str(m), "--format", "json")
+    rows = {p["post_id"]: p for p in json.loads(s.stdout)["posts"]}
+    assert set(rows) == {"tall", "ok"}, s.stdout
+    assert rows["tall"]["state"] == "failed" and rows["tall"]["error"]["rule"] == "IMG003"
+    assert rows["ok"]["state"] == "published"
+
+
+@pytest.mark.xfail(strict=True, reason="issue 19: a worker printed every post of the database")
+def test_a_worker_prints_only_what_it_did(emu, media, env, tmp_path):
+    db = str(tmp_path / "q.sqlite")
+    m = manifest(tmp_path / "posts.toml", media, [("brand-a", "a0", {})])
+    assert cli(env, "publish", str(m), "--db", db, *FAST).returncode == 0
+    m2 = manifest(tmp_path / "more.toml", media, [("brand-b", "b0", {})])
+    assert cli(env, "publish", str(m2), "--enqueue", "--db", db, *FAST).returncode == 0
+    r = cli(env, "worker", "--until-idle", "--db", db, "--allow-private")
+    assert r.returncode == 0, r.stderr
+    assert "brand-b/b0: published" in r.stdout and "a0" not in r.stdout, r.stdout
+    idle = cli(env, "worker", "--until-idle", "--db", db, "--allow-private")
+    assert idle.returncode == 0 and "b0" not in idle.stdout and "a0" not in idle.stdout
+
+
+@pytest.mark.xfail(strict=True, reason="issue 19: the dry run showed no account")
+def test_a_dry_run_with_accounts_shows_each_accounts_id_and_quota_read(media, env, tmp_path):
+    posts = [("brand-a", "a0", {}), ("brand-b", "b0", {})]
+    m = manifest(tmp_path / "posts.toml", media, posts)
+    r = cli({**env, "IGT_A": "", "IGT_B": ""}, "publish", str(m), "--dry-run", *FAST)
+    assert r.returncode == 0, r.stderr
+    for user in (A, B):
+        assert "GET http" in r.stdout and f"/{user}/content_publishing_limit" in r.stdout
+        assert f"/{user}/media " in r.stdout and f"/{user}/media_publish" in r.stdout
+    assert "{ig-user-id}" not in r.stdout
+    assert "brand-a" in r.stdout and "brand-b" in r.stdout
+
+
+# ---- defect 7: database faults ---------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.xfail(strict=True, reason="issue 19 defect 7: a 150-260 line traceback, exit 1")
+@pytest.mark.parametrize("command", ["publish", "worker", "status"])
+def test_an_unreachable_postgresql_is_one_line(media, env, tmp_path, command):
+    db = f"postgresql://postgres@127.0.0.1:{_free_port()}/igp"
+    m = manifest(tmp_path / "posts.toml", media, [("brand-a", "a0", {})])
+    args = {"publish": [str(m), *FAST], "worker": ["--until-idle"], "status": []}[command]
+    line = one_error_line(cli(env, command, *args, "--db", db, timeout=60))
+    assert "127.0.0.1" in line and "reach" in line
+
+
+@pytest.mark.xfail(strict=True, reason="issue 19 defect 7: a 150-260 line traceback, exit 1")
+@pytest.mark.parametrize("command", ["publish", "worker", "status"])
+def test_a_missing_postgresql_database_says_createdb(media, env, tmp_path, command):
+    pytest.importorskip("psycopg")
+    name = f"igp_missing_{uuid.uuid4().hex[:8]}"
+    db = f"{PG.rsplit('/', 1)[0]}/{name}"
+    m = manifest(tmp_path / "posts.toml", media, [("brand-a", "a0", {})])
+    args = {"publish": [str(m), *FAST], "worker": ["--until-idle"], "status": []}[command]
+    r = cli(env, command, *args, "--db", db, timeout=60)
+    if "could not connect" in r.stderr and "Connection refused" in r.stderr:
+        pytest.skip(f"no PostgreSQL server answers at {PG}")
+    assert f"createdb {name}" in one_error_line(r)
+
+
+def _fsize_cap(limit: int):  # noqa: ANN202 - a preexec_fn
+    def cap() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes past the cap fail (EFBIG)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return cap
+
+
+@pytest.mark.xfail(strict=True, reason="issue 19 defect 7: a traceback, then a hang")
+def test_a_full_sqlite_disk_is_one_line_and_no_hang(emu, media, env, tmp_path):
+    """The database cannot grow (the process's file size cap stands in for a full
+    disk): one line and exit 2 within seconds, whatever the write that failed."""
+    db = tmp_path / "q.sqlite"
+    m = manifest(tmp_path / "posts.toml", media, [("brand-a", f"a{i}", {}) for i in range(20)])
+    assert cli(env, "publish", str(m), "--enqueue", "--db", str(db), *FAST).returncode == 0
+    size = sum(p.stat().st_size for p in tmp_path.glob("q.sqlite*"))
+    try:
+        r = subprocess.run(
+            [sys.executable, "-m", "igpreflight", "worker", "--until-idle", "--db", str(db),
+             "--allow-private"],
+            env=env, capture_output=True, text=True, timeout=120, cwd=ROOT,
+            preexec_fn=_fsize_cap(size + 4096),
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        pytest.fail("the worker hung on a full database")
+    line = one_error_line(r)
+    assert "q.sqlite" in line and ("full" in line or "write" in line), line
+
+
+@pytest.mark.xfail(strict=True, reason="issue 19: --db for a missing SQLite file")
+def test_status_of_a_missing_sqlite_database_is_one_line(env, tmp_path):
+    line = one_error_line(cli(env, "status", "--db", str(tmp_path / "none.sqlite")))
+    assert "none.sqlite" in line
