@@ -26,9 +26,12 @@ from PIL import Image  # noqa: E402
 
 from fixtures.graph_emulator import GraphEmulator, MediaServer  # noqa: E402
 from igpreflight.model import MediaItem, Post  # noqa: E402
-from igpreflight.publish import engine as E  # noqa: E402
 from igpreflight.publish.accounts import Account  # noqa: E402
+from igpreflight.publish.durable.engine import Engine  # noqa: E402
+from igpreflight.publish.durable.plan import build_specs, db_url  # noqa: E402
+from igpreflight.publish.durable.queue import DEFAULT_AHEAD, Enqueuer  # noqa: E402
 from igpreflight.publish.settings import PublishSettings  # noqa: E402
+from igpreflight.publish.steps.runtime import Runtime  # noqa: E402
 
 USERS = {"brand-a": "17841400000000011", "brand-b": "17841400000000022"}
 
@@ -52,14 +55,17 @@ def durable(emu: GraphEmulator, posts: list[Post], ahead: int, db: str) -> float
     accounts = {
         name: Account(name, uid, f"BENCH_TOKEN_{i}") for i, (name, uid) in enumerate(USERS.items())
     }
-    specs = E.build_specs(
+    specs = build_specs(
         posts, lambda p: accounts[p.extra["account"]], PublishSettings(), dedupe_window=86400.0
     )
-    engine = E.Engine(E.db_url(db), ahead=ahead)
+    url = db_url(db)
+    engine = Engine(url, ahead=ahead, runtime=Runtime())
     engine.start()
     try:
         start = time.perf_counter()
-        rows = engine.wait_settled(engine.enqueue(specs))
+        with Enqueuer(url, ahead) as queue:
+            ids, _ = queue.enqueue(specs)
+        rows = engine.wait(ids)
         elapsed = time.perf_counter() - start
     finally:
         engine.close()
@@ -72,7 +78,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=6, help="posts per account")
     parser.add_argument("--delay", type=float, default=2.0, help="container processing, s")
-    parser.add_argument("--ahead", type=int, default=E.DEFAULT_AHEAD)
+    parser.add_argument("--ahead", type=int, default=DEFAULT_AHEAD)
     args = parser.parse_args()
     tokens = {uid: f"bench-token-{i}" for i, uid in enumerate(USERS.values())}
     for i, tok in enumerate(tokens.values()):

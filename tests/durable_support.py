@@ -24,7 +24,7 @@ FAST = ["--first-wait", "0.05", "--max-wait", "0.2", "--allow-private", "--no-ch
 
 
 @pytest.fixture(scope="module")
-def media(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MediaServer]:
+def durable_media(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MediaServer]:
     d = tmp_path_factory.mktemp("durable-media")
     Image.new("RGB", (1080, 1350), (200, 120, 40)).save(d / "feed.jpg", quality=80)
     Image.new("RGB", (400, 1200), (90, 90, 90)).save(d / "tall.jpg", quality=80)
@@ -33,13 +33,14 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MediaServer]:
 
 
 @pytest.fixture
-def emu() -> Iterator[GraphEmulator]:
+def two_accounts() -> Iterator[GraphEmulator]:
     with GraphEmulator(accounts={A: TOK_A, B: TOK_B}, container_delay=0.05) as e:
         yield e
 
 
 @pytest.fixture
-def env(emu: GraphEmulator, tmp_path: Path) -> dict[str, str]:
+def accounts_env(two_accounts: GraphEmulator, tmp_path: Path) -> dict[str, str]:
+    emu = two_accounts
     (tmp_path / "accounts.toml").write_text(
         f'[[account]]\nname = "brand-a"\nig_user_id = "{A}"\ntoken_env = "IGT_A"\n'
         f'[[account]]\nname = "brand-b"\nig_user_id = "{B}"\ntoken_env = "IGT_B"\n'

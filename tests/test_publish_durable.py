@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.graph_emulator import GraphEmulator
+from fixtures.graph_emulator import GraphEmulator, MediaServer
 
 pytest.register_assert_rewrite("durable_support")
 
@@ -33,7 +33,24 @@ from durable_support import (  # noqa: E402
     published,
 )
 
+# This module's names for durable_support's fixtures (registered under their own
+# names, so that they never replace publish_support's `emu` and `media`).
 pytest_plugins = ("durable_support",)
+
+
+@pytest.fixture
+def emu(two_accounts: GraphEmulator) -> GraphEmulator:
+    return two_accounts
+
+
+@pytest.fixture
+def media(durable_media: MediaServer) -> MediaServer:
+    return durable_media
+
+
+@pytest.fixture
+def env(accounts_env: dict[str, str]) -> dict[str, str]:
+    return accounts_env
 
 
 def test_two_accounts_in_parallel_each_in_order(emu, media, env, tmp_path):

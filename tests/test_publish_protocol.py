@@ -49,7 +49,6 @@ def quiet(emu: GraphEmulator, timeout: float = 20.0) -> None:
 # ---- defect 1: a media_publish Instagram is still carrying out ------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19 defect 1 (fixed by the typed core)")
 def test_a_timed_out_publish_still_processing_is_settled_not_recreated(emu, media, tmp_path):
     """The answer to media_publish does not come within the time-out while Instagram
     carries it out; meanwhile the container reads FINISHED and a second media_publish
@@ -69,16 +68,25 @@ def test_a_timed_out_publish_still_processing_is_settled_not_recreated(emu, medi
 
 
 class RevokeAfterPublish(EmuClock):
-    """The token expires right after Instagram published (its answer was lost)."""
+    """The token expires right after Instagram published (its answer was lost): from
+    the publisher's next look at the clock on, every call gets 190."""
 
-    def sleep(self, seconds: float) -> None:
-        if self.emu.published and not getattr(self, "revoked", False):
+    revoked = False
+
+    def _revoke(self) -> None:
+        if self.emu.published and not self.revoked:
             self.revoked = True
             self.emu.revoke_token()
+
+    def now(self) -> float:
+        self._revoke()
+        return super().now()
+
+    def sleep(self, seconds: float) -> None:
+        self._revoke()
         super().sleep(seconds)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19 defect 2 (fixed by the typed core)")
 def test_a_lost_answer_then_an_expired_token_is_uncertain_and_settled_next_run(
     emu, media, tmp_path
 ):
@@ -97,7 +105,6 @@ def test_a_lost_answer_then_an_expired_token_is_uncertain_and_settled_next_run(
 # ---- defect 4: 200 without an id -------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19 defect 4 (fixed by the typed core)")
 def test_a_reply_without_an_id_is_settled_from_the_container(emu, media, tmp_path):
     emu.inject("media_publish", "no_id")  # 200 {}, nothing published
     pub, _ = make_publisher(emu, tmp_path / "j.sqlite")
@@ -111,7 +118,6 @@ def test_a_reply_without_an_id_is_settled_from_the_container(emu, media, tmp_pat
 # ---- defect 6: held posts re-decided from content_publishing_limit ---------------------
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19 defect 6 (fixed by the typed core)")
 def test_a_held_post_is_re_decided_from_the_quota_on_the_next_run(emu, media, tmp_path):
     emu.set_quota(50, total=50)
     pub, _ = make_publisher(emu, tmp_path / "j.sqlite")

@@ -15,7 +15,7 @@ import uuid
 
 import pytest
 
-from fixtures.graph_emulator import MediaServer
+from fixtures.graph_emulator import GraphEmulator, MediaServer
 
 pytest.register_assert_rewrite("durable_support")
 
@@ -30,7 +30,24 @@ from durable_support import (  # noqa: E402
     published,
 )
 
+# This module's names for durable_support's fixtures (registered under their own
+# names, so that they never replace publish_support's `emu` and `media`).
 pytest_plugins = ("durable_support",)
+
+
+@pytest.fixture
+def emu(two_accounts: GraphEmulator) -> GraphEmulator:
+    return two_accounts
+
+
+@pytest.fixture
+def media(durable_media: MediaServer) -> MediaServer:
+    return durable_media
+
+
+@pytest.fixture
+def env(accounts_env: dict[str, str]) -> dict[str, str]:
+    return accounts_env
 
 
 def one_error_line(r: subprocess.CompletedProcess) -> str:
@@ -45,7 +62,6 @@ def one_error_line(r: subprocess.CompletedProcess) -> str:
 # ---- defect 3: one exception in a post's workflow --------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19 defect 3 (fixed by the typed core)")
 def test_an_exception_in_one_post_fails_it_and_the_account_goes_on(emu, media, env, tmp_path):
     """A caption with a lone UTF-16 surrogate (what JavaScript's .slice() can cut) could
     not be encoded: the workflow ended without settling and the account's next post
@@ -72,7 +88,6 @@ def test_an_exception_in_one_post_fails_it_and_the_account_goes_on(emu, media, e
 # ---- defect 5: --enqueue only writes ---------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19 defect 5 (fixed by enqueueing with DBOSClient)")
 def test_enqueue_never_runs_a_post(emu, media, env, tmp_path):
     """Two --enqueue runs for two accounts on one database: the second found the first's
     posts queued and ran them (quota reads, containers) while it checked its own posts,
@@ -96,7 +111,6 @@ def test_enqueue_never_runs_a_post(emu, media, env, tmp_path):
 # ---- worker and status -----------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19: a worker created its own empty database")
 def test_a_worker_never_starts_on_a_database_it_created(env, tmp_path):
     r = cli(env, "worker", "--until-idle", cwd=tmp_path)
     line = one_error_line(r)
@@ -106,7 +120,6 @@ def test_a_worker_never_starts_on_a_database_it_created(env, tmp_path):
     assert "typo.sqlite" in one_error_line(r) and not (tmp_path / "typo.sqlite").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19: status did not list refused posts")
 def test_status_lists_every_post_of_the_manifest_including_refused_ones(emu, media, env, tmp_path):
     posts = [("brand-a", "tall", {}), ("brand-a", "ok", {})]
     m = manifest(tmp_path / "posts.toml", media, posts)
@@ -121,7 +134,6 @@ def test_status_lists_every_post_of_the_manifest_including_refused_ones(emu, med
     assert rows["ok"]["state"] == "published"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19: a worker printed every post of the database")
 def test_a_worker_prints_only_what_it_did(emu, media, env, tmp_path):
     db = str(tmp_path / "q.sqlite")
     m = manifest(tmp_path / "posts.toml", media, [("brand-a", "a0", {})])
@@ -135,7 +147,6 @@ def test_a_worker_prints_only_what_it_did(emu, media, env, tmp_path):
     assert idle.returncode == 0 and "b0" not in idle.stdout and "a0" not in idle.stdout
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19: the dry run showed no account")
 def test_a_dry_run_with_accounts_shows_each_accounts_id_and_quota_read(media, env, tmp_path):
     posts = [("brand-a", "a0", {}), ("brand-b", "b0", {})]
     m = manifest(tmp_path / "posts.toml", media, posts)
@@ -157,7 +168,6 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19 defect 7: a 150-260 line traceback, exit 1")
 @pytest.mark.parametrize("command", ["publish", "worker", "status"])
 def test_an_unreachable_postgresql_is_one_line(media, env, tmp_path, command):
     db = f"postgresql://postgres@127.0.0.1:{_free_port()}/igp"
@@ -167,7 +177,6 @@ def test_an_unreachable_postgresql_is_one_line(media, env, tmp_path, command):
     assert "127.0.0.1" in line and "reach" in line
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19 defect 7: a 150-260 line traceback, exit 1")
 @pytest.mark.parametrize("command", ["publish", "worker", "status"])
 def test_a_missing_postgresql_database_says_createdb(media, env, tmp_path, command):
     pytest.importorskip("psycopg")
@@ -189,7 +198,6 @@ def _fsize_cap(limit: int):  # noqa: ANN202 - a preexec_fn
     return cap
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19 defect 7: a traceback, then a hang")
 def test_a_full_sqlite_disk_is_one_line_and_no_hang(emu, media, env, tmp_path):
     """The database cannot grow (the process's file size cap stands in for a full
     disk): one line and exit 2 within seconds, whatever the write that failed."""
@@ -210,7 +218,6 @@ def test_a_full_sqlite_disk_is_one_line_and_no_hang(emu, media, env, tmp_path):
     assert "q.sqlite" in line and ("full" in line or "write" in line), line
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19: --db for a missing SQLite file")
 def test_status_of_a_missing_sqlite_database_is_one_line(env, tmp_path):
     line = one_error_line(cli(env, "status", "--db", str(tmp_path / "none.sqlite")))
     assert "none.sqlite" in line

@@ -8,9 +8,15 @@ import sys
 
 import click
 
-from igpreflight.catalog import GRAPH_ERRORS, RULES, GraphErrorInfo, RuleInfo, lookup_graph_error
+from igpreflight.api.catalog import (
+    EXAMPLE_RULE,
+    GRAPH_ERRORS,
+    RULES,
+    GraphErrorInfo,
+    RuleInfo,
+    lookup_graph_error,
+)
 from igpreflight.commands.common import terminal_options
-from igpreflight.preflight.rules.image import aspect_ratio
 from igpreflight.terminal import TERMINAL
 
 
@@ -96,6 +102,6 @@ def explain(code: str) -> None:
             return
     known = ", ".join(sorted({str(g.subcode) for g in GRAPH_ERRORS if g.subcode})[:5])
     TERMINAL.error(
-        f"unknown code {code!r}: try a rule code ({aspect_ratio.code}) or a Graph subcode ({known}, ...)"
+        f"unknown code {code!r}: try a rule code ({EXAMPLE_RULE}) or a Graph subcode ({known}, ...)"
     )
     sys.exit(1)
