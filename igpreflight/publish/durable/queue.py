@@ -51,8 +51,11 @@ class Attempt:
 
 def inherited(view: PostView | None) -> Inherited | None:
     """What an attempt that ended held or uncertain hands to the next one."""
-    if view is None or not view.container_id:
+    if view is None:
         return None
+    held = view.state == PostState.HELD
+    if not view.container_id:
+        return Inherited(held=True) if held else None
     tainted = view.state == PostState.UNCERTAIN or view.uncertain_since is not None
     return Inherited(
         container_id=view.container_id,
@@ -60,6 +63,7 @@ def inherited(view: PostView | None) -> Inherited | None:
         since=view.uncertain_since,
         sent_before=view.sent_before or tainted,
         created_at=view.created_at,
+        held=held,
     )
 
 
@@ -95,10 +99,13 @@ def base_of(wid: str) -> str:
 class Enqueuer:
     """A DBOSClient on the publish database (see the module docstring)."""
 
-    def __init__(self, url: str, ahead: int | None = None) -> None:
+    def __init__(self, url: str, ahead: int | None = None, *, client: Any = None) -> None:
+        self.url = url
+        if client is not None:  # a client of the caller's (the simulator's in-memory one)
+            self.client = client
+            return
         from dbos import DBOS, DBOSClient
 
-        self.url = url
         try:
             DBOS.migrate(url)  # the schema, when this is the database's first run
             self.client = DBOSClient(

@@ -72,6 +72,7 @@ class Post:
         self.gated = False
         self.last_error: PostError | None = None
         self.settling_inherited = False  # an earlier attempt's unseen media_publish
+        self.window = s.settle_window  # doubled each time Instagram says it still publishes
 
     def view(self, state: PostState, **kw: Any) -> PostView:
         spec = self.spec
@@ -300,6 +301,8 @@ def _send(post: Post) -> Generator[Op, Any, PostView | None]:
         return post.view(S.PUBLISHED, media_id=got.media_id, source=got.source, published_at=got.at)  # fmt: skip
     if isinstance(got, (Unseen, SettleAgain)):
         post.uncertain_since, post.why, post.sent_before = got.at, got.why, True
+        if isinstance(got, SettleAgain) and got.busy:
+            post.window *= 2  # Instagram publishes slower than the window: wait longer
         return None
     if isinstance(got, StepCrashed):  # it may have been sent before it raised
         post.uncertain_since, post.why, post.sent_before = (yield Now()), got.message, True
@@ -315,7 +318,7 @@ def _settle(post: Post) -> Generator[Op, Any, PostView | None]:
     assert since is not None and post.container is not None
     step = f"settling: reading container {post.container}"
     yield Show(post.view(S.UNCERTAIN, step=step))
-    got = yield Step("settle", settle, (spec, post.container, since))
+    got = yield Step("settle", settle, (spec, post.container, since, post.window))
     if isinstance(got, Published):
         post.uncertain_since = None
         already = post.settling_inherited  # published by the attempt before this one
@@ -331,10 +334,11 @@ def _settle(post: Post) -> Generator[Op, Any, PostView | None]:
             return None
         post.resends += 1
         if post.resends > spec.settings.resends:
-            message = (
-                f"container {got.container_id} was sent {post.resends} times and never published"
-            )
-            return post.failed(PostError(ErrorClass.RETRY_SAME.value, message))
+            # Sent that often without an answer: it may still be published. Never failed
+            # (a new attempt would make a new container): the next run settles it first.
+            post.uncertain_since = yield Now()
+            message = f"media_publish sent {post.resends} times, none seen through"
+            return post.uncertain(PostError(ErrorClass.RETRY_SAME.value, message))
         return None  # FINISHED: through the gate again, then media_publish for it again
     if isinstance(got, Unsettled):
         return post.uncertain(got.error)

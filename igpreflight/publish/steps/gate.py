@@ -58,8 +58,11 @@ def gate(rt: Runtime, spec: PostSpec) -> Proceed | Duplicate | Held | Failed:
                 return Duplicate(dup)
         if not settings.check_quota:
             return Proceed()
+        # A hold is never decided on an old read, nor for a post held before on the
+        # read that held it: the quota is read again (the window may have moved on).
+        again = spec.inherit is not None and spec.inherit.held and not reread_done(rt, spec)
         if st.remaining is None or (
-            st.remaining <= 0 and rt.now() - st.quota_read_at > rt.QUOTA_FRESH
+            st.remaining <= 0 and (again or rt.now() - st.quota_read_at > rt.QUOTA_FRESH)
         ):
             _read_quota(rt, spec, st)
         assert st.remaining is not None
@@ -75,11 +78,28 @@ def gate(rt: Runtime, spec: PostSpec) -> Proceed | Duplicate | Held | Failed:
     return Proceed()
 
 
+def reread_done(rt: Runtime, spec: PostSpec) -> bool:
+    """Whether this attempt of a held post has had its fresh quota read (once)."""
+    st = rt.account(spec.account)
+    done = spec.wid in st.reread
+    st.reread.add(spec.wid)
+    return done
+
+
 def read_quota_once(rt: Runtime, spec: PostSpec) -> None:
     st = rt.account(spec.account)
     with st.lock:
         if st.remaining is None:
             _read_quota(rt, spec, st)
+
+
+def quota_used_up(rt: Runtime, spec: PostSpec) -> None:
+    """Instagram refused a publish for the quota (9/2207042): the account's posts in
+    this process are held without trying, until the quota is read again."""
+    st = rt.account(spec.account)
+    with st.lock:
+        st.remaining, st.quota_read_at = 0, rt.now()
+        st.total = st.total or spec.settings.fallback_quota
 
 
 def release_quota(rt: Runtime, spec: PostSpec) -> None:

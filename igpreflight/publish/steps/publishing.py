@@ -18,6 +18,7 @@ from igpreflight.publish.steps.gate import (
     LISTED_TYPES,
     epoch,
     note_published,
+    quota_used_up,
     recent_media,
     release_quota,
 )
@@ -93,6 +94,8 @@ def send(
                     got = Failed(V.failed(rt, acc, err, None))
             if isinstance(got, (Failed, Recreate, Held)):
                 release_quota(rt, spec)
+            if isinstance(got, Held) and quota_error(err):
+                quota_used_up(rt, spec)
             return got
         if not media_id:
             return Unseen(cid, "media_publish answered without an id", rt.now())
@@ -129,9 +132,11 @@ def _answer(rt: Runtime, spec: PostSpec, cid: str, err: GraphError, sent_before:
     if err.uncertain or (err.http_status or 0) >= 500:
         # Sent, and no answer says what happened (lost, time-out, any 5xx: a server
         # error on this call is never taken for "nothing was done").
-        return Unseen(cid, V.where(err, None), now)
+        return Unseen(cid, V.where(err, None, graph=V.graph_of(rt, acc)), now)
     if sent_before and (pair in SETTLE_ANSWERS or cls is ErrorClass.RECREATE_CONTAINER):
-        return SettleAgain(cid, V.where(err, None), now)
+        return SettleAgain(
+            cid, V.where(err, None, graph=V.graph_of(rt, acc)), now, busy=pair == (24, 2207006)
+        )
     if pair == (24, 2207008):
         return None
     if cls is ErrorClass.WAIT_QUOTA:
@@ -152,12 +157,14 @@ def _answer(rt: Runtime, spec: PostSpec, cid: str, err: GraphError, sent_before:
 
 
 def settle(
-    rt: Runtime, spec: PostSpec, cid: str, since: float
+    rt: Runtime, spec: PostSpec, cid: str, since: float, window: float | None = None
 ) -> Published | NotPublished | Unsettled:
     """Read container `cid` (uncertain since `since`) until it tells: PUBLISHED, or not
     published after the settle window (FINISHED: send again; EXPIRED or ERROR: dead).
-    A token error or a long outage leaves the post uncertain (Unsettled)."""
+    A token error or a long outage leaves the post uncertain (Unsettled). `window`
+    (default settings.settle_window) grows when Instagram shows it publishes slower."""
     acc, settings = spec.account, spec.settings
+    window = settings.settle_window if window is None else window
     errors = reads = 0
     while True:
         try:
@@ -173,14 +180,14 @@ def settle(
                 errors += 1
                 rt.wait(settings.retry_backoff, errors - 1)
                 continue
-            return Unsettled(cid, V.error_of(err, V.where(err, None)))
+            return Unsettled(cid, V.error_of(err, V.where(err, None, graph=V.graph_of(rt, acc))))
         errors = 0
         now = rt.now()
         if code == "PUBLISHED":
             media_id = find_media(rt, spec, since)
             note_published(rt, spec, media_id)
             return Published(media_id, MediaIdSource.CONTAINER, now)
-        left = since + settings.settle_window - now
+        left = since + window - now
         if left <= 0 and code in ("FINISHED", "EXPIRED", "ERROR"):
             release_quota(rt, spec)
             return NotPublished(cid, code != "FINISHED", code)

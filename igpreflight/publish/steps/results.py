@@ -133,6 +133,7 @@ class SettleAgain:
     container_id: str
     why: str
     at: float
+    busy: bool = False  # 2207006: Instagram is still carrying out an earlier media_publish
 
 
 @dataclass(frozen=True)

@@ -84,6 +84,7 @@ class AccountState:
     stopped: PostError | None = None  # reconnect-auth: every later step fails at once
     stopped_at: float = 0.0
     not_found: int = 0  # 24/2207006 on fresh containers (a repeat: the token cannot see)
+    reread: set[str] = field(default_factory=set)  # held posts' attempts whose quota was re-read
 
 
 ClientFactory = Callable[[Account, "Runtime"], Any]

@@ -52,6 +52,7 @@ class Inherited:
     created_at: float | None = None
     published: bool = False  # an earlier version's journal says published
     media_id: str | None = None
+    held: bool = False  # the attempt before was held: its quota is read again first
 
 
 @dataclass(frozen=True)

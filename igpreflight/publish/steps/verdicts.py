@@ -31,8 +31,12 @@ def failed(rt: Runtime, acc: Account, err: GraphError, s: Slot | None, host: str
     stopped = rt.stopped(acc)
     if stopped is not None:
         return stopped
-    graph = getattr(rt.account(acc).client, "base_url", "")
-    return error_of(err, where(err, s, graph=graph, host=host))
+    return error_of(err, where(err, s, graph=graph_of(rt, acc), host=host))
+
+
+def graph_of(rt: Runtime, acc: Account) -> str:
+    """The Graph host the account's calls go to (for a message about a lost call)."""
+    return str(getattr(rt.account(acc).client, "base_url", "") or "")
 
 
 def where(err: GraphError, s: Slot | None, *, graph: str | None = None, host: str | None = None):
