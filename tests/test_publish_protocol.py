@@ -129,3 +129,55 @@ def test_a_held_post_is_re_decided_from_the_quota_on_the_next_run(emu, media, tm
     assert len(emu.calls("GET", "/content_publishing_limit")) > reads
     assert [o.status for o in outs] == ["published", "published"], [o.message for o in outs]
     assert [p["caption"] for p in emu.published] == ["caption a", "caption b"]
+
+
+# ---- the duplicate check: caption and type, never caption alone ------------------------
+
+
+def test_a_reel_and_an_image_with_the_same_caption_are_not_duplicates(emu, media, tmp_path):
+    """The account shows an image and a Reel captioned "Summer": a Reel and an image
+    with that caption are each refused as the one of their own type, and a Reel is
+    never taken for the image (nor the image for the Reel)."""
+    from dataclasses import replace
+
+    image_id = emu.add_media(emu.user_id, "Summer", media_type="IMAGE", age=600)
+    pub, _ = make_publisher(emu, tmp_path / "j.sqlite")
+    reel = replace(reel_post(media, "r"), caption="Summer")
+    [out] = pub.run([reel], dedupe_window=86400.0)
+    assert out.status == "published", out.message  # not the image's duplicate
+    reel_id = emu.add_media(emu.user_id, "Winter", media_type="REELS", age=600)
+    photo = replace(image_post(media, "i"), caption="Winter")
+    [out] = pub.run([photo], dedupe_window=86400.0)
+    assert out.status == "published", out.message  # not the Reel's duplicate
+    same = replace(image_post(media, "i2"), caption="Summer")
+    [dup] = pub.run([same], dedupe_window=86400.0)
+    assert dup.error_class == "duplicate" and dup.media_id == image_id
+    same = replace(reel_post(media, "r2"), caption="Winter")
+    [dup] = pub.run([same], dedupe_window=86400.0)
+    assert dup.error_class == "duplicate" and dup.media_id == reel_id
+
+
+def test_the_duplicate_rule_compares_caption_and_listed_type():
+    from igpreflight.publish.steps.gate import duplicate
+
+    recent = [
+        {
+            "id": "1",
+            "caption": "Summer",
+            "media_type": "IMAGE",
+            "timestamp": "2027-01-15T10:00:00+0000",
+        },
+        {
+            "id": "2",
+            "caption": "Summer",
+            "media_type": "VIDEO",
+            "timestamp": "2027-01-15T10:00:00+0000",
+        },
+    ]
+    horizon = 0.0
+    assert duplicate(recent, "Summer", "IMAGE", horizon, set()) == "1"
+    assert duplicate(recent, "Summer", "REELS", horizon, set()) == "2"  # a Reel lists as VIDEO
+    assert duplicate(recent, "Summer", "CAROUSEL", horizon, set()) is None
+    assert duplicate(recent[:1], "Summer", "REELS", horizon, set()) is None
+    assert duplicate(recent[1:], "Summer", "IMAGE", horizon, set()) is None
+    assert duplicate(recent, "Summer", "IMAGE", horizon, {"1"}) is None  # our own post

@@ -24,9 +24,10 @@ from igpreflight.publish.durable.ops import Now, Op, Peek, Show, SleepUntil, Ste
 from igpreflight.publish.durable.view import PostView, turn_of
 from igpreflight.publish.durable.workflow import post_life
 from igpreflight.publish.steps.guard import run_step
-from igpreflight.publish.steps.results import Turn
+from igpreflight.publish.steps.results import Turn, scrubbed
 from igpreflight.publish.steps.runtime import STOPPING, Abandoned, Runtime
 from igpreflight.publish.steps.spec import PREFIX, PostSpec
+from igpreflight.redaction import redact
 from igpreflight.states import PostState
 
 log = logging.getLogger("igpreflight.publish")
@@ -102,7 +103,7 @@ def run_op(op: Op) -> Any:
         if isinstance(op, Step):
             return DBOS.run_step({"name": op.name}, run_step, op.fn, rt(), *op.args)
         if isinstance(op, Show):
-            DBOS.set_event("state", op.view.to_dict())
+            DBOS.set_event("state", stored(op.view))
             return None
         if isinstance(op, Now):
             return DBOS.run_step({"name": "now"}, rt().now)
@@ -175,7 +176,7 @@ def register() -> Callable[..., Any]:
             Host.ran.add(spec.wid)
             view = drive(post_life(spec), run_op)
             settle_view(view)
-            return view.to_dict()
+            return stored(view)
 
     return publish_post
 
@@ -184,11 +185,17 @@ def settle_view(view: PostView) -> None:
     log_end(view)
     try:
         DBOS = dbos()
-        DBOS.set_event("state", view.to_dict())
+        DBOS.set_event("state", stored(view))
         DBOS.set_event("settled", True)
     except _db_errors() as exc:
         Host.on_db_error(exc)
         raise Abandoned() from None
+
+
+def stored(view: PostView) -> dict[str, Any]:
+    """A view as the database keeps it: redacted, whatever came before (a boundary of
+    its own: a token must not reach the database even if a step forgot)."""
+    return scrubbed(view.to_dict(), redact)
 
 
 def log_end(view: PostView) -> None:
