@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from igpreflight.api.errors import UsageError
+from igpreflight.api.errors import ManifestError, UsageError
 from igpreflight.commands.common import Encodes, as_option, terminal_options, write_output
 from igpreflight.commands.publish import (
     api_options,
@@ -21,7 +21,6 @@ from igpreflight.commands.publish import (
     publish,
     refusal_lines,
 )
-from igpreflight.preflight.manifest import ManifestError
 from igpreflight.report.run import render, stop_line
 from igpreflight.terminal import TERMINAL
 
