@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 import uuid
 
 import pytest
@@ -221,3 +222,64 @@ def test_a_full_sqlite_disk_is_one_line_and_no_hang(emu, media, env, tmp_path):
 def test_status_of_a_missing_sqlite_database_is_one_line(env, tmp_path):
     line = one_error_line(cli(env, "status", "--db", str(tmp_path / "none.sqlite")))
     assert "none.sqlite" in line
+
+
+def test_the_api_runs_a_worker_and_reads_status(emu, media, env, tmp_path, monkeypatch):
+    """`igpreflight.api.worker` and `status`: what `worker --until-idle` and `status` do,
+    in this process, returning DurableResults."""
+    from igpreflight.api import DatabaseError, status, worker
+
+    db = str(tmp_path / "q.sqlite")
+    with pytest.raises(DatabaseError, match="no publish database"):
+        status(db)
+    m = manifest(tmp_path / "posts.toml", media, [("brand-a", "a0", {}), ("brand-b", "b0", {})])
+    assert cli(env, "publish", str(m), "--enqueue", "--db", db, *FAST).returncode == 0
+    assert {r["state"] for r in status(db).posts} == {"queued"}
+    for key in ("IGPREFLIGHT_GRAPH_URL", "IGPREFLIGHT_ACCOUNTS", "IGT_A", "IGT_B"):
+        monkeypatch.setenv(key, env[key])
+    result = worker(db, allow_private=True)
+    result.engine.close()
+    assert result.ok and sorted(r["post_id"] for r in result.posts) == ["a0", "b0"]
+    assert [r["state"] for r in status(db).posts] == ["published", "published"]
+    assert sorted(published(emu, A) + published(emu, B)) == ["post a0", "post b0"]
+
+
+def test_a_postgresql_restart_mid_run_is_waited_out_with_a_message(
+    emu, media, env, pg_db, tmp_path
+):
+    """The database goes away under a running worker (every connection dropped, new ones
+    refused, for 4 s) and comes back: the worker says so, waits, reconnects and
+    finishes; no traceback, every post once."""
+    from urllib.parse import urlsplit
+
+    from durable_support import CuttableProxy
+
+    u = urlsplit(pg_db)
+    proxy = CuttableProxy((u.hostname or "127.0.0.1", u.port or 5432))
+    through = f"postgresql://{u.username}@127.0.0.1:{proxy.port}{u.path}"
+    emu.publish_delay, emu.container_delay = 0.5, 0.3
+    posts = [(acc, f"{acc[-1]}{i}", {}) for acc in ("brand-a", "brand-b") for i in range(3)]
+    m = manifest(tmp_path / "posts.toml", media, posts)
+    assert cli(env, "publish", str(m), "--enqueue", "--db", pg_db, *FAST).returncode == 0
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "igpreflight", "worker", "--until-idle", "--db", through,
+         "--allow-private"],
+        env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.time() + 60
+        while not emu.published and time.time() < deadline:
+            time.sleep(0.02)
+        proxy.cut()
+        time.sleep(4)
+        proxy.restore()
+        out, err = worker.communicate(timeout=120)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+        proxy.close()
+    assert worker.returncode == 0, out + err
+    assert "Traceback" not in err, err
+    assert "lost the database at 127.0.0.1" in err and "waiting for it to come back" in err, err
+    assert "is back" in err, err
+    assert sorted(published(emu, A) + published(emu, B)) == sorted(f"post {p}" for _, p, _ in posts)

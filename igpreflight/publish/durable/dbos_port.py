@@ -10,7 +10,8 @@
 
 The workflow's end sets "state" and "settled" and returns the view as its output.
 A database error inside an operation is the engine's to report (engine.py): the post
-stops unrecorded, as a kill leaves it, and is resumed, never run twice.
+stops unrecorded, as a kill leaves it, and is resumed (by this engine once the database
+is back, or by the next worker), never run twice.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ class Host:
     """What the workflows of this process run with: set by the engine at start."""
 
     runtime: Runtime | None = None
-    on_db_error: Callable[[BaseException], None] = staticmethod(lambda exc: None)
+    on_db_error: Callable[[BaseException, str], None] = staticmethod(lambda exc, wid: None)
     ran: set[str] = set()  # noqa: RUF012 - the process's, on purpose
 
 
@@ -114,7 +115,7 @@ def run_op(op: Op) -> Any:
         if isinstance(op, SleepUntil):
             return DBOS.run_step({"name": "sleep"}, sleep_until, op.at)
     except _db_errors() as exc:
-        Host.on_db_error(exc)
+        Host.on_db_error(exc, DBOS.workflow_id or "")
         raise Abandoned() from None
     raise TypeError(f"not an operation: {op!r}")
 
@@ -188,7 +189,7 @@ def settle_view(view: PostView) -> None:
         DBOS.set_event("state", stored(view))
         DBOS.set_event("settled", True)
     except _db_errors() as exc:
-        Host.on_db_error(exc)
+        Host.on_db_error(exc, dbos().workflow_id or "")
         raise Abandoned() from None
 
 

@@ -49,6 +49,7 @@ class Engine:
     notify: Callable[[str, str], None] = lambda level, text: None  # (level, line) for the user
     fault: str | None = None  # a database fault seen under the engine (one line)
     lost: bool = False  # the connection is lost and DBOS waits for it
+    abandoned: set[str] = field(default_factory=set)  # posts stopped by a lost connection
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
     _registry: WorkerRegistry | None = None
@@ -122,8 +123,10 @@ class Engine:
 
     # ---- faults ---------------------------------------------------------------------
 
-    def _db_error(self, exc: BaseException) -> None:
+    def _db_error(self, exc: BaseException, wid: str = "") -> None:
         if is_connection_loss(exc):
+            if wid:
+                self.abandoned.add(wid)  # run again here once the database is back
             self._lost(exc)
             return
         if self.fault is None:
@@ -142,6 +145,13 @@ class Engine:
         if self.lost:
             self.lost = False
             self.notify("note", f"the database at {where(self.url)} is back; going on")
+        if self.abandoned:
+            from dbos._utils import INTERNAL_QUEUE_NAME
+
+            sys_db = port.dbos()._sys_db
+            for wid in list(self.abandoned):  # back on its queue, where one worker takes it
+                sys_db.reenqueue_for_recovery(wid, [self.executor_id], INTERNAL_QUEUE_NAME)
+                self.abandoned.discard(wid)
 
     def _loop(self) -> None:
         while not self._stop.wait(HEARTBEAT):
