@@ -219,6 +219,33 @@ def test_a_full_sqlite_disk_is_one_line_and_no_hang(emu, media, env, tmp_path):
     assert "q.sqlite" in line and ("full" in line or "write" in line), line
 
 
+def test_a_really_full_disk_is_one_line(emu, media, env, tmp_path):
+    """The same on a disk that is full (a tiny tmpfs; needs the right to mount one)."""
+    import os
+    import shutil
+
+    if os.geteuid() != 0 or not shutil.which("mount"):
+        pytest.skip("mounting a tmpfs needs root")
+    src = tmp_path / "q.sqlite"
+    m = manifest(tmp_path / "posts.toml", media, [("brand-a", f"a{i}", {}) for i in range(20)])
+    assert cli(env, "publish", str(m), "--enqueue", "--db", str(src), *FAST).returncode == 0
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    size = sum(p.stat().st_size for p in tmp_path.glob("q.sqlite*")) // 1024 + 24
+    if subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}k", "tmpfs", str(disk)]
+    ).returncode:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        for p in tmp_path.glob("q.sqlite*"):
+            shutil.copy(p, disk / p.name)
+        r = cli(env, "worker", "--until-idle", "--db", str(disk / "q.sqlite"), "--allow-private")
+    finally:
+        subprocess.run(["umount", str(disk)], check=False)
+    line = one_error_line(r)
+    assert "q.sqlite" in line and "full" in line, line
+
+
 def test_status_of_a_missing_sqlite_database_is_one_line(env, tmp_path):
     line = one_error_line(cli(env, "status", "--db", str(tmp_path / "none.sqlite")))
     assert "none.sqlite" in line
@@ -283,3 +310,33 @@ def test_a_postgresql_restart_mid_run_is_waited_out_with_a_message(
     assert "lost the database at 127.0.0.1" in err and "waiting for it to come back" in err, err
     assert "is back" in err, err
     assert sorted(published(emu, A) + published(emu, B)) == sorted(f"post {p}" for _, p, _ in posts)
+
+
+def test_an_earlier_versions_unfinished_post_is_taken_over(emu, media, env, tmp_path):
+    """DBOS recovers only its own version's workflows: a post an earlier version left
+    on the queue would wait forever. `publish` cancels it and runs a new attempt."""
+    from dbos import DBOS, DBOSClient
+
+    from igpreflight.preflight.manifest import load_manifest
+    from igpreflight.publish.accounts import load_accounts
+    from igpreflight.publish.durable.plan import build_specs, db_url
+    from igpreflight.publish.settings import PublishSettings
+
+    db = str(tmp_path / "q.sqlite")
+    m = manifest(tmp_path / "posts.toml", media, [("brand-a", "a0", {})])
+    acc = load_accounts(env["IGPREFLIGHT_ACCOUNTS"])["brand-a"]
+    [spec] = build_specs(load_manifest(m), lambda p: acc, PublishSettings(), dedupe_window=None)
+    url = db_url(db)
+    DBOS.migrate(url)
+    client = DBOSClient(system_database_url=url, application_name="igpreflight")
+    options = {"workflow_name": "igp.post", "queue_name": "igpreflight_publish",
+               "workflow_id": spec.wid, "queue_partition_key": "brand-a",
+               "app_version": "igpreflight-publish-1"}  # fmt: skip
+    client.enqueue(options, spec)
+    client.destroy()
+    r = cli(env, "publish", str(m), "--db", db, *FAST)
+    assert r.returncode == 0 and "brand-a/a0: published" in r.stdout, r.stdout + r.stderr
+    assert published(emu, A) == ["post a0"]
+    s = cli(env, "status", "--db", db, "--format", "json")
+    [row] = json.loads(s.stdout)["posts"]
+    assert row["state"] == "published" and row["attempt"] == 2

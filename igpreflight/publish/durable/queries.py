@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from igpreflight.preflight.manifest import format_rfc3339
+from igpreflight.publish.durable import APP_VERSION
 from igpreflight.publish.durable.view import PostView
 from igpreflight.publish.steps.spec import PREFIX, PostSpec
 from igpreflight.states import PostState
@@ -46,12 +47,21 @@ def settled_view(api: Any, w: Any) -> PostView | None:
 
 
 def workflows(api: Any, ids: Sequence[str] | None = None, *, inputs: bool = True) -> list[Any]:
-    kwargs: dict[str, Any] = {"load_input": inputs, "load_output": True}
+    """The posts' workflows; the inputs (PostSpecs) of this version's only: an earlier
+    version's pickled classes may no longer exist."""
+    kwargs: dict[str, Any] = {"load_output": True}
     if ids:
         kwargs["workflow_ids"] = list(ids)
     else:
         kwargs["workflow_id_prefix"] = PREFIX
-    return list(api.list_workflows(**kwargs))
+    if not inputs:
+        return list(api.list_workflows(load_input=False, **kwargs))
+    mine = list(api.list_workflows(load_input=True, app_version=APP_VERSION, **kwargs))
+    seen = {w.workflow_id for w in mine}
+    others = [
+        w for w in api.list_workflows(load_input=False, **kwargs) if w.workflow_id not in seen
+    ]
+    return mine + others
 
 
 def post_states(api: Any, ids: Sequence[str] | None = None) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from igpreflight.publish.durable import APP_NAME, APP_VERSION, QUEUE
 from igpreflight.publish.durable.dbfaults import DatabaseFault, describe
 from igpreflight.publish.durable.queries import latest_attempts, settled_view, spec_of, workflows
 from igpreflight.publish.durable.view import PostView
@@ -26,9 +27,6 @@ from igpreflight.publish.steps.containers import first_wait
 from igpreflight.publish.steps.spec import ATTEMPT, Inherited, PostSpec, attempt_of
 from igpreflight.states import PostState
 
-APP_NAME = "igpreflight"
-APP_VERSION = "igpreflight-publish-2"  # one version for every worker: recovery matches it
-QUEUE = "igpreflight_publish"
 QUEUE_POLL = 0.2  # seconds between two looks of DBOS's queue thread
 DEFAULT_AHEAD = 5
 # Scheduled posts start this long before publish_at, so their containers are ready.
@@ -75,6 +73,15 @@ def next_attempt(api: Any, base: str) -> Attempt:
             latest, status = n, w
     if status is None:
         return Attempt(1)
+    version = getattr(status, "app_version", None)
+    if version not in (None, APP_VERSION) and status.status in ("PENDING", "ENQUEUED", "DELAYED"):
+        # An earlier version's unfinished post: no worker of this version recovers it.
+        # It is cancelled and a new attempt takes over from its last state.
+        api.cancel_workflow(status.workflow_id)
+        last = PostView.from_dict(api.get_event(status.workflow_id, "state", timeout_seconds=0))
+        if last is not None and last.state in (PostState.PUBLISHING, PostState.UNCERTAIN):
+            last = replace(last, state=PostState.UNCERTAIN, uncertain_since=time.time())
+        return Attempt(latest + 1, inherit=inherited(last))
     if status.status in ENDED_BADLY:
         # Ended by an error DBOS recorded: if it was publishing, settle that first.
         last = PostView.from_dict(api.get_event(status.workflow_id, "state", timeout_seconds=0))

@@ -134,14 +134,14 @@ def publish_run(
 
 def published_bases(api: Any) -> set[str]:
     """First workflow ids of the posts this database shows published."""
-    from igpreflight.publish.durable.queries import spec_of
+    from igpreflight.publish.durable.queue import base_of
 
-    out = set()
-    for w in api.list_workflows(workflow_id_prefix=PREFIX, status="SUCCESS"):
-        if isinstance(w.output, dict) and w.output.get("state") == PostState.PUBLISHED:
-            spec = spec_of(w)
-            out.add(spec.base if spec else w.workflow_id)
-    return out
+    found = api.list_workflows(workflow_id_prefix=PREFIX, status="SUCCESS", load_input=False)
+    return {
+        base_of(w.workflow_id)
+        for w in found
+        if isinstance(w.output, dict) and w.output.get("state") == PostState.PUBLISHED
+    }
 
 
 def existing(url: str, what: str) -> None:

@@ -51,8 +51,11 @@ class PostView:
         raw = str(data["state"])
         try:
             state = PostState(raw)
-        except ValueError:
-            state = PostState.PROCESSING if raw == "running" else PostState.QUEUED
+        except ValueError:  # "running" (an earlier version): publishing, or before it
+            publishing = raw == "running" and data.get("step") == "publishing"
+            state = PostState.PUBLISHING if publishing else PostState.PROCESSING
+            if raw != "running":
+                state = PostState.QUEUED
         names = {f.name for f in dataclasses.fields(cls)} - {"state", "error"}
         kept = {k: data[k] for k in names if k in data}
         error = data.get("error")
