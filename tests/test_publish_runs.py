@@ -340,3 +340,34 @@ def test_an_earlier_versions_unfinished_post_is_taken_over(emu, media, env, tmp_
     s = cli(env, "status", "--db", db, "--format", "json")
     [row] = json.loads(s.stdout)["posts"]
     assert row["state"] == "published" and row["attempt"] == 2
+
+
+def test_a_running_worker_takes_up_a_held_post_when_its_time_comes(emu, media, env, tmp_path):
+    """The worker holds a post (a rate limit whose headers ask for about a second, longer
+    than --max-rate-wait 0) and, still running, publishes it once that time has passed."""
+    db = str(tmp_path / "q.sqlite")
+    emu.inject("media", "rate_limit_buc", regain_minutes=0.02)
+    m = manifest(tmp_path / "posts.toml", media, [("brand-a", "a0", {})])
+    r = cli(env, "publish", str(m), "--enqueue", "--db", db, "--max-rate-wait", "0", *FAST)
+    assert r.returncode == 0, r.stdout + r.stderr
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "igpreflight", "worker", "--db", db, "--allow-private"],
+        env={**env, "IGPREFLIGHT_REDECIDE": "0.5"},
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.time() + 60
+        while not published(emu, A) and time.time() < deadline:
+            time.sleep(0.1)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        out, err = worker.communicate(timeout=30)
+    assert published(emu, A) == ["post a0"], err
+    assert worker.returncode == 0 and "Traceback" not in err, err
+    s = cli(env, "status", "--db", db, "--format", "json")
+    [row] = json.loads(s.stdout)["posts"]
+    assert row["state"] == "published" and row["attempt"] == 2  # held once, taken up once
+    assert emu.calls("POST", "/media")[0]["fault"] == "rate_limit_buc"

@@ -8,6 +8,7 @@ about the queue, the engine and their faults happens here.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -34,7 +35,8 @@ from igpreflight.publish.steps.runtime import Runtime
 from igpreflight.publish.steps.spec import PREFIX, Inherited, workflow_id
 from igpreflight.states import PostState
 
-REDECIDE = 60.0  # a running worker looks for held posts whose time has come this often
+# How often a running worker looks for held posts whose time has come (seconds).
+REDECIDE = float(os.environ.get("IGPREFLIGHT_REDECIDE", "60"))
 
 Notify = Callable[[str, str], None]
 
