@@ -149,6 +149,25 @@ REGRESSIONS: dict[str, tuple[Schedule, Callable[[], Callable[[], object]] | None
         Schedule(seed=11, posts=("image", "reel"), faults=(Fault("publish", 1, "no_id"),)),
         no_id_is_published,
     ),
+    # Found by the simulator: a worker killed right after Instagram took media_publish,
+    # which takes 400 s (longer than the settle window); the resumed post settles
+    # FINISHED, sends again, gets 190 and ended failed; the next run made a new
+    # container: posted twice. A post sent once is never failed now.
+    "sim_resent_then_190_is_not_failed": (
+        Schedule(
+            seed=0,
+            posts=("image",),
+            ahead=0,
+            processing=400.0,
+            stale=0.0,
+            faults=(
+                Fault("limit", 3, "lost190"),
+                Fault("write", 2, "crash_before"),
+                Fault("publish", 1, "crash_after"),
+            ),
+        ),
+        None,
+    ),
     # 6: the quota runs out at media_publish; once it is back, the held posts go.
     "defect6_held_posts_re_read_the_quota": (
         Schedule(seed=13, posts=("image", "image", "bare"), faults=(Fault("publish", 1, "quota"),)),

@@ -179,7 +179,7 @@ class World:
         now = self.clock.now()
         out: list[tuple[Any, ...]] = []
         live = [w for w in self.workers if w.alive]
-        for partition in {f.partition for f in self.db.flows.values()}:
+        for partition in sorted({f.partition for f in self.db.flows.values()}):
             flow = self.db.next_for(partition, now)
             if flow is not None and self.db.pending(partition) < self.schedule.ahead + 1:
                 out += [("dequeue", w, flow) for w in live]

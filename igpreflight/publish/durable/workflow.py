@@ -97,7 +97,10 @@ class Post:
         return self.view(S.UNCERTAIN, error=PostError(error.error_class, message, error.code, error.subcode, error.rule))  # fmt: skip
 
     def failed(self, error: PostError) -> PostView:
-        if self.uncertain_since is not None:
+        # Never failed once media_publish was sent for its container (unless that
+        # container died): a refusal now says nothing of an earlier send Instagram may
+        # still be carrying out, and a failed post's next attempt makes a new container.
+        if self.uncertain_since is not None or self.sent_before:
             return self.uncertain(error)
         # A post that fails before its turn: the posts after it wait for the one before it.
         before = None if self.had_turn else self.spec.prev
@@ -225,7 +228,8 @@ def _look(post: Post) -> Generator[Op, Any, PostView | None]:
         return None
     if isinstance(got, Published):
         return post.view(S.PUBLISHED, source=got.source, published_at=got.at, already=True)
-    post.container, post.sent_before = None, False
+    if isinstance(got, Recreate):  # it can no longer be published: a new one is safe
+        post.container, post.sent_before = None, False
     return post.setback(got)
 
 
