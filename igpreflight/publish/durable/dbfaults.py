@@ -64,6 +64,19 @@ def describe(exc: BaseException, url: str) -> str | None:
     return None
 
 
+def fault_line(exc: BaseException, url: str) -> str | None:
+    """`describe`, or for any other error of the database driver a plain line; None for
+    an error that is not the database's."""
+    line = describe(exc, url)
+    if line is not None:
+        return line
+    names = {c.__module__.split(".")[0] for c in type(exc).__mro__}
+    if names & {"sqlalchemy", "psycopg", "sqlite3"}:
+        text = " ".join(str(getattr(exc, "orig", None) or exc).split())
+        return f"the publish database {where(url)} failed: {_first(text)}"
+    return None
+
+
 def _first(text: str) -> str:
     return text.split("(Background on this error")[0].split("[SQL:")[0].strip().rstrip(".")[:200]
 

@@ -24,6 +24,7 @@ from igpreflight.publish.durable.dbfaults import (
     DatabaseFault,
     check_postgres,
     describe,
+    fault_line,
     is_connection_loss,
     where,
 )
@@ -72,7 +73,7 @@ class Engine:
         except DatabaseFault:
             raise
         except Exception as exc:
-            line = describe(exc, self.url)
+            line = fault_line(exc, self.url)
             if line is None:
                 raise
             raise DatabaseFault(line) from None
@@ -130,7 +131,9 @@ class Engine:
             self._lost(exc)
             return
         if self.fault is None:
-            self.fault = describe(exc, self.url) or f"the database {where(self.url)} failed: {exc}"
+            self.fault = (
+                fault_line(exc, self.url) or f"the database {where(self.url)} failed: {exc}"
+            )
 
     def _lost(self, exc: BaseException) -> None:
         if not self.lost:
@@ -209,7 +212,7 @@ class Engine:
                     self._lost(exc)
                     time.sleep(1.0)
                     continue
-                line = describe(exc, self.url)
+                line = fault_line(exc, self.url)
                 if line is None:
                     raise
                 raise DatabaseFault(line) from None

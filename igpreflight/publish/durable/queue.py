@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from igpreflight.publish.durable import APP_NAME, APP_VERSION, QUEUE
-from igpreflight.publish.durable.dbfaults import DatabaseFault, describe
+from igpreflight.publish.durable.dbfaults import DatabaseFault, fault_line
 from igpreflight.publish.durable.queries import latest_attempts, settled_view, spec_of, workflows
 from igpreflight.publish.durable.view import PostView
 from igpreflight.publish.params import slots_for
@@ -123,7 +123,7 @@ class Enqueuer:
                     QUEUE, partition_concurrency=max(0, ahead) + 1, polling_interval_sec=QUEUE_POLL
                 )
         except Exception as exc:
-            line = describe(exc, url)
+            line = fault_line(exc, url)
             if line is None:
                 raise
             raise DatabaseFault(line) from None

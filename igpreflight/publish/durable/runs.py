@@ -22,6 +22,7 @@ from igpreflight.publish.durable.dbfaults import (
     DatabaseFault,
     check_postgres,
     describe,
+    fault_line,
     missing_sqlite,
 )
 from igpreflight.publish.durable.engine import Engine
@@ -215,10 +216,10 @@ def read_status(url: str) -> list[dict[str, Any]]:
             client.destroy()
         live = live_workers(url)
     except Exception as exc:
-        line = describe(exc, url)
+        if "no such table" in str(exc) or ("relation" in str(exc) and "does not exist" in str(exc)):
+            return []  # a database no publish has written yet
+        line = fault_line(exc, url)
         if line is None:
-            if "no such table" in str(exc) or "does not exist" in str(exc):
-                return []  # a database no publish has written yet
             raise
         raise DatabaseFault(line) from None
     for r in rows:

@@ -46,10 +46,14 @@ class WorkerRegistry:
             sa.Column("pid", sa.Integer, nullable=False),
             sa.Column("seen", sa.Float, nullable=False),
         )
-        try:
-            meta.create_all(self.engine)
-        except sa.exc.OperationalError:
-            meta.create_all(self.engine)  # two processes creating it at once
+        for attempt in range(3):
+            try:
+                meta.create_all(self.engine)
+                break
+            except sa.exc.DBAPIError:  # two workers creating it at once: it exists now
+                if attempt == 2:
+                    raise
+                time.sleep(0.1)
 
     def beat(self) -> None:
         t = self.table
