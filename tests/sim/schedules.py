@@ -168,6 +168,26 @@ REGRESSIONS: dict[str, tuple[Schedule, Callable[[], Callable[[], object]] | None
         ),
         None,
     ),
+    # Found by the simulator: the resumed post settled FINISHED (Instagram takes 400 s),
+    # and by its next gate its own earlier publish had landed: reported "already on
+    # Instagram". A post sent before now settles its container when the account shows
+    # its caption.
+    "sim_own_publish_is_not_a_duplicate": (
+        Schedule(
+            seed=0,
+            posts=("image",) * 6,
+            accounts=2,
+            ahead=1,
+            processing=400.0,
+            stale=0.0,
+            faults=(
+                Fault("write", 44, "crash_after"),
+                Fault("publish", 1, "crash_before"),
+                Fault("publish", 2, "crash_after"),
+            ),
+        ),
+        None,
+    ),
     # 6: the quota runs out at media_publish; once it is back, the held posts go.
     "defect6_held_posts_re_read_the_quota": (
         Schedule(seed=13, posts=("image", "image", "bare"), faults=(Fault("publish", 1, "quota"),)),

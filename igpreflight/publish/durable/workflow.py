@@ -73,6 +73,7 @@ class Post:
         self.last_error: PostError | None = None
         self.settling_inherited = False  # an earlier attempt's unseen media_publish
         self.window = s.settle_window  # doubled each time Instagram says it still publishes
+        self.looked_for_itself = False  # a duplicate of a post sent before: settled first
 
     def view(self, state: PostState, **kw: Any) -> PostView:
         spec = self.spec
@@ -289,6 +290,12 @@ def _gate(post: Post) -> Generator[Op, Any, PostView | None]:
         post.gated = True
         return None
     if isinstance(got, Duplicate):
+        if post.sent_before and not post.looked_for_itself:
+            # Its own earlier media_publish, taking effect after a settle that read
+            # FINISHED: the container says so. A duplicate only if it still is one then.
+            post.looked_for_itself = True
+            post.uncertain_since, post.why = (yield Now()), f"the account shows {got.media_id}"
+            return None
         error = PostError("duplicate", f"already on Instagram ({got.media_id})")
         return post.view(S.DUPLICATE, media_id=got.media_id, error=error)
     return post.setback(got)
