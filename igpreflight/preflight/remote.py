@@ -14,6 +14,7 @@ import os
 import tempfile
 import threading
 import urllib.parse
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
@@ -47,6 +48,16 @@ def probe_remote(
             _CACHE[key] = _fetch_and_probe(url, allow_private, timeout)
         facts, findings = _CACHE[key]
     return facts, list(findings)
+
+
+def forget(urls: Iterable[str]) -> None:
+    """Forget the fetches of these URLs: a long-lived service checks each request afresh
+    (the content behind a URL may change) and keeps no memory of past requests."""
+    wanted = set(urls)
+    with _GUARD:
+        for key in [k for k in _CACHE if k[0] in wanted]:
+            _CACHE.pop(key, None)
+            _LOCKS.pop(key, None)
 
 
 def clear_cache() -> None:
