@@ -90,10 +90,14 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from igpreflight.preflight import remote
+
+        remote.keep_results(False)  # each request fetches its URLs afresh; nothing piles up
         sweeper = asyncio.create_task(_sweep_forever(store, jobs))
         try:
             yield
         finally:
+            remote.keep_results(True)  # the process's default again (tests run others after)
             sweeper.cancel()
             await asyncio.get_running_loop().run_in_executor(None, jobs.close, settings.grace)
 

@@ -55,7 +55,7 @@ def require_account(principal: Principal, account: str | None) -> None:
         raise Problem(403, f"this API key may not act for account {account!r}", "account-forbidden")
 
 
-def json_body(request: Request) -> None:
+async def json_body(request: Request) -> None:
     """415 unless the body is declared JSON (application/json or a +json type)."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind != "application/json" and not kind.endswith("+json"):

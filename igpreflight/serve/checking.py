@@ -89,7 +89,6 @@ class Resolved:
     entry: dict[str, Any]
     refs: list[str]  # per media item, as the request named it
     cover: str | None
-    urls: list[str] = field(default_factory=list)  # fetched by the check (to forget after)
     scratch: list[str] = field(default_factory=list)  # incoming ids to discard after
 
 
@@ -140,7 +139,6 @@ class Resolver:
             path = self.store.incoming_root.relative_to(self.store.root) / incoming / name
             return {"path": path, **extra}, ref
         if "://" in ref:
-            resolved.urls.append(ref)
             return {"url": ref, **extra}, ref
         if MEDIA_ID.match(ref):
             return {"path": self.stored(ref).relative_to(self.store.root), **extra}, ref
@@ -158,10 +156,7 @@ class Resolver:
         return media.path
 
     def release(self, resolved: Resolved) -> None:
-        """Forget what the check fetched and discard what it downloaded."""
-        from igpreflight.preflight.remote import forget
-
-        forget(resolved.urls)
+        """Discard what the check downloaded from the bucket."""
         for incoming in resolved.scratch:
             self.store.discard(incoming)
 

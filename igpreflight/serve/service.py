@@ -31,7 +31,7 @@ class Service:
         return S3Settings(self.settings.endpoint_url, self.settings.region)
 
 
-def service(request: Request) -> Service:
+async def service(request: Request) -> Service:
     """The route dependency that hands the shared objects over."""
     return request.app.state.service
 
