@@ -103,7 +103,7 @@ class CheckResponse(Findings):
     media_type: str
 
 
-class MediaOut(Findings):
+class MediaOut(BaseModel):
     id: str
     name: str
     bytes: int
@@ -113,6 +113,10 @@ class MediaOut(Findings):
     origin: Literal["upload", "url", "fix"]
     source: str | None = Field(description="For a fixed media, the media it was made from.")
     expires_at: str
+    valid: bool
+    errors: list[FindingOut]
+    warnings: list[FindingOut]
+    info: list[FindingOut]
 
     model_config = ConfigDict(populate_by_name=True)
 
