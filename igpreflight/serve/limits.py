@@ -54,30 +54,55 @@ class BodyLimit:
         if declared is not None and declared > limit:
             await _refuse(scope, send, too_large(limit))
             return
-        await self.app(scope, self._guarded(receive, limit), send)
+        guard = _Guard(receive, limit, self.idle)
 
-    def _guarded(self, receive: Receive, limit: int) -> Receive:
-        seen = 0
-        done = False
+        async def answering(message: Message) -> None:
+            # A refused body may surface in the app as another error (FastAPI turns a
+            # failed body read into a 400): whatever it answers, the refusal is sent.
+            if guard.refusal is None:
+                await send(message)
+            elif message["type"] == "http.response.start" and not guard.answered:
+                guard.answered = True
+                await _refuse(scope, send, guard.refusal)
 
-        async def guarded() -> Message:
-            nonlocal seen, done
-            if done:  # after the body: waiting for a disconnect is not a stall
-                return await receive()
-            try:
-                message = await asyncio.wait_for(receive(), self.idle)
-            except asyncio.TimeoutError:
-                raise Problem(
-                    408, f"the request body stopped arriving for {self.idle:g} s", "body-timeout"
-                ) from None
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > limit:
-                    raise too_large(limit)
-                done = not message.get("more_body", False)
-            return message
+        try:
+            await self.app(scope, guard.receive, answering)
+        except Problem:
+            if guard.refusal is None or guard.answered:
+                raise
+            guard.answered = True
+            await _refuse(scope, send, guard.refusal)
 
-        return guarded
+
+class _Guard:
+    """The receive channel of one request, cut at the cap or after a stall."""
+
+    def __init__(self, receive: Receive, limit: int, idle: float) -> None:
+        self._receive = receive
+        self.limit = limit
+        self.idle = idle
+        self.seen = 0
+        self.done = False
+        self.refusal: Problem | None = None
+        self.answered = False
+
+    async def receive(self) -> Message:
+        if self.done:  # after the body: waiting for a disconnect is not a stall
+            return await self._receive()
+        try:
+            message = await asyncio.wait_for(self._receive(), self.idle)
+        except asyncio.TimeoutError:
+            self.refusal = Problem(
+                408, f"the request body stopped arriving for {self.idle:g} s", "body-timeout"
+            )
+            raise self.refusal from None
+        if message["type"] == "http.request":
+            self.seen += len(message.get("body", b""))
+            if self.seen > self.limit:
+                self.refusal = too_large(self.limit)
+                raise self.refusal
+            self.done = not message.get("more_body", False)
+        return message
 
 
 def _content_length(scope: Scope) -> int | None:
