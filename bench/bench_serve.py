@@ -172,7 +172,11 @@ def serve_static(folder: str, ports) -> None:  # in a child process: its own GIL
         def log_message(self, *args):
             pass
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(Quiet, directory=folder))
+    class Server(ThreadingHTTPServer):
+        request_queue_size = 256  # the default 5 drops SYNs under 32 fetches: 1 s retries
+        daemon_threads = True
+
+    httpd = Server(("127.0.0.1", 0), partial(Quiet, directory=folder))
     ports.put(httpd.server_address[1])
     httpd.serve_forever()
 

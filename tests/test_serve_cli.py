@@ -113,8 +113,12 @@ class SlowImage(BaseHTTPRequestHandler):
         pass
 
 
-def test_sigterm_lets_requests_in_flight_finish(tmp_path):
-    with serving(SlowImage) as slow, serve_process(tmp_path, "--allow-private") as (url, proc):
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_sigterm_lets_requests_in_flight_finish(tmp_path, workers):
+    with (
+        serving(SlowImage) as slow,
+        serve_process(tmp_path, "--allow-private", "--workers", workers) as (url, proc),
+    ):
         result: dict = {}
 
         def ask() -> None:

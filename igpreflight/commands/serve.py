@@ -14,6 +14,7 @@ import ipaddress
 import logging
 import os
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +117,8 @@ def serve(**options: Any) -> None:
     from igpreflight.serve.app import load_configuration
     from igpreflight.serve.metrics import MULTIPROC_ENV
     from igpreflight.serve.settings import KEYS_ENV, SETTINGS_ENV
+    from igpreflight.serve.workers import reuse_port_supported
+    from igpreflight.serve.workers import run as run_workers
 
     settings = to_settings(options)
     if not (settings.keys_file or os.environ.get(KEYS_ENV)) and not is_loopback(settings.host):
@@ -134,16 +137,23 @@ def serve(**options: Any) -> None:
         shutil.rmtree(metrics, ignore_errors=True)
         metrics.mkdir(parents=True)
         os.environ[MULTIPROC_ENV] = str(metrics)
-    logging.getLogger("igpreflight.serve").setLevel(logging.INFO)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(message)s")
+    options = {
+        "timeout_graceful_shutdown": int(settings.grace) or None,
+        "server_header": False,
+        "log_level": "info",
+    }
+    if settings.workers > 1 and reuse_port_supported():
+        sys.exit(
+            run_workers(settings.host, settings.port, settings.workers, settings.grace, options)
+        )
     uvicorn.run(
         "igpreflight.serve.app:app_from_env",
         factory=True,
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
-        timeout_graceful_shutdown=int(settings.grace) or None,
-        server_header=False,
-        log_level="info",
+        **options,
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -93,6 +94,10 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         from igpreflight.preflight import remote
 
         remote.keep_results(False)  # each request fetches its URLs afresh; nothing piles up
+        # The app, its models and the rule tables live as long as the process: keep
+        # them out of the collector's full passes, which otherwise stall requests.
+        gc.collect()
+        gc.freeze()
         sweeper = asyncio.create_task(_sweep_forever(store, jobs))
         try:
             yield
