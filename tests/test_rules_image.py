@@ -18,6 +18,7 @@ from igpreflight.model import ImageFacts, Role, Severity, Unreadable
 from igpreflight.preflight.checks import check_facts, check_image, sort_findings
 from igpreflight.preflight.probe import probe
 from igpreflight.preflight.rules import REGISTRY
+from tests.corpus import CORPUS, needs_corpus
 
 GOOD = GOOD_IMAGE
 
@@ -275,8 +276,6 @@ def test_image_limits_cover_every_image_role():
 
 
 # ---------------------------------------------------------------- end to end on real files
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
-needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus not present")
 
 
 def _probe_codes(path: Path, role: Role = Role.FEED_IMAGE) -> list[str]:
