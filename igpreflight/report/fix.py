@@ -9,7 +9,7 @@ from igpreflight.transcode.types import FileFixResult, FixStatus
 
 
 def _line(r: FileFixResult, dry_run: bool) -> str:
-    if r.status in (FixStatus.UNFIXABLE, FixStatus.FAILED):
+    if r.status in (FixStatus.UNFIXABLE, FixStatus.FAILED, FixStatus.SKIPPED):
         return f"{r.source}: {r.status.value}: {r.reason or 'no reason given'}"
     status = f"{r.status.value} (dry run)" if dry_run else r.status.value
     if r.resumed:

@@ -43,7 +43,7 @@ from igpreflight.scale.engine import (
     weighted_batches,
 )
 from igpreflight.scale.shard import Shard
-from igpreflight.storage.objects import list_media, probe_object
+from igpreflight.storage.objects import key_problem, list_media, name_problem, probe_object
 from igpreflight.storage.s3 import (
     ObjectInfo,
     S3Settings,
@@ -94,6 +94,7 @@ class Source:
     rel: str  # posix path under --out (before the extension follows the format)
     local: str | None = None  # absolute path on disk
     obj: ObjectInfo | None = None  # or an object
+    problem: str | None = None  # why it has no place under --out (an odd key): skipped
 
     @property
     def virtual(self) -> Path:
@@ -126,7 +127,11 @@ def collect_sources(
     for text in paths:
         if is_s3(text):
             prefix, objects = list_media(text, [out_uri] if out_uri else [], settings)
-            items = [Source(o.uri, o.key[len(prefix.key) :], obj=o) for o in objects]
+            rels = [o.key[len(prefix.key) :] for o in objects]
+            items = [
+                Source(o.uri, rel, obj=o, problem=key_problem(rel))
+                for o, rel in zip(objects, rels, strict=True)
+            ]
         else:
             jobs = collect_jobs([text], out_local)
             items = [Source(j.display, j.rel.as_posix(), local=str(j.source)) for j in jobs]
@@ -144,7 +149,9 @@ def plan_task(sources: list[Source], options: FixOptions, settings: S3Settings) 
     configure(settings)
     facts = network_map(_probe_source, sources, _is_object, S3_THREADS)
     return [
-        plan_job(FixJob(src.display, src.virtual, Path(src.rel)), options, probed)
+        _plan_failed(src, src.problem, FixStatus.SKIPPED)
+        if src.problem
+        else plan_job(FixJob(src.display, src.virtual, Path(src.rel)), options, probed)
         for src, probed in zip(sources, facts, strict=True)
     ]
 
@@ -154,8 +161,9 @@ def _is_object(src: Source) -> bool:
 
 
 def _probe_source(src: Source) -> ImageFacts | VideoFacts | Unreadable | None:
-    """An object's facts from ranged GETs; a local file is probed by plan_job itself."""
-    return probe_object(src.obj) if src.obj is not None else None
+    """An object's facts from ranged GETs; a local file is probed by plan_job itself,
+    and a skipped one not at all."""
+    return probe_object(src.obj) if src.obj is not None and not src.problem else None
 
 
 @dataclass(frozen=True)
@@ -265,7 +273,8 @@ def _to_s3(
             local = Path(tmp) / f"source{PurePosixPath(src.obj.key).suffix}"
             download(src.obj, local)
             job = replace(job, source=local)
-        staged = Path(tmp) / "out" / p.output.name
+        # A short local name: the key's own may be longer than a file name can be.
+        staged = Path(tmp) / "out" / f"output{p.output.suffix}"
         result = run_job(replace(p, job=job, output=staged), options)
         if result.ok:
             metadata = output_metadata(src, digest, options, result.status.value)
@@ -361,9 +370,17 @@ def _plan(
     items = []
     for src, p in zip(sources, planned, strict=True):
         target = None
-        if out_uri is not None and out_root is not None and p.output is not None:
+        if out_root is not None and p.output is not None:
             rel = p.output.relative_to(out_root).as_posix()
-            target = S3Uri(out_uri.bucket, out_uri.key + rel)
+            too_long = name_problem(
+                (out_uri.key if out_uri is not None else "") + rel, out_uri is not None
+            )
+            if too_long:
+                p = replace(
+                    p, output=None, result=_plan_failed(src, too_long, FixStatus.SKIPPED).result
+                )
+            elif out_uri is not None:
+                target = S3Uri(out_uri.bucket, out_uri.key + rel)
         listed = existing is None or (target is not None and target.key in existing)
         items.append(Item(p, src, str(target) if target else None, listed))
     return items
@@ -385,9 +402,10 @@ def _refuse_out_around_prefixes(out: S3Uri, paths: Sequence[str]) -> None:
                 raise ValueError(f"--out {out} contains the input {text}; use another prefix")
 
 
-def _plan_failed(source: Source, reason: str) -> _Planned:
+def _plan_failed(source: Source, reason: str, status: FixStatus = FixStatus.FAILED) -> _Planned:
+    """A source settled before its plan: its task kept failing, or it is skipped."""
     p = _Planned(FixJob(source.display, source.virtual, Path(source.rel)))
-    p.result = FileFixResult(source.display, None, FixStatus.FAILED, reason=reason)
+    p.result = FileFixResult(source.display, None, status, reason=reason)
     return p
 
 

@@ -19,15 +19,49 @@ from igpreflight.storage.s3 import (
 )
 from igpreflight.storage.s3uri import S3Uri
 
+# The longest file name most file systems take (ext4, APFS, NTFS: 255 bytes or units).
+NAME_MAX = 255
+DOT_SEGMENTS = (".", "..")
+MAX_KEY_BYTES = 1024  # S3's longest key, in UTF-8 bytes
+
 
 def is_media_key(rel: str, extensions: Iterable[str]) -> bool:
     """A listed key is taken as a local folder walk takes a file: a media
-    extension, and no hidden part (a `.igpreflight/` folder, a `.DS_Store`)."""
+    extension, and no hidden part (a `.igpreflight/` folder, a `.DS_Store`).
+
+    A `.` or `..` segment is not a hidden name: such a key is listed, and whatever
+    cannot use it says so (`key_problem`), rather than dropping it without a word."""
     if not rel or rel.endswith("/"):
         return False
-    if any(part.startswith(".") for part in rel.split("/") if part):
+    if any(part.startswith(".") and part not in DOT_SEGMENTS for part in rel.split("/")):
         return False
     return PurePosixPath(rel).suffix.lower().lstrip(".") in extensions
+
+
+def key_problem(rel: str) -> str | None:
+    """Why a key, relative to the prefix it was listed under, has no place in a folder
+    tree (`fix` mirrors keys under --out), or None. S3 takes any key; a path does not:
+    `a//b` and `a/./b` would both land on `a/b`, and `../` would climb out of --out."""
+    parts = rel.split("/")
+    if "" in parts:
+        return "its key has an empty segment ('//', or a '/' at the start), which has no place under --out"
+    for part in parts:
+        if part in DOT_SEGMENTS:
+            return f"its key has a '{part}' segment, which has no place under --out"
+    return None
+
+
+def name_problem(rel: str, s3_out: bool) -> str | None:
+    """Why an output at `rel` under --out cannot be written (a name too long), or None."""
+    if s3_out:
+        size = len(rel.encode("utf-8", "surrogatepass"))
+        if size > MAX_KEY_BYTES:
+            return f"its output key would be {size} bytes long; S3 allows {MAX_KEY_BYTES}"
+        return None
+    for part in rel.split("/"):
+        if len(part.encode("utf-8", "surrogatepass")) > NAME_MAX:
+            return f"its output name would be longer than {NAME_MAX} bytes, more than a file name may be"
+    return None
 
 
 def list_media(
