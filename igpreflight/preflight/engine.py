@@ -21,12 +21,14 @@ from igpreflight.model import (
     AsOption,
     Facts,
     FileReport,
+    ImageFacts,
     Kind,
     Post,
     PostReport,
     Report,
     Role,
     Unreadable,
+    VideoFacts,
     role_for,
 )
 from igpreflight.preflight.checks import check_facts, check_posts, sort_findings
@@ -92,12 +94,8 @@ def check_target(target: Target) -> FileReport:
         facts = probe_object(target.obj)
     else:
         facts = probe(target.resolved)
-        if target.deep and not isinstance(facts, Unreadable):
-            from igpreflight.preflight.decode import decode_error
-
-            broken = decode_error(target.resolved, facts)
-            if broken:
-                facts = Unreadable(target.display, f"does not decode: {broken}", facts.bytes)
+    if target.deep and isinstance(facts, (ImageFacts, VideoFacts)) and not target.url:
+        facts = _deep(target, facts)
     role = role_for_use(facts.kind, target.use)
     if target.use == COVER and facts.kind is Kind.VIDEO:
         # A cover is an image: a video there is one error, not a Reel's checklist.
@@ -107,6 +105,23 @@ def check_target(target: Target) -> FileReport:
     return FileReport(
         path=target.display, kind=facts.kind, role=role, facts=facts, findings=findings
     )
+
+
+def _deep(target: Target, facts: ImageFacts | VideoFacts) -> Facts:
+    """`--deep`: decode every frame and sample, a local file where it is and an object
+    from a temporary copy; what does not decode is unreadable (FILE001)."""
+    if target.obj is not None:
+        from igpreflight.storage.objects import object_decode_error
+
+        broken = object_decode_error(target.obj, facts)
+    else:
+        from igpreflight.preflight.decode import decode_error
+
+        broken = decode_error(target.resolved, facts)
+    if not broken:
+        return facts
+    reason = broken if broken.startswith("not decoded:") else f"does not decode: {broken}"
+    return Unreadable(target.display, reason, facts.bytes)
 
 
 def check_file(path: str | os.PathLike[str], as_: str = "auto") -> FileReport:
@@ -233,8 +248,9 @@ def check_paths(
 ) -> Report:
     """Check files/folders (each a post of its own) and the posts of a manifest.
 
-    `deep` decodes every frame and sample of local files (`preflight.decode`):
-    one that does not decode is FILE001 with where the damage is.
+    `deep` decodes every frame and sample (`preflight.decode`), of local files and of
+    s3:// objects (fetched to a temporary file each, within a disk budget): one that
+    does not decode is FILE001 with where the damage is.
 
     Remote media (URLs in a manifest) are fetched and checked with the URL rules;
     private hosts and plain http only with allow_private. `keep` selects the files
