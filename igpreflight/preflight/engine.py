@@ -31,6 +31,7 @@ from igpreflight.model import (
     VideoFacts,
     role_for,
 )
+from igpreflight.pathnames import shown_path
 from igpreflight.preflight.checks import check_facts, check_posts, sort_findings
 from igpreflight.preflight.probe import probe
 from igpreflight.preflight.rules.image import image_format
@@ -127,13 +128,17 @@ def _deep(target: Target, facts: ImageFacts | VideoFacts) -> Facts:
 def check_file(path: str | os.PathLike[str], as_: str = "auto") -> FileReport:
     """Check one file as a single post (or in the role `as_` names)."""
     text = os.fspath(path)
-    return check_target(Target(text, str(Path(text).resolve()), use=AsOption(as_).value))
+    shown = shown_path(text)
+    return check_target(Target(shown, str(Path(text).resolve()), use=AsOption(as_).value))
 
 
 def iter_media_files(
     paths: Iterable[str | os.PathLike[str]], exclude: Iterable[str | os.PathLike[str]] = ()
 ) -> list[tuple[str, str]]:
     """Expand files and folders into (display path, absolute path), in a stable order.
+
+    The display path is the one given, or the folder given joined with the file's
+    place in it, without `./` (`pathnames.shown_path`: `check .` shows `posts/x.webp`).
 
     Folders are walked recursively in sorted order; hidden files and folders and
     anything under an excluded folder (the fix output) are skipped.
@@ -161,9 +166,10 @@ def iter_media_files(
                     if Path(name).suffix.lower().lstrip(".") not in walked:
                         continue
                     full = Path(dirpath) / name
-                    add(os.path.join(text, os.path.relpath(full, root)), full.resolve())
+                    shown = shown_path(os.path.join(text, os.path.relpath(full, root)))
+                    add(shown, full.resolve())
         else:
-            add(text, root.resolve())
+            add(shown_path(text), root.resolve())
     return out
 
 

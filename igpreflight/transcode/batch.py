@@ -35,6 +35,7 @@ from igpreflight.model import (
     VideoFacts,
     role_for,
 )
+from igpreflight.pathnames import shown_path
 from igpreflight.preflight.checks import check_facts
 from igpreflight.preflight.decode import decode_error
 from igpreflight.preflight.engine import iter_media_files
@@ -104,7 +105,7 @@ def collect_jobs(paths: Iterable[str | os.PathLike[str]], out: Path | None) -> l
             absolute = os.path.abspath(text)
             if absolute not in seen:
                 seen.add(absolute)
-                jobs.append(FixJob(text, Path(absolute), Path(Path(text).name)))
+                jobs.append(FixJob(shown_path(text), Path(absolute), Path(Path(text).name)))
     return jobs
 
 
