@@ -23,14 +23,14 @@ import json
 import mimetypes
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
 from igpreflight._version import __version__
 from igpreflight.hashing import sha256_file
-from igpreflight.model import ImageFacts, Unreadable, VideoFacts
+from igpreflight.model import ImageFacts, Kind, Unreadable, VideoFacts
 from igpreflight.preflight.engine import S3_THREADS
 from igpreflight.scale.engine import (
     EngineSpec,
@@ -67,7 +67,13 @@ from igpreflight.transcode.batch import (
     run_job,
 )
 from igpreflight.transcode.folderlock import out_lock
-from igpreflight.transcode.ledger import _NEUTRAL, Ledger, options_key, remove_stale_temps
+from igpreflight.transcode.ledger import (
+    Ledger,
+    kind_of,
+    options_key,
+    remove_stale_temps,
+    shaping_options,
+)
 from igpreflight.transcode.types import FileFixResult, FixOptions, FixStatus
 
 # Where objects sit in the names phase: one namespace with local paths, so the
@@ -191,24 +197,30 @@ def source_hash(src: Source) -> str:
     return f"sha256:{sha256_file(src.local)}"
 
 
-def output_metadata(src: Source, digest: str, options: FixOptions, status: str) -> dict[str, str]:
-    """The object metadata of an output (ASCII only, as S3 requires)."""
-    shaping = {k: v for k, v in asdict(options).items() if k not in _NEUTRAL}
+def output_metadata(
+    src: Source, digest: str, options: FixOptions, status: str, kind: Kind | None = None
+) -> dict[str, str]:
+    """The object metadata of an output (ASCII only, as S3 requires): the options that
+    shape its kind of output, so a re-run with another kind's options skips it."""
+    shaping = shaping_options(options, kind)
     return {
         f"{META}source": quote(src.display, safe="/:"),
         f"{META}source-hash": digest,
-        f"{META}options": options_key(options),
+        f"{META}options": options_key(options, kind),
         f"{META}fix": quote(json.dumps(shaping, separators=(",", ":"), sort_keys=True), safe=""),
         f"{META}status": status,
         f"{META}version": __version__,
     }
 
 
-def recorded_status(metadata: dict[str, str], digest: str, options: FixOptions) -> str | None:
-    """The status an earlier run recorded for this source and these options, else None."""
+def recorded_status(
+    metadata: dict[str, str], digest: str, options: FixOptions, kind: Kind | None = None
+) -> str | None:
+    """The status an earlier run recorded for this source and the options that shape
+    its kind of output, else None."""
     if metadata.get(f"{META}source-hash") != digest:
         return None
-    if metadata.get(f"{META}options") != options_key(options):
+    if metadata.get(f"{META}options") != options_key(options, kind):
         return None
     status = metadata.get(f"{META}status")
     return status if status in {s.value for s in FixStatus} else None
@@ -252,16 +264,17 @@ def _to_s3(
     p: _Planned, src: Source, target: S3Uri, options: FixOptions, listed: bool = True
 ) -> FileFixResult:
     assert p.plan is not None and p.output is not None
+    kind = kind_of(p.facts)
+    digest = source_hash(src)
+    head = head_object(target) if listed else None  # read-only: a dry run looks too
+    if head is not None:
+        status = recorded_status(head.get("Metadata", {}), digest, options, kind)
+        if status is not None:
+            return resumed_result(p, status, str(target), int(head.get("ContentLength", 0)))
     if options.dry_run:
         result = run_job(p, options)
         result.output = str(target)
         return result
-    digest = source_hash(src)
-    head = head_object(target) if listed else None
-    if head is not None:
-        status = recorded_status(head.get("Metadata", {}), digest, options)
-        if status is not None:
-            return resumed_result(p, status, str(target), int(head.get("ContentLength", 0)))
     ctype = _content_type(target.key)
     # Even a compliant object goes through run_job, as a local file does: it is
     # decoded whole first (Pillow conceals a corrupt JPEG scan) and a broken EXIF
@@ -277,7 +290,7 @@ def _to_s3(
         staged = Path(tmp) / "out" / f"output{p.output.suffix}"
         result = run_job(replace(p, job=job, output=staged), options)
         if result.ok:
-            metadata = output_metadata(src, digest, options, result.status.value)
+            metadata = output_metadata(src, digest, options, result.status.value, kind)
             if src.obj is not None and result.status is FixStatus.COPIED:
                 copy_object(src.obj, target, metadata, ctype)
             else:
@@ -333,6 +346,10 @@ def fix_scaled(
             remove_stale_temps(local_out)
             ledger = Ledger(local_out)
             held.callback(ledger.close)
+        elif local_out is not None:  # a dry run reads the ledger, changes nothing
+            ledger = Ledger.existing(local_out)
+            if ledger is not None:
+                held.callback(ledger.close)
         session = held.enter_context(Session(engine))  # one cluster for both phases
         items = _plan(session, sources, options, settings, out_uri, out_root)
         try:
@@ -365,7 +382,7 @@ def _plan(
     # The outputs already there, from one LIST page per 1000 keys: an output that is
     # not needs no HEAD (a round trip per file, before any work) to know it is not done.
     existing = None
-    if out_uri is not None and not options.dry_run:
+    if out_uri is not None:  # a dry run too: it says what a real run would skip
         existing = {o.key for o in list_objects(out_uri, settings)}
     items = []
     for src, p in zip(sources, planned, strict=True):
@@ -427,7 +444,7 @@ def _execute(
         p = item.planned
         if ledger is not None and p.result is None and p.output is not None:
             hashes[i] = source_hash(item.source)
-            status = ledger.done(hashes[i], options_key(options), p.output)
+            status = ledger.done(hashes[i], options_key(options, kind_of(p.facts)), p.output)
             if status is not None:
                 size = p.output.stat().st_size
                 results[i] = resumed_result(p, status, str(p.output), size)
@@ -460,11 +477,12 @@ def _execute(
     for item, result in zip(todo_items, out, strict=True):
         i = by_source[id(item.source)]
         results[i] = result
-        if ledger is not None and result.ok and result.output and not result.resumed:
+        done = result.ok and result.output and not result.resumed and not options.dry_run
+        if ledger is not None and done:
             ledger.record(
                 Path(item.source.display),
                 hashes.get(i) or source_hash(item.source),
-                options_key(options),
+                options_key(options, kind_of(item.planned.facts)),
                 result.status.value,
                 Path(result.output),
             )

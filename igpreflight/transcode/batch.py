@@ -47,7 +47,7 @@ from igpreflight.transcode.image import (
     memory_reason,
     parse_colour,
 )
-from igpreflight.transcode.ledger import Ledger, options_key, remove_stale_temps
+from igpreflight.transcode.ledger import Ledger, kind_of, options_key, remove_stale_temps
 from igpreflight.transcode.plan_image import plan_image
 from igpreflight.transcode.plan_video import plan_video
 from igpreflight.transcode.types import FileFixResult, FixOptions, FixPlan, FixStatus, Step
@@ -364,6 +364,10 @@ def fix_paths(
             remove_stale_temps(out_dir)
             ledger = Ledger(out_dir)
             held.callback(ledger.close)
+        elif out_dir is not None:  # a dry run says what a real run would skip
+            ledger = Ledger.existing(out_dir)
+            if ledger is not None:
+                held.callback(ledger.close)
         elif options.in_place and not options.dry_run:
             folders = {p.output.parent for p in planned if p.output is not None}
             held.enter_context(folder_locks(folders))
@@ -389,15 +393,15 @@ class BatchInterrupted(KeyboardInterrupt):
 
 
 def _resume(planned: list[_Planned], ledger: Ledger | None, options: FixOptions) -> list[int]:
-    """Settle every file an earlier run already fixed; the indexes left to do."""
+    """Settle every file an earlier run already fixed with the options that shape its
+    kind of output; the indexes left to do."""
     todo = []
-    okey = options_key(options)
     for i, p in enumerate(planned):
         if ledger is None or p.result is not None or p.output is None:
             todo.append(i)
             continue
         p.source_sha = sha256_file(p.job.source)
-        status = ledger.done(p.source_sha, okey, p.output)
+        status = ledger.done(p.source_sha, options_key(options, kind_of(p.facts)), p.output)
         if status is None:
             todo.append(i)
             continue
@@ -428,7 +432,6 @@ def _execute(
     progress: Progress | None,
 ) -> list[FileFixResult]:
     results: list[FileFixResult | None] = [p.result for p in planned]
-    okey = options_key(options)
     per_file: FileProgress | None = getattr(progress, "file", None)
 
     def finish(i: int, result: FileFixResult) -> None:
@@ -436,11 +439,12 @@ def _execute(
         # written leaves the file unsettled, and the interrupt handler finishes it
         # again, so every file reported done is one a re-run resumes.
         p = planned[i]
-        if ledger is not None and result.ok and result.output and not result.resumed:
+        done = result.ok and result.output and not result.resumed and not options.dry_run
+        if ledger is not None and done:
             ledger.record(
                 p.job.source,
                 p.source_sha or sha256_file(p.job.source),
-                okey,
+                options_key(options, kind_of(p.facts)),
                 result.status.value,
                 Path(result.output),
             )
