@@ -266,9 +266,9 @@ def check_paths(
     auto, and drops the findings of rules turned off, counting them in `Report.ignored`.
     """
     use = AsOption(as_).value
+    # An object's `resolved` is its s3:// URI: globs see it as bucket/key.
     targets = [
-        t if t.obj is not None else replace(t, use=rules.role(t.resolved, use))
-        for t in targets_for_paths(paths, use, exclude)
+        replace(t, use=rules.role(t.resolved, use)) for t in targets_for_paths(paths, use, exclude)
     ]
     if keep is not None:  # a shard: files only, a manifest's posts need all their media
         targets = [t for t in targets if keep(t.display)]

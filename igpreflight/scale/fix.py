@@ -207,7 +207,9 @@ def output_metadata(
         f"{META}source": quote(src.display, safe="/:"),
         f"{META}source-hash": digest,
         f"{META}options": options_key(options, kind),
-        f"{META}fix": quote(json.dumps(shaping, separators=(",", ":"), sort_keys=True), safe=""),
+        f"{META}fix": quote(
+            json.dumps(shaping, separators=(",", ":"), sort_keys=True, default=sorted), safe=""
+        ),
         f"{META}status": status,
         f"{META}version": __version__,
     }

@@ -41,6 +41,7 @@ from igpreflight.preflight.decode import decode_error
 from igpreflight.preflight.engine import iter_media_files
 from igpreflight.preflight.probe import probe
 from igpreflight.preflight.rules.file import unreadable
+from igpreflight.storage.s3uri import is_s3
 from igpreflight.transcode.folderlock import FolderBusy, folder_locks, out_lock, remove_own_temps
 from igpreflight.transcode.image import (
     apply_image,
@@ -126,6 +127,12 @@ def _settle(p: _Planned, status: FixStatus, reason: str | None) -> _Planned:
     return p
 
 
+def _rules_path(job: FixJob) -> str | Path:
+    """What the configuration's globs see: an object's s3:// URI (as bucket/key, as
+    `check` matches it), else the file's path."""
+    return job.display if is_s3(job.display) else job.source
+
+
 def plan_job(job: FixJob, options: FixOptions, facts: Facts | None = None) -> _Planned:
     """Probe (unless `facts` are given: an object probed by ranged GETs), check and
     plan one file; never raises."""
@@ -133,9 +140,9 @@ def plan_job(job: FixJob, options: FixOptions, facts: Facts | None = None) -> _P
     try:
         facts = probe(job.source) if facts is None else facts
         p.facts = facts
-        use = options.rules.role(job.source, options.as_)
+        use = options.rules.role(_rules_path(job), options.as_)
         p.role = None if isinstance(facts, Unreadable) else role_for(facts.kind, use)
-        p.before, _ = options.rules.keep(check_facts(facts, p.role), job.source)
+        p.before, _ = options.rules.keep(check_facts(facts, p.role), _rules_path(job))
         if isinstance(facts, Unreadable):
             return _settle(p, FixStatus.UNFIXABLE, f"{unreadable.code} {facts.reason}")
         assert p.role is not None
@@ -293,7 +300,7 @@ def run_job(
         after_facts = probe(tmp)
         if isinstance(facts, VideoFacts) and not _proven(result, tmp, after_facts, None):
             return result
-        result.after, _ = options.rules.keep(check_facts(after_facts, p.role), job.source)
+        result.after, _ = options.rules.keep(check_facts(after_facts, p.role), _rules_path(job))
         errors = [f for f in result.after if f.severity is Severity.ERROR]
         if errors:
             result.status = FixStatus.FAILED
