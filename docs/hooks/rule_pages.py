@@ -209,7 +209,7 @@ def graph_page(rules_by_code: dict[str, Rule]) -> str:
     for cls in ErrorClass:
         lines += [f"## {cls.value}", "", sentence(CLASS_TEXT[cls]), ""]
         for info in (g for g in GRAPH_ERRORS if g.error_class is cls):
-            label = graph_label(info.code, info.subcode) or "HTTP 5xx or a network error"
+            label = graph_label(info.code, info.subcode) or "HTTP 5xx"
             lines += [f"### {label} {{#{graph_anchor(info)}}}", ""]
             lines.append(f"{sentence(info.meaning)} What to do: {info.advice}.")
             caught = [r for r in info.rules if r.code in rules_by_code]
