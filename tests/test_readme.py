@@ -114,6 +114,8 @@ def test_first_command_and_the_tour_run_as_written(tmp_path):
         "::error file=fixtures/media/"
         in outputs["igpreflight check fixtures/media --format github"]
     )
+    fixed = outputs["igpreflight fix fixtures/media --out fixed --report fixed/review.html"]
+    assert "4 unfixable" in fixed  # what the tour's comment says
     assert "0 errors, 0 warnings" in outputs["igpreflight check fixed"]
     assert (tmp_path / "fixed" / "review.html").is_file()
     dry_run = outputs["igpreflight publish fixtures/media/posts.toml --dry-run"]
