@@ -23,14 +23,14 @@ import json
 import mimetypes
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
 from igpreflight._version import __version__
 from igpreflight.hashing import sha256_file
-from igpreflight.model import ImageFacts, Unreadable, VideoFacts
+from igpreflight.model import ImageFacts, Kind, Unreadable, VideoFacts
 from igpreflight.preflight.engine import S3_THREADS
 from igpreflight.scale.engine import (
     EngineSpec,
@@ -43,7 +43,7 @@ from igpreflight.scale.engine import (
     weighted_batches,
 )
 from igpreflight.scale.shard import Shard
-from igpreflight.storage.objects import list_media, probe_object
+from igpreflight.storage.objects import key_problem, list_media, name_problem, probe_object
 from igpreflight.storage.s3 import (
     ObjectInfo,
     S3Settings,
@@ -67,7 +67,13 @@ from igpreflight.transcode.batch import (
     run_job,
 )
 from igpreflight.transcode.folderlock import out_lock
-from igpreflight.transcode.ledger import _NEUTRAL, Ledger, options_key, remove_stale_temps
+from igpreflight.transcode.ledger import (
+    Ledger,
+    kind_of,
+    options_key,
+    remove_stale_temps,
+    shaping_options,
+)
 from igpreflight.transcode.types import FileFixResult, FixOptions, FixStatus
 
 # Where objects sit in the names phase: one namespace with local paths, so the
@@ -94,6 +100,7 @@ class Source:
     rel: str  # posix path under --out (before the extension follows the format)
     local: str | None = None  # absolute path on disk
     obj: ObjectInfo | None = None  # or an object
+    problem: str | None = None  # why it has no place under --out (an odd key): skipped
 
     @property
     def virtual(self) -> Path:
@@ -126,7 +133,11 @@ def collect_sources(
     for text in paths:
         if is_s3(text):
             prefix, objects = list_media(text, [out_uri] if out_uri else [], settings)
-            items = [Source(o.uri, o.key[len(prefix.key) :], obj=o) for o in objects]
+            rels = [o.key[len(prefix.key) :] for o in objects]
+            items = [
+                Source(o.uri, rel, obj=o, problem=key_problem(rel))
+                for o, rel in zip(objects, rels, strict=True)
+            ]
         else:
             jobs = collect_jobs([text], out_local)
             items = [Source(j.display, j.rel.as_posix(), local=str(j.source)) for j in jobs]
@@ -144,7 +155,9 @@ def plan_task(sources: list[Source], options: FixOptions, settings: S3Settings) 
     configure(settings)
     facts = network_map(_probe_source, sources, _is_object, S3_THREADS)
     return [
-        plan_job(FixJob(src.display, src.virtual, Path(src.rel)), options, probed)
+        _plan_failed(src, src.problem, FixStatus.SKIPPED)
+        if src.problem
+        else plan_job(FixJob(src.display, src.virtual, Path(src.rel)), options, probed)
         for src, probed in zip(sources, facts, strict=True)
     ]
 
@@ -154,8 +167,9 @@ def _is_object(src: Source) -> bool:
 
 
 def _probe_source(src: Source) -> ImageFacts | VideoFacts | Unreadable | None:
-    """An object's facts from ranged GETs; a local file is probed by plan_job itself."""
-    return probe_object(src.obj) if src.obj is not None else None
+    """An object's facts from ranged GETs; a local file is probed by plan_job itself,
+    and a skipped one not at all."""
+    return probe_object(src.obj) if src.obj is not None and not src.problem else None
 
 
 @dataclass(frozen=True)
@@ -183,24 +197,32 @@ def source_hash(src: Source) -> str:
     return f"sha256:{sha256_file(src.local)}"
 
 
-def output_metadata(src: Source, digest: str, options: FixOptions, status: str) -> dict[str, str]:
-    """The object metadata of an output (ASCII only, as S3 requires)."""
-    shaping = {k: v for k, v in asdict(options).items() if k not in _NEUTRAL}
+def output_metadata(
+    src: Source, digest: str, options: FixOptions, status: str, kind: Kind | None = None
+) -> dict[str, str]:
+    """The object metadata of an output (ASCII only, as S3 requires): the options that
+    shape its kind of output, so a re-run with another kind's options skips it."""
+    shaping = shaping_options(options, kind)
     return {
         f"{META}source": quote(src.display, safe="/:"),
         f"{META}source-hash": digest,
-        f"{META}options": options_key(options),
-        f"{META}fix": quote(json.dumps(shaping, separators=(",", ":"), sort_keys=True), safe=""),
+        f"{META}options": options_key(options, kind),
+        f"{META}fix": quote(
+            json.dumps(shaping, separators=(",", ":"), sort_keys=True, default=sorted), safe=""
+        ),
         f"{META}status": status,
         f"{META}version": __version__,
     }
 
 
-def recorded_status(metadata: dict[str, str], digest: str, options: FixOptions) -> str | None:
-    """The status an earlier run recorded for this source and these options, else None."""
+def recorded_status(
+    metadata: dict[str, str], digest: str, options: FixOptions, kind: Kind | None = None
+) -> str | None:
+    """The status an earlier run recorded for this source and the options that shape
+    its kind of output, else None."""
     if metadata.get(f"{META}source-hash") != digest:
         return None
-    if metadata.get(f"{META}options") != options_key(options):
+    if metadata.get(f"{META}options") != options_key(options, kind):
         return None
     status = metadata.get(f"{META}status")
     return status if status in {s.value for s in FixStatus} else None
@@ -244,16 +266,17 @@ def _to_s3(
     p: _Planned, src: Source, target: S3Uri, options: FixOptions, listed: bool = True
 ) -> FileFixResult:
     assert p.plan is not None and p.output is not None
+    kind = kind_of(p.facts)
+    digest = source_hash(src)
+    head = head_object(target) if listed else None  # read-only: a dry run looks too
+    if head is not None:
+        status = recorded_status(head.get("Metadata", {}), digest, options, kind)
+        if status is not None:
+            return resumed_result(p, status, str(target), int(head.get("ContentLength", 0)))
     if options.dry_run:
         result = run_job(p, options)
         result.output = str(target)
         return result
-    digest = source_hash(src)
-    head = head_object(target) if listed else None
-    if head is not None:
-        status = recorded_status(head.get("Metadata", {}), digest, options)
-        if status is not None:
-            return resumed_result(p, status, str(target), int(head.get("ContentLength", 0)))
     ctype = _content_type(target.key)
     # Even a compliant object goes through run_job, as a local file does: it is
     # decoded whole first (Pillow conceals a corrupt JPEG scan) and a broken EXIF
@@ -265,10 +288,11 @@ def _to_s3(
             local = Path(tmp) / f"source{PurePosixPath(src.obj.key).suffix}"
             download(src.obj, local)
             job = replace(job, source=local)
-        staged = Path(tmp) / "out" / p.output.name
+        # A short local name: the key's own may be longer than a file name can be.
+        staged = Path(tmp) / "out" / f"output{p.output.suffix}"
         result = run_job(replace(p, job=job, output=staged), options)
         if result.ok:
-            metadata = output_metadata(src, digest, options, result.status.value)
+            metadata = output_metadata(src, digest, options, result.status.value, kind)
             if src.obj is not None and result.status is FixStatus.COPIED:
                 copy_object(src.obj, target, metadata, ctype)
             else:
@@ -324,6 +348,10 @@ def fix_scaled(
             remove_stale_temps(local_out)
             ledger = Ledger(local_out)
             held.callback(ledger.close)
+        elif local_out is not None:  # a dry run reads the ledger, changes nothing
+            ledger = Ledger.existing(local_out)
+            if ledger is not None:
+                held.callback(ledger.close)
         session = held.enter_context(Session(engine))  # one cluster for both phases
         items = _plan(session, sources, options, settings, out_uri, out_root)
         try:
@@ -356,14 +384,22 @@ def _plan(
     # The outputs already there, from one LIST page per 1000 keys: an output that is
     # not needs no HEAD (a round trip per file, before any work) to know it is not done.
     existing = None
-    if out_uri is not None and not options.dry_run:
+    if out_uri is not None:  # a dry run too: it says what a real run would skip
         existing = {o.key for o in list_objects(out_uri, settings)}
     items = []
     for src, p in zip(sources, planned, strict=True):
         target = None
-        if out_uri is not None and out_root is not None and p.output is not None:
+        if out_root is not None and p.output is not None:
             rel = p.output.relative_to(out_root).as_posix()
-            target = S3Uri(out_uri.bucket, out_uri.key + rel)
+            too_long = name_problem(
+                (out_uri.key if out_uri is not None else "") + rel, out_uri is not None
+            )
+            if too_long:
+                p = replace(
+                    p, output=None, result=_plan_failed(src, too_long, FixStatus.SKIPPED).result
+                )
+            elif out_uri is not None:
+                target = S3Uri(out_uri.bucket, out_uri.key + rel)
         listed = existing is None or (target is not None and target.key in existing)
         items.append(Item(p, src, str(target) if target else None, listed))
     return items
@@ -385,9 +421,10 @@ def _refuse_out_around_prefixes(out: S3Uri, paths: Sequence[str]) -> None:
                 raise ValueError(f"--out {out} contains the input {text}; use another prefix")
 
 
-def _plan_failed(source: Source, reason: str) -> _Planned:
+def _plan_failed(source: Source, reason: str, status: FixStatus = FixStatus.FAILED) -> _Planned:
+    """A source settled before its plan: its task kept failing, or it is skipped."""
     p = _Planned(FixJob(source.display, source.virtual, Path(source.rel)))
-    p.result = FileFixResult(source.display, None, FixStatus.FAILED, reason=reason)
+    p.result = FileFixResult(source.display, None, status, reason=reason)
     return p
 
 
@@ -409,7 +446,7 @@ def _execute(
         p = item.planned
         if ledger is not None and p.result is None and p.output is not None:
             hashes[i] = source_hash(item.source)
-            status = ledger.done(hashes[i], options_key(options), p.output)
+            status = ledger.done(hashes[i], options_key(options, kind_of(p.facts)), p.output)
             if status is not None:
                 size = p.output.stat().st_size
                 results[i] = resumed_result(p, status, str(p.output), size)
@@ -442,11 +479,12 @@ def _execute(
     for item, result in zip(todo_items, out, strict=True):
         i = by_source[id(item.source)]
         results[i] = result
-        if ledger is not None and result.ok and result.output and not result.resumed:
+        done = result.ok and result.output and not result.resumed and not options.dry_run
+        if ledger is not None and done:
             ledger.record(
                 Path(item.source.display),
                 hashes.get(i) or source_hash(item.source),
-                options_key(options),
+                options_key(options, kind_of(item.planned.facts)),
                 result.status.value,
                 Path(result.output),
             )
