@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "run": "igpreflight.commands.run:run",
     "rules": "igpreflight.commands.rules:rules_command",
     "explain": "igpreflight.commands.rules:explain",
+    "serve": "igpreflight.commands.serve:serve",
 }
 
 
