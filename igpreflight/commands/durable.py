@@ -17,6 +17,7 @@ import click
 from igpreflight.api.errors import PublishRefused, UsageError
 from igpreflight.commands.common import terminal_options
 from igpreflight.commands.upload_options import upload_target_options
+from igpreflight.terminal import TERMINAL
 
 DB_HELP = (
     "Durable queue database: a SQLite file (default .igpreflight/publish.sqlite beside the"
@@ -67,9 +68,9 @@ def durable_options(f: Callable[..., Any]) -> Callable[..., Any]:
 def _usage(exc: UsageError) -> None:
     lines = exc.problems if isinstance(exc, PublishRefused) else [str(exc)]
     for line in lines:
-        click.echo(f"error: {line}", err=True)
+        TERMINAL.error(line)  # `igpreflight: error: ...`, like every other command
     if isinstance(exc, PublishRefused):
-        click.echo("error: nothing was published", err=True)
+        TERMINAL.error("nothing was published")
     sys.exit(2)
 
 

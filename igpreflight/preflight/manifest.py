@@ -26,6 +26,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10 only
     import tomli as tomllib
 
+from igpreflight.boundedread import MB, InputError, read_bounded
 from igpreflight.model import MediaItem, Post, Tag
 
 POST_KEYS = {
@@ -45,6 +46,9 @@ POST_KEYS = {
     "account",
     "publish_at",
 }
+# Tens of thousands of posts; a bound, so /dev/zero or an endless pipe is an error.
+MAX_MANIFEST_MB = 16
+MAX_MANIFEST_BYTES = MAX_MANIFEST_MB * MB
 MEDIA_KEYS = {"path", "url", "media_type", "user_tags", "product_tags", "alt_text", "caption"}
 
 
@@ -53,15 +57,18 @@ class ManifestError(ValueError):
 
 
 def load_manifest(source: str | os.PathLike[str]) -> list[Post]:
-    """Read a manifest file, or JSON from stdin when `source` is "-"."""
+    """Read a manifest file, or JSON from stdin when `source` is "-" (at most 16 MB:
+    a device or an endless pipe is a ManifestError, never an endless read)."""
     if str(source) == "-":
-        text = sys.stdin.read()
+        text = sys.stdin.read(MAX_MANIFEST_BYTES + 1)
+        if len(text) > MAX_MANIFEST_BYTES:
+            raise ManifestError(f"the manifest on stdin is larger than {MAX_MANIFEST_MB} MB")
         return parse_manifest(_parse_json(text, "stdin"), base=Path.cwd())
     path = Path(source)
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ManifestError(f"cannot read manifest {path}: {exc.strerror or exc}") from exc
+        raw = read_bounded(path, MAX_MANIFEST_BYTES, "manifest")
+    except InputError as exc:
+        raise ManifestError(str(exc)) from None
     if path.suffix.lower() == ".toml":
         try:
             data: Any = tomllib.loads(raw.decode("utf-8"))
