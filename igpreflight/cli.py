@@ -48,6 +48,11 @@ class LazyGroup(click.Group):
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
         """click's main, with every error on stderr as `igpreflight: error: ...` (click
         alone would say `Error: ...`); exit codes stay click's (2 usage, 1 abort)."""
+        # What we print may hold text no UTF-8 encoder takes (a lone surrogate from a
+        # JSON manifest, a file name that is not UTF-8): show it as \ud83d, never crash.
+        for stream in (sys.stdout, sys.stderr):
+            if hasattr(stream, "reconfigure"):
+                stream.reconfigure(errors="backslashreplace")
         if not standalone_mode:
             return super().main(*args, standalone_mode=False, **kwargs)
         try:

@@ -28,6 +28,7 @@ else:  # pragma: no cover - Python 3.10 only
 
 from igpreflight.boundedread import MB, InputError, read_bounded
 from igpreflight.model import MediaItem, Post, Tag
+from igpreflight.textcheck import describe, invalid_chars
 
 POST_KEYS = {
     "id",
@@ -302,12 +303,25 @@ def _parse_media(raw: Any, where: str, base: Path, shown_base: str = "") -> Medi
         "caption": _opt_str(raw, "caption", where),
     }
     if url is not None:
-        return MediaItem(path=str(url), resolved="", url=str(url), **common)
+        url = str(url)
+        return MediaItem(path=url, resolved="", url=url, problem=_unusable(url, "URL"), **common)
     if not isinstance(path, str) or not path:
         raise ManifestError(f"{where}: 'path' must be a non-empty string")
-    resolved, problem = confine(path, base)
+    resolved, problem = (
+        ("", _unusable(path, "path")) if invalid_chars(path) else confine(path, base)
+    )
     display = os.path.normpath(os.path.join(shown_base, path)) if shown_base else ""
     return MediaItem(path=path, resolved=resolved, problem=problem, display=display, **common)
+
+
+def _unusable(reference: str, what: str) -> str | None:
+    """Why a path or URL holding a lone surrogate or NUL names nothing (FILE001 for
+    that media, while the rest of the batch goes on); None when it has neither."""
+    bad = invalid_chars(reference)
+    if not bad:
+        return None
+    position, char = bad[0]
+    return f"the {what} holds {describe(char)} at character {position + 1}; it names no file"
 
 
 def confine(path: str, base: Path) -> tuple[str, str | None]:
