@@ -340,3 +340,28 @@ def test_stage_file_refuses_uploads_and_proves(s3, tmp_path):
     done = stage_file("feed-ok.jpg", str(jpg), target(acl="public-read"), allow_private=True)
     assert done.status == UploadStatus.UPLOADED and done.passed(), done.to_dict()
     assert done.to_dict()["url_check"]["ok"] is True
+
+
+def test_the_api_takes_an_upload_target_or_its_fields(s3, tmp_path):
+    from igpreflight import UploadTarget as Exported
+    from igpreflight import publish, upload
+    from igpreflight.api.errors import UsageError
+
+    _, bucket, target = s3
+    src = _copy("feed-ok.jpg", tmp_path)
+    given = target(acl="public-read")
+    assert Exported is UploadTarget
+    first = upload(src, given, allow_private=True)
+    assert first.ok and first.files[0].upload.bucket == bucket
+    fields = {"bucket": bucket, "endpoint_url": given.endpoint_url, "acl": "public-read"}
+    again = upload(src, allow_private=True, **fields)  # the keyword shorthand
+    assert again.ok and again.files[0].upload.skipped
+    with pytest.raises(UsageError, match="--bucket"):
+        upload(src)
+    with pytest.raises(UsageError, match="bukket"):
+        upload(src, bukket=bucket)
+    (tmp_path / "posts.json").write_text('{"post": [{"id": "p", "media": ["feed-ok.jpg"]}]}')
+    plan = publish(tmp_path / "posts.json", dry_run=True, upload=given)
+    assert plan.ok
+    with pytest.raises(UsageError, match="dry_rn"):
+        publish(tmp_path / "posts.json", dry_rn=True)

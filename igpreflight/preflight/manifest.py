@@ -193,7 +193,7 @@ def parse_rfc3339(value: Any, where: str = "publish_at") -> float:
 
     Fractional seconds are kept, to any number of digits: the result is the
     smallest float at or after the instant written (never before it, by at most
-    one float step: 0.24 us this century), so a post is never published early.
+    one float step: under 0.5 us until 2106), so a post is never published early.
     ValueError, naming `where`, for text that is not RFC 3339, a value without an
     offset, an offset outside -23:59..+23:59, or an instant outside the years
     0001-9999 UTC.
