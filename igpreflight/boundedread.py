@@ -1,10 +1,10 @@
 """Read a small input file (a manifest, an accounts file) without trusting its size.
 
 `--accounts /dev/zero` read the device to the end (4 GB, then more), a FIFO with
-no writer blocked forever, and a folder raised a traceback. Here a file is opened
-without blocking, looked at (fstat) before any read, and read to a byte limit: a
-folder, a file over the limit, or (where only regular files make sense) a device,
-FIFO or socket is one clear line. A leaf module: it imports nothing from igpreflight.
+no writer blocked forever, and a folder raised a traceback. Here a file is looked
+at (stat) before it is opened, and read to a byte limit: a folder, a file over
+the limit, or (where only regular files make sense) a device, FIFO or socket is
+one clear line, and no FIFO is ever opened where it is refused. A leaf module: it imports nothing from igpreflight.
 """
 
 from __future__ import annotations
@@ -26,9 +26,18 @@ def read_bounded(
     than `limit` bytes, or (with `regular_only`) is not a regular file. `what`
     names the input in messages ("accounts file")."""
     shown = f"{what} {os.fspath(path)!r}"
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
-        fd = os.open(path, flags)  # a FIFO opens at once without a writer
+        info = os.stat(path)  # before opening: opening a FIFO waits for a writer
+        mode, size = info.st_mode, info.st_size
+        if stat.S_ISDIR(mode):
+            raise InputError(f"{shown} is a folder, not a file")
+        if regular_only and not stat.S_ISREG(mode):
+            raise InputError(f"{shown} is not a regular file (a device, FIFO or socket)")
+        if stat.S_ISREG(mode) and size > limit:
+            raise InputError(f"{shown} is larger than {_size(limit)}")
+        # A pipe is read as `cat` would: its open waits for a writer, and it ends when
+        # the writer closes it (or at the limit).
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise InputError(f"{shown} does not exist") from None
     except IsADirectoryError:
@@ -36,16 +45,6 @@ def read_bounded(
     except OSError as exc:
         raise InputError(f"cannot read {shown}: {exc.strerror or exc}") from None
     try:
-        mode = os.fstat(fd).st_mode
-        if stat.S_ISDIR(mode):
-            raise InputError(f"{shown} is a folder, not a file")
-        if not stat.S_ISREG(mode):
-            if regular_only:
-                raise InputError(f"{shown} is not a regular file (a device, FIFO or socket)")
-            if hasattr(os, "set_blocking"):
-                os.set_blocking(fd, True)  # a pipe: wait for its writer, as `cat` would
-        elif os.fstat(fd).st_size > limit:
-            raise InputError(f"{shown} is larger than {_size(limit)}")
         chunks: list[bytes] = []
         got = 0
         while got <= limit:
@@ -54,15 +53,13 @@ def read_bounded(
                 break
             chunks.append(chunk)
             got += len(chunk)
-        if got > limit:
-            raise InputError(f"{shown} is larger than {_size(limit)}")
-        return b"".join(chunks)
-    except IsADirectoryError:
-        raise InputError(f"{shown} is a folder, not a file") from None
     except OSError as exc:
         raise InputError(f"cannot read {shown}: {exc.strerror or exc}") from None
     finally:
         os.close(fd)
+    if got > limit:
+        raise InputError(f"{shown} is larger than {_size(limit)}")
+    return b"".join(chunks)
 
 
 def _size(limit: int) -> str:
