@@ -14,14 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from igpreflight.preflight.manifest import (
-    END_EPOCH,
-    MIN_EPOCH,
-    ManifestError,
-    format_rfc3339,
-    load_manifest,
-    parse_rfc3339,
-)
+from igpreflight.preflight.manifest import ManifestError, load_manifest
+from igpreflight.preflight.rfc3339 import END_EPOCH, MIN_EPOCH, format_rfc3339, parse_rfc3339
 
 OFFSETS = st.integers(-(23 * 60 + 59), 23 * 60 + 59).map(
     lambda minutes: timezone(timedelta(minutes=minutes))
