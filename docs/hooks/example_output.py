@@ -103,7 +103,9 @@ def _url(rule: Rule, ex: UrlExample) -> str:
     name = PurePosixPath(ex.facts.url.partition("?")[0]).name
     local = f" --local {name}" if ex.facts.local_sha256 else ""
     text = f"{ex.given[:1].upper()}{ex.given[1:]}:\n\n"
-    return text + _console(f"igpreflight check-url {ex.facts.url}{local}", check_url_text(CheckUrlResult([result])))
+    return text + _console(
+        f"igpreflight check-url {ex.facts.url}{local}", check_url_text(CheckUrlResult([result]))
+    )
 
 
 def _quota(rule: Rule, ex: QuotaExample) -> str:
