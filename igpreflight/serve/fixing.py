@@ -101,13 +101,13 @@ class Fixer:
         """Upload a fixed file to the service's bucket; 503 when the storage fails."""
         from igpreflight.api.errors import UsageError
         from igpreflight.api.uploading import upload
-        from igpreflight.publish.cdn import UploadError
+        from igpreflight.storage.upload import UploadError
 
         s = self.settings
         try:
             result = upload(
                 [os.fspath(path)],
-                s.bucket or "",
+                bucket=s.bucket or "",
                 prefix=s.prefix,
                 endpoint_url=s.endpoint_url,
                 region=s.region,
