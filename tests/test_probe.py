@@ -18,7 +18,8 @@ from PIL import Image
 from igpreflight.ffmpeg_bin import ffmpeg_exe
 from igpreflight.limits import PROBE_LIMITS, ProbeLimits
 from igpreflight.model import ImageFacts, Kind, Unreadable, VideoFacts
-from igpreflight.preflight.probe import bomb_reason, normalise_rotation, probe, sniff
+from igpreflight.preflight.probe import bomb_reason, probe, sniff
+from igpreflight.preflight.probe_video import normalise_rotation
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus"

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from igpreflight import formats
 from igpreflight.config import DEFAULT_RULES, RuleSelection
@@ -33,7 +33,9 @@ from igpreflight.preflight.checks import check_facts, check_posts, sort_findings
 from igpreflight.preflight.probe import probe
 from igpreflight.preflight.rules.image import image_format
 from igpreflight.states import MediaType
-from igpreflight.storage.s3 import ObjectInfo
+
+if TYPE_CHECKING:  # checking a local file never loads the S3 layer
+    from igpreflight.storage.s3 import ObjectInfo
 
 # Files picked up when a folder is walked. A file named on the command line is
 # always checked, whatever its extension (a text file named .png is FILE001).
@@ -282,6 +284,8 @@ def run_targets(
     if start is not None:
         start(len(targets))
     if any(t.obj is not None for t in targets):
+        from concurrent.futures import ThreadPoolExecutor
+
         # Probing objects waits on the network, not the CPU: threads overlap the GETs.
         with ThreadPoolExecutor(max_workers=max(workers, S3_THREADS)) as pool:
             results = []
@@ -297,6 +301,8 @@ def run_targets(
             if progress:
                 progress(t.display)
         return results
+    from concurrent.futures import ProcessPoolExecutor
+
     with ProcessPoolExecutor(max_workers=min(workers, len(targets))) as pool:
         results = []
         for t, report in zip(targets, pool.map(check_target, targets, chunksize=4), strict=True):

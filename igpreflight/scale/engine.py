@@ -20,7 +20,6 @@ import signal
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -117,6 +116,8 @@ def network_map(
     others (local files, which --deep decodes) one at a time, as the worker has one core."""
     remote = [item for item in items if waits(item)]
     if threads > 1 and len(remote) > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
         with ThreadPoolExecutor(max_workers=min(threads, len(remote))) as pool:
             fetched = iter(list(pool.map(fn, remote)))
     else:
@@ -192,6 +193,8 @@ def _run_local(spec, work, items, tasks, settle) -> None:  # noqa: ANN001
         for idx in tasks:
             settle(idx, call(idx))
         return
+    from concurrent.futures import ThreadPoolExecutor, as_completed  # loaded when used
+
     pool = ThreadPoolExecutor(max_workers=spec.slots)
     futures = {pool.submit(call, idx): idx for idx in tasks}
     try:
