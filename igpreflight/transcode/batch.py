@@ -42,7 +42,9 @@ from igpreflight.preflight.probe import probe
 from igpreflight.preflight.rules.file import unreadable
 from igpreflight.transcode.folderlock import FolderBusy, folder_locks, out_lock, remove_own_temps
 from igpreflight.transcode.image import (
+    Undecodable,
     apply_image,
+    decodes_pixels,
     memory_reason,
     parse_colour,
 )
@@ -236,24 +238,30 @@ def _proven(
 ) -> bool:
     """Decode `path` fully when nothing else would; settle `result` as FILE001 if it fails.
 
-    Before the fix: every image (Pillow conceals corrupt JPEG scans while
-    converting) and video copies left in place. After it: copied and remuxed
-    videos, whose output nothing has decoded."""
+    Before the fix: images whose pixels the fix does not decode (copies, EXIF
+    strips; a conversion's own decode proves its source) and video copies left
+    in place. After it: copied and remuxed videos, whose output nothing has
+    decoded."""
     status = result.status
     if before_fix:
-        needed = isinstance(facts, ImageFacts) or (
+        needed = (isinstance(facts, ImageFacts) and not decodes_pixels(result.plan)) or (
             isinstance(facts, VideoFacts) and status is FixStatus.UNCHANGED
         )
     else:
         needed = status in _COPIES
     broken = decode_error(path, facts, budget) if needed else None
     if broken:
-        result.status = FixStatus.UNFIXABLE
-        reason = f"does not decode: {broken}"
-        result.reason = f"{unreadable.code} {reason}"
-        result.output = None
-        result.before = check_facts(Unreadable(result.source, reason), None)  # as --deep says
+        _undecodable(result, broken)
     return not broken
+
+
+def _undecodable(result: FileFixResult, broken: str) -> None:
+    """Settle `result` as FILE001: the source does not decode (as --deep says)."""
+    result.status = FixStatus.UNFIXABLE
+    reason = f"does not decode: {broken}"
+    result.reason = f"{unreadable.code} {reason}"
+    result.output = None
+    result.before = check_facts(Unreadable(result.source, reason), None)
 
 
 def run_job(
@@ -307,6 +315,8 @@ def run_job(
         tmp = None
         if options.in_place and _key(final) != _key(job.source):
             job.source.unlink()
+    except Undecodable as exc:  # the one decode that converts also proves the source
+        _undecodable(result, str(exc))
     except Exception as exc:  # noqa: BLE001 - one bad file never stops the batch
         result.status = FixStatus.FAILED
         result.reason = _one_line(exc)

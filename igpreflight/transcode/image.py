@@ -1,7 +1,13 @@
 """Execute an image FixPlan with Pillow: decode once, normalise, encode once (or a few times).
 
-Order: open (no Pillow bomb cut-off; the probe's policy already ran) -> JPEG draft
-decode when shrinking 2x or more -> 8-bit mode -> orientation baked -> crop/resize
+The one decode also proves the source: a JPEG through libjpeg-turbo with every
+corrupt-data warning fatal, DCT-scaled to the smallest n/8 that still covers the
+output (`preflight.jpeg_strict`); any other image through Pillow, errors fatal,
+every frame of an animation. A source that does not decode raises Undecodable
+(FILE001), never grey blocks.
+
+Order: open (no Pillow bomb cut-off; the probe's policy already ran) -> JPEG
+DCT-scaled decode when shrinking -> 8-bit mode -> orientation baked -> crop/resize
 (one Lanczos pass over the crop box) -> sRGB through the embedded ICC profile ->
 alpha flattened -> pad -> JPEG at the highest quality <= 92 that fits, found by
 bisection. Colour is converted after the resize: the same result to the eye, and
@@ -13,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 import re
 import struct
 from fractions import Fraction
@@ -23,9 +30,15 @@ from PIL import Image, ImageCms, ImageColor, ImageFilter, ImageMath
 from igpreflight import atomic
 from igpreflight.limits import IMAGE_FIX, IMAGE_LIMITS, ImageFixTargets
 from igpreflight.model import ImageFacts
-from igpreflight.preflight.decode import decode_cost
+from igpreflight.preflight.decode import MAX_FRAMES, classic_error, decode_cost, located
 from igpreflight.preflight.probe_image import bomb_reason, icc_facts, open_image
-from igpreflight.transcode.plan_image import Geometry, draft_factor, plan_geometry
+from igpreflight.transcode.plan_image import (
+    DRAFT_FORMATS,
+    Geometry,
+    draft_factor,
+    plan_geometry,
+    scale_needed,
+)
 from igpreflight.transcode.types import FixOptions, FixPlan, FixStatus
 
 # Pillow's resize first reduces by whole factors (box filter) down to this
@@ -77,6 +90,19 @@ class FixError(Exception):
     """The image cannot be fixed as planned (the reason is one line)."""
 
 
+class Undecodable(FixError):
+    """The source does not decode (FILE001); the reason says what broke and where."""
+
+
+def decodes_pixels(plan: FixPlan | None) -> bool:
+    """Whether executing `plan` decodes the source (and so proves it decodes)."""
+    return (
+        plan is not None
+        and plan.status is FixStatus.CONVERTED
+        and not any(s.name == "strip-exif" for s in plan.steps)
+    )
+
+
 def apply_image(
     src: Path, facts: ImageFacts, plan: FixPlan, dst: Path, options: FixOptions
 ) -> int | None:
@@ -114,11 +140,8 @@ def apply_image(
             raise FixError(reason)
         meta = _metadata(im, exif_ok=not facts.exif_error) if keep else {}
         factor = memory_factor(facts, geo, budget(options)) or draft_factor(facts, geo)
-        if factor > 1:
-            im.draft(im.mode, (-(-im.width // factor), -(-im.height // factor)))
-        im.load()
         icc = im.info.get("icc_profile") or None
-        pixels = _eight_bit(im)
+        pixels = _decode(src, im, facts, geo, factor)
     del im
     pixels = _orient(pixels, orientation)
     pixels = _crop_resize(pixels, facts, geo)
@@ -139,6 +162,47 @@ def apply_image(
     data, quality = encode_jpeg(pixels, limits.max_bytes, meta)
     atomic.write_bytes(dst, data)
     return quality
+
+
+# ---------------------------------------------------------------- decode
+
+
+def _decode(
+    src: Path, im: Image.Image, facts: ImageFacts, geo: Geometry, factor: int
+) -> Image.Image:
+    """The source's first frame in 8 bits, decoded once with errors fatal.
+
+    A JPEG: libjpeg-turbo, DCT-scaled to the smallest n/8 covering the output
+    (1/`factor` at most, the memory budget's). One TurboJPEG does not take:
+    proved as before (ffmpeg), then Pillow's draft decode. Anything else: Pillow,
+    every frame of an animation decoded (the output keeps the first)."""
+    if (im.format or "").upper() in DRAFT_FORMATS:
+        from igpreflight.preflight import jpeg_strict
+
+        scale = min(scale_needed(geo), Fraction(1, factor))
+        wanted = (math.ceil(im.width * scale), math.ceil(im.height * scale))
+        try:
+            return _eight_bit(jpeg_strict.decode(src, wanted))
+        except jpeg_strict.CorruptJpeg as exc:
+            raise Undecodable(located(src, facts, str(exc))) from None
+        except jpeg_strict.NotForTurbo:
+            broken = classic_error(src, facts, IMAGE_FIX.max_memory)
+            if broken:
+                raise Undecodable(broken) from None
+    if factor > 1:
+        im.draft(im.mode, (-(-im.width // factor), -(-im.height // factor)))
+    try:
+        im.load()
+        pixels = _eight_bit(im)
+        frames = min(facts.frames or 1, MAX_FRAMES)
+        if frames > 1 and (im.format or "").upper() not in DRAFT_FORMATS:
+            pixels = pixels.copy() if pixels is im else pixels
+            for index in range(1, frames):  # proved, not kept
+                im.seek(index)
+                im.load()
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        raise Undecodable(" ".join(str(exc).split())[:200] or type(exc).__name__) from None
+    return pixels
 
 
 # ---------------------------------------------------------------- pixels
