@@ -41,13 +41,8 @@ from igpreflight.preflight.engine import iter_media_files
 from igpreflight.preflight.probe import probe
 from igpreflight.preflight.rules.file import unreadable
 from igpreflight.transcode.folderlock import FolderBusy, folder_locks, out_lock, remove_own_temps
-from igpreflight.transcode.image import (
-    Undecodable,
-    apply_image,
-    decodes_pixels,
-    memory_reason,
-    parse_colour,
-)
+from igpreflight.transcode.image import Undecodable, apply_image, decodes_pixels, parse_colour
+from igpreflight.transcode.image_memory import memory_reason
 from igpreflight.transcode.ledger import Ledger, options_key, remove_stale_temps
 from igpreflight.transcode.plan_image import plan_image
 from igpreflight.transcode.plan_video import plan_video
