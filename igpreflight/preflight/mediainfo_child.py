@@ -10,9 +10,11 @@ parse runs in a small server process (this module's `main`):
 - the parent waits `parse_seconds()` for the answer, then kills it (POSIX; on
   Windows, with no select() on pipes, MediaInfo parses in-process, unbounded).
 Either way the file is `ParseBoundError`: the probe reports it as FILE001.
-Servers are kept between parses (one start-up, ~0.1 s, per concurrent prober),
-one parse at a time each, so MediaInfo's parse speed is never shared between
-threads (each process has its own libmediainfo).
+Servers are kept between parses, one parse at a time each, so MediaInfo's parse
+speed is never shared between threads (each process has its own libmediainfo).
+A server is started with the first file that needs MediaInfo (checking images
+starts none), and runs `mediainfo_lib`, which imports nothing but the standard
+library: it answers with the probe's fields as JSON, not MediaInfo's XML.
 """
 
 from __future__ import annotations
@@ -26,10 +28,11 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import IO, Any, BinaryIO, NoReturn
+from typing import IO, BinaryIO, NoReturn
 
 from igpreflight.childproc import child_kwargs
 from igpreflight.limits import PROBE_LIMITS
+from igpreflight.preflight.mediainfo_lib import Fields, Reader
 
 TIMEOUT_ENV = "IGPREFLIGHT_PROBE_TIMEOUT"  # seconds one MediaInfo parse may take
 MEMORY_ENV = "IGPREFLIGHT_PROBE_MEMORY"  # MB one MediaInfo server may allocate (0: no cap)
@@ -59,7 +62,10 @@ class _Server:
         self.memory = parse_memory()
         # The package this module came from, whatever the child's sys.path says.
         root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-        start = f"import sys; sys.path.insert(0, {root!r}); from {__name__} import main; main()"
+        start = (
+            f"import sys; sys.path.insert(0, {root!r}); "
+            "from igpreflight.preflight.mediainfo_lib import main; main()"
+        )
         cmd = [sys.executable, "-c", start]
         # Started from one long-lived thread: PDEATHSIG fires when the thread
         # that started a child ends, and the callers' pool threads come and go.
@@ -86,8 +92,8 @@ class _Server:
             if stream is not None:
                 stream.close()
 
-    def parse(self, path: str, speed: float, seconds: float, source: BinaryIO | None) -> str:
-        """The XML of one parse; `source` (a seekable file) is read here, chunk by
+    def parse(self, path: str, speed: float, seconds: float, source: BinaryIO | None) -> Fields:
+        """The fields of one parse; `source` (a seekable file) is read here, chunk by
         chunk as the server asks, and the time spent reading it is not counted."""
         assert self.proc.stdin is not None and self.proc.stdout is not None
         size = None
@@ -116,7 +122,8 @@ class _Server:
             raise ParseBoundError(f"MediaInfo ran out of its {self._cap()} memory cap")
         if status != b"OK":
             raise RuntimeError(text)
-        return text
+        fields: Fields = json.loads(text)
+        return fields
 
     def _cap(self) -> str:
         return f"{(self.memory or 0) // 2**20:,} MB"
@@ -164,6 +171,7 @@ class _Server:
 
 _LOCK = threading.Lock()
 _IDLE: list[_Server] = []
+_IN_PROCESS: Reader | None = None  # Windows: the one in-process reader
 _SPAWNER: ThreadPoolExecutor | None = None
 
 
@@ -190,17 +198,17 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork)
 
 
-def parse_xml(path: str, speed: float, source: BinaryIO | None = None) -> str:
-    """MediaInfo's XML for the file at `path` (or the open `source`, read here on
-    the server's demand), parsed at `speed` in a capped child.
+def parse_fields(path: str, speed: float, source: BinaryIO | None = None) -> Fields:
+    """MediaInfo's fields for the file at `path` (or the open `source`, read here on
+    the server's demand), parsed at `speed` in a capped child (`mediainfo_lib.FIELDS`).
 
     Raises ParseBoundError when the parse passes its time or memory bound, and
     RuntimeError when MediaInfo cannot open the file."""
     if os.name != "posix":  # no select() on pipes, no rlimits: parsed here, unbounded
-        from pymediainfo import MediaInfo
-
+        global _IN_PROCESS
         with _LOCK:  # one parse at a time: two parse speeds never mix
-            return str(MediaInfo.parse(source or path, parse_speed=speed, output="OLDXML"))
+            _IN_PROCESS = _IN_PROCESS or Reader()
+            return _IN_PROCESS.read(source or path, speed)
     server = _checkout()
     try:
         xml = server.parse(path, speed, parse_seconds(), source)
@@ -235,76 +243,3 @@ def _close_all() -> None:
         servers, _IDLE[:] = list(_IDLE), []
     for server in servers:
         server.kill()
-
-
-class _Remote:
-    """The parent's file, as the server sees it: each read asks the parent."""
-
-    def __init__(self, size: int, requests: IO[bytes], answers: IO[bytes]) -> None:
-        self.size, self.pos = size, 0
-        self.requests, self.answers = requests, answers
-
-    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
-        self.pos = self.size + offset if whence == os.SEEK_END else offset
-        return self.pos
-
-    def tell(self) -> int:
-        return self.pos
-
-    def read(self, count: int = -1) -> bytes:
-        count = self.size - self.pos if count < 0 else count
-        self.answers.write(b"RD %d %d\n" % (self.pos, count))
-        self.answers.flush()
-        data = self.requests.read(int(self.requests.readline()))
-        self.pos += len(data)
-        return data
-
-
-def _short_of_memory() -> bool:
-    """Whether this server came near its memory cap. libmediainfo survives most
-    failed allocations and answers with what it had (partial or empty XML), so a
-    parse that took more than half the cap is not trusted. (A server that passed
-    it dies with its parse: its peak never carries over to the next file.)"""
-    import resource
-
-    cap = resource.getrlimit(resource.RLIMIT_DATA)[0]
-    peak = _peak_bytes()
-    return cap != resource.RLIM_INFINITY and peak is not None and peak > cap // 2
-
-
-def _peak_bytes() -> int | None:
-    """This process's peak resident size since it started the server (Linux VmHWM;
-    ru_maxrss would also count the parent it was forked from, before the exec).
-    None where /proc does not say (macOS, whose RLIMIT_DATA is not enforced anyway)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return None
-
-
-def serve(requests: IO[bytes], answers: IO[bytes]) -> None:
-    """The child's loop: parse each requested file, answer `OK|ER <size>\\n<payload>`
-    (asking `RD <offset> <count>` for the bytes of a file the parent holds)."""
-    from pymediainfo import MediaInfo
-
-    while line := requests.readline():
-        request: dict[str, Any] = json.loads(line)
-        size = request["size"]
-        target = request["path"] if size is None else _Remote(size, requests, answers)
-        try:
-            xml = str(MediaInfo.parse(target, parse_speed=request["speed"], output="OLDXML"))
-            status, payload = b"OK", xml.encode("utf-8", "surrogateescape")
-            if _short_of_memory():
-                status, payload = b"MB", b""
-        except Exception as exc:  # noqa: BLE001 - sent back; the parent decides
-            status, payload = b"ER", " ".join(str(exc).split()).encode("utf-8", "replace")
-        answers.write(status + b" %d\n" % len(payload) + payload)
-        answers.flush()
-
-
-def main() -> None:
-    serve(sys.stdin.buffer, sys.stdout.buffer)
