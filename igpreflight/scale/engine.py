@@ -19,9 +19,14 @@ import os
 import signal
 import threading
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from igpreflight.storage.s3uri import is_s3
+
+if TYPE_CHECKING:
+    from igpreflight.scale.shard import Shard
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -322,3 +327,16 @@ def _collect(client, batch):  # noqa: ANN001, ANN202
 
 def _one_line(exc: BaseException) -> str:
     return (" ".join(str(exc).split()) or type(exc).__name__)[:300]
+
+
+def needs_scale(
+    paths: Iterable[str], out: str | None, engine: EngineSpec, shard: Shard | None
+) -> bool:
+    """Whether `fix` takes the scaled driver (`scale.fix`): s3:// anywhere, Dask, or
+    a shard. Here, not there, so a local fix never loads the S3 and Dask drivers."""
+    return (
+        any(is_s3(p) for p in paths)
+        or (out is not None and is_s3(out))
+        or engine.kind != "local"
+        or shard is not None
+    )

@@ -22,7 +22,7 @@ import contextlib
 import json
 import mimetypes
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from functools import partial
 from pathlib import Path, PurePosixPath
@@ -101,18 +101,6 @@ class Source:
             return VIRTUAL_ROOT / self.obj.bucket / self.obj.key
         assert self.local is not None
         return Path(self.local)
-
-
-def needs_scale(
-    paths: Iterable[str], out: str | None, engine: EngineSpec, shard: Shard | None
-) -> bool:
-    """Whether `fix` takes this driver: s3:// anywhere, Dask, or a shard."""
-    return (
-        any(is_s3(p) for p in paths)
-        or (out is not None and is_s3(out))
-        or engine.kind != "local"
-        or shard is not None
-    )
 
 
 def collect_sources(
@@ -480,4 +468,4 @@ def _execute_failed(item: Item, reason: str, options: FixOptions) -> FileFixResu
     )
 
 
-__all__ = ["Source", "collect_sources", "fix_scaled", "needs_scale", "output_metadata"]
+__all__ = ["Source", "collect_sources", "fix_scaled", "output_metadata"]

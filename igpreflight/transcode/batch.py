@@ -45,9 +45,7 @@ from igpreflight.transcode.image import Undecodable, apply_image, decodes_pixels
 from igpreflight.transcode.image_memory import memory_reason
 from igpreflight.transcode.ledger import Ledger, options_key, remove_stale_temps
 from igpreflight.transcode.plan_image import plan_image
-from igpreflight.transcode.plan_video import plan_video
 from igpreflight.transcode.types import FileFixResult, FixOptions, FixPlan, FixStatus, Step
-from igpreflight.transcode.video import apply_video
 
 Progress = Callable[[FileFixResult], None]
 # A batch progress object may also have `file(name)`: a 0..1 callback (or None) for one
@@ -141,6 +139,8 @@ def plan_job(job: FixJob, options: FixOptions, facts: Facts | None = None) -> _P
             if too_big:
                 return _settle(p, FixStatus.UNFIXABLE, too_big)
         elif isinstance(facts, VideoFacts):
+            from igpreflight.transcode.plan_video import plan_video  # images need no video stack
+
             p.plan = plan_video(facts, p.before, p.role, options)
         else:  # pragma: no cover - probe returns one of the three
             return _settle(p, FixStatus.UNFIXABLE, "not an image or a video")
@@ -291,6 +291,8 @@ def run_job(
         if isinstance(facts, ImageFacts):
             result.plan = _with_quality(plan, apply_image(job.source, facts, plan, tmp, options))
         elif isinstance(facts, VideoFacts):
+            from igpreflight.transcode.video import apply_video
+
             apply_video(job.source, facts, plan, tmp, options, per_file and per_file(job.display))
         after_facts = probe(tmp)
         if isinstance(facts, VideoFacts) and not _proven(result, tmp, after_facts, None):
