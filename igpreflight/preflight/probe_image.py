@@ -180,13 +180,17 @@ def jpeg_truncation(f: BinaryIO, size: int, hdr: JpegHeader) -> str | None:
     """Why a JPEG's scan data is incomplete (no EOI marker after SOS), or None.
 
     Entropy-coded data never contains FF D9 (FF bytes are stuffed), so an EOI
-    after the first SOS means the scans are complete. The last 64 KB (before a
-    motion photo's video) are read first, which costs the same for any image
-    size; only when the marker is not there is the rest of the scan data
-    searched (files with data appended after the image).
+    after the first SOS means the scans are complete. The last two bytes (before
+    a motion photo's video), then the last 64 KB, are read first, which costs the
+    same for any image size; only when the marker is not there is the rest of the
+    scan data searched (files with data appended after the image).
     """
     end = size - hdr.trailer_bytes if 0 < hdr.trailer_bytes < size else size
     sos = hdr.sos_offset or 0
+    if end - 2 >= sos:
+        f.seek(end - 2)
+        if f.read(2) == b"\xff\xd9":  # nearly every JPEG: EOI is its last two bytes
+            return None
     start = max(sos, end - 65_536)
     f.seek(start)
     if b"\xff\xd9" in f.read(end - start):
