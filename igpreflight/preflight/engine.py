@@ -325,6 +325,14 @@ def _waits_on_mediainfo(target: Target) -> bool:
     return formats.kind_for_extension(ext) is Kind.VIDEO
 
 
+def _check_videos(videos: list[Target]) -> list[FileReport]:
+    """The videos' lane: MediaInfo parses the next files while this thread probes."""
+    from igpreflight.preflight.probe_video import lookahead
+
+    with lookahead([t.resolved for t in videos]):
+        return [check_target(t) for t in videos]
+
+
 def check_overlapped(
     targets: Sequence[Target], progress: Progress | None = None
 ) -> list[FileReport]:
@@ -332,7 +340,8 @@ def check_overlapped(
     parses overlapping the images' probes: a second thread takes the videos (it
     waits on the server), this one the rest. One MediaInfo server, one core's
     Python (the GIL), as --jobs 1 promises; a mixed batch no longer leaves the
-    server idle while images are read, nor this process idle while it parses."""
+    server idle while images are read, nor this process idle while it parses. The
+    lane keeps the server a few files ahead (`probe_video.lookahead`)."""
     videos = [i for i, t in enumerate(targets) if _waits_on_mediainfo(t)]
     if not videos or len(videos) == len(targets):
         videos = []
@@ -342,7 +351,7 @@ def check_overlapped(
         from concurrent.futures import ThreadPoolExecutor
 
         lane = ThreadPoolExecutor(1, thread_name_prefix="igpreflight-videos")
-        pending = lane.submit(lambda: [check_target(targets[i]) for i in videos])
+        pending = lane.submit(_check_videos, [targets[i] for i in videos])
     try:
         waiting = set(videos)
         for i, t in enumerate(targets):

@@ -27,7 +27,10 @@ import subprocess
 import sys
 import threading
 import time
+from collections import deque
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import IO, BinaryIO, NoReturn
 
 from igpreflight.childproc import child_kwargs
@@ -95,14 +98,21 @@ class _Server:
     def parse(self, path: str, speed: float, seconds: float, source: BinaryIO | None) -> Fields:
         """The fields of one parse; `source` (a seekable file) is read here, chunk by
         chunk as the server asks, and the time spent reading it is not counted."""
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        size = None
-        if source is not None:
-            size = source.seek(0, os.SEEK_END)
-        request = json.dumps({"path": path, "speed": speed, "size": size}) + "\n"
+        self.request(path, speed, source)
+        return self.answer(time.monotonic() + seconds, seconds, source)
+
+    def request(self, path: str, speed: float, source: BinaryIO | None = None) -> None:
+        """Ask for one parse (answers come back in the order asked)."""
+        size = source.seek(0, os.SEEK_END) if source is not None else None
         try:
-            self._send(request.encode())
-            deadline = time.monotonic() + seconds
+            self._send((json.dumps({"path": path, "speed": speed, "size": size}) + "\n").encode())
+        except OSError:  # it died since it was last used (a signal, the memory cap)
+            self._died()
+
+    def answer(self, deadline: float, seconds: float, source: BinaryIO | None = None) -> Fields:
+        """The next answer, by `deadline` (else the server is killed: ParseBoundError)."""
+        assert self.proc.stdout is not None
+        try:
             while True:
                 header = self._read_line(self.proc.stdout, deadline, seconds)
                 status, _, rest = header.partition(b" ")
@@ -209,6 +219,11 @@ def parse_fields(path: str, speed: float, source: BinaryIO | None = None) -> Fie
         with _LOCK:  # one parse at a time: two parse speeds never mix
             _IN_PROCESS = _IN_PROCESS or Reader()
             return _IN_PROCESS.read(source or path, speed)
+    ahead: _Ahead | None = getattr(_THREAD, "ahead", None)
+    if ahead is not None and source is None:
+        fields = ahead.take(path, speed)
+        if fields is not None:
+            return fields
     server = _checkout()
     try:
         xml = server.parse(path, speed, parse_seconds(), source)
@@ -220,6 +235,111 @@ def parse_fields(path: str, speed: float, source: BinaryIO | None = None) -> Fie
         raise
     _release(server)
     return xml
+
+
+_THREAD = threading.local()  # .ahead: this thread's lookahead, if it opened one
+
+
+@contextmanager
+def lookahead(files: Sequence[tuple[str, float]], depth: int = 4) -> Iterator[None]:
+    """Within it, this thread's parses of `files` (local paths with their parse
+    speeds), asked in this order, are answered by one server kept `depth` requests
+    ahead: it parses the next files while this thread reads their boxes and runs the
+    rules, instead of waiting for each request. A file the thread never asks for
+    (the probe settled it first) costs the server a parse, nothing else; one asked
+    out of order, or after the server was killed at a bound, is parsed as usual."""
+    if os.name != "posix" or not files:
+        yield
+        return
+    ahead = _Ahead(list(files), depth)
+    _THREAD.ahead = ahead
+    try:
+        yield
+    finally:
+        _THREAD.ahead = None
+        ahead.close()
+
+
+class _Ahead:
+    def __init__(self, files: list[tuple[str, float]], depth: int) -> None:
+        self.files, self.depth = files, depth
+        self.order = {path: i for i, (path, _) in reversed(list(enumerate(files)))}
+        self.server: _Server | None = None
+        self.sent: deque[tuple[int, float]] = deque()  # (index in files, when sent)
+        self.next = 0
+        self.last = 0.0  # when the latest answer was read
+
+    def _fill(self) -> None:
+        if self.server is None:
+            if self.next > 0:
+                return  # killed at a bound: the rest is parsed as usual
+            self.server = _checkout()
+        try:
+            while len(self.sent) < self.depth and self.next < len(self.files):
+                path, speed = self.files[self.next]
+                self.server.request(path, speed)
+                self.sent.append((self.next, time.monotonic()))
+                self.next += 1
+        except ParseBoundError:  # it died: the rest is parsed as usual
+            self._drop()
+
+    def take(self, path: str, speed: float) -> Fields | None:
+        """The answer for `path` (None: not asked ahead; parse it as usual). The
+        answers of files asked before it and skipped are read and dropped; a bound
+        one of those hits kills the server without blaming `path`."""
+        wanted = self.order.get(path)
+        if wanted is None:
+            return None
+        try:
+            self._fill()
+            while self.server is not None and self.sent and self.sent[0][0] <= wanted:
+                index, sent = self.sent.popleft()
+                try:
+                    fields = self._answer(sent)
+                except RuntimeError:  # MediaInfo's own complaint: the server is fine
+                    if index == wanted:
+                        self._fill()
+                        raise
+                    continue
+                except ParseBoundError:
+                    self._drop()
+                    if index == wanted:
+                        raise
+                    return None
+                if index == wanted:
+                    self._fill()
+                    return fields if self.files[index][1] == speed else None
+        except (RuntimeError, ParseBoundError):
+            raise
+        except BaseException:  # an interruption: nothing asked can be trusted
+            self._drop()
+            raise
+        return None
+
+    def _answer(self, sent: float) -> Fields:
+        """The oldest answer; its parse began when it was sent or the one before ended."""
+        assert self.server is not None
+        seconds = parse_seconds()
+        try:
+            return self.server.answer(max(sent, self.last) + seconds, seconds)
+        finally:
+            self.last = time.monotonic()
+
+    def _drop(self) -> None:
+        """A bound or an interruption: the server and what it was asked are gone."""
+        if self.server is not None:
+            self.server.kill()
+        self.server, self.next = None, max(self.next, 1)
+        self.sent.clear()
+
+    def close(self) -> None:
+        server, self.server = self.server, None
+        if server is None:
+            return
+        if self.sent:  # answers nobody will read: a fresh server next time
+            server.kill()
+        else:
+            _release(server)
 
 
 def _release(server: _Server) -> None:
