@@ -9,13 +9,11 @@ not pay for boto3 and the Graph client.
 from __future__ import annotations
 
 import importlib
-import sys
 from typing import Any
 
 import click
 
 from igpreflight._version import __version__
-from igpreflight.terminal import TERMINAL
 
 # name -> "module:attribute", in the order `--help` lists them.
 COMMANDS: dict[str, str] = {
@@ -46,30 +44,13 @@ class LazyGroup(click.Group):
         return getattr(importlib.import_module(module), attr)
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
-        """click's main, with every error on stderr as `igpreflight: error: ...` (click
-        alone would say `Error: ...`); exit codes stay click's (2 usage, 1 abort)."""
+        """click's main, with every failure on stderr as one `igpreflight: error: ...`
+        line (commands.boundary): usage and setup errors exit 2, never a traceback."""
         if not standalone_mode:
             return super().main(*args, standalone_mode=False, **kwargs)
-        try:
-            rv = super().main(*args, standalone_mode=False, **kwargs)
-        except click.ClickException as exc:
-            show_error(exc)
-            sys.exit(exc.exit_code)
-        except click.Abort:
-            TERMINAL.error("aborted")
-            sys.exit(1)
-        sys.exit(rv if isinstance(rv, int) else 0)
+        from igpreflight.commands.boundary import run_guarded
 
-
-def show_error(exc: click.ClickException) -> None:
-    """A usage error's usage line and help hint, then the one error line."""
-    ctx = getattr(exc, "ctx", None)
-    if isinstance(exc, click.UsageError) and ctx is not None:
-        hint = ""
-        if ctx.command.get_help_option(ctx) is not None:
-            hint = f"\nTry '{ctx.command_path} {ctx.help_option_names[0]}' for help."
-        TERMINAL.write_line(f"{ctx.get_usage()}{hint}")
-    TERMINAL.error(exc.format_message())
+        run_guarded(lambda: super(LazyGroup, self).main(*args, standalone_mode=False, **kwargs))
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

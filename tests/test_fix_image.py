@@ -22,9 +22,9 @@ from igpreflight.preflight.rules.fmt import exact
 from igpreflight.transcode.batch import fix_paths
 from igpreflight.transcode.image import FixError, encode_jpeg
 from igpreflight.transcode.types import FileFixResult, FixOptions, FixStatus
+from tests.corpus import CORPUS, needs_corpus
 
 REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO.parent / "shared" / "corpus"
 FEED = IMAGE_LIMITS[Role.FEED_IMAGE]
 
 
@@ -239,7 +239,7 @@ def test_wide_gamut_is_converted_to_srgb(tmp_path, space):
     assert "IMG006" not in rule_codes(out)
 
 
-@pytest.mark.skipif(not (CORPUS / "MANIFEST.md").is_file(), reason="shared corpus absent")
+@needs_corpus
 def test_cmyk_with_profile_is_converted_through_it(tmp_path):
     with Image.open(CORPUS / "sharp" / "Channel_digital_image_CMYK_color.jpg") as donor:
         swop = donor.info["icc_profile"]
@@ -399,7 +399,7 @@ def test_keep_png_keeps_a_png_and_still_flattens_it(tmp_path):
 # ---------------------------------------------------------------- the 280 MP photo
 
 
-@pytest.mark.skipif(not (CORPUS / "MANIFEST.md").is_file(), reason="shared corpus absent")
+@needs_corpus
 def test_giant_jpeg_is_fixed_within_the_memory_budget(tmp_path):
     """sharp's 20000x14000 JPEG: draft 1/8 decode, so the process stays small.
     Measured in a child process (its own peak RSS, VmHWM: ru_maxrss would also
@@ -433,7 +433,7 @@ def test_giant_jpeg_is_fixed_within_the_memory_budget(tmp_path):
     assert errors_of(Path(output)) == []
 
 
-@pytest.mark.skipif(not (CORPUS / "MANIFEST.md").is_file(), reason="shared corpus absent")
+@needs_corpus
 def test_keep_metadata_keeps_xmp_but_not_a_motion_photo_pointer(tmp_path):
     out = tmp_path / "out"
     plain = output_of(fix_one(CORPUS / "Pillow" / "xmp_test.jpg", out, keep_metadata=True))

@@ -23,12 +23,26 @@ as_option = click.option(
     help="Role to check files in: auto (image -> feed, video -> reels), feed, reels, story, carousel-item.",
 )
 
+
+def bounded_jobs(ctx: click.Context, param: click.Parameter, value: int | None) -> int | None:
+    """--jobs/--workers: at most 4 per CPU (config.max_jobs), with the bound in the error."""
+    from igpreflight.config import ConfigError, check_jobs
+
+    if value is None:
+        return None
+    try:
+        return check_jobs(value, f"--{param.name}")
+    except ConfigError as exc:
+        raise click.BadParameter(str(exc).split(": ", 1)[1]) from None
+
+
 jobs_option = click.option(
     "--jobs",
     "-j",
     type=click.IntRange(min=1),
     default=None,
-    help="Parallel workers (default: number of CPUs).",
+    callback=bounded_jobs,
+    help="Parallel workers (default: number of CPUs; at most 4 per CPU).",
 )
 
 
@@ -118,7 +132,9 @@ def scale_options(command: Callable[..., Any]) -> Callable[..., Any]:
                 "--workers",
                 type=click.IntRange(min=1),
                 is_eager=True,
-                help="--engine dask: start a local cluster of N worker processes.",
+                callback=bounded_jobs,
+                help="--engine dask: start a local cluster of N worker processes (at most 4 "
+                "per CPU).",
             ),
             click.option(
                 "--scheduler",

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from igpreflight.api.errors import PublishRefused, UsageError
+from igpreflight.api.errors import UsageError
 from igpreflight.commands.common import terminal_options
 
 DB_HELP = (
@@ -64,12 +64,13 @@ def durable_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _usage(exc: UsageError) -> None:
-    lines = exc.problems if isinstance(exc, PublishRefused) else [str(exc)]
-    for line in lines:
-        click.echo(f"error: {line}", err=True)
-    if isinstance(exc, PublishRefused):
-        click.echo("error: nothing was published", err=True)
-    sys.exit(2)
+    """One `igpreflight: error: ...` line per problem (commands.boundary), exit 2."""
+    from igpreflight.commands.boundary import EXIT_USAGE, error_lines
+    from igpreflight.terminal import TERMINAL
+
+    for line in error_lines(exc):
+        TERMINAL.error(line)
+    sys.exit(EXIT_USAGE)
 
 
 def publish_durable(o: dict[str, Any]) -> None:

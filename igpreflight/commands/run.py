@@ -12,7 +12,13 @@ from pathlib import Path
 import click
 
 from igpreflight.api.errors import UsageError
-from igpreflight.commands.common import Encodes, as_option, terminal_options, write_output
+from igpreflight.commands.common import (
+    Encodes,
+    as_option,
+    jobs_option,
+    terminal_options,
+    write_output,
+)
 from igpreflight.commands.publish import (
     api_options,
     auth_stop_lines,
@@ -40,7 +46,7 @@ from igpreflight.terminal import TERMINAL
 @click.option("--pad-color", default="white", show_default=True)
 @click.option("--trim", is_flag=True, help="Videos: cut clips that are too long.")
 @click.option("--extend", is_flag=True, help="Videos: extend clips that are too short.")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None)
+@jobs_option
 @click.option("--dry-run", is_flag=True, help="Check and fix, then print the publish calls only.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 def run(

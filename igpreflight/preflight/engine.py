@@ -21,14 +21,17 @@ from igpreflight.model import (
     AsOption,
     Facts,
     FileReport,
+    ImageFacts,
     Kind,
     Post,
     PostReport,
     Report,
     Role,
     Unreadable,
+    VideoFacts,
     role_for,
 )
+from igpreflight.pathnames import shown_path
 from igpreflight.preflight.checks import check_facts, check_posts, sort_findings
 from igpreflight.preflight.probe import probe
 from igpreflight.preflight.rules.image import image_format
@@ -95,12 +98,8 @@ def check_target(target: Target) -> FileReport:
         facts = probe_object(target.obj)
     else:
         facts = probe(target.resolved)
-        if target.deep and not isinstance(facts, Unreadable):
-            from igpreflight.preflight.decode import decode_error
-
-            broken = decode_error(target.resolved, facts)
-            if broken:
-                facts = Unreadable(target.display, f"does not decode: {broken}", facts.bytes)
+    if target.deep and isinstance(facts, (ImageFacts, VideoFacts)) and not target.url:
+        facts = _deep(target, facts)
     role = role_for_use(facts.kind, target.use)
     if target.use == COVER and facts.kind is Kind.VIDEO:
         # A cover is an image: a video there is one error, not a Reel's checklist.
@@ -112,16 +111,37 @@ def check_target(target: Target) -> FileReport:
     )
 
 
+def _deep(target: Target, facts: ImageFacts | VideoFacts) -> Facts:
+    """`--deep`: decode every frame and sample, a local file where it is and an object
+    from a temporary copy; what does not decode is unreadable (FILE001)."""
+    if target.obj is not None:
+        from igpreflight.storage.objects import object_decode_error
+
+        broken = object_decode_error(target.obj, facts)
+    else:
+        from igpreflight.preflight.decode import decode_error
+
+        broken = decode_error(target.resolved, facts)
+    if not broken:
+        return facts
+    reason = broken if broken.startswith("not decoded:") else f"does not decode: {broken}"
+    return Unreadable(target.display, reason, facts.bytes)
+
+
 def check_file(path: str | os.PathLike[str], as_: str = "auto") -> FileReport:
     """Check one file as a single post (or in the role `as_` names)."""
     text = os.fspath(path)
-    return check_target(Target(text, str(Path(text).resolve()), use=AsOption(as_).value))
+    shown = shown_path(text)
+    return check_target(Target(shown, str(Path(text).resolve()), use=AsOption(as_).value))
 
 
 def iter_media_files(
     paths: Iterable[str | os.PathLike[str]], exclude: Iterable[str | os.PathLike[str]] = ()
 ) -> list[tuple[str, str]]:
     """Expand files and folders into (display path, absolute path), in a stable order.
+
+    The display path is the one given, or the folder given joined with the file's
+    place in it, without `./` (`pathnames.shown_path`: `check .` shows `posts/x.webp`).
 
     Folders are walked recursively in sorted order; hidden files and folders and
     anything under an excluded folder (the fix output) are skipped. The absolute
@@ -141,7 +161,7 @@ def iter_media_files(
     for given in paths:
         text = os.fspath(given)
         if not os.path.isdir(text):
-            add(text, os.path.realpath(text))
+            add(shown_path(text), os.path.realpath(text))
             continue
         real_root = os.path.realpath(text)
         for dirpath, dirnames, filenames in os.walk(text):
@@ -157,7 +177,7 @@ def iter_media_files(
                 if os.path.islink(real):
                     real = os.path.realpath(real)
                 rel = name if rel_dir == "." else os.path.join(rel_dir, name)
-                add(os.path.join(text, rel), real)
+                add(shown_path(os.path.join(text, rel)), real)
     return out
 
 
@@ -238,8 +258,9 @@ def check_paths(
 ) -> Report:
     """Check files/folders (each a post of its own) and the posts of a manifest.
 
-    `deep` decodes every frame and sample of local files (`preflight.decode`):
-    one that does not decode is FILE001 with where the damage is.
+    `deep` decodes every frame and sample (`preflight.decode`), of local files and of
+    s3:// objects (fetched to a temporary file each, within a disk budget): one that
+    does not decode is FILE001 with where the damage is.
 
     Remote media (URLs in a manifest) are fetched and checked with the URL rules;
     private hosts and plain http only with allow_private. `keep` selects the files
@@ -249,9 +270,9 @@ def check_paths(
     auto, and drops the findings of rules turned off, counting them in `Report.ignored`.
     """
     use = AsOption(as_).value
+    # An object's `resolved` is its s3:// URI: globs see it as bucket/key.
     targets = [
-        t if t.obj is not None else replace(t, use=rules.role(t.resolved, use))
-        for t in targets_for_paths(paths, use, exclude)
+        replace(t, use=rules.role(t.resolved, use)) for t in targets_for_paths(paths, use, exclude)
     ]
     if keep is not None:  # a shard: files only, a manifest's posts need all their media
         targets = [t for t in targets if keep(t.display)]

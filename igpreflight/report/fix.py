@@ -10,11 +10,13 @@ from igpreflight.transcode.types import FileFixResult, FixStatus
 
 
 def _line(r: FileFixResult, dry_run: bool) -> str:
-    if r.status in (FixStatus.UNFIXABLE, FixStatus.FAILED):
+    if r.status in (FixStatus.UNFIXABLE, FixStatus.FAILED, FixStatus.SKIPPED):
         return f"{r.source}: {r.status.value}: {r.reason or 'no reason given'}"
-    status = f"{r.status.value} (dry run)" if dry_run else r.status.value
-    if r.resumed:
+    status = r.status.value
+    if r.resumed:  # a dry run too: a real run would skip it
         status += " (already done)"
+    elif dry_run:
+        status += " (dry run)"
     # A resumed file shows no steps: the plan is this run's, the work an earlier one's.
     steps = steps_text(r.plan.steps) if r.plan and not r.resumed else ""
     target = f" -> {r.output}" if r.output else ""

@@ -25,7 +25,7 @@ from igpreflight.report.thumbs import THUMB_SIZE, Thumb, image_thumb, video_thum
 from igpreflight.transcode.types import FileFixResult, FixStatus
 
 CHANGED = (FixStatus.CONVERTED, FixStatus.TRANSCODED, FixStatus.REMUXED)
-PROBLEMS = (FixStatus.UNFIXABLE, FixStatus.FAILED)
+PROBLEMS = (FixStatus.UNFIXABLE, FixStatus.FAILED, FixStatus.SKIPPED)
 
 Thumbnailer = Callable[[str, Kind | None], Thumb | None]
 
@@ -345,7 +345,7 @@ figcaption { font-size: 12px; color: #777; }
          white-space: nowrap; }
 .badge.converted, .badge.transcoded, .badge.remuxed { background: #d8e4f0; color: #234; }
 .badge.copied, .badge.unchanged { background: #e4e4e4; color: #444; }
-.badge.unfixable, .badge.failed { background: #f0d8d8; color: #612; }
+.badge.unfixable, .badge.failed, .badge.skipped { background: #f0d8d8; color: #612; }
 .reason { color: #612; margin: 0 0 4px; }
 .delta.smaller { color: #365; } .delta.larger { color: #853; }
 .untouched { overflow-x: auto; }

@@ -15,7 +15,7 @@ import xml.etree.ElementTree as ET
 from igpreflight._version import __version__
 from igpreflight.catalog import RULES
 from igpreflight.model import Finding, Report, Severity
-from igpreflight.report.locate import post_path, role_label
+from igpreflight.report.locate import ci_path, post_path, role_label
 
 SUITE = "igpreflight"
 
@@ -91,7 +91,8 @@ def _case(
     failing: frozenset[Severity] | set[Severity] = frozenset({Severity.ERROR}),
 ) -> ET.Element:
     case = ET.Element(
-        "testcase", {"name": _clean(name), "classname": _clean(classname), "file": _clean(file)}
+        "testcase",
+        {"name": _clean(name), "classname": _clean(classname), "file": _clean(ci_path(file))},
     )
     case.set("time", "0")
     for f in findings:

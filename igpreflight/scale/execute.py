@@ -15,12 +15,13 @@ from __future__ import annotations
 import json
 import mimetypes
 import tempfile
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
 from igpreflight._version import __version__
 from igpreflight.hashing import sha256_file
+from igpreflight.model import Kind
 from igpreflight.storage.s3 import (
     ObjectInfo,
     S3Settings,
@@ -32,7 +33,7 @@ from igpreflight.storage.s3 import (
 )
 from igpreflight.storage.s3uri import S3Uri
 from igpreflight.transcode.batch import _Planned, resumed_result, run_job
-from igpreflight.transcode.ledger import _NEUTRAL, options_key
+from igpreflight.transcode.ledger import kind_of, options_key, shaping_options
 from igpreflight.transcode.types import FileFixResult, FixOptions, FixStatus
 
 # Where objects sit in the names phase: one namespace with local paths, so the
@@ -54,6 +55,7 @@ class Source:
     rel: str  # posix path under --out (before the extension follows the format)
     local: str | None = None  # absolute path on disk
     obj: ObjectInfo | None = None  # or an object
+    problem: str | None = None  # why it has no place under --out (an odd key): skipped
 
     @property
     def virtual(self) -> Path:
@@ -177,15 +179,15 @@ def _fetch(item: Item, options: FixOptions) -> _Work:
         if item.out_uri is not None:
             assert p.plan is not None and p.output is not None
             work.target = S3Uri.parse(item.out_uri)
-            if not options.dry_run:
-                work.digest = source_hash(src)
-                head = head_object(work.target) if item.out_listed else None
-                if head is not None:
-                    status = recorded_status(head.get("Metadata", {}), work.digest, options)
-                    if status is not None:
-                        size = int(head.get("ContentLength", 0))
-                        work.result = resumed_result(p, status, str(work.target), size)
-                        return work
+            work.digest = source_hash(src)
+            head = head_object(work.target) if item.out_listed else None  # a dry run looks too
+            if head is not None:
+                metadata = head.get("Metadata", {})
+                status = recorded_status(metadata, work.digest, options, kind_of(p.facts))
+                if status is not None:
+                    size = int(head.get("ContentLength", 0))
+                    work.result = resumed_result(p, status, str(work.target), size)
+                    return work
         work.planned = p
         if src.obj is None or options.dry_run:
             return work
@@ -210,7 +212,8 @@ def _compute(work: _Work, options: FixOptions) -> _Work:
             if work.tmp is None:
                 work.tmp = tempfile.TemporaryDirectory(prefix="igpreflight-")
             assert p.output is not None
-            p = replace(p, output=Path(work.tmp.name) / "out" / p.output.name)
+            # A short local name: the key's own may be longer than a file name can be.
+            p = replace(p, output=Path(work.tmp.name) / "out" / f"output{p.output.suffix}")
             work.planned = p
         work.result = run_job(p, options)
         if work.target is not None and options.dry_run:
@@ -232,7 +235,8 @@ def _store(work: _Work, options: FixOptions) -> FileFixResult:
         if work.planned is None or work.planned.output is None:
             return result
         src = work.item.source
-        metadata = output_metadata(src, work.digest, options, result.status.value)
+        kind = kind_of(work.item.planned.facts)
+        metadata = output_metadata(src, work.digest, options, result.status.value, kind)
         ctype = _content_type(work.target.key)
         # Even a compliant object went through run_job, as a local file does: it is
         # decoded whole first and a broken EXIF block dropped, which needs its bytes.
@@ -257,24 +261,32 @@ def source_hash(src: Source) -> str:
     return f"sha256:{sha256_file(src.local)}"
 
 
-def output_metadata(src: Source, digest: str, options: FixOptions, status: str) -> dict[str, str]:
-    """The object metadata of an output (ASCII only, as S3 requires)."""
-    shaping = {k: v for k, v in asdict(options).items() if k not in _NEUTRAL}
+def output_metadata(
+    src: Source, digest: str, options: FixOptions, status: str, kind: Kind | None = None
+) -> dict[str, str]:
+    """The object metadata of an output (ASCII only, as S3 requires): the options that
+    shape its kind of output, so a re-run with another kind's options skips it."""
+    shaping = shaping_options(options, kind)
     return {
         f"{META}source": quote(src.display, safe="/:"),
         f"{META}source-hash": digest,
-        f"{META}options": options_key(options),
-        f"{META}fix": quote(json.dumps(shaping, separators=(",", ":"), sort_keys=True), safe=""),
+        f"{META}options": options_key(options, kind),
+        f"{META}fix": quote(
+            json.dumps(shaping, separators=(",", ":"), sort_keys=True, default=sorted), safe=""
+        ),
         f"{META}status": status,
         f"{META}version": __version__,
     }
 
 
-def recorded_status(metadata: dict[str, str], digest: str, options: FixOptions) -> str | None:
-    """The status an earlier run recorded for this source and these options, else None."""
+def recorded_status(
+    metadata: dict[str, str], digest: str, options: FixOptions, kind: Kind | None = None
+) -> str | None:
+    """The status an earlier run recorded for this source and the options that shape
+    its kind of output, else None."""
     if metadata.get(f"{META}source-hash") != digest:
         return None
-    if metadata.get(f"{META}options") != options_key(options):
+    if metadata.get(f"{META}options") != options_key(options, kind):
         return None
     status = metadata.get(f"{META}status")
     return status if status in {s.value for s in FixStatus} else None

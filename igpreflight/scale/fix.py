@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -45,7 +46,7 @@ from igpreflight.scale.execute import (
     source_hash,
 )
 from igpreflight.scale.shard import Shard
-from igpreflight.storage.objects import list_media, probe_object
+from igpreflight.storage.objects import key_problem, list_media, name_problem, probe_object
 from igpreflight.storage.s3 import (
     S3Settings,
     configure,
@@ -63,7 +64,12 @@ from igpreflight.transcode.batch import (
     resumed_result,
 )
 from igpreflight.transcode.folderlock import out_lock
-from igpreflight.transcode.ledger import Ledger, options_key, remove_stale_temps
+from igpreflight.transcode.ledger import (
+    Ledger,
+    kind_of,
+    options_key,
+    remove_stale_temps,
+)
 from igpreflight.transcode.types import FileFixResult, FixOptions, FixStatus
 
 PLAN_PER_TASK = 64
@@ -73,6 +79,7 @@ PLAN_PER_TASK = 64
 TASK_PIXELS = 8_000_000
 IMAGES_PER_TASK = 32
 OBJECT_COST = 250_000
+
 Progress = Callable[[FileFixResult], None]
 
 
@@ -87,7 +94,11 @@ def collect_sources(
     for text in paths:
         if is_s3(text):
             prefix, objects = list_media(text, [out_uri] if out_uri else [], settings)
-            items = [Source(o.uri, o.key[len(prefix.key) :], obj=o) for o in objects]
+            rels = [o.key[len(prefix.key) :] for o in objects]
+            items = [
+                Source(o.uri, rel, obj=o, problem=key_problem(rel))
+                for o, rel in zip(objects, rels, strict=True)
+            ]
         else:
             jobs = collect_jobs([text], out_local)
             items = [Source(j.display, j.rel.as_posix(), local=str(j.source)) for j in jobs]
@@ -105,7 +116,9 @@ def plan_task(sources: list[Source], options: FixOptions, settings: S3Settings) 
     configure(settings)
     facts = network_map(_probe_source, sources, _is_object, S3_THREADS)
     return [
-        plan_job(FixJob(src.display, src.virtual, Path(src.rel)), options, probed)
+        _plan_failed(src, src.problem, FixStatus.SKIPPED)
+        if src.problem
+        else plan_job(FixJob(src.display, src.virtual, Path(src.rel)), options, probed)
         for src, probed in zip(sources, facts, strict=True)
     ]
 
@@ -115,8 +128,9 @@ def _is_object(src: Source) -> bool:
 
 
 def _probe_source(src: Source) -> ImageFacts | VideoFacts | Unreadable | None:
-    """An object's facts from ranged GETs; a local file is probed by plan_job itself."""
-    return probe_object(src.obj) if src.obj is not None else None
+    """An object's facts from ranged GETs; a local file is probed by plan_job itself,
+    and a skipped one not at all."""
+    return probe_object(src.obj) if src.obj is not None and not src.problem else None
 
 
 # ---------------------------------------------------------------- the driver (client side)
@@ -166,6 +180,10 @@ def fix_scaled(
             remove_stale_temps(local_out)
             ledger = Ledger(local_out)
             held.callback(ledger.close)
+        elif local_out is not None:  # a dry run reads the ledger, changes nothing
+            ledger = Ledger.existing(local_out)
+            if ledger is not None:
+                held.callback(ledger.close)
         session = held.enter_context(Session(engine))  # one cluster for both phases
         items = _plan(session, sources, options, settings, out_uri, out_root)
         try:
@@ -198,14 +216,22 @@ def _plan(
     # The outputs already there, from one LIST page per 1000 keys: an output that is
     # not needs no HEAD (a round trip per file, before any work) to know it is not done.
     existing = None
-    if out_uri is not None and not options.dry_run:
+    if out_uri is not None:  # a dry run too: it says what a real run would skip
         existing = {o.key for o in list_objects(out_uri, settings)}
     items = []
     for src, p in zip(sources, planned, strict=True):
         target = None
-        if out_uri is not None and out_root is not None and p.output is not None:
+        if out_root is not None and p.output is not None:
             rel = p.output.relative_to(out_root).as_posix()
-            target = S3Uri(out_uri.bucket, out_uri.key + rel)
+            too_long = name_problem(
+                (out_uri.key if out_uri is not None else "") + rel, out_uri is not None
+            )
+            if too_long:
+                p = replace(
+                    p, output=None, result=_plan_failed(src, too_long, FixStatus.SKIPPED).result
+                )
+            elif out_uri is not None:
+                target = S3Uri(out_uri.bucket, out_uri.key + rel)
         listed = existing is None or (target is not None and target.key in existing)
         items.append(Item(p, src, str(target) if target else None, listed))
     return items
@@ -227,9 +253,10 @@ def _refuse_out_around_prefixes(out: S3Uri, paths: Sequence[str]) -> None:
                 raise ValueError(f"--out {out} contains the input {text}; use another prefix")
 
 
-def _plan_failed(source: Source, reason: str) -> _Planned:
+def _plan_failed(source: Source, reason: str, status: FixStatus = FixStatus.FAILED) -> _Planned:
+    """A source settled before its plan: its task kept failing, or it is skipped."""
     p = _Planned(FixJob(source.display, source.virtual, Path(source.rel)))
-    p.result = FileFixResult(source.display, None, FixStatus.FAILED, reason=reason)
+    p.result = FileFixResult(source.display, None, status, reason=reason)
     return p
 
 
@@ -251,7 +278,7 @@ def _execute(
         p = item.planned
         if ledger is not None and p.result is None and p.output is not None:
             hashes[i] = source_hash(item.source)
-            status = ledger.done(hashes[i], options_key(options), p.output)
+            status = ledger.done(hashes[i], options_key(options, kind_of(p.facts)), p.output)
             if status is not None:
                 size = p.output.stat().st_size
                 results[i] = resumed_result(p, status, str(p.output), size)
@@ -288,11 +315,12 @@ def _execute(
     for item, result in zip(todo_items, out, strict=True):
         i = by_source[id(item.source)]
         results[i] = result
-        if ledger is not None and result.ok and result.output and not result.resumed:
+        done = result.ok and result.output and not result.resumed and not options.dry_run
+        if ledger is not None and done:
             ledger.record(
                 Path(item.source.display),
                 hashes.get(i) or source_hash(item.source),
-                options_key(options),
+                options_key(options, kind_of(item.planned.facts)),
                 result.status.value,
                 Path(result.output),
             )

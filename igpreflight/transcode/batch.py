@@ -35,15 +35,17 @@ from igpreflight.model import (
     VideoFacts,
     role_for,
 )
+from igpreflight.pathnames import shown_path
 from igpreflight.preflight.checks import check_facts
 from igpreflight.preflight.decode import decode_error
 from igpreflight.preflight.engine import iter_media_files
 from igpreflight.preflight.probe import probe
 from igpreflight.preflight.rules.file import unreadable
+from igpreflight.storage.s3uri import is_s3
 from igpreflight.transcode.folderlock import FolderBusy, folder_locks, out_lock, remove_own_temps
 from igpreflight.transcode.image import Undecodable, apply_image, decodes_pixels, parse_colour
 from igpreflight.transcode.image_memory import memory_reason
-from igpreflight.transcode.ledger import Ledger, options_key, remove_stale_temps
+from igpreflight.transcode.ledger import Ledger, kind_of, options_key, remove_stale_temps
 from igpreflight.transcode.plan_image import plan_image
 from igpreflight.transcode.types import FileFixResult, FixOptions, FixPlan, FixStatus, Step
 
@@ -99,7 +101,7 @@ def collect_jobs(paths: Iterable[str | os.PathLike[str]], out: Path | None) -> l
             absolute = os.path.abspath(text)
             if absolute not in seen:
                 seen.add(absolute)
-                jobs.append(FixJob(text, Path(absolute), Path(Path(text).name)))
+                jobs.append(FixJob(shown_path(text), Path(absolute), Path(Path(text).name)))
     return jobs
 
 
@@ -120,6 +122,12 @@ def _settle(p: _Planned, status: FixStatus, reason: str | None) -> _Planned:
     return p
 
 
+def _rules_path(job: FixJob) -> str | Path:
+    """What the configuration's globs see: an object's s3:// URI (as bucket/key, as
+    `check` matches it), else the file's path."""
+    return job.display if is_s3(job.display) else job.source
+
+
 def plan_job(job: FixJob, options: FixOptions, facts: Facts | None = None) -> _Planned:
     """Probe (unless `facts` are given: an object probed by ranged GETs), check and
     plan one file; never raises."""
@@ -127,9 +135,9 @@ def plan_job(job: FixJob, options: FixOptions, facts: Facts | None = None) -> _P
     try:
         facts = probe(job.source) if facts is None else facts
         p.facts = facts
-        use = options.rules.role(job.source, options.as_)
+        use = options.rules.role(_rules_path(job), options.as_)
         p.role = None if isinstance(facts, Unreadable) else role_for(facts.kind, use)
-        p.before, _ = options.rules.keep(check_facts(facts, p.role), job.source)
+        p.before, _ = options.rules.keep(check_facts(facts, p.role), _rules_path(job))
         if isinstance(facts, Unreadable):
             return _settle(p, FixStatus.UNFIXABLE, f"{unreadable.code} {facts.reason}")
         assert p.role is not None
@@ -321,7 +329,7 @@ def run_job(
         if broken:
             _undecodable(result, broken)
             return result
-        result.after, _ = options.rules.keep(check_facts(after_facts, p.role), job.source)
+        result.after, _ = options.rules.keep(check_facts(after_facts, p.role), _rules_path(job))
         errors = [f for f in result.after if f.severity is Severity.ERROR]
         if errors:
             result.status = FixStatus.FAILED
@@ -396,6 +404,10 @@ def fix_paths(
             remove_stale_temps(out_dir)
             ledger = Ledger(out_dir)
             held.callback(ledger.close)
+        elif out_dir is not None:  # a dry run says what a real run would skip
+            ledger = Ledger.existing(out_dir)
+            if ledger is not None:
+                held.callback(ledger.close)
         elif options.in_place and not options.dry_run:
             folders = {p.output.parent for p in planned if p.output is not None}
             held.enter_context(folder_locks(folders))
@@ -421,15 +433,15 @@ class BatchInterrupted(KeyboardInterrupt):
 
 
 def _resume(planned: list[_Planned], ledger: Ledger | None, options: FixOptions) -> list[int]:
-    """Settle every file an earlier run already fixed; the indexes left to do."""
+    """Settle every file an earlier run already fixed with the options that shape its
+    kind of output; the indexes left to do."""
     todo = []
-    okey = options_key(options)
     for i, p in enumerate(planned):
         if ledger is None or p.result is not None or p.output is None:
             todo.append(i)
             continue
         p.source_sha = sha256_file(p.job.source)
-        status = ledger.done(p.source_sha, okey, p.output)
+        status = ledger.done(p.source_sha, options_key(options, kind_of(p.facts)), p.output)
         if status is None:
             todo.append(i)
             continue
@@ -460,7 +472,6 @@ def _execute(
     progress: Progress | None,
 ) -> list[FileFixResult]:
     results: list[FileFixResult | None] = [p.result for p in planned]
-    okey = options_key(options)
     per_file: FileProgress | None = getattr(progress, "file", None)
 
     def finish(i: int, result: FileFixResult) -> None:
@@ -468,11 +479,12 @@ def _execute(
         # written leaves the file unsettled, and the interrupt handler finishes it
         # again, so every file reported done is one a re-run resumes.
         p = planned[i]
-        if ledger is not None and result.ok and result.output and not result.resumed:
+        done = result.ok and result.output and not result.resumed and not options.dry_run
+        if ledger is not None and done:
             ledger.record(
                 p.job.source,
                 p.source_sha or sha256_file(p.job.source),
-                okey,
+                options_key(options, kind_of(p.facts)),
                 result.status.value,
                 Path(result.output),
             )

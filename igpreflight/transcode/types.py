@@ -21,6 +21,7 @@ class FixStatus(str, Enum):
     CONVERTED = "converted"  # image decoded and re-encoded
     UNFIXABLE = "unfixable"  # a finding no fix step resolves (reason says which)
     FAILED = "failed"  # a fix was attempted but the output still fails, or the tool failed
+    SKIPPED = "skipped"  # not attempted: the input has no place under --out (reason says why)
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ class FileFixResult:
 
     @property
     def ok(self) -> bool:
-        return self.status not in (FixStatus.UNFIXABLE, FixStatus.FAILED)
+        return self.status not in (FixStatus.UNFIXABLE, FixStatus.FAILED, FixStatus.SKIPPED)
 
     def to_dict(self) -> dict[str, Any]:
         return {

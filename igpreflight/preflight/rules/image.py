@@ -25,6 +25,8 @@ from igpreflight.preflight.rules.fmt import (
 
 # Colour models Instagram converts (with visible shifts) rather than shows as is.
 NON_RGB_COLORSPACES = ("CMYK", "YCCK", "LAB")
+# The colour model a colour space is shown as, in check's and fix's words alike.
+COLOUR_MODEL = {"YCCK": "CMYK", "LAB": "CIELAB"}
 
 ORIENTATION_NAMES = {
     2: "mirrored horizontally",
@@ -173,7 +175,9 @@ def colour(f: ImageFacts, lim: ImageLimits) -> Iterator[Finding]:
     parts = []
     space = f.colorspace.upper()
     if space in NON_RGB_COLORSPACES or f.mode.upper() in NON_RGB_COLORSPACES:
-        parts.append(f"colour is {space if space in NON_RGB_COLORSPACES else f.mode}")
+        named = space if space in NON_RGB_COLORSPACES else f.mode.upper()
+        # YCCK is how a JPEG stores CMYK, not another colour model: say CMYK, as fix does
+        parts.append(f"colour is {COLOUR_MODEL.get(named, named)}")
     # A missing profile on RGB means sRGB; grayscale has no gamut to shift.
     elif space != "GRAY" and f.icc_is_srgb is False:
         parts.append(f"ICC profile '{f.icc_name or 'unnamed'}' is not sRGB")
