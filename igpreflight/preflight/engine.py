@@ -322,10 +322,12 @@ def run_targets(
         return check_overlapped(targets, progress)
     from concurrent.futures import ProcessPoolExecutor
 
-    # Each process checks strided slices (a mix of images and videos, so its MediaInfo
-    # server and its Python overlap), a few dozen files a task: few round trips.
-    slices = max(workers, -(-len(targets) // PER_TASK))
-    parts = [list(range(k, len(targets), slices)) for k in range(slices)]
+    # Each process checks runs of a few dozen neighbouring files a task (few round
+    # trips; a manifest's URL used twice stays in one process, which fetches it once),
+    # overlapping its videos' parses with the rest (check_overlapped).
+    parts = [
+        list(range(k, min(k + PER_TASK, len(targets)))) for k in range(0, len(targets), PER_TASK)
+    ]
     results: list[FileReport | None] = [None] * len(targets)
     with ProcessPoolExecutor(max_workers=min(workers, len(targets))) as pool:
         futures = [pool.submit(check_overlapped, [targets[i] for i in part]) for part in parts]

@@ -21,8 +21,10 @@ def _line(r: FileFixResult, dry_run: bool) -> str:
     steps = steps_text(r.plan.steps) if r.plan and not r.resumed else ""
     target = f" -> {r.output}" if r.output else ""
     line = f"{r.source}{target}: {status}" + (f" ({steps})" if steps else "")
-    if r.bytes_after is not None and r.status is not FixStatus.UNCHANGED:
-        line += f", {_size(r.bytes_before)} -> {_size(r.bytes_after)}"  # a file never grows unseen
+    # What this run wrote, before and after: a file never grows unseen. (An earlier run
+    # wrote a resumed file, and printed its sizes then.)
+    if r.bytes_after is not None and r.status is not FixStatus.UNCHANGED and not r.resumed:
+        line += f", {_size(r.bytes_before)} -> {_size(r.bytes_after)}"
     return line
 
 
