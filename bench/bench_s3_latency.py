@@ -6,7 +6,7 @@ moto server answers at once. `fixtures/latency_proxy.py`, in a process of its
 own, stands in front of moto and holds every request back by `--delay`. A
 worker that waited through each GET and PUT would pay 48 x (GET + PUT) round
 trips; one that overlaps them with its fixes (`igpreflight.scale.execute`) pays
-about those of its first fetch and last upload. The plan's ranged probes go 32
+about those of its first fetch and last upload. The plan's ranged probes go 64
 objects at a time. Both runs fix the same 48 camera-size JPEGs (4000x3000) on
 the local engine with `--workers 2`, interleaved, best of `--repeat`.
 

@@ -55,7 +55,7 @@ COVER = "cover"
 
 Progress = Callable[[str], None]
 Runner = Callable[[Sequence["Target"], "Progress | None"], list[FileReport]]
-S3_THREADS = 32  # concurrent ranged GETs when probing objects (the S3 client pools 32)
+S3_THREADS = 64  # concurrent ranged GETs when probing objects (the S3 client pools 64)
 PER_TASK = 25  # local files one process-pool task checks
 
 

@@ -298,8 +298,10 @@ def _execute(
     todo_items = [items[i] for i in todo]
     total = sum(_cost(it) for it in todo_items if not _heavy(it))
     if any(is_remote(it) for it in todo_items):
-        # A pipelined task waits for its first fetch and its last upload: two tasks a slot.
-        budget = max(1.0, total / (session.spec.slots * 2))
+        # A pipelined task waits for its first fetch and its last upload: as few tasks as
+        # the slots (two a slot on Dask, which balances them), IMAGES_PER_TASK items at most.
+        per_slot = 1 if session.spec.kind == "local" else 2
+        budget = max(1.0, total / (session.spec.slots * per_slot))
     else:
         budget = task_budget(total, session.spec.slots, TASK_PIXELS)
     tasks = weighted_batches(todo_items, _heavy, _cost, budget, IMAGES_PER_TASK)
