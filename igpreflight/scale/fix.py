@@ -19,7 +19,9 @@ Local outputs keep the local driver's ledger, so a re-run resumes either way.
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -48,6 +50,7 @@ from igpreflight.scale.execute import (
 from igpreflight.scale.shard import Shard
 from igpreflight.storage.objects import key_problem, list_media, name_problem, probe_object
 from igpreflight.storage.s3 import (
+    ObjectInfo,
     S3Settings,
     configure,
     current_settings,
@@ -205,19 +208,25 @@ def _plan(
 ) -> list[Item]:
     """Phases 1 and 2: every source planned on the engine, then named under --out."""
     plan_fn = partial(plan_task, options=options, settings=settings)
-    per_task = light_batch_size(len(sources), session.spec.slots, PLAN_PER_TASK)
+    if session.spec.kind == "local" and any(_is_object(src) for src in sources):
+        # A task probes its objects S3_THREADS at a time: one task a slot waits the
+        # fewest round trips (small tasks would each wait theirs in turn).
+        per_task = max(1, min(PLAN_PER_TASK, -(-len(sources) // session.spec.slots)))
+    else:
+        per_task = light_batch_size(len(sources), session.spec.slots, PLAN_PER_TASK)
     plan_tasks = batches(sources, lambda s: False, per_task)
+    # The outputs already there, from one LIST page per 1000 keys, listed while the
+    # sources are probed: an output that is not needs no HEAD (a round trip per file,
+    # before any work) to know it is not done. A dry run lists too: it says what a real
+    # run would skip.
+    listing = _listing(out_uri, settings) if out_uri is not None else None
     try:
         planned = session.run(Run(plan_fn, _plan_failed), sources, plan_tasks)
     except KeyboardInterrupt:
         raise BatchInterrupted([], len(sources)) from None
     if out_root is not None or options.in_place:
         assign_outputs(planned, out_root)
-    # The outputs already there, from one LIST page per 1000 keys: an output that is
-    # not needs no HEAD (a round trip per file, before any work) to know it is not done.
-    existing = None
-    if out_uri is not None:  # a dry run too: it says what a real run would skip
-        existing = {o.key for o in list_objects(out_uri, settings)}
+    existing = {o.key for o in listing.result()} if listing is not None else None
     items = []
     for src, p in zip(sources, planned, strict=True):
         target = None
@@ -251,6 +260,20 @@ def _refuse_out_around_prefixes(out: S3Uri, paths: Sequence[str]) -> None:
             key = given.key if given.is_prefix else given.key + "/"
             if given.bucket == out.bucket and key.startswith(out.key):
                 raise ValueError(f"--out {out} contains the input {text}; use another prefix")
+
+
+def _listing(out_uri: S3Uri, settings: S3Settings) -> Future[list[ObjectInfo]]:
+    """The objects under `out_uri`, listed in a thread of its own."""
+    future: Future[list[ObjectInfo]] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(list(list_objects(out_uri, settings)))
+        except BaseException as exc:  # noqa: BLE001 - raised where the listing is read
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name="igpreflight-listing", daemon=True).start()
+    return future
 
 
 def _plan_failed(source: Source, reason: str, status: FixStatus = FixStatus.FAILED) -> _Planned:
