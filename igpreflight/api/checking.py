@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from igpreflight.api.paths import PathLike, as_list
 from igpreflight.config import DEFAULT_RULES, RuleSelection
 from igpreflight.model import AsOption, Post, Report
 from igpreflight.preflight.engine import check_paths
-from igpreflight.preflight.manifest import load_manifest
-from igpreflight.scale.check import engine_runner
-from igpreflight.scale.engine import EngineSpec
-from igpreflight.scale.shard import Shard
+
+if TYPE_CHECKING:  # engines, shards and manifests load only when a call uses them
+    from igpreflight.scale.engine import EngineSpec
+    from igpreflight.scale.shard import Shard
 
 
 def check(
@@ -40,13 +40,22 @@ def check(
     rules turned off, per-file ignores and roles by glob; None checks every rule.
     """
     if isinstance(shard, str):
+        from igpreflight.scale.shard import Shard
+
         shard = Shard.parse(shard)
     AsOption(as_)  # ValueError for an unknown role
     posts: Sequence[Post] = ()
     if manifest is not None:
+        from igpreflight.preflight.manifest import load_manifest
+
         posts = (
             load_manifest(manifest) if isinstance(manifest, (str, os.PathLike)) else list(manifest)
         )
+    runner = None
+    if engine is not None and engine.kind != "local":  # local: this machine's pool
+        from igpreflight.scale.check import engine_runner
+
+        runner = engine_runner(engine)
     return check_paths(
         as_list(paths),
         as_=as_,
@@ -54,7 +63,7 @@ def check(
         jobs=jobs,
         allow_private=allow_private,
         progress=progress,
-        runner=engine_runner(engine) if engine is not None else None,
+        runner=runner,
         keep=shard.owns if shard is not None else None,
         deep=deep,
         rules=rules or DEFAULT_RULES,

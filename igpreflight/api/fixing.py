@@ -6,17 +6,18 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from igpreflight.api.errors import UsageError
 from igpreflight.api.paths import PathLike, as_list
 from igpreflight.envelope import envelope
 from igpreflight.model import Post
-from igpreflight.scale.engine import EngineSpec
-from igpreflight.scale.fix import fix_scaled, needs_scale
-from igpreflight.scale.shard import Shard
+from igpreflight.scale.engine import EngineSpec, needs_scale
 from igpreflight.transcode.batch import fix_paths, summarize
 from igpreflight.transcode.types import FileFixResult, FixOptions
+
+if TYPE_CHECKING:
+    from igpreflight.scale.shard import Shard
 
 
 @dataclass
@@ -111,6 +112,8 @@ def fix(
     files = as_list(paths)
     target = os.fspath(out) if out is not None else None
     if isinstance(shard, str):
+        from igpreflight.scale.shard import Shard
+
         shard = Shard.parse(shard)
     chosen = engine is not None and (engine.kind != "local" or engine.workers)
     spec = engine if chosen else EngineSpec("local", jobs)
@@ -119,6 +122,8 @@ def fix(
             raise UsageError(
                 "--manifest and --in-place work with local paths and --engine local only"
             )
+        from igpreflight.scale.fix import fix_scaled
+
         try:
             return FixResult(fix_scaled(files, target, opts, spec, shard, progress), opts.dry_run)
         except ValueError as exc:

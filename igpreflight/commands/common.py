@@ -66,6 +66,8 @@ class MediaPath(click.Path):
 
 def _configure_s3(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """--endpoint-url/--region apply to every s3:// path of the command."""
+    if value is None and "igpreflight.storage.s3" not in sys.modules:
+        return value  # no S3 layer loaded yet, so no earlier value to clear: a local run skips it
     from igpreflight.storage.s3 import S3Settings, configure, current_settings
 
     name = "endpoint_url" if param.name == "endpoint_url" else "region"
@@ -104,10 +106,10 @@ def _engine(ctx: click.Context, param: click.Parameter, value: str) -> Any:
 
 
 def _shard(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
-    from igpreflight.scale.shard import Shard
-
     if value is None:
         return None
+    from igpreflight.scale.shard import Shard
+
     try:
         return Shard.parse(value)
     except ValueError as exc:

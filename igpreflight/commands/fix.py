@@ -32,7 +32,8 @@ from igpreflight.scale.shard import Shard
 from igpreflight.storage.s3 import StorageError
 from igpreflight.terminal import TERMINAL
 from igpreflight.transcode.batch import BatchInterrupted, FolderBusy
-from igpreflight.transcode.image import parse_colour, parse_memory
+from igpreflight.transcode.image import parse_colour
+from igpreflight.transcode.image_memory import parse_memory
 
 
 def _memory(ctx: click.Context, param: click.Parameter, value: str) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from igpreflight.api.fixing import FixResult
 from igpreflight.envelope import dumps
+from igpreflight.report.text import _size
 from igpreflight.transcode.batch import steps_text
 from igpreflight.transcode.types import FileFixResult, FixStatus
 
@@ -19,7 +20,12 @@ def _line(r: FileFixResult, dry_run: bool) -> str:
     # A resumed file shows no steps: the plan is this run's, the work an earlier one's.
     steps = steps_text(r.plan.steps) if r.plan and not r.resumed else ""
     target = f" -> {r.output}" if r.output else ""
-    return f"{r.source}{target}: {status}" + (f" ({steps})" if steps else "")
+    line = f"{r.source}{target}: {status}" + (f" ({steps})" if steps else "")
+    # What this run wrote, before and after: a file never grows unseen. (An earlier run
+    # wrote a resumed file, and printed its sizes then.)
+    if r.bytes_after is not None and r.status is not FixStatus.UNCHANGED and not r.resumed:
+        line += f", {_size(r.bytes_before)} -> {_size(r.bytes_after)}"
+    return line
 
 
 def render_text(result: FixResult) -> str:

@@ -12,25 +12,21 @@ over an engine:
    output), and only a passing output is written: one PUT or one multipart
    upload, so there are never partial objects. A compliant object is decoded
    whole first, as a local one is, then copied server-side. Originals are never
-   modified.
+   modified. A worker overlaps the network with its fixes (`scale.execute`).
 Local outputs keep the local driver's ledger, so a re-run resumes either way.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
-import mimetypes
-import tempfile
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import replace
 from functools import partial
-from pathlib import Path, PurePosixPath
-from urllib.parse import quote
+from pathlib import Path
 
-from igpreflight._version import __version__
-from igpreflight.hashing import sha256_file
-from igpreflight.model import ImageFacts, Kind, Unreadable, VideoFacts
+from igpreflight.model import ImageFacts, Unreadable, VideoFacts
 from igpreflight.preflight.engine import S3_THREADS
 from igpreflight.scale.engine import (
     EngineSpec,
@@ -42,6 +38,15 @@ from igpreflight.scale.engine import (
     task_budget,
     weighted_batches,
 )
+from igpreflight.scale.execute import (
+    VIRTUAL_ROOT,
+    Item,
+    Source,
+    execute_task,
+    is_remote,
+    output_metadata,
+    source_hash,
+)
 from igpreflight.scale.shard import Shard
 from igpreflight.storage.objects import key_problem, list_media, name_problem, probe_object
 from igpreflight.storage.s3 import (
@@ -49,12 +54,9 @@ from igpreflight.storage.s3 import (
     S3Settings,
     configure,
     current_settings,
-    download,
-    head_object,
     list_objects,
 )
 from igpreflight.storage.s3uri import S3Uri, is_s3
-from igpreflight.storage.s3write import copy_object, put_file
 from igpreflight.transcode.batch import (
     BatchInterrupted,
     FixJob,
@@ -63,7 +65,6 @@ from igpreflight.transcode.batch import (
     collect_jobs,
     plan_job,
     resumed_result,
-    run_job,
 )
 from igpreflight.transcode.folderlock import out_lock
 from igpreflight.transcode.ledger import (
@@ -71,15 +72,9 @@ from igpreflight.transcode.ledger import (
     kind_of,
     options_key,
     remove_stale_temps,
-    shaping_options,
 )
 from igpreflight.transcode.types import FileFixResult, FixOptions, FixStatus
 
-# Where objects sit in the names phase: one namespace with local paths, so the
-# local driver's naming rules (no two outputs on one name, never over an input)
-# apply to keys unchanged.
-VIRTUAL_ROOT = Path("/__igpreflight_s3__")
-META = "igpreflight-"  # prefix of our object metadata keys (x-amz-meta-igpreflight-...)
 PLAN_PER_TASK = 64
 # An execute task holds images up to about this many source pixels (a 12 MP photo
 # is a task of its own; ~0.3 s of work dwarfs Dask's ~1 ms per task), and at most
@@ -89,36 +84,6 @@ IMAGES_PER_TASK = 32
 OBJECT_COST = 250_000
 
 Progress = Callable[[FileFixResult], None]
-
-
-@dataclass(frozen=True)
-class Source:
-    """One input: how it is shown, its place under --out, and where its bytes are."""
-
-    display: str
-    rel: str  # posix path under --out (before the extension follows the format)
-    local: str | None = None  # absolute path on disk
-    obj: ObjectInfo | None = None  # or an object
-    problem: str | None = None  # why it has no place under --out (an odd key): skipped
-
-    @property
-    def virtual(self) -> Path:
-        if self.obj is not None:
-            return VIRTUAL_ROOT / self.obj.bucket / self.obj.key
-        assert self.local is not None
-        return Path(self.local)
-
-
-def needs_scale(
-    paths: Iterable[str], out: str | None, engine: EngineSpec, shard: Shard | None
-) -> bool:
-    """Whether `fix` takes this driver: s3:// anywhere, Dask, or a shard."""
-    return (
-        any(is_s3(p) for p in paths)
-        or (out is not None and is_s3(out))
-        or engine.kind != "local"
-        or shard is not None
-    )
 
 
 def collect_sources(
@@ -169,135 +134,6 @@ def _probe_source(src: Source) -> ImageFacts | VideoFacts | Unreadable | None:
     """An object's facts from ranged GETs; a local file is probed by plan_job itself,
     and a skipped one not at all."""
     return probe_object(src.obj) if src.obj is not None and not src.problem else None
-
-
-@dataclass(frozen=True)
-class Item:
-    """One file for the execute phase: its plan, its source, and its S3 output (if any)."""
-
-    planned: _Planned
-    source: Source
-    out_uri: str | None = None
-    out_listed: bool = True  # the output key was listed: HEAD it for an earlier run's metadata
-
-
-def execute_task(
-    items: list[Item], options: FixOptions, settings: S3Settings
-) -> list[FileFixResult]:
-    configure(settings)
-    return [execute_one(item, options) for item in items]
-
-
-def source_hash(src: Source) -> str:
-    """What identifies the source's bytes: S3's ETag, or the SHA-256 of a local file."""
-    if src.obj is not None:
-        return f"etag:{src.obj.etag}"
-    assert src.local is not None
-    return f"sha256:{sha256_file(src.local)}"
-
-
-def output_metadata(
-    src: Source, digest: str, options: FixOptions, status: str, kind: Kind | None = None
-) -> dict[str, str]:
-    """The object metadata of an output (ASCII only, as S3 requires): the options that
-    shape its kind of output, so a re-run with another kind's options skips it."""
-    shaping = shaping_options(options, kind)
-    return {
-        f"{META}source": quote(src.display, safe="/:"),
-        f"{META}source-hash": digest,
-        f"{META}options": options_key(options, kind),
-        f"{META}fix": quote(
-            json.dumps(shaping, separators=(",", ":"), sort_keys=True, default=sorted), safe=""
-        ),
-        f"{META}status": status,
-        f"{META}version": __version__,
-    }
-
-
-def recorded_status(
-    metadata: dict[str, str], digest: str, options: FixOptions, kind: Kind | None = None
-) -> str | None:
-    """The status an earlier run recorded for this source and the options that shape
-    its kind of output, else None."""
-    if metadata.get(f"{META}source-hash") != digest:
-        return None
-    if metadata.get(f"{META}options") != options_key(options, kind):
-        return None
-    status = metadata.get(f"{META}status")
-    return status if status in {s.value for s in FixStatus} else None
-
-
-def _content_type(name: str) -> str:
-    return mimetypes.guess_type(name)[0] or "application/octet-stream"
-
-
-def execute_one(item: Item, options: FixOptions) -> FileFixResult:
-    """Fix one file to its output; never raises (a failure is a FAILED result)."""
-    p, src = item.planned, item.source
-    if p.result is not None:
-        return p.result
-    try:
-        if item.out_uri is None:
-            return _to_local(p, src, options)
-        return _to_s3(p, src, S3Uri.parse(item.out_uri), options, item.out_listed)
-    except Exception as exc:  # noqa: BLE001 - one bad file never stops the batch
-        return FileFixResult(
-            source=src.display,
-            output=None,
-            status=FixStatus.FAILED,
-            plan=p.plan,
-            before=list(p.before or []),
-            reason=" ".join(str(exc).split())[:500] or type(exc).__name__,
-            bytes_before=getattr(p.facts, "bytes", 0) or 0,
-        )
-
-
-def _to_local(p: _Planned, src: Source, options: FixOptions) -> FileFixResult:
-    if src.obj is None or options.dry_run:
-        return run_job(p, options)
-    with tempfile.TemporaryDirectory(prefix="igpreflight-") as tmp:
-        local = Path(tmp) / f"source{PurePosixPath(src.obj.key).suffix}"
-        download(src.obj, local)
-        return run_job(replace(p, job=replace(p.job, source=local)), options)
-
-
-def _to_s3(
-    p: _Planned, src: Source, target: S3Uri, options: FixOptions, listed: bool = True
-) -> FileFixResult:
-    assert p.plan is not None and p.output is not None
-    kind = kind_of(p.facts)
-    digest = source_hash(src)
-    head = head_object(target) if listed else None  # read-only: a dry run looks too
-    if head is not None:
-        status = recorded_status(head.get("Metadata", {}), digest, options, kind)
-        if status is not None:
-            return resumed_result(p, status, str(target), int(head.get("ContentLength", 0)))
-    if options.dry_run:
-        result = run_job(p, options)
-        result.output = str(target)
-        return result
-    ctype = _content_type(target.key)
-    # Even a compliant object goes through run_job, as a local file does: it is
-    # decoded whole first (Pillow conceals a corrupt JPEG scan) and a broken EXIF
-    # block is dropped, which needs its bytes. Only then, if its bytes are still the
-    # source's, is it copied server-side instead of uploaded again.
-    with tempfile.TemporaryDirectory(prefix="igpreflight-") as tmp:
-        job = p.job
-        if src.obj is not None:
-            local = Path(tmp) / f"source{PurePosixPath(src.obj.key).suffix}"
-            download(src.obj, local)
-            job = replace(job, source=local)
-        # A short local name: the key's own may be longer than a file name can be.
-        staged = Path(tmp) / "out" / f"output{p.output.suffix}"
-        result = run_job(replace(p, job=job, output=staged), options)
-        if result.ok:
-            metadata = output_metadata(src, digest, options, result.status.value, kind)
-            if src.obj is not None and result.status is FixStatus.COPIED:
-                copy_object(src.obj, target, metadata, ctype)
-            else:
-                put_file(staged, target, metadata, ctype)
-            result.output = str(target)
-        return result
 
 
 # ---------------------------------------------------------------- the driver (client side)
@@ -372,19 +208,25 @@ def _plan(
 ) -> list[Item]:
     """Phases 1 and 2: every source planned on the engine, then named under --out."""
     plan_fn = partial(plan_task, options=options, settings=settings)
-    per_task = light_batch_size(len(sources), session.spec.slots, PLAN_PER_TASK)
+    if session.spec.kind == "local" and any(_is_object(src) for src in sources):
+        # A task probes its objects S3_THREADS at a time: one task a slot waits the
+        # fewest round trips (small tasks would each wait theirs in turn).
+        per_task = max(1, min(PLAN_PER_TASK, -(-len(sources) // session.spec.slots)))
+    else:
+        per_task = light_batch_size(len(sources), session.spec.slots, PLAN_PER_TASK)
     plan_tasks = batches(sources, lambda s: False, per_task)
+    # The outputs already there, from one LIST page per 1000 keys, listed while the
+    # sources are probed: an output that is not needs no HEAD (a round trip per file,
+    # before any work) to know it is not done. A dry run lists too: it says what a real
+    # run would skip.
+    listing = _listing(out_uri, settings) if out_uri is not None else None
     try:
         planned = session.run(Run(plan_fn, _plan_failed), sources, plan_tasks)
     except KeyboardInterrupt:
         raise BatchInterrupted([], len(sources)) from None
     if out_root is not None or options.in_place:
         assign_outputs(planned, out_root)
-    # The outputs already there, from one LIST page per 1000 keys: an output that is
-    # not needs no HEAD (a round trip per file, before any work) to know it is not done.
-    existing = None
-    if out_uri is not None:  # a dry run too: it says what a real run would skip
-        existing = {o.key for o in list_objects(out_uri, settings)}
+    existing = {o.key for o in listing.result()} if listing is not None else None
     items = []
     for src, p in zip(sources, planned, strict=True):
         target = None
@@ -418,6 +260,20 @@ def _refuse_out_around_prefixes(out: S3Uri, paths: Sequence[str]) -> None:
             key = given.key if given.is_prefix else given.key + "/"
             if given.bucket == out.bucket and key.startswith(out.key):
                 raise ValueError(f"--out {out} contains the input {text}; use another prefix")
+
+
+def _listing(out_uri: S3Uri, settings: S3Settings) -> Future[list[ObjectInfo]]:
+    """The objects under `out_uri`, listed in a thread of its own."""
+    future: Future[list[ObjectInfo]] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(list(list_objects(out_uri, settings)))
+        except BaseException as exc:  # noqa: BLE001 - raised where the listing is read
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name="igpreflight-listing", daemon=True).start()
+    return future
 
 
 def _plan_failed(source: Source, reason: str, status: FixStatus = FixStatus.FAILED) -> _Planned:
@@ -464,7 +320,13 @@ def _execute(
 
     todo_items = [items[i] for i in todo]
     total = sum(_cost(it) for it in todo_items if not _heavy(it))
-    budget = task_budget(total, session.spec.slots, TASK_PIXELS)
+    if any(is_remote(it) for it in todo_items):
+        # A pipelined task waits for its first fetch and its last upload: as few tasks as
+        # the slots (two a slot on Dask, which balances them), IMAGES_PER_TASK items at most.
+        per_slot = 1 if session.spec.kind == "local" else 2
+        budget = max(1.0, total / (session.spec.slots * per_slot))
+    else:
+        budget = task_budget(total, session.spec.slots, TASK_PIXELS)
     tasks = weighted_batches(todo_items, _heavy, _cost, budget, IMAGES_PER_TASK)
     work = Run(
         partial(execute_task, options=options, settings=settings),
@@ -517,4 +379,4 @@ def _execute_failed(item: Item, reason: str, options: FixOptions) -> FileFixResu
     )
 
 
-__all__ = ["Source", "collect_sources", "fix_scaled", "needs_scale", "output_metadata"]
+__all__ = ["Source", "collect_sources", "fix_scaled", "output_metadata"]

@@ -110,7 +110,7 @@ def _make_client(settings: S3Settings) -> Any:
         retries={"mode": "standard"},
         connect_timeout=15,
         read_timeout=120,
-        max_pool_connections=32,
+        max_pool_connections=64,  # preflight.engine.S3_THREADS probes at once
         # Checksums only where asked: boto3's default CRC32 headers break S3 clones.
         request_checksum_calculation="when_required",
         response_checksum_validation="when_required",

@@ -43,16 +43,11 @@ from igpreflight.preflight.probe import probe
 from igpreflight.preflight.rules.file import unreadable
 from igpreflight.storage.s3uri import is_s3
 from igpreflight.transcode.folderlock import FolderBusy, folder_locks, out_lock, remove_own_temps
-from igpreflight.transcode.image import (
-    apply_image,
-    memory_reason,
-    parse_colour,
-)
+from igpreflight.transcode.image import Undecodable, apply_image, decodes_pixels, parse_colour
+from igpreflight.transcode.image_memory import memory_reason
 from igpreflight.transcode.ledger import Ledger, kind_of, options_key, remove_stale_temps
 from igpreflight.transcode.plan_image import plan_image
-from igpreflight.transcode.plan_video import plan_video
 from igpreflight.transcode.types import FileFixResult, FixOptions, FixPlan, FixStatus, Step
-from igpreflight.transcode.video import apply_video
 
 Progress = Callable[[FileFixResult], None]
 # A batch progress object may also have `file(name)`: a 0..1 callback (or None) for one
@@ -152,6 +147,8 @@ def plan_job(job: FixJob, options: FixOptions, facts: Facts | None = None) -> _P
             if too_big:
                 return _settle(p, FixStatus.UNFIXABLE, too_big)
         elif isinstance(facts, VideoFacts):
+            from igpreflight.transcode.plan_video import plan_video  # images need no video stack
+
             p.plan = plan_video(facts, p.before, p.role, options)
         else:  # pragma: no cover - probe returns one of the three
             return _settle(p, FixStatus.UNFIXABLE, "not an image or a video")
@@ -235,33 +232,60 @@ def _with_quality(plan: FixPlan, quality: int | None) -> FixPlan:
     return replace(plan, steps=steps)
 
 
-# Plans that hand over the source's own coded data: nothing decoded it yet.
-_COPIES = (FixStatus.UNCHANGED, FixStatus.COPIED, FixStatus.REMUXED)
-
-
-def _proven(
-    result: FileFixResult, path: Path, facts: Facts, budget: int | None, before_fix: bool = False
-) -> bool:
-    """Decode `path` fully when nothing else would; settle `result` as FILE001 if it fails.
-
-    Before the fix: every image (Pillow conceals corrupt JPEG scans while
-    converting) and video copies left in place. After it: copied and remuxed
-    videos, whose output nothing has decoded."""
-    status = result.status
-    if before_fix:
-        needed = isinstance(facts, ImageFacts) or (
-            isinstance(facts, VideoFacts) and status is FixStatus.UNCHANGED
-        )
-    else:
-        needed = status in _COPIES
+def _proven(result: FileFixResult, path: Path, facts: Facts, budget: int | None) -> bool:
+    """Decode `path` fully before the fix when nothing else will; settle `result` as
+    FILE001 if it fails: images whose pixels the fix does not decode (copies, EXIF
+    strips; a conversion's own decode proves its source) and videos left in place.
+    Copied and remuxed videos are proved beside the remux (_ProofBeside)."""
+    needed = (isinstance(facts, ImageFacts) and not decodes_pixels(result.plan)) or (
+        isinstance(facts, VideoFacts) and result.status is FixStatus.UNCHANGED
+    )
     broken = decode_error(path, facts, budget) if needed else None
     if broken:
-        result.status = FixStatus.UNFIXABLE
-        reason = f"does not decode: {broken}"
-        result.reason = f"{unreadable.code} {reason}"
-        result.output = None
-        result.before = check_facts(Unreadable(result.source, reason), None)  # as --deep says
+        _undecodable(result, broken)
     return not broken
+
+
+class _ProofBeside:
+    """The full decode that proves a copied or remuxed video, run beside the remux.
+
+    A copy or a remux hands the source's coded streams over untouched, so decoding
+    the source proves the output; started first, the decode runs while ffmpeg
+    remuxes and the output is probed and checked, instead of after them (a remux of
+    a 10 s 1080p clip is mostly this decode)."""
+
+    def __init__(self, source: Path, facts: VideoFacts) -> None:
+        import threading
+
+        self._broken: str | None = None
+        # The thread that starts the decode's ffmpeg waits for it (PDEATHSIG ties the
+        # child to that thread), and lives exactly as long as the decode.
+        self._thread = threading.Thread(
+            target=self._run, args=(source, facts), name="igpreflight-proof", daemon=True
+        )
+        self._thread.start()
+
+    @classmethod
+    def start(cls, source: Path, facts: Facts, status: FixStatus) -> _ProofBeside | None:
+        copies = (FixStatus.COPIED, FixStatus.REMUXED)
+        return cls(source, facts) if isinstance(facts, VideoFacts) and status in copies else None
+
+    def _run(self, source: Path, facts: VideoFacts) -> None:
+        self._broken = decode_error(source, facts)
+
+    def verdict(self) -> str | None:
+        """Why the source does not decode (None: it does), once the decode is over."""
+        self._thread.join()
+        return self._broken
+
+
+def _undecodable(result: FileFixResult, broken: str) -> None:
+    """Settle `result` as FILE001: the source does not decode (as --deep says)."""
+    result.status = FixStatus.UNFIXABLE
+    reason = f"does not decode: {broken}"
+    result.reason = f"{unreadable.code} {reason}"
+    result.output = None
+    result.before = check_facts(Unreadable(result.source, reason), None)
 
 
 def run_job(
@@ -284,21 +308,26 @@ def run_job(
     if options.dry_run:
         return result
     assert final is not None
-    if not _proven(result, job.source, facts, options.max_memory, before_fix=True):
+    if not _proven(result, job.source, facts, options.max_memory):
         return result
     if plan.status is FixStatus.UNCHANGED:
         result.bytes_after = result.bytes_before
         return result
     tmp: Path | None = None
+    proof = _ProofBeside.start(job.source, facts, plan.status)
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
         tmp = temp_sibling(final)
         if isinstance(facts, ImageFacts):
             result.plan = _with_quality(plan, apply_image(job.source, facts, plan, tmp, options))
         elif isinstance(facts, VideoFacts):
+            from igpreflight.transcode.video import apply_video
+
             apply_video(job.source, facts, plan, tmp, options, per_file and per_file(job.display))
         after_facts = probe(tmp)
-        if isinstance(facts, VideoFacts) and not _proven(result, tmp, after_facts, None):
+        broken = proof.verdict() if proof is not None else None
+        if broken:
+            _undecodable(result, broken)
             return result
         result.after, _ = options.rules.keep(check_facts(after_facts, p.role), _rules_path(job))
         errors = [f for f in result.after if f.severity is Severity.ERROR]
@@ -315,10 +344,14 @@ def run_job(
         tmp = None
         if options.in_place and _key(final) != _key(job.source):
             job.source.unlink()
+    except Undecodable as exc:  # the one decode that converts also proves the source
+        _undecodable(result, str(exc))
     except Exception as exc:  # noqa: BLE001 - one bad file never stops the batch
         result.status = FixStatus.FAILED
         result.reason = _one_line(exc)
     finally:
+        if proof is not None:
+            proof.verdict()  # its ffmpeg never outlives the file's work
         if tmp is not None:
             tmp.unlink(missing_ok=True)
     if result.status is FixStatus.FAILED:

@@ -21,6 +21,7 @@ from typing import Any
 
 from igpreflight.limits import IMAGE_FIX, IMAGE_LIMITS, ImageFixTargets, ImageLimits
 from igpreflight.model import Finding, ImageFacts, Kind, Role
+from igpreflight.preflight.jpeg_strict import scale_for
 from igpreflight.preflight.rules.fmt import exact, fmt_int, ratio_label
 from igpreflight.preflight.rules.image import expected_extensions
 from igpreflight.transcode.types import FixOptions, FixPlan, FixStatus, Step
@@ -180,6 +181,26 @@ def draft_factor(facts: ImageFacts, geo: Geometry, targets: ImageFixTargets = IM
     return factor
 
 
+def scale_needed(geo: Geometry) -> Fraction:
+    """The least decode scale (of the whole image) whose crop box still covers the
+    output: below it the resize would upsample."""
+    x0, y0, x1, y1 = geo.box
+    width, height = Fraction(x1) - Fraction(x0), Fraction(y1) - Fraction(y0)
+    if width <= 0 or height <= 0:
+        return Fraction(1)
+    return min(Fraction(1), max(geo.content[0] / width, geo.content[1] / height))
+
+
+def dct_scale(facts: ImageFacts, geo: Geometry) -> Fraction:
+    """The n/8 a JPEG decode is scaled to in the DCT domain (1 for other formats):
+    the smallest that covers the output (`jpeg_strict.scale_for`)."""
+    if facts.format.upper() not in DRAFT_FORMATS:
+        return Fraction(1)
+    need = scale_needed(geo)
+    wanted = (math.ceil(facts.width * need), math.ceil(facts.height * need))
+    return scale_for((facts.width, facts.height), wanted)
+
+
 def decoded_pixels(facts: ImageFacts, geo: Geometry, targets: ImageFixTargets = IMAGE_FIX) -> int:
     """How many pixels the decode holds (draft mode divides a JPEG's by factor^2)."""
     f = draft_factor(facts, geo, targets)
@@ -258,7 +279,6 @@ def plan_image(
         add("first-frame", f"frame 1 of {facts.frames}", ("IMG008",))
     if facts.orientation != 1:
         add("orient", f"EXIF orientation {facts.orientation} baked in, tag removed", ("IMG007",))
-    factor = draft_factor(facts, geo, targets)
     if geo.cropped:
         x0, y0, x1, y1 = geo.box
         add(
@@ -270,12 +290,13 @@ def plan_image(
         )
     if geo.resized:
         x0, y0, x1, y1 = geo.box
-        how = "Lanczos" + (f", JPEG draft 1/{factor}" if factor > 1 else "")
+        scale = dct_scale(facts, geo)
+        how = "Lanczos" + (f", JPEG decoded at {scale}" if scale < 1 else "")
         add(
             "resize",
             f"{round(x1 - x0)}x{round(y1 - y0)} -> {geo.content[0]}x{geo.content[1]} ({how})",
             ("IMG004",),
-            draft=factor,
+            dct_scale=str(scale),
         )
     colour = _needs_colour(facts)
     if colour:
