@@ -21,10 +21,11 @@ from pathlib import Path
 from PIL import Image, ImageCms, ImageColor, ImageFilter, ImageMath
 
 from igpreflight import atomic
-from igpreflight.limits import IMAGE_FIX, IMAGE_LIMITS, ImageFixTargets
+from igpreflight.limits import IMAGE_FIX, ImageFixTargets
 from igpreflight.model import ImageFacts
 from igpreflight.preflight.decode import decode_cost
 from igpreflight.preflight.probe_image import bomb_reason, icc_facts, open_image
+from igpreflight.transcode.aim import plan_image_limits
 from igpreflight.transcode.plan_image import Geometry, draft_factor, plan_geometry
 from igpreflight.transcode.types import FixOptions, FixPlan, FixStatus
 
@@ -96,7 +97,7 @@ def apply_image(
     role = plan.role
     if role is None:
         raise FixError("an image plan needs a role")
-    geo = plan_geometry(facts, role, options)
+    geo = plan_geometry(facts, role, options, plan.profile)
     out_format = next(
         (s.param("format") for s in plan.steps if s.name == "encode" and hasattr(s, "param")),
         "JPEG",
@@ -126,7 +127,7 @@ def apply_image(
     pixels = _flatten(pixels, options.background)
     if geo.padded:
         pixels = _pad(pixels, geo, options)
-    limits = IMAGE_LIMITS[role]
+    limits = plan_image_limits(plan)
     if out_format == "PNG":
         data = _encode_png(pixels, meta)
         if len(data) > limits.max_bytes:
@@ -474,7 +475,7 @@ def memory_reason(facts: ImageFacts, plan: FixPlan, options: FixOptions) -> str 
     if plan.status is not FixStatus.CONVERTED or plan.role is None:
         return None
     limit = budget(options)
-    geo = plan_geometry(facts, plan.role, options)
+    geo = plan_geometry(facts, plan.role, options, plan.profile)
     if memory_factor(facts, geo, limit) is not None:
         return None
     need = decode_cost(facts, draft_factor(facts, geo))

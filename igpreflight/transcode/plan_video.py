@@ -17,13 +17,21 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
 
-from igpreflight.limits import VIDEO_LIMITS, VideoLimits
+from igpreflight.limits import VideoLimits
 from igpreflight.model import ROLE_LABEL, Finding, Kind, Role, Severity, VideoFacts
-from igpreflight.preflight.rules.fmt import exact, fmt_number, fmt_seconds
+from igpreflight.preflight.rules.fmt import (
+    allowed_aspect,
+    aspects_label,
+    exact,
+    fmt_number,
+    fmt_seconds,
+)
+from igpreflight.profiles import INSTAGRAM, Profile
+from igpreflight.transcode.aim import aspect_bounds
 from igpreflight.transcode.types import FixOptions, FixPlan, FixStatus, Step
 
 # Rules a re-encode of the video stream resolves. VID018 (HEVC) is one of them
@@ -222,8 +230,9 @@ def plan_geometry(facts: VideoFacts, lim: VideoLimits, aspect_mode: str) -> Geom
     sar = simplest_ratio(facts.sar or 1.0)
     if facts.rotation in (90, 270):
         w, h, sar = h, w, 1 / sar
-    lo, hi = exact(lim.min_aspect), exact(lim.max_aspect)
     ratio = Fraction(w, h) * sar  # displayed aspect
+    bounds = aspect_bounds(lim, ratio)
+    lo, hi = bounds[0] or exact(lim.min_aspect), bounds[1] or exact(lim.max_aspect)
 
     crop = None
     cw, ch = w, h  # content region in source pixels
@@ -287,8 +296,10 @@ def _rules(found: set[str], wanted: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(found & set(wanted)))
 
 
-def _unfixable(facts: VideoFacts, role: Role, reason: str) -> FixPlan:
-    return FixPlan(Kind.VIDEO, role, FixStatus.UNFIXABLE, (), "mp4", reason)
+def _unfixable(
+    facts: VideoFacts, role: Role, reason: str, profile: Profile | None = None
+) -> FixPlan:
+    return FixPlan(Kind.VIDEO, role, FixStatus.UNFIXABLE, (), "mp4", reason, profile)
 
 
 def _output_extension(facts: VideoFacts) -> str:
@@ -329,7 +340,11 @@ def _why(found: set[str], facts: VideoFacts, keep_hevc: bool) -> list[str]:
 
 
 def plan_video(
-    facts: VideoFacts, findings: list[Finding], role: Role, options: FixOptions
+    facts: VideoFacts,
+    findings: list[Finding],
+    role: Role,
+    options: FixOptions,
+    profile: Profile | None = None,
 ) -> FixPlan:
     """The least work that resolves every fixable finding of `facts` in `role`.
 
@@ -338,8 +353,15 @@ def plan_video(
     is encoded (an edit list that cuts needs this); a compliant other stream is
     still copied. UNFIXABLE (with `reason`): no video stream, a
     duration out of range without --trim/--extend, or an error no step resolves.
+    `profile` is the intersection of the file's profiles (None: instagram).
     """
-    lim = VIDEO_LIMITS[role]
+    plan = _plan_video(facts, findings, role, options, (profile or INSTAGRAM).video(role))
+    return replace(plan, profile=profile) if profile is not None else plan
+
+
+def _plan_video(
+    facts: VideoFacts, findings: list[Finding], role: Role, options: FixOptions, lim: VideoLimits
+) -> FixPlan:
     found = {f.rule for f in findings}
     label = ROLE_LABEL.get(role, role.value)
 
@@ -376,6 +398,15 @@ def plan_video(
     )
     if blocking:
         return _unfixable(facts, role, f"{', '.join(blocking)} cannot be fixed by igpreflight")
+    if lim.aspects and "VID007" in found:
+        geo = plan_geometry(facts, lim, options.aspect)
+        if not allowed_aspect(geo.out_w / geo.out_h, lim.aspects, lim.aspect_tolerance):
+            return _unfixable(
+                facts,
+                role,
+                f"{facts.display_width}x{facts.display_height} cannot be cropped or padded "
+                f"to {aspects_label(lim.aspects)} within {lim.aspect_tolerance:.0%} in even pixels",
+            )
 
     keep_hevc = options.keep_hevc and (facts.video_codec or "").upper() == "HEVC"
     video_triggers = found & VIDEO_RULES
@@ -637,7 +668,9 @@ def _encode_video_step(
 def _encode_audio_step(
     facts: VideoFacts, found: set[str], lim: VideoLimits, extend_to: float | None
 ) -> Step:
-    channels = 1 if facts.audio_channels == 1 else 2
+    # mono stays mono, more becomes stereo, within the profile's range (Facebook: stereo)
+    wanted = facts.audio_channels or 2
+    channels = min(max(wanted, lim.min_audio_channels), lim.max_audio_channels)
     rate = lim.max_audio_sample_rate
     bitrate = lim.recommended_audio_bitrate
     why = []
