@@ -369,6 +369,9 @@ class Report:
     files: list[FileReport] = field(default_factory=list)
     posts: list[PostReport] = field(default_factory=list)
     ignored: int = 0  # findings of rules the configuration turned off (reported nowhere)
+    # The profiles files and posts were checked against (igpreflight.profiles.Profile),
+    # when any is not instagram alone (SPEC 12); () for today's instagram-only checks.
+    profiles: tuple[Any, ...] = ()
 
     def _all(self) -> list[Finding]:
         return [f for r in self.files for f in r.findings] + [

@@ -17,7 +17,7 @@ from igpreflight.commands.common import (
     terminal_options,
     write_output,
 )
-from igpreflight.commands.config_options import config_options, settings
+from igpreflight.commands.config_options import config_options, profile_option, settings
 from igpreflight.model import Severity
 from igpreflight.preflight.manifest import ManifestError
 from igpreflight.report import RENDERERS, render
@@ -65,6 +65,7 @@ from igpreflight.terminal import TERMINAL
 @scale_options
 @s3_options
 @config_options
+@profile_option
 def check(
     paths: tuple[str, ...],
     as_: str,
@@ -81,6 +82,7 @@ def check(
     ignore: tuple[str, ...],
     config_file: str | None,
     isolated: bool,
+    profile: str | None,
 ) -> None:
     """Check media files, folders and post manifests against Instagram's limits.
 
@@ -91,7 +93,7 @@ def check(
         raise click.UsageError("give at least one PATH or --manifest")
     if shard is not None and manifest:
         raise click.UsageError("--shard splits PATHS; a manifest's posts are checked whole")
-    conf = settings(select, ignore, config_file, isolated)
+    conf = settings(select, ignore, config_file, isolated, profile)
     fmt = fmt or conf.format or "text"
     strict = strict or bool(conf.strict)
     jobs = jobs or conf.jobs

@@ -35,7 +35,7 @@ from igpreflight.pathnames import shown_path
 from igpreflight.preflight.checks import check_facts, check_posts, sort_findings
 from igpreflight.preflight.probe import probe
 from igpreflight.preflight.rules.image import image_format
-from igpreflight.profiles import Profile
+from igpreflight.profiles import Profile, is_default
 from igpreflight.states import MediaType
 from igpreflight.storage.s3 import ObjectInfo
 
@@ -301,7 +301,9 @@ def check_paths(
         kept, n = rules.keep(post_findings.get(post.id, []), post.source or None)
         post_reports.append(PostReport(post, kept))
         ignored += n
-    return Report(files=reports, posts=post_reports, ignored=ignored)
+    used = [t.profiles for t in unique] + [rules.profiles_for(p.source or None) for p in posts]
+    profiles = tuple(dict.fromkeys(p for ps in used if not is_default(ps) for p in ps))
+    return Report(files=reports, posts=post_reports, ignored=ignored, profiles=profiles)
 
 
 def run_targets(

@@ -101,9 +101,12 @@ class Target:
         parts = _conflicts(section, role, self.profiles, self.profile.limits(role))
         if not parts:
             return None
-        who = self.profiles[0].name if len(self.profiles) == 1 else f"both {self.names}"
-        if len(self.profiles) > 2:
-            who = f"all of {self.names}"
+        names = [p.name for p in self.profiles]
+        who = names[0]
+        if len(names) == 2:
+            who = f"both {names[0]} and {names[1]}"
+        elif len(names) > 2:
+            who = f"all of {', '.join(names[:-1])} and {names[-1]}"
         return f"no {section} passes {who}: {'; '.join(parts)}"
 
 
@@ -117,8 +120,7 @@ def _conflicts(section: str, role: Role, profiles: Sequence[Profile], merged: An
         formats = (*merged.accepted_formats, *merged.tolerated_formats)
         if not any(f.upper() in FIX_IMAGE_FORMATS for f in formats):
             given = "; ".join(
-                f"{n} {shown('accepted_formats', v)}"
-                for n, v in _by(profiles, role, "accepted_formats")
+                f"{p.name} {shown('accepted_formats', _formats(p.image(role)))}" for p in profiles
             )
             out.append(f"image formats: {given}")
     else:
@@ -144,12 +146,17 @@ def _conflicts(section: str, role: Role, profiles: Sequence[Profile], merged: An
     if merged.aspects == (0.0,) or (
         any(p.limits(role).aspects for p in profiles) and not merged.aspects
     ):
-        given = "; ".join(
-            f"{p.name} {shown('aspects', p.limits(role).aspects) if p.limits(role).aspects else _range(p.limits(role))}"
-            for p in profiles
-        )
+        given = "; ".join(f"{p.name} {_allowed(p.limits(role))}" for p in profiles)
         out.append(f"no aspect ratio is allowed by all: {given}")
     return out
+
+
+def _formats(limits: Any) -> tuple[str, ...]:
+    return (*limits.accepted_formats, *limits.tolerated_formats)
+
+
+def _allowed(limits: Any) -> str:
+    return shown("aspects", limits.aspects) if limits.aspects else _range(limits)
 
 
 def _range(limits: Any) -> str:
