@@ -398,6 +398,9 @@ def _plan_video(
     )
     if blocking:
         return _unfixable(facts, role, f"{', '.join(blocking)} cannot be fixed by igpreflight")
+    small = _below_minimum(facts, lim, options)
+    if small:
+        return _unfixable(facts, role, small)
     if lim.aspects and "VID007" in found:
         geo = plan_geometry(facts, lim, options.aspect)
         if not allowed_aspect(geo.out_w / geo.out_h, lim.aspects, lim.aspect_tolerance):
@@ -474,6 +477,25 @@ def _plan_video(
 
     status = FixStatus.TRANSCODED if (encode_video or encode_audio) else FixStatus.REMUXED
     return FixPlan(Kind.VIDEO, role, status, tuple(steps), "mp4")
+
+
+def _below_minimum(facts: VideoFacts, lim: VideoLimits, options: FixOptions) -> str | None:
+    """Why the output would be smaller than the profile's minimum frame (Facebook Reels:
+    540x960), which no fix can undo (upscaling adds no detail), or None."""
+    if lim.min_short_edge is None and lim.min_long_edge is None:
+        return None
+    geo = plan_geometry(facts, lim, options.aspect)
+    short, long = sorted((geo.out_w, geo.out_h))
+    if short >= (lim.min_short_edge or 0) and long >= (lim.min_long_edge or 0):
+        return None
+    least = f"{lim.min_short_edge or 0}x{lim.min_long_edge or 0}"
+    made = f"{geo.out_w}x{geo.out_h}"
+    if (geo.out_w, geo.out_h) == (facts.display_width, facts.display_height):
+        return f"{made} is below the minimum {least} ({lim.platform}); use a larger original"
+    return (
+        f"{facts.display_width}x{facts.display_height} brought into the aspect range is "
+        f"{made}, below the minimum {least} ({lim.platform}); use a larger original"
+    )
 
 
 def _copy_time_base(facts: VideoFacts, lim: VideoLimits) -> str | None:
