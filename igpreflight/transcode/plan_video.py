@@ -393,14 +393,14 @@ def _plan_video(
                 )
             extend_to = lim.min_duration + EXTEND_MARGIN
 
+    small = _below_minimum(facts, lim, options)
+    if small:
+        return _unfixable(facts, role, small)
     blocking = sorted(
         f.rule for f in findings if f.severity is Severity.ERROR and f.rule not in RESOLVES
     )
     if blocking:
         return _unfixable(facts, role, f"{', '.join(blocking)} cannot be fixed by igpreflight")
-    small = _below_minimum(facts, lim, options)
-    if small:
-        return _unfixable(facts, role, small)
     if lim.aspects and "VID007" in found:
         geo = plan_geometry(facts, lim, options.aspect)
         if not allowed_aspect(geo.out_w / geo.out_h, lim.aspects, lim.aspect_tolerance):
