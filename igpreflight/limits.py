@@ -248,6 +248,8 @@ FIELD_GROUPS: dict[str, dict[str, str]] = {
         "carousel_aspect_tolerance": "carousel",
         "max_product_tags": "tags",
         "max_user_tags": "tags",
+        "required_hashtags": "hashtags",
+        "forbidden_hashtags": "hashtags",
     },
 }
 

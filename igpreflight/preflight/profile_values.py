@@ -54,8 +54,12 @@ def _label(name: str) -> str:
     return LABELS.get(name, name.replace("_", " "))
 
 
-def describe(names: Sequence[str], limits: Any) -> str:
-    """The values of fields `names` of one limits object: 'aspect 4:5..1.91:1, ...'."""
+def describe(names: Sequence[str], limits: Any, bare: bool = False) -> str:
+    """The values of fields `names` of one limits object: 'aspect 4:5..1.91:1, ...';
+    `bare`: one field's value alone ('4:5'), as a table of keys shows it."""
+    if bare and len(names) == 1:
+        value = getattr(limits, names[0])
+        return "any" if names[0] == "aspects" and not value else value_text(names[0], value)
     parts: list[str] = []
     done: set[str] = set()
     for name in names:
@@ -88,15 +92,15 @@ def describe(names: Sequence[str], limits: Any) -> str:
     return ", ".join(parts)
 
 
-def section_values(profile: Profile, section: str, names: Sequence[str]) -> str:
+def section_values(profile: Profile, section: str, names: Sequence[str], bare: bool = False) -> str:
     """The values of `names` in one section of `profile`, grouping roles that agree."""
     if section == "post":
-        return describe(names, profile.post)
+        return describe(names, profile.post, bare)
     if section == "image" and not profile.takes_images:
         return "no images (videos only)"
     groups: dict[str, list[str]] = {}
     for role, key in SECTION_ROLES[section].items():
-        groups.setdefault(describe(names, profile.limits(role)), []).append(key)
+        groups.setdefault(describe(names, profile.limits(role), bare), []).append(key)
     if len(groups) == 1:
         return next(iter(groups))
     return "; ".join(f"{', '.join(keys)}: {text}" for text, keys in groups.items())
