@@ -67,6 +67,10 @@ def parse_profiles(table: Mapping[str, Any], where: str, root: Path) -> ProfileS
             continue
         at = f"{where}: profiles.{glob!r}"
         by_glob.append((glob, _resolve(_names(value, at), house, root, at)))
+    # Profiles named by file are house profiles too: `profiles` lists them, `show` finds them.
+    for profile in (*default, *(p for _, ps in by_glob for p in ps)):
+        if profile.name not in BUILTIN:
+            house.setdefault(profile.name, profile)
     return ProfileSettings(default, tuple(by_glob), tuple(house.items()))
 
 

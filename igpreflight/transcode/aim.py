@@ -58,11 +58,12 @@ def plan_image_limits(plan: FixPlan) -> ImageLimits:
 
 
 def aspect_bounds(
-    limits: ImageLimits | VideoLimits, ratio: Fraction | None = None
+    limits: ImageLimits | VideoLimits, ratio: Fraction | None = None, band: bool = True
 ) -> tuple[Fraction | None, Fraction | None]:
     """The aspect range to crop or pad into: the limits' range, or, when a house
-    profile allows only some ratios and `ratio` is none of them, a narrow band
-    (half the tolerance each way) around the allowed ratio nearest to `ratio`."""
+    profile allows only some ratios and `ratio` is none of them, the allowed ratio
+    nearest to `ratio`: exactly (images: any whole size) or, with `band`, within half
+    the tolerance each way (videos: even sizes rarely hit a ratio exactly)."""
     lo = exact(limits.min_aspect) if limits.min_aspect is not None else None
     hi = exact(limits.max_aspect) if limits.max_aspect is not None else None
     aspects = [a for a in limits.aspects if a > 0]
@@ -71,7 +72,7 @@ def aspect_bounds(
     if allowed_aspect(float(ratio), limits.aspects, limits.aspect_tolerance):
         return lo, hi  # already one of them: no aspect change
     target = min(aspects, key=lambda a: abs(math.log(a / float(ratio))))
-    half = limits.aspect_tolerance / 2
+    half = limits.aspect_tolerance / 2 if band else 0.0
     band_lo, band_hi = exact(target * (1 - half)), exact(target * (1 + half))
     return (band_lo if lo is None else max(lo, band_lo)), (
         band_hi if hi is None else min(hi, band_hi)

@@ -119,7 +119,7 @@ def geometry(width: int, height: int, limits: ImageLimits, aspect: str = "crop")
     same exact fractions the rules use, after rounding to whole pixels.
     """
     ratio = Fraction(width, height)
-    lo, hi = aspect_bounds(limits, ratio)
+    lo, hi = aspect_bounds(limits, ratio, band=False)
     too_wide = hi is not None and ratio > hi
     too_tall = lo is not None and ratio < lo
 
