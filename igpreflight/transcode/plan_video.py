@@ -62,6 +62,8 @@ SIZE_HEADROOM = 0.9  # aim at 90% of the role's file-size limit
 TRIM_MARGIN = 0.25  # seconds kept under the maximum duration (copied streams end on a packet)
 EXTEND_MARGIN = 0.1  # seconds added over the minimum duration
 MIN_VIDEO_BITRATE = 200_000  # never ask x264 for less, whatever the size budget says
+VBV_START = 0.9  # x264's initial VBV fullness (of a buffer of 2 x maxrate)
+RATE_MARGIN = 0.98  # the stream's worst-case average stays 2% under the bitrate limit
 
 DEFAULT_PRESET = "veryfast"
 DEFAULT_CRF = 20
@@ -658,8 +660,13 @@ def _encode_video_step(
             else (facts.audio_bitrate or lim.recommended_audio_bitrate)
         )
         audio = audio if facts.has_audio else 0
-        budget = int(lim.max_bytes * SIZE_HEADROOM * 8 / out_dur) - audio
-        maxrate = max(MIN_VIDEO_BITRATE, min(maxrate, budget))
+        # x264 may spend its VBV buffer (2 x maxrate, 90% full at the start) on top of
+        # maxrate x duration, which on a clip of a few seconds lifts the stream's average
+        # over the limit: keep even that worst case under it (and under the size budget).
+        spent = out_dur + VBV_START * 2
+        worst_case = int(lim.max_video_bitrate * RATE_MARGIN * out_dur / spent)
+        budget = int((lim.max_bytes * SIZE_HEADROOM * 8 - audio * out_dur) / spent)
+        maxrate = max(MIN_VIDEO_BITRATE, min(maxrate, worst_case, budget))
     fps = _out_fps(facts, found, lim)
     gop = max(1, math.floor(lim.keyframe_interval * fps))
     preset, crf = encoder_preset(), encoder_crf()
