@@ -62,6 +62,12 @@ IMAGE_ROLES = {
 }
 VIDEO_ROLES = {"auto": Role.REELS, "story": Role.STORY_VIDEO, "carousel-item": Role.CAROUSEL_VIDEO}
 
+# Encodes are slow, and cases whose profiles share no target are filtered out.
+SLOW_AND_FILTERED = [
+    HealthCheck.too_slow,
+    HealthCheck.filter_too_much,
+    HealthCheck.function_scoped_fixture,
+]
 profile_sets = st.lists(
     st.sampled_from([p.name for p in POOL]), min_size=1, max_size=3, unique=True
 )
@@ -132,11 +138,7 @@ def write_image(
 @settings(
     max_examples=25,
     deadline=None,
-    suppress_health_check=[
-        HealthCheck.too_slow,
-        HealthCheck.filter_too_much,
-        HealthCheck.function_scoped_fixture,
-    ],
+    suppress_health_check=SLOW_AND_FILTERED,
 )
 @given(
     case=images(),
@@ -187,11 +189,7 @@ def clips(draw: st.DrawFn) -> dict:
 @settings(
     max_examples=8,
     deadline=None,
-    suppress_health_check=[
-        HealthCheck.too_slow,
-        HealthCheck.filter_too_much,
-        HealthCheck.function_scoped_fixture,
-    ],
+    suppress_health_check=SLOW_AND_FILTERED,
 )
 @given(
     clip=clips(),
