@@ -85,3 +85,28 @@ def test_run_checks_and_fixes_under_the_profiles(emu, tmp_path, bucket, monkeypa
     with Image.open(fixed) as im:
         assert im.size == (864, 1080)
     assert create["params"]["image_url"].endswith(".jpg")
+
+
+def test_fix_to_s3_under_profiles_resumes(tmp_path, monkeypatch):
+    """Object metadata names the profiles and a digest of their values (S3 allows 2 KB
+    of it): a re-run with the same profiles skips the work, another profile redoes it."""
+    fake_aws_env(monkeypatch, tmp_path)
+    src = tmp_path / "in"
+    src.mkdir()
+    Image.new("RGB", (1200, 100), "red").save(src / "wide.jpg", quality=80)
+    with running_moto() as endpoint:
+        name = f"igpf-prof-{uuid.uuid4().hex[:8]}"
+        boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket=name)
+        monkeypatch.setenv("AWS_ENDPOINT_URL_S3", endpoint)
+        out = f"s3://{name}/out/"
+        args = ["fix", "--isolated", str(src), "--out", out]
+        first = CliRunner().invoke(cli, [*args, "--profile", "instagram,threads"])
+        assert first.exit_code == 0, first.output
+        head = boto3.client("s3", endpoint_url=endpoint).head_object(
+            Bucket=name, Key="out/wide.jpg"
+        )
+        assert sum(len(k) + len(v) for k, v in head["Metadata"].items()) < 2048
+        again = CliRunner().invoke(cli, [*args, "--profile", "instagram,threads"])
+        assert "(already done)" in again.output
+        other = CliRunner().invoke(cli, [*args, "--profile", "threads"])
+        assert "(already done)" not in other.output and other.exit_code == 0
