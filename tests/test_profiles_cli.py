@@ -240,3 +240,19 @@ def test_profile_objects_through_the_python_api(tmp_path: Path) -> None:
     result = fix(path, tmp_path / "out", profile=[INSTAGRAM, FACEBOOK_REELS], extend=True)
     (done,) = result.files
     assert done.status.value == "unfixable" and "below the minimum 540x960" in (done.reason or "")
+
+
+def test_profiles_travel_to_worker_processes(tmp_path: Path) -> None:
+    """--jobs 2 checks in a process pool: built-in profiles travel by name, house ones
+    by value, and each file is checked under its own."""
+    (tmp_path / "igpreflight.toml").write_text(
+        '[profiles]\n"b*" = "tight"\n[profiles.tight]\nextends = "threads"\nimage.max_width = 600\n'
+    )
+    for name in ("a.jpg", "b.jpg", "c.jpg"):
+        Image.new("RGB", (1200, 100), "red").save(tmp_path / name, quality=80)
+    conf = ["--config", tmp_path / "igpreflight.toml", "--format", "json", "--jobs", "2"]
+    data = json.loads(run("check", *conf, "--profile", "threads", tmp_path).output)
+    assert {f["profile"] for file in data["files"] for f in file["findings"]} == {"threads"}
+    data = json.loads(run("check", *conf, tmp_path).output)
+    by_file = {Path(f["path"]).name: {x["rule"] for x in f["findings"]} for f in data["files"]}
+    assert "IMG004" in by_file["b.jpg"] and "IMG004" not in by_file["a.jpg"]

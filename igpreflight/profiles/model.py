@@ -9,6 +9,7 @@ rules read their limits from the profile a file is checked under.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, SupportsIndex
 
 from igpreflight.limits import FIELD_GROUPS, ImageLimits, PostLimits, Source, VideoLimits
 from igpreflight.model import Role
@@ -81,3 +82,21 @@ class Profile:
 
     def __str__(self) -> str:
         return self.name
+
+    def __hash__(self) -> int:
+        # Equal profiles share these; hashing every value would cost each Target a walk.
+        return hash((self.name, self.platform, self.extends))
+
+    def __reduce_ex__(self, protocol: SupportsIndex) -> Any:
+        """A built-in profile travels to a worker process by name, not by value."""
+        from igpreflight.profiles.builtin import BUILTIN
+
+        if BUILTIN.get(self.name) is self:
+            return (builtin_profile, (self.name,))
+        return super().__reduce_ex__(protocol)
+
+
+def builtin_profile(name: str) -> Profile:
+    from igpreflight.profiles.builtin import BUILTIN
+
+    return BUILTIN[name]
