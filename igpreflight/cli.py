@@ -9,6 +9,7 @@ not pay for boto3 and the Graph client.
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import Any
 
 import click
@@ -28,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "rules": "igpreflight.commands.rules:rules_command",
     "explain": "igpreflight.commands.rules:explain",
     "profiles": "igpreflight.commands.profiles:profiles_command",
+    "serve": "igpreflight.commands.serve:serve",
 }
 
 
@@ -47,6 +49,11 @@ class LazyGroup(click.Group):
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
         """click's main, with every failure on stderr as one `igpreflight: error: ...`
         line (commands.boundary): usage and setup errors exit 2, never a traceback."""
+        # What we print may hold text no UTF-8 encoder takes (a lone surrogate from a
+        # JSON manifest, a file name that is not UTF-8): show it as \ud83d, never crash.
+        for stream in (sys.stdout, sys.stderr):
+            if hasattr(stream, "reconfigure"):
+                stream.reconfigure(errors="backslashreplace")
         if not standalone_mode:
             return super().main(*args, standalone_mode=False, **kwargs)
         from igpreflight.commands.boundary import run_guarded

@@ -28,6 +28,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("publish", ("publish",)),
     ("api", ("api",)),
     ("report", ("report",)),
+    # the HTTP service: a front end over the API, like the commands (which start it).
+    ("serve", ("serve",)),
     ("commands", ("commands", "cli", "__main__", "")),  # "" is the package root
 ]
 RANK = {name: i for i, (_, names) in enumerate(LAYERS) for name in names}

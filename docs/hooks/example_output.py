@@ -15,6 +15,7 @@ from pathlib import Path, PurePosixPath
 from rule_examples import Example, FileExample, PostExample, QuotaExample, UrlExample, image, video
 
 from igpreflight.api.fixing import FixResult
+from igpreflight.api.urlchecking import CheckUrlResult
 from igpreflight.model import AsOption, FileReport, PostReport, Report, Unreadable, role_for
 from igpreflight.preflight.checks import check_facts, check_posts
 from igpreflight.preflight.engine import infer_media_type
@@ -130,7 +131,9 @@ def _url(rule: Rule, ex: UrlExample) -> str:
     name = PurePosixPath(ex.facts.url.partition("?")[0]).name
     local = f" --local {name}" if ex.facts.local_sha256 else ""
     text = f"{ex.given[:1].upper()}{ex.given[1:]}:\n\n"
-    return text + _console(f"igpreflight check-url {ex.facts.url}{local}", check_url_text([result]))
+    return text + _console(
+        f"igpreflight check-url {ex.facts.url}{local}", check_url_text(CheckUrlResult([result]))
+    )
 
 
 def _quota(rule: Rule, ex: QuotaExample) -> str:

@@ -321,6 +321,10 @@ EXAMPLES: dict[str, Example] = {
         "share_to_feed on an image post",
         _post('media = ["photo.jpg"]\nshare_to_feed = true'),
     ),
+    "POST021": PostExample(
+        "a caption holding a NUL character (pasted from a binary export)",
+        _post('media = ["photo.jpg"]\ncaption = "Launch day\\u0000 #new"'),
+    ),
     # ---------------------------------------------------------------- URLs
     "URL001": UrlExample(
         "a private bucket's URL that redirects to a login page",

@@ -1,8 +1,9 @@
 """The Python API: one function under every command, each returning a result object.
 
-`check`, `fix`, `upload`, `publish` and `run` do what the commands of the same name
-do and return a Report, FixResult, UploadResult, PublishResult (PublishPlan for a
-dry run) or RunResult, whose `to_dict()` is that command's `--format json` document.
+`check`, `fix`, `upload`, `check_url`, `publish` and `run` do what the commands of
+the same name do and return a Report, FixResult, UploadResult, CheckUrlResult,
+PublishResult (PublishPlan for a dry run) or RunResult, whose `to_dict()` is that
+command's `--format json` document. Where uploads go is one UploadTarget.
 Nothing here prints or exits: misuse raises ValueError (or FileNotFoundError), a
 batch `publish` refuses before any call raises PublishRefused, and bad media become
 findings. The commands are thin shells over these functions.
@@ -23,6 +24,10 @@ _WHERE = {
     "FixResult": "fixing",
     "upload": "uploading",
     "UploadResult": "uploading",
+    "UploadTarget": "uploading",
+    "UploadError": "uploading",
+    "check_url": "urlchecking",
+    "CheckUrlResult": "urlchecking",
     "publish": "publishing",
     "PublishResult": "publishing",
     "PublishPlan": "publishing",

@@ -28,6 +28,7 @@ from igpreflight.commands.publish import (
     publish,
     refusal_lines,
 )
+from igpreflight.commands.upload_options import with_upload_target
 from igpreflight.preflight.manifest import ManifestError
 from igpreflight.report.run import render, stop_line
 from igpreflight.terminal import TERMINAL
@@ -51,6 +52,7 @@ from igpreflight.terminal import TERMINAL
 @click.option("--dry-run", is_flag=True, help="Check and fix, then print the publish calls only.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @profile_option
+@with_upload_target  # publish's upload options (added below) as one `upload` argument
 def run(
     inputs: tuple[str, ...],
     out: Path | None,

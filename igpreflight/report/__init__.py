@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from igpreflight.model import Report
 from igpreflight.report import github, json_format, junit, sarif, text
+from igpreflight.textcheck import printable
 
 RENDERERS: dict[str, Callable[[Report], str]] = {
     "text": text.render,
@@ -21,7 +22,8 @@ RENDERERS: dict[str, Callable[[Report], str]] = {
 
 
 def render(report: Report, fmt: str, strict: bool = False) -> str:
-    """Render in `fmt`; `strict` (warnings fail) matters to formats that say pass/fail."""
+    """Render in `fmt`; `strict` (warnings fail) matters to formats that say pass/fail.
+    Text no UTF-8 encoder takes (a lone surrogate from the input) comes out escaped."""
     if fmt == "junit":
         return junit.render(report, strict=strict)
-    return RENDERERS[fmt](report)
+    return printable(RENDERERS[fmt](report))

@@ -22,6 +22,7 @@ from igpreflight.atomic import write_text
 from igpreflight.model import Finding, Kind, Severity
 from igpreflight.report.overlay import Overlay, overlays
 from igpreflight.report.thumbs import THUMB_SIZE, Thumb, image_thumb, video_thumb
+from igpreflight.textcheck import printable
 from igpreflight.transcode.types import FileFixResult, FixStatus
 
 CHANGED = (FixStatus.CONVERTED, FixStatus.TRANSCODED, FixStatus.REMUXED)
@@ -65,7 +66,7 @@ def build_fix_report(results: Sequence[FileFixResult], *, jobs: int | None = Non
         body.append("</section>")
     if others:
         body.append(_untouched(others))
-    return _page("\n".join(body))
+    return printable(_page("\n".join(body)))  # a non-UTF-8 file name shows escaped
 
 
 def thumbnail(path: str, kind: Kind | None) -> Thumb | None:

@@ -16,6 +16,7 @@ from igpreflight._version import __version__
 from igpreflight.catalog import RULES
 from igpreflight.model import Finding, Report, Severity
 from igpreflight.report.locate import ci_path, post_path, role_label
+from igpreflight.textcheck import printable
 
 SUITE = "igpreflight"
 
@@ -125,4 +126,4 @@ def _detail(f: Finding) -> str:
 
 
 def _clean(text: str) -> str:
-    return _INVALID_XML.sub("\ufffd", text)
+    return _INVALID_XML.sub("\ufffd", printable(text))  # \ud83d, \u0000 shown escaped

@@ -21,6 +21,7 @@ from igpreflight._version import SPEC_VERSION, __version__
 from igpreflight.catalog import RULES, RuleInfo
 from igpreflight.model import Finding, Report, Severity
 from igpreflight.report.locate import post_path, role_label
+from igpreflight.textcheck import printable
 
 SCHEMA_URI = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -38,7 +39,7 @@ _KIND_TAG = {"IMG": "image", "VID": "video", "POST": "post", "URL": "url", "QUOT
 
 
 def render(report: Report) -> str:
-    return json.dumps(build(report), indent=2, ensure_ascii=False) + "\n"
+    return printable(json.dumps(build(report), indent=2, ensure_ascii=False)) + "\n"
 
 
 def build(report: Report) -> dict[str, Any]:

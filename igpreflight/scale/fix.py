@@ -48,14 +48,13 @@ from igpreflight.storage.s3 import (
     ObjectInfo,
     S3Settings,
     configure,
-    copy_object,
     current_settings,
     download,
     head_object,
     list_objects,
-    put_file,
 )
 from igpreflight.storage.s3uri import S3Uri, is_s3
+from igpreflight.storage.s3write import copy_object, put_file
 from igpreflight.transcode.batch import (
     BatchInterrupted,
     FixJob,

@@ -1,4 +1,4 @@
-"""Post rules POST001-POST020: pure functions of a Post and the facts of its media.
+"""Post rules POST001-POST021: pure functions of a Post and the facts of its media.
 
 A post rule never opens a file: what it knows of a media item comes from
 PostContext.facts (keyed by MediaItem.key: the local path, or the URL). An item whose facts are
@@ -39,6 +39,7 @@ from igpreflight.model import (
 from igpreflight.preflight.rules import REGISTRY, PostContext
 from igpreflight.preflight.rules.fmt import fmt_int, fmt_ratio, relative_gap
 from igpreflight.states import CAROUSEL_ITEM_TYPES, POST_TYPES, VIDEO_TYPES, MediaType
+from igpreflight.textcheck import describe, invalid_chars
 
 # exactly one media; STORIES may hold several
 SINGLE_MEDIA_TYPES = (MediaType.IMAGE, MediaType.REELS, MediaType.VIDEO)
@@ -663,6 +664,59 @@ def collaborators(post: Post, ctx: PostContext) -> Iterator[Finding]:
     if n > ctx.limits.max_collaborators:
         yield collaborators.finding(
             f"{n} collaborators; the limit is {ctx.limits.max_collaborators}"
+        )
+
+
+def post_texts(post: Post) -> Iterator[tuple[str, str]]:
+    """(field, text) of every text of a post: what Instagram receives (captions,
+    alt texts, tags, collaborators, location, audio name) and the post id, which
+    names it in the queue, the database and every report."""
+    yield "the post id", post.id
+    fields = (("caption", post.caption), ("alt_text", post.alt_text))
+    fields += (("location_id", post.location_id), ("audio_name", post.extra.get("audio_name")))
+    for name, text in fields:
+        if isinstance(text, str):
+            yield name, text
+    for i, name in enumerate(post.collaborators):
+        yield f"collaborator #{i + 1}", name
+    yield from _tag_texts(post.user_tags, post.product_tags, "")
+    items = [*post.media, *([post.cover] if post.cover else [])]
+    for i, item in enumerate(items):
+        where = " of the cover" if item is post.cover else f" of media #{i + 1}"
+        for name, text in (("caption", item.caption), ("alt_text", item.alt_text)):
+            if text is not None:
+                yield name + where, text
+        yield from _tag_texts(item.user_tags, item.product_tags, where)
+
+
+def _tag_texts(
+    users: tuple[Tag, ...], products: tuple[Tag, ...], where: str
+) -> Iterator[tuple[str, str]]:
+    for i, tag in enumerate(users):
+        if tag.username is not None:
+            yield f"user tag #{i + 1}{where} (username)", tag.username
+    for i, tag in enumerate(products):
+        if tag.product_id is not None:
+            yield f"product tag #{i + 1}{where} (product_id)", tag.product_id
+
+
+@REGISTRY.post_rule(
+    "POST021",
+    Severity.ERROR,
+    "text fields are valid Unicode: no lone UTF-16 surrogate, no NUL character",
+    todo="replace the broken character (often half an emoji cut by JavaScript's .slice()) "
+    "or remove it",
+)
+def valid_text(post: Post, ctx: PostContext) -> Iterator[Finding]:
+    for field, text in post_texts(post):
+        bad = invalid_chars(text)
+        if not bad:
+            continue
+        position, char = bad[0]
+        more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
+        yield valid_text.finding(
+            f"{field} holds {describe(char)} at character {position + 1}{more}; "
+            "it cannot be encoded as UTF-8, so Instagram cannot receive it",
         )
 
 
