@@ -30,6 +30,7 @@ else:  # pragma: no cover - Python 3.10 only
 
 from igpreflight.model import AsOption, Finding
 from igpreflight.profiles import Profile, ProfileError, is_default, resolve
+from igpreflight.profiles.schema import suggest
 from igpreflight.profiles.settings import parse_profiles
 
 CONFIG_NAME = "igpreflight.toml"
@@ -312,7 +313,10 @@ def parse_table(
     """Validate a settings table; returns (strict/format/jobs, the file's rule layer)."""
     unknown = sorted(set(table) - set(KEYS))
     if unknown:
-        raise ConfigError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(KEYS))})")
+        hint = suggest(unknown[0], list(KEYS))
+        raise ConfigError(
+            f"{where}: unknown key {unknown[0]!r}{hint} (known: {', '.join(sorted(KEYS))})"
+        )
     plain: dict[str, Any] = {}
     if "strict" in table:
         if not isinstance(table["strict"], bool):

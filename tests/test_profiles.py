@@ -306,6 +306,7 @@ def test_configuration_profile_and_profiles(tmp_path: Path) -> None:
     ("config", "says"),
     [
         ('profile = "instagrm"', 'did you mean "instagram"'),
+        ('profil = "threads"', "unknown key 'profil' (did you mean \"profile\"?)"),
         (
             '[profiles.h]\nextends = "instagram"\nimage.max_width = 9999',
             "9999 is looser than instagram's 1440",
