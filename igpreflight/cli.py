@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "run": "igpreflight.commands.run:run",
     "rules": "igpreflight.commands.rules:rules_command",
     "explain": "igpreflight.commands.rules:explain",
+    "profiles": "igpreflight.commands.profiles:profiles_command",
     "serve": "igpreflight.commands.serve:serve",
 }
 

@@ -23,6 +23,7 @@ from igpreflight.preflight.manifest import parse_manifest
 from igpreflight.preflight.rules import Rule
 from igpreflight.preflight.rules.quota import check_quota
 from igpreflight.preflight.urlcheck import judge
+from igpreflight.profiles import BUILTIN, Profile, house_profile, intersect, resolve
 from igpreflight.report import render
 from igpreflight.report.fix import render_text as render_fix
 from igpreflight.report.urls import check_url_text
@@ -51,20 +52,44 @@ def _flags(as_: str, options: dict) -> str:
     return "".join(f" {f}" for f in flags)
 
 
+def _profiles(spec: str) -> tuple[Profile, ...]:
+    """An example's profiles: a built-in name, or a house profile's TOML (one table
+    under [profiles], as igpreflight.toml holds it)."""
+    if not spec:
+        return ()
+    if "=" not in spec:
+        return resolve(spec)
+    ((name, table),) = tomllib.loads(spec)["profiles"].items()
+    return (house_profile(name, table, where="igpreflight.toml", known=BUILTIN),)
+
+
+def _profile_intro(spec: str) -> str:
+    if "=" not in spec:
+        return ""
+    return f"With this house profile in `igpreflight.toml`:\n\n```toml\n{spec.rstrip()}\n```\n\n"
+
+
+def _profile_flag(profiles: tuple[Profile, ...]) -> str:
+    return f" --profile {','.join(p.name for p in profiles)}" if profiles else ""
+
+
 def _file(rule: Rule, ex: FileExample) -> str:
     facts = ex.facts
     role = None if isinstance(facts, Unreadable) else role_for(facts.kind, AsOption(ex.as_))
-    findings = check_facts(facts, role)
+    profiles = _profiles(ex.profile)
+    findings = check_facts(facts, role, profiles)
     if rule.code not in {f.rule for f in findings}:
         raise ExampleError(f"{rule.code}: the example ({ex.given}) is not {rule.code} any more")
     report = Report(files=[FileReport(facts.path, facts.kind, role, facts, findings)])
     name = facts.path
-    text = f"{ex.given[:1].upper()}{ex.given[1:]}:\n\n"
-    text += _console(f"igpreflight check {name}{_flags(ex.as_, {})}", render(report, "text"))
+    text = _profile_intro(ex.profile) + f"{ex.given[:1].upper()}{ex.given[1:]}:\n\n"
+    flags = _flags(ex.as_, {}) + _profile_flag(profiles)
+    text += _console(f"igpreflight check {name}{flags}", render(report, "text"))
     if not (rule.info.fixable or rule.info.on_request):
         return text
     planner = plan_image.plan_image if facts.kind.value == "image" else plan_video.plan_video
-    plan = planner(facts, findings, role, FixOptions(**ex.fix_options))
+    aim = intersect(profiles).profile if profiles else None
+    plan = planner(facts, findings, role, FixOptions(**ex.fix_options), aim)
     if rule.code not in {code for step in plan.steps for code in step.rules}:
         raise ExampleError(f"{rule.code}: fix's plan for the example has no step resolving it")
     fixed = f"fixed/{PurePosixPath(name).stem}.{plan.extension}"
@@ -85,15 +110,18 @@ def _post(rule: Rule, ex: PostExample) -> str:
             default = video(item.path) if item.path.endswith(".mp4") else image(item.path)
             facts[item.key] = ex.facts.get(item.path, default)
     posts = [infer_media_type(p, facts) for p in posts]  # as check --manifest does
-    found = check_posts(posts, facts)
+    profiles = _profiles(ex.profile)
+    found = check_posts(posts, facts, lambda post: profiles)
     if rule.code not in {f.rule for fs in found.values() for f in fs}:
         raise ExampleError(f"{rule.code}: the example ({ex.given}) is not {rule.code} any more")
     report = Report(posts=[PostReport(p, found.get(p.id, [])) for p in posts])
     lines = render(report, "text").rstrip("\n").splitlines()[:-1]  # without the summary line
-    text = f"{ex.given[:1].upper()}{ex.given[1:]}, in `posts.toml`:\n\n"
+    text = _profile_intro(ex.profile)
+    text += f"{ex.given[:1].upper()}{ex.given[1:]}, in `posts.toml`:\n\n"
     text += f"```toml\n{(ex.shown or ex.manifest).rstrip()}\n```\n\n"
     text += "The post's lines of its report (each media is compliant here):\n\n"
-    return text + _console("igpreflight check --manifest posts.toml", "\n".join(lines))
+    command = "igpreflight check --manifest posts.toml" + _profile_flag(profiles)
+    return text + _console(command, "\n".join(lines))
 
 
 def _url(rule: Rule, ex: UrlExample) -> str:

@@ -39,6 +39,7 @@ class FileExample:
     facts: ImageFacts | VideoFacts | Unreadable
     as_: str = "auto"  # the --as role
     fix_options: dict[str, Any] = field(default_factory=dict)  # e.g. {"extend": True}
+    profile: str = ""  # a profile to check against (--profile), or a house profile's TOML
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class PostExample:
     manifest: str  # TOML
     facts: dict[str, ImageFacts | VideoFacts] = field(default_factory=dict)
     shown: str | None = None  # the manifest as the page shows it, when it is too long to read
+    profile: str = ""  # a profile to check against (--profile), or a house profile's TOML
 
 
 @dataclass(frozen=True)
@@ -202,6 +204,11 @@ EXAMPLES: dict[str, Example] = {
         video("phone.mp4", width=1920, height=1080, rotation=90),
     ),
     "VID018": FileExample("an HEVC clip from a phone", video("phone.mov", video_codec="HEVC")),
+    "VID021": FileExample(
+        "a 486x864 clip for Facebook Reels (its minimum is 540x960)",
+        video("small.mp4", width=486, height=864),
+        profile="facebook-reels",
+    ),
     "VID019": FileExample("a square 1080x1080 Reel", video("square.mp4", width=1080, height=1080)),
     # fix resolves VID020 when it encodes the audio anyway (here for VID003).
     "VID020": FileExample(
@@ -304,6 +311,11 @@ EXAMPLES: dict[str, Example] = {
     "POST019": PostExample(
         "four collaborators",
         _post('media = ["photo.jpg"]\ncollaborators = ["ana", "ben", "cai", "dee"]'),
+    ),
+    "POST022": PostExample(
+        "a caption without the brand's hashtag, under a house profile that requires it",
+        _post('media = ["photo.jpg"]\ncaption = "Spring is here #spring"'),
+        profile='[profiles.brand]\nextends = "instagram"\npost.required_hashtags = ["#acme"]\n',
     ),
     "POST020": PostExample(
         "share_to_feed on an image post",

@@ -20,7 +20,10 @@ from mkdocs.structure.files import File, Files
 from rule_examples import EXAMPLES
 
 from igpreflight.catalog import GRAPH_ERRORS, ErrorClass, GraphErrorInfo, lookup_graph_error
+from igpreflight.limits import Source
+from igpreflight.preflight.profile_values import rule_sources, rule_values
 from igpreflight.preflight.rules import RULE_MODULES, Rule, listing_order, load_rules
+from igpreflight.profiles import BUILTIN
 
 log = logging.getLogger("mkdocs.plugins.rule_pages")
 
@@ -94,8 +97,9 @@ def rule_page(rule: Rule) -> str:
     source = rule.module.replace(".", "/") + ".py"
     lines += [f"| rule | {info.code} |", "|---|---|", f"| severity | {info.severity.value} |"]
     lines.append(f"| family | {family(rule)}, registered in `{source}` |")
-    graph = lookup_graph_error(info.graph_code, info.graph_subcode)
     label = graph_label(info.graph_code, info.graph_subcode)
+    # No Graph code, no Graph error (a lookup of none would find the HTTP 5xx entry).
+    graph = lookup_graph_error(info.graph_code, info.graph_subcode) if label else None
     if label:
         meaning = f": {graph.meaning}" if graph else ""
         target = f"(../{GRAPH_PAGE}#{graph_anchor(graph)})" if graph else ""
@@ -142,6 +146,7 @@ def rule_page(rule: Rule) -> str:
         )
     else:
         lines.append(f"`fix` does not change this. What to do: {info.fix_hint}.")
+    lines += profiles_section(info)
     lines += [
         "",
         "## Configuration",
@@ -153,6 +158,35 @@ def rule_page(rule: Rule) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def source_link(source: Source) -> str:
+    """A value's source as a page shows it: a link, and a mark when unverified."""
+    mark = {"unverified": " (unverified)", "policy": " (igpreflight's choice)"}.get(
+        source.status, ""
+    )
+    if source.url:
+        host = source.url.split("/")[2]
+        return f"[{host}]({source.url}){mark}"
+    return source.text + mark
+
+
+def profiles_section(info: Any) -> list[str]:
+    """The value the rule reads in each built-in profile, with where it comes from
+    (the profiles page has every value; `explain CODE` shows house profiles too)."""
+    if not info.limits:
+        return []
+    lines = ["", "## Per profile", ""]
+    lines += ["| profile | value | source |", "|---|---|---|"]
+    for profile in BUILTIN.values():
+        sources = ", ".join(dict.fromkeys(source_link(s) for s in rule_sources(info, profile)))
+        lines.append(f"| `{profile.name}` | {rule_values(info, profile)} | {sources or '—'} |")
+    lines += [
+        "",
+        "A house profile may tighten these (see [Profiles](../profiles.md)); "
+        f"`igpreflight explain {info.code}` shows its values too.",
+    ]
+    return lines
 
 
 def rules_index(rules: list[Rule]) -> str:

@@ -12,6 +12,7 @@ from igpreflight.model import AsOption, Post, Report
 from igpreflight.preflight.engine import check_paths
 
 if TYPE_CHECKING:  # engines, shards and manifests load only when a call uses them
+    from igpreflight.profiles import ProfileSpec
     from igpreflight.scale.engine import EngineSpec
     from igpreflight.scale.shard import Shard
 
@@ -27,6 +28,7 @@ def check(
     shard: Shard | str | None = None,
     deep: bool = False,
     rules: RuleSelection | None = None,
+    profile: ProfileSpec = None,
 ) -> Report:
     """Check files, folders, s3:// prefixes and/or a manifest; returns a Report
     (`.to_dict()` is the JSON report).
@@ -38,6 +40,9 @@ def check(
     `deep` also decodes every frame and sample (FILE001 for a file that does not decode).
     `rules` is the project configuration (`igpreflight.config.load_settings().rules`):
     rules turned off, per-file ignores and roles by glob; None checks every rule.
+    `profile` checks against these profiles instead of the configuration's (SPEC 12):
+    names ("instagram,threads"), .toml files or `igpreflight.profiles.Profile` objects;
+    each finding then names its profile. An unknown one raises ConfigError (a ValueError).
     """
     if isinstance(shard, str):
         from igpreflight.scale.shard import Shard
@@ -66,7 +71,7 @@ def check(
         runner=runner,
         keep=shard.owns if shard is not None else None,
         deep=deep,
-        rules=rules or DEFAULT_RULES,
+        rules=(rules or DEFAULT_RULES).with_profiles(profile),
     )
 
 

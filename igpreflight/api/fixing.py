@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from igpreflight.api.errors import UsageError
 from igpreflight.api.paths import PathLike, as_list
+from igpreflight.config import DEFAULT_RULES
 from igpreflight.envelope import envelope
 from igpreflight.model import Post
 from igpreflight.scale.engine import EngineSpec, needs_scale
@@ -96,7 +97,8 @@ def fix(
     each in its post's role, under out/<role>/. `options` are the fields of FixOptions:
     as_, aspect, pad_color, background, trim, extend, keep_png, keep_hevc,
     keep_metadata, in_place, dry_run, rules (the project configuration,
-    `igpreflight.config.load_settings().rules`). `progress(result)` hears of each finished
+    `igpreflight.config.load_settings().rules`), and `profile` (names, .toml files or
+    Profile objects, as `check` takes them): each file is fixed to pass every one. `progress(result)` hears of each finished
     file (and, if it has `file(name)`, may draw one file's encode); without it, nothing is shown.
     Ctrl-C raises BatchInterrupted carrying the files finished so far.
 
@@ -104,6 +106,9 @@ def fix(
     `engine=EngineSpec("dask", workers=4)` fixes on Dask, `shard="3/10"` one
     deterministic tenth of the inputs (`scale.fix`).
     """
+    profile = options.pop("profile", None)
+    if profile is not None:
+        options["rules"] = (options.get("rules") or DEFAULT_RULES).with_profiles(profile)
     opts = FixOptions(**options)
     if out is None and not opts.in_place and not opts.dry_run:
         raise UsageError("give out= or in_place=True")

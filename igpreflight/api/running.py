@@ -173,7 +173,7 @@ def run(
     for pr in report.posts:
         errors = [f for f in pr.findings if f.severity is Severity.ERROR]
         if errors:
-            why = "; ".join(f"{f.rule} {f.message}" for f in errors)
+            why = "; ".join(f"{f.rule} {f.tagged_message}" for f in errors)
             result.stopped[pr.post.id] = ("check", why)
 
     live = [p for p in posts if p.id not in result.stopped]

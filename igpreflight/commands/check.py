@@ -18,7 +18,7 @@ from igpreflight.commands.common import (
     terminal_options,
     write_output,
 )
-from igpreflight.commands.config_options import config_options, settings
+from igpreflight.commands.config_options import config_options, profile_option, settings
 from igpreflight.config import FORMATS
 from igpreflight.model import Severity
 from igpreflight.terminal import TERMINAL
@@ -66,6 +66,7 @@ if TYPE_CHECKING:  # a pre-commit `check FILE` loads no engine, shard or S3 modu
 @scale_options
 @s3_options
 @config_options
+@profile_option
 def check(
     paths: tuple[str, ...],
     as_: str,
@@ -82,6 +83,7 @@ def check(
     ignore: tuple[str, ...],
     config_file: str | None,
     isolated: bool,
+    profile: str | None,
 ) -> None:
     """Check media files, folders and post manifests against Instagram's limits.
 
@@ -92,7 +94,7 @@ def check(
         raise click.UsageError("give at least one PATH or --manifest")
     if shard is not None and manifest:
         raise click.UsageError("--shard splits PATHS; a manifest's posts are checked whole")
-    conf = settings(select, ignore, config_file, isolated)
+    conf = settings(select, ignore, config_file, isolated, profile)
     fmt = fmt or conf.format or "text"
     strict = strict or bool(conf.strict)
     jobs = jobs or conf.jobs

@@ -9,7 +9,7 @@ import click
 
 from igpreflight.api.explaining import explain as explain_api
 from igpreflight.api.explaining import rule_dict
-from igpreflight.catalog import GRAPH_ERRORS, RULES, GraphErrorInfo
+from igpreflight.catalog import GRAPH_ERRORS, RULES, GraphErrorInfo, RuleInfo
 from igpreflight.commands.common import terminal_options
 from igpreflight.preflight.rules.image import aspect_ratio
 from igpreflight.terminal import TERMINAL
@@ -47,6 +47,18 @@ def _graph_lines(info: GraphErrorInfo) -> list[str]:
     return lines
 
 
+def profile_lines(info: RuleInfo) -> list[str]:
+    """What rule `info` reads in each profile: the built-in ones and the project
+    configuration's house profiles (a broken configuration is a usage error)."""
+    from igpreflight.commands.config_options import settings
+    from igpreflight.preflight.profile_values import rule_values
+    from igpreflight.profiles import BUILTIN
+
+    profiles = {**BUILTIN, **dict(settings().rules.house)}
+    width = max(len(name) for name in profiles) + 1
+    return [f"    {p.name + ':':<{width}} {rule_values(info, p)}" for p in profiles.values()]
+
+
 @click.command(context_settings={"ignore_unknown_options": True})
 @terminal_options
 @click.argument("code")
@@ -61,6 +73,9 @@ def explain(code: str) -> None:
             meaning = f": {found.graph[0].meaning}" if found.graph else ""
             click.echo(f"  prevents Graph error {graph}{meaning}")
         click.echo(f"  {'igpreflight fix: ' if r.fixable else 'to do: '}{r.fix_hint}")
+        if r.limits:
+            click.echo("  per profile:")
+            click.echo("\n".join(profile_lines(r)))
         return
     if found is not None:
         if found.family:

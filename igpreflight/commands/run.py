@@ -19,6 +19,7 @@ from igpreflight.commands.common import (
     terminal_options,
     write_output,
 )
+from igpreflight.commands.config_options import profile_option
 from igpreflight.commands.publish import (
     api_options,
     auth_stop_lines,
@@ -50,6 +51,7 @@ from igpreflight.terminal import TERMINAL
 @jobs_option
 @click.option("--dry-run", is_flag=True, help="Check and fix, then print the publish calls only.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@profile_option
 @with_upload_target  # publish's upload options (added below) as one `upload` argument
 def run(
     inputs: tuple[str, ...],

@@ -35,6 +35,7 @@ from igpreflight.pathnames import shown_path
 from igpreflight.preflight.checks import check_facts, check_posts, sort_findings
 from igpreflight.preflight.probe import probe
 from igpreflight.preflight.rules.image import image_format
+from igpreflight.profiles import Profile, is_default
 from igpreflight.states import MediaType
 
 if TYPE_CHECKING:  # checking a local file never loads the S3 layer
@@ -71,6 +72,7 @@ class Target:
     allow_private: bool = False
     obj: ObjectInfo | None = None  # an s3:// object: probed by ranged GETs
     deep: bool = False  # also decode every frame and sample (check --deep)
+    profiles: tuple[Profile, ...] = ()  # checked against these (SPEC 12); (): instagram
 
     @property
     def key(self) -> str:
@@ -105,7 +107,7 @@ def check_target(target: Target) -> FileReport:
         # A cover is an image: a video there is one error, not a Reel's checklist.
         cover = image_format.finding("a cover must be a JPEG image, not a video", fixable=False)
         return FileReport(target.display, facts.kind, None, facts, [cover, *url_findings])
-    findings = sort_findings([*check_facts(facts, role), *url_findings])
+    findings = sort_findings([*check_facts(facts, role, target.profiles), *url_findings])
     return FileReport(
         path=target.display, kind=facts.kind, role=role, facts=facts, findings=findings
     )
@@ -267,16 +269,21 @@ def check_paths(
     of `paths` to check (a shard); `runner` checks the targets elsewhere than in
     this machine's pool (a Dask cluster: `scale.check.check_on_engine`). `rules` (the
     project configuration) gives files under a `roles` glob their role when `as_` is
-    auto, and drops the findings of rules turned off, counting them in `Report.ignored`.
+    auto, gives each file and post its profiles (SPEC 12), and drops the findings of
+    rules turned off, counting them in `Report.ignored`.
     """
     use = AsOption(as_).value
     # An object's `resolved` is its s3:// URI: globs see it as bucket/key.
     targets = [
-        replace(t, use=rules.role(t.resolved, use)) for t in targets_for_paths(paths, use, exclude)
+        replace(t, use=rules.role(t.resolved, use), profiles=rules.profiles_for(t.resolved))
+        for t in targets_for_paths(paths, use, exclude)
     ]
     if keep is not None:  # a shard: files only, a manifest's posts need all their media
         targets = [t for t in targets if keep(t.display)]
-    targets += targets_for_posts(posts, allow_private)
+    targets += [
+        replace(t, profiles=rules.profiles_for(t.resolved or None))
+        for t in targets_for_posts(posts, allow_private)
+    ]
     unique = list(dict.fromkeys(targets))
     if deep:
         unique = [replace(t, deep=True) for t in unique]
@@ -286,7 +293,9 @@ def check_paths(
         reports = run_targets(unique, jobs=jobs, progress=progress)
     facts = {t.key: r.facts for t, r in zip(unique, reports, strict=True) if t.key}
     checked_posts = [infer_media_type(p, facts) for p in posts]
-    post_findings = check_posts(checked_posts, facts)
+    post_findings = check_posts(
+        checked_posts, facts, lambda post: rules.profiles_for(post.source or None)
+    )
     ignored = 0
     for target, report in zip(unique, reports, strict=True):
         report.findings, n = rules.keep(report.findings, target.resolved or None)
@@ -296,7 +305,9 @@ def check_paths(
         kept, n = rules.keep(post_findings.get(post.id, []), post.source or None)
         post_reports.append(PostReport(post, kept))
         ignored += n
-    return Report(files=reports, posts=post_reports, ignored=ignored)
+    used = [t.profiles for t in unique] + [rules.profiles_for(p.source or None) for p in posts]
+    profiles = tuple(dict.fromkeys(p for ps in used if not is_default(ps) for p in ps))
+    return Report(files=reports, posts=post_reports, ignored=ignored, profiles=profiles)
 
 
 def run_targets(

@@ -34,7 +34,7 @@ def render(report: Report) -> str:
 
 def annotation(f: Finding, path: str, *, prefix: str = "") -> str:
     """One workflow command for one finding."""
-    message = prefix + f.message
+    message = prefix + f.tagged_message
     hint = RULES[f.rule].fix_hint if f.rule in RULES else ""
     if hint and f.severity is not Severity.INFO:
         message += f"\n{'fix' if f.fixable else 'to do'}: {hint}"

@@ -205,8 +205,8 @@ def _findings(r: FileFixResult, reason: str = "") -> str:
 def _rules(findings: Sequence[Finding], *, messages: bool = False) -> str:
     out = []
     for f in findings:
-        title = f' title="{escape(f.message)}"'
-        text = f"{escape(f.rule)}" + (f": {escape(f.message)}" if messages else "")
+        title = f' title="{escape(f.tagged_message)}"'
+        text = f"{escape(f.rule)}" + (f": {escape(f.tagged_message)}" if messages else "")
         out.append(f'<span class="rule {f.severity.value}"{title}>{text}</span>')
     return " ".join(out)
 

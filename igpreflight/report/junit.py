@@ -99,20 +99,23 @@ def _case(
     for f in findings:
         if f.severity in failing:
             failure = ET.SubElement(
-                case, "failure", {"message": _clean(f"{f.rule}: {f.message}"), "type": f.rule}
+                case,
+                "failure",
+                {"message": _clean(f"{f.rule}: {f.tagged_message}"), "type": f.rule},
             )
             failure.text = _clean(_detail(f))
     others = [f for f in findings if f.severity not in failing]
     if others or out_prefix:
         out = ET.SubElement(case, "system-out")
         out.text = _clean(
-            out_prefix + "".join(f"{f.severity.value}: {f.rule}: {f.message}\n" for f in others)
+            out_prefix
+            + "".join(f"{f.severity.value}: {f.rule}: {f.tagged_message}\n" for f in others)
         )
     return case
 
 
 def _detail(f: Finding) -> str:
-    lines = [f"{f.rule}: {f.message}"]
+    lines = [f"{f.rule}: {f.tagged_message}"]
     graph = "/".join(str(c) for c in (f.code, f.subcode) if c is not None)
     if graph:
         lines.append(f"Graph error prevented: {graph}")

@@ -42,6 +42,7 @@ from igpreflight.preflight.engine import iter_media_files
 from igpreflight.preflight.probe import probe
 from igpreflight.preflight.rules.file import unreadable
 from igpreflight.storage.s3uri import is_s3
+from igpreflight.transcode.aim import aim_for, recheck_findings
 from igpreflight.transcode.folderlock import FolderBusy, folder_locks, out_lock, remove_own_temps
 from igpreflight.transcode.image import Undecodable, apply_image, decodes_pixels, parse_colour
 from igpreflight.transcode.image_memory import memory_reason
@@ -137,19 +138,21 @@ def plan_job(job: FixJob, options: FixOptions, facts: Facts | None = None) -> _P
         p.facts = facts
         use = options.rules.role(_rules_path(job), options.as_)
         p.role = None if isinstance(facts, Unreadable) else role_for(facts.kind, use)
-        p.before, _ = options.rules.keep(check_facts(facts, p.role), _rules_path(job))
+        p.before, planning, aim, conflict = aim_for(facts, p.role, options, _rules_path(job))
         if isinstance(facts, Unreadable):
             return _settle(p, FixStatus.UNFIXABLE, f"{unreadable.code} {facts.reason}")
         assert p.role is not None
+        if conflict:  # the file's profiles leave no output that passes them all
+            return _settle(p, FixStatus.UNFIXABLE, conflict)
         if isinstance(facts, ImageFacts):
-            p.plan = plan_image(facts, p.before, p.role, options)
+            p.plan = plan_image(facts, planning, p.role, options, aim)
             too_big = memory_reason(facts, p.plan, options)
             if too_big:
                 return _settle(p, FixStatus.UNFIXABLE, too_big)
         elif isinstance(facts, VideoFacts):
             from igpreflight.transcode.plan_video import plan_video  # images need no video stack
 
-            p.plan = plan_video(facts, p.before, p.role, options)
+            p.plan = plan_video(facts, planning, p.role, options, aim)
         else:  # pragma: no cover - probe returns one of the three
             return _settle(p, FixStatus.UNFIXABLE, "not an image or a video")
         if p.plan.status is FixStatus.UNFIXABLE:
@@ -329,12 +332,12 @@ def run_job(
         if broken:
             _undecodable(result, broken)
             return result
-        result.after, _ = options.rules.keep(check_facts(after_facts, p.role), _rules_path(job))
+        result.after = recheck_findings(after_facts, p.role, options, _rules_path(job))
         errors = [f for f in result.after if f.severity is Severity.ERROR]
         if errors:
             result.status = FixStatus.FAILED
             result.reason = "the output still fails: " + "; ".join(
-                f"{f.rule} {f.message}" for f in errors
+                f"{f.rule} {f.tagged_message}" for f in errors
             )
             return result
         result.bytes_after = tmp.stat().st_size

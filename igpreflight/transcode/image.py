@@ -26,10 +26,11 @@ from pathlib import Path
 from PIL import Image, ImageCms, ImageColor, ImageFilter, ImageMath
 
 from igpreflight import atomic
-from igpreflight.limits import IMAGE_FIX, IMAGE_LIMITS
+from igpreflight.limits import IMAGE_FIX
 from igpreflight.model import ImageFacts
 from igpreflight.preflight.decode import MAX_FRAMES, classic_error, located
 from igpreflight.preflight.probe_image import bomb_reason, icc_facts, open_image
+from igpreflight.transcode.aim import plan_image_limits
 from igpreflight.transcode.image_encode import (
     SRGB_ICC,
     FixError,
@@ -100,7 +101,7 @@ def apply_image(
     role = plan.role
     if role is None:
         raise FixError("an image plan needs a role")
-    geo = plan_geometry(facts, role, options)
+    geo = plan_geometry(facts, role, options, plan.profile)
     out_format = next(
         (s.param("format") for s in plan.steps if s.name == "encode" and hasattr(s, "param")),
         "JPEG",
@@ -129,7 +130,7 @@ def apply_image(
     pixels = _flatten(pixels, options.background)
     if geo.padded:
         pixels = _pad(pixels, geo, options)
-    limits = IMAGE_LIMITS[role]
+    limits = plan_image_limits(plan)
     if out_format == "PNG":
         data = encode_png(pixels, meta)
         if len(data) > limits.max_bytes:

@@ -36,7 +36,7 @@ def memory_reason(facts: ImageFacts, plan: FixPlan, options: FixOptions) -> str 
     if plan.status is not FixStatus.CONVERTED or plan.role is None:
         return None
     limit = budget(options)
-    geo = plan_geometry(facts, plan.role, options)
+    geo = plan_geometry(facts, plan.role, options, plan.profile)
     if memory_factor(facts, geo, limit) is not None:
         return None
     need = decode_cost(facts, draft_factor(facts, geo))

@@ -16,11 +16,12 @@ import re
 import sqlite3
 import threading
 import time
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
 from igpreflight._version import __version__
+from igpreflight.config import RuleSelection
 from igpreflight.hashing import sha256_file
 from igpreflight.limits import LIMITS_VERSION
 from igpreflight.model import ImageFacts, Kind, VideoFacts
@@ -30,6 +31,8 @@ LEDGER_DIR = ".igpreflight"
 LEDGER_NAME = "fix-ledger.sqlite"
 # Options that change nothing in an output (where it goes, whether it is written).
 _NEUTRAL = {"in_place", "dry_run"}
+# The configuration's profiles: named and digested by rules_shape, not written out whole.
+_PROFILE_FIELDS = ("profiles", "path_profiles", "house")
 # Options that shape one kind of output only: a re-run with --extend must not redo
 # the images, nor one with --keep-png the videos. Every other option (role, aspect,
 # padding, metadata, rules) shapes both.
@@ -46,10 +49,29 @@ def kind_of(facts: object) -> Kind | None:
     return getattr(facts, "kind", None) if isinstance(facts, (ImageFacts, VideoFacts)) else None
 
 
+def rules_shape(rules: RuleSelection) -> dict[str, Any]:
+    """What of the configuration shapes an output, small enough for object metadata:
+    the profiles by name, and a digest of their values (a changed value redoes the
+    work); as before profiles existed when none is chosen."""
+    data = {k: v for k, v in asdict(rules).items() if k not in _PROFILE_FIELDS}
+    chosen = [*rules.profiles, *(p for _, ps in rules.path_profiles for p in ps)]
+    if chosen:
+        values = json.dumps([asdict(p) for p in chosen], sort_keys=True, default=str)
+        data["profiles"] = [p.name for p in rules.profiles]
+        data["path_profiles"] = [[glob, [p.name for p in ps]] for glob, ps in rules.path_profiles]
+        data["profile_values"] = hashlib.sha256(values.encode()).hexdigest()[:16]
+    return data
+
+
 def shaping_options(options: FixOptions, kind: Kind | None = None) -> dict[str, Any]:
     """The options that shape an output of `kind` (None: of any kind), by name."""
     other = set().union(*(v for k, v in KIND_ONLY.items() if k is not kind)) if kind else set()
-    return {k: v for k, v in asdict(options).items() if k not in _NEUTRAL | other}
+    shaping = {
+        f.name: getattr(options, f.name)
+        for f in fields(options)
+        if f.name not in _NEUTRAL | other | {"rules"}
+    }
+    return {**shaping, "rules": rules_shape(options.rules)}
 
 
 def options_key(options: FixOptions, kind: Kind | None = None) -> str:
@@ -57,8 +79,8 @@ def options_key(options: FixOptions, kind: Kind | None = None) -> str:
     the limits. Options of the other kind are left out, so they never redo its work."""
     shaping = shaping_options(options, kind)
     del shaping["rules"]
-    if not options.rules.is_default:  # which rules apply shapes the plan
-        shaping["rules"] = asdict(options.rules)
+    if not options.rules.is_default:  # which rules (and profiles) apply shapes the plan
+        shaping["rules"] = rules_shape(options.rules)
     blob = json.dumps([shaping, __version__, LIMITS_VERSION], sort_keys=True, default=sorted)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 

@@ -19,11 +19,13 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from igpreflight.limits import IMAGE_FIX, IMAGE_LIMITS, ImageFixTargets, ImageLimits
+from igpreflight.limits import IMAGE_FIX, ImageFixTargets, ImageLimits
 from igpreflight.model import Finding, ImageFacts, Kind, Role
 from igpreflight.preflight.jpeg_strict import scale_for
-from igpreflight.preflight.rules.fmt import exact, fmt_int, ratio_label
+from igpreflight.preflight.rules.fmt import allowed_aspect, aspects_label, fmt_int, ratio_label
 from igpreflight.preflight.rules.image import expected_extensions
+from igpreflight.profiles import INSTAGRAM, Profile
+from igpreflight.transcode.aim import aspect_bounds
 from igpreflight.transcode.types import FixOptions, FixPlan, FixStatus, Step
 
 # Rules a decode + re-encode resolves (each also names the step that does it).
@@ -96,12 +98,6 @@ class Geometry:
         return not (self.cropped or self.padded or self.resized)
 
 
-def _bounds(limits: ImageLimits) -> tuple[Fraction | None, Fraction | None]:
-    lo = exact(limits.min_aspect) if limits.min_aspect is not None else None
-    hi = exact(limits.max_aspect) if limits.max_aspect is not None else None
-    return lo, hi
-
-
 def _fit_scale(w: float, h: float, limits: ImageLimits) -> float:
     """The largest scale <= 1 that brings width and long edge under the limits."""
     return min(1.0, limits.max_width / w, limits.max_long_edge / max(w, h))
@@ -123,8 +119,8 @@ def geometry(width: int, height: int, limits: ImageLimits, aspect: str = "crop")
     Pure arithmetic on the displayed size. The output ratio is checked with the
     same exact fractions the rules use, after rounding to whole pixels.
     """
-    lo, hi = _bounds(limits)
     ratio = Fraction(width, height)
+    lo, hi = aspect_bounds(limits, ratio, band=False)
     too_wide = hi is not None and ratio > hi
     too_tall = lo is not None and ratio < lo
 
@@ -235,10 +231,15 @@ def _needs_colour(facts: ImageFacts) -> str | None:
 
 
 def plan_image(
-    facts: ImageFacts, findings: list[Finding], role: Role, options: FixOptions
+    facts: ImageFacts,
+    findings: list[Finding],
+    role: Role,
+    options: FixOptions,
+    profile: Profile | None = None,
 ) -> FixPlan:
-    """The ordered steps that make `facts` pass in `role`, each with the rules it resolves."""
-    limits = IMAGE_LIMITS[role]
+    """The ordered steps that make `facts` pass in `role`, each with the rules it resolves,
+    under `profile` (the intersection of the file's profiles; None: instagram)."""
+    limits = (profile or INSTAGRAM).image(role)
     targets = IMAGE_FIX
     codes = {f.rule for f in findings if f.fixable or f.rule in RENAME_RULES}
     png_kept = options.keep_png and facts.format.upper() == "PNG"
@@ -256,9 +257,9 @@ def plan_image(
             kept.append(Step("rename", f".{facts.extension or '(none)'} -> .{ext}", ("IMG010",)))
         if kept:
             status = FixStatus.CONVERTED if EXIF_RULE in codes else FixStatus.COPIED
-            return FixPlan(Kind.IMAGE, role, status, tuple(kept), ext)
+            return FixPlan(Kind.IMAGE, role, status, tuple(kept), ext, profile=profile)
         status = FixStatus.UNCHANGED if options.in_place else FixStatus.COPIED
-        return FixPlan(Kind.IMAGE, role, status, (), ext)
+        return FixPlan(Kind.IMAGE, role, status, (), ext, profile=profile)
 
     dw, dh = facts.display_width, facts.display_height
     geo = geometry(dw, dh, limits, options.aspect)
@@ -268,7 +269,13 @@ def plan_image(
             f"{decoded_pixels(facts, geo, targets) / 1e6:,.0f} MP decode, over the "
             f"{targets.max_decode_pixels / 1e6:,.0f} MP budget; downscale it first"
         )
-        return FixPlan(Kind.IMAGE, role, FixStatus.UNFIXABLE, (), ext, reason)
+        return FixPlan(Kind.IMAGE, role, FixStatus.UNFIXABLE, (), ext, reason, profile)
+    if limits.aspects and not _reaches_aspect(geo, limits):
+        reason = (
+            f"{dw}x{dh} is too small to crop or pad to {aspects_label(limits.aspects)} "
+            f"within {limits.aspect_tolerance:.0%}"
+        )
+        return FixPlan(Kind.IMAGE, role, FixStatus.UNFIXABLE, (), ext, reason, profile)
 
     steps: list[Step] = []
 
@@ -337,15 +344,27 @@ def plan_image(
         tuple(steps),
         ext,
         None,
+        profile,
     )
 
 
-def plan_geometry(facts: ImageFacts, role: Role, options: FixOptions) -> Geometry:
+def _reaches_aspect(geo: Geometry, limits: ImageLimits) -> bool:
+    """Does the output's ratio land on one of a house profile's allowed ratios?"""
+    w, h = geo.canvas
+    return bool(h) and allowed_aspect(w / h, limits.aspects, limits.aspect_tolerance)
+
+
+def plan_geometry(
+    facts: ImageFacts, role: Role, options: FixOptions, profile: Profile | None = None
+) -> Geometry:
     """The geometry `plan_image` decided, for the executor (same inputs, same answer)."""
-    return geometry(facts.display_width, facts.display_height, IMAGE_LIMITS[role], options.aspect)
+    limits = (profile or INSTAGRAM).image(role)
+    return geometry(facts.display_width, facts.display_height, limits, options.aspect)
 
 
 def _range(limits: ImageLimits) -> str:
+    if limits.aspects:
+        return aspects_label(limits.aspects)
     lo, hi = limits.min_aspect, limits.max_aspect
     if lo is None or hi is None:
         return "any"

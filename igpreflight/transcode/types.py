@@ -9,6 +9,7 @@ from typing import Any
 from igpreflight.config import DEFAULT_RULES, RuleSelection
 from igpreflight.limits import IMAGE_FIX
 from igpreflight.model import Finding, Kind, Role
+from igpreflight.profiles import Profile
 
 
 class FixStatus(str, Enum):
@@ -68,6 +69,9 @@ class FixPlan:
     steps: tuple[Step, ...] = ()
     extension: str = ""  # the output's extension (jpg, png, mp4)
     reason: str | None = None  # why the file is unfixable, when it is
+    # The limits the plan aims at (SPEC 12): the intersection of the file's profiles;
+    # None is instagram, as before profiles existed.
+    profile: Profile | None = None
 
 
 @dataclass
