@@ -197,7 +197,7 @@ def main() -> None:
     import psutil
     from distributed import Client
 
-    from igpreflight.preflight.engine import check_paths
+    from igpreflight.preflight.engine import S3_THREADS, check_paths
     from igpreflight.preflight.probe import probe_stream
     from igpreflight.scale.engine import EngineSpec, local_cluster
     from igpreflight.scale.fix import fix_scaled
@@ -331,7 +331,7 @@ def main() -> None:
                 f"fix   local->local: {local_fix / n * 1000:7.1f} ms/object; s3->s3: {s3_fix / n * 1000:7.1f} ms/object; s3/local {s3_fix / local_fix:.2f}x"
             )
             print(
-                f"check local       : {local_check / n * 1000:7.1f} ms/object; s3 (16 threads of GETs): {s3_check / n * 1000:7.1f} ms/object; s3/local {s3_check / local_check:.2f}x"
+                f"check local       : {local_check / n * 1000:7.1f} ms/object; s3 ({S3_THREADS} threads of GETs): {s3_check / n * 1000:7.1f} ms/object; s3/local {s3_check / local_check:.2f}x"
             )
             print(
                 f"check s3 reads {gets / n:.1f} ranged GETs and {fetched / n / 1e3:.0f} KB per object "

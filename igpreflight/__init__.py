@@ -1,6 +1,6 @@
 """igpreflight: make media safe to publish through the Instagram Graph API.
 
-from igpreflight import check, fix, upload, publish, run
+from igpreflight import check, check_url, fix, upload, publish, run
 report = check(["assets/"])          # Report: .files, .posts, .errors, .warnings, .to_dict()
 result = fix(["assets/"], "fixed/")  # FixResult: .files, .ok, .to_dict()
 
@@ -17,10 +17,14 @@ API_NAMES = (
     "check",
     "fix",
     "upload",
+    "check_url",
     "publish",
     "run",
     "FixResult",
     "UploadResult",
+    "UploadTarget",
+    "UploadError",
+    "CheckUrlResult",
     "PublishResult",
     "PublishPlan",
     "RunResult",

@@ -15,7 +15,6 @@ from typing import Any
 import click
 
 from igpreflight._version import __version__
-from igpreflight.terminal import TERMINAL
 
 # name -> "module:attribute", in the order `--help` lists them.
 COMMANDS: dict[str, str] = {
@@ -29,6 +28,8 @@ COMMANDS: dict[str, str] = {
     "run": "igpreflight.commands.run:run",
     "rules": "igpreflight.commands.rules:rules_command",
     "explain": "igpreflight.commands.rules:explain",
+    "profiles": "igpreflight.commands.profiles:profiles_command",
+    "serve": "igpreflight.commands.serve:serve",
 }
 
 
@@ -46,30 +47,18 @@ class LazyGroup(click.Group):
         return getattr(importlib.import_module(module), attr)
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
-        """click's main, with every error on stderr as `igpreflight: error: ...` (click
-        alone would say `Error: ...`); exit codes stay click's (2 usage, 1 abort)."""
+        """click's main, with every failure on stderr as one `igpreflight: error: ...`
+        line (commands.boundary): usage and setup errors exit 2, never a traceback."""
+        # What we print may hold text no UTF-8 encoder takes (a lone surrogate from a
+        # JSON manifest, a file name that is not UTF-8): show it as \ud83d, never crash.
+        for stream in (sys.stdout, sys.stderr):
+            if hasattr(stream, "reconfigure"):
+                stream.reconfigure(errors="backslashreplace")
         if not standalone_mode:
             return super().main(*args, standalone_mode=False, **kwargs)
-        try:
-            rv = super().main(*args, standalone_mode=False, **kwargs)
-        except click.ClickException as exc:
-            show_error(exc)
-            sys.exit(exc.exit_code)
-        except click.Abort:
-            TERMINAL.error("aborted")
-            sys.exit(1)
-        sys.exit(rv if isinstance(rv, int) else 0)
+        from igpreflight.commands.boundary import run_guarded
 
-
-def show_error(exc: click.ClickException) -> None:
-    """A usage error's usage line and help hint, then the one error line."""
-    ctx = getattr(exc, "ctx", None)
-    if isinstance(exc, click.UsageError) and ctx is not None:
-        hint = ""
-        if ctx.command.get_help_option(ctx) is not None:
-            hint = f"\nTry '{ctx.command_path} {ctx.help_option_names[0]}' for help."
-        TERMINAL.write_line(f"{ctx.get_usage()}{hint}")
-    TERMINAL.error(exc.format_message())
+        run_guarded(lambda: super(LazyGroup, self).main(*args, standalone_mode=False, **kwargs))
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from igpreflight._version import SPEC_VERSION, __version__
+from igpreflight.textcheck import printable
 
 SCHEMA_VERSION = 1
 
@@ -25,5 +26,6 @@ def envelope(**body: Any) -> dict[str, Any]:
 
 
 def dumps(doc: dict[str, Any]) -> str:
-    """The document as printed: indented, UTF-8 kept readable, one final newline."""
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    """The document as printed: indented, UTF-8 kept readable, one final newline. A
+    lone surrogate (which UTF-8 cannot carry) is written as its JSON escape."""
+    return printable(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n"

@@ -1,8 +1,13 @@
 """Every limit of SPEC section 1, per media role, with where each value comes from.
 
-This is the only place a number like 8,000,000 or 1.91 may appear. Rules (their
-messages and the summaries `igpreflight rules` lists) and fixers read these tables; to follow a change at Meta, edit a value here (and its
-source), bump LIMITS_VERSION, and every check and fix follows.
+The dataclasses are the schema of a profile (SPEC section 12) and their defaults,
+with the role tables below, are the `instagram` profile: the only place a number
+like 8,000,000 or 1.91 may appear for Instagram. The other built-in profiles are
+data in `igpreflight.profiles.builtin`, on the same schema. Rules and fixers read
+the limits of the active profile (`igpreflight.profiles`), never these module
+constants; rule summaries (what `igpreflight rules` lists) name Instagram's. To
+follow a change at Meta, edit a value here (and its source), bump
+LIMITS_VERSION, and every check and fix follows.
 """
 
 from __future__ import annotations
@@ -36,6 +41,11 @@ class ImageLimits:
     recommended_aspect: float | None = None  # IMG011 (stories): 9:16
     recommended_aspect_tolerance: float = 0.01  # IMG011: relative; 1080x1918 still counts as 9:16
     max_alt_text: int = 1000
+    # House rules: the only aspect ratios allowed (IMG003), each within aspect_tolerance
+    # (relative); empty: any ratio inside min_aspect..max_aspect.
+    aspects: tuple[float, ...] = ()
+    aspect_tolerance: float = 0.01
+    platform: str = "Instagram"  # who rescales, converts or refuses, in messages
 
 
 @dataclass(frozen=True)
@@ -105,6 +115,15 @@ class VideoLimits:
     min_audio_bitrate: int = 64_000
     max_audio_bitrate: int = 256_000
     keyframe_interval: float = 2.0  # seconds; enforced by the fixer (closed GOP)
+    # House rules: the only aspect ratios allowed (VID007), as for images.
+    aspects: tuple[float, ...] = ()
+    aspect_tolerance: float = 0.01
+    # The smallest displayed frame (VID021): the short and the long edge, in pixels.
+    # None: no minimum (Instagram documents none; Facebook Reels asks for 540x960).
+    min_short_edge: int | None = None
+    min_long_edge: int | None = None
+    min_audio_sample_rate: int | None = None  # VID011: None, any rate up to the maximum
+    platform: str = "Instagram"
 
 
 @dataclass(frozen=True)
@@ -125,6 +144,14 @@ class PostLimits:
     container_lifetime_seconds: int = 24 * 3600  # an unpublished container EXPIRES after this
     min_presign_seconds: int = 24 * 3600  # URL005
     max_fetch_seconds: float = 30.0  # URL004
+    # POST001: emoji count as their UTF-8 bytes (Threads), not as one character.
+    emoji_as_utf8_bytes: bool = False
+    # POST004's reason, with {platform} and {cap}: what the cap of hashtags means there.
+    hashtag_cap_reason: str = "{platform} announced a cap of {cap}"
+    # House rules (POST022): hashtags every caption carries, and ones it never does.
+    required_hashtags: tuple[str, ...] = ()
+    forbidden_hashtags: tuple[str, ...] = ()
+    platform: str = "Instagram"
 
 
 # Recommended (and only documented) story aspect ratio.
@@ -157,43 +184,148 @@ VIDEO_LIMITS: dict[Role, VideoLimits] = {
 
 POST_LIMITS = PostLimits()
 
-# Where each value comes from, by field name (shared by every role unless the
-# role-specific key "role.field" is present). Shown by `igpreflight rules --format json`.
-SOURCES: dict[str, str] = {
-    "accepted_formats": f"{META_MEDIA_REF}: image_url must be a JPEG",
-    "tolerated_formats": PRACTICE,
-    "image.max_bytes": f"{META_MEDIA_REF}: 8 MB; the error text says 8 MiB, so 8,000,000 bytes is checked",
-    "image.min_aspect": f"{META_MEDIA_REF}: aspect ratio 4:5 to 1.91:1",
-    "image.max_aspect": f"{META_MEDIA_REF}: aspect ratio 4:5 to 1.91:1",
-    "min_width": f"{META_MEDIA_REF}: width 320 to 1440 (rescaled outside)",
-    "max_width": f"{META_MEDIA_REF}: width 320 to 1440 (rescaled outside)",
-    "max_long_edge": "slow fetches of large images risk 2207003 (time-out)",
-    "max_bits": f"{META_MEDIA_REF}: sRGB color space",
-    "max_alt_text": f"{META_MEDIA_REF}: alt_text, images only",
-    "containers": f"{META_MEDIA_REF}: Reels specifications, container MOV or MP4",
-    "video_codecs": f"{META_MEDIA_REF}: video codec HEVC or H264",
-    "audio_codecs": f"{META_MEDIA_REF}: audio codec AAC",
-    "fps": f"{META_MEDIA_REF}: frame rate 23-60 FPS",
-    "video.max_width": f"{META_MEDIA_REF}: maximum 1920 columns",
-    "reels.aspect": f"{META_MEDIA_REF}: Reels aspect 0.01:1 to 10:1, 9:16 recommended",
-    "story_video.aspect": f"{META_MEDIA_REF}: Stories aspect 0.1:1 to 10:1",
-    "carousel_video.aspect": CONSERVATIVE,
-    "reels.duration": f"{META_MEDIA_REF}: Reels 3 s to 15 min",
-    "story_video.duration": f"{META_MEDIA_REF}: Stories 3 s to 60 s",
-    "carousel_video.duration": CONSERVATIVE,
-    "reels.max_bytes": f"{META_MEDIA_REF}: 300 MB (older documentation: 1 GB)",
-    "story_video.max_bytes": f"{META_MEDIA_REF}: 100 MB",
-    "carousel_video.max_bytes": CONSERVATIVE,
-    "max_video_bitrate": f"{META_MEDIA_REF}: video bitrate VBR, 25 Mbps maximum",
-    "audio": f"{META_MEDIA_REF}: 48 kHz maximum sample rate, 1 or 2 channels, 128 kbps",
-    "scan": f"{META_MEDIA_REF}: progressive scan, closed GOP, chroma 4:2:0",
-    "caption": f"{META_MEDIA_REF}: caption 2200 characters, 30 hashtags, 20 @ tags",
-    "carousel": f"{META_PUBLISHING}: carousels hold 2 to 10 images, videos or a mix",
-    "tags": f"{META_MEDIA_REF}: product_tags at most 5; user_tags x/y in 0.0..1.0",
-    "collaborators": f"{META_MEDIA_REF}: collaborators, up to 3 usernames",
-    "quota": "Meta, content_publishing_limit reference: 50 API-published posts per 24 hours",
-    "quota_window_seconds": "Meta, content_publishing_limit reference: a moving 24 hour window",
-    "container_lifetime_seconds": f"{META_PUBLISHING}: containers expire after 24 hours (2207020)",
+
+@dataclass(frozen=True)
+class Source:
+    """Where one value of a profile comes from: what the page says, its address and
+    when it was read. `status`: "official" (the platform's own documentation),
+    "unverified" (only a third-party page states it) or "policy" (the platform says
+    nothing; igpreflight's own, conservative choice, explained in `text`)."""
+
+    text: str
+    url: str = ""
+    read: str = ""  # when the page was read: YYYY-MM or YYYY-MM-DD
+    status: str = "official"
+
+
+SOURCE_STATUSES = ("official", "unverified", "policy")
+
+# Fields that share one source, by section: a source keyed by the group covers them
+# all ("video.fps" for min_fps and max_fps). A key is "section[.role].field-or-group".
+FIELD_GROUPS: dict[str, dict[str, str]] = {
+    "image": {
+        "min_aspect": "aspect",
+        "max_aspect": "aspect",
+        "min_width": "width",
+        "max_width": "width",
+        "recommended_aspect": "recommended_aspect",
+        "recommended_aspect_tolerance": "recommended_aspect",
+    },
+    "video": {
+        "min_fps": "fps",
+        "max_fps": "fps",
+        "min_aspect": "aspect",
+        "max_aspect": "aspect",
+        "recommended_aspect": "aspect",
+        "recommended_aspect_tolerance": "aspect",
+        "min_duration": "duration",
+        "max_duration": "duration",
+        "video_codecs": "video_codecs",
+        "warned_video_codecs": "video_codecs",
+        "min_audio_sample_rate": "audio",
+        "max_audio_sample_rate": "audio",
+        "min_audio_channels": "audio",
+        "max_audio_channels": "audio",
+        "recommended_audio_bitrate": "audio",
+        "min_audio_bitrate": "audio",
+        "max_audio_bitrate": "audio",
+        "chroma": "pixels",
+        "max_bit_depth": "pixels",
+        "keyframe_interval": "pixels",
+        "min_short_edge": "resolution",
+        "min_long_edge": "resolution",
+    },
+    "post": {
+        "max_caption": "caption",
+        "emoji_as_utf8_bytes": "caption",
+        "max_hashtags": "caption",
+        "max_mentions": "caption",
+        "hashtag_cap_announced": "hashtag_advice",
+        "hashtag_spam_risk": "hashtag_advice",
+        "hashtag_cap_reason": "hashtag_advice",
+        "min_carousel_items": "carousel",
+        "max_carousel_items": "carousel",
+        "carousel_aspect_tolerance": "carousel",
+        "max_product_tags": "tags",
+        "max_user_tags": "tags",
+        "required_hashtags": "hashtags",
+        "forbidden_hashtags": "hashtags",
+    },
+}
+
+META_MEDIA_URL = "https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-user/media"
+META_PUBLISHING_URL = "https://developers.facebook.com/docs/instagram-platform/content-publishing"
+READ = LIMITS_VERSION  # when this table was last checked against Meta's pages
+
+
+def _meta(text: str, url: str = META_MEDIA_URL) -> Source:
+    return Source(text, url, READ)
+
+
+_CONSERVATIVE = Source(CONSERVATIVE, META_MEDIA_URL, READ, "policy")
+
+# Where each value of the instagram profile comes from (see FIELD_GROUPS for keys).
+SOURCES: dict[str, Source] = {
+    "image.accepted_formats": _meta(f"{META_MEDIA_REF}: image_url must be a JPEG"),
+    "image.tolerated_formats": Source(PRACTICE, META_MEDIA_URL, READ, "policy"),
+    "image.max_bytes": _meta(
+        f"{META_MEDIA_REF}: 8 MB; the error text says 8 MiB, so 8,000,000 bytes is checked"
+    ),
+    "image.aspect": _meta(f"{META_MEDIA_REF}: aspect ratio 4:5 to 1.91:1"),
+    "image.story.aspect": _meta(f"{META_MEDIA_REF}: stories take any ratio, 9:16 recommended"),
+    "image.cover.aspect": _meta(f"{META_MEDIA_REF}: Reels cover photo, 9:16 recommended"),
+    "image.recommended_aspect": _meta(f"{META_MEDIA_REF}: 9:16 recommended for stories"),
+    "image.width": _meta(f"{META_MEDIA_REF}: width 320 to 1440 (rescaled outside)"),
+    "image.max_long_edge": Source(
+        "slow fetches of large images risk 2207003 (time-out)", META_MEDIA_URL, READ, "policy"
+    ),
+    "image.max_bits": _meta(f"{META_MEDIA_REF}: sRGB color space"),
+    "image.max_frames": _meta(f"{META_MEDIA_REF}: image_url must be a JPEG (one picture)"),
+    "image.max_alt_text": _meta(f"{META_MEDIA_REF}: alt_text, images only"),
+    "video.containers": _meta(f"{META_MEDIA_REF}: Reels specifications, container MOV or MP4"),
+    "video.video_codecs": _meta(f"{META_MEDIA_REF}: video codec HEVC or H264"),
+    "video.audio_codecs": _meta(f"{META_MEDIA_REF}: audio codec AAC"),
+    "video.fps": _meta(f"{META_MEDIA_REF}: frame rate 23-60 FPS"),
+    "video.max_width": _meta(f"{META_MEDIA_REF}: maximum 1920 columns"),
+    "video.resolution": _meta(f"{META_MEDIA_REF}: no minimum resolution documented"),
+    "video.reels.aspect": _meta(f"{META_MEDIA_REF}: Reels aspect 0.01:1 to 10:1, 9:16 recommended"),
+    "video.story.aspect": _meta(f"{META_MEDIA_REF}: Stories aspect 0.1:1 to 10:1"),
+    "video.carousel-item.aspect": _CONSERVATIVE,
+    "video.reels.duration": _meta(f"{META_MEDIA_REF}: Reels 3 s to 15 min"),
+    "video.story.duration": _meta(f"{META_MEDIA_REF}: Stories 3 s to 60 s"),
+    "video.carousel-item.duration": _CONSERVATIVE,
+    "video.reels.max_bytes": _meta(f"{META_MEDIA_REF}: 300 MB (older documentation: 1 GB)"),
+    "video.story.max_bytes": _meta(f"{META_MEDIA_REF}: 100 MB"),
+    "video.carousel-item.max_bytes": _CONSERVATIVE,
+    "video.max_video_bitrate": _meta(f"{META_MEDIA_REF}: video bitrate VBR, 25 Mbps maximum"),
+    "video.audio": _meta(
+        f"{META_MEDIA_REF}: 48 kHz maximum sample rate, 1 or 2 channels, 128 kbps"
+    ),
+    "video.pixels": _meta(f"{META_MEDIA_REF}: progressive scan, closed GOP, chroma 4:2:0"),
+    "post.caption": _meta(f"{META_MEDIA_REF}: caption 2200 characters, 30 hashtags, 20 @ tags"),
+    "post.hashtag_advice": Source(
+        "Instagram announced a cap of 5 hashtags (API enforcement unverified); "
+        "more than 15 is a spam risk",
+        META_MEDIA_URL,
+        READ,
+        "policy",
+    ),
+    "post.carousel": _meta(
+        f"{META_PUBLISHING}: carousels hold 2 to 10 images, videos or a mix", META_PUBLISHING_URL
+    ),
+    "post.tags": _meta(f"{META_MEDIA_REF}: product_tags at most 5; user_tags at most 20"),
+    "post.max_collaborators": _meta(f"{META_MEDIA_REF}: collaborators, up to 3 usernames"),
+    "post.hashtags": Source("none: house rules add them", status="policy"),
+    # Publishing, not media: the same for every profile.
+    "publish.quota": _meta(
+        "Meta, content_publishing_limit reference: 50 API-published posts per 24 hours"
+    ),
+    "publish.quota_window_seconds": _meta(
+        "Meta, content_publishing_limit reference: a moving 24 hour window"
+    ),
+    "publish.container_lifetime_seconds": _meta(
+        f"{META_PUBLISHING}: containers expire after 24 hours (2207020)", META_PUBLISHING_URL
+    ),
 }
 
 

@@ -239,9 +239,17 @@ class Finding:
     code: int | None = None
     subcode: int | None = None
     fixable: bool = False
+    # The profile(s) whose limit failed, comma-separated ("threads", "instagram,threads");
+    # None when the run checks Instagram alone (the default), as before profiles existed.
+    profile: str | None = None
+
+    @property
+    def tagged_message(self) -> str:
+        """The message with its profile in front: '[threads] aspect ratio ...'."""
+        return f"[{self.profile}] {self.message}" if self.profile else self.message
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "rule": self.rule,
             "severity": self.severity.value,
             "code": self.code,
@@ -249,6 +257,9 @@ class Finding:
             "message": self.message,
             "fixable": self.fixable,
         }
+        if self.profile is not None:  # report version 1, an optional field
+            data["profile"] = self.profile
+        return data
 
 
 @dataclass(frozen=True)
@@ -358,6 +369,9 @@ class Report:
     files: list[FileReport] = field(default_factory=list)
     posts: list[PostReport] = field(default_factory=list)
     ignored: int = 0  # findings of rules the configuration turned off (reported nowhere)
+    # The profiles files and posts were checked against (igpreflight.profiles.Profile),
+    # when any is not instagram alone (SPEC 12); () for today's instagram-only checks.
+    profiles: tuple[Any, ...] = ()
 
     def _all(self) -> list[Finding]:
         return [f for r in self.files for f in r.findings] + [

@@ -10,17 +10,18 @@ from typing import Any
 import pytest
 
 from fixtures import generate
+from tests.corpus import AVAILABLE, CORPUS, SKIP_REASON
 
 REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO.parent / "shared" / "corpus"
 SAMPLE_MEDIA = REPO / "fixtures" / "media"
 
 
 @pytest.fixture(scope="session")
 def corpus_dir() -> Path:
-    """/work/shared/corpus (real third-party files); skips when it is absent."""
-    if not (CORPUS / "MANIFEST.md").is_file():
-        pytest.skip("the shared media corpus is not available")
+    """The third-party media corpus (tests/corpus.py: $IGPREFLIGHT_CORPUS, else
+    ../shared/corpus); skips, saying how to point at one, when it is absent."""
+    if not AVAILABLE:
+        pytest.skip(SKIP_REASON)
     return CORPUS
 
 

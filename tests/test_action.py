@@ -180,3 +180,15 @@ def test_action_strict_paths_with_spaces_and_args(installed, tmp_path: Path) -> 
     )
     assert story.run_all() == 0, story.log
     assert "as story" in story.log, story.log  # args reach igpreflight check
+
+
+def test_action_default_paths_give_annotations_github_matches(installed, tmp_path: Path) -> None:
+    """`paths: "."` (the default) walks to ./posts/...; GitHub matches no `./` path to a
+    pull request's file, so every annotation names the file as the repository does."""
+    action_path, env = installed
+    work = _content(tmp_path / "repo")
+    run = Runner(action_path, work, env, {})
+    assert run.inputs["paths"] == "."
+    assert run.run_all() == 1, run.log
+    assert "::error file=posts/square.webp,title=IMG002::" in run.log
+    assert "file=./" not in run.log

@@ -1,4 +1,4 @@
-"""Uploads to a real S3 protocol server (moto on loopback) through boto3."""
+"""Uploads to a real S3 protocol server (moto on loopback) through the one S3 client."""
 
 from __future__ import annotations
 
@@ -18,11 +18,13 @@ from PIL import Image
 from fixtures.generate import make_video
 from fixtures.s3server import checksum_refusing_proxy, fake_aws_env, running_moto
 from igpreflight.model import Severity
+from igpreflight.preflight.probe import probe
 from igpreflight.preflight.urlcheck import check_url
-from igpreflight.publish.cdn import (
+from igpreflight.storage.s3 import S3Settings, StorageError, client
+from igpreflight.storage.upload import (
     CACHE_CONTROL,
     UploadError,
-    make_client,
+    UploadTarget,
     object_key,
     safe_name,
     upload_file,
@@ -39,19 +41,28 @@ def endpoint() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def module_client(endpoint, tmp_path_factory):
-    """One client from boto3's normal chain (fake keys in the environment) for
-    the module: building a client costs more than most of these tests."""
+    """The process's client from boto3's normal chain (fake keys in the environment)
+    for the module: building a client costs more than most of these tests."""
     with pytest.MonkeyPatch.context() as mp:
         fake_aws_env(mp, tmp_path_factory.mktemp("aws"))
-        yield make_client(endpoint_url=endpoint)
+        yield client(S3Settings(endpoint_url=endpoint))
 
 
 @pytest.fixture()
-def s3(module_client):
-    """A fresh bucket on the moto server, and the client."""
+def s3(module_client, endpoint):
+    """A fresh bucket on the moto server, the client, and an upload target maker."""
     bucket = f"igpf-{uuid.uuid4().hex[:12]}"
     module_client.create_bucket(Bucket=bucket)
-    return module_client, bucket
+
+    def target(**fields) -> UploadTarget:
+        return UploadTarget(**{"bucket": bucket, "endpoint_url": endpoint, **fields})
+
+    return module_client, bucket, target
+
+
+def up(path: Path, target: UploadTarget, **kwargs):
+    """upload_file with the file's facts, as `stage_file` calls it."""
+    return upload_file(path, target, probe(str(path)), **kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -73,9 +84,9 @@ def _sha(path: Path) -> str:
 
 
 def test_upload_puts_content_addressed_immutable_object(s3, endpoint, tmp_path):
-    client, bucket = s3
+    client, bucket, target = s3
     src = _copy("feed-ok.jpg", tmp_path, "Summer Launch (final).JPG")
-    r = upload_file(src, bucket=bucket, prefix="/media/ig/", client=client)
+    r = up(src, target(prefix="/media/ig/"))
     sha = _sha(src)
     assert r.key == f"media/ig/{sha[:16]}/Summer-Launch-final.jpg"
     assert not r.skipped and r.sha256 == sha and r.bytes == src.stat().st_size
@@ -92,26 +103,26 @@ def test_upload_puts_content_addressed_immutable_object(s3, endpoint, tmp_path):
 
 
 def test_reupload_of_same_bytes_is_skipped(s3, tmp_path):
-    client, bucket = s3
+    client, bucket, target = s3
     src = _copy("feed-ok.jpg", tmp_path)
-    first = upload_file(src, bucket=bucket, client=client)
+    first = up(src, target())
     stamp = client.head_object(Bucket=bucket, Key=first.key)["LastModified"]
     seen: list[int] = []
-    second = upload_file(src, bucket=bucket, client=client, progress=seen.append)
+    second = up(src, target(), progress=seen.append)
     assert second.skipped and second.key == first.key and second.url == first.url
     assert client.head_object(Bucket=bucket, Key=first.key)["LastModified"] == stamp
     assert sum(seen) == src.stat().st_size  # a skipped file still completes the bar
     # a file renamed keeps its bytes' address but gets its own key; a changed one a new one
     changed = tmp_path / "changed.jpg"
     changed.write_bytes(src.read_bytes() + b"\0")
-    third = upload_file(changed, bucket=bucket, client=client)
+    third = up(changed, target())
     assert not third.skipped and third.key.split("/")[0] != first.key.split("/")[0]
 
 
 def test_object_with_wrong_content_type_is_replaced(s3, tmp_path):
-    client, bucket = s3
+    client, bucket, target = s3
     src = _copy("feed-ok.jpg", tmp_path)
-    first = upload_file(src, bucket=bucket, client=client)
+    first = up(src, target())
     # Someone put the same bytes there by hand, as octet-stream (the S3 default).
     client.put_object(
         Bucket=bucket,
@@ -120,13 +131,13 @@ def test_object_with_wrong_content_type_is_replaced(s3, tmp_path):
         ContentType="binary/octet-stream",
         Metadata={"sha256": first.sha256},
     )
-    again = upload_file(src, bucket=bucket, client=client)
+    again = up(src, target())
     assert not again.skipped
     assert client.head_object(Bucket=bucket, Key=first.key)["ContentType"] == "image/jpeg"
 
 
 def test_content_type_comes_from_content(s3, tmp_path):
-    client, bucket = s3
+    client, bucket, target = s3
     cases = {
         _copy("feed-ok.jpg", tmp_path): ("image/jpeg", "jpg"),
         _copy("alpha.png", tmp_path): ("image/png", "png"),
@@ -138,20 +149,18 @@ def test_content_type_comes_from_content(s3, tmp_path):
         ),
     }
     for path, (ctype, ext) in cases.items():
-        r = upload_file(path, bucket=bucket, client=client)
+        r = up(path, target())
         assert r.content_type == ctype, path
         assert r.key.endswith(f"/{safe_name(path)}.{ext}")
         assert client.head_object(Bucket=bucket, Key=r.key)["ContentType"] == ctype
 
 
 def test_large_file_goes_multipart_with_progress(s3, noise_png):
-    client, bucket = s3
+    client, bucket, target = s3
     big = noise_png
     size = big.stat().st_size
     seen: list[int] = []
-    r = upload_file(
-        big, bucket=bucket, client=client, multipart_threshold=1024 * 1024, progress=seen.append
-    )
+    r = up(big, target(multipart_threshold=1024 * 1024), progress=seen.append)
     assert r.multipart and not r.skipped
     assert sum(seen) == size and len(seen) > 1
     head = client.head_object(Bucket=bucket, Key=r.key)
@@ -159,13 +168,13 @@ def test_large_file_goes_multipart_with_progress(s3, noise_png):
     assert head["ContentLength"] == size and head["ContentType"] == "image/png"
     assert head["Metadata"]["sha256"] == _sha(big)
     # the multipart object is recognised too: no second upload
-    assert upload_file(big, bucket=bucket, client=client, multipart_threshold=1024 * 1024).skipped
+    assert up(big, target(multipart_threshold=1024 * 1024)).skipped
 
 
 def test_public_read_object_is_fetched_anonymously_and_passes(s3, tmp_path):
-    client, bucket = s3
+    client, bucket, target = s3
     src = _copy("feed-ok.jpg", tmp_path)
-    r = upload_file(src, bucket=bucket, client=client, acl="public-read")
+    r = up(src, target(acl="public-read"))
     got = httpx.get(r.url)  # no credentials at all
     assert got.status_code == 200 and got.content == src.read_bytes()
     assert got.headers["content-type"] == "image/jpeg"
@@ -174,9 +183,9 @@ def test_public_read_object_is_fetched_anonymously_and_passes(s3, tmp_path):
 
 
 def test_private_object_fails_url001(s3, tmp_path):
-    client, bucket = s3
+    client, bucket, target = s3
     src = _copy("feed-ok.jpg", tmp_path)
-    r = upload_file(src, bucket=bucket, client=client, acl="none")
+    r = up(src, target(acl="none"))
     result = check_url(r.url, local_path=src, allow_private=True)
     assert {f.rule for f in result.errors} == {"URL001"}
     assert "403" in result.errors[0].message
@@ -185,10 +194,10 @@ def test_private_object_fails_url001(s3, tmp_path):
 
 
 def test_presigned_url_is_fetched_and_checked(s3, tmp_path):
-    client, bucket = s3
+    client, bucket, target = s3
     src = _copy("reel-ok.mp4", tmp_path)
     day = 24 * 3600
-    r = upload_file(src, bucket=bucket, client=client, presign=day)
+    r = up(src, target(presign=day))
     assert "X-Amz-Signature=" in r.url and "X-Amz-Expires=86400" in r.url
     assert r.presign_expires_in == day
     got = httpx.get(r.url)
@@ -197,39 +206,54 @@ def test_presigned_url_is_fetched_and_checked(s3, tmp_path):
     assert result.ok and result.findings == [], result.findings
     assert result.outcome("URL005").status == "pass"
     # an hour is too short for a container's life: URL005 warns (read from the URL)
-    short = upload_file(src, bucket=bucket, client=client, presign=3600)
+    short = up(src, target(presign=3600))
     assert short.skipped
     result = check_url(short.url, local_path=src, allow_private=True)
     assert [(f.rule, f.severity) for f in result.findings] == [("URL005", Severity.WARNING)]
 
 
 def test_public_base_url_is_joined_with_the_key(s3, tmp_path):
-    client, bucket = s3
+    client, bucket, target = s3
     src = _copy("with space.jpg", tmp_path)
-    r = upload_file(src, bucket=bucket, client=client, public_base_url="https://cdn.example.com/")
+    r = up(src, target(public_base_url="https://cdn.example.com/"))
     assert r.url == f"https://cdn.example.com/{r.key}"
     assert r.key.endswith("/with-space.jpg")
 
 
-def test_bad_options_are_config_errors(s3, tmp_path):
-    client, bucket = s3
-    src = _copy("feed-ok.jpg", tmp_path)
-    for kwargs in (
-        {"presign": 0},
-        {"presign": 8 * 24 * 3600},  # over SigV4's 7 days
-        {"acl": "private-ish"},
-        {"presign": 86400, "public_base_url": "https://cdn.example.com"},
-    ):
-        with pytest.raises(UploadError) as info:
-            upload_file(src, bucket=bucket, client=client, **kwargs)
-        assert info.value.config
+@pytest.mark.parametrize(
+    "fields,says",
+    [
+        ({"presign": 0}, "--presign must be between 1 and 604800"),
+        ({"presign": 8 * 24 * 3600}, "7 days"),  # over SigV4's 7 days
+        ({"acl": "private-ish"}, "--acl must be one of public-read, none"),
+        ({"presign": 86400, "public_base_url": "https://cdn.example.com"}, "not both"),
+        ({"public_base_url": "cdn.example.com"}, "must start with https://"),
+        ({"bucket": " "}, "--bucket must name a bucket"),
+    ],
+)
+def test_a_target_that_cannot_work_is_refused_when_made(fields, says):
+    """Before any file is read or any request made: the CLI's usage errors."""
+    with pytest.raises(ValueError, match=says):
+        UploadTarget(**{"bucket": "b", **fields})
+
+
+def test_a_target_from_the_python_shorthand():
+    assert UploadTarget.of("b") == UploadTarget("b")
+    assert UploadTarget.of(None, {"bucket": "b", "presign": 60, "acl": None}) == UploadTarget(
+        "b", presign=60
+    )
+    assert UploadTarget.of(None, {}) is None
+    with pytest.raises(TypeError, match="bukket"):
+        UploadTarget.of(None, {"bukket": "b"})
+    with pytest.raises(TypeError, match="not both"):
+        UploadTarget.of(UploadTarget("b"), {"prefix": "x"})
 
 
 def test_missing_bucket_is_a_config_error(s3, tmp_path):
-    client, _ = s3
+    client, _, target = s3
     src = _copy("feed-ok.jpg", tmp_path)
     with pytest.raises(UploadError) as info:
-        upload_file(src, bucket="igpf-no-such-bucket", client=client)
+        up(src, target(bucket="igpf-no-such-bucket"))
     assert info.value.config and "does not exist" in str(info.value)
 
 
@@ -237,8 +261,12 @@ def test_no_credentials_is_a_config_error(endpoint, monkeypatch, tmp_path):
     fake_aws_env(monkeypatch, tmp_path)
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    with pytest.raises(StorageError) as info:
+        client(S3Settings(endpoint_url=endpoint))
+    assert info.value.config and "no AWS credentials" in str(info.value)
+    # an upload says the same, as an UploadError, before reading the file
     with pytest.raises(UploadError) as info:
-        make_client(endpoint_url=endpoint)
+        up(MEDIA / "feed-ok.jpg", UploadTarget("b", endpoint_url=endpoint))
     assert info.value.config and "no AWS credentials" in str(info.value)
 
 
@@ -246,10 +274,9 @@ def test_endpoint_from_environment(endpoint, monkeypatch, tmp_path):
     """AWS_ENDPOINT_URL_S3 (boto3's own variable) is honoured without an option."""
     fake_aws_env(monkeypatch, tmp_path)
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", endpoint)
-    client = make_client()
     bucket = f"igpf-{uuid.uuid4().hex[:12]}"
-    client.create_bucket(Bucket=bucket)
-    r = upload_file(_copy("feed-ok.jpg", tmp_path), bucket=bucket)
+    client().create_bucket(Bucket=bucket)
+    r = up(_copy("feed-ok.jpg", tmp_path), UploadTarget(bucket))
     assert r.url.startswith(f"{endpoint}/{bucket}/")
 
 
@@ -280,30 +307,22 @@ def test_storage_refusing_checksum_headers_gets_a_plain_upload(
     s3, endpoint, tmp_path, noise_png, threshold
 ):
     """Backblaze B2 answers 400 'Unsupported header x-amz-checksum-sha256'."""
-    client, bucket = s3
+    client, bucket, target = s3
     # multipart: refused at CreateMultipartUpload; single PUT: refused at PutObject
     src = noise_png if threshold else _copy("feed-ok.jpg", tmp_path)
     with checksum_refusing_proxy(endpoint) as b2:
-        b2_client = make_client(endpoint_url=b2)
+        b2_target = target(endpoint_url=b2, multipart_threshold=threshold)
         seen: list[int] = []
-        r = upload_file(
-            src,
-            bucket=bucket,
-            client=b2_client,
-            multipart_threshold=threshold,
-            progress=seen.append,
-        )
+        r = up(src, b2_target, progress=seen.append)
         assert r.checksum is None and not r.skipped
         assert sum(seen) <= src.stat().st_size  # the retry does not overrun the bar
         # stored as it should be, and recognised on the next run through the same proxy
         head = client.head_object(Bucket=bucket, Key=r.key)
         assert head["Metadata"]["sha256"] == r.sha256 and head["ContentType"] == r.content_type
-        assert upload_file(
-            src, bucket=bucket, client=b2_client, multipart_threshold=threshold
-        ).skipped
+        assert up(src, b2_target).skipped
     assert client.get_object(Bucket=bucket, Key=r.key)["Body"].read() == src.read_bytes()
     # through moto directly the storage verifies our SHA-256
-    direct = upload_file(_copy("carousel-1.jpg", tmp_path), bucket=bucket, client=client)
+    direct = up(_copy("carousel-1.jpg", tmp_path), target())
     assert direct.checksum == "SHA256"
 
 
@@ -311,15 +330,38 @@ def test_stage_file_refuses_uploads_and_proves(s3, tmp_path):
     from igpreflight.publish.stage import stage_file
     from igpreflight.states import UploadStatus
 
-    client, bucket = s3
+    client, bucket, target = s3
     webp = _copy("photo.webp", tmp_path)
-    refused = stage_file(str(webp), str(webp), client=client, bucket=bucket)
+    refused = stage_file(str(webp), str(webp), target())
     assert refused.status == UploadStatus.REFUSED and not refused.passed()
     assert "IMG002" in {f.rule for f in refused.findings}
     assert client.list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0
     jpg = _copy("feed-ok.jpg", tmp_path)
-    done = stage_file(
-        "feed-ok.jpg", str(jpg), client=client, bucket=bucket, acl="public-read", allow_private=True
-    )
+    done = stage_file("feed-ok.jpg", str(jpg), target(acl="public-read"), allow_private=True)
     assert done.status == UploadStatus.UPLOADED and done.passed(), done.to_dict()
     assert done.to_dict()["url_check"]["ok"] is True
+
+
+def test_the_api_takes_an_upload_target_or_its_fields(s3, tmp_path):
+    from igpreflight import UploadTarget as Exported
+    from igpreflight import publish, upload
+    from igpreflight.api.errors import UsageError
+
+    _, bucket, target = s3
+    src = _copy("feed-ok.jpg", tmp_path)
+    given = target(acl="public-read")
+    assert Exported is UploadTarget
+    first = upload(src, given, allow_private=True)
+    assert first.ok and first.files[0].upload.bucket == bucket
+    fields = {"bucket": bucket, "endpoint_url": given.endpoint_url, "acl": "public-read"}
+    again = upload(src, allow_private=True, **fields)  # the keyword shorthand
+    assert again.ok and again.files[0].upload.skipped
+    with pytest.raises(UsageError, match="--bucket"):
+        upload(src)
+    with pytest.raises(UsageError, match="bukket"):
+        upload(src, bukket=bucket)
+    (tmp_path / "posts.json").write_text('{"post": [{"id": "p", "media": ["feed-ok.jpg"]}]}')
+    plan = publish(tmp_path / "posts.json", dry_run=True, upload=given)
+    assert plan.ok
+    with pytest.raises(UsageError, match="dry_rn"):
+        publish(tmp_path / "posts.json", dry_rn=True)

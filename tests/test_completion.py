@@ -1,4 +1,4 @@
-"""Shell completion as the README documents it (click's _IGPREFLIGHT_COMPLETE)."""
+"""Shell completion as the docs document it (docs/terminal.md; click's _IGPREFLIGHT_COMPLETE)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-README = (ROOT / "README.md").read_text(encoding="utf-8")
+TERMINAL_PAGE = (ROOT / "docs" / "terminal.md").read_text(encoding="utf-8")
 
 
 def _igpreflight(env: dict[str, str]) -> str:
@@ -25,7 +25,7 @@ def _igpreflight(env: dict[str, str]) -> str:
 
 
 def test_readme_completion_lines_produce_scripts_that_complete() -> None:
-    modes = re.findall(r"_IGPREFLIGHT_COMPLETE=(\w+)_source igpreflight", README)
+    modes = re.findall(r"_IGPREFLIGHT_COMPLETE=(\w+)_source igpreflight", TERMINAL_PAGE)
     assert set(modes) == {"bash", "zsh", "fish"}
     for shell in modes:
         script = _igpreflight({"_IGPREFLIGHT_COMPLETE": f"{shell}_source"})

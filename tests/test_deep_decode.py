@@ -35,6 +35,44 @@ def test_jpeg_with_corrupt_scan_data(tmp_path: Path):
     assert not (tmp_path / "out" / "bad.jpg").exists()
 
 
+def test_a_jpeg_whose_scan_stops_early_is_caught_where_ffmpeg_passed_it(corpus_dir: Path):
+    """androidx's Pixel motion photo was cut short for the test data: 96 % of it
+    decodes as grey blocks. ffmpeg calls the missing bytes an overread (which it
+    reports for harmless camera padding too), so `check --deep` and `fix` passed it
+    until libjpeg-turbo's strict decode judged JPEGs: premature end of data."""
+    photo = corpus_dir / "androidx-media" / "pixel-motion-photo-shortened.jpg"
+    (rule, message), *_ = _rules(check([photo], deep=True))
+    assert rule == "FILE001" and "premature end of data segment" in message
+    with Image.open(photo) as im:
+        im.draft("RGB", (im.width // 8, im.height // 8))
+        grey = im.convert("RGB").getcolors(1 << 20)
+    share = max(grey)[0] / (im.width * im.height)
+    assert share > 0.9  # what a decode that hides the damage delivers
+
+
+def test_a_cut_short_jpeg_is_not_fixed(tmp_path: Path, corpus_dir: Path):
+    photo = corpus_dir / "androidx-media" / "pixel-motion-photo-shortened.jpg"
+    (result,) = fix([photo], tmp_path / "out").files
+    assert result.status is FixStatus.UNFIXABLE
+    assert result.reason.startswith("FILE001 does not decode: Corrupt JPEG data")
+    assert not (tmp_path / "out" / photo.name).exists()
+
+
+def test_padding_before_the_end_marker_is_judged_by_ffmpeg(tmp_path: Path):
+    """Bytes left before EOI: padding from some encoders, or a scrambled scan that
+    decoded as valid codes. libjpeg-turbo cannot tell them apart, ffmpeg can."""
+    good = make_image(tmp_path / "a.jpg", size=(640, 640))
+    data = good.read_bytes()
+    padded = tmp_path / "padded.jpg"
+    padded.write_bytes(data[:-2] + b"\x00" * 16 + data[-2:])
+    assert check([padded], deep=True).errors == []
+    (result,) = fix([padded], tmp_path / "out").files
+    assert result.ok, result.reason
+    scrambled = corrupt_jpeg_scan(good, tmp_path / "scrambled.jpg")  # decodes "whole"
+    (rule, message), *_ = _rules(check([scrambled], deep=True))
+    assert rule == "FILE001" and "block row" in message
+
+
 def test_png_with_corrupt_idat_check_and_fix_agree(tmp_path: Path):
     bad = corrupt_png(tmp_path / "bad.png")
     (rule, message), *_ = _rules(check([bad], deep=True))

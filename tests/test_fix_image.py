@@ -22,9 +22,9 @@ from igpreflight.preflight.rules.fmt import exact
 from igpreflight.transcode.batch import fix_paths
 from igpreflight.transcode.image import FixError, encode_jpeg
 from igpreflight.transcode.types import FileFixResult, FixOptions, FixStatus
+from tests.corpus import CORPUS, needs_corpus
 
 REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO.parent / "shared" / "corpus"
 FEED = IMAGE_LIMITS[Role.FEED_IMAGE]
 
 
@@ -239,7 +239,7 @@ def test_wide_gamut_is_converted_to_srgb(tmp_path, space):
     assert "IMG006" not in rule_codes(out)
 
 
-@pytest.mark.skipif(not (CORPUS / "MANIFEST.md").is_file(), reason="shared corpus absent")
+@needs_corpus
 def test_cmyk_with_profile_is_converted_through_it(tmp_path):
     with Image.open(CORPUS / "sharp" / "Channel_digital_image_CMYK_color.jpg") as donor:
         swop = donor.info["icc_profile"]
@@ -298,11 +298,13 @@ def test_resized_under_the_width_and_long_edge_limits(tmp_path, size):
     assert "IMG004" not in rule_codes(out)
 
 
-def test_jpeg_shrunk_2x_uses_draft_mode(tmp_path):
+def test_jpeg_shrunk_is_decoded_dct_scaled(tmp_path):
+    """4000 px -> 1440 px: libjpeg-turbo decodes at 3/8 (1500 px), the least n/8
+    that covers the output, and Lanczos takes it the rest of the way."""
     src = make_image(tmp_path / "big.jpg", size=(4000, 3000), quality=70)
     result = fix_one(src, tmp_path / "out")
     (resize,) = [s for s in result.plan.steps if s.name == "resize"]
-    assert resize.param("draft") == 2 and "draft 1/2" in resize.detail
+    assert resize.param("dct_scale") == "3/8" and "decoded at 3/8" in resize.detail
     with Image.open(output_of(result)) as im:
         assert im.size == (1440, 1080)
 
@@ -397,7 +399,7 @@ def test_keep_png_keeps_a_png_and_still_flattens_it(tmp_path):
 # ---------------------------------------------------------------- the 280 MP photo
 
 
-@pytest.mark.skipif(not (CORPUS / "MANIFEST.md").is_file(), reason="shared corpus absent")
+@needs_corpus
 def test_giant_jpeg_is_fixed_within_the_memory_budget(tmp_path):
     """sharp's 20000x14000 JPEG: draft 1/8 decode, so the process stays small.
     Measured in a child process (its own peak RSS, VmHWM: ru_maxrss would also
@@ -431,13 +433,18 @@ def test_giant_jpeg_is_fixed_within_the_memory_budget(tmp_path):
     assert errors_of(Path(output)) == []
 
 
-@pytest.mark.skipif(not (CORPUS / "MANIFEST.md").is_file(), reason="shared corpus absent")
+@needs_corpus
 def test_keep_metadata_keeps_xmp_but_not_a_motion_photo_pointer(tmp_path):
     out = tmp_path / "out"
     plain = output_of(fix_one(CORPUS / "Pillow" / "xmp_test.jpg", out, keep_metadata=True))
-    motion = CORPUS / "androidx-media" / "pixel-motion-photo-shortened.jpg"
-    with Image.open(motion) as im:
-        assert b"MotionPhoto" in im.info["xmp"] or b"MicroVideo" in im.info["xmp"]
+    # The Pixel's own XMP (the corpus photo itself is cut short: FILE001, below) on
+    # a photo that decodes, with EXIF orientation 6 as the phone wrote it.
+    pixel = CORPUS / "androidx-media" / "pixel-motion-photo-shortened.jpg"
+    with Image.open(pixel) as im:
+        xmp, exif = im.info["xmp"], im.getexif()
+    assert b"MotionPhoto" in xmp or b"MicroVideo" in xmp
+    motion = tmp_path / "motion.jpg"
+    make_image_rgb((1600, 1200)).save(motion, "JPEG", quality=90, xmp=xmp, exif=exif)
     fixed = output_of(fix_one(motion, out, keep_metadata=True))
     with Image.open(plain) as im:
         assert im.info.get("xmp")  # ordinary XMP is kept

@@ -7,22 +7,18 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-import pytest
-
 from igpreflight.model import Kind, Role, Severity
 from igpreflight.preflight.checks import check_facts
 from igpreflight.preflight.probe import probe
 from igpreflight.transcode.batch import fix_paths
 from igpreflight.transcode.types import FixOptions, FixStatus
+from tests.corpus import CORPUS, needs_corpus
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 IMAGE_EXTENSIONS = {
     "jpg", "jpeg", "png", "webp", "gif", "heic", "heif", "avif", "avifs", "tif", "tiff", "bmp", "mpo",
 }  # fmt: skip
 
-pytestmark = pytest.mark.skipif(
-    not (CORPUS / "MANIFEST.md").is_file(), reason="the shared media corpus is not available"
-)
+pytestmark = needs_corpus
 
 
 def corpus_images() -> list[Path]:

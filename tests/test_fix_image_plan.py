@@ -15,11 +15,13 @@ from igpreflight.model import ImageFacts, Role
 from igpreflight.preflight.checks import check_image
 from igpreflight.preflight.rules.fmt import exact
 from igpreflight.transcode.plan_image import (
+    dct_scale,
     decoded_pixels,
     draft_factor,
     geometry,
     output_extension,
     plan_image,
+    scale_needed,
 )
 from igpreflight.transcode.types import FixOptions, FixStatus
 
@@ -148,6 +150,19 @@ def test_cmyk_without_profile_says_how_it_is_converted():
     p = plan(facts(mode="CMYK", colorspace="CMYK"))
     (step,) = [s for s in p.steps if s.name == "to-srgb"]
     assert "no profile" in step.detail
+
+
+def test_dct_scale_is_the_least_n_eighths_covering_the_output():
+    geo = geometry(4000, 3000, FEED)  # -> 1440x1080
+    assert dct_scale(facts(width=4000, height=3000), geo) == Fraction(3, 8)  # 1500x1125
+    giant = facts(width=20000, height=14000)
+    assert dct_scale(giant, geometry(20000, 14000, FEED)) == Fraction(1, 8)
+    assert dct_scale(facts(width=1500, height=1125), geometry(1500, 1125, FEED)) == 1
+    assert dct_scale(facts(width=4000, height=3000, format="PNG"), geo) == 1
+    # A centre crop: the box, not the whole image, must cover the output.
+    tall = geometry(3000, 6000, FEED)  # a 3000x3750 box, to 1440x1800
+    assert scale_needed(tall) == Fraction(1440, 3000)
+    assert dct_scale(facts(width=3000, height=6000), tall) == Fraction(1, 2)
 
 
 def test_draft_factor_only_for_jpeg_shrunk_2x_or_more():

@@ -21,19 +21,17 @@ from igpreflight.preflight.probe import probe
 from igpreflight.transcode.plan_video import PRESET_ENV, plan_video
 from igpreflight.transcode.types import FixOptions, FixStatus
 from igpreflight.transcode.video import apply_video
+from tests.corpus import SKIP_REASON, corpus_files
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 EXTENSIONS = {".mp4", ".mov", ".webm", ".mkv", ".ts", ".avi", ".flv", ".flac", ".m4a"}
 
 
 def corpus_videos() -> list[Path]:
-    if not CORPUS.is_dir():
-        return []
-    return sorted(p for p in CORPUS.rglob("*") if p.is_file() and p.suffix.lower() in EXTENSIONS)
+    return corpus_files(EXTENSIONS)
 
 
 FILES = corpus_videos()
-pytestmark = pytest.mark.skipif(not FILES, reason=f"corpus not found at {CORPUS}")
+pytestmark = pytest.mark.skipif(not FILES, reason=SKIP_REASON)
 
 
 @pytest.fixture(autouse=True)

@@ -23,6 +23,7 @@ from igpreflight.report.overlay import overlays
 from igpreflight.report.thumbs import THUMB_SIZE
 from igpreflight.transcode.plan_video import VideoStep
 from igpreflight.transcode.types import FileFixResult, FixOptions, FixPlan, FixStatus, Step
+from tests.corpus import CORPUS, needs_corpus
 
 RED = (220, 30, 30)
 GREEN = (30, 180, 40)
@@ -532,3 +533,51 @@ def test_layout_fits_phone_and_desktop(batch, tmp_path: Path, width: int) -> Non
         assert card["card"]["h"] <= used + 40, (card["card"], card["children"])
     broken = cards[results[3].source]
     assert broken["text"].count("cannot be read: not an image") == 1, broken["text"]
+
+
+# --- colour: the "before" picture as a browser shows the original ----------------
+
+
+def _chromium_mean(exe: str, image: Path, size: tuple[int, int], tmp_path: Path) -> list[float]:
+    page = tmp_path / "original.html"
+    page.write_text(
+        f'<html><body style="margin:0"><img src="{image.name}" style="display:block"></body></html>'
+    )
+    shot = tmp_path / "original.png"
+    cmd = [
+        exe, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+        "--force-device-scale-factor=1", f"--user-data-dir={tmp_path / 'profile'}",
+        f"--screenshot={shot}", f"--window-size={size[0]},{size[1]}", page.as_uri(),
+    ]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert shot.is_file(), done.stderr[-2000:]
+    with Image.open(shot) as im:
+        return ImageStat.Stat(im.convert("RGB")).mean
+
+
+@needs_corpus
+def test_a_cmyk_thumbnail_has_the_colours_chromium_shows(tmp_path: Path) -> None:
+    """A CMYK JPEG with a press (SWOP) profile: the review's "before" thumbnail goes
+    through the profile as Chromium does (it once came out 109,132,110 on average
+    where Chromium shows 128,132,122), and check and fix call it CMYK alike."""
+    from click.testing import CliRunner
+
+    from igpreflight.cli import cli
+    from igpreflight.report.thumbs import image_thumb
+
+    exe = _chromium()
+    original = tmp_path / "cmyk.jpg"
+    shutil.copy(CORPUS / "sharp" / "Channel_digital_image_CMYK_color.jpg", original)
+    with Image.open(original) as im:
+        assert im.mode == "CMYK" and im.info.get("icc_profile")
+        size = im.size
+    browser = _chromium_mean(exe, original, size, tmp_path)
+    thumb = image_thumb(original)
+    assert thumb is not None
+    with Image.open(io.BytesIO(thumb.jpeg)) as im:
+        ours = ImageStat.Stat(im.convert("RGB")).mean
+    assert max(abs(a - b) for a, b in zip(ours, browser, strict=True)) < 3, (ours, browser)
+    checked = CliRunner().invoke(cli, ["check", str(original)]).output
+    planned = CliRunner().invoke(cli, ["fix", "--dry-run", str(original)]).output
+    assert "colour is CMYK;" in checked and "YCCK" not in checked, checked
+    assert "CMYK -> sRGB" in planned, planned

@@ -15,7 +15,7 @@ from PIL import Image
 from fixtures.generate import make_image
 from igpreflight.cli import cli
 from igpreflight.transcode.batch import fix_paths
-from igpreflight.transcode.image import parse_memory
+from igpreflight.transcode.image_memory import parse_memory
 from igpreflight.transcode.types import FixOptions, FixStatus
 
 REPO = Path(__file__).resolve().parents[1]

@@ -1,5 +1,5 @@
-"""The shipped pre-commit hook, run by the real `pre-commit` tool the way the README
-says: the README's `.pre-commit-config.yaml` in a throwaway content repo, pointed at a
+"""The shipped pre-commit hook, run by the real `pre-commit` tool the way the docs say
+(docs/ci.md): their `.pre-commit-config.yaml` in a throwaway content repo, pointed at a
 git snapshot of this checkout, pinned with `pre-commit autoupdate`, then run.
 
 The hook's virtualenv is built once (pip-installing igpreflight and its dependencies
@@ -21,7 +21,7 @@ from igpreflight.formats import media_extensions
 from tests.repo_snapshot import GIT_ENV, ROOT, git, snapshot_repo
 
 HOOKS = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
-README = (ROOT / "README.md").read_text(encoding="utf-8")
+CI_PAGE = (ROOT / "docs" / "ci.md").read_text(encoding="utf-8")
 EXAMPLE = ROOT / "examples" / "pre-commit-config.yaml"
 
 
@@ -32,7 +32,7 @@ def _hook() -> dict:
 
 def _readme_config() -> str:
     (block,) = [
-        b for b in re.findall(r"```yaml\n(.*?)```", README, re.S) if "igpreflight-check" in b
+        b for b in re.findall(r"```yaml\n(.*?)```", CI_PAGE, re.S) if "igpreflight-check" in b
     ]
     return block
 

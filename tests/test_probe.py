@@ -18,10 +18,12 @@ from PIL import Image
 from igpreflight.ffmpeg_bin import ffmpeg_exe
 from igpreflight.limits import PROBE_LIMITS, ProbeLimits
 from igpreflight.model import ImageFacts, Kind, Unreadable, VideoFacts
-from igpreflight.preflight.probe import bomb_reason, normalise_rotation, probe, sniff
+from igpreflight.preflight.probe import bomb_reason, probe, sniff
+from igpreflight.preflight.probe_video import normalise_rotation
+from tests.corpus import CORPUS
+from tests.corpus import corpus_files as all_corpus_files
 
 REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO.parent / "shared" / "corpus"
 
 
 def image_facts(path) -> ImageFacts:
@@ -571,13 +573,7 @@ LEGIT_GIANTS = {
 
 
 def corpus_files() -> list[str]:
-    if not CORPUS.is_dir():
-        return []
-    return sorted(
-        str(p.relative_to(CORPUS))
-        for p in CORPUS.rglob("*")
-        if p.is_file() and p.name not in ("MANIFEST.md", "SHA256SUMS")
-    )
+    return [str(p.relative_to(CORPUS)) for p in all_corpus_files()]
 
 
 @pytest.mark.parametrize("rel", corpus_files() or ["(no corpus)"])

@@ -17,6 +17,7 @@ from igpreflight.model import Role, Severity, VideoFacts
 from igpreflight.preflight.checks import check_facts, check_video
 from igpreflight.preflight.probe import probe
 from igpreflight.preflight.rules import REGISTRY
+from tests.corpus import CORPUS, needs_corpus
 
 GOOD = GOOD_VIDEO
 CAROUSEL_GOOD = replace(GOOD, width=1080, height=1350)
@@ -300,8 +301,6 @@ def test_every_video_rule_has_a_catalog_entry_and_vice_versa():
 
 
 # ---------------------------------------------------------------- end to end on real files
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
-needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus not present")
 
 
 def _ffmpeg(*args: str) -> None:

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from igpreflight.api.paths import PathLike, as_list
 from igpreflight.config import DEFAULT_RULES, RuleSelection
 from igpreflight.model import AsOption, Post, Report
 from igpreflight.preflight.engine import check_paths
-from igpreflight.preflight.manifest import load_manifest
-from igpreflight.scale.check import engine_runner
-from igpreflight.scale.engine import EngineSpec
-from igpreflight.scale.shard import Shard
+
+if TYPE_CHECKING:  # engines, shards and manifests load only when a call uses them
+    from igpreflight.profiles import ProfileSpec
+    from igpreflight.scale.engine import EngineSpec
+    from igpreflight.scale.shard import Shard
 
 
 def check(
@@ -27,6 +28,7 @@ def check(
     shard: Shard | str | None = None,
     deep: bool = False,
     rules: RuleSelection | None = None,
+    profile: ProfileSpec = None,
 ) -> Report:
     """Check files, folders, s3:// prefixes and/or a manifest; returns a Report
     (`.to_dict()` is the JSON report).
@@ -38,15 +40,27 @@ def check(
     `deep` also decodes every frame and sample (FILE001 for a file that does not decode).
     `rules` is the project configuration (`igpreflight.config.load_settings().rules`):
     rules turned off, per-file ignores and roles by glob; None checks every rule.
+    `profile` checks against these profiles instead of the configuration's (SPEC 12):
+    names ("instagram,threads"), .toml files or `igpreflight.profiles.Profile` objects;
+    each finding then names its profile. An unknown one raises ConfigError (a ValueError).
     """
     if isinstance(shard, str):
+        from igpreflight.scale.shard import Shard
+
         shard = Shard.parse(shard)
     AsOption(as_)  # ValueError for an unknown role
     posts: Sequence[Post] = ()
     if manifest is not None:
+        from igpreflight.preflight.manifest import load_manifest
+
         posts = (
             load_manifest(manifest) if isinstance(manifest, (str, os.PathLike)) else list(manifest)
         )
+    runner = None
+    if engine is not None and engine.kind != "local":  # local: this machine's pool
+        from igpreflight.scale.check import engine_runner
+
+        runner = engine_runner(engine)
     return check_paths(
         as_list(paths),
         as_=as_,
@@ -54,10 +68,10 @@ def check(
         jobs=jobs,
         allow_private=allow_private,
         progress=progress,
-        runner=engine_runner(engine) if engine is not None else None,
+        runner=runner,
         keep=shard.owns if shard is not None else None,
         deep=deep,
-        rules=rules or DEFAULT_RULES,
+        rules=(rules or DEFAULT_RULES).with_profiles(profile),
     )
 
 

@@ -124,12 +124,8 @@ def runtime_for(o: dict[str, Any]) -> Any:
     from igpreflight.publish.steps.runtime import Runtime
 
     uploader = None
-    if o.get("bucket"):
-        keys = ("bucket", "prefix", "endpoint_url", "region", "public_base_url", "presign", "acl")
-        uploader = CdnMediaUrl(
-            **{k: o.get(k) for k in keys if o.get(k) is not None},
-            allow_private=o.get("allow_private", False),
-        )
+    if o.get("upload") is not None:  # an UploadTarget
+        uploader = CdnMediaUrl(o["upload"], allow_private=o.get("allow_private", False))
     return Runtime(
         media_url=uploader,
         url_checker=url_rechecker(o.get("allow_private", False)),
@@ -175,7 +171,7 @@ def publish_many(manifest: str | os.PathLike[str], posts: list[Post], **o: Any) 
     def refusals(todo: list[Post]) -> list[str]:
         return publish_refusals(
             todo,
-            bucket=o.get("bucket"),
+            bucket=o["upload"].bucket if o.get("upload") else None,
             resumable=bool(o.get("resumable")),
             allow_private=allow_private,
         )

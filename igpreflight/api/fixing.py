@@ -6,17 +6,19 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from igpreflight.api.errors import UsageError
 from igpreflight.api.paths import PathLike, as_list
+from igpreflight.config import DEFAULT_RULES
 from igpreflight.envelope import envelope
 from igpreflight.model import Post
-from igpreflight.scale.engine import EngineSpec
-from igpreflight.scale.fix import fix_scaled, needs_scale
-from igpreflight.scale.shard import Shard
+from igpreflight.scale.engine import EngineSpec, needs_scale
 from igpreflight.transcode.batch import fix_paths, summarize
 from igpreflight.transcode.types import FileFixResult, FixOptions
+
+if TYPE_CHECKING:
+    from igpreflight.scale.shard import Shard
 
 
 @dataclass
@@ -95,7 +97,8 @@ def fix(
     each in its post's role, under out/<role>/. `options` are the fields of FixOptions:
     as_, aspect, pad_color, background, trim, extend, keep_png, keep_hevc,
     keep_metadata, in_place, dry_run, rules (the project configuration,
-    `igpreflight.config.load_settings().rules`). `progress(result)` hears of each finished
+    `igpreflight.config.load_settings().rules`), and `profile` (names, .toml files or
+    Profile objects, as `check` takes them): each file is fixed to pass every one. `progress(result)` hears of each finished
     file (and, if it has `file(name)`, may draw one file's encode); without it, nothing is shown.
     Ctrl-C raises BatchInterrupted carrying the files finished so far.
 
@@ -103,6 +106,9 @@ def fix(
     `engine=EngineSpec("dask", workers=4)` fixes on Dask, `shard="3/10"` one
     deterministic tenth of the inputs (`scale.fix`).
     """
+    profile = options.pop("profile", None)
+    if profile is not None:
+        options["rules"] = (options.get("rules") or DEFAULT_RULES).with_profiles(profile)
     opts = FixOptions(**options)
     if out is None and not opts.in_place and not opts.dry_run:
         raise UsageError("give out= or in_place=True")
@@ -111,6 +117,8 @@ def fix(
     files = as_list(paths)
     target = os.fspath(out) if out is not None else None
     if isinstance(shard, str):
+        from igpreflight.scale.shard import Shard
+
         shard = Shard.parse(shard)
     chosen = engine is not None and (engine.kind != "local" or engine.workers)
     spec = engine if chosen else EngineSpec("local", jobs)
@@ -119,6 +127,8 @@ def fix(
             raise UsageError(
                 "--manifest and --in-place work with local paths and --engine local only"
             )
+        from igpreflight.scale.fix import fix_scaled
+
         try:
             return FixResult(fix_scaled(files, target, opts, spec, shard, progress), opts.dry_run)
         except ValueError as exc:

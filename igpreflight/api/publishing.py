@@ -10,6 +10,7 @@ from typing import Any
 
 from igpreflight.api.errors import PublishRefused, UsageError
 from igpreflight.api.paths import PathLike
+from igpreflight.api.uploading import UploadTarget, upload_target
 from igpreflight.config import DEFAULT_RULES, RuleSelection
 from igpreflight.envelope import envelope
 from igpreflight.model import Post
@@ -115,13 +116,7 @@ def publish(
     dry_run: bool = False,
     resumable: bool = False,
     check: bool = True,
-    bucket: str | None = None,
-    prefix: str = "",
-    endpoint_url: str | None = None,
-    region: str | None = None,
-    public_base_url: str | None = None,
-    presign: int | None = None,
-    acl: str | None = None,
+    upload: UploadTarget | None = None,
     first_wait: float | None = None,
     max_wait: float | None = None,
     give_up: float | None = None,
@@ -134,9 +129,11 @@ def publish(
     rules: RuleSelection | None = None,
     settle_window: float | None = None,
     accounts_file: str | None = None,
+    **upload_fields: Any,
 ) -> PublishResult | PublishPlan:
     """Publish every post of `manifest` (a TOML/JSON file, or parsed posts) in order,
-    on the durable engine (one DBOS workflow per post).
+    on the durable engine (one DBOS workflow per post). Local media are uploaded to
+    `upload` (an UploadTarget; or give its fields: `bucket=`, `presign=`...).
 
     The token comes only from $IG_ACCESS_TOKEN, the account from `ig_user_id` or
     $IG_USER_ID. The database `db` (default: .igpreflight/publish.sqlite beside the
@@ -174,6 +171,7 @@ def publish(
     from igpreflight.publish.service import preflight_refusals, publish_refusals
     from igpreflight.redaction import register_secret
 
+    upload = upload_target(upload, upload_fields)  # or its fields: bucket=, presign=...
     rules_used = rules or DEFAULT_RULES
     token = os.environ.get(TOKEN_ENV, "").strip()
     register_secret(token)
@@ -200,7 +198,7 @@ def publish(
         problems = publish_refusals(
             todo,
             # a dry run uploads nothing, so it needs no bucket: it says what it would upload
-            bucket=bucket or DRY_RUN_BUCKET,
+            bucket=upload.bucket if upload else DRY_RUN_BUCKET,
             resumable=resumable,
             allow_private=allow_private,
         )
@@ -229,13 +227,7 @@ def publish(
         "resumable": resumable,
         "check": check,
         "rules": rules_used,
-        "bucket": bucket,
-        "prefix": prefix,
-        "endpoint_url": endpoint_url,
-        "region": region,
-        "public_base_url": public_base_url,
-        "presign": presign,
-        "acl": acl,
+        "upload": upload,
         "first_wait": first_wait,
         "max_wait": max_wait,
         "give_up": give_up,

@@ -146,8 +146,8 @@ def run(
     """Check, fix, upload and publish a manifest (one .toml/.json file) or media paths
     (each file one post). `out` holds the fixed media and the derived manifest
     (default: .igpreflight/run beside the manifest, or in the current folder).
-    `publish_options` are `publish`'s keyword arguments (ig_user_id, bucket, journal,
-    rules...); `rules` (the project configuration) holds for the check and fix stages too.
+    `publish_options` are `publish`'s keyword arguments (ig_user_id, upload (an
+    UploadTarget, or its fields: bucket=...), journal, rules...); `rules` (the project configuration) holds for the check and fix stages too.
     `on_stage(text)` hears each stage as it starts ("checking 3 posts"), so a terminal
     shows what a long run is doing before publishing starts.
     `on_stop(post id, stage, reason)` hears of each post stopped at check or fix as soon
@@ -173,7 +173,7 @@ def run(
     for pr in report.posts:
         errors = [f for f in pr.findings if f.severity is Severity.ERROR]
         if errors:
-            why = "; ".join(f"{f.rule} {f.message}" for f in errors)
+            why = "; ".join(f"{f.rule} {f.tagged_message}" for f in errors)
             result.stopped[pr.post.id] = ("check", why)
 
     live = [p for p in posts if p.id not in result.stopped]

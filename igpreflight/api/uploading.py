@@ -4,14 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from igpreflight.api.errors import UsageError
 from igpreflight.api.paths import PathLike, as_list
 from igpreflight.config import DEFAULT_RULES, RuleSelection
 from igpreflight.envelope import envelope
-from igpreflight.publish.stage import FileUpload, ProgressFactory
+from igpreflight.net.presign import SIGV4_MAX_EXPIRES
+from igpreflight.redaction import redact, register_secret
 from igpreflight.states import UploadStatus
+from igpreflight.storage.s3 import known_secrets
+from igpreflight.storage.upload import (
+    ACLS,
+    DEFAULT_MULTIPART_THRESHOLD,
+    UploadError,
+    UploadTarget,
+)
+
+if TYPE_CHECKING:
+    from igpreflight.publish.stage import FileUpload, ProgressFactory
 
 STATUSES = tuple(UploadStatus)
 
@@ -46,26 +57,21 @@ class UploadResult:
 
 def upload(
     paths: PathLike | Iterable[PathLike],
-    bucket: str,
+    target: UploadTarget | str | None = None,
     *,
-    prefix: str = "",
-    endpoint_url: str | None = None,
-    region: str | None = None,
-    public_base_url: str | None = None,
-    presign: int | None = None,
-    acl: str = "none",
     allow_private: bool = False,
     check: bool = True,
     as_: str = "auto",
-    multipart_threshold: int | None = None,
     timeout: float | None = None,
     strict: bool = False,
     progress: ProgressFactory | None = None,
-    client: Any = None,
     rules: RuleSelection | None = None,
+    **target_fields: Any,
 ) -> UploadResult:
     """Check, upload and URL-check every media file under `paths`, in order.
 
+    `target` says where: an UploadTarget, or a bucket name; its fields may also be
+    given as keywords (`bucket=`, `prefix=`, `public_base_url=`, `presign=`...).
     Credentials come only from boto3's chain. A file failing `check` is refused
     unless check=False. A setup problem (credentials, bucket, endpoint) raises
     UploadError and stops the batch; misuse raises UsageError. `progress(label,
@@ -74,34 +80,26 @@ def upload(
     """
     from igpreflight.preflight.engine import iter_media_files
     from igpreflight.preflight.urlcheck import DEFAULT_DEADLINE
-    from igpreflight.publish.cdn import DEFAULT_MULTIPART_THRESHOLD, make_client
     from igpreflight.publish.stage import stage_file
 
-    if presign is not None and public_base_url:
-        raise UsageError("give either --presign or --public-base-url, not both")
-    if public_base_url and not public_base_url.lower().startswith(("https://", "http://")):
-        raise UsageError("--public-base-url must start with https://")
+    where = upload_target(target, target_fields)
+    for secret in known_secrets():
+        register_secret(secret)  # every message and log line hides them from now on
+    if where is None:
+        raise UsageError("give the bucket to upload to (--bucket)")
     files = iter_media_files(as_list(paths))
     if not files:
         raise UsageError("no media files found in the given paths")
-    if client is None:
-        client = make_client(endpoint_url=endpoint_url, region=region)
     extra: dict[str, Any] = {} if progress is None else {"progress": progress}
     outcomes = [
         stage_file(
             display,
             absolute,
-            client=client,
-            bucket=bucket,
-            prefix=prefix,
-            public_base_url=public_base_url,
-            presign=presign,
-            acl=acl,
+            where,
             allow_private=allow_private,
             check=check,
             as_=as_,
             rules=rules or DEFAULT_RULES,
-            multipart_threshold=multipart_threshold or DEFAULT_MULTIPART_THRESHOLD,
             timeout=timeout or DEFAULT_DEADLINE,
             **extra,
         )
@@ -110,4 +108,31 @@ def upload(
     return UploadResult(outcomes, strict=strict)
 
 
-__all__ = ["UploadResult", "upload"]
+def without_storage_secrets(text: str) -> str:
+    """`text` without the storage's secret key. The session token stays: a URL
+    presigned with temporary credentials needs it to work at all."""
+    return redact(text, known_secrets(token=False))
+
+
+def upload_target(
+    target: UploadTarget | str | None, fields: dict[str, Any] | None = None
+) -> UploadTarget | None:
+    """The API's upload target from `target` or its fields as keywords (None when
+    neither is given); misuse is a UsageError naming the option."""
+    try:
+        return UploadTarget.of(target, fields)
+    except (TypeError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+
+
+__all__ = [
+    "ACLS",
+    "DEFAULT_MULTIPART_THRESHOLD",
+    "SIGV4_MAX_EXPIRES",
+    "UploadError",
+    "UploadResult",
+    "UploadTarget",
+    "upload",
+    "upload_target",
+    "without_storage_secrets",
+]

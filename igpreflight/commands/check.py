@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -17,14 +18,14 @@ from igpreflight.commands.common import (
     terminal_options,
     write_output,
 )
-from igpreflight.commands.config_options import config_options, settings
+from igpreflight.commands.config_options import config_options, profile_option, settings
+from igpreflight.config import FORMATS
 from igpreflight.model import Severity
-from igpreflight.preflight.manifest import ManifestError
-from igpreflight.report import RENDERERS, render
-from igpreflight.scale.engine import EngineSpec
-from igpreflight.scale.shard import Shard
-from igpreflight.storage.s3 import StorageError
 from igpreflight.terminal import TERMINAL
+
+if TYPE_CHECKING:  # a pre-commit `check FILE` loads no engine, shard or S3 module
+    from igpreflight.scale.engine import EngineSpec
+    from igpreflight.scale.shard import Shard
 
 
 @click.command()
@@ -40,7 +41,7 @@ from igpreflight.terminal import TERMINAL
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(sorted(RENDERERS)),
+    type=click.Choice(sorted(FORMATS)),
     default=None,
     help="Report format (default: the configuration's `format`, else text).",
 )
@@ -65,6 +66,7 @@ from igpreflight.terminal import TERMINAL
 @scale_options
 @s3_options
 @config_options
+@profile_option
 def check(
     paths: tuple[str, ...],
     as_: str,
@@ -81,6 +83,7 @@ def check(
     ignore: tuple[str, ...],
     config_file: str | None,
     isolated: bool,
+    profile: str | None,
 ) -> None:
     """Check media files, folders and post manifests against Instagram's limits.
 
@@ -91,7 +94,7 @@ def check(
         raise click.UsageError("give at least one PATH or --manifest")
     if shard is not None and manifest:
         raise click.UsageError("--shard splits PATHS; a manifest's posts are checked whole")
-    conf = settings(select, ignore, config_file, isolated)
+    conf = settings(select, ignore, config_file, isolated, profile)
     fmt = fmt or conf.format or "text"
     strict = strict or bool(conf.strict)
     jobs = jobs or conf.jobs
@@ -109,16 +112,24 @@ def check(
             deep=deep,
             rules=conf.rules,
         )
-    except StorageError as exc:  # listing failed: nothing was checked
-        raise click.UsageError(str(exc)) from None
-    except ManifestError as exc:
-        raise click.UsageError(str(exc)) from exc
+    except Exception as exc:
+        # Resolved only when something failed: these modules load no faster than that.
+        from igpreflight.preflight.manifest import ManifestError
+        from igpreflight.storage.s3 import StorageError
+
+        if isinstance(exc, StorageError):  # listing failed: nothing was checked
+            raise click.UsageError(str(exc)) from None
+        if isinstance(exc, ManifestError):
+            raise click.UsageError(str(exc)) from exc
+        raise
     except KeyboardInterrupt:
         progress.close()
         TERMINAL.error("interrupted: no report written")
         sys.exit(130)
     finally:
         progress.close()
+    from igpreflight.report import render
+
     write_output(render(report, fmt, strict=strict), output, colored=fmt == "text")
     failing = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}
     bad = any(f.severity in failing for f in report.errors + report.warnings)

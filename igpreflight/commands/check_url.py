@@ -1,4 +1,5 @@
-"""`igpreflight check-url`: fetch media URLs like Instagram's fetcher and apply the URL rules.
+"""`igpreflight check-url`: fetch media URLs like Instagram's fetcher and apply the URL rules
+(`igpreflight.api.check_url`).
 
 Exit codes: 0 every URL passes, 1 otherwise, 2 usage error.
 """
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from igpreflight.api.errors import UsageError
 from igpreflight.commands.common import terminal_options, write_output
 from igpreflight.commands.url_options import (
     allow_private_option,
@@ -18,7 +20,6 @@ from igpreflight.commands.url_options import (
     strict_option,
     timeout_option,
 )
-from igpreflight.preflight.urlcheck import check_url
 from igpreflight.report.urls import check_url_json, check_url_text
 
 
@@ -57,20 +58,19 @@ def check_url_command(
 
     Exit code: 0 every URL passes, 1 otherwise, 2 usage error.
     """
-    if locals_ and len(locals_) != len(urls):
-        raise click.UsageError(
-            f"give one --local FILE per URL ({len(urls)} URLs, {len(locals_)} files), or none"
-        )
-    results = [
-        check_url(
-            url,
-            local_path=locals_[i] if locals_ else None,
-            expected_content_type=content_type,
+    from igpreflight.api.urlchecking import check_url
+
+    try:
+        result = check_url(
+            urls,
+            local=locals_ or None,
+            content_type=content_type,
             allow_private=allow_private,
             timeout=timeout,
+            strict=strict,
         )
-        for i, url in enumerate(urls)
-    ]
+    except UsageError as exc:
+        raise click.UsageError(str(exc)) from None
     render = check_url_json if fmt == "json" else check_url_text
-    write_output(render(results, strict), output, colored=fmt == "text")
-    sys.exit(0 if all(r.ok and not (strict and r.warnings) for r in results) else 1)
+    write_output(render(result), output, colored=fmt == "text")
+    sys.exit(0 if result.ok else 1)

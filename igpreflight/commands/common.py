@@ -23,12 +23,26 @@ as_option = click.option(
     help="Role to check files in: auto (image -> feed, video -> reels), feed, reels, story, carousel-item.",
 )
 
+
+def bounded_jobs(ctx: click.Context, param: click.Parameter, value: int | None) -> int | None:
+    """--jobs/--workers: at most 4 per CPU (config.max_jobs), with the bound in the error."""
+    from igpreflight.config import ConfigError, check_jobs
+
+    if value is None:
+        return None
+    try:
+        return check_jobs(value, f"--{param.name}")
+    except ConfigError as exc:
+        raise click.BadParameter(str(exc).split(": ", 1)[1]) from None
+
+
 jobs_option = click.option(
     "--jobs",
     "-j",
     type=click.IntRange(min=1),
     default=None,
-    help="Parallel workers (default: number of CPUs).",
+    callback=bounded_jobs,
+    help="Parallel workers (default: number of CPUs; at most 4 per CPU).",
 )
 
 
@@ -52,6 +66,8 @@ class MediaPath(click.Path):
 
 def _configure_s3(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """--endpoint-url/--region apply to every s3:// path of the command."""
+    if value is None and "igpreflight.storage.s3" not in sys.modules:
+        return value  # no S3 layer loaded yet, so no earlier value to clear: a local run skips it
     from igpreflight.storage.s3 import S3Settings, configure, current_settings
 
     name = "endpoint_url" if param.name == "endpoint_url" else "region"
@@ -90,10 +106,10 @@ def _engine(ctx: click.Context, param: click.Parameter, value: str) -> Any:
 
 
 def _shard(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
-    from igpreflight.scale.shard import Shard
-
     if value is None:
         return None
+    from igpreflight.scale.shard import Shard
+
     try:
         return Shard.parse(value)
     except ValueError as exc:
@@ -116,7 +132,9 @@ def scale_options(command: Callable[..., Any]) -> Callable[..., Any]:
                 "--workers",
                 type=click.IntRange(min=1),
                 is_eager=True,
-                help="--engine dask: start a local cluster of N worker processes.",
+                callback=bounded_jobs,
+                help="--engine dask: start a local cluster of N worker processes (at most 4 "
+                "per CPU).",
             ),
             click.option(
                 "--scheduler",

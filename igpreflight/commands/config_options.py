@@ -1,5 +1,5 @@
 """The configuration options every media command takes: --select, --ignore, --config,
---isolated. `settings()` reads the project configuration (igpreflight.config) with
+--isolated (and --profile, which check, fix and run take). `settings()` reads the project configuration (igpreflight.config) with
 the CLI's flags on top and turns a bad configuration into a usage error (exit 2)."""
 
 from __future__ import annotations
@@ -38,6 +38,17 @@ _OPTIONS = (
 )
 
 
+profile_option = click.option(
+    "--profile",
+    "profile",
+    metavar="NAME[,NAME...]",
+    default=None,
+    help="Check against these profiles: instagram (the default), threads, facebook-reels, "
+    "a house profile of the configuration or a .toml file; with several, every one, and "
+    "fix makes one output that passes them all (`igpreflight profiles` lists them).",
+)
+
+
 def config_options(func: F) -> F:
     """Add --select/--ignore/--config/--isolated to a command."""
     for option in reversed(_OPTIONS):
@@ -50,10 +61,13 @@ def settings(
     ignore: tuple[str, ...] = (),
     config_file: str | None = None,
     isolated: bool = False,
+    profile: str | None = None,
 ) -> Settings:
     """The project configuration for this run, CLI flags winning; exit 2 when it is bad."""
     try:
-        return load_settings(config=config_file, isolated=isolated, select=select, ignore=ignore)
+        return load_settings(
+            config=config_file, isolated=isolated, select=select, ignore=ignore, profile=profile
+        )
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from exc
 
@@ -70,7 +84,8 @@ def settings_of(options: dict[str, Any]) -> Settings:
         options.get("ignore", ()),
         options.get("config_file"),
         options.get("isolated", False),
+        options.get("profile"),
     )
 
 
-CONFIG_PARAMS = ("select", "ignore", "config_file", "isolated")
+CONFIG_PARAMS = ("select", "ignore", "config_file", "isolated", "profile")

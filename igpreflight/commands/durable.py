@@ -15,8 +15,9 @@ from typing import Any
 
 import click
 
-from igpreflight.api.errors import ManifestError, PublishRefused, UsageError
+from igpreflight.api.errors import ManifestError, UsageError
 from igpreflight.commands.common import terminal_options
+from igpreflight.commands.upload_options import upload_target_options
 from igpreflight.terminal import TERMINAL
 
 DB_HELP = (
@@ -75,13 +76,13 @@ def durable_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def fail(exc: UsageError) -> None:
-    """A usage or database error: one `igpreflight: error:` line each, exit 2."""
-    lines = exc.problems if isinstance(exc, PublishRefused) else [str(exc)]
-    for line in lines:
+    """A usage or database error: one `igpreflight: error:` line per problem
+    (commands.boundary), exit 2."""
+    from igpreflight.commands.boundary import EXIT_USAGE, error_lines
+
+    for line in error_lines(exc):
         TERMINAL.error(line)
-    if isinstance(exc, PublishRefused):
-        TERMINAL.error("nothing was published")
-    sys.exit(2)
+    sys.exit(EXIT_USAGE)
 
 
 def publish_durable(o: dict[str, Any]) -> None:
@@ -129,13 +130,7 @@ _fmt = click.option(
 @_ahead
 @click.option("--graph-url", help="Graph API host (default: the account's, else as publish).")
 @click.option("--allow-private", is_flag=True, help="Accept http:// and private-host media URLs.")
-@click.option("--bucket", help="Upload local media to this S3 bucket first.")
-@click.option("--prefix", default="", help="Key prefix for uploads.")
-@click.option("--endpoint-url", help="S3-compatible endpoint for uploads.")
-@click.option("--region", help="Region of the bucket.")
-@click.option("--public-base-url", help="Public base URL serving the bucket's objects.")
-@click.option("--presign", type=click.IntRange(1, 604800), metavar="SECONDS")
-@click.option("--acl", type=click.Choice(["public-read", "none"]))
+@upload_target_options()
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True)
 @_fmt
 def worker(db: str | None, until_idle: bool, ahead: int | None, fmt: str, **o: Any) -> None:

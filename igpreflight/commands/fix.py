@@ -24,7 +24,12 @@ from igpreflight.commands.common import (
     terminal_options,
     write_output,
 )
-from igpreflight.commands.config_options import config_options, pick_format, settings
+from igpreflight.commands.config_options import (
+    config_options,
+    pick_format,
+    profile_option,
+    settings,
+)
 from igpreflight.preflight.manifest import ManifestError
 from igpreflight.report.fix import RENDERERS
 from igpreflight.scale.engine import EngineSpec
@@ -32,7 +37,8 @@ from igpreflight.scale.shard import Shard
 from igpreflight.storage.s3 import StorageError
 from igpreflight.terminal import TERMINAL
 from igpreflight.transcode.batch import BatchInterrupted, FolderBusy
-from igpreflight.transcode.image import parse_colour, parse_memory
+from igpreflight.transcode.image import parse_colour
+from igpreflight.transcode.image_memory import parse_memory
 
 
 def _memory(ctx: click.Context, param: click.Parameter, value: str) -> int:
@@ -130,6 +136,7 @@ FIX_FORMATS = ["text", "json"]
 @scale_options
 @s3_options
 @config_options
+@profile_option
 def fix(
     paths: tuple[str, ...],
     manifest: str | None,
@@ -155,6 +162,7 @@ def fix(
     ignore: tuple[str, ...],
     config_file: str | None,
     isolated: bool,
+    profile: str | None,
 ) -> None:
     """Fix media files and folders so that Instagram accepts them.
 
@@ -170,7 +178,7 @@ def fix(
         raise click.UsageError("give --out DIR, or --in-place to replace the originals")
     if out is not None and in_place:
         raise click.UsageError("--out and --in-place exclude each other")
-    conf = settings(select, ignore, config_file, isolated)
+    conf = settings(select, ignore, config_file, isolated, profile)
     fmt = pick_format(fmt, conf, FIX_FORMATS)
     jobs = jobs or conf.jobs
     progress = fix_bar()

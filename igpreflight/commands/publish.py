@@ -17,6 +17,7 @@ import click
 
 from igpreflight.api.errors import ManifestError, PublishRefused, UsageError
 from igpreflight.api.publishing import DEFAULT_API_VERSION, USER_ENV, PublishPlan, PublishResult
+from igpreflight.api.uploading import UploadTarget
 from igpreflight.commands.common import terminal_options, write_output
 from igpreflight.commands.config_options import (
     CONFIG_PARAMS,
@@ -25,6 +26,7 @@ from igpreflight.commands.config_options import (
     settings_of,
 )
 from igpreflight.commands.durable import durable_options
+from igpreflight.commands.upload_options import upload_target_options
 from igpreflight.report.publish import render
 from igpreflight.terminal import TERMINAL, Progress
 
@@ -127,18 +129,7 @@ def echo_err(lines: list[str]) -> None:
     help="Do not run the preflight checks first (by default a post with an error is refused"
     " before any upload or call).",
 )
-@click.option("--bucket", help="Upload local media to this S3 bucket first.")
-@click.option("--prefix", default="", help="Key prefix for uploads.")
-@click.option("--endpoint-url", help="S3-compatible endpoint for uploads.")
-@click.option("--region", help="Region of the bucket (default: boto3's configuration).")
-@click.option("--public-base-url", help="Public base URL serving the bucket's objects.")
-@click.option(
-    "--presign",
-    type=click.IntRange(1, 604800),
-    metavar="SECONDS",
-    help="Hand Instagram presigned GET URLs valid this long (at least 86400 recommended).",
-)
-@click.option("--acl", type=click.Choice(["public-read", "none"]), help="ACL of uploaded objects.")
+@upload_target_options()
 @click.option(
     "--first-wait",
     type=click.FloatRange(min=0),
@@ -177,13 +168,7 @@ def publish(
     resumable: bool,
     fmt: str,
     no_check: bool,
-    bucket: str | None,
-    prefix: str,
-    endpoint_url: str | None,
-    region: str | None,
-    public_base_url: str | None,
-    presign: int | None,
-    acl: str | None,
+    upload: UploadTarget | None,
     first_wait: float | None,
     max_wait: float | None,
     give_up: float | None,

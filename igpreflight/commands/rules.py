@@ -3,33 +3,21 @@
 from __future__ import annotations
 
 import json
-import re
 import sys
 
 import click
 
-from igpreflight.api.catalog import (
+from igpreflight.api.explaining import (
     EXAMPLE_RULE,
     GRAPH_ERRORS,
     RULES,
     GraphErrorInfo,
     RuleInfo,
-    lookup_graph_error,
+    rule_dict,
 )
+from igpreflight.api.explaining import explain as explain_api
 from igpreflight.commands.common import terminal_options
 from igpreflight.terminal import TERMINAL
-
-
-def rule_dict(info: RuleInfo) -> dict:
-    return {
-        "code": info.code,
-        "severity": info.severity.value,
-        "summary": info.summary,
-        "graph_code": info.graph_code,
-        "graph_subcode": info.graph_subcode,
-        "fixable": info.fixable,
-        "fix": info.fix_hint,
-    }
 
 
 @click.command("rules")
@@ -64,42 +52,42 @@ def _graph_lines(info: GraphErrorInfo) -> list[str]:
     return lines
 
 
+def profile_lines(info: RuleInfo) -> list[str]:
+    """What rule `info` reads in each profile: the built-in ones and the project
+    configuration's house profiles (a broken configuration is a usage error)."""
+    from igpreflight.commands.config_options import settings
+    from igpreflight.preflight.profile_values import rule_values
+    from igpreflight.profiles import BUILTIN
+
+    profiles = {**BUILTIN, **dict(settings().rules.house)}
+    width = max(len(name) for name in profiles) + 1
+    return [f"    {p.name + ':':<{width}} {rule_values(info, p)}" for p in profiles.values()]
+
+
 @click.command(context_settings={"ignore_unknown_options": True})
 @terminal_options
 @click.argument("code")
 def explain(code: str) -> None:
     """Explain a rule code (IMG003) or a Graph error (2207026, 190, 352/2207026)."""
-    text = code.strip().upper()
-    if text in RULES:
-        r = RULES[text]
+    found = explain_api(code)
+    if found is not None and found.rule is not None:
+        r = found.rule
         click.echo(f"{r.code} ({r.severity.value}): {r.summary}")
         if r.graph_subcode or r.graph_code:
-            info = lookup_graph_error(r.graph_code, r.graph_subcode)
             graph = "/".join(str(c) for c in (r.graph_code, r.graph_subcode) if c is not None)
-            meaning = f": {info.meaning}" if info else ""
+            meaning = f": {found.graph[0].meaning}" if found.graph else ""
             click.echo(f"  prevents Graph error {graph}{meaning}")
         click.echo(f"  {'igpreflight fix: ' if r.fixable else 'to do: '}{r.fix_hint}")
+        if r.limits:
+            click.echo("  per profile:")
+            click.echo("\n".join(profile_lines(r)))
         return
-    match = re.fullmatch(r"(-?\d+)(?:\s*/\s*(-?\d+))?", text)
-    if match:
-        first, second = int(match[1]), match[2] and int(match[2])
-        info = None
-        if second is not None:
-            info = lookup_graph_error(first, second)
-        elif abs(first) >= 2_000_000:  # a bare subcode such as 2207026
-            info = lookup_graph_error(None, first)
-        else:
-            info = lookup_graph_error(first, None)
-        if info is not None and (info.code is not None or info.subcode is not None):
+    if found is not None:
+        if found.family:
+            click.echo(f"Graph code {found.code} has these subcodes:")
+        for info in found.graph:
             click.echo("\n".join(_graph_lines(info)))
-            return
-        # A bare code that only has subcode entries (-2, 9, 24, 100, 352...): list them all.
-        family = [g for g in GRAPH_ERRORS if second is None and g.code == first]
-        if family:
-            click.echo(f"Graph code {first} has these subcodes:")
-            for g in family:
-                click.echo("\n".join(_graph_lines(g)))
-            return
+        return
     known = ", ".join(sorted({str(g.subcode) for g in GRAPH_ERRORS if g.subcode})[:5])
     TERMINAL.error(
         f"unknown code {code!r}: try a rule code ({EXAMPLE_RULE}) or a Graph subcode ({known}, ...)"

@@ -12,7 +12,14 @@ from pathlib import Path
 import click
 
 from igpreflight.api.errors import ManifestError, UsageError
-from igpreflight.commands.common import Encodes, as_option, terminal_options, write_output
+from igpreflight.commands.common import (
+    Encodes,
+    as_option,
+    jobs_option,
+    terminal_options,
+    write_output,
+)
+from igpreflight.commands.config_options import profile_option
 from igpreflight.commands.publish import (
     api_options,
     auth_stop_lines,
@@ -21,6 +28,7 @@ from igpreflight.commands.publish import (
     publish,
     refusal_lines,
 )
+from igpreflight.commands.upload_options import with_upload_target
 from igpreflight.report.run import render, stop_line
 from igpreflight.terminal import TERMINAL
 
@@ -39,9 +47,11 @@ from igpreflight.terminal import TERMINAL
 @click.option("--pad-color", default="white", show_default=True)
 @click.option("--trim", is_flag=True, help="Videos: cut clips that are too long.")
 @click.option("--extend", is_flag=True, help="Videos: extend clips that are too short.")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None)
+@jobs_option
 @click.option("--dry-run", is_flag=True, help="Check and fix, then print the publish calls only.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@profile_option
+@with_upload_target  # publish's upload options (added below) as one `upload` argument
 def run(
     inputs: tuple[str, ...],
     out: Path | None,

@@ -17,8 +17,10 @@ from pathlib import Path
 import click
 
 from igpreflight.api.errors import UsageError
+from igpreflight.api.uploading import UploadError, UploadTarget, without_storage_secrets
 from igpreflight.commands.common import as_option, terminal_options, write_output
 from igpreflight.commands.config_options import config_options, settings
+from igpreflight.commands.upload_options import upload_target_options
 from igpreflight.commands.url_options import (
     allow_private_option,
     format_option,
@@ -26,14 +28,6 @@ from igpreflight.commands.url_options import (
     strict_option,
     timeout_option,
 )
-from igpreflight.publish.cdn import (
-    ACLS,
-    DEFAULT_MULTIPART_THRESHOLD,
-    SIGV4_MAX_EXPIRES,
-    UploadError,
-    known_secrets,
-)
-from igpreflight.redaction import redact, register_secret
 from igpreflight.report.urls import upload_json, upload_text
 from igpreflight.terminal import TERMINAL
 
@@ -54,47 +48,10 @@ def _progress(label: str, size: int) -> Iterator[Callable[[int], None] | None]:
 @click.command("upload")
 @terminal_options
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=str))
-@click.option(
-    "--bucket",
-    required=True,
-    envvar="IGPREFLIGHT_BUCKET",
-    help="Bucket name (env IGPREFLIGHT_BUCKET).",
-)
-@click.option("--prefix", default="", help="Key prefix, e.g. instagram/2026.")
-@click.option(
-    "--endpoint-url",
-    help="S3-compatible endpoint (R2, MinIO, B2, Spaces); default: AWS or AWS_ENDPOINT_URL_S3.",
-)
-@click.option("--region", help="Region (default: boto3's configuration).")
-@click.option(
-    "--public-base-url",
-    envvar="IGPREFLIGHT_PUBLIC_BASE_URL",
-    help="Public URL the bucket is served from (CloudFront, R2 custom domain); the key is appended.",
-)
-@click.option(
-    "--presign",
-    type=click.IntRange(1, SIGV4_MAX_EXPIRES),
-    metavar="SECONDS",
-    help="Hand Instagram a presigned GET URL valid this long (at least 86400 recommended).",
-)
-@click.option(
-    "--acl",
-    type=click.Choice(ACLS),
-    default="none",
-    show_default=True,
-    help="Object ACL; many buckets refuse ACLs and are made public by policy or a CDN.",
-)
+@upload_target_options(for_upload=True)
 @allow_private_option
 @click.option("--no-check", is_flag=True, help="Upload files even when `check` finds errors.")
 @as_option
-@click.option(
-    "--multipart-threshold",
-    type=click.IntRange(min=5 * 1024 * 1024),
-    default=DEFAULT_MULTIPART_THRESHOLD,
-    show_default=True,
-    metavar="BYTES",
-    help="Files this large go by multipart upload.",
-)
 @timeout_option
 @strict_option
 @format_option
@@ -102,17 +59,10 @@ def _progress(label: str, size: int) -> Iterator[Callable[[int], None] | None]:
 @config_options
 def upload(
     paths: tuple[str, ...],
-    bucket: str,
-    prefix: str,
-    endpoint_url: str | None,
-    region: str | None,
-    public_base_url: str | None,
-    presign: int | None,
-    acl: str,
+    upload: UploadTarget,
     allow_private: bool,
     no_check: bool,
     as_: str,
-    multipart_threshold: int,
     timeout: float,
     strict: bool,
     fmt: str,
@@ -133,22 +83,13 @@ def upload(
     from igpreflight.api.uploading import upload as upload_api
 
     conf = settings(select, ignore, config_file, isolated)
-    for secret in known_secrets():
-        register_secret(secret)  # every message and log line hides them from now on
     try:
         result = upload_api(
             paths,
-            bucket,
-            prefix=prefix,
-            endpoint_url=endpoint_url,
-            region=region,
-            public_base_url=public_base_url,
-            presign=presign,
-            acl=acl,
+            upload,
             allow_private=allow_private,
             check=not no_check,
             as_=as_,
-            multipart_threshold=multipart_threshold,
             timeout=timeout,
             strict=strict,
             progress=_progress,
@@ -159,6 +100,5 @@ def upload(
     except UploadError as exc:
         _fail(str(exc))
     render = upload_json if fmt == "json" else upload_text
-    # The report keeps a session token that a presigned URL needs (see known_secrets).
-    write_output(redact(render(result), known_secrets(token=False)), output, colored=fmt == "text")
+    write_output(without_storage_secrets(render(result)), output, colored=fmt == "text")
     sys.exit(0 if result.ok else 1)

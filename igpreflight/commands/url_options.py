@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from igpreflight.preflight.urlcheck import DEFAULT_DEADLINE
+from igpreflight.api.urlchecking import DEFAULT_DEADLINE
 
 format_option = click.option(
     "--format",

@@ -16,6 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 
+from igpreflight.textcheck import describe, invalid_chars
+
 CONNECT_TIMEOUT = 10.0
 
 
@@ -104,10 +106,14 @@ def vet(url: str, *, allow_private: bool, timeout: float = CONNECT_TIMEOUT) -> V
         addresses, literal, error = (host,), True, None
     except ValueError:
         literal = False
+        bad = invalid_chars(host)
         try:
+            if bad:  # no resolver can take it: nothing is looked up
+                raise UnicodeError(f"the host name holds {describe(bad[0][1])}")
             addresses, error = tuple(resolve(host, parts.port or 443, timeout)), None
-        except (OSError, TimeoutError) as exc:
-            # unresolvable: the fetch reports it (URL001) and never looks the name up again
+        except (OSError, TimeoutError, UnicodeError) as exc:
+            # unresolvable (or no valid name at all, which IDNA refuses): the fetch
+            # reports it (URL001) and never looks the name up again
             addresses, error = (), " ".join(str(exc).split()) or type(exc).__name__
     if allow_private:
         return Vetted(host, None, addresses, error)

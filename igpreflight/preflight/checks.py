@@ -8,9 +8,9 @@ the order it gave them, e.g. carousel items in order).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 
-from igpreflight.limits import IMAGE_LIMITS, POST_LIMITS, VIDEO_LIMITS
 from igpreflight.model import (
     AsOption,
     Facts,
@@ -24,6 +24,8 @@ from igpreflight.model import (
     role_for,
 )
 from igpreflight.preflight.rules import PostContext, load_rules
+from igpreflight.preflight.rules.image import image_format
+from igpreflight.profiles import INSTAGRAM, Profile, is_default
 
 REGISTRY = load_rules()  # every rule module imported, so every rule registered
 
@@ -42,19 +44,26 @@ def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: (_SEVERITY_ORDER[f.severity], _code_key(f.rule)))
 
 
-def check_image(facts: ImageFacts, role: Role = Role.FEED_IMAGE) -> list[Finding]:
-    """Every image rule against the limits of `role` (an image role)."""
-    if role not in IMAGE_LIMITS:
+def check_image(
+    facts: ImageFacts, role: Role = Role.FEED_IMAGE, profile: Profile = INSTAGRAM
+) -> list[Finding]:
+    """Every image rule against the limits of `role` (an image role) in `profile`."""
+    if not role.is_image:
         raise ValueError(f"{role} is not an image role")
-    limits = IMAGE_LIMITS[role]
-    return sort_findings(f for rule in REGISTRY.image.values() for f in rule(facts, limits))
+    limits = profile.image(role)
+    rules = list(REGISTRY.image.values())
+    if not (limits.accepted_formats or limits.tolerated_formats):
+        rules = [image_format]  # a videos-only profile: one finding says so
+    return sort_findings(f for rule in rules for f in rule(facts, limits))
 
 
-def check_video(facts: VideoFacts, role: Role = Role.REELS) -> list[Finding]:
-    """Every video rule against the limits of `role` (a video role)."""
-    if role not in VIDEO_LIMITS:
+def check_video(
+    facts: VideoFacts, role: Role = Role.REELS, profile: Profile = INSTAGRAM
+) -> list[Finding]:
+    """Every video rule against the limits of `role` (a video role) in `profile`."""
+    if role.is_image:
         raise ValueError(f"{role} is not a video role")
-    limits = VIDEO_LIMITS[role]
+    limits = profile.video(role)
     return sort_findings(f for rule in REGISTRY.video.values() for f in rule(facts, limits))
 
 
@@ -63,18 +72,37 @@ def check_unreadable(facts: Unreadable) -> list[Finding]:
     return sort_findings(f for rule in REGISTRY.file.values() for f in rule(facts))
 
 
-def check_facts(facts: Facts, role: Role | None = None) -> list[Finding]:
+def by_profile(results: Sequence[tuple[Profile, Sequence[Finding]]]) -> list[Finding]:
+    """One list of findings from several profiles' checks: each names the profiles
+    that report it, and a finding several profiles report alike (same rule, words
+    and severity) is one finding naming them all ("instagram,threads")."""
+    merged: dict[tuple, tuple[Finding, list[str]]] = {}
+    for profile, found in results:
+        for f in found:
+            key = (f.rule, f.severity, f.message, f.code, f.subcode, f.fixable)
+            merged.setdefault(key, (f, []))[1].append(profile.name)
+    return sort_findings(replace(f, profile=",".join(names)) for f, names in merged.values())
+
+
+def check_facts(
+    facts: Facts, role: Role | None = None, profiles: Sequence[Profile] = ()
+) -> list[Finding]:
     """Dispatch on the kind of facts; `role` None means the single-post default
-    (an image is a feed image, a video a Reel)."""
+    (an image is a feed image, a video a Reel). Under several profiles (or one that
+    is not instagram) every finding names its profile(s) (`by_profile`)."""
     if isinstance(facts, Unreadable):
         return check_unreadable(facts)
     if role is None:
         role = role_for(facts.kind, AsOption.AUTO)
     if isinstance(facts, ImageFacts):
-        return check_image(facts, role)
-    if isinstance(facts, VideoFacts):
-        return check_video(facts, role)
-    raise TypeError(f"not facts: {type(facts).__name__}")
+        check = check_image
+    elif isinstance(facts, VideoFacts):
+        check = check_video  # type: ignore[assignment]
+    else:
+        raise TypeError(f"not facts: {type(facts).__name__}")
+    if is_default(profiles):
+        return check(facts, role)  # type: ignore[arg-type]
+    return by_profile([(p, check(facts, role, p)) for p in profiles])  # type: ignore[arg-type]
 
 
 def check_post(post: Post, ctx: PostContext) -> list[Finding]:
@@ -82,13 +110,28 @@ def check_post(post: Post, ctx: PostContext) -> list[Finding]:
     return sort_findings(f for rule in REGISTRY.post.values() for f in rule(post, ctx))
 
 
-def check_posts(posts: Iterable[Post], facts: Mapping[str, Facts]) -> dict[str, list[Finding]]:
-    """Post rules for each post plus the batch rules (duplicate captions), by post id."""
+def post_context(facts: Mapping[str, Facts], profile: Profile = INSTAGRAM) -> PostContext:
+    return PostContext(
+        facts=facts, limits=profile.post, max_alt_text=profile.image(Role.FEED_IMAGE).max_alt_text
+    )
+
+
+def check_posts(
+    posts: Iterable[Post],
+    facts: Mapping[str, Facts],
+    profiles_of: Callable[[Post], Sequence[Profile]] | None = None,
+) -> dict[str, list[Finding]]:
+    """Post rules for each post plus the batch rules (duplicate captions), by post id.
+    `profiles_of(post)` gives the profiles a post is checked under (None: instagram)."""
     posts = list(posts)
-    ctx = PostContext(facts=facts, limits=POST_LIMITS)
     out: dict[str, list[Finding]] = {}
     for post in posts:
-        out.setdefault(post.id, []).extend(check_post(post, ctx))
+        profiles = profiles_of(post) if profiles_of is not None else ()
+        if is_default(profiles):
+            found = check_post(post, post_context(facts))
+        else:
+            found = by_profile([(p, check_post(post, post_context(facts, p))) for p in profiles])
+        out.setdefault(post.id, []).extend(found)
     for rule in REGISTRY.batch.values():
         for post_id, found in rule(posts).items():
             out.setdefault(post_id, []).extend(found)

@@ -3,9 +3,11 @@
 The default check reads headers only, and 24 of 75 mutants it passed did not
 decode (Instagram answers 2207005/2207026). Here every pixel and sample is
 decoded, with errors fatal:
-- images: Pillow `load()` of every frame; JPEGs through ffmpeg's decoder
-  instead (any error it reports counts), because libjpeg (under Pillow)
-  conceals corrupt scan data as grey blocks without a word;
+- images: Pillow `load()` of every frame; JPEGs through libjpeg-turbo with
+  every corrupt-data warning fatal (`jpeg_strict`, at 1/8 scale: every block is
+  still entropy-decoded), because libjpeg under Pillow conceals corrupt scan
+  data as grey blocks without a word; ffmpeg then only says where the damage
+  is, and decodes the JPEGs TurboJPEG cannot take (and Pillow's too-large ones);
 - videos: an ffmpeg null decode of every video and audio stream with
   `-xerror` and `-err_detect explode`, under the child limits.
 `decode_error` says what broke and where (a time for videos, ffmpeg's block
@@ -76,12 +78,32 @@ def decode_error(path: str | Path, facts: Facts, budget: int | None = None) -> s
 
 
 def image_error(path: Path, facts: ImageFacts, budget: int) -> str | None:
-    """Decode every frame. A JPEG goes through ffmpeg (errors fatal) when it can
-    take it, since Pillow conceals a corrupt scan, and so does any image too
-    large for Pillow within `budget`; otherwise Pillow `load()`."""
+    """Decode every frame. A JPEG goes through libjpeg-turbo with corrupt data
+    fatal (`jpeg_strict`), since Pillow conceals a corrupt scan; one TurboJPEG
+    cannot take, and any image too large for Pillow within `budget`, through
+    ffmpeg (errors fatal) when it can take it; otherwise Pillow `load()`."""
+    jpeg = facts.format.upper() in ("JPEG", "MPO")
+    if jpeg:
+        from igpreflight.preflight import jpeg_strict
+
+        try:
+            jpeg_strict.decode(path)
+        except jpeg_strict.CorruptJpeg as exc:
+            return located(path, facts, str(exc))
+        except jpeg_strict.NotForTurbo:
+            return classic_error(path, facts, budget)  # judged as before
+        return _later_frames_error(path, facts)
+    return classic_error(path, facts, budget)
+
+
+def classic_error(path: Path, facts: ImageFacts, budget: int) -> str | None:
+    """The decode for what TurboJPEG does not take: through ffmpeg (errors fatal)
+    a JPEG, and an image too large for Pillow within `budget`, when ffmpeg can
+    take them; otherwise Pillow `load()` of every frame."""
+    jpeg = facts.format.upper() in ("JPEG", "MPO")
     area = (facts.width + 128) * (facts.height + 128)
-    big = facts.format.upper() not in ("JPEG", "MPO") and decode_cost(facts) > budget
-    if area < FFMPEG_MAX_AREA and (facts.format in ("JPEG", "MPO") or big):
+    big = not jpeg and decode_cost(facts) > budget
+    if area < FFMPEG_MAX_AREA and (jpeg or big):
         verdict = ffmpeg_error(path, None, video=False)
         if verdict != UNSUPPORTED:
             return verdict
@@ -90,7 +112,25 @@ def image_error(path: Path, facts: ImageFacts, budget: int) -> str | None:
     return _pillow_error(path, facts)
 
 
-def _pillow_error(path: Path, facts: ImageFacts) -> str | None:
+def located(path: Path, facts: ImageFacts, complaint: str) -> str:
+    """libjpeg-turbo's complaint about a damaged JPEG, with where ffmpeg saw the
+    damage when it says (a decode of a file already known to be broken)."""
+    if (facts.width + 128) * (facts.height + 128) >= FFMPEG_MAX_AREA:
+        return complaint
+    where = ffmpeg_error(path, None, video=False)
+    if where is None or where in (UNSUPPORTED, complaint):
+        return complaint
+    return f"{complaint}; {where}"[:300]
+
+
+def _later_frames_error(path: Path, facts: ImageFacts) -> str | None:
+    """Frames after the first of a multi-picture JPEG (MPO), through Pillow."""
+    if (facts.frames or 1) <= 1:
+        return None
+    return _pillow_error(path, facts, first=1)
+
+
+def _pillow_error(path: Path, facts: ImageFacts, first: int = 0) -> str | None:
     from PIL import Image
 
     from igpreflight.preflight.probe_image import open_image
@@ -101,7 +141,7 @@ def _pillow_error(path: Path, facts: ImageFacts) -> str | None:
             im = open_image(fh, str(path))
             if facts.format == "JPEG":
                 im.draft(im.mode, (2048, 2048))  # every scan is still entropy-decoded
-            for index in range(min(facts.frames or 1, MAX_FRAMES)):
+            for index in range(first, min(facts.frames or 1, MAX_FRAMES)):
                 if index:
                     im.seek(index)
                 im.load()

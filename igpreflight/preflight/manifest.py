@@ -14,7 +14,6 @@ import os
 import sys
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
@@ -23,7 +22,10 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10 only
     import tomli as tomllib
 
+from igpreflight.boundedread import MB, InputError, read_bounded
 from igpreflight.model import MediaItem, Post, Tag
+from igpreflight.preflight.rfc3339 import format_rfc3339, parse_rfc3339
+from igpreflight.textcheck import describe, invalid_chars
 
 POST_KEYS = {
     "id",
@@ -42,6 +44,9 @@ POST_KEYS = {
     "account",
     "publish_at",
 }
+# Tens of thousands of posts; a bound, so /dev/zero or an endless pipe is an error.
+MAX_MANIFEST_MB = 16
+MAX_MANIFEST_BYTES = MAX_MANIFEST_MB * MB
 MEDIA_KEYS = {"path", "url", "media_type", "user_tags", "product_tags", "alt_text", "caption"}
 
 
@@ -50,15 +55,18 @@ class ManifestError(ValueError):
 
 
 def load_manifest(source: str | os.PathLike[str]) -> list[Post]:
-    """Read a manifest file, or JSON from stdin when `source` is "-"."""
+    """Read a manifest file, or JSON from stdin when `source` is "-" (at most 16 MB:
+    a device or an endless pipe is a ManifestError, never an endless read)."""
     if str(source) == "-":
-        text = sys.stdin.read()
+        text = sys.stdin.read(MAX_MANIFEST_BYTES + 1)
+        if len(text) > MAX_MANIFEST_BYTES:
+            raise ManifestError(f"the manifest on stdin is larger than {MAX_MANIFEST_MB} MB")
         return parse_manifest(_parse_json(text, "stdin"), base=Path.cwd())
     path = Path(source)
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ManifestError(f"cannot read manifest {path}: {exc.strerror or exc}") from exc
+        raw = read_bounded(path, MAX_MANIFEST_BYTES, "manifest")
+    except InputError as exc:
+        raise ManifestError(str(exc)) from None
     if path.suffix.lower() == ".toml":
         try:
             data: Any = tomllib.loads(raw.decode("utf-8"))
@@ -166,32 +174,6 @@ def _scheduling(entry: Mapping[str, Any], where: str) -> dict[str, str]:
     return out
 
 
-def parse_rfc3339(value: Any, where: str = "publish_at") -> float:
-    """An RFC 3339 date-time (a TOML date-time or a string) with an offset -> epoch seconds."""
-    if isinstance(value, datetime):
-        dt = value
-    elif isinstance(value, str):
-        text = value.strip()
-        if text[-1:] in ("Z", "z"):
-            text = text[:-1] + "+00:00"
-        try:
-            dt = datetime.fromisoformat(text)
-        except ValueError:
-            raise ValueError(
-                f"{where} {value!r} is not an RFC 3339 date-time (2026-12-01T09:00:00Z)"
-            ) from None
-    else:
-        raise ValueError(f"{where} must be an RFC 3339 date-time (2026-12-01T09:00:00Z)")
-    if dt.tzinfo is None:
-        raise ValueError(f"{where} {value!s} has no UTC offset (add Z or +01:00)")
-    return dt.timestamp()
-
-
-def format_rfc3339(epoch: float) -> str:
-    """Epoch seconds as RFC 3339 UTC."""
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _parse_media(raw: Any, where: str, base: Path, shown_base: str = "") -> MediaItem:
     if isinstance(raw, str):
         raw = {"url": raw} if _is_url(raw) else {"path": raw}
@@ -214,12 +196,25 @@ def _parse_media(raw: Any, where: str, base: Path, shown_base: str = "") -> Medi
         "caption": _opt_str(raw, "caption", where),
     }
     if url is not None:
-        return MediaItem(path=str(url), resolved="", url=str(url), **common)
+        url = str(url)
+        return MediaItem(path=url, resolved="", url=url, problem=_unusable(url, "URL"), **common)
     if not isinstance(path, str) or not path:
         raise ManifestError(f"{where}: 'path' must be a non-empty string")
-    resolved, problem = confine(path, base)
+    resolved, problem = (
+        ("", _unusable(path, "path")) if invalid_chars(path) else confine(path, base)
+    )
     display = os.path.normpath(os.path.join(shown_base, path)) if shown_base else ""
     return MediaItem(path=path, resolved=resolved, problem=problem, display=display, **common)
+
+
+def _unusable(reference: str, what: str) -> str | None:
+    """Why a path or URL holding a lone surrogate or NUL names nothing (FILE001 for
+    that media, while the rest of the batch goes on); None when it has neither."""
+    bad = invalid_chars(reference)
+    if not bad:
+        return None
+    position, char = bad[0]
+    return f"the {what} holds {describe(char)} at character {position + 1}; it names no file"
 
 
 def confine(path: str, base: Path) -> tuple[str, str | None]:

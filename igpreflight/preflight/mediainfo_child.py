@@ -10,9 +10,11 @@ parse runs in a small server process (this module's `main`):
 - the parent waits `parse_seconds()` for the answer, then kills it (POSIX; on
   Windows, with no select() on pipes, MediaInfo parses in-process, unbounded).
 Either way the file is `ParseBoundError`: the probe reports it as FILE001.
-Servers are kept between parses (one start-up, ~0.1 s, per concurrent prober),
-one parse at a time each, so MediaInfo's parse speed is never shared between
-threads (each process has its own libmediainfo).
+Servers are kept between parses, one parse at a time each, so MediaInfo's parse
+speed is never shared between threads (each process has its own libmediainfo).
+A server is started with the first file that needs MediaInfo (checking images
+starts none), and runs `mediainfo_lib`, which imports nothing but the standard
+library: it answers with the probe's fields as JSON, not MediaInfo's XML.
 """
 
 from __future__ import annotations
@@ -25,11 +27,15 @@ import subprocess
 import sys
 import threading
 import time
+from collections import deque
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import IO, Any, BinaryIO, NoReturn
+from contextlib import contextmanager
+from typing import IO, BinaryIO, NoReturn
 
 from igpreflight.childproc import child_kwargs
 from igpreflight.limits import PROBE_LIMITS
+from igpreflight.preflight.mediainfo_lib import Fields, Reader
 
 TIMEOUT_ENV = "IGPREFLIGHT_PROBE_TIMEOUT"  # seconds one MediaInfo parse may take
 MEMORY_ENV = "IGPREFLIGHT_PROBE_MEMORY"  # MB one MediaInfo server may allocate (0: no cap)
@@ -59,7 +65,10 @@ class _Server:
         self.memory = parse_memory()
         # The package this module came from, whatever the child's sys.path says.
         root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-        start = f"import sys; sys.path.insert(0, {root!r}); from {__name__} import main; main()"
+        start = (
+            f"import sys; sys.path.insert(0, {root!r}); "
+            "from igpreflight.preflight.mediainfo_lib import main; main()"
+        )
         cmd = [sys.executable, "-c", start]
         # Started from one long-lived thread: PDEATHSIG fires when the thread
         # that started a child ends, and the callers' pool threads come and go.
@@ -86,17 +95,24 @@ class _Server:
             if stream is not None:
                 stream.close()
 
-    def parse(self, path: str, speed: float, seconds: float, source: BinaryIO | None) -> str:
-        """The XML of one parse; `source` (a seekable file) is read here, chunk by
+    def parse(self, path: str, speed: float, seconds: float, source: BinaryIO | None) -> Fields:
+        """The fields of one parse; `source` (a seekable file) is read here, chunk by
         chunk as the server asks, and the time spent reading it is not counted."""
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        size = None
-        if source is not None:
-            size = source.seek(0, os.SEEK_END)
-        request = json.dumps({"path": path, "speed": speed, "size": size}) + "\n"
+        self.request(path, speed, source)
+        return self.answer(time.monotonic() + seconds, seconds, source)
+
+    def request(self, path: str, speed: float, source: BinaryIO | None = None) -> None:
+        """Ask for one parse (answers come back in the order asked)."""
+        size = source.seek(0, os.SEEK_END) if source is not None else None
         try:
-            self._send(request.encode())
-            deadline = time.monotonic() + seconds
+            self._send((json.dumps({"path": path, "speed": speed, "size": size}) + "\n").encode())
+        except OSError:  # it died since it was last used (a signal, the memory cap)
+            self._died()
+
+    def answer(self, deadline: float, seconds: float, source: BinaryIO | None = None) -> Fields:
+        """The next answer, by `deadline` (else the server is killed: ParseBoundError)."""
+        assert self.proc.stdout is not None
+        try:
             while True:
                 header = self._read_line(self.proc.stdout, deadline, seconds)
                 status, _, rest = header.partition(b" ")
@@ -116,7 +132,8 @@ class _Server:
             raise ParseBoundError(f"MediaInfo ran out of its {self._cap()} memory cap")
         if status != b"OK":
             raise RuntimeError(text)
-        return text
+        fields: Fields = json.loads(text)
+        return fields
 
     def _cap(self) -> str:
         return f"{(self.memory or 0) // 2**20:,} MB"
@@ -164,6 +181,7 @@ class _Server:
 
 _LOCK = threading.Lock()
 _IDLE: list[_Server] = []
+_IN_PROCESS: Reader | None = None  # Windows: the one in-process reader
 _SPAWNER: ThreadPoolExecutor | None = None
 
 
@@ -190,17 +208,22 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork)
 
 
-def parse_xml(path: str, speed: float, source: BinaryIO | None = None) -> str:
-    """MediaInfo's XML for the file at `path` (or the open `source`, read here on
-    the server's demand), parsed at `speed` in a capped child.
+def parse_fields(path: str, speed: float, source: BinaryIO | None = None) -> Fields:
+    """MediaInfo's fields for the file at `path` (or the open `source`, read here on
+    the server's demand), parsed at `speed` in a capped child (`mediainfo_lib.FIELDS`).
 
     Raises ParseBoundError when the parse passes its time or memory bound, and
     RuntimeError when MediaInfo cannot open the file."""
     if os.name != "posix":  # no select() on pipes, no rlimits: parsed here, unbounded
-        from pymediainfo import MediaInfo
-
+        global _IN_PROCESS
         with _LOCK:  # one parse at a time: two parse speeds never mix
-            return str(MediaInfo.parse(source or path, parse_speed=speed, output="OLDXML"))
+            _IN_PROCESS = _IN_PROCESS or Reader()
+            return _IN_PROCESS.read(source or path, speed)
+    ahead: _Ahead | None = getattr(_THREAD, "ahead", None)
+    if ahead is not None and source is None:
+        fields = ahead.take(path, speed)
+        if fields is not None:
+            return fields
     server = _checkout()
     try:
         xml = server.parse(path, speed, parse_seconds(), source)
@@ -212,6 +235,111 @@ def parse_xml(path: str, speed: float, source: BinaryIO | None = None) -> str:
         raise
     _release(server)
     return xml
+
+
+_THREAD = threading.local()  # .ahead: this thread's lookahead, if it opened one
+
+
+@contextmanager
+def lookahead(files: Sequence[tuple[str, float]], depth: int = 4) -> Iterator[None]:
+    """Within it, this thread's parses of `files` (local paths with their parse
+    speeds), asked in this order, are answered by one server kept `depth` requests
+    ahead: it parses the next files while this thread reads their boxes and runs the
+    rules, instead of waiting for each request. A file the thread never asks for
+    (the probe settled it first) costs the server a parse, nothing else; one asked
+    out of order, or after the server was killed at a bound, is parsed as usual."""
+    if os.name != "posix" or not files:
+        yield
+        return
+    ahead = _Ahead(list(files), depth)
+    _THREAD.ahead = ahead
+    try:
+        yield
+    finally:
+        _THREAD.ahead = None
+        ahead.close()
+
+
+class _Ahead:
+    def __init__(self, files: list[tuple[str, float]], depth: int) -> None:
+        self.files, self.depth = files, depth
+        self.order = {path: i for i, (path, _) in reversed(list(enumerate(files)))}
+        self.server: _Server | None = None
+        self.sent: deque[tuple[int, float]] = deque()  # (index in files, when sent)
+        self.next = 0
+        self.last = 0.0  # when the latest answer was read
+
+    def _fill(self) -> None:
+        if self.server is None:
+            if self.next > 0:
+                return  # killed at a bound: the rest is parsed as usual
+            self.server = _checkout()
+        try:
+            while len(self.sent) < self.depth and self.next < len(self.files):
+                path, speed = self.files[self.next]
+                self.server.request(path, speed)
+                self.sent.append((self.next, time.monotonic()))
+                self.next += 1
+        except ParseBoundError:  # it died: the rest is parsed as usual
+            self._drop()
+
+    def take(self, path: str, speed: float) -> Fields | None:
+        """The answer for `path` (None: not asked ahead; parse it as usual). The
+        answers of files asked before it and skipped are read and dropped; a bound
+        one of those hits kills the server without blaming `path`."""
+        wanted = self.order.get(path)
+        if wanted is None:
+            return None
+        try:
+            self._fill()
+            while self.server is not None and self.sent and self.sent[0][0] <= wanted:
+                index, sent = self.sent.popleft()
+                try:
+                    fields = self._answer(sent)
+                except RuntimeError:  # MediaInfo's own complaint: the server is fine
+                    if index == wanted:
+                        self._fill()
+                        raise
+                    continue
+                except ParseBoundError:
+                    self._drop()
+                    if index == wanted:
+                        raise
+                    return None
+                if index == wanted:
+                    self._fill()
+                    return fields if self.files[index][1] == speed else None
+        except (RuntimeError, ParseBoundError):
+            raise
+        except BaseException:  # an interruption: nothing asked can be trusted
+            self._drop()
+            raise
+        return None
+
+    def _answer(self, sent: float) -> Fields:
+        """The oldest answer; its parse began when it was sent or the one before ended."""
+        assert self.server is not None
+        seconds = parse_seconds()
+        try:
+            return self.server.answer(max(sent, self.last) + seconds, seconds)
+        finally:
+            self.last = time.monotonic()
+
+    def _drop(self) -> None:
+        """A bound or an interruption: the server and what it was asked are gone."""
+        if self.server is not None:
+            self.server.kill()
+        self.server, self.next = None, max(self.next, 1)
+        self.sent.clear()
+
+    def close(self) -> None:
+        server, self.server = self.server, None
+        if server is None:
+            return
+        if self.sent:  # answers nobody will read: a fresh server next time
+            server.kill()
+        else:
+            _release(server)
 
 
 def _release(server: _Server) -> None:
@@ -235,76 +363,3 @@ def _close_all() -> None:
         servers, _IDLE[:] = list(_IDLE), []
     for server in servers:
         server.kill()
-
-
-class _Remote:
-    """The parent's file, as the server sees it: each read asks the parent."""
-
-    def __init__(self, size: int, requests: IO[bytes], answers: IO[bytes]) -> None:
-        self.size, self.pos = size, 0
-        self.requests, self.answers = requests, answers
-
-    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
-        self.pos = self.size + offset if whence == os.SEEK_END else offset
-        return self.pos
-
-    def tell(self) -> int:
-        return self.pos
-
-    def read(self, count: int = -1) -> bytes:
-        count = self.size - self.pos if count < 0 else count
-        self.answers.write(b"RD %d %d\n" % (self.pos, count))
-        self.answers.flush()
-        data = self.requests.read(int(self.requests.readline()))
-        self.pos += len(data)
-        return data
-
-
-def _short_of_memory() -> bool:
-    """Whether this server came near its memory cap. libmediainfo survives most
-    failed allocations and answers with what it had (partial or empty XML), so a
-    parse that took more than half the cap is not trusted. (A server that passed
-    it dies with its parse: its peak never carries over to the next file.)"""
-    import resource
-
-    cap = resource.getrlimit(resource.RLIMIT_DATA)[0]
-    peak = _peak_bytes()
-    return cap != resource.RLIM_INFINITY and peak is not None and peak > cap // 2
-
-
-def _peak_bytes() -> int | None:
-    """This process's peak resident size since it started the server (Linux VmHWM;
-    ru_maxrss would also count the parent it was forked from, before the exec).
-    None where /proc does not say (macOS, whose RLIMIT_DATA is not enforced anyway)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return None
-
-
-def serve(requests: IO[bytes], answers: IO[bytes]) -> None:
-    """The child's loop: parse each requested file, answer `OK|ER <size>\\n<payload>`
-    (asking `RD <offset> <count>` for the bytes of a file the parent holds)."""
-    from pymediainfo import MediaInfo
-
-    while line := requests.readline():
-        request: dict[str, Any] = json.loads(line)
-        size = request["size"]
-        target = request["path"] if size is None else _Remote(size, requests, answers)
-        try:
-            xml = str(MediaInfo.parse(target, parse_speed=request["speed"], output="OLDXML"))
-            status, payload = b"OK", xml.encode("utf-8", "surrogateescape")
-            if _short_of_memory():
-                status, payload = b"MB", b""
-        except Exception as exc:  # noqa: BLE001 - sent back; the parent decides
-            status, payload = b"ER", " ".join(str(exc).split()).encode("utf-8", "replace")
-        answers.write(status + b" %d\n" % len(payload) + payload)
-        answers.flush()
-
-
-def main() -> None:
-    serve(sys.stdin.buffer, sys.stdout.buffer)

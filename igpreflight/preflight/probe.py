@@ -69,9 +69,8 @@ from igpreflight import formats
 from igpreflight.model import ImageFacts, Kind, Unreadable, VideoFacts
 from igpreflight.preflight.container_size import truncation_reason
 from igpreflight.preflight.probe_image import bomb_reason, open_image, probe_image
-from igpreflight.preflight.probe_video import normalise_rotation, probe_video
 
-__all__ = ["probe", "probe_stream", "sniff", "bomb_reason", "open_image", "normalise_rotation"]
+__all__ = ["probe", "probe_stream", "sniff", "bomb_reason", "open_image"]
 
 
 def sniff(head: bytes) -> str:
@@ -134,6 +133,9 @@ def probe_stream(
     except OSError as e:
         return Unreadable(shown, f"cannot read: {e.strerror or e}", size)
     iso = kind in ("iso", "heif")
+    # Loaded with the first video: checking images never imports MediaInfo's side.
+    from igpreflight.preflight.probe_video import probe_video
+
     facts = probe_video(real or shown, size, ext, iso=iso, source=None if real else f)
     if isinstance(facts, VideoFacts):
         return _with_path(facts, shown)

@@ -28,7 +28,22 @@ _Result = tuple[Facts, tuple[Finding, ...]]
 _Key = tuple[str, bool, float]
 _CACHE: dict[_Key, _Result] = {}
 _LOCKS: dict[_Key, threading.Lock] = {}
+_USERS: dict[_Key, int] = {}  # callers of a key in flight (waiting or reading)
 _GUARD = threading.Lock()
+_KEEP = [True]  # keep results after their callers are done (see keep_results)
+
+
+def keep_results(keep: bool) -> None:
+    """Whether a URL fetched once is remembered for the rest of the process (a CLI
+    run: a URL used twice is fetched once) or only while callers share the fetch
+    in flight (a long-lived service: each request sees the URL as it is now, and
+    memory does not grow with every URL ever checked)."""
+    _KEEP[0] = keep
+    if not keep:
+        with _GUARD:
+            for key in [k for k in _CACHE if k not in _USERS]:
+                del _CACHE[key]
+                _LOCKS.pop(key, None)
 
 
 def probe_remote(
@@ -42,10 +57,20 @@ def probe_remote(
     key = (url, allow_private, timeout)
     with _GUARD:
         lock = _LOCKS.setdefault(key, threading.Lock())
-    with lock:  # a second caller for the same URL waits for the first fetch
-        if key not in _CACHE:
-            _CACHE[key] = _fetch_and_probe(url, allow_private, timeout)
-        facts, findings = _CACHE[key]
+        _USERS[key] = _USERS.get(key, 0) + 1
+    try:
+        with lock:  # a second caller for the same URL waits for the first fetch
+            if key not in _CACHE:
+                _CACHE[key] = _fetch_and_probe(url, allow_private, timeout)
+            facts, findings = _CACHE[key]
+    finally:
+        with _GUARD:
+            _USERS[key] -= 1
+            if not _USERS[key]:
+                del _USERS[key]
+                if not _KEEP[0]:
+                    _CACHE.pop(key, None)
+                    _LOCKS.pop(key, None)
     return facts, list(findings)
 
 

@@ -26,7 +26,11 @@ from typing import Any
 
 import tomllib
 
+from igpreflight.boundedread import MB, InputError, read_bounded
+
 ACCOUNTS_ENV = "IGPREFLIGHT_ACCOUNTS"
+# An accounts file names a few accounts: more than this is not one (/dev/zero, a log).
+MAX_ACCOUNTS_BYTES = MB
 DEFAULT_ACCOUNT = "default"  # the IG_USER_ID / IG_ACCESS_TOKEN account
 _KEYS = {"name", "ig_user_id", "token_env", "graph_url", "api_version"}
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -70,16 +74,18 @@ class Account:
 
 
 def load_accounts(path: str | os.PathLike[str] | None = None) -> dict[str, Account]:
-    """The accounts of `path` (else IGPREFLIGHT_ACCOUNTS; none when neither is given)."""
+    """The accounts of `path` (else IGPREFLIGHT_ACCOUNTS; none when neither is given).
+    Only a regular file of at most 1 MB is read (AccountError otherwise)."""
     where = path or os.environ.get(ACCOUNTS_ENV) or None
     if where is None:
         return {}
     p = Path(where)
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise AccountError(f"accounts file {str(p)!r} does not exist") from None
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raw = read_bounded(p, MAX_ACCOUNTS_BYTES, "accounts file", regular_only=True)
+        data = tomllib.loads(raw.decode("utf-8"))
+    except InputError as exc:
+        raise AccountError(str(exc)) from None
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise AccountError(f"accounts file {str(p)!r}: {exc}") from None
     entries = data.get("account", [])
     if not isinstance(entries, list) or not entries:

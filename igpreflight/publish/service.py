@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
 
 from igpreflight.config import DEFAULT_RULES, RuleSelection
 from igpreflight.model import Finding, Kind, MediaItem, Post, Severity
@@ -18,6 +17,7 @@ from igpreflight.publish.graph.table import ErrorClass
 from igpreflight.publish.params import is_video_item
 from igpreflight.publish.settings import ErrorInfo, MediaRefused, PublishSettings, UrlChecker
 from igpreflight.states import UploadStatus
+from igpreflight.storage.upload import UploadTarget
 
 NO_CHECK_HINT = (
     "fix the post or its media (`igpreflight check` / `fix`), or publish with --no-check"
@@ -138,38 +138,16 @@ def _refusal(errors: list[tuple[Finding, str | None]]) -> ErrorInfo:
 
 
 class CdnMediaUrl:
-    """Local media -> public URL through `stage_file`: uploaded once per file with one
-    S3 client for the run, then the URL rules fetch it as Instagram would. A URL that
-    breaks a rule raises MediaRefused, so the post fails before any container.
+    """Local media -> public URL through `stage_file`: uploaded once per file to
+    `target`, then the URL rules fetch it as Instagram would. A URL that breaks a rule raises MediaRefused, so the post fails before any container.
 
     The file itself is not checked again here: `publish` checks every post, each
     media in its post's role, before the first call (`preflight_refusals`).
     """
 
-    def __init__(
-        self,
-        *,
-        bucket: str,
-        prefix: str = "",
-        endpoint_url: str | None = None,
-        region: str | None = None,
-        public_base_url: str | None = None,
-        presign: int | None = None,
-        acl: str | None = None,
-        allow_private: bool = False,
-        client: Any = None,
-    ) -> None:
-        self.bucket = bucket
-        self.endpoint_url = endpoint_url
-        self.region = region
+    def __init__(self, target: UploadTarget, *, allow_private: bool = False) -> None:
+        self.target = target
         self.allow_private = allow_private
-        self.upload_args = {
-            "prefix": prefix,
-            "public_base_url": public_base_url,
-            "presign": presign,
-            "acl": acl,
-        }
-        self.client = client
         self.cache: dict[str, str] = {}
 
     def __call__(self, item: MediaItem) -> str:
@@ -180,19 +158,11 @@ class CdnMediaUrl:
         return self.cache[item.resolved]
 
     def _stage(self, item: MediaItem) -> str:
-        from igpreflight.publish.cdn import UploadError, make_client
         from igpreflight.publish.stage import stage_file
+        from igpreflight.storage.upload import UploadError
 
-        if self.client is None:  # one client for the whole run, made at the first upload
-            self.client = make_client(endpoint_url=self.endpoint_url, region=self.region)
         staged = stage_file(
-            item.path,
-            item.resolved,
-            client=self.client,
-            bucket=self.bucket,
-            check=False,
-            allow_private=self.allow_private,
-            **self.upload_args,
+            item.path, item.resolved, self.target, check=False, allow_private=self.allow_private
         )
         if staged.status == UploadStatus.FAILED or staged.upload is None:
             raise UploadError(staged.error or f"upload of {item.path} failed")

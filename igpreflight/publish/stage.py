@@ -17,8 +17,8 @@ from typing import Any
 from igpreflight.config import DEFAULT_RULES, RuleSelection
 from igpreflight.model import Finding, Severity
 from igpreflight.preflight.urlcheck import DEFAULT_DEADLINE, UrlCheckResult, check_url
-from igpreflight.publish.cdn import UploadError, UploadResult, upload_file
 from igpreflight.states import UploadStatus
+from igpreflight.storage.upload import UploadedObject, UploadError, UploadTarget, upload_file
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ class FileUpload:
 
     path: str
     status: UploadStatus
-    upload: UploadResult | None = None
+    upload: UploadedObject | None = None
     url_check: UrlCheckResult | None = None
     findings: list[Finding] = field(default_factory=list)  # from `check`
     error: str | None = None
@@ -73,25 +73,21 @@ def _no_progress(label: str, size: int) -> AbstractContextManager[None]:
 def stage_file(
     display: str,
     absolute: str,
+    target: UploadTarget,
     *,
-    client: Any,
-    bucket: str,
     check: bool = True,
     as_: str = "auto",
     allow_private: bool = False,
     timeout: float = DEFAULT_DEADLINE,
     progress: ProgressFactory = _no_progress,
     rules: RuleSelection = DEFAULT_RULES,
-    **upload_args: Any,
 ) -> FileUpload:
-    """Check, upload and URL-check one file.
+    """Check, upload to `target` and URL-check one file.
 
     Refused (status "refused") when `check` finds errors (of the rules the project
     configuration leaves on, in the role its `roles` give the file), unless check=False;
     a per-file upload failure is status "failed" with a one-line error. Raises
     UploadError only for setup problems (`.config`), which stop a batch.
-    `upload_args` go to `upload_file` (prefix, public_base_url, presign, acl,
-    multipart_threshold).
     """
     from igpreflight.preflight.engine import check_file
     from igpreflight.preflight.probe import probe
@@ -107,9 +103,7 @@ def stage_file(
         facts, findings = probe(absolute), []
     try:
         with progress(Path(display).name, Path(absolute).stat().st_size) as advance:
-            result = upload_file(
-                absolute, bucket=bucket, client=client, facts=facts, progress=advance, **upload_args
-            )
+            result = upload_file(absolute, target, facts, progress=advance)
     except UploadError as exc:
         if exc.config:
             raise

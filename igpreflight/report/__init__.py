@@ -6,22 +6,41 @@ publish.py and run.py render the API's result objects; html.py is the fix review
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+from collections.abc import Callable, Iterator, Mapping
 
+from igpreflight.config import FORMATS
 from igpreflight.model import Report
-from igpreflight.report import github, json_format, junit, sarif, text
+from igpreflight.textcheck import printable
 
-RENDERERS: dict[str, Callable[[Report], str]] = {
-    "text": text.render,
-    "json": json_format.render,
-    "sarif": sarif.render,
-    "junit": junit.render,
-    "github": github.render,
-}
+_MODULES = {"json": "json_format"}  # format -> module, where the names differ
+
+
+class _Renderers(Mapping[str, Callable[[Report], str]]):
+    """format -> render function. Each format's module is imported when it is asked
+    for: a `check` that prints text never loads the XML of JUnit or SARIF."""
+
+    def __getitem__(self, fmt: str) -> Callable[[Report], str]:
+        if fmt not in FORMATS:
+            raise KeyError(fmt)
+        module = importlib.import_module(f"{__name__}.{_MODULES.get(fmt, fmt)}")
+        return module.render  # type: ignore[no-any-return]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(FORMATS)
+
+    def __len__(self) -> int:
+        return len(FORMATS)
+
+
+RENDERERS: Mapping[str, Callable[[Report], str]] = _Renderers()
 
 
 def render(report: Report, fmt: str, strict: bool = False) -> str:
-    """Render in `fmt`; `strict` (warnings fail) matters to formats that say pass/fail."""
+    """Render in `fmt`; `strict` (warnings fail) matters to formats that say pass/fail.
+    Text no UTF-8 encoder takes (a lone surrogate from the input) comes out escaped."""
     if fmt == "junit":
-        return junit.render(report, strict=strict)
-    return RENDERERS[fmt](report)
+        from igpreflight.report import junit
+
+        return printable(junit.render(report, strict=strict))
+    return printable(RENDERERS[fmt](report))

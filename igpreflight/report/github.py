@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from igpreflight.catalog import RULES
 from igpreflight.model import Finding, Report, Severity
-from igpreflight.report.locate import post_path
+from igpreflight.report.locate import ci_path, post_path
 from igpreflight.report.text import summary_line
 
 COMMAND: dict[Severity, str] = {
@@ -34,11 +34,11 @@ def render(report: Report) -> str:
 
 def annotation(f: Finding, path: str, *, prefix: str = "") -> str:
     """One workflow command for one finding."""
-    message = prefix + f.message
+    message = prefix + f.tagged_message
     hint = RULES[f.rule].fix_hint if f.rule in RULES else ""
     if hint and f.severity is not Severity.INFO:
         message += f"\n{'fix' if f.fixable else 'to do'}: {hint}"
-    props = f"file={escape_property(path)},title={escape_property(f.rule)}"
+    props = f"file={escape_property(ci_path(path))},title={escape_property(f.rule)}"
     return f"::{COMMAND[f.severity]} {props}::{escape_data(message)}"
 
 

@@ -22,10 +22,11 @@ from igpreflight.atomic import write_text
 from igpreflight.model import Finding, Kind, Severity
 from igpreflight.report.overlay import Overlay, overlays
 from igpreflight.report.thumbs import THUMB_SIZE, Thumb, image_thumb, video_thumb
+from igpreflight.textcheck import printable
 from igpreflight.transcode.types import FileFixResult, FixStatus
 
 CHANGED = (FixStatus.CONVERTED, FixStatus.TRANSCODED, FixStatus.REMUXED)
-PROBLEMS = (FixStatus.UNFIXABLE, FixStatus.FAILED)
+PROBLEMS = (FixStatus.UNFIXABLE, FixStatus.FAILED, FixStatus.SKIPPED)
 
 Thumbnailer = Callable[[str, Kind | None], Thumb | None]
 
@@ -65,7 +66,7 @@ def build_fix_report(results: Sequence[FileFixResult], *, jobs: int | None = Non
         body.append("</section>")
     if others:
         body.append(_untouched(others))
-    return _page("\n".join(body))
+    return printable(_page("\n".join(body)))  # a non-UTF-8 file name shows escaped
 
 
 def thumbnail(path: str, kind: Kind | None) -> Thumb | None:
@@ -204,8 +205,8 @@ def _findings(r: FileFixResult, reason: str = "") -> str:
 def _rules(findings: Sequence[Finding], *, messages: bool = False) -> str:
     out = []
     for f in findings:
-        title = f' title="{escape(f.message)}"'
-        text = f"{escape(f.rule)}" + (f": {escape(f.message)}" if messages else "")
+        title = f' title="{escape(f.tagged_message)}"'
+        text = f"{escape(f.rule)}" + (f": {escape(f.tagged_message)}" if messages else "")
         out.append(f'<span class="rule {f.severity.value}"{title}>{text}</span>')
     return " ".join(out)
 
@@ -345,7 +346,7 @@ figcaption { font-size: 12px; color: #777; }
          white-space: nowrap; }
 .badge.converted, .badge.transcoded, .badge.remuxed { background: #d8e4f0; color: #234; }
 .badge.copied, .badge.unchanged { background: #e4e4e4; color: #444; }
-.badge.unfixable, .badge.failed { background: #f0d8d8; color: #612; }
+.badge.unfixable, .badge.failed, .badge.skipped { background: #f0d8d8; color: #612; }
 .reason { color: #612; margin: 0 0 4px; }
 .delta.smaller { color: #365; } .delta.larger { color: #853; }
 .untouched { overflow-x: auto; }

@@ -15,7 +15,8 @@ import xml.etree.ElementTree as ET
 from igpreflight._version import __version__
 from igpreflight.catalog import RULES
 from igpreflight.model import Finding, Report, Severity
-from igpreflight.report.locate import post_path, role_label
+from igpreflight.report.locate import ci_path, post_path, role_label
+from igpreflight.textcheck import printable
 
 SUITE = "igpreflight"
 
@@ -91,26 +92,30 @@ def _case(
     failing: frozenset[Severity] | set[Severity] = frozenset({Severity.ERROR}),
 ) -> ET.Element:
     case = ET.Element(
-        "testcase", {"name": _clean(name), "classname": _clean(classname), "file": _clean(file)}
+        "testcase",
+        {"name": _clean(name), "classname": _clean(classname), "file": _clean(ci_path(file))},
     )
     case.set("time", "0")
     for f in findings:
         if f.severity in failing:
             failure = ET.SubElement(
-                case, "failure", {"message": _clean(f"{f.rule}: {f.message}"), "type": f.rule}
+                case,
+                "failure",
+                {"message": _clean(f"{f.rule}: {f.tagged_message}"), "type": f.rule},
             )
             failure.text = _clean(_detail(f))
     others = [f for f in findings if f.severity not in failing]
     if others or out_prefix:
         out = ET.SubElement(case, "system-out")
         out.text = _clean(
-            out_prefix + "".join(f"{f.severity.value}: {f.rule}: {f.message}\n" for f in others)
+            out_prefix
+            + "".join(f"{f.severity.value}: {f.rule}: {f.tagged_message}\n" for f in others)
         )
     return case
 
 
 def _detail(f: Finding) -> str:
-    lines = [f"{f.rule}: {f.message}"]
+    lines = [f"{f.rule}: {f.tagged_message}"]
     graph = "/".join(str(c) for c in (f.code, f.subcode) if c is not None)
     if graph:
         lines.append(f"Graph error prevented: {graph}")
@@ -121,4 +126,4 @@ def _detail(f: Finding) -> str:
 
 
 def _clean(text: str) -> str:
-    return _INVALID_XML.sub("\ufffd", text)
+    return _INVALID_XML.sub("\ufffd", printable(text))  # \ud83d, \u0000 shown escaped

@@ -8,7 +8,25 @@ the user can open.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from igpreflight.model import ROLE_LABEL, FileReport, PostReport
+from igpreflight.pathnames import shown_path
+
+
+def ci_path(path: str) -> str:
+    """A path as CI tools match it against the repository (GitHub annotations, JUnit
+    `file`): relative to the working directory, with `/`, never `./`. An absolute path
+    outside the working directory, and a URI, stay as they are."""
+    if "://" in path:
+        return path
+    shown = Path(shown_path(path))
+    if shown.is_absolute():
+        try:
+            shown = shown.relative_to(Path.cwd())
+        except ValueError:
+            return shown.as_posix()
+    return shown.as_posix()
 
 
 def post_path(post: PostReport) -> str:

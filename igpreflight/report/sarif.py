@@ -21,6 +21,7 @@ from igpreflight._version import SPEC_VERSION, __version__
 from igpreflight.catalog import RULES, RuleInfo
 from igpreflight.model import Finding, Report, Severity
 from igpreflight.report.locate import post_path, role_label
+from igpreflight.textcheck import printable
 
 SCHEMA_URI = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -38,7 +39,7 @@ _KIND_TAG = {"IMG": "image", "VID": "video", "POST": "post", "URL": "url", "QUOT
 
 
 def render(report: Report) -> str:
-    return json.dumps(build(report), indent=2, ensure_ascii=False) + "\n"
+    return printable(json.dumps(build(report), indent=2, ensure_ascii=False)) + "\n"
 
 
 def build(report: Report) -> dict[str, Any]:
@@ -75,7 +76,7 @@ def build(report: Report) -> dict[str, Any]:
                         "version": __version__,
                         "semanticVersion": __version__,
                         "informationUri": INFORMATION_URI,
-                        "rules": [_rule(r) for r in rules],
+                        "rules": [_rule(r, report.profiles) for r in rules],
                         "properties": {"spec": SPEC_VERSION},
                     }
                 },
@@ -86,7 +87,7 @@ def build(report: Report) -> dict[str, Any]:
     }
 
 
-def _rule(info: RuleInfo) -> dict[str, Any]:
+def _rule(info: RuleInfo, profiles: tuple[Any, ...] = ()) -> dict[str, Any]:
     graph = _graph_text(info.graph_code, info.graph_subcode)
     full = info.summary[:1].upper() + info.summary[1:] + "."
     if graph:
@@ -101,6 +102,16 @@ def _rule(info: RuleInfo) -> dict[str, Any]:
     tags = [_KIND_TAG.get(re.sub(r"\d+$", "", info.code), "file")]
     if info.fixable:
         tags.append("fixable")
+    properties: dict[str, Any] = {
+        "tags": tags,
+        "graphCode": info.graph_code,
+        "graphSubcode": info.graph_subcode,
+        "fixable": info.fixable,
+    }
+    if profiles and info.limits:  # each profile's value of what the rule reads (SPEC 12)
+        from igpreflight.preflight.profile_values import rule_values
+
+        properties["profiles"] = {p.name: rule_values(info, p) for p in profiles}
     return {
         "id": info.code,
         "name": _slug(info.summary),
@@ -108,12 +119,7 @@ def _rule(info: RuleInfo) -> dict[str, Any]:
         "fullDescription": {"text": full},
         "help": {"text": help_text, "markdown": help_md},
         "defaultConfiguration": {"level": LEVEL[info.severity]},
-        "properties": {
-            "tags": tags,
-            "graphCode": info.graph_code,
-            "graphSubcode": info.graph_subcode,
-            "fixable": info.fixable,
-        },
+        "properties": properties,
     }
 
 
@@ -134,10 +140,12 @@ def _result(
     }
     if logical is not None:
         location["logicalLocations"] = [{"name": logical, "kind": "post"}]
+    if f.profile is not None:  # one alert per profile whose limit failed
+        props = {**props, "profile": f.profile}
     result: dict[str, Any] = {
         "ruleId": f.rule,
         "level": LEVEL[f.severity],
-        "message": {"text": prefix + f.message},
+        "message": {"text": prefix + f.tagged_message},
         "locations": [location],
         "partialFingerprints": {FINGERPRINT_KEY: _fingerprint(f.rule, path, props)},
         "properties": {

@@ -35,7 +35,7 @@ def _finding_lines(findings: list[Finding]) -> list[str]:
         graph = ""
         if f.subcode is not None or f.code is not None:
             graph = f"  [{'/'.join(str(c) for c in (f.code, f.subcode) if c is not None)}]"
-        out.append(f"  {f.severity.value:<7} {f.rule:<8} {f.message}{graph}")
+        out.append(f"  {f.severity.value:<7} {f.rule:<8} {f.tagged_message}{graph}")
         hint = RULES[f.rule].fix_hint if f.rule in RULES else ""
         if not f.fixable and f.rule in RULES and RULES[f.rule].fixable:
             hint = ""  # e.g. "no video stream": the usual fix does not apply; the message says why

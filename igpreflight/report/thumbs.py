@@ -1,9 +1,12 @@
 """Small JPEG thumbnails of images and of one video frame, for the HTML fix report.
 
-Pictures are shown as Instagram shows them: EXIF orientation applied, alpha
-flattened onto white, colour converted to RGB, a video frame rotated and with
-square pixels. A file that cannot be decoded gives None, never an exception: a
-report about broken files must still be written.
+Pictures are shown as a browser shows them: EXIF orientation applied, alpha
+flattened onto white, colour converted to sRGB through the file's own ICC profile
+(a CMYK JPEG with a press profile once came out green-shifted next to Chromium's
+rendering of the original), a video frame rotated and with square pixels. The
+conversion is the fixer's own, so "before" and "after" differ only where the fix
+changed something. A file that cannot be decoded gives None, never an exception:
+a report about broken files must still be written.
 """
 
 from __future__ import annotations
@@ -50,7 +53,7 @@ def image_thumb(path: str | os.PathLike[str], size: int = THUMB_SIZE) -> Thumb |
             if im.format in ("JPEG", "MPO"):
                 im.draft("RGB", (size * 2, size * 2))  # decode at 1/2..1/8 scale: fast
             im.seek(0)
-            return _encode(_displayable(im), size)
+            return _encode(_displayable(im, im.info.get("icc_profile")), size)
     except Exception:
         return None
 
@@ -93,18 +96,50 @@ def video_thumb(path: str | os.PathLike[str], size: int = THUMB_SIZE) -> Thumb |
         return None
 
 
-def _displayable(im: Image.Image) -> Image.Image:
+def _displayable(im: Image.Image, icc: bytes | None = None) -> Image.Image:
     im = ImageOps.exif_transpose(im) or im
     if im.mode in ("I;16", "I;16B", "I;16L", "I"):
         im = im.point(lambda v: v / 256).convert("L")
     if im.mode == "P":
         im = im.convert("RGBA")
+    if icc:
+        im = _through_profile(im, icc)
     if im.mode in ("RGBA", "LA", "PA") or "transparency" in im.info:
         rgba = im.convert("RGBA")
         flat = Image.new("RGB", rgba.size, (255, 255, 255))
         flat.paste(rgba, mask=rgba.getchannel("A"))
         return flat
     return im.convert("RGB")
+
+
+# The ICC colour space each Pillow mode needs its profile to describe.
+_PROFILE_SPACE = {"RGB": "RGB", "RGBA": "RGB", "CMYK": "CMYK", "L": "GRAY", "LA": "GRAY"}
+
+
+def _through_profile(im: Image.Image, icc: bytes) -> Image.Image:
+    """The pixels in sRGB by their embedded profile, as a colour-managed browser shows
+    them: Chromium renders with relative colorimetric intent and no black-point
+    compensation (measured on a SWOP CMYK JPEG: within 1 level of its mean colour).
+    A profile that cannot be used leaves the pixels as they are, as browsers do."""
+    from PIL import ImageCms
+
+    space = icc[16:20].decode("ascii", "replace").strip() if len(icc) >= 20 else ""
+    if _PROFILE_SPACE.get(im.mode) != space:
+        return im
+    alpha = im.getchannel("A") if im.mode in ("RGBA", "LA") else None
+    base = im.convert(im.mode.rstrip("A")) if alpha is not None else im
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        srgb = ImageCms.createProfile("sRGB")
+        transform = ImageCms.buildTransform(
+            source, srgb, base.mode, "RGB", ImageCms.Intent.RELATIVE_COLORIMETRIC
+        )
+        rgb = ImageCms.applyTransform(base, transform)
+    except (ImageCms.PyCMSError, OSError, ValueError):
+        return im
+    if rgb is None:
+        return im
+    return rgb if alpha is None else Image.merge("RGBA", (*rgb.split(), alpha))
 
 
 def _encode(im: Image.Image, size: int) -> Thumb:

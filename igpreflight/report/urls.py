@@ -6,10 +6,9 @@ it comes from (upload, check-url, or `run` later).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from igpreflight.api.uploading import UploadResult
-from igpreflight.envelope import dumps, envelope
+from igpreflight.api.urlchecking import CheckUrlResult
+from igpreflight.envelope import dumps
 from igpreflight.preflight.urlcheck import UrlCheckResult
 from igpreflight.states import UploadStatus
 
@@ -63,26 +62,18 @@ def upload_json(result: UploadResult) -> str:
     return dumps(result.to_dict())
 
 
-def _url_passed(result: UrlCheckResult, strict: bool) -> bool:
-    return result.ok and not (strict and result.warnings)
-
-
-def check_url_text(results: Sequence[UrlCheckResult], strict: bool = False) -> str:
+def check_url_text(result: CheckUrlResult) -> str:
     lines: list[str] = []
-    for r in results:
+    for r in result.urls:
         lines.append(r.url)
         lines += _checks_text(r)
-    good = sum(_url_passed(r, strict) for r in results)
+    counts = result.summary()
+    n = counts["urls"]
     lines.append(
-        f"{len(results)} URL{'s' if len(results) != 1 else ''}: {good} passing, {len(results) - good} failing"
+        f"{n} URL{'s' if n != 1 else ''}: {counts['passing']} passing, {counts['failing']} failing"
     )
     return "\n".join(lines) + "\n"
 
 
-def check_url_json(results: Sequence[UrlCheckResult], strict: bool = False) -> str:
-    good = sum(_url_passed(r, strict) for r in results)
-    doc = envelope(
-        summary={"urls": len(results), "passing": good, "failing": len(results) - good},
-        urls=[r.to_dict() for r in results],
-    )
-    return dumps(doc)
+def check_url_json(result: CheckUrlResult) -> str:
+    return dumps(result.to_dict())

@@ -19,10 +19,14 @@ import os
 import signal
 import threading
 from collections import deque
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from igpreflight.storage.s3uri import is_s3
+
+if TYPE_CHECKING:
+    from igpreflight.scale.shard import Shard
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -117,6 +121,8 @@ def network_map(
     others (local files, which --deep decodes) one at a time, as the worker has one core."""
     remote = [item for item in items if waits(item)]
     if threads > 1 and len(remote) > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
         with ThreadPoolExecutor(max_workers=min(threads, len(remote))) as pool:
             fetched = iter(list(pool.map(fn, remote)))
     else:
@@ -192,6 +198,8 @@ def _run_local(spec, work, items, tasks, settle) -> None:  # noqa: ANN001
         for idx in tasks:
             settle(idx, call(idx))
         return
+    from concurrent.futures import ThreadPoolExecutor, as_completed  # loaded when used
+
     pool = ThreadPoolExecutor(max_workers=spec.slots)
     futures = {pool.submit(call, idx): idx for idx in tasks}
     try:
@@ -319,3 +327,16 @@ def _collect(client, batch):  # noqa: ANN001, ANN202
 
 def _one_line(exc: BaseException) -> str:
     return (" ".join(str(exc).split()) or type(exc).__name__)[:300]
+
+
+def needs_scale(
+    paths: Iterable[str], out: str | None, engine: EngineSpec, shard: Shard | None
+) -> bool:
+    """Whether `fix` takes the scaled driver (`scale.fix`): s3:// anywhere, Dask, or
+    a shard. Here, not there, so a local fix never loads the S3 and Dask drivers."""
+    return (
+        any(is_s3(p) for p in paths)
+        or (out is not None and is_s3(out))
+        or engine.kind != "local"
+        or shard is not None
+    )

@@ -12,24 +12,20 @@ over an engine:
    output), and only a passing output is written: one PUT or one multipart
    upload, so there are never partial objects. A compliant object is decoded
    whole first, as a local one is, then copied server-side. Originals are never
-   modified.
+   modified. A worker overlaps the network with its fixes (`scale.execute`).
 Local outputs keep the local driver's ledger, so a re-run resumes either way.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
-import mimetypes
-import tempfile
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, replace
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import replace
 from functools import partial
-from pathlib import Path, PurePosixPath
-from urllib.parse import quote
+from pathlib import Path
 
-from igpreflight._version import __version__
-from igpreflight.hashing import sha256_file
 from igpreflight.model import ImageFacts, Unreadable, VideoFacts
 from igpreflight.preflight.engine import S3_THREADS
 from igpreflight.scale.engine import (
@@ -42,18 +38,23 @@ from igpreflight.scale.engine import (
     task_budget,
     weighted_batches,
 )
+from igpreflight.scale.execute import (
+    VIRTUAL_ROOT,
+    Item,
+    Source,
+    execute_task,
+    is_remote,
+    output_metadata,
+    source_hash,
+)
 from igpreflight.scale.shard import Shard
-from igpreflight.storage.objects import list_media, probe_object
+from igpreflight.storage.objects import key_problem, list_media, name_problem, probe_object
 from igpreflight.storage.s3 import (
     ObjectInfo,
     S3Settings,
     configure,
-    copy_object,
     current_settings,
-    download,
-    head_object,
     list_objects,
-    put_file,
 )
 from igpreflight.storage.s3uri import S3Uri, is_s3
 from igpreflight.transcode.batch import (
@@ -64,17 +65,16 @@ from igpreflight.transcode.batch import (
     collect_jobs,
     plan_job,
     resumed_result,
-    run_job,
 )
 from igpreflight.transcode.folderlock import out_lock
-from igpreflight.transcode.ledger import _NEUTRAL, Ledger, options_key, remove_stale_temps
+from igpreflight.transcode.ledger import (
+    Ledger,
+    kind_of,
+    options_key,
+    remove_stale_temps,
+)
 from igpreflight.transcode.types import FileFixResult, FixOptions, FixStatus
 
-# Where objects sit in the names phase: one namespace with local paths, so the
-# local driver's naming rules (no two outputs on one name, never over an input)
-# apply to keys unchanged.
-VIRTUAL_ROOT = Path("/__igpreflight_s3__")
-META = "igpreflight-"  # prefix of our object metadata keys (x-amz-meta-igpreflight-...)
 PLAN_PER_TASK = 64
 # An execute task holds images up to about this many source pixels (a 12 MP photo
 # is a task of its own; ~0.3 s of work dwarfs Dask's ~1 ms per task), and at most
@@ -84,35 +84,6 @@ IMAGES_PER_TASK = 32
 OBJECT_COST = 250_000
 
 Progress = Callable[[FileFixResult], None]
-
-
-@dataclass(frozen=True)
-class Source:
-    """One input: how it is shown, its place under --out, and where its bytes are."""
-
-    display: str
-    rel: str  # posix path under --out (before the extension follows the format)
-    local: str | None = None  # absolute path on disk
-    obj: ObjectInfo | None = None  # or an object
-
-    @property
-    def virtual(self) -> Path:
-        if self.obj is not None:
-            return VIRTUAL_ROOT / self.obj.bucket / self.obj.key
-        assert self.local is not None
-        return Path(self.local)
-
-
-def needs_scale(
-    paths: Iterable[str], out: str | None, engine: EngineSpec, shard: Shard | None
-) -> bool:
-    """Whether `fix` takes this driver: s3:// anywhere, Dask, or a shard."""
-    return (
-        any(is_s3(p) for p in paths)
-        or (out is not None and is_s3(out))
-        or engine.kind != "local"
-        or shard is not None
-    )
 
 
 def collect_sources(
@@ -126,7 +97,11 @@ def collect_sources(
     for text in paths:
         if is_s3(text):
             prefix, objects = list_media(text, [out_uri] if out_uri else [], settings)
-            items = [Source(o.uri, o.key[len(prefix.key) :], obj=o) for o in objects]
+            rels = [o.key[len(prefix.key) :] for o in objects]
+            items = [
+                Source(o.uri, rel, obj=o, problem=key_problem(rel))
+                for o, rel in zip(objects, rels, strict=True)
+            ]
         else:
             jobs = collect_jobs([text], out_local)
             items = [Source(j.display, j.rel.as_posix(), local=str(j.source)) for j in jobs]
@@ -144,7 +119,9 @@ def plan_task(sources: list[Source], options: FixOptions, settings: S3Settings) 
     configure(settings)
     facts = network_map(_probe_source, sources, _is_object, S3_THREADS)
     return [
-        plan_job(FixJob(src.display, src.virtual, Path(src.rel)), options, probed)
+        _plan_failed(src, src.problem, FixStatus.SKIPPED)
+        if src.problem
+        else plan_job(FixJob(src.display, src.virtual, Path(src.rel)), options, probed)
         for src, probed in zip(sources, facts, strict=True)
     ]
 
@@ -154,127 +131,9 @@ def _is_object(src: Source) -> bool:
 
 
 def _probe_source(src: Source) -> ImageFacts | VideoFacts | Unreadable | None:
-    """An object's facts from ranged GETs; a local file is probed by plan_job itself."""
-    return probe_object(src.obj) if src.obj is not None else None
-
-
-@dataclass(frozen=True)
-class Item:
-    """One file for the execute phase: its plan, its source, and its S3 output (if any)."""
-
-    planned: _Planned
-    source: Source
-    out_uri: str | None = None
-    out_listed: bool = True  # the output key was listed: HEAD it for an earlier run's metadata
-
-
-def execute_task(
-    items: list[Item], options: FixOptions, settings: S3Settings
-) -> list[FileFixResult]:
-    configure(settings)
-    return [execute_one(item, options) for item in items]
-
-
-def source_hash(src: Source) -> str:
-    """What identifies the source's bytes: S3's ETag, or the SHA-256 of a local file."""
-    if src.obj is not None:
-        return f"etag:{src.obj.etag}"
-    assert src.local is not None
-    return f"sha256:{sha256_file(src.local)}"
-
-
-def output_metadata(src: Source, digest: str, options: FixOptions, status: str) -> dict[str, str]:
-    """The object metadata of an output (ASCII only, as S3 requires)."""
-    shaping = {k: v for k, v in asdict(options).items() if k not in _NEUTRAL}
-    return {
-        f"{META}source": quote(src.display, safe="/:"),
-        f"{META}source-hash": digest,
-        f"{META}options": options_key(options),
-        f"{META}fix": quote(json.dumps(shaping, separators=(",", ":"), sort_keys=True), safe=""),
-        f"{META}status": status,
-        f"{META}version": __version__,
-    }
-
-
-def recorded_status(metadata: dict[str, str], digest: str, options: FixOptions) -> str | None:
-    """The status an earlier run recorded for this source and these options, else None."""
-    if metadata.get(f"{META}source-hash") != digest:
-        return None
-    if metadata.get(f"{META}options") != options_key(options):
-        return None
-    status = metadata.get(f"{META}status")
-    return status if status in {s.value for s in FixStatus} else None
-
-
-def _content_type(name: str) -> str:
-    return mimetypes.guess_type(name)[0] or "application/octet-stream"
-
-
-def execute_one(item: Item, options: FixOptions) -> FileFixResult:
-    """Fix one file to its output; never raises (a failure is a FAILED result)."""
-    p, src = item.planned, item.source
-    if p.result is not None:
-        return p.result
-    try:
-        if item.out_uri is None:
-            return _to_local(p, src, options)
-        return _to_s3(p, src, S3Uri.parse(item.out_uri), options, item.out_listed)
-    except Exception as exc:  # noqa: BLE001 - one bad file never stops the batch
-        return FileFixResult(
-            source=src.display,
-            output=None,
-            status=FixStatus.FAILED,
-            plan=p.plan,
-            before=list(p.before or []),
-            reason=" ".join(str(exc).split())[:500] or type(exc).__name__,
-            bytes_before=getattr(p.facts, "bytes", 0) or 0,
-        )
-
-
-def _to_local(p: _Planned, src: Source, options: FixOptions) -> FileFixResult:
-    if src.obj is None or options.dry_run:
-        return run_job(p, options)
-    with tempfile.TemporaryDirectory(prefix="igpreflight-") as tmp:
-        local = Path(tmp) / f"source{PurePosixPath(src.obj.key).suffix}"
-        download(src.obj, local)
-        return run_job(replace(p, job=replace(p.job, source=local)), options)
-
-
-def _to_s3(
-    p: _Planned, src: Source, target: S3Uri, options: FixOptions, listed: bool = True
-) -> FileFixResult:
-    assert p.plan is not None and p.output is not None
-    if options.dry_run:
-        result = run_job(p, options)
-        result.output = str(target)
-        return result
-    digest = source_hash(src)
-    head = head_object(target) if listed else None
-    if head is not None:
-        status = recorded_status(head.get("Metadata", {}), digest, options)
-        if status is not None:
-            return resumed_result(p, status, str(target), int(head.get("ContentLength", 0)))
-    ctype = _content_type(target.key)
-    # Even a compliant object goes through run_job, as a local file does: it is
-    # decoded whole first (Pillow conceals a corrupt JPEG scan) and a broken EXIF
-    # block is dropped, which needs its bytes. Only then, if its bytes are still the
-    # source's, is it copied server-side instead of uploaded again.
-    with tempfile.TemporaryDirectory(prefix="igpreflight-") as tmp:
-        job = p.job
-        if src.obj is not None:
-            local = Path(tmp) / f"source{PurePosixPath(src.obj.key).suffix}"
-            download(src.obj, local)
-            job = replace(job, source=local)
-        staged = Path(tmp) / "out" / p.output.name
-        result = run_job(replace(p, job=job, output=staged), options)
-        if result.ok:
-            metadata = output_metadata(src, digest, options, result.status.value)
-            if src.obj is not None and result.status is FixStatus.COPIED:
-                copy_object(src.obj, target, metadata, ctype)
-            else:
-                put_file(staged, target, metadata, ctype)
-            result.output = str(target)
-        return result
+    """An object's facts from ranged GETs; a local file is probed by plan_job itself,
+    and a skipped one not at all."""
+    return probe_object(src.obj) if src.obj is not None and not src.problem else None
 
 
 # ---------------------------------------------------------------- the driver (client side)
@@ -324,6 +183,10 @@ def fix_scaled(
             remove_stale_temps(local_out)
             ledger = Ledger(local_out)
             held.callback(ledger.close)
+        elif local_out is not None:  # a dry run reads the ledger, changes nothing
+            ledger = Ledger.existing(local_out)
+            if ledger is not None:
+                held.callback(ledger.close)
         session = held.enter_context(Session(engine))  # one cluster for both phases
         items = _plan(session, sources, options, settings, out_uri, out_root)
         try:
@@ -345,25 +208,39 @@ def _plan(
 ) -> list[Item]:
     """Phases 1 and 2: every source planned on the engine, then named under --out."""
     plan_fn = partial(plan_task, options=options, settings=settings)
-    per_task = light_batch_size(len(sources), session.spec.slots, PLAN_PER_TASK)
+    if session.spec.kind == "local" and any(_is_object(src) for src in sources):
+        # A task probes its objects S3_THREADS at a time: one task a slot waits the
+        # fewest round trips (small tasks would each wait theirs in turn).
+        per_task = max(1, min(PLAN_PER_TASK, -(-len(sources) // session.spec.slots)))
+    else:
+        per_task = light_batch_size(len(sources), session.spec.slots, PLAN_PER_TASK)
     plan_tasks = batches(sources, lambda s: False, per_task)
+    # The outputs already there, from one LIST page per 1000 keys, listed while the
+    # sources are probed: an output that is not needs no HEAD (a round trip per file,
+    # before any work) to know it is not done. A dry run lists too: it says what a real
+    # run would skip.
+    listing = _listing(out_uri, settings) if out_uri is not None else None
     try:
         planned = session.run(Run(plan_fn, _plan_failed), sources, plan_tasks)
     except KeyboardInterrupt:
         raise BatchInterrupted([], len(sources)) from None
     if out_root is not None or options.in_place:
         assign_outputs(planned, out_root)
-    # The outputs already there, from one LIST page per 1000 keys: an output that is
-    # not needs no HEAD (a round trip per file, before any work) to know it is not done.
-    existing = None
-    if out_uri is not None and not options.dry_run:
-        existing = {o.key for o in list_objects(out_uri, settings)}
+    existing = {o.key for o in listing.result()} if listing is not None else None
     items = []
     for src, p in zip(sources, planned, strict=True):
         target = None
-        if out_uri is not None and out_root is not None and p.output is not None:
+        if out_root is not None and p.output is not None:
             rel = p.output.relative_to(out_root).as_posix()
-            target = S3Uri(out_uri.bucket, out_uri.key + rel)
+            too_long = name_problem(
+                (out_uri.key if out_uri is not None else "") + rel, out_uri is not None
+            )
+            if too_long:
+                p = replace(
+                    p, output=None, result=_plan_failed(src, too_long, FixStatus.SKIPPED).result
+                )
+            elif out_uri is not None:
+                target = S3Uri(out_uri.bucket, out_uri.key + rel)
         listed = existing is None or (target is not None and target.key in existing)
         items.append(Item(p, src, str(target) if target else None, listed))
     return items
@@ -385,9 +262,24 @@ def _refuse_out_around_prefixes(out: S3Uri, paths: Sequence[str]) -> None:
                 raise ValueError(f"--out {out} contains the input {text}; use another prefix")
 
 
-def _plan_failed(source: Source, reason: str) -> _Planned:
+def _listing(out_uri: S3Uri, settings: S3Settings) -> Future[list[ObjectInfo]]:
+    """The objects under `out_uri`, listed in a thread of its own."""
+    future: Future[list[ObjectInfo]] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(list(list_objects(out_uri, settings)))
+        except BaseException as exc:  # noqa: BLE001 - raised where the listing is read
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name="igpreflight-listing", daemon=True).start()
+    return future
+
+
+def _plan_failed(source: Source, reason: str, status: FixStatus = FixStatus.FAILED) -> _Planned:
+    """A source settled before its plan: its task kept failing, or it is skipped."""
     p = _Planned(FixJob(source.display, source.virtual, Path(source.rel)))
-    p.result = FileFixResult(source.display, None, FixStatus.FAILED, reason=reason)
+    p.result = FileFixResult(source.display, None, status, reason=reason)
     return p
 
 
@@ -409,7 +301,7 @@ def _execute(
         p = item.planned
         if ledger is not None and p.result is None and p.output is not None:
             hashes[i] = source_hash(item.source)
-            status = ledger.done(hashes[i], options_key(options), p.output)
+            status = ledger.done(hashes[i], options_key(options, kind_of(p.facts)), p.output)
             if status is not None:
                 size = p.output.stat().st_size
                 results[i] = resumed_result(p, status, str(p.output), size)
@@ -428,7 +320,13 @@ def _execute(
 
     todo_items = [items[i] for i in todo]
     total = sum(_cost(it) for it in todo_items if not _heavy(it))
-    budget = task_budget(total, session.spec.slots, TASK_PIXELS)
+    if any(is_remote(it) for it in todo_items):
+        # A pipelined task waits for its first fetch and its last upload: as few tasks as
+        # the slots (two a slot on Dask, which balances them), IMAGES_PER_TASK items at most.
+        per_slot = 1 if session.spec.kind == "local" else 2
+        budget = max(1.0, total / (session.spec.slots * per_slot))
+    else:
+        budget = task_budget(total, session.spec.slots, TASK_PIXELS)
     tasks = weighted_batches(todo_items, _heavy, _cost, budget, IMAGES_PER_TASK)
     work = Run(
         partial(execute_task, options=options, settings=settings),
@@ -442,11 +340,12 @@ def _execute(
     for item, result in zip(todo_items, out, strict=True):
         i = by_source[id(item.source)]
         results[i] = result
-        if ledger is not None and result.ok and result.output and not result.resumed:
+        done = result.ok and result.output and not result.resumed and not options.dry_run
+        if ledger is not None and done:
             ledger.record(
                 Path(item.source.display),
                 hashes.get(i) or source_hash(item.source),
-                options_key(options),
+                options_key(options, kind_of(item.planned.facts)),
                 result.status.value,
                 Path(result.output),
             )
@@ -480,4 +379,4 @@ def _execute_failed(item: Item, reason: str, options: FixOptions) -> FileFixResu
     )
 
 
-__all__ = ["Source", "collect_sources", "fix_scaled", "needs_scale", "output_metadata"]
+__all__ = ["Source", "collect_sources", "fix_scaled", "output_metadata"]

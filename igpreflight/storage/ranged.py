@@ -4,8 +4,9 @@ The probes (Pillow opened lazily, the JPEG/PNG/ISO-BMFF walkers, MediaInfo's
 buffer API) only read headers and seek past payloads, so over this reader a
 check costs a few small GETs: the head of the file, and for an MP4 whose moov
 is at the end, the tail. Reads are rounded to whole blocks, neighbouring
-missing blocks are fetched in one request, and a bounded LRU of blocks keeps
-memory flat even when a probe scans a whole file (a truncated JPEG).
+missing blocks are fetched in one request, the first read fetches the last
+block beside the head (nearly every probe checks the end next), and a bounded
+LRU of blocks keeps memory flat even when a probe scans a whole file.
 """
 
 from __future__ import annotations
@@ -95,9 +96,15 @@ class RangedReader(io.RawIOBase):
         return joined[offset : offset + (end - pos)]
 
     def _ensure(self, first: int, last: int) -> None:
+        end_block = (self.size - 1) // BLOCK
+        tail: list[int] = []
         if self.requests == 0 and first == 0:
             last = max(last, FIRST_READ // BLOCK - 1)
-        last = min(last, (self.size - 1) // BLOCK)
+            if end_block > last:
+                # The probes' truncation checks (JPEG EOI, PNG IEND, a moov at the end)
+                # read the end next: fetched beside the head, one round trip for both.
+                tail = [end_block]
+        last = min(last, end_block)
         missing = [b for b in range(first, last + 1) if b not in self._blocks]
         # One GET per run of neighbouring missing blocks.
         runs: list[list[int]] = []
@@ -106,14 +113,9 @@ class RangedReader(io.RawIOBase):
                 runs[-1].append(b)
             else:
                 runs.append([b])
-        for run in runs:
-            start, stop = run[0] * BLOCK, min((run[-1] + 1) * BLOCK, self.size)
-            try:
-                data = self._fetch(start, stop)
-            except StorageError as exc:
-                raise OSError(5, str(exc)) from None
-            if len(data) != stop - start:
-                raise OSError(5, f"{self.name} changed while it was read")
+        if tail and tail[0] not in self._blocks:
+            runs.append(tail)
+        for run, data in zip(runs, self._fetch_runs(runs), strict=True):
             self.requests += 1
             self.fetched += len(data)
             for i, b in enumerate(run):
@@ -125,3 +127,22 @@ class RangedReader(io.RawIOBase):
                 self._blocks.move_to_end(oldest)
                 continue
             self._blocks.popitem(last=False)
+
+    def _fetch_runs(self, runs: list[list[int]]) -> list[bytes]:
+        """Each run's bytes, the runs' GETs in flight together."""
+        if len(runs) <= 1:
+            return [self._get(run) for run in runs]
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(len(runs)) as pool:
+            return list(pool.map(self._get, runs))
+
+    def _get(self, run: list[int]) -> bytes:
+        start, stop = run[0] * BLOCK, min((run[-1] + 1) * BLOCK, self.size)
+        try:
+            data = self._fetch(start, stop)
+        except StorageError as exc:
+            raise OSError(5, str(exc)) from None
+        if len(data) != stop - start:
+            raise OSError(5, f"{self.name} changed while it was read")
+        return data

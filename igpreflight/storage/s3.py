@@ -1,9 +1,11 @@
-"""S3 through boto3 only: one client per process, listing, ranged GETs, whole-object writes.
+"""S3 through boto3 only: one client per process, its credentials, listing, ranged GETs.
 
 Credentials come from boto3's own chain (environment, profile, SSO, instance
 role); the endpoint from `--endpoint-url` or AWS_ENDPOINT_URL_S3 (boto3 reads
 it), so R2, MinIO, B2 and Spaces work the same. Error messages are built from
 S3 error codes and bucket names only: no credential ever reaches the output.
+Every S3 call of the tool (check, fix, upload, publish) goes through `client`;
+writes are in `s3write`, content-addressed uploads in `upload`.
 """
 
 from __future__ import annotations
@@ -60,7 +62,18 @@ class S3Settings:
 _settings = S3Settings()
 _clients: dict[tuple[Any, ...], Any] = {}
 # Variables boto3 reads when it builds a client: a change means a new client.
-_ENV_KEYS = ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_ACCESS_KEY_ID")
+_ENV_KEYS = (
+    "AWS_ENDPOINT_URL_S3",
+    "AWS_ENDPOINT_URL",
+    "AWS_PROFILE",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",  # presigned URLs carry it: a new token needs a new client
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_CONFIG_FILE",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+)
 _lock = threading.Lock()
 
 
@@ -97,12 +110,34 @@ def _make_client(settings: S3Settings) -> Any:
         retries={"mode": "standard"},
         connect_timeout=15,
         read_timeout=120,
-        max_pool_connections=32,
+        max_pool_connections=64,  # preflight.engine.S3_THREADS probes at once
         # Checksums only where asked: boto3's default CRC32 headers break S3 clones.
         request_checksum_calculation="when_required",
         response_checksum_validation="when_required",
     )
     return session.client("s3", endpoint_url=settings.endpoint_url, config=config)
+
+
+def known_secrets(*, token: bool = True) -> list[str]:
+    """The secret key (and session token) the chain would use, so output can be
+    scrubbed of them (defence in depth: nothing here prints them on purpose).
+
+    token=False leaves the session token out: a URL presigned with temporary
+    credentials must carry it (X-Amz-Security-Token) to work at all, and it is
+    useless without the secret key.
+    """
+    import boto3
+    from botocore.exceptions import BotoCoreError
+
+    try:
+        creds = boto3.session.Session().get_credentials()
+        frozen = creds.get_frozen_credentials() if creds is not None else None
+    except (BotoCoreError, ValueError):
+        return []
+    if frozen is None:
+        return []
+    values = (frozen.secret_key, frozen.token) if token else (frozen.secret_key,)
+    return [v for v in values if v and len(v) >= 8]
 
 
 def storage_error(exc: BaseException, bucket: str, what: str) -> StorageError:
@@ -227,63 +262,3 @@ def download(info: ObjectInfo, dest: Path, settings: S3Settings | None = None) -
                     raise
     except Exception as exc:  # noqa: BLE001
         raise storage_error(exc, info.bucket, f"cannot download {info.uri}") from None
-
-
-# ---------------------------------------------------------------- writing
-
-
-def put_file(
-    local: Path,
-    uri: S3Uri,
-    metadata: dict[str, str],
-    content_type: str,
-    settings: S3Settings | None = None,
-) -> None:
-    """Write a finished file as one PUT, or one multipart upload for large files.
-
-    Either way the object appears complete or not at all: a multipart upload
-    that is interrupted leaves only invisible parts, never a partial object.
-    """
-    from boto3.s3.transfer import TransferConfig
-
-    config = TransferConfig(
-        multipart_threshold=MULTIPART_THRESHOLD, multipart_chunksize=MULTIPART_CHUNK
-    )
-    extra = {"Metadata": metadata, "ContentType": content_type}
-    try:
-        client(settings).upload_file(
-            str(local), uri.bucket, uri.key, ExtraArgs=extra, Config=config
-        )
-    except Exception as exc:  # noqa: BLE001
-        raise storage_error(exc, uri.bucket, f"cannot write {uri}") from None
-
-
-def copy_object(
-    source: ObjectInfo,
-    uri: S3Uri,
-    metadata: dict[str, str],
-    content_type: str,
-    settings: S3Settings | None = None,
-) -> None:
-    """Server-side copy of an object that needs no change (its bytes never leave S3)."""
-    from boto3.s3.transfer import TransferConfig
-
-    config = TransferConfig(
-        multipart_threshold=MULTIPART_THRESHOLD, multipart_chunksize=MULTIPART_CHUNK
-    )
-    extra = {
-        "Metadata": metadata,
-        "MetadataDirective": "REPLACE",
-        "ContentType": content_type,
-        **({"CopySourceIfMatch": f'"{source.etag}"'} if source.etag else {}),
-    }
-    try:
-        client(settings).copy(
-            {"Bucket": source.bucket, "Key": source.key},
-            uri.bucket,
-            uri.key,
-            ExtraArgs=extra,
-            Config=config,
-        )
-    except Exception as exc:  # noqa: BLE001
-        raise storage_error(exc, uri.bucket, f"cannot write {uri}") from None

@@ -35,22 +35,20 @@ from igpreflight.model import (
     VideoFacts,
     role_for,
 )
+from igpreflight.pathnames import shown_path
 from igpreflight.preflight.checks import check_facts
 from igpreflight.preflight.decode import decode_error
 from igpreflight.preflight.engine import iter_media_files
 from igpreflight.preflight.probe import probe
 from igpreflight.preflight.rules.file import unreadable
+from igpreflight.storage.s3uri import is_s3
+from igpreflight.transcode.aim import aim_for, recheck_findings
 from igpreflight.transcode.folderlock import FolderBusy, folder_locks, out_lock, remove_own_temps
-from igpreflight.transcode.image import (
-    apply_image,
-    memory_reason,
-    parse_colour,
-)
-from igpreflight.transcode.ledger import Ledger, options_key, remove_stale_temps
+from igpreflight.transcode.image import Undecodable, apply_image, decodes_pixels, parse_colour
+from igpreflight.transcode.image_memory import memory_reason
+from igpreflight.transcode.ledger import Ledger, kind_of, options_key, remove_stale_temps
 from igpreflight.transcode.plan_image import plan_image
-from igpreflight.transcode.plan_video import plan_video
 from igpreflight.transcode.types import FileFixResult, FixOptions, FixPlan, FixStatus, Step
-from igpreflight.transcode.video import apply_video
 
 Progress = Callable[[FileFixResult], None]
 # A batch progress object may also have `file(name)`: a 0..1 callback (or None) for one
@@ -104,7 +102,7 @@ def collect_jobs(paths: Iterable[str | os.PathLike[str]], out: Path | None) -> l
             absolute = os.path.abspath(text)
             if absolute not in seen:
                 seen.add(absolute)
-                jobs.append(FixJob(text, Path(absolute), Path(Path(text).name)))
+                jobs.append(FixJob(shown_path(text), Path(absolute), Path(Path(text).name)))
     return jobs
 
 
@@ -125,6 +123,12 @@ def _settle(p: _Planned, status: FixStatus, reason: str | None) -> _Planned:
     return p
 
 
+def _rules_path(job: FixJob) -> str | Path:
+    """What the configuration's globs see: an object's s3:// URI (as bucket/key, as
+    `check` matches it), else the file's path."""
+    return job.display if is_s3(job.display) else job.source
+
+
 def plan_job(job: FixJob, options: FixOptions, facts: Facts | None = None) -> _Planned:
     """Probe (unless `facts` are given: an object probed by ranged GETs), check and
     plan one file; never raises."""
@@ -132,19 +136,23 @@ def plan_job(job: FixJob, options: FixOptions, facts: Facts | None = None) -> _P
     try:
         facts = probe(job.source) if facts is None else facts
         p.facts = facts
-        use = options.rules.role(job.source, options.as_)
+        use = options.rules.role(_rules_path(job), options.as_)
         p.role = None if isinstance(facts, Unreadable) else role_for(facts.kind, use)
-        p.before, _ = options.rules.keep(check_facts(facts, p.role), job.source)
+        p.before, planning, aim, conflict = aim_for(facts, p.role, options, _rules_path(job))
         if isinstance(facts, Unreadable):
             return _settle(p, FixStatus.UNFIXABLE, f"{unreadable.code} {facts.reason}")
         assert p.role is not None
+        if conflict:  # the file's profiles leave no output that passes them all
+            return _settle(p, FixStatus.UNFIXABLE, conflict)
         if isinstance(facts, ImageFacts):
-            p.plan = plan_image(facts, p.before, p.role, options)
+            p.plan = plan_image(facts, planning, p.role, options, aim)
             too_big = memory_reason(facts, p.plan, options)
             if too_big:
                 return _settle(p, FixStatus.UNFIXABLE, too_big)
         elif isinstance(facts, VideoFacts):
-            p.plan = plan_video(facts, p.before, p.role, options)
+            from igpreflight.transcode.plan_video import plan_video  # images need no video stack
+
+            p.plan = plan_video(facts, planning, p.role, options, aim)
         else:  # pragma: no cover - probe returns one of the three
             return _settle(p, FixStatus.UNFIXABLE, "not an image or a video")
         if p.plan.status is FixStatus.UNFIXABLE:
@@ -227,33 +235,60 @@ def _with_quality(plan: FixPlan, quality: int | None) -> FixPlan:
     return replace(plan, steps=steps)
 
 
-# Plans that hand over the source's own coded data: nothing decoded it yet.
-_COPIES = (FixStatus.UNCHANGED, FixStatus.COPIED, FixStatus.REMUXED)
-
-
-def _proven(
-    result: FileFixResult, path: Path, facts: Facts, budget: int | None, before_fix: bool = False
-) -> bool:
-    """Decode `path` fully when nothing else would; settle `result` as FILE001 if it fails.
-
-    Before the fix: every image (Pillow conceals corrupt JPEG scans while
-    converting) and video copies left in place. After it: copied and remuxed
-    videos, whose output nothing has decoded."""
-    status = result.status
-    if before_fix:
-        needed = isinstance(facts, ImageFacts) or (
-            isinstance(facts, VideoFacts) and status is FixStatus.UNCHANGED
-        )
-    else:
-        needed = status in _COPIES
+def _proven(result: FileFixResult, path: Path, facts: Facts, budget: int | None) -> bool:
+    """Decode `path` fully before the fix when nothing else will; settle `result` as
+    FILE001 if it fails: images whose pixels the fix does not decode (copies, EXIF
+    strips; a conversion's own decode proves its source) and videos left in place.
+    Copied and remuxed videos are proved beside the remux (_ProofBeside)."""
+    needed = (isinstance(facts, ImageFacts) and not decodes_pixels(result.plan)) or (
+        isinstance(facts, VideoFacts) and result.status is FixStatus.UNCHANGED
+    )
     broken = decode_error(path, facts, budget) if needed else None
     if broken:
-        result.status = FixStatus.UNFIXABLE
-        reason = f"does not decode: {broken}"
-        result.reason = f"{unreadable.code} {reason}"
-        result.output = None
-        result.before = check_facts(Unreadable(result.source, reason), None)  # as --deep says
+        _undecodable(result, broken)
     return not broken
+
+
+class _ProofBeside:
+    """The full decode that proves a copied or remuxed video, run beside the remux.
+
+    A copy or a remux hands the source's coded streams over untouched, so decoding
+    the source proves the output; started first, the decode runs while ffmpeg
+    remuxes and the output is probed and checked, instead of after them (a remux of
+    a 10 s 1080p clip is mostly this decode)."""
+
+    def __init__(self, source: Path, facts: VideoFacts) -> None:
+        import threading
+
+        self._broken: str | None = None
+        # The thread that starts the decode's ffmpeg waits for it (PDEATHSIG ties the
+        # child to that thread), and lives exactly as long as the decode.
+        self._thread = threading.Thread(
+            target=self._run, args=(source, facts), name="igpreflight-proof", daemon=True
+        )
+        self._thread.start()
+
+    @classmethod
+    def start(cls, source: Path, facts: Facts, status: FixStatus) -> _ProofBeside | None:
+        copies = (FixStatus.COPIED, FixStatus.REMUXED)
+        return cls(source, facts) if isinstance(facts, VideoFacts) and status in copies else None
+
+    def _run(self, source: Path, facts: VideoFacts) -> None:
+        self._broken = decode_error(source, facts)
+
+    def verdict(self) -> str | None:
+        """Why the source does not decode (None: it does), once the decode is over."""
+        self._thread.join()
+        return self._broken
+
+
+def _undecodable(result: FileFixResult, broken: str) -> None:
+    """Settle `result` as FILE001: the source does not decode (as --deep says)."""
+    result.status = FixStatus.UNFIXABLE
+    reason = f"does not decode: {broken}"
+    result.reason = f"{unreadable.code} {reason}"
+    result.output = None
+    result.before = check_facts(Unreadable(result.source, reason), None)
 
 
 def run_job(
@@ -276,28 +311,33 @@ def run_job(
     if options.dry_run:
         return result
     assert final is not None
-    if not _proven(result, job.source, facts, options.max_memory, before_fix=True):
+    if not _proven(result, job.source, facts, options.max_memory):
         return result
     if plan.status is FixStatus.UNCHANGED:
         result.bytes_after = result.bytes_before
         return result
     tmp: Path | None = None
+    proof = _ProofBeside.start(job.source, facts, plan.status)
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
         tmp = temp_sibling(final)
         if isinstance(facts, ImageFacts):
             result.plan = _with_quality(plan, apply_image(job.source, facts, plan, tmp, options))
         elif isinstance(facts, VideoFacts):
+            from igpreflight.transcode.video import apply_video
+
             apply_video(job.source, facts, plan, tmp, options, per_file and per_file(job.display))
         after_facts = probe(tmp)
-        if isinstance(facts, VideoFacts) and not _proven(result, tmp, after_facts, None):
+        broken = proof.verdict() if proof is not None else None
+        if broken:
+            _undecodable(result, broken)
             return result
-        result.after, _ = options.rules.keep(check_facts(after_facts, p.role), job.source)
+        result.after = recheck_findings(after_facts, p.role, options, _rules_path(job))
         errors = [f for f in result.after if f.severity is Severity.ERROR]
         if errors:
             result.status = FixStatus.FAILED
             result.reason = "the output still fails: " + "; ".join(
-                f"{f.rule} {f.message}" for f in errors
+                f"{f.rule} {f.tagged_message}" for f in errors
             )
             return result
         result.bytes_after = tmp.stat().st_size
@@ -307,10 +347,14 @@ def run_job(
         tmp = None
         if options.in_place and _key(final) != _key(job.source):
             job.source.unlink()
+    except Undecodable as exc:  # the one decode that converts also proves the source
+        _undecodable(result, str(exc))
     except Exception as exc:  # noqa: BLE001 - one bad file never stops the batch
         result.status = FixStatus.FAILED
         result.reason = _one_line(exc)
     finally:
+        if proof is not None:
+            proof.verdict()  # its ffmpeg never outlives the file's work
         if tmp is not None:
             tmp.unlink(missing_ok=True)
     if result.status is FixStatus.FAILED:
@@ -363,6 +407,10 @@ def fix_paths(
             remove_stale_temps(out_dir)
             ledger = Ledger(out_dir)
             held.callback(ledger.close)
+        elif out_dir is not None:  # a dry run says what a real run would skip
+            ledger = Ledger.existing(out_dir)
+            if ledger is not None:
+                held.callback(ledger.close)
         elif options.in_place and not options.dry_run:
             folders = {p.output.parent for p in planned if p.output is not None}
             held.enter_context(folder_locks(folders))
@@ -388,15 +436,15 @@ class BatchInterrupted(KeyboardInterrupt):
 
 
 def _resume(planned: list[_Planned], ledger: Ledger | None, options: FixOptions) -> list[int]:
-    """Settle every file an earlier run already fixed; the indexes left to do."""
+    """Settle every file an earlier run already fixed with the options that shape its
+    kind of output; the indexes left to do."""
     todo = []
-    okey = options_key(options)
     for i, p in enumerate(planned):
         if ledger is None or p.result is not None or p.output is None:
             todo.append(i)
             continue
         p.source_sha = sha256_file(p.job.source)
-        status = ledger.done(p.source_sha, okey, p.output)
+        status = ledger.done(p.source_sha, options_key(options, kind_of(p.facts)), p.output)
         if status is None:
             todo.append(i)
             continue
@@ -427,7 +475,6 @@ def _execute(
     progress: Progress | None,
 ) -> list[FileFixResult]:
     results: list[FileFixResult | None] = [p.result for p in planned]
-    okey = options_key(options)
     per_file: FileProgress | None = getattr(progress, "file", None)
 
     def finish(i: int, result: FileFixResult) -> None:
@@ -435,11 +482,12 @@ def _execute(
         # written leaves the file unsettled, and the interrupt handler finishes it
         # again, so every file reported done is one a re-run resumes.
         p = planned[i]
-        if ledger is not None and result.ok and result.output and not result.resumed:
+        done = result.ok and result.output and not result.resumed and not options.dry_run
+        if ledger is not None and done:
             ledger.record(
                 p.job.source,
                 p.source_sha or sha256_file(p.job.source),
-                okey,
+                options_key(options, kind_of(p.facts)),
                 result.status.value,
                 Path(result.output),
             )

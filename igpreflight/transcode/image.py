@@ -1,7 +1,13 @@
 """Execute an image FixPlan with Pillow: decode once, normalise, encode once (or a few times).
 
-Order: open (no Pillow bomb cut-off; the probe's policy already ran) -> JPEG draft
-decode when shrinking 2x or more -> 8-bit mode -> orientation baked -> crop/resize
+The one decode also proves the source: a JPEG through libjpeg-turbo with every
+corrupt-data warning fatal, DCT-scaled to the smallest n/8 that still covers the
+output (`preflight.jpeg_strict`); any other image through Pillow, errors fatal,
+every frame of an animation. A source that does not decode raises Undecodable
+(FILE001), never grey blocks.
+
+Order: open (no Pillow bomb cut-off; the probe's policy already ran) -> JPEG
+DCT-scaled decode when shrinking -> 8-bit mode -> orientation baked -> crop/resize
 (one Lanczos pass over the crop box) -> sRGB through the embedded ICC profile ->
 alpha flattened -> pad -> JPEG at the highest quality <= 92 that fits, found by
 bisection. Colour is converted after the resize: the same result to the eye, and
@@ -11,9 +17,8 @@ functions, so the executor cannot drift from what `--dry-run` showed.
 
 from __future__ import annotations
 
-import hashlib
 import io
-import re
+import math
 import struct
 from fractions import Fraction
 from pathlib import Path
@@ -21,11 +26,28 @@ from pathlib import Path
 from PIL import Image, ImageCms, ImageColor, ImageFilter, ImageMath
 
 from igpreflight import atomic
-from igpreflight.limits import IMAGE_FIX, IMAGE_LIMITS, ImageFixTargets
+from igpreflight.limits import IMAGE_FIX
 from igpreflight.model import ImageFacts
-from igpreflight.preflight.decode import decode_cost
+from igpreflight.preflight.decode import MAX_FRAMES, classic_error, located
 from igpreflight.preflight.probe_image import bomb_reason, icc_facts, open_image
-from igpreflight.transcode.plan_image import Geometry, draft_factor, plan_geometry
+from igpreflight.transcode.aim import plan_image_limits
+from igpreflight.transcode.image_encode import (
+    SRGB_ICC,
+    FixError,
+    encode_jpeg,
+    encode_png,
+    metadata,
+    source_quality,
+    without_exif,
+)
+from igpreflight.transcode.image_memory import budget, memory_factor
+from igpreflight.transcode.plan_image import (
+    DRAFT_FORMATS,
+    Geometry,
+    draft_factor,
+    plan_geometry,
+    scale_needed,
+)
 from igpreflight.transcode.types import FixOptions, FixPlan, FixStatus
 
 # Pillow's resize first reduces by whole factors (box filter) down to this
@@ -42,39 +64,22 @@ _TRANSPOSE = {
     8: Image.Transpose.ROTATE_90,
 }
 
-# lcms stamps the profile it builds with the current date and time (ICC header
-# bytes 24..35), so every process would embed different bytes and the same fix
-# would give a different file (and upload key) each run. The stamp is set to
-# this constant and the profile ID (an MD5 over the profile) recomputed.
-ICC_DATE = (2024, 1, 1, 0, 0, 0)  # year, month, day, hour, minute, second (UTC)
 
-
-def _constant_icc(profile: bytes) -> bytes:
-    """`profile` with its creation date set to ICC_DATE and its profile ID
-    recomputed (ICC.1:2010 7.2.18: the MD5 of the profile with the flags,
-    rendering intent and ID fields zeroed; profiles before v4 keep a zero ID)."""
-    data = bytearray(profile)
-    data[24:36] = struct.pack(">6H", *ICC_DATE)
-    data[84:100] = bytes(16)
-    if data[8] >= 4:
-        masked = bytearray(data)
-        masked[44:48] = bytes(4)
-        masked[64:68] = bytes(4)
-        data[84:100] = hashlib.md5(masked, usedforsecurity=False).digest()
-    return bytes(data)
-
-
-SRGB_ICC: bytes = _constant_icc(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
 # The transforms target exactly the profile that is embedded.
 _SRGB = ImageCms.ImageCmsProfile(io.BytesIO(SRGB_ICC))
 
-_MAX_EXIF = 65_000  # bytes of EXIF a JPEG APP1 segment can carry (65,533 with its header)
-_XMP_MOTION = re.compile(rb"MicroVideo|MotionPhoto")
-_XMP_ORIENTATION = re.compile(rb'(tiff:Orientation\s*=\s*"|<tiff:Orientation>)\s*[2-8]')
+
+class Undecodable(FixError):
+    """The source does not decode (FILE001); the reason says what broke and where."""
 
 
-class FixError(Exception):
-    """The image cannot be fixed as planned (the reason is one line)."""
+def decodes_pixels(plan: FixPlan | None) -> bool:
+    """Whether executing `plan` decodes the source (and so proves it decodes)."""
+    return (
+        plan is not None
+        and plan.status is FixStatus.CONVERTED
+        and not any(s.name == "strip-exif" for s in plan.steps)
+    )
 
 
 def apply_image(
@@ -96,7 +101,7 @@ def apply_image(
     role = plan.role
     if role is None:
         raise FixError("an image plan needs a role")
-    geo = plan_geometry(facts, role, options)
+    geo = plan_geometry(facts, role, options, plan.profile)
     out_format = next(
         (s.param("format") for s in plan.steps if s.name == "encode" and hasattr(s, "param")),
         "JPEG",
@@ -112,13 +117,12 @@ def apply_image(
         reason = bomb_reason(im.width, im.height, facts.bytes, im.format or "")
         if reason:
             raise FixError(reason)
-        meta = _metadata(im, exif_ok=not facts.exif_error) if keep else {}
+        meta = metadata(im, exif_ok=not facts.exif_error) if keep else {}
         factor = memory_factor(facts, geo, budget(options)) or draft_factor(facts, geo)
-        if factor > 1:
-            im.draft(im.mode, (-(-im.width // factor), -(-im.height // factor)))
-        im.load()
         icc = im.info.get("icc_profile") or None
-        pixels = _eight_bit(im)
+        # Pixels kept at their size: never a higher quality than the source's.
+        ceiling = source_quality(getattr(im, "quantization", None)) if geo.unchanged else None
+        pixels = _decode(src, im, facts, geo, factor)
     del im
     pixels = _orient(pixels, orientation)
     pixels = _crop_resize(pixels, facts, geo)
@@ -126,9 +130,9 @@ def apply_image(
     pixels = _flatten(pixels, options.background)
     if geo.padded:
         pixels = _pad(pixels, geo, options)
-    limits = IMAGE_LIMITS[role]
+    limits = plan_image_limits(plan)
     if out_format == "PNG":
-        data = _encode_png(pixels, meta)
+        data = encode_png(pixels, meta)
         if len(data) > limits.max_bytes:
             raise FixError(
                 f"as PNG the image is {len(data):,} bytes, over {limits.max_bytes:,}; "
@@ -136,9 +140,50 @@ def apply_image(
             )
         atomic.write_bytes(dst, data)
         return None
-    data, quality = encode_jpeg(pixels, limits.max_bytes, meta)
+    data, quality = encode_jpeg(pixels, limits.max_bytes, meta, ceiling=ceiling)
     atomic.write_bytes(dst, data)
     return quality
+
+
+# ---------------------------------------------------------------- decode
+
+
+def _decode(
+    src: Path, im: Image.Image, facts: ImageFacts, geo: Geometry, factor: int
+) -> Image.Image:
+    """The source's first frame in 8 bits, decoded once with errors fatal.
+
+    A JPEG: libjpeg-turbo, DCT-scaled to the smallest n/8 covering the output
+    (1/`factor` at most, the memory budget's). One TurboJPEG does not take:
+    proved as before (ffmpeg), then Pillow's draft decode. Anything else: Pillow,
+    every frame of an animation decoded (the output keeps the first)."""
+    if (im.format or "").upper() in DRAFT_FORMATS:
+        from igpreflight.preflight import jpeg_strict
+
+        scale = min(scale_needed(geo), Fraction(1, factor))
+        wanted = (math.ceil(im.width * scale), math.ceil(im.height * scale))
+        try:
+            return _eight_bit(jpeg_strict.decode(src, wanted))
+        except jpeg_strict.CorruptJpeg as exc:
+            raise Undecodable(located(src, facts, str(exc))) from None
+        except jpeg_strict.NotForTurbo:
+            broken = classic_error(src, facts, IMAGE_FIX.max_memory)
+            if broken:
+                raise Undecodable(broken) from None
+    if factor > 1:
+        im.draft(im.mode, (-(-im.width // factor), -(-im.height // factor)))
+    try:
+        im.load()
+        pixels = _eight_bit(im)
+        frames = min(facts.frames or 1, MAX_FRAMES)
+        if frames > 1 and (im.format or "").upper() not in DRAFT_FORMATS:
+            pixels = pixels.copy() if pixels is im else pixels
+            for index in range(1, frames):  # proved, not kept
+                im.seek(index)
+                im.load()
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        raise Undecodable(" ".join(str(exc).split())[:200] or type(exc).__name__) from None
+    return pixels
 
 
 # ---------------------------------------------------------------- pixels
@@ -321,185 +366,3 @@ def _blurred_fill(content: Image.Image, size: tuple[int, int]) -> Image.Image:
     cover = cover.crop((left, top, left + small[0], top + small[1]))
     blurred = cover.filter(ImageFilter.GaussianBlur(max(1, max(small) // 12)))
     return blurred.resize(size, Image.Resampling.BILINEAR)
-
-
-# ---------------------------------------------------------------- encode
-
-
-def _metadata(im: Image.Image, exif_ok: bool = True) -> dict[str, bytes | str]:
-    """EXIF (orientation removed: it is baked in; a corrupt block never), XMP and
-    comment, for --keep-metadata."""
-    out: dict[str, bytes | str] = {}
-    try:
-        exif = im.getexif() if exif_ok else None
-    except Exception:  # noqa: BLE001 - a broken EXIF block is dropped, not fatal
-        exif = None
-    if exif:
-        exif.pop(0x0112, None)
-        data = exif.tobytes() if len(exif) else b""
-        if len(data) > _MAX_EXIF:
-            # A JPEG APP1 segment holds 64 KB: the maker note goes first, then all of it.
-            exif.get_ifd(0x8769).pop(0x927C, None)
-            data = exif.tobytes()
-        if data and len(data) <= _MAX_EXIF:
-            out["exif"] = data
-    xmp = im.info.get("xmp") or im.info.get("XML:com.adobe.xmp")
-    if isinstance(xmp, str):
-        xmp = xmp.encode("utf-8")
-    # A motion photo's XMP points at a video appended to the JPEG; the re-encoded
-    # file has no such video, so that XMP would lie (and mislead readers).
-    if xmp and not _XMP_MOTION.search(xmp):
-        out["xmp"] = _XMP_ORIENTATION.sub(rb"\g<1>1", xmp)
-    comment = im.info.get("comment")
-    if comment:
-        out["comment"] = comment
-    return out
-
-
-def _icc_for(im: Image.Image) -> bytes | None:
-    """sRGB colour images carry the sRGB profile; grey images carry none."""
-    return SRGB_ICC if im.mode == "RGB" else None
-
-
-def _encode_once(im: Image.Image, quality: int, meta: dict[str, bytes | str]) -> bytes:
-    buf = io.BytesIO()
-    params: dict[str, object] = {
-        "quality": quality,
-        "subsampling": 2,  # 4:2:0
-        "progressive": False,
-        "optimize": True,
-    }
-    icc = _icc_for(im)
-    if icc:
-        params["icc_profile"] = icc
-    params.update(meta)
-    im.save(buf, "JPEG", **params)
-    return buf.getvalue()
-
-
-def encode_jpeg(
-    im: Image.Image,
-    max_bytes: int,
-    meta: dict[str, bytes | str] | None = None,
-    targets: ImageFixTargets = IMAGE_FIX,
-) -> tuple[bytes, int]:
-    """The highest quality <= targets.max_quality whose JPEG fits in `max_bytes`.
-
-    One encode when the top quality fits (nearly always); otherwise a bisection
-    over [min_quality, max_quality - 1], at most `targets.max_encodes` encodes.
-    """
-    meta = meta or {}
-    if im.mode not in ("RGB", "L"):
-        im = im.convert("RGB")
-    top = _encode_once(im, targets.max_quality, meta)
-    if len(top) <= max_bytes:
-        return top, targets.max_quality
-    lo, hi = targets.min_quality, targets.max_quality - 1
-    best: tuple[bytes, int] | None = None
-    encodes = 1
-    while lo <= hi and encodes < targets.max_encodes:
-        mid = (lo + hi) // 2
-        data = _encode_once(im, mid, meta)
-        encodes += 1
-        if len(data) <= max_bytes:
-            best, lo = (data, mid), mid + 1
-        else:
-            hi = mid - 1
-    if best is None:
-        raise FixError(f"no JPEG quality down to {targets.min_quality} fits in {max_bytes:,} bytes")
-    return best
-
-
-def _encode_png(im: Image.Image, meta: dict[str, bytes | str]) -> bytes:
-    buf = io.BytesIO()
-    params: dict[str, object] = {"compress_level": 6}
-    icc = _icc_for(im)
-    if icc:
-        params["icc_profile"] = icc
-    if "exif" in meta:
-        params["exif"] = meta["exif"]
-    im.save(buf, "PNG", **params)
-    return buf.getvalue()
-
-
-def without_exif(src: Path, dst: Path) -> None:
-    """Copy a JPEG to `dst` without its EXIF block(s), every other byte kept.
-
-    A corrupt EXIF block makes Instagram refuse a file whose pixels are fine:
-    dropping the APP1 "Exif" segment repairs it without decoding a pixel.
-    """
-    data = Path(src).read_bytes()
-    out = bytearray(data[:2])  # SOI
-    pos = 2
-    while pos + 4 <= len(data) and data[pos] == 0xFF:
-        marker = data[pos + 1]
-        if marker == 0xFF:  # fill byte
-            pos += 1
-            continue
-        if marker == 0xDA:  # start of scan: the rest is entropy-coded data
-            break
-        (length,) = struct.unpack(">H", data[pos + 2 : pos + 4])
-        end = pos + 2 + length
-        if not (marker == 0xE1 and data[pos + 4 : pos + 10] == b"Exif\x00\x00"):
-            out += data[pos:end]
-        pos = end
-    out += data[pos:]
-    atomic.write_bytes(Path(dst), bytes(out))
-
-
-# ---------------------------------------------------------------- memory budget
-
-
-def budget(options: FixOptions) -> int:
-    """Bytes one image decode may use: --max-memory, else ImageFixTargets.max_memory."""
-    return options.max_memory or IMAGE_FIX.max_memory
-
-
-def memory_factor(facts: ImageFacts, geo: Geometry, limit: int) -> int | None:
-    """The draft factor that keeps the decode within `limit` bytes (None: none does).
-
-    The plan's own factor first (no upsampling later); a JPEG over budget is
-    decoded smaller still (down to 1/8), the output then coming from fewer pixels.
-    """
-    factor = draft_factor(facts, geo)
-    while decode_cost(facts, factor) > limit:
-        if facts.format.upper() not in ("JPEG", "MPO") or factor >= 8:
-            return None
-        factor *= 2
-    return factor
-
-
-def memory_reason(facts: ImageFacts, plan: FixPlan, options: FixOptions) -> str | None:
-    """Why converting this image does not fit the memory budget (None: it fits)."""
-    if plan.status is not FixStatus.CONVERTED or plan.role is None:
-        return None
-    limit = budget(options)
-    geo = plan_geometry(facts, plan.role, options)
-    if memory_factor(facts, geo, limit) is not None:
-        return None
-    need = decode_cost(facts, draft_factor(facts, geo))
-    return (
-        f"decoding this {facts.width}x{facts.height} {facts.format} needs about "
-        f"{_size(need)}, over the memory budget of {_size(limit)}; "
-        f"give --max-memory {_size(need, up=True)} or downscale it first"
-    )
-
-
-def _size(n: int, up: bool = False) -> str:
-    gb = n / (1 << 30)
-    if gb >= 1:
-        return f"{(int(gb * 10) + 1) / 10 if up else gb:.1f}G"
-    mb = n / (1 << 20)
-    return f"{int(mb) + 1 if up else mb:.0f}M"
-
-
-def parse_memory(text: str) -> int:
-    """'1G', '512M', '1.5GB', '800000000' -> bytes; ValueError otherwise."""
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*", text.lower())
-    if not m:
-        raise ValueError(f"{text!r} is not a size (e.g. 512M, 1G, 1.5G)")
-    scale = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}[m.group(2)]
-    value = int(float(m.group(1)) * scale)
-    if value <= 0:
-        raise ValueError("the memory budget must be positive")
-    return value

@@ -16,27 +16,71 @@ import re
 import sqlite3
 import threading
 import time
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from pathlib import Path
+from typing import Any
 
 from igpreflight._version import __version__
+from igpreflight.config import RuleSelection
 from igpreflight.hashing import sha256_file
 from igpreflight.limits import LIMITS_VERSION
+from igpreflight.model import ImageFacts, Kind, VideoFacts
 from igpreflight.transcode.types import FixOptions
 
 LEDGER_DIR = ".igpreflight"
 LEDGER_NAME = "fix-ledger.sqlite"
 # Options that change nothing in an output (where it goes, whether it is written).
 _NEUTRAL = {"in_place", "dry_run"}
+# The configuration's profiles: named and digested by rules_shape, not written out whole.
+_PROFILE_FIELDS = ("profiles", "path_profiles", "house")
+# Options that shape one kind of output only: a re-run with --extend must not redo
+# the images, nor one with --keep-png the videos. Every other option (role, aspect,
+# padding, metadata, rules) shapes both.
+KIND_ONLY = {
+    Kind.IMAGE: frozenset({"background", "keep_png", "max_memory"}),
+    Kind.VIDEO: frozenset({"trim", "extend", "keep_hevc"}),
+}
 # Names of `atomic.temp_sibling` files: ".{stem}.{8 random}.tmp[.ext]".
 _TEMP_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp(\.[^.]+)?$")
 
 
-def options_key(options: FixOptions) -> str:
-    """A hash of everything that shapes an output: the options, the tool and the limits."""
-    shaping = {k: v for k, v in asdict(options).items() if k not in _NEUTRAL | {"rules"}}
-    if not options.rules.is_default:  # which rules apply shapes the plan
-        shaping["rules"] = asdict(options.rules)
+def kind_of(facts: object) -> Kind | None:
+    """The kind of output a file's facts lead to (None: unreadable, no output)."""
+    return getattr(facts, "kind", None) if isinstance(facts, (ImageFacts, VideoFacts)) else None
+
+
+def rules_shape(rules: RuleSelection) -> dict[str, Any]:
+    """What of the configuration shapes an output, small enough for object metadata:
+    the profiles by name, and a digest of their values (a changed value redoes the
+    work); as before profiles existed when none is chosen."""
+    data = {k: v for k, v in asdict(rules).items() if k not in _PROFILE_FIELDS}
+    chosen = [*rules.profiles, *(p for _, ps in rules.path_profiles for p in ps)]
+    if chosen:
+        values = json.dumps([asdict(p) for p in chosen], sort_keys=True, default=str)
+        data["profiles"] = [p.name for p in rules.profiles]
+        data["path_profiles"] = [[glob, [p.name for p in ps]] for glob, ps in rules.path_profiles]
+        data["profile_values"] = hashlib.sha256(values.encode()).hexdigest()[:16]
+    return data
+
+
+def shaping_options(options: FixOptions, kind: Kind | None = None) -> dict[str, Any]:
+    """The options that shape an output of `kind` (None: of any kind), by name."""
+    other = set().union(*(v for k, v in KIND_ONLY.items() if k is not kind)) if kind else set()
+    shaping = {
+        f.name: getattr(options, f.name)
+        for f in fields(options)
+        if f.name not in _NEUTRAL | other | {"rules"}
+    }
+    return {**shaping, "rules": rules_shape(options.rules)}
+
+
+def options_key(options: FixOptions, kind: Kind | None = None) -> str:
+    """A hash of everything that shapes an output of `kind`: its options, the tool and
+    the limits. Options of the other kind are left out, so they never redo its work."""
+    shaping = shaping_options(options, kind)
+    del shaping["rules"]
+    if not options.rules.is_default:  # which rules (and profiles) apply shapes the plan
+        shaping["rules"] = rules_shape(options.rules)
     blob = json.dumps([shaping, __version__, LIMITS_VERSION], sort_keys=True, default=sorted)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -61,11 +105,15 @@ def remove_stale_temps(out: Path) -> int:
 class Ledger:
     """The record of finished outputs under one --out folder (thread-safe)."""
 
-    def __init__(self, out: Path) -> None:
+    def __init__(self, out: Path, *, read_only: bool = False) -> None:
         self.out = Path(out).resolve()
         folder = self.out / LEDGER_DIR
-        folder.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        if read_only:  # a dry run: read what is there, create and change nothing
+            uri = (folder / LEDGER_NAME).as_uri() + "?mode=ro"
+            self._db = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=30)
+            return
+        folder.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(folder / LEDGER_NAME, check_same_thread=False, timeout=30)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(
@@ -75,6 +123,16 @@ class Ledger:
             " output_sha256 TEXT NOT NULL, recorded_at REAL NOT NULL)"
         )
         self._db.commit()
+
+    @classmethod
+    def existing(cls, out: Path) -> Ledger | None:
+        """The ledger of `out` opened read-only (`fix --dry-run`), or None if it has none."""
+        if not (Path(out) / LEDGER_DIR / LEDGER_NAME).is_file():
+            return None
+        try:
+            return cls(out, read_only=True)
+        except sqlite3.Error:
+            return None
 
     def _rel(self, output: Path) -> str:
         return Path(output).resolve().relative_to(self.out).as_posix()
@@ -90,6 +148,7 @@ class Ledger:
             ).fetchone()
         if row is None or row[0] != source_sha or row[1] != options:
             return None
+        # Size first (cheap), then the hash: an output edited to the same size is redone.
         try:
             if output.stat().st_size != row[3] or sha256_file(output) != row[4]:
                 return None

@@ -19,10 +19,13 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from igpreflight.limits import IMAGE_FIX, IMAGE_LIMITS, ImageFixTargets, ImageLimits
+from igpreflight.limits import IMAGE_FIX, ImageFixTargets, ImageLimits
 from igpreflight.model import Finding, ImageFacts, Kind, Role
-from igpreflight.preflight.rules.fmt import exact, fmt_int, ratio_label
+from igpreflight.preflight.jpeg_strict import scale_for
+from igpreflight.preflight.rules.fmt import allowed_aspect, aspects_label, fmt_int, ratio_label
 from igpreflight.preflight.rules.image import expected_extensions
+from igpreflight.profiles import INSTAGRAM, Profile
+from igpreflight.transcode.aim import aspect_bounds
 from igpreflight.transcode.types import FixOptions, FixPlan, FixStatus, Step
 
 # Rules a decode + re-encode resolves (each also names the step that does it).
@@ -95,12 +98,6 @@ class Geometry:
         return not (self.cropped or self.padded or self.resized)
 
 
-def _bounds(limits: ImageLimits) -> tuple[Fraction | None, Fraction | None]:
-    lo = exact(limits.min_aspect) if limits.min_aspect is not None else None
-    hi = exact(limits.max_aspect) if limits.max_aspect is not None else None
-    return lo, hi
-
-
 def _fit_scale(w: float, h: float, limits: ImageLimits) -> float:
     """The largest scale <= 1 that brings width and long edge under the limits."""
     return min(1.0, limits.max_width / w, limits.max_long_edge / max(w, h))
@@ -122,8 +119,8 @@ def geometry(width: int, height: int, limits: ImageLimits, aspect: str = "crop")
     Pure arithmetic on the displayed size. The output ratio is checked with the
     same exact fractions the rules use, after rounding to whole pixels.
     """
-    lo, hi = _bounds(limits)
     ratio = Fraction(width, height)
+    lo, hi = aspect_bounds(limits, ratio, band=False)
     too_wide = hi is not None and ratio > hi
     too_tall = lo is not None and ratio < lo
 
@@ -180,6 +177,26 @@ def draft_factor(facts: ImageFacts, geo: Geometry, targets: ImageFixTargets = IM
     return factor
 
 
+def scale_needed(geo: Geometry) -> Fraction:
+    """The least decode scale (of the whole image) whose crop box still covers the
+    output: below it the resize would upsample."""
+    x0, y0, x1, y1 = geo.box
+    width, height = Fraction(x1) - Fraction(x0), Fraction(y1) - Fraction(y0)
+    if width <= 0 or height <= 0:
+        return Fraction(1)
+    return min(Fraction(1), max(geo.content[0] / width, geo.content[1] / height))
+
+
+def dct_scale(facts: ImageFacts, geo: Geometry) -> Fraction:
+    """The n/8 a JPEG decode is scaled to in the DCT domain (1 for other formats):
+    the smallest that covers the output (`jpeg_strict.scale_for`)."""
+    if facts.format.upper() not in DRAFT_FORMATS:
+        return Fraction(1)
+    need = scale_needed(geo)
+    wanted = (math.ceil(facts.width * need), math.ceil(facts.height * need))
+    return scale_for((facts.width, facts.height), wanted)
+
+
 def decoded_pixels(facts: ImageFacts, geo: Geometry, targets: ImageFixTargets = IMAGE_FIX) -> int:
     """How many pixels the decode holds (draft mode divides a JPEG's by factor^2)."""
     f = draft_factor(facts, geo, targets)
@@ -214,10 +231,15 @@ def _needs_colour(facts: ImageFacts) -> str | None:
 
 
 def plan_image(
-    facts: ImageFacts, findings: list[Finding], role: Role, options: FixOptions
+    facts: ImageFacts,
+    findings: list[Finding],
+    role: Role,
+    options: FixOptions,
+    profile: Profile | None = None,
 ) -> FixPlan:
-    """The ordered steps that make `facts` pass in `role`, each with the rules it resolves."""
-    limits = IMAGE_LIMITS[role]
+    """The ordered steps that make `facts` pass in `role`, each with the rules it resolves,
+    under `profile` (the intersection of the file's profiles; None: instagram)."""
+    limits = (profile or INSTAGRAM).image(role)
     targets = IMAGE_FIX
     codes = {f.rule for f in findings if f.fixable or f.rule in RENAME_RULES}
     png_kept = options.keep_png and facts.format.upper() == "PNG"
@@ -235,9 +257,9 @@ def plan_image(
             kept.append(Step("rename", f".{facts.extension or '(none)'} -> .{ext}", ("IMG010",)))
         if kept:
             status = FixStatus.CONVERTED if EXIF_RULE in codes else FixStatus.COPIED
-            return FixPlan(Kind.IMAGE, role, status, tuple(kept), ext)
+            return FixPlan(Kind.IMAGE, role, status, tuple(kept), ext, profile=profile)
         status = FixStatus.UNCHANGED if options.in_place else FixStatus.COPIED
-        return FixPlan(Kind.IMAGE, role, status, (), ext)
+        return FixPlan(Kind.IMAGE, role, status, (), ext, profile=profile)
 
     dw, dh = facts.display_width, facts.display_height
     geo = geometry(dw, dh, limits, options.aspect)
@@ -247,7 +269,13 @@ def plan_image(
             f"{decoded_pixels(facts, geo, targets) / 1e6:,.0f} MP decode, over the "
             f"{targets.max_decode_pixels / 1e6:,.0f} MP budget; downscale it first"
         )
-        return FixPlan(Kind.IMAGE, role, FixStatus.UNFIXABLE, (), ext, reason)
+        return FixPlan(Kind.IMAGE, role, FixStatus.UNFIXABLE, (), ext, reason, profile)
+    if limits.aspects and not _reaches_aspect(geo, limits):
+        reason = (
+            f"{dw}x{dh} is too small to crop or pad to {aspects_label(limits.aspects)} "
+            f"within {limits.aspect_tolerance:.0%}"
+        )
+        return FixPlan(Kind.IMAGE, role, FixStatus.UNFIXABLE, (), ext, reason, profile)
 
     steps: list[Step] = []
 
@@ -258,7 +286,6 @@ def plan_image(
         add("first-frame", f"frame 1 of {facts.frames}", ("IMG008",))
     if facts.orientation != 1:
         add("orient", f"EXIF orientation {facts.orientation} baked in, tag removed", ("IMG007",))
-    factor = draft_factor(facts, geo, targets)
     if geo.cropped:
         x0, y0, x1, y1 = geo.box
         add(
@@ -270,12 +297,13 @@ def plan_image(
         )
     if geo.resized:
         x0, y0, x1, y1 = geo.box
-        how = "Lanczos" + (f", JPEG draft 1/{factor}" if factor > 1 else "")
+        scale = dct_scale(facts, geo)
+        how = "Lanczos" + (f", JPEG decoded at {scale}" if scale < 1 else "")
         add(
             "resize",
             f"{round(x1 - x0)}x{round(y1 - y0)} -> {geo.content[0]}x{geo.content[1]} ({how})",
             ("IMG004",),
-            draft=factor,
+            dct_scale=str(scale),
         )
     colour = _needs_colour(facts)
     if colour:
@@ -316,15 +344,27 @@ def plan_image(
         tuple(steps),
         ext,
         None,
+        profile,
     )
 
 
-def plan_geometry(facts: ImageFacts, role: Role, options: FixOptions) -> Geometry:
+def _reaches_aspect(geo: Geometry, limits: ImageLimits) -> bool:
+    """Does the output's ratio land on one of a house profile's allowed ratios?"""
+    w, h = geo.canvas
+    return bool(h) and allowed_aspect(w / h, limits.aspects, limits.aspect_tolerance)
+
+
+def plan_geometry(
+    facts: ImageFacts, role: Role, options: FixOptions, profile: Profile | None = None
+) -> Geometry:
     """The geometry `plan_image` decided, for the executor (same inputs, same answer)."""
-    return geometry(facts.display_width, facts.display_height, IMAGE_LIMITS[role], options.aspect)
+    limits = (profile or INSTAGRAM).image(role)
+    return geometry(facts.display_width, facts.display_height, limits, options.aspect)
 
 
 def _range(limits: ImageLimits) -> str:
+    if limits.aspects:
+        return aspects_label(limits.aspects)
     lo, hi = limits.min_aspect, limits.max_aspect
     if lo is None or hi is None:
         return "any"

@@ -17,13 +17,21 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
 
-from igpreflight.limits import VIDEO_LIMITS, VideoLimits
+from igpreflight.limits import VideoLimits
 from igpreflight.model import ROLE_LABEL, Finding, Kind, Role, Severity, VideoFacts
-from igpreflight.preflight.rules.fmt import exact, fmt_number, fmt_seconds
+from igpreflight.preflight.rules.fmt import (
+    allowed_aspect,
+    aspects_label,
+    exact,
+    fmt_number,
+    fmt_seconds,
+)
+from igpreflight.profiles import INSTAGRAM, Profile
+from igpreflight.transcode.aim import aspect_bounds
 from igpreflight.transcode.types import FixOptions, FixPlan, FixStatus, Step
 
 # Rules a re-encode of the video stream resolves. VID018 (HEVC) is one of them
@@ -54,6 +62,8 @@ SIZE_HEADROOM = 0.9  # aim at 90% of the role's file-size limit
 TRIM_MARGIN = 0.25  # seconds kept under the maximum duration (copied streams end on a packet)
 EXTEND_MARGIN = 0.1  # seconds added over the minimum duration
 MIN_VIDEO_BITRATE = 200_000  # never ask x264 for less, whatever the size budget says
+VBV_START = 0.9  # x264's initial VBV fullness (of a buffer of 2 x maxrate)
+RATE_MARGIN = 0.98  # the stream's worst-case average stays 2% under the bitrate limit
 
 DEFAULT_PRESET = "veryfast"
 DEFAULT_CRF = 20
@@ -222,8 +232,9 @@ def plan_geometry(facts: VideoFacts, lim: VideoLimits, aspect_mode: str) -> Geom
     sar = simplest_ratio(facts.sar or 1.0)
     if facts.rotation in (90, 270):
         w, h, sar = h, w, 1 / sar
-    lo, hi = exact(lim.min_aspect), exact(lim.max_aspect)
     ratio = Fraction(w, h) * sar  # displayed aspect
+    bounds = aspect_bounds(lim, ratio)
+    lo, hi = bounds[0] or exact(lim.min_aspect), bounds[1] or exact(lim.max_aspect)
 
     crop = None
     cw, ch = w, h  # content region in source pixels
@@ -287,8 +298,10 @@ def _rules(found: set[str], wanted: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(found & set(wanted)))
 
 
-def _unfixable(facts: VideoFacts, role: Role, reason: str) -> FixPlan:
-    return FixPlan(Kind.VIDEO, role, FixStatus.UNFIXABLE, (), "mp4", reason)
+def _unfixable(
+    facts: VideoFacts, role: Role, reason: str, profile: Profile | None = None
+) -> FixPlan:
+    return FixPlan(Kind.VIDEO, role, FixStatus.UNFIXABLE, (), "mp4", reason, profile)
 
 
 def _output_extension(facts: VideoFacts) -> str:
@@ -329,7 +342,11 @@ def _why(found: set[str], facts: VideoFacts, keep_hevc: bool) -> list[str]:
 
 
 def plan_video(
-    facts: VideoFacts, findings: list[Finding], role: Role, options: FixOptions
+    facts: VideoFacts,
+    findings: list[Finding],
+    role: Role,
+    options: FixOptions,
+    profile: Profile | None = None,
 ) -> FixPlan:
     """The least work that resolves every fixable finding of `facts` in `role`.
 
@@ -338,8 +355,15 @@ def plan_video(
     is encoded (an edit list that cuts needs this); a compliant other stream is
     still copied. UNFIXABLE (with `reason`): no video stream, a
     duration out of range without --trim/--extend, or an error no step resolves.
+    `profile` is the intersection of the file's profiles (None: instagram).
     """
-    lim = VIDEO_LIMITS[role]
+    plan = _plan_video(facts, findings, role, options, (profile or INSTAGRAM).video(role))
+    return replace(plan, profile=profile) if profile is not None else plan
+
+
+def _plan_video(
+    facts: VideoFacts, findings: list[Finding], role: Role, options: FixOptions, lim: VideoLimits
+) -> FixPlan:
     found = {f.rule for f in findings}
     label = ROLE_LABEL.get(role, role.value)
 
@@ -371,11 +395,23 @@ def plan_video(
                 )
             extend_to = lim.min_duration + EXTEND_MARGIN
 
+    small = _below_minimum(facts, lim, options)
+    if small:
+        return _unfixable(facts, role, small)
     blocking = sorted(
         f.rule for f in findings if f.severity is Severity.ERROR and f.rule not in RESOLVES
     )
     if blocking:
         return _unfixable(facts, role, f"{', '.join(blocking)} cannot be fixed by igpreflight")
+    if lim.aspects and "VID007" in found:
+        geo = plan_geometry(facts, lim, options.aspect)
+        if not allowed_aspect(geo.out_w / geo.out_h, lim.aspects, lim.aspect_tolerance):
+            return _unfixable(
+                facts,
+                role,
+                f"{facts.display_width}x{facts.display_height} cannot be cropped or padded "
+                f"to {aspects_label(lim.aspects)} within {lim.aspect_tolerance:.0%} in even pixels",
+            )
 
     keep_hevc = options.keep_hevc and (facts.video_codec or "").upper() == "HEVC"
     video_triggers = found & VIDEO_RULES
@@ -443,6 +479,25 @@ def plan_video(
 
     status = FixStatus.TRANSCODED if (encode_video or encode_audio) else FixStatus.REMUXED
     return FixPlan(Kind.VIDEO, role, status, tuple(steps), "mp4")
+
+
+def _below_minimum(facts: VideoFacts, lim: VideoLimits, options: FixOptions) -> str | None:
+    """Why the output would be smaller than the profile's minimum frame (Facebook Reels:
+    540x960), which no fix can undo (upscaling adds no detail), or None."""
+    if lim.min_short_edge is None and lim.min_long_edge is None:
+        return None
+    geo = plan_geometry(facts, lim, options.aspect)
+    short, long = sorted((geo.out_w, geo.out_h))
+    if short >= (lim.min_short_edge or 0) and long >= (lim.min_long_edge or 0):
+        return None
+    least = f"{lim.min_short_edge or 0}x{lim.min_long_edge or 0}"
+    made = f"{geo.out_w}x{geo.out_h}"
+    if (geo.out_w, geo.out_h) == (facts.display_width, facts.display_height):
+        return f"{made} is below the minimum {least} ({lim.platform}); use a larger original"
+    return (
+        f"{facts.display_width}x{facts.display_height} brought into the aspect range is "
+        f"{made}, below the minimum {least} ({lim.platform}); use a larger original"
+    )
 
 
 def _copy_time_base(facts: VideoFacts, lim: VideoLimits) -> str | None:
@@ -605,8 +660,13 @@ def _encode_video_step(
             else (facts.audio_bitrate or lim.recommended_audio_bitrate)
         )
         audio = audio if facts.has_audio else 0
-        budget = int(lim.max_bytes * SIZE_HEADROOM * 8 / out_dur) - audio
-        maxrate = max(MIN_VIDEO_BITRATE, min(maxrate, budget))
+        # x264 may spend its VBV buffer (2 x maxrate, 90% full at the start) on top of
+        # maxrate x duration, which on a clip of a few seconds lifts the stream's average
+        # over the limit: keep even that worst case under it (and under the size budget).
+        spent = out_dur + VBV_START * 2
+        worst_case = int(lim.max_video_bitrate * RATE_MARGIN * out_dur / spent)
+        budget = int((lim.max_bytes * SIZE_HEADROOM * 8 - audio * out_dur) / spent)
+        maxrate = max(MIN_VIDEO_BITRATE, min(maxrate, worst_case, budget))
     fps = _out_fps(facts, found, lim)
     gop = max(1, math.floor(lim.keyframe_interval * fps))
     preset, crf = encoder_preset(), encoder_crf()
@@ -637,7 +697,9 @@ def _encode_video_step(
 def _encode_audio_step(
     facts: VideoFacts, found: set[str], lim: VideoLimits, extend_to: float | None
 ) -> Step:
-    channels = 1 if facts.audio_channels == 1 else 2
+    # mono stays mono, more becomes stereo, within the profile's range (Facebook: stereo)
+    wanted = facts.audio_channels or 2
+    channels = min(max(wanted, lim.min_audio_channels), lim.max_audio_channels)
     rate = lim.max_audio_sample_rate
     bitrate = lim.recommended_audio_bitrate
     why = []

@@ -9,6 +9,7 @@ from typing import Any
 from igpreflight.config import DEFAULT_RULES, RuleSelection
 from igpreflight.limits import IMAGE_FIX
 from igpreflight.model import Finding, Kind, Role
+from igpreflight.profiles import Profile
 
 
 class FixStatus(str, Enum):
@@ -21,6 +22,7 @@ class FixStatus(str, Enum):
     CONVERTED = "converted"  # image decoded and re-encoded
     UNFIXABLE = "unfixable"  # a finding no fix step resolves (reason says which)
     FAILED = "failed"  # a fix was attempted but the output still fails, or the tool failed
+    SKIPPED = "skipped"  # not attempted: the input has no place under --out (reason says why)
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,9 @@ class FixPlan:
     steps: tuple[Step, ...] = ()
     extension: str = ""  # the output's extension (jpg, png, mp4)
     reason: str | None = None  # why the file is unfixable, when it is
+    # The limits the plan aims at (SPEC 12): the intersection of the file's profiles;
+    # None is instagram, as before profiles existed.
+    profile: Profile | None = None
 
 
 @dataclass
@@ -84,7 +89,7 @@ class FileFixResult:
 
     @property
     def ok(self) -> bool:
-        return self.status not in (FixStatus.UNFIXABLE, FixStatus.FAILED)
+        return self.status not in (FixStatus.UNFIXABLE, FixStatus.FAILED, FixStatus.SKIPPED)
 
     def to_dict(self) -> dict[str, Any]:
         return {

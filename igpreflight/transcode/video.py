@@ -29,6 +29,7 @@ from igpreflight.childproc import child_kwargs, time_limit
 from igpreflight.config import DEFAULT_RULES, RuleSelection
 from igpreflight.ffmpeg_bin import ffmpeg_exe
 from igpreflight.model import Facts, Role, Severity, VideoFacts
+from igpreflight.profiles import Profile
 from igpreflight.transcode.plan_video import VideoStep
 from igpreflight.transcode.types import FixOptions, FixPlan, FixStatus, Step
 
@@ -302,14 +303,20 @@ def run_ffmpeg(
 
 
 def recheck(
-    path: Path, role: Role, facts: Facts | None = None, rules: RuleSelection = DEFAULT_RULES
+    path: Path,
+    role: Role,
+    facts: Facts | None = None,
+    rules: RuleSelection = DEFAULT_RULES,
+    profile: Profile | None = None,
 ) -> list[str]:
-    """The error findings of a written file, as one line each (empty: it passes);
-    rules the configuration turned off are not judged."""
+    """The error findings of a written file, as one line each (empty: it passes),
+    under `profile` (the plan's: the intersection of the file's profiles; None:
+    instagram); rules the configuration turned off are not judged."""
     from igpreflight.preflight.checks import check_facts
     from igpreflight.preflight.probe import probe
 
-    found = check_facts(facts if facts is not None else probe(str(path)), role)
+    profiles = (profile,) if profile is not None else ()
+    found = check_facts(facts if facts is not None else probe(str(path)), role, profiles)
     found, _ = rules.keep(found, path)
     return [f"{f.rule} {f.message}" for f in found if f.severity is Severity.ERROR]
 
@@ -373,6 +380,6 @@ def apply_video(
         if wrong:
             raise VideoFixError(wrong, tail)
         if verify and plan.role is not None:
-            errors = recheck(tmp, plan.role, written, options.rules)
+            errors = recheck(tmp, plan.role, written, options.rules, plan.profile)
             if errors:
                 raise VideoFixError("the fixed file still fails: " + "; ".join(errors), tail)

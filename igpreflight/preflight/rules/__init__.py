@@ -7,7 +7,8 @@ the code string is written once. `igpreflight rules`, `explain`, the reports'
 help text and the catalog's rule table are all generated from this registry.
 See CONTRIBUTING.md, "Adding a rule".
 
-A rule never opens a file. Its numbers come from `igpreflight.limits`.
+A rule never opens a file. Its numbers come from the limits it is given: those of
+the profile the file or post is checked under (`igpreflight.profiles`).
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from dataclasses import dataclass, field
 from functools import partialmethod
 from typing import Any
 
-from igpreflight.limits import POST_LIMITS, PostLimits
-from igpreflight.model import Facts, Finding, Severity
+from igpreflight.limits import IMAGE_LIMITS, POST_LIMITS, PostLimits
+from igpreflight.model import Facts, Finding, Role, Severity
 
 # The modules that register rules, in the order families are listed (rules, SARIF).
 # A new rule module is added here and nowhere else.
@@ -29,10 +30,11 @@ RULE_MODULES = ("image", "video", "post", "url", "quota", "file")
 @dataclass(frozen=True)
 class PostContext:
     """What a post rule may look at besides the post: the facts of its media
-    (keyed by MediaItem.key: local path or URL) and the limits."""
+    (keyed by MediaItem.key: local path or URL) and the limits of the profile."""
 
     facts: Mapping[str, Facts]
     limits: PostLimits = POST_LIMITS
+    max_alt_text: int = IMAGE_LIMITS[Role.FEED_IMAGE].max_alt_text  # POST017
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,9 @@ class RuleInfo:
     # `fix` resolves it only when an option asks for it (VID008: --trim / --extend);
     # its findings stay not fixable, so a plain `fix` reports the file unfixable.
     on_request: bool = False
+    # The profile values it reads ("image.max_bytes"): what `explain`, the rule pages and
+    # SARIF show for each profile (SPEC 12).
+    limits: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -113,6 +118,7 @@ class Registry:
         fix: str | None = None,
         todo: str | None = None,
         on_request: bool = False,
+        limits: tuple[str, ...] = (),
     ) -> Callable[[Callable[..., Any]], Rule]:
         """Register the decorated function as rule `code` of `kind`.
 
@@ -132,6 +138,7 @@ class Registry:
             fixable=fix is not None,
             fix_hint=fix if fix is not None else todo or "",
             on_request=on_request,
+            limits=limits,
         )
 
         def decorate(fn: Callable[..., Any] | None, module: str = "") -> Rule:

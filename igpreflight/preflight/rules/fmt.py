@@ -73,3 +73,14 @@ def ratio_name(limit: float) -> str:
     if small == f:
         return f"{small.numerator}:{small.denominator}"
     return f"{float(f):g}:1"
+
+
+def allowed_aspect(value: float, aspects: tuple[float, ...], tolerance: float) -> bool:
+    """Is `value` one of a house profile's allowed ratios, within `tolerance` (relative)?"""
+    return any(relative_gap(value, a) <= tolerance for a in aspects)
+
+
+def aspects_label(aspects: tuple[float, ...]) -> str:
+    """'4:5' or 'one of 4:5, 1:1': a house profile's allowed ratios in a message."""
+    names = [ratio_name(a) for a in aspects]
+    return names[0] if len(names) == 1 else f"one of {', '.join(names)}"

@@ -15,6 +15,8 @@ from igpreflight.limits import IMAGE_LIMITS, STORY_ASPECT, ImageLimits
 from igpreflight.model import Finding, ImageFacts, Role, Severity
 from igpreflight.preflight.rules import REGISTRY
 from igpreflight.preflight.rules.fmt import (
+    allowed_aspect,
+    aspects_label,
     exact,
     fmt_int,
     fmt_ratio,
@@ -25,6 +27,8 @@ from igpreflight.preflight.rules.fmt import (
 
 # Colour models Instagram converts (with visible shifts) rather than shows as is.
 NON_RGB_COLORSPACES = ("CMYK", "YCCK", "LAB")
+# The colour model a colour space is shown as, in check's and fix's words alike.
+COLOUR_MODEL = {"YCCK": "CMYK", "LAB": "CIELAB"}
 
 ORIENTATION_NAMES = {
     2: "mirrored horizontally",
@@ -59,6 +63,7 @@ def _size(f: ImageFacts) -> str:
     f"image file is at most {fmt_int(_FEED.max_bytes)} bytes",
     graph=(36000, 2207004),
     fix="re-encoded at the highest JPEG quality that fits",
+    limits=("image.max_bytes",),
 )
 def file_size(f: ImageFacts, lim: ImageLimits) -> Iterator[Finding]:
     if f.bytes > lim.max_bytes:
@@ -73,10 +78,16 @@ def file_size(f: ImageFacts, lim: ImageLimits) -> Iterator[Finding]:
     "image format is JPEG (or PNG)",
     graph=(36001, 2207005),
     fix="converted to JPEG",
+    limits=("image.accepted_formats", "image.tolerated_formats"),
 )
 def image_format(f: ImageFacts, lim: ImageLimits) -> Iterator[Finding]:
     fmt = f.format.upper()
-    if fmt not in lim.accepted_formats and fmt not in lim.tolerated_formats:
+    if not (lim.accepted_formats or lim.tolerated_formats):  # a videos-only profile
+        yield image_format.finding(
+            f"format {f.format} is not accepted: {lim.platform} publishes no images",
+            fixable=False,
+        )
+    elif fmt not in lim.accepted_formats and fmt not in lim.tolerated_formats:
         yield image_format.finding(
             f"format {f.format} is not accepted; use {' or '.join(lim.accepted_formats)}",
         )
@@ -87,6 +98,7 @@ def image_format(f: ImageFacts, lim: ImageLimits) -> Iterator[Finding]:
     Severity.WARNING,
     "PNG is accepted in practice but only JPEG is documented",
     fix="converted to JPEG (unless --keep-png)",
+    limits=("image.tolerated_formats",),
 )
 def tolerated_format(f: ImageFacts, lim: ImageLimits) -> Iterator[Finding]:
     if f.format.upper() in lim.tolerated_formats:
@@ -102,6 +114,7 @@ def tolerated_format(f: ImageFacts, lim: ImageLimits) -> Iterator[Finding]:
     f"displayed aspect ratio is between {_feed_min} and {_feed_max}",
     graph=(36003, 2207009),
     fix="centre-cropped (--aspect crop) or padded (--aspect pad)",
+    limits=("image.min_aspect", "image.max_aspect", "image.aspects"),
 )
 def aspect_ratio(f: ImageFacts, lim: ImageLimits) -> Iterator[Finding]:
     if not f.display_width or not f.display_height:
@@ -114,6 +127,9 @@ def aspect_ratio(f: ImageFacts, lim: ImageLimits) -> Iterator[Finding]:
     elif lim.max_aspect is not None and ratio > exact(lim.max_aspect):
         value = shown.format(fmt_ratio(float(ratio), lim.max_aspect))
         yield aspect_ratio.finding(f"{value} is above {ratio_label(lim.max_aspect)}")
+    elif lim.aspects and not allowed_aspect(float(ratio), lim.aspects, lim.aspect_tolerance):
+        value = shown.format(fmt_ratio(float(ratio)))
+        yield aspect_ratio.finding(f"{value} is not {aspects_label(lim.aspects)}")
 
 
 @REGISTRY.image_rule(
@@ -121,6 +137,7 @@ def aspect_ratio(f: ImageFacts, lim: ImageLimits) -> Iterator[Finding]:
     Severity.INFO,
     f"story image is {_story} (other ratios are letterboxed)",
     todo=f"crop to {_story} for a full-screen story",
+    limits=("image.recommended_aspect",),
 )
 def story_ratio(f: ImageFacts, lim: ImageLimits) -> Iterator[Finding]:
     target = lim.recommended_aspect
@@ -138,6 +155,7 @@ def story_ratio(f: ImageFacts, lim: ImageLimits) -> Iterator[Finding]:
     Severity.WARNING,
     f"width is at most {_FEED.max_width} px and the long edge at most {_FEED.max_long_edge} px",
     fix="downscaled with Lanczos",
+    limits=("image.max_width", "image.max_long_edge"),
 )
 def too_large(f: ImageFacts, lim: ImageLimits) -> Iterator[Finding]:
     parts = []
@@ -147,7 +165,7 @@ def too_large(f: ImageFacts, lim: ImageLimits) -> Iterator[Finding]:
     if long_edge > lim.max_long_edge:
         parts.append(f"long edge {long_edge} px is above {lim.max_long_edge}")
     if parts:
-        yield too_large.finding(" and ".join(parts) + "; Instagram downscales it")
+        yield too_large.finding(" and ".join(parts) + f"; {lim.platform} downscales it")
 
 
 @REGISTRY.image_rule(
@@ -155,11 +173,12 @@ def too_large(f: ImageFacts, lim: ImageLimits) -> Iterator[Finding]:
     Severity.WARNING,
     f"width is at least {_FEED.min_width} px (Instagram upscales smaller images)",
     todo="use a larger original",
+    limits=("image.min_width",),
 )
 def too_small(f: ImageFacts, lim: ImageLimits) -> Iterator[Finding]:
     if f.display_width < lim.min_width:
         yield too_small.finding(
-            f"width {f.display_width} px is below {lim.min_width}; Instagram upscales it",
+            f"width {f.display_width} px is below {lim.min_width}; {lim.platform} upscales it",
         )
 
 
@@ -168,12 +187,15 @@ def too_small(f: ImageFacts, lim: ImageLimits) -> Iterator[Finding]:
     Severity.WARNING,
     f"colour is {_FEED.max_bits}-bit sRGB",
     fix="converted to sRGB with ImageCms",
+    limits=("image.max_bits",),
 )
 def colour(f: ImageFacts, lim: ImageLimits) -> Iterator[Finding]:
     parts = []
     space = f.colorspace.upper()
     if space in NON_RGB_COLORSPACES or f.mode.upper() in NON_RGB_COLORSPACES:
-        parts.append(f"colour is {space if space in NON_RGB_COLORSPACES else f.mode}")
+        named = space if space in NON_RGB_COLORSPACES else f.mode.upper()
+        # YCCK is how a JPEG stores CMYK, not another colour model: say CMYK, as fix does
+        parts.append(f"colour is {COLOUR_MODEL.get(named, named)}")
     # A missing profile on RGB means sRGB; grayscale has no gamut to shift.
     elif space != "GRAY" and f.icc_is_srgb is False:
         parts.append(f"ICC profile '{f.icc_name or 'unnamed'}' is not sRGB")
@@ -181,7 +203,7 @@ def colour(f: ImageFacts, lim: ImageLimits) -> Iterator[Finding]:
         parts.append(f"{f.bits} bits per channel (limit {lim.max_bits})")
     if parts:
         yield colour.finding(
-            "; ".join(parts) + f"; Instagram expects {lim.max_bits}-bit sRGB and converts "
+            "; ".join(parts) + f"; {lim.platform} expects {lim.max_bits}-bit sRGB and converts "
             "with visible colour shifts",
         )
 
@@ -206,12 +228,13 @@ def orientation(f: ImageFacts, lim: ImageLimits) -> Iterator[Finding]:
     "image has a single frame (not animated)",
     graph=(None, 2207005),
     fix="first frame kept",
+    limits=("image.max_frames",),
 )
 def frames(f: ImageFacts, lim: ImageLimits) -> Iterator[Finding]:
     if f.frames > lim.max_frames:
         yield frames.finding(
-            f"image has {f.frames} frames; Instagram accepts {lim.max_frames} "
-            "(animations and multi-image files are not images to Instagram)",
+            f"image has {f.frames} frames; {lim.platform} accepts {lim.max_frames} "
+            f"(animations and multi-image files are not images to {lim.platform})",
         )
 
 
@@ -225,7 +248,7 @@ def alpha(f: ImageFacts, lim: ImageLimits) -> Iterator[Finding]:
     if f.has_alpha:
         yield alpha.finding(
             f"image has transparency (mode {f.mode}); it should have none: "
-            "Instagram flattens it, often onto black",
+            f"{lim.platform} flattens it, often onto black",
         )
 
 
@@ -239,7 +262,7 @@ def alpha(f: ImageFacts, lim: ImageLimits) -> Iterator[Finding]:
 def exif_block(f: ImageFacts, lim: ImageLimits) -> Iterator[Finding]:
     if f.exif_error:
         yield exif_block.finding(
-            f"corrupt EXIF block: {f.exif_error}; Instagram refuses the file though "
+            f"corrupt EXIF block: {f.exif_error}; {lim.platform} refuses the file though "
             "its pixels are fine",
         )
 

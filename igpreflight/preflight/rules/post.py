@@ -1,4 +1,4 @@
-"""Post rules POST001-POST020: pure functions of a Post and the facts of its media.
+"""Post rules POST001-POST021: pure functions of a Post and the facts of its media.
 
 A post rule never opens a file: what it knows of a media item comes from
 PostContext.facts (keyed by MediaItem.key: the local path, or the URL). An item whose facts are
@@ -39,6 +39,7 @@ from igpreflight.model import (
 from igpreflight.preflight.rules import REGISTRY, PostContext
 from igpreflight.preflight.rules.fmt import fmt_int, fmt_ratio, relative_gap
 from igpreflight.states import CAROUSEL_ITEM_TYPES, POST_TYPES, VIDEO_TYPES, MediaType
+from igpreflight.textcheck import describe, invalid_chars
 
 # exactly one media; STORIES may hold several
 SINGLE_MEDIA_TYPES = (MediaType.IMAGE, MediaType.REELS, MediaType.VIDEO)
@@ -162,13 +163,37 @@ def _in_unit(v: float | None) -> bool:
     f"caption is at most {_P.max_caption} characters",
     graph=(36004, 2207010),
     todo="shorten the caption",
+    limits=("post.max_caption", "post.emoji_as_utf8_bytes"),
 )
 def caption_length(post: Post, ctx: PostContext) -> Iterator[Finding]:
-    n = len(post.caption or "")  # code points, not bytes or UTF-16 units
+    n = caption_units(post.caption or "", ctx.limits.emoji_as_utf8_bytes)
     if n > ctx.limits.max_caption:
+        how = " (emoji counted as their UTF-8 bytes)" if ctx.limits.emoji_as_utf8_bytes else ""
         yield caption_length.finding(
-            f"caption is {fmt_int(n)} characters; the limit is {fmt_int(ctx.limits.max_caption)}",
+            f"caption is {fmt_int(n)} characters{how}; "
+            f"the limit is {fmt_int(ctx.limits.max_caption)}",
         )
+
+
+def is_emoji(ch: str) -> bool:
+    """Pictographs, symbols and the joiners and selectors that build emoji sequences."""
+    cp = ord(ch)
+    return (
+        0x1F000 <= cp <= 0x1FAFF
+        or 0x2600 <= cp <= 0x27BF
+        or cp in (0x200D, 0xFE0F, 0x20E3)
+        or 0x1F1E6 <= cp <= 0x1F1FF
+        or 0xE0020 <= cp <= 0xE007F
+    )
+
+
+def caption_units(caption: str, emoji_as_utf8_bytes: bool = False) -> int:
+    """A caption's length as the platform counts it: code points (Instagram), or with
+    each emoji code point counted as its UTF-8 bytes (Threads: "emojis are counted
+    as the number of UTF-8 bytes")."""
+    if not emoji_as_utf8_bytes:
+        return len(caption)  # code points, not bytes or UTF-16 units
+    return sum(len(ch.encode("utf-8", "surrogatepass")) if is_emoji(ch) else 1 for ch in caption)
 
 
 @REGISTRY.post_rule(
@@ -177,6 +202,7 @@ def caption_length(post: Post, ctx: PostContext) -> Iterator[Finding]:
     f"caption has at most {_P.max_hashtags} hashtags",
     graph=(None, 2207010),
     todo="remove hashtags",
+    limits=("post.max_hashtags",),
 )
 def hashtag_count(post: Post, ctx: PostContext) -> Iterator[Finding]:
     n = len(hashtags(post.caption))
@@ -193,6 +219,7 @@ def hashtag_count(post: Post, ctx: PostContext) -> Iterator[Finding]:
     f"(announced cap; over {_P.hashtag_spam_risk} is a spam risk)",
     graph=(4, 2207051),
     todo=f"use {_P.hashtag_cap_announced} hashtags or fewer",
+    limits=("post.hashtag_cap_announced", "post.hashtag_spam_risk"),
 )
 def hashtag_advice(post: Post, ctx: PostContext) -> Iterator[Finding]:
     lim = ctx.limits
@@ -202,9 +229,8 @@ def hashtag_advice(post: Post, ctx: PostContext) -> Iterator[Finding]:
     risk = (
         f"; more than {lim.hashtag_spam_risk} is a spam risk" if n > lim.hashtag_spam_risk else ""
     )
-    yield hashtag_advice.finding(
-        f"caption has {n} hashtags; Instagram announced a cap of {lim.hashtag_cap_announced}{risk}",
-    )
+    reason = lim.hashtag_cap_reason.format(platform=lim.platform, cap=lim.hashtag_cap_announced)
+    yield hashtag_advice.finding(f"caption has {n} hashtags; {reason}{risk}")
 
 
 @REGISTRY.post_rule(
@@ -213,12 +239,44 @@ def hashtag_advice(post: Post, ctx: PostContext) -> Iterator[Finding]:
     f"caption has at most {_P.max_mentions} @mentions",
     graph=(100, 2207040),
     todo="remove mentions",
+    limits=("post.max_mentions",),
 )
 def mention_count(post: Post, ctx: PostContext) -> Iterator[Finding]:
     n = len(mentions(post.caption))
     if n > ctx.limits.max_mentions:
         yield mention_count.finding(
             f"caption has {n} @mentions; the limit is {ctx.limits.max_mentions}"
+        )
+
+
+def _tag_key(tag: str) -> str:
+    return tag.lstrip("#").casefold()
+
+
+@REGISTRY.post_rule(
+    "POST022",
+    Severity.ERROR,
+    "caption has the profile's required hashtags and none of its forbidden ones (house rules)",
+    todo="edit the caption's hashtags",
+    limits=("post.required_hashtags", "post.forbidden_hashtags"),
+)
+def house_hashtags(post: Post, ctx: PostContext) -> Iterator[Finding]:
+    lim = ctx.limits
+    if not (lim.required_hashtags or lim.forbidden_hashtags):
+        return
+    if post_type(post, ctx) == MediaType.STORIES:
+        return  # a story shows no caption
+    used = {_tag_key(t) for t in hashtags(post.caption)}
+    missing = [t for t in lim.required_hashtags if _tag_key(t) not in used]
+    banned = [t for t in lim.forbidden_hashtags if _tag_key(t) in used]
+    if missing:
+        yield house_hashtags.finding(
+            f"caption lacks the required hashtag{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(missing)}"
+        )
+    if banned:
+        yield house_hashtags.finding(
+            f"caption has the forbidden hashtag{'s' if len(banned) > 1 else ''} {', '.join(banned)}"
         )
 
 
@@ -231,7 +289,9 @@ def mention_count(post: Post, ctx: PostContext) -> Iterator[Finding]:
 def ignored_caption(post: Post, ctx: PostContext) -> Iterator[Finding]:
     kind = post_type(post, ctx)
     if kind == MediaType.STORIES and post.caption:
-        yield ignored_caption.finding("caption is set on a STORIES post; Instagram ignores it")
+        yield ignored_caption.finding(
+            f"caption is set on a STORIES post; {ctx.limits.platform} ignores it"
+        )
     for i, item in enumerate(post.media):
         if item.caption and kind == MediaType.CAROUSEL:
             yield ignored_caption.finding(
@@ -248,6 +308,7 @@ def ignored_caption(post: Post, ctx: PostContext) -> Iterator[Finding]:
     f"carousel has {_items} items",
     graph=(100, 2207028),
     todo=f"use {_items} items",
+    limits=("post.min_carousel_items", "post.max_carousel_items"),
 )
 def carousel_size(post: Post, ctx: PostContext) -> Iterator[Finding]:
     lim = ctx.limits
@@ -332,6 +393,7 @@ def carousel_item_types(post: Post, ctx: PostContext) -> Iterator[Finding]:
     Severity.WARNING,
     "carousel items share the first item's aspect ratio (others are cropped)",
     todo="give every item the same ratio",
+    limits=("post.carousel_aspect_tolerance",),
 )
 def carousel_ratios(post: Post, ctx: PostContext) -> Iterator[Finding]:
     if post_type(post, ctx) != MediaType.CAROUSEL or not post.media:
@@ -349,7 +411,7 @@ def carousel_ratios(post: Post, ctx: PostContext) -> Iterator[Finding]:
             yield carousel_ratios.finding(
                 f"carousel {_label(item, i)} is {fmt_ratio(facts.aspect)} "
                 f"({facts.display_width}x{facts.display_height}) but the first item is "
-                f"{base_text}; Instagram crops it to the first item's ratio",
+                f"{base_text}; {ctx.limits.platform} crops it to the first item's ratio",
             )
 
 
@@ -421,7 +483,7 @@ def reel_only_fields(post: Post, ctx: PostContext) -> Iterator[Finding]:
         article = "an" if kind[:1] in "AEIOU" else "a"
         yield reel_only_fields.finding(
             f"{' and '.join(given)} {'is' if one else 'are'} set on {article} {kind} post; "
-            f"only a Reel takes {'it' if one else 'them'}, so Instagram never receives "
+            f"only a Reel takes {'it' if one else 'them'}, so {ctx.limits.platform} never receives "
             f"{'it' if one else 'them'}"
         )
 
@@ -505,6 +567,7 @@ def tag_coordinates(post: Post, ctx: PostContext) -> Iterator[Finding]:
     f"at most {_P.max_product_tags} product tags",
     graph=(None, 2207040),
     todo="remove product tags",
+    limits=("post.max_product_tags",),
 )
 def product_tag_count(post: Post, ctx: PostContext) -> Iterator[Finding]:
     for g in tag_groups(post, ctx):
@@ -521,6 +584,7 @@ def product_tag_count(post: Post, ctx: PostContext) -> Iterator[Finding]:
     f"user tags: x/y required on images, not allowed on carousel videos, at most {_P.max_user_tags}",
     graph=(None, 2207040),
     todo="fix the user tags",
+    limits=("post.max_user_tags",),
 )
 def user_tags(post: Post, ctx: PostContext) -> Iterator[Finding]:
     carousel = post_type(post, ctx) == MediaType.CAROUSEL
@@ -559,9 +623,10 @@ def user_tags(post: Post, ctx: PostContext) -> Iterator[Finding]:
     Severity.ERROR,
     f"alt_text is at most {IMAGE_LIMITS[Role.FEED_IMAGE].max_alt_text} characters and only on images",
     todo="shorten the alt text",
+    limits=("image.max_alt_text",),
 )
 def alt_text(post: Post, ctx: PostContext) -> Iterator[Finding]:
-    limit = IMAGE_LIMITS[Role.FEED_IMAGE].max_alt_text
+    limit = ctx.max_alt_text
     carousel = post_type(post, ctx) == MediaType.CAROUSEL
     texts: list[tuple[str, MediaItem | None, str]] = []
     if post.alt_text is not None:
@@ -592,12 +657,66 @@ def alt_text(post: Post, ctx: PostContext) -> Iterator[Finding]:
     Severity.ERROR,
     f"at most {_P.max_collaborators} collaborators",
     todo="remove collaborators",
+    limits=("post.max_collaborators",),
 )
 def collaborators(post: Post, ctx: PostContext) -> Iterator[Finding]:
     n = len(post.collaborators)
     if n > ctx.limits.max_collaborators:
         yield collaborators.finding(
             f"{n} collaborators; the limit is {ctx.limits.max_collaborators}"
+        )
+
+
+def post_texts(post: Post) -> Iterator[tuple[str, str]]:
+    """(field, text) of every text of a post: what Instagram receives (captions,
+    alt texts, tags, collaborators, location, audio name) and the post id, which
+    names it in the queue, the database and every report."""
+    yield "the post id", post.id
+    fields = (("caption", post.caption), ("alt_text", post.alt_text))
+    fields += (("location_id", post.location_id), ("audio_name", post.extra.get("audio_name")))
+    for name, text in fields:
+        if isinstance(text, str):
+            yield name, text
+    for i, name in enumerate(post.collaborators):
+        yield f"collaborator #{i + 1}", name
+    yield from _tag_texts(post.user_tags, post.product_tags, "")
+    items = [*post.media, *([post.cover] if post.cover else [])]
+    for i, item in enumerate(items):
+        where = " of the cover" if item is post.cover else f" of media #{i + 1}"
+        for name, text in (("caption", item.caption), ("alt_text", item.alt_text)):
+            if text is not None:
+                yield name + where, text
+        yield from _tag_texts(item.user_tags, item.product_tags, where)
+
+
+def _tag_texts(
+    users: tuple[Tag, ...], products: tuple[Tag, ...], where: str
+) -> Iterator[tuple[str, str]]:
+    for i, tag in enumerate(users):
+        if tag.username is not None:
+            yield f"user tag #{i + 1}{where} (username)", tag.username
+    for i, tag in enumerate(products):
+        if tag.product_id is not None:
+            yield f"product tag #{i + 1}{where} (product_id)", tag.product_id
+
+
+@REGISTRY.post_rule(
+    "POST021",
+    Severity.ERROR,
+    "text fields are valid Unicode: no lone UTF-16 surrogate, no NUL character",
+    todo="replace the broken character (often half an emoji cut by JavaScript's .slice()) "
+    "or remove it",
+)
+def valid_text(post: Post, ctx: PostContext) -> Iterator[Finding]:
+    for field, text in post_texts(post):
+        bad = invalid_chars(text)
+        if not bad:
+            continue
+        position, char = bad[0]
+        more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
+        yield valid_text.finding(
+            f"{field} holds {describe(char)} at character {position + 1}{more}; "
+            "it cannot be encoded as UTF-8, so Instagram cannot receive it",
         )
 
 

@@ -12,13 +12,16 @@ import math
 import re
 import urllib.parse
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from igpreflight.formats import ACCEPTED_TYPES, bare_type, sniff
 from igpreflight.limits import POST_LIMITS
 from igpreflight.model import Finding, Severity
-from igpreflight.net.fetch import Fetch
 from igpreflight.preflight.rules import REGISTRY
-from igpreflight.preflight.urlfacts import UrlFacts
+
+if TYPE_CHECKING:  # types only: the HTTP stack loads when a URL is fetched, not here
+    from igpreflight.net.fetch import Fetch
+    from igpreflight.preflight.urlfacts import UrlFacts
 
 PASS, SKIP = "pass", "skip"
 

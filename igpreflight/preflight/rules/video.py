@@ -15,6 +15,8 @@ from igpreflight.limits import VIDEO_LIMITS, VideoLimits
 from igpreflight.model import Finding, Role, Severity, VideoFacts
 from igpreflight.preflight.rules import REGISTRY
 from igpreflight.preflight.rules.fmt import (
+    allowed_aspect,
+    aspects_label,
     exact,
     fmt_int,
     fmt_number,
@@ -65,6 +67,7 @@ def _for(lim: VideoLimits) -> str:
     "container is MP4 or MOV",
     graph=(352, 2207026),
     fix="remuxed (or transcoded) to MP4",
+    limits=("video.containers",),
 )
 def container(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
     if not _in(f.container, lim.containers):
@@ -80,6 +83,7 @@ def container(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
     "video codec is H.264 or HEVC",
     graph=(352, 2207026),
     fix="transcoded to H.264 High",
+    limits=("video.video_codecs",),
 )
 def video_codec(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
     wanted = " or ".join(_codec(c) for c in lim.video_codecs)
@@ -96,6 +100,7 @@ def video_codec(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
     Severity.WARNING,
     "HEVC is accepted, but H.264 is the safest codec",
     fix="transcoded to H.264 (unless --keep-hevc)",
+    limits=("video.warned_video_codecs",),
 )
 def hevc(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
     if f.has_video and _in(f.video_codec, lim.warned_video_codecs):
@@ -111,6 +116,7 @@ def hevc(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
     "audio codec is AAC",
     graph=(352, 2207026),
     fix="audio transcoded to AAC-LC",
+    limits=("video.audio_codecs",),
 )
 def audio_codec(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
     if f.has_audio and not _in(f.audio_codec, lim.audio_codecs):
@@ -139,6 +145,7 @@ def faststart(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
     f"frame rate is between {fmt_number(_REELS.min_fps)} and {fmt_number(_REELS.max_fps)} fps",
     graph=(352, 2207026),
     fix=f"converted to a constant rate inside {fmt_number(_REELS.min_fps)}..{fmt_number(_REELS.max_fps)}",
+    limits=("video.min_fps", "video.max_fps"),
 )
 def frame_rate(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
     if f.fps is None:
@@ -161,10 +168,31 @@ def frame_rate(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
     f"displayed width is at most {_REELS.max_width} px",
     graph=(352, 2207026),
     fix="downscaled",
+    limits=("video.max_width",),
 )
 def width(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
     if f.display_width is not None and f.display_width > lim.max_width:
         yield width.finding(f"displayed width {f.display_width} px is above {lim.max_width}")
+
+
+@REGISTRY.video_rule(
+    "VID021",
+    Severity.ERROR,
+    "displayed size is at least the profile's minimum (Facebook Reels: 540x960)",
+    todo="use a larger original (upscaling adds no detail)",
+    limits=("video.min_short_edge", "video.min_long_edge"),
+)
+def min_size(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
+    dw, dh = f.display_width, f.display_height
+    if not dw or not dh or (lim.min_short_edge is None and lim.min_long_edge is None):
+        return
+    short, long = min(dw, dh), max(dw, dh)
+    if short < (lim.min_short_edge or 0) or long < (lim.min_long_edge or 0):
+        want = [lim.min_short_edge or 0, lim.min_long_edge or 0]
+        least = f"{want[0]}x{want[1]}" if dh >= dw else f"{want[1]}x{want[0]}"
+        yield min_size.finding(
+            f"displayed size {_size(f)} is below the minimum {least}{_for(lim)} on {lim.platform}",
+        )
 
 
 @REGISTRY.video_rule(
@@ -173,6 +201,7 @@ def width(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
     "displayed aspect ratio is inside the range for the role",
     graph=(352, 2207026),
     fix="cropped or padded into range",
+    limits=("video.min_aspect", "video.max_aspect", "video.aspects"),
 )
 def aspect_ratio(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
     dw, dh = f.display_width, f.display_height
@@ -189,6 +218,11 @@ def aspect_ratio(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
             f"aspect ratio {fmt_ratio(float(ratio), lim.max_aspect)} ({_size(f)}) is above "
             f"{ratio_label(lim.max_aspect)}{_for(lim)}",
         )
+    elif lim.aspects and not allowed_aspect(float(ratio), lim.aspects, lim.aspect_tolerance):
+        yield aspect_ratio.finding(
+            f"aspect ratio {fmt_ratio(float(ratio))} ({_size(f)}) is not "
+            f"{aspects_label(lim.aspects)}{_for(lim)}",
+        )
 
 
 @REGISTRY.video_rule(
@@ -196,6 +230,7 @@ def aspect_ratio(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
     Severity.INFO,
     f"{_nine_sixteen} is the recommended ratio for Reels and Stories",
     todo=f"crop or pad to {_nine_sixteen} for full screen",
+    limits=("video.recommended_aspect",),
 )
 def recommended_ratio(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
     target = lim.recommended_aspect
@@ -215,6 +250,7 @@ def recommended_ratio(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
     graph=(352, 2207026),
     todo="use --trim or --extend",
     on_request=True,
+    limits=("video.min_duration", "video.max_duration"),
 )
 def duration(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
     if f.duration is None:
@@ -238,6 +274,7 @@ def duration(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
     "file size is inside the limit for the role",
     graph=(352, 2207026),
     fix="re-encoded at a lower bitrate",
+    limits=("video.max_bytes",),
 )
 def file_size(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
     if f.bytes > lim.max_bytes:
@@ -263,6 +300,7 @@ def estimated_video_bitrate(f: VideoFacts) -> int | None:
     f"video bitrate is at most {fmt_rate(_REELS.max_video_bitrate, 'Mbps')}",
     graph=(352, 2207026),
     fix="re-encoded with a capped bitrate",
+    limits=("video.max_video_bitrate",),
 )
 def video_bitrate(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
     rate = estimated_video_bitrate(f)
@@ -280,6 +318,7 @@ def video_bitrate(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
     f"audio sample rate is at most {_khz} kHz",
     graph=(352, 2207026),
     fix=f"resampled to {_khz} kHz",
+    limits=("video.min_audio_sample_rate", "video.max_audio_sample_rate"),
 )
 def sample_rate(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
     rate = f.audio_sample_rate
@@ -287,6 +326,11 @@ def sample_rate(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
         yield sample_rate.finding(
             f"audio sample rate {fmt_number(rate / 1000)} kHz is above "
             f"{fmt_number(lim.max_audio_sample_rate / 1000)} kHz",
+        )
+    elif f.has_audio and rate is not None and rate < (lim.min_audio_sample_rate or 0):
+        yield sample_rate.finding(
+            f"audio sample rate {fmt_number(rate / 1000)} kHz is below "
+            f"{fmt_number((lim.min_audio_sample_rate or 0) / 1000)} kHz{_for(lim)}",
         )
 
 
@@ -296,13 +340,17 @@ def sample_rate(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
     f"audio has {_REELS.min_audio_channels} or {_REELS.max_audio_channels} channels",
     graph=(352, 2207026),
     fix="downmixed to stereo",
+    limits=("video.min_audio_channels", "video.max_audio_channels"),
 )
 def channels(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
     n = f.audio_channels
     if f.has_audio and n is not None and not lim.min_audio_channels <= n <= lim.max_audio_channels:
+        lo, hi = lim.min_audio_channels, lim.max_audio_channels
+        accepts = f"{lo} to {hi}" if lo != hi else f"{lo} only"
+        named = {(1, 2): "mono or stereo", (2, 2): "stereo", (1, 1): "mono"}.get((lo, hi))
         yield channels.finding(
-            f"audio has {n} channels; Instagram accepts {lim.min_audio_channels} to "
-            f"{lim.max_audio_channels} (mono or stereo)",
+            f"audio has {n} channels; {lim.platform} accepts {accepts}"
+            + (f" ({named})" if named else ""),
         )
 
 
@@ -325,6 +373,7 @@ def scan(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
     f"pixels are {_REELS.chroma} chroma, {_REELS.max_bit_depth} bits",
     graph=(352, 2207026),
     fix="converted to yuv420p",
+    limits=("video.chroma", "video.max_bit_depth"),
 )
 def pixels(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
     if not f.has_video:
@@ -384,6 +433,11 @@ def rotation(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
     Severity.INFO,
     f"audio bitrate is about {_kbps}",
     fix=f"audio re-encoded at {_kbps}",
+    limits=(
+        "video.recommended_audio_bitrate",
+        "video.min_audio_bitrate",
+        "video.max_audio_bitrate",
+    ),
 )
 def audio_bitrate(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
     rate = f.audio_bitrate

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from igpreflight.model import Post
-from igpreflight.preflight.manifest import parse_rfc3339
+from igpreflight.preflight.rfc3339 import parse_rfc3339
 from igpreflight.publish.accounts import Account
 from igpreflight.publish.params import effective_media_type, is_video_item
 from igpreflight.publish.settings import PublishSettings

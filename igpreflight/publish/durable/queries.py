@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from igpreflight.preflight.manifest import format_rfc3339
+from igpreflight.preflight.rfc3339 import format_rfc3339
 from igpreflight.publish.durable import APP_VERSION
 from igpreflight.publish.durable.view import PostView
 from igpreflight.publish.steps.spec import PREFIX, PostSpec

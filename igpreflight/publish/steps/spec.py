@@ -20,8 +20,15 @@ ATTEMPT = "~"
 
 
 def workflow_id(account: str, post_id: str, attempt: int = 1) -> str:
-    base = f"{PREFIX}{account}:{post_id}"
+    """`igp:<account>:<post id>[~n]`, always valid UTF-8: an id with a lone surrogate
+    (refused by preflight, POST021, and still queued to end failed) is written with
+    the surrogate escaped, as a database can store it."""
+    base = _encodable(f"{PREFIX}{account}:{post_id}")
     return base if attempt <= 1 else f"{base}{ATTEMPT}{attempt}"
+
+
+def _encodable(text: str) -> str:
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def attempt_of(wid: str, base: str) -> int | None:

@@ -1,0 +1,333 @@
+"""Benchmark: issue 20's table, igpreflight against the field's tools in the same run.
+
+Every case runs the igpreflight command line and its anchor as separate
+processes, interleaved, best of `--repeat` (a shared machine's noise only ever
+slows a run down), and prints the ratio against the goal:
+
+- fix 40 camera JPEGs (4000x3000) to 1440 px: one job against `vipsthumbnail`
+  per file in a shell loop, two jobs against `xargs -P2 vipsthumbnail` (both
+  write JPEG at quality 92, 4:2:0, optimized Huffman tables, metadata stripped,
+  as `fix` does; `fix` also proves every source decodes and re-checks every
+  output);
+- peak memory (the process tree's maximum resident size, from wait4) of fixing
+  sharp's 280 MP giant-image.jpg from the corpus, against vipsthumbnail's;
+- check 300 mixed files (JPEG, PNG, WebP, MP4) against `mediainfo --Output=JSON
+  DIR` in one process, with the default jobs and with `--jobs 1`;
+- check of one file, wall time (goal: 0.12 s; `mediainfo FILE` for scale);
+- a remux of a 10 s 1080p clip (moov at the end) against its transcode: the
+  `ffmpeg -c:v libx264 -c:a aac` peers run on every file (x264 medium), and
+  igpreflight's own transcode of the same clip rotated.
+
+The command line runs as an installed package does, with its bytecode cached
+(PYTHONDONTWRITEBYTECODE is dropped, caches go to a temporary folder). The
+anchors come from Debian's packages: `apt-get install -y libvips-tools
+mediainfo`; a missing one is named with that line, and its cases skipped.
+The S3 latency goal has its own script: bench/bench_s3_latency.py.
+
+    python bench/bench_anchors.py [--repeat 3] [--only fix,memory,check,start,video]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+CORPUS = Path(os.environ.get("IGPREFLIGHT_CORPUS", REPO.parent / "shared" / "corpus"))
+GIANT = CORPUS / "sharp" / "giant-image.jpg"
+INSTALL = "apt-get install -y libvips-tools mediainfo"
+VIPS_JPEG = "[Q=92,optimize_coding,strip,subsample_mode=on]"  # what fix writes
+
+
+@dataclass
+class Run:
+    seconds: float
+    peak_kb: int
+    cpu: float = 0.0  # user + system seconds of the process tree
+
+
+# Linux keeps a process's peak RSS across fork and exec (signal->maxrss), so a
+# command forked straight from this process (which holds the generated photos)
+# would report this process's size. A small launcher forks it instead, and
+# reports the command's time, peak RSS and CPU from wait4.
+LAUNCHER = """
+import os, sys, time
+start = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    os.execvp(sys.argv[1], sys.argv[1:])
+_, status, usage = os.wait4(pid, 0)
+print(time.perf_counter() - start, usage.ru_maxrss, usage.ru_utime + usage.ru_stime, file=sys.stderr)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
+def run(argv: list[str], env: dict[str, str] | None = None, ok: tuple[int, ...] = (0,)) -> Run:
+    """One command (and its children), timed, with its tree's peak resident size."""
+    proc = subprocess.run(
+        [sys.executable, "-S", "-c", LAUNCHER, *argv],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    if proc.returncode not in ok:
+        raise SystemExit(f"{' '.join(argv[:4])}... exited {proc.returncode}: {proc.stderr[-500:]}")
+    seconds, peak_kb, cpu = proc.stderr.split()[-3:]
+    return Run(float(seconds), int(peak_kb), float(cpu))
+
+
+def interleaved(cases: dict[str, Callable[[int], Run]], repeat: int) -> dict[str, Run]:
+    """Each case `repeat` times, in turn; the best time (and the lowest peak) of each."""
+    seen: dict[str, list[Run]] = {name: [] for name in cases}
+    for r in range(repeat):
+        for name, case in cases.items():
+            seen[name].append(case(r))
+    return {
+        name: Run(
+            min(x.seconds for x in runs),
+            min(x.peak_kb for x in runs),
+            min(x.cpu for x in runs),
+        )
+        for name, runs in seen.items()
+    }
+
+
+def our_env(cache: Path) -> dict[str, str]:
+    """The CLI as an installed package runs: bytecode written once, then reused."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(cache)
+    return env
+
+
+def anchor(name: str) -> str | None:
+    found = shutil.which(name)
+    if found is None:
+        print(f"{name} is not on PATH: its cases are skipped (Debian: {INSTALL})")
+    return found
+
+
+@dataclass
+class Row:
+    measure: str
+    anchor: str
+    theirs: str
+    ours: str
+    ratio: float
+    goal: str
+    met: bool
+    cpu: str = "-"  # CPU seconds of the process trees, the anchor's / ours
+
+
+def faster(measure: str, name: str, theirs: Run, ours: Run, goal: float) -> Row:
+    """A row for "igpreflight at least `goal` times faster than the anchor"."""
+    ratio = theirs.seconds / ours.seconds
+    return Row(measure, name, f"{theirs.seconds:.2f} s", f"{ours.seconds:.2f} s", ratio,
+               f">= {goal:g}x", ratio >= goal, f"{theirs.cpu:.2f} / {ours.cpu:.2f}")  # fmt: skip
+
+
+def table(rows: list[Row]) -> str:
+    head = (
+        "| measure | anchor | anchor's | igpreflight | ratio | goal | met | CPU s, anchor / ours |"
+        "\n|---|---|---|---|---|---|---|---|"
+    )
+    lines = [
+        f"| {r.measure} | {r.anchor} | {r.theirs} | {r.ours} | {r.ratio:.2f}x | {r.goal} | "
+        f"{'yes' if r.met else 'NO'} | {r.cpu} |"
+        for r in rows
+    ]
+    return "\n".join([head, *lines])
+
+
+def fix_cases(root: Path, igp: list[str], env: dict[str, str], vips: str, repeat: int) -> list[Row]:
+    from bench_fix_image import build
+
+    root.mkdir(parents=True, exist_ok=True)
+    files = build(root, 40)
+    src = files[0].parent
+    loop = f'for f in "{src}"/*.jpg; do {vips} "$f" -s 1440 -o "$OUT/%s.jpg{VIPS_JPEG}"; done'
+    pair = f'ls "{src}"/*.jpg | xargs -P2 -I{{}} {vips} {{}} -s 1440 -o "$OUT/%s.jpg{VIPS_JPEG}"'
+
+    def shell(script: str, label: str) -> Callable[[int], Run]:
+        def case(r: int) -> Run:
+            out = root / f"{label}-{r}"
+            out.mkdir()
+            return run(["sh", "-c", script], {**os.environ, "OUT": str(out)})
+
+        return case
+
+    def ours(jobs: int) -> Callable[[int], Run]:
+        return lambda r: run(
+            [*igp, "fix", str(src), "--out", str(root / f"ours{jobs}-{r}"), "--jobs", str(jobs)],
+            env,
+        )
+
+    best = interleaved(
+        {
+            "vips": shell(loop, "vips"),
+            "ours1": ours(1),
+            "xargs": shell(pair, "xargs"),
+            "ours2": ours(2),
+        },
+        repeat,
+    )
+    return [
+        faster("fix 40 JPEGs 4000x3000 -> 1440, one job", "vipsthumbnail loop", best["vips"], best["ours1"], 1.5),
+        faster("same, two jobs", "xargs -P2 vipsthumbnail", best["xargs"], best["ours2"], 1.5),
+    ]  # fmt: skip
+
+
+def memory_case(
+    root: Path, igp: list[str], env: dict[str, str], vips: str, repeat: int
+) -> list[Row]:
+    if not GIANT.is_file():
+        print(f"{GIANT} is absent (set IGPREFLIGHT_CORPUS): the memory case is skipped")
+        return []
+
+    def theirs(r: int) -> Run:
+        out = root / f"giant-vips-{r}"
+        out.mkdir()
+        return run([vips, str(GIANT), "-s", "1440", "-o", f"{out}/%s.jpg{VIPS_JPEG}"])
+
+    def ours(r: int) -> Run:
+        return run([*igp, "fix", str(GIANT), "--out", str(root / f"giant-ours-{r}")], env)
+
+    best = interleaved({"vips": theirs, "ours": ours}, repeat)
+    vm, om = best["vips"].peak_kb / 1024, best["ours"].peak_kb / 1024
+    return [Row("peak memory, fix of a 280 MP JPEG", "vipsthumbnail", f"{vm:.0f} MB", f"{om:.0f} MB",
+                vm / om, "<= libvips", om <= vm)]  # fmt: skip
+
+
+def check_cases(
+    root: Path, igp: list[str], env: dict[str, str], mediainfo: str, repeat: int
+) -> list[Row]:
+    from bench_check import build_batch
+
+    (root / "mixed").mkdir(parents=True, exist_ok=True)
+    folder = build_batch(root / "mixed", 300)[0].parent
+    checking = [*igp, "check", "--format", "json", str(folder)]
+    best = interleaved(
+        {
+            "mediainfo": lambda r: run([mediainfo, "--Output=JSON", str(folder)]),
+            "ours": lambda r: run(checking, env, ok=(0, 1)),
+            "ours1": lambda r: run([*checking, "--jobs", "1"], env, ok=(0, 1)),
+        },
+        repeat,
+    )
+    anchor_name = "mediainfo --Output=JSON DIR"
+    return [
+        faster("check 300 mixed files", anchor_name, best["mediainfo"], best["ours"], 2.5),
+        faster("same, --jobs 1", anchor_name, best["mediainfo"], best["ours1"], 2.0),
+    ]
+
+
+def start_case(
+    root: Path, igp: list[str], env: dict[str, str], mediainfo: str | None, repeat: int
+) -> list[Row]:
+    from fixtures.generate import make_image
+
+    photo = str(make_image(root / "one.jpg", size=(1080, 1350)))
+    run([*igp, "check", photo], env)  # writes the bytecode caches
+    cases = {"ours": lambda r: run([*igp, "check", photo], env)}
+    if mediainfo:
+        cases["mediainfo"] = lambda r: run([mediainfo, photo])
+    best = interleaved(cases, max(10, repeat))
+    ours = best["ours"].seconds
+    theirs = f"{best['mediainfo'].seconds:.3f} s" if mediainfo else "-"
+    return [Row("check of one file, wall", "mediainfo FILE (for scale)", theirs, f"{ours:.3f} s",
+                0.12 / ours, "<= 0.12 s", ours <= 0.12)]  # fmt: skip
+
+
+def video_case(root: Path, igp: list[str], env: dict[str, str], repeat: int) -> list[Row]:
+    from fixtures.generate import make_video
+    from igpreflight.ffmpeg_bin import ffmpeg_exe
+
+    common = dict(width=1920, height=1080, fps=30, duration=10.0, bitrate="8M")
+    clip = make_video(root / "clip.mp4", faststart=False, **common)  # remux only (VID004)
+    turned = make_video(root / "turned.mp4", rotation=90, **common)  # a video re-encode
+    baseline = [
+        ffmpeg_exe(),
+        "-nostdin",
+        "-y",
+        "-v",
+        "error",
+        "-i",
+        str(clip),
+        "-c:v",
+        "libx264",
+        "-c:a",
+        "aac",
+    ]
+    best = interleaved(
+        {
+            "remux": lambda r: run(
+                [*igp, "fix", str(clip), "--out", str(root / f"remux-{r}")], env
+            ),
+            "peers": lambda r: run([*baseline, str(root / f"peers-{r}.mp4")]),
+            "ours": lambda r: run(
+                [*igp, "fix", str(turned), "--out", str(root / f"turned-{r}")], env
+            ),
+        },
+        repeat,
+    )
+    return [
+        faster("remux of a 10 s 1080p clip vs its transcode", "ffmpeg -c:v libx264 (medium)",
+               best["peers"], best["remux"], 20),
+        faster("same, vs igpreflight's own transcode", "fix (x264 veryfast)", best["ours"], best["remux"], 20),
+    ]  # fmt: skip
+
+
+def machine() -> str:
+    model = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} CPUs ({model}), {platform.system()} {platform.release()}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3, help="best of N interleaved runs")
+    parser.add_argument("--only", default="fix,memory,check,start,video", help="cases to run")
+    args = parser.parse_args()
+    only = set(args.only.split(","))
+    vips, mediainfo = anchor("vipsthumbnail"), anchor("mediainfo")
+    igp = [sys.executable, "-m", "igpreflight"]
+    print(f"machine: {machine()}; load average {os.getloadavg()[0]:.2f} at the start")
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="bench-anchors-") as tmp:
+        root = Path(tmp)
+        env = our_env(root / "pycache")
+        if "fix" in only and vips:
+            rows += fix_cases(root / "fix", igp, env, vips, args.repeat)
+        if "memory" in only and vips:
+            rows += memory_case(root, igp, env, vips, args.repeat)
+        if "check" in only and mediainfo:
+            rows += check_cases(root, igp, env, mediainfo, args.repeat)
+        if "start" in only:
+            rows += start_case(root, igp, env, mediainfo, args.repeat)
+        if "video" in only:
+            rows += video_case(root, igp, env, args.repeat)
+    print(f"load average {os.getloadavg()[0]:.2f} at the end")
+    print(table(rows))
+    return 0 if all(r.met for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

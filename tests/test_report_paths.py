@@ -1,0 +1,72 @@
+"""Every report names files the way the repository does: relative to the working
+directory, without `./` (`check .` once annotated `./posts/x.webp`, which GitHub
+matches to no file of a pull request); CI formats make an absolute path under the
+working directory relative too. SARIF did so already and still does."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from igpreflight.cli import cli
+from igpreflight.pathnames import shown_path
+from igpreflight.report.locate import ci_path
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / "posts").mkdir()
+    Image.new("RGB", (1080, 1080), (20, 80, 140)).save(tmp_path / "posts" / "x.webp")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.mark.parametrize("given", [".", "./", "./posts", "posts//", "./posts/x.webp"])
+def test_every_format_names_the_file_without_dot_slash(repo: Path, given: str) -> None:
+    want = "posts/x.webp"
+    github = run("check", "--format", "github", given).output
+    assert f"::error file={want},title=IMG002::" in github, github
+    junit = ET.fromstring(run("check", "--format", "junit", given).output)
+    assert [c.get("file") for c in junit.iter("testcase")] == [want]
+    assert [c.get("name") for c in junit.iter("testcase")] == [want]
+    doc = json.loads(run("check", "--format", "json", given).output)
+    assert [f["path"] for f in doc["files"]] == [want]
+    assert run("check", "--format", "text", given).output.startswith(f"{want}  (image")
+    sarif = json.loads(run("check", "--format", "sarif", given).output)
+    (result,) = sarif["runs"][0]["results"]
+    assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == want
+    fixed = json.loads(run("fix", given, "--dry-run", "--format", "json").output)
+    assert [f["path"] for f in fixed["files"]] == [want]
+
+
+def test_the_html_review_names_the_file_as_given_without_dot_slash(repo: Path) -> None:
+    r = run("fix", ".", "--out", "../fixed", "--report", "../review.html")
+    assert r.exit_code == 0, r.output
+    page = (repo.parent / "review.html").read_text(encoding="utf-8")
+    assert 'data-source="posts/x.webp"' in page and "./posts" not in page
+
+
+def test_an_absolute_path_stays_absolute_except_where_ci_matches_files(repo: Path) -> None:
+    absolute = str(repo / "posts" / "x.webp")
+    doc = json.loads(run("check", "--format", "json", absolute).output)
+    assert doc["files"][0]["path"] == absolute  # as the user gave it
+    assert "::error file=posts/x.webp," in run("check", "--format", "github", absolute).output
+    assert ci_path("/elsewhere/a.jpg") == "/elsewhere/a.jpg"  # outside: nothing to match
+    assert ci_path("s3://b/./a.jpg") == "s3://b/./a.jpg"
+
+
+def test_shown_path_keeps_what_changes_meaning() -> None:
+    assert shown_path("./a//b/./c.jpg") == "a/b/c.jpg"
+    assert shown_path("../shared/x.jpg") == "../shared/x.jpg"  # `..` kept (symlinks)
+    assert shown_path("a/../b.jpg") == "a/../b.jpg"
+    assert shown_path("s3://bucket//k.jpg") == "s3://bucket//k.jpg"
+    assert shown_path("-dash.jpg") == "-dash.jpg"

@@ -1,0 +1,184 @@
+"""POST /v1/media: streamed to disk under a cap; refused, stalled or abandoned uploads
+leave nothing behind; GET, content and DELETE of what was stored."""
+
+from __future__ import annotations
+
+import socket
+import time
+from pathlib import Path
+
+import pytest
+from serve_support import running
+
+from fixtures.generate import make_image, make_video
+from igpreflight.serve.settings import ServeSettings
+
+CAP = 300_000
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory):
+    data = tmp_path_factory.mktemp("data")
+    settings = ServeSettings(
+        data_dir=str(data), isolated=True, rate=0, max_upload=CAP, body_timeout=1.0
+    )
+    with running(settings) as svc:
+        yield svc
+
+
+def incoming(service) -> list[Path]:
+    return list((Path(service.settings.data_dir) / "media" / ".incoming").iterdir())
+
+
+def wait_empty(service, seconds: float = 5.0) -> list[Path]:
+    deadline = time.monotonic() + seconds
+    while incoming(service) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return incoming(service)
+
+
+def test_upload_returns_id_facts_and_findings(service, tmp_path):
+    wide = make_image(tmp_path / "wide photo.png", size=(900, 300))
+    with service.client() as http:
+        answer = http.post("/v1/media", files={"file": (wide.name, wide.read_bytes())})
+        assert answer.status_code == 201, answer.text
+        body = answer.json()
+        assert answer.headers["location"] == f"/v1/media/{body['id']}"
+        assert body["kind"] == "image" and body["as"] == "feed" and body["name"] == "wide-photo.png"
+        assert body["facts"]["width"] == 900 and body["bytes"] == wide.stat().st_size
+        assert not body["valid"] and "IMG003" in {f["rule"] for f in body["errors"]}
+        assert all(f["media"] == body["id"] for f in body["errors"])
+        again = http.get(f"/v1/media/{body['id']}")
+        assert again.status_code == 200 and again.json()["facts"] == body["facts"]
+        content = http.get(f"/v1/media/{body['id']}/content")
+        assert content.content == wide.read_bytes()
+        assert http.delete(f"/v1/media/{body['id']}").status_code == 204
+        gone = http.get(f"/v1/media/{body['id']}")
+        assert (
+            gone.status_code == 404 and gone.headers["content-type"] == "application/problem+json"
+        )
+    assert not incoming(service)
+
+
+def test_upload_in_a_role(service, tmp_path):
+    clip = make_video(tmp_path / "clip.mp4", width=64, height=64, duration=1.0)
+    with service.client() as http:
+        answer = http.post(
+            "/v1/media", files={"file": ("clip.mp4", clip.read_bytes())}, data={"as": "story"}
+        )
+        bad_role = http.post(
+            "/v1/media", files={"file": ("clip.mp4", clip.read_bytes())}, data={"as": "poster"}
+        )
+    assert answer.status_code == 201 and answer.json()["as"] == "story"
+    assert answer.json()["kind"] == "video"
+    assert bad_role.status_code == 422
+    assert not incoming(service)
+
+
+def test_over_the_cap_by_content_length(service):
+    with service.client() as http:
+        answer = http.post("/v1/media", files={"file": ("big.jpg", b"\xff" * (CAP + 100_000))})
+    assert answer.status_code == 413
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert not incoming(service)
+
+
+def test_over_the_cap_while_streaming(service):
+    """A chunked body gives no length: it is cut when it passes the cap."""
+    boundary = "b0undary"
+
+    def body():
+        yield (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="x.jpg"\r\n'
+            "Content-Type: image/jpeg\r\n\r\n"
+        ).encode()
+        for _ in range(40):
+            yield b"\x00" * 16_384
+
+    with service.client() as http:
+        answer = http.post(
+            "/v1/media",
+            content=body(),
+            headers={"content-type": f"multipart/form-data; boundary={boundary}"},
+        )
+    assert answer.status_code == 413
+    assert not wait_empty(service)
+
+
+def raw_upload(service, head_only: bool) -> socket.socket:
+    """A raw socket that declares a 200 KB upload and sends part of it."""
+    port = int(service.url.rsplit(":", 1)[1])
+    sock = socket.create_connection(("127.0.0.1", port))
+    boundary = "zz"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="p.jpg"\r\n\r\n'
+    ).encode()
+    request = (
+        "POST /v1/media HTTP/1.1\r\nHost: x\r\n"
+        f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
+        f"Content-Length: {200_000}\r\n\r\n"
+    ).encode()
+    sock.sendall(request + head + (b"" if head_only else b"\x01" * 50_000))
+    return sock
+
+
+def test_a_client_that_leaves_mid_upload_leaves_nothing(service):
+    sock = raw_upload(service, head_only=False)
+    time.sleep(0.3)
+    assert incoming(service)  # the part is being written
+    sock.close()
+    assert not wait_empty(service)
+
+
+def test_a_client_that_stalls_is_cut_off(service):
+    sock = raw_upload(service, head_only=False)
+    sock.settimeout(10)
+    reply = sock.recv(4096)
+    sock.close()
+    assert reply.startswith(b"HTTP/1.1 408")
+    assert b"application/problem+json" in reply
+    assert not wait_empty(service)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "status"),
+    [
+        ({"content": b"just bytes", "headers": {"content-type": "image/jpeg"}}, 415),
+        ({"content": b"x", "headers": {"content-type": "multipart/form-data"}}, 400),
+        (
+            {
+                "content": b'--q\r\nContent-Disposition: form-data; name="file"; filename="a"\r\n\r\nabc',
+                "headers": {"content-type": "multipart/form-data; boundary=q"},
+            },
+            400,
+        ),
+        ({"files": {"other": ("a.jpg", b"abc")}}, 422),
+        ({"files": [("file", ("a.jpg", b"a")), ("file", ("b.jpg", b"b"))]}, 422),
+    ],
+)
+def test_malformed_uploads_are_problems(service, kwargs, status):
+    with service.client() as http:
+        answer = http.post("/v1/media", **kwargs)
+    assert answer.status_code == status, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert not incoming(service)
+
+
+def test_an_unreadable_file_is_a_finding_not_an_error(service):
+    with service.client() as http:
+        answer = http.post("/v1/media", files={"file": ("notes.jpg", b"this is not an image")})
+    assert answer.status_code == 201
+    assert [f["rule"] for f in answer.json()["errors"]] == ["FILE001"]
+
+
+def test_expired_media_are_swept(tmp_path):
+    settings = ServeSettings(data_dir=str(tmp_path), isolated=True, rate=0, media_ttl=0.5)
+    jpeg = make_image(tmp_path / "a.jpg", size=(1080, 1080)).read_bytes()
+    with running(settings) as svc, svc.client() as http:
+        media_id = http.post("/v1/media", files={"file": ("a.jpg", jpeg)}).json()["id"]
+        time.sleep(0.7)
+        assert http.get(f"/v1/media/{media_id}").status_code == 404
+    from igpreflight.serve.store import MediaStore
+
+    assert MediaStore(tmp_path, 0.5).sweep() == 1
+    assert not (tmp_path / "media" / media_id).exists()

@@ -1,0 +1,69 @@
+"""Issue 20: `igpreflight check FILE` starts like a native tool (a pre-commit hook pays
+its start-up on every commit). Each command's module loads only when it runs, and
+checking a local file loads only what that needs: never the HTTP stack, S3, Dask,
+DBOS or the publish layer, and MediaInfo's side only for a video. Measured with
+`python -X importtime`, which names every module a process imports.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fixtures.generate import make_image, make_video
+from igpreflight.cli import COMMANDS
+
+REPO = Path(__file__).resolve().parents[1]
+# Never imported to check a local file.
+NETWORK_AND_SERVICES = ("httpx", "boto3", "botocore", "dask", "distributed", "dbos")
+PUBLISH_LAYER = ("igpreflight.publish", "igpreflight.api.publishing", "igpreflight.api.durable")
+
+
+def imported(*args: str) -> set[str]:
+    """Every module `python -X importtime ARGS` imports (it exits 0 or 1)."""
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+    )
+    assert proc.returncode in (0, 1), proc.stderr[-2000:]
+    names = re.findall(r"^import time:\s+\d+ \|\s+\d+ \|\s*(\S+)", proc.stderr, re.M)
+    assert names, proc.stderr[-2000:]
+    return set(names)
+
+
+def offenders(modules: set[str], banned: tuple[str, ...]) -> list[str]:
+    return sorted(m for m in modules if any(m == b or m.startswith(b + ".") for b in banned))
+
+
+def test_the_cli_imports_no_command_until_one_runs():
+    modules = imported("-c", "import igpreflight.cli")
+    assert offenders(modules, ("igpreflight.commands", "igpreflight.api")) == []
+    # Every command is registered by name, so a new one (serve) stays lazy too.
+    assert all(isinstance(target, str) and ":" in target for target in COMMANDS.values())
+
+
+def test_checking_a_local_image_loads_no_network_s3_dask_dbos_or_publish(tmp_path: Path):
+    photo = make_image(tmp_path / "photo.jpg", size=(1080, 1350))
+    modules = imported("-m", "igpreflight", "check", str(photo))
+    assert "igpreflight.preflight.engine" in modules  # it did check
+    assert offenders(modules, NETWORK_AND_SERVICES + PUBLISH_LAYER) == []
+    # No video in the batch: MediaInfo's server is never started, nor its module loaded.
+    assert offenders(modules, ("pymediainfo", "igpreflight.preflight.mediainfo_child")) == []
+    # Nor the fixer, the S3 layer, engines or every report format.
+    assert offenders(modules, ("igpreflight.transcode", "igpreflight.storage.s3")) == []
+    assert offenders(modules, ("igpreflight.scale.check", "igpreflight.report.sarif")) == []
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif"])
+def test_checking_a_local_video_loads_no_network_s3_dask_dbos_or_publish(tmp_path: Path, fmt):
+    clip = make_video(tmp_path / "clip.mp4", width=64, height=64, duration=3.5)
+    modules = imported("-m", "igpreflight", "check", "--format", fmt, str(clip))
+    assert "igpreflight.preflight.probe_video" in modules
+    assert offenders(modules, NETWORK_AND_SERVICES + PUBLISH_LAYER) == []
