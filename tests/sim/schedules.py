@@ -149,6 +149,26 @@ REGRESSIONS: dict[str, tuple[Schedule, Callable[[], Callable[[], object]] | None
         Schedule(seed=11, posts=("image", "reel"), faults=(Fault("publish", 1, "no_id"),)),
         no_id_is_published,
     ),
+    # Found by the simulator: Instagram slower at publishing (400 s) than the settle
+    # window; each resend got 2207006; after three the post ended failed and the next
+    # run made a new container. Now 2207006 doubles the window, and the post ends
+    # uncertain, never failed.
+    "sim_slow_publish_resent_is_not_failed": (
+        Schedule(
+            seed=0,
+            posts=("image", "image"),
+            accounts=2,
+            ahead=0,
+            processing=400.0,
+            stale=0.0,
+            faults=(
+                Fault("publish", 1, "crash_before"),
+                Fault("publish", 3, "crash_before"),
+                Fault("publish", 4, "timeout"),
+            ),
+        ),
+        None,
+    ),
     # Found by the simulator: a worker killed right after Instagram took media_publish,
     # which takes 400 s (longer than the settle window); the resumed post settles
     # FINISHED, sends again, gets 190 and ended failed; the next run made a new
