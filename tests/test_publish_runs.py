@@ -371,3 +371,37 @@ def test_a_running_worker_takes_up_a_held_post_when_its_time_comes(emu, media, e
     [row] = json.loads(s.stdout)["posts"]
     assert row["state"] == "published" and row["attempt"] == 2  # held once, taken up once
     assert emu.calls("POST", "/media")[0]["fault"] == "rate_limit_buc"
+
+
+def test_uncertain_posts_through_the_cli_settle_on_the_next_run(emu, media, env, tmp_path):
+    """Defects 2 and 4 as a user meets them: a0's media_publish is carried out but its
+    answer comes too late, and the token expires before the run can read the container:
+    a0 ends uncertain (exit 1, never failed) and a1, behind it, held. The next run
+    settles a0 from its container first; a1's media_publish answers 200 without an id
+    and is settled from its container too. Each is published once."""
+    db = str(tmp_path / "q.sqlite")
+    emu.inject("media_publish", "slow", delay=4)  # a0: carried out, answered too late
+    emu.inject("media_publish", "no_id")  # a1 (next run): 200 {}, nothing published
+    m = manifest(tmp_path / "posts.toml", media, [("brand-a", "a0", {}), ("brand-a", "a1", {})])
+    run = subprocess.Popen(
+        [sys.executable, "-m", "igpreflight", "publish", str(m), "--db", db, "--timeout", "1",
+         "--settle-window", "2", *FAST],
+        env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.time() + 60
+    while not published(emu, A) and time.time() < deadline:
+        time.sleep(0.005)
+    emu.revoke_token(env["IGT_A"])  # before the run reads the container
+    out, err = run.communicate(timeout=120)
+    assert run.returncode == 1, out + err
+    lines = {x.split(":")[0]: x for x in out.splitlines()}
+    assert lines["brand-a/a0"].startswith("brand-a/a0: uncertain"), out
+    assert "settles it first" in lines["brand-a/a0"] and "Traceback" not in err
+    assert "after a0, uncertain" in lines["brand-a/a1"], out
+    emu.restore_token(env["IGT_A"])
+    again = cli(env, "publish", str(m), "--db", db, *FAST, "--settle-window", "2")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "brand-a/a0: published" in again.stdout and "brand-a/a1: published" in again.stdout
+    assert published(emu, A) == ["post a0", "post a1"]
+    assert len(emu.calls("POST", "/media")) == 2  # never a second container
+    assert [c["fault"] for c in emu.calls("POST", "/media_publish")][:3] == ["slow", "no_id", None]

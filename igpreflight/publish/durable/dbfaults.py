@@ -58,9 +58,12 @@ def describe(exc: BaseException, url: str) -> str | None:
         return f"PostgreSQL at {place} refused the login: {_first(text)}"
     if "connection refused" in low or "could not connect" in low or "timeout expired" in low:
         reason = "connection refused" if "refused" in low else _first(text)
-        return f"cannot reach the database server at {place.rsplit('/', 1)[0]} ({reason}): is PostgreSQL running there?"
+        return (
+            f"cannot use the publish database at {place}: cannot reach the server ({reason});"
+            " is PostgreSQL running there?"
+        )
     if "could not translate host name" in low or "name or service not known" in low:
-        return f"cannot reach the database server at {place.rsplit('/', 1)[0]}: unknown host"
+        return f"cannot use the publish database at {place}: cannot reach the server (unknown host)"
     return None
 
 
