@@ -36,8 +36,9 @@ API_NAMES = (
 class _Package(types.ModuleType):
     """`igpreflight.publish` is the API function, though igpreflight/publish/ is the
     package that does the work: importing that package does not rebind the name here.
-    The package is reached by `from igpreflight.publish import engine` or importlib
-    (never `import igpreflight.publish.engine as E`, which looks the name up here)."""
+    The package is reached by `from igpreflight.publish.durable import engine` or
+    importlib (never `import igpreflight.publish.durable.engine as E`, which looks the
+    name up here)."""
 
     def __setattr__(self, name: str, value: object) -> None:
         if name in API_NAMES and isinstance(value, types.ModuleType):

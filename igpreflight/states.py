@@ -1,8 +1,8 @@
 """The named states of a post on its way to Instagram, as string enums.
 
 Media types are Graph's `media_type` values (the manifest, the post rules, the
-planner and the publisher all speak them); post and container states are what
-the publish journal stores; a publish outcome is one of the post's final states.
+planner and the publisher all speak them); a post's state is the publish protocol's
+(docs/publishing.md), stored in the durable queue's events and outputs.
 
 Every member is a `str` whose value is the exact text Graph sends or the journal
 stores, so rows written by earlier versions read back as members, JSON and SQLite
@@ -47,42 +47,49 @@ VIDEO_TYPES = (MediaType.REELS, MediaType.VIDEO)
 """The media types whose (single) item is a video."""
 
 
-class PostStatus(StrEnum):
-    """Where a post stands in the journal; the last three are also a run's outcomes."""
+class PostState(StrEnum):
+    """Where a post stands on its way to Instagram (SPEC section 10, docs/publishing.md).
 
-    QUEUED = "queued"  # not started, or stopped by a quota/auth stop: the next run continues
-    ACTIVE = "active"  # containers being created or polled
-    PUBLISHING = "publishing"  # media_publish sent (or about to be): outcome must be looked up
+    The protocol's states first, in the order a post meets them; then what only a
+    reader of the queue says (`status`): a post whose worker died, `interrupted`.
+    """
+
+    QUEUED = "queued"  # enqueued, not started, or waiting for the account's previous post
+    SCHEDULED = "scheduled"  # waiting for its publish_at
+    HELD = "held"  # quota or a long rate limit: the next run or worker decides again
+    CREATING = "creating"  # its containers are being created (and uploaded)
+    PROCESSING = "processing"  # Instagram processes its containers; they are polled
+    PUBLISHING = "publishing"  # media_publish is about to be sent or in flight
+    UNCERTAIN = "uncertain"  # a media_publish whose outcome was not seen: settle first
     PUBLISHED = "published"
-    FAILED = "failed"  # stopped with an error class; the next run starts from fresh containers
-    SCHEDULED = "scheduled"  # publish_at is still ahead: the engine publishes it then
-
-
-class ContainerStatus(StrEnum):
-    """A container's state: Graph's `status_code` values plus our bookkeeping states."""
-
-    CREATING = "CREATING"  # about to POST /media; no id yet
-    UPLOADING = "UPLOADING"  # resumable container created; bytes not confirmed sent
-    IN_PROGRESS = "IN_PROGRESS"
-    FINISHED = "FINISHED"
-    ERROR = "ERROR"
-    EXPIRED = "EXPIRED"
-    PUBLISHED = "PUBLISHED"
-    REPLACED = "replaced"  # superseded by a newer container for the same slot
-
-    @classmethod
-    def from_graph(cls, status_code: str | None) -> ContainerStatus | None:
-        """Graph's `status_code` as a member; None for a missing or unknown code
-        (the publisher keeps polling those)."""
-        try:
-            return cls(status_code) if status_code else None
-        except ValueError:
-            return None
+    FAILED = "failed"  # with an error class; the next `publish` tries it again
+    DUPLICATE = "duplicate"  # already on Instagram (the account's recent media say so)
+    CANCELLED = "cancelled"  # its workflow was cancelled by hand
+    INTERRUPTED = "interrupted"  # status only: running on a worker that is gone
 
     @property
-    def dead(self) -> bool:
-        """True when this container can never be published (a new one is needed)."""
-        return self in (ContainerStatus.ERROR, ContainerStatus.EXPIRED, ContainerStatus.REPLACED)
+    def final(self) -> bool:
+        """Nothing more happens to this attempt (a later run may start another)."""
+        return self in FINAL_STATES
+
+    @property
+    def settled(self) -> bool:
+        """A run may stop waiting for it: final, or waiting for a time (held, scheduled)."""
+        return self in FINAL_STATES or self in (PostState.HELD, PostState.SCHEDULED)
+
+
+FINAL_STATES = frozenset(
+    {
+        PostState.PUBLISHED,
+        PostState.FAILED,
+        PostState.DUPLICATE,
+        PostState.CANCELLED,
+        PostState.HELD,
+        PostState.UNCERTAIN,
+    }
+)
+"""An attempt that ended; held and uncertain ones are taken up again by the next run
+or worker (a new attempt), published ones never."""
 
 
 class MediaIdSource(StrEnum):
@@ -106,10 +113,10 @@ __all__ = [
     "CAROUSEL_ITEM_TYPES",
     "POST_TYPES",
     "VIDEO_TYPES",
-    "ContainerStatus",
+    "FINAL_STATES",
     "MediaIdSource",
     "MediaType",
-    "PostStatus",
+    "PostState",
     "StrEnum",
     "UploadStatus",
 ]

@@ -21,11 +21,13 @@ from fixtures.graph_emulator import GraphEmulator, MediaServer
 from igpreflight.api.publishing import outcome_of
 from igpreflight.ffmpeg_bin import ffmpeg_exe
 from igpreflight.model import MediaItem, Post, Tag
-from igpreflight.publish import engine as E
 from igpreflight.publish.accounts import Account
-from igpreflight.publish.flow import Runtime
+from igpreflight.publish.durable.engine import Engine
+from igpreflight.publish.durable.plan import build_specs, db_url
+from igpreflight.publish.durable.queue import DEFAULT_AHEAD, Enqueuer
 from igpreflight.publish.params import expand_stories
 from igpreflight.publish.settings import Outcome, PublishSettings
+from igpreflight.publish.steps.runtime import Runtime
 
 FAKE_TOKEN = "EAAGfaketoken-DO-NOT-LEAK-1234567890"
 
@@ -129,7 +131,7 @@ def _fresh_db(db: Path) -> None:
     once-a-second look, which would cost every test that long."""
     if not _TEMPLATE:
         path = Path(tempfile.mkdtemp(prefix="igp-template-")) / "template.sqlite"
-        engine = E.Engine(E.db_url(str(path)), runtime=Runtime())
+        engine = Engine(db_url(str(path)), runtime=Runtime())
         engine.start()
         engine.close()
         _TEMPLATE.append(path)
@@ -152,7 +154,7 @@ class EnginePublisher:
         db: Path,
         clock: EmuClock,
         settings: PublishSettings,
-        ahead: int = E.DEFAULT_AHEAD,
+        ahead: int = DEFAULT_AHEAD,
         **kw: Any,
     ) -> None:
         self.emu, self.db, self.clock, self.settings = emu, db, clock, settings
@@ -175,22 +177,20 @@ class EnginePublisher:
         from igpreflight.api.publishing import _watcher
 
         posts = expand_stories(posts)
-        runtime = Runtime(clock=self.clock, timeout=10.0, **self.runtime_kw)
-        engine = E.Engine(E.db_url(str(self.db)), ahead=self.ahead, runtime=runtime)
+        runtime = Runtime(**{"clock": self.clock, "timeout": 10.0, **self.runtime_kw})
+        url = db_url(str(self.db))
+        specs = build_specs(
+            posts, lambda p: self.account, self.settings, dedupe_window=dedupe_window, legacy=legacy
+        )
+        with Enqueuer(url, self.ahead) as queue:
+            ids, before = queue.enqueue(specs, now=self.clock.now())
+        engine = Engine(url, ahead=self.ahead, runtime=runtime)
         engine.start()
         try:
-            specs = E.build_specs(
-                posts,
-                lambda p: self.account,
-                self.settings,
-                dedupe_window=dedupe_window,
-                legacy=legacy,
-            )
-            ids = engine.enqueue(specs)
-            rows = engine.wait_settled(ids, watch=_watcher(progress), tick=self._crashed)
+            rows = engine.wait(ids, watch=_watcher(progress), tick=self._crashed)
             for r in rows:
                 r["already"] = r.get("already") or (
-                    r["state"] == E.PUBLISHED and r["workflow_id"] in engine.known_before
+                    r["state"] == "published" and r["workflow_id"] in before
                 )
         finally:
             engine.close()

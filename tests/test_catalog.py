@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from igpreflight.catalog import RULES, ErrorClass, classify
+from igpreflight.catalog import RULES
 from igpreflight.cli import cli
+from igpreflight.publish.graph.table import ErrorClass, classify
 
 C = ErrorClass
 

@@ -19,10 +19,10 @@ import pytest
 import yaml
 from PIL import Image
 
-from igpreflight.catalog import GRAPH_ERRORS
 from igpreflight.cli import COMMANDS
 from igpreflight.model import Severity
 from igpreflight.preflight.rules import Registry, load_rules
+from igpreflight.publish.graph.table import GRAPH_ERRORS
 
 ROOT = Path(__file__).resolve().parents[1]
 HOOKS = ROOT / "docs" / "hooks"

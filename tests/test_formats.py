@@ -135,7 +135,7 @@ def test_the_publisher_receives_what_check_probed(tmp_path):
     is a video there because its facts say so."""
     from igpreflight.model import Post
     from igpreflight.publish.accounts import Account
-    from igpreflight.publish.engine import build_specs
+    from igpreflight.publish.durable.plan import build_specs
     from igpreflight.publish.service import preflight_refusals
     from igpreflight.publish.settings import PublishSettings
 

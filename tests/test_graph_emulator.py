@@ -89,8 +89,8 @@ def create(api: httpx.Client, emu: GraphEmulator, **params: str) -> httpx.Respon
     return api.post(f"/{emu.user_id}/media", data=params)
 
 
-def publish(api: httpx.Client, emu: GraphEmulator, cid: str) -> httpx.Response:
-    return api.post(f"/{emu.user_id}/media_publish", data={"creation_id": cid})
+def publish(api: httpx.Client, emu: GraphEmulator, cid: str, **kw: float) -> httpx.Response:
+    return api.post(f"/{emu.user_id}/media_publish", data={"creation_id": cid}, **kw)
 
 
 def error_of(resp: httpx.Response) -> tuple[int, int | None]:
@@ -483,11 +483,12 @@ EXPECTED = {
     "spam": (400, 4, 2207051, False),
     "restricted": (400, 25, 2207050, False),
     "policy": (400, 368, None, False),
+    "token_echo": (400, 190, None, False),
 }
 
 
 def test_every_error_kind_is_tested():
-    transport = {"lost_response", "lost_502", "slow", "drop", "error"}
+    transport = {"lost_response", "lost_502", "slow", "drop", "no_id", "error"}
     assert set(EXPECTED) | transport == set(FAULT_KINDS)
 
 
@@ -576,6 +577,40 @@ def test_502_and_slow_and_drop(emu, media, api, tmp_path):
     with pytest.raises(httpx.RemoteProtocolError):
         create(api, emu, image_url="http://127.0.0.1:9/a.jpg")
     assert len(emu.containers) == 2  # not carried out
+
+
+def test_a_publish_takes_time_and_a_second_one_meanwhile_is_2207006(emu, media, api, tmp_path):
+    """publish_delay: Instagram carries out a media_publish over a while, whether or not
+    its caller waits; meanwhile the container reads FINISHED and another media_publish
+    for it answers 24/2207006; afterwards PUBLISHED, and 24/2207008."""
+    cid = _finished(api, emu, media, tmp_path)
+    emu.publish_delay = 1.0
+    with pytest.raises(httpx.ReadTimeout):  # the caller gives up; Instagram goes on
+        publish(api, emu, cid, timeout=0.2)
+    assert api.get(f"/{cid}", params={"fields": "status_code"}).json()["status_code"] == "FINISHED"
+    assert error_of(publish(api, emu, cid)) == (24, 2207006)
+    assert emu.published == []
+    deadline = time.time() + 10
+    while not emu.published and time.time() < deadline:
+        time.sleep(0.05)
+    assert len(emu.published) == 1
+    assert wait(api, cid)["status_code"] == "PUBLISHED"
+    assert error_of(publish(api, emu, cid)) == (24, 2207008)
+    assert len(emu.published) == 1
+
+
+def test_no_id_and_token_echo(emu, media, api, tmp_path):
+    cid = _finished(api, emu, media, tmp_path)
+    emu.inject("media_publish", "no_id")  # 200 without an id, not carried out
+    r = publish(api, emu, cid)
+    assert r.status_code == 200 and r.json() == {} and emu.published == []
+    emu.inject("media_publish", "no_id", carry_out=True)  # carried out, id withheld
+    r = publish(api, emu, cid)
+    assert r.status_code == 200 and r.json() == {} and len(emu.published) == 1
+    emu.inject("limit", "token_echo")
+    r = api.get(f"/{emu.user_id}/content_publishing_limit")
+    assert error_of(r) == (190, None) and TOKEN in r.json()["error"]["message"]
+    assert TOKEN not in json.dumps(emu.requests)  # the emulator's own log stays clean
 
 
 # ---------------------------------------------------------------- tokens and the log

@@ -6,96 +6,51 @@ parallel, quotas, schedules, dedupe, usage headers, kill -9, a failed post retri
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PIL import Image
 
 from fixtures.graph_emulator import GraphEmulator, MediaServer
 
-A, B = "17841400000000011", "17841400000000022"
-TOK_A, TOK_B = "EAAG-secret-token-of-brand-a-123", "EAAG-secret-token-of-brand-b-456"
-ROOT = Path(__file__).resolve().parent.parent
-FAST = ["--first-wait", "0.05", "--max-wait", "0.2", "--allow-private", "--no-check"]
+pytest.register_assert_rewrite("durable_support")
 
+from durable_support import (  # noqa: E402
+    FAST,
+    ROOT,
+    TOK_A,
+    TOK_B,
+    A,
+    B,
+    cli,
+    manifest,
+    no_token_in,
+    published,
+)
 
-@pytest.fixture(scope="module")
-def media(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MediaServer]:
-    d = tmp_path_factory.mktemp("durable-media")
-    Image.new("RGB", (1080, 1350), (200, 120, 40)).save(d / "feed.jpg", quality=80)
-    Image.new("RGB", (400, 1200), (90, 90, 90)).save(d / "tall.jpg", quality=80)
-    with MediaServer(d) as ms:
-        yield ms
+# This module's names for durable_support's fixtures (registered under their own
+# names, so that they never replace publish_support's `emu` and `media`).
+pytest_plugins = ("durable_support",)
 
 
 @pytest.fixture
-def emu() -> Iterator[GraphEmulator]:
-    with GraphEmulator(accounts={A: TOK_A, B: TOK_B}, container_delay=0.05) as e:
-        yield e
+def emu(two_accounts: GraphEmulator) -> GraphEmulator:
+    return two_accounts
 
 
 @pytest.fixture
-def env(emu: GraphEmulator, tmp_path: Path) -> dict[str, str]:
-    (tmp_path / "accounts.toml").write_text(
-        f'[[account]]\nname = "brand-a"\nig_user_id = "{A}"\ntoken_env = "IGT_A"\n'
-        f'[[account]]\nname = "brand-b"\nig_user_id = "{B}"\ntoken_env = "IGT_B"\n'
-    )
-    e = {k: v for k, v in os.environ.items() if not k.startswith(("IG_", "IGPREFLIGHT_"))}
-    e.update(
-        PYTHONPATH=str(ROOT),
-        IGPREFLIGHT_GRAPH_URL=emu.url,
-        IGPREFLIGHT_ACCOUNTS=str(tmp_path / "accounts.toml"),
-        IGT_A=TOK_A,
-        IGT_B=TOK_B,
-        IGPREFLIGHT_HEARTBEAT="0.3",
-    )
-    return e
+def media(durable_media: MediaServer) -> MediaServer:
+    return durable_media
 
 
-def manifest(path: Path, media: MediaServer, posts: list[tuple[str, str, dict]]) -> Path:
-    """posts: (account, id, extra keys) -> a TOML manifest; captions name the post."""
-    lines = []
-    for account, pid, extra in posts:
-        lines += [
-            "[[post]]",
-            f'id = "{pid}"',
-            f'account = "{account}"',
-            f'media = ["{media.url_for("feed.jpg")}"]',
-            f'caption = "{extra.pop("caption", f"post {pid}")}"',
-            *(f"{k} = {json.dumps(v)}" for k, v in extra.items()),
-        ]
-    path.write_text("\n".join(lines) + "\n")
-    return path
-
-
-def cli(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "igpreflight", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=ROOT,
-    )
-
-
-def published(emu: GraphEmulator, user: str) -> list[str]:
-    return [p["caption"] for p in emu.published if p["user_id"] == user]
-
-
-def no_token_in(*texts: str | bytes) -> None:
-    for text in texts:
-        data = text.encode() if isinstance(text, str) else text
-        assert TOK_A.encode() not in data and TOK_B.encode() not in data
+@pytest.fixture
+def env(accounts_env: dict[str, str]) -> dict[str, str]:
+    return accounts_env
 
 
 def test_two_accounts_in_parallel_each_in_order(emu, media, env, tmp_path):
@@ -413,29 +368,6 @@ def test_two_plain_publish_processes_publish_each_post_once(emu, media, env, tmp
     codes, outs = publish_at_once(m, one, 2, timeout=120)
     assert codes == [0, 0], outs
     assert [p["caption"] for p in emu.published] == ["c0", "c1", "c2"]
-
-
-# ---- PostgreSQL: skips only when no server answers at 127.0.0.1:5432 -------------------
-
-PG = os.environ.get("IGPREFLIGHT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
-
-
-@pytest.fixture
-def pg_db() -> Iterator[str]:
-    """A fresh database for this test, dropped afterwards."""
-    psycopg = pytest.importorskip("psycopg")
-    try:
-        admin = psycopg.connect(PG, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"no PostgreSQL server answers at {PG}: {exc}")
-    name = f"igp_test_{uuid.uuid4().hex[:10]}"
-    admin.execute(f'CREATE DATABASE "{name}"')
-    base = PG.rsplit("/", 1)[0]
-    try:
-        yield f"{base}/{name}"
-    finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
 
 
 def test_two_workers_on_postgres_publish_each_post_once_in_order(emu, media, env, tmp_path, pg_db):

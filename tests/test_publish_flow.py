@@ -197,11 +197,12 @@ def test_lost_publish_response_is_not_repeated(emu, media, tmp_path):
     emu.inject("media_publish", "lost_response")  # carried out, connection closed
     pub, _ = make_publisher(emu, tmp_path / "j.sqlite")
     [out] = pub.run([image_post(media, "img")])
-    assert out.status == "published"
+    assert out.status == "published", out.message
     assert len(emu.calls("POST", "/media_publish")) == 1
     assert len(emu.published) == 1
-    # the id Graph did not return: recorded as found via the container
-    assert out.media_id is None and out.media_id_source == "container"
+    # settled by its container (PUBLISHED); the id Graph did not return is read from
+    # the account's media (its caption and type, published since)
+    assert out.media_id == emu.published[0]["media_id"] and out.media_id_source == "container"
     assert out.container_id == emu.published[0]["container_id"]
     assert pub.state("img")["state"] == "published"
 
@@ -526,15 +527,25 @@ class Crash(BaseException):
 
 
 class CrashingClock(EmuClock):
+    """Dies (Crash) at the publisher's first look at the clock once `when()` holds:
+    inside the step that is running then, before its result is recorded."""
+
     def __init__(self, emu, when) -> None:
         super().__init__(emu)
         self.when = when
         self.crashed: Crash | None = None
 
-    def sleep(self, seconds: float) -> None:
-        if self.when():
+    def _maybe_crash(self) -> None:
+        if self.crashed is None and self.when():
             self.crashed = Crash()
             raise self.crashed
+
+    def now(self) -> float:
+        self._maybe_crash()
+        return super().now()
+
+    def sleep(self, seconds: float) -> None:
+        self._maybe_crash()
         super().sleep(seconds)
 
 
@@ -601,7 +612,7 @@ def _published_elsewhere(emu, media) -> str:
     """A container an earlier version made and sent media_publish for (answer lost)."""
     import time
 
-    from igpreflight.publish.graph import GraphClient
+    from igpreflight.publish.graph.client import GraphClient
 
     with GraphClient(FAKE_TOKEN, base_url=emu.url, timeout=10.0) as client:
         cid = client.create_container(emu.user_id, {"image_url": media.url_for("feed.jpg")})["id"]
@@ -617,7 +628,7 @@ def _published_elsewhere(emu, media) -> str:
 def test_a_journal_of_an_earlier_version_settles_without_publishing_twice(emu, media, tmp_path):
     import sqlite3
 
-    from igpreflight.api.durable import _legacy
+    from igpreflight.publish.durable.runs import legacy_reader
 
     sent = _published_elsewhere(emu, media)
     path = tmp_path / "journal.sqlite"
@@ -636,7 +647,7 @@ def test_a_journal_of_an_earlier_version_settles_without_publishing_twice(emu, m
     before = len(emu.calls("POST", "/media_publish"))
     pub, _ = make_publisher(emu, tmp_path / "q.sqlite")
     posts = [image_post(media, "done"), image_post(media, "sent"), image_post(media, "new")]
-    outs = pub.run(posts, legacy=_legacy(path))
+    outs = pub.run(posts, legacy=legacy_reader(path))
     assert [o.status for o in outs] == ["published"] * 3
     # recorded published: nothing sent; media_publish sent: settled by its container
     assert outs[0].already and outs[0].media_id == "17900000000000001"

@@ -8,17 +8,11 @@ import socket
 
 import pytest
 
-from igpreflight.catalog import ErrorClass
-from igpreflight.publish.graph import (
-    GraphClient,
-    GraphError,
-    Usage,
-    graph_url_from_env,
-    redact,
-    register_secret,
-    subcode_from_status,
-)
+from igpreflight.publish.graph.client import GraphClient, graph_url_from_env
+from igpreflight.publish.graph.errors import GraphError, Usage, subcode_from_status
+from igpreflight.publish.graph.table import ErrorClass
 from igpreflight.publish.params import container_params, slots_for
+from igpreflight.redaction import redact, register_secret
 
 pytest.register_assert_rewrite("publish_support")
 

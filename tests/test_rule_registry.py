@@ -15,11 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from igpreflight.catalog import GRAPH_ERRORS, RULES
+from igpreflight.catalog import RULES
 from igpreflight.model import Role, Severity
 from igpreflight.preflight.checks import check_facts
 from igpreflight.preflight.rules import REGISTRY, Registry, load_rules
 from igpreflight.preflight.rules.quota import QuotaFacts, check_quota
+from igpreflight.publish.graph.table import GRAPH_ERRORS
 from igpreflight.transcode import plan_image, plan_video
 from igpreflight.transcode.types import FixOptions
 from tests.factories import GOOD_IMAGE, GOOD_VIDEO

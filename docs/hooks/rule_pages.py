@@ -19,11 +19,16 @@ from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 from rule_examples import EXAMPLES
 
-from igpreflight.catalog import GRAPH_ERRORS, ErrorClass, GraphErrorInfo, lookup_graph_error
 from igpreflight.limits import Source
 from igpreflight.preflight.profile_values import rule_sources, rule_values
 from igpreflight.preflight.rules import RULE_MODULES, Rule, listing_order, load_rules
 from igpreflight.profiles import BUILTIN
+from igpreflight.publish.graph.table import (
+    GRAPH_ERRORS,
+    ErrorClass,
+    GraphErrorInfo,
+    lookup_graph_error,
+)
 
 log = logging.getLogger("mkdocs.plugins.rule_pages")
 

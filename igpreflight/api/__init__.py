@@ -1,9 +1,10 @@
 """The Python API: one function under every command, each returning a result object.
 
-`check`, `fix`, `upload`, `check_url`, `publish` and `run` do what the commands of
-the same name do and return a Report, FixResult, UploadResult, CheckUrlResult,
-PublishResult (PublishPlan for a dry run) or RunResult, whose `to_dict()` is that
-command's `--format json` document. Where uploads go is one UploadTarget.
+`check`, `fix`, `upload`, `check_url`, `publish`, `run`, `worker` and `status` do what
+the commands of the same name do and return a Report, FixResult, UploadResult,
+CheckUrlResult, PublishResult (PublishPlan for a dry run), RunResult or DurableResult,
+whose `to_dict()` is that command's `--format json` document. Where uploads go is one
+UploadTarget.
 Nothing here prints or exits: misuse raises ValueError (or FileNotFoundError), a
 batch `publish` refuses before any call raises PublishRefused, and bad media become
 findings. The commands are thin shells over these functions.
@@ -35,6 +36,10 @@ _WHERE = {
     "UsageError": "errors",
     "run": "running",
     "RunResult": "running",
+    "worker": "durable",
+    "status": "durable",
+    "DurableResult": "durable",
+    "DatabaseError": "errors",
 }
 
 

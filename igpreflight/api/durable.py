@@ -1,29 +1,30 @@
-"""Publishing on the durable engine: enqueue, work, read states.
+"""Publishing on the durable queue, for Python callers and the commands: `publish_many`
+(a manifest's posts, each on its account), `worker` and `status`.
 
-`publish_many` enqueues a manifest's posts (each on its account, in order) and waits
-until each is settled; `start_worker` runs the queue; `post_states` reads it. Every
-publish goes through here: the commands in their own process, the Python API in a
-child process (engine_process.py). Held and scheduled posts sleep inside the
-engine's workflows, so the engine is handed back with the result:
-`engine.exit(code)` ends the process at once (a later `publish` or worker takes
-those posts up, never twice; they stay PENDING exactly as after a kill).
+This module checks what the caller gave (accounts, tokens, options) and turns the
+publisher's faults into the API's errors; the queue itself is run by
+igpreflight/publish/durable/runs.py. Held and scheduled posts do not keep a run
+waiting: the engine is handed back with the result, and `engine.exit(code)` (the
+commands) or `engine.close()` (the Python API) leaves them for the next run or worker.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from igpreflight.api.errors import PublishRefused, UsageError
+from igpreflight.api.errors import DatabaseError, PublishRefused, UsageError
 from igpreflight.config import DEFAULT_RULES
 from igpreflight.envelope import envelope
 from igpreflight.model import Post
 
 ACCOUNTS_ENV = "IGPREFLIGHT_ACCOUNTS"
 GOOD = ("published", "scheduled")
+HIDDEN = ("seq", "executor", "until_ts", "running")  # internal columns of a row
 
 
 @dataclass
@@ -33,7 +34,8 @@ class DurableResult:
     posts: list[dict[str, Any]] = field(default_factory=list)
     db: str = ""
     enqueued: int = 0
-    engine: Any = None  # the running engine (publish_many, start_worker), or None
+    engine: Any = None  # the running engine (publish_many, worker), or None
+    interrupted: bool = False  # a worker told to stop before it was idle
 
     @property
     def ok(self) -> bool:
@@ -43,21 +45,18 @@ class DurableResult:
     def summary(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         for r in self.posts:
-            counts[r["state"]] = counts.get(r["state"], 0) + 1
+            counts[str(r["state"])] = counts.get(str(r["state"]), 0) + 1
         return {"posts": len(self.posts), **dict(sorted(counts.items()))}
 
     def to_dict(self) -> dict[str, Any]:
-        rows = [
-            {k: v for k, v in r.items() if k not in ("seq", "executor", "until_ts")}
-            for r in self.posts
-        ]
+        rows = [{k: v for k, v in r.items() if k not in HIDDEN} for r in self.posts]
         return envelope(db=shown_db(self.db), summary=self.summary(), posts=rows)
 
 
 def durable_wanted(posts: Sequence[Post], accounts: str | None, **flags: Any) -> bool:
     """Does this `publish` run report per account (the many-accounts document)? An
     accounts file, --enqueue, or posts naming an `account` say so; every other run
-    is one account's and keeps the one-account document. Both run on the engine."""
+    is one account's and keeps the one-account document. Both run on the queue."""
     if accounts or os.environ.get(ACCOUNTS_ENV) or any(flags.values()):
         return True
     return any(p.extra.get("account") for p in posts)
@@ -73,22 +72,18 @@ def shown_db(url: str) -> str:
         return url
 
 
-def db_for(db: str | None, manifest: str | os.PathLike[str] | None) -> str:
+def db_for(db: str | None, manifest: str | os.PathLike[str] | None, *, create: bool = True) -> str:
     """--db as given, else the SQLite file beside the manifest (or in the current folder)."""
-    from igpreflight.publish import engine as E
+    from igpreflight.publish.durable.plan import db_url, default_db
 
-    if db:
-        return E.db_url(db)
-    if manifest is not None:
-        return E.db_url(E.default_db(manifest))
-    return E.db_url(str(Path(".igpreflight") / E.DEFAULT_DB_NAME))
+    return db_url(db or default_db(manifest), create=create)
 
 
-def _resolver(accounts_file: str | None, default: Any = None) -> Callable[[Post], Any]:
+def resolver(accounts_file: str | None, default: Any = None) -> Callable[[Post], Any]:
     """Post -> its Account: the one it names, else `default` (the command's
     --ig-user-id / IG_USER_ID account), else IG_USER_ID. UsageError names what is missing."""
     from igpreflight.publish.accounts import AccountError, account_for, load_accounts
-    from igpreflight.publish.graph import register_secret
+    from igpreflight.redaction import register_secret
 
     try:
         accounts = load_accounts(accounts_file)
@@ -114,7 +109,7 @@ def _resolver(accounts_file: str | None, default: Any = None) -> Callable[[Post]
 def check_accounts(accounts_file: str | None) -> None:
     """Every account of the file has its token variable set (UsageError naming it)."""
     from igpreflight.publish.accounts import AccountError, load_accounts
-    from igpreflight.publish.graph import register_secret
+    from igpreflight.redaction import register_secret
 
     try:
         for acc in load_accounts(accounts_file).values():
@@ -123,23 +118,10 @@ def check_accounts(accounts_file: str | None) -> None:
         raise UsageError(str(exc)) from None
 
 
-def _legacy(journal_path: Path) -> Callable[[Any, Post], tuple[str | None, bool, str | None]]:
-    """What a journal written by an earlier version says of a post: published (media
-    id), or media_publish sent for a container whose outcome was never seen."""
-    from igpreflight.publish.legacy import NOTHING, read_journal
-
-    rows = read_journal(journal_path)
-
-    def of(acc: Any, post: Post) -> tuple[str | None, bool, str | None]:
-        row = rows.get((acc.ig_user_id, post.id), NOTHING)
-        return row.media_id, row.published, row.sent_container
-
-    return of
-
-
-def _runtime(o: dict[str, Any]) -> Any:
-    from igpreflight.publish.flow import Runtime
+def runtime_for(o: dict[str, Any]) -> Any:
+    """The worker side of a run: uploads (--bucket), URL re-checks, the Graph host."""
     from igpreflight.publish.service import CdnMediaUrl, url_rechecker
+    from igpreflight.publish.steps.runtime import Runtime
 
     uploader = None
     if o.get("upload") is not None:  # an UploadTarget
@@ -152,104 +134,139 @@ def _runtime(o: dict[str, Any]) -> Any:
     )
 
 
+def _faults() -> tuple[type[BaseException], type[BaseException]]:
+    from igpreflight.publish.durable.dbfaults import DatabaseFault
+    from igpreflight.publish.durable.runs import Refused
+
+    return DatabaseFault, Refused
+
+
+def load_posts(manifest: str | os.PathLike[str]) -> list[Post]:
+    """A manifest's posts, a STORIES post with several media as several stories.
+    ManifestError for a manifest that cannot be read."""
+    from igpreflight.preflight.manifest import load_manifest
+    from igpreflight.publish.params import expand_stories
+
+    return expand_stories(load_manifest(manifest))
+
+
 def publish_many(manifest: str | os.PathLike[str], posts: list[Post], **o: Any) -> DurableResult:
     """Enqueue `posts` (each post once, by account and post id) and, unless
-    `enqueue_only`, wait until each is settled. Options as `publish`'s: accounts_file,
+    `enqueue_only`, work until each is settled. Options as `publish`'s: accounts_file,
     account (the Account of posts that name none), db, enqueue_only, ahead,
-    dedupe_window (hours), allow_duplicate, check, rules, resumable, the waits, the
-    upload options, graph_url, timeout, journal (an earlier version's, read only),
-    watch (sees every post's state while waiting). Posts this database or the
-    earlier journal show published need neither files nor checks."""
-    from igpreflight.publish import engine as E
+    dedupe_window (hours), allow_duplicate, check, rules, resumable, the waits,
+    settle_window, the upload options, graph_url, timeout, journal (an earlier
+    version's, read only), watch (sees every post's state while waiting), notify."""
+    from igpreflight.publish.durable import runs
+    from igpreflight.publish.durable.queue import DEFAULT_AHEAD
     from igpreflight.publish.legacy import default_journal_path
     from igpreflight.publish.service import preflight_refusals, publish_refusals, publish_settings
+    from igpreflight.publish.steps.results import PostError
 
-    of = _resolver(o.get("accounts_file"), o.get("account"))
+    of = resolver(o.get("accounts_file"), o.get("account"))
     for post in posts:
         of(post)  # every account and token variable is known before anything is queued
-    legacy = _legacy(Path(o.get("journal") or default_journal_path(manifest)))
-    url = db_for(o.get("db"), manifest)
-    engine = E.Engine(url, ahead=o.get("ahead") or E.DEFAULT_AHEAD, runtime=_runtime(o))
-    engine.start()
-    try:
-        done = engine.published_posts()
-        todo = [
-            p
-            for p in posts
-            if not legacy(of(p), p)[1] and E.workflow_id(of(p).name, p.id) not in done
-        ]
-        problems = publish_refusals(
+    allow_private = o.get("allow_private", False)
+
+    def refusals(todo: list[Post]) -> list[str]:
+        return publish_refusals(
             todo,
             bucket=o["upload"].bucket if o.get("upload") else None,
             resumable=bool(o.get("resumable")),
-            allow_private=o.get("allow_private", False),
+            allow_private=allow_private,
         )
-        if problems:
-            raise PublishRefused(problems)
-        probed: dict[str, Any] = {}  # what check probed each media as: image or video
-        refused = (
-            preflight_refusals(
-                todo,
-                allow_private=o.get("allow_private", False),
-                rules=o.get("rules") or DEFAULT_RULES,
-                kinds=probed,
-            )
-            if o.get("check", True)
-            else {}
-        )
-    except UsageError:
-        engine.close()
-        raise
-    waits = ("first_wait", "max_wait", "give_up", "max_rate_wait")
+
+    def preflight(todo: list[Post], probed: dict[str, Any]) -> dict[str, PostError]:
+        rules = o.get("rules") or DEFAULT_RULES
+        found = preflight_refusals(todo, allow_private=allow_private, rules=rules, kinds=probed)
+        return {
+            pid: PostError(str(i.error_class), str(i.message or ""), i.code, i.subcode, i.rule)
+            for pid, i in found.items()
+        }
+
+    waits = ("first_wait", "max_wait", "give_up", "max_rate_wait", "settle_window")
     window = o.get("dedupe_window")
-    specs = E.build_specs(
-        [p for p in posts if p.id not in refused],
-        of,
-        publish_settings(resumable=bool(o.get("resumable")), **{k: o.get(k) for k in waits}),
-        dedupe_window=None
-        if o.get("allow_duplicate")
-        else (24.0 if window is None else window) * 3600.0,
-        legacy=legacy,
-        probed=probed,
-    )
+    DatabaseFault, Refused = _faults()
     try:
-        ids = engine.enqueue(specs)
-        rows = [] if o.get("enqueue_only") else engine.wait_settled(ids, watch=o.get("watch"))
-    except BaseException:  # Ctrl-C included: posts stay PENDING for the next run
-        engine.close()
-        raise
-    for row in rows:
-        row["already"] = row.get("already") or (
-            row["state"] == E.PUBLISHED and row["workflow_id"] in engine.known_before
+        outcome = runs.publish_run(
+            posts,
+            url=db_for(o.get("db"), manifest),
+            accounts_of=of,
+            settings=publish_settings(
+                resumable=bool(o.get("resumable")), **{k: o.get(k) for k in waits}
+            ),
+            dedupe_window=None
+            if o.get("allow_duplicate")
+            else (24.0 if window is None else window) * 3600.0,
+            legacy=runs.legacy_reader(Path(o.get("journal") or default_journal_path(manifest))),
+            refusals=refusals,
+            preflight=preflight if o.get("check", True) else None,
+            runtime=runtime_for(o),
+            ahead=o.get("ahead") or DEFAULT_AHEAD,
+            enqueue_only=bool(o.get("enqueue_only")),
+            watch=o.get("watch"),
+            notify=o.get("notify") or (lambda level, text: None),
         )
-    for post in posts:
-        if post.id in refused:
-            info = refused[post.id]
-            error = {"error_class": info.error_class, "message": info.message, "rule": info.rule}
-            rows.append(
-                {"account": of(post).name, "post_id": post.id, "state": "failed", "error": error}
-            )
-    return DurableResult(rows, db=url, enqueued=len(ids), engine=engine)
+    except Refused as exc:
+        raise PublishRefused(exc.problems) from None
+    except DatabaseFault as exc:
+        raise DatabaseError(str(exc)) from None
+    return DurableResult(
+        outcome.rows, db=outcome.db, enqueued=outcome.enqueued, engine=outcome.engine
+    )
 
 
-def start_worker(db: str | None = None, *, ahead: int | None = None, **o: Any) -> Any:
-    """A worker on `db` (started; `until_idle` then exit, or run until stopped)."""
-    from igpreflight.publish import engine as E
+def worker(
+    db: str | None = None,
+    *,
+    until_idle: bool = True,
+    stop: threading.Event | None = None,
+    ahead: int | None = None,
+    notify: Callable[[str, str], None] | None = None,
+    **o: Any,
+) -> DurableResult:
+    """Run the durable queue in this process: held and uncertain posts are taken up
+    again first (the quota re-read, the container settled). With `until_idle` (the
+    default) it returns once nothing is running, due or scheduled, reporting the posts
+    it ran; otherwise it runs until `stop` is set. The database must exist (`publish`
+    makes it): DatabaseError otherwise. Options as `publish`'s: accounts_file,
+    graph_url, allow_private, the upload options, timeout. `result.engine` is still
+    running: `close()` it (held and scheduled posts stay for the next worker)."""
+    from igpreflight.publish.durable import runs
+    from igpreflight.publish.durable.queue import DEFAULT_AHEAD
 
     check_accounts(o.get("accounts_file"))
-    engine = E.Engine(db_for(db, None), ahead=ahead or E.DEFAULT_AHEAD, runtime=_runtime(o))
-    engine.start()
-    return engine
+    url = db_for(db, None, create=False)
+    DatabaseFault, _ = _faults()
+    try:
+        rows, engine = runs.worker_run(
+            url,
+            runtime=runtime_for(o),
+            ahead=ahead or DEFAULT_AHEAD,
+            until_idle=until_idle,
+            stop=stop or threading.Event(),
+            notify=notify or (lambda level, text: None),
+        )
+    except DatabaseFault as exc:
+        raise DatabaseError(str(exc)) from None
+    except runs.Interrupted as stopped:
+        return DurableResult([], db=url, engine=stopped.engine, interrupted=True)
+    return DurableResult(rows, db=url, engine=engine)
 
 
-def post_states(db: str | None = None, manifest: str | None = None) -> DurableResult:
-    """Every post of the database, read without running anything."""
-    from igpreflight.publish import engine as E
+def status(db: str | None = None, manifest: str | os.PathLike[str] | None = None) -> DurableResult:
+    """Every post of the publish database (its latest attempt), read without running
+    or writing anything. DatabaseError when there is no database to read."""
+    from igpreflight.publish.durable import runs
 
-    url = db_for(db, manifest)
-    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).exists():
-        raise UsageError(f"no publish database at {url[len('sqlite:///') :]}")
-    return DurableResult(E.client_states(url), db=url)
+    url = db_for(db, manifest, create=False)
+    DatabaseFault, _ = _faults()
+    try:
+        return DurableResult(runs.read_status(url), db=url)
+    except DatabaseFault as exc:
+        raise DatabaseError(str(exc)) from None
 
 
-__all__ = ["DurableResult", "durable_wanted", "post_states", "publish_many", "start_worker"]
+post_states = status  # the name an earlier version of the API used
+
+__all__ = ["DurableResult", "durable_wanted", "load_posts", "publish_many", "status", "worker"]

@@ -1,5 +1,9 @@
 """`rules` and `explain`: the catalog as values, for `igpreflight rules/explain` and the service.
 
+The rule table comes from the rule catalog, the Graph error table from the Graph
+client's (igpreflight/publish/graph/table.py), where the publisher's retry decisions
+read it too.
+
 `explain(code)` reads what a person or a tool would paste: a rule code (IMG003,
 any case), a Graph subcode (2207026), a code (190) or a code/subcode pair
 (352/2207026). A bare code that only has subcode entries (-2, 9, 24, 100...)
@@ -12,7 +16,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from igpreflight.catalog import GRAPH_ERRORS, RULES, GraphErrorInfo, RuleInfo, lookup_graph_error
+from igpreflight.catalog import RULES
+from igpreflight.preflight.rules import RuleInfo
+from igpreflight.preflight.rules.image import aspect_ratio
+from igpreflight.publish.graph.table import GRAPH_ERRORS, GraphErrorInfo, lookup_graph_error
+
+EXAMPLE_RULE = aspect_ratio.code  # the rule code a hint shows (IMG003)
 
 _GRAPH = re.compile(r"(-?\d+)(?:\s*/\s*(-?\d+))?")
 BARE_SUBCODE = 2_000_000  # a bare number this large is a subcode (2207026), not a code

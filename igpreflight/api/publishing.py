@@ -17,7 +17,7 @@ from igpreflight.model import Post
 from igpreflight.publish.dryrun import PlannedPost
 from igpreflight.publish.graph import DEFAULT_API_VERSION
 from igpreflight.publish.settings import Outcome
-from igpreflight.states import MediaIdSource, PostStatus
+from igpreflight.states import MediaIdSource, PostState
 
 DRY_RUN_BUCKET = "(dry run: no bucket needed)"
 TOKEN_ENV = "IG_ACCESS_TOKEN"
@@ -36,10 +36,11 @@ class PublishResult:
     @property
     def ok(self) -> bool:
         """Every post published or scheduled (exit 0)."""
-        return all(o.status in ("published", "scheduled") for o in self.outcomes)
+        return all(o.status in (PostState.PUBLISHED, PostState.SCHEDULED) for o in self.outcomes)
 
     def summary(self) -> dict[str, int]:
-        return {
+        """The counts; `uncertain` only when some are (the document stays as it was)."""
+        counts = {
             "posts": len(self.outcomes),
             "published": sum(o.status == "published" for o in self.outcomes),
             "already_published": sum(o.already for o in self.outcomes),
@@ -47,6 +48,8 @@ class PublishResult:
             "queued": sum(o.status == "queued" for o in self.outcomes),
             "scheduled": sum(o.status == "scheduled" for o in self.outcomes),
         }
+        uncertain = sum(o.status == "uncertain" for o in self.outcomes)
+        return {**counts, "uncertain": uncertain} if uncertain else counts
 
     def auth_stops(self) -> dict[str, list[str]]:
         """reconnect-auth stops: each message once, with the posts it stopped."""
@@ -124,6 +127,8 @@ def publish(
     allow_duplicate: bool = False,
     progress: Callable[[Outcome], None] | None = None,
     rules: RuleSelection | None = None,
+    settle_window: float | None = None,
+    accounts_file: str | None = None,
     **upload_fields: Any,
 ) -> PublishResult | PublishPlan:
     """Publish every post of `manifest` (a TOML/JSON file, or parsed posts) in order,
@@ -145,20 +150,26 @@ def publish(
     account or bucket, lists the local files it would upload, and refuses what a
     real run would (`PublishPlan.ok` is False when a post is refused). `rules` is the
     project configuration: rules it turns off refuse nothing. Graph errors never
-    raise: each post's Outcome says published, scheduled, failed or queued (held by
-    a quota: a later run or worker publishes it).
+    raise: each post's Outcome says published, scheduled, failed, queued (held by
+    a quota: a later run or worker publishes it) or uncertain (its media_publish was
+    not seen through: the next run settles it from its container, never a second
+    post). `settle_window` is how long an uncertain post's container must read
+    FINISHED before media_publish is sent for it again (docs/publishing.md).
+    `accounts_file` lets a dry run show each account's calls (posts naming an
+    `account`); real runs with accounts go through `api.durable.publish_many`.
 
-    Returns once every post is settled; the engine runs in a child process, so held
+    Returns once every post is settled; the engine runs in this process and stops, so held
     and scheduled posts neither block nor end the caller (the next `publish` or
     `worker` takes them up). `progress` hears each post as it settles; if it has
     `start(total)` it hears the number of posts first, and if it has `status(text)`
     what a post waits for.
     """
     from igpreflight.preflight.manifest import load_manifest
-    from igpreflight.publish.graph import graph_url_from_env, register_secret
+    from igpreflight.publish.graph.client import graph_url_from_env
     from igpreflight.publish.legacy import default_journal_path, published_ids
     from igpreflight.publish.params import expand_stories
     from igpreflight.publish.service import preflight_refusals, publish_refusals
+    from igpreflight.redaction import register_secret
 
     upload = upload_target(upload, upload_fields)  # or its fields: bucket=, presign=...
     rules_used = rules or DEFAULT_RULES
@@ -177,13 +188,12 @@ def publish(
     jpath = Path(journal if journal is not None else default_journal_path(manifest))  # type: ignore[arg-type]
     database = db or str(jpath.parent / "publish.sqlite")
     if dry_run:
-        from igpreflight.publish.accounts import DEFAULT_ACCOUNT
-        from igpreflight.publish.engine import published_in
+        from igpreflight.publish.durable.runs import published_post_ids
 
         # what this database or an earlier version's journal shows published is skipped
         # (read only: a dry run creates no folder and no file)
         url = database if "://" in database else f"sqlite:///{Path(database).resolve()}"
-        done = published_ids(jpath, account) | published_in(url, DEFAULT_ACCOUNT)
+        done = published_ids(jpath, account) | published_post_ids(url)
         todo = [p for p in posts if p.id not in done]
         problems = publish_refusals(
             todo,
@@ -196,7 +206,15 @@ def publish(
             raise PublishRefused(problems)
         refused = preflight_refusals(todo, allow_private=allow_private, rules=rules_used)
         return _plan(
-            token, base, api_version, account, posts, done, resumable, refused if check else {}
+            token,
+            base,
+            api_version,
+            account,
+            posts,
+            done,
+            resumable,
+            refused if check else {},
+            accounts_file,
         )
     from igpreflight.publish.accounts import DEFAULT_ACCOUNT, Account
 
@@ -218,6 +236,7 @@ def publish(
         "ahead": ahead,
         "dedupe_window": dedupe_window,
         "allow_duplicate": allow_duplicate,
+        "settle_window": settle_window,
     }
     from igpreflight.api.durable import publish_many
 
@@ -227,11 +246,7 @@ def publish(
         watch=_watcher(progress),
         **options,
     )
-    result.engine.close()  # held and scheduled posts stay PENDING for the next run
-    if progress is not None:
-        for row in result.posts:
-            if "workflow_id" not in row:
-                progress(outcome_of(row))  # refused by preflight: never on the engine
+    result.engine.close()  # scheduled posts stay on the queue for the next run or worker
     order = {p.id: i for i, p in enumerate(posts)}
     rows = sorted(result.posts, key=lambda r: order.get(r["post_id"], len(order)))
     return PublishResult(
@@ -239,7 +254,7 @@ def publish(
     )
 
 
-SETTLED = ("published", "failed", "duplicate", "held", "scheduled")
+SETTLED = ("published", "failed", "duplicate", "held", "scheduled", "uncertain", "cancelled")
 
 
 def _watcher(progress: Callable[[Outcome], None] | None) -> Callable[[list[dict]], None]:
@@ -259,7 +274,8 @@ def _watcher(progress: Callable[[Outcome], None] | None) -> Callable[[list[dict]
             if start is not None:
                 start(len(rows))
         for row in rows:
-            if row["state"] in SETTLED and row["workflow_id"] not in settled:
+            settling = row["state"] == "uncertain" and row.get("step")
+            if row["state"] in SETTLED and not settling and row["workflow_id"] not in settled:
                 settled.add(row["workflow_id"])
                 progress(outcome_of(row))
         head = next((r for r in rows if r["state"] not in SETTLED and r.get("step")), None)
@@ -272,17 +288,20 @@ def _watcher(progress: Callable[[Outcome], None] | None) -> Callable[[list[dict]
 
 
 def outcome_of(row: dict[str, Any]) -> Outcome:
-    """A post's state on the engine, as the Outcome `publish` has always reported:
+    """A post's state on the queue, as the Outcome `publish` has always reported:
     held posts are `queued` (a later run or worker publishes them), a post already
-    on Instagram is `failed` with error class `duplicate` and that media's id."""
+    on Instagram is `failed` with error class `duplicate` and that media's id, and an
+    uncertain post is `uncertain` (the next run settles it)."""
     state = row["state"]
     err = row.get("error") or {}
     status = {
-        "published": PostStatus.PUBLISHED,
-        "scheduled": PostStatus.SCHEDULED,
-        "failed": PostStatus.FAILED,
-        "duplicate": PostStatus.FAILED,
-    }.get(state, PostStatus.QUEUED)
+        "published": PostState.PUBLISHED,
+        "scheduled": PostState.SCHEDULED,
+        "failed": PostState.FAILED,
+        "duplicate": PostState.FAILED,
+        "cancelled": PostState.FAILED,
+        "uncertain": PostState.UNCERTAIN,
+    }.get(state, PostState.QUEUED)
     source = row.get("source")
     return Outcome(
         row["post_id"],
@@ -314,14 +333,27 @@ def _plan(
     done: set[str],
     resumable: bool,
     refused: dict[str, Any],
+    accounts_file: str | None = None,
 ) -> PublishPlan:
-    """The dry run: the calls, read from the same builders the publisher uses."""
-    from igpreflight.publish.dryrun import plan_calls
-    from igpreflight.publish.graph import GraphClient
+    """The dry run: the calls, read from the same builders the publisher uses, for
+    each account the posts name (its id and its quota read first)."""
+    from igpreflight.publish.dryrun import plan_accounts
+    from igpreflight.publish.graph.client import GraphClient
 
-    with GraphClient(token, base_url=base, api_version=api_version) as client:
-        plan = plan_calls(client, account, posts, done=done, resumable=resumable, refused=refused)
-        return PublishPlan(plan, headers=client.plan("GET", "").headers)
+    try:
+        with GraphClient(token, base_url=base, api_version=api_version) as client:
+            plan = plan_accounts(
+                client,
+                account,
+                posts,
+                accounts_file=accounts_file,
+                done=done,
+                resumable=resumable,
+                refused=refused,
+            )
+            return PublishPlan(plan, headers=client.plan("GET", "").headers)
+    except ValueError as exc:  # an accounts file that cannot be read
+        raise UsageError(str(exc)) from None
 
 
 __all__ = ["PublishPlan", "PublishRefused", "PublishResult", "TOKEN_ENV", "USER_ENV", "publish"]

@@ -1,7 +1,8 @@
-"""The durable engine's commands: `publish` for many accounts, `worker`, `status`.
+"""The durable queue's commands: `publish` for many accounts, `worker`, `status`.
 
-Exit codes: 0 every post published or scheduled, 1 some failed, held or already on
-Instagram, 2 usage errors (an unknown account, an unset token variable...).
+Exit codes: 0 every post published or scheduled, 1 some failed, held, uncertain or
+already on Instagram, 2 usage and database errors (one `igpreflight: error:` line:
+an unknown account, an unset token variable, a database that cannot be reached).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 import click
 
-from igpreflight.api.errors import UsageError
+from igpreflight.api.errors import ManifestError, UsageError
 from igpreflight.commands.common import terminal_options
 from igpreflight.commands.upload_options import upload_target_options
 from igpreflight.terminal import TERMINAL
@@ -39,7 +40,8 @@ _ahead = click.option(
 
 
 def durable_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    """--accounts, --db, --enqueue, --ahead, --dedupe-window, --allow-duplicate."""
+    """--accounts, --db, --enqueue, --ahead, --dedupe-window, --allow-duplicate,
+    --settle-window."""
     for option in reversed(
         [
             _accounts,
@@ -59,14 +61,23 @@ def durable_options(f: Callable[..., Any]) -> Callable[..., Any]:
             click.option(
                 "--allow-duplicate", is_flag=True, help="Publish even if already on Instagram."
             ),
+            click.option(
+                "--settle-window",
+                type=click.FloatRange(min=0),
+                default=None,
+                metavar="SECONDS",
+                help="How long an uncertain post's container must read FINISHED before"
+                " media_publish is sent for it again (default 180).",
+            ),
         ]
     ):
         f = option(f)
     return f
 
 
-def _usage(exc: UsageError) -> None:
-    """One `igpreflight: error: ...` line per problem (commands.boundary), exit 2."""
+def fail(exc: UsageError) -> None:
+    """A usage or database error: one `igpreflight: error:` line per problem
+    (commands.boundary), exit 2."""
     from igpreflight.commands.boundary import EXIT_USAGE, error_lines
 
     for line in error_lines(exc):
@@ -77,13 +88,11 @@ def _usage(exc: UsageError) -> None:
 def publish_durable(o: dict[str, Any]) -> None:
     """`publish` with its options `o`: returns when the run is one account's (the
     one-account report); otherwise publishes for many accounts and exits."""
-    from igpreflight.api.durable import durable_wanted, publish_many
-    from igpreflight.preflight.manifest import ManifestError, load_manifest
-    from igpreflight.publish.params import expand_stories
+    from igpreflight.api.durable import durable_wanted, load_posts, publish_many
     from igpreflight.report.durable import render
 
     try:
-        posts = expand_stories(load_manifest(o["manifest"]))
+        posts = load_posts(o["manifest"])
     except ManifestError as exc:
         raise click.UsageError(str(exc)) from None
     if not durable_wanted(posts, o["accounts_file"], enqueue=o["enqueue_only"]):
@@ -91,12 +100,18 @@ def publish_durable(o: dict[str, Any]) -> None:
     try:
         options = {k: v for k, v in o.items() if k != "manifest"}
         result = publish_many(
-            o["manifest"], posts, check=not o["no_check"], journal=o["journal_path"], **options
+            o["manifest"],
+            posts,
+            check=not o["no_check"],
+            journal=o["journal_path"],
+            notify=TERMINAL.message,
+            **options,
         )
     except UsageError as exc:
-        _usage(exc)
+        fail(exc)
     if o["enqueue_only"]:
         click.echo(f"enqueued {result.enqueued} posts")
+        sys.exit(0)
     if result.posts:
         click.echo(render(result, o["fmt"]), nl=False)
     result.engine.exit(0 if result.ok else 1)
@@ -120,28 +135,27 @@ _fmt = click.option(
 @_fmt
 def worker(db: str | None, until_idle: bool, ahead: int | None, fmt: str, **o: Any) -> None:
     """Run posts from the durable queue as they come due; any number of processes and
-    hosts share one database, and a killed worker's posts are taken over. With
-    --until-idle, exit once nothing is running, due or scheduled (posts held by a
-    quota stay queued) and report like `status`."""
-    from igpreflight.api.durable import DurableResult, start_worker
+    hosts share one database, and a killed worker's posts are taken over. Held and
+    uncertain posts are taken up first (the quota read again, the container settled).
+    The database must exist (`publish` makes it). With --until-idle, exit once
+    nothing is running, due or scheduled and report the posts this worker ran."""
+    from igpreflight.api.durable import worker as run_worker
     from igpreflight.report.durable import render
 
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     try:
-        engine = start_worker(db, ahead=ahead, **o)
+        result = run_worker(
+            db, until_idle=until_idle, stop=stop, ahead=ahead, notify=TERMINAL.message, **o
+        )
     except UsageError as exc:
-        _usage(exc)
-    if not until_idle:
-        stop.wait()
-        engine.exit(0)
-    rows = engine.wait_settled(
-        [], until_idle=True, tick=lambda: engine.exit(130) if stop.is_set() else None
-    )
-    result = DurableResult(rows, db=engine.url)
-    click.echo(render(result, fmt), nl=False)
-    engine.exit(0 if result.ok else 1)
+        fail(exc)
+    if result.interrupted:
+        result.engine.exit(130)
+    if until_idle:
+        click.echo(render(result, fmt), nl=False)
+    result.engine.exit(0 if result.ok else 1)
 
 
 @click.command("status")
@@ -151,13 +165,13 @@ def worker(db: str | None, until_idle: bool, ahead: int | None, fmt: str, **o: A
 @_fmt
 def status(manifest: str | None, db: str | None, fmt: str) -> None:
     """Every post of the durable queue: account, state, media id, last error. Safe at
-    any time (runs nothing): a running or interrupted post is resumed by a worker,
-    never published twice."""
-    from igpreflight.api.durable import post_states
+    any time (runs and writes nothing): a running or interrupted post is resumed by a
+    worker, an uncertain one settled first, never published twice."""
+    from igpreflight.api.durable import status as read_status
     from igpreflight.report.durable import render
 
     try:
-        result = post_states(db, manifest)
+        result = read_status(db, manifest)
     except UsageError as exc:
-        _usage(exc)
+        fail(exc)
     click.echo(render(result, fmt), nl=False)

@@ -15,8 +15,8 @@ from typing import Any
 
 import click
 
-from igpreflight.api.errors import PublishRefused, UsageError
-from igpreflight.api.publishing import USER_ENV, PublishPlan, PublishResult
+from igpreflight.api.errors import ManifestError, PublishRefused, UsageError
+from igpreflight.api.publishing import DEFAULT_API_VERSION, USER_ENV, PublishPlan, PublishResult
 from igpreflight.api.uploading import UploadTarget
 from igpreflight.commands.common import terminal_options, write_output
 from igpreflight.commands.config_options import (
@@ -27,8 +27,6 @@ from igpreflight.commands.config_options import (
 )
 from igpreflight.commands.durable import durable_options
 from igpreflight.commands.upload_options import upload_target_options
-from igpreflight.preflight.manifest import ManifestError
-from igpreflight.publish.graph import DEFAULT_API_VERSION
 from igpreflight.report.publish import render
 from igpreflight.terminal import TERMINAL, Progress
 
@@ -57,6 +55,8 @@ def api_options(options: dict[str, Any]) -> dict[str, Any]:
     kwargs["check"] = not options.get("no_check", False)
     kwargs["journal"] = options.get("journal_path")
     kwargs["rules"] = settings_of(options).rules
+    if options.get("dry_run"):
+        kwargs["accounts_file"] = options.get("accounts_file")  # each account's calls
     return kwargs
 
 
@@ -180,6 +180,7 @@ def publish(
     ahead: int | None,
     dedupe_window: float,
     allow_duplicate: bool,
+    settle_window: float | None,
     select: tuple[str, ...],
     ignore: tuple[str, ...],
     config_file: str | None,
@@ -195,8 +196,10 @@ def publish(
     re-run: published posts are never published again, interrupted ones resume,
     and a post whose last attempt failed is tried again. Each post is checked
     first: a post with a `check` error is refused (fix-media) with no upload or
-    call for it (--no-check skips this). Exit 0 when every post is published or
-    scheduled, 1 when some failed or are held, 2 on usage errors.
+    call for it (--no-check skips this). A post whose media_publish was not seen
+    through is uncertain: the next run settles it from its container first, never
+    posting twice. Exit 0 when every post is published or scheduled, 1 when some
+    failed, are held or uncertain, 2 on usage and database errors.
     """
     options = dict(locals())  # exactly the parameters above
     from igpreflight.api.publishing import publish as publish_api

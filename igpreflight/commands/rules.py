@@ -7,11 +7,16 @@ import sys
 
 import click
 
+from igpreflight.api.explaining import (
+    EXAMPLE_RULE,
+    GRAPH_ERRORS,
+    RULES,
+    GraphErrorInfo,
+    RuleInfo,
+    rule_dict,
+)
 from igpreflight.api.explaining import explain as explain_api
-from igpreflight.api.explaining import rule_dict
-from igpreflight.catalog import GRAPH_ERRORS, RULES, GraphErrorInfo, RuleInfo
 from igpreflight.commands.common import terminal_options
-from igpreflight.preflight.rules.image import aspect_ratio
 from igpreflight.terminal import TERMINAL
 
 
@@ -85,6 +90,6 @@ def explain(code: str) -> None:
         return
     known = ", ".join(sorted({str(g.subcode) for g in GRAPH_ERRORS if g.subcode})[:5])
     TERMINAL.error(
-        f"unknown code {code!r}: try a rule code ({aspect_ratio.code}) or a Graph subcode ({known}, ...)"
+        f"unknown code {code!r}: try a rule code ({EXAMPLE_RULE}) or a Graph subcode ({known}, ...)"
     )
     sys.exit(1)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from igpreflight.api.errors import UsageError
+from igpreflight.api.errors import ManifestError, UsageError
 from igpreflight.commands.common import (
     Encodes,
     as_option,
@@ -29,7 +29,6 @@ from igpreflight.commands.publish import (
     refusal_lines,
 )
 from igpreflight.commands.upload_options import with_upload_target
-from igpreflight.preflight.manifest import ManifestError
 from igpreflight.report.run import render, stop_line
 from igpreflight.terminal import TERMINAL
 

@@ -16,7 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from igpreflight.model import Post
-from igpreflight.publish.graph import GraphClient, PlannedCall
+from igpreflight.publish.accounts import Account, load_accounts
+from igpreflight.publish.graph.client import GraphClient, PlannedCall
 from igpreflight.publish.params import (
     PARENT,
     container_params,
@@ -59,6 +60,7 @@ def plan_calls(
     resumable: bool = False,
     check_quota: bool = True,
     refused: Mapping[str, ErrorInfo] | None = None,
+    label: str = "(batch)",
 ) -> list[PlannedPost]:
     """One PlannedPost per post (plus the batch's quota read first). `refused` holds
     the preflight refusals (`service.preflight_refusals`) by post id."""
@@ -69,7 +71,7 @@ def plan_calls(
         quota = client.plan(
             "GET", f"{account}/content_publishing_limit", {"fields": "quota_usage,config"}
         )
-        out.append(PlannedPost("(batch)", "", [quota], "read the publishing quota first"))
+        out.append(PlannedPost(label, "", [quota], "read the publishing quota first"))
     for post in posts:
         hint = None if post.media_type in ("", MediaType.CAROUSEL) else post.media_type
         kinds = [bool(is_video_item(item, hint)) for item in post.media]
@@ -126,4 +128,39 @@ def plan_calls(
         ]
         note = "each GET repeats until FINISHED"
         out.append(PlannedPost(post.id, media_type, calls, note, list(uploads.values())))
+    return out
+
+
+def plan_accounts(
+    client: GraphClient,
+    account: str,
+    posts: Sequence[Post],
+    *,
+    accounts_file: str | None = None,
+    done: set[str] | frozenset[str] = frozenset(),
+    resumable: bool = False,
+    refused: Mapping[str, ErrorInfo] | None = None,
+) -> list[PlannedPost]:
+    """The plan of every account the posts go to: its id and quota read, then its
+    posts' calls. Posts naming no `account` go to `account` (IG_USER_ID); the others
+    to their account in the accounts file (its token is not needed: no call is made).
+    ValueError (AccountError) for an account the file does not know."""
+    named = [p.extra.get("account") for p in posts]
+    if not any(named) and not accounts_file:
+        return plan_calls(client, account, posts, done=done, resumable=resumable, refused=refused)
+    accounts = load_accounts(accounts_file)
+    groups: dict[str | None, list[Post]] = {}
+    for post, name in zip(posts, named, strict=True):
+        groups.setdefault(name, []).append(post)
+    out: list[PlannedPost] = []
+    for name, mine in groups.items():
+        acc: Account | None = accounts.get(name) if name else None
+        if name and acc is None:
+            known = ", ".join(sorted(accounts)) or "none: pass --accounts FILE"
+            raise ValueError(f"unknown account {name!r} (accounts: {known})")
+        user = acc.ig_user_id if acc else account
+        label = f"(account {name or 'default'}: {user or ACCOUNT_PLACEHOLDER})"
+        out += plan_calls(
+            client, user, mine, done=done, resumable=resumable, refused=refused, label=label
+        )
     return out

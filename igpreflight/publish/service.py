@@ -10,10 +10,10 @@ import os
 from collections.abc import Sequence
 from dataclasses import replace
 
-from igpreflight.catalog import ErrorClass
 from igpreflight.config import DEFAULT_RULES, RuleSelection
 from igpreflight.model import Finding, Kind, MediaItem, Post, Severity
 from igpreflight.preflight.rules.url import public_host
+from igpreflight.publish.graph.table import ErrorClass
 from igpreflight.publish.params import is_video_item
 from igpreflight.publish.settings import ErrorInfo, MediaRefused, PublishSettings, UrlChecker
 from igpreflight.states import UploadStatus
@@ -65,6 +65,7 @@ def publish_settings(
     max_wait: float | None = None,
     give_up: float | None = None,
     max_rate_wait: float | None = None,
+    settle_window: float | None = None,
 ) -> PublishSettings:
     """PublishSettings from the command's waits (None keeps the default)."""
     s = PublishSettings(resumable=resumable)
@@ -82,6 +83,10 @@ def publish_settings(
         s = replace(s, give_up_image=give_up, give_up_video=give_up)
     if max_rate_wait is not None:
         s = replace(s, rate_wait_max=max_rate_wait)
+    if settle_window is not None:
+        s = replace(
+            s, settle_window=settle_window, settle_poll=min(s.settle_poll, settle_window / 6)
+        )
     return s
 
 

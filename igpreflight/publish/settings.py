@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from igpreflight.limits import POST_LIMITS
 from igpreflight.model import MediaItem
 from igpreflight.publish.backoff import Backoff
-from igpreflight.states import MediaIdSource, PostStatus
+from igpreflight.states import MediaIdSource, PostState
 
 UPLOAD_FAILED = "upload"  # not a Graph error class: the media never reached a URL
 QUOTA_WINDOW = POST_LIMITS.quota_window_seconds
@@ -68,6 +68,13 @@ class PublishSettings:
     # own publishes of the account in the last 24 h (as the old journal counted).
     fallback_quota: int = POST_LIMITS.default_quota_per_24h
     resumable: bool = False  # local videos go by resumable upload instead of a URL
+    # Settling an uncertain post (docs/publishing.md): read its container until it is
+    # PUBLISHED, or until it has read FINISHED (or dead) for longer than Instagram takes
+    # to carry out a media_publish; reads back off from settle_poll.
+    settle_window: float = 180.0
+    settle_poll: float = 10.0
+    settle_reads: int = 8  # failed reads in a row before the post stays uncertain
+    resends: int = 3  # media_publish again for a container settled unpublished
 
     def poll_backoff(self, first: float) -> Backoff:
         """Waits between two status polls, after a first wait sized to the media."""
@@ -83,6 +90,11 @@ class PublishSettings:
         """Waits on a rate limit whose headers do not say how long (uncapped: a wait
         longer than `rate_wait_max` stops the batch instead)."""
         return Backoff(self.rate_wait_default, self.backoff)
+
+    @property
+    def settle_backoff(self) -> Backoff:
+        """Waits between two reads of an uncertain post's container."""
+        return Backoff(self.settle_poll, self.backoff, self.max_wait, self.jitter)
 
     def fixed_wait(self, seconds: float) -> Backoff:
         """A single wait of `seconds`, spread by the same jitter."""
@@ -115,7 +127,7 @@ class Outcome:
 
     post_id: str
     media_type: str  # a MediaType value
-    status: PostStatus  # PUBLISHED, FAILED or QUEUED
+    status: PostState  # published, failed, queued (held), scheduled or uncertain
     media_id: str | None = None
     media_id_source: MediaIdSource | None = None
     container_id: str | None = None

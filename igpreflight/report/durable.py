@@ -7,18 +7,15 @@ from typing import Any
 
 from igpreflight.api.durable import DurableResult
 from igpreflight.envelope import dumps
+from igpreflight.redaction import redact
+from igpreflight.report.publish import published_what
 
 
 def _line(r: dict[str, Any]) -> str:
     who = f"{r['account']}/{r['post_id']}"
     state, err = r["state"], r.get("error") or {}
     if state == "published":
-        mid = r.get("media_id")
-        what = (
-            f"media id {mid}"
-            if mid
-            else f"container {r.get('container_id')} shows PUBLISHED (media id not returned)"
-        )
+        what = published_what(r.get("media_id"), r.get("source"), r.get("container_id"))
         line = f"{who}: published{' earlier' if r.get('already') else ''}, {what}"
     elif state == "scheduled":
         line = f"{who}: scheduled for {r.get('until') or r.get('publish_at')}"
@@ -28,6 +25,10 @@ def _line(r: dict[str, Any]) -> str:
         line = f"{who}: held until {r.get('until')}: {err.get('message')}"
     elif state == "duplicate":
         line = f"{who}: not published: {err.get('message')}"
+    elif state == "uncertain":
+        line = f"{who}: uncertain [{err.get('error_class') or 'retry-same'}]: {err.get('message')}"
+    elif state == "interrupted":
+        line = f"{who}: interrupted (its worker is gone; the next worker resumes it)"
     elif state == "failed":
         code = ""
         if err.get("code") is not None or err.get("subcode") is not None:
@@ -52,4 +53,5 @@ def render_text(result: DurableResult) -> str:
 
 
 def render(result: DurableResult, fmt: str) -> str:
-    return dumps(result.to_dict()) if fmt == "json" else render_text(result)
+    """Redacted here too: a report is an output boundary of its own."""
+    return redact(dumps(result.to_dict()) if fmt == "json" else render_text(result))

@@ -7,6 +7,7 @@ from dataclasses import replace
 from igpreflight.api.publishing import PublishPlan, PublishResult
 from igpreflight.envelope import dumps
 from igpreflight.publish.settings import Outcome
+from igpreflight.redaction import redact
 
 
 def _code_and_message(o: Outcome) -> str:
@@ -22,13 +23,24 @@ def _code_and_message(o: Outcome) -> str:
     return f" {code}: {message}" if message else f" {code}"
 
 
+def published_what(media_id: str | None, source: str | None, container_id: str | None) -> str:
+    """How a published post is named: its media id, and how it was learnt when its
+    media_publish was not seen (settled by its container)."""
+    if media_id and source == "container":
+        return f"media id {media_id} (its container shows PUBLISHED)"
+    if media_id:
+        return f"media id {media_id}"
+    return f"container {container_id} shows PUBLISHED (media id not returned)"
+
+
 def summary_line(result: PublishResult) -> str:
     s = result.summary()
     already = f" ({s['already_published']} earlier)" if s["already_published"] else ""
     scheduled = f", {s['scheduled']} scheduled" if s.get("scheduled") else ""
+    uncertain = f", {s['uncertain']} uncertain" if s.get("uncertain") else ""
     return (
         f"{s['published']} published{already}{scheduled}, {s['failed']} failed,"
-        f" {s['queued']} queued"
+        f" {s['queued']} queued{uncertain}"
     )
 
 
@@ -40,11 +52,7 @@ def render_text(result: PublishResult) -> str:
     auth = result.auth_stops()
     for o in result.outcomes:
         if o.status == "published":
-            what = (
-                f"media id {o.media_id}"
-                if o.media_id
-                else f"container {o.container_id} shows PUBLISHED (media id not returned)"
-            )
+            what = published_what(o.media_id, o.media_id_source, o.container_id)
             lines.append(f"{o.post_id}: published{' earlier' if o.already else ''}, {what}")
         elif o.status == "scheduled":
             lines.append(f"{o.post_id}: {o.message}")
@@ -79,9 +87,10 @@ def render_plan_text(plan: PublishPlan) -> str:
 
 
 def render(result: PublishResult | PublishPlan, fmt: str) -> str:
-    """`publish` output in `fmt` (text or json), for a run or a dry run."""
+    """`publish` output in `fmt` (text or json), for a run or a dry run. Redacted here
+    too: a report is an output boundary of its own (docs/publishing.md)."""
     if fmt == "json":
-        return dumps(result.to_dict())
+        return redact(dumps(result.to_dict()))
     if isinstance(result, PublishPlan):
-        return render_plan_text(result)
-    return render_text(result)
+        return redact(render_plan_text(result))
+    return redact(render_text(result))

@@ -1,9 +1,8 @@
 """A thin Graph API client: one place that knows URLs, auth, time-outs and error shapes.
 
 The publisher decides what to do about an error; this module only turns every
-failure (an error body, an HTTP 5xx, a lost connection) into one `GraphError`
-whose class comes from `catalog.classify`, and parses the usage headers that
-say how long a rate limit lasts.
+failure into one `GraphError` (errors.py) and keeps the usage headers of the last
+answer, so the caller paces the account.
 
 The token travels in the `Authorization: Bearer` header, which both
 graph.facebook.com and graph.instagram.com accept; never in the URL, so it
@@ -16,205 +15,19 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from igpreflight._version import __version__
-from igpreflight.catalog import ErrorClass, classify, lookup_graph_error
+from igpreflight.publish.graph import DEFAULT_API_VERSION, DEFAULT_GRAPH_URL
+from igpreflight.publish.graph.errors import GraphError, Usage, error_from_response
 from igpreflight.redaction import REDACTED, redact, register_secret
 
-DEFAULT_GRAPH_URL = "https://graph.facebook.com"
-DEFAULT_API_VERSION = "v25.0"
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger("igpreflight.graph")
-
-
-# --- usage headers -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Usage:
-    """What the rate-limit headers of one response say (percentages and seconds)."""
-
-    app_pct: float = 0.0  # X-App-Usage: the highest of call_count / total_time / total_cputime
-    business_pct: float = 0.0  # X-Business-Use-Case-Usage, highest over all entries
-    regain_seconds: float = 0.0  # estimated_time_to_regain_access (minutes in the header)
-    retry_after: float | None = None  # Retry-After header, seconds
-
-    @property
-    def wait_seconds(self) -> float | None:
-        """How long the headers ask us to wait, or None when they do not say."""
-        if self.regain_seconds > 0:
-            return self.regain_seconds
-        if self.retry_after is not None and self.retry_after > 0:
-            return self.retry_after
-        return None
-
-    @property
-    def exhausted(self) -> bool:
-        return max(self.app_pct, self.business_pct) >= 100 or self.regain_seconds > 0
-
-    @classmethod
-    def from_headers(cls, headers: Mapping[str, str]) -> Usage:
-        app = _json_header(headers, "x-app-usage")
-        app_pct = _max_pct(app) if isinstance(app, dict) else 0.0
-        buc = _json_header(headers, "x-business-use-case-usage")
-        business_pct, regain = 0.0, 0.0
-        if isinstance(buc, dict):
-            for entries in buc.values():
-                for entry in entries if isinstance(entries, list) else [entries]:
-                    if not isinstance(entry, dict):
-                        continue
-                    business_pct = max(business_pct, _max_pct(entry))
-                    regain = max(regain, 60.0 * _num(entry.get("estimated_time_to_regain_access")))
-        retry_after = None
-        raw = headers.get("retry-after")
-        if raw is not None:
-            try:
-                retry_after = float(raw)
-            except ValueError:
-                retry_after = None
-        return cls(app_pct, business_pct, regain, retry_after)
-
-
-def _json_header(headers: Mapping[str, str], name: str) -> Any:
-    raw = headers.get(name)
-    if not raw:
-        return None
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return None
-
-
-def _num(value: Any) -> float:
-    try:
-        return float(value or 0)
-    except (TypeError, ValueError):
-        return 0.0
-
-
-def _max_pct(entry: dict[str, Any]) -> float:
-    return max(
-        (
-            _num(entry.get(k))
-            for k in ("call_count", "total_time", "total_cputime", "acc_id_util_pct")
-        ),
-        default=0.0,
-    )
-
-
-# --- errors ------------------------------------------------------------------------------
-
-
-@dataclass
-class GraphError(Exception):
-    """Any failed Graph call: an error body, an HTTP error or a network failure.
-
-    `uncertain` is True when the request may have taken effect although no
-    answer says so (a time-out after sending, a dropped connection, a 5xx):
-    the publisher must look before it repeats a media_publish.
-    """
-
-    http_status: int | None
-    code: int | None
-    subcode: int | None
-    is_transient: bool
-    message: str
-    fbtrace_id: str | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-    error_type: str | None = None
-    user_message: str | None = None
-    uncertain: bool = False
-    network: bool = False
-
-    def __post_init__(self) -> None:
-        super().__init__(self.message)
-
-    @property
-    def error_class(self) -> ErrorClass:
-        if self.network:
-            return ErrorClass.RETRY_SAME
-        return classify(
-            self.code, self.subcode, is_transient=self.is_transient, http_status=self.http_status
-        )
-
-    @property
-    def usage(self) -> Usage:
-        return Usage.from_headers(self.headers)
-
-    @property
-    def rule(self) -> str | None:
-        info = lookup_graph_error(self.code, self.subcode)
-        return info.rule if info else None
-
-    @property
-    def code_text(self) -> str:
-        """`190/463`, `4`, or `HTTP 502` / `network` when Graph gave no code."""
-        if self.code is None and self.subcode is None:
-            return f"HTTP {self.http_status}" if self.http_status else "network"
-        if self.subcode is None:
-            return str(self.code)
-        return f"{self.code if self.code is not None else '-'}/{self.subcode}"
-
-    def log_fields(self) -> dict[str, Any]:
-        return {
-            "http_status": self.http_status,
-            "code": self.code,
-            "subcode": self.subcode,
-            "is_transient": self.is_transient,
-            "graph_message": self.message,
-            "fbtrace_id": self.fbtrace_id,
-            "error_class": self.error_class.value,
-        }
-
-    def __str__(self) -> str:
-        return f"{self.code_text}: {self.message}"
-
-
-def _error_from_response(resp: httpx.Response) -> GraphError:
-    headers = {k.lower(): v for k, v in resp.headers.items()}
-    try:
-        body = resp.json()
-    except ValueError:
-        body = None
-    err = body.get("error") if isinstance(body, dict) else None
-    if not isinstance(err, dict):
-        text = resp.text.strip().splitlines()[0][:200] if resp.text.strip() else resp.reason_phrase
-        return GraphError(
-            http_status=resp.status_code,
-            code=None,
-            subcode=None,
-            is_transient=resp.status_code >= 500,
-            message=redact(f"HTTP {resp.status_code}: {text}"),
-            headers=headers,
-            uncertain=resp.status_code >= 500,
-        )
-    code = _int_or_none(err.get("code"))
-    return GraphError(
-        http_status=resp.status_code,
-        code=code,
-        subcode=_int_or_none(err.get("error_subcode")),
-        is_transient=bool(err.get("is_transient", False)),
-        message=redact(str(err.get("message", "")) or f"HTTP {resp.status_code}"),
-        fbtrace_id=err.get("fbtrace_id"),
-        headers=headers,
-        error_type=err.get("type"),
-        user_message=redact(str(err["error_user_msg"])) if err.get("error_user_msg") else None,
-        # A 5xx whose body carries no known error may still have done its work.
-        uncertain=resp.status_code >= 500 and lookup_graph_error(code, None) is None,
-    )
-
-
-def _int_or_none(value: Any) -> int | None:
-    try:
-        return int(value) if value is not None else None
-    except (TypeError, ValueError):
-        return None
 
 
 # --- the client --------------------------------------------------------------------------
@@ -259,6 +72,8 @@ class GraphClient:
         token_in_query: bool = False,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
+        import httpx  # here, so that importing the publisher costs nothing until a call
+
         self.token = token or ""
         register_secret(self.token)
         self.base_url = base_url.rstrip("/")
@@ -275,6 +90,8 @@ class GraphClient:
             follow_redirects=False,
             transport=transport,
         )
+        self._failures = httpx.HTTPError
+        self._never_sent = (httpx.ConnectError, httpx.ConnectTimeout)
 
     # -- plumbing --
 
@@ -301,10 +118,10 @@ class GraphClient:
                 resp = self._http.get(url, params=fields)
             else:
                 resp = self._http.request(method, url, data=fields)
-        except httpx.HTTPError as exc:
+        except self._failures as exc:
             raise self._network_error(exc, method, path, context) from None
         if resp.status_code >= 400:
-            err = _error_from_response(resp)
+            err = error_from_response(resp)
             self._log_error(err, method, path, context)
             raise err  # its usage travels with it (err.usage); the caller waits once
         # What a successful answer says about the budget left, for the caller's pacing.
@@ -318,7 +135,7 @@ class GraphClient:
             self._log_error(err, method, path, context)
             raise err from None
         if isinstance(data, dict) and isinstance(data.get("error"), dict):
-            err = _error_from_response(resp)
+            err = error_from_response(resp)
             self._log_error(err, method, path, context)
             raise err
         log.debug(
@@ -334,7 +151,7 @@ class GraphClient:
         self, exc: httpx.HTTPError, method: str, path: str, context: str
     ) -> GraphError:
         # A refused connection never reached the server; anything later might have.
-        sent = not isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
+        sent = not isinstance(exc, self._never_sent)
         err = GraphError(
             http_status=None,
             code=None,
@@ -413,10 +230,10 @@ class GraphClient:
                 resp = self._http.post(
                     uri, content=fh, headers=headers, timeout=self.upload_timeout
                 )
-        except httpx.HTTPError as exc:
+        except self._failures as exc:
             raise self._network_error(exc, "POST", "(resumable upload)", context) from None
         if resp.status_code >= 400:
-            err = _error_from_response(resp)
+            err = error_from_response(resp)
             self._log_error(err, "POST", "(resumable upload)", context)
             raise err
         try:
@@ -442,28 +259,3 @@ def _param(value: Any) -> str:
     if isinstance(value, (list, dict, tuple)):
         return json.dumps(value, separators=(",", ":"))
     return str(value)
-
-
-_SUBCODE_IN_STATUS = re.compile(r"\b(2207\d{3})\b")
-
-
-def subcode_from_status(status: str) -> int | None:
-    """The subcode a container's `status` names on ERROR ("Error: ... 2207053")."""
-    m = _SUBCODE_IN_STATUS.search(status or "")
-    return int(m.group(1)) if m else None
-
-
-def container_status_error(container_id: str, code: str, status: str) -> GraphError:
-    """A container that ended EXPIRED or ERROR, as the Graph error it stands for, so
-    its class (recreate, fix-media...) is decided like any other error's."""
-    if code == "EXPIRED":
-        return GraphError(None, -2, 2207020, False, f"container {container_id} EXPIRED")
-    sub = subcode_from_status(status)
-    info = lookup_graph_error(None, sub) if sub is not None else None
-    return GraphError(
-        None,
-        info.code if info else None,
-        sub,
-        False,
-        f"container {container_id} ERROR: {status or 'no detail'}",
-    )

@@ -1,0 +1,140 @@
+"""Reading the queue: every post's state as a row, through DBOS or a DBOSClient
+(which runs nothing). What `status`, `worker` and `publish` print is built here."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from igpreflight.preflight.rfc3339 import format_rfc3339
+from igpreflight.publish.durable import APP_VERSION
+from igpreflight.publish.durable.view import PostView
+from igpreflight.publish.steps.spec import PREFIX, PostSpec
+from igpreflight.states import PostState
+
+ENDED = ("SUCCESS", "ERROR", "CANCELLED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED")
+
+
+def spec_of(w: Any) -> PostSpec | None:
+    inp = getattr(w, "input", None)
+    args = getattr(inp, "args", None) if inp is not None else None
+    if isinstance(inp, dict):
+        args = inp.get("args")
+    if args and isinstance(args[0], PostSpec):
+        return args[0]
+    return None
+
+
+def view_of(api: Any, w: Any) -> PostView | None:
+    """A workflow's state: its output once ended; else its "state" event."""
+    if w.status == "SUCCESS":
+        return PostView.from_dict(w.output)
+    if w.status in ENDED:
+        return None
+    return PostView.from_dict(api.get_event(w.workflow_id, "state", timeout_seconds=0))
+
+
+def settled_view(api: Any, w: Any) -> PostView | None:
+    """What an attempt came to: its output; or, for one that settled but did not record
+    its end (its process stopped right then), its last state; None while it goes on."""
+    if w.status == "SUCCESS":
+        return PostView.from_dict(w.output)
+    if w.status in ("PENDING", "ENQUEUED") and api.get_event(
+        w.workflow_id, "settled", timeout_seconds=0
+    ):
+        return PostView.from_dict(api.get_event(w.workflow_id, "state", timeout_seconds=0))
+    return None
+
+
+def workflows(api: Any, ids: Sequence[str] | None = None, *, inputs: bool = True) -> list[Any]:
+    """The posts' workflows; the inputs (PostSpecs) of this version's only: an earlier
+    version's pickled classes may no longer exist."""
+    kwargs: dict[str, Any] = {"load_output": True}
+    if ids:
+        kwargs["workflow_ids"] = list(ids)
+    else:
+        kwargs["workflow_id_prefix"] = PREFIX
+    if not inputs:
+        return list(api.list_workflows(load_input=False, **kwargs))
+    mine = list(api.list_workflows(load_input=True, app_version=APP_VERSION, **kwargs))
+    seen = {w.workflow_id for w in mine}
+    others = [
+        w for w in api.list_workflows(load_input=False, **kwargs) if w.workflow_id not in seen
+    ]
+    return mine + others
+
+
+def post_states(api: Any, ids: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """Every post (the latest attempt of each, or the workflows `ids`): account, post
+    id, state, media id, last error, until. `api` is DBOS or a DBOSClient."""
+    found = workflows(api, ids)
+    if not ids:
+        found = latest_attempts(found)
+    rows = [row(w, spec_of(w), view_of(api, w)) for w in found]
+    order = {wid: i for i, wid in enumerate(ids or [])}
+    rows.sort(key=lambda r: (order.get(r["workflow_id"], 0), r["account"], r["seq"]))
+    return rows
+
+
+def latest_attempts(found: list[Any]) -> list[Any]:
+    """Of each post's attempts, the latest (what `status` shows)."""
+    best: dict[str, tuple[int, Any]] = {}
+    for w in found:
+        spec = spec_of(w)
+        base = spec.base if spec else w.workflow_id
+        n = spec.attempt if spec else 1
+        if base not in best or n > best[base][0]:
+            best[base] = (n, w)
+    return [w for _, w in best.values()]
+
+
+def row(w: Any, spec: PostSpec | None, view: PostView | None) -> dict[str, Any]:
+    """One post's row (the reports' and the JSON documents' shape)."""
+    wid = w.workflow_id
+    account, _, post_id = wid[len(PREFIX) :].partition(":")
+    if spec is not None:
+        account, post_id = spec.account.name, spec.post.id
+    out: dict[str, Any] = {
+        "workflow_id": wid,
+        "account": account,
+        "post_id": post_id,
+        "seq": spec.seq if spec else 0,
+        "attempt": spec.attempt if spec else 1,
+        "media_type": spec.media_type if spec else None,
+        "publish_at": format_rfc3339(spec.publish_at) if spec and spec.publish_at else None,
+        "state": PostState.QUEUED,
+        "media_id": None,
+        "container_id": None,
+        "error": None,
+        "until": None,
+        "step": None,
+        "executor": w.executor_id,
+        "running": w.status == "PENDING",
+    }
+    if w.status == "DELAYED":
+        out["state"] = PostState.SCHEDULED
+        if spec and spec.publish_at:
+            out["until"] = format_rfc3339(spec.publish_at)
+        return out
+    if w.status == "ENQUEUED" and view is None:
+        return out
+    if w.status in ENDED and w.status != "SUCCESS":
+        cancelled = w.status == "CANCELLED"
+        out["state"] = PostState.CANCELLED if cancelled else PostState.FAILED
+        out["error"] = {"error_class": "permanent", "message": f"{w.status}: {w.error}"}
+        return out
+    if view is None:  # running, before it said anything
+        out["state"] = PostState.CREATING
+        return out
+    out["state"] = view.state
+    out["media_id"] = view.media_id
+    out["container_id"] = view.container_id
+    out["step"] = view.step
+    out["source"] = view.source
+    out["already"] = view.already
+    if view.until:
+        out["until"] = format_rfc3339(float(view.until))
+        out["until_ts"] = float(view.until)
+    if view.error is not None:
+        out["error"] = view.error.to_dict()
+    return out

@@ -1,0 +1,221 @@
+"""Steps: media_publish, and settling a post whose media_publish was not seen.
+
+The rule (docs/publishing.md): after a media_publish whose outcome was not seen, the
+post is uncertain and the only next step is `settle`: read the container until it is
+PUBLISHED (published), or until it has read FINISHED for longer than Instagram takes
+to carry out a media_publish (then send it again, for the same container), or dead
+(EXPIRED, ERROR: a new container may be made). An answer Instagram gives while it
+still publishes, or has published (2207006, 2207008, EXPIRED), to a container already
+sent once is `SettleAgain`, never a reason for a new container.
+"""
+
+from __future__ import annotations
+
+from igpreflight.publish.graph.errors import GraphError, container_status_error
+from igpreflight.publish.graph.table import ErrorClass
+from igpreflight.publish.steps import verdicts as V
+from igpreflight.publish.steps.gate import (
+    LISTED_TYPES,
+    epoch,
+    note_published,
+    quota_used_up,
+    recent_media,
+    release_quota,
+)
+from igpreflight.publish.steps.results import (
+    Failed,
+    Held,
+    NotPublished,
+    PostError,
+    Published,
+    Recreate,
+    SettleAgain,
+    Unseen,
+    Unsettled,
+)
+from igpreflight.publish.steps.runtime import Runtime, quota_error
+from igpreflight.publish.steps.spec import PostSpec
+from igpreflight.states import MediaIdSource
+
+# What Instagram answers to a second media_publish for a container it is publishing
+# (2207006), has published (2207008) or that expired meanwhile (2207020).
+SETTLE_ANSWERS = {(24, 2207006), (24, 2207008), (-2, 2207020)}
+SLACK = 300.0  # clock skew allowed when matching the account's media to a publish
+
+
+def intent(rt: Runtime, fresh: list[bool]) -> None:
+    """Recorded just before media_publish. Its body runs only in the execution that
+    goes on to send: a resumed workflow replays it without running it, so `send` knows
+    an earlier execution may have sent the call (see `send`)."""
+    fresh.append(True)
+
+
+def send(
+    rt: Runtime, spec: PostSpec, cid: str, sent_before: bool, fresh: list[bool]
+) -> Published | Unseen | SettleAgain | Held | Recreate | Failed:
+    """POST /{ig-user-id}/media_publish for `cid`, once; never before publish_at."""
+    acc, settings = spec.account, spec.settings
+    if not fresh:
+        why = "resumed after an interruption: an earlier run may have sent media_publish"
+        return Unseen(cid, why, rt.now())
+    if spec.publish_at is not None and rt.now() < spec.publish_at:
+        rt.clock.sleep(spec.publish_at - rt.now())
+    stopped = rt.stopped(acc)
+    if stopped is not None:
+        release_quota(rt, spec)
+        return Failed(stopped)
+    builder = tries = rate_waits = 0
+    while True:
+        try:
+            media_id = rt.call(acc, settings, lambda c: c.publish(acc.ig_user_id, cid))
+        except GraphError as err:
+            got = _answer(rt, spec, cid, err, sent_before)
+            if got is None:  # 2207008 on a fresh container: the builder is not ready yet
+                builder += 1
+                if builder <= settings.builder_retries:
+                    wait = settings.builder_window / (settings.builder_retries + 1)
+                    rt.wait(settings.fixed_wait(wait), 0)
+                    continue
+                got = Recreate(V.failed(rt, acc, err, None))
+            elif got == "rate":  # a short rate limit: as long as the headers say
+                rate_waits += 1
+                if rate_waits <= settings.rate_waits:
+                    rt.clock.sleep(err.usage.wait_seconds or settings.rate_wait_default)
+                    continue
+                got = V.held(rt, err, settings)
+            elif got == "again":  # refused, nothing done: the container decides
+                tries += 1
+                if tries < settings.retry_attempts:
+                    rt.wait(settings.retry_backoff, tries - 1)
+                    got = _ready(rt, spec, cid)
+                    if got is None:
+                        continue
+                else:
+                    got = Failed(V.failed(rt, acc, err, None))
+            if isinstance(got, (Failed, Recreate, Held)):
+                release_quota(rt, spec)
+            if isinstance(got, Held) and quota_error(err):
+                quota_used_up(rt, spec)
+            return got
+        if not media_id:
+            return Unseen(cid, "media_publish answered without an id", rt.now())
+        note_published(rt, spec, media_id)
+        return Published(str(media_id), MediaIdSource.MEDIA_PUBLISH, rt.now())
+
+
+def _ready(rt: Runtime, spec: PostSpec, cid: str) -> Published | Recreate | Failed | None:
+    """Before media_publish is sent again after a refusal: None when the container reads
+    FINISHED; Published if it shows PUBLISHED; else what to do instead."""
+    acc, settings = spec.account, spec.settings
+    for n in range(settings.retry_attempts):
+        try:
+            code, status = rt.retrying(acc, settings, lambda c: c.container_status(cid))
+        except GraphError as err:
+            return Failed(V.failed(rt, acc, err, None))
+        if code == "FINISHED":
+            return None
+        if code == "PUBLISHED":
+            return Published(find_media(rt, spec, rt.now() - settings.settle_window), MediaIdSource.CONTAINER, rt.now())  # fmt: skip
+        if code in ("ERROR", "EXPIRED"):
+            return Recreate(V.error_of(container_status_error(cid, code, status)))
+        rt.wait(settings.retry_backoff, n)
+    message = f"container {cid} is {code or 'not ready'}"
+    return Failed(PostError(ErrorClass.RETRY_SAME.value, message))
+
+
+def _answer(rt: Runtime, spec: PostSpec, cid: str, err: GraphError, sent_before: bool):
+    """What an error answer to media_publish means: a result; "rate" (wait as the
+    headers say) or "again" (the same call once the container reads FINISHED); or None
+    (24/2207008 on a fresh container: the builder retries)."""
+    acc, settings = spec.account, spec.settings
+    pair, cls, now = (err.code, err.subcode), err.error_class, rt.now()
+    if err.uncertain or (err.http_status or 0) >= 500:
+        # Sent, and no answer says what happened (lost, time-out, any 5xx: a server
+        # error on this call is never taken for "nothing was done").
+        return Unseen(cid, V.where(err, None, graph=V.graph_of(rt, acc)), now)
+    if sent_before and (pair in SETTLE_ANSWERS or cls is ErrorClass.RECREATE_CONTAINER):
+        return SettleAgain(
+            cid, V.where(err, None, graph=V.graph_of(rt, acc)), now, busy=pair == (24, 2207006)
+        )
+    if pair == (24, 2207008):
+        return None
+    if cls is ErrorClass.WAIT_QUOTA:
+        wait = err.usage.wait_seconds or settings.rate_wait_default
+        if quota_error(err) or wait > settings.rate_wait_max:
+            return V.held(rt, err, settings)
+        return "rate"
+    if cls is ErrorClass.RETRY_SAME:
+        # Refused with a body (9007/2207027 not ready...), or never sent (a refused
+        # connection): nothing was done; the same call again once the container is ready.
+        return "again"
+    if cls is ErrorClass.RECREATE_CONTAINER:
+        if pair == (24, 2207006):
+            V.not_found(rt, acc, err)  # a repeat stops the account (reconnect-auth)
+        error = V.failed(rt, acc, err, None)
+        return Recreate(error) if rt.stopped(acc) is None else Failed(error)
+    return Failed(V.failed(rt, acc, err, None))
+
+
+def settle(
+    rt: Runtime, spec: PostSpec, cid: str, since: float, window: float | None = None
+) -> Published | NotPublished | Unsettled:
+    """Read container `cid` (uncertain since `since`) until it tells: PUBLISHED, or not
+    published after the settle window (FINISHED: send again; EXPIRED or ERROR: dead).
+    A token error or a long outage leaves the post uncertain (Unsettled). `window`
+    (default settings.settle_window) grows when Instagram shows it publishes slower."""
+    acc, settings = spec.account, spec.settings
+    window = settings.settle_window if window is None else window
+    errors = reads = 0
+    while True:
+        try:
+            code, _status = rt.call(acc, settings, lambda c: c.container_status(cid))
+        except GraphError as err:
+            cls = err.error_class
+            if cls is ErrorClass.WAIT_QUOTA and not quota_error(err):
+                wait = err.usage.wait_seconds or settings.rate_wait_default
+                if wait <= settings.rate_wait_max:
+                    rt.clock.sleep(wait)
+                    continue
+            if cls is ErrorClass.RETRY_SAME and errors + 1 < settings.settle_reads:
+                errors += 1
+                rt.wait(settings.retry_backoff, errors - 1)
+                continue
+            return Unsettled(cid, V.error_of(err, V.where(err, None, graph=V.graph_of(rt, acc))))
+        errors = 0
+        now = rt.now()
+        if code == "PUBLISHED":
+            media_id = find_media(rt, spec, since)
+            note_published(rt, spec, media_id)
+            return Published(media_id, MediaIdSource.CONTAINER, now)
+        left = since + window - now
+        if left <= 0 and code in ("FINISHED", "EXPIRED", "ERROR"):
+            release_quota(rt, spec)
+            return NotPublished(cid, code != "FINISHED", code)
+        if left <= -settings.give_up_video:
+            message = f"container {cid} still reads {code or 'nothing'} while settling"
+            return Unsettled(cid, PostError(ErrorClass.RETRY_SAME.value, message))
+        wait = settings.settle_backoff.jittered(reads, rt.rng)
+        rt.clock.sleep(min(wait, left) if left > 0 else wait)
+        reads += 1
+
+
+def find_media(rt: Runtime, spec: PostSpec, since: float) -> str | None:
+    """The media id of a post settled from its container: the one media of the
+    account's recent media with its caption and type, published since it was sent and
+    not one of this database's own; None when none or several match (a story, a
+    caption-less post)."""
+    caption = (spec.post.caption or "").strip()
+    types = LISTED_TYPES.get(spec.media_type)
+    if not caption or types is None:
+        return None
+    ours = rt.ledger.our_media_ids(spec.account.name)
+    found = {
+        str(m.get("id"))
+        for m in recent_media(rt, spec, fresh=True)
+        if (m.get("caption") or "").strip() == caption
+        and m.get("media_type") in types
+        and (epoch(m.get("timestamp")) or 0) >= since - SLACK
+        and str(m.get("id")) not in ours
+        and m.get("id")
+    }
+    return found.pop() if len(found) == 1 else None
