@@ -241,20 +241,22 @@ _THREAD = threading.local()  # .ahead: this thread's lookahead, if it opened one
 
 
 @contextmanager
-def lookahead(files: Sequence[tuple[str, float]], depth: int = 4) -> Iterator[None]:
+def lookahead(files: Sequence[tuple[str, float]], depth: int = 4) -> Iterator[_Ahead | None]:
     """Within it, this thread's parses of `files` (local paths with their parse
     speeds), asked in this order, are answered by one server kept `depth` requests
     ahead: it parses the next files while this thread reads their boxes and runs the
     rules, instead of waiting for each request. A file the thread never asks for
     (the probe settled it first) costs the server a parse, nothing else; one asked
-    out of order, or after the server was killed at a bound, is parsed as usual."""
-    if os.name != "posix" or not files:
-        yield
+    out of order, or after the server was killed at a bound, is parsed as usual.
+    It yields the lookahead, whose `add` announces more files as they come (None
+    where parses are not run in a server)."""
+    if os.name != "posix":
+        yield None
         return
     ahead = _Ahead(list(files), depth)
     _THREAD.ahead = ahead
     try:
-        yield
+        yield ahead
     finally:
         _THREAD.ahead = None
         ahead.close()
@@ -268,6 +270,11 @@ class _Ahead:
         self.sent: deque[tuple[int, float]] = deque()  # (index in files, when sent)
         self.next = 0
         self.last = 0.0  # when the latest answer was read
+
+    def add(self, path: str, speed: float) -> None:
+        """Announce one more file, to be asked after those announced before."""
+        self.order.setdefault(path, len(self.files))
+        self.files.append((path, speed))
 
     def _fill(self) -> None:
         if self.server is None:

@@ -54,15 +54,17 @@ Videos (see `probe_video` and `isobmff`)
 - has_edit_list: an edit list that really changes the timeline
   (`isobmff.edits_change_timeline`): not ffmpeg's usual one-entry list for
   AAC priming or B-frame delay.
-- video_bitrate: MediaInfo's BitRate, else stream size / duration, else file
-  rate minus audio rate.
+- video_bitrate / audio_bitrate: for MP4/MOV, the stream's bytes over what its
+  samples last (the sample tables, exact); elsewhere MediaInfo's BitRate, else
+  stream size / duration, else (video) file rate minus audio rate.
+- MP4/MOV with H.264 and AAC-LC are read without MediaInfo (`mp4_native`), with
+  the very values MediaInfo gives; other streams and containers by MediaInfo.
 - Audio-only files and MP4s with no streams are VideoFacts with has_video False.
 """
 
 from __future__ import annotations
 
 import os
-from pathlib import PurePosixPath
 from typing import BinaryIO
 
 from igpreflight import formats
@@ -110,7 +112,7 @@ def probe_stream(
     fastest); without it MediaInfo reads `f` through its buffer API, so a
     ranged reader over an S3 object is probed from its headers alone.
     """
-    ext = PurePosixPath(shown).suffix.lower().lstrip(".")
+    ext = _extension(shown)
     if size == 0:
         return Unreadable(shown, "zero bytes", 0)
     try:
@@ -146,6 +148,13 @@ def probe_stream(
         if fallback is not None:
             return fallback
     return Unreadable(shown, facts.reason, size)
+
+
+def _extension(shown: str) -> str:
+    """PurePosixPath(shown).suffix without the dot, lower case (without pathlib's cost)."""
+    name = shown.rsplit("/", 1)[-1]
+    dot = name.rfind(".")
+    return name[dot + 1 :].lower() if 0 < dot < len(name) - 1 else ""
 
 
 def _other_image(head: bytes) -> bool:
