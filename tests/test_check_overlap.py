@@ -50,7 +50,7 @@ def _mediainfo_used(folder: Path) -> str:
         "import sys; from igpreflight.preflight.engine import check_paths; "
         f"check_paths([{str(folder)!r}], jobs=1); "
         "m = sys.modules.get('igpreflight.preflight.mediainfo_child'); "
-        "print('none' if m is None else len(m._IDLE))"
+        "print('none' if m is None else len(m._POOL.idle))"
     )
     proc = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120

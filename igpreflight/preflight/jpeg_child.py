@@ -1,0 +1,61 @@
+"""The strict JPEG decode in a helper process (`childserver`), this side of it.
+
+simplejpeg, the only TurboJPEG binding with fatal warnings, needs numpy: 11 MB of
+libraries and objects in every process that decodes a JPEG, which made fixing
+sharp's 280 MP photo peak at 49 MB against libvips' 42. The decode runs in a
+server holding numpy (`jpeg_server`); the pixels come back over its pipe into a
+buffer Pillow takes without a copy for grey images. The server is also capped
+(childproc) and bounded in time: a JPEG that crashes or hangs libjpeg-turbo, or
+passes the memory cap, is `NotForTurbo`, and the classic judge (ffmpeg, then
+Pillow) decides it, as for any JPEG TurboJPEG does not take.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+from igpreflight.childproc import BASE_SECONDS, memory_limit
+from igpreflight.childserver import Pool, Server, ServerStopped
+from igpreflight.preflight.jpeg_strict import CorruptJpeg, Decoded, NotForTurbo
+
+DECODE_SECONDS = BASE_SECONDS  # one decode's bound (a 280 MP photo takes a second)
+
+
+class _Decoder(Server):
+    what = "the strict JPEG decoder"
+
+    def __init__(self, memory: int | None) -> None:
+        super().__init__("igpreflight.preflight.jpeg_server", memory)
+
+    def decode(self, path: str, min_size: tuple[int, int], seconds: float) -> Decoded:
+        deadline = time.monotonic() + seconds
+        self.send((json.dumps({"path": path, "min": list(min_size)}) + "\n").encode())
+        status, _, rest = self.read_line(deadline, seconds).partition(b" ")
+        if status == b"OK":
+            info = json.loads(rest)
+            pixels = bytearray(info["bytes"])
+            self.read_into(pixels, deadline, seconds)
+            return Decoded(tuple(info["size"]), info["mode"], info["rawmode"], pixels)
+        reason = self.read_exact(int(rest), deadline, seconds).decode("utf-8", "replace")
+        raise (CorruptJpeg if status == b"CJ" else NotForTurbo)(reason)
+
+
+_POOL: Pool[_Decoder] = Pool(_Decoder, None)
+
+
+def decode_in_child(path: str, min_size: tuple[int, int]) -> Decoded:
+    """`jpeg_strict.decode_here` in a server of this process's pool."""
+    server = _POOL.checkout(memory_limit())
+    try:
+        decoded = server.decode(path, min_size, DECODE_SECONDS)
+    except (CorruptJpeg, NotForTurbo):  # its verdict: the server is fine
+        _POOL.release(server)
+        raise
+    except ServerStopped as exc:  # killed at a bound, or crashed: the old judge decides
+        raise NotForTurbo(str(exc)) from None
+    except BaseException:  # an interruption mid-answer: nothing it says can be trusted
+        server.kill()
+        raise
+    _POOL.release(server)
+    return decoded
