@@ -22,6 +22,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import IO, Generic, NoReturn, TypeVar
 
@@ -41,7 +42,9 @@ class Server:
     what = "the helper"  # how messages name it
     error: type[ServerStopped] = ServerStopped  # what a bound or a death raises
 
-    def __init__(self, entry: str, memory: int | None) -> None:
+    def __init__(
+        self, entry: str, memory: int | None, env: Mapping[str, str] | None = None
+    ) -> None:
         self.memory = memory
         start = f"import sys; sys.path.insert(0, {_ROOT!r}); from {entry} import main; main()"
         self.proc: subprocess.Popen[bytes] = (
@@ -52,6 +55,7 @@ class Server:
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
+                env={**os.environ, **env} if env else None,
                 **child_kwargs(memory),
             )
             .result()

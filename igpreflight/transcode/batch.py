@@ -397,6 +397,8 @@ def fix_paths(
     if start is not None:
         start(len(job_list))
 
+    if not options.dry_run:
+        _prestart_jpeg_decoders(job_list, workers)
     planned = _map(lambda j: plan_job(j, options), job_list, workers)
     if out_dir is not None or options.in_place:
         assign_outputs(planned, out_dir)
@@ -533,6 +535,18 @@ def _execute(
         done = [r for r in results if r is not None]
         raise BatchInterrupted(done, len(planned)) from None
     return [r for r in results if r is not None]
+
+
+def _prestart_jpeg_decoders(jobs: Sequence[FixJob], workers: int) -> None:
+    """Start the strict JPEG decoders (`preflight.jpeg_child`) while the plans are
+    made, one a worker at most: every JPEG a fix converts or passes is decoded."""
+    if os.name != "posix":
+        return
+    jpegs = sum(1 for j in jobs if j.source.suffix.lower() in (".jpg", ".jpeg", ".mpo"))
+    if jpegs:
+        from igpreflight.preflight import jpeg_child
+
+        jpeg_child.prestart(min(workers, jpegs))
 
 
 def _map(fn, items, workers: int) -> list:
