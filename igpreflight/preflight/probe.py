@@ -65,6 +65,11 @@ Videos (see `probe_video` and `isobmff`)
 from __future__ import annotations
 
 import os
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import replace
 from typing import BinaryIO
 
 from igpreflight import formats
@@ -89,18 +94,54 @@ def probe(path: str | os.PathLike[str]) -> ImageFacts | VideoFacts | Unreadable:
     shown = os.fspath(path)
     real = os.path.abspath(shown)
     try:
-        size = os.path.getsize(real)
+        st = os.stat(real)
     except OSError as e:
         return Unreadable(shown, f"cannot read: {e.strerror or e}")
-    if os.path.isdir(real):
+    if stat.S_ISDIR(st.st_mode):
         return Unreadable(shown, "is a folder, not a file")
-    if not os.path.isfile(real):
+    if not stat.S_ISREG(st.st_mode):
         return Unreadable(shown, "not a regular file (a device, pipe or socket)")
+    memo = _MEMO.get()
+    key = (real, st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev)
+    if memo is not None and key in memo:
+        known = memo[key]
+        return known if known.path == shown else replace(known, path=shown)
     try:
         with open(real, "rb") as f:
-            return probe_stream(shown, f, size, real)
+            facts = probe_stream(shown, f, st.st_size, real)
     except OSError as e:
-        return Unreadable(shown, f"cannot read: {e.strerror or e}", size)
+        return Unreadable(shown, f"cannot read: {e.strerror or e}", st.st_size)
+    if memo is not None:
+        memo.remember(key, facts)
+    return facts
+
+
+class ProbeMemo(dict):  # type: ignore[type-arg]
+    """Facts of files probed before, by path, size, modification time and inode."""
+
+    def __init__(self, capacity: int = 1024) -> None:
+        super().__init__()
+        self.capacity = capacity
+
+    def remember(self, key: tuple, facts: ImageFacts | VideoFacts | Unreadable) -> None:  # type: ignore[type-arg]
+        if len(self) >= self.capacity:
+            self.clear()  # the rare overflow starts afresh: no bookkeeping a probe
+        self[key] = facts
+
+
+_MEMO: ContextVar[ProbeMemo | None] = ContextVar("igpreflight_probe_memo", default=None)
+
+
+@contextmanager
+def remembering(memo: ProbeMemo) -> Iterator[None]:
+    """Within it, `probe` answers a file it probed before, unchanged since (same size,
+    modification time and inode), from `memo`: the service's stored uploads never
+    change, and a post checked a thousand times need not probe its photo as often."""
+    token = _MEMO.set(memo)
+    try:
+        yield
+    finally:
+        _MEMO.reset(token)
 
 
 def probe_stream(
@@ -164,8 +205,6 @@ def _other_image(head: bytes) -> bool:
 
 
 def _with_path(facts: VideoFacts, shown: str) -> VideoFacts:
-    from dataclasses import replace
-
     return replace(facts, path=shown)
 
 
