@@ -107,3 +107,29 @@ def test_sharps_280_mp_photo_is_decoded_at_one_eighth(corpus_dir: Path):
         str(corpus_dir / "sharp" / "giant-image.jpg"), (1440, 1008)
     )
     assert decoded.size == (2500, 1750) and decoded.mode == "L"
+
+
+def test_a_batch_decodes_the_next_photo_ahead_and_writes_what_it_writes_alone(tmp_path):
+    """With one worker, fix has the next JPEG decoded while it encodes the current
+    one (`transcode.jpeg_ahead`): the outputs are byte for byte those of each photo
+    fixed alone, and no decode asked ahead outlives the batch."""
+    photos = [make_image(tmp_path / f"{i}.jpg", size=(2400 + 160 * i, 1800)) for i in range(4)]
+    taken = jpeg_child.taken_ahead
+    batch = fix(photos, tmp_path / "batch", jobs=1).files
+    assert jpeg_child.taken_ahead - taken == 3  # every photo after the first
+    alone = [fix([p], tmp_path / f"alone{i}").files[0] for i, p in enumerate(photos)]
+    for together, single in zip(batch, alone, strict=True):
+        assert together.status is FixStatus.CONVERTED
+        assert Path(together.output).read_bytes() == Path(single.output).read_bytes()
+    assert jpeg_child._AHEAD == {}
+
+
+def test_a_decode_asked_ahead_and_never_taken_is_dropped(photos):
+    path = str(photos["colour"])
+    jpeg_child.decode_ahead(path, (300, 300))
+    assert list(jpeg_child._AHEAD) == [(path, (300, 300))]
+    # Another size is decoded as usual, the one asked ahead stays for its taker...
+    assert jpeg_child.decode_in_child(path, (1, 1)).size == (135, 135)
+    jpeg_child.drop_ahead()  # ...until the batch ends without one
+    assert jpeg_child._AHEAD == {}
+    assert jpeg_child.decode_in_child(path, (300, 300)).size[0] >= 300

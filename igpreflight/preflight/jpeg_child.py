@@ -13,6 +13,7 @@ Pillow) decides it, as for any JPEG TurboJPEG does not take.
 from __future__ import annotations
 
 import json
+import threading
 import time
 
 from igpreflight.childproc import BASE_SECONDS, memory_limit
@@ -31,9 +32,13 @@ class _Decoder(Server):
     def __init__(self, memory: int | None) -> None:
         super().__init__("igpreflight.preflight.jpeg_server", memory, SINGLE_THREADED)
 
-    def decode(self, path: str, min_size: tuple[int, int], seconds: float) -> Decoded:
-        deadline = time.monotonic() + seconds
+    def request(self, path: str, min_size: tuple[int, int]) -> float:
+        """Ask for one decode; returns when it was asked (its deadline starts there)."""
         self.send((json.dumps({"path": path, "min": list(min_size)}) + "\n").encode())
+        return time.monotonic()
+
+    def answer(self, asked: float, seconds: float) -> Decoded:
+        deadline = asked + seconds
         status, _, rest = self.read_line(deadline, seconds).partition(b" ")
         if status == b"OK":
             info = json.loads(rest)
@@ -47,11 +52,51 @@ class _Decoder(Server):
 _POOL: Pool[_Decoder] = Pool(_Decoder, None)
 
 
-def decode_in_child(path: str, min_size: tuple[int, int]) -> Decoded:
-    """`jpeg_strict.decode_here` in a server of this process's pool."""
+# Decodes asked ahead (`decode_ahead`), by (path, min_size): the server and when.
+_AHEAD: dict[tuple[str, tuple[int, int]], tuple[_Decoder, float]] = {}
+_AHEAD_LOCK = threading.Lock()
+taken_ahead = 0  # decodes answered from `decode_ahead` in this process (tests read it)
+
+
+def decode_ahead(path: str, min_size: tuple[int, int]) -> None:
+    """Have a server decode this JPEG now, for a `decode_in_child` of the same path
+    and size that will come: one fix job's decode overlaps the previous job's resize
+    and encode (two cores at work where one would wait)."""
+    key = (path, tuple(min_size))
+    with _AHEAD_LOCK:
+        if key in _AHEAD:
+            return
     server = _POOL.checkout(memory_limit())
     try:
-        decoded = server.decode(path, min_size, DECODE_SECONDS)
+        asked = server.request(path, min_size)
+    except ServerStopped:
+        return  # dead before it started: the decode itself will say
+    with _AHEAD_LOCK:
+        _AHEAD[key] = (server, asked)  # type: ignore[index]
+
+
+def drop_ahead() -> None:
+    """Forget the decodes asked ahead and never taken (their answers unread: the
+    servers are killed, not pooled)."""
+    with _AHEAD_LOCK:
+        pending = list(_AHEAD.values())
+        _AHEAD.clear()
+    for server, _ in pending:
+        server.kill()
+
+
+def decode_in_child(path: str, min_size: tuple[int, int]) -> Decoded:
+    """`jpeg_strict.decode_here` in a server of this process's pool (the answer of a
+    `decode_ahead` of the same path and size, when there is one)."""
+    global taken_ahead
+    with _AHEAD_LOCK:
+        ahead = _AHEAD.pop((path, tuple(min_size)), None)  # type: ignore[arg-type]
+        taken_ahead += ahead is not None
+    server, asked = ahead if ahead is not None else (_POOL.checkout(memory_limit()), None)
+    try:
+        if asked is None:
+            asked = server.request(path, min_size)
+        decoded = server.answer(asked, DECODE_SECONDS)
     except (CorruptJpeg, NotForTurbo):  # its verdict: the server is fine
         _POOL.release(server)
         raise

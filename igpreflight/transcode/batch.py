@@ -42,6 +42,7 @@ from igpreflight.preflight.engine import iter_media_files
 from igpreflight.preflight.probe import probe
 from igpreflight.preflight.rules.file import unreadable
 from igpreflight.storage.s3uri import is_s3
+from igpreflight.transcode import jpeg_ahead
 from igpreflight.transcode.aim import aim_for, recheck_findings
 from igpreflight.transcode.folderlock import FolderBusy, folder_locks, out_lock, remove_own_temps
 from igpreflight.transcode.image import Undecodable, apply_image, decodes_pixels, parse_colour
@@ -398,7 +399,7 @@ def fix_paths(
         start(len(job_list))
 
     if not options.dry_run:
-        _prestart_jpeg_decoders(job_list, workers)
+        jpeg_ahead.prestart(job_list, workers)
     planned = _map(lambda j: plan_job(j, options), job_list, workers)
     if out_dir is not None or options.in_place:
         assign_outputs(planned, out_dir)
@@ -506,7 +507,9 @@ def _execute(
                 progress(r)
     try:
         if workers == 1:
-            for i in todo:
+            for n, i in enumerate(todo):
+                if n + 1 < len(todo):
+                    jpeg_ahead.decode_ahead(planned[todo[n + 1]], options)
                 finish(i, run_job(planned[i], options, per_file))
         else:
             # Threads, not processes: Pillow and ffmpeg release the GIL, and the
@@ -534,19 +537,9 @@ def _execute(
     except KeyboardInterrupt:
         done = [r for r in results if r is not None]
         raise BatchInterrupted(done, len(planned)) from None
+    finally:
+        jpeg_ahead.drop()
     return [r for r in results if r is not None]
-
-
-def _prestart_jpeg_decoders(jobs: Sequence[FixJob], workers: int) -> None:
-    """Start the strict JPEG decoders (`preflight.jpeg_child`) while the plans are
-    made, one a worker at most: every JPEG a fix converts or passes is decoded."""
-    if os.name != "posix":
-        return
-    jpegs = sum(1 for j in jobs if j.source.suffix.lower() in (".jpg", ".jpeg", ".mpo"))
-    if jpegs:
-        from igpreflight.preflight import jpeg_child
-
-        jpeg_child.prestart(min(workers, jpegs))
 
 
 def _map(fn, items, workers: int) -> list:
