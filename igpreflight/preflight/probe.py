@@ -103,8 +103,8 @@ def probe(path: str | os.PathLike[str]) -> ImageFacts | VideoFacts | Unreadable:
         return Unreadable(shown, "not a regular file (a device, pipe or socket)")
     memo = _MEMO.get()
     key = (real, st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev)
-    if memo is not None and key in memo:
-        known = memo[key]
+    known = memo.get(key) if memo is not None else None  # one lookup: threads share it
+    if known is not None:
         return known if known.path == shown else replace(known, path=shown)
     try:
         with open(real, "rb") as f:
