@@ -44,8 +44,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-CORPUS = Path(os.environ.get("IGPREFLIGHT_CORPUS", REPO.parent / "shared" / "corpus"))
-GIANT = CORPUS / "sharp" / "giant-image.jpg"
+from corpus_path import corpus_dir  # noqa: E402
+
+GIANT = corpus_dir() / "sharp" / "giant-image.jpg"
 INSTALL = "apt-get install -y libvips-tools mediainfo"
 VIPS_JPEG = "[Q=92,optimize_coding,strip,subsample_mode=on]"  # what fix writes
 

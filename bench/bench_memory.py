@@ -1,7 +1,9 @@
 """Benchmark: peak memory of `fix` on the corpus's largest images, with the
 memory budget (default 1 GB) against an unlimited budget, in the same run.
 
-Each case runs in a fresh process that reports its own peak RSS (VmHWM):
+Each case runs in a fresh process that reports the peak RSS of itself (VmHWM) or
+of a helper it started (the strict JPEG decoder), whichever is larger. The corpus
+is found as the tests find it (`IGPREFLIGHT_CORPUS`, else ../shared/corpus):
 - black_large.webp (16000x9000 WebP; Pillow decodes WebP through an RGBA
   buffer, about 16 bytes per pixel): refused with the size it needs under the
   default budget, decoded with `--max-memory 8G` (the old behaviour: 2.23 GB);
@@ -17,8 +19,12 @@ import sys
 import tempfile
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from corpus_path import PEAK_SCRIPT_TAIL, corpus_dir  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO.parent / "shared" / "corpus"
+CORPUS = corpus_dir()
 CASES = [CORPUS / "androidx-media" / "black_large.webp", CORPUS / "sharp" / "giant-image.jpg"]
 SCRIPT = (
     "import sys\n"
@@ -27,7 +33,7 @@ SCRIPT = (
     "from igpreflight.transcode.types import FixOptions\n"
     "options = FixOptions(max_memory=int(sys.argv[3])) if int(sys.argv[3]) else FixOptions()\n"
     "[r] = fix_paths([sys.argv[1]], Path(sys.argv[2]), options)\n"
-    "peak = next(int(x.split()[1]) for x in open('/proc/self/status') if x.startswith('VmHWM:'))\n"
+    f"{PEAK_SCRIPT_TAIL}"
     "print(r.status.value, peak // 1024)\n"
 )
 
@@ -47,7 +53,7 @@ def peak(src: Path, budget: int) -> tuple[str, int]:
 
 def main() -> int:
     if not CASES[0].is_file():
-        print("the shared corpus is not available")
+        print(f"the corpus is not at {CORPUS} (set IGPREFLIGHT_CORPUS)")
         return 1
     for src in CASES:
         default_status, default_mb = peak(src, 0)

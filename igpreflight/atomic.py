@@ -7,8 +7,6 @@ the temporary file is removed on any error, including KeyboardInterrupt.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,6 +32,8 @@ def temp_sibling(dst: Path) -> Path:
     not mkstemp's private 0600, so the final file is as readable as any other."""
     dst = Path(dst)
     suffix = f".tmp{dst.suffix}" if dst.suffix else ".tmp"
+    import tempfile  # loaded with the first write: `check` to stdout writes none
+
     fd, name = tempfile.mkstemp(prefix=f".{dst.stem}.", suffix=suffix, dir=dst.parent)
     try:
         os.fchmod(fd, 0o666 & ~_umask())
@@ -66,6 +66,8 @@ def write_bytes(dst: Path, data: bytes) -> None:
 def copy_file(src: Path, dst: Path) -> None:
     """Copy `src` byte for byte to `dst` atomically."""
     with replacing(Path(dst)) as tmp:
+        import shutil
+
         shutil.copyfile(src, tmp)
 
 

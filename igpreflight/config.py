@@ -16,22 +16,17 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10 only
-    import tomli as tomllib
-
 from igpreflight.model import AsOption, Finding
 from igpreflight.profiles import Profile, ProfileError, is_default, resolve
 from igpreflight.profiles.schema import suggest
 from igpreflight.profiles.settings import parse_profiles
+from igpreflight.tomlread import toml
 
 CONFIG_NAME = "igpreflight.toml"
 PYPROJECT = "pyproject.toml"
@@ -286,6 +281,7 @@ def _has_tool_table(path: Path) -> bool:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    tomllib = toml()
     try:
         return tomllib.loads(path.read_bytes().decode("utf-8"))
     except OSError as exc:

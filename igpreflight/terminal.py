@@ -19,7 +19,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import shutil
 import sys
 import threading
 import time
@@ -409,6 +408,8 @@ class Progress:
         if text and self.waiting and waited >= 1:
             text = f"{text} ({waited:.0f} s)"
         parts = [p for p in (self.label, counter, text) if p]
+        import shutil  # with bz2 and lzma, 2 ms: only for a progress bar
+
         width = max(20, shutil.get_terminal_size((100, 20)).columns - 1)
         return " ".join(parts)[:width]
 

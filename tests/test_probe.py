@@ -710,3 +710,22 @@ def test_mutated_files_never_raise(media_factory, sample_media, seed):
         assert isinstance(facts, (ImageFacts, VideoFacts, Unreadable))
         if isinstance(facts, Unreadable):
             assert facts.reason and "\n" not in facts.reason
+
+
+def test_a_remembered_probe_answers_an_unchanged_file_and_reprobes_a_changed_one(tmp_path):
+    """The service probes a stored upload once (`probe.remembering`): the same facts
+    while the file is unchanged, fresh ones once it changes; nothing is remembered
+    outside it."""
+    from fixtures.generate import make_image
+    from igpreflight.preflight.probe import ProbeMemo, remembering
+
+    photo = make_image(tmp_path / "p.jpg", size=(1080, 1350))
+    memo = ProbeMemo()
+    with remembering(memo):
+        first = probe(photo)
+        assert probe(photo) is first and len(memo) == 1
+        assert probe(str(photo) + "").path == first.path
+        make_image(tmp_path / "p.jpg", size=(1080, 1080))  # rewritten: size and inode change
+        second = probe(photo)
+        assert second is not first and (second.width, second.height) == (1080, 1080)
+    assert probe(photo) is not probe(photo)

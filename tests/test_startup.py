@@ -1,7 +1,7 @@
 """Issue 20: `igpreflight check FILE` starts like a native tool (a pre-commit hook pays
 its start-up on every commit). Each command's module loads only when it runs, and
 checking a local file loads only what that needs: never the HTTP stack, S3, Dask,
-DBOS or the publish layer, and MediaInfo's side only for a video. Measured with
+DBOS or the publish layer, and MediaInfo's side only for a video it is needed for. Measured with
 `python -X importtime`, which names every module a process imports.
 """
 
@@ -67,3 +67,6 @@ def test_checking_a_local_video_loads_no_network_s3_dask_dbos_or_publish(tmp_pat
     modules = imported("-m", "igpreflight", "check", "--format", fmt, str(clip))
     assert "igpreflight.preflight.probe_video" in modules
     assert offenders(modules, NETWORK_AND_SERVICES + PUBLISH_LAYER) == []
+    # H.264 and AAC in MP4 are read natively: no MediaInfo server, nor ctypes to load it.
+    mediainfo = ("igpreflight.preflight.mediainfo_child", "igpreflight.preflight.mediainfo_lib")
+    assert offenders(modules, (*mediainfo, "ctypes", "pymediainfo")) == []

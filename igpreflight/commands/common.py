@@ -42,7 +42,8 @@ jobs_option = click.option(
     type=click.IntRange(min=1),
     default=None,
     callback=bounded_jobs,
-    help="Parallel workers (default: number of CPUs; at most 4 per CPU).",
+    help="Parallel workers (default: number of CPUs; check starts them only for a batch "
+    "big enough to repay them; at most 4 per CPU).",
 )
 
 

@@ -58,6 +58,11 @@ Progress = Callable[[str], None]
 Runner = Callable[[Sequence["Target"], "Progress | None"], list[FileReport]]
 S3_THREADS = 64  # concurrent ranged GETs when probing objects (the S3 client pools 64)
 PER_TASK = 25  # local files one process-pool task checks
+# Starting a process pool and sending reports back costs about what checking two
+# thousand headers-only files costs one process (0.25 ms each), measured on two
+# CPUs; with more workers it pays sooner. Decoding (--deep) and fetching (URLs)
+# pay at once. An explicit --jobs (or `jobs =`) always gets its pool.
+POOL_PAYS_FILES_X_WORKERS = 4000
 
 
 @dataclass(frozen=True)
@@ -313,7 +318,8 @@ def check_paths(
 def run_targets(
     targets: Sequence[Target], *, jobs: int | None = 1, progress: Progress | None = None
 ) -> list[FileReport]:
-    """Check every target, in a process pool when jobs > 1; results in input order."""
+    """Check every target, in a process pool when jobs > 1; results in input order.
+    jobs None means one worker a CPU, for a batch big enough to repay a pool."""
     workers = jobs or os.cpu_count() or 1
     start = getattr(progress, "start", None)
     if start is not None:
@@ -329,7 +335,9 @@ def run_targets(
                 if progress:
                     progress(t.display)
             return results
-    if workers <= 1 or len(targets) <= 1:
+    from igpreflight.preflight.overlap import check_overlapped
+
+    if workers <= 1 or len(targets) <= 1 or (jobs is None and not _pool_pays(targets, workers)):
         return check_overlapped(targets, progress)
     from concurrent.futures import ProcessPoolExecutor
 
@@ -350,55 +358,8 @@ def run_targets(
     return [r for r in results if r is not None]
 
 
-def _waits_on_mediainfo(target: Target) -> bool:
-    """A local file whose extension says video: its probe mostly waits on the
-    MediaInfo server (a helper process), not on this one."""
-    if target.obj is not None or target.url or target.problem or target.deep:
-        return False
-    ext = os.path.splitext(target.resolved)[1].lower().lstrip(".")
-    return formats.kind_for_extension(ext) is Kind.VIDEO
-
-
-def _check_videos(videos: list[Target]) -> list[FileReport]:
-    """The videos' lane: MediaInfo parses the next files while this thread probes."""
-    from igpreflight.preflight.probe_video import lookahead
-
-    with lookahead([t.resolved for t in videos]):
-        return [check_target(t) for t in videos]
-
-
-def check_overlapped(
-    targets: Sequence[Target], progress: Progress | None = None
-) -> list[FileReport]:
-    """Check `targets` in one worker, in input order, with the videos' MediaInfo
-    parses overlapping the images' probes: a second thread takes the videos (it
-    waits on the server), this one the rest. One MediaInfo server, one core's
-    Python (the GIL), as --jobs 1 promises; a mixed batch no longer leaves the
-    server idle while images are read, nor this process idle while it parses. The
-    lane keeps the server a few files ahead (`probe_video.lookahead`)."""
-    videos = [i for i, t in enumerate(targets) if _waits_on_mediainfo(t)]
-    if not videos or len(videos) == len(targets):
-        videos = []
-    results: list[FileReport | None] = [None] * len(targets)
-    lane = None
-    if videos:
-        from concurrent.futures import ThreadPoolExecutor
-
-        lane = ThreadPoolExecutor(1, thread_name_prefix="igpreflight-videos")
-        pending = lane.submit(_check_videos, [targets[i] for i in videos])
-    try:
-        waiting = set(videos)
-        for i, t in enumerate(targets):
-            if i not in waiting:
-                results[i] = check_target(t)
-                if progress:
-                    progress(t.display)
-        if lane is not None:
-            for i, report in zip(videos, pending.result(), strict=True):
-                results[i] = report
-                if progress:
-                    progress(targets[i].display)
-    finally:
-        if lane is not None:
-            lane.shutdown(wait=True, cancel_futures=True)
-    return [r for r in results if r is not None]
+def _pool_pays(targets: Sequence[Target], workers: int) -> bool:
+    """Whether `workers` processes would finish sooner than this one alone."""
+    if any(t.deep or t.url for t in targets):
+        return True
+    return len(targets) * workers >= POOL_PAYS_FILES_X_WORKERS

@@ -13,7 +13,7 @@ import struct
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 # Boxes whose payload is a list of boxes (meta is a full box: 4 bytes first).
 CONTAINERS = {b"moov", b"trak", b"edts", b"mdia", b"minf", b"stbl", b"dinf", b"iprp", b"ipco"}
@@ -22,12 +22,17 @@ MAX_BOXES = 100_000  # a walk never takes more steps than this (hostile files)
 MAX_SMALL_BOX = 64 * 1024 * 1024  # the largest table we agree to read (stco of a long film)
 
 
+_HEAD = struct.Struct(">I4s")
+
+
 class BoxError(ValueError):
     """The box structure is broken (a size smaller than its header, a loop)."""
 
 
-@dataclass(frozen=True)
-class Box:
+class Box(NamedTuple):
+    """One box header (a tuple: a walk makes thousands, and a frozen dataclass costs
+    a microsecond each to build)."""
+
     type: bytes
     offset: int  # of the header
     size: int  # header + payload, as declared (0 on disk = "to end of file")
@@ -46,6 +51,7 @@ def iter_boxes(f: BinaryIO, start: int, end: int) -> Iterator[Box]:
     """Yield the boxes between start and end (end = the parent's end or EOF)."""
     pos = start
     steps = 0
+    unpack = _HEAD.unpack
     while pos + 8 <= end:
         steps += 1
         if steps > MAX_BOXES:
@@ -54,7 +60,7 @@ def iter_boxes(f: BinaryIO, start: int, end: int) -> Iterator[Box]:
         head = f.read(8)
         if len(head) < 8:
             return
-        size, btype = struct.unpack(">I4s", head)
+        size, btype = unpack(head)
         header = 8
         if size == 1:
             big = f.read(8)
@@ -131,6 +137,9 @@ class TrackLayout:
     sample_bytes: int | None = None  # what stsz's sizes add up to
     sample_units: int | None = None  # stts: what the samples really last (mdhd units)
     problem: str | None = None  # a table that cannot be true (see `implausible`)
+    # Raw payloads kept for the native fact reader (`mp4_native`): tkhd, mdhd and
+    # the stbl tables (stsd, stts, stsz, stss...), by box type.
+    boxes: dict[bytes, bytes] = field(default_factory=dict)
 
     @property
     def sample_duration(self) -> float | None:
@@ -149,6 +158,9 @@ class MovieLayout:
     fragmented: bool = False
     tracks: list[TrackLayout] = field(default_factory=list)
     past_eof: str | None = None  # the type of a top-level box that runs past EOF
+    ftyp: bytes = b""  # the ftyp box's payload, when it is the first box
+    mvhd: bytes = b""  # the movie header's payload (for the native fact reader)
+    moov_children: tuple[bytes, ...] = ()  # the types of moov's boxes, in order
 
     @property
     def streamable(self) -> bool | None:
@@ -360,14 +372,14 @@ def _sample_entry_channels(stsd: bytes) -> int | None:
     first = 8 + 36 + {1: 16, 2: 36}.get(version, 0)  # QuickTime sound description v1/v2
     (size,) = struct.unpack(">I", stsd[8:12])
     entry_end = min(len(stsd), 8 + size) if size >= 36 else len(stsd)
-    for kind, body in _boxes(stsd[first:entry_end]):
+    for kind, body in plain_boxes(stsd[first:entry_end]):
         got = _config_channels(kind, body)
         if got:
             return got
     return channels or None
 
 
-def _boxes(data: bytes) -> Iterator[tuple[bytes, bytes]]:
+def plain_boxes(data: bytes) -> Iterator[tuple[bytes, bytes]]:
     """(type, payload) of the plain boxes laid end to end in `data`."""
     pos = 0
     while pos + 8 <= len(data):
@@ -399,6 +411,20 @@ def _config_channels(kind: bytes, body: bytes) -> int | None:
 
 def _aac_channels(descriptors: bytes) -> int | None:
     """channelConfiguration of the AudioSpecificConfig inside an esds (ISO 14496-1/-3)."""
+    config = decoder_config(descriptors)
+    info = config[1] if config else b""
+    if len(info) < 2:
+        return None
+    bits = int.from_bytes(info[:2], "big")  # objectType 5, frequency index 4, channels 4
+    if bits >> 11 == 31 or (bits >> 7) & 0xF == 0xF:
+        return None  # escaped object type or explicit frequency: left to the fallback
+    config_channels = (bits >> 3) & 0xF
+    return 8 if config_channels == 7 else (config_channels if 1 <= config_channels <= 6 else None)
+
+
+def decoder_config(descriptors: bytes) -> tuple[int, bytes] | None:
+    """(objectTypeIndication, DecoderSpecificInfo) of an esds's ES_Descriptor (after
+    the box's version and flags); None when it is not there."""
     es = _descriptor(descriptors, 0x03)
     if es is None or len(es) < 3:
         return None
@@ -410,14 +436,9 @@ def _aac_channels(descriptors: bytes) -> int | None:
     if flags & 0x20:
         pos += 2  # OCR_ES_Id
     decoder = _descriptor(es[pos:], 0x04)
-    info = _descriptor(decoder[13:], 0x05) if decoder and len(decoder) > 13 else None
-    if not info or len(info) < 2:
+    if not decoder or len(decoder) < 13:
         return None
-    bits = int.from_bytes(info[:2], "big")  # objectType 5, frequency index 4, channels 4
-    if bits >> 11 == 31 or (bits >> 7) & 0xF == 0xF:
-        return None  # escaped object type or explicit frequency: left to the fallback
-    config = (bits >> 3) & 0xF
-    return 8 if config == 7 else (config if 1 <= config <= 6 else None)
+    return decoder[0], _descriptor(decoder[13:], 0x05) or b""
 
 
 def _descriptor(data: bytes, tag: int) -> bytes | None:
@@ -450,24 +471,32 @@ def movie_layout(f: BinaryIO) -> MovieLayout:
             layout.fragmented = True
         if b.end > eof and layout.past_eof is None:
             layout.past_eof = b.type.decode("latin-1")
+    if boxes and boxes[0].type == b"ftyp":
+        layout.ftyp = read_payload(f, boxes[0], 1024)
     moov = next((b for b in boxes if b.type == b"moov"), None)
     if moov is None or moov.end > eof:
         return layout
     movie_ts = 0
-    for c in children(f, moov, eof):
-        if c.type == b"mvhd":
-            movie_ts = _mvhd_timescale(read_payload(f, c, 64))
+    in_moov = children(f, moov, eof)
+    layout.moov_children = tuple(c.type for c in in_moov)
+    for c in in_moov:
+        if c.type == b"mvhd" and not layout.mvhd:
+            layout.mvhd = read_payload(f, c, 128)
+            movie_ts = _mvhd_timescale(layout.mvhd)
     for trak in find_path(f, [moov], [b"moov", b"trak"], eof):
         track = TrackLayout()
         media_ts = 0
         elst_boxes: list[Box] = []
         for c in children(f, trak, eof):
-            if c.type == b"edts":
+            if c.type == b"tkhd":
+                track.boxes[b"tkhd"] = read_payload(f, c, 128)
+            elif c.type == b"edts":
                 elst_boxes = [e for e in children(f, c, eof) if e.type == b"elst"]
             elif c.type == b"mdia":
                 for m in children(f, c, eof):
                     if m.type == b"mdhd":
-                        media_ts, dur = _mdhd(read_payload(f, m, 64))
+                        track.boxes[b"mdhd"] = read_payload(f, m, 64)
+                        media_ts, dur = _mdhd(track.boxes[b"mdhd"])
                         track.timescale = media_ts
                         if media_ts:
                             track.declared_duration = dur / media_ts
@@ -483,6 +512,7 @@ def movie_layout(f: BinaryIO) -> MovieLayout:
                                 if s.type in TABLE_ENTRIES or s.type == b"stsd"
                             }
                             _read_tables(track, tables)
+                            track.boxes.update(tables)
                             if track.problem:
                                 continue
                             track.data_end = _data_end(tables)

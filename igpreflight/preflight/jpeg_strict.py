@@ -31,8 +31,10 @@ import mmap
 import os
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
-from PIL import Image
+if TYPE_CHECKING:
+    from PIL import Image
 
 # libjpeg's warnings that say the entropy-coded data is damaged (jerror.h JWRN_*:
 # bad Huffman or arithmetic code, premature end of a segment or of the file, a
@@ -89,13 +91,40 @@ def _verdict(message: str) -> Exception:
     return NotForTurbo(text[:200])
 
 
+class Decoded(NamedTuple):
+    """A strict decode's pixels, as Pillow's raw decoder takes them."""
+
+    size: tuple[int, int]
+    mode: str  # Pillow's mode: L, RGB or CMYK
+    rawmode: str
+    pixels: bytearray
+
+
 def decode(path: str | os.PathLike[str], min_size: tuple[int, int] = (1, 1)) -> Image.Image:
     """The JPEG at `path` decoded at the smallest n/8 scale of at least `min_size`
     (stored orientation), every warning about its data fatal.
 
     `min_size` (1, 1) proves the file at 1/8 scale. Raises CorruptJpeg or
-    NotForTurbo (see the module's docstring)."""
-    import simplejpeg  # imported with the first JPEG decode: numpy comes with it
+    NotForTurbo (see the module's docstring). On POSIX the decode runs in a
+    helper process (`jpeg_child`): simplejpeg needs numpy, 11 MB this process
+    does not take on."""
+    from PIL import Image
+
+    if os.name == "posix":
+        from igpreflight.preflight.jpeg_child import decode_in_child
+
+        decoded = decode_in_child(os.path.abspath(path), min_size)
+    else:
+        decoded = decode_here(path, min_size)
+    size, mode, rawmode, pixels = decoded
+    if mode == "L":  # Pillow stores grey as the decoder wrote it: no copy
+        return Image.frombuffer("L", size, pixels, "raw", "L", 0, 1)
+    return Image.frombytes(mode, size, pixels, "raw", rawmode)
+
+
+def decode_here(path: str | os.PathLike[str], min_size: tuple[int, int] = (1, 1)) -> Decoded:
+    """`decode`'s work in this process: the pixels, or CorruptJpeg / NotForTurbo."""
+    import simplejpeg  # numpy comes with it
 
     data = _mapped(Path(path))
     try:
@@ -120,9 +149,7 @@ def decode(path: str | os.PathLike[str], min_size: tuple[int, int] = (1, 1)) -> 
             )
         except ValueError as exc:  # TurboJPEG's first warning, or a fatal error
             raise _verdict(str(exc)) from None
-        if mode == "L":
-            return Image.frombuffer("L", size, buffer, "raw", "L", 0, 1)
-        return Image.frombytes(mode, size, buffer, "raw", rawmode)
+        return Decoded(size, mode, rawmode, buffer)
     finally:
         if isinstance(data, mmap.mmap):
             data.close()

@@ -4,7 +4,7 @@ libmediainfo runs in C++ with no time or memory bound of its own, and some input
 make it slow in its wrap-up, after it has read every byte: 200,000 Matroska tags
 (12 MB) took 192 s and 330 MB, 100,000 MP4 metadata items (5 MB) took 51 s. No
 bound on what it reads stops that, and a thread cannot be interrupted. So every
-parse runs in a small server process (this module's `main`):
+parse runs in a small server process (`childserver`, running `mediainfo_lib.main`):
 - its memory is capped (`childproc`, `parse_memory()`; an allocation past it
   kills the server, not igpreflight), and it dies with igpreflight;
 - the parent waits `parse_seconds()` for the answer, then kills it (POSIX; on
@@ -19,21 +19,16 @@ library: it answers with the probe's fields as JSON, not MediaInfo's XML.
 
 from __future__ import annotations
 
-import atexit
 import json
 import os
-import select
-import subprocess
-import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import IO, BinaryIO, NoReturn
+from typing import BinaryIO
 
-from igpreflight.childproc import child_kwargs
+from igpreflight.childserver import Pool, Server, ServerStopped
 from igpreflight.limits import PROBE_LIMITS
 from igpreflight.preflight.mediainfo_lib import Fields, Reader
 
@@ -41,7 +36,7 @@ TIMEOUT_ENV = "IGPREFLIGHT_PROBE_TIMEOUT"  # seconds one MediaInfo parse may tak
 MEMORY_ENV = "IGPREFLIGHT_PROBE_MEMORY"  # MB one MediaInfo server may allocate (0: no cap)
 
 
-class ParseBoundError(Exception):
+class ParseBoundError(ServerStopped):
     """A parse passed its time or memory bound; str() is the one-line reason."""
 
 
@@ -58,42 +53,15 @@ def parse_memory() -> int | None:
     return int(mb * 1024 * 1024) if mb > 0 else None
 
 
-class _Server:
-    """One child running `serve()`: a JSON request line in, a sized answer out."""
+class _Server(Server):
+    """One MediaInfo server (`mediainfo_lib.main`): a JSON request line in, a sized
+    answer out."""
 
-    def __init__(self) -> None:
-        self.memory = parse_memory()
-        # The package this module came from, whatever the child's sys.path says.
-        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-        start = (
-            f"import sys; sys.path.insert(0, {root!r}); "
-            "from igpreflight.preflight.mediainfo_lib import main; main()"
-        )
-        cmd = [sys.executable, "-c", start]
-        # Started from one long-lived thread: PDEATHSIG fires when the thread
-        # that started a child ends, and the callers' pool threads come and go.
-        self.proc: subprocess.Popen[bytes] = (
-            _spawner()
-            .submit(
-                subprocess.Popen,
-                cmd,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                **child_kwargs(self.memory),
-            )
-            .result()
-        )
+    what = "MediaInfo"
+    error = ParseBoundError
 
-    def alive(self) -> bool:
-        return self.proc.poll() is None
-
-    def kill(self) -> None:
-        self.proc.kill()
-        self.proc.wait()
-        for stream in (self.proc.stdin, self.proc.stdout):
-            if stream is not None:
-                stream.close()
+    def __init__(self, memory: int | None) -> None:
+        super().__init__("igpreflight.preflight.mediainfo_lib", memory)
 
     def parse(self, path: str, speed: float, seconds: float, source: BinaryIO | None) -> Fields:
         """The fields of one parse; `source` (a seekable file) is read here, chunk by
@@ -104,108 +72,39 @@ class _Server:
     def request(self, path: str, speed: float, source: BinaryIO | None = None) -> None:
         """Ask for one parse (answers come back in the order asked)."""
         size = source.seek(0, os.SEEK_END) if source is not None else None
-        try:
-            self._send((json.dumps({"path": path, "speed": speed, "size": size}) + "\n").encode())
-        except OSError:  # it died since it was last used (a signal, the memory cap)
-            self._died()
+        self.send((json.dumps({"path": path, "speed": speed, "size": size}) + "\n").encode())
 
     def answer(self, deadline: float, seconds: float, source: BinaryIO | None = None) -> Fields:
         """The next answer, by `deadline` (else the server is killed: ParseBoundError)."""
-        assert self.proc.stdout is not None
-        try:
-            while True:
-                header = self._read_line(self.proc.stdout, deadline, seconds)
-                status, _, rest = header.partition(b" ")
-                if status != b"RD" or source is None:
-                    break
-                started = time.monotonic()
-                offset, count = (int(n) for n in rest.split())
-                source.seek(offset)
-                data = source.read(count)
-                self._send(b"%d\n" % len(data) + data)
-                deadline += time.monotonic() - started
-        except OSError:  # it died since it was last used (a signal, the memory cap)
-            self._died()
-        payload = self._read_exact(self.proc.stdout, int(rest), deadline, seconds)
-        text = payload.decode("utf-8", "replace")
+        while True:
+            header = self.read_line(deadline, seconds)
+            status, _, rest = header.partition(b" ")
+            if status != b"RD" or source is None:
+                break
+            started = time.monotonic()
+            offset, count = (int(n) for n in rest.split())
+            source.seek(offset)
+            data = source.read(count)
+            self.send(b"%d\n" % len(data) + data)
+            deadline += time.monotonic() - started
+        text = self.read_exact(int(rest), deadline, seconds).decode("utf-8", "replace")
         if status == b"MB":
-            raise ParseBoundError(f"MediaInfo ran out of its {self._cap()} memory cap")
+            raise ParseBoundError(f"MediaInfo ran out of its {self.cap()} memory cap")
         if status != b"OK":
             raise RuntimeError(text)
         fields: Fields = json.loads(text)
         return fields
 
-    def _cap(self) -> str:
-        return f"{(self.memory or 0) // 2**20:,} MB"
+    def too_slow(self, seconds: float) -> str:
+        return f"MediaInfo did not finish its parse within {seconds:g} s"
 
-    def _send(self, data: bytes) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(data)
-        self.proc.stdin.flush()
-
-    def _wait(self, stream: IO[bytes], deadline: float, seconds: float) -> None:
-        left = deadline - time.monotonic()
-        if left <= 0 or not select.select([stream], [], [], left)[0]:
-            self.kill()
-            raise ParseBoundError(f"MediaInfo did not finish its parse within {seconds:g} s")
-
-    def _read_line(self, stream: IO[bytes], deadline: float, seconds: float) -> bytes:
-        line = b""
-        while not line.endswith(b"\n"):
-            self._wait(stream, deadline, seconds)
-            chunk = os.read(stream.fileno(), 1)
-            if not chunk:
-                self._died()
-            line += chunk
-        return line.strip()
-
-    def _read_exact(self, stream: IO[bytes], size: int, deadline: float, seconds: float) -> bytes:
-        parts: list[bytes] = []
-        while size > 0:
-            self._wait(stream, deadline, seconds)
-            chunk = os.read(stream.fileno(), min(size, 1 << 20))
-            if not chunk:
-                self._died()
-            parts.append(chunk)
-            size -= len(chunk)
-        return b"".join(parts)
-
-    def _died(self) -> NoReturn:
-        self.proc.wait()
-        code = self.proc.returncode
-        cap = f" (its {self._cap()} memory cap?)" if self.memory else ""
-        how = f"signal {-code}" if code < 0 else f"exit code {code}"
-        self.kill()
-        raise ParseBoundError(f"MediaInfo stopped during its parse ({how}){cap}")
+    def stopped(self, how: str, cap: str) -> str:
+        return f"MediaInfo stopped during its parse ({how}){cap}"
 
 
-_LOCK = threading.Lock()
-_IDLE: list[_Server] = []
+_POOL: Pool[_Server] = Pool(_Server, None)
 _IN_PROCESS: Reader | None = None  # Windows: the one in-process reader
-_SPAWNER: ThreadPoolExecutor | None = None
-
-
-def _spawner() -> ThreadPoolExecutor:
-    """This process's spawning thread, started on first use."""
-    global _SPAWNER
-    with _LOCK:
-        if _SPAWNER is None:
-            _SPAWNER = ThreadPoolExecutor(1, thread_name_prefix="igpreflight-mediainfo")
-        return _SPAWNER
-
-
-def _after_fork() -> None:
-    """A forked child (check's process pool) has none of its parent's threads, may
-    have forked while another thread held the lock, and must not talk to the
-    parent's servers: it starts afresh."""
-    global _LOCK, _SPAWNER
-    _LOCK = threading.Lock()
-    _IDLE.clear()
-    _SPAWNER = None
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork)
+_IN_PROCESS_LOCK = threading.Lock()
 
 
 def parse_fields(path: str, speed: float, source: BinaryIO | None = None) -> Fields:
@@ -216,7 +115,7 @@ def parse_fields(path: str, speed: float, source: BinaryIO | None = None) -> Fie
     RuntimeError when MediaInfo cannot open the file."""
     if os.name != "posix":  # no select() on pipes, no rlimits: parsed here, unbounded
         global _IN_PROCESS
-        with _LOCK:  # one parse at a time: two parse speeds never mix
+        with _IN_PROCESS_LOCK:  # one parse at a time: two parse speeds never mix
             _IN_PROCESS = _IN_PROCESS or Reader()
             return _IN_PROCESS.read(source or path, speed)
     ahead: _Ahead | None = getattr(_THREAD, "ahead", None)
@@ -241,20 +140,22 @@ _THREAD = threading.local()  # .ahead: this thread's lookahead, if it opened one
 
 
 @contextmanager
-def lookahead(files: Sequence[tuple[str, float]], depth: int = 4) -> Iterator[None]:
+def lookahead(files: Sequence[tuple[str, float]], depth: int = 4) -> Iterator[_Ahead | None]:
     """Within it, this thread's parses of `files` (local paths with their parse
     speeds), asked in this order, are answered by one server kept `depth` requests
     ahead: it parses the next files while this thread reads their boxes and runs the
     rules, instead of waiting for each request. A file the thread never asks for
     (the probe settled it first) costs the server a parse, nothing else; one asked
-    out of order, or after the server was killed at a bound, is parsed as usual."""
-    if os.name != "posix" or not files:
-        yield
+    out of order, or after the server was killed at a bound, is parsed as usual.
+    It yields the lookahead, whose `add` announces more files as they come (None
+    where parses are not run in a server)."""
+    if os.name != "posix":
+        yield None
         return
     ahead = _Ahead(list(files), depth)
     _THREAD.ahead = ahead
     try:
-        yield
+        yield ahead
     finally:
         _THREAD.ahead = None
         ahead.close()
@@ -268,6 +169,11 @@ class _Ahead:
         self.sent: deque[tuple[int, float]] = deque()  # (index in files, when sent)
         self.next = 0
         self.last = 0.0  # when the latest answer was read
+
+    def add(self, path: str, speed: float) -> None:
+        """Announce one more file, to be asked after those announced before."""
+        self.order.setdefault(path, len(self.files))
+        self.files.append((path, speed))
 
     def _fill(self) -> None:
         if self.server is None:
@@ -343,23 +249,8 @@ class _Ahead:
 
 
 def _release(server: _Server) -> None:
-    with _LOCK:
-        _IDLE.append(server)
+    _POOL.release(server)
 
 
 def _checkout() -> _Server:
-    with _LOCK:
-        while _IDLE:
-            server = _IDLE.pop()
-            if server.alive() and server.memory == parse_memory():
-                return server
-            server.kill()
-    return _Server()
-
-
-@atexit.register
-def _close_all() -> None:
-    with _LOCK:
-        servers, _IDLE[:] = list(_IDLE), []
-    for server in servers:
-        server.kill()
+    return _POOL.checkout(parse_memory())

@@ -22,72 +22,13 @@ import os
 import sys
 from typing import IO, Any
 
-# pymediainfo's attribute name -> MediaInfo's parameter, for the first stream of
-# each kind the probe reads (MediaInfo's stream kinds: 0 general, 1 video, 2 audio).
-FIELDS: dict[str, tuple[int, dict[str, str]]] = {
-    "general": (
-        0,
-        {
-            "format": "Format",
-            "format_profile": "Format_Profile",
-            "duration": "Duration",
-            "file_size": "FileSize",
-        },
-    ),
-    "video": (
-        1,
-        {
-            "format": "Format",
-            "format_profile": "Format_Profile",
-            "format_level": "Format_Level",
-            "width": "Width",
-            "height": "Height",
-            "rotation": "Rotation",
-            "pixel_aspect_ratio": "PixelAspectRatio",
-            "frame_rate": "FrameRate",
-            "framerate_num": "FrameRate_Num",
-            "framerate_den": "FrameRate_Den",
-            "frame_count": "FrameCount",
-            "duration": "Duration",
-            "frame_rate_mode": "FrameRate_Mode",
-            "minimum_frame_rate": "FrameRate_Minimum",
-            "maximum_frame_rate": "FrameRate_Maximum",
-            "scan_type": "ScanType",
-            "chroma_subsampling": "ChromaSubsampling",
-            "bit_depth": "BitDepth",
-            "transfer_characteristics": "transfer_characteristics",
-            "bit_rate": "BitRate",
-            "stream_size": "StreamSize",
-        },
-    ),
-    "audio": (
-        2,
-        {
-            "format": "Format",
-            "format_additionalfeatures": "Format_AdditionalFeatures",
-            "format_profile": "Format_Profile",
-            "sampling_rate": "SamplingRate",
-            "channel_s": "Channel(s)",
-            "bit_rate": "BitRate",
-            "duration": "Duration",
-        },
-    ),
-}
-Fields = dict[str, "dict[str, str] | None"]
+from igpreflight.preflight.mediainfo_fields import FIELDS, Fields, Track
+
+__all__ = ["FIELDS", "Fields", "Reader", "Track", "main"]
+
 _NO_SEEK = ctypes.c_uint64(-1).value
 _FINISHED = 0x08  # MediaInfo_Open_Buffer_Continue: the 4th bit says the parse is done
 _CHUNK = 64 * 1024
-
-
-class Track:
-    """One stream's fields as attributes; a field MediaInfo did not give is None
-    (as a pymediainfo Track answers)."""
-
-    def __init__(self, fields: dict[str, str]) -> None:
-        self.__dict__.update(fields)
-
-    def __getattr__(self, name: str) -> None:
-        return None
 
 
 def _library_names() -> list[str]:

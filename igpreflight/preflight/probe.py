@@ -54,15 +54,22 @@ Videos (see `probe_video` and `isobmff`)
 - has_edit_list: an edit list that really changes the timeline
   (`isobmff.edits_change_timeline`): not ffmpeg's usual one-entry list for
   AAC priming or B-frame delay.
-- video_bitrate: MediaInfo's BitRate, else stream size / duration, else file
-  rate minus audio rate.
+- video_bitrate / audio_bitrate: for MP4/MOV, the stream's bytes over what its
+  samples last (the sample tables, exact); elsewhere MediaInfo's BitRate, else
+  stream size / duration, else (video) file rate minus audio rate.
+- MP4/MOV with H.264 and AAC-LC are read without MediaInfo (`mp4_native`), with
+  the very values MediaInfo gives; other streams and containers by MediaInfo.
 - Audio-only files and MP4s with no streams are VideoFacts with has_video False.
 """
 
 from __future__ import annotations
 
 import os
-from pathlib import PurePosixPath
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import replace
 from typing import BinaryIO
 
 from igpreflight import formats
@@ -87,18 +94,54 @@ def probe(path: str | os.PathLike[str]) -> ImageFacts | VideoFacts | Unreadable:
     shown = os.fspath(path)
     real = os.path.abspath(shown)
     try:
-        size = os.path.getsize(real)
+        st = os.stat(real)
     except OSError as e:
         return Unreadable(shown, f"cannot read: {e.strerror or e}")
-    if os.path.isdir(real):
+    if stat.S_ISDIR(st.st_mode):
         return Unreadable(shown, "is a folder, not a file")
-    if not os.path.isfile(real):
+    if not stat.S_ISREG(st.st_mode):
         return Unreadable(shown, "not a regular file (a device, pipe or socket)")
+    memo = _MEMO.get()
+    key = (real, st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev)
+    known = memo.get(key) if memo is not None else None  # one lookup: threads share it
+    if known is not None:
+        return known if known.path == shown else replace(known, path=shown)
     try:
         with open(real, "rb") as f:
-            return probe_stream(shown, f, size, real)
+            facts = probe_stream(shown, f, st.st_size, real)
     except OSError as e:
-        return Unreadable(shown, f"cannot read: {e.strerror or e}", size)
+        return Unreadable(shown, f"cannot read: {e.strerror or e}", st.st_size)
+    if memo is not None:
+        memo.remember(key, facts)
+    return facts
+
+
+class ProbeMemo(dict):  # type: ignore[type-arg]
+    """Facts of files probed before, by path, size, modification time and inode."""
+
+    def __init__(self, capacity: int = 1024) -> None:
+        super().__init__()
+        self.capacity = capacity
+
+    def remember(self, key: tuple, facts: ImageFacts | VideoFacts | Unreadable) -> None:  # type: ignore[type-arg]
+        if len(self) >= self.capacity:
+            self.clear()  # the rare overflow starts afresh: no bookkeeping a probe
+        self[key] = facts
+
+
+_MEMO: ContextVar[ProbeMemo | None] = ContextVar("igpreflight_probe_memo", default=None)
+
+
+@contextmanager
+def remembering(memo: ProbeMemo) -> Iterator[None]:
+    """Within it, `probe` answers a file it probed before, unchanged since (same size,
+    modification time and inode), from `memo`: the service's stored uploads never
+    change, and a post checked a thousand times need not probe its photo as often."""
+    token = _MEMO.set(memo)
+    try:
+        yield
+    finally:
+        _MEMO.reset(token)
 
 
 def probe_stream(
@@ -110,7 +153,7 @@ def probe_stream(
     fastest); without it MediaInfo reads `f` through its buffer API, so a
     ranged reader over an S3 object is probed from its headers alone.
     """
-    ext = PurePosixPath(shown).suffix.lower().lstrip(".")
+    ext = _extension(shown)
     if size == 0:
         return Unreadable(shown, "zero bytes", 0)
     try:
@@ -148,6 +191,13 @@ def probe_stream(
     return Unreadable(shown, facts.reason, size)
 
 
+def _extension(shown: str) -> str:
+    """PurePosixPath(shown).suffix without the dot, lower case (without pathlib's cost)."""
+    name = shown.rsplit("/", 1)[-1]
+    dot = name.rfind(".")
+    return name[dot + 1 :].lower() if 0 < dot < len(name) - 1 else ""
+
+
 def _other_image(head: bytes) -> bool:
     """An image format with magic we know but no reader of its own (PSD, ICO, JPEG 2000...)."""
     fmt = formats.identify(head)
@@ -155,8 +205,6 @@ def _other_image(head: bytes) -> bool:
 
 
 def _with_path(facts: VideoFacts, shown: str) -> VideoFacts:
-    from dataclasses import replace
-
     return replace(facts, path=shown)
 
 

@@ -94,16 +94,28 @@ def open_image(fp: BinaryIO, filename: str = "") -> Image.Image:
 
 
 # The plugin that most likely reads a file, by its magic bytes: imported alone, it
-# spares a `check` of one JPEG the five plugins of Pillow's preinit.
-_PLUGINS = ((b"\xff\xd8\xff", "JpegImagePlugin"), (b"\x89PNG", "PngImagePlugin"))
+# spares a `check` of one JPEG the five plugins of Pillow's preinit, and a WebP,
+# TIFF or AVIF all forty of Pillow's init (15 ms).
+_PLUGINS = (
+    (0, b"\xff\xd8\xff", "JpegImagePlugin"),
+    (0, b"\x89PNG", "PngImagePlugin"),
+    (8, b"WEBP", "WebPImagePlugin"),
+    (0, b"GIF8", "GifImagePlugin"),
+    (0, b"II*\x00", "TiffImagePlugin"),
+    (0, b"MM\x00*", "TiffImagePlugin"),
+    (0, b"BM", "BmpImagePlugin"),
+    (8, b"avif", "AvifImagePlugin"),
+    (8, b"avis", "AvifImagePlugin"),
+)
 
 
 def _likely_plugin(prefix: bytes) -> None:
     import importlib
 
-    for magic, module in _PLUGINS:
-        if prefix.startswith(magic):
+    for at, magic, module in _PLUGINS:
+        if prefix[at : at + len(magic)] == magic:
             importlib.import_module(f"PIL.{module}")
+            return
 
 
 # ---------------------------------------------------------------- structure walks

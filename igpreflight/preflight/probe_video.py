@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import re
 import struct
-from collections.abc import Sequence
-from contextlib import AbstractContextManager
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, BinaryIO
 
 from igpreflight.limits import PROBE_LIMITS
 from igpreflight.model import Unreadable, VideoFacts
-from igpreflight.preflight import isobmff, mediainfo_child
-from igpreflight.preflight.mediainfo_lib import Track
+from igpreflight.preflight import isobmff, mp4_native
+from igpreflight.preflight.mediainfo_fields import Fields, Track
 
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
@@ -118,6 +119,19 @@ def _fps(video: Any, duration: float | None) -> float | None:
     return None
 
 
+def _table_bitrate(layout: isobmff.MovieLayout | None, handler: str) -> int | None:
+    """An MP4/MOV stream's average bitrate from its sample tables: its bytes (stsz)
+    over what its samples last (stts). MediaInfo's BitRate is an estimate with
+    quirks of its own (an AAC stream near a "well-known" rate is reported at that
+    rate: 129.8 kb/s as 132.3), so the tables decide wherever they say."""
+    if layout is None:
+        return None
+    track = next((t for t in layout.tracks if t.handler == handler), None)
+    if track is None or not track.sample_bytes or not track.sample_duration:
+        return None
+    return round(track.sample_bytes * 8 / track.sample_duration)
+
+
 def _layout_channels(layout: isobmff.MovieLayout | None) -> int | None:
     """The first sound track's channel count from its MP4 sample entry."""
     if layout is None:
@@ -160,10 +174,39 @@ FAST_PARSE = 0.0
 DEFAULT_PARSE = 0.5
 
 
-def lookahead(paths: Sequence[str]) -> AbstractContextManager[None]:
+@contextmanager
+def lookahead(paths: Sequence[str] = ()) -> Iterator[Callable[[str], None]]:
     """Have MediaInfo parse these local files ahead, in this order, each at the speed
-    its probe will ask for (`mediainfo_child.lookahead`)."""
-    return mediainfo_child.lookahead([(path, _parse_speed(path)) for path in paths])
+    its probe will ask for (`mediainfo_child.lookahead`); yields `add(path)`, which
+    announces one more file to parse after them."""
+    from igpreflight.preflight import mediainfo_child
+
+    with mediainfo_child.lookahead([(path, _parse_speed(path)) for path in paths]) as ahead:
+
+        def add(path: str) -> None:
+            if ahead is not None:
+                ahead.add(path, _parse_speed(path))
+
+        yield add
+
+
+class MediaInfoNeeded(Exception):
+    """Inside `native_only()`: this file's facts need MediaInfo (str() is its path)."""
+
+
+_NATIVE_ONLY = threading.local()
+
+
+@contextmanager
+def native_only() -> Iterator[None]:
+    """Within it, this thread's `probe_video` raises MediaInfoNeeded where it would
+    ask MediaInfo, so that a caller can hand the file to a thread that waits on the
+    MediaInfo server while this one goes on (`preflight.overlap`)."""
+    _NATIVE_ONLY.on = True
+    try:
+        yield
+    finally:
+        _NATIVE_ONLY.on = False
 
 
 def _parse_speed(path: str) -> float:
@@ -176,6 +219,45 @@ def _parse_speed(path: str) -> float:
     except OSError:
         return DEFAULT_PARSE
     return FAST_PARSE if formats.probe_route(head) in ("iso", "heif") else DEFAULT_PARSE
+
+
+def _movie(
+    path: str, size: int, source: BinaryIO | None, native: bool
+) -> tuple[isobmff.MovieLayout, Fields | None] | Unreadable:
+    """The box layout of an MP4/MOV, checked for truncation and impossible tables,
+    and its fields when the native reader settles them (else None: MediaInfo's turn)."""
+    try:
+        if source is not None:
+            return _read_movie(source, path, size, native)
+        with open(path, "rb") as f:
+            return _read_movie(f, path, size, native)
+    except (isobmff.BoxError, OSError, ValueError, IndexError, struct.error) as e:
+        return Unreadable(path, f"corrupt MP4: {e}", size)
+
+
+def _read_movie(
+    f: BinaryIO, path: str, size: int, native: bool
+) -> tuple[isobmff.MovieLayout, Fields | None] | Unreadable:
+    f.seek(0)
+    layout = isobmff.movie_layout(f)
+    if layout.moov_offset is None and not layout.fragmented:
+        return Unreadable(path, "incomplete MP4: no moov box (truncated or still recording)", size)
+    if layout.past_eof == "moov":
+        return Unreadable(path, "truncated MP4: the moov box runs past the end", size)
+    if any(t.data_end is not None and t.data_end > size for t in layout.tracks):
+        return Unreadable(path, "truncated MP4: media data ends early", size)
+    limits = PROBE_LIMITS
+    odd = isobmff.implausible(layout, size, limits.duration_slack, limits.duration_share)
+    if odd:
+        return Unreadable(path, f"implausible MP4: {odd}", size)
+    if not native or layout.moov_offset is None:
+        return layout, None
+
+    def read_at(offset: int, count: int) -> bytes:
+        f.seek(offset)
+        return f.read(count)
+
+    return layout, mp4_native.native_fields(layout, size, read_at)
 
 
 def implausible_reason(frames: int | None, duration: float | None, size: int) -> str | None:
@@ -195,48 +277,40 @@ def implausible_reason(frames: int | None, duration: float | None, size: int) ->
 
 
 def probe_video(
-    path: str, size: int, ext: str, iso: bool, source: BinaryIO | None = None
+    path: str, size: int, ext: str, iso: bool, source: BinaryIO | None = None, native: bool = True
 ) -> VideoFacts | Unreadable:
     """Facts of a file MediaInfo should understand (`iso`: it is MP4/MOV/3GP).
 
     `source`, when given, is read instead of opening `path` (a ranged reader
-    over an S3 object: MediaInfo then parses it through its buffer API).
+    over an S3 object: MediaInfo then parses it through its buffer API). An
+    MP4/MOV is read natively where `mp4_native` settles it (`native`), else by
+    MediaInfo.
     """
     layout: isobmff.MovieLayout | None = None
+    streams: Fields | None = None
     if iso:
+        movie = _movie(path, size, source, native)
+        if isinstance(movie, Unreadable):
+            return movie
+        layout, streams = movie
+    if streams is None:
+        if getattr(_NATIVE_ONLY, "on", False):
+            raise MediaInfoNeeded(path)
+        from igpreflight.preflight import mediainfo_child
+
         try:
-            if source is not None:
-                source.seek(0)
-                layout = isobmff.movie_layout(source)
-            else:
-                with open(path, "rb") as f:
-                    layout = isobmff.movie_layout(f)
-        except (isobmff.BoxError, OSError, ValueError, IndexError, struct.error) as e:
-            return Unreadable(path, f"corrupt MP4: {e}", size)
-        if layout.moov_offset is None and not layout.fragmented:
-            return Unreadable(
-                path, "incomplete MP4: no moov box (truncated or still recording)", size
-            )
-        if layout.past_eof == "moov":
-            return Unreadable(path, "truncated MP4: the moov box runs past the end", size)
-        if any(t.data_end is not None and t.data_end > size for t in layout.tracks):
-            return Unreadable(path, "truncated MP4: media data ends early", size)
-        limits = PROBE_LIMITS
-        odd = isobmff.implausible(layout, size, limits.duration_slack, limits.duration_share)
-        if odd:
-            return Unreadable(path, f"implausible MP4: {odd}", size)
-    try:
-        # MP4/MOV keep every timing table in moov, which MediaInfo reads at its
-        # fastest speed with the same results on the whole corpus (and without
-        # reading mdat); other containers need its default scan to tell CFR
-        # from VFR. The parse runs in a capped child process, one at a time
-        # there, so two speeds never mix inside one libmediainfo.
-        speed = FAST_PARSE if iso else DEFAULT_PARSE
-        streams = mediainfo_child.parse_fields(path, speed, source)
-    except mediainfo_child.ParseBoundError as e:
-        return Unreadable(path, f"probe bound: {e}", size)
-    except Exception as e:  # noqa: BLE001 - libmediainfo failures come in many types
-        return Unreadable(path, f"cannot parse media: {' '.join(str(e).split())[:200]}", size)
+            # MP4/MOV keep every timing table in moov, which MediaInfo reads at its
+            # fastest speed with the same results on the whole corpus (and without
+            # reading mdat); other containers need its default scan to tell CFR
+            # from VFR. The parse runs in a capped child process, one at a time
+            # there, so two speeds never mix inside one libmediainfo.
+            speed = FAST_PARSE if iso else DEFAULT_PARSE
+            streams = mediainfo_child.parse_fields(path, speed, source)
+        except mediainfo_child.ParseBoundError as e:
+            return Unreadable(path, f"probe bound: {e}", size)
+        except Exception as e:  # noqa: BLE001 - libmediainfo failures come in many types
+            reason = " ".join(str(e).split())[:200]
+            return Unreadable(path, f"cannot parse media: {reason}", size)
     general, video, audio = (
         Track(fields) if fields is not None else None
         for fields in (streams.get("general"), streams.get("video"), streams.get("audio"))
@@ -278,7 +352,8 @@ def probe_video(
             chroma=_chroma(video),
             bit_depth=_int(video.bit_depth),
             transfer=_text(video.transfer_characteristics),
-            video_bitrate=_video_bitrate(video, general, audio, duration),
+            video_bitrate=_table_bitrate(layout, "vide")
+            or _video_bitrate(video, general, audio, duration),
         )
         if fields["width"] is None or fields["height"] is None:
             return Unreadable(path, f"the {video.format} video stream has no frame size", size)
@@ -288,7 +363,7 @@ def probe_video(
             audio_profile=_audio_profile(audio),
             audio_sample_rate=_int(audio.sampling_rate),
             audio_channels=_int(audio.channel_s) or _layout_channels(layout),
-            audio_bitrate=_int(audio.bit_rate),
+            audio_bitrate=_table_bitrate(layout, "soun") or _int(audio.bit_rate),
         )
     frames = _int(video.frame_count) if video is not None else None
     odd = implausible_reason(frames, duration, size)

@@ -9,14 +9,8 @@ against; `intersect(profiles)` what one fixed output must meet to pass them all.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10 only
-    import tomli as tomllib
 
 from igpreflight.profiles.builtin import BUILTIN, DEFAULT, FACEBOOK_REELS, INSTAGRAM, THREADS
 from igpreflight.profiles.house import house_profile
@@ -24,6 +18,7 @@ from igpreflight.profiles.intersect import Target, intersect
 from igpreflight.profiles.model import Profile, role_key
 from igpreflight.profiles.schema import ProfileError, from_dict, suggest, to_dict
 from igpreflight.profiles.tomlout import dumps
+from igpreflight.tomlread import toml
 
 ProfileSpec = str | Profile | Iterable[str | Profile] | None
 
@@ -42,6 +37,7 @@ def load_file(path: str | Path, known: Mapping[str, Profile], shown: str | None 
     """A house profile from its own TOML file (its `name`, else the file's stem)."""
     path = Path(path)
     where = shown or str(path)
+    tomllib = toml()
     try:
         table = tomllib.loads(path.read_bytes().decode("utf-8"))
     except OSError as exc:
@@ -98,7 +94,7 @@ def show(profile: Profile) -> str:
 
 def from_toml(text: str, known: Mapping[str, Profile] | None = None) -> Profile:
     """A profile from `show`'s TOML: a house one when it `extends`, else standalone."""
-    table = tomllib.loads(text)
+    table = toml().loads(text)
     name = table.get("name", "profile")
     if "extends" in table:
         return house_profile(name, table, where=name, known={**BUILTIN, **(known or {})})

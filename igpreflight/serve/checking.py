@@ -26,6 +26,7 @@ from igpreflight.config import (
     split_codes,
 )
 from igpreflight.model import ROLE_LABEL, FileReport, Finding, Post, Report, Severity
+from igpreflight.preflight.probe import ProbeMemo, remembering
 from igpreflight.serve.keys import Principal
 from igpreflight.serve.problems import Problem
 from igpreflight.serve.store import MEDIA_ID, MediaStore, StoredMedia
@@ -184,6 +185,9 @@ def parse_post(entry: dict[str, Any], base: Path) -> Post:
         raise Problem(422, str(exc).replace("post #1: ", ""), "invalid-post") from None
 
 
+_PROBED = ProbeMemo()  # this worker's stored uploads' facts (uploads never change)
+
+
 def check_post(
     post: Post,
     resolved: Resolved,
@@ -196,7 +200,8 @@ def check_post(
     from igpreflight.api.checking import check
     from igpreflight.preflight.engine import targets_for_posts
 
-    report = check(manifest=[post], jobs=1, allow_private=allow_private, deep=deep, rules=rules)
+    with remembering(_PROBED):  # stored uploads never change: probed once a worker
+        report = check(manifest=[post], jobs=1, allow_private=allow_private, deep=deep, rules=rules)
     # The engine checks each distinct (file, use) once, in this order: map them back.
     unique = list(dict.fromkeys(targets_for_posts([post], allow_private)))
     by_target = dict(zip(unique, report.files, strict=True))

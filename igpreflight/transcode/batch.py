@@ -42,6 +42,7 @@ from igpreflight.preflight.engine import iter_media_files
 from igpreflight.preflight.probe import probe
 from igpreflight.preflight.rules.file import unreadable
 from igpreflight.storage.s3uri import is_s3
+from igpreflight.transcode import jpeg_ahead
 from igpreflight.transcode.aim import aim_for, recheck_findings
 from igpreflight.transcode.folderlock import FolderBusy, folder_locks, out_lock, remove_own_temps
 from igpreflight.transcode.image import Undecodable, apply_image, decodes_pixels, parse_colour
@@ -397,6 +398,8 @@ def fix_paths(
     if start is not None:
         start(len(job_list))
 
+    if not options.dry_run:
+        jpeg_ahead.prestart(job_list, workers)
     planned = _map(lambda j: plan_job(j, options), job_list, workers)
     if out_dir is not None or options.in_place:
         assign_outputs(planned, out_dir)
@@ -504,7 +507,9 @@ def _execute(
                 progress(r)
     try:
         if workers == 1:
-            for i in todo:
+            for n, i in enumerate(todo):
+                if n + 1 < len(todo):
+                    jpeg_ahead.decode_ahead(planned[todo[n + 1]], options)
                 finish(i, run_job(planned[i], options, per_file))
         else:
             # Threads, not processes: Pillow and ffmpeg release the GIL, and the
@@ -532,6 +537,8 @@ def _execute(
     except KeyboardInterrupt:
         done = [r for r in results if r is not None]
         raise BatchInterrupted(done, len(planned)) from None
+    finally:
+        jpeg_ahead.drop()
     return [r for r in results if r is not None]
 
 

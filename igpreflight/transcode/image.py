@@ -118,7 +118,7 @@ def apply_image(
         if reason:
             raise FixError(reason)
         meta = metadata(im, exif_ok=not facts.exif_error) if keep else {}
-        factor = memory_factor(facts, geo, budget(options)) or draft_factor(facts, geo)
+        factor = _factor(facts, geo, options)
         icc = im.info.get("icc_profile") or None
         # Pixels kept at their size: never a higher quality than the source's.
         ceiling = source_quality(getattr(im, "quantization", None)) if geo.unchanged else None
@@ -148,6 +148,32 @@ def apply_image(
 # ---------------------------------------------------------------- decode
 
 
+def _wanted(width: int, height: int, geo: Geometry, factor: int) -> tuple[int, int]:
+    """The size a JPEG is decoded at: the smallest n/8 covering the output, 1/`factor`
+    at most (the memory budget's)."""
+    scale = min(scale_needed(geo), Fraction(1, factor))
+    return math.ceil(width * scale), math.ceil(height * scale)
+
+
+def strict_jpeg_size(
+    facts: ImageFacts, plan: FixPlan, options: FixOptions
+) -> tuple[int, int] | None:
+    """The size `apply_image` asks the strict JPEG decode for (None: it decodes no
+    JPEG that way), so a batch can have it decoded ahead (`jpeg_child.decode_ahead`)."""
+    if not decodes_pixels(plan) or plan.role is None:
+        return None
+    if facts.format.upper() not in DRAFT_FORMATS:
+        return None
+    geo = plan_geometry(facts, plan.role, options, plan.profile)
+    return _wanted(facts.width, facts.height, geo, _factor(facts, geo, options))
+
+
+def _factor(facts: ImageFacts, geo: Geometry, options: FixOptions) -> int:
+    """How much smaller than stored the source may be decoded (the memory budget's
+    factor, else the draft factor the output allows)."""
+    return memory_factor(facts, geo, budget(options)) or draft_factor(facts, geo)
+
+
 def _decode(
     src: Path, im: Image.Image, facts: ImageFacts, geo: Geometry, factor: int
 ) -> Image.Image:
@@ -160,8 +186,7 @@ def _decode(
     if (im.format or "").upper() in DRAFT_FORMATS:
         from igpreflight.preflight import jpeg_strict
 
-        scale = min(scale_needed(geo), Fraction(1, factor))
-        wanted = (math.ceil(im.width * scale), math.ceil(im.height * scale))
+        wanted = _wanted(im.width, im.height, geo, factor)
         try:
             return _eight_bit(jpeg_strict.decode(src, wanted))
         except jpeg_strict.CorruptJpeg as exc:

@@ -8,8 +8,10 @@ that wording identical across image, video and post rules.
 from __future__ import annotations
 
 from fractions import Fraction
+from functools import lru_cache
 
 
+@lru_cache(maxsize=256)
 def exact(limit: float) -> Fraction:
     """A limit written as a decimal (0.8, 1.91, 0.5625) as the exact fraction it means."""
     return Fraction(repr(float(limit))).limit_denominator(1_000_000)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from igpreflight.limits import IMAGE_LIMITS, POST_LIMITS
 from igpreflight.model import (
@@ -54,8 +55,13 @@ _HASHTAG_RE = re.compile(r"(?<![\w#&/])#(?=\w*[^\W\d])\w+")
 _MENTION_RE = re.compile(r"(?<![\w@.])@[A-Za-z0-9_](?:[A-Za-z0-9_.]*[A-Za-z0-9_])?")
 
 
+@lru_cache(maxsize=128)
 def _strip_links(caption: str) -> str:
-    return _EMAIL_RE.sub(" ", _URL_RE.sub(" ", caption))
+    """The caption without its links and e-mail addresses (whose # and @ are no
+    tags); three rules ask for it, so the last captions are remembered."""
+    if "://" in caption or "www." in caption.lower():
+        caption = _URL_RE.sub(" ", caption)
+    return _EMAIL_RE.sub(" ", caption) if "@" in caption else caption
 
 
 def hashtags(caption: str | None) -> list[str]:
