@@ -400,3 +400,26 @@ def test_two_workers_on_postgres_publish_each_post_once_in_order(emu, media, env
     assert published(emu, B) == [f"post b{i}" for i in range(4)]
     s = cli(env, "status", "--db", pg_db)
     assert s.returncode == 0 and s.stdout.strip().endswith("8 published"), s.stdout + s.stderr
+
+
+def test_status_shows_a_settled_post_whose_end_was_not_recorded_as_it_settled(
+    emu, media, env, tmp_path
+):
+    """A run exits as soon as every post has settled; a workflow may not have recorded
+    its end by then (CI saw it once). `status` must show what the post came to
+    (published), not `interrupted` because its process is gone."""
+    m = manifest(tmp_path / "posts.toml", media, [("brand-a", "a0", {})])
+    assert cli(env, "publish", str(m), *FAST).returncode == 0
+    db = m.parent / ".igpreflight" / "publish.sqlite"
+    with sqlite3.connect(db) as conn:  # as if the process ended between settling and its end
+        changed = conn.execute(
+            "UPDATE workflow_status SET status = 'PENDING', output = NULL WHERE workflow_uuid = ?",
+            ("igp:brand-a:a0",),
+        ).rowcount
+        conn.execute("DELETE FROM workflow_output WHERE workflow_uuid = ?", ("igp:brand-a:a0",))
+    assert changed == 1
+    s = cli(env, "status", str(m), "--format", "json")
+    assert s.returncode == 0, s.stderr
+    rows = json.loads(s.stdout)["posts"]
+    assert [(p["post_id"], p["state"]) for p in rows] == [("a0", "published")]
+    assert rows[0]["media_id"]

@@ -223,6 +223,10 @@ def read_status(url: str) -> list[dict[str, Any]]:
             raise
         raise DatabaseFault(line) from None
     for r in rows:
+        if r.get("running") and PostState(r["state"]).final:
+            # It settled; its process stopped before its workflow recorded the end (a
+            # run exits once every post has settled): what it came to is the state.
+            r["running"] = False
         if r.get("running") and r["executor"] not in live:
             r["state"] = PostState.INTERRUPTED  # its worker is gone: the next one resumes it
         if not live and (r.get("running") or r["state"] in (PostState.SCHEDULED, PostState.QUEUED)):
