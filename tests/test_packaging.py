@@ -50,6 +50,14 @@ def test_sdist_and_wheel_hold_what_they_should(dists) -> None:
         assert needed in names, needed
     # its tests run from the sdist alone: the shared fixtures come along
     assert {"tests/conftest.py", "fixtures/generate.py"} <= names
+    # and what they read: the docs site, the examples, the benchmarks, the CI script
+    assert {
+        "mkdocs.yml",
+        "docs/service.md",
+        "examples/node/prepublish.mjs",
+        "bench/corpus_path.py",
+        ".ci/run",
+    } <= names
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
     with zipfile.ZipFile(dists["wheel"]) as wheel:
         files = wheel.namelist()
