@@ -1,10 +1,33 @@
-"""Errors the API raises for misuse, apart from bad media (which become findings)."""
+"""Errors the API raises for misuse, apart from bad media (which become findings).
+
+Also the errors of the layers below that reach an API caller, named here so that a
+caller (the commands) catches them without knowing where they live: ManifestError
+(a bad manifest), StorageError (an s3:// listing or transfer failed), FolderBusy
+(another run writes to the same folder), BatchInterrupted (Ctrl-C during `fix`, with
+the files finished so far). The last three load their modules on first use, so
+naming the API's errors costs a command nothing until one of those is needed.
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from igpreflight.preflight.manifest import ManifestError
 
-__all__ = ["DatabaseError", "ManifestError", "PublishRefused", "UsageError"]
+if TYPE_CHECKING:
+    from igpreflight.storage.s3 import StorageError
+    from igpreflight.transcode.batch import BatchInterrupted
+    from igpreflight.transcode.folderlock import FolderBusy
+
+__all__ = [
+    "BatchInterrupted",
+    "DatabaseError",
+    "FolderBusy",
+    "ManifestError",
+    "PublishRefused",
+    "StorageError",
+    "UsageError",
+]
 
 
 class UsageError(ValueError):
@@ -23,3 +46,20 @@ class PublishRefused(UsageError):
 class DatabaseError(UsageError):
     """The publish database cannot be used (unreachable, missing, full): one line that
     says what to do (`createdb NAME`, free space...). The CLI's exit 2."""
+
+
+def __getattr__(name: str) -> Any:
+    """StorageError, FolderBusy and BatchInterrupted, loaded when first named."""
+    if name == "StorageError":
+        from igpreflight.storage.s3 import StorageError
+
+        return StorageError
+    if name == "FolderBusy":
+        from igpreflight.transcode.folderlock import FolderBusy
+
+        return FolderBusy
+    if name == "BatchInterrupted":
+        from igpreflight.transcode.batch import BatchInterrupted
+
+        return BatchInterrupted
+    raise AttributeError(name)

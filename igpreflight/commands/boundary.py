@@ -87,11 +87,8 @@ def database_line(exc: BaseException) -> str:
 
 def is_user_error(exc: BaseException) -> bool:
     """An error the user can act on (bad input, setup, storage, database), not a bug."""
-    from igpreflight.api.errors import UsageError
+    from igpreflight.api.errors import FolderBusy, ManifestError, StorageError, UsageError
     from igpreflight.config import ConfigError
-    from igpreflight.preflight.manifest import ManifestError
-    from igpreflight.storage.s3 import StorageError
-    from igpreflight.transcode.folderlock import FolderBusy
 
     known = (UsageError, ConfigError, ManifestError, StorageError, FolderBusy, OSError)
     return isinstance(exc, known) or _is_database_error(exc)

@@ -20,12 +20,10 @@ from igpreflight.commands.common import (
 )
 from igpreflight.commands.config_options import config_options, profile_option, settings
 from igpreflight.config import FORMATS
-from igpreflight.model import Severity
 from igpreflight.terminal import TERMINAL
 
 if TYPE_CHECKING:  # a pre-commit `check FILE` loads no engine, shard or S3 module
-    from igpreflight.scale.engine import EngineSpec
-    from igpreflight.scale.shard import Shard
+    from igpreflight.api.options import EngineSpec, Shard
 
 
 @click.command()
@@ -114,8 +112,7 @@ def check(
         )
     except Exception as exc:
         # Resolved only when something failed: these modules load no faster than that.
-        from igpreflight.preflight.manifest import ManifestError
-        from igpreflight.storage.s3 import StorageError
+        from igpreflight.api.errors import ManifestError, StorageError
 
         if isinstance(exc, StorageError):  # listing failed: nothing was checked
             raise click.UsageError(str(exc)) from None
@@ -131,6 +128,4 @@ def check(
     from igpreflight.report import render
 
     write_output(render(report, fmt, strict=strict), output, colored=fmt == "text")
-    failing = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}
-    bad = any(f.severity in failing for f in report.errors + report.warnings)
-    sys.exit(1 if bad else 0)
+    sys.exit(1 if report.errors or (strict and report.warnings) else 0)

@@ -10,8 +10,7 @@ from typing import Any
 
 import click
 
-from igpreflight.atomic import write_text
-from igpreflight.model import AsOption
+from igpreflight.api.options import AsOption
 from igpreflight.terminal import TERMINAL, ColorMode, Progress, configure, paint_report
 
 as_option = click.option(
@@ -54,11 +53,11 @@ class MediaPath(click.Path):
         super().__init__(exists=True, path_type=str)
 
     def convert(self, value, param, ctx):  # noqa: ANN001, ANN201 - click's signature
-        from igpreflight.storage.s3uri import S3Uri, is_s3
+        from igpreflight.api.options import check_s3_uri, is_s3
 
         if isinstance(value, str) and is_s3(value):
             try:
-                S3Uri.parse(value)
+                check_s3_uri(value)
             except ValueError as exc:
                 self.fail(str(exc), param, ctx)
             return value
@@ -67,13 +66,12 @@ class MediaPath(click.Path):
 
 def _configure_s3(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """--endpoint-url/--region apply to every s3:// path of the command."""
-    if value is None and "igpreflight.storage.s3" not in sys.modules:
-        return value  # no S3 layer loaded yet, so no earlier value to clear: a local run skips it
-    from igpreflight.storage.s3 import S3Settings, configure, current_settings
+    from igpreflight.api.options import set_s3_option
 
     name = "endpoint_url" if param.name == "endpoint_url" else "region"
-    # Set on every invocation (None when absent), so no earlier command's value lingers.
-    configure(S3Settings(**{**current_settings().__dict__, name: value or None}))
+    # Set on every invocation (None when absent), so no earlier command's value lingers
+    # (a local run, with no S3 layer loaded, has none to clear and loads none).
+    set_s3_option(name, value)
     return value
 
 
@@ -97,11 +95,11 @@ def s3_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _engine(ctx: click.Context, param: click.Parameter, value: str) -> Any:
-    from igpreflight.scale.engine import EngineSpec
+    from igpreflight.api.options import engine_spec
 
     params = ctx.params
     try:
-        return EngineSpec(value, params.pop("workers", None), params.pop("scheduler", None))
+        return engine_spec(value, params.pop("workers", None), params.pop("scheduler", None))
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
 
@@ -109,10 +107,10 @@ def _engine(ctx: click.Context, param: click.Parameter, value: str) -> Any:
 def _shard(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
     if value is None:
         return None
-    from igpreflight.scale.shard import Shard
+    from igpreflight.api.options import parse_shard
 
     try:
-        return Shard.parse(value)
+        return parse_shard(value)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
 
@@ -170,6 +168,8 @@ def write_output(text: str, output: Path | None = None, *, colored: bool = False
     output = output.resolve()
     if not output.parent.is_dir():
         raise click.UsageError(f"cannot write {output}: folder {output.parent} does not exist")
+    from igpreflight.api.output import write_text
+
     try:
         write_text(output, text)
     except OSError as exc:
@@ -216,10 +216,10 @@ def terminal_options(command: Callable[..., Any]) -> Callable[..., Any]:
 def fix_bar() -> Progress:
     """fix's bar of files, in which each long encode shows its percentage: the batch
     asks its progress for `file(name)` (the API passes none, so it draws nothing)."""
-    from igpreflight.transcode.progress import terminal_progress
+    from igpreflight.api.progress import encode_progress
 
     bar = TERMINAL.progress(describe=lambda r: f"{r.source}: {r.status.value}")
-    bar.file = terminal_progress  # type: ignore[attr-defined]
+    bar.file = encode_progress  # type: ignore[attr-defined]
     return bar
 
 
@@ -228,9 +228,9 @@ class Encodes:
     percentage, on the terminal."""
 
     def file(self, label: str) -> Callable[[float], None] | None:
-        from igpreflight.transcode.progress import terminal_progress
+        from igpreflight.api.progress import encode_progress
 
-        return terminal_progress(label)
+        return encode_progress(label)
 
     def __call__(self, result: Any) -> None:
         """Finished files are not counted."""

@@ -8,12 +8,20 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from igpreflight.api.errors import UsageError
+from igpreflight.api.errors import (
+    BatchInterrupted,
+    FolderBusy,
+    ManifestError,
+    StorageError,
+    UsageError,
+)
 from igpreflight.api.fixing import FixResult
 from igpreflight.api.fixing import fix as fix_api
+from igpreflight.api.options import parse_colour, parse_memory
 from igpreflight.commands.common import (
     MediaPath,
     as_option,
@@ -30,15 +38,11 @@ from igpreflight.commands.config_options import (
     profile_option,
     settings,
 )
-from igpreflight.preflight.manifest import ManifestError
 from igpreflight.report.fix import RENDERERS
-from igpreflight.scale.engine import EngineSpec
-from igpreflight.scale.shard import Shard
-from igpreflight.storage.s3 import StorageError
 from igpreflight.terminal import TERMINAL
-from igpreflight.transcode.batch import BatchInterrupted, FolderBusy
-from igpreflight.transcode.image import parse_colour
-from igpreflight.transcode.image_memory import parse_memory
+
+if TYPE_CHECKING:
+    from igpreflight.api.options import EngineSpec, Shard
 
 
 def _memory(ctx: click.Context, param: click.Parameter, value: str) -> int:

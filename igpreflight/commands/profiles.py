@@ -30,10 +30,9 @@ def _config(command: Callable[..., Any]) -> Callable[..., Any]:
 
 def known_profiles(config_file: str | None, isolated: bool) -> dict[str, Any]:
     """Every profile by name: built-in, then the configuration's house profiles."""
-    from igpreflight.profiles import BUILTIN
+    from igpreflight.api.profiles import known_profiles as known
 
-    conf = settings(config_file=config_file, isolated=isolated)
-    return {**BUILTIN, **dict(conf.rules.house)}
+    return known(settings(config_file=config_file, isolated=isolated).rules.house)
 
 
 @click.group("profiles", invoke_without_command=True)
@@ -73,7 +72,7 @@ def profiles_command(ctx: click.Context, fmt: str, config_file: str | None, isol
 @_config
 def show_command(name: str, config_file: str | None, isolated: bool) -> None:
     """Print profile NAME (or a .toml file's) as TOML: every value and its source."""
-    from igpreflight.profiles import ProfileError, resolve, show
+    from igpreflight.api.profiles import ProfileError, resolve, show
 
     found = known_profiles(config_file, isolated)
     try:

@@ -55,11 +55,10 @@ def _graph_lines(info: GraphErrorInfo) -> list[str]:
 def profile_lines(info: RuleInfo) -> list[str]:
     """What rule `info` reads in each profile: the built-in ones and the project
     configuration's house profiles (a broken configuration is a usage error)."""
+    from igpreflight.api.profiles import known_profiles, rule_values
     from igpreflight.commands.config_options import settings
-    from igpreflight.preflight.profile_values import rule_values
-    from igpreflight.profiles import BUILTIN
 
-    profiles = {**BUILTIN, **dict(settings().rules.house)}
+    profiles = known_profiles(settings().rules.house)
     width = max(len(name) for name in profiles) + 1
     return [f"    {p.name + ':':<{width}} {rule_values(info, p)}" for p in profiles.values()]
 

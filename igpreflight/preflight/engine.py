@@ -11,35 +11,44 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import TYPE_CHECKING
+from dataclasses import replace
 
 from igpreflight import formats
 from igpreflight.config import DEFAULT_RULES, RuleSelection
-from igpreflight.model import (
-    AsOption,
-    Facts,
-    FileReport,
-    ImageFacts,
-    Kind,
-    Post,
-    PostReport,
-    Report,
-    Role,
-    Unreadable,
-    VideoFacts,
-    role_for,
-)
+from igpreflight.model import AsOption, Facts, FileReport, Kind, Post, PostReport, Report
 from igpreflight.pathnames import shown_path
-from igpreflight.preflight.checks import check_facts, check_posts, sort_findings
-from igpreflight.preflight.probe import probe
-from igpreflight.preflight.rules.image import image_format
-from igpreflight.profiles import Profile, is_default
+from igpreflight.preflight.checks import check_posts
+
+# One target, and how it is checked alone, live in preflight.target (overlap.py runs
+# them too); they are named here as well, where a batch's callers have found them.
+from igpreflight.preflight.target import (
+    COVER,
+    Progress,
+    Target,
+    check_file,
+    check_target,
+    role_for_use,
+)
+from igpreflight.profiles import is_default
 from igpreflight.states import MediaType
 
-if TYPE_CHECKING:  # checking a local file never loads the S3 layer
-    from igpreflight.storage.s3 import ObjectInfo
+__all__ = [
+    "COVER",
+    "POOL_PAYS_FILES_X_WORKERS",
+    "POST_TYPE_USE",
+    "S3_THREADS",
+    "Progress",
+    "Target",
+    "check_file",
+    "check_paths",
+    "check_target",
+    "infer_media_type",
+    "iter_media_files",
+    "role_for_use",
+    "run_targets",
+    "targets_for_paths",
+    "targets_for_posts",
+]
 
 # Files picked up when a folder is walked. A file named on the command line is
 # always checked, whatever its extension (a text file named .png is FILE001).
@@ -52,9 +61,6 @@ POST_TYPE_USE = {
     MediaType.STORIES: "story",
     MediaType.CAROUSEL: "carousel-item",
 }
-COVER = "cover"
-
-Progress = Callable[[str], None]
 Runner = Callable[[Sequence["Target"], "Progress | None"], list[FileReport]]
 S3_THREADS = 64  # concurrent ranged GETs when probing objects (the S3 client pools 64)
 PER_TASK = 25  # local files one process-pool task checks
@@ -63,83 +69,6 @@ PER_TASK = 25  # local files one process-pool task checks
 # CPUs; with more workers it pays sooner. Decoding (--deep) and fetching (URLs)
 # pay at once. An explicit --jobs (or `jobs =`) always gets its pool.
 POOL_PAYS_FILES_X_WORKERS = 4000
-
-
-@dataclass(frozen=True)
-class Target:
-    """One file to check in one use: an `--as` value, or "cover"."""
-
-    display: str  # the path as the user gave it
-    resolved: str  # absolute path on disk ("" when there is none)
-    use: str = AsOption.AUTO.value
-    problem: str | None = None  # known before probing: why the file cannot be used
-    url: str | None = None  # remote media: fetched and checked with the URL rules
-    allow_private: bool = False
-    obj: ObjectInfo | None = None  # an s3:// object: probed by ranged GETs
-    deep: bool = False  # also decode every frame and sample (check --deep)
-    profiles: tuple[Profile, ...] = ()  # checked against these (SPEC 12); (): instagram
-
-    @property
-    def key(self) -> str:
-        return self.resolved or self.url or ""
-
-
-def role_for_use(kind: Kind, use: str) -> Role | None:
-    if use == COVER:
-        return Role.COVER if kind is Kind.IMAGE else role_for(kind, AsOption.AUTO)
-    return role_for(kind, use)
-
-
-def check_target(target: Target) -> FileReport:
-    """Probe one file and run the rules of its role. Never raises for bad input."""
-    url_findings: list = []
-    if target.problem:
-        facts: Facts = Unreadable(target.display, target.problem)
-    elif target.url:
-        from igpreflight.preflight.remote import probe_remote
-
-        facts, url_findings = probe_remote(target.url, allow_private=target.allow_private)
-    elif target.obj is not None:
-        from igpreflight.storage.objects import probe_object
-
-        facts = probe_object(target.obj)
-    else:
-        facts = probe(target.resolved)
-    if target.deep and isinstance(facts, (ImageFacts, VideoFacts)) and not target.url:
-        facts = _deep(target, facts)
-    role = role_for_use(facts.kind, target.use)
-    if target.use == COVER and facts.kind is Kind.VIDEO:
-        # A cover is an image: a video there is one error, not a Reel's checklist.
-        cover = image_format.finding("a cover must be a JPEG image, not a video", fixable=False)
-        return FileReport(target.display, facts.kind, None, facts, [cover, *url_findings])
-    findings = sort_findings([*check_facts(facts, role, target.profiles), *url_findings])
-    return FileReport(
-        path=target.display, kind=facts.kind, role=role, facts=facts, findings=findings
-    )
-
-
-def _deep(target: Target, facts: ImageFacts | VideoFacts) -> Facts:
-    """`--deep`: decode every frame and sample, a local file where it is and an object
-    from a temporary copy; what does not decode is unreadable (FILE001)."""
-    if target.obj is not None:
-        from igpreflight.storage.objects import object_decode_error
-
-        broken = object_decode_error(target.obj, facts)
-    else:
-        from igpreflight.preflight.decode import decode_error
-
-        broken = decode_error(target.resolved, facts)
-    if not broken:
-        return facts
-    reason = broken if broken.startswith("not decoded:") else f"does not decode: {broken}"
-    return Unreadable(target.display, reason, facts.bytes)
-
-
-def check_file(path: str | os.PathLike[str], as_: str = "auto") -> FileReport:
-    """Check one file as a single post (or in the role `as_` names)."""
-    text = os.fspath(path)
-    shown = shown_path(text)
-    return check_target(Target(shown, str(Path(text).resolve()), use=AsOption(as_).value))
 
 
 def iter_media_files(
@@ -335,7 +264,7 @@ def run_targets(
                 if progress:
                     progress(t.display)
             return results
-    from igpreflight.preflight.overlap import check_overlapped
+    from igpreflight.preflight.overlap import check_overlapped  # fix walks, never runs
 
     if workers <= 1 or len(targets) <= 1 or (jobs is None and not _pool_pays(targets, workers)):
         return check_overlapped(targets, progress)

@@ -18,7 +18,7 @@ import time
 
 from igpreflight.childproc import BASE_SECONDS, memory_limit
 from igpreflight.childserver import Pool, Server, ServerStopped
-from igpreflight.preflight.jpeg_strict import CorruptJpeg, Decoded, NotForTurbo
+from igpreflight.preflight.jpeg_outcome import CorruptJpeg, Decoded, NotForTurbo
 
 DECODE_SECONDS = BASE_SECONDS  # one decode's bound (a 280 MP photo takes a second)
 # The decoder does no linear algebra: OpenBLAS's thread pool, which numpy's import

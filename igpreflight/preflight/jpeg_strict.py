@@ -31,7 +31,11 @@ import mmap
 import os
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
+
+# The verdicts and the pixels live in jpeg_outcome, which jpeg_child reads its helper's
+# answer into too; callers catch them here as `jpeg_strict.CorruptJpeg` and so on.
+from igpreflight.preflight.jpeg_outcome import CorruptJpeg, Decoded, NotForTurbo
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -54,14 +58,7 @@ _SPACES = {
     "CMYK": ("CMYK", "CMYK", "CMYK;I"),
     "YCCK": ("CMYK", "CMYK", "CMYK;I"),
 }
-
-
-class CorruptJpeg(Exception):
-    """The JPEG's data is damaged; str() is libjpeg-turbo's one-line reason."""
-
-
-class NotForTurbo(Exception):
-    """TurboJPEG cannot judge or decode this JPEG; prove and decode it another way."""
+__all__ = ["CorruptJpeg", "Decoded", "NotForTurbo", "decode", "decode_here", "scale_for"]
 
 
 def scale_for(stored: tuple[int, int], wanted: tuple[int, int]) -> Fraction:
@@ -89,15 +86,6 @@ def _verdict(message: str) -> Exception:
     if text.startswith(_CORRUPT):
         return CorruptJpeg(text[:200])
     return NotForTurbo(text[:200])
-
-
-class Decoded(NamedTuple):
-    """A strict decode's pixels, as Pillow's raw decoder takes them."""
-
-    size: tuple[int, int]
-    mode: str  # Pillow's mode: L, RGB or CMYK
-    rawmode: str
-    pixels: bytearray
 
 
 def decode(path: str | os.PathLike[str], min_size: tuple[int, int] = (1, 1)) -> Image.Image:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from igpreflight import formats
 from igpreflight.model import FileReport, Kind
-from igpreflight.preflight.engine import Progress, Target, check_target
+from igpreflight.preflight.target import Progress, Target, check_target
 
 if TYPE_CHECKING:
     from concurrent.futures import Future

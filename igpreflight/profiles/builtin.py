@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from igpreflight.limits import IMAGE_LIMITS, POST_LIMITS, SOURCES, VIDEO_LIMITS, Source
-from igpreflight.profiles.model import IMAGE_ROLES, VIDEO_ROLES, Profile
+from igpreflight.profiles.model import IMAGE_ROLES, VIDEO_ROLES, Profile, travels_by_name
 from igpreflight.profiles.schema import from_dict
 
 READ = "2026-12-05"  # when the Threads and Facebook pages below were read
@@ -235,3 +235,12 @@ FACEBOOK_REELS = _built("facebook-reels", FACEBOOK_REELS_DATA, FACEBOOK_REELS_SO
 
 BUILTIN: dict[str, Profile] = {p.name: p for p in (INSTAGRAM, THREADS, FACEBOOK_REELS)}
 DEFAULT = INSTAGRAM
+
+
+def builtin_profile(name: str) -> Profile:
+    """The built-in profile `name`: how one comes back out of a pickle."""
+    return BUILTIN[name]
+
+
+for _profile in BUILTIN.values():
+    travels_by_name(_profile, builtin_profile)

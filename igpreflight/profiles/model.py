@@ -8,6 +8,7 @@ rules read their limits from the profile a file is checked under.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, SupportsIndex
 
@@ -89,14 +90,19 @@ class Profile:
 
     def __reduce_ex__(self, protocol: SupportsIndex) -> Any:
         """A built-in profile travels to a worker process by name, not by value."""
-        from igpreflight.profiles.builtin import BUILTIN
-
-        if BUILTIN.get(self.name) is self:
-            return (builtin_profile, (self.name,))
+        by_name = _BY_NAME.get(self.name)
+        if by_name is not None and by_name[0] is self:
+            return (by_name[1], (self.name,))
         return super().__reduce_ex__(protocol)
 
 
-def builtin_profile(name: str) -> Profile:
-    from igpreflight.profiles.builtin import BUILTIN
+# The profiles that travel by name, each with the function that finds it again by that
+# name in the process it goes to. builtin.py registers its own (`travels_by_name`): it
+# builds them from this module, so this one cannot import it back.
+_BY_NAME: dict[str, tuple[Profile, Callable[[str], Profile]]] = {}
 
-    return BUILTIN[name]
+
+def travels_by_name(profile: Profile, lookup: Callable[[str], Profile]) -> None:
+    """Pickle `profile` as `lookup(profile.name)`: `lookup` must be a module-level
+    function that returns this very profile in any process."""
+    _BY_NAME[profile.name] = (profile, lookup)

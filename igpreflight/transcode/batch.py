@@ -399,7 +399,7 @@ def fix_paths(
         start(len(job_list))
 
     if not options.dry_run:
-        jpeg_ahead.prestart(job_list, workers)
+        jpeg_ahead.prestart([j.source for j in job_list], workers)
     planned = _map(lambda j: plan_job(j, options), job_list, workers)
     if out_dir is not None or options.in_place:
         assign_outputs(planned, out_dir)
@@ -508,8 +508,9 @@ def _execute(
     try:
         if workers == 1:
             for n, i in enumerate(todo):
-                if n + 1 < len(todo):
-                    jpeg_ahead.decode_ahead(planned[todo[n + 1]], options)
+                ahead = planned[todo[n + 1]] if n + 1 < len(todo) else None
+                if ahead is not None and ahead.result is None:  # the next one still to run
+                    jpeg_ahead.decode_ahead(ahead.job.source, ahead.facts, ahead.plan, options)
                 finish(i, run_job(planned[i], options, per_file))
         else:
             # Threads, not processes: Pillow and ffmpeg release the GIL, and the

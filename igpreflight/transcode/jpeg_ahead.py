@@ -11,42 +11,43 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from pathlib import Path
 
-from igpreflight.model import ImageFacts
+from igpreflight.model import Facts, ImageFacts
 from igpreflight.transcode.image import strict_jpeg_size
-from igpreflight.transcode.types import FixOptions
-
-if TYPE_CHECKING:
-    from igpreflight.transcode.batch import FixJob, _Planned
+from igpreflight.transcode.types import FixOptions, FixPlan
 
 JPEG_SUFFIXES = (".jpg", ".jpeg", ".mpo")
 
 
-def prestart(jobs: Sequence[FixJob], workers: int) -> None:
-    """Start the decoders while the plans are made: one a worker (two for one worker,
-    which decodes ahead), one a JPEG at most. Every JPEG a fix converts or passes is
-    decoded."""
+def prestart(sources: Sequence[Path], workers: int) -> None:
+    """Start the decoders while the plans of the batch's `sources` are made: one a
+    worker (two for one worker, which decodes ahead), one a JPEG at most. Every JPEG a
+    fix converts or passes is decoded. (The batch passes its files' paths in: this
+    module knows no batch, so the batch can call it without a loop between them.)"""
     if os.name != "posix":
         return
-    jpegs = sum(1 for j in jobs if j.source.suffix.lower() in JPEG_SUFFIXES)
+    jpegs = sum(1 for source in sources if source.suffix.lower() in JPEG_SUFFIXES)
     if jpegs:
         from igpreflight.preflight import jpeg_child
 
         jpeg_child.prestart(min(2 if workers == 1 else workers, jpegs))
 
 
-def decode_ahead(p: _Planned, options: FixOptions) -> None:
-    """Have the JPEG this planned job will decode decoded now (see the module)."""
-    if os.name != "posix" or options.dry_run or p.result is not None or p.plan is None:
+def decode_ahead(
+    source: Path, facts: Facts | None, plan: FixPlan | None, options: FixOptions
+) -> None:
+    """Have the JPEG that `plan` will decode from `source` decoded now (see the
+    module); nothing when there is no plan to run or the file is no image."""
+    if os.name != "posix" or options.dry_run or plan is None:
         return
-    if not isinstance(p.facts, ImageFacts):
+    if not isinstance(facts, ImageFacts):
         return
-    size = strict_jpeg_size(p.facts, p.plan, options)
+    size = strict_jpeg_size(facts, plan, options)
     if size is not None:
         from igpreflight.preflight import jpeg_child
 
-        jpeg_child.decode_ahead(os.path.abspath(p.job.source), size)
+        jpeg_child.decode_ahead(os.path.abspath(source), size)
 
 
 def drop() -> None:
