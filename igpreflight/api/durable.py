@@ -267,6 +267,29 @@ def status(db: str | None = None, manifest: str | os.PathLike[str] | None = None
         raise DatabaseError(str(exc)) from None
 
 
+def ended(db: str | None, after: float) -> list[dict[str, Any]]:
+    """The post attempts that ended (published, failed, held...) at or after `after`
+    (epoch seconds), oldest first, each row with `completed_at` (epoch ms): what a
+    watcher of the database (the service's webhooks) reads. Runs and writes nothing;
+    DatabaseError when there is no database to read."""
+    from igpreflight.publish.durable import runs
+
+    url = db_for(db, None, create=False)
+    DatabaseFault, _ = _faults()
+    try:
+        return runs.read_ended(url, int(after * 1000))
+    except DatabaseFault as exc:
+        raise DatabaseError(str(exc)) from None
+
+
 post_states = status  # the name an earlier version of the API used
 
-__all__ = ["DurableResult", "durable_wanted", "load_posts", "publish_many", "status", "worker"]
+__all__ = [
+    "DurableResult",
+    "durable_wanted",
+    "ended",
+    "load_posts",
+    "publish_many",
+    "status",
+    "worker",
+]

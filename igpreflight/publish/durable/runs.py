@@ -27,7 +27,7 @@ from igpreflight.publish.durable.dbfaults import (
 )
 from igpreflight.publish.durable.engine import Engine
 from igpreflight.publish.durable.plan import build_specs
-from igpreflight.publish.durable.queries import post_states
+from igpreflight.publish.durable.queries import ended_states, post_states
 from igpreflight.publish.durable.queue import Enqueuer
 from igpreflight.publish.legacy import NOTHING, read_journal
 from igpreflight.publish.settings import PublishSettings
@@ -228,6 +228,28 @@ def read_status(url: str) -> list[dict[str, Any]]:
         if not live and (r.get("running") or r["state"] in (PostState.SCHEDULED, PostState.QUEUED)):
             r["note"] = "no worker is running: `igpreflight worker` takes it up (never twice)"
     return rows
+
+
+def read_ended(url: str, after_ms: int) -> list[dict[str, Any]]:
+    """The attempts that ended at or after `after_ms` (epoch ms), read through a
+    client as `read_status` reads: for a watcher of the queue (the service's
+    webhooks). None yet (or no queue tables yet): an empty list."""
+    existing(url, "status")
+    from dbos import DBOSClient
+
+    try:
+        client = DBOSClient(system_database_url=url, retry_connection_errors=False)
+        try:
+            return ended_states(client, after_ms)
+        finally:
+            client.destroy()
+    except Exception as exc:
+        if "no such table" in str(exc) or ("relation" in str(exc) and "does not exist" in str(exc)):
+            return []
+        line = fault_line(exc, url)
+        if line is None:
+            raise
+        raise DatabaseFault(line) from None
 
 
 def live_workers(url: str) -> set[str]:
