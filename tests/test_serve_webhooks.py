@@ -9,6 +9,7 @@ import os
 import sqlite3
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from fixtures.graph_emulator import GraphEmulator, MediaServer
 pytest.register_assert_rewrite("durable_support", "webhook_support")
 
 from durable_support import FAST, A, cli  # noqa: E402
-from serve_support import running  # noqa: E402
+from serve_support import SECRETS, keys_file, running  # noqa: E402
 from webhook_support import Receiver, new_secret, webhooks_file  # noqa: E402
 
 from igpreflight.serve.settings import ServeSettings  # noqa: E402
@@ -114,15 +115,44 @@ def test_a_signed_event_per_transition_scoped_by_account_and_event(
             ("brand-b", "b0", "tall.jpg"),
         ],
     )
-    with running(settings_for(tmp_path, hooks, db)) as svc:
+    settings = replace(
+        settings_for(tmp_path, hooks, db), keys_file=str(keys_file(tmp_path, monkeypatch))
+    )
+    with running(settings) as svc:
         r = cli(accounts_env, "publish", str(m), "--db", str(db), *FAST)
         assert r.returncode == 1, r.stdout + r.stderr  # a1 held, b0 failed (1:3 refused)
         got = every.wait_for(lambda d: len({x.id for x in d}) == 3)
         wrong.wait_for(lambda d: len(d) == 9)  # three events, three attempts each, then dead
         only_b.wait_for(lambda d: len(d) == 1)
         only_published.wait_for(lambda d: len(d) == 1)
-        with svc.client() as c:
+        seen = {}
+        for name, key in (
+            ("a", "IGPF_TEST_KEY_A"),
+            ("b", "IGPF_TEST_KEY_B"),
+            ("all", "IGPF_TEST_KEY_ALL"),
+        ):
+            with svc.client(SECRETS[key]) as c:
+                answer = c.get("/v1/webhooks/deliveries")
+                assert answer.status_code == 200, answer.text
+                seen[name] = answer.json()
+        with svc.client(SECRETS["IGPF_TEST_KEY_ALL"]) as c:
             metrics = c.get("/metrics").text
+            dead_only = c.get("/v1/webhooks/deliveries", params={"status": "dead"}).json()
+            assert c.get("/v1/webhooks/deliveries").status_code == 200
+        with svc.client() as c:
+            assert c.get("/v1/webhooks/deliveries").status_code == 401
+    # The deliveries each key sees: its accounts' posts only, every endpoint's.
+    assert {(d["account"], d["post_id"]) for d in seen["b"]} == {("brand-b", "b0")}
+    assert len(seen["b"]) == 3  # every, only_b, wrong (only_published wants no failures)
+    assert {d["account"] for d in seen["a"]} == {"brand-a"} and len(seen["a"]) == 5
+    assert len(seen["all"]) == 8 and {d["status"] for d in dead_only} == {"dead"}
+    assert {d["endpoint"] for d in seen["all"]} == {
+        every.url,
+        only_b.url,
+        only_published.url,
+        wrong.url,
+    }
+    assert not any(s in str(seen) for s in secrets.values())
     assert len(got) == 3 and all(d.verified for d in got)  # once each: all acknowledged
     by_post = {d.payload["data"]["post_id"]: d for d in got}
     a0, a1, b0 = by_post["a0"].payload, by_post["a1"].payload, by_post["b0"].payload

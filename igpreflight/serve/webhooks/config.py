@@ -62,8 +62,12 @@ class Endpoint:
 
     @property
     def shown(self) -> str:
-        """The URL as logs show it (without user:password)."""
-        return redact_url(self.url)
+        """The URL as logs and answers show it: no user:password, no query (a receiver's
+        own token often rides there)."""
+        import urllib.parse
+
+        parts = urllib.parse.urlsplit(redact_url(self.url))
+        return urllib.parse.urlunsplit(parts._replace(query="", fragment=""))
 
     def wants(self, event_type: str, account: str) -> bool:
         return event_type in self.events and (ALL in self.accounts or account in self.accounts)

@@ -239,7 +239,7 @@ class Outbox:
             )
 
     def rows(
-        self, accounts: frozenset[str] | None = None, limit: int = 100
+        self, accounts: frozenset[str] | None = None, limit: int = 100, status: str | None = None
     ) -> list[dict[str, Any]]:
         """The latest deliveries (for the API), of these accounts (None: all)."""
         t = OUTBOX
@@ -249,6 +249,8 @@ class Outbox:
         q = sa.select(*cols).order_by(t.c.created_at.desc()).limit(limit)
         if accounts is not None:
             q = q.where(t.c.account.in_(sorted(accounts)))
+        if status is not None:
+            q = q.where(t.c.status == status)
         with self.engine.begin() as c:
             return [dict(r._mapping) for r in c.execute(q)]
 
