@@ -38,7 +38,7 @@ def media(durable_media: MediaServer) -> MediaServer:
 class Serve:
     """`igpreflight serve` in a subprocess, its log in a file; started when it says so."""
 
-    def __init__(self, env: dict[str, str], log: Path, *args: str) -> None:
+    def __init__(self, env: dict[str, str], log: Path, *args: str, workers: int = 1) -> None:
         self.log = log
         self.stderr = log.open("w")
         self.proc = subprocess.Popen(
@@ -49,7 +49,7 @@ class Serve:
             stderr=self.stderr,
         )
         deadline = time.monotonic() + 60
-        while "Application startup complete" not in log.read_text():
+        while log.read_text().count("Application startup complete") < workers:
             assert self.proc.poll() is None and time.monotonic() < deadline, log.read_text()
             time.sleep(0.05)
 
@@ -122,8 +122,9 @@ def test_kill_9_with_events_pending_delivers_them_after_a_restart_and_none_twice
     assert secret not in log and secret[6:] not in log and "Traceback" not in log, log
 
 
+@pytest.mark.parametrize("how", ["two serve processes", "serve --workers 2"])
 def test_two_services_on_one_postgres_database_deliver_each_event_once(
-    emu, media, accounts_env, tmp_path, pg_db
+    emu, media, accounts_env, tmp_path, pg_db, how
 ):
     secret = new_secret()
     env = {**accounts_env, "IGPF_TEST_WH": secret}
@@ -134,9 +135,13 @@ def test_two_services_on_one_postgres_database_deliver_each_event_once(
     args = ["--webhooks", str(hooks), "--db", pg_db, "--allow-private"]
     services = []
     try:
-        for name in ("one", "two"):
-            data = ["--data-dir", str(tmp_path / name)]
-            services.append(Serve(env, tmp_path / f"{name}.log", *args, *data))
+        if how == "serve --workers 2":
+            data = ["--data-dir", str(tmp_path / "one"), "--workers", "2"]
+            services.append(Serve(env, tmp_path / "one.log", *args, *data, workers=2))
+        else:
+            for name in ("one", "two"):
+                data = ["--data-dir", str(tmp_path / name)]
+                services.append(Serve(env, tmp_path / f"{name}.log", *args, *data))
         posts = [(acc, f"{acc[-1]}{i}", {}) for acc in ("brand-a", "brand-b") for i in range(4)]
         m = manifest(tmp_path / "posts.toml", media, posts)
         r = cli(env, "publish", str(m), "--db", pg_db, *FAST)
