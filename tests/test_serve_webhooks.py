@@ -71,6 +71,16 @@ def settings_for(tmp_path: Path, hooks: Path, db: Path) -> ServeSettings:
     )
 
 
+def outbox_when(db: Path, test, timeout: float = 90.0) -> list[tuple]:
+    """The outbox rows once `test(rows)` holds (they are written after each answer)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = outbox(db)
+        if test(found) or time.monotonic() > deadline:
+            return found
+        time.sleep(0.05)
+
+
 def outbox(db: Path) -> list[tuple]:
     with sqlite3.connect(db) as c:
         return c.execute(
@@ -125,6 +135,7 @@ def test_a_signed_event_per_transition_scoped_by_account_and_event(
         wrong.wait_for(lambda d: len(d) == 9)  # three events, three attempts each, then dead
         only_b.wait_for(lambda d: len(d) == 1)
         only_published.wait_for(lambda d: len(d) == 1)
+        outbox_when(db, lambda rows: all(r[3] != "pending" for r in rows))
         seen = {}
         for name, key in (
             ("a", "IGPF_TEST_KEY_A"),
@@ -208,6 +219,7 @@ def test_retries_after_500s_a_410_stops_and_a_slow_receiver_times_out(
         assert r.returncode == 0, r.stdout + r.stderr
         gone.wait_for(lambda d: len(d) == 1)
         flaky.wait_for(lambda d: len(d) == 3)
+        outbox_when(db, lambda rows: any(r[3] == "disabled" for r in rows))
         # a second post: the endpoint that answered 410 is not sent it
         m = posts_toml(tmp_path / "posts.toml", media, [("brand-a", "a1", "feed.jpg")])
         r = cli(accounts_env, "publish", str(m), "--db", str(db), *FAST)
@@ -218,12 +230,7 @@ def test_retries_after_500s_a_410_stops_and_a_slow_receiver_times_out(
         def settled(row: tuple) -> bool:
             return row[3] != "pending"
 
-        deadline_rows = []
-        for _ in range(300):
-            deadline_rows = outbox(db)
-            if len(deadline_rows) == 5 and all(settled(r) for r in deadline_rows):
-                break
-            time.sleep(0.1)
+        deadline_rows = outbox_when(db, lambda rows: len(rows) == 5 and all(map(settled, rows)))
     attempts = flaky.deliveries()
     for post in ("a0", "a1"):
         mine = [d for d in attempts if d.payload["data"]["post_id"] == post]
@@ -240,6 +247,18 @@ def test_retries_after_500s_a_410_stops_and_a_slow_receiver_times_out(
         ("a1", "delivered", 3, 200),
     ]
     assert len({d.id for d in slow.deliveries()}) == 2
+
+
+def test_the_retry_schedule_is_standard_webhooks_with_jitter_then_ends():
+    from igpreflight.serve.webhooks.config import DEFAULT_SCHEDULE
+    from igpreflight.serve.webhooks.dispatcher import next_delay
+
+    assert DEFAULT_SCHEDULE == (0, 5, 300, 1800, 7200, 18000, 36000, 36000)
+    for attempts, base in enumerate(DEFAULT_SCHEDULE):
+        delays = {next_delay(DEFAULT_SCHEDULE, attempts) for _ in range(50)}
+        assert all(0.9 * base <= d <= 1.1 * base for d in delays)
+        assert len(delays) > 1 or base == 0  # jittered, so retries do not arrive in step
+    assert next_delay(DEFAULT_SCHEDULE, len(DEFAULT_SCHEDULE)) is None  # then dead
 
 
 def start_serve(args: list[str], env: dict[str, str]):
