@@ -87,7 +87,7 @@ def test_kill_9_with_events_pending_delivers_them_after_a_restart_and_none_twice
     hooks = webhooks_file(
         tmp_path / "webhooks.toml",
         [{"url": receiver.url, "secret_env": "IGPF_TEST_WH"}],
-        timeout=1,
+        timeout=5,
         retry_schedule=[0] + [0.5] * 19,
     )
     db = tmp_path / "q.sqlite"

@@ -230,26 +230,40 @@ def read_status(url: str) -> list[dict[str, Any]]:
     return rows
 
 
-def read_ended(url: str, after_ms: int) -> list[dict[str, Any]]:
-    """The attempts that ended at or after `after_ms` (epoch ms), read through a
-    client as `read_status` reads: for a watcher of the queue (the service's
-    webhooks). None yet (or no queue tables yet): an empty list."""
-    existing(url, "status")
-    from dbos import DBOSClient
+class EndedReader:
+    """The attempts that ended at or after a time, read through one client kept open
+    between reads (a watcher of the queue, the service's webhooks, reads every
+    second): runs and writes nothing. A fault closes the client; the next read
+    opens a new one. No queue tables yet: an empty list."""
 
-    try:
-        client = DBOSClient(system_database_url=url, retry_connection_errors=False)
+    def __init__(self, url: str) -> None:
+        existing(url, "status")
+        self.url = url
+        self.client: Any = None
+
+    def read(self, after_ms: int) -> list[dict[str, Any]]:
+        from dbos import DBOSClient
+
         try:
-            return ended_states(client, after_ms)
-        finally:
+            if self.client is None:
+                self.client = DBOSClient(
+                    system_database_url=self.url, retry_connection_errors=False
+                )
+            return ended_states(self.client, after_ms)
+        except Exception as exc:
+            self.close()
+            text = str(exc)
+            if "no such table" in text or ("relation" in text and "does not exist" in text):
+                return []
+            line = fault_line(exc, self.url)
+            if line is None:
+                raise
+            raise DatabaseFault(line) from None
+
+    def close(self) -> None:
+        client, self.client = self.client, None
+        if client is not None:
             client.destroy()
-    except Exception as exc:
-        if "no such table" in str(exc) or ("relation" in str(exc) and "does not exist" in str(exc)):
-            return []
-        line = fault_line(exc, url)
-        if line is None:
-            raise
-        raise DatabaseFault(line) from None
 
 
 def live_workers(url: str) -> set[str]:

@@ -17,6 +17,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from igpreflight.serve.webhooks.config import WebhookConfig
 from igpreflight.serve.webhooks.deliver import Answer, send
@@ -48,6 +49,7 @@ class Dispatcher:
         self.by_key = {e.key: e for e in config.endpoints}
         self.lease = 2 * config.timeout + 5.0
         self.outbox: Outbox | None = None
+        self.reader: Any = None  # api.durable.EndedPosts, opened with the outbox
         self.cursor: int | None = None
         self.seen: dict[tuple[str, str], int] = {}
         self.inflight = 0
@@ -65,6 +67,8 @@ class Dispatcher:
         self.stopping.set()
         self.thread.join(timeout)
         self.pool.shutdown(wait=True, cancel_futures=True)
+        if self.reader is not None:
+            self.reader.close()
         if self.outbox is not None:
             self.outbox.close()
 
@@ -89,12 +93,14 @@ class Dispatcher:
             outbox = Outbox(db_for(self.db_url, None))
             outbox.register(list(self.by_key), int(time.time() * 1000))
             self.outbox = outbox
-        self.scan(self.outbox)
+        if self.reader is None:
+            from igpreflight.api.durable import EndedPosts
+
+            self.reader = EndedPosts(self.db_url)
+        self.scan(self.outbox, self.reader)
         self.deliver_due(self.outbox)
 
-    def scan(self, outbox: Outbox) -> None:
-        from igpreflight.api.durable import ended
-
+    def scan(self, outbox: Outbox, reader: Any) -> None:
         endpoints = outbox.endpoints()
         live = {k: since for k, (since, off) in endpoints.items() if k in self.by_key and not off}
         if not live:
@@ -102,7 +108,7 @@ class Dispatcher:
         start = self.cursor if self.cursor is not None else outbox.cursor()
         if start is None:
             start = min(live.values())
-        rows = ended(self.db_url, max(0, start - MARGIN_MS) / 1000.0)
+        rows = reader.read(max(0, start - MARGIN_MS) / 1000.0)
         pairs = []
         for row in rows:
             event = event_of(row)
