@@ -63,7 +63,7 @@ class Dispatcher:
         self.thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Stop scanning; deliveries in flight finish (their rows stay leased otherwise)."""
+        """Stop scanning and let the deliveries in flight finish (at most `timeout` s each)."""
         self.stopping.set()
         self.thread.join(timeout)
         self.pool.shutdown(wait=True, cancel_futures=True)
