@@ -322,3 +322,27 @@ def test_the_webhooks_file_comes_from_the_environment_too(tmp_path):
     env["IGPREFLIGHT_WEBHOOKS"] = str(hooks)
     r = start_serve(["--data-dir", str(tmp_path / "d")], env)
     assert r.returncode == 2 and "NOPE_X is not set" in r.stderr, r.stderr
+
+
+def test_the_outbox_keeps_one_row_per_event_one_claim_at_a_time_and_prunes_ended_ones(tmp_path):
+    from igpreflight.serve.webhooks.events import event_of
+    from igpreflight.serve.webhooks.outbox import DELIVERED, Outbox
+
+    box = Outbox(f"sqlite:///{tmp_path / 'q.sqlite'}")
+    row = {"state": "published", "account": "brand-a", "post_id": "a0", "attempt": 1}
+    first = event_of({**row, "completed_at": 1_796_000_000_000, "media_id": "1"})
+    second = event_of({**row, "post_id": "a1", "completed_at": 1_796_000_000_000})
+    now = time.time()
+    box.add([("e1", first), ("e1", second)], now, 0)
+    box.add([("e1", first)], now + 5, 0)  # seen again by another process: kept as it was
+    assert len(box.rows()) == 2
+    mine = box.claim("e1", first.id, "one", now, 30)
+    assert mine is not None and mine.attempts == 1 and mine.body == first.body
+    assert box.claim("e1", first.id, "two", now, 30) is None  # leased to "one"
+    box.finish(mine, "two", DELIVERED)  # not its lease: nothing changes
+    assert {r["status"] for r in box.rows()} == {"pending"}
+    box.finish(mine, "one", DELIVERED, code=204)
+    assert box.claim("e1", first.id, "two", now + 60, 30) is None  # delivered: never again
+    assert box.prune(time.time() + 1) == 1  # the delivered one; the pending one stays
+    assert [r["post_id"] for r in box.rows()] == ["a1"]
+    box.close()

@@ -29,6 +29,8 @@ log = logging.getLogger("igpreflight.serve.webhooks")
 MARGIN_MS = 60_000  # ended attempts re-read behind the cursor (commits seen late)
 JITTER = 0.1  # +-10 % on every retry delay
 SENDERS = 4  # deliveries in flight per process
+KEEP = 30 * 86400.0  # seconds an ended delivery stays in the outbox (and the API)
+PRUNE_EVERY = 3600.0
 
 
 def next_delay(schedule: tuple[float, ...], attempts: int) -> float | None:
@@ -58,6 +60,7 @@ class Dispatcher:
         self.pool = ThreadPoolExecutor(SENDERS, thread_name_prefix="igp-webhook")
         self.thread = threading.Thread(target=self._run, name="igp-webhooks", daemon=True)
         self._failing = False
+        self._pruned = 0.0
 
     def start(self) -> None:
         self.thread.start()
@@ -99,6 +102,9 @@ class Dispatcher:
             self.reader = EndedPosts(self.db_url)
         self.scan(self.outbox, self.reader)
         self.deliver_due(self.outbox)
+        if time.time() - self._pruned > PRUNE_EVERY:
+            self._pruned = time.time()
+            self.outbox.prune(self._pruned - KEEP)
 
     def scan(self, outbox: Outbox, reader: Any) -> None:
         endpoints = outbox.endpoints()

@@ -254,5 +254,11 @@ class Outbox:
         with self.engine.begin() as c:
             return [dict(r._mapping) for r in c.execute(q)]
 
+    def prune(self, before: float) -> int:
+        """Forget deliveries that ended before `before` (epoch s); pending ones stay."""
+        t = OUTBOX
+        with self.engine.begin() as c:
+            return c.execute(t.delete().where(t.c.status != PENDING, t.c.done_at < before)).rowcount
+
     def close(self) -> None:
         self.engine.dispose()
