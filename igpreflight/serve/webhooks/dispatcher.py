@@ -94,7 +94,7 @@ class Dispatcher:
             from igpreflight.api.durable import db_for
 
             outbox = Outbox(db_for(self.db_url, None))
-            outbox.register(list(self.by_key), int(time.time() * 1000))
+            outbox.register(list(self.by_key))
             self.outbox = outbox
         if self.reader is None:
             from igpreflight.api.durable import EndedPosts

@@ -70,6 +70,12 @@ class Claimed:
     attempts: int  # including this one
 
 
+def since_now() -> int:
+    """An endpoint's start, in the database's terms: attempts' end times are the
+    database clock's, whole seconds on SQLite, so a second is allowed before now."""
+    return (int(time.time()) - 1) * 1000
+
+
 def sa_url(url: str) -> str:
     """SQLAlchemy's spelling of a database URL (psycopg 3 for PostgreSQL)."""
     for scheme in ("postgresql://", "postgres://"):
@@ -102,9 +108,9 @@ class Outbox:
 
     # ---- endpoints and the cursor ------------------------------------------------------
 
-    def register(self, keys: list[str], now_ms: int) -> None:
+    def register(self, keys: list[str]) -> None:
         """Endpoints seen for the first time count events from now on (not the history)."""
-        rows = [{"endpoint": k, "since_ms": now_ms} for k in keys]
+        rows = [{"endpoint": k, "since_ms": since_now()} for k in keys]
         if rows:
             with self.engine.begin() as c:
                 c.execute(self._insert_ignoring(ENDPOINTS), rows)

@@ -13,7 +13,6 @@ def enable_webhooks(config: WebhookConfig, db: str | None) -> None:
     """Register the endpoints (their events count from now) and lift the disabling of
     those that answered 410 before: a new start of `serve` is the operator saying the
     receiver is back. A database that does not answer yet is left to the dispatcher."""
-    import time
 
     from igpreflight.api.durable import db_for
     from igpreflight.serve.webhooks.outbox import Outbox
@@ -25,7 +24,7 @@ def enable_webhooks(config: WebhookConfig, db: str | None) -> None:
         return
     try:
         keys = {e.key: e for e in config.endpoints}
-        outbox.register(list(keys), int(time.time() * 1000))
+        outbox.register(list(keys))
         for key in outbox.enable(list(keys)):
             log.info("webhook %s: enabled again (it had answered 410 Gone)", keys[key].shown)
     finally:
