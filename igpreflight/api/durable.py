@@ -267,6 +267,52 @@ def status(db: str | None = None, manifest: str | os.PathLike[str] | None = None
         raise DatabaseError(str(exc)) from None
 
 
+class EndedPosts:
+    """The post attempts that ended (published, failed, held...) since a time, for a
+    watcher of the database that reads every second (the service's webhooks): one
+    database client is kept between reads. Runs and writes nothing; DatabaseError
+    when there is no database to read (or it does not answer). `close()` when done."""
+
+    def __init__(self, db: str | None) -> None:
+        from igpreflight.publish.durable import runs
+
+        DatabaseFault, _ = _faults()
+        try:
+            self._reader = runs.EndedReader(db_for(db, None, create=False))
+        except DatabaseFault as exc:
+            raise DatabaseError(str(exc)) from None
+
+    def read(self, after: float) -> list[dict[str, Any]]:
+        """Attempts that ended at or after `after` (epoch seconds, the clock of the
+        process that ended each), oldest first, each row with `completed_at` (epoch ms)."""
+        DatabaseFault, _ = _faults()
+        try:
+            return self._reader.read(int(after * 1000))
+        except DatabaseFault as exc:
+            raise DatabaseError(str(exc)) from None
+
+    def close(self) -> None:
+        self._reader.close()
+
+
+def ended(db: str | None, after: float) -> list[dict[str, Any]]:
+    """EndedPosts(db).read(after), once."""
+    reader = EndedPosts(db)
+    try:
+        return reader.read(after)
+    finally:
+        reader.close()
+
+
 post_states = status  # the name an earlier version of the API used
 
-__all__ = ["DurableResult", "durable_wanted", "load_posts", "publish_many", "status", "worker"]
+__all__ = [
+    "DurableResult",
+    "EndedPosts",
+    "durable_wanted",
+    "ended",
+    "load_posts",
+    "publish_many",
+    "status",
+    "worker",
+]

@@ -61,6 +61,13 @@ def is_loopback(host: str) -> bool:
     " Without keys the service answers anyone, so it listens on loopback only.",
 )
 @click.option(
+    "--webhooks",
+    "webhooks_file",
+    metavar="FILE",
+    help="Webhooks (TOML [[webhook]] with url, secret_env, events, accounts; default"
+    " $IGPREFLIGHT_WEBHOOKS): signed POSTs when a post is published, failed or held.",
+)
+@click.option(
     "--data-dir",
     default=".igpreflight/serve",
     show_default=True,
@@ -117,6 +124,8 @@ def serve(**options: Any) -> None:
     from igpreflight.serve.app import load_configuration
     from igpreflight.serve.metrics import MULTIPROC_ENV
     from igpreflight.serve.settings import KEYS_ENV, SETTINGS_ENV
+    from igpreflight.serve.webhooks.config import webhooks_for
+    from igpreflight.serve.webhooks.setup import enable_webhooks
     from igpreflight.serve.workers import reuse_port_supported
     from igpreflight.serve.workers import run as run_workers
 
@@ -127,17 +136,20 @@ def serve(**options: Any) -> None:
             " (or listen on 127.0.0.1)"
         )
     try:
-        load_configuration(settings)
+        _, accounts, _ = load_configuration(settings)
+        hooks = webhooks_for(settings, accounts)
         settings.data_path.mkdir(parents=True, exist_ok=True)
     except (ValueError, OSError) as exc:
         raise click.UsageError(str(exc)) from None
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(message)s")
+    if hooks:
+        enable_webhooks(hooks, settings.db)
     os.environ[SETTINGS_ENV] = settings.to_json()
     if settings.workers > 1:
         metrics = settings.data_path / "metrics"
         shutil.rmtree(metrics, ignore_errors=True)
         metrics.mkdir(parents=True)
         os.environ[MULTIPROC_ENV] = str(metrics)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(message)s")
     options = {
         "timeout_graceful_shutdown": int(settings.grace) or None,
         "server_header": False,

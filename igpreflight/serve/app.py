@@ -31,6 +31,8 @@ from igpreflight.serve.routes import ROUTERS
 from igpreflight.serve.service import Service
 from igpreflight.serve.settings import ServeSettings
 from igpreflight.serve.store import MediaStore
+from igpreflight.serve.webhooks.config import webhooks_for
+from igpreflight.serve.webhooks.dispatcher import Dispatcher
 
 log = logging.getLogger("igpreflight.serve")
 
@@ -88,6 +90,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
     layers = RuleLayers(config)
     fixer = Fixer(store, settings, layers)
     jobs = LocalJobs(settings.data_path, {"fix": fixer})
+    hooks = webhooks_for(settings, accounts)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -99,9 +102,15 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         gc.collect()
         gc.freeze()
         sweeper = asyncio.create_task(_sweep_forever(store, jobs))
+        dispatcher = Dispatcher(hooks, settings.db) if hooks else None
+        if dispatcher:
+            dispatcher.start()
+        app.state.webhooks = dispatcher
         try:
             yield
         finally:
+            if dispatcher:
+                await asyncio.get_running_loop().run_in_executor(None, dispatcher.stop)
             remote.keep_results(True)  # the process's default again (tests run others after)
             sweeper.cancel()
             await asyncio.get_running_loop().run_in_executor(None, jobs.close, settings.grace)

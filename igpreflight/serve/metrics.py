@@ -43,6 +43,11 @@ FINDINGS = Counter(
     "Findings reported by /v1/check and /v1/media, by rule code and severity.",
     ["rule", "severity"],
 )
+WEBHOOK_DELIVERIES = Counter(
+    "igpreflight_webhook_deliveries",
+    "Webhook delivery attempts, by outcome: delivered, retried, dead, disabled (410).",
+    ["outcome"],
+)
 
 
 def count_findings(findings: Iterable[dict[str, Any]]) -> None:

@@ -39,6 +39,7 @@ class ServeSettings:
     burst: int = 100  # requests a key may send at once before the rate applies
     media_ttl: float = 24 * 3600.0  # seconds an upload or fixed file is kept
     grace: float = 30.0  # seconds a shutdown waits for requests and jobs in flight
+    webhooks_file: str | None = None  # None: $IGPREFLIGHT_WEBHOOKS, else no webhooks
     # Object storage for fixed media (publish's bucket options).
     bucket: str | None = None
     prefix: str = ""

@@ -46,10 +46,13 @@ def settled_view(api: Any, w: Any) -> PostView | None:
     return None
 
 
-def workflows(api: Any, ids: Sequence[str] | None = None, *, inputs: bool = True) -> list[Any]:
+def workflows(
+    api: Any, ids: Sequence[str] | None = None, *, inputs: bool = True, **filters: Any
+) -> list[Any]:
     """The posts' workflows; the inputs (PostSpecs) of this version's only: an earlier
-    version's pickled classes may no longer exist."""
-    kwargs: dict[str, Any] = {"load_output": True}
+    version's pickled classes may no longer exist. `filters` are list_workflows' own
+    (status, completed_after...)."""
+    kwargs: dict[str, Any] = {"load_output": True, **filters}
     if ids:
         kwargs["workflow_ids"] = list(ids)
     else:
@@ -73,6 +76,23 @@ def post_states(api: Any, ids: Sequence[str] | None = None) -> list[dict[str, An
     rows = [row(w, spec_of(w), view_of(api, w)) for w in found]
     order = {wid: i for i, wid in enumerate(ids or [])}
     rows.sort(key=lambda r: (order.get(r["workflow_id"], 0), r["account"], r["seq"]))
+    return rows
+
+
+def ended_states(api: Any, after_ms: int) -> list[dict[str, Any]]:
+    """Every attempt that ended at or after `after_ms` (epoch ms, the clock of the
+    process that ended it), each row with its `completed_at` (epoch ms), oldest first.
+    An attempt ends published, failed, held, duplicate, uncertain or cancelled."""
+    import datetime
+
+    after = datetime.datetime.fromtimestamp(after_ms / 1000.0, datetime.timezone.utc)
+    found = workflows(api, status=list(ENDED), completed_after=after.isoformat())
+    rows = []
+    for w in found:
+        r = row(w, spec_of(w), view_of(api, w))
+        r["completed_at"] = int(w.completed_at or after_ms)
+        rows.append(r)
+    rows.sort(key=lambda r: (r["completed_at"], r["workflow_id"]))
     return rows
 
 

@@ -27,7 +27,7 @@ from igpreflight.publish.durable.dbfaults import (
 )
 from igpreflight.publish.durable.engine import Engine
 from igpreflight.publish.durable.plan import build_specs
-from igpreflight.publish.durable.queries import post_states
+from igpreflight.publish.durable.queries import ended_states, post_states
 from igpreflight.publish.durable.queue import Enqueuer
 from igpreflight.publish.legacy import NOTHING, read_journal
 from igpreflight.publish.settings import PublishSettings
@@ -232,6 +232,42 @@ def read_status(url: str) -> list[dict[str, Any]]:
         if not live and (r.get("running") or r["state"] in (PostState.SCHEDULED, PostState.QUEUED)):
             r["note"] = "no worker is running: `igpreflight worker` takes it up (never twice)"
     return rows
+
+
+class EndedReader:
+    """The attempts that ended at or after a time, read through one client kept open
+    between reads (a watcher of the queue, the service's webhooks, reads every
+    second): runs and writes nothing. A fault closes the client; the next read
+    opens a new one. No queue tables yet: an empty list."""
+
+    def __init__(self, url: str) -> None:
+        existing(url, "status")
+        self.url = url
+        self.client: Any = None
+
+    def read(self, after_ms: int) -> list[dict[str, Any]]:
+        from dbos import DBOSClient
+
+        try:
+            if self.client is None:
+                self.client = DBOSClient(
+                    system_database_url=self.url, retry_connection_errors=False
+                )
+            return ended_states(self.client, after_ms)
+        except Exception as exc:
+            self.close()
+            text = str(exc)
+            if "no such table" in text or ("relation" in text and "does not exist" in text):
+                return []
+            line = fault_line(exc, self.url)
+            if line is None:
+                raise
+            raise DatabaseFault(line) from None
+
+    def close(self) -> None:
+        client, self.client = self.client, None
+        if client is not None:
+            client.destroy()
 
 
 def live_workers(url: str) -> set[str]:
