@@ -27,6 +27,7 @@ from igpreflight.serve.jobs import LocalJobs
 from igpreflight.serve.keys import KeyRing, load_keys
 from igpreflight.serve.limits import BodyLimit, RateLimiter
 from igpreflight.serve.metrics import RequestMetrics
+from igpreflight.serve.publishing import Publishing
 from igpreflight.serve.routes import ROUTERS
 from igpreflight.serve.service import Service
 from igpreflight.serve.settings import ServeSettings
@@ -88,6 +89,8 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
     layers = RuleLayers(config)
     fixer = Fixer(store, settings, layers)
     jobs = LocalJobs(settings.data_path, {"fix": fixer})
+    publishing = Publishing(settings)
+    publisher = settings.publish_worker and bool(accounts)  # nothing to publish without
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -99,12 +102,16 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         gc.collect()
         gc.freeze()
         sweeper = asyncio.create_task(_sweep_forever(store, jobs))
+        loop = asyncio.get_running_loop()
+        if publisher:
+            await loop.run_in_executor(None, publishing.start_worker)
         try:
             yield
         finally:
             remote.keep_results(True)  # the process's default again (tests run others after)
             sweeper.cancel()
-            await asyncio.get_running_loop().run_in_executor(None, jobs.close, settings.grace)
+            await loop.run_in_executor(None, jobs.close, settings.grace)
+            await loop.run_in_executor(None, publishing.close)
 
     app = FastAPI(
         title="igpreflight",
@@ -115,7 +122,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         redoc_url=None,
         openapi_url="/openapi.json",
     )
-    app.state.service = Service(settings, config, layers, store, fixer, jobs, accounts)
+    app.state.service = Service(settings, config, layers, store, fixer, jobs, accounts, publishing)
     app.state.keys = keys
     app.state.limiter = RateLimiter(settings.rate, settings.burst)
     problems.install(app)

@@ -88,6 +88,9 @@ class Engine:
         port.Host.runtime = self.runtime
         port.Host.on_db_error = self._db_error
         port.Host.ran = set()
+        from igpreflight.publish.durable.claims import Claims
+
+        port.Host.claims = Claims(self.url)  # cancels (serve's DELETE /v1/posts) are seen
         if not _REGISTERED:
             _REGISTERED.append(port.register())
         self._registry = WorkerRegistry(self.url, self.executor_id)
