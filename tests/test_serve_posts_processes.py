@@ -1,0 +1,149 @@
+"""`igpreflight serve` as real processes publishing posts: two worker processes on one
+PostgreSQL publish each post exactly once, and a service killed with kill -9 while a
+post is on its way publishes it exactly once after a restart."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from durable_support import ROOT, TOK_A, TOK_B, A, B, pg_db  # noqa: F401 - the fixture
+from PIL import Image
+from posts_support import KEY_ALL, accounts_file, post_body
+from serve_support import SECRETS, keys_file
+
+from fixtures.graph_emulator import GraphEmulator, MediaServer
+
+
+@pytest.fixture(scope="module")
+def media(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MediaServer]:
+    d = tmp_path_factory.mktemp("posts-proc-media")
+    Image.new("RGB", (1080, 1350), (200, 120, 40)).save(d / "feed.jpg", quality=80)
+    with MediaServer(d) as ms:
+        yield ms
+
+
+@pytest.fixture
+def emu() -> Iterator[GraphEmulator]:
+    with GraphEmulator(accounts={A: TOK_A, B: TOK_B}, container_delay=0.05) as e:
+        yield e
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def serve(
+    folder: Path, emu: GraphEmulator, db: str, monkeypatch: Any, *extra: str
+) -> Iterator[tuple[subprocess.Popen, str]]:
+    """`igpreflight serve` in a subprocess; yields (process, base URL) once it answers."""
+    port = free_port()
+    accounts = accounts_file(folder, emu, monkeypatch)
+    keys = keys_file(folder, monkeypatch)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("IG_", "IGPREFLIGHT_"))}
+    env.update(SECRETS, IGT_A=TOK_A, IGT_B=TOK_B, PYTHONPATH=str(ROOT))
+    env.update(IGPREFLIGHT_HEARTBEAT="0.3", IGPREFLIGHT_WORKER_STALE="3")
+    args = [sys.executable, "-m", "igpreflight", "serve", "--port", str(port)]
+    args += ["--db", db, "--accounts", str(accounts), "--keys", str(keys)]
+    args += ["--data-dir", str(folder / "data"), "--allow-private", "--rate-limit", "0"]
+    args += ["--first-wait", "0.05", "--max-wait", "0.2", *extra]
+    log = open(folder / f"serve-{port}.log", "wb")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=folder)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert proc.poll() is None, (folder / f"serve-{port}.log").read_text()
+            assert time.monotonic() < deadline, "serve did not start"
+            time.sleep(0.2)
+        yield proc, url
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        log.close()
+
+
+def client(url: str) -> httpx.Client:
+    return httpx.Client(base_url=url, headers={"Authorization": f"Bearer {KEY_ALL}"}, timeout=60)
+
+
+def wait_all(c: httpx.Client, ids: list[str], timeout: float = 120) -> dict[str, str]:
+    deadline = time.monotonic() + timeout
+    states: dict[str, str] = {}
+    while time.monotonic() < deadline:
+        states = {i: c.get(f"/v1/posts/{i}").json()["state"] for i in ids}
+        if all(s in ("published", "failed", "uncertain") for s in states.values()):
+            return states
+        time.sleep(0.3)
+    raise AssertionError(f"not all ended: {states}")
+
+
+def test_two_workers_on_one_postgresql_publish_each_post_once(
+    tmp_path: Path,
+    emu: GraphEmulator,
+    media: MediaServer,
+    pg_db: str,  # noqa: F811
+    monkeypatch: Any,
+) -> None:
+    with serve(tmp_path, emu, pg_db, monkeypatch, "--workers", "2") as (_, url), client(url) as c:
+        ids = []
+        for i in range(8):
+            account = "brand-a" if i % 2 else "brand-b"
+            body = post_body(media.url_for("feed.jpg"), f"post {i}", account=account)
+            answer = c.post("/v1/posts", json=body, headers={"Idempotency-Key": f"k{i}"})
+            assert answer.status_code == 201, answer.text
+            # A retry of each, as a client whose answer was lost would send it.
+            again = c.post("/v1/posts", json=body, headers={"Idempotency-Key": f"k{i}"})
+            assert again.status_code == 200 and again.json()["id"] == answer.json()["id"]
+            ids.append(answer.json()["id"])
+        states = wait_all(c, ids)
+        assert set(states.values()) == {"published"}, states
+    captions = sorted(p["caption"] for p in emu.published)
+    assert captions == sorted(f"post {i}" for i in range(8))  # each exactly once
+    assert len(emu.calls("POST", "/media_publish")) == 8
+
+
+def test_kill_9_with_a_post_on_its_way_publishes_it_once_after_restart(
+    tmp_path: Path, emu: GraphEmulator, media: MediaServer, monkeypatch: Any
+) -> None:
+    db = str(tmp_path / "publish.sqlite")
+    emu.container_delay = 2.0  # the post is processing when the service dies
+    with serve(tmp_path, emu, db, monkeypatch) as (proc, url), client(url) as c:
+        body = post_body(media.url_for("feed.jpg"), "survives a kill")
+        post = c.post("/v1/posts", json=body, headers={"Idempotency-Key": "kill"}).json()
+        deadline = time.monotonic() + 30
+        while c.get(f"/v1/posts/{post['id']}").json()["state"] != "processing":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert emu.published == []
+    with serve(tmp_path, emu, db, monkeypatch) as (_, url), client(url) as c:
+        states = wait_all(c, [post["id"]])
+        assert states[post["id"]] == "published"
+        again = c.post("/v1/posts", json=body, headers={"Idempotency-Key": "kill"})
+        assert again.status_code == 200 and again.json()["state"] == "published"
+    assert [p["caption"] for p in emu.published] == ["survives a kill"]
