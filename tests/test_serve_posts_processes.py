@@ -22,6 +22,7 @@ from PIL import Image
 from posts_support import KEY_ALL, accounts_file, post_body
 from serve_support import SECRETS, keys_file
 
+from fixtures.generate import make_video
 from fixtures.graph_emulator import GraphEmulator, MediaServer
 
 
@@ -126,19 +127,36 @@ def test_two_workers_on_one_postgresql_publish_each_post_once(
     assert len(emu.calls("POST", "/media_publish")) == 8
 
 
-def test_kill_9_with_a_post_on_its_way_publishes_it_once_after_restart(
+def wait_job(c: httpx.Client, job_id: str, timeout: float = 120) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    job: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        job = c.get(f"/v1/jobs/{job_id}").json()
+        if job["state"] in ("succeeded", "failed"):
+            return job
+        time.sleep(0.3)
+    raise AssertionError(f"job never ended: {job}")
+
+
+def test_kill_9_with_a_post_and_a_job_on_their_way_ends_both_once_after_restart(
     tmp_path: Path, emu: GraphEmulator, media: MediaServer, monkeypatch: Any
 ) -> None:
     db = str(tmp_path / "publish.sqlite")
+    clip = make_video(
+        tmp_path / "clip.mov", width=320, height=568, duration=3.2, container="mov", faststart=False
+    )
     emu.container_delay = 2.0  # the post is processing when the service dies
     with serve(tmp_path, emu, db, monkeypatch) as (proc, url), client(url) as c:
         body = post_body(media.url_for("feed.jpg"), "survives a kill")
         post = c.post("/v1/posts", json=body, headers={"Idempotency-Key": "kill"}).json()
+        video = c.post("/v1/media", files={"file": (clip.name, clip.read_bytes())}).json()
         deadline = time.monotonic() + 30
         while c.get(f"/v1/posts/{post['id']}").json()["state"] != "processing":
             assert time.monotonic() < deadline
             time.sleep(0.05)
-        os.kill(proc.pid, signal.SIGKILL)
+        job = c.post("/v1/fix", json={"media_id": video["id"]})
+        assert job.status_code == 202, job.text
+        os.kill(proc.pid, signal.SIGKILL)  # the job queued or running, the post processing
         proc.wait()
     assert emu.published == []
     with serve(tmp_path, emu, db, monkeypatch) as (_, url), client(url) as c:
@@ -146,4 +164,31 @@ def test_kill_9_with_a_post_on_its_way_publishes_it_once_after_restart(
         assert states[post["id"]] == "published"
         again = c.post("/v1/posts", json=body, headers={"Idempotency-Key": "kill"})
         assert again.status_code == 200 and again.json()["state"] == "published"
+        done = wait_job(c, job.json()["id"])
+        assert done["state"] == "succeeded", done
+        assert done["result"]["ok"] and done["result"]["media"]["kind"] == "video"
+        assert wait_job(c, job.json()["id"]) == done  # ended once: it reads the same after
     assert [p["caption"] for p in emu.published] == ["survives a kill"]
+
+
+def test_jobs_are_answered_by_every_worker_process(
+    tmp_path: Path,
+    emu: GraphEmulator,
+    pg_db: str,  # noqa: F811
+    monkeypatch: Any,
+) -> None:
+    clip = make_video(
+        tmp_path / "clip.mov", width=320, height=568, duration=2.0, container="mov", faststart=False
+    )
+    with serve(tmp_path, emu, pg_db, monkeypatch, "--workers", "2") as (_, url):
+        with client(url) as c:
+            video = c.post("/v1/media", files={"file": (clip.name, clip.read_bytes())}).json()
+            job = c.post("/v1/fix", json={"media_id": video["id"]}).json()
+            done = wait_job(c, job["id"])
+        assert done["state"] == "succeeded", done
+        # A new connection each time: the kernel spreads them over both workers.
+        answers = []
+        for _ in range(12):
+            with client(url) as fresh:
+                answers.append(fresh.get(f"/v1/jobs/{job['id']}").json())
+        assert all(a == done for a in answers)

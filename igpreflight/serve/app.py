@@ -22,8 +22,8 @@ from igpreflight._version import __version__
 from igpreflight.config import Settings
 from igpreflight.serve import problems
 from igpreflight.serve.checking import RuleLayers
+from igpreflight.serve.durable_jobs import DurableJobs
 from igpreflight.serve.fixing import Fixer
-from igpreflight.serve.jobs import LocalJobs
 from igpreflight.serve.keys import KeyRing, load_keys
 from igpreflight.serve.limits import BodyLimit, RateLimiter
 from igpreflight.serve.metrics import RequestMetrics
@@ -88,9 +88,9 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
     store = MediaStore(settings.data_path, settings.media_ttl)
     layers = RuleLayers(config)
     fixer = Fixer(store, settings, layers)
-    jobs = LocalJobs(settings.data_path, {"fix": fixer})
     publishing = Publishing(settings)
     publisher = settings.publish_worker and bool(accounts)  # nothing to publish without
+    jobs = DurableJobs(publishing, {"fix": fixer})
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -104,7 +104,10 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         sweeper = asyncio.create_task(_sweep_forever(store, jobs))
         loop = asyncio.get_running_loop()
         if publisher:
-            await loop.run_in_executor(None, publishing.start_worker)
+            jobs.listen_with_publisher()  # its engine runs this process's jobs too
+            publishing.start_worker()
+        elif publishing.exists():
+            jobs.resume()  # the jobs a stopped service left
         try:
             yield
         finally:
@@ -161,7 +164,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     return app.openapi_schema
 
 
-async def _sweep_forever(store: MediaStore, jobs: LocalJobs) -> None:
+async def _sweep_forever(store: MediaStore, jobs: Any) -> None:
     loop = asyncio.get_running_loop()
     while True:
         try:

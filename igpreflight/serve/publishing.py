@@ -1,8 +1,9 @@
 """What the posts endpoints share: the publish database, the accounts, the publish
 settings, and the publishing worker serve runs in the background.
 
-The database is `--db` (SQLite by default, `.igpreflight/publish.sqlite` in the
-current folder as for `worker`; PostgreSQL for several processes or hosts). Its
+The database is `--db` (PostgreSQL for several processes or hosts); by default the
+SQLite file `publish.sqlite` beside --data-dir, which with the default data dir is
+`.igpreflight/publish.sqlite`, where `worker` and `status` look by default. Its
 client and tables are made on first use, so a service that never publishes never
 touches it. The worker is `igpreflight.api.worker` in a thread of each serve
 process (DBOS's queue gives each post to one worker, whichever process it is in);
@@ -21,8 +22,13 @@ from igpreflight.serve.problems import Problem
 from igpreflight.serve.settings import ServeSettings
 
 log = logging.getLogger("igpreflight.serve")
-DEFAULT_DB = Path(".igpreflight") / "publish.sqlite"
+DB_NAME = "publish.sqlite"
 RETRY = 5.0  # seconds before the worker tries a database that failed again
+
+
+def default_db(settings: ServeSettings) -> str:
+    """--db, else publish.sqlite beside the data folder (see the module docstring)."""
+    return settings.db or str(settings.data_path.parent / DB_NAME)
 
 
 class Publishing:
@@ -40,7 +46,7 @@ class Publishing:
     def url(self) -> str:
         from igpreflight.publish.durable.plan import db_url
 
-        return db_url(self.serve.db or str(DEFAULT_DB.resolve()))
+        return db_url(default_db(self.serve))
 
     @cached_property
     def queue(self) -> Any:
@@ -48,6 +54,16 @@ class Publishing:
         from igpreflight.serve.posts_queue import PostQueue
 
         return self._open(lambda: PostQueue(self.url, self.options.get("ahead")))
+
+    def client(self) -> Any:
+        """The database's DBOSClient (runs nothing; jobs are enqueued through it too)."""
+        return self.queue.queue.client
+
+    def exists(self) -> bool:
+        """Is there a database yet? (A SQLite file is made on first use, not before.)"""
+        if self.url.startswith("sqlite:///"):
+            return Path(self.url[len("sqlite:///") :]).exists()
+        return True
 
     @cached_property
     def idempotency(self) -> Any:
@@ -123,7 +139,6 @@ class Publishing:
 
     def start_worker(self) -> None:
         """Publish in this process: a thread running the durable worker until stop."""
-        self.queue  # noqa: B018 - the database and its schema exist before the worker
         self._thread = threading.Thread(target=self._work, name="igp-publisher", daemon=True)
         self._thread.start()
 
@@ -133,6 +148,7 @@ class Publishing:
 
         while not self._stop.is_set():
             try:
+                self.queue  # noqa: B018 - the database and its schema exist before the worker
                 result = worker(
                     self.url,
                     until_idle=False,
@@ -147,7 +163,7 @@ class Publishing:
                 )
                 self._engine = result.engine
                 return
-            except UsageError as exc:  # a database fault, a token variable not set
+            except (UsageError, Problem) as exc:  # a database fault, a token not set
                 log.error("the publishing worker cannot run: %s", exc)
                 self._stop.wait(RETRY)
 
