@@ -198,3 +198,16 @@ def test_a_published_post_cannot_be_cancelled(svc, emu, media) -> None:
         assert late.json()["state"] == "published"
         assert c.get(f"/v1/posts/{post['id']}").json()["state"] == "published"
     assert [p["caption"] for p in emu.published] == ["too late"]
+
+
+def test_metrics_count_posts_and_jobs_by_state(svc, emu, media) -> None:
+    with svc.client(KEY_A) as c:
+        sent = _post(c, post_body(media.url_for("feed.jpg"), "counted"), "m-1").json()
+        _post(c, post_body(media.url_for("feed.jpg"), "later", publish_at=FUTURE), "m-2")
+        wait_state(c, sent["id"], ("published",))
+        page = c.get("/metrics").text
+    assert 'igpreflight_posts{state="published"} 1.0' in page
+    assert 'igpreflight_posts{state="scheduled"} 1.0' in page
+    assert 'igpreflight_posts{state="failed"} 0.0' in page
+    assert 'igpreflight_jobs{state="queued"} 0.0' in page
+    assert TOK_A not in page and KEY_A not in page

@@ -192,3 +192,6 @@ def test_jobs_are_answered_by_every_worker_process(
             with client(url) as fresh:
                 answers.append(fresh.get(f"/v1/jobs/{job['id']}").json())
         assert all(a == done for a in answers)
+        with client(url) as fresh:
+            page = fresh.get("/metrics").text
+        assert 'igpreflight_jobs{state="succeeded"} 1.0' in page

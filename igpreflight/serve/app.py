@@ -28,6 +28,7 @@ from igpreflight.serve.keys import KeyRing, load_keys
 from igpreflight.serve.limits import BodyLimit, RateLimiter
 from igpreflight.serve.metrics import RequestMetrics
 from igpreflight.serve.publishing import Publishing
+from igpreflight.serve.queue_metrics import QueueStates
 from igpreflight.serve.routes import ROUTERS
 from igpreflight.serve.service import Service
 from igpreflight.serve.settings import ServeSettings
@@ -125,7 +126,17 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         redoc_url=None,
         openapi_url="/openapi.json",
     )
-    app.state.service = Service(settings, config, layers, store, fixer, jobs, accounts, publishing)
+    app.state.service = Service(
+        settings,
+        config,
+        layers,
+        store,
+        fixer,
+        jobs,
+        accounts,
+        publishing,
+        (QueueStates(publishing),),
+    )
     app.state.keys = keys
     app.state.limiter = RateLimiter(settings.rate, settings.burst)
     problems.install(app)

@@ -25,6 +25,7 @@ class Service:
     jobs: JobRunner
     accounts: frozenset[str] | None  # the accounts file's names, when there is one
     publishing: Any = None  # serve.publishing.Publishing: the posts endpoints' database
+    gauges: tuple[Any, ...] = ()  # /metrics' collectors read from the database
 
     def s3_settings(self) -> object:
         from igpreflight.storage.s3 import S3Settings
