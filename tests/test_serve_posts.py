@@ -211,3 +211,20 @@ def test_metrics_count_posts_and_jobs_by_state(svc, emu, media) -> None:
     assert 'igpreflight_posts{state="failed"} 0.0' in page
     assert 'igpreflight_jobs{state="queued"} 0.0' in page
     assert TOK_A not in page and KEY_A not in page
+
+
+def test_a_database_that_is_down_is_a_503_never_a_500(tmp_path, emu, media, monkeypatch) -> None:
+    db = "postgresql://nobody:hunter2-secret@127.0.0.1:1/none"
+    settings = posts_settings(tmp_path, emu, monkeypatch, db=db)
+    with running(settings) as down, down.client(KEY_A) as c:
+        answers = [
+            _post(c, post_body(media.url_for("feed.jpg"), "x"), "d-1"),
+            c.get("/v1/posts"),
+            c.get("/v1/posts/p_AAAAAAAAAAAAAAAAAAAAAA"),
+            c.delete("/v1/posts/p_AAAAAAAAAAAAAAAAAAAAAA"),
+            c.get("/v1/jobs/j_AAAAAAAAAAAAAAAAAAAAAA"),
+        ]
+    for answer in answers:
+        assert answer.status_code == 503, answer.text
+        assert answer.json()["type"].endswith("database-unavailable")
+        assert "hunter2" not in answer.text

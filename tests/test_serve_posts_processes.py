@@ -195,3 +195,51 @@ def test_jobs_are_answered_by_every_worker_process(
         with client(url) as fresh:
             page = fresh.get("/metrics").text
         assert 'igpreflight_jobs{state="succeeded"} 1.0' in page
+
+
+def test_sigterm_stops_serve_cleanly_and_the_post_is_published_after(
+    tmp_path: Path, emu: GraphEmulator, media: MediaServer, monkeypatch: Any
+) -> None:
+    db = str(tmp_path / "publish.sqlite")
+    emu.container_delay = 2.0
+    with serve(tmp_path, emu, db, monkeypatch) as (proc, url), client(url) as c:
+        body = post_body(media.url_for("feed.jpg"), "after a restart")
+        post = c.post("/v1/posts", json=body, headers={"Idempotency-Key": "term"}).json()
+        deadline = time.monotonic() + 30
+        while c.get(f"/v1/posts/{post['id']}").json()["state"] != "processing":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(60)  # uvicorn ends by re-raising the signal it handled: -15 is its way
+        log = (tmp_path / f"serve-{url.rsplit(':', 1)[1]}.log").read_text()
+        assert "Application shutdown complete" in log, log  # the lifespan ran its end
+        assert "Traceback" not in log
+    with serve(tmp_path, emu, db, monkeypatch) as (_, url), client(url) as c:
+        assert wait_all(c, [post["id"]])[post["id"]] == "published"
+    assert [p["caption"] for p in emu.published] == ["after a restart"]
+
+
+def test_with_no_publish_a_separate_worker_publishes(
+    tmp_path: Path, emu: GraphEmulator, media: MediaServer, monkeypatch: Any
+) -> None:
+    db = str(tmp_path / "publish.sqlite")
+    with serve(tmp_path, emu, db, monkeypatch, "--no-publish") as (_, url), client(url) as c:
+        body = post_body(media.url_for("feed.jpg"), "by the worker")
+        post = c.post("/v1/posts", json=body, headers={"Idempotency-Key": "w"}).json()
+        time.sleep(1.0)  # several queue polls: nobody in serve takes it
+        assert c.get(f"/v1/posts/{post['id']}").json()["state"] == "queued"
+        assert emu.requests == []
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("IG_", "IGPREFLIGHT_"))}
+        env.update(IGT_A=TOK_A, IGT_B=TOK_B, PYTHONPATH=str(ROOT), IGPREFLIGHT_HEARTBEAT="0.3")
+        done = subprocess.run(
+            [sys.executable, "-m", "igpreflight", "worker", "--db", db, "--until-idle"]
+            + ["--accounts", str(tmp_path / "accounts.toml"), "--allow-private"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=tmp_path,
+        )
+        assert done.returncode == 0, done.stderr
+        assert c.get(f"/v1/posts/{post['id']}").json()["state"] == "published"
+    assert [p["caption"] for p in emu.published] == ["by the worker"]

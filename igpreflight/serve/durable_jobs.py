@@ -85,11 +85,14 @@ class DurableJobs:
         self.url = publishing.url
         self.client: Callable[[], Any] = publishing.client
         self.exists: Callable[[], bool] = publishing.exists
+        self.guard: Callable[[], Any] = publishing.guard
         Host.handlers = handlers
         register()
         self._engine: Any = None
         self._lock = threading.Lock()
         self._queue_made = False
+        self._closed = False
+        self._resuming: threading.Thread | None = None
 
     def listen_with_publisher(self) -> None:
         """This process's publishing worker runs jobs too (call before it starts)."""
@@ -106,7 +109,7 @@ class DurableJobs:
         from igpreflight.publish.durable.engine import Engine
 
         with self._lock:
-            if self._engine is not None:
+            if self._engine is not None or self._closed:
                 return
             engine = Engine(self.url, queues=(QUEUE,))
             try:
@@ -125,8 +128,11 @@ class DurableJobs:
                 self.start()
             except Problem as exc:
                 log.warning("jobs are not resumed: %s", exc.detail)
+            except Exception as exc:  # noqa: BLE001 - a start that fails is said, not raised
+                log.warning("jobs are not resumed: %s", exc)
 
-        threading.Thread(target=run, name="igp-jobs-start", daemon=True).start()
+        self._resuming = threading.Thread(target=run, name="igp-jobs-start", daemon=True)
+        self._resuming.start()
 
     def _register_queue(self) -> None:
         if not self._queue_made:
@@ -137,18 +143,21 @@ class DurableJobs:
         if kind not in Host.handlers:
             raise ValueError(f"no job kind {kind!r}")
         self.start()  # a no-op once an engine listens here
-        self._register_queue()
+        with self.guard():
+            self._register_queue()
         job_id = "j_" + secrets.token_urlsafe(16)
         options = {"workflow_name": WORKFLOW, "queue_name": QUEUE, "workflow_id": job_id}
-        self.client().enqueue(options, kind, params, list(principal.scope))
+        with self.guard():
+            self.client().enqueue(options, kind, params, list(principal.scope))
         return Job(job_id, kind, params, tuple(principal.scope))
 
     def get(self, job_id: str, principal: Principal) -> Job | None:
         if not JOB_ID.match(job_id) or not self.exists():
             return None
-        found = self.client().list_workflows(
-            workflow_ids=[job_id], load_input=True, load_output=True
-        )
+        with self.guard():
+            found = self.client().list_workflows(
+                workflow_ids=[job_id], load_input=True, load_output=True
+            )
         if not found:
             return None
         job = job_of(found[0])
@@ -157,11 +166,15 @@ class DurableJobs:
     def close(self, grace: float) -> None:
         """Let a job running here end (up to `grace` s), then stop the jobs' engine;
         a job still running is resumed by the next serve (its step runs again)."""
+        if self._resuming is not None:
+            self._resuming.join(60)  # an engine starting now is stopped below, not left
         with Host.cond:
             Host.cond.wait_for(lambda: Host.running == 0, grace)
-        if self._engine not in (None, "publisher"):
-            self._engine.close()
-        self._engine = None
+        with self._lock:
+            self._closed = True
+            if self._engine not in (None, "publisher"):
+                self._engine.close()
+            self._engine = None
 
     def sweep(self) -> int:
         return 0  # the database keeps job rows with the posts'

@@ -12,8 +12,10 @@ process (DBOS's queue gives each post to one worker, whichever process it is in)
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
+from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -72,18 +74,23 @@ class Publishing:
         return self._open(lambda: Idempotency(self.url))
 
     def _open(self, make: Any) -> Any:
+        with self._lock, self.guard():
+            return make()
+
+    @contextlib.contextmanager
+    def guard(self) -> Iterator[None]:
+        """A database that fails under a request is a 503 naming it (never a 500)."""
         from igpreflight.publish.durable.dbfaults import DatabaseFault, fault_line
 
-        with self._lock:
-            try:
-                return make()
-            except DatabaseFault as exc:
-                raise Problem(503, str(exc), "database-unavailable") from None
-            except Exception as exc:
-                line = fault_line(exc, self.url)
-                if line is None:
-                    raise
-                raise Problem(503, line, "database-unavailable") from None
+        try:
+            yield
+        except DatabaseFault as exc:
+            raise Problem(503, str(exc), "database-unavailable") from None
+        except Exception as exc:
+            line = fault_line(exc, self.url)
+            if line is None:
+                raise
+            raise Problem(503, line, "database-unavailable") from None
 
     @cached_property
     def accounts(self) -> dict[str, Any]:

@@ -73,7 +73,8 @@ def _visible(svc: Service, principal: Principal) -> list[str]:
 def _find(svc: Service, principal: Principal, post_id: str) -> tuple[str, dict[str, Any]]:
     if len(post_id) <= 200:
         for account in _visible(svc, principal):
-            row = svc.publishing.queue.find(account, post_id)
+            with svc.publishing.guard():
+                row = svc.publishing.queue.find(account, post_id)
             if row is not None:
                 return account, row
     raise Problem(404, f"no post {post_id[:40]!r}", "no-such-post")
@@ -119,7 +120,8 @@ def create_post(
         )
     require_account(principal, body.account)
     svc.publishing.account(body.account)  # 422 for an account the file does not have
-    status, row = submit(svc, principal, key, body.model_dump(exclude_unset=True))
+    with svc.publishing.guard():
+        status, row = submit(svc, principal, key, body.model_dump(exclude_unset=True))
     answer = post_answer(row)
     return JSONResponse(answer, status_code=status, headers={"Location": answer["url"]})
 
@@ -139,7 +141,8 @@ def list_posts(
     visible = _visible(svc, principal)
     if not visible:  # no account to show: the database is not even opened
         return {"posts": []}
-    rows = svc.publishing.queue.rows(visible)
+    with svc.publishing.guard():
+        rows = svc.publishing.queue.rows(visible)
     posts = [post_answer(r) for r in rows if state is None or str(r["state"]) == state]
     return {"posts": posts[:limit]}
 
@@ -170,7 +173,8 @@ def cancel_post(post_id: str, principal: Caller, svc: Svc) -> dict[str, Any]:
 
     account, _ = _find(svc, principal, post_id)
     try:
-        row = svc.publishing.queue.cancel(account, post_id)
+        with svc.publishing.guard():
+            row = svc.publishing.queue.cancel(account, post_id)
     except NotCancellable as exc:
         raise Problem(
             409,
