@@ -63,15 +63,19 @@ class PostQueue:
         dedupe_window: float | None,
         probed: dict[str, Any],
     ) -> str:
-        """Put `post` on the queue once (a second call with the same id is a no-op);
-        returns its workflow id. `probed`: what check found each media to be."""
+        """Put the first attempt of `post` on the queue: its workflow id is fixed, so a
+        second call (a retried or racing request) finds it there and DBOS keeps one,
+        whatever became of the first meanwhile (never a second attempt). Returns the
+        workflow id. `probed`: what check found each media to be."""
+        import time
+
         from igpreflight.publish.durable.plan import build_specs
 
-        specs = build_specs(
+        [spec] = build_specs(
             [post], lambda _p: account, settings, dedupe_window=dedupe_window, probed=probed
         )
-        ids, _ = self.queue.enqueue(specs)
-        return ids[0]
+        self.queue.put(spec, time.time())
+        return spec.wid
 
     def rows(self, accounts: Iterable[str] | None = None) -> list[dict[str, Any]]:
         """The latest attempt of every post (of `accounts`, or all)."""
