@@ -4,6 +4,7 @@ post is on its way publishes it exactly once after a restart."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import os
 import signal
 import socket
@@ -120,11 +121,23 @@ def test_two_workers_on_one_postgresql_publish_each_post_once(
             again = c.post("/v1/posts", json=body, headers={"Idempotency-Key": f"k{i}"})
             assert again.status_code == 200 and again.json()["id"] == answer.json()["id"]
             ids.append(answer.json()["id"])
+        # One key sent at once over fresh connections (so both workers take some).
+        burst = post_body(media.url_for("feed.jpg"), "burst")
+
+        def send(_: int) -> httpx.Response:
+            with client(url) as fresh:
+                return fresh.post("/v1/posts", json=burst, headers={"Idempotency-Key": "b"})
+
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(send, range(8)))
+        assert {a.status_code for a in answers} <= {200, 201}, [a.text for a in answers]
+        assert len({a.json()["id"] for a in answers}) == 1
+        ids.append(answers[0].json()["id"])
         states = wait_all(c, ids)
         assert set(states.values()) == {"published"}, states
     captions = sorted(p["caption"] for p in emu.published)
-    assert captions == sorted(f"post {i}" for i in range(8))  # each exactly once
-    assert len(emu.calls("POST", "/media_publish")) == 8
+    assert captions == sorted(["burst", *(f"post {i}" for i in range(8))])  # each once
+    assert len(emu.calls("POST", "/media_publish")) == 9
 
 
 def wait_job(c: httpx.Client, job_id: str, timeout: float = 120) -> dict[str, Any]:
