@@ -5,6 +5,7 @@ post is on its way publishes it exactly once after a restart."""
 from __future__ import annotations
 
 import concurrent.futures
+import json
 import os
 import signal
 import socket
@@ -255,4 +256,16 @@ def test_with_no_publish_a_separate_worker_publishes(
         )
         assert done.returncode == 0, done.stderr
         assert c.get(f"/v1/posts/{post['id']}").json()["state"] == "published"
+        status = subprocess.run(
+            [sys.executable, "-m", "igpreflight", "status", "--db", db, "--format", "json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=tmp_path,
+        )
+        rows = json.loads(status.stdout)["posts"]  # the CLI names the post by the API's id
+        assert [(r["post_id"], r["account"], r["state"]) for r in rows] == [
+            (post["id"], "brand-a", "published")
+        ]
     assert [p["caption"] for p in emu.published] == ["by the worker"]

@@ -153,6 +153,7 @@ class Publishing:
         from igpreflight.api.durable import worker
         from igpreflight.api.errors import UsageError
 
+        said = ""  # the last failure told, so a lasting one is told once
         while not self._stop.is_set():
             try:
                 self.queue  # noqa: B018 - the database and its schema exist before the worker
@@ -171,7 +172,9 @@ class Publishing:
                 self._engine = result.engine
                 return
             except (UsageError, Problem) as exc:  # a database fault, a token not set
-                log.error("the publishing worker cannot run: %s", exc)
+                if str(exc) != said:
+                    said = str(exc)
+                    log.error("the publishing worker cannot run (trying again): %s", said)
                 self._stop.wait(RETRY)
 
     def close(self) -> None:
