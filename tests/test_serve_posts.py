@@ -228,3 +228,31 @@ def test_a_database_that_is_down_is_a_503_never_a_500(tmp_path, emu, media, monk
         assert answer.status_code == 503, answer.text
         assert answer.json()["type"].endswith("database-unavailable")
         assert "hunter2" not in answer.text
+
+
+def test_a_cancelled_held_post_taken_up_again_stops_before_media_publish(svc, emu, media):
+    """The worker's own gate (not DBOS's cancel): a held post's attempt has ended, so a
+    cancel only claims it; when a worker takes it up again, the new attempt goes as far
+    as the quota read and stops at the claim, before media_publish."""
+    from igpreflight.publish.durable.plan import db_url
+    from igpreflight.publish.durable.queue import Enqueuer
+
+    emu.set_quota(50, total=50, user_id=A)  # used up: the post is held
+    with svc.client(KEY_A) as c:
+        post = _post(c, post_body(media.url_for("feed.jpg"), "held then cancelled"), "h-1")
+        post = wait_state(c, post.json()["id"], ("held",))
+        assert post["until"] and post["error_class"]
+        assert c.delete(f"/v1/posts/{post['id']}").json()["state"] == "cancelled"
+        emu.set_quota(0, total=50, user_id=A)  # the quota is back
+        with Enqueuer(db_url(svc.settings.db)) as q:
+            [wid] = q.taken_up(due_only=False)  # what a worker does with held posts
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                [w] = q.client.list_workflows(workflow_ids=[wid], load_input=False)
+                if w.status == "CANCELLED":
+                    break
+                time.sleep(0.1)
+            assert w.status == "CANCELLED"
+        assert c.get(f"/v1/posts/{post['id']}").json()["state"] == "cancelled"
+    assert emu.calls("GET", "/content_publishing_limit")  # it went as far as the gate
+    assert _publishes(emu) == [] and emu.published == []

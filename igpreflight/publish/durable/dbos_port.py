@@ -136,9 +136,10 @@ def stop_if_cancelled(what: str) -> None:
     wid = DBOS.workflow_id or ""
     if gate(Host.claims, wid.split(ATTEMPT, 1)[0], what):
         return
+    from dbos._dbos import _get_dbos_instance
     from dbos._error import DBOSWorkflowCancelledError
 
-    DBOS._sys_db.cancel_workflows([wid])
+    _get_dbos_instance()._sys_db.cancel_workflows([wid])  # as cancel_workflow, unrecorded
     raise DBOSWorkflowCancelledError(f"post {wid} was cancelled")
 
 
