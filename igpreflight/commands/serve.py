@@ -112,6 +112,14 @@ def is_loopback(host: str) -> bool:
     show_default=True,
     help="Seconds a shutdown waits for requests and jobs in flight.",
 )
+@click.option(
+    "--publish/--no-publish",
+    "publish_worker",
+    default=True,
+    show_default=True,
+    help="Publish enqueued posts in the service's own processes (--no-publish: leave"
+    " them to `igpreflight worker` on the same --db).",
+)
 def serve(**options: Any) -> None:
     """Run the HTTP service: check, fix and explain over HTTP for tools in any language.
 

@@ -22,11 +22,13 @@ from igpreflight._version import __version__
 from igpreflight.config import Settings
 from igpreflight.serve import problems
 from igpreflight.serve.checking import RuleLayers
+from igpreflight.serve.durable_jobs import DurableJobs
 from igpreflight.serve.fixing import Fixer
-from igpreflight.serve.jobs import LocalJobs
 from igpreflight.serve.keys import KeyRing, load_keys
 from igpreflight.serve.limits import BodyLimit, RateLimiter
 from igpreflight.serve.metrics import RequestMetrics
+from igpreflight.serve.publishing import Publishing, default_db
+from igpreflight.serve.queue_metrics import QueueStates
 from igpreflight.serve.routes import ROUTERS
 from igpreflight.serve.service import Service
 from igpreflight.serve.settings import ServeSettings
@@ -89,7 +91,9 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
     store = MediaStore(settings.data_path, settings.media_ttl)
     layers = RuleLayers(config)
     fixer = Fixer(store, settings, layers)
-    jobs = LocalJobs(settings.data_path, {"fix": fixer})
+    publishing = Publishing(settings)
+    publisher = settings.publish_worker and bool(accounts)  # nothing to publish without
+    jobs = DurableJobs(publishing, {"fix": fixer})
     hooks = webhooks_for(settings, accounts)
 
     @contextlib.asynccontextmanager
@@ -102,7 +106,14 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         gc.collect()
         gc.freeze()
         sweeper = asyncio.create_task(_sweep_forever(store, jobs))
-        dispatcher = Dispatcher(hooks, settings.db) if hooks else None
+        loop = asyncio.get_running_loop()
+        if publisher:
+            jobs.listen_with_publisher()  # its engine runs this process's jobs too
+            publishing.start_worker()
+        elif publishing.exists():
+            jobs.resume()  # the jobs a stopped service left
+        # the webhooks watch the very database the posts and jobs are on
+        dispatcher = Dispatcher(hooks, default_db(settings)) if hooks else None
         if dispatcher:
             dispatcher.start()
         app.state.webhooks = dispatcher
@@ -110,10 +121,11 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
             yield
         finally:
             if dispatcher:
-                await asyncio.get_running_loop().run_in_executor(None, dispatcher.stop)
+                await loop.run_in_executor(None, dispatcher.stop)
             remote.keep_results(True)  # the process's default again (tests run others after)
             sweeper.cancel()
-            await asyncio.get_running_loop().run_in_executor(None, jobs.close, settings.grace)
+            await loop.run_in_executor(None, jobs.close, settings.grace)
+            await loop.run_in_executor(None, publishing.close)
 
     app = FastAPI(
         title="igpreflight",
@@ -124,7 +136,17 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         redoc_url=None,
         openapi_url="/openapi.json",
     )
-    app.state.service = Service(settings, config, layers, store, fixer, jobs, accounts)
+    app.state.service = Service(
+        settings,
+        config,
+        layers,
+        store,
+        fixer,
+        jobs,
+        accounts,
+        publishing,
+        (QueueStates(publishing),),
+    )
     app.state.keys = keys
     app.state.limiter = RateLimiter(settings.rate, settings.burst)
     problems.install(app)
@@ -163,7 +185,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     return app.openapi_schema
 
 
-async def _sweep_forever(store: MediaStore, jobs: LocalJobs) -> None:
+async def _sweep_forever(store: MediaStore, jobs: Any) -> None:
     loop = asyncio.get_running_loop()
     while True:
         try:

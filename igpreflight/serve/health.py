@@ -84,7 +84,9 @@ def check_bucket(settings: ServeSettings) -> tuple[bool, str]:
 
 
 def readiness(settings: ServeSettings) -> dict[str, Any]:
-    db_ok, db_detail = check_database(settings.db)
+    from igpreflight.serve.publishing import default_db
+
+    db_ok, db_detail = check_database(default_db(settings))
     s3_ok, s3_detail = check_bucket(settings)
     return {
         "ready": db_ok and s3_ok,

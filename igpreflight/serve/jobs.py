@@ -2,12 +2,11 @@
 
 `JobRunner` is the seam: a job is a kind (a name in `handlers`) and JSON params,
 never a closure, so a durable runner can record it and run it again after a
-restart. Phase 1 ships `LocalJobs`: threads of the process that accepted the
-job, each job's record a JSON file under `<data>/jobs/` (atomic writes), so any
-worker process answers GET /v1/jobs/{id}. It is not durable: a job whose process
-stopped before it ended is reported failed ("interrupted"), never left running.
-Phase 2 replaces it with jobs on the publishing engine (DBOS) behind the same
-interface.
+restart. The service runs `DurableJobs` (durable_jobs.py): DBOS workflows on the
+publishing database. `LocalJobs` is the runner without a database: threads of
+the process that accepted the job, each job's record a JSON file under
+`<data>/jobs/` (atomic writes). It is not durable: a job whose process stopped
+before it ended is reported failed ("interrupted"), never left running.
 """
 
 from __future__ import annotations

@@ -55,15 +55,23 @@ def count_findings(findings: Iterable[dict[str, Any]]) -> None:
         FINDINGS.labels(f["rule"], f["severity"]).inc()
 
 
-def exposition() -> tuple[bytes, str]:
-    """The metrics page: every worker's sum in multiprocess mode, else this process's."""
+def exposition(*gauges: Any) -> tuple[bytes, str]:
+    """The metrics page: every worker's sum in multiprocess mode, else this process's;
+    then `gauges` (collectors read from the database: the same in every worker)."""
     if os.environ.get(MULTIPROC_ENV):
         from prometheus_client import multiprocess
 
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
-        return generate_latest(registry), CONTENT_TYPE_LATEST
-    return generate_latest(DEFAULT_REGISTRY), CONTENT_TYPE_LATEST
+        page = generate_latest(registry)
+    else:
+        page = generate_latest(DEFAULT_REGISTRY)
+    if gauges:
+        extra = CollectorRegistry()
+        for gauge in gauges:
+            extra.register(gauge)
+        page += generate_latest(extra)
+    return page, CONTENT_TYPE_LATEST
 
 
 class RequestMetrics:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
@@ -24,6 +24,8 @@ class Service:
     fixer: Fixer
     jobs: JobRunner
     accounts: frozenset[str] | None  # the accounts file's names, when there is one
+    publishing: Any = None  # serve.publishing.Publishing: the posts endpoints' database
+    gauges: tuple[Any, ...] = ()  # /metrics' collectors read from the database
 
     def s3_settings(self) -> object:
         from igpreflight.storage.s3 import S3Settings

@@ -48,6 +48,8 @@ class ServeSettings:
     public_base_url: str | None = None
     presign: int | None = None
     acl: str | None = None
+    # Run a publishing worker in each serve process (--no-publish: `igpreflight worker`).
+    publish_worker: bool = True
     # The project configuration (publish's --select/--ignore/--config/--isolated).
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()

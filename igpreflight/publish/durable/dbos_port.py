@@ -27,7 +27,7 @@ from igpreflight.publish.durable.workflow import post_life
 from igpreflight.publish.steps.guard import run_step
 from igpreflight.publish.steps.results import Turn, scrubbed
 from igpreflight.publish.steps.runtime import STOPPING, Abandoned, Runtime
-from igpreflight.publish.steps.spec import PREFIX, PostSpec
+from igpreflight.publish.steps.spec import ATTEMPT, PREFIX, PostSpec
 from igpreflight.redaction import redact
 from igpreflight.states import PostState
 
@@ -49,6 +49,7 @@ class Host:
     runtime: Runtime | None = None
     on_db_error: Callable[[BaseException, str], None] = staticmethod(lambda exc, wid: None)
     ran: set[str] = set()  # noqa: RUF012 - the process's, on purpose
+    claims: Any = None  # claims.Claims: a cancelled post stops before create/send
 
 
 class Active:
@@ -102,6 +103,8 @@ def run_op(op: Op) -> Any:
     DBOS = dbos()
     try:
         if isinstance(op, Step):
+            if op.name in GATED:
+                stop_if_cancelled(GATED[op.name])
             return DBOS.run_step({"name": op.name}, run_step, op.fn, rt(), *op.args)
         if isinstance(op, Show):
             DBOS.set_event("state", stored(op.view))
@@ -118,6 +121,26 @@ def run_op(op: Op) -> Any:
         Host.on_db_error(exc, DBOS.workflow_id or "")
         raise Abandoned() from None
     raise TypeError(f"not an operation: {op!r}")
+
+
+GATED = {"create": "create", "intent": "send"}  # the steps a cancel must come before
+
+
+def stop_if_cancelled(what: str) -> None:
+    """Before a post's containers or its media_publish: a post cancelled (DELETE
+    /v1/posts) ends cancelled here, and one about to send is claimed for it, so a
+    cancel that comes later is refused (claims.py)."""
+    from igpreflight.publish.durable.claims import gate
+
+    DBOS = dbos()
+    wid = DBOS.workflow_id or ""
+    if gate(Host.claims, wid.split(ATTEMPT, 1)[0], what):
+        return
+    from dbos._dbos import _get_dbos_instance
+    from dbos._error import DBOSWorkflowCancelledError
+
+    _get_dbos_instance()._sys_db.cancel_workflows([wid])  # as cancel_workflow, unrecorded
+    raise DBOSWorkflowCancelledError(f"post {wid} was cancelled")
 
 
 def sleep_until(at: float) -> None:

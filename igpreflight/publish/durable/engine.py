@@ -37,6 +37,10 @@ from igpreflight.states import PostState
 log = logging.getLogger("igpreflight.publish")
 CLOSE_WAIT = 40.0  # how long `close` lets running posts unwind (a call in flight ends first)
 _REGISTERED: list[Callable[..., Any]] = []
+# Queues an engine of this process listens to besides the posts' own: DBOS keeps
+# queues in the database and a process dequeues every one it is not told to skip,
+# so a worker only takes what it can run (serve adds its jobs' queue here).
+ALSO_LISTEN: list[str] = []
 
 
 @dataclass
@@ -54,6 +58,7 @@ class Engine:
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
     _registry: WorkerRegistry | None = None
+    queues: tuple[str, ...] | None = None  # None: the posts' queue and ALSO_LISTEN
 
     def __enter__(self) -> Engine:
         self.start()
@@ -88,6 +93,9 @@ class Engine:
         port.Host.runtime = self.runtime
         port.Host.on_db_error = self._db_error
         port.Host.ran = set()
+        from igpreflight.publish.durable.claims import Claims
+
+        port.Host.claims = Claims(self.url)  # cancels (serve's DELETE /v1/posts) are seen
         if not _REGISTERED:
             _REGISTERED.append(port.register())
         self._registry = WorkerRegistry(self.url, self.executor_id)
@@ -102,6 +110,7 @@ class Engine:
                 "notification_listener_polling_interval_sec": 0.05,
             }
         )
+        DBOS.listen_queues(list(self.queues or (QUEUE, *ALSO_LISTEN)))
         DBOS.launch()
         quiet_dbos_log(self)
         before = DBOS.retrieve_queue(QUEUE)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from igpreflight.serve.routes import catalog, check, fix, media, ops, webhooks
+from igpreflight.serve.routes import catalog, check, fix, media, ops, posts, webhooks
 
 ROUTERS: tuple[APIRouter, ...] = (
     check.router,
@@ -12,5 +12,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     fix.router,
     catalog.router,
     ops.router,
+    posts.router,
     webhooks.router,
 )

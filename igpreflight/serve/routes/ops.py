@@ -38,6 +38,6 @@ async def readyz(svc: Svc) -> Any:
     responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
     summary="Prometheus metrics",
 )
-def metrics() -> Response:
-    body, content_type = exposition()
+def metrics(svc: Svc) -> Response:
+    body, content_type = exposition(*svc.gauges)
     return Response(body, media_type=content_type)
