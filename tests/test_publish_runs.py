@@ -405,3 +405,23 @@ def test_uncertain_posts_through_the_cli_settle_on_the_next_run(emu, media, env,
     assert published(emu, A) == ["post a0", "post a1"]
     assert len(emu.calls("POST", "/media")) == 2  # never a second container
     assert [c["fault"] for c in emu.calls("POST", "/media_publish")][:3] == ["slow", "no_id", None]
+
+
+def test_posts_cut_off_by_a_lost_connection_go_back_on_the_queue_when_it_returns(tmp_path):
+    """A post whose database call failed with the connection is `abandoned` by its
+    engine; once the database answers again it is put back on the queue. That step
+    read `DBOS._sys_db`, a property of the instance, not the class (found by i21b):
+    the heartbeat swallowed the AttributeError and the post waited for ever."""
+    from igpreflight.publish.durable.engine import Engine
+    from igpreflight.publish.durable.plan import db_url
+    from igpreflight.publish.steps.runtime import Runtime
+
+    engine = Engine(db_url(str(tmp_path / "q.sqlite")), runtime=Runtime())
+    engine.start()
+    try:
+        engine.lost = True
+        engine.abandoned.add("igp:brand-a:a0")
+        engine._back()  # raised AttributeError before
+        assert not engine.abandoned and not engine.lost
+    finally:
+        engine.close()

@@ -158,9 +158,10 @@ class Engine:
             self.lost = False
             self.notify("note", f"the database at {where(self.url)} is back; going on")
         if self.abandoned:
+            from dbos._dbos import _get_dbos_instance
             from dbos._utils import INTERNAL_QUEUE_NAME
 
-            sys_db = port.dbos()._sys_db
+            sys_db = _get_dbos_instance()._sys_db  # the instance's (DBOS._sys_db is not one)
             for wid in list(self.abandoned):  # back on its queue, where one worker takes it
                 sys_db.reenqueue_for_recovery(wid, [self.executor_id], INTERNAL_QUEUE_NAME)
                 self.abandoned.discard(wid)
