@@ -10,12 +10,21 @@
 // every finding is printed with the media it is about.
 // Exit code: 0 the post is valid, 1 it has errors, 2 a usage or service error.
 //
-// Phase 2 of the service adds publishing: after a valid check, `enqueuePost` (POST
-// /v1/posts with an Idempotency-Key) and a wait for the signed webhook will follow
-// `checkPost` in main(), reusing `request` and `problemText`.
+// With `--publish ACCOUNT` a valid post is then enqueued for publishing (POST /v1/posts,
+// its Idempotency-Key a digest of the account and the file, so running this again for
+// the same file is the same post, never a second) and the script waits for its end:
+// the signed webhook when IGPF_WEBHOOK_SECRET and IGPF_WEBHOOK_PORT are set (the
+// service's webhooks file must point at http://HOST:IGPF_WEBHOOK_PORT/), else polling
+// GET /v1/posts/{id}. IGPF_WAIT_SECONDS (default 600) bounds the wait.
+// Exit code then: 0 published, 1 failed (or cancelled, a duplicate), 3 held (Instagram's
+// quota: the service publishes it later), 2 no end within the wait.
 
+import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import { createServer } from "node:http";
 import { basename, dirname, resolve } from "node:path";
+
+import { verifyWebhook } from "./webhook-receiver.mjs";
 
 const BASE = (process.env.IGPREFLIGHT_URL ?? "http://127.0.0.1:8080").replace(/\/$/, "");
 const KEY = process.env.IGPREFLIGHT_KEY ?? "";
@@ -85,17 +94,120 @@ export function showFindings(result, post) {
   console.log(`${post.id ?? result.id}: ${verdict} (${result.errors.length} errors, ${result.warnings.length} warnings)`);
 }
 
+/** Enqueue a checked post; the same idempotency key always answers the same post. */
+export async function enqueuePost(post, account, idempotencyKey) {
+  return request("/v1/posts", {
+    method: "POST",
+    headers: { "content-type": "application/json", "idempotency-key": idempotencyKey },
+    body: JSON.stringify({ ...post, account }),
+  });
+}
+
+const ENDS = { published: 0, failed: 1, cancelled: 1, duplicate: 1, held: 3 };
+
+/** Listen for the service's signed webhooks; `ended(postId)` resolves with the event
+ * that ends that post. Deliveries are at least once: deduped on their webhook-id. */
+export function listenForWebhooks(port, secret) {
+  const seen = new Set();
+  const events = new Map();
+  const waiting = new Map();
+  const server = createServer((req, res) => {
+    const chunks = [];
+    req.on("data", (chunk) => chunks.push(chunk));
+    req.on("end", () => {
+      let event;
+      try {
+        event = verifyWebhook(secret, req.headers, Buffer.concat(chunks));
+      } catch {
+        res.writeHead(401).end();
+        return;
+      }
+      res.writeHead(204).end();
+      const id = req.headers["webhook-id"];
+      if (seen.has(id)) return;
+      seen.add(id);
+      const postId = event.data?.post_id;
+      events.set(postId, event);
+      waiting.get(postId)?.(event);
+    });
+  });
+  const ready = new Promise((ok, fail) => {
+    server.once("error", fail);
+    server.listen(port, "127.0.0.1", ok);
+  });
+  return {
+    ready,
+    ended: (postId) =>
+      events.has(postId)
+        ? Promise.resolve(events.get(postId))
+        : new Promise((ok) => waiting.set(postId, ok)),
+    close: () => server.close(),
+  };
+}
+
+/** Poll a post until its state is an end (the fallback without webhooks). */
+async function pollUntilEnded(postId) {
+  for (;;) {
+    const post = await request(`/v1/posts/${postId}`);
+    if (post.state in ENDS) return post;
+    await new Promise((ok) => setTimeout(ok, 2000));
+  }
+}
+
+/** Publish a checked post and wait for how it ended; returns the exit code. */
+async function publish(sent, account, raw) {
+  const key = createHash("sha256").update(`${account}\n`).update(raw).digest("hex").slice(0, 40);
+  const secret = process.env.IGPF_WEBHOOK_SECRET;
+  const port = process.env.IGPF_WEBHOOK_PORT;
+  const hooks = secret && port ? listenForWebhooks(Number(port), secret) : null;
+  if (hooks) await hooks.ready; // listening before the post exists: no event is missed
+  const seconds = Number(process.env.IGPF_WAIT_SECONDS ?? 600);
+  let timer;
+  try {
+    const post = await enqueuePost(sent, account, key);
+    console.log(`${post.id}: enqueued for ${account} (${post.state})`);
+    // Sent before (the same file): the answer is that post, maybe ended long ago.
+    const ended =
+      post.state in ENDS
+        ? Promise.resolve(post)
+        : hooks
+          ? hooks.ended(post.id).then((event) => event.data)
+          : pollUntilEnded(post.id);
+    const timeout = new Promise((ok) => (timer = setTimeout(() => ok(null), seconds * 1000)));
+    const end = await Promise.race([ended, timeout]);
+    if (end === null) {
+      console.error(`prepublish: error: post ${post.id} did not end within ${seconds} s`);
+      return 2;
+    }
+    const detail = end.media_id
+      ? `media ${end.media_id}`
+      : end.until
+        ? `until ${end.until}`
+        : (end.error ?? "");
+    console.log(`${post.id}: ${end.state}${detail ? ` (${detail})` : ""}`);
+    return ENDS[end.state] ?? 1;
+  } finally {
+    clearTimeout(timer);
+    hooks?.close();
+  }
+}
+
 async function main(argv) {
-  if (argv.length !== 1) {
-    console.error("usage: node prepublish.mjs POST.json");
+  const at = argv.indexOf("--publish");
+  const account = at >= 0 ? argv[at + 1] : null;
+  const files = at >= 0 ? argv.filter((_, i) => i !== at && i !== at + 1) : argv;
+  if (files.length !== 1 || (at >= 0 && !account)) {
+    console.error("usage: node prepublish.mjs POST.json [--publish ACCOUNT]");
     return 2;
   }
-  const file = resolve(argv[0]);
-  const post = JSON.parse(await readFile(file, "utf8"));
+  const file = resolve(files[0]);
+  const raw = await readFile(file, "utf8");
+  const post = JSON.parse(raw);
   const sent = await withUploadedMedia(post, dirname(file));
   const result = await checkPost(sent);
   showFindings(result, post);
-  return result.valid ? 0 : 1;
+  if (!result.valid) return 1;
+  return account ? publish(sent, account, raw) : 0;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
