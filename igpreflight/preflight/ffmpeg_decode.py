@@ -149,17 +149,22 @@ def at(complaint: str, seconds: float) -> str:
 
 
 def ffmpeg_error(
-    path: Path, duration: float | None, video: bool, deblock: bool = False
+    path: Path,
+    duration: float | None,
+    video: bool,
+    deblock: bool = False,
+    started: Callable[[subprocess.Popen[bytes]], None] | None = None,
 ) -> str | None:
     """Decode every stream of `path` with ffmpeg, errors fatal; what broke and where.
-    `deblock` runs the loop filter too (the reference the proof is tested against)."""
+    `deblock` runs the loop filter too (the reference the proof is tested against);
+    `started` is given the ffmpeg process (to stop it)."""
     if video:
         head = video_head(deblock)
     else:
         head = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error"]
     cmd = [*head, "-i", "file:" + str(path.resolve()), "-map", "0:v?", "-map", "0:a?", *PROGRESS]
     try:
-        done = run(cmd, time_limit(duration), video)
+        done = run(cmd, time_limit(duration), video, None, started)
     except subprocess.TimeoutExpired:
         return TIMED_OUT
     except OSError as exc:

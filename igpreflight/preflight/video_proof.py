@@ -86,10 +86,15 @@ class Proof:
             del exc  # decoded whole
             pieces = []
         if len(pieces) < 2:
-            self._result = ffmpeg_decode.ffmpeg_error(self.path, self._duration, video=True)
+            self._result = self._whole()
             return
         self.piecewise = True
         self._result = self._in_pieces(track, pieces)
+
+    def _whole(self) -> str | None:
+        return ffmpeg_decode.ffmpeg_error(
+            self.path, self._duration, video=True, started=self._started
+        )
 
     def _in_pieces(self, track: video_pieces.Track, pieces: list[video_pieces.Piece]) -> str | None:
         limit = time_limit(self._duration)
@@ -141,6 +146,8 @@ class Proof:
         pieces: list[video_pieces.Piece],
         outcomes: list[Outcome | str | None],
     ) -> str | None:
+        if self._cancelled:
+            return "the decode was stopped"
         for outcome in outcomes:
             if outcome is None or isinstance(outcome, str):
                 return outcome or "the decoder failed"  # could not run, or too slow
@@ -150,7 +157,7 @@ class Proof:
         if broken is None:
             return None if not rest.failed else _said(rest.lines, rest.seconds)
         if rest.failed:  # which one the whole decode meets first: it says
-            return ffmpeg_decode.ffmpeg_error(self.path, self._duration, video=True)
+            return self._whole()
         lines: list[str] = []
         seconds = 0.0
         for piece, outcome in zip(pieces, video, strict=True):
