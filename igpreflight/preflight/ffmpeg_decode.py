@@ -14,11 +14,9 @@ without it).
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
-import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,26 +75,17 @@ def run(
     cmd: list[str],
     limit: float,
     video: bool,
-    feed: Iterable[bytes] | None = None,
     started: Callable[[subprocess.Popen[bytes]], None] | None = None,
 ) -> Outcome:
-    """Run one decode (with `feed`'s bytes on its stdin); raises OSError when ffmpeg
-    cannot start, subprocess.TimeoutExpired past `limit` seconds."""
-    stdin: int = subprocess.DEVNULL
-    write_end = None
-    if feed is not None:
-        stdin, write_end = os.pipe()
-    try:
-        proc = subprocess.Popen(
-            cmd, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **child_kwargs()
-        )
-    finally:
-        if write_end is not None:
-            os.close(stdin)
-    writer = None
-    if write_end is not None:
-        writer = threading.Thread(target=_write, args=(write_end, feed), daemon=True)
-        writer.start()
+    """Run one decode; raises OSError when ffmpeg cannot start,
+    subprocess.TimeoutExpired past `limit` seconds. `started` gets the process."""
+    proc = subprocess.Popen(
+        cmd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        **child_kwargs(),
+    )
     if started is not None:
         started(proc)
     try:
@@ -105,25 +94,9 @@ def run(
         proc.kill()
         proc.communicate()
         raise
-    finally:
-        if writer is not None:
-            writer.join()
     times = re.findall(rb"out_time_us=(\d+)", out)
     seconds = int(times[-1]) / 1e6 if times else 0.0
     return Outcome(proc.returncode, complaints(err.decode("utf-8", "replace"), video), seconds)
-
-
-def _write(fd: int, feed: Iterable[bytes] | None) -> None:
-    """Stream `feed` into the pipe; a decode that stopped early (an error) stops it."""
-    try:
-        for data in feed or ():
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-    except OSError:  # BrokenPipeError: ffmpeg is done; a short read: ffmpeg sees EOF
-        pass
-    finally:
-        os.close(fd)
 
 
 def complaints(stderr: str, video: bool) -> list[str]:
@@ -164,7 +137,7 @@ def ffmpeg_error(
         head = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error"]
     cmd = [*head, "-i", "file:" + str(path.resolve()), "-map", "0:v?", "-map", "0:a?", *PROGRESS]
     try:
-        done = run(cmd, time_limit(duration), video, None, started)
+        done = run(cmd, time_limit(duration), video, started)
     except subprocess.TimeoutExpired:
         return TIMED_OUT
     except OSError as exc:

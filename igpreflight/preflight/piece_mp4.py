@@ -1,22 +1,22 @@
-"""A piece of an H.264 track as a small MP4 of its own, streamed to ffmpeg's stdin.
+"""A piece of an H.264 track as an MP4 of its own, without copying a byte of it.
 
-The piece's samples reach the decoder byte for byte as they do from the whole
-file, in the same order, with the same sample description (avcC: the same
-parameter sets) and the same decode and display time steps: only the video
-track, no edit list, no rotation (nothing to decode differently, nothing to
-rotate). The movie header comes first, so ffmpeg reads it from a pipe.
+The piece's header (ftyp, moov, and an mdat header) is written to a small file;
+ffmpeg reads it joined to the source (its `concat:` protocol), so the mdat holds
+the whole source file and the piece's sample table points at the piece's
+samples in it, where they are. Its samples reach the decoder byte for byte as
+they do from the whole file, in the same order, with the same sample
+description (avcC: the same parameter sets) and the same decode and display
+time steps: only the video track, no edit list, no rotation (nothing decoded
+differently, nothing to rotate). No Python thread sits in the data path.
 """
 
 from __future__ import annotations
 
-import os
 import struct
-from collections.abc import Iterator
 
 from igpreflight.preflight.video_pieces import Piece, Track
 
 IDENTITY = struct.pack(">9I", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)
-READ_BLOCK = 1 << 22  # bytes read from the source at a time
 
 
 def box(kind: bytes, *payload: bytes) -> bytes:
@@ -41,8 +41,17 @@ def _table(kind: bytes, version: int, rows: list[tuple[int, ...]], signed: bool 
     return box(kind, struct.pack(">BxxxI", version, len(rows)), flat)
 
 
-def header(track: Track, piece: Piece) -> bytes:
-    """ftyp, moov and the mdat header of `piece` (its samples follow, in order)."""
+def header(track: Track, piece: Piece, source_size: int) -> bytes:
+    """ftyp, moov and the header of an mdat that holds the source's `source_size`
+    bytes, in which the sample table finds `piece`'s samples."""
+    moov = _moov(track, piece, 0)
+    ftyp = box(b"ftyp", b"isom", _u32(512), b"isomiso2avc1mp41")
+    mdat = struct.pack(">I4sQ", 1, b"mdat", 16 + source_size)  # a 64-bit size
+    base = len(ftyp) + len(moov) + len(mdat)  # where the source's first byte lands
+    return ftyp + _moov(track, piece, base) + mdat
+
+
+def _moov(track: Track, piece: Piece, base: int) -> bytes:
     samples = track.samples[piece.first : piece.end]
     dts = [s.dts for s in samples]
     deltas = [b - a for a, b in zip(dts, dts[1:], strict=False)]
@@ -54,10 +63,12 @@ def header(track: Track, piece: Piece) -> bytes:
         signed = track.ctts_version == 1
         stbl.append(_table(b"ctts", track.ctts_version, _runs(shifts), signed))
     keys = [(i + 1,) for i, s in enumerate(samples) if s.key]
+    offsets = struct.pack(f">{len(samples)}Q", *(base + s.offset for s in samples))
     stbl += [
         _table(b"stss", 0, keys),
-        _table(b"stsc", 0, [(1, len(samples), 1)]),
+        _table(b"stsc", 0, [(1, 1, 1)]),  # a chunk a sample: they lie where they are
         box(b"stsz", struct.pack(">III", 0, 0, len(samples)), *(_u32(s.size) for s in samples)),
+        box(b"co64", struct.pack(">II", 0, len(samples)), offsets),
     ]
     ts = track.timescale
     mdia = box(
@@ -68,7 +79,7 @@ def header(track: Track, piece: Piece) -> bytes:
             b"minf",
             box(b"vmhd", struct.pack(">I", 1), bytes(8)),
             box(b"dinf", box(b"dref", struct.pack(">II", 0, 1), box(b"url ", _u32(1)))),
-            box(b"stbl", *stbl, box(b"stco", struct.pack(">II", 0, 1), b"\0\0\0\0")),
+            box(b"stbl", *stbl),
         ),
     )
     tkhd = box(
@@ -87,39 +98,8 @@ def header(track: Track, piece: Piece) -> bytes:
         bytes(24),
         _u32(2),
     )
-    ftyp = box(b"ftyp", b"isom", _u32(512), b"isomiso2avc1mp41")
-    moov = box(b"moov", mvhd, box(b"trak", tkhd, mdia))
-    data = sum(s.size for s in samples)
-    if 8 + data > 0xFFFFFFFF:
-        mdat = struct.pack(">I4sQ", 1, b"mdat", 16 + data)  # a 64-bit size
-    else:
-        mdat = struct.pack(">I4s", 8 + data, b"mdat")
-    start = len(ftyp) + len(moov) + len(mdat)
-    # the one chunk offset is the last 4 bytes of stco, the last box of moov
-    moov = moov[:-4] + _u32(start)
-    return ftyp + moov + mdat
+    return box(b"moov", mvhd, box(b"trak", tkhd, mdia))
 
 
 def _u32(value: int) -> bytes:
     return struct.pack(">I", value)
-
-
-def stream(fd: int, track: Track, piece: Piece) -> Iterator[bytes]:
-    """The piece as an MP4: its header, then its samples' bytes read from `fd`."""
-    yield header(track, piece)
-    samples = track.samples[piece.first : piece.end]
-    i = 0
-    while i < len(samples):
-        start = samples[i].offset
-        end = start + samples[i].size
-        i += 1
-        while i < len(samples) and samples[i].offset == end and end - start < READ_BLOCK:
-            end += samples[i].size
-            i += 1
-        at = start
-        while at < end:
-            data = os.pread(fd, min(READ_BLOCK, end - at), at)
-            if not data:
-                raise OSError("the file got shorter while it was read")
-            yield data
-            at += len(data)

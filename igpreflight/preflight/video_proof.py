@@ -26,12 +26,14 @@ unchanged file.
 from __future__ import annotations
 
 import os
+import struct
 import subprocess
+import tempfile
 import threading
 from pathlib import Path
 
 from igpreflight.childproc import time_limit
-from igpreflight.preflight import ffmpeg_decode, piece_mp4, video_pieces
+from igpreflight.preflight import ffmpeg_decode, isobmff, piece_mp4, video_pieces
 from igpreflight.preflight.ffmpeg_decode import Outcome
 
 MAX_PIECES = 8  # decodes run at once for one video, at most
@@ -80,6 +82,8 @@ class Proof:
                 proc.kill()
 
     def _run(self) -> None:
+        if self._duration is None:
+            self._duration = _duration(self.path)
         try:
             track, pieces = video_pieces.split(self.path, self._pieces)
         except (video_pieces.Whole, OSError, ValueError, IndexError, KeyError) as exc:
@@ -99,46 +103,50 @@ class Proof:
     def _in_pieces(self, track: video_pieces.Track, pieces: list[video_pieces.Piece]) -> str | None:
         limit = time_limit(self._duration)
         outcomes: list[Outcome | str | None] = [None] * (len(pieces) + 1)
-        fd = os.open(self.path, os.O_RDONLY)
+        with tempfile.TemporaryDirectory(prefix="igpreflight-proof-") as tmp:
+            if "|" in tmp:  # concat: splits its list on it
+                return self._whole()
+            source = os.path.join(tmp, "source")
+            os.symlink(self.path.resolve(), source)
+            size = os.stat(source).st_size
+            urls = []
+            for n, piece in enumerate(pieces):
+                head = os.path.join(tmp, f"piece-{n}.mp4")
+                with open(head, "wb") as f:
+                    f.write(piece_mp4.header(track, piece, size))
+                urls.append(f"concat:{head}|{source}")
 
-        def decode(index: int) -> None:
-            try:
-                if index == len(pieces):
-                    outcomes[index] = self._rest(limit)
-                else:
-                    outcomes[index] = self._piece(fd, track, pieces[index], limit)
-            except subprocess.TimeoutExpired:
-                outcomes[index] = ffmpeg_decode.TIMED_OUT
-            except OSError as exc:
-                outcomes[index] = f"cannot run ffmpeg ({exc.strerror or exc})"
+            def decode(index: int) -> None:
+                try:
+                    if index == len(pieces):
+                        outcomes[index] = self._rest(limit)
+                    else:
+                        outcomes[index] = self._piece(urls[index], limit)
+                except subprocess.TimeoutExpired:
+                    outcomes[index] = ffmpeg_decode.TIMED_OUT
+                except OSError as exc:
+                    outcomes[index] = f"cannot run ffmpeg ({exc.strerror or exc})"
 
-        threads = [
-            threading.Thread(target=decode, args=(i,), name="igpreflight-proof-piece", daemon=True)
-            for i in range(len(outcomes))
-        ]
-        try:
+            threads = [
+                threading.Thread(target=decode, args=(i,), name="igpreflight-proof-piece")
+                for i in range(len(outcomes))
+            ]
             for t in threads:
+                t.daemon = True
                 t.start()
             for t in threads:
                 t.join()
-        finally:
-            os.close(fd)
         return self._combine(track, pieces, outcomes)
 
-    def _piece(
-        self, fd: int, track: video_pieces.Track, piece: video_pieces.Piece, limit: float
-    ) -> Outcome:
-        cmd = [*ffmpeg_decode.video_head(), "-f", "mov", "-i", "pipe:0", "-map", "0:v"]
-        feed = piece_mp4.stream(fd, track, piece)
-        return ffmpeg_decode.run(
-            cmd + list(ffmpeg_decode.PROGRESS), limit, True, feed, self._started
-        )
+    def _piece(self, url: str, limit: float) -> Outcome:
+        cmd = [*ffmpeg_decode.video_head(), "-f", "mov", "-i", url, "-map", "0:v"]
+        return ffmpeg_decode.run([*cmd, *ffmpeg_decode.PROGRESS], limit, True, self._started)
 
     def _rest(self, limit: float) -> Outcome:
         """The original file as the whole decode reads it, its video copied, not decoded."""
         cmd = [*ffmpeg_decode.video_head(), "-i", "file:" + str(self.path.resolve())]
         cmd += ["-map", "0:v?", "-map", "0:a?", "-c:v", "copy", *ffmpeg_decode.PROGRESS]
-        return ffmpeg_decode.run(cmd, limit, True, None, self._started)
+        return ffmpeg_decode.run(cmd, limit, True, self._started)
 
     def _combine(
         self,
@@ -171,6 +179,17 @@ class Proof:
 
 def _said(lines: list[str], seconds: float) -> str:
     return ffmpeg_decode.at(ffmpeg_decode.said(lines, True), seconds)
+
+
+def _duration(path: Path) -> float | None:
+    """The longest track's duration (for the time limit of a proof started early)."""
+    try:
+        with open(path, "rb") as f:
+            layout = isobmff.movie_layout(f)
+    except (OSError, ValueError, struct.error):
+        return None
+    found = [t.sample_duration or t.media_duration or 0.0 for t in layout.tracks]
+    return max(found, default=0.0) or None
 
 
 def _identity(path: Path) -> tuple[str, int, int, int] | None:
