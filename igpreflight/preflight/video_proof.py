@@ -86,14 +86,17 @@ class Proof:
             self._duration = _duration(self.path)
         try:
             track, pieces = video_pieces.split(self.path, self._pieces)
-        except (video_pieces.Whole, OSError, ValueError, IndexError, KeyError) as exc:
-            del exc  # decoded whole
-            pieces = []
+        except (OSError, ValueError, IndexError, KeyError, struct.error):
+            pieces = []  # Whole, or tables this reader cannot walk: decoded whole
         if len(pieces) < 2:
             self._result = self._whole()
             return
         self.piecewise = True
-        self._result = self._in_pieces(track, pieces)
+        try:
+            self._result = self._in_pieces(track, pieces)
+        except OSError:  # no room for the pieces' headers: decoded whole
+            self.piecewise = False
+            self._result = self._whole()
 
     def _whole(self) -> str | None:
         return ffmpeg_decode.ffmpeg_error(
