@@ -160,3 +160,34 @@ def test_an_early_proof_nobody_wants_is_stopped(folder):
     video_proof.forget(long_clip)
     assert early.verdict() is not None  # killed: the verdict is never used
     assert video_proof._EARLY == {}
+
+
+def test_parameter_sets_in_the_stream_repeating_avcc_are_harmless(folder, tmp_path):
+    # x264's repeat-headers: the SPS and PPS again before every keyframe, as
+    # Android encoders write them
+    clip = make_video(
+        folder / "repeat.mp4", **COMMON, extra_args=["-g", "15", "-x264-params", "repeat-headers=1"]
+    )
+    data = clip.read_bytes()
+    offset, _ = _samples(clip)[15]
+    assert data[offset + 4] & 0x1F == 7  # the keyframe sample starts with an SPS
+    assert len(video_pieces.split(clip, 3)[1]) == 3
+    assert _same_verdict(_flip(clip, 15, tmp_path / "bad.mp4"), piecewise=True) is not None
+
+
+def test_a_parameter_set_avcc_does_not_hold_is_decoded_whole(gop):
+    import io
+
+    with open(gop, "rb") as f:
+        track = video_pieces.read_track(f)
+    (pps,) = [s for s in video_pieces._avcc_sets(track.stsd) if s[0] & 0x1F == 8]
+    other = pps[:-1] + bytes([pps[-1] ^ 0x10])
+
+    def stream(*nals: bytes) -> tuple[Track, io.BytesIO]:
+        body = b"".join(len(n).to_bytes(4, "big") + n for n in nals)
+        sample = Sample(offset=0, size=len(body), dts=0, cts=0, key=True)
+        return Track((sample,), 30, track.stsd, None, 16, 16), io.BytesIO(body)
+
+    video_pieces._check_parameter_sets(*reversed(stream(pps, b"\x65\x88")))
+    with pytest.raises(Whole, match="parameter set"):
+        video_pieces._check_parameter_sets(*reversed(stream(other, b"\x65\x88")))

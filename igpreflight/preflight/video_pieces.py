@@ -15,7 +15,9 @@ with the pieces, or with why the stream must be decoded whole:
   true), not exactly one video track, not `avc1` with its parameter sets in
   avcC, several sample descriptions, a sample past the end of the file;
 - fewer than two keyframes, a keyframe that is not an IDR picture (an open-GOP
-  recovery point: the pictures after it may refer to the ones before);
+  recovery point: the pictures after it may refer to the ones before), a
+  parameter set in the stream that avcC does not hold (a piece after it would
+  not see it);
 - a picture of one piece shown after the first picture of the next (B-frame
   reordering across the cut);
 - an edit list that drops samples (several edits, a rate other than 1, an edit
@@ -35,6 +37,7 @@ from igpreflight.preflight.mp4_timing import sample_sizes
 
 # NAL unit types of an H.264 picture's slices: 5 is an IDR picture, 1-4 others.
 IDR, FIRST_VCL, LAST_VCL = 5, 1, 5
+PARAMETER_SETS = (7, 8)  # SPS, PPS
 NAL_HEADS_READ = 64  # NAL units looked at before a keyframe's first slice, at most
 EDGE = 1e-3  # seconds: an edit this close to a picture's start leaves its fate unclear
 
@@ -84,6 +87,7 @@ def split(path: str | os.PathLike[str], pieces: int) -> tuple[Track, list[Piece]
         for i in keys:
             if not _starts_with_idr(f, track, track.samples[i]):
                 raise Whole(f"sample {i + 1} is a keyframe but not an IDR picture")
+        _check_parameter_sets(f, track)
     _check_display_order(track, keys)
     return track, _balanced(track, keys, max(1, pieces))
 
@@ -200,6 +204,38 @@ def _starts_with_idr(f: BinaryIO, track: Track, sample: Sample) -> bool:
             return nal_type == IDR
         pos += length_size + int.from_bytes(head[:length_size], "big")
     return False
+
+
+def _check_parameter_sets(f: BinaryIO, track: Track) -> None:
+    """Whole if a sample carries a parameter set avcC does not hold: a piece after
+    it would decode with avcC's instead (repeating avcC's own sets is harmless)."""
+    known = _avcc_sets(track.stsd)
+    length_size = _length_size(track.stsd)
+    for sample in track.samples:
+        pos, end = sample.offset, sample.offset + sample.size
+        while pos + length_size < end:
+            f.seek(pos)
+            head = f.read(length_size + 1)
+            size = int.from_bytes(head[:length_size], "big")
+            if head[-1] & 0x1F in PARAMETER_SETS:
+                f.seek(pos + length_size)
+                if f.read(size) not in known:
+                    raise Whole("a parameter set in the stream that avcC does not hold")
+            pos += length_size + size
+
+
+def _avcc_sets(stsd: bytes) -> set[bytes]:
+    """The SPS and PPS NAL units of the avcC in the sample description."""
+    at = stsd.index(b"avcC") + 4 + 5
+    found: set[bytes] = set()
+    for mask in (0x1F, 0xFF):  # SPS count (5 bits), then PPS count
+        count = stsd[at] & mask
+        at += 1
+        for _ in range(count):
+            size = int.from_bytes(stsd[at : at + 2], "big")
+            found.add(stsd[at + 2 : at + 2 + size])
+            at += 2 + size
+    return found
 
 
 def _length_size(stsd: bytes) -> int:
