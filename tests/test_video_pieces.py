@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from fixtures.generate import make_video
+from igpreflight.ffmpeg_bin import ffmpeg_exe
 from igpreflight.preflight import video_pieces, video_proof
 from igpreflight.preflight.ffmpeg_decode import ffmpeg_error
 from igpreflight.preflight.video_pieces import Piece, Sample, Track, Whole
@@ -191,3 +192,30 @@ def test_a_parameter_set_avcc_does_not_hold_is_decoded_whole(gop):
     video_pieces._check_parameter_sets(*reversed(stream(pps, b"\x65\x88")))
     with pytest.raises(Whole, match="parameter set"):
         video_pieces._check_parameter_sets(*reversed(stream(other, b"\x65\x88")))
+
+
+def test_pieces_ffmpeg_cannot_open_leave_the_verdict_to_the_whole_decode(
+    gop, tmp_path, monkeypatch
+):
+    # an ffmpeg built without the concat: protocol the pieces are read through
+    real = ffmpeg_exe()
+    wrapper = tmp_path / "ffmpeg"
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        'for a in "$@"; do case "$a" in concat:*) '
+        'echo "Error opening input: Protocol not found" >&2; exit 1;; esac; done\n'
+        f'exec "{real}" "$@"\n'
+    )
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("IGPREFLIGHT_FFMPEG", str(wrapper))
+    ffmpeg_exe.cache_clear()
+    try:
+        proof = Proof(gop, 2.0, pieces=3)
+        assert proof.verdict() is None and proof.piecewise
+        damaged = _flip(gop, 15, tmp_path / "bad.mp4")
+        said = Proof(damaged, 2.0, pieces=3).verdict()
+        whole = ffmpeg_error(damaged, 2.0, video=True)
+        assert said is not None and whole is not None
+        assert said.split(" at ")[0] == whole.split(" at ")[0]  # where: as far as it got
+    finally:
+        ffmpeg_exe.cache_clear()

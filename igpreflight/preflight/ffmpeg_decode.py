@@ -58,6 +58,7 @@ class Outcome:
     returncode: int
     lines: list[str]
     seconds: float  # the output time it last reported
+    opened: bool = True  # False: ffmpeg stopped before decoding (it could not open the input)
 
     @property
     def failed(self) -> bool:
@@ -96,7 +97,8 @@ def run(
         raise
     times = re.findall(rb"out_time_us=(\d+)", out)
     seconds = int(times[-1]) / 1e6 if times else 0.0
-    return Outcome(proc.returncode, complaints(err.decode("utf-8", "replace"), video), seconds)
+    lines = complaints(err.decode("utf-8", "replace"), video)
+    return Outcome(proc.returncode, lines, seconds, opened=b"progress=" in out)
 
 
 def complaints(stderr: str, video: bool) -> list[str]:

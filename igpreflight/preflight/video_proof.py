@@ -15,8 +15,9 @@ order the whole decode gives its decoder, so a piece fails exactly when the
 whole stream fails there. The complaint is the first failing piece's (the
 pieces before it passed, so its first error is the stream's first); when both
 the video and the rest fail, which the whole decode would meet first depends on
-their interleaving, and the whole decode is run to say it. Anything the pieces
-cannot be trusted with (`video_pieces.Whole`) is decoded whole, as before.
+their interleaving, and the whole decode is run to say it, as it is when a
+piece could not even start (an ffmpeg built without `concat:`). Anything the
+pieces cannot be trusted with (`video_pieces.Whole`) is decoded whole.
 
 `start` begins a proof early (the `fix` command starts it while Python is
 still importing its modules) and `prove` adopts it when it is for the same,
@@ -163,6 +164,8 @@ class Proof:
             if outcome is None or isinstance(outcome, str):
                 return outcome or "the decoder failed"  # could not run, or too slow
         runs: list[Outcome] = outcomes  # type: ignore[assignment]
+        if not all(o.opened for o in runs):  # an ffmpeg without concat:, a header it refused
+            return self._whole()
         rest, video = runs[-1], runs[:-1]
         broken = next((i for i, o in enumerate(video) if o.failed), None)
         if broken is None:
