@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 import struct
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -219,3 +220,20 @@ def test_pieces_ffmpeg_cannot_open_leave_the_verdict_to_the_whole_decode(
         assert said.split(" at ")[0] == whole.split(" at ")[0]  # where: as far as it got
     finally:
         ffmpeg_exe.cache_clear()
+
+
+def test_cover_art_is_decoded_whole(gop, folder, tmp_path):
+    # ffmpeg turns iTunes cover art into one more video stream, which the whole
+    # decode decodes too
+    from fixtures.generate import make_image
+
+    cover = make_image(tmp_path / "cover.jpg", size=(64, 64))
+    out = tmp_path / "with-cover.mp4"
+    subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-i", str(gop), "-i", str(cover), "-map", "0", "-map", "1",
+         "-c", "copy", "-disposition:v:1", "attached_pic", str(out)],
+        check=True,
+    )  # fmt: skip
+    with pytest.raises(Whole, match="cover art"):
+        video_pieces.split(out, 3)
+    assert _same_verdict(out, piecewise=False) is None

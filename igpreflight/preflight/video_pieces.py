@@ -12,7 +12,8 @@ This module only reads the sample tables (stss, stsz, stco/stsc, stts, ctts,
 elst) and the first NAL units of each keyframe; it decodes nothing. It answers
 with the pieces, or with why the stream must be decoded whole:
 - not a plain MP4/MOV (fragments, a box past the end, a table that cannot be
-  true), not exactly one video track, not `avc1` with its parameter sets in
+  true), not exactly one video track, cover art (ffmpeg decodes it as one more
+  video stream), not `avc1` with its parameter sets in
   avcC, several sample descriptions, a sample past the end of the file;
 - fewer than two keyframes, a keyframe that is not an IDR picture (an open-GOP
   recovery point: the pictures after it may refer to the ones before), a
@@ -39,6 +40,8 @@ from igpreflight.preflight.mp4_timing import sample_sizes
 IDR, FIRST_VCL, LAST_VCL = 5, 1, 5
 PARAMETER_SETS = (7, 8)  # SPS, PPS
 NAL_HEADS_READ = 64  # NAL units looked at before a keyframe's first slice, at most
+COVER_ART = b"covr"  # iTunes metadata's picture: an attached picture stream to ffmpeg
+MAX_MOOV_READ = 64 << 20  # bytes of moov searched for it (larger: decoded whole)
 EDGE = 1e-3  # seconds: an edit this close to a picture's start leaves its fate unclear
 
 
@@ -100,6 +103,14 @@ def read_track(f: BinaryIO) -> Track:
         raise Whole("not a whole, plain MP4/MOV")
     if any(t.problem for t in layout.tracks):
         raise Whole("a sample table cannot be true")
+    f.seek(layout.moov_offset)
+    head = f.read(16)
+    moov_size = int.from_bytes(head[:4], "big")
+    if moov_size == 1:
+        moov_size = int.from_bytes(head[8:16], "big")
+    f.seek(layout.moov_offset)
+    if COVER_ART in f.read(min(moov_size, MAX_MOOV_READ)) or moov_size > MAX_MOOV_READ:
+        raise Whole("cover art (ffmpeg decodes it as one more video stream), or a huge moov")
     videos = [t for t in layout.tracks if t.handler == "vide"]
     if len(videos) != 1:
         raise Whole(f"{len(videos)} video tracks")
