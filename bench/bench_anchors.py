@@ -16,7 +16,10 @@ slows a run down), and prints the ratio against the goal:
 - check of one file, wall time (goal: 0.12 s; `mediainfo FILE` for scale);
 - a remux of a 10 s 1080p clip (moov at the end) against its transcode: the
   `ffmpeg -c:v libx264 -c:a aac` peers run on every file (x264 medium), and
-  igpreflight's own transcode of the same clip rotated.
+  igpreflight's own transcode of the same clip rotated; the clip as the test
+  generator makes it (x264 ultrafast, a keyframe every 250 frames), a
+  phone-like one (a keyframe a second, AAC audio), and that one with CABAC and
+  B-frames (x264 veryfast), each against its own transcode.
 
 The command line runs as an installed package does, with its bytecode cached
 (PYTHONDONTWRITEBYTECODE is dropped, caches go to a temporary folder). The
@@ -252,41 +255,48 @@ def start_case(
 
 
 def video_case(root: Path, igp: list[str], env: dict[str, str], repeat: int) -> list[Row]:
+    """Remuxes of 10 s 1080p clips (moov at the end) against their transcodes: the
+    generator's x264 ultrafast clip (a keyframe every 250 frames: two GOPs), a
+    phone-like one (a keyframe a second, AAC audio), and the same with CABAC and
+    B-frames (x264 veryfast, what phones' High profile streams are like)."""
     from fixtures.generate import make_video
     from igpreflight.ffmpeg_bin import ffmpeg_exe
 
     common = dict(width=1920, height=1080, fps=30, duration=10.0, bitrate="8M")
-    clip = make_video(root / "clip.mp4", faststart=False, **common)  # remux only (VID004)
+    clips = {
+        "remux": make_video(root / "clip.mp4", faststart=False, **common),  # VID004
+        "phone": make_video(root / "phone.mp4", faststart=False, extra_args=["-g", "30"], **common),
+        "cabac": make_video(
+            root / "cabac.mp4", faststart=False, extra_args=["-preset", "veryfast", "-g", "30"],
+            **common,
+        ),
+    }  # fmt: skip
     turned = make_video(root / "turned.mp4", rotation=90, **common)  # a video re-encode
-    baseline = [
-        ffmpeg_exe(),
-        "-nostdin",
-        "-y",
-        "-v",
-        "error",
-        "-i",
-        str(clip),
-        "-c:v",
-        "libx264",
-        "-c:a",
-        "aac",
-    ]
-    best = interleaved(
-        {
-            "remux": lambda r: run(
-                [*igp, "fix", str(clip), "--out", str(root / f"remux-{r}")], env
-            ),
-            "peers": lambda r: run([*baseline, str(root / f"peers-{r}.mp4")]),
-            "ours": lambda r: run(
-                [*igp, "fix", str(turned), "--out", str(root / f"turned-{r}")], env
-            ),
-        },
-        repeat,
-    )
+
+    def peers(clip: Path, r: int) -> Run:  # what peers run on every file
+        out = root / f"peers-{clip.stem}-{r}.mp4"
+        return run([ffmpeg_exe(), "-nostdin", "-y", "-v", "error", "-i", str(clip),
+                    "-c:v", "libx264", "-c:a", "aac", str(out)])  # fmt: skip
+
+    def ours(clip: Path, r: int) -> Run:
+        return run([*igp, "fix", str(clip), "--out", str(root / f"{clip.stem}-{r}")], env)
+
+    cases: dict[str, Callable[[int], Run]] = {}
+    for name, clip in clips.items():
+        cases[name] = lambda r, clip=clip: ours(clip, r)
+        cases[f"peers-{name}"] = lambda r, clip=clip: peers(clip, r)
+    cases["ours"] = lambda r: ours(turned, r)
+    best = interleaved(cases, repeat)
+    x264 = "ffmpeg -c:v libx264 (medium)"
     return [
-        faster("remux of a 10 s 1080p clip vs its transcode", "ffmpeg -c:v libx264 (medium)",
-               best["peers"], best["remux"], 20),
-        faster("same, vs igpreflight's own transcode", "fix (x264 veryfast)", best["ours"], best["remux"], 20),
+        faster("remux of a 10 s 1080p clip vs its transcode", x264, best["peers-remux"],
+               best["remux"], 20),
+        faster("same, vs igpreflight's own transcode", "fix (x264 veryfast)", best["ours"],
+               best["remux"], 20),
+        faster("remux of a phone-like clip (keyframe a second, AAC) vs its transcode", x264,
+               best["peers-phone"], best["phone"], 20),
+        faster("same, CABAC and B-frames (x264 veryfast -g 30)", x264, best["peers-cabac"],
+               best["cabac"], 20),
     ]  # fmt: skip
 
 

@@ -14,7 +14,7 @@ the baseline's transcode of the same file.
 Both sides run serially on the same machine in the same run, so the ratio is
 what counts, not the seconds.
 
-    python bench/bench_fix_video.py [--files 8] [--duration 6]
+    python bench/bench_fix_video.py [--files 8] [--duration 6] [--gop 30]
 """
 
 from __future__ import annotations
@@ -37,10 +37,15 @@ from igpreflight.transcode.types import FixOptions, FixStatus  # noqa: E402
 W, H, FPS = 1920, 1080, 30
 
 
-def make_batch(folder: Path, files: int, duration: float) -> list[tuple[Path, str]]:
-    """Half remux-only clips, half that need a video re-encode."""
+def make_batch(
+    folder: Path, files: int, duration: float, gop: int | None = None
+) -> list[tuple[Path, str]]:
+    """Half remux-only clips, half that need a video re-encode; `gop` frames between
+    keyframes (None: x264's 250), which the proof of a remux is cut at."""
     made: list[tuple[Path, str]] = []
-    common = dict(width=W, height=H, fps=FPS, duration=duration, bitrate="8M")
+    common: dict = dict(width=W, height=H, fps=FPS, duration=duration, bitrate="8M")
+    if gop:
+        common["extra_args"] = ["-g", str(gop)]
     for i in range(files):
         if i % 2 == 0:
             p = make_video(folder / f"{i:02d}-moov-at-end.mp4", faststart=False, **common)
@@ -49,8 +54,9 @@ def make_batch(folder: Path, files: int, duration: float) -> list[tuple[Path, st
             p = make_video(folder / f"{i:02d}-rotated.mp4", rotation=90, **common)
             made.append((p, "transcode"))
         else:
+            vp9 = {k: v for k, v in common.items() if k != "extra_args"}
             p = make_video(
-                folder / f"{i:02d}-vp9.webm", vcodec="libvpx-vp9", acodec="libopus", **common
+                folder / f"{i:02d}-vp9.webm", vcodec="libvpx-vp9", acodec="libopus", **vp9
             )
             made.append((p, "transcode"))
     return made
@@ -69,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--files", type=int, default=8, help="clips in the batch (half remux-only)")
     ap.add_argument("--duration", type=float, default=6.0, help="seconds per clip")
+    ap.add_argument("--gop", type=int, default=None, help="frames a GOP (30: phone-like)")
     args = ap.parse_args(argv)
     if os.environ.get("IGPREFLIGHT_X264_PRESET"):
         print("note: IGPREFLIGHT_X264_PRESET is set; unset it to measure the default preset")
@@ -79,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         for d in (src, out_base, out_fix):
             d.mkdir()
         t = time.perf_counter()
-        batch = make_batch(src, args.files, args.duration)
+        batch = make_batch(src, args.files, args.duration, args.gop)
         print(
             f"generated {len(batch)} clips {W}x{H}@{FPS} x {args.duration:g} s "
             f"({sum(1 for _, k in batch if k == 'remux')} remux-only) "

@@ -68,6 +68,10 @@ def cli() -> None:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["fix"]:  # a remux's proof starts while the fixer loads
+        from igpreflight.api.fix_ahead import prove_ahead
+
+        prove_ahead(sys.argv[2:])
     cli(prog_name="igpreflight")
 
 

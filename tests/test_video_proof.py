@@ -2,7 +2,12 @@
 thread (a frame-threaded decode's verdict on damaged data depends on timing) and
 skips the loop filter, which only smooths block edges of pictures already rebuilt:
 on H.264 streams damaged inside their slice data, cut mid-frame or cut short, it
-fails exactly where the full, deblocked decode fails, and passes what it passes."""
+fails exactly where the full, deblocked decode fails, and passes what it passes.
+
+Decoded in pieces cut at IDR pictures (video_proof), side by side, it still gives
+the whole decode's verdict and complaint: damage just before and just after every
+keyframe, in the first and the last piece, a last frame cut short, on CAVLC and
+CABAC (B-frame) clips; a file cut short is decoded whole."""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ from fixtures.generate import make_video
 from igpreflight.ffmpeg_bin import ffmpeg_exe
 from igpreflight.preflight import isobmff
 from igpreflight.preflight.decode import ffmpeg_error
+from igpreflight.preflight.video_proof import Proof
 
 
 def _samples(path: Path) -> list[tuple[int, int]]:
@@ -51,15 +57,30 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "cavlc": make_video(folder / "cavlc.mp4", **common),
         # CABAC, deblocking, B frames: what cameras and encoders write
         "cabac": make_video(folder / "cabac.mp4", **common, extra_args=["-preset", "veryfast"]),
+        # the same with a keyframe every half second: four GOPs, three cuts
+        "cavlc-gop": make_video(folder / "cavlc-gop.mp4", **common, extra_args=["-g", "15"]),
+        "cabac-gop": make_video(
+            folder / "cabac-gop.mp4", **common, extra_args=["-preset", "veryfast", "-g", "15"]
+        ),
     }
 
 
-def _mutants(clip: Path, folder: Path) -> dict[str, Path]:
+def _keyframes(path: Path) -> list[int]:
+    """0-based indexes of the sync samples, from stss."""
+    with open(path, "rb") as f:
+        layout = isobmff.movie_layout(f)
+    stss = next(t for t in layout.tracks if t.handler == "vide").boxes[b"stss"]
+    return [n - 1 for n in struct.unpack(f">{_count(stss)}I", stss[8:])]
+
+
+def _mutants(clip: Path, folder: Path, frames: list[int] | None = None) -> dict[str, Path]:
+    """Bits flipped in the slice data of `frames` (default: every 4th), the last
+    frame cut in half, the file cut mid-frame."""
     data = clip.read_bytes()
     spans = _samples(clip)
     rng = random.Random(clip.name)
     out = {}
-    for k in range(0, len(spans), 4):
+    for k in range(0, len(spans), 4) if frames is None else frames:
         offset, size = spans[k]
         for n in range(2):  # bits flipped inside the slice data (past its NAL headers)
             damaged = bytearray(data)
@@ -103,6 +124,40 @@ def test_the_proof_fails_exactly_where_the_full_decode_fails(clips, kind, tmp_pa
     # data no picture shows), and every cut one.
     assert "last-frame-cut" in failed and "file-cut" in failed
     assert len(failed) >= len(mutants) // 2, failed
+
+
+def _around_cuts(clip: Path) -> list[int]:
+    """The first and last frames, and the frames just before and just after every
+    keyframe past the first."""
+    count = len(_samples(clip))
+    keys = _keyframes(clip)[1:]
+    return sorted({0, 1, count - 1, *(k - 1 for k in keys), *keys})
+
+
+@pytest.mark.parametrize("kind", ["cavlc-gop", "cabac-gop"])
+def test_the_proof_in_pieces_says_what_the_whole_decode_says(clips, kind, tmp_path):
+    clip = clips[kind]
+    assert len(_keyframes(clip)) == 4
+    proof = Proof(clip, 2.0, pieces=3)
+    assert proof.verdict() is None and proof.piecewise
+    failed = []
+    mutants = _mutants(clip, tmp_path, _around_cuts(clip))
+    for name, mutant in mutants.items():
+        proof = Proof(mutant, 2.0, pieces=3)
+        pieces = proof.verdict()
+        whole = ffmpeg_error(mutant, 2.0, video=True)
+        full = ffmpeg_error(mutant, 2.0, video=True, deblock=True)
+        assert proof.piecewise == (name != "file-cut"), name  # a cut file is decoded whole
+        assert (pieces is None) == (whole is None) == (full is None), (name, pieces, whole, full)
+        if pieces is not None:
+            assert pieces.split(" at ")[0] == whole.split(" at ")[0], (name, pieces, whole)
+            failed.append(name)
+    assert "last-frame-cut" in failed and "file-cut" in failed
+    assert len(failed) >= len(mutants) // 2, failed
+    # the damage in the first piece and in the last (after the last keyframe) is found
+    last = len(_samples(clip)) - 1
+    assert {n.rsplit("-", 1)[0] for n in failed} & {"flip-0", "flip-1"}, failed
+    assert f"flip-{last}" in {n.rsplit("-", 1)[0] for n in failed}, failed
 
 
 def test_the_bundled_ffmpeg_is_found_without_running_it(monkeypatch):

@@ -9,55 +9,26 @@ decoded, with errors fatal:
   data as grey blocks without a word; ffmpeg then only says where the damage
   is, and decodes the JPEGs TurboJPEG cannot take (and Pillow's too-large ones);
 - videos: an ffmpeg null decode of every video and audio stream with
-  `-xerror` and `-err_detect explode`, under the child limits, on one thread:
-  with frame threads the verdict on a damaged stream depends on timing (4 of 85
-  H.264 streams with flipped slice bytes passed, one of them now and then, that
-  a one-thread decode always fails). The pictures are not deblocked
-  (`-skip_loop_filter all`): the loop filter only smooths the block edges of
-  what the entropy decode rebuilt, finds no damage, and is a tenth of an H.264
-  decode (tests/test_video_proof.py: every crafted corruption fails the same
-  with and without it).
+  `-xerror` and `-err_detect explode`, under the child limits, on one thread,
+  without the loop filter (`ffmpeg_decode` says why); an H.264 MP4 in pieces
+  cut at IDR pictures, decoded side by side, each on one thread, with the whole
+  decode's verdict (`video_proof`).
 `decode_error` says what broke and where (a time for videos, ffmpeg's block
 position for JPEGs), or None when everything decodes.
 """
 
 from __future__ import annotations
 
-import re
-import subprocess
 import warnings
 from pathlib import Path
 
-from igpreflight.childproc import child_kwargs, time_limit
-from igpreflight.ffmpeg_bin import ffmpeg_exe
 from igpreflight.limits import IMAGE_FIX
 from igpreflight.model import Facts, ImageFacts, VideoFacts
+from igpreflight.preflight.ffmpeg_decode import UNSUPPORTED, ffmpeg_error
 
 MAX_FRAMES = 1000  # frames of an animation decoded at most (the fixer keeps the first)
 # ffmpeg refuses pictures past (w+128)*(h+128) >= INT_MAX/8; libjpeg takes them.
 FFMPEG_MAX_AREA = (2**31 - 1) // 8
-# ffmpeg's JPEG complaints that are about ffmpeg, not the file: codings it does
-# not implement (arithmetic, lossless; Pillow then decides), and reading the few
-# padding bytes many cameras leave after the scan (libjpeg accepts them).
-_UNSUPPORTED = ("unsupported", "No JPEG data found", "not supported")
-_HARMLESS = ("overread", "EXIF")  # a broken EXIF block is IMG013's, not the pixels'
-
-UNSUPPORTED = "unsupported by ffmpeg"
-_PREFIX = re.compile(r"^(\[[^\]]*\]\s*)+")
-# ffmpeg's own wrap-up lines after the decoder's first complaint.
-_WRAP_UP = (
-    "Task finished",
-    "Terminating thread",
-    "Could not open encoder",
-    "Nothing was written",
-    "Error submitting",
-    "Error processing packet",
-    "Error while decoding stream",
-    "Conversion failed",
-    "Last message repeated",
-)
-
-
 # Formats ffmpeg decodes in a capped child when Pillow's decode would not fit the budget.
 FFMPEG_IMAGES = ("JPEG", "MPO", "PNG", "WEBP", "TIFF", "BMP", "GIF")
 
@@ -80,7 +51,9 @@ def decode_error(path: str | Path, facts: Facts, budget: int | None = None) -> s
     if isinstance(facts, ImageFacts):
         return image_error(Path(path), facts, budget or IMAGE_FIX.max_memory)
     if isinstance(facts, VideoFacts):
-        return ffmpeg_error(Path(path), facts.duration, video=True)
+        from igpreflight.preflight.video_proof import prove
+
+        return prove(path, facts.duration)
     return None
 
 
@@ -155,71 +128,3 @@ def _pillow_error(path: Path, facts: ImageFacts, first: int = 0) -> str | None:
     except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as exc:
         return " ".join(str(exc).split())[:200] or type(exc).__name__
     return None
-
-
-def _complaints(stderr: str, video: bool) -> list[str]:
-    lines = [_PREFIX.sub("", line).strip() for line in stderr.splitlines()]
-    lines = [line for line in lines if line and not line.startswith(_WRAP_UP)]
-    if not video:
-        lines = [line for line in lines if not any(word in line for word in _HARMLESS)]
-    return lines
-
-
-# One thread: a frame-threaded decode's verdict on damaged data depends on timing.
-DETERMINISTIC = ("-threads", "1")
-# Decoder work a proof skips: deblocking smooths rebuilt pictures and detects nothing.
-SKIPPED_RECONSTRUCTION = ("-skip_loop_filter", "all")
-
-
-def ffmpeg_error(
-    path: Path, duration: float | None, video: bool, deblock: bool = False
-) -> str | None:
-    """Decode every stream of `path` with ffmpeg, errors fatal; what broke and where.
-    `deblock` runs the loop filter too (the reference the proof is tested against)."""
-    cmd = [
-        ffmpeg_exe(),
-        "-hide_banner",
-        "-nostdin",
-        "-v",
-        "error",
-        *(["-xerror", "-err_detect", "explode", *DETERMINISTIC] if video else []),
-        *(SKIPPED_RECONSTRUCTION if video and not deblock else ()),
-        "-i",
-        "file:" + str(path.resolve()),
-        "-map",
-        "0:v?",
-        "-map",
-        "0:a?",
-        "-progress",
-        "pipe:1",
-        "-stats_period",
-        "0.1",
-        "-f",
-        "null",
-        "-",
-    ]
-    try:
-        done = subprocess.run(
-            cmd,
-            capture_output=True,
-            timeout=time_limit(duration),
-            check=False,
-            **child_kwargs(),
-        )
-    except subprocess.TimeoutExpired:
-        return "the decode did not finish in time"
-    except OSError as exc:
-        return f"cannot run ffmpeg ({exc.strerror or exc})"
-    lines = _complaints(done.stderr.decode("utf-8", "replace"), video)
-    if done.returncode == 0 and not lines:
-        return None
-    complaint = "; ".join(list(dict.fromkeys(lines))[:2])[:200] or "the decoder failed"
-    if not video and any(word in complaint for word in _UNSUPPORTED):
-        return UNSUPPORTED
-    complaint = re.sub(r"error y=(\d+) x=(\d+)", r"damaged at block row \1, column \2", complaint)
-    where = ""
-    if video:
-        times = re.findall(rb"out_time_us=(\d+)", done.stdout)
-        seconds = int(times[-1]) / 1e6 if times else 0.0
-        where = f" at {seconds:.2f} s"
-    return f"{complaint}{where}"

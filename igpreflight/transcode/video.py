@@ -369,6 +369,10 @@ def apply_video(
         if nothing_to_do:
             shutil.copyfile(src, tmp)
             return
+        if plan.status is FixStatus.TRANSCODED:  # no proof wanted: stop one started early
+            from igpreflight.preflight.video_proof import forget
+
+            forget(src)
         args = build_command(src, facts, plan, tmp, options)
         tail = run_ffmpeg(args, duration=output_duration(facts, plan), progress=progress)
         if tmp.stat().st_size == 0:

@@ -1,0 +1,42 @@
+"""Start the proof of the one video `fix` was given while Python still loads the fixer.
+
+A remux of a 1080p clip is a 0.03 s stream copy beside a full decode of the
+source (the proof that the copied streams decode), and that decode is the
+remux's critical path. Before this, it started after the command had imported
+its modules, probed the file and planned the fix (0.12 s). `fix` now hands its
+arguments here first: when they name exactly one local MP4/MOV file (and an
+output, and no dry run), its proof starts at once in the background
+(`video_proof.start`), and the fixer's own proof adopts it if the plan copies or
+remuxes that same, unchanged file. A plan that re-encodes it stops it
+(`video_proof.forget`), and an unused one dies with the process.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v")
+# Options after which the proof is not worth starting: nothing will be decoded.
+NOTHING_DECODED = ("--dry-run", "--help", "-h")
+OUTPUTS = ("--out", "--in-place")
+
+
+def prove_ahead(args: Sequence[str]) -> bool:
+    """Start the proof of the video in `fix`'s arguments `args` (after the word
+    `fix`) when there is exactly one; whether one was started."""
+    if any(a in NOTHING_DECODED for a in args):
+        return False
+    if not any(a in OUTPUTS or a.startswith("--out=") for a in args):
+        return False
+    videos = [
+        a
+        for a in args
+        if not a.startswith("-") and a.lower().endswith(VIDEO_SUFFIXES) and os.path.isfile(a)
+    ]
+    if len(videos) != 1:
+        return False
+    from igpreflight.preflight.video_proof import start
+
+    start(os.path.abspath(videos[0]))
+    return True

@@ -1,0 +1,246 @@
+"""The proof that a video decodes, in pieces decoded side by side.
+
+A copied or remuxed video is proved by a full decode on one thread (one thread
+keeps the verdict on damaged data deterministic: `ffmpeg_decode`), and on a
+1080p clip that decode is the whole critical path of the remux. Where
+`video_pieces` finds an H.264 stream cut at IDR pictures (which empty the
+decoder), each piece decodes from its own small MP4 (`piece_mp4`), still on one
+thread, as many at a time as there are CPUs (at most MAX_PIECES), each a capped
+child. Beside them one more run reads the original file as the whole decode
+does, copying the video packets instead of decoding them: it decodes the audio
+and meets every demuxer complaint, at a few hundredths of a second.
+
+The verdict is the whole decode's: the pieces see the very bytes in the very
+order the whole decode gives its decoder, so a piece fails exactly when the
+whole stream fails there. The complaint is the first failing piece's (the
+pieces before it passed, so its first error is the stream's first); when both
+the video and the rest fail, which the whole decode would meet first depends on
+their interleaving, and the whole decode is run to say it, as it is when a
+piece could not even start (an ffmpeg built without `concat:`). Anything the
+pieces cannot be trusted with (`video_pieces.Whole`) is decoded whole.
+
+`start` begins a proof early (the `fix` command starts it while Python is
+still importing its modules) and `prove` adopts it when it is for the same,
+unchanged file.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import subprocess
+import tempfile
+import threading
+from pathlib import Path
+
+from igpreflight.childproc import time_limit
+from igpreflight.preflight import ffmpeg_decode, isobmff, piece_mp4, video_pieces
+from igpreflight.preflight.ffmpeg_decode import Outcome
+
+MAX_PIECES = 8  # decodes run at once for one video, at most
+PIECES_ENV = "IGPREFLIGHT_PROOF_PIECES"  # pieces for one video (1: the whole decode)
+
+
+def pieces_wanted() -> int:
+    text = os.environ.get(PIECES_ENV, "").strip()
+    if text.isdigit() and int(text) > 0:
+        return int(text)
+    return min(os.cpu_count() or 1, MAX_PIECES)
+
+
+class Proof:
+    """One video's decode, running in its own threads until `verdict()`."""
+
+    def __init__(self, path: Path, duration: float | None, pieces: int | None = None) -> None:
+        self.path = path
+        self.key = _identity(path)
+        self._duration = duration
+        self._pieces = pieces_wanted() if pieces is None else pieces
+        self._procs: list[subprocess.Popen[bytes]] = []
+        self._lock = threading.Lock()
+        self._cancelled = False
+        self._result: str | None = "the proof did not finish"  # until a decode says
+        self.piecewise = False
+        self._thread = threading.Thread(target=self._run, name="igpreflight-proof", daemon=True)
+        self._thread.start()
+
+    def verdict(self) -> str | None:
+        """Why the video does not decode (None: it does), once the decode is over."""
+        self._thread.join()
+        return self._result
+
+    def cancel(self) -> None:
+        """Stop the decode: its verdict is not wanted."""
+        with self._lock:
+            self._cancelled = True
+            for proc in self._procs:
+                proc.kill()
+
+    def _started(self, proc: subprocess.Popen[bytes]) -> None:
+        with self._lock:
+            self._procs.append(proc)
+            if self._cancelled:
+                proc.kill()
+
+    def _run(self) -> None:
+        if self._duration is None:
+            self._duration = _duration(self.path)
+        try:
+            track, pieces = video_pieces.split(self.path, self._pieces)
+        except (OSError, ValueError, IndexError, KeyError, struct.error):
+            pieces = []  # Whole, or tables this reader cannot walk: decoded whole
+        if len(pieces) < 2:
+            self._result = self._whole()
+            return
+        self.piecewise = True
+        try:
+            self._result = self._in_pieces(track, pieces)
+        except Exception:  # noqa: BLE001 - never a silent pass: the whole decode decides
+            self.piecewise = False
+            self._result = self._whole()
+
+    def _whole(self) -> str | None:
+        return ffmpeg_decode.ffmpeg_error(
+            self.path, self._duration, video=True, started=self._started
+        )
+
+    def _in_pieces(self, track: video_pieces.Track, pieces: list[video_pieces.Piece]) -> str | None:
+        limit = time_limit(self._duration)
+        outcomes: list[Outcome | str | None] = [None] * (len(pieces) + 1)
+        with tempfile.TemporaryDirectory(prefix="igpreflight-proof-") as tmp:
+            if "|" in tmp:  # concat: splits its list on it
+                return self._whole()
+            source = os.path.join(tmp, "source")
+            os.symlink(self.path.resolve(), source)
+            size = os.stat(source).st_size
+            urls = []
+            for n, piece in enumerate(pieces):
+                head = os.path.join(tmp, f"piece-{n}.mp4")
+                with open(head, "wb") as f:
+                    f.write(piece_mp4.header(track, piece, size))
+                urls.append(f"concat:{head}|{source}")
+
+            def decode(index: int) -> None:
+                try:
+                    if index == len(pieces):
+                        outcomes[index] = self._rest(limit)
+                    else:
+                        outcomes[index] = self._piece(urls[index], limit)
+                except subprocess.TimeoutExpired:
+                    outcomes[index] = ffmpeg_decode.TIMED_OUT
+                except OSError as exc:
+                    outcomes[index] = f"cannot run ffmpeg ({exc.strerror or exc})"
+
+            threads = [
+                threading.Thread(target=decode, args=(i,), name="igpreflight-proof-piece")
+                for i in range(len(outcomes))
+            ]
+            for t in threads:
+                t.daemon = True
+                t.start()
+            for t in threads:
+                t.join()
+        return self._combine(track, pieces, outcomes)
+
+    def _piece(self, url: str, limit: float) -> Outcome:
+        cmd = [*ffmpeg_decode.video_head(), "-f", "mov", "-i", url, "-map", "0:v"]
+        return ffmpeg_decode.run([*cmd, *ffmpeg_decode.PROGRESS], limit, True, self._started)
+
+    def _rest(self, limit: float) -> Outcome:
+        """The original file as the whole decode reads it, its video copied, not decoded."""
+        cmd = [*ffmpeg_decode.video_head(), "-i", "file:" + str(self.path.resolve())]
+        cmd += ["-map", "0:v?", "-map", "0:a?", "-c:v", "copy", *ffmpeg_decode.PROGRESS]
+        return ffmpeg_decode.run(cmd, limit, True, self._started)
+
+    def _combine(
+        self,
+        track: video_pieces.Track,
+        pieces: list[video_pieces.Piece],
+        outcomes: list[Outcome | str | None],
+    ) -> str | None:
+        if self._cancelled:
+            return "the decode was stopped"
+        for outcome in outcomes:
+            if outcome is None or isinstance(outcome, str):
+                return outcome or "the decoder failed"  # could not run, or too slow
+        runs: list[Outcome] = outcomes  # type: ignore[assignment]
+        if not all(o.opened for o in runs):  # an ffmpeg without concat:, a header it refused
+            return self._whole()
+        rest, video = runs[-1], runs[:-1]
+        broken = next((i for i, o in enumerate(video) if o.failed), None)
+        if broken is None:
+            return None if not rest.failed else _said(rest.lines, rest.seconds)
+        if rest.failed:  # which one the whole decode meets first: it says
+            return self._whole()
+        lines: list[str] = []
+        seconds = 0.0
+        for piece, outcome in zip(pieces, video, strict=True):
+            if outcome.lines:
+                lines += outcome.lines
+                seconds = piece.start_seconds(track) + outcome.seconds
+            if outcome.returncode != 0:
+                break  # the whole decode stops at its first fatal error
+        return _said(lines, seconds)
+
+
+def _said(lines: list[str], seconds: float) -> str:
+    return ffmpeg_decode.at(ffmpeg_decode.said(lines, True), seconds)
+
+
+def _duration(path: Path) -> float | None:
+    """The longest track's duration (for the time limit of a proof started early)."""
+    try:
+        with open(path, "rb") as f:
+            layout = isobmff.movie_layout(f)
+    except (OSError, ValueError, struct.error):
+        return None
+    found = [t.sample_duration or t.media_duration or 0.0 for t in layout.tracks]
+    return max(found, default=0.0) or None
+
+
+def _identity(path: Path) -> tuple[str, int, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (str(path.resolve()), st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+_EARLY: dict[str, Proof] = {}
+_EARLY_LOCK = threading.Lock()
+
+
+def start(path: str | os.PathLike[str], duration: float | None = None) -> Proof:
+    """Begin proving `path` now; `prove` of the same unchanged file adopts it."""
+    proof = Proof(Path(path), duration)
+    if proof.key is not None:
+        with _EARLY_LOCK:
+            old = _EARLY.pop(proof.key[0], None)
+            _EARLY[proof.key[0]] = proof
+        if old is not None:
+            old.cancel()
+    return proof
+
+
+def forget(path: str | os.PathLike[str]) -> None:
+    """Stop an early proof of `path` nobody will ask for (the file is re-encoded)."""
+    key = _identity(Path(path))
+    if key is None:
+        return
+    with _EARLY_LOCK:
+        proof = _EARLY.pop(key[0], None)
+    if proof is not None:
+        proof.cancel()
+
+
+def prove(path: str | os.PathLike[str], duration: float | None) -> str | None:
+    """Why the video at `path` does not decode fully (None: it does)."""
+    path = Path(path)
+    key = _identity(path)
+    with _EARLY_LOCK:
+        early = _EARLY.pop(key[0], None) if key is not None else None
+    if early is not None:
+        if early.key == key:
+            return early.verdict()
+        early.cancel()
+    return Proof(path, duration).verdict()

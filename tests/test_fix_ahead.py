@@ -1,0 +1,83 @@
+"""`fix` of one local video starts its proof before the fixer's modules load: the
+remux's verdict is the same (a damaged clip is still refused), a dry run or
+several files start nothing, and a re-encode stops the proof nobody wants."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fixtures.generate import make_video
+from igpreflight.api.fix_ahead import prove_ahead
+from igpreflight.preflight import video_proof
+from igpreflight.transcode.batch import fix_paths
+from igpreflight.transcode.types import FixOptions, FixStatus
+from tests.test_video_proof import _samples
+
+GOP = dict(width=320, height=240, fps=30, duration=4.0, bitrate="2M", extra_args=["-g", "30"])
+
+
+@pytest.fixture(scope="module")
+def remux_only(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """moov after mdat (VID004): fixed by a remux, proved in pieces."""
+    return make_video(tmp_path_factory.mktemp("ahead") / "late-moov.mp4", faststart=False, **GOP)
+
+
+def _fix(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "IGPREFLIGHT_PROOF_PIECES": "3"}
+    cmd = [sys.executable, "-m", "igpreflight", "fix", *args, "--format", "json"]
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+
+
+def test_which_arguments_start_a_proof(remux_only, tmp_path):
+    other = tmp_path / "other.mp4"
+    other.write_bytes(remux_only.read_bytes())
+    out = ["--out", str(tmp_path / "out")]
+    assert not prove_ahead([str(remux_only), "--dry-run"])
+    assert not prove_ahead([str(remux_only)])  # no output: a usage error follows
+    assert not prove_ahead([str(remux_only), str(other), *out])  # a batch: its own pace
+    assert not prove_ahead([str(tmp_path / "missing.mp4"), *out])
+    assert video_proof._EARLY == {}
+    assert prove_ahead([str(remux_only), *out])
+    assert list(video_proof._EARLY) == [str(remux_only.resolve())]
+    video_proof.forget(remux_only)
+    assert video_proof._EARLY == {}
+
+
+def test_the_command_remuxes_a_clip_it_proved_early(remux_only, tmp_path):
+    done = _fix(str(remux_only), "--out", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    (result,) = json.loads(done.stdout)["files"]
+    assert result["status"] == FixStatus.REMUXED.value
+    assert (tmp_path / "out" / remux_only.name).is_file()
+
+
+def test_the_command_refuses_a_damaged_clip_it_proved_early(remux_only, tmp_path):
+    data = bytearray(remux_only.read_bytes())
+    offset, size = _samples(remux_only)[90]  # the last keyframe, in the last piece
+    for k in range(size // 5, size, max(1, size // 40)):
+        data[offset + k] ^= 0x24
+    damaged = tmp_path / "damaged.mp4"
+    damaged.write_bytes(bytes(data))
+    done = _fix(str(damaged), "--out", str(tmp_path / "out"))
+    assert done.returncode == 1
+    (result,) = json.loads(done.stdout)["files"]
+    assert "does not decode" in result["reason"], result
+    assert not (tmp_path / "out" / damaged.name).exists()
+
+
+def test_a_re_encode_stops_the_proof_started_early(tmp_path):
+    turned = make_video(
+        tmp_path / "turned.mp4", width=640, height=360, fps=30, duration=20.0, rotation=90,
+        extra_args=["-g", "30"],
+    )  # fmt: skip
+    early = video_proof.start(turned)
+    (result,) = fix_paths([str(turned)], tmp_path / "out", FixOptions(), jobs=1)
+    assert result.status is FixStatus.TRANSCODED, result.reason
+    assert early.verdict() == "the decode was stopped"
+    assert video_proof._EARLY == {}
