@@ -200,7 +200,10 @@ class Runtime:
                 if wait <= 0:
                     continue
                 if wait > settings.rate_wait_max:
-                    # Longer than a step may wait: no call; the step holds the post.
+                    # Longer than a step may wait: no call; the step holds the post, and
+                    # whoever takes it up next asks Graph again (as a held post re-reads
+                    # the quota) instead of trusting these headers once more.
+                    st.usage, self._app_usage = Usage(), Usage()
                     raise throttled(usage, wait)
                 log.info("usage headers of account %s ask for %.1f s", acc.name, wait)
                 self.clock.sleep(wait)
