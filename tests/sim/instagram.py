@@ -101,6 +101,12 @@ CALL_KINDS = (
     "rate_short",  # rate limited; the headers say 1 minute
     "rate_long",  # rate limited; the headers say 2 hours
     "raise",  # the call raises an exception of no Graph kind (bad input, a bug)
+    # Beyond the faults above, as a new account's Instagram behaves (issue 19, i19d):
+    "unknown_done",  # 400, code 2 "unexpected error", and carried out all the same
+    "e2207001_done",  # -1/2207001 "server error", and carried out all the same
+    "gone",  # the call's container no longer exists: 100/33 on reading it (never a
+    #          published one: a published container reads PUBLISHED)
+    "usage_long",  # answered, with usage headers at 100 % and 2 hours to regain access
 )
 WRITE_KINDS = ("crash_before", "crash_after")
 
@@ -208,6 +214,9 @@ def network(sent: bool) -> GraphError:
     )
 
 
+USAGE_LONG = Usage(0.0, 100.0, 7200.0)  # X-Business-Use-Case-Usage at 100 %, 2 h to regain
+
+
 def rate_limited(minutes: float) -> GraphError:
     buc = {"0": [{"call_count": 100, "estimated_time_to_regain_access": minutes}]}
     headers = {"x-business-use-case-usage": json.dumps(buc)}
@@ -260,6 +269,7 @@ class Client:
             ig.quota_full.add(self.user)
         if kind == "raise":
             raise UnicodeEncodeError("utf-8", "\ud83d", 0, 1, "surrogates not allowed")
+        self.last_usage = USAGE_LONG if kind == "usage_long" else Usage()
         return kind
 
     def _leave(self, kind: str | None) -> None:
@@ -270,6 +280,10 @@ class Client:
             self.ig.revoked = True
         if kind in ("lost", "timeout", "lost190"):
             raise network(sent=True)
+        if kind == "unknown_done":
+            raise error(2, None, "An unexpected error has occurred.", 400, transient=True)
+        if kind == "e2207001_done":
+            raise error(-1, 2207001, "Instagram server error. Try again.")
 
     # ---- the calls --------------------------------------------------------------------
 
@@ -309,6 +323,9 @@ class Client:
     def container_status(self, cid: str) -> tuple[str, str]:
         kind = self._enter("status")
         c = self.ig.containers.get(cid)
+        if kind == "gone" and c is not None and c.pub_at is None:
+            del self.ig.containers[cid]
+            c = None
         if c is None:
             raise error(100, 33, f"Object with ID '{cid}' does not exist")
         if kind == "expire" and c.pub_at is None:
@@ -339,7 +356,7 @@ class Client:
             raise error(9, 2207042, "You reached maximum number of posts.")
         if kind == "no_id":
             return None
-        slow = kind in ("timeout", "crash_after")
+        slow = kind in ("timeout", "crash_after", "unknown_done", "e2207001_done")
         media_id = ig.carry_out(c, ig.processing if slow else 0.0)
         self._leave(kind)
         return None if kind == "no_id_done" else media_id

@@ -120,6 +120,24 @@ def holds_on_the_old_read() -> Callable[[], object]:
     return lambda: patched(gate, "reread_done", lambda rt, spec: True)
 
 
+def unknown_errors_refused() -> Callable[[], object]:
+    """i19d's first find back: an "unknown outcome" error on media_publish (code 2 in a
+    400, -1/2207001) taken for a refusal, the resend then answered 2207006 and a new
+    container was made while Instagram was still publishing the first."""
+    from igpreflight.publish.steps import publishing
+
+    return lambda: patched(
+        publishing, "maybe_done", lambda err: err.uncertain or (err.http_status or 0) >= 500
+    )
+
+
+def gone_is_unreadable() -> Callable[[], object]:
+    """i19d's second find back: a container read 100/33 leaves the post uncertain."""
+    from igpreflight.publish.steps import verdicts
+
+    return lambda: patched(verdicts, "gone", lambda err: False)
+
+
 REGRESSIONS: dict[str, tuple[Schedule, Callable[[], Callable[[], object]] | None]] = {
     # 1: two workers; the first dies inside media_publish while Instagram still publishes
     # (60 s); the second takes over at once, reads FINISHED, gets 2207006.
@@ -207,6 +225,41 @@ REGRESSIONS: dict[str, tuple[Schedule, Callable[[], Callable[[], object]] | None
             ),
         ),
         None,
+    ),
+    # Found against Instagram's own ways (i19d): media_publish answers 400 code 2
+    # ("unexpected error") or -1/2207001 ("server error") and publishes all the same,
+    # 60 s later. Taken for a refusal, the resend got 2207006 and a new container was
+    # published: posted twice. These errors are now uncertain: settled from the container.
+    "i19d_unknown_error_on_media_publish_published_anyway": (
+        Schedule(
+            seed=1,
+            posts=("story", "bare", "image"),
+            processing=60.0,
+            faults=(Fault("publish", 1, "unknown_done"),),
+        ),
+        unknown_errors_refused,
+    ),
+    "i19d_server_error_on_media_publish_published_anyway": (
+        Schedule(
+            seed=1,
+            posts=("bare", "image"),
+            processing=60.0,
+            faults=(Fault("publish", 1, "e2207001_done"),),
+        ),
+        unknown_errors_refused,
+    ),
+    # Found against Instagram's own ways (i19d): a lost media_publish request, then the
+    # container is gone (100/33 "Unsupported get request") while the post settles: it
+    # stayed uncertain on every run and held the account's queue forever. Past the
+    # settle window a gone container is dead, as EXPIRED (a published one reads
+    # PUBLISHED), unless the account's media show the post.
+    "i19d_container_gone_while_settling": (
+        Schedule(
+            seed=1,
+            posts=("bare", "image"),
+            faults=(Fault("publish", 1, "drop"), Fault("status", 6, "gone")),
+        ),
+        gone_is_unreadable,
     ),
     # 6: the quota runs out at media_publish; once it is back, the held posts go.
     "defect6_held_posts_re_read_the_quota": (

@@ -29,6 +29,7 @@ PATHS = (
     "Published:container",
     "NotPublished:finished",
     "NotPublished:dead",
+    "NotPublished:gone",
     "Unsettled",
     "Held",
     "Recreate",

@@ -269,6 +269,8 @@ class World:
         if name == "Unseen" and "resumed" in result.why:
             name = "Unseen:resumed"
         elif name == "NotPublished":
+            if result.status == "GONE":
+                TALLY["NotPublished:gone"] += 1  # a container gone while settling (100/33)
             name = f"NotPublished:{'dead' if result.dead else 'finished'}"
         elif name == "Published":
             name = f"Published:{result.source}"

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from igpreflight._version import __version__
 from igpreflight.publish.graph import DEFAULT_API_VERSION, DEFAULT_GRAPH_URL
-from igpreflight.publish.graph.errors import GraphError, Usage, error_from_response
+from igpreflight.publish.graph.errors import GraphError, Usage, error_from_response, not_graph
 from igpreflight.redaction import REDACTED, redact, register_secret
 
 if TYPE_CHECKING:
@@ -124,14 +124,31 @@ class GraphClient:
             err = error_from_response(resp)
             self._log_error(err, method, path, context)
             raise err  # its usage travels with it (err.usage); the caller waits once
+        headers = {k.lower(): v for k, v in resp.headers.items()}
+        if 300 <= resp.status_code < 400:
+            # Never followed (the token would go to wherever it points): a wrong
+            # --graph-url or API version, said as such.
+            where = redact(headers.get("location", "") or "nowhere")
+            err = GraphError(
+                resp.status_code,
+                None,
+                None,
+                True,
+                f"redirected to {where} (not followed: check --graph-url and --api-version)",
+                headers=headers,
+                uncertain=True,
+            )
+            self._log_error(err, method, path, context)
+            raise err
         # What a successful answer says about the budget left, for the caller's pacing.
-        self.last_usage = Usage.from_headers({k.lower(): v for k, v in resp.headers.items()})
+        self.last_usage = Usage.from_headers(headers)
         try:
             data = resp.json()
         except ValueError:
-            err = GraphError(
-                resp.status_code, None, None, True, "answer was not JSON", uncertain=True
-            )
+            # A 200 that is not JSON (an edge's HTML page, an empty body): the call may
+            # have been carried out; nothing says so.
+            why = not_graph(resp.text, headers)
+            err = GraphError(resp.status_code, None, None, True, redact(why), uncertain=True)
             self._log_error(err, method, path, context)
             raise err from None
         if isinstance(data, dict) and isinstance(data.get("error"), dict):
@@ -216,10 +233,11 @@ class GraphClient:
         if not isinstance(row, dict) or "quota_usage" not in row:
             return None
         config = row.get("config") or {}
-        total = config.get("quota_total") if isinstance(config, dict) else None
-        if total is None:
+        total = _count(config.get("quota_total")) if isinstance(config, dict) else None
+        used = _count(row.get("quota_usage") or 0)
+        if total is None or used is None:  # not given, or not a number: unreadable
             return None
-        return int(row.get("quota_usage") or 0), int(total)
+        return used, total
 
     def upload_video(self, uri: str, path: str, *, context: str = "") -> dict[str, Any]:
         """Send a local file to a resumable-upload `uri` (rupload), whole, from offset 0."""
@@ -250,6 +268,13 @@ class GraphClient:
             {"@file": path},
             {"Authorization": f"OAuth {REDACTED}", "offset": "0", "file_size": str(size)},
         )
+
+
+def _count(value: Any) -> int | None:
+    try:
+        return int(value) if value is not None and not isinstance(value, bool) else None
+    except (TypeError, ValueError):
+        return None
 
 
 def _param(value: Any) -> str:

@@ -173,13 +173,12 @@ def error_from_response(resp: httpx.Response) -> GraphError:
         body = None
     err = body.get("error") if isinstance(body, dict) else None
     if not isinstance(err, dict):
-        text = resp.text.strip().splitlines()[0][:200] if resp.text.strip() else resp.reason_phrase
         return GraphError(
             http_status=resp.status_code,
             code=None,
             subcode=None,
             is_transient=resp.status_code >= 500,
-            message=redact(f"HTTP {resp.status_code}: {text}"),
+            message=redact(not_graph(resp.text, headers, resp.reason_phrase)),
             headers=headers,
             uncertain=resp.status_code >= 500,
         )
@@ -197,6 +196,25 @@ def error_from_response(resp: httpx.Response) -> GraphError:
         # A 5xx whose body carries no known error may still have done its work.
         uncertain=resp.status_code >= 500 and lookup_graph_error(code, None) is None,
     )
+
+
+_TAG = re.compile(r"<[^>]*>")
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
+
+
+def not_graph(text: str, headers: Mapping[str, str], reason: str = "") -> str:
+    """One line for an answer that is not a Graph error body: what the edge or a proxy
+    sent (an HTML page's title or text, an empty body), so the message says where it
+    came from instead of quoting markup. `code_text` already gives the HTTP status."""
+    kind = headers.get("content-type", "").split(";")[0].strip()
+    raw = text.strip()
+    if not raw:
+        return f"an empty answer{f' ({reason})' if reason else ''}"
+    if "html" in kind or raw.lower().startswith(("<!doctype", "<html")):
+        m = _TITLE.search(raw)
+        words = " ".join(_TAG.sub(" ", m.group(1) if m else raw).split())
+        return f"an HTML page, not a Graph answer: {words[:120] or reason}"
+    return f"not a Graph answer: {' '.join(raw.split())[:120]}"
 
 
 def _int_or_none(value: Any) -> int | None:

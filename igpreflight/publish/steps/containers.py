@@ -205,8 +205,8 @@ def wait_ready(
             return Failed(
                 PostError(
                     ErrorClass.RETRY_SAME.value,
-                    f"container {next(iter(pending))} still IN_PROGRESS after {give_up:.0f} s;"
-                    " run publish again to keep waiting",
+                    f"container {next(iter(pending))} still IN_PROGRESS after {give_up:.0f} s"
+                    " (--give-up); run publish again to try with a new container",
                 )
             )
         # Half the sized wait, then doubling (capped): a container ready a little late

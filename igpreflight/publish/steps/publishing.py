@@ -41,6 +41,7 @@ from igpreflight.states import MediaIdSource
 # (2207006), has published (2207008) or that expired meanwhile (2207020).
 SETTLE_ANSWERS = {(24, 2207006), (24, 2207008), (-2, 2207020)}
 SLACK = 300.0  # clock skew allowed when matching the account's media to a publish
+GONE = "GONE"  # how settle reads a container Graph says no longer exists (100/33)
 
 
 def intent(rt: Runtime, fresh: list[bool]) -> None:
@@ -123,15 +124,35 @@ def _ready(rt: Runtime, spec: PostSpec, cid: str) -> Published | Recreate | Fail
     return Failed(PostError(ErrorClass.RETRY_SAME.value, message))
 
 
+# Errors that say something went wrong on Instagram's side, not that the call was
+# refused: 1 (unknown error), 2 (unexpected error / service unavailable) without a
+# subcode of their own, and -1/2207001 (server error).
+UNKNOWN_OUTCOME = {(1, None), (2, None), (-1, 2207001)}
+
+
+def maybe_done(err: GraphError) -> bool:
+    """Whether a media_publish that got `err` may have published all the same: no
+    answer, a 5xx, an answer that is not Graph's (HTML, a redirect), an error body in
+    a 200, or one of Instagram's "unknown outcome" errors."""
+    status = err.http_status or 0
+    return (
+        err.uncertain
+        or status >= 500
+        or 200 <= status < 300
+        or (err.code, err.subcode) in UNKNOWN_OUTCOME
+    )
+
+
 def _answer(rt: Runtime, spec: PostSpec, cid: str, err: GraphError, sent_before: bool):
     """What an error answer to media_publish means: a result; "rate" (wait as the
     headers say) or "again" (the same call once the container reads FINISHED); or None
     (24/2207008 on a fresh container: the builder retries)."""
     acc, settings = spec.account, spec.settings
     pair, cls, now = (err.code, err.subcode), err.error_class, rt.now()
-    if err.uncertain or (err.http_status or 0) >= 500:
-        # Sent, and no answer says what happened (lost, time-out, any 5xx: a server
-        # error on this call is never taken for "nothing was done").
+    if maybe_done(err):
+        # Sent, and no answer says what happened (lost, time-out, any 5xx, Instagram's
+        # "unknown"/"unexpected" error: each is seen with the post published all the
+        # same, sometimes seconds later; never taken for "nothing was done").
         return Unseen(cid, V.where(err, None, graph=V.graph_of(rt, acc)), now)
     if sent_before and (pair in SETTLE_ANSWERS or cls is ErrorClass.RECREATE_CONTAINER):
         return SettleAgain(
@@ -169,26 +190,34 @@ def settle(
     while True:
         try:
             code, _status = rt.call(acc, settings, lambda c: c.container_status(cid))
+            errors = 0
         except GraphError as err:
-            cls = err.error_class
-            if cls is ErrorClass.WAIT_QUOTA and not quota_error(err):
-                wait = err.usage.wait_seconds or settings.rate_wait_default
-                if wait <= settings.rate_wait_max:
-                    rt.clock.sleep(wait)
+            if not V.gone(err):
+                cls = err.error_class
+                if cls is ErrorClass.WAIT_QUOTA and not quota_error(err):
+                    wait = err.usage.wait_seconds or settings.rate_wait_default
+                    if wait <= settings.rate_wait_max:
+                        rt.clock.sleep(wait)
+                        continue
+                if cls is ErrorClass.RETRY_SAME and errors + 1 < settings.settle_reads:
+                    errors += 1
+                    rt.wait(settings.retry_backoff, errors - 1)
                     continue
-            if cls is ErrorClass.RETRY_SAME and errors + 1 < settings.settle_reads:
-                errors += 1
-                rt.wait(settings.retry_backoff, errors - 1)
-                continue
-            return Unsettled(cid, V.error_of(err, V.where(err, None, graph=V.graph_of(rt, acc))))
-        errors = 0
+                where = V.where(err, None, graph=V.graph_of(rt, acc))
+                return Unsettled(cid, V.error_of(err, where))
+            # The container no longer exists (100/33): it can never be published, and
+            # a published one reads PUBLISHED. Past the window it is dead, as EXPIRED.
+            code = GONE
         now = rt.now()
         if code == "PUBLISHED":
             media_id = find_media(rt, spec, since)
             note_published(rt, spec, media_id)
             return Published(media_id, MediaIdSource.CONTAINER, now)
         left = since + window - now
-        if left <= 0 and code in ("FINISHED", "EXPIRED", "ERROR"):
+        if left <= 0 and code == GONE and (media_id := find_media(rt, spec, since)):
+            note_published(rt, spec, media_id)  # the account shows it: published after all
+            return Published(media_id, MediaIdSource.CONTAINER, now)
+        if left <= 0 and code in ("FINISHED", "EXPIRED", "ERROR", GONE):
             release_quota(rt, spec)
             return NotPublished(cid, code != "FINISHED", code)
         if left <= -settings.give_up_video:

@@ -80,6 +80,7 @@ class AccountState:
     recent: list[dict[str, Any]] | None = None  # recent media (read once)
     recent_read_at: float = float("-inf")
     usage: Usage = field(default_factory=Usage)
+    usage_at: float = float("-inf")  # when `usage` was read (its wait counts from then)
     calls: int = 0
     stopped: PostError | None = None  # reconnect-auth: every later step fails at once
     stopped_at: float = 0.0
@@ -130,6 +131,7 @@ class Runtime:
         self._accounts: dict[str, AccountState] = {}
         self._lock = threading.Lock()
         self._app_usage = Usage()  # X-App-Usage is the app's, shared by every account
+        self._app_usage_seen = float("-inf")
 
     def account(self, acc: Account) -> AccountState:
         with self._lock:
@@ -191,9 +193,18 @@ class Runtime:
         """One Graph call for `acc`: waits first when the account's business use case
         (or the app) is out of calls, then keeps what the answer's headers say."""
         st = self.account(acc)
-        for usage in (st.usage, self._app_usage):
+        for usage, seen in ((st.usage, st.usage_at), (self._app_usage, self._app_usage_seen)):
             if usage.exhausted:
-                wait = min(usage.wait_seconds or settings.rate_wait_default, settings.rate_wait_max)
+                # What the headers asked for, less the time since they were read.
+                wait = (usage.wait_seconds or settings.rate_wait_default) - (self.now() - seen)
+                if wait <= 0:
+                    continue
+                if wait > settings.rate_wait_max:
+                    # Longer than a step may wait: no call; the step holds the post, and
+                    # whoever takes it up next asks Graph again (as a held post re-reads
+                    # the quota) instead of trusting these headers once more.
+                    st.usage, self._app_usage = Usage(), Usage()
+                    raise throttled(usage, wait)
                 log.info("usage headers of account %s ask for %.1f s", acc.name, wait)
                 self.clock.sleep(wait)
         try:
@@ -206,8 +217,10 @@ class Runtime:
             st.calls += 1
             usage = getattr(st.client, "last_usage", None) or Usage()
             st.usage = Usage(0.0, usage.business_pct, usage.regain_seconds, usage.retry_after)
+            st.usage_at = self.now()
             if usage.app_pct:
                 self._app_usage = Usage(usage.app_pct)
+                self._app_usage_seen = st.usage_at
 
     def retrying(self, acc: Account, settings: PublishSettings, fn: Callable[[Any], Any]) -> Any:
         """A call safe to repeat (never media_publish): retry-same with backoff, rate
@@ -230,6 +243,21 @@ class Runtime:
                         self.wait(settings.retry_backoff, tries - 1)
                         continue
                 raise
+
+
+def throttled(usage: Usage, wait: float) -> GraphError:
+    """The usage headers of the last answer say 100 % with `wait` seconds to regain
+    access: the rate limit Graph would answer (code 4 or 80002), without sending the
+    call. Certain: nothing was sent."""
+    return GraphError(
+        None,
+        4 if usage.app_pct >= 100 and usage.business_pct < 100 else 80002,
+        None,
+        True,
+        f"usage headers at {max(usage.app_pct, usage.business_pct):.0f} %;"
+        " no call sent until access is regained",
+        headers={"retry-after": f"{wait:.0f}"},
+    )
 
 
 def quota_error(err: GraphError) -> bool:

@@ -89,8 +89,14 @@ def not_found(rt: Runtime, acc: Account, err: GraphError) -> None:
         rt.stop_account(acc, err)
 
 
+def gone(err: GraphError) -> bool:
+    """100/33 on a container read: "Unsupported get request. Object with ID ... does not
+    exist" (deleted, or never there): a new container may do."""
+    return (err.code, err.subcode) == (100, 33)
+
+
 def recreatable(err: GraphError) -> bool:
-    return err.error_class in (ErrorClass.RECREATE_CONTAINER, ErrorClass.RETRY_SAME)
+    return err.error_class in (ErrorClass.RECREATE_CONTAINER, ErrorClass.RETRY_SAME) or gone(err)
 
 
 def fetch_again(rt: Runtime, settings: PublishSettings, err: GraphError, s: Slot | None) -> bool:
