@@ -94,6 +94,13 @@ def test_two_accounts_in_parallel_each_in_order(emu, media, env, tmp_path):
     assert all(p["media_id"] for p in rows)
     db = m.parent / ".igpreflight" / "publish.sqlite"
     no_token_in(r.stdout, r.stderr, s.stdout, db.read_bytes())
+    # The run waited for each settled workflow to record its end before it exited, so
+    # nothing reads a PENDING attempt whose process is gone (webhooks watch for ends).
+    with sqlite3.connect(db) as conn:
+        ends = conn.execute(
+            "SELECT workflow_uuid, status FROM workflow_status WHERE workflow_uuid LIKE 'igp:%'"
+        ).fetchall()
+    assert len(ends) == 6 and {st for _, st in ends} == {"SUCCESS"}, ends
     # Again: nothing is published twice.
     again = cli(env, "publish", str(m), *FAST)
     assert again.returncode == 0 and len(emu.published) == 6, again.stdout + again.stderr
@@ -251,9 +258,13 @@ def test_kill_9_at_random_moments_then_resume_publishes_each_post_once(emu, medi
     posts = [(acc, f"{acc[-1]}{i}", {}) for acc in ("brand-a", "brand-b") for i in range(4)]
     m = manifest(tmp_path / "posts.toml", media, posts)
     rng = random.Random(12)
+    # A kill between recording the intent to publish and the request reaching Instagram
+    # leaves a post uncertain on a FINISHED container: the settle rule waits a settle
+    # window before sending again (180 s by default; this Instagram publishes at once).
+    settle = ["--settle-window", "5"]
     for _ in range(4):
         p = subprocess.Popen(
-            [sys.executable, "-m", "igpreflight", "publish", str(m), *FAST],
+            [sys.executable, "-m", "igpreflight", "publish", str(m), *FAST, *settle],
             env=env,
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
@@ -268,7 +279,7 @@ def test_kill_9_at_random_moments_then_resume_publishes_each_post_once(emu, medi
         p.wait()
     s = cli(env, "status", str(m))  # safe while nothing runs: says who resumes what
     assert s.returncode == 0 and "a0" in s.stdout, s.stderr
-    r = cli(env, "publish", str(m), *FAST)
+    r = cli(env, "publish", str(m), *FAST, *settle)
     assert r.returncode == 0, r.stderr + r.stdout
     assert published(emu, A) == [f"post a{i}" for i in range(4)]
     assert published(emu, B) == [f"post b{i}" for i in range(4)]

@@ -269,6 +269,7 @@ class Engine:
         """End the process now. Posts still running here are cut short exactly as a kill
         would cut them, which the workflow is built to survive; marking this worker gone
         first lets the next one take them at once."""
+        self._let_settled_ends_record()
         self._stop.set()
         STOPPING.set()
         sys.stdout.flush()
@@ -279,6 +280,29 @@ class Engine:
         except Exception as exc:
             log.info("could not mark this worker gone: %s", exc)
         os._exit(code)
+
+    def _let_settled_ends_record(self, timeout: float = 3.0) -> None:
+        """A run ends once every post has settled, and a settled workflow records its
+        end a moment later: wait for those moments (bounded), so `status`, the
+        service's webhooks and the next run read an ended attempt, not a PENDING one
+        whose process is gone (which only the next worker's recovery would end)."""
+        ids = sorted(port.Host.ran)
+        if not ids:
+            return
+        DBOS = port.dbos()
+        deadline = time.monotonic() + timeout
+        try:
+            while time.monotonic() < deadline:
+                found = DBOS.list_workflows(
+                    workflow_ids=ids, status="PENDING", load_input=False, load_output=False
+                )
+                if not any(
+                    DBOS.get_event(w.workflow_id, "settled", timeout_seconds=0) for w in found
+                ):
+                    return
+                time.sleep(0.02)
+        except Exception as exc:  # the database is failing: end as a kill would
+            log.info("could not wait for the posts' ends: %s", exc)
 
 
 def idle(row: dict[str, Any], until_idle: bool) -> bool:
