@@ -37,10 +37,9 @@ class Idempotency:
     def __init__(self, url: str) -> None:
         import sqlalchemy as sa
 
-        from igpreflight.publish.durable.workers import sa_url
+        from igpreflight.publish.durable.tables import open_tables
 
         self.sa = sa
-        self.engine = sa.create_engine(sa_url(url), pool_pre_ping=True)
         meta = sa.MetaData()
         self.table = sa.Table(
             TABLE,
@@ -52,14 +51,7 @@ class Idempotency:
             sa.Column("post_id", sa.String(64), nullable=False),
             sa.Column("created", sa.Float, nullable=False),
         )
-        for attempt in range(3):
-            try:
-                meta.create_all(self.engine)
-                break
-            except sa.exc.DBAPIError:  # made by another worker at the same moment
-                if attempt == 2:
-                    raise
-                time.sleep(0.1)
+        self.engine = open_tables(url, meta)
 
     def get(self, key_name: str, idem_key: str) -> Record | None:
         t = self.table

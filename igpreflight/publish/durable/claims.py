@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from igpreflight.publish.durable.workers import sa_url
+from igpreflight.publish.durable.tables import open_tables
 
 TABLE = "igpreflight_post_claims"
 SEND = "send"
@@ -29,7 +29,6 @@ class Claims:
         import sqlalchemy as sa
 
         self.sa = sa
-        self.engine = sa.create_engine(sa_url(url), pool_pre_ping=True)
         meta = sa.MetaData()
         self.table = sa.Table(
             TABLE,
@@ -38,14 +37,7 @@ class Claims:
             sa.Column("claim", sa.String(16), nullable=False),
             sa.Column("at", sa.Float, nullable=False),
         )
-        for attempt in range(3):
-            try:
-                meta.create_all(self.engine)
-                break
-            except sa.exc.DBAPIError:  # made by another process at the same moment
-                if attempt == 2:
-                    raise
-                time.sleep(0.1)
+        self.engine = open_tables(url, meta)
 
     def claim(self, post: str, what: str) -> str:
         """Claim `post` for `what` (SEND or CANCEL); returns the claim that holds,

@@ -13,16 +13,12 @@ import socket
 import time
 from typing import Any
 
+from igpreflight.publish.durable.tables import open_tables, sa_url
+
+__all__ = ["HEARTBEAT", "STALE_AFTER", "WorkerRegistry", "alive", "sa_url"]
+
 HEARTBEAT = float(os.environ.get("IGPREFLIGHT_HEARTBEAT", "1.0"))
 STALE_AFTER = float(os.environ.get("IGPREFLIGHT_WORKER_STALE", "30"))
-
-
-def sa_url(url: str) -> str:
-    """SQLAlchemy's spelling of a database URL (psycopg 3 for PostgreSQL)."""
-    for scheme in ("postgresql://", "postgres://"):
-        if url.startswith(scheme):
-            return "postgresql+psycopg://" + url[len(scheme) :]
-    return url
 
 
 class WorkerRegistry:
@@ -36,7 +32,6 @@ class WorkerRegistry:
         # Workers on one host may see each other's pids only in one pid namespace: set
         # IGPREFLIGHT_WORKER_HOST per container when containers share a hostname.
         self.host = os.environ.get("IGPREFLIGHT_WORKER_HOST") or socket.gethostname()
-        self.engine = sa.create_engine(sa_url(url), pool_pre_ping=True)
         meta = sa.MetaData()
         self.table = sa.Table(
             "igpreflight_workers",
@@ -46,14 +41,7 @@ class WorkerRegistry:
             sa.Column("pid", sa.Integer, nullable=False),
             sa.Column("seen", sa.Float, nullable=False),
         )
-        for attempt in range(3):
-            try:
-                meta.create_all(self.engine)
-                break
-            except sa.exc.DBAPIError:  # two workers creating it at once: it exists now
-                if attempt == 2:
-                    raise
-                time.sleep(0.1)
+        self.engine = open_tables(url, meta)
 
     def beat(self) -> None:
         t = self.table

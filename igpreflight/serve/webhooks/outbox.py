@@ -22,6 +22,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from igpreflight.publish.durable.tables import open_tables
 from igpreflight.serve.webhooks.events import Event
 
 PENDING, DELIVERED, DEAD, DISABLED = "pending", "delivered", "dead", "disabled"
@@ -76,28 +77,12 @@ def since_now() -> int:
     return (int(time.time()) - 1) * 1000
 
 
-def sa_url(url: str) -> str:
-    """SQLAlchemy's spelling of a database URL (psycopg 3 for PostgreSQL)."""
-    for scheme in ("postgresql://", "postgres://"):
-        if url.startswith(scheme):
-            return "postgresql+psycopg://" + url[len(scheme) :]
-    return url
-
-
 class Outbox:
     """The tables above on one database (created if missing)."""
 
     def __init__(self, url: str) -> None:
         args = {"timeout": 30} if url.startswith("sqlite") else {}
-        self.engine = sa.create_engine(sa_url(url), pool_pre_ping=True, connect_args=args)
-        for attempt in range(3):
-            try:
-                meta.create_all(self.engine)
-                break
-            except sa.exc.DBAPIError:  # another process creating them at once: they exist
-                if attempt == 2:
-                    raise
-                time.sleep(0.2)
+        self.engine = open_tables(url, meta, **args)
 
     def _insert_ignoring(self, table: sa.Table) -> Any:
         if self.engine.dialect.name == "postgresql":
