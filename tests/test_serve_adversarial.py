@@ -104,6 +104,17 @@ def test_a_compressed_body_is_415_and_enqueues_nothing(svc, media) -> None:
             c, "/v1/posts", plain, **{"Idempotency-Key": "z", "Content-Encoding": "identity"}
         )
         assert again.status_code == 200 and again.json()["id"] == identity.json()["id"]
+        # a stray header on a request without a body changes nothing
+        listed = c.get("/v1/posts", headers={"Content-Encoding": "gzip"})
+        assert listed.status_code == 200 and len(listed.json()["posts"]) == 1
+        too_big = _send(c, "/v1/posts", b" " * (1024 * 1024 + 1), **{"Idempotency-Key": "big"})
+        _problem(too_big, 413, "too-large")
+        metrics = c.get("/metrics").text
+    # refused before routing, still counted under the route they were sent to
+    for status in ("413", "415"):
+        assert f'route="/v1/posts",status="{status}"' in metrics, status
+    assert 'route="/v1/media",status="415"' in metrics
+    assert 'route="unmatched"' not in metrics
 
 
 def test_explaining_a_code_of_thousands_of_digits_is_404_not_500(svc) -> None:

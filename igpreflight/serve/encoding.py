@@ -36,6 +36,17 @@ def content_coding(scope: Scope) -> str:
     return ",".join(c for c in codings if c)
 
 
+def has_body(scope: Scope) -> bool:
+    """A body follows (chunked, or a Content-Length above 0): a GET that carries a
+    stray Content-Encoding header and nothing else is answered as usual."""
+    for name, value in scope.get("headers", ()):
+        if name == b"transfer-encoding":
+            return True
+        if name == b"content-length":
+            return value.strip() not in (b"0", b"")
+    return False
+
+
 class IdentityOnly:
     """ASGI middleware: 415 for a request whose body carries a content coding."""
 
@@ -45,7 +56,7 @@ class IdentityOnly:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             coding = content_coding(scope)
-            if coding not in IDENTITY:
+            if coding not in IDENTITY and has_body(scope):
                 await refuse(scope, send, unsupported(coding))
                 return
         await self.app(scope, receive, send)
