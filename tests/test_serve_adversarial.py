@@ -8,6 +8,10 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import socket
+import threading
+import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +21,7 @@ from durable_support import TOK_A, TOK_B, A, B
 from PIL import Image
 from posts_support import KEY_A, posts_settings
 from serve_support import running
+from webhook_support import Receiver, new_secret, webhooks_file
 
 from fixtures.graph_emulator import GraphEmulator, MediaServer
 from igpreflight.serve.webhooks.events import event_of
@@ -150,3 +155,83 @@ def test_a_webhook_timestamp_is_the_attempts_end_to_the_millisecond() -> None:
     assert all(
         re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,3})?Z", s) for s in stamps.values()
     )
+
+
+class Trickler:
+    """A receiver that answers one byte of its status line at a time, each well within
+    the service's read timeout, and never finishes: every read succeeds, so only a
+    limit on the whole delivery ends it."""
+
+    def __init__(self, every: float) -> None:
+        self.every = every
+        self.connections = 0
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.server.getsockname()[1]}/hook"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.server.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._trickle, args=(conn,), daemon=True).start()
+
+    def _trickle(self, conn: socket.socket) -> None:
+        with conn:
+            conn.recv(65536)
+            try:
+                for byte in b"HTTP/1.1 200 OK\r\nX-Pad: " + b"a" * 100_000:
+                    conn.sendall(bytes([byte]))
+                    time.sleep(self.every)
+            except OSError:
+                return  # the service hung up: what it should do
+
+    def close(self) -> None:
+        self.server.close()
+
+
+def test_a_receiver_trickling_its_answer_neither_starves_the_others_nor_holds_shutdown(
+    tmp_path, media, monkeypatch
+) -> None:
+    secret = new_secret()
+    monkeypatch.setenv("IGPF_TEST_WH", secret)
+    trickler, healthy = Trickler(every=0.3), Receiver(secret)
+    hooks = webhooks_file(
+        tmp_path / "webhooks.toml",
+        [{"url": r.url, "secret_env": "IGPF_TEST_WH"} for r in (trickler, healthy)],
+        timeout=1,
+        retry_schedule=[0, 1],
+    )
+    posts = [f"trickle {n}" for n in range(6)]  # more than the 4 senders of a process
+    emu = GraphEmulator(accounts={A: TOK_A, B: TOK_B}, container_delay=0.05)
+    try:
+        with emu:
+            settings = replace(posts_settings(tmp_path, emu, monkeypatch), webhooks_file=str(hooks))
+            with running(settings) as svc, svc.client(KEY_A) as c:
+                for caption in posts:
+                    made = c.post(
+                        "/v1/posts",
+                        json={**_body(media, caption), "publish_at": None},
+                        headers={"Idempotency-Key": caption},
+                    )
+                    assert made.status_code == 201, made.text
+                # Before: four deliveries to the trickler held the four senders for ever,
+                # and the healthy endpoint never heard of the other posts.
+                got = healthy.wait_for(lambda d: len({x.id for x in d if x.verified}) == 6)
+                assert {d.payload["type"] for d in got} == {"post.published"}
+                deadline = time.monotonic() + 60
+                while time.monotonic() < deadline:
+                    rows = c.get("/v1/webhooks/deliveries", params={"limit": 100}).json()
+                    slow = [r for r in rows if r["endpoint"] == trickler.url]
+                    if len(slow) == 6 and all(r["status"] == "dead" for r in slow):
+                        break
+                    time.sleep(0.2)
+                assert len(slow) == 6 and {r["status"] for r in slow} == {"dead"}, slow
+                assert {r["last_error"] for r in slow} == {"no complete answer within 1 s"}
+                assert all(r["attempts"] == 2 for r in slow)
+    finally:
+        trickler.close()
+        healthy.close()
+    assert len(emu.published) == 6
