@@ -23,6 +23,7 @@ from igpreflight.config import Settings
 from igpreflight.serve import problems
 from igpreflight.serve.checking import RuleLayers
 from igpreflight.serve.durable_jobs import DurableJobs
+from igpreflight.serve.encoding import IdentityOnly
 from igpreflight.serve.fixing import Fixer
 from igpreflight.serve.keys import KeyRing, load_keys
 from igpreflight.serve.limits import BodyLimit, RateLimiter
@@ -158,6 +159,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         per_path={"/v1/media": settings.max_upload + MULTIPART_SLACK},
         idle=settings.body_timeout,
     )
+    app.add_middleware(IdentityOnly)  # before the body limit: a coded body is not read
     app.add_middleware(RequestMetrics)  # outermost: counts the refusals above too
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

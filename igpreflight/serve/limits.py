@@ -52,7 +52,7 @@ class BodyLimit:
         limit = self.per_path.get(scope["path"], self.default)
         declared = _content_length(scope)
         if declared is not None and declared > limit:
-            await _refuse(scope, send, too_large(limit))
+            await refuse(scope, send, too_large(limit))
             return
         guard = _Guard(receive, limit, self.idle)
 
@@ -63,7 +63,7 @@ class BodyLimit:
                 await send(message)
             elif message["type"] == "http.response.start" and not guard.answered:
                 guard.answered = True
-                await _refuse(scope, send, guard.refusal)
+                await refuse(scope, send, guard.refusal)
 
         try:
             await self.app(scope, guard.receive, answering)
@@ -71,7 +71,7 @@ class BodyLimit:
             if guard.refusal is None or guard.answered:
                 raise
             guard.answered = True
-            await _refuse(scope, send, guard.refusal)
+            await refuse(scope, send, guard.refusal)
 
 
 class _Guard:
@@ -115,7 +115,8 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-async def _refuse(scope: Scope, send: Send, problem: Problem) -> None:
+async def refuse(scope: Scope, send: Send, problem: Problem) -> None:
+    """Answer `problem` at once and close the connection (the body is left unread)."""
     import json
 
     from igpreflight.serve.problems import MEDIA_TYPE
@@ -125,6 +126,7 @@ async def _refuse(scope: Scope, send: Send, problem: Problem) -> None:
         (b"content-type", MEDIA_TYPE.encode()),
         (b"content-length", str(len(body)).encode()),
         (b"connection", b"close"),  # the unread body must not be taken for a next request
+        *((k.lower().encode(), v.encode()) for k, v in problem.headers.items()),
     ]
     await send({"type": "http.response.start", "status": problem.status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

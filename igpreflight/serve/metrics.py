@@ -96,7 +96,33 @@ class RequestMetrics:
         try:
             await self.app(scope, receive, sending)
         finally:
-            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            route = route_of(scope)
             method = scope.get("method", "")
             REQUESTS.labels(method, route, str(status)).inc()
             LATENCY.labels(method, route).observe(time.perf_counter() - start)
+
+
+def route_of(scope: Scope) -> str:
+    """The template of the route a request was for. A request refused by middleware
+    before routing (413 over the body cap, 415 for a coded body) has no `route` in its
+    scope yet: it is matched here, so its refusal counts under its route, not as
+    "unmatched" (which stays for paths no route serves)."""
+    from starlette.routing import Match
+
+    found = scope.get("route")
+    if found is None and scope.get("app") is not None:
+        for candidate in _leaf_routes(getattr(scope["app"], "routes", ())):
+            if candidate.matches(scope)[0] != Match.NONE:
+                found = candidate
+                break
+    return getattr(found, "path", None) or "unmatched"
+
+
+def _leaf_routes(routes: Iterable[Any]) -> Iterable[Any]:
+    """The routes themselves: FastAPI wraps an included router (`original_router`)."""
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            yield from _leaf_routes(getattr(inner, "routes", ()))
+        elif getattr(route, "path", None):
+            yield route

@@ -24,6 +24,14 @@ log = logging.getLogger("igpreflight.serve")
 MEDIA_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:igpreflight:problem:"
 
+# FastAPI's 400 when reading the body raised anything but a JSON syntax error: bytes
+# that are not UTF-8, nesting deeper than the parser's recursion, an integer of more
+# than 4300 digits. For the client it is the same mistake as a syntax error.
+BODY_UNPARSED = "There was an error parsing the body"
+UNPARSED_DETAIL = (
+    "the body is not valid JSON (not UTF-8, nested too deep, or a number too long to read)"
+)
+
 # The slug of a status when the code raising it gives none.
 _DEFAULT_SLUG = {
     400: "bad-request",
@@ -132,6 +140,8 @@ def install(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, str) else _phrase(exc.status_code)
         problem = Problem(exc.status_code, detail, headers=dict(exc.headers or {}))
+        if exc.status_code == 400 and detail == BODY_UNPARSED:
+            problem = Problem(400, UNPARSED_DETAIL, "malformed-json")
         return problem_response(problem, request.url.path)
 
     @app.exception_handler(Exception)

@@ -12,6 +12,9 @@ from igpreflight.serve.problems import Problem, responses
 from igpreflight.serve.schemas import ExplainOut, RuleOut
 
 router = APIRouter(tags=["catalog"], dependencies=[Depends(caller)])
+# Longer than any rule code or Graph code/subcode ("352/2207026"): not looked up, since
+# a number of thousands of digits makes int() raise (and the answer was a 500).
+MAX_CODE = 40
 
 
 @router.get(
@@ -30,7 +33,7 @@ def rules_route() -> list[dict[str, Any]]:
 )
 def explain_route(code: str) -> dict[str, Any]:
     """A rule code (IMG003) or a Graph error (2207026, 190, or 352/2207026)."""
-    found = explain(code)
+    found = explain(code) if len(code) <= MAX_CODE else None
     if found is None:
         raise Problem(404, f"unknown code {code[:40]!r}: try a rule code or a Graph subcode")
     return found.to_dict()

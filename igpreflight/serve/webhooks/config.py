@@ -1,6 +1,6 @@
 """The webhooks file (`serve --webhooks FILE`, IGPREFLIGHT_WEBHOOKS)::
 
-    timeout = 10                          # seconds to connect, send, wait for the answer
+    timeout = 10                          # seconds a whole delivery may take
     retry_schedule = [0, 5, 300, 1800]    # seconds before each attempt (optional)
 
     [[webhook]]

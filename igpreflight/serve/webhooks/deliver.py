@@ -18,6 +18,7 @@ from igpreflight._version import __version__
 from igpreflight.net.guard import vet
 from igpreflight.net.pinned import PinnedTransport
 from igpreflight.serve.webhooks.config import Endpoint
+from igpreflight.serve.webhooks.deadline import Deadline
 
 
 @dataclass(frozen=True)
@@ -60,8 +61,10 @@ def send(
     transport = PinnedTransport()
     transport.pin(vetted.host, vetted.addresses, vetted.lookup_error)
     when = datetime.datetime.now(datetime.timezone.utc)
+    deadline = Deadline(timeout)  # the whole exchange, however slowly bytes trickle
     try:
         with (
+            deadline,
             httpx.Client(
                 transport=transport, timeout=timeout, follow_redirects=False, trust_env=False
             ) as client,
@@ -70,12 +73,15 @@ def send(
                 endpoint.url,
                 content=body.encode("utf-8"),
                 headers=headers_for(endpoint, msg_id, body, when),
+                extensions={"trace": deadline.trace},
             ) as answer,
         ):
             code = answer.status_code
     except httpx.TimeoutException:
         return Answer(None, f"no answer within {timeout:g} s")
     except httpx.HTTPError as exc:
+        if deadline.expired:
+            return Answer(None, f"no complete answer within {timeout:g} s")
         return Answer(None, f"{type(exc).__name__}: {' '.join(str(exc).split())}"[:300])
     finally:
         transport.close()
