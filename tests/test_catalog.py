@@ -117,3 +117,6 @@ def test_explain_negative_and_bare_codes():
     for bare, subcode in (("352", "2207026"), ("100", "2207028"), ("9", "2207042")):
         r = run("explain", bare)
         assert r.exit_code == 0 and subcode in r.output, bare
+    # a number of thousands of digits is no code: one line, not "internal error"
+    r = run("explain", "9" * 5000)
+    assert r.exit_code != 0 and "unknown code" in r.output and "internal error" not in r.output

@@ -161,7 +161,9 @@ def test_cancel_a_scheduled_post(svc, emu, media) -> None:
         gone = c.delete(f"/v1/posts/{post['id']}")
         assert gone.status_code == 200, gone.text
         assert gone.json()["state"] == "cancelled"
-        assert c.get(f"/v1/posts/{post['id']}").json()["state"] == "cancelled"
+        shown = c.get(f"/v1/posts/{post['id']}").json()
+        assert shown["state"] == "cancelled"
+        assert shown["error"] is None and shown["error_class"] is None  # asked for, no error
         assert c.delete(f"/v1/posts/{post['id']}").json()["state"] == "cancelled"  # again: same
         retry = _post(c, body, "c-1")  # its key still names it: never a second post
         assert retry.status_code == 200 and retry.json()["state"] == "cancelled"

@@ -23,7 +23,9 @@ from igpreflight.publish.graph.table import GRAPH_ERRORS, GraphErrorInfo, lookup
 
 EXAMPLE_RULE = aspect_ratio.code  # the rule code a hint shows (IMG003)
 
-_GRAPH = re.compile(r"(-?\d+)(?:\s*/\s*(-?\d+))?")
+# Graph codes and subcodes are at most 10 digits: a longer number is no code (and
+# int() of thousands of digits raises)
+_GRAPH = re.compile(r"(-?\d{1,10})(?:\s*/\s*(-?\d{1,10}))?")
 BARE_SUBCODE = 2_000_000  # a bare number this large is a subcode (2207026), not a code
 
 

@@ -141,7 +141,8 @@ def row(w: Any, spec: PostSpec | None, view: PostView | None) -> dict[str, Any]:
     if w.status in ENDED and w.status != "SUCCESS":
         cancelled = w.status == "CANCELLED"
         out["state"] = PostState.CANCELLED if cancelled else PostState.FAILED
-        out["error"] = {"error_class": "permanent", "message": f"{w.status}: {w.error}"}
+        if not cancelled:  # a cancel is what was asked, not an error to alert on
+            out["error"] = {"error_class": "permanent", "message": f"{w.status}: {w.error}"}
         return out
     if view is None:  # running, before it said anything
         out["state"] = PostState.CREATING
