@@ -157,10 +157,17 @@ class Ledger:
         return row[2]
 
     def record(
-        self, source: Path, source_sha: str, options: str, status: str, output: Path
+        self,
+        source: Path,
+        source_sha: str,
+        options: str,
+        status: str,
+        output: Path,
+        digest: str | None = None,
     ) -> None:
-        """Remember a finished output (call after it is renamed into place)."""
-        size, digest = output.stat().st_size, sha256_file(output)
+        """Remember a finished output (call after it is renamed into place); `digest`
+        is its SHA-256 when the caller hashed those bytes already."""
+        size, digest = output.stat().st_size, digest or sha256_file(output)
         with self._lock:
             self._db.execute(
                 "INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
