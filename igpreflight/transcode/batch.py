@@ -357,8 +357,9 @@ def run_job(
             after_facts = probe(tmp)
         after = recheck_findings(after_facts, p.role, options, _rules_path(job))
         if proof is not None and not options.in_place:
-            # The ledger's hash of the output, taken while the proof still decodes
-            # (the critical path of a remux), not after it.
+            # The ledger's hashes, taken while the proof still decodes (the critical
+            # path of a remux), not before the remux or after the proof.
+            p.source_sha = p.source_sha or sha256_file(job.source)
             p.output_sha = sha256_file(tmp)
         broken = proof.verdict() if proof is not None else None
         if broken:
@@ -476,6 +477,11 @@ def _resume(planned: list[_Planned], ledger: Ledger | None, options: FixOptions)
     todo = []
     for i, p in enumerate(planned):
         if ledger is None or p.result is not None or p.output is None:
+            todo.append(i)
+            continue
+        if not ledger.has(p.output):
+            # Nothing recorded there (a first run): nothing to resume, so the source
+            # is hashed for the record later, beside the work (run_job, finish).
             todo.append(i)
             continue
         p.source_sha = sha256_file(p.job.source)
