@@ -312,6 +312,12 @@ def machine() -> str:
     return f"{os.cpu_count()} CPUs ({model}), {platform.system()} {platform.release()}"
 
 
+def load() -> str:
+    """The 1-, 5- and 15-minute load averages (/proc/loadavg): the runnable processes
+    sharing the CPUs, which slow the anchors and us alike."""
+    return " / ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="best of N interleaved runs")
@@ -320,7 +326,7 @@ def main() -> int:
     only = set(args.only.split(","))
     vips, mediainfo = anchor("vipsthumbnail"), anchor("mediainfo")
     igp = [sys.executable, "-m", "igpreflight"]
-    print(f"machine: {machine()}; load average {os.getloadavg()[0]:.2f} at the start")
+    print(f"machine: {machine()}; load average {load()} at the start")
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="bench-anchors-") as tmp:
         root = Path(tmp)
@@ -335,7 +341,7 @@ def main() -> int:
             rows += start_case(root, igp, env, mediainfo, args.repeat)
         if "video" in only:
             rows += video_case(root, igp, env, args.repeat)
-    print(f"load average {os.getloadavg()[0]:.2f} at the end")
+    print(f"load average {load()} at the end")
     print(table(rows))
     return 0 if all(r.met for r in rows) else 1
 

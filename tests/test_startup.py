@@ -70,3 +70,53 @@ def test_checking_a_local_video_loads_no_network_s3_dask_dbos_or_publish(tmp_pat
     # H.264 and AAC in MP4 are read natively: no MediaInfo server, nor ctypes to load it.
     mediainfo = ("igpreflight.preflight.mediainfo_child", "igpreflight.preflight.mediainfo_lib")
     assert offenders(modules, (*mediainfo, "ctypes", "pymediainfo")) == []
+
+
+# What only images need: Pillow (any part of it), numpy and the strict JPEG decoder,
+# the image transcoder, its plans and memory budget, and the JPEG helpers.
+IMAGE_PIPELINE = (
+    "PIL",
+    "numpy",
+    "simplejpeg",
+    "pillow_heif",
+    "igpreflight.transcode.image",
+    "igpreflight.transcode.image_encode",
+    "igpreflight.transcode.plan_image",
+    "igpreflight.transcode.image_memory",
+    "igpreflight.preflight.probe_image",
+    "igpreflight.preflight.jpeg_strict",
+    "igpreflight.preflight.jpeg_child",
+)
+
+
+def test_fixing_one_video_loads_only_what_a_video_fix_needs(tmp_path: Path):
+    """Issue 20: a remux's time is its proof plus Python's start-up, and the start-up
+    was mostly the image pipeline. Fixing an MP4 whose moov is at the end (a remux)
+    loads none of it, nor the manifest reader, a report it does not write, the thread
+    pool, the network or the publish layer."""
+    clip = make_video(tmp_path / "clip.mp4", width=720, height=1280, duration=3.5, faststart=False)
+    out = tmp_path / "out"
+    modules = imported("-m", "igpreflight", "fix", str(clip), "--out", str(out))
+    assert (out / "clip.mp4").is_file()
+    assert "igpreflight.transcode.video" in modules  # it did remux
+    assert "igpreflight.preflight.video_proof" in modules  # and prove
+    assert offenders(modules, IMAGE_PIPELINE) == []
+    assert offenders(modules, NETWORK_AND_SERVICES + PUBLISH_LAYER) == []
+    unused = ("igpreflight.preflight.manifest", "igpreflight.report.html", "concurrent.futures")
+    assert offenders(modules, (*unused, "igpreflight.storage.s3", "igpreflight.scale.fix")) == []
+
+
+def test_checking_a_local_video_loads_no_pillow(tmp_path: Path):
+    clip = make_video(tmp_path / "clip.mp4", width=64, height=64, duration=3.5)
+    modules = imported("-m", "igpreflight", "check", str(clip))
+    assert "igpreflight.preflight.probe_video" in modules
+    assert offenders(modules, IMAGE_PIPELINE) == []
+
+
+def test_fixing_a_photo_still_loads_the_image_pipeline(tmp_path: Path):
+    """The guard above is no accident of a broken import: an image fix loads it."""
+    photo = make_image(tmp_path / "photo.png", size=(1080, 1350))
+    out = tmp_path / "out"
+    modules = imported("-m", "igpreflight", "fix", str(photo), "--out", str(out))
+    assert (out / "photo.jpg").is_file()
+    assert "igpreflight.transcode.image" in modules and "PIL.Image" in modules

@@ -4,17 +4,17 @@ Also the errors of the layers below that reach an API caller, named here so that
 caller (the commands) catches them without knowing where they live: ManifestError
 (a bad manifest), StorageError (an s3:// listing or transfer failed), FolderBusy
 (another run writes to the same folder), BatchInterrupted (Ctrl-C during `fix`, with
-the files finished so far). The last three load their modules on first use, so
-naming the API's errors costs a command nothing until one of those is needed.
+the files finished so far). They load their modules on first use, so naming the
+API's errors costs a command nothing until one of those is needed (the manifest
+reader and its TOML parser are no part of fixing one video).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from igpreflight.preflight.manifest import ManifestError
-
 if TYPE_CHECKING:
+    from igpreflight.preflight.manifest import ManifestError
     from igpreflight.storage.s3 import StorageError
     from igpreflight.transcode.batch import BatchInterrupted
     from igpreflight.transcode.folderlock import FolderBusy
@@ -49,7 +49,12 @@ class DatabaseError(UsageError):
 
 
 def __getattr__(name: str) -> Any:
-    """StorageError, FolderBusy and BatchInterrupted, loaded when first named."""
+    """ManifestError, StorageError, FolderBusy and BatchInterrupted, loaded when first
+    named."""
+    if name == "ManifestError":
+        from igpreflight.preflight.manifest import ManifestError
+
+        return ManifestError
     if name == "StorageError":
         from igpreflight.storage.s3 import StorageError
 

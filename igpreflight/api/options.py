@@ -58,14 +58,14 @@ def parse_shard(text: str) -> Shard:
 def parse_memory(text: str) -> int:
     """A memory budget ("1G", "512M", "1.5GB", a number of bytes) in bytes; ValueError
     otherwise."""
-    from igpreflight.transcode.image_memory import parse_memory
+    from igpreflight.transcode.option_text import parse_memory
 
     return parse_memory(text)
 
 
 def parse_colour(text: str) -> tuple[int, int, int]:
     """A colour name or #rrggbb as RGB; ValueError otherwise."""
-    from igpreflight.transcode.image import parse_colour
+    from igpreflight.transcode.option_text import parse_colour
 
     return parse_colour(text)
 

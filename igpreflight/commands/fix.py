@@ -12,13 +12,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from igpreflight.api.errors import (
-    BatchInterrupted,
-    FolderBusy,
-    ManifestError,
-    StorageError,
-    UsageError,
-)
+from igpreflight.api import errors
 from igpreflight.api.fixing import FixResult
 from igpreflight.api.fixing import fix as fix_api
 from igpreflight.api.options import parse_colour, parse_memory
@@ -210,10 +204,12 @@ def fix(
             max_memory=max_memory,
             rules=conf.rules,
         )
-    except (ManifestError, UsageError, StorageError) as exc:
+    # Each error class is named (and its module loaded) only when an error is raised:
+    # fixing one video loads neither the manifest reader nor the S3 layer.
+    except (errors.ManifestError, errors.UsageError, errors.StorageError) as exc:
         progress.close()
         raise click.UsageError(str(exc)) from None
-    except BatchInterrupted as stop:
+    except errors.BatchInterrupted as stop:
         progress.close()
         write_output(render(FixResult(stop.results, dry_run=dry_run)), colored=fmt == "text")
         TERMINAL.error(
@@ -221,7 +217,7 @@ def fix(
             "run the same command again to finish the rest"
         )
         sys.exit(130)
-    except FolderBusy as busy:
+    except errors.FolderBusy as busy:
         progress.close()
         TERMINAL.error(str(busy))
         sys.exit(2)

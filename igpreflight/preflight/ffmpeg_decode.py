@@ -80,15 +80,27 @@ def run(
 ) -> Outcome:
     """Run one decode; raises OSError when ffmpeg cannot start,
     subprocess.TimeoutExpired past `limit` seconds. `started` gets the process."""
-    proc = subprocess.Popen(
+    proc = spawn(cmd)
+    if started is not None:
+        started(proc)
+    return collect(proc, limit, video)
+
+
+def spawn(cmd: list[str]) -> subprocess.Popen[bytes]:
+    """Start one decode (a capped child); raises OSError when ffmpeg cannot start.
+    `collect` waits for it."""
+    return subprocess.Popen(
         cmd,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         **child_kwargs(),
     )
-    if started is not None:
-        started(proc)
+
+
+def collect(proc: subprocess.Popen[bytes], limit: float, video: bool) -> Outcome:
+    """What the decode `proc` said, once it is over; raises subprocess.TimeoutExpired
+    (and kills it) past `limit` seconds."""
     try:
         out, err = proc.communicate(timeout=limit)
     except subprocess.TimeoutExpired:

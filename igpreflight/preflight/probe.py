@@ -70,14 +70,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import replace
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from igpreflight import formats
 from igpreflight.model import ImageFacts, Kind, Unreadable, VideoFacts
 from igpreflight.preflight.container_size import truncation_reason
-from igpreflight.preflight.probe_image import bomb_reason, open_image, probe_image
 
-__all__ = ["probe", "probe_stream", "sniff", "bomb_reason", "open_image"]
+__all__ = ["probe", "probe_stream", "sniff"]  # and bomb_reason, open_image (__getattr__)
 
 
 def sniff(head: bytes) -> str:
@@ -161,6 +160,9 @@ def probe_stream(
         head = f.read(64)
         kind = sniff(head)
         if kind in ("jpeg", "png", "gif", "webp", "bmp", "tiff", "heif"):
+            # Pillow loads with the first image: checking or fixing a video never needs it.
+            from igpreflight.preflight.probe_image import probe_image
+
             facts = probe_image(shown, f, size, ext, kind)
             if not (kind == "heif" and isinstance(facts, Unreadable)):
                 return facts
@@ -214,6 +216,8 @@ def _pillow_fallback(
     """Images with no magic we sniff (PSD, ICO, JPEG 2000...) that Pillow knows."""
     from PIL import UnidentifiedImageError
 
+    from igpreflight.preflight.probe_image import open_image, probe_image
+
     try:
         im = open_image(f, real or shown)
         fmt = (im.format or "").lower()
@@ -230,3 +234,12 @@ def is_iso_bmff(path: str | os.PathLike[str]) -> bool:
             return sniff(f.read(16)) in ("iso", "heif")
     except OSError:
         return False
+
+
+def __getattr__(name: str) -> Any:
+    """bomb_reason and open_image (Pillow's side), loaded when first named."""
+    if name in ("bomb_reason", "open_image"):
+        from igpreflight.preflight import probe_image
+
+        return getattr(probe_image, name)
+    raise AttributeError(name)

@@ -19,6 +19,12 @@ their interleaving, and the whole decode is run to say it, as it is when a
 piece could not even start (an ffmpeg built without `concat:`). Anything the
 pieces cannot be trusted with (`video_pieces.Whole`) is decoded whole.
 
+The pieces' decodes are started by the thread that makes the Proof, before it
+returns; only the waiting is left to threads. Started from threads, they began
+0.04-0.07 s late: the fixer's imports held the interpreter lock meanwhile, and the
+proof is the remux's critical path. (The thread that makes a Proof outlives its
+decodes: they die with it, `childproc`.)
+
 `start` begins a proof early (the `fix` command starts it while Python is
 still importing its modules) and `prove` adopts it when it is for the same,
 unchanged file.
@@ -27,10 +33,12 @@ unchanged file.
 from __future__ import annotations
 
 import os
+import shutil
 import struct
 import subprocess
 import tempfile
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 from igpreflight.childproc import time_limit
@@ -48,8 +56,21 @@ def pieces_wanted() -> int:
     return min(os.cpu_count() or 1, MAX_PIECES)
 
 
+@dataclass
+class _Launched:
+    """A proof's pieces with their decodes started: each a process, or why it could
+    not start; the last one reads the original file for the rest (`_rest`)."""
+
+    track: video_pieces.Track
+    pieces: list[video_pieces.Piece]
+    folder: str  # the pieces' headers, removed when the decodes are over
+    runs: list[subprocess.Popen[bytes] | str]
+    limit: float
+
+
 class Proof:
-    """One video's decode, running in its own threads until `verdict()`."""
+    """One video's decode, started before the constructor returns and waited for in
+    its own threads until `verdict()`."""
 
     def __init__(self, path: Path, duration: float | None, pieces: int | None = None) -> None:
         self.path = path
@@ -61,6 +82,10 @@ class Proof:
         self._cancelled = False
         self._result: str | None = "the proof did not finish"  # until a decode says
         self.piecewise = False
+        try:
+            self._launched = self._launch()
+        except Exception:  # noqa: BLE001 - never a silent pass: the whole decode decides
+            self._launched = None
         self._thread = threading.Thread(target=self._run, name="igpreflight-proof", daemon=True)
         self._thread.start()
 
@@ -83,6 +108,20 @@ class Proof:
                 proc.kill()
 
     def _run(self) -> None:
+        launched = self._launched
+        if launched is None:
+            self._result = self._whole()
+            return
+        try:
+            self._result = self._in_pieces(launched)
+        except Exception:  # noqa: BLE001 - never a silent pass: the whole decode decides
+            self.piecewise = False
+            self._result = self._whole()
+        finally:
+            shutil.rmtree(launched.folder, ignore_errors=True)
+
+    def _launch(self) -> _Launched | None:
+        """Cut the video in pieces and start their decodes (None: decode it whole)."""
         if self._duration is None:
             self._duration = _duration(self.path)
         try:
@@ -90,67 +129,81 @@ class Proof:
         except (OSError, ValueError, IndexError, KeyError, struct.error):
             pieces = []  # Whole, or tables this reader cannot walk: decoded whole
         if len(pieces) < 2:
-            self._result = self._whole()
-            return
-        self.piecewise = True
+            return None
+        limit = time_limit(self._duration)
+        folder = tempfile.mkdtemp(prefix="igpreflight-proof-")
+        runs: list[subprocess.Popen[bytes] | str] = []
         try:
-            self._result = self._in_pieces(track, pieces)
-        except Exception:  # noqa: BLE001 - never a silent pass: the whole decode decides
-            self.piecewise = False
-            self._result = self._whole()
+            if "|" in folder:  # concat: splits its list on it
+                raise ValueError("a temporary folder concat: cannot name")
+            source = os.path.join(folder, "source")
+            os.symlink(self.path.resolve(), source)
+            size = os.stat(source).st_size
+            commands = []
+            for n, piece in enumerate(pieces):
+                head = os.path.join(folder, f"piece-{n}.mp4")
+                with open(head, "wb") as f:
+                    f.write(piece_mp4.header(track, piece, size))
+                commands.append(self._piece(f"concat:{head}|{source}"))
+            for cmd in [*commands, self._rest()]:
+                try:
+                    proc = ffmpeg_decode.spawn(cmd)
+                except OSError as exc:
+                    runs.append(f"cannot run ffmpeg ({exc.strerror or exc})")
+                    continue
+                self._started(proc)
+                runs.append(proc)
+        except BaseException:
+            for run in runs:
+                if not isinstance(run, str):
+                    run.kill()
+                    run.communicate()
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        self.piecewise = True
+        return _Launched(track, pieces, folder, runs, limit)
 
     def _whole(self) -> str | None:
         return ffmpeg_decode.ffmpeg_error(
             self.path, self._duration, video=True, started=self._started
         )
 
-    def _in_pieces(self, track: video_pieces.Track, pieces: list[video_pieces.Piece]) -> str | None:
-        limit = time_limit(self._duration)
-        outcomes: list[Outcome | str | None] = [None] * (len(pieces) + 1)
-        with tempfile.TemporaryDirectory(prefix="igpreflight-proof-") as tmp:
-            if "|" in tmp:  # concat: splits its list on it
-                return self._whole()
-            source = os.path.join(tmp, "source")
-            os.symlink(self.path.resolve(), source)
-            size = os.stat(source).st_size
-            urls = []
-            for n, piece in enumerate(pieces):
-                head = os.path.join(tmp, f"piece-{n}.mp4")
-                with open(head, "wb") as f:
-                    f.write(piece_mp4.header(track, piece, size))
-                urls.append(f"concat:{head}|{source}")
+    def _in_pieces(self, launched: _Launched) -> str | None:
+        """Wait for every decode of `launched` (each in a thread), then judge."""
+        outcomes: list[Outcome | str | None] = [None] * len(launched.runs)
 
-            def decode(index: int) -> None:
-                try:
-                    if index == len(pieces):
-                        outcomes[index] = self._rest(limit)
-                    else:
-                        outcomes[index] = self._piece(urls[index], limit)
-                except subprocess.TimeoutExpired:
-                    outcomes[index] = ffmpeg_decode.TIMED_OUT
-                except OSError as exc:
-                    outcomes[index] = f"cannot run ffmpeg ({exc.strerror or exc})"
+        def wait(index: int, proc: subprocess.Popen[bytes]) -> None:
+            try:
+                outcomes[index] = ffmpeg_decode.collect(proc, launched.limit, True)
+            except subprocess.TimeoutExpired:
+                outcomes[index] = ffmpeg_decode.TIMED_OUT
+            except OSError as exc:
+                outcomes[index] = f"cannot run ffmpeg ({exc.strerror or exc})"
 
-            threads = [
-                threading.Thread(target=decode, args=(i,), name="igpreflight-proof-piece")
-                for i in range(len(outcomes))
-            ]
-            for t in threads:
-                t.daemon = True
-                t.start()
-            for t in threads:
-                t.join()
-        return self._combine(track, pieces, outcomes)
+        threads = []
+        for index, run in enumerate(launched.runs):
+            if isinstance(run, str):  # it could not start
+                outcomes[index] = run
+                continue
+            thread = threading.Thread(
+                target=wait, args=(index, run), name="igpreflight-proof-piece", daemon=True
+            )
+            thread.start()
+            threads.append(thread)
+        for thread in threads:
+            thread.join()
+        return self._combine(launched.track, launched.pieces, outcomes)
 
-    def _piece(self, url: str, limit: float) -> Outcome:
+    @staticmethod
+    def _piece(url: str) -> list[str]:
+        """One piece's decode: its header joined to the source (`url`), video only."""
         cmd = [*ffmpeg_decode.video_head(), "-f", "mov", "-i", url, "-map", "0:v"]
-        return ffmpeg_decode.run([*cmd, *ffmpeg_decode.PROGRESS], limit, True, self._started)
+        return [*cmd, *ffmpeg_decode.PROGRESS]
 
-    def _rest(self, limit: float) -> Outcome:
+    def _rest(self) -> list[str]:
         """The original file as the whole decode reads it, its video copied, not decoded."""
         cmd = [*ffmpeg_decode.video_head(), "-i", "file:" + str(self.path.resolve())]
-        cmd += ["-map", "0:v?", "-map", "0:a?", "-c:v", "copy", *ffmpeg_decode.PROGRESS]
-        return ffmpeg_decode.run(cmd, limit, True, self._started)
+        return [*cmd, "-map", "0:v?", "-map", "0:a?", "-c:v", "copy", *ffmpeg_decode.PROGRESS]
 
     def _combine(
         self,

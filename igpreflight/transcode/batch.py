@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -38,18 +38,20 @@ from igpreflight.model import (
 from igpreflight.pathnames import shown_path
 from igpreflight.preflight.checks import check_facts
 from igpreflight.preflight.decode import decode_error
-from igpreflight.preflight.engine import iter_media_files
 from igpreflight.preflight.probe import probe
 from igpreflight.preflight.rules.file import unreadable
 from igpreflight.storage.s3uri import is_s3
 from igpreflight.transcode import jpeg_ahead
 from igpreflight.transcode.aim import aim_for, recheck_findings
 from igpreflight.transcode.folderlock import FolderBusy, folder_locks, out_lock, remove_own_temps
-from igpreflight.transcode.image import Undecodable, apply_image, decodes_pixels, parse_colour
-from igpreflight.transcode.image_memory import memory_reason
 from igpreflight.transcode.ledger import Ledger, kind_of, options_key, remove_stale_temps
-from igpreflight.transcode.plan_image import plan_image
+from igpreflight.transcode.option_text import parse_colour
 from igpreflight.transcode.types import FileFixResult, FixOptions, FixPlan, FixStatus, Step
+
+# The image pipeline (Pillow's transforms, the JPEG helpers, the plans and memory
+# budget of images), the folder walk and the thread pool are imported where a batch
+# needs them: fixing one video loads none of them (tests/test_startup.py).
+IMAGE = "igpreflight.transcode.image"
 
 Progress = Callable[[FileFixResult], None]
 # A batch progress object may also have `file(name)`: a 0..1 callback (or None) for one
@@ -76,6 +78,7 @@ class _Planned:
     output: Path | None = None
     result: FileFixResult | None = None  # set when the file is settled in phase 1
     source_sha: str | None = None  # computed when a ledger is consulted
+    output_sha: str | None = None  # the output's, when hashed while its proof ran
 
 
 # ---------------------------------------------------------------- phase 0: which files
@@ -93,6 +96,8 @@ def collect_jobs(paths: Iterable[str | os.PathLike[str]], out: Path | None) -> l
     for given in paths:
         text = os.fspath(given)
         if Path(text).is_dir():
+            from igpreflight.preflight.engine import iter_media_files
+
             found = iter_media_files([text], exclude=exclude)
             for display, absolute in found:
                 rel = Path(os.path.relpath(display, text))
@@ -146,6 +151,9 @@ def plan_job(job: FixJob, options: FixOptions, facts: Facts | None = None) -> _P
         if conflict:  # the file's profiles leave no output that passes them all
             return _settle(p, FixStatus.UNFIXABLE, conflict)
         if isinstance(facts, ImageFacts):
+            from igpreflight.transcode.image_memory import memory_reason
+            from igpreflight.transcode.plan_image import plan_image
+
             p.plan = plan_image(facts, planning, p.role, options, aim)
             too_big = memory_reason(facts, p.plan, options)
             if too_big:
@@ -241,9 +249,12 @@ def _proven(result: FileFixResult, path: Path, facts: Facts, budget: int | None)
     FILE001 if it fails: images whose pixels the fix does not decode (copies, EXIF
     strips; a conversion's own decode proves its source) and videos left in place.
     Copied and remuxed videos are proved beside the remux (_ProofBeside)."""
-    needed = (isinstance(facts, ImageFacts) and not decodes_pixels(result.plan)) or (
-        isinstance(facts, VideoFacts) and result.status is FixStatus.UNCHANGED
-    )
+    if isinstance(facts, ImageFacts):
+        from igpreflight.transcode.image import decodes_pixels
+
+        needed = not decodes_pixels(result.plan)
+    else:
+        needed = isinstance(facts, VideoFacts) and result.status is FixStatus.UNCHANGED
     broken = decode_error(path, facts, budget) if needed else None
     if broken:
         _undecodable(result, broken)
@@ -283,6 +294,12 @@ class _ProofBeside:
         return self._broken
 
 
+def _is_undecodable(exc: Exception) -> bool:
+    """Whether `exc` is the image pipeline's Undecodable (never, if it was not loaded)."""
+    image = sys.modules.get(IMAGE)
+    return image is not None and isinstance(exc, image.Undecodable)
+
+
 def _undecodable(result: FileFixResult, broken: str) -> None:
     """Settle `result` as FILE001: the source does not decode (as --deep says)."""
     result.status = FixStatus.UNFIXABLE
@@ -318,22 +335,37 @@ def run_job(
         result.bytes_after = result.bytes_before
         return result
     tmp: Path | None = None
+    written: Facts | None = None
     proof = _ProofBeside.start(job.source, facts, plan.status)
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
         tmp = temp_sibling(final)
         if isinstance(facts, ImageFacts):
+            from igpreflight.transcode.image import apply_image
+
             result.plan = _with_quality(plan, apply_image(job.source, facts, plan, tmp, options))
         elif isinstance(facts, VideoFacts):
             from igpreflight.transcode.video import apply_video
 
-            apply_video(job.source, facts, plan, tmp, options, per_file and per_file(job.display))
-        after_facts = probe(tmp)
+            written = apply_video(
+                job.source, facts, plan, tmp, options, per_file and per_file(job.display)
+            )
+        # A remux has probed what it wrote (the same bytes, renamed): not read again.
+        if isinstance(facts, VideoFacts) and isinstance(written, VideoFacts):
+            after_facts: Facts = replace(written, path=str(tmp))
+        else:
+            after_facts = probe(tmp)
+        after = recheck_findings(after_facts, p.role, options, _rules_path(job))
+        if proof is not None and not options.in_place:
+            # The ledger's hashes, taken while the proof still decodes (the critical
+            # path of a remux), not before the remux or after the proof.
+            p.source_sha = p.source_sha or sha256_file(job.source)
+            p.output_sha = sha256_file(tmp)
         broken = proof.verdict() if proof is not None else None
         if broken:
             _undecodable(result, broken)
             return result
-        result.after = recheck_findings(after_facts, p.role, options, _rules_path(job))
+        result.after = after
         errors = [f for f in result.after if f.severity is Severity.ERROR]
         if errors:
             result.status = FixStatus.FAILED
@@ -348,11 +380,12 @@ def run_job(
         tmp = None
         if options.in_place and _key(final) != _key(job.source):
             job.source.unlink()
-    except Undecodable as exc:  # the one decode that converts also proves the source
-        _undecodable(result, str(exc))
     except Exception as exc:  # noqa: BLE001 - one bad file never stops the batch
-        result.status = FixStatus.FAILED
-        result.reason = _one_line(exc)
+        if _is_undecodable(exc):  # the one decode that converts also proves the source
+            _undecodable(result, str(exc))
+        else:
+            result.status = FixStatus.FAILED
+            result.reason = _one_line(exc)
     finally:
         if proof is not None:
             proof.verdict()  # its ffmpeg never outlives the file's work
@@ -446,6 +479,11 @@ def _resume(planned: list[_Planned], ledger: Ledger | None, options: FixOptions)
         if ledger is None or p.result is not None or p.output is None:
             todo.append(i)
             continue
+        if not ledger.has(p.output):
+            # Nothing recorded there (a first run): nothing to resume, so the source
+            # is hashed for the record later, beside the work (run_job, finish).
+            todo.append(i)
+            continue
         p.source_sha = sha256_file(p.job.source)
         status = ledger.done(p.source_sha, options_key(options, kind_of(p.facts)), p.output)
         if status is None:
@@ -493,6 +531,7 @@ def _execute(
                 options_key(options, kind_of(p.facts)),
                 result.status.value,
                 Path(result.output),
+                digest=p.output_sha,
             )
         results[i] = result
         if progress:
@@ -516,6 +555,8 @@ def _execute(
             # Threads, not processes: Pillow and ffmpeg release the GIL, and the
             # plans need no pickling (bench/bench_fix_jobs.py: 2.0x threads vs
             # 1.4x processes on 2 cores).
+            from concurrent.futures import ThreadPoolExecutor, as_completed
+
             pool = ThreadPoolExecutor(max_workers=workers)
             futures = {pool.submit(run_job, planned[i], options, per_file): i for i in todo}
             try:
@@ -546,6 +587,8 @@ def _execute(
 def _map(fn, items, workers: int) -> list:
     if workers == 1:
         return [fn(x) for x in items]
+    from concurrent.futures import ThreadPoolExecutor
+
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(fn, items))
 

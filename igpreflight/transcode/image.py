@@ -23,7 +23,7 @@ import struct
 from fractions import Fraction
 from pathlib import Path
 
-from PIL import Image, ImageCms, ImageColor, ImageFilter, ImageMath
+from PIL import Image, ImageCms, ImageFilter, ImageMath
 
 from igpreflight import atomic
 from igpreflight.limits import IMAGE_FIX
@@ -41,6 +41,7 @@ from igpreflight.transcode.image_encode import (
     without_exif,
 )
 from igpreflight.transcode.image_memory import budget, memory_factor
+from igpreflight.transcode.option_text import parse_colour
 from igpreflight.transcode.plan_image import (
     DRAFT_FORMATS,
     Geometry,
@@ -325,12 +326,6 @@ def _tiff_unoriented(data: bytes) -> tuple[io.BytesIO, int]:
 def _orient(im: Image.Image, orientation: int) -> Image.Image:
     method = _TRANSPOSE.get(orientation)
     return im.transpose(method) if method is not None else im
-
-
-def parse_colour(value: str) -> tuple[int, int, int]:
-    """A colour name or #rrggbb as RGB (raises ValueError for anything else)."""
-    rgb = ImageColor.getrgb(value)
-    return rgb[0], rgb[1], rgb[2]
 
 
 def _flatten(im: Image.Image, background: str) -> Image.Image:

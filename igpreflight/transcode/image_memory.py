@@ -3,11 +3,10 @@ be decoded to fit, and why an image that cannot fit is refused before any work."
 
 from __future__ import annotations
 
-import re
-
 from igpreflight.limits import IMAGE_FIX
 from igpreflight.model import ImageFacts
 from igpreflight.preflight.decode import decode_cost
+from igpreflight.transcode.option_text import parse_memory
 from igpreflight.transcode.plan_image import Geometry, draft_factor, plan_geometry
 from igpreflight.transcode.types import FixOptions, FixPlan, FixStatus
 
@@ -55,13 +54,4 @@ def _size(n: int, up: bool = False) -> str:
     return f"{int(mb) + 1 if up else mb:.0f}M"
 
 
-def parse_memory(text: str) -> int:
-    """'1G', '512M', '1.5GB', '800000000' -> bytes; ValueError otherwise."""
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*", text.lower())
-    if not m:
-        raise ValueError(f"{text!r} is not a size (e.g. 512M, 1G, 1.5G)")
-    scale = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}[m.group(2)]
-    value = int(float(m.group(1)) * scale)
-    if value <= 0:
-        raise ValueError("the memory budget must be positive")
-    return value
+__all__ = ["budget", "memory_factor", "memory_reason", "parse_memory"]

@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from igpreflight.model import Facts, ImageFacts
-from igpreflight.transcode.image import strict_jpeg_size
 from igpreflight.transcode.types import FixOptions, FixPlan
 
 JPEG_SUFFIXES = (".jpg", ".jpeg", ".mpo")
@@ -43,6 +42,8 @@ def decode_ahead(
         return
     if not isinstance(facts, ImageFacts):
         return
+    from igpreflight.transcode.image import strict_jpeg_size  # a batch of videos needs none
+
     size = strict_jpeg_size(facts, plan, options)
     if size is not None:
         from igpreflight.preflight import jpeg_child

@@ -116,6 +116,10 @@ class Ledger:
         folder.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(folder / LEDGER_NAME, check_same_thread=False, timeout=30)
         self._db.execute("PRAGMA journal_mode=WAL")
+        # No fsync per record (a remux's last step; WAL stays consistent): a record a
+        # power cut loses only redoes its file, and `done` checks the output's own
+        # hash anyway, whose bytes were never synced either.
+        self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS outputs ("
             " output TEXT PRIMARY KEY, source TEXT NOT NULL, source_sha256 TEXT NOT NULL,"
@@ -137,6 +141,15 @@ class Ledger:
     def _rel(self, output: Path) -> str:
         return Path(output).resolve().relative_to(self.out).as_posix()
 
+    def has(self, output: Path) -> bool:
+        """Whether anything was recorded for `output` (else `done` is None whatever the
+        source: no need to hash it first)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT 1 FROM outputs WHERE output = ?", (self._rel(output),)
+            ).fetchone()
+        return row is not None
+
     def done(self, source_sha: str, options: str, output: Path) -> str | None:
         """The recorded status when `output` is already the fix of these source bytes
         with these options (and still holds what was written), else None."""
@@ -157,10 +170,17 @@ class Ledger:
         return row[2]
 
     def record(
-        self, source: Path, source_sha: str, options: str, status: str, output: Path
+        self,
+        source: Path,
+        source_sha: str,
+        options: str,
+        status: str,
+        output: Path,
+        digest: str | None = None,
     ) -> None:
-        """Remember a finished output (call after it is renamed into place)."""
-        size, digest = output.stat().st_size, sha256_file(output)
+        """Remember a finished output (call after it is renamed into place); `digest`
+        is its SHA-256 when the caller hashed those bytes already."""
+        size, digest = output.stat().st_size, digest or sha256_file(output)
         with self._lock:
             self._db.execute(
                 "INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

@@ -349,8 +349,9 @@ def apply_video(
     progress: Progress | None = None,
     *,
     verify: bool = True,
-) -> None:
-    """Write the fixed file to `dst` (atomically), or raise VideoFixError.
+) -> Facts | None:
+    """Write the fixed file to `dst` (atomically), or raise VideoFixError; the facts
+    of what ffmpeg wrote (None for a copy: the source's bytes).
 
     COPIED plans copy the bytes; REMUXED/TRANSCODED plans run ffmpeg. With
     `verify` (the default) the result is probed and checked in the plan's role
@@ -363,12 +364,12 @@ def apply_video(
         raise ValueError(f"{src}: unfixable plan: {plan.reason}")
     nothing_to_do = plan.status in (FixStatus.COPIED, FixStatus.UNCHANGED)
     if nothing_to_do and os.path.abspath(src) == os.path.abspath(dst):
-        return
+        return None
     dst.parent.mkdir(parents=True, exist_ok=True)
     with replacing(dst) as tmp:
         if nothing_to_do:
             shutil.copyfile(src, tmp)
-            return
+            return None
         if plan.status is FixStatus.TRANSCODED:  # no proof wanted: stop one started early
             from igpreflight.preflight.video_proof import forget
 
@@ -387,3 +388,4 @@ def apply_video(
             errors = recheck(tmp, plan.role, written, options.rules, plan.profile)
             if errors:
                 raise VideoFixError("the fixed file still fails: " + "; ".join(errors), tail)
+    return written
