@@ -89,6 +89,41 @@ def test_idempotency_key_required_and_bound_to_the_body(svc, emu, media) -> None
         assert mine.status_code == 201 and mine.json()["id"] != first.json()["id"]
 
 
+def test_a_key_claimed_by_a_request_that_died_before_enqueueing_is_taken_over(
+    svc, emu, media
+) -> None:
+    """A process killed between claiming an Idempotency-Key and enqueueing leaves a
+    claim no post came of; a refused post releases its key, a killed one cannot. After
+    an hour (longer than any request) the key is free for another body; before that,
+    or once a post exists, it is still 409."""
+    import sqlite3
+
+    from igpreflight.serve.idempotency import TABLE
+    from igpreflight.serve.posts import post_id_for
+
+    def claim(idem: str, age: float) -> None:
+        with sqlite3.connect(svc.settings.db) as conn:
+            conn.execute(
+                f"INSERT INTO {TABLE} (key_name, idem_key, body, account, post_id, created)"
+                " VALUES ('a', ?, ?, 'brand-a', ?, ?)",
+                (idem, "0" * 64, post_id_for("a", idem), time.time() - age),
+            )
+
+    body = post_body(media.url_for("feed.jpg"), "after a crash", publish_at=FUTURE)
+    with svc.client(KEY_A) as c:
+        assert _post(c, body, "warm-up").status_code == 201  # the table exists
+        claim("crashed", age=7200)
+        taken = _post(c, body, "crashed")
+        assert taken.status_code == 201, taken.text
+        assert taken.json()["id"] == post_id_for("a", "crashed")
+        claim("in-flight", age=10)  # a request may still be at work on it
+        assert _post(c, body, "in-flight").status_code == 409
+        with sqlite3.connect(svc.settings.db) as conn:  # an old claim that made its post
+            conn.execute(f"UPDATE {TABLE} SET created = created - 7200 WHERE idem_key = 'crashed'")
+        again = _post(c, {**body, "caption": "another"}, "crashed")
+        assert again.status_code == 409, again.text
+
+
 def test_concurrent_identical_requests_make_one_post(svc, emu, media) -> None:
     body = post_body(media.url_for("feed.jpg"), "raced")
     with svc.client(KEY_A) as c:

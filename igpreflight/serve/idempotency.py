@@ -23,6 +23,7 @@ class Record:
     body: str  # sha256 of the canonical body
     account: str
     post_id: str
+    created: float = 0.0  # when the key was claimed (0: not read from the table)
 
 
 def body_digest(body: dict[str, Any]) -> str:
@@ -57,7 +58,7 @@ class Idempotency:
         t = self.table
         with self.engine.connect() as c:
             row = c.execute(
-                self.sa.select(t.c.body, t.c.account, t.c.post_id).where(
+                self.sa.select(t.c.body, t.c.account, t.c.post_id, t.c.created).where(
                     t.c.key_name == key_name, t.c.idem_key == idem_key
                 )
             ).first()
@@ -81,6 +82,27 @@ class Idempotency:
             return None
         except self.sa.exc.IntegrityError:
             return self.get(key_name, idem_key) or record
+
+    def take_over(
+        self, key_name: str, idem_key: str, stale: Record, record: Record, before: float
+    ) -> bool:
+        """Put `record` in place of `stale`, a claim made before `before` whose request
+        stopped before it enqueued anything (a crash): True when it is ours now. The
+        update names the stale row exactly, so of two requests taking it over one wins."""
+        t = self.table
+        with self.engine.begin() as c:
+            done = c.execute(
+                t.update()
+                .where(
+                    t.c.key_name == key_name,
+                    t.c.idem_key == idem_key,
+                    t.c.body == stale.body,
+                    t.c.created == stale.created,
+                    t.c.created < before,
+                )
+                .values(body=record.body, account=record.account, created=time.time())
+            )
+        return done.rowcount == 1
 
     def release(self, key_name: str, idem_key: str) -> None:
         """Forget a key whose request was refused (the client may fix the post and

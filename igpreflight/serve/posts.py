@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import time
 from typing import Any
 
 from igpreflight.model import Kind, Post
@@ -25,6 +26,9 @@ from igpreflight.serve.sources import fetch_s3
 from igpreflight.serve.store import MEDIA_ID
 
 S3 = "s3://"
+# Longer than any request may take (a large media uploaded to the bucket first), so a
+# claim older than this with no post is a request that stopped, not one still at work.
+ABANDONED_AFTER = 3600.0
 
 
 def post_id_for(key_name: str, idem_key: str) -> str:
@@ -42,6 +46,14 @@ def submit(
     account = body["account"]
     record = Record(body_digest(body), account, post_id_for(principal.name, idem_key))
     found = book.claim(principal.name, idem_key, record)
+    before = time.time() - ABANDONED_AFTER
+    if (
+        found is not None
+        and found.body != record.body
+        and abandoned(pub, found)
+        and book.take_over(principal.name, idem_key, found, record, before)
+    ):
+        found = None  # ours now, as a new claim (released again if refused)
     if found is not None and found.body != record.body:
         raise Problem(
             409,
@@ -65,6 +77,14 @@ def submit(
     row = queue.find(account, record.post_id)
     assert row is not None, "just enqueued"
     return (201 if found is None else 200), row
+
+
+def abandoned(pub: Any, found: Record) -> bool:
+    """A claim no post came of, old enough that its request has stopped (a process
+    killed between claiming the key and enqueueing): a refused post releases its key,
+    a killed one cannot."""
+    stale = found.created < time.time() - ABANDONED_AFTER
+    return stale and pub.queue.find(found.account, found.post_id) is None
 
 
 def publishable(
