@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 TABLE = "igpreflight_idempotency"
@@ -23,7 +23,8 @@ class Record:
     body: str  # sha256 of the canonical body
     account: str
     post_id: str
-    created: float = 0.0  # when the key was claimed (0: not read from the table)
+    # when the key was claimed (0: not read from the table); not part of what it holds
+    created: float = field(default=0.0, compare=False)
 
 
 def body_digest(body: dict[str, Any]) -> str:
