@@ -17,12 +17,12 @@ import time
 from typing import Any
 
 from igpreflight.model import Kind, Post
-from igpreflight.serve.checking import Resolver, check_post, parse_post, verdict
+from igpreflight.serve.checked import checked_post
+from igpreflight.serve.checking import Resolver, parse_post, verdict
 from igpreflight.serve.idempotency import Record, body_digest
 from igpreflight.serve.keys import Principal
 from igpreflight.serve.problems import Problem
 from igpreflight.serve.service import Service
-from igpreflight.serve.sources import fetch_s3
 from igpreflight.serve.store import MEDIA_ID
 
 S3 = "s3://"
@@ -100,20 +100,8 @@ def publishable(
             " URL, so stored media are uploaded there first; give an https URL instead",
             "no-bucket",
         )
-    rules = svc.layers.base
-    cap = svc.settings.max_upload
-
-    def s3(uri: str, bucket: str | None) -> tuple[str, str]:
-        return fetch_s3(svc.store, uri, bucket, svc.s3_settings(), cap)
-
-    resolver = Resolver(svc.store, principal, svc.settings.bucket, s3)
-    resolved = resolver.post(body)
-    try:
-        checked = parse_post(resolved.entry, svc.store.root)
-        report, findings = check_post(
-            checked, resolved, rules=rules, deep=False, allow_private=svc.settings.allow_private
-        )
-        answer = verdict(findings, strict=False)
+    with checked_post(svc, principal, body, svc.layers.base, deep=False) as found:
+        answer = verdict(found.findings, strict=False)
         if not answer["valid"]:
             raise Problem(
                 422,
@@ -121,13 +109,11 @@ def publishable(
                 "preflight-refused",
                 **answer,
             )
-        kinds = item_kinds(checked, report, svc.settings.allow_private)
+        kinds = item_kinds(found.post, found.report, svc.settings.allow_private)
         entry = dict(body)
-        entry["media"] = [_public(svc, r, resolver) for r in body["media"]]
+        entry["media"] = [_public(svc, r, found.resolver) for r in body["media"]]
         if body.get("cover") is not None:
-            entry["cover"] = _public(svc, body["cover"], resolver)
-    finally:
-        resolver.release(resolved)
+            entry["cover"] = _public(svc, body["cover"], found.resolver)
     post = parse_post(entry, svc.store.root)
     probed = {m.key: k for m, k in zip(post.media, kinds, strict=True) if k is not None}
     return post, probed

@@ -10,13 +10,13 @@ from fastapi.responses import JSONResponse
 
 from igpreflight.config import RuleSelection
 from igpreflight.serve.auth import Caller, caller, json_body, require_account
-from igpreflight.serve.checking import Resolver, check_post, parse_post, verdict
+from igpreflight.serve.checked import checked_post
+from igpreflight.serve.checking import verdict
 from igpreflight.serve.keys import Principal
 from igpreflight.serve.metrics import count_findings
 from igpreflight.serve.problems import Problem, responses
 from igpreflight.serve.schemas import CheckRequest, CheckResponse
 from igpreflight.serve.service import Service, Svc
-from igpreflight.serve.sources import fetch_s3
 
 router = APIRouter(tags=["check"])
 
@@ -61,20 +61,8 @@ def check_one(
     deep: bool,
     strict: bool,
 ) -> dict[str, Any]:
-    cap = svc.settings.max_upload
-
-    def s3(uri: str, bucket: str | None) -> tuple[str, str]:
-        return fetch_s3(svc.store, uri, bucket, svc.s3_settings(), cap)
-
-    resolver = Resolver(svc.store, principal, svc.settings.bucket, s3)
-    resolved = resolver.post(post)
-    try:
-        parsed = parse_post(resolved.entry, svc.store.root)
-        report, findings = check_post(
-            parsed, resolved, rules=rules, deep=deep, allow_private=svc.settings.allow_private
-        )
-    finally:
-        resolver.release(resolved)
+    with checked_post(svc, principal, post, rules, deep) as found:
+        report, findings = found.report, found.findings
     count_findings(findings)
     checked = report.posts[0].post
     return {"id": checked.id, "media_type": checked.media_type, **verdict(findings, strict)}
