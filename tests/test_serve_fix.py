@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import json
-import os
 import time
 from functools import partial
 from http.server import SimpleHTTPRequestHandler
@@ -15,8 +13,6 @@ from s3_support import s3server  # noqa: F401 - the fixture
 from serve_support import running
 
 from fixtures.generate import make_image, make_video
-from igpreflight.serve.jobs import INTERRUPTED, LocalJobs
-from igpreflight.serve.keys import ANONYMOUS
 from igpreflight.serve.settings import ServeSettings
 
 
@@ -134,28 +130,3 @@ def test_without_a_bucket_the_fixed_media_stays_in_the_store(tmp_path):
         answer = http.post("/v1/fix", json={"media_id": upload(http, wide)}).json()
     assert answer["ok"] and answer["url"] is None and answer["upload"] is None
     assert answer["media"]["valid"]
-
-
-def test_a_job_whose_process_died_reads_as_interrupted(tmp_path):
-    """Phase 1's jobs are not durable: a job left running by a dead process is
-    reported failed with a reason, never running forever."""
-    jobs = LocalJobs(tmp_path, {"fix": lambda params: {"done": True}})
-    job = jobs.submit("fix", {"media_id": "m"}, ANONYMOUS)
-    record = tmp_path / "jobs" / f"{job.id}.json"
-    deadline = time.monotonic() + 10
-    while jobs.get(job.id, ANONYMOUS).state != "succeeded" and time.monotonic() < deadline:
-        time.sleep(0.02)
-    data = json.loads(record.read_text())
-    data.update(state="running", finished=None, result=None, pid=dead_pid())
-    record.write_text(json.dumps(data))
-    seen = jobs.get(job.id, ANONYMOUS)
-    assert seen.state == "failed" and seen.error == INTERRUPTED
-    jobs.close(1)
-
-
-def dead_pid() -> int:
-    pid = os.fork()
-    if pid == 0:
-        os._exit(0)
-    os.waitpid(pid, 0)
-    return pid
