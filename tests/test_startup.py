@@ -59,6 +59,10 @@ def test_checking_a_local_image_loads_no_network_s3_dask_dbos_or_publish(tmp_pat
     # Nor the fixer, the S3 layer, engines or every report format.
     assert offenders(modules, ("igpreflight.transcode", "igpreflight.storage.s3")) == []
     assert offenders(modules, ("igpreflight.scale.check", "igpreflight.report.sarif")) == []
+    # One file: no engine (threads, signals), no overlap lanes, no s3:// parser, and
+    # no colour management for a photo without an ICC profile.
+    lazy = ("igpreflight.scale.engine", "igpreflight.preflight.overlap", "queue")
+    assert offenders(modules, (*lazy, "igpreflight.storage.s3uri", "PIL.ImageCms")) == []
 
 
 @pytest.mark.parametrize("fmt", ["json", "sarif"])

@@ -13,8 +13,8 @@ from igpreflight.preflight.engine import check_paths
 
 if TYPE_CHECKING:  # engines, shards and manifests load only when a call uses them
     from igpreflight.profiles import ProfileSpec
-    from igpreflight.scale.engine import EngineSpec
     from igpreflight.scale.shard import Shard
+    from igpreflight.scale.spec import EngineSpec
 
 
 def check(

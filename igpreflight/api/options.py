@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 from igpreflight.model import AsOption
 
 if TYPE_CHECKING:
-    from igpreflight.scale.engine import EngineSpec
     from igpreflight.scale.shard import Shard
+    from igpreflight.scale.spec import EngineSpec
 
 __all__ = [
     "S3_OPTIONS",
@@ -42,7 +42,7 @@ _S3 = "igpreflight.storage.s3"
 def engine_spec(kind: str, workers: int | None = None, scheduler: str | None = None) -> EngineSpec:
     """`--engine`, `--workers` and `--scheduler` as one EngineSpec; ValueError when they
     do not go together (a scheduler without dask, an unknown engine)."""
-    from igpreflight.scale.engine import EngineSpec
+    from igpreflight.scale.spec import EngineSpec
 
     return EngineSpec(kind, workers, scheduler)
 
@@ -72,7 +72,7 @@ def parse_colour(text: str) -> tuple[int, int, int]:
 
 def is_s3(text: str) -> bool:
     """True for an s3:// URI (any case of the scheme): a path the S3 layer reads."""
-    from igpreflight.storage.s3uri import is_s3
+    from igpreflight.storage.scheme import is_s3
 
     return is_s3(text)
 
@@ -102,7 +102,7 @@ def set_s3_option(name: str, value: str | None) -> None:
 def __getattr__(name: str) -> Any:
     """EngineSpec and Shard, for a caller that builds them itself, loaded on first use."""
     if name == "EngineSpec":
-        from igpreflight.scale.engine import EngineSpec
+        from igpreflight.scale.spec import EngineSpec
 
         return EngineSpec
     if name == "Shard":

@@ -11,7 +11,7 @@ PathLike = str | os.PathLike[str]
 def as_list(paths: PathLike | Iterable[PathLike]) -> list[str]:
     """`paths` as a list of strings; FileNotFoundError for the first local path that
     does not exist (s3:// URIs are listed when they are read)."""
-    from igpreflight.storage.s3uri import is_s3
+    from igpreflight.storage.scheme import is_s3
 
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]

@@ -127,10 +127,14 @@ def targets_for_paths(
     exclude: Iterable[str | os.PathLike[str]] = (),
 ) -> list[Target]:
     """Local files and folders, and s3:// objects and prefixes, in the order given."""
-    from igpreflight.storage.s3uri import S3Uri, is_s3
+    from igpreflight.storage.scheme import is_s3
 
     excluded = list(exclude)
-    s3_exclude = [S3Uri.parse(os.fspath(e)) for e in excluded if is_s3(os.fspath(e))]
+    s3_exclude = []
+    if any(is_s3(os.fspath(e)) for e in excluded):
+        from igpreflight.storage.s3uri import S3Uri
+
+        s3_exclude = [S3Uri.parse(os.fspath(e)) for e in excluded if is_s3(os.fspath(e))]
     local_exclude = [e for e in excluded if not is_s3(os.fspath(e))]
     targets: list[Target] = []
     for given in paths:
@@ -264,6 +268,11 @@ def run_targets(
                 if progress:
                     progress(t.display)
             return results
+    if len(targets) == 1:  # nothing to overlap with: `check FILE` loads no lanes
+        report = check_target(targets[0])
+        if progress:
+            progress(targets[0].display)
+        return [report]
     from igpreflight.preflight.overlap import check_overlapped  # fix walks, never runs
 
     if workers <= 1 or len(targets) <= 1 or (jobs is None and not _pool_pays(targets, workers)):

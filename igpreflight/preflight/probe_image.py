@@ -15,7 +15,7 @@ import zlib
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from PIL import Image, ImageCms, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from igpreflight.limits import PROBE_LIMITS, ProbeLimits
 from igpreflight.model import ImageFacts, Unreadable
@@ -319,6 +319,8 @@ def icc_facts(icc: bytes) -> tuple[str, bool]:
     with sRGB Transfer" does not); any other profile when its description says
     sRGB (or sGray for grey ones).
     """
+    from PIL import ImageCms  # lcms: loaded only for a file that carries a profile
+
     try:
         name = ImageCms.getProfileDescription(ImageCms.ImageCmsProfile(io.BytesIO(icc))).strip()
     except Exception:  # noqa: BLE001 - lcms raises its own error types on bad profiles

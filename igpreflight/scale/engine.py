@@ -15,7 +15,6 @@ arrive (the progress bar) and returned in input order.
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import threading
 from collections import deque
@@ -23,6 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from igpreflight.scale.spec import EngineSpec
 from igpreflight.storage.s3uri import is_s3
 
 if TYPE_CHECKING:
@@ -30,28 +30,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-ENGINES = ("local", "dask")
-
-
-@dataclass(frozen=True)
-class EngineSpec:
-    """`--engine`, `--workers`, `--scheduler`."""
-
-    kind: str = "local"
-    workers: int | None = None  # local threads, or the processes of a local Dask cluster
-    scheduler: str | None = None  # tcp://host:8786: an existing Dask cluster
-
-    def __post_init__(self) -> None:
-        if self.kind not in ENGINES:
-            raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {self.kind!r}")
-        if self.scheduler and self.kind != "dask":
-            raise ValueError("--scheduler needs --engine dask")
-
-    @property
-    def slots(self) -> int:
-        """How many tasks run at once (for sizing batches)."""
-        return max(1, self.workers or os.cpu_count() or 1)
 
 
 def batches(items: Sequence[T], heavy: Callable[[T], bool], per_task: int) -> list[list[int]]:

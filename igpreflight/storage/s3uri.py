@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
-SCHEME = "s3://"
+from igpreflight.storage.scheme import SCHEME, is_s3
 
-
-def is_s3(path: str | os.PathLike[str]) -> bool:
-    """True for an s3:// URI (any case of the scheme)."""
-    return isinstance(path, str) and path[:5].lower() == SCHEME
+__all__ = ["SCHEME", "S3Uri", "is_s3"]
 
 
 @dataclass(frozen=True)
