@@ -8,7 +8,6 @@ is no limit. `to_dict` writes every value, so `from_dict(to_dict(p)) == p`.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from dataclasses import replace
 from fractions import Fraction
@@ -115,6 +114,8 @@ NONE = "none"  # how TOML writes "no limit"
 
 def suggest(key: str, known: Mapping[str, Any] | tuple[str, ...] | list[str]) -> str:
     """' (did you mean "max_width"?)' for a key close to a known one, else ''."""
+    import difflib  # only for a misspelt key: 5 ms no valid profile pays
+
     close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
     return f' (did you mean "{close[0]}"?)' if close else ""
 
