@@ -192,3 +192,29 @@ def test_gops_no_longer_than_a_piece_are_cut_at_idr_pictures_only(tmp_path):
     clip = make_video(tmp_path / "short-gop.mp4", **COMMON, extra_args=["-g", "30"])
     track, pieces = video_pieces.split(clip, 2)
     assert len(track.samples) == 120 and pieces == [Piece(0, 60), Piece(60, 120)]
+
+
+def test_a_warm_piece_with_no_idr_picture_in_it(clips, tmp_path):
+    # three pieces: the middle one starts and ends inside the first GOP
+    clip = clips["cavlc"]
+    _, pieces = video_pieces.split(clip, 3)
+    assert [p.warm for p in pieces] == [False, True, True] and pieces[1].end <= 100
+    proof = Proof(clip, 4.0, pieces=3)
+    assert proof.verdict() is None and proof.piecewise
+    middle = (pieces[1].first + pieces[1].end) // 2
+    data = clip.read_bytes()
+    spans = _samples(clip)
+    gone = bytearray(data)
+    gone[_slices(data, *spans[middle])[1]] = 12
+    flipped = bytearray(data)
+    offset, size = spans[middle]
+    for n in range(4):
+        flipped[offset + size // 4 + n * (size // 6)] ^= 0x24
+    for name, content in (("gone", gone), ("flipped", flipped)):
+        path = tmp_path / f"{name}.mp4"
+        path.write_bytes(bytes(content))
+        proof = Proof(path, 4.0, pieces=3)
+        said = proof.verdict()
+        whole = ffmpeg_error(path, 4.0, video=True)
+        assert proof.piecewise and said is not None and whole is not None, (name, said, whole)
+        assert said.split(" at ")[0] == whole.split(" at ")[0], (name, said, whole)

@@ -133,6 +133,16 @@ class _Bits:
         return (k + 1) // 2 if k % 2 else -(k // 2)
 
 
+def slice_start(nal: bytes) -> tuple[int, int] | None:
+    """(first_mb_in_slice, slice_type) of a slice NAL unit (its header byte first),
+    None when the bytes given end before them or do not code them."""
+    try:
+        bits = _Bits(unescape(nal[1:]))
+        return bits.ue(), bits.ue()
+    except SpsError:
+        return None
+
+
 def _skip_scaling_list(bits: _Bits, size: int) -> None:
     last = following = 8
     for _ in range(size):

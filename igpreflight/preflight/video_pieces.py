@@ -57,10 +57,11 @@ from __future__ import annotations
 
 import os
 import struct
+from bisect import bisect_left
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from igpreflight.preflight import isobmff
+from igpreflight.preflight import h264, isobmff
 from igpreflight.preflight.mp4_timing import sample_sizes
 
 # NAL unit types of an H.264 picture's slices: 5 is an IDR picture, 1-4 others.
@@ -78,6 +79,7 @@ LONG_GOP = 1.5
 WARM_AFTER_IDR = 17
 WARM_SLICES = (0, 2)
 WARM_BETTER = 0.05
+WARM_SCAN = 32  # pictures looked at on each side of an equal share for a warm cut
 
 
 class Whole(ValueError):
@@ -324,10 +326,20 @@ def _warm_cuts(f: BinaryIO, track: Track, keys: list[int], pieces: int) -> list[
     for a, b in zip(bounds, bounds[1:], strict=False):
         if done[b] - done[a] <= LONG_GOP / pieces:
             continue
-        for k in range(a + WARM_AFTER_IDR, b):
-            if _first_slice_type(f, track, samples[k]) in WARM_SLICES:
-                found.append(k)
-    return found
+        first = a + WARM_AFTER_IDR
+        for n in range(1, pieces):  # only near an equal share: a few slice headers read
+            aim = bisect_left(done, n / pieces, first, b)
+            before = range(min(aim, b) - 1, max(first, aim - WARM_SCAN) - 1, -1)
+            after = range(max(aim, first), min(b, aim + WARM_SCAN))
+            for side in (before, after):
+                k = next((k for k in side if _is_warm(f, track, samples[k])), None)
+                if k is not None:
+                    found.append(k)
+    return sorted(set(found))
+
+
+def _is_warm(f: BinaryIO, track: Track, sample: Sample) -> bool:
+    return _first_slice_type(f, track, sample) in WARM_SLICES
 
 
 def _first_slice_type(f: BinaryIO, track: Track, sample: Sample) -> int | None:
@@ -341,35 +353,18 @@ def _first_slice_type(f: BinaryIO, track: Track, sample: Sample) -> int | None:
         f.seek(pos)
         head = f.read(length_size + 9)
         size = int.from_bytes(head[:length_size], "big")
-        nal = head[length_size:]
+        nal = head[length_size : length_size + size]
+        if not nal:
+            return None
         if FIRST_VCL <= nal[0] & 0x1F <= LAST_VCL:
             if nal[0] & 0x1F != 1 or not nal[0] & 0x60:  # IDR, partition, or no reference
                 return None
-            bits = _Bits(nal[1:].replace(b"\x00\x00\x03", b"\x00\x00"))
-            if bits.ue() != 0:  # first_mb_in_slice: not the picture's first slice
+            start = h264.slice_start(nal)
+            if start is None or start[0] != 0:  # not the picture's first slice
                 return None
-            kind = bits.ue()
-            return None if kind is None else kind % 5
+            return start[1] % 5
         pos += length_size + size
     return None
-
-
-class _Bits:
-    """Exp-Golomb codes from the start of a slice header (None past the bytes read)."""
-
-    def __init__(self, data: bytes) -> None:
-        self.value = int.from_bytes(data, "big")
-        self.left = 8 * len(data)
-
-    def ue(self) -> int | None:
-        zeros = 0
-        while self.left > 0 and not (self.value >> (self.left - 1)) & 1:
-            zeros += 1
-            self.left -= 1
-        if self.left < zeros + 1:
-            return None
-        self.left -= zeros + 1
-        return ((self.value >> self.left) & ((1 << (zeros + 1)) - 1)) - 1
 
 
 def _balanced(
