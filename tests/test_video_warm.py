@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from fixtures.generate import make_video
-from igpreflight.preflight import ffmpeg_decode, piece_mp4, video_pieces
+from igpreflight.preflight import ffmpeg_decode, h264, piece_mp4, video_pieces
 from igpreflight.preflight.ffmpeg_decode import ffmpeg_error
 from igpreflight.preflight.video_pieces import Piece
 from igpreflight.preflight.video_proof import Proof
@@ -111,7 +111,7 @@ def test_a_warm_piece_says_what_the_whole_decode_says(clips, kind, tmp_path):
     cut = pieces[1].first
     assert 40 <= cut <= 80 and not track.samples[cut].key
     proof = Proof(clip, 4.0, pieces=2)
-    assert proof.verdict() is None and proof.piecewise
+    assert proof.verdict() is None and proof.piecewise and not proof.whole_run
     failed = []
     for name, mutant in _mutants(clip, cut, tmp_path).items():
         proof = Proof(mutant, 4.0, pieces=2)
@@ -123,6 +123,8 @@ def test_a_warm_piece_says_what_the_whole_decode_says(clips, kind, tmp_path):
         if said is not None:
             assert said.split(" at ")[0] == whole.split(" at ")[0], (name, said, whole)
             failed.append(name)
+        if name.startswith("slice-gone") and int(name.rsplit("-", 1)[1]) > cut:
+            assert proof.whole_run, name  # the warm piece failed: the whole decode said
     assert {"file-cut", f"frame-cut-{cut + 3}", f"frame-cut-{len(track.samples) - 1}"} <= {*failed}
     gone = [n for n in failed if n.startswith("slice-gone")]
     assert len(gone) == 3, failed
@@ -200,7 +202,7 @@ def test_a_warm_piece_with_no_idr_picture_in_it(clips, tmp_path):
     _, pieces = video_pieces.split(clip, 3)
     assert [p.warm for p in pieces] == [False, True, True] and pieces[1].end <= 100
     proof = Proof(clip, 4.0, pieces=3)
-    assert proof.verdict() is None and proof.piecewise
+    assert proof.verdict() is None and proof.piecewise and not proof.whole_run
     middle = (pieces[1].first + pieces[1].end) // 2
     data = clip.read_bytes()
     spans = _samples(clip)
@@ -218,3 +220,25 @@ def test_a_warm_piece_with_no_idr_picture_in_it(clips, tmp_path):
         whole = ffmpeg_error(path, 4.0, video=True)
         assert proof.piecewise and said is not None and whole is not None, (name, said, whole)
         assert said.split(" at ")[0] == whole.split(" at ")[0], (name, said, whole)
+
+
+@pytest.mark.parametrize("kind", ["cavlc", "cabac"])
+def test_a_sound_clip_in_two_three_or_four_pieces_needs_no_whole_decode(clips, kind):
+    # a warm start spuriously failing would only cost time, but all of it: the
+    # pieces, then the whole decode. With three references, starts at frame_num 0
+    # to 2 failed ("Missing reference picture"): no cut is taken there
+    clip = clips[kind]
+    with open(clip, "rb") as f:
+        track = video_pieces.read_track(f)
+        sps = video_pieces._the_sps(track.stsd)
+        assert sps is not None and sps.ref_frames == (3 if kind == "cabac" else 1)
+        for n in (2, 3, 4):
+            _, pieces = video_pieces.split(clip, n)
+            assert sum(p.warm for p in pieces) == n - 1
+            for piece in pieces[1:]:
+                offset, size = _samples(clip)[piece.first]
+                f.seek(offset + 4)
+                start = h264.slice_start(f.read(min(size - 4, 32)), sps)
+                assert start is not None and start[2] > sps.ref_frames
+            proof = Proof(clip, 4.0, pieces=n)
+            assert proof.verdict() is None and not proof.whole_run, n

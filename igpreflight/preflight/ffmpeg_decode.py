@@ -57,6 +57,9 @@ WARM_LOG = ("-loglevel", "level+info")
 _LEVEL = re.compile(r"\[(panic|fatal|error|warning|info|verbose|debug|trace)\] ")
 _WARM_SILENT = ("info", "verbose", "debug", "trace")
 CONCEALED = "concealing"
+# What ffmpeg warns of a warm piece with no IDR picture in it: it decodes every
+# picture and outputs none (none is past a recovery point), which is no damage.
+_NOTHING_OUTPUT = ("No filtered frames for output stream", "Output file is empty")
 
 
 @dataclass
@@ -140,6 +143,8 @@ def warm_complaints(stderr: str) -> list[str]:
     kept = []
     for line in stderr.splitlines():
         level = _LEVEL.search(line)
+        if level is not None and level[1] == "warning" and any(w in line for w in _NOTHING_OUTPUT):
+            continue
         if line.strip() and (level is None or level[1] not in _WARM_SILENT or CONCEALED in line):
             kept.append(line)
     return complaints("\n".join(kept), True)

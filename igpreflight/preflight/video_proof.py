@@ -85,6 +85,7 @@ class Proof:
         self._cancelled = False
         self._result: str | None = "the proof did not finish"  # until a decode says
         self.piecewise = False
+        self.whole_run = False  # the whole decode was run (for the verdict, or instead)
         try:
             self._launched = self._launch()
         except Exception:  # noqa: BLE001 - never a silent pass: the whole decode decides
@@ -167,6 +168,7 @@ class Proof:
         return _Launched(track, pieces, folder, runs, limit)
 
     def _whole(self) -> str | None:
+        self.whole_run = True
         return ffmpeg_decode.ffmpeg_error(
             self.path, self._duration, video=True, started=self._started
         )
