@@ -45,6 +45,8 @@ _SUB_HEIGHT = (1, 2, 1, 1)
 
 @dataclass(frozen=True)
 class Sps:
+    """What a sequence parameter set says that the facts and the proof's pieces need."""
+
     profile_idc: int
     constraints: int  # the constraint_set flags byte
     level_idc: int

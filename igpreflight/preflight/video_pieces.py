@@ -92,6 +92,8 @@ class Whole(ValueError):
 
 @dataclass(frozen=True)
 class Sample:
+    """One video sample: where it lies, when it is decoded and shown."""
+
     offset: int
     size: int
     dts: int  # decode time, mdhd units
@@ -113,6 +115,8 @@ class Track:
 
 @dataclass(frozen=True)
 class Piece:
+    """A run of samples decoded on its own, from an IDR picture or (warm) a P picture."""
+
     first: int  # index of its first sample (an IDR picture, or a P picture if warm)
     end: int  # one past its last sample
     warm: bool = False  # starts inside a GOP: only its pass counts (module docstring)
