@@ -25,14 +25,39 @@ def ffmpeg_exe() -> str:
 
 
 def _bundled() -> str | None:
-    """The binary shipped in imageio-ffmpeg's wheel, when it is there and executable."""
+    """The binary shipped in imageio-ffmpeg's wheel, when it is there and executable.
+
+    Found without importing imageio_ffmpeg (5-7 ms: logging, its subprocess
+    helpers) when its `binaries` folder holds exactly one ffmpeg, as a wheel
+    does: that is the one its own table names for this platform."""
+    if os.environ.get("IMAGEIO_FFMPEG_EXE"):
+        return None  # the user chose one for imageio-ffmpeg: it returns that
+    from importlib.util import find_spec
+
+    try:
+        spec = find_spec("imageio_ffmpeg")
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.origin:
+        return None
+    folder = os.path.join(os.path.dirname(spec.origin), "binaries")
+    try:
+        found = [n for n in os.listdir(folder) if n.startswith("ffmpeg-")]
+    except OSError:
+        found = []
+    if len(found) == 1:
+        path = os.path.join(folder, found[0])
+        return path if os.path.isfile(path) and os.access(path, os.X_OK) else None
+    return _named_by_imageio()
+
+
+def _named_by_imageio() -> str | None:
+    """The binary imageio-ffmpeg's table names for this platform (several in the folder)."""
     try:
         import imageio_ffmpeg
         from imageio_ffmpeg._definitions import FNAME_PER_PLATFORM, get_platform
     except ImportError:  # another layout of the package: its own lookup decides
         return None
-    if os.environ.get("IMAGEIO_FFMPEG_EXE"):
-        return None  # the user chose one for imageio-ffmpeg: it returns that
     name = FNAME_PER_PLATFORM.get(get_platform(), "")
     path = os.path.join(os.path.dirname(imageio_ffmpeg.__file__), "binaries", name)
     return path if name and os.path.isfile(path) and os.access(path, os.X_OK) else None

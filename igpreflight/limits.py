@@ -27,6 +27,8 @@ PRACTICE = "accepted in practice by the API, not documented by Meta"
 
 @dataclass(frozen=True)
 class ImageLimits:
+    """What Instagram accepts for an image in one role (the IMG rules read these)."""
+
     role: Role
     accepted_formats: tuple[str, ...] = ("JPEG",)
     tolerated_formats: tuple[str, ...] = ("PNG",)  # IMG012 warning, not IMG002
@@ -88,6 +90,8 @@ IMAGE_FIX = ImageFixTargets()
 
 @dataclass(frozen=True)
 class VideoLimits:
+    """What Instagram accepts for a video in one role (the VID rules read these)."""
+
     role: Role
     containers: tuple[str, ...] = ("MPEG-4", "QuickTime")
     video_codecs: tuple[str, ...] = ("AVC", "HEVC")
@@ -128,6 +132,8 @@ class VideoLimits:
 
 @dataclass(frozen=True)
 class PostLimits:
+    """What Instagram accepts for a post's caption, tags and items (the POST rules)."""
+
     max_caption: int = 2200  # Unicode code points
     max_hashtags: int = 30
     hashtag_cap_announced: int = 5  # POST004: Instagram announced a 5-hashtag cap

@@ -350,6 +350,8 @@ class FileReport:
 
 @dataclass
 class PostReport:
+    """One post's findings (the post itself, then its media's)."""
+
     post: Post
     findings: list[Finding]
 

@@ -271,6 +271,30 @@ def test_faststart_remux_is_fast_path_and_keeps_packets(tmp_path: Path):
     assert out.is_streamable is True
 
 
+@pytest.mark.parametrize(
+    "streams, extra",
+    [
+        (["0:V:0", "0:a:0"], {}),
+        (["0:V:0"], {"t": "90.000", "map_metadata": -1}),
+        (["0:V:0", "0:a:0"], {"tag:v": "avc1", "bsf:v": "setts=time_base=1/30:pts=PTS:dts=DTS"}),
+    ],
+)
+def test_a_copy_is_written_as_ffmpeg_python_compiles_it(streams, extra):
+    # a remux builds its arguments without ffmpeg-python (not loaded on its path):
+    # the very list ffmpeg-python gives, so nothing about the output changes
+    import ffmpeg
+
+    from igpreflight.transcode.video import copy_args
+
+    kw = {"f": "mp4", "c:v": "copy", "movflags": "+faststart", "map_chapters": -1, **extra}
+    kw |= {"c:a": "copy"} if len(streams) > 1 else {}
+    kw["fflags"] = "+bitexact"
+    inp = ffmpeg.input("file:/a/in.mp4")
+    nodes = [inp[s.split(":", 1)[1]] for s in streams]
+    compiled = ffmpeg.output(*nodes, "file:/b/out.mp4", **kw).compile(cmd=ffmpeg_exe())
+    assert copy_args("file:/a/in.mp4", streams, "file:/b/out.mp4", kw) == compiled
+
+
 def test_trim_cuts_a_long_story_by_stream_copy(tmp_path: Path):
     lim = VIDEO_LIMITS[Role.STORY_VIDEO]
     src = make_video(tmp_path / "long.mp4", 96, 160, 24, lim.max_duration + 2, bitrate="50k")

@@ -108,6 +108,21 @@ def test_fixing_one_video_loads_only_what_a_video_fix_needs(tmp_path: Path):
     assert offenders(modules, NETWORK_AND_SERVICES + PUBLISH_LAYER) == []
     unused = ("igpreflight.preflight.manifest", "igpreflight.report.html", "concurrent.futures")
     assert offenders(modules, (*unused, "igpreflight.storage.s3", "igpreflight.scale.fix")) == []
+    # A copy needs no filter graph (ffmpeg-python and its `future`), the bundled ffmpeg
+    # is found without imageio-ffmpeg's module, and no profile key is misspelt (difflib).
+    assert offenders(modules, REMUX_NEEDS_NONE) == []
+
+
+REMUX_NEEDS_NONE = ("ffmpeg", "future", "past", "imageio_ffmpeg", "difflib")
+
+
+def test_a_video_transcode_still_loads_ffmpeg_python(tmp_path: Path):
+    """The guard above is no accident of a broken import: an encode builds its graph."""
+    clip = make_video(tmp_path / "turned.mp4", duration=3.5, rotation=90)
+    out = tmp_path / "out"
+    modules = imported("-m", "igpreflight", "fix", str(clip), "--out", str(out))
+    assert (out / "turned.mp4").is_file()
+    assert "ffmpeg" in modules
 
 
 def test_checking_a_local_video_loads_no_pillow(tmp_path: Path):

@@ -49,6 +49,17 @@ DETERMINISTIC = ("-threads", "1")
 # Decoder work a proof skips: deblocking smooths rebuilt pictures and detects nothing.
 SKIPPED_RECONSTRUCTION = ("-skip_loop_filter", "all")
 PROGRESS = ("-progress", "pipe:1", "-stats_period", "0.1", "-f", "null", "-")
+# A warm piece (video_pieces) logs at info with each line's level: error
+# concealment ("concealing N DC, N AC, N MV errors") is said only at info, and in
+# a warm piece the pictures before the next IDR are decoded but never output, so
+# the "corrupt decoded frame" check the whole decode makes on them cannot run.
+WARM_LOG = ("-loglevel", "level+info")
+_LEVEL = re.compile(r"\[(panic|fatal|error|warning|info|verbose|debug|trace)\] ")
+_WARM_SILENT = ("info", "verbose", "debug", "trace")
+CONCEALED = "concealing"
+# What ffmpeg warns of a warm piece with no IDR picture in it: it decodes every
+# picture and outputs none (none is past a recovery point), which is no damage.
+_NOTHING_OUTPUT = ("No filtered frames for output stream", "Output file is empty")
 
 
 @dataclass
@@ -65,9 +76,10 @@ class Outcome:
         return self.returncode != 0 or bool(self.lines)
 
 
-def video_head(deblock: bool = False) -> list[str]:
-    """ffmpeg's arguments before the input, for a video proof."""
-    head = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error"]
+def video_head(deblock: bool = False, warm: bool = False) -> list[str]:
+    """ffmpeg's arguments before the input, for a video proof (`warm`: a piece that
+    starts inside a GOP, WARM_LOG)."""
+    head = [ffmpeg_exe(), "-hide_banner", "-nostdin", *(WARM_LOG if warm else ("-v", "error"))]
     head += ["-xerror", "-err_detect", "explode", *DETERMINISTIC]
     return head + ([] if deblock else list(SKIPPED_RECONSTRUCTION))
 
@@ -98,9 +110,11 @@ def spawn(cmd: list[str]) -> subprocess.Popen[bytes]:
     )
 
 
-def collect(proc: subprocess.Popen[bytes], limit: float, video: bool) -> Outcome:
+def collect(
+    proc: subprocess.Popen[bytes], limit: float, video: bool, warm: bool = False
+) -> Outcome:
     """What the decode `proc` said, once it is over; raises subprocess.TimeoutExpired
-    (and kills it) past `limit` seconds."""
+    (and kills it) past `limit` seconds. `warm`: it logged at WARM_LOG."""
     try:
         out, err = proc.communicate(timeout=limit)
     except subprocess.TimeoutExpired:
@@ -109,7 +123,8 @@ def collect(proc: subprocess.Popen[bytes], limit: float, video: bool) -> Outcome
         raise
     times = re.findall(rb"out_time_us=(\d+)", out)
     seconds = int(times[-1]) / 1e6 if times else 0.0
-    lines = complaints(err.decode("utf-8", "replace"), video)
+    text = err.decode("utf-8", "replace")
+    lines = warm_complaints(text) if warm else complaints(text, video)
     return Outcome(proc.returncode, lines, seconds, opened=b"progress=" in out)
 
 
@@ -120,6 +135,19 @@ def complaints(stderr: str, video: bool) -> list[str]:
     if not video:
         lines = [line for line in lines if not any(word in line for word in _HARMLESS)]
     return lines
+
+
+def warm_complaints(stderr: str) -> list[str]:
+    """A warm piece's complaints: every line above info (or without a level), and
+    error concealment, which the whole decode fails as a corrupt decoded frame."""
+    kept = []
+    for line in stderr.splitlines():
+        level = _LEVEL.search(line)
+        if level is not None and level[1] == "warning" and any(w in line for w in _NOTHING_OUTPUT):
+            continue
+        if line.strip() and (level is None or level[1] not in _WARM_SILENT or CONCEALED in line):
+            kept.append(line)
+    return complaints("\n".join(kept), True)
 
 
 def said(lines: list[str], video: bool) -> str:

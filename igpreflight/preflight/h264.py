@@ -45,6 +45,8 @@ _SUB_HEIGHT = (1, 2, 1, 1)
 
 @dataclass(frozen=True)
 class Sps:
+    """What a sequence parameter set says that the facts and the proof's pieces need."""
+
     profile_idc: int
     constraints: int  # the constraint_set flags byte
     level_idc: int
@@ -58,6 +60,9 @@ class Sps:
     transfer: int | None  # transfer_characteristics when the VUI describes colour
     pic_struct_present: bool
     hrd: bool  # NAL or VCL HRD parameters present
+    log2_max_frame_num: int = 4  # frame_num's width in a slice header
+    ref_frames: int = 0  # max_num_ref_frames
+    separate_planes: bool = False  # a colour_plane_id in every slice header
 
     @property
     def profile(self) -> str:
@@ -133,6 +138,20 @@ class _Bits:
         return (k + 1) // 2 if k % 2 else -(k // 2)
 
 
+def slice_start(nal: bytes, sps: Sps) -> tuple[int, int, int] | None:
+    """(first_mb_in_slice, slice_type, frame_num) of a slice NAL unit (its header
+    byte first) coded with `sps`, None when the bytes given end before them."""
+    try:
+        bits = _Bits(unescape(nal[1:]))
+        first_mb, slice_type = bits.ue(), bits.ue()
+        bits.ue()  # pic_parameter_set_id
+        if sps.separate_planes:
+            bits.u(2)  # colour_plane_id
+        return first_mb, slice_type, bits.u(sps.log2_max_frame_num)
+    except SpsError:
+        return None
+
+
 def _skip_scaling_list(bits: _Bits, size: int) -> None:
     last = following = 8
     for _ in range(size):
@@ -161,7 +180,7 @@ def parse_sps(nal: bytes) -> Sps:
             for i in range(8 if chroma_format_idc != 3 else 12):
                 if bits.flag():
                     _skip_scaling_list(bits, 16 if i < 6 else 64)
-    bits.ue()  # log2_max_frame_num_minus4
+    log2_max_frame_num = bits.ue() + 4
     poc_type = bits.ue()
     if poc_type == 0:
         bits.ue()
@@ -171,7 +190,7 @@ def parse_sps(nal: bytes) -> Sps:
         bits.se()
         for _ in range(min(bits.ue(), 255)):
             bits.se()
-    bits.ue()  # max_num_ref_frames
+    ref_frames = bits.ue()  # max_num_ref_frames
     bits.flag()  # gaps_in_frame_num_value_allowed_flag
     width_mbs, height_units = bits.ue() + 1, bits.ue() + 1
     frame_mbs_only = bits.flag()
@@ -190,6 +209,7 @@ def parse_sps(nal: bytes) -> Sps:
     return Sps(
         profile_idc, constraints, level_idc, chroma_format_idc, depth_luma, depth_chroma,
         width, height, frame_mbs_only, sar, transfer, pic_struct, hrd,
+        log2_max_frame_num, ref_frames, separate_planes,
     )  # fmt: skip
 
 

@@ -118,6 +118,8 @@ def brands(f: BinaryIO, boxes: list[Box]) -> set[str]:
 
 @dataclass(frozen=True)
 class Edit:
+    """One edit list entry: which span of the media the movie shows, at what rate."""
+
     segment_duration: float  # seconds (movie timescale)
     media_time: float | None  # seconds (media timescale); None for an empty edit
     rate: float
@@ -125,6 +127,8 @@ class Edit:
 
 @dataclass
 class TrackLayout:
+    """One track as its boxes lay it out, read without decoding a sample."""
+
     handler: str = ""  # vide, soun, ...
     media_duration: float | None = None  # seconds
     edits: list[Edit] = field(default_factory=list)

@@ -62,7 +62,10 @@ def _moov(track: Track, piece: Piece, base: int) -> bytes:
         shifts = [s.cts - s.dts for s in samples]
         signed = track.ctts_version == 1
         stbl.append(_table(b"ctts", track.ctts_version, _runs(shifts), signed))
-    keys = [(i + 1,) for i, s in enumerate(samples) if s.key]
+    # A warm piece inside one GOP has no sync sample: its first is named one (an
+    # stss with no entry would make ffmpeg parse the stream; the decoder itself
+    # does not read the flag)
+    keys = [(i + 1,) for i, s in enumerate(samples) if s.key] or [(1,)]
     offsets = struct.pack(f">{len(samples)}Q", *(base + s.offset for s in samples))
     stbl += [
         _table(b"stss", 0, keys),

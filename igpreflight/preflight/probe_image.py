@@ -123,6 +123,8 @@ def _likely_plugin(prefix: bytes) -> None:
 
 @dataclass
 class JpegHeader:
+    """What a JPEG's markers say before its scan (no pixel decoded)."""
+
     precision: int = 8
     components: int = 3
     progressive: bool = False
@@ -221,6 +223,8 @@ def jpeg_truncation(f: BinaryIO, size: int, hdr: JpegHeader) -> str | None:
 
 @dataclass
 class PngHeader:
+    """What a PNG's chunks say before its image data (no pixel decoded)."""
+
     bit_depth: int = 8
     color_type: int = 2
     interlaced: bool = False

@@ -8,6 +8,37 @@ shown before it. So the stream cut at IDR pictures gives pieces that decode,
 each from its own start, exactly as they decode inside the whole stream, and
 they can decode side by side (`video_proof`).
 
+A GOP much longer than a piece (the generator's clips: IDR pictures at 0 and 250
+of 300) would leave one piece with most of the work, so such a GOP may also be
+cut before a P picture: a "warm" piece, which a decoder starts without the
+pictures the first ones refer to. Why its pass can count:
+- what fails a decode (-xerror, -err_detect explode) is the entropy decode of
+  slice headers and macroblocks (CAVLC or CABAC, whose contexts start afresh at
+  every slice), which reads the slice's own bits and its neighbours in the same
+  picture, never a reference picture's pixels: a warm decoder reads the very
+  same bits with the very same parameter sets and meets the same errors;
+- the references it lacks are the frame_num gap ffmpeg fills (silently, at
+  debug level) with gray pictures under the missing frame_nums, as many as the
+  SPS allows references, so past WARM_AFTER_IDR pictures into a GOP the
+  reference lists hold the same frame_nums as the whole decode's, and a slice
+  that names a missing reference fails both; the gap is filled down to
+  frame_num 1 and never wraps, so a cut whose frame_num is not above the number
+  of references is not taken (`_warm_start`; such a start failed spuriously);
+- the pictures before the next IDR are decoded but not output (ffmpeg outputs
+  no picture before a recovery point), so the "corrupt decoded frame" check the
+  whole decode makes on output pictures cannot run there; that check fires only
+  on error concealment, which ffmpeg says at info level ("concealing ..."), and
+  a warm piece logs at that level and fails on it (`ffmpeg_decode.WARM_LOG`: a
+  picture with a slice missing fails both ways, tests/test_video_warm.py); a
+  warm piece that ends before the next IDR outputs nothing, and ffmpeg's two
+  warnings that say so are not damage;
+- pictures reordered (B-frames) bring memory management operations a warm
+  start cannot follow ("mmco: unref short failure" on a sound b-pyramid stream),
+  so only streams of frames (no fields) that reorder nothing are cut warm.
+A warm piece that fails proves nothing (its warm start may be why), so then the
+whole decode gives the verdict and the complaint (`video_proof`): a spurious
+failure only costs time.
+
 This module only reads the sample tables (stss, stsz, stco/stsc, stts, ctts,
 elst) and the first NAL units of each keyframe; it decodes nothing. It answers
 with the pieces, or with why the stream must be decoded whole:
@@ -20,7 +51,7 @@ with the pieces, or with why the stream must be decoded whole:
   parameter set in the stream that avcC does not hold (a piece after it would
   not see it);
 - a picture of one piece shown after the first picture of the next (B-frame
-  reordering across the cut);
+  reordering across the cut; a warm cut needs a stream that reorders nothing);
 - an edit list that drops samples (several edits, a rate other than 1, an edit
   that starts after the first picture or ends before the last): ffmpeg does not
   decode samples an edit leaves out, and a piece would.
@@ -30,10 +61,11 @@ from __future__ import annotations
 
 import os
 import struct
+from bisect import bisect_left
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from igpreflight.preflight import isobmff
+from igpreflight.preflight import h264, isobmff
 from igpreflight.preflight.mp4_timing import sample_sizes
 
 # NAL unit types of an H.264 picture's slices: 5 is an IDR picture, 1-4 others.
@@ -43,6 +75,15 @@ NAL_HEADS_READ = 64  # NAL units looked at before a keyframe's first slice, at m
 COVER_ART = b"covr"  # iTunes metadata's picture: an attached picture stream to ffmpeg
 MAX_MOOV_READ = 64 << 20  # bytes of moov searched for it (larger: decoded whole)
 EDGE = 1e-3  # seconds: an edit this close to a picture's start leaves its fate unclear
+# Warm cuts (inside a GOP): only in a GOP with more than LONG_GOP pieces' share of
+# the work, at a P (0) or non-IDR I (2) picture this far past the IDR (16, H.264's
+# most reference frames, +1: the whole decode's references are all real there),
+# and taken over an IDR cut only when it is WARM_BETTER nearer an equal share.
+LONG_GOP = 1.5
+WARM_AFTER_IDR = 17
+WARM_SLICES = (0, 2)
+WARM_BETTER = 0.05
+WARM_SCAN = 32  # pictures looked at on each side of an equal share for a warm cut
 
 
 class Whole(ValueError):
@@ -51,6 +92,8 @@ class Whole(ValueError):
 
 @dataclass(frozen=True)
 class Sample:
+    """One video sample: where it lies, when it is decoded and shown."""
+
     offset: int
     size: int
     dts: int  # decode time, mdhd units
@@ -72,8 +115,11 @@ class Track:
 
 @dataclass(frozen=True)
 class Piece:
-    first: int  # index of its first sample (an IDR picture)
+    """A run of samples decoded on its own, from an IDR picture or (warm) a P picture."""
+
+    first: int  # index of its first sample (an IDR picture, or a P picture if warm)
     end: int  # one past its last sample
+    warm: bool = False  # starts inside a GOP: only its pass counts (module docstring)
 
     def start_seconds(self, track: Track) -> float:
         return track.samples[self.first].cts / track.timescale
@@ -91,8 +137,9 @@ def split(path: str | os.PathLike[str], pieces: int) -> tuple[Track, list[Piece]
             if not _starts_with_idr(f, track, track.samples[i]):
                 raise Whole(f"sample {i + 1} is a keyframe but not an IDR picture")
         _check_parameter_sets(f, track)
-    _check_display_order(track, keys)
-    return track, _balanced(track, keys, max(1, pieces))
+        _check_display_order(track, keys)
+        warm = _warm_cuts(f, track, keys, max(1, pieces))
+    return track, _balanced(track, keys, max(1, pieces), warm)
 
 
 def read_track(f: BinaryIO) -> Track:
@@ -263,23 +310,105 @@ def _check_display_order(track: Track, keys: list[int]) -> None:
             raise Whole(f"pictures are reordered across the keyframe at sample {b + 1}")
 
 
-def _balanced(track: Track, keys: list[int], pieces: int) -> list[Piece]:
-    """Runs of whole GOPs, cut where the decode work (half bytes, half pictures)
-    is nearest to an equal share."""
+def _work_before(track: Track) -> list[float]:
+    """The decode work (half bytes, half pictures) before each sample, 0..1."""
     samples = track.samples
     total = len(samples)
-    bounds = [*keys, total]
     before, running = [0], 0
     for s in samples:
         running += s.size
         before.append(running)
-    # the work before sample k, 0..1
-    done = {k: (before[k] / (running or 1) + k / total) / 2 for k in bounds}
+    return [(before[k] / (running or 1) + k / total) / 2 for k in range(total + 1)]
+
+
+def _warm_cuts(f: BinaryIO, track: Track, keys: list[int], pieces: int) -> list[int]:
+    """Samples inside a GOP much longer than a piece where a warm piece may start
+    (`_warm_start`), near each equal share, in a stream of frames (no fields)
+    where no picture is reordered (the module docstring says why)."""
+    samples = track.samples
+    if pieces < 2 or len({s.cts - s.dts for s in samples}) != 1:
+        return []  # B-frames reorder pictures: their MMCOs fail a warm start
+    sps = _the_sps(track.stsd)
+    if sps is None or not sps.frame_mbs_only or not sps.ref_frames:
+        return []
+    done = _work_before(track)
+    bounds = [*keys, len(samples)]
+    found: list[int] = []
+    for a, b in zip(bounds, bounds[1:], strict=False):
+        if done[b] - done[a] <= LONG_GOP / pieces:
+            continue
+        first = a + WARM_AFTER_IDR
+        for n in range(1, pieces):  # only near an equal share: a few slice headers read
+            aim = bisect_left(done, n / pieces, first, b)
+            before = range(min(aim, b) - 1, max(first, aim - WARM_SCAN) - 1, -1)
+            after = range(max(aim, first), min(b, aim + WARM_SCAN))
+            for side in (before, after):
+                k = next((k for k in side if _warm_start(f, track, samples[k], sps)), None)
+                if k is not None:
+                    found.append(k)
+    return sorted(set(found))
+
+
+def _the_sps(stsd: bytes) -> h264.Sps | None:
+    """avcC's one SPS, read (None: several, or one this reader does not take)."""
+    sets = [s for s in _avcc_sets(stsd) if s and s[0] & 0x1F == 7]
+    if len(sets) != 1:
+        return None
+    try:
+        return h264.parse_sps(sets[0])
+    except (h264.SpsError, IndexError):
+        return None
+
+
+def _warm_start(f: BinaryIO, track: Track, sample: Sample, sps: h264.Sps) -> bool:
+    """Whether a warm piece may start at `sample`: its first slice is a reference
+    P (or non-IDR I) picture's, with a frame_num past the SPS's number of
+    reference frames. A fresh decoder fills the gap below it with one gray
+    picture for each missing frame_num down to 1, never wrapping below 0: lower,
+    its references would be fewer than the whole decode's ("Missing reference
+    picture" on every clip with three references, at frame_num 0 to 2)."""
+    length_size = _length_size(track.stsd)
+    pos, end = sample.offset, sample.offset + sample.size
+    for _ in range(NAL_HEADS_READ):
+        if pos + length_size + 1 > end:
+            return False
+        f.seek(pos)
+        head = f.read(length_size + 16)
+        size = int.from_bytes(head[:length_size], "big")
+        nal = head[length_size : length_size + size]
+        if not nal:
+            return False
+        if FIRST_VCL <= nal[0] & 0x1F <= LAST_VCL:
+            if nal[0] & 0x1F != 1 or not nal[0] & 0x60:  # IDR, partition, or no reference
+                return False
+            start = h264.slice_start(nal, sps)
+            if start is None or start[0] != 0:  # not the picture's first slice
+                return False
+            return start[1] % 5 in WARM_SLICES and start[2] > sps.ref_frames
+        pos += length_size + size
+    return False
+
+
+def _balanced(
+    track: Track, keys: list[int], pieces: int, warm: list[int] | None = None
+) -> list[Piece]:
+    """Runs of whole GOPs (or, in a long GOP, from a `warm` cut), cut where the
+    decode work (half bytes, half pictures) is nearest to an equal share; an IDR
+    cut is preferred to a warm one unless the warm one is WARM_BETTER closer."""
+    total = len(track.samples)
+    done = _work_before(track)
+    key_set = set(keys)
+    candidates = sorted({*keys[1:], *(warm or [])})
+    if not candidates:
+        return [Piece(0, total)]
     cuts = [0]
     for n in range(1, pieces):
         share = n / pieces
-        best = min(bounds[1:-1], key=lambda k: abs(done[k] - share))
+        best = min(
+            candidates,
+            key=lambda k: abs(done[k] - share) + (0 if k in key_set else WARM_BETTER),
+        )
         if best > cuts[-1]:
             cuts.append(best)
     cuts.append(total)
-    return [Piece(a, b) for a, b in zip(cuts, cuts[1:], strict=False)]
+    return [Piece(a, b, a not in key_set) for a, b in zip(cuts, cuts[1:], strict=False)]

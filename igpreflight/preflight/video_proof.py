@@ -17,7 +17,10 @@ pieces before it passed, so its first error is the stream's first); when both
 the video and the rest fail, which the whole decode would meet first depends on
 their interleaving, and the whole decode is run to say it, as it is when a
 piece could not even start (an ffmpeg built without `concat:`). Anything the
-pieces cannot be trusted with (`video_pieces.Whole`) is decoded whole.
+pieces cannot be trusted with (`video_pieces.Whole`) is decoded whole. A warm
+piece (one that starts inside a long GOP, `video_pieces`) logs at info level
+and counts only when it passes: when it is the first to fail, or says anything
+past the first failing piece, the whole decode is run for the verdict.
 
 The pieces' decodes are started by the thread that makes the Proof, before it
 returns; only the waiting is left to threads. Started from threads, they began
@@ -82,6 +85,7 @@ class Proof:
         self._cancelled = False
         self._result: str | None = "the proof did not finish"  # until a decode says
         self.piecewise = False
+        self.whole_run = False  # the whole decode was run (for the verdict, or instead)
         try:
             self._launched = self._launch()
         except Exception:  # noqa: BLE001 - never a silent pass: the whole decode decides
@@ -144,7 +148,7 @@ class Proof:
                 head = os.path.join(folder, f"piece-{n}.mp4")
                 with open(head, "wb") as f:
                     f.write(piece_mp4.header(track, piece, size))
-                commands.append(self._piece(f"concat:{head}|{source}"))
+                commands.append(self._piece(f"concat:{head}|{source}", piece.warm))
             for cmd in [*commands, self._rest()]:
                 try:
                     proc = ffmpeg_decode.spawn(cmd)
@@ -164,6 +168,7 @@ class Proof:
         return _Launched(track, pieces, folder, runs, limit)
 
     def _whole(self) -> str | None:
+        self.whole_run = True
         return ffmpeg_decode.ffmpeg_error(
             self.path, self._duration, video=True, started=self._started
         )
@@ -172,9 +177,11 @@ class Proof:
         """Wait for every decode of `launched` (each in a thread), then judge."""
         outcomes: list[Outcome | str | None] = [None] * len(launched.runs)
 
+        warm = [p.warm for p in launched.pieces] + [False]  # the rest is not a piece
+
         def wait(index: int, proc: subprocess.Popen[bytes]) -> None:
             try:
-                outcomes[index] = ffmpeg_decode.collect(proc, launched.limit, True)
+                outcomes[index] = ffmpeg_decode.collect(proc, launched.limit, True, warm[index])
             except subprocess.TimeoutExpired:
                 outcomes[index] = ffmpeg_decode.TIMED_OUT
             except OSError as exc:
@@ -195,9 +202,9 @@ class Proof:
         return self._combine(launched.track, launched.pieces, outcomes)
 
     @staticmethod
-    def _piece(url: str) -> list[str]:
+    def _piece(url: str, warm: bool) -> list[str]:
         """One piece's decode: its header joined to the source (`url`), video only."""
-        cmd = [*ffmpeg_decode.video_head(), "-f", "mov", "-i", url, "-map", "0:v"]
+        cmd = [*ffmpeg_decode.video_head(warm=warm), "-f", "mov", "-i", url, "-map", "0:v"]
         return [*cmd, *ffmpeg_decode.PROGRESS]
 
     def _rest(self) -> list[str]:
@@ -223,11 +230,15 @@ class Proof:
         broken = next((i for i, o in enumerate(video) if o.failed), None)
         if broken is None:
             return None if not rest.failed else _said(rest.lines, rest.seconds)
-        if rest.failed:  # which one the whole decode meets first: it says
+        if rest.failed or pieces[broken].warm:
+            # which one the whole decode meets first, or whether a warm piece's
+            # failure is the stream's or only its warm start's: the whole decode says
             return self._whole()
         lines: list[str] = []
         seconds = 0.0
-        for piece, outcome in zip(pieces, video, strict=True):
+        for piece, outcome in zip(pieces[broken:], video[broken:], strict=True):
+            if outcome.lines and piece.warm:
+                return self._whole()  # its complaints may be its warm start's
             if outcome.lines:
                 lines += outcome.lines
                 seconds = piece.start_seconds(track) + outcome.seconds

@@ -23,6 +23,8 @@ from igpreflight.profiles import BUILTIN, Profile, ProfileError, house_profile, 
 
 @dataclass(frozen=True)
 class ProfileSettings:
+    """Which profiles apply to which files, from the configuration."""
+
     profiles: tuple[Profile, ...] = ()  # every file's, unless a glob says otherwise
     by_glob: tuple[tuple[str, tuple[Profile, ...]], ...] = ()
     house: tuple[tuple[str, Profile], ...] = ()  # house profiles by name, in file order

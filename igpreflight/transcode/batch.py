@@ -70,6 +70,8 @@ class FixJob:
 
 @dataclass
 class _Planned:
+    """One job as phase 1 left it: probed, checked, planned, or settled."""
+
     job: FixJob
     facts: Facts | None = None
     role: Role | None = None

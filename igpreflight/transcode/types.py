@@ -27,6 +27,8 @@ class FixStatus(str, Enum):
 
 @dataclass(frozen=True)
 class FixOptions:
+    """How the user asked files to be fixed (the CLI's and API's fix options)."""
+
     as_: str = "auto"
     aspect: str = "crop"  # crop | pad
     pad_color: str = "white"  # a colour name, #rrggbb, or "blur"
@@ -76,6 +78,8 @@ class FixPlan:
 
 @dataclass
 class FileFixResult:
+    """What fixing one file did: where it went, why, the findings before and after."""
+
     source: str  # as the user gave it
     output: str | None
     status: FixStatus

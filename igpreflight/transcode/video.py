@@ -22,8 +22,6 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-import ffmpeg
-
 from igpreflight.atomic import replacing
 from igpreflight.childproc import child_kwargs, time_limit
 from igpreflight.config import DEFAULT_RULES, RuleSelection
@@ -139,15 +137,27 @@ def _pad(stream: Any, p: dict[str, Any]) -> Any:
         .filter("crop", w, h)
         .filter("boxblur", luma_radius=radius, luma_power=2)
     )
+    import ffmpeg
+
     return ffmpeg.overlay(bg, parts[1], x=x, y=y)
 
 
 def build_command(
     src: Path, facts: VideoFacts, plan: FixPlan, out: Path, options: FixOptions
 ) -> list[str]:
-    """The ffmpeg argument list that carries out `plan` from `src` into `out` (MP4)."""
+    """The ffmpeg argument list that carries out `plan` from `src` into `out` (MP4).
+
+    A plan that encodes builds its filter graph with ffmpeg-python; a copy or
+    remux needs no graph, and its arguments are written here in the very order
+    ffmpeg-python compiles them (`copy_args`; tests/test_fix_video.py compares),
+    without loading ffmpeg-python (and `future`) on the remux's path."""
     steps = _steps(plan)
-    inp = ffmpeg.input(_url(src))
+    filtered = "encode-video" in steps or "encode-audio" in steps
+    inp: Any = None
+    if filtered:
+        import ffmpeg
+
+        inp = ffmpeg.input(_url(src))
     streams: list[Any] = []
     kw: dict[str, Any] = {"f": "mp4"}
 
@@ -173,7 +183,7 @@ def build_command(
         if "tone-map" in steps:
             kw.update({"colorspace": "bt709", "color_primaries": "bt709", "color_trc": "bt709"})
     else:
-        streams.append(inp["V:0"])
+        streams.append(inp["V:0"] if filtered else "0:V:0")
         kw["c:v"] = "copy"
         copy = steps.get("copy-video", {})
         if copy.get("tag"):
@@ -191,7 +201,7 @@ def build_command(
         streams.append(audio)
         kw.update({"c:a": a["codec"], "b:a": a["bitrate"], "ar": a["rate"], "ac": a["channels"]})
     elif "copy-audio" in steps:
-        streams.append(inp["a:0"])
+        streams.append(inp["a:0"] if filtered else "0:a:0")
         kw["c:a"] = "copy"
 
     if "trim" in steps:
@@ -212,9 +222,25 @@ def build_command(
     # count, so another machine may encode different (equally valid) bytes.
     kw["fflags"] = "+bitexact"
 
-    args = ffmpeg.output(*streams, _url(out), **kw).compile(cmd=ffmpeg_exe())
+    if filtered:
+        args = ffmpeg.output(*streams, _url(out), **kw).compile(cmd=ffmpeg_exe())
+    else:
+        args = copy_args(_url(src), streams, _url(out), kw)
     head = ["-hide_banner", "-nostdin", "-y", "-loglevel", "warning", "-nostats"]
     return [args[0], *head, "-progress", "pipe:1", *args[1:]]
+
+
+def copy_args(url: str, streams: list[str], out: str, kw: dict[str, Any]) -> list[str]:
+    """What ffmpeg-python compiles for `url`'s `streams` (as "0:V:0") copied into
+    `out` with output options `kw`: the maps, the format, the rest sorted by name."""
+    args = [ffmpeg_exe(), "-i", url]
+    for stream in streams:
+        args += ["-map", stream]
+    rest = dict(kw)
+    args += ["-f", str(rest.pop("f"))]
+    for key in sorted(rest):
+        args += [f"-{key}", f"{rest[key]}"]
+    return [*args, out]
 
 
 def run_ffmpeg(
