@@ -9,23 +9,24 @@ code is a `ConfigError` naming it, which commands turn into a usage error (exit 
 
 The result is a `Settings`; its `rules` (a `RuleSelection`) is plain frozen data,
 so it travels into worker processes and decides, per path, which findings exist
-and which role a file is checked in.
+and which role a file is checked in (`rule_selection.py`; its globs are matched by
+`path_globs.py`).
 """
 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from igpreflight.model import AsOption, Finding
-from igpreflight.profiles import Profile, ProfileError, is_default, resolve
+from igpreflight.config_errors import ConfigError
+from igpreflight.model import AsOption
+from igpreflight.profiles import ProfileError, is_default
 from igpreflight.profiles.schema import suggest
 from igpreflight.profiles.settings import parse_profiles
+from igpreflight.rule_selection import DEFAULT_RULES, RuleSelection
 from igpreflight.tomlread import toml
 
 CONFIG_NAME = "igpreflight.toml"
@@ -47,10 +48,6 @@ KEYS = {
     "format": "report format when --format is not given",
     "jobs": "parallel workers when --jobs is not given (at most 4 per CPU)",
 }
-
-
-class ConfigError(ValueError):
-    """The configuration cannot be used; commands report it as a usage error (exit 2)."""
 
 
 # Parallel workers beyond this many per CPU only add memory and contention (`jobs =
@@ -100,148 +97,6 @@ def expand(selectors: Iterable[str], where: str) -> frozenset[str]:
 def split_codes(values: Iterable[str]) -> list[str]:
     """CLI values: repeatable and comma-separated (`--ignore IMG003,VID020`)."""
     return [part.strip() for v in values for part in v.split(",") if part.strip()]
-
-
-# ---------------------------------------------------------------- globs
-
-
-@lru_cache(maxsize=256)
-def _glob_regex(pattern: str) -> re.Pattern[str]:
-    """A glob as a regex: `**` crosses folders, `*` and `?` do not, `[...]` a class."""
-    out, i = [], 0
-    while i < len(pattern):
-        ch = pattern[i]
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif ch == "*":
-            out.append("[^/]*")
-            i += 1
-        elif ch == "?":
-            out.append("[^/]")
-            i += 1
-        elif ch == "[" and "]" in pattern[i + 1 :]:
-            end = pattern.index("]", i + 1)
-            body = pattern[i + 1 : end].replace("\\", "\\\\")
-            out.append("[" + ("^" + body[1:] if body.startswith("!") else body) + "]")
-            i = end + 1
-        else:
-            out.append(re.escape(ch))
-            i += 1
-    return re.compile("".join(out) + r"\Z")
-
-
-def glob_matches(pattern: str, path: str | os.PathLike[str], root: str) -> bool:
-    """Does `path` match `pattern`? A pattern with a slash is matched against the path
-    relative to `root` (the config file's folder); one without, against the file name."""
-    pattern = pattern.strip()
-    text = os.fspath(path)
-    if "://" in text:  # an object URI (s3://bucket/key): globs see bucket/key
-        rel = text.split("://", 1)[1]
-        name = rel.rsplit("/", 1)[-1]
-        if "/" not in pattern.rstrip("/"):
-            return bool(_glob_regex(pattern).match(name))
-        return bool(_glob_regex(pattern + ("**" if pattern.endswith("/") else "")).match(rel))
-    absolute = Path(os.path.abspath(text))
-    if pattern.startswith("./"):
-        pattern = pattern[2:]
-    if "/" not in pattern.rstrip("/"):
-        return bool(_glob_regex(pattern).match(absolute.name))
-    try:
-        rel = absolute.relative_to(root).as_posix() if root else absolute.as_posix()
-    except ValueError:
-        return False
-    if pattern.endswith("/"):
-        pattern += "**"
-    return bool(_glob_regex(pattern).match(rel))
-
-
-# ---------------------------------------------------------------- rule selection
-
-
-@dataclass(frozen=True)
-class RuleSelection:
-    """Which rules exist for which file, and the role a file is checked in.
-
-    `enabled` None means every rule. Plain tuples and frozensets, so it pickles
-    into worker processes and hashes into the fix ledger's options key.
-    """
-
-    enabled: frozenset[str] | None = None
-    per_file_ignores: tuple[tuple[str, frozenset[str]], ...] = ()
-    roles: tuple[tuple[str, str], ...] = ()
-    root: str = ""
-    # The profiles files are checked against (SPEC 12): every file's, then by glob
-    # (the first match wins); () is instagram. `house` names the house profiles.
-    profiles: tuple[Profile, ...] = ()
-    path_profiles: tuple[tuple[str, tuple[Profile, ...]], ...] = ()
-    house: tuple[tuple[str, Profile], ...] = ()
-
-    @property
-    def is_default(self) -> bool:
-        return (
-            self.enabled is None
-            and not self.per_file_ignores
-            and not self.roles
-            and is_default(self.profiles)
-            and not self.path_profiles
-        )
-
-    def profiles_for(self, path: str | os.PathLike[str] | None) -> tuple[Profile, ...]:
-        """The profiles `path` is checked against: the first matching `profiles` glob,
-        else `profile` (() means instagram alone)."""
-        if path is not None and str(path):
-            for glob, profiles in self.path_profiles:
-                if glob_matches(glob, path, self.root):
-                    return profiles
-        return self.profiles
-
-    def with_profiles(self, spec: Any) -> RuleSelection:
-        """These rules with `spec` (names, files or Profile objects) for every path,
-        as `--profile` gives them (a file relative to the working directory); None
-        keeps the configuration's."""
-        if spec is None:
-            return self
-        try:
-            chosen = resolve(spec, dict(self.house), Path.cwd())
-        except ProfileError as exc:
-            raise ConfigError(f"--profile: {exc}") from None
-        return replace(self, profiles=() if is_default(chosen) else chosen, path_profiles=())
-
-    def allows(self, code: str, path: str | os.PathLike[str] | None = None) -> bool:
-        if self.enabled is not None and code not in self.enabled:
-            return False
-        if path is None or not str(path):
-            return True
-        return not any(
-            code in codes and glob_matches(glob, path, self.root)
-            for glob, codes in self.per_file_ignores
-        )
-
-    def keep(
-        self, findings: Sequence[Finding], path: str | os.PathLike[str] | None = None
-    ) -> tuple[list[Finding], int]:
-        """The findings still reported for `path`, and how many were ignored."""
-        if self.is_default:
-            return list(findings), 0
-        kept = [f for f in findings if self.allows(f.rule, path)]
-        return kept, len(findings) - len(kept)
-
-    def role(self, path: str | os.PathLike[str], given: str) -> str:
-        """The `--as` value for `path`: an explicit `--as` wins, then the first
-        matching `roles` glob, then auto."""
-        if given != AsOption.AUTO.value or not self.roles:
-            return given
-        for glob, role in self.roles:
-            if glob_matches(glob, path, self.root):
-                return role
-        return given
-
-
-DEFAULT_RULES = RuleSelection()
 
 
 @dataclass(frozen=True)
@@ -421,3 +276,28 @@ def load_settings(
         rules = replace(rules, root=str(Path.cwd()))
     rules = rules.with_profiles(profile)  # --profile wins over profile/profiles
     return Settings(rules=rules, source=path, **plain)
+
+
+# ConfigError, RuleSelection and DEFAULT_RULES live in their own modules (config_errors,
+# rule_selection) and stay importable from here, where every importer finds them.
+__all__ = [
+    "CONFIG_NAME",
+    "DEFAULT_RULES",
+    "FORMATS",
+    "JOBS_PER_CPU",
+    "KEYS",
+    "PYPROJECT",
+    "ROLE_VALUES",
+    "ConfigError",
+    "RuleSelection",
+    "Settings",
+    "check_jobs",
+    "expand",
+    "find_config",
+    "known_codes",
+    "load_settings",
+    "max_jobs",
+    "parse_table",
+    "read_table",
+    "split_codes",
+]

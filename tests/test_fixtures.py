@@ -14,9 +14,9 @@ from PIL import ImageCms
 
 from fixtures.generate import POSTS_TOML, SAMPLES, make_icc_profile, write_samples
 from igpreflight.model import ImageFacts, Unreadable, VideoFacts
+from igpreflight.preflight.image_colour import icc_facts
 from igpreflight.preflight.manifest import load_manifest
 from igpreflight.preflight.probe import probe
-from igpreflight.preflight.probe_image import icc_facts
 
 REPO = Path(__file__).resolve().parents[1]
 MEDIA = REPO / "fixtures" / "media"

@@ -88,6 +88,9 @@ IMAGE_PIPELINE = (
     "igpreflight.transcode.plan_image",
     "igpreflight.transcode.image_memory",
     "igpreflight.preflight.probe_image",
+    "igpreflight.preflight.image_open",
+    "igpreflight.preflight.image_structure",
+    "igpreflight.preflight.image_colour",
     "igpreflight.preflight.jpeg_strict",
     "igpreflight.preflight.jpeg_child",
 )

@@ -16,7 +16,8 @@ from pty_run import run_on_pty
 from fixtures import generate
 from igpreflight.cli import COMMANDS, cli
 from igpreflight.redaction import register_secret
-from igpreflight.terminal import CI_VARIABLES, Terminal, color_enabled, paint_report
+from igpreflight.terminal import CI_VARIABLES, Terminal
+from igpreflight.terminal_color import color_enabled, paint_report
 
 pytest.register_assert_rewrite("publish_support")
 

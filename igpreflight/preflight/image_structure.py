@@ -1,0 +1,184 @@
+"""Cheap structure walks over image files: JPEG markers, PNG chunks, TIFF strips.
+
+Split from `probe_image.py`: these read bytes only (they seek past payloads, so a
+6000x4000 JPEG costs what a 600x400 one does) and say whether a file is complete,
+without Pillow opening or decoding anything.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+import zlib
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from PIL import Image
+
+
+@dataclass
+class JpegHeader:
+    """What a JPEG's markers say before its scan (no pixel decoded)."""
+
+    precision: int = 8
+    components: int = 3
+    progressive: bool = False
+    adobe_transform: int | None = None
+    sos_offset: int | None = None
+    trailer_bytes: int = 0  # bytes appended after the JPEG (motion photo video)
+
+
+_MOTION_LEN = re.compile(
+    rb'(?:MicroVideoOffset\s*=\s*"|MicroVideoOffset>)(\d+)'
+    rb'|Item:Semantic="MotionPhoto"[^/]*?Item:Length="(\d+)"'
+    rb'|Item:Length="(\d+)"[^/]*?Item:Semantic="MotionPhoto"'
+)
+
+
+def jpeg_header(f: BinaryIO, size: int) -> JpegHeader | str:
+    """Walk JPEG markers up to the first SOS; a string is the reason it is broken."""
+    hdr = JpegHeader()
+    f.seek(2)
+    pos = 2
+    for _ in range(10_000):
+        f.seek(pos)
+        two = f.read(2)
+        if len(two) < 2:
+            return "truncated JPEG: the header ends before the image data"
+        if two[0] != 0xFF:
+            return f"corrupt JPEG: no marker at byte {pos}"
+        marker = two[1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        if marker in (0x01, *range(0xD0, 0xD8)):
+            pos += 2
+            continue
+        if marker == 0xD9:
+            return "corrupt JPEG: the image ends before any image data"
+        raw = f.read(2)
+        if len(raw) < 2:
+            return "truncated JPEG: the header ends before the image data"
+        (length,) = struct.unpack(">H", raw)
+        if length < 2 or pos + 2 + length > size:
+            return "truncated JPEG: a header segment runs past the end of the file"
+        if marker in (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE):
+            seg = f.read(6)
+            if len(seg) == 6:
+                hdr.precision = seg[0]
+                hdr.components = seg[5]
+            hdr.progressive = marker in (0xC2, 0xC6, 0xCA, 0xCE)
+        elif marker == 0xEE:  # APP14 Adobe: colour transform
+            seg = f.read(min(length - 2, 12))
+            if seg[:5] == b"Adobe" and len(seg) >= 12:
+                hdr.adobe_transform = seg[11]
+        elif marker == 0xE1:  # APP1: EXIF or XMP; a motion photo says its video length
+            seg = f.read(min(length - 2, 65_535))
+            if b"http://ns.adobe.com/xap/1.0/" in seg[:40]:
+                m = _MOTION_LEN.search(seg)
+                if m:
+                    hdr.trailer_bytes = int(next(g for g in m.groups() if g))
+        elif marker == 0xDA:
+            hdr.sos_offset = pos
+            return hdr
+        pos += 2 + length
+    return "corrupt JPEG: too many header segments"
+
+
+def jpeg_truncation(f: BinaryIO, size: int, hdr: JpegHeader) -> str | None:
+    """Why a JPEG's scan data is incomplete (no EOI marker after SOS), or None.
+
+    Entropy-coded data never contains FF D9 (FF bytes are stuffed), so an EOI
+    after the first SOS means the scans are complete. The last two bytes (before
+    a motion photo's video), then the last 64 KB, are read first, which costs the
+    same for any image size; only when the marker is not there is the rest of the
+    scan data searched (files with data appended after the image).
+    """
+    end = size - hdr.trailer_bytes if 0 < hdr.trailer_bytes < size else size
+    sos = hdr.sos_offset or 0
+    if end - 2 >= sos:
+        f.seek(end - 2)
+        if f.read(2) == b"\xff\xd9":  # nearly every JPEG: EOI is its last two bytes
+            return None
+    start = max(sos, end - 65_536)
+    f.seek(start)
+    if b"\xff\xd9" in f.read(end - start):
+        return None
+    pos, carry = sos, b""
+    f.seek(pos)
+    while pos < size:
+        chunk = f.read(1 << 20)
+        if not chunk:
+            break
+        if b"\xff\xd9" in carry + chunk:
+            return None
+        carry, pos = chunk[-1:], pos + len(chunk)
+    return "truncated JPEG: no end-of-image marker (image data ends early)"
+
+
+@dataclass
+class PngHeader:
+    """What a PNG's chunks say before its image data (no pixel decoded)."""
+
+    bit_depth: int = 8
+    color_type: int = 2
+    interlaced: bool = False
+    frames: int = 1
+    exif: bytes | None = None
+    cicp: tuple[int, int, int] | None = None
+    has_iend: bool = False
+    chunks: list[bytes] = field(default_factory=list)
+
+
+def png_header(f: BinaryIO, size: int) -> PngHeader | str:
+    """Walk PNG chunk headers (seeking past IDAT), to IEND."""
+    hdr = PngHeader()
+    pos = 8
+    for _ in range(1_000_000):
+        f.seek(pos)
+        head = f.read(8)
+        if len(head) < 8:
+            return "truncated PNG: no IEND chunk (image data ends early)"
+        length, ctype = struct.unpack(">I4s", head)
+        if pos == 8 and ctype != b"IHDR":
+            return "corrupt PNG: the first chunk is not IHDR"
+        if pos + 12 + length > size:
+            return "truncated PNG: image data ends early"
+        if ctype == b"IHDR":
+            data = f.read(17)
+            if length != 13 or len(data) < 17:
+                return "corrupt PNG: bad IHDR chunk"
+            if zlib.crc32(b"IHDR" + data[:13]) != struct.unpack(">I", data[13:17])[0]:
+                return "corrupt PNG: the IHDR checksum is wrong"
+            hdr.bit_depth, hdr.color_type = data[8], data[9]
+            hdr.interlaced = data[12] == 1
+        elif ctype == b"acTL":
+            data = f.read(8)
+            hdr.frames = max(1, struct.unpack(">I", data[:4])[0])
+        elif ctype == b"eXIf" and length < 1_000_000:
+            hdr.exif = f.read(length)
+        elif ctype == b"cICP" and length >= 4:
+            p, t, m = f.read(3)
+            hdr.cicp = (p, t, m)
+        elif ctype == b"IEND":
+            hdr.has_iend = True
+            return hdr
+        if ctype not in hdr.chunks:
+            hdr.chunks.append(ctype)
+        pos += 12 + length
+    return "corrupt PNG: too many chunks"
+
+
+def tiff_truncation(im: Image.Image, size: int) -> str | None:
+    tags = getattr(im, "tag_v2", None)
+    if tags is None:
+        return None
+    for off_tag, len_tag in ((273, 279), (324, 325)):
+        offsets, counts = tags.get(off_tag), tags.get(len_tag)
+        if not offsets or not counts:
+            continue
+        offsets = offsets if isinstance(offsets, tuple) else (offsets,)
+        counts = counts if isinstance(counts, tuple) else (counts,)
+        if any(o + c > size for o, c in zip(offsets, counts, strict=False)):
+            return "truncated TIFF: image data ends early"
+    return None
