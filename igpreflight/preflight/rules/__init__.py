@@ -29,6 +29,8 @@ from igpreflight.model import Facts, Finding, Role, Severity
 RULE_MODULES = (
     "image",
     "video",
+    "video_dimensions",
+    "video_encoding",
     "post",
     "post_types",
     "post_video_options",
