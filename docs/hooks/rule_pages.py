@@ -78,7 +78,7 @@ def registry_rules() -> list[Rule]:
 
 
 def family(rule: Rule) -> str:
-    module = rule.module.rpartition(".")[2]
+    module = rule.family
     return FAMILIES.get(module, module.title())
 
 

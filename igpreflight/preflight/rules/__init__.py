@@ -22,9 +22,25 @@ from typing import Any
 from igpreflight.limits import IMAGE_LIMITS, POST_LIMITS, PostLimits
 from igpreflight.model import Facts, Finding, Role, Severity
 
-# The modules that register rules, in the order families are listed (rules, SARIF).
+# The modules that register rules, in registration order; families are listed (rules,
+# SARIF) in the order of their first module. A family's rules may span several modules,
+# each named after the family and its job (post_tags.py is in the post family).
 # A new rule module is added here and nowhere else.
-RULE_MODULES = ("image", "video", "post", "url", "quota", "file")
+RULE_MODULES = (
+    "image",
+    "video",
+    "video_dimensions",
+    "video_encoding",
+    "post",
+    "post_types",
+    "post_video_options",
+    "post_tags",
+    "post_fields",
+    "post_batch",
+    "url",
+    "quota",
+    "file",
+)
 
 
 @dataclass(frozen=True)
@@ -71,6 +87,11 @@ class Rule:
     @property
     def code(self) -> str:
         return self.info.code
+
+    @property
+    def family(self) -> str:
+        """The family its module belongs to (post for post_tags.py): what listings group by."""
+        return self.module.rpartition(".")[2].partition("_")[0]
 
     def __call__(self, *args: Any) -> Any:
         if self.check is None:
@@ -182,9 +203,9 @@ def load_rules() -> Registry:
 
 
 def listing_order(rule: Rule) -> tuple[int, str, int]:
-    """Rules as people list them: by module (RULE_MODULES order), then by code,
+    """Rules as people list them: by family (RULE_MODULES order), then by code,
     numerically (IMG002 before IMG010), whatever order they were registered in."""
-    module = rule.module.rpartition(".")[2]
+    module = rule.family
     rank = RULE_MODULES.index(module) if module in RULE_MODULES else len(RULE_MODULES)
     head = rule.code.rstrip("0123456789")
     return rank, head, int(rule.code[len(head) :] or -1)
