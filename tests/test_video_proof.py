@@ -19,7 +19,7 @@ import pytest
 
 from fixtures.generate import make_video
 from igpreflight.ffmpeg_bin import ffmpeg_exe
-from igpreflight.preflight import isobmff
+from igpreflight.preflight import isobmff, mp4_tables
 from igpreflight.preflight.decode import ffmpeg_error
 from igpreflight.preflight.video_proof import Proof
 
@@ -29,7 +29,7 @@ def _samples(path: Path) -> list[tuple[int, int]]:
     with open(path, "rb") as f:
         layout = isobmff.movie_layout(f)
     video = next(t for t in layout.tracks if t.handler == "vide")
-    chunks = isobmff._chunk_offsets(video.boxes[b"stco"], wide=False)
+    chunks = mp4_tables._chunk_offsets(video.boxes[b"stco"], wide=False)
     stsc = video.boxes[b"stsc"]
     runs = [struct.unpack(">III", stsc[8 + 12 * i : 20 + 12 * i]) for i in range(_count(stsc))]
     stsz = video.boxes[b"stsz"]
