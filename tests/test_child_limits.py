@@ -17,9 +17,10 @@ from igpreflight.ffmpeg_bin import ffmpeg_exe
 from igpreflight.model import Role
 from igpreflight.preflight.checks import check_facts
 from igpreflight.preflight.probe import probe
+from igpreflight.transcode.ffmpeg_run import VideoFixError, run_ffmpeg
 from igpreflight.transcode.plan_video import plan_video
 from igpreflight.transcode.types import FixOptions
-from igpreflight.transcode.video import VideoFixError, apply_video, run_ffmpeg
+from igpreflight.transcode.video import apply_video
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -49,7 +50,7 @@ def _children(pid: int) -> list[int]:
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
 def test_ffmpeg_dies_with_a_killed_parent():
     script = (
-        "from igpreflight.transcode.video import run_ffmpeg\n"
+        "from igpreflight.transcode.ffmpeg_run import run_ffmpeg\n"
         "from igpreflight.ffmpeg_bin import ffmpeg_exe\n"
         "run_ffmpeg([ffmpeg_exe(), '-nostdin', '-re', '-f', 'lavfi', '-i',"
         " 'testsrc2=s=64x64:d=600', '-progress', 'pipe:1', '-f', 'null', '-'])\n"

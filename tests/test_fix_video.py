@@ -26,10 +26,12 @@ from igpreflight.model import Role, Severity, VideoFacts
 from igpreflight.preflight.checks import check_facts
 from igpreflight.preflight.probe import probe
 from igpreflight.terminal import CI_VARIABLES, Terminal
+from igpreflight.transcode.ffmpeg_run import VideoFixError
 from igpreflight.transcode.plan_video import PRESET_ENV, VideoStep, plan_video
 from igpreflight.transcode.progress import terminal_progress
 from igpreflight.transcode.types import FixOptions, FixPlan, FixStatus
-from igpreflight.transcode.video import VideoFixError, apply_video, build_command
+from igpreflight.transcode.video import apply_video
+from igpreflight.transcode.video_command import build_command
 
 
 @pytest.fixture(autouse=True)
@@ -284,7 +286,7 @@ def test_a_copy_is_written_as_ffmpeg_python_compiles_it(streams, extra):
     # the very list ffmpeg-python gives, so nothing about the output changes
     import ffmpeg
 
-    from igpreflight.transcode.video import copy_args
+    from igpreflight.transcode.video_command import copy_args
 
     kw = {"f": "mp4", "c:v": "copy", "movflags": "+faststart", "map_chapters": -1, **extra}
     kw |= {"c:a": "copy"} if len(streams) > 1 else {}
@@ -463,12 +465,12 @@ def test_terminal_progress_draws_on_a_terminal_only(tmp_path: Path, monkeypatch)
 
 
 def test_a_missing_ffmpeg_is_a_clear_error(tmp_path: Path, monkeypatch):
-    from igpreflight.transcode import video as video_module
+    from igpreflight.transcode import video_command
 
     src = make_video(tmp_path / "clip.webm", vcodec="libvpx-vp9", acodec="libopus", duration=3.2)
     facts = video_facts(src)
     plan = plan_video(facts, check_facts(facts, Role.REELS), Role.REELS, FixOptions())
-    monkeypatch.setattr(video_module, "ffmpeg_exe", lambda: str(tmp_path / "no-ffmpeg"))
+    monkeypatch.setattr(video_command, "ffmpeg_exe", lambda: str(tmp_path / "no-ffmpeg"))
     with pytest.raises(VideoFixError, match="IGPREFLIGHT_FFMPEG"):
         apply_video(src, facts, plan, tmp_path / "out" / "clip.mp4", FixOptions())
     assert list((tmp_path / "out").iterdir()) == []

@@ -23,12 +23,11 @@ from igpreflight.transcode.plan_video import (
     REMUX_RULES,
     VIDEO_RULES,
     VideoStep,
-    plan_geometry,
     plan_video,
-    simplest_ratio,
-    target_fps,
 )
 from igpreflight.transcode.types import FixOptions, FixStatus
+from igpreflight.transcode.video_geometry import plan_geometry, simplest_ratio
+from igpreflight.transcode.video_rate import target_fps
 
 GOOD = replace(
     GOOD_VIDEO,

@@ -15,10 +15,11 @@ import pytest
 
 from fixtures.generate import make_video
 from igpreflight.ffmpeg_bin import ffmpeg_exe
-from igpreflight.preflight import video_pieces, video_proof
+from igpreflight.preflight import avc_nal, video_pieces, video_proof, video_track
 from igpreflight.preflight.ffmpeg_decode import ffmpeg_error
-from igpreflight.preflight.video_pieces import Piece, Sample, Track, Whole
+from igpreflight.preflight.video_pieces import Piece
 from igpreflight.preflight.video_proof import Proof
+from igpreflight.preflight.video_track import Sample, Track, Whole
 from tests.test_video_proof import _samples
 
 COMMON = dict(width=320, height=240, fps=30, duration=2.0, bitrate="2M")
@@ -181,8 +182,8 @@ def test_a_parameter_set_avcc_does_not_hold_is_decoded_whole(gop):
     import io
 
     with open(gop, "rb") as f:
-        track = video_pieces.read_track(f)
-    (pps,) = [s for s in video_pieces._avcc_sets(track.stsd) if s[0] & 0x1F == 8]
+        track = video_track.read_track(f)
+    (pps,) = [s for s in avc_nal._avcc_sets(track.stsd) if s[0] & 0x1F == 8]
     other = pps[:-1] + bytes([pps[-1] ^ 0x10])
 
     def stream(*nals: bytes) -> tuple[Track, io.BytesIO]:
@@ -190,9 +191,9 @@ def test_a_parameter_set_avcc_does_not_hold_is_decoded_whole(gop):
         sample = Sample(offset=0, size=len(body), dts=0, cts=0, key=True)
         return Track((sample,), 30, track.stsd, None, 16, 16), io.BytesIO(body)
 
-    video_pieces._check_parameter_sets(*reversed(stream(pps, b"\x65\x88")))
+    avc_nal._check_parameter_sets(*reversed(stream(pps, b"\x65\x88")))
     with pytest.raises(Whole, match="parameter set"):
-        video_pieces._check_parameter_sets(*reversed(stream(other, b"\x65\x88")))
+        avc_nal._check_parameter_sets(*reversed(stream(other, b"\x65\x88")))
 
 
 def test_pieces_ffmpeg_cannot_open_leave_the_verdict_to_the_whole_decode(

@@ -17,7 +17,14 @@ from pathlib import Path
 import pytest
 
 from fixtures.generate import make_video
-from igpreflight.preflight import ffmpeg_decode, h264, piece_mp4, video_pieces
+from igpreflight.preflight import (
+    ffmpeg_decode,
+    h264,
+    piece_mp4,
+    video_pieces,
+    video_track,
+    warm_cuts,
+)
 from igpreflight.preflight.ffmpeg_decode import ffmpeg_error
 from igpreflight.preflight.video_pieces import Piece
 from igpreflight.preflight.video_proof import Proof
@@ -150,7 +157,7 @@ def test_a_warm_piece_fails_on_concealment_the_error_log_does_not_show(clips, tm
     damaged.write_bytes(bytes(data))
     assert ffmpeg_error(damaged, 4.0, video=True).startswith("corrupt decoded frame")
     with open(damaged, "rb") as f:
-        track = video_pieces.read_track(f)
+        track = video_track.read_track(f)
     header = piece_mp4.header(track, Piece(60, 120, True), damaged.stat().st_size)
     quiet = _decode(header, damaged, tmp_path, warm=False)
     assert not quiet.failed  # the error log alone would have passed it
@@ -229,8 +236,8 @@ def test_a_sound_clip_in_two_three_or_four_pieces_needs_no_whole_decode(clips, k
     # to 2 failed ("Missing reference picture"): no cut is taken there
     clip = clips[kind]
     with open(clip, "rb") as f:
-        track = video_pieces.read_track(f)
-        sps = video_pieces._the_sps(track.stsd)
+        track = video_track.read_track(f)
+        sps = warm_cuts._the_sps(track.stsd)
         assert sps is not None and sps.ref_frames == (3 if kind == "cabac" else 1)
         for n in (2, 3, 4):
             _, pieces = video_pieces.split(clip, n)

@@ -10,6 +10,11 @@ Least work: a stream that complies is copied (`-c copy`); a file whose only
 problems are the container or the moov position is remuxed; a file with no
 fixable finding is copied byte for byte by the batch driver. (An edit list that
 cuts is the exception: only decoding honours it, so both streams are encoded.)
+
+The arithmetic the steps need lives beside it: `video_geometry` (crop, scale and
+pad sizes) and `video_rate` (the constant frame rate). What stays here is every
+place a rule code is written (tests/test_rule_registry.py allows them only in the
+planner): which rules trigger which work, and the steps that name them.
 """
 
 from __future__ import annotations
@@ -26,13 +31,13 @@ from igpreflight.model import ROLE_LABEL, Finding, Kind, Role, Severity, VideoFa
 from igpreflight.preflight.rules.fmt import (
     allowed_aspect,
     aspects_label,
-    exact,
     fmt_number,
     fmt_seconds,
 )
 from igpreflight.profiles import INSTAGRAM, Profile
-from igpreflight.transcode.aim import aspect_bounds
 from igpreflight.transcode.types import FixOptions, FixPlan, FixStatus, Step
+from igpreflight.transcode.video_geometry import _below_minimum, plan_geometry
+from igpreflight.transcode.video_rate import _copy_time_base, _snap, fps_arg, fps_label, target_fps
 
 # Rules a re-encode of the video stream resolves. VID018 (HEVC) is one of them
 # unless --keep-hevc; VID017 (rotation) too: the fix bakes rotation in (SPEC 2).
@@ -70,20 +75,6 @@ DEFAULT_CRF = 20
 PRESET_ENV = "IGPREFLIGHT_X264_PRESET"  # e.g. "ultrafast" in tests
 CRF_ENV = "IGPREFLIGHT_X264_CRF"
 
-# Frame rates people and players expect; VFR sources are snapped to the nearest.
-STANDARD_RATES: tuple[Fraction, ...] = (
-    Fraction(24000, 1001),
-    Fraction(24),
-    Fraction(25),
-    Fraction(30000, 1001),
-    Fraction(30),
-    Fraction(48),
-    Fraction(50),
-    Fraction(60000, 1001),
-    Fraction(60),
-)
-SNAP_TOLERANCE = 0.002  # relative: 29.97 (MediaInfo's rounding) is 30000/1001
-
 # MediaInfo's HDR transfer names -> zscale's names for them.
 HDR_TRANSFERS = {
     "PQ": "smpte2084",
@@ -112,183 +103,6 @@ def encoder_preset() -> str:
 def encoder_crf() -> int:
     value = os.environ.get(CRF_ENV, "").strip()
     return int(value) if value.isdigit() else DEFAULT_CRF
-
-
-# ------------------------------------------------------------------ frame rate
-
-
-def _snap(rate: Fraction) -> Fraction:
-    """The standard rate `rate` stands for (29.97 -> 30000/1001), else `rate`."""
-    best = min(STANDARD_RATES, key=lambda std: abs(rate - std))
-    return best if abs(rate - best) / best <= SNAP_TOLERANCE else rate
-
-
-def fps_label(rate: Fraction) -> str:
-    return fmt_number(float(rate))
-
-
-def fps_arg(rate: Fraction) -> str:
-    """30000/1001 or 30: what the fps filter and -r accept."""
-    return str(rate.numerator) if rate.denominator == 1 else f"{rate.numerator}/{rate.denominator}"
-
-
-def target_fps(fps: float | None, vfr: bool, lim: VideoLimits) -> Fraction:
-    """The constant rate to convert to.
-
-    Out of range: divide (120 -> 60, 90 -> 45) or multiply (15 -> 30, 12.5 -> 25)
-    by the smallest whole number that lands in range, so frames are dropped or
-    repeated evenly (no judder). VFR: the standard rate nearest to that.
-    """
-    lo, hi = Fraction(exact(lim.min_fps)), Fraction(exact(lim.max_fps))
-    if not fps or fps <= 0:
-        return Fraction(30)
-    rate = Fraction(round(fps * 1000), 1000)
-    if rate > hi:
-        rate /= math.ceil(rate / hi)
-    elif rate < lo:
-        rate *= math.ceil(lo / rate)
-    rate = _snap(rate)
-    if vfr:
-        in_range = [r for r in STANDARD_RATES if lo <= r <= hi]
-        rate = min(in_range, key=lambda r: (abs(r - rate), -r))
-    return min(max(rate, lo), hi)
-
-
-# ------------------------------------------------------------------ geometry
-
-
-def _even_floor(x: float) -> int:
-    return max(2, int(x) // 2 * 2)
-
-
-def _even_round(x: float) -> int:
-    return max(2, int(round(x / 2.0)) * 2)
-
-
-def _even_ceil(x: float) -> int:
-    return max(2, math.ceil(x / 2.0) * 2)
-
-
-@dataclass(frozen=True)
-class Geometry:
-    """Frame sizes through the filter chain, after ffmpeg's autorotation.
-
-    Sizes are in pixels of the rotated frame (`src_w` x `src_h`, sample aspect
-    `sar`); `crop` is a region of it, `scale` the size it is resized to, `pad`
-    the final canvas. None means the step is not needed.
-    """
-
-    src_w: int
-    src_h: int
-    sar: Fraction
-    crop: tuple[int, int, int, int] | None  # w, h, x, y
-    scale: tuple[int, int] | None
-    pad: tuple[int, int, int, int] | None  # w, h, x, y
-    out_w: int
-    out_h: int
-
-
-def simplest_ratio(value: float, digits: int = 3) -> Fraction:
-    """The simplest fraction that MediaInfo's rounded value stands for
-    (it prints 3 decimals: 1.422 is 64:45, 1.185 is 32:27)."""
-    target = round(value, digits)
-    for den in range(1, 1001):
-        num = round(value * den)
-        if num and round(num / den, digits) == target:
-            return Fraction(num, den)
-    return Fraction(value).limit_denominator(1000)
-
-
-def _ratio_ok(w: int, h: int, lo: Fraction, hi: Fraction) -> bool:
-    return lo <= Fraction(w, h) <= hi
-
-
-def _nudge(w: int, h: int, lo: Fraction, hi: Fraction, grow: bool) -> tuple[int, int]:
-    """Move an even size into [lo, hi] by 2 px steps: shrink the long side, or
-    (when `grow`, i.e. the frame is resampled anyway) grow the short one."""
-    for _ in range(100_000):
-        if _ratio_ok(w, h, lo, hi):
-            break
-        if Fraction(w, h) < lo:
-            if h > 2:
-                h -= 2
-            elif grow:
-                w += 2
-            else:
-                break
-        elif w > 2:
-            w -= 2
-        elif grow:
-            h += 2
-        else:
-            break
-    return w, h
-
-
-def plan_geometry(facts: VideoFacts, lim: VideoLimits, aspect_mode: str) -> Geometry:
-    """Crop or pad into the role's aspect range, then downscale to the width limit,
-    with square pixels and even dimensions (what H.264 4:2:0 needs)."""
-    w, h = int(facts.width or 2), int(facts.height or 2)
-    sar = simplest_ratio(facts.sar or 1.0)
-    if facts.rotation in (90, 270):
-        w, h, sar = h, w, 1 / sar
-    ratio = Fraction(w, h) * sar  # displayed aspect
-    bounds = aspect_bounds(lim, ratio)
-    lo, hi = bounds[0] or exact(lim.min_aspect), bounds[1] or exact(lim.max_aspect)
-
-    crop = None
-    cw, ch = w, h  # content region in source pixels
-    if aspect_mode != "pad" and ratio < lo:
-        ch = min(h, int(w * sar / lo))
-    elif aspect_mode != "pad" and ratio > hi:
-        cw = min(w, int(h * hi / sar))
-    # Content in display (square) pixels, then the canvas it sits on.
-    dw, dh = float(cw * sar), float(ch)
-    canvas_w, canvas_h = dw, dh
-    if aspect_mode == "pad" and ratio < lo:
-        canvas_w = math.ceil(dh * lo)
-    elif aspect_mode == "pad" and ratio > hi:
-        canvas_h = math.ceil(dw / hi)
-    s = min(1.0, lim.max_width / canvas_w)
-    padding = (canvas_w, canvas_h) != (dw, dh)
-    max_w = _even_floor(lim.max_width)
-
-    scale = None
-    if s == 1.0 and sar == 1:
-        # No resampling needed: cut to even sizes (at most one pixel per axis).
-        content = (_even_floor(cw), _even_floor(ch))
-        if not padding:
-            content = _nudge(*content, lo, hi, grow=False)
-        if content[0] > w or content[1] > h or not (padding or _ratio_ok(*content, lo, hi)):
-            # A frame of a few pixels: only resampling can reach the range.
-            content = scale = _nudge(*content, lo, hi, grow=True)
-            if (cw, ch) != (w, h):
-                crop = (cw, ch, (w - cw) // 2, (h - ch) // 2)
-        elif content != (w, h):
-            crop = (*content, (w - content[0]) // 2, (h - content[1]) // 2)
-    else:
-        if (cw, ch) != (w, h):
-            crop = (cw, ch, (w - cw) // 2, (h - ch) // 2)
-        content = (min(max_w, _even_round(dw * s)), _even_round(dh * s))
-        if not padding:
-            # Even rounding may push the ratio a hair out: resize 2 px less.
-            content = _nudge(*content, lo, hi, grow=True)
-        scale = content
-    pad = None
-    out_w, out_h = content
-    if padding:
-        pw = min(max_w, max(_even_ceil(canvas_w * s), content[0]))
-        ph = max(_even_ceil(canvas_h * s), content[1])
-        while not _ratio_ok(pw, ph, lo, hi):
-            if Fraction(pw, ph) > hi:
-                ph += 2
-            elif pw < max_w:
-                pw += 2
-            else:
-                break
-        pad = (pw, ph, (pw - content[0]) // 2, (ph - content[1]) // 2)
-        out_w, out_h = pw, ph
-    return Geometry(w, h, sar, crop, scale, pad, out_w, out_h)
 
 
 # ------------------------------------------------------------------ the plan
@@ -479,37 +293,6 @@ def _plan_video(
 
     status = FixStatus.TRANSCODED if (encode_video or encode_audio) else FixStatus.REMUXED
     return FixPlan(Kind.VIDEO, role, status, tuple(steps), "mp4")
-
-
-def _below_minimum(facts: VideoFacts, lim: VideoLimits, options: FixOptions) -> str | None:
-    """Why the output would be smaller than the profile's minimum frame (Facebook Reels:
-    540x960), which no fix can undo (upscaling adds no detail), or None."""
-    if lim.min_short_edge is None and lim.min_long_edge is None:
-        return None
-    geo = plan_geometry(facts, lim, options.aspect)
-    short, long = sorted((geo.out_w, geo.out_h))
-    if short >= (lim.min_short_edge or 0) and long >= (lim.min_long_edge or 0):
-        return None
-    least = f"{lim.min_short_edge or 0}x{lim.min_long_edge or 0}"
-    made = f"{geo.out_w}x{geo.out_h}"
-    if (geo.out_w, geo.out_h) == (facts.display_width, facts.display_height):
-        return f"{made} is below the minimum {least} ({lim.platform}); use a larger original"
-    return (
-        f"{facts.display_width}x{facts.display_height} brought into the aspect range is "
-        f"{made}, below the minimum {least} ({lim.platform}); use a larger original"
-    )
-
-
-def _copy_time_base(facts: VideoFacts, lim: VideoLimits) -> str | None:
-    """The frame duration to snap copied timestamps to, for sources that store
-    them in milliseconds (Matroska, WebM, FLV): 33/34 ms steps would make the
-    MP4 variable-rate. ISO-BMFF sources keep their exact timing (None)."""
-    if facts.container in lim.containers or not facts.fps:
-        return None
-    if (facts.frame_rate_mode or "").upper() == "VFR":
-        return None
-    rate = _snap(Fraction(round(facts.fps * 1000), 1000))
-    return f"{rate.denominator}/{rate.numerator}"
 
 
 def _video_filter_steps(
