@@ -97,12 +97,7 @@ def _mutants(clip: Path, folder: Path, frames: list[int] | None = None) -> dict[
     # The file cut short in the middle of a frame's data (moov is at the front).
     middle_offset, middle_size = spans[len(spans) // 2]
     out["file-cut"] = data[: middle_offset + middle_size // 2]
-    paths = {}
-    for name, content in out.items():
-        path = folder / f"{clip.stem}-{name}.mp4"
-        path.write_bytes(content)
-        paths[name] = path
-    return paths
+    return write_mutants(folder, clip, out)
 
 
 @pytest.mark.parametrize("kind", ["cavlc", "cabac"])
@@ -172,3 +167,13 @@ def test_the_bundled_ffmpeg_is_found_without_running_it(monkeypatch):
         assert ffmpeg_exe() == "/opt/ffmpeg/bin/ffmpeg"
     finally:
         ffmpeg_exe.cache_clear()
+
+
+def write_mutants(folder: Path, clip: Path, mutants: dict[str, bytes]) -> dict[str, Path]:
+    """Each mutant's bytes as `<clip>-<name>.mp4` in `folder`, by name."""
+    paths = {}
+    for name, content in mutants.items():
+        path = folder / f"{clip.stem}-{name}.mp4"
+        path.write_bytes(content)
+        paths[name] = path
+    return paths

@@ -28,7 +28,7 @@ from igpreflight.preflight import (
 from igpreflight.preflight.ffmpeg_decode import ffmpeg_error
 from igpreflight.preflight.video_pieces import Piece
 from igpreflight.preflight.video_proof import Proof
-from tests.test_video_proof import _samples
+from tests.test_video_proof import _samples, write_mutants
 
 # 120 frames, IDR pictures at 0 and 100: the first GOP is 83 % of the work
 COMMON = dict(width=320, height=240, fps=30, duration=4.0, bitrate="1M")
@@ -102,12 +102,7 @@ def _mutants(clip: Path, cut: int, folder: Path) -> dict[str, Path]:
     # the file cut short in the middle of a warm piece's frame (moov in front)
     offset, size = spans[cut + 10]
     out["file-cut"] = data[: offset + size // 2]
-    paths = {}
-    for name, content in out.items():
-        path = folder / f"{clip.stem}-{name}.mp4"
-        path.write_bytes(content)
-        paths[name] = path
-    return paths
+    return write_mutants(folder, clip, out)
 
 
 @pytest.mark.parametrize("kind", ["cavlc", "cabac"])

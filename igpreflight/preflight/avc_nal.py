@@ -19,22 +19,30 @@ PARAMETER_SETS = (7, 8)  # SPS, PPS
 NAL_HEADS_READ = 64  # NAL units looked at before a keyframe's first slice, at most
 
 
-def _starts_with_idr(f: BinaryIO, track: Track, sample: Sample) -> bool:
-    """Whether the sample's first slice NAL unit is an IDR picture's."""
+def first_slice(f: BinaryIO, track: Track, sample: Sample, peek: int) -> bytes | None:
+    """The first `peek` bytes (at most) of the sample's first slice NAL unit; None
+    when no slice starts within NAL_HEADS_READ units or before the sample ends."""
     length_size = _length_size(track.stsd)
     pos, end = sample.offset, sample.offset + sample.size
     for _ in range(NAL_HEADS_READ):
         if pos + length_size + 1 > end:
-            return False
+            return None
         f.seek(pos)
-        head = f.read(length_size + 1)
-        if len(head) < length_size + 1:
-            return False
-        nal_type = head[-1] & 0x1F
-        if FIRST_VCL <= nal_type <= LAST_VCL:
-            return nal_type == IDR
-        pos += length_size + int.from_bytes(head[:length_size], "big")
-    return False
+        head = f.read(length_size + peek)
+        size = int.from_bytes(head[:length_size], "big")
+        nal = head[length_size : length_size + size]
+        if not nal:
+            return None
+        if FIRST_VCL <= nal[0] & 0x1F <= LAST_VCL:
+            return nal
+        pos += length_size + size
+    return None
+
+
+def _starts_with_idr(f: BinaryIO, track: Track, sample: Sample) -> bool:
+    """Whether the sample's first slice NAL unit is an IDR picture's."""
+    nal = first_slice(f, track, sample, 1)
+    return nal is not None and nal[0] & 0x1F == IDR
 
 
 def _check_parameter_sets(f: BinaryIO, track: Track) -> None:

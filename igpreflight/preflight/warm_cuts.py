@@ -40,11 +40,8 @@ from typing import BinaryIO
 
 from igpreflight.preflight import h264
 from igpreflight.preflight.avc_nal import (
-    FIRST_VCL,
-    LAST_VCL,
-    NAL_HEADS_READ,
     _avcc_sets,
-    _length_size,
+    first_slice,
 )
 from igpreflight.preflight.video_track import Sample, Track, _work_before
 
@@ -105,23 +102,10 @@ def _warm_start(f: BinaryIO, track: Track, sample: Sample, sps: h264.Sps) -> boo
     picture for each missing frame_num down to 1, never wrapping below 0: lower,
     its references would be fewer than the whole decode's ("Missing reference
     picture" on every clip with three references, at frame_num 0 to 2)."""
-    length_size = _length_size(track.stsd)
-    pos, end = sample.offset, sample.offset + sample.size
-    for _ in range(NAL_HEADS_READ):
-        if pos + length_size + 1 > end:
-            return False
-        f.seek(pos)
-        head = f.read(length_size + 16)
-        size = int.from_bytes(head[:length_size], "big")
-        nal = head[length_size : length_size + size]
-        if not nal:
-            return False
-        if FIRST_VCL <= nal[0] & 0x1F <= LAST_VCL:
-            if nal[0] & 0x1F != 1 or not nal[0] & 0x60:  # IDR, partition, or no reference
-                return False
-            start = h264.slice_start(nal, sps)
-            if start is None or start[0] != 0:  # not the picture's first slice
-                return False
-            return start[1] % 5 in WARM_SLICES and start[2] > sps.ref_frames
-        pos += length_size + size
-    return False
+    nal = first_slice(f, track, sample, 16)
+    if nal is None or nal[0] & 0x1F != 1 or not nal[0] & 0x60:  # IDR, partition, no reference
+        return False
+    start = h264.slice_start(nal, sps)
+    if start is None or start[0] != 0:  # not the picture's first slice
+        return False
+    return start[1] % 5 in WARM_SLICES and start[2] > sps.ref_frames
