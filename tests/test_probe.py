@@ -16,10 +16,10 @@ import pytest
 from PIL import Image
 
 from igpreflight.ffmpeg_bin import ffmpeg_exe
-from igpreflight.limits import PROBE_LIMITS, ProbeLimits
 from igpreflight.model import ImageFacts, Kind, Unreadable, VideoFacts
 from igpreflight.preflight.probe import bomb_reason, probe, sniff
 from igpreflight.preflight.probe_video import normalise_rotation
+from igpreflight.probe_limits import PROBE_LIMITS, ProbeLimits
 from tests.corpus import CORPUS
 from tests.corpus import corpus_files as all_corpus_files
 

@@ -13,7 +13,7 @@ from typing import BinaryIO
 
 from PIL import Image, UnidentifiedImageError
 
-from igpreflight.limits import PROBE_LIMITS, ProbeLimits
+from igpreflight.probe_limits import PROBE_LIMITS, ProbeLimits
 
 _HEIF_REGISTERED = False
 

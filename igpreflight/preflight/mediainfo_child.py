@@ -29,8 +29,8 @@ from contextlib import contextmanager
 from typing import BinaryIO
 
 from igpreflight.childserver import Pool, Server, ServerStopped
-from igpreflight.limits import PROBE_LIMITS
 from igpreflight.preflight.mediainfo_lib import Fields, Reader
+from igpreflight.probe_limits import PROBE_LIMITS
 
 TIMEOUT_ENV = "IGPREFLIGHT_PROBE_TIMEOUT"  # seconds one MediaInfo parse may take
 MEMORY_ENV = "IGPREFLIGHT_PROBE_MEMORY"  # MB one MediaInfo server may allocate (0: no cap)

@@ -14,10 +14,10 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, BinaryIO
 
-from igpreflight.limits import PROBE_LIMITS
 from igpreflight.model import Unreadable, VideoFacts
 from igpreflight.preflight import isobmff, mp4_native
 from igpreflight.preflight.mediainfo_fields import Fields, Track
+from igpreflight.probe_limits import PROBE_LIMITS
 
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
