@@ -1,3 +1,3 @@
-from igpreflight.cli import main
+from igpreflight.launch import main
 
 main()

@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from igpreflight._version import __version__
+from igpreflight.launch import main  # the entry point (re-exported: `igpreflight.cli:main`)
 
 # name -> "module:attribute", in the order `--help` lists them.
 COMMANDS: dict[str, str] = {
@@ -65,14 +66,6 @@ class LazyGroup(click.Group):
 @click.version_option(__version__, prog_name="igpreflight")
 def cli() -> None:
     """Check, fix, upload and publish media for the Instagram Graph API."""
-
-
-def main() -> None:
-    if sys.argv[1:2] == ["fix"]:  # a remux's proof starts while the fixer loads
-        from igpreflight.api.fix_ahead import prove_ahead
-
-        prove_ahead(sys.argv[2:])
-    cli(prog_name="igpreflight")
 
 
 if __name__ == "__main__":

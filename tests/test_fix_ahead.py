@@ -81,3 +81,22 @@ def test_a_re_encode_stops_the_proof_started_early(tmp_path):
     assert result.status is FixStatus.TRANSCODED, result.reason
     assert early.verdict() == "the decode was stopped"
     assert video_proof._EARLY == {}
+
+
+def test_the_entry_point_starts_the_proof_before_click_loads(remux_only, tmp_path):
+    """The console script and `python -m igpreflight` (igpreflight.launch) hand `fix`'s
+    arguments to the early proof before importing click and the command group."""
+    script = (
+        "import sys\n"
+        "import igpreflight.api.fix_ahead as ahead\n"
+        "ahead.prove_ahead = lambda args: print(sorted(\n"
+        "    m for m in ('click', 'igpreflight.cli') if m in sys.modules), list(args))\n"
+        "from igpreflight.launch import main\n"
+        "main()\n"
+    )
+    args = [str(remux_only), "--out", str(tmp_path / "out"), "--dry-run"]
+    done = subprocess.run(
+        [sys.executable, "-c", script, "fix", *args], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == f"[] {args}"

@@ -63,7 +63,7 @@ def test_sdist_and_wheel_hold_what_they_should(dists) -> None:
         files = wheel.namelist()
         tops = {n.split("/", 1)[0] for n in files}
         entry = next(n for n in files if n.endswith("entry_points.txt"))
-        assert "igpreflight = igpreflight.cli:main" in wheel.read(entry).decode()
+        assert "igpreflight = igpreflight.launch:main" in wheel.read(entry).decode()
     assert tops == {"igpreflight", f"igpreflight-{__version__}.dist-info"}, tops
     assert "igpreflight/py.typed" in files
 
