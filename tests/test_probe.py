@@ -160,12 +160,22 @@ def test_stills_have_one_frame(media_factory, ext):
     assert image_facts(media_factory.image(f"still.{ext}")).frames == 1
 
 
-@pytest.mark.parametrize(("ext", "fmt"), [("jp2", "JPEG2000"), ("qoi", "QOI")])
+@pytest.mark.parametrize(
+    ("ext", "fmt"),
+    # TGA and the netpbm family carry no magic we sniff: their names send them to Pillow
+    [("jp2", "JPEG2000"), ("qoi", "QOI"), ("tga", "TGA"), ("ppm", "PPM"), ("pgm", "PPM")],
+)
 def test_other_pillow_formats(media_factory, ext, fmt):
     path = media_factory.path(f"x.{ext}")
     Image.new("RGB", (48, 32), (200, 10, 10)).save(path)
     f = image_facts(path)
     assert (f.format, f.width, f.height) == (fmt, 48, 32)
+
+
+def test_a_name_without_the_content_is_still_unreadable(media_factory):
+    path = media_factory.path("notes.ppm")
+    path.write_text("not a picture\n")
+    assert isinstance(probe(path), Unreadable)
 
 
 def test_content_decides_the_format_not_the_extension(media_factory):

@@ -186,7 +186,7 @@ def probe_stream(
         return _with_path(facts, shown)
     if image_failure is not None:
         return image_failure
-    if kind == "media" and _other_image(head):
+    if kind == "media" and _other_image(head, ext):
         fallback = _pillow_fallback(shown, real, f, size, ext)
         if fallback is not None:
             return fallback
@@ -200,9 +200,10 @@ def _extension(shown: str) -> str:
     return name[dot + 1 :].lower() if 0 < dot < len(name) - 1 else ""
 
 
-def _other_image(head: bytes) -> bool:
-    """An image format with magic we know but no reader of its own (PSD, ICO, JPEG 2000...)."""
-    fmt = formats.identify(head)
+def _other_image(head: bytes, ext: str) -> bool:
+    """An image format with no reader of its own that Pillow may know: by its magic
+    (PSD, ICO, JPEG 2000...) or, for formats with none (TGA, PPM), by its name."""
+    fmt = formats.identify(head) or formats.by_extension(ext)
     return fmt is not None and fmt.kind is Kind.IMAGE
 
 
