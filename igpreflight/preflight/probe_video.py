@@ -170,6 +170,26 @@ def _timing(video: Any, duration: float | None) -> dict[str, Any]:
     return {"fps": fps, "frame_rate_mode": mode}
 
 
+_TIMESTAMP_ONLY = frozenset({"MPEG-TS", "BDAV"})  # containers MediaInfo calls VFR
+
+
+def _stamped_timing(path: str, container: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """A transport stream's fps and frame-rate mode from its timestamps
+    (`ts_timing`), where MediaInfo says VFR of a progressive stream; else nothing.
+    (An interlaced one may carry a field per packet: its steps would be fields.)"""
+    if container not in _TIMESTAMP_ONLY or fields.get("frame_rate_mode") != "VFR":
+        return {}
+    if (fields.get("scan_type") or "Progressive") != "Progressive":
+        return {}
+    from igpreflight.preflight import ts_timing
+
+    found = ts_timing.packet_timing(path)
+    if found is None:
+        return {}
+    fps, mode = found
+    return {"fps": fps, "frame_rate_mode": mode}
+
+
 FAST_PARSE = 0.0
 DEFAULT_PARSE = 0.5
 
@@ -357,6 +377,8 @@ def probe_video(
         )
         if fields["width"] is None or fields["height"] is None:
             return Unreadable(path, f"the {video.format} video stream has no frame size", size)
+        if source is None:  # a local file ffmpeg can read
+            fields.update(_stamped_timing(path, _container(general), fields))
     if audio is not None:
         fields.update(
             audio_codec=str(audio.format) if audio.format else None,

@@ -1,0 +1,61 @@
+"""The frame rate of an MPEG-TS video, from its pictures' timestamps.
+
+MediaInfo calls the video of every MPEG-TS and M2TS file variable-rate ("VFR",
+mostly with no rate): a transport stream carries no frame rate and no frame
+durations, only each picture's PTS. Taken at its word, `fix` re-encoded a
+camcorder's or a broadcast's constant 30 fps stream to make it constant
+(VID015), where a remux to MP4 keeps every picture and is CFR. So for these
+containers the probe reads the timestamps itself: ffmpeg demuxes the first
+video stream (`-c copy -f framecrc`: packets only, nothing decoded, a capped
+child like every other) and the steps between the sorted PTS say CFR (all equal,
+give or take the one tick 59.94 fps alternates by) or VFR.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from fractions import Fraction
+from itertools import pairwise
+
+from igpreflight.childproc import child_kwargs
+from igpreflight.ffmpeg_bin import ffmpeg_exe
+
+MAX_PICTURES = 3000  # timestamps read: 100 s at 30 fps, a few hundred KB of text
+SECONDS = 60.0  # a demux of MAX_PICTURES packets takes a few hundredths of a second
+TICK_SLACK = 1  # 59.94 fps on a 90 kHz clock steps 1501, 1502, 1501...
+_TIME_BASE = re.compile(r"^#tb 0: (\d+)/(\d+)", re.MULTILINE)
+_PACKET = re.compile(r"^0,\s*(-?\d+|NOPTS),\s*(-?\d+|NOPTS),", re.MULTILINE)
+
+
+def packet_timing(path: str) -> tuple[float, str] | None:
+    """(fps, "CFR" or "VFR") from the first MAX_PICTURES pictures' timestamps of the
+    first video stream of the file at `path`; None when they cannot say (ffmpeg
+    failed, fewer than three pictures, or some without a PTS)."""
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-i", "file:" + path]
+    cmd += ["-map", "0:v:0", "-c", "copy", "-frames:v", str(MAX_PICTURES), "-f", "framecrc", "-"]
+    try:
+        done = subprocess.run(
+            cmd, capture_output=True, timeout=SECONDS, stdin=subprocess.DEVNULL, **child_kwargs()
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if done.returncode != 0:
+        return None
+    return timing_of(done.stdout.decode("ascii", "replace"))
+
+
+def timing_of(framecrc: str) -> tuple[float, str] | None:
+    """(fps, mode) from ffmpeg's framecrc listing of one stream (see packet_timing)."""
+    base = _TIME_BASE.search(framecrc)
+    pts = [pts for _dts, pts in _PACKET.findall(framecrc)]
+    if base is None or len(pts) < 3 or "NOPTS" in pts:
+        return None
+    stamps = sorted(int(p) for p in pts)
+    steps = [b - a for a, b in pairwise(stamps)]
+    if min(steps) <= 0:
+        return None  # two pictures at one time: not something a rate describes
+    tick = Fraction(int(base[1]), int(base[2]))
+    fps = float(len(steps) / ((stamps[-1] - stamps[0]) * tick))
+    mode = "CFR" if max(steps) - min(steps) <= TICK_SLACK else "VFR"
+    return round(fps, 3), mode
