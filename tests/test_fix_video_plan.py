@@ -333,3 +333,13 @@ def test_hdr_is_tone_mapped_when_encoded(transfer, zscale):
     assert step(p, "tone-map").param("transfer") == zscale
     assert names(p).index("tone-map") < names(p).index("encode-video")
     assert "tone-map" not in names(plan(replace(f, transfer="BT.709")))
+
+
+@pytest.mark.parametrize(
+    ("chroma", "depth", "shown"),
+    [("4:2:2", 10, "4:2:2 10-bit"), ("4:2:2", None, "4:2:2"), (None, 10, "10-bit")],
+)
+def test_the_pixel_format_step_says_only_what_the_probe_knows(chroma, depth, shown):
+    """ProRes has no bit depth in MediaInfo's report: no "?-bit" in the plan."""
+    p = plan(replace(GOOD, video_codec="ProRes", chroma=chroma, bit_depth=depth))
+    assert step(p, "pixel-format").detail == f"{shown} -> yuv420p 8-bit"

@@ -125,6 +125,13 @@ def _output_extension(facts: VideoFacts) -> str:
     return "mov" if facts.container == "QuickTime" else "mp4"
 
 
+def _pixels(facts: VideoFacts) -> str:
+    """The source's chroma and bit depth, as far as the probe knows them (ProRes has
+    no bit depth in MediaInfo's report): "4:2:2 10-bit", "4:2:2", "unknown"."""
+    depth = f"{facts.bit_depth}-bit" if facts.bit_depth else ""
+    return " ".join(filter(None, (facts.chroma, depth))) or "unknown"
+
+
 def _why(found: set[str], facts: VideoFacts, keep_hevc: bool) -> list[str]:
     """Short reasons for a video re-encode, one per rule."""
     w = []
@@ -133,7 +140,7 @@ def _why(found: set[str], facts: VideoFacts, keep_hevc: bool) -> list[str]:
     if "VID018" in found and not keep_hevc:
         w.append("HEVC becomes H.264 (--keep-hevc keeps it)")
     if "VID014" in found:
-        w.append(f"{facts.chroma or '?'} {facts.bit_depth or '?'}-bit pixels")
+        w.append(f"{_pixels(facts)} pixels")
     if "VID013" in found:
         w.append(f"{(facts.scan_type or 'interlaced').lower()} scan")
     if "VID010" in found:
@@ -397,7 +404,7 @@ def _video_filter_steps(
         steps.append(
             VideoStep(
                 "pixel-format",
-                f"{facts.chroma or '?'} {facts.bit_depth or '?'}-bit -> yuv420p 8-bit",
+                f"{_pixels(facts)} -> yuv420p 8-bit",
                 ("VID014",),
                 {"pix_fmt": "yuv420p"},
             )
