@@ -14,7 +14,7 @@ TERMINAL_PAGE = (ROOT / "docs" / "terminal.md").read_text(encoding="utf-8")
 
 def _igpreflight(env: dict[str, str]) -> str:
     done = subprocess.run(
-        [sys.executable, "-c", "from igpreflight.cli import main; main()"],
+        [sys.executable, "-c", "from igpreflight.launch import main; main()"],
         env={**os.environ, **env},
         capture_output=True,
         text=True,

@@ -34,7 +34,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("report", ("report",)),
     # the HTTP service: a front end over the API, like the commands (which start it).
     ("serve", ("serve",)),
-    ("commands", ("commands", "cli", "__main__", "")),  # "" is the package root
+    ("commands", ("commands", "cli", "launch", "__main__", "")),  # "" is the package root
 ]
 RANK = {name: i for i, (_, names) in enumerate(LAYERS) for name in names}
 BASE = next(i for i, (layer, _) in enumerate(LAYERS) if layer == "base")
@@ -49,7 +49,9 @@ TEST_CODE = {"fixtures", "tests", "bench"}
 # What a command may import: the API, the reports, the terminal, the configuration
 # (and the other commands, click's options, the version; `serve` starts the HTTP
 # service, the other front end over the API).
-COMMAND_DEPS = ("api", "report", "terminal", "config", "commands", "cli", "_version", "serve", "")
+COMMAND_DEPS = (
+    *("api", "report", "terminal", "config", "commands", "cli", "launch", "_version", "serve", ""),
+)
 
 # Commands reaching past the API: none (issue 19). What a command needs from below
 # comes through igpreflight.api (api/options.py, errors.py, profiles.py, progress.py and

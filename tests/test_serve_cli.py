@@ -141,7 +141,7 @@ def test_sigterm_lets_requests_in_flight_finish(tmp_path, workers):
 def test_check_does_not_import_the_service():
     code = (
         "import sys\n"
-        "from igpreflight.cli import main\n"
+        "from igpreflight.launch import main\n"
         "sys.argv = ['igpreflight', 'check', 'fixtures/media', '--isolated', '-q']\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
         "heavy = [m for m in ('fastapi', 'uvicorn', 'starlette', 'igpreflight.serve') if m in sys.modules]\n"
