@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from typing import Any, BinaryIO
 
 from igpreflight.model import Unreadable, VideoFacts
-from igpreflight.preflight import isobmff, mp4_native
+from igpreflight.preflight import isobmff, mp4_native, ts_timing
 from igpreflight.preflight.mediainfo_fields import Fields, Track
 from igpreflight.probe_limits import PROBE_LIMITS
 
@@ -167,26 +167,6 @@ def _timing(video: Any, duration: float | None) -> dict[str, Any]:
         slack = max(PROBE_LIMITS.frame_count_slack, PROBE_LIMITS.frame_count_share * expected)
         if abs(count - expected) > slack:
             return {"fps": round(count / vdur, 3), "frame_rate_mode": "VFR"}
-    return {"fps": fps, "frame_rate_mode": mode}
-
-
-_TIMESTAMP_ONLY = frozenset({"MPEG-TS", "BDAV"})  # containers MediaInfo calls VFR
-
-
-def _stamped_timing(path: str, container: str, fields: dict[str, Any]) -> dict[str, Any]:
-    """A transport stream's fps and frame-rate mode from its timestamps
-    (`ts_timing`), where MediaInfo says VFR of a progressive stream; else nothing.
-    (An interlaced one may carry a field per packet: its steps would be fields.)"""
-    if container not in _TIMESTAMP_ONLY or fields.get("frame_rate_mode") != "VFR":
-        return {}
-    if (fields.get("scan_type") or "Progressive") != "Progressive":
-        return {}
-    from igpreflight.preflight import ts_timing
-
-    found = ts_timing.packet_timing(path)
-    if found is None:
-        return {}
-    fps, mode = found
     return {"fps": fps, "frame_rate_mode": mode}
 
 
@@ -378,7 +358,7 @@ def probe_video(
         if fields["width"] is None or fields["height"] is None:
             return Unreadable(path, f"the {video.format} video stream has no frame size", size)
         if source is None:  # a local file ffmpeg can read
-            fields.update(_stamped_timing(path, _container(general), fields))
+            fields.update(ts_timing.stamped_timing(path, _container(general), fields))
     if audio is not None:
         fields.update(
             audio_codec=str(audio.format) if audio.format else None,

@@ -17,10 +17,10 @@ import re
 import subprocess
 from fractions import Fraction
 from itertools import pairwise
+from typing import Any
 
-from igpreflight.childproc import child_kwargs
-from igpreflight.ffmpeg_bin import ffmpeg_exe
-
+# Containers whose frame-rate mode MediaInfo cannot tell (its names for them).
+TIMESTAMP_ONLY = frozenset({"MPEG-TS", "BDAV"})
 MAX_PICTURES = 3000  # timestamps read: 100 s at 30 fps, a few hundred KB of text
 SECONDS = 60.0  # a demux of MAX_PICTURES packets takes a few hundredths of a second
 TICK_SLACK = 1  # 59.94 fps on a 90 kHz clock steps 1501, 1502, 1501...
@@ -28,10 +28,28 @@ _TIME_BASE = re.compile(r"^#tb 0: (\d+)/(\d+)", re.MULTILINE)
 _PACKET = re.compile(r"^0,\s*(-?\d+|NOPTS),\s*(-?\d+|NOPTS),", re.MULTILINE)
 
 
+def stamped_timing(path: str, container: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """The fps and frame-rate mode of a local transport stream's video from its
+    timestamps, where MediaInfo (whose `fields` these are) says VFR of a progressive
+    stream; else nothing. An interlaced one may carry a field per packet."""
+    if container not in TIMESTAMP_ONLY or fields.get("frame_rate_mode") != "VFR":
+        return {}
+    if (fields.get("scan_type") or "Progressive") != "Progressive":
+        return {}
+    found = packet_timing(path)
+    if found is None:
+        return {}
+    fps, mode = found
+    return {"fps": fps, "frame_rate_mode": mode}
+
+
 def packet_timing(path: str) -> tuple[float, str] | None:
     """(fps, "CFR" or "VFR") from the first MAX_PICTURES pictures' timestamps of the
     first video stream of the file at `path`; None when they cannot say (ffmpeg
     failed, fewer than three pictures, or some without a PTS)."""
+    from igpreflight.childproc import child_kwargs  # only for a transport stream
+    from igpreflight.ffmpeg_bin import ffmpeg_exe
+
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-i", "file:" + path]
     cmd += ["-map", "0:v:0", "-c", "copy", "-frames:v", str(MAX_PICTURES), "-f", "framecrc", "-"]
     try:
