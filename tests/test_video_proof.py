@@ -138,14 +138,8 @@ def test_the_proof_in_pieces_says_what_the_whole_decode_says(clips, kind, tmp_pa
     failed = []
     mutants = _mutants(clip, tmp_path, _around_cuts(clip))
     for name, mutant in mutants.items():
-        proof = Proof(mutant, 2.0, pieces=3)
-        pieces = proof.verdict()
-        whole = ffmpeg_error(mutant, 2.0, video=True)
-        full = ffmpeg_error(mutant, 2.0, video=True, deblock=True)
-        assert proof.piecewise == (name != "file-cut"), name  # a cut file is decoded whole
-        assert (pieces is None) == (whole is None) == (full is None), (name, pieces, whole, full)
-        if pieces is not None:
-            assert pieces.split(" at ")[0] == whole.split(" at ")[0], (name, pieces, whole)
+        _, said = proved_as_whole(name, mutant, 2.0, pieces=3)
+        if said is not None:
             failed.append(name)
     assert "last-frame-cut" in failed and "file-cut" in failed
     assert len(failed) >= len(mutants) // 2, failed
@@ -167,6 +161,22 @@ def test_the_bundled_ffmpeg_is_found_without_running_it(monkeypatch):
         assert ffmpeg_exe() == "/opt/ffmpeg/bin/ffmpeg"
     finally:
         ffmpeg_exe.cache_clear()
+
+
+def proved_as_whole(
+    name: str, mutant: Path, duration: float, pieces: int
+) -> tuple[Proof, str | None]:
+    """Prove `mutant` in `pieces`; assert its verdict is the whole decode's (with and
+    without the loop filter) and its complaint the whole decode's first one."""
+    proof = Proof(mutant, duration, pieces=pieces)
+    said = proof.verdict()
+    whole = ffmpeg_error(mutant, duration, video=True)
+    full = ffmpeg_error(mutant, duration, video=True, deblock=True)
+    assert proof.piecewise == (name != "file-cut"), name  # a cut file is decoded whole
+    assert (said is None) == (whole is None) == (full is None), (name, said, whole, full)
+    if said is not None:
+        assert said.split(" at ")[0] == whole.split(" at ")[0], (name, said, whole)
+    return proof, said
 
 
 def write_mutants(folder: Path, clip: Path, mutants: dict[str, bytes]) -> dict[str, Path]:
