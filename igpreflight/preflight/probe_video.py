@@ -320,6 +320,8 @@ def probe_video(
     if video is None and audio is None and not iso:
         return Unreadable(path, f"a {general.format} file, not an image or a video", size)
     duration_ms = _num(general.duration)
+    if _container(general) in ts_timing.TIMESTAMP_ONLY:
+        duration_ms = ts_timing.stream_duration(video, audio) or duration_ms
     if duration_ms is None and video is not None:
         duration_ms = _num(video.duration)
     if duration_ms is None and audio is not None:
