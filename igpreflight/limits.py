@@ -145,6 +145,8 @@ class PostLimits:
     max_product_tags: int = 5
     max_user_tags: int = 20
     max_collaborators: int = 3
+    # POST023: unique links in a caption; None: no limit (Instagram links none of them).
+    max_links: int | None = None
     default_quota_per_24h: int = 50
     quota_window_seconds: int = 24 * 3600  # content_publishing_limit's moving window
     container_lifetime_seconds: int = 24 * 3600  # an unpublished container EXPIRES after this
@@ -322,6 +324,9 @@ SOURCES: dict[str, Source] = {
     "post.tags": _meta(f"{META_MEDIA_REF}: product_tags at most 5; user_tags at most 20"),
     "post.max_collaborators": _meta(f"{META_MEDIA_REF}: collaborators, up to 3 usernames"),
     "post.hashtags": Source("none: house rules add them", status="policy"),
+    "post.max_links": Source(
+        "none documented: Instagram shows caption links as plain text", status="policy"
+    ),
     # Publishing, not media: the same for every profile.
     "publish.quota": _meta(
         "Meta, content_publishing_limit reference: 50 API-published posts per 24 hours"

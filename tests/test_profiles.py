@@ -168,6 +168,15 @@ def test_a_house_profile_extending_threads_may_not_exceed_threads() -> None:
         house({"extends": "threads", "post": {"max_carousel_items": 21}})
 
 
+def test_a_link_limit_is_kept_by_houses_and_added_by_them() -> None:
+    """Threads refuses more than 5 links; "none" would be looser. Instagram has no
+    limit, so a house over it may set one."""
+    assert house({"extends": "threads"}).post.max_links == 5
+    with pytest.raises(ProfileError, match="looser than threads"):
+        house({"extends": "threads", "post": {"max_links": "none"}})
+    assert house({"extends": "instagram", "post": {"max_links": 3}}).post.max_links == 3
+
+
 @pytest.mark.parametrize(
     ("table", "says"),
     [

@@ -11,10 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from igpreflight.catalog import RULES
+from igpreflight.limits import POST_LIMITS
 from igpreflight.model import MediaItem, Post, Severity, Tag, Unreadable, VideoFacts
 from igpreflight.preflight.checks import check_post, check_posts
 from igpreflight.preflight.rules import REGISTRY, PostContext
-from igpreflight.preflight.rules.post import hashtags, mentions
+from igpreflight.preflight.rules.post import hashtags, links, mentions
 
 JPG = replace(GOOD_IMAGE, path="/m/a.jpg", bytes=400_000)
 MP4 = VideoFacts(
@@ -376,3 +377,35 @@ def test_check_posts_sorted_and_keyed_by_id():
 def test_the_catalog_lists_exactly_the_registered_rules():
     assert REGISTRY.codes() == set(RULES)
     assert set(REGISTRY.batch) == {"POST015"}
+
+
+# POST023 links (a Threads limit; Instagram has none)
+
+THREADS_CTX = PostContext(facts=FACTS, limits=replace(CTX.limits, max_links=5, platform="Threads"))
+SIX_LINKS = " ".join(f"https://shop.example/{i}" for i in range(6))
+
+
+def test_post023_counts_unique_links_under_a_limit_and_nothing_without_one() -> None:
+    over = post(caption=f"New in: {SIX_LINKS}")
+    (f,) = [f for f in check_post(over, THREADS_CTX) if f.rule == "POST023"]
+    assert f.severity == Severity.ERROR
+    assert f.message == "caption has 6 unique links; Threads refuses more than 5"
+    assert not found(over, "POST023")  # Instagram: no limit
+
+
+def test_post023_counts_a_link_once_however_it_is_written() -> None:
+    same = "www.shop.example, https://WWW.shop.example/ (www.shop.example.) www.shop.example!"
+    five = " ".join(f"https://shop.example/{i}" for i in range(4))
+    at_limit = post(caption=f"{five} {same}")
+    assert len(links(at_limit.caption)) == 5
+    assert not [f for f in check_post(at_limit, THREADS_CTX) if f.rule == "POST023"]
+    story = post("STORIES", caption=SIX_LINKS)
+    assert not [f for f in check_post(story, THREADS_CTX) if f.rule == "POST023"]
+
+
+def test_post023_reads_the_threads_profile() -> None:
+    from igpreflight.profiles import THREADS
+
+    assert THREADS.post.max_links == 5 and POST_LIMITS.max_links is None
+    ctx = PostContext(facts=FACTS, limits=THREADS.post)
+    assert [f.rule for f in check_post(post(caption=SIX_LINKS), ctx)] == ["POST023"]

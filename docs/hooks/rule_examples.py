@@ -317,6 +317,15 @@ EXAMPLES: dict[str, Example] = {
         _post('media = ["photo.jpg"]\ncaption = "Spring is here #spring"'),
         profile='[profiles.brand]\nextends = "instagram"\npost.required_hashtags = ["#acme"]\n',
     ),
+    "POST023": PostExample(
+        "a Threads post whose caption links six product pages",
+        _post(
+            'media = ["photo.jpg"]\ncaption = "New in: '
+            + " ".join(f"https://shop.example/p/{i}" for i in range(6))
+            + '"'
+        ),
+        profile="threads",
+    ),
     "POST020": PostExample(
         "share_to_feed on an image post",
         _post('media = ["photo.jpg"]\nshare_to_feed = true'),

@@ -86,8 +86,13 @@ THREADS_DATA: dict[str, Any] = {
         "hashtag_cap_reason": "{platform} makes only the first one the post's topic tag",
         "min_carousel_items": 2,
         "max_carousel_items": 20,
+        "max_links": 5,
     },
 }
+
+THREADS_LINKS = (
+    "https://developers.facebook.com/documentation/threads/create-posts/text-attachments"
+)
 
 THREADS_SOURCES: dict[str, Source] = {
     "image.accepted_formats": _threads(
@@ -139,6 +144,13 @@ THREADS_SOURCES: dict[str, Source] = {
     "post.tags": _instagram_kept("tag limits (Threads posts take none)", "Threads"),
     "post.max_collaborators": _instagram_kept("3 collaborators", "Threads"),
     "post.hashtags": Source("none: house rules add them", status="policy"),
+    "post.max_links": Source(
+        "Meta, Threads API: Text Attachments (updated 2026-07-02): since 2025-12-22 a post "
+        "with more than 5 links fails at media creation (THREADS_API__LINK_LIMIT_EXCEEDED); "
+        "every unique URL in the text counts",
+        THREADS_LINKS,
+        "2026-12-06",
+    ),
 }
 
 # ---------------------------------------------------------------- facebook reels
@@ -222,6 +234,7 @@ FACEBOOK_REELS_SOURCES: dict[str, Source] = {
     "post.tags": _instagram_kept("tag limits", "Facebook Reels"),
     "post.max_collaborators": _instagram_kept("3 collaborators", "Facebook Reels"),
     "post.hashtags": Source("none: house rules add them", status="policy"),
+    "post.max_links": Source("none documented for Facebook Reels", status="policy"),
 }
 
 

@@ -103,10 +103,16 @@ POST_FIELDS: dict[str, str] = {
     "max_product_tags": MAX,
     "max_user_tags": MAX,
     "max_collaborators": MAX,
+    "max_links": MAX,
 }
 SECTION_FIELDS = {"image": IMAGE_FIELDS, "video": VIDEO_FIELDS, "post": POST_FIELDS}
 RATIO_FIELDS = frozenset({"min_aspect", "max_aspect", "recommended_aspect"})
-OPTIONAL_FIELDS = RATIO_FIELDS | {"min_short_edge", "min_long_edge", "min_audio_sample_rate"}
+OPTIONAL_FIELDS = RATIO_FIELDS | {
+    "min_short_edge",
+    "min_long_edge",
+    "min_audio_sample_rate",
+    "max_links",
+}
 TOP_KEYS = ("name", "platform", "description", "extends", "image", "video", "post", "sources")
 SOURCE_KEYS = ("text", "url", "read", "status")
 NONE = "none"  # how TOML writes "no limit"

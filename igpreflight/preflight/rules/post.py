@@ -1,5 +1,5 @@
 """Post rules: what every post rule reads of a post, and the caption rules (POST001-POST004,
-POST012, POST022).
+POST012, POST022, POST023).
 
 The post family's other rules live next to it, one module per kind of field:
 `post_types.py` (media_type and carousel items), `post_video_options.py` (the
@@ -21,6 +21,10 @@ Caption tokens (POST002-POST004), documented for users:
 - A mention is `@` followed by an Instagram username (ASCII letters, digits,
   `_` and `.`, not ending with `.`), not directly after a letter, digit, `@` or `.`.
 - Every occurrence counts (a repeated tag counts twice): the conservative reading.
+
+Links (POST023) are the same URLs, counted once each as Threads counts them: a
+link's trailing punctuation, its scheme, a final `/` and letter case are ignored,
+so `www.x.com`, `https://WWW.x.com/` and `www.x.com.` are one link.
 """
 
 from __future__ import annotations
@@ -67,6 +71,18 @@ def _strip_links(caption: str) -> str:
 def hashtags(caption: str | None) -> list[str]:
     """Every hashtag occurrence in a caption, as written (see the module docstring)."""
     return _HASHTAG_RE.findall(_strip_links(caption)) if caption else []
+
+
+def links(caption: str | None) -> set[str]:
+    """The unique links of a caption, normalized (see the module docstring)."""
+    if not caption:
+        return set()
+    found = set()
+    for url in _URL_RE.findall(caption):
+        url = url.rstrip(".,;:!?)]}>'\"").lower()
+        url = url.split("://", 1)[1] if "://" in url else url
+        found.add(url.rstrip("/"))
+    return found
 
 
 def mentions(caption: str | None) -> list[str]:
@@ -257,3 +273,21 @@ def ignored_caption(post: Post, ctx: PostContext) -> Iterator[Finding]:
             yield ignored_caption.finding(
                 f"caption on carousel {_label(item, i)} is ignored; only the carousel's caption shows",
             )
+
+
+@REGISTRY.post_rule(
+    "POST023",
+    Severity.ERROR,
+    "caption has at most the profile's number of unique links (Threads: 5; Instagram: no limit)",
+    todo="remove links",
+    limits=("post.max_links",),
+)
+def link_count(post: Post, ctx: PostContext) -> Iterator[Finding]:
+    cap = ctx.limits.max_links
+    if cap is None or post_type(post, ctx) == MediaType.STORIES:
+        return  # no limit, or a story, which shows no caption
+    n = len(links(post.caption))
+    if n > cap:
+        yield link_count.finding(
+            f"caption has {n} unique links; {ctx.limits.platform} refuses more than {cap}"
+        )
