@@ -21,8 +21,8 @@ FIELDS: dict[str, tuple[int, dict[str, str]]] = {
             "file_size": "FileSize",
             # How many streams of each kind; empty when none. Timecode (tmcd) and
             # metadata (mebx) tracks are MediaInfo's Other streams, never counted here.
-            "video_count": "VideoCount",
-            "audio_count": "AudioCount",
+            "count_of_video_streams": "VideoCount",
+            "count_of_audio_streams": "AudioCount",
         },
     ),
     "video": (

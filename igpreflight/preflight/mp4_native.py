@@ -100,8 +100,8 @@ def read_fields(layout: MovieLayout, size: int, read_at: ReadAt) -> Fields:
         "file_size": str(size),
     }
     # MediaInfo's stream counts: one of each kind at most here (the handlers above).
-    general["video_count"] = "1" if video else None
-    general["audio_count"] = "1" if audio else None
+    general["count_of_video_streams"] = "1" if video else None
+    general["count_of_audio_streams"] = "1" if audio else None
     durations = [int(s["duration"]) for s in (video, audio) if s and "duration" in s]
     if durations:
         general["duration"] = str(max(durations))

@@ -264,8 +264,8 @@ def _track_counts(general: Track, video: Track | None, audio: Track | None) -> d
     """How many video and audio streams MediaInfo counted (the facts describe the
     first of each); a reader that gave no count saw one stream where it gave one."""
     return {
-        "video_tracks": _int(general.video_count) or (1 if video is not None else 0),
-        "audio_tracks": _int(general.audio_count) or (1 if audio is not None else 0),
+        "video_tracks": _int(general.count_of_video_streams) or (1 if video is not None else 0),
+        "audio_tracks": _int(general.count_of_audio_streams) or (1 if audio is not None else 0),
     }
 
 
