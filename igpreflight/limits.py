@@ -127,6 +127,10 @@ class VideoLimits:
     min_short_edge: int | None = None
     min_long_edge: int | None = None
     min_audio_sample_rate: int | None = None  # VID011: None, any rate up to the maximum
+    # VID022: streams of each kind past these are never seen or heard (Instagram plays
+    # the first audio track) and `fix` drops them when it rewrites the file.
+    max_video_tracks: int = 1
+    max_audio_tracks: int = 1
     platform: str = "Instagram"
 
 
@@ -242,6 +246,8 @@ FIELD_GROUPS: dict[str, dict[str, str]] = {
         "keyframe_interval": "pixels",
         "min_short_edge": "resolution",
         "min_long_edge": "resolution",
+        "max_video_tracks": "tracks",
+        "max_audio_tracks": "tracks",
     },
     "post": {
         "max_caption": "caption",
@@ -310,6 +316,13 @@ SOURCES: dict[str, Source] = {
         f"{META_MEDIA_REF}: 48 kHz maximum sample rate, 1 or 2 channels, 128 kbps"
     ),
     "video.pixels": _meta(f"{META_MEDIA_REF}: progressive scan, closed GOP, chroma 4:2:0"),
+    "video.tracks": Source(
+        "not documented; Instagram plays one audio track (the first), so more than one "
+        "video or audio track is warned about",
+        META_MEDIA_URL,
+        READ,
+        "policy",
+    ),
     "post.caption": _meta(f"{META_MEDIA_REF}: caption 2200 characters, 30 hashtags, 20 @ tags"),
     "post.hashtag_advice": Source(
         "Instagram announced a cap of 5 hashtags (API enforcement unverified); "

@@ -176,6 +176,12 @@ class VideoFacts:
     # MediaInfo transfer_characteristics: BT.709, PQ, HLG, ...; PQ and HLG are HDR,
     # which the video fixer tone-maps when it encodes to 8-bit H.264.
     transfer: str | None = None
+    # How many video and audio streams the file holds (MediaInfo's General VideoCount
+    # and AudioCount; timecode and metadata tracks are neither). The other facts
+    # describe the first of each: what Instagram plays and what `fix` keeps. None:
+    # not counted (facts made by hand, or before the counts existed).
+    video_tracks: int | None = None
+    audio_tracks: int | None = None
 
     @property
     def display_width(self) -> int | None:
@@ -210,6 +216,8 @@ class VideoFacts:
             "audio_codec": self.audio_codec,
             "audio_sample_rate": self.audio_sample_rate,
             "audio_channels": self.audio_channels,
+            "video_tracks": self.video_tracks,
+            "audio_tracks": self.audio_tracks,
         }
 
 

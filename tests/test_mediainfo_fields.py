@@ -58,6 +58,7 @@ def test_fields_match_pymediainfo_on_made_clips(tmp_path: Path):
     clips = [
         make_video(tmp_path / "a.mp4", width=320, height=240, duration=1.0),
         make_video(tmp_path / "b.mkv", width=160, height=120, duration=1.0),
+        make_video(tmp_path / "c.mov", width=160, height=120, duration=1.0, audio_tracks=2),
     ]
     assert [d for c in clips for d in differences(c, reader, FAST_PARSE)] == []
     with pytest.raises(RuntimeError, match="error occured while opening"):

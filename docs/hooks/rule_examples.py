@@ -210,6 +210,10 @@ EXAMPLES: dict[str, Example] = {
         profile="facebook-reels",
     ),
     "VID019": FileExample("a square 1080x1080 Reel", video("square.mp4", width=1080, height=1080)),
+    "VID022": FileExample(
+        "a camera MOV with a second microphone on a second audio track",
+        video("interview.mov", container="QuickTime", video_tracks=1, audio_tracks=2),
+    ),
     # fix resolves VID020 when it encodes the audio anyway (here for VID003).
     "VID020": FileExample(
         "a clip with 32 kbps Opus audio",

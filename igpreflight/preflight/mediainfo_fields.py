@@ -9,7 +9,8 @@ neither ctypes nor the server's code.
 from __future__ import annotations
 
 # pymediainfo's attribute name -> MediaInfo's parameter, for the first stream of
-# each kind the probe reads (MediaInfo's stream kinds: 0 general, 1 video, 2 audio).
+# each kind the probe reads (MediaInfo's stream kinds: 0 general, 1 video, 2 audio);
+# the general stream also counts the others.
 FIELDS: dict[str, tuple[int, dict[str, str]]] = {
     "general": (
         0,
@@ -18,6 +19,10 @@ FIELDS: dict[str, tuple[int, dict[str, str]]] = {
             "format_profile": "Format_Profile",
             "duration": "Duration",
             "file_size": "FileSize",
+            # How many streams of each kind; empty when none. Timecode (tmcd) and
+            # metadata (mebx) tracks are MediaInfo's Other streams, never counted here.
+            "count_of_video_streams": "VideoCount",
+            "count_of_audio_streams": "AudioCount",
         },
     ),
     "video": (

@@ -94,7 +94,14 @@ def read_fields(layout: MovieLayout, size: int, read_at: ReadAt) -> Fields:
             video = _video(track, movie_ts, read_at)
         else:
             audio = _audio(track, movie_ts, quicktime)
-    general = {"format": "MPEG-4", "format_profile": profile, "file_size": str(size)}
+    general: dict[str, str | None] = {
+        "format": "MPEG-4",
+        "format_profile": profile,
+        "file_size": str(size),
+    }
+    # MediaInfo's stream counts: one of each kind at most here (the handlers above).
+    general["count_of_video_streams"] = "1" if video else None
+    general["count_of_audio_streams"] = "1" if audio else None
     durations = [int(s["duration"]) for s in (video, audio) if s and "duration" in s]
     if durations:
         general["duration"] = str(max(durations))

@@ -260,6 +260,15 @@ def _read_movie(
     return layout, mp4_native.native_fields(layout, size, read_at)
 
 
+def _track_counts(general: Track, video: Track | None, audio: Track | None) -> dict[str, int]:
+    """How many video and audio streams MediaInfo counted (the facts describe the
+    first of each); a reader that gave no count saw one stream where it gave one."""
+    return {
+        "video_tracks": _int(general.count_of_video_streams) or (1 if video is not None else 0),
+        "audio_tracks": _int(general.count_of_audio_streams) or (1 if audio is not None else 0),
+    }
+
+
 def implausible_reason(frames: int | None, duration: float | None, size: int) -> str | None:
     """Why declared numbers cannot be true for a file of `size` bytes (None: they can).
 
@@ -374,6 +383,7 @@ def probe_video(
     if odd:
         return Unreadable(path, f"implausible {_container(general)} file: {odd}", size)
     return VideoFacts(
+        **_track_counts(general, video, audio),
         path=path,
         bytes=size,
         container=_container(general),

@@ -129,6 +129,7 @@ THREADS_SOURCES: dict[str, Source] = {
         "AAC, 48 kHz sample rate maximum, 1 or 2 channels; Audio Bitrate: 128 kbps"
     ),
     "video.pixels": _threads("progressive scan, closed GOP, 4:2:0 chroma subsampling"),
+    "video.tracks": _instagram_kept("one video and one audio track", "Threads"),
     "post.caption": _threads(
         "Text posts are limited to 500 characters; emojis count as their UTF-8 bytes"
     ),
@@ -228,6 +229,7 @@ FACEBOOK_REELS_SOURCES: dict[str, Source] = {
         "Video Settings: chroma subsampling 4:2:0, closed GOP (2-5 seconds), fixed frame "
         "rate, progressive scan"
     ),
+    "video.tracks": _instagram_kept("one video and one audio track", "Facebook Reels"),
     "post.caption": _instagram_kept("caption limits", "Facebook Reels"),
     "post.hashtag_advice": _instagram_kept("hashtag advice", "Facebook Reels"),
     "post.carousel": _instagram_kept("carousel size (Reels have no carousels)", "Facebook Reels"),

@@ -86,6 +86,9 @@ VIDEO_FIELDS: dict[str, str] = {
     "min_audio_bitrate": MIN,
     "max_audio_bitrate": MAX,
     "keyframe_interval": MAX,
+    # How many tracks a player takes is the platform's, not a house rule's, to say.
+    "max_video_tracks": SAME,
+    "max_audio_tracks": SAME,
 }
 POST_FIELDS: dict[str, str] = {
     "max_caption": MAX,

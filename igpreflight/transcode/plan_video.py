@@ -38,6 +38,7 @@ from igpreflight.profiles import INSTAGRAM, Profile
 from igpreflight.transcode.types import FixOptions, FixPlan, FixStatus, Step
 from igpreflight.transcode.video_geometry import _below_minimum, plan_geometry
 from igpreflight.transcode.video_rate import _copy_time_base, _snap, fps_arg, fps_label, target_fps
+from igpreflight.transcode.video_tracks import dropped_tracks
 
 # Rules a re-encode of the video stream resolves. VID018 (HEVC) is one of them
 # unless --keep-hevc; VID017 (rotation) too: the fix bakes rotation in (SPEC 2).
@@ -272,6 +273,7 @@ def _plan_video(
             steps.append(
                 VideoStep("copy-audio", f"{facts.audio_codec} stream copied: already compliant")
             )
+    steps.extend(dropped_tracks(facts, found, lim.platform))  # ffmpeg maps the first of each
 
     if trim_to is not None:
         steps.append(

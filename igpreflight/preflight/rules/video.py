@@ -1,5 +1,5 @@
-"""Video rules: the container and codecs (VID001-VID004, VID018), and what every video
-rule's messages share (role names, displayed size).
+"""Video rules: the container, its tracks and codecs (VID001-VID004, VID018, VID022), and
+what every video rule's messages share (role names, displayed size).
 
 The video family's other rules live next to it: `video_dimensions.py` (frame rate,
 displayed size, aspect ratio, duration) and `video_encoding.py` (file size,
@@ -126,3 +126,33 @@ def faststart(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
         yield faststart.finding(
             "moov atom is after the media data; it should be at the front (faststart)",
         )
+
+
+def _tracks(n: int, kind: str) -> str:
+    return f"{n} {kind} track{'s' if n != 1 else ''}"
+
+
+@REGISTRY.video_rule(
+    "VID022",
+    Severity.WARNING,
+    "one video track and at most one audio track",
+    todo="keep only the tracks you want (ffmpeg -i in.mov -map 0:v:0 -map 0:a:1 -c copy "
+    "out.mov keeps the second audio track); fix keeps the first of each, but only when "
+    "it rewrites the file for another reason",
+    limits=("video.max_video_tracks", "video.max_audio_tracks"),
+)
+def tracks(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
+    # A second audio track (a commentary, a dub, a second mic) is never heard: the
+    # other rules judge the first of each, which is what Instagram plays.
+    videos, audios = f.video_tracks or 0, f.audio_tracks or 0
+    if videos <= lim.max_video_tracks and audios <= lim.max_audio_tracks:
+        return
+    what = []
+    if audios > lim.max_audio_tracks:
+        what.append("plays only the first audio track")
+    if videos > lim.max_video_tracks:
+        what.append("shows only one video track")
+    yield tracks.finding(
+        f"{_tracks(videos, 'video')} and {_tracks(audios, 'audio')}; {lim.platform} "
+        f"{' and '.join(what)}; fix keeps the first of each when it rewrites the file",
+    )
