@@ -127,8 +127,8 @@ class VideoLimits:
     min_short_edge: int | None = None
     min_long_edge: int | None = None
     min_audio_sample_rate: int | None = None  # VID011: None, any rate up to the maximum
-    # VID022: streams of each kind past these are never seen or heard (Instagram plays
-    # the first audio track) and `fix` drops them when it rewrites the file.
+    # VID022: streams of each kind past these are not all seen or heard (Instagram plays
+    # one audio track; Meta does not say which) and `fix` drops them when it rewrites.
     max_video_tracks: int = 1
     max_audio_tracks: int = 1
     platform: str = "Instagram"

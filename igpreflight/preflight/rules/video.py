@@ -142,16 +142,16 @@ def _tracks(n: int, kind: str) -> str:
     limits=("video.max_video_tracks", "video.max_audio_tracks"),
 )
 def tracks(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
-    # A second audio track (a commentary, a dub, a second mic) is never heard: the
-    # other rules judge the first of each, which is what Instagram plays.
+    # A second audio track (a commentary, a dub, a second mic) is likely never heard:
+    # Instagram plays one, Meta does not say which; the other rules judge the first.
     videos, audios = f.video_tracks or 0, f.audio_tracks or 0
     if videos <= lim.max_video_tracks and audios <= lim.max_audio_tracks:
         return
     what = []
     if audios > lim.max_audio_tracks:
-        what.append("plays only the first audio track")
+        what.append("plays one audio track (Meta does not say which)")
     if videos > lim.max_video_tracks:
-        what.append("shows only one video track")
+        what.append("shows one video track")
     yield tracks.finding(
         f"{_tracks(videos, 'video')} and {_tracks(audios, 'audio')}; {lim.platform} "
         f"{' and '.join(what)}; fix keeps the first of each when it rewrites the file",
