@@ -24,9 +24,39 @@ def _umask() -> int:
     return 0o022
 
 
+# What mkstemp adds to the prefix: 8 random characters.
+_RANDOM_CHARS = 8
+
+
+def _name_max(folder: Path) -> int:
+    """The longest file name (in bytes) the folder's file system takes."""
+    try:
+        return os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):  # no pathconf (Windows), or unknown
+        return 255
+
+
+def _clipped(stem: str, budget: int) -> str:
+    """`stem` cut to at most `budget` bytes of its file-system encoding, between two
+    characters (and never empty: the stale-temp pattern needs one character)."""
+    if len(os.fsencode(stem)) <= budget:
+        return stem
+    kept, used = [], 0
+    for char in stem:
+        used += len(os.fsencode(char))
+        if used > budget:
+            break
+        kept.append(char)
+    return "".join(kept) or "_"
+
+
 def temp_sibling(dst: Path) -> Path:
     """A new, hidden, empty file next to `dst` with the same extension (so that a
     probe of it sees the right extension). The caller removes or replaces it.
+
+    Its name is `.{stem}.{8 random}.tmp{ext}`, with the stem shortened when the whole
+    would pass the file system's name limit: a 250-byte name is legal, and its
+    temporary file must be too (else `fix` failed with ENAMETOOLONG).
 
     Its permissions are those of a normally created file (0666 minus the umask),
     not mkstemp's private 0600, so the final file is as readable as any other."""
@@ -34,7 +64,9 @@ def temp_sibling(dst: Path) -> Path:
     suffix = f".tmp{dst.suffix}" if dst.suffix else ".tmp"
     import tempfile  # loaded with the first write: `check` to stdout writes none
 
-    fd, name = tempfile.mkstemp(prefix=f".{dst.stem}.", suffix=suffix, dir=dst.parent)
+    budget = _name_max(dst.parent) - len(os.fsencode(suffix)) - _RANDOM_CHARS - 2  # 2 dots
+    stem = _clipped(dst.stem, budget)
+    fd, name = tempfile.mkstemp(prefix=f".{stem}.", suffix=suffix, dir=dst.parent)
     try:
         os.fchmod(fd, 0o666 & ~_umask())
     finally:

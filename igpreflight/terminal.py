@@ -28,6 +28,7 @@ from typing import Any, TextIO
 
 from igpreflight.redaction import REDACTOR, redact
 from igpreflight.terminal_color import ColorMode, color_enabled, paint, paint_report
+from igpreflight.textcheck import one_line
 
 PROG = "igpreflight"
 CI_VARIABLES = ("CI", "GITHUB_ACTIONS", "GITLAB_CI", "BUILDKITE", "TF_BUILD")
@@ -333,7 +334,7 @@ class Progress:
         waited = time.monotonic() - self.since
         if text and self.waiting and waited >= 1:
             text = f"{text} ({waited:.0f} s)"
-        parts = [p for p in (self.label, counter, text) if p]
+        parts = [one_line(p) for p in (self.label, counter, text) if p]  # a name may hold ESC
         import shutil  # with bz2 and lzma, 2 ms: only for a progress bar
 
         width = max(20, shutil.get_terminal_size((100, 20)).columns - 1)

@@ -453,6 +453,35 @@ def test_keep_metadata_keeps_xmp_but_not_a_motion_photo_pointer(tmp_path):
         assert im.getexif().get(0x0112) in (None, 1)
 
 
+def test_metadata_too_big_for_a_jpeg_marker_is_dropped_not_fatal(tmp_path):
+    """A PNG's XMP or a GIF's comment may pass the 65,533 bytes a JPEG marker holds;
+    Pillow refused the whole encode ('XMP data is too long', 'Comment is too long'),
+    so --keep-metadata made a fixable image `failed`. What fits is kept."""
+    from PIL import PngImagePlugin
+
+    xmp = '<x:xmpmeta xmlns:x="adobe:ns:meta/"><dc:description>' + "B" * 100_000
+    info = PngImagePlugin.PngInfo()
+    info.add_itxt("XML:com.adobe.xmp", xmp + "</dc:description></x:xmpmeta>")
+    pixels = make_image_rgb((600, 500))
+    png = save(pixels, tmp_path / "xmp.png", "PNG", pnginfo=info)
+    gif = save(pixels.convert("P"), tmp_path / "big.gif", "GIF", comment=b"C" * 70_000)
+    small = save(pixels.convert("P"), tmp_path / "small.gif", "GIF", comment=b"kept")
+    for src in (png, gif, small):
+        out = output_of(fix_one(src, tmp_path / "out", keep_metadata=True))
+        with Image.open(out) as im:
+            assert not im.info.get("xmp")
+            assert im.info.get("comment") == (b"kept" if src == small else None)
+        assert errors_of(out) == []
+
+
+def test_a_gif_comment_is_not_carried_over_without_keep_metadata(tmp_path):
+    """Pillow writes the source image's comment into a JPEG unless it is told not to:
+    a GIF's comment came through a fix that promises only the sRGB profile."""
+    src = save(make_image_rgb((600, 500)).convert("P"), tmp_path / "a.gif", "GIF", comment=b"x")
+    with Image.open(output_of(fix_one(src, tmp_path / "out"))) as im:
+        assert "comment" not in im.info
+
+
 def test_keep_metadata_drops_a_maker_note_too_big_for_jpeg(tmp_path):
     exif = Image.Exif()
     exif[0x013B] = "Ana"

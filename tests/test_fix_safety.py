@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from fixtures.generate import make_image
+from fixtures.generate import make_image, make_video
 from igpreflight.cli import cli
 from igpreflight.transcode.batch import fix_paths
 from igpreflight.transcode.folderlock import out_lock
@@ -67,3 +67,18 @@ def test_manifest_media_missing_or_outside_is_file001(tmp_path: Path):
     assert any("outside.jpg: unfixable: FILE001 path" in line for line in lines)
     assert any(line.startswith(str(content / "ok.jpg")) for line in lines), lines
     assert "3 files: 1 copied, 2 unfixable" in r.stdout
+
+
+def test_a_name_near_the_file_system_limit_is_fixed(tmp_path: Path):
+    """A 250-byte name is legal (NAME_MAX is 255), so its hidden temporary file
+    (`.{stem}.{8 random}.tmp.jpg`) must fit too: it failed with ENAMETOOLONG."""
+    folder = tmp_path / "in"
+    image = make_image(folder / ("é" * 120 + "x" * 6 + ".webp"), size=(400, 400))  # 250 bytes
+    video = make_video(folder / ("v" * 246 + ".mov"), duration=3.5, faststart=False)
+    out = tmp_path / "out"
+    results = fix_paths([folder], out, FixOptions())
+    statuses = {Path(r.source).suffix: (r.status, r.reason) for r in results}
+    assert statuses == {".webp": (FixStatus.CONVERTED, None), ".mov": (FixStatus.REMUXED, None)}
+    names = sorted(p.name for p in out.iterdir() if p.is_file())
+    assert names == sorted([image.stem + ".jpg", video.stem + ".mp4"])
+    assert not [p for p in out.iterdir() if ".tmp" in p.name]  # nothing left behind

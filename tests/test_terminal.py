@@ -234,3 +234,24 @@ def test_run_tells_its_stages_before_publishing(tmp_path: Path, monkeypatch):
     stages: list[str] = []
     run([tmp_path / "wide.jpg"], out=tmp_path / "out", dry_run=True, on_stage=stages.append)
     assert stages == ["checking 1 post", "fixing the media of 1 post"]
+
+
+def test_a_file_name_with_control_characters_is_shown_escaped_on_one_line(tmp_path: Path):
+    """A file name may hold a newline or an escape sequence (this one retitles the
+    terminal); printed raw, it split the report's line and reprogrammed the terminal
+    of the person reading it (click strips escapes only on a pipe). The text reports
+    and the bar show it escaped; JSON keeps the real name."""
+    src = tmp_path / "in"
+    src.mkdir()
+    generate.make_image(src / "new\nline.webp", size=(400, 400))
+    generate.make_image(src / "t\x1b]0;owned\x07.jpg", size=(400, 500))
+    for args in (["check", str(src)], ["fix", str(src), "--out", str(tmp_path / "out")]):
+        r = run_on_pty([*args, "--color", "never"], stdout_tty=True)
+        shown = r.stdout + r.stderr  # one terminal: the report, and the bar naming each file
+        assert "\x07" not in shown and "\x1b]" not in shown and "new\n" not in shown, shown
+        assert "new\\nline.webp" in shown and "t\\x1b]0;owned\\x07.jpg" in shown, shown
+    report = CliRunner().invoke(cli, ["check", "--format", "json", str(src)]).output
+    assert {Path(f["path"]).name for f in json.loads(report)["files"]} == {
+        "new\nline.webp",
+        "t\x1b]0;owned\x07.jpg",
+    }

@@ -214,3 +214,13 @@ def test_publish_and_run_refuse_that_post_before_any_call_and_go_on(emu, media, 
     assert "ok: published" in r.stdout
     [call] = emu.calls("POST", "/media")  # nothing was sent for the refused posts
     assert call["params"]["caption"] == "launch 😀"
+
+
+def test_one_line_escapes_what_a_terminal_acts_on_and_keeps_the_rest() -> None:
+    from igpreflight.textcheck import one_line
+
+    assert one_line("new\nline\r\t.webp") == "new\\nline\\r\\t.webp"
+    assert one_line("a\x1b[31m\x07\x7f\x9b") == "a\\x1b[31m\\x07\\x7f\\x9b"
+    assert one_line("gpj.\u202eexe") == "gpj.\\u202eexe"  # a bidi override reorders the name
+    keep = "café 👩\u200d💻 é ü 中文 \\n"  # emoji joiners, accents (NFD too), a real backslash
+    assert one_line(keep) == keep

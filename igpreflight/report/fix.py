@@ -1,10 +1,15 @@
-"""Text and JSON output of `fix`: one line per file, then the counts."""
+"""Text and JSON output of `fix`: one line per file, then the counts.
+
+One line each even for a file name with a newline or an escape sequence: the text
+lines go through `one_line`.
+"""
 
 from __future__ import annotations
 
 from igpreflight.api.fixing import FixResult
 from igpreflight.envelope import dumps
 from igpreflight.report.text import _size
+from igpreflight.textcheck import one_line
 from igpreflight.transcode.batch import steps_text
 from igpreflight.transcode.types import FileFixResult, FixStatus
 
@@ -34,7 +39,7 @@ def render_text(result: FixResult) -> str:
     parts = [f"{counts[s.value]} {s.value}" for s in FixStatus if counts[s.value]]
     files = f"{counts['files']} file{'s' if counts['files'] != 1 else ''}"
     lines.append(f"{files}: " + (", ".join(parts) if parts else "nothing to do"))
-    return "\n".join(lines) + "\n"
+    return "\n".join(one_line(line) for line in lines) + "\n"
 
 
 def render_json(result: FixResult) -> str:

@@ -1,4 +1,9 @@
-"""A report for people: grouped by file, worst first within a file, with the fix hint."""
+"""A report for people: grouped by file, worst first within a file, with the fix hint.
+
+Every line is built as one line and printed through `one_line`, so a file name with a
+newline or an escape sequence shows escaped instead of splitting the report or
+reprogramming the terminal.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from igpreflight.model import (
     Severity,
     VideoFacts,
 )
+from igpreflight.textcheck import one_line
 
 _ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
@@ -26,7 +32,7 @@ def render(report: Report) -> str:
         lines.append(f"post {post.post.id}  ({post.post.media_type or '?'}: {media})")
         lines.extend(_finding_lines(post.findings) or ["  ok"])
     lines.append(summary_line(report))
-    return "\n".join(lines) + "\n"
+    return "\n".join(one_line(line) for line in lines) + "\n"
 
 
 def _finding_lines(findings: list[Finding]) -> list[str]:

@@ -11,6 +11,7 @@ from igpreflight.api.urlchecking import CheckUrlResult
 from igpreflight.envelope import dumps
 from igpreflight.preflight.urlcheck import UrlCheckResult
 from igpreflight.states import UploadStatus
+from igpreflight.textcheck import one_line
 
 MARK = {"pass": "ok", "fail": "FAIL", "warn": "warn", "skip": "skip"}
 
@@ -55,7 +56,7 @@ def upload_text(result: UploadResult) -> str:
         f"{counts[UploadStatus.SKIPPED]} already there, {counts[UploadStatus.REFUSED]} refused, {counts[UploadStatus.FAILED]} failed; "
         f"URLs: {counts['urls_passing']} passing, {counts['urls_failing']} failing"
     )
-    return "\n".join(lines) + "\n"
+    return "\n".join(one_line(line) for line in lines) + "\n"
 
 
 def upload_json(result: UploadResult) -> str:
@@ -72,7 +73,7 @@ def check_url_text(result: CheckUrlResult) -> str:
     lines.append(
         f"{n} URL{'s' if n != 1 else ''}: {counts['passing']} passing, {counts['failing']} failing"
     )
-    return "\n".join(lines) + "\n"
+    return "\n".join(one_line(line) for line in lines) + "\n"
 
 
 def check_url_json(result: CheckUrlResult) -> str:

@@ -47,6 +47,11 @@ def _constant_icc(profile: bytes) -> bytes:
 SRGB_ICC: bytes = _constant_icc(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
 
 _MAX_EXIF = 65_000  # bytes of EXIF a JPEG APP1 segment can carry (65,533 with its header)
+# A JPEG marker segment carries 65,533 bytes: XMP shares its APP1 segment with the
+# 29-byte namespace, a comment has its COM segment to itself. PNG, WebP, TIFF and
+# GIF hold more; what does not fit is dropped (Pillow refused the whole file).
+_MAX_XMP = 65_533 - 29
+_MAX_COMMENT = 65_533
 _XMP_MOTION = re.compile(rb"MicroVideo|MotionPhoto")
 _XMP_ORIENTATION = re.compile(rb'(tiff:Orientation\s*=\s*"|<tiff:Orientation>)\s*[2-8]')
 
@@ -125,10 +130,12 @@ def metadata(im: Image.Image, exif_ok: bool = True) -> dict[str, bytes | str]:
         xmp = xmp.encode("utf-8")
     # A motion photo's XMP points at a video appended to the JPEG; the re-encoded
     # file has no such video, so that XMP would lie (and mislead readers).
-    if xmp and not _XMP_MOTION.search(xmp):
+    if xmp and not _XMP_MOTION.search(xmp) and len(xmp) <= _MAX_XMP:
         out["xmp"] = _XMP_ORIENTATION.sub(rb"\g<1>1", xmp)
     comment = im.info.get("comment")
-    if comment:
+    if isinstance(comment, str):
+        comment = comment.encode("utf-8")
+    if comment and len(comment) <= _MAX_COMMENT:
         out["comment"] = comment
     return out
 
@@ -145,6 +152,9 @@ def _encode_once(im: Image.Image, quality: int, meta: dict[str, bytes | str]) ->
         "subsampling": 2,  # 4:2:0
         "progressive": False,
         "optimize": True,
+        # Pillow writes the source's comment (a GIF's or a JPEG's im.info) unless told
+        # otherwise: metadata is kept only with --keep-metadata (then `meta` has it).
+        "comment": b"",
     }
     icc = _icc_for(im)
     if icc:
