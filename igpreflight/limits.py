@@ -66,6 +66,10 @@ class ImageFixTargets:
     # Formats without draft mode are decoded whole: 200 MP (a phone's largest HEIC)
     # is 600 MB as RGB. Larger decodes are refused as unfixable, not attempted.
     max_decode_pixels: int = 250_000_000
+    # A centre crop keeping less of the picture than this is refused (a 1x10000 strip
+    # cropped to 4:5 is one pixel): --aspect pad keeps it whole. A 10:1 panorama
+    # cropped to 1.91:1 keeps 19%.
+    min_crop_share: float = 0.01
     # The memory budget of one image decode and its pixel work (`fix --max-memory`).
     # Peak bytes per decoded pixel, measured as peak RSS over pixels fixing 24 MP
     # and 144 MP files (Pillow 11): WebP decodes through an RGBA buffer and copies

@@ -189,3 +189,16 @@ def test_output_extension_keeps_a_matching_one():
     assert output_extension("JPEG", "jpeg") == "jpeg"
     assert output_extension("JPEG", "png") == "jpg"
     assert output_extension("PNG", "png") == "png"
+
+
+def test_a_crop_that_would_keep_almost_nothing_is_refused_and_pad_is_offered():
+    """A 1x10000 strip cropped to 4:5 would be one pixel; a 10:1 panorama still crops."""
+    strip = plan(facts(width=1, height=10_000))
+    assert strip.status is FixStatus.UNFIXABLE
+    assert strip.reason == (
+        "a centre crop of 1x10000 into 4:5 (0.8)..1.91:1 would keep 0.01% of the picture; "
+        "use --aspect pad to keep all of it"
+    )
+    assert plan(facts(width=1, height=10_000), aspect="pad").status is FixStatus.CONVERTED
+    panorama = plan(facts(width=5000, height=500))
+    assert panorama.status is FixStatus.CONVERTED and "crop" in names(panorama)

@@ -277,6 +277,16 @@ def plan_image(
         )
         return FixPlan(Kind.IMAGE, role, FixStatus.UNFIXABLE, (), ext, reason, profile)
 
+    if geo.cropped:
+        x0, y0, x1, y1 = geo.box
+        share = (x1 - x0) * (y1 - y0) / (dw * dh)
+        if share < targets.min_crop_share:
+            reason = (
+                f"a centre crop of {dw}x{dh} into {_range(limits)} would keep {share:.2%} "
+                "of the picture; use --aspect pad to keep all of it"
+            )
+            return FixPlan(Kind.IMAGE, role, FixStatus.UNFIXABLE, (), ext, reason, profile)
+
     steps: list[Step] = []
 
     def add(name: str, detail: str, rules: tuple[str, ...], **params: Any) -> None:
