@@ -209,7 +209,10 @@ def test_img008_animated():
 # IMG009 alpha
 def test_img009_alpha():
     f = only(img(format="PNG", mode="RGBA", has_alpha=True, extension="png"), "IMG009")
-    assert f.severity is Severity.WARNING and "RGBA" in f.message
+    assert f.severity is Severity.WARNING
+    assert f.message.startswith("image has an alpha channel (mode RGBA);")
+    keyed = only(img(format="PNG", mode="P", has_alpha=True, extension="png"), "IMG009")
+    assert keyed.message.startswith("image has a transparent colour (mode P);")
     assert "IMG009" not in codes(img(format="PNG", mode="RGB", extension="png"))
 
 

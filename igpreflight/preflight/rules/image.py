@@ -246,9 +246,11 @@ def frames(f: ImageFacts, lim: ImageLimits) -> Iterator[Finding]:
 )
 def alpha(f: ImageFacts, lim: ImageLimits) -> Iterator[Finding]:
     if f.has_alpha:
+        # Said of the header, not the pixels: an alpha channel may be fully opaque.
+        what = "an alpha channel" if f.mode.endswith(("A", "a")) else "a transparent colour"
         yield alpha.finding(
-            f"image has transparency (mode {f.mode}); it should have none: "
-            f"{lim.platform} flattens it, often onto black",
+            f"image has {what} (mode {f.mode}); it should have none: "
+            f"{lim.platform} flattens any transparency, often onto black",
         )
 
 
