@@ -22,7 +22,8 @@ def _line(r: dict[str, Any]) -> str:
         if err.get("message"):
             line += f" ({err['message']})"
     elif state == "held":
-        line = f"{who}: held until {r.get('until')}: {err.get('message')}"
+        until = f" until {r['until']}" if r.get("until") else ""  # none known: no "None"
+        line = f"{who}: held{until}: {err.get('message')}"
     elif state == "duplicate":
         line = f"{who}: not published: {err.get('message')}"
     elif state == "uncertain":

@@ -153,9 +153,18 @@ def row(w: Any, spec: PostSpec | None, view: PostView | None) -> dict[str, Any]:
     out["step"] = view.step
     out["source"] = view.source
     out["already"] = view.already
-    if view.until:
-        out["until"] = format_rfc3339(float(view.until))
+    if view.until and (when := _when(float(view.until))) is not None:
+        out["until"] = when
         out["until_ts"] = float(view.until)
     if view.error is not None:
         out["error"] = view.error.to_dict()
     return out
+
+
+def _when(ts: float) -> str | None:
+    """A recorded time as RFC 3339; None for one no calendar holds (a hold written before
+    Graph's header waits were capped at a day), so `status` still reads the database."""
+    try:
+        return format_rfc3339(ts)
+    except (ValueError, OverflowError):
+        return None

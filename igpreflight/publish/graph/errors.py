@@ -10,6 +10,7 @@ output boundaries a token meets.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -23,6 +24,12 @@ if TYPE_CHECKING:
 
 
 # --- usage headers -----------------------------------------------------------------------
+
+# The longest wait a header is believed for: Meta's rate-limit windows are an hour (app)
+# to a day (business use case, the publishing limit). A header asking for more (or for
+# `inf`, or 1e12 minutes) is read as a day, so a held post's "tried again at" stays a
+# real date and a worker looks again tomorrow instead of never.
+MAX_HEADER_WAIT = 86400.0
 
 
 @dataclass(frozen=True)
@@ -64,10 +71,15 @@ class Usage:
         raw = headers.get("retry-after")
         if raw is not None:
             try:
-                retry_after = float(raw)
-            except ValueError:
+                retry_after = _wait(float(raw))
+            except ValueError:  # an HTTP date, or no number: the default wait applies
                 retry_after = None
-        return cls(app_pct, business_pct, regain, retry_after)
+        return cls(app_pct, business_pct, _wait(regain), retry_after)
+
+
+def _wait(seconds: float) -> float:
+    """A wait a header asked for, within [0, MAX_HEADER_WAIT] (NaN: no wait asked)."""
+    return min(max(seconds, 0.0), MAX_HEADER_WAIT) if not math.isnan(seconds) else 0.0
 
 
 def _json_header(headers: Mapping[str, str], name: str) -> Any:
@@ -82,9 +94,10 @@ def _json_header(headers: Mapping[str, str], name: str) -> Any:
 
 def _num(value: Any) -> float:
     try:
-        return float(value or 0)
-    except (TypeError, ValueError):
+        n = float(value or 0)
+    except (TypeError, ValueError, OverflowError):
         return 0.0
+    return 0.0 if math.isnan(n) else n  # inf stays: _wait caps it
 
 
 def _max_pct(entry: dict[str, Any]) -> float:

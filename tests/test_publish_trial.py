@@ -1,0 +1,51 @@
+"""Graph replies found by the adversarial publishing trial, over HTTP against the Graph
+emulator and the durable engine on SQLite (docs/publish-protocol.md, "What each fault
+does"). Each test failed on the code before its fix: a post published twice, a post
+failed with a message naming a state it was not in, and a held post whose "tried again
+at" no calendar holds, which crashed `publish` and every later `status`."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import replace
+
+import pytest
+
+from fixtures.graph_emulator import GraphEmulator
+
+pytest.register_assert_rewrite("publish_support")
+
+from publish_support import TEST_SETTINGS, EmuClock, image_post, make_publisher  # noqa: E402
+
+pytest_plugins = ("publish_support",)
+
+SETTLE = replace(TEST_SETTINGS, settle_window=20.0)
+
+
+def quiet(emu: GraphEmulator, timeout: float = 20.0) -> None:
+    """Until no media_publish is being carried out by the emulator (background ones too)."""
+    deadline = time.time() + timeout
+    time.sleep(0.2)
+    while any(c.publishing for c in emu.store.containers.values()) and time.time() < deadline:
+        time.sleep(0.05)
+
+
+# ---- a wait no calendar holds ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("regain_minutes", [1e12, 1e400], ids=["1e12-minutes", "infinite"])
+def test_a_rate_limit_asking_for_ages_holds_the_post_for_a_day(
+    emu, media, tmp_path, regain_minutes
+):
+    """X-Business-Use-Case-Usage's estimated_time_to_regain_access of 1e12 minutes held
+    the post until a year past 9999: `publish` and every later `status` of the database
+    ended "internal error: ValueError ... out of range". A header wait is capped at a day."""
+    emu.inject("media", "rate_limit_app", regain_minutes=regain_minutes)
+    pub, clock = make_publisher(emu, tmp_path / "j.sqlite", ahead=0)  # "a" meets it
+    outs = pub.run([image_post(media, "a"), image_post(media, "b")])
+    assert [o.status for o in outs] == ["queued", "queued"], [o.message for o in outs]
+    assert "about 1440 min to regain access" in (outs[0].message or "")
+    until = pub.state("a")["until_ts"]
+    assert 0 < until - clock.now() <= 86400
+    assert emu.published == []
