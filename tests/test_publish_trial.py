@@ -31,6 +31,50 @@ def quiet(emu: GraphEmulator, timeout: float = 20.0) -> None:
         time.sleep(0.05)
 
 
+# ---- status_code values as Graph does not document them --------------------------------
+
+
+class ReadsLowerCaseOnceSent(EmuClock):
+    """Once a media_publish went out, every read of a container answers " published"."""
+
+    done = False
+
+    def sleep(self, seconds: float) -> None:
+        if not self.done and self.emu.calls("POST", "/media_publish"):
+            self.done = True
+            body = json.dumps({"id": "1", "status_code": " published"})
+            self.emu.inject("status", "body", times=10_000, body=body)
+        super().sleep(seconds)
+
+
+def test_a_status_code_in_another_case_is_read_as_documented(emu, media, tmp_path):
+    """`"finished"` was not FINISHED: polled until --give-up, then failed as "still
+    IN_PROGRESS"; and an uncertain post whose container read "published" never settled."""
+    finished = {"id": "1", "status_code": "finished", "status": "Finished"}
+    emu.inject("status", "body", body=json.dumps(finished))
+    pub, _ = make_publisher(emu, tmp_path / "a.sqlite", settings=SETTLE)
+    [out] = pub.run([image_post(media, "a")])
+    assert out.status == "published", out.message
+    sent = len(emu.calls("POST", "/media_publish"))
+    emu.inject("media_publish", "drop")  # uncertain: settled from what the container reads
+    clock = ReadsLowerCaseOnceSent(emu)
+    pub, _ = make_publisher(emu, tmp_path / "b.sqlite", settings=SETTLE, clock=clock)
+    [out] = pub.run([image_post(media, "b")])
+    assert (out.status, out.media_id_source) == ("published", "container"), out.message
+    assert len(emu.calls("POST", "/media_publish")) == sent + 1  # b's once: never resent
+
+
+def test_giving_up_on_an_undocumented_status_code_names_it(emu, media, tmp_path):
+    emu.inject(
+        "status", "body", times=10_000, body=json.dumps({"id": "1", "status_code": "QUEUED"})
+    )
+    pub, _ = make_publisher(emu, tmp_path / "j.sqlite", settings=replace(SETTLE, give_up_image=30))
+    [out] = pub.run([image_post(media, "a")])
+    assert out.status == "failed"
+    assert "still reads status_code 'QUEUED' after 30 s (--give-up)" in (out.message or "")
+    assert "IN_PROGRESS" not in (out.message or "")
+
+
 # ---- a wait no calendar holds ----------------------------------------------------------
 
 

@@ -210,11 +210,16 @@ class GraphClient:
         return data
 
     def container_status(self, container_id: str) -> tuple[str, str]:
-        """GET /{container-id}?fields=status_code,status -> (status_code, status)."""
+        """GET /{container-id}?fields=status_code,status -> (status_code, status).
+
+        The code is read upper-case and trimmed: Graph documents FINISHED, PUBLISHED...,
+        and a "finished" or "Published " must not be polled until --give-up (nor leave an
+        uncertain post unsettled for ever)."""
         data = self.request(
             "GET", container_id, {"fields": "status_code,status"}, context=container_id
         )
-        return str(data.get("status_code") or ""), str(data.get("status") or "")
+        code = str(data.get("status_code") or "").strip().upper()
+        return code, str(data.get("status") or "")
 
     def publish(self, ig_user_id: str, creation_id: str) -> str | None:
         """POST /{ig-user-id}/media_publish -> the published media id."""

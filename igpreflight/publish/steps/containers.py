@@ -173,6 +173,7 @@ def wait_ready(
     if delay > 0:
         rt.clock.sleep(delay)
     polls = 0
+    read: dict[str, str] = {}  # what each pending container last read (for the give-up)
     while pending:
         for cid in list(pending):
             stopped = rt.stopped(acc)
@@ -189,6 +190,7 @@ def wait_ready(
                 if V.recreatable(err) and rt.stopped(acc) is None:
                     return Recreate(error, ids.index(cid) if phase == CHILDREN else None)
                 return Failed(error)
+            read[cid] = code
             if code in ("FINISHED", "PUBLISHED"):
                 del pending[cid]
             elif code in ("ERROR", "EXPIRED"):
@@ -202,10 +204,15 @@ def wait_ready(
         video = any(s.is_video for s in pending.values())
         give_up = settings.give_up_video if video else settings.give_up_image
         if rt.now() - created >= give_up:
+            cid = next(iter(pending))
+            # What it reads, said as it is: an undocumented status_code is not IN_PROGRESS.
+            now = f"reads status_code {read[cid]!r}" if read.get(cid) else "reads no status_code"
+            if read.get(cid) == "IN_PROGRESS":
+                now = "IN_PROGRESS"
             return Failed(
                 PostError(
                     ErrorClass.RETRY_SAME.value,
-                    f"container {next(iter(pending))} still IN_PROGRESS after {give_up:.0f} s"
+                    f"container {cid} still {now} after {give_up:.0f} s"
                     " (--give-up); run publish again to try with a new container",
                 )
             )
