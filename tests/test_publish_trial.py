@@ -31,6 +31,40 @@ def quiet(emu: GraphEmulator, timeout: float = 20.0) -> None:
         time.sleep(0.05)
 
 
+# ---- -1/2207032 on media_publish: "re-create media", yet published ---------------------
+
+
+def test_a_media_publish_asking_for_a_new_container_that_published_anyway_posts_once(
+    emu, media, tmp_path
+):
+    """media_publish answers -1/2207032 ("Create media fail, please try to re-create
+    media") and Instagram publishes it all the same, a second later. A new container
+    was made at once and published too: the post was on the account twice."""
+    emu.publish_delay = 1.0  # real seconds, in the background after the answer
+    emu.inject("media_publish", "create_failed", carry_out="background")
+    pub, _ = make_publisher(emu, tmp_path / "j.sqlite", settings=SETTLE)
+    posts = [image_post(media, "a"), image_post(media, "b")]
+    outs = pub.run(posts)
+    quiet(emu)
+    if any(o.status != "published" for o in outs):  # Instagram outlasted the settle window
+        outs = pub.run(posts)
+    assert [o.status for o in outs] == ["published", "published"], [o.message for o in outs]
+    assert sorted(p["caption"] for p in emu.published) == ["caption a", "caption b"]
+    assert len(emu.calls("POST", "/media")) == 2  # never a second container
+
+
+def test_a_media_publish_asking_for_a_new_container_is_settled_and_sent_again(emu, media, tmp_path):
+    """Refused for real: the container still reads FINISHED past the settle window, so
+    media_publish is sent again for it (never a second container), and publishes."""
+    emu.inject("media_publish", "create_failed")
+    pub, _ = make_publisher(emu, tmp_path / "j.sqlite", settings=SETTLE)
+    [out] = pub.run([image_post(media, "a")])
+    assert out.status == "published", out.message
+    assert [p["caption"] for p in emu.published] == ["caption a"]
+    assert len(emu.calls("POST", "/media")) == 1
+    assert len(emu.calls("POST", "/media_publish")) == 2
+
+
 # ---- status_code values as Graph does not document them --------------------------------
 
 

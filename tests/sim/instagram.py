@@ -107,6 +107,10 @@ CALL_KINDS = (
     "gone",  # the call's container no longer exists: 100/33 on reading it (never a
     #          published one: a published container reads PUBLISHED)
     "usage_long",  # answered, with usage headers at 100 % and 2 hours to regain access
+    # Found by the publishing trial: -1/2207032 "Create media fail, please try to
+    # re-create media" on media_publish, refused, or carried out all the same.
+    "e2207032",
+    "e2207032_done",
 )
 WRITE_KINDS = ("crash_before", "crash_after")
 
@@ -261,6 +265,8 @@ class Client:
             raise error(24, 2207006, "The media cannot be found.")
         if kind == "e2207008":
             raise error(24, 2207008, "The media builder does not exist or has been expired.")
+        if kind == "e2207032":
+            raise error(-1, 2207032, "Create media fail, please try to re-create media.")
         if kind == "rate_short":
             raise rate_limited(1)
         if kind == "rate_long":
@@ -284,6 +290,8 @@ class Client:
             raise error(2, None, "An unexpected error has occurred.", 400, transient=True)
         if kind == "e2207001_done":
             raise error(-1, 2207001, "Instagram server error. Try again.")
+        if kind == "e2207032_done":
+            raise error(-1, 2207032, "Create media fail, please try to re-create media.")
 
     # ---- the calls --------------------------------------------------------------------
 
@@ -356,7 +364,7 @@ class Client:
             raise error(9, 2207042, "You reached maximum number of posts.")
         if kind == "no_id":
             return None
-        slow = kind in ("timeout", "crash_after", "unknown_done", "e2207001_done")
+        slow = kind in ("timeout", "crash_after", "unknown_done", "e2207001_done", "e2207032_done")
         media_id = ig.carry_out(c, ig.processing if slow else 0.0)
         self._leave(kind)
         return None if kind == "no_id_done" else media_id

@@ -81,8 +81,8 @@ def unsettled_fails() -> Callable[[], object]:
 
     real = workflow.settle
 
-    def settle(rt, spec, cid, since):  # noqa: ANN001, ANN202
-        got = real(rt, spec, cid, since)
+    def settle(rt, spec, cid, since, *rest):  # noqa: ANN001, ANN002, ANN202
+        got = real(rt, spec, cid, since, *rest)
         return Failed(got.error) if isinstance(got, Unsettled) else got
 
     def fails(post, error):  # noqa: ANN001, ANN202
@@ -129,6 +129,13 @@ def unknown_errors_refused() -> Callable[[], object]:
     return lambda: patched(
         publishing, "maybe_done", lambda err: err.uncertain or (err.http_status or 0) >= 500
     )
+
+
+def remake_at_once() -> Callable[[], object]:
+    """The trial's find back: -1/2207032 on media_publish makes a new container at once."""
+    from igpreflight.publish.steps import publishing
+
+    return lambda: patched(publishing, "REMAKE_OUTCOME", set())
 
 
 def gone_is_unreadable() -> Callable[[], object]:
@@ -260,6 +267,45 @@ REGRESSIONS: dict[str, tuple[Schedule, Callable[[], Callable[[], object]] | None
             faults=(Fault("publish", 1, "drop"), Fault("status", 6, "gone")),
         ),
         gone_is_unreadable,
+    ),
+    # Found by the publishing trial: media_publish answers -1/2207032 ("Create media
+    # fail, please try to re-create media") and publishes all the same, 60 s later. A
+    # new container was made at once and published too: posted twice. Now settled
+    # first, as the "unknown outcome" errors are.
+    "trial_2207032_on_media_publish_published_anyway": (
+        Schedule(
+            seed=1,
+            posts=("bare", "image"),
+            processing=60.0,
+            faults=(Fault("publish", 1, "e2207032_done"),),
+        ),
+        remake_at_once,
+    ),
+    # ...and refused for real, twice: settled FINISHED past the window and sent again
+    # for the same container each time, then published once the faults stop.
+    "trial_2207032_on_media_publish_refused": (
+        Schedule(
+            seed=1,
+            posts=("image", "story"),
+            faults=(Fault("publish", 1, "e2207032"), Fault("publish", 2, "e2207032")),
+        ),
+        None,
+    ),
+    # Found by the simulator against a first fix of the trial's find, which took a
+    # container answered 2207032 twice for dead once it read FINISHED past the window:
+    # the resend after a crash was the one published anyway, slower (400 s) than the
+    # window, and the new container was published too. A container sent before is never
+    # dead while it reads FINISHED: it is sent again (2207006 while still publishing).
+    "trial_2207032_on_a_resend_while_instagram_is_slow": (
+        Schedule(
+            seed=0,
+            posts=("image", "image"),
+            ahead=0,
+            processing=400.0,
+            stale=0.0,
+            faults=(Fault("publish", 2, "crash_before"), Fault("publish", 3, "e2207032_done")),
+        ),
+        None,
     ),
     # 6: the quota runs out at media_publish; once it is back, the held posts go.
     "defect6_held_posts_re_read_the_quota": (

@@ -128,6 +128,10 @@ def _ready(rt: Runtime, spec: PostSpec, cid: str) -> Published | Recreate | Fail
 # refused: 1 (unknown error), 2 (unexpected error / service unavailable) without a
 # subcode of their own, and -1/2207001 (server error).
 UNKNOWN_OUTCOME = {(1, None), (2, None), (-1, 2207001)}
+# Instagram's own failures that ask for a new container (-1: its side, like 2207001):
+# on media_publish they too come with the post published all the same, so they are
+# settled before a new container is made (see `_answer`).
+REMAKE_OUTCOME = {(-1, 2207032), (-1, 2207053)}
 
 
 def maybe_done(err: GraphError) -> bool:
@@ -153,6 +157,12 @@ def _answer(rt: Runtime, spec: PostSpec, cid: str, err: GraphError, sent_before:
         # Sent, and no answer says what happened (lost, time-out, any 5xx, Instagram's
         # "unknown"/"unexpected" error: each is seen with the post published all the
         # same, sometimes seconds later; never taken for "nothing was done").
+        return Unseen(cid, V.where(err, None, graph=V.graph_of(rt, acc)), now)
+    if pair in REMAKE_OUTCOME and not sent_before:
+        # "Create media fail, please re-create": made at once, the new container was
+        # published beside the one Instagram went on publishing. Settled instead (sent
+        # before, it is SettleAgain below): never a second container while this one may
+        # still publish.
         return Unseen(cid, V.where(err, None, graph=V.graph_of(rt, acc)), now)
     if sent_before and (pair in SETTLE_ANSWERS or cls is ErrorClass.RECREATE_CONTAINER):
         return SettleAgain(
