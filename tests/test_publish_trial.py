@@ -65,6 +65,36 @@ def test_a_media_publish_asking_for_a_new_container_is_settled_and_sent_again(em
     assert len(emu.calls("POST", "/media_publish")) == 2
 
 
+class FailsTheContainerOnceSent(EmuClock):
+    """Once media_publish was refused with 2207032, the container reads ERROR, as one
+    whose creation failed does (what Meta's "please re-create media" means)."""
+
+    done = False
+
+    def sleep(self, seconds: float) -> None:
+        if not self.done and self.emu.calls("POST", "/media_publish"):
+            self.done = True
+            (first,) = self.emu.store.containers
+            self.emu.fail_container(container_id=first, subcode=2207032)
+        super().sleep(seconds)
+
+
+def test_a_media_publish_asking_for_a_new_container_gets_one_once_the_old_one_is_dead(
+    emu, media, tmp_path
+):
+    """Refused, and the container reads ERROR: past the settle window it can never
+    publish, so a new container is made (SPEC's recreate-container), published once."""
+    emu.inject("media_publish", "create_failed")
+    clock = FailsTheContainerOnceSent(emu)
+    pub, _ = make_publisher(emu, tmp_path / "j.sqlite", clock=clock, settings=SETTLE)
+    [out] = pub.run([image_post(media, "a")])
+    assert out.status == "published", out.message
+    assert [p["caption"] for p in emu.published] == ["caption a"]
+    assert len(emu.calls("POST", "/media")) == 2  # the dead one, then its replacement
+    assert len(emu.calls("POST", "/media_publish")) == 2
+    assert sum(clock.sleeps) >= SETTLE.settle_window  # not at once: after the window
+
+
 # ---- status_code values as Graph does not document them --------------------------------
 
 
