@@ -96,10 +96,12 @@ class Terminal:
             out.flush()
 
     def message(self, level: str, text: str) -> None:
-        """`igpreflight: LEVEL: text`, redacted; --quiet keeps errors only."""
+        """`igpreflight: LEVEL: text`, redacted, on one line (a file name's newline or
+        escape sequence is shown escaped); --quiet keeps errors only."""
         if self.quiet and level != "error":
             return
-        self.write_line(f"{PROG}: {paint(level, level, self.colors())}: {redact(text)}")
+        shown = one_line(redact(text))
+        self.write_line(f"{PROG}: {paint(level, level, self.colors())}: {shown}")
 
     def error(self, text: str) -> None:
         self.message("error", text)

@@ -97,6 +97,16 @@ def test_messages_and_log_lines_are_redacted():
     assert "s3cr3t" not in out.getvalue() and out.getvalue().count("***") == 2
 
 
+def test_a_message_naming_a_file_is_one_inert_line():
+    """stderr's messages name files too (a missing --config, a path click refuses):
+    a newline or escape sequence in the name is shown escaped, never acted on."""
+    out = io.StringIO()
+    Terminal(stream=out).error("--config /tmp/no\nsuch\x1b]0;owned\x07.toml: no such file")
+    assert out.getvalue() == (
+        "igpreflight: error: --config /tmp/no\\nsuch\\x1b]0;owned\\x07.toml: no such file\n"
+    )
+
+
 def test_colour_follows_the_flag_then_no_color_then_the_terminal(monkeypatch):
     tty, pipe = FakeTty(), io.StringIO()
     assert color_enabled("auto", tty) and not color_enabled("auto", pipe)
