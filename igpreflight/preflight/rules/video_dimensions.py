@@ -137,7 +137,7 @@ def recommended_ratio(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
     Severity.ERROR,
     "duration is inside the range for the role",
     graph=(352, 2207026),
-    todo="use --trim or --extend",
+    todo="fix --trim cuts a video too long; fix --extend holds the last frame of one too short",
     on_request=True,
     limits=("video.min_duration", "video.max_duration"),
 )
