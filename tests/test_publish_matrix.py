@@ -28,7 +28,10 @@ POSTS = {
 # class -> (fault kind, options, expected status, media_publish calls, extra containers)
 FAULTS = {
     "retry-same": ("transient", {}, "published", 2, 0),
-    "recreate-container": ("create_failed", {}, "published", 2, 1),
+    "recreate-container": ("expired", {}, "published", 2, 1),
+    # -1/2207032 ("re-create media") is settled first: the container, still FINISHED past
+    # the settle window, is sent again, never remade while it may publish.
+    "recreate-container-settled": ("create_failed", {}, "published", 2, 0),
     "wait-quota": ("rate_limit_user", {"regain_minutes": 1}, "published", 2, 0),
     "fix-media": ("error", {"code": 36004, "subcode": 2207010}, "failed", 1, 0),
     "reconnect-auth": ("token_expired", {}, "failed", 1, 0),
