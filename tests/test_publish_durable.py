@@ -393,7 +393,7 @@ def test_two_workers_on_postgres_publish_each_post_once_in_order(emu, media, env
         args, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     other = subprocess.Popen(
-        [*args, "--until-idle"],
+        [*args, "--until-idle", "-v"],
         env=env,
         cwd=ROOT,
         stdout=subprocess.PIPE,
@@ -405,7 +405,13 @@ def test_two_workers_on_postgres_publish_each_post_once_in_order(emu, media, env
         time.sleep(0.05)
     victim.send_signal(signal.SIGKILL)  # mid-batch: its posts go to the other worker
     victim.wait()
-    out, err = other.communicate(timeout=120)
+    try:
+        out, err = other.communicate(timeout=120)
+    except subprocess.TimeoutExpired:  # say where it waited (CI saw this once)
+        other.kill()
+        out, err = other.communicate()
+        s = cli(env, "status", "--db", pg_db)
+        pytest.fail(f"the other worker ran past 120 s; its log:\n{err[-6000:]}\n{s.stdout}")
     assert other.returncode == 0, out + err
     assert published(emu, A) == [f"post a{i}" for i in range(4)]
     assert published(emu, B) == [f"post b{i}" for i in range(4)]
