@@ -273,7 +273,7 @@ def _plan_video(
             steps.append(
                 VideoStep("copy-audio", f"{facts.audio_codec} stream copied: already compliant")
             )
-    steps.extend(dropped_tracks(facts, found, lim.platform))  # ffmpeg maps the first of each
+    steps.extend(dropped_tracks(facts, found))  # ffmpeg maps the first of each
 
     if trim_to is not None:
         steps.append(

@@ -26,7 +26,7 @@ def _dropped(count: int | None, kind: str) -> str | None:
     return f"{kind} {which} of {count}"
 
 
-def dropped_tracks(facts: VideoFacts, found: Set[str], platform: str) -> tuple[Step, ...]:
+def dropped_tracks(facts: VideoFacts, found: Set[str]) -> tuple[Step, ...]:
     """The step naming the tracks a rewrite of `facts` drops, or none when it drops none.
 
     Said from the facts whether or not VID022 was reported (a configuration may turn
@@ -37,5 +37,5 @@ def dropped_tracks(facts: VideoFacts, found: Set[str], platform: str) -> tuple[S
         return ()
     kept = "video and audio track" if facts.has_audio else "video track"
     rules = (tracks_rule.code,) if tracks_rule.code in found else ()
-    detail = f"drops {dropped}; keeps the first {kept} (what {platform} plays)"
+    detail = f"drops {dropped}; keeps the first {kept}"
     return (Step(STEP, detail, rules),)
