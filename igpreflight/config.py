@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from igpreflight.model import AsOption
 from igpreflight.profiles import ProfileError, is_default
 from igpreflight.profiles.schema import suggest
 from igpreflight.profiles.settings import parse_profiles
+from igpreflight.records import record
 from igpreflight.rule_selection import DEFAULT_RULES, RuleSelection
 from igpreflight.tomlread import toml
 
@@ -99,7 +100,7 @@ def split_codes(values: Iterable[str]) -> list[str]:
     return [part.strip() for v in values for part in v.split(",") if part.strip()]
 
 
-@dataclass(frozen=True)
+@record
 class Settings:
     """What the config file and the CLI decided; None means "not set"."""
 

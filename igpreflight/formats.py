@@ -11,9 +11,10 @@ picks up, what IMG010 expects, what a key gets).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from igpreflight.model import Facts, ImageFacts, Kind, VideoFacts
+from igpreflight.records import record
 
 # The four types SPEC section 1 accepts for a media URL.
 ACCEPTED_TYPES = ("image/jpeg", "image/png", "video/mp4", "video/quicktime")
@@ -22,7 +23,7 @@ OCTET_STREAM = "application/octet-stream"
 Magic = Callable[[bytes], bool]
 
 
-@dataclass(frozen=True)
+@record
 class Format:
     """One format. `names` are what Pillow (ImageFacts.format) or MediaInfo
     (VideoFacts.container) call it; `extensions` its file extensions, the first

@@ -12,9 +12,8 @@ LIMITS_VERSION, and every check and fix follows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from igpreflight.model import Role
+from igpreflight.records import record
 
 LIMITS_VERSION = "2026-11"
 
@@ -25,7 +24,7 @@ CONSERVATIVE = "undocumented for this role; igpreflight applies the stricter doc
 PRACTICE = "accepted in practice by the API, not documented by Meta"
 
 
-@dataclass(frozen=True)
+@record
 class ImageLimits:
     """What Instagram accepts for an image in one role (the IMG rules read these)."""
 
@@ -50,7 +49,7 @@ class ImageLimits:
     platform: str = "Instagram"  # who rescales, converts or refuses, in messages
 
 
-@dataclass(frozen=True)
+@record
 class ImageFixTargets:
     """What `fix` writes for an image (SPEC section 2): fixer policy, not Meta limits.
 
@@ -92,7 +91,7 @@ class ImageFixTargets:
 IMAGE_FIX = ImageFixTargets()
 
 
-@dataclass(frozen=True)
+@record
 class VideoLimits:
     """What Instagram accepts for a video in one role (the VID rules read these)."""
 
@@ -138,7 +137,7 @@ class VideoLimits:
     platform: str = "Instagram"
 
 
-@dataclass(frozen=True)
+@record
 class PostLimits:
     """What Instagram accepts for a post's caption, tags and items (the POST rules)."""
 
@@ -201,7 +200,7 @@ VIDEO_LIMITS: dict[Role, VideoLimits] = {
 POST_LIMITS = PostLimits()
 
 
-@dataclass(frozen=True)
+@record
 class Source:
     """Where one value of a profile comes from: what the page says, its address and
     when it was read. `status`: "official" (the platform's own documentation),

@@ -1,16 +1,18 @@
 """The values that flow through igpreflight: facts, findings, posts and reports.
 
-Everything here is a frozen dataclass or an enum so that a probe's facts cannot be
-changed by a rule and a finding means the same thing wherever it travels.
+Everything here is a frozen record (a dataclass, see `records.py`) or an enum so
+that a probe's facts cannot be changed by a rule and a finding means the same thing
+wherever it travels.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import Enum
 from typing import Any
 
 from igpreflight.envelope import envelope
+from igpreflight.records import record
 
 
 class Severity(str, Enum):
@@ -84,7 +86,7 @@ ROLE_LABEL: dict[Role, str] = {
 }
 
 
-@dataclass(frozen=True)
+@record
 class ImageFacts:
     """What the header of an image says. Probing never decodes pixels.
 
@@ -137,7 +139,7 @@ class ImageFacts:
         }
 
 
-@dataclass(frozen=True)
+@record
 class VideoFacts:
     """What MediaInfo says of a video file, read from its headers.
 
@@ -221,7 +223,7 @@ class VideoFacts:
         }
 
 
-@dataclass(frozen=True)
+@record
 class Unreadable:
     """A file that could not be probed; it becomes one FILE001 finding."""
 
@@ -237,7 +239,7 @@ class Unreadable:
 Facts = ImageFacts | VideoFacts | Unreadable
 
 
-@dataclass(frozen=True)
+@record
 class Finding:
     """One broken (or noteworthy) limit: a rule code, how bad, and why, in one line."""
 
@@ -270,7 +272,7 @@ class Finding:
         return data
 
 
-@dataclass(frozen=True)
+@record
 class Tag:
     """A user tag (username) or product tag (product_id), with optional x/y."""
 
@@ -280,7 +282,7 @@ class Tag:
     y: float | None = None
 
 
-@dataclass(frozen=True)
+@record
 class MediaItem:
     """One media of a post: a local path (resolved) or a URL, with its tags."""
 
@@ -307,7 +309,7 @@ class MediaItem:
         return self.resolved or self.url or ""
 
 
-@dataclass(frozen=True)
+@record
 class Post:
     """One Instagram post as the manifest (or a lone file) describes it."""
 
@@ -328,7 +330,7 @@ class Post:
     extra: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
 
-@dataclass
+@record(frozen=False)
 class FileReport:
     """The findings for one file in one role."""
 
@@ -356,7 +358,7 @@ class FileReport:
         }
 
 
-@dataclass
+@record(frozen=False)
 class PostReport:
     """One post's findings (the post itself, then its media's)."""
 
@@ -372,7 +374,7 @@ class PostReport:
         }
 
 
-@dataclass
+@record(frozen=False)
 class Report:
     """The result of `check`: one FileReport per (file, role) and one PostReport per post."""
 

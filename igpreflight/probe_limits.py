@@ -7,10 +7,10 @@ implausible MP4 tables, a MediaInfo parse that runs away), read by the probe onl
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from igpreflight.records import record
 
 
-@dataclass(frozen=True)
+@record
 class ProbeLimits:
     """What the probe accepts as a real image or a plain edit list (not Meta limits).
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +17,10 @@ from igpreflight.config_errors import ConfigError
 from igpreflight.model import AsOption, Finding
 from igpreflight.path_globs import glob_matches
 from igpreflight.profiles import Profile, ProfileError, is_default, resolve
+from igpreflight.records import record
 
 
-@dataclass(frozen=True)
+@record
 class RuleSelection:
     """Which rules exist for which file, and the role a file is checked in.
 

@@ -142,3 +142,62 @@ def test_fixing_a_photo_still_loads_the_image_pipeline(tmp_path: Path):
     modules = imported("-m", "igpreflight", "fix", str(photo), "--out", str(out))
     assert (out / "photo.jpg").is_file()
     assert "igpreflight.transcode.image" in modules and "PIL.Image" in modules
+
+
+# A probe run after the command: which of igpreflight's classes were made by
+# dataclass's code generation (one compile per method) rather than as records, and
+# whether the garbage collector was frozen for the exit.
+AFTER_THE_COMMAND = """
+import atexit, dataclasses, gc, sys
+def report():
+    plain = sorted(
+        f"{m.__name__}.{c.__qualname__}"
+        for m in list(sys.modules.values()) if (m.__name__ or "").startswith("igpreflight")
+        for c in list(vars(m).values())
+        if isinstance(c, type) and c.__module__ == m.__name__
+        and dataclasses.is_dataclass(c) and not hasattr(c, "__record_plan__")
+    )
+    print("PLAIN", plain, "FROZEN", gc.get_freeze_count() > 0)
+atexit.register(report)
+sys.argv = ["igpreflight", *sys.argv[1:]]
+from igpreflight.launch import main
+main()
+"""
+
+
+def after_the_command(*args: str) -> str:
+    proc = subprocess.run(
+        [sys.executable, "-c", AFTER_THE_COMMAND, *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+    )
+    assert proc.returncode in (0, 1), proc.stderr[-2000:]
+    return proc.stdout.rsplit("PLAIN", 1)[1]
+
+
+# Made per sample of a video: a dataclass's compiled __init__ is the faster there.
+PLAIN_BY_CHOICE = "'igpreflight.preflight.video_track.Sample'"
+
+
+def test_checking_a_file_builds_its_values_as_records_and_exits_with_gc_frozen(tmp_path: Path):
+    """Issue 20: Python 3.11 compiles each method of each dataclass at import (about
+    1 ms a class, 20 ms of `check FILE`); the values on check's path are records
+    (`igpreflight/records.py`). At exit the collector is frozen, so finalization does
+    not walk every object the imports made (10-20 ms)."""
+    photo = make_image(tmp_path / "photo.jpg", size=(1080, 1350))
+    clip = make_video(tmp_path / "clip.mp4", width=64, height=64, duration=3.5)
+    for target in (photo, clip):
+        assert after_the_command("check", str(target)).strip() == "[] FROZEN True"
+
+
+def test_fixing_builds_its_values_as_records(tmp_path: Path):
+    photo = make_image(tmp_path / "photo.png", size=(1080, 1350))
+    clip = make_video(tmp_path / "clip.mp4", width=720, height=1280, duration=3.5, faststart=False)
+    for target in (photo, clip):
+        out = tmp_path / f"out-{target.suffix[1:]}"
+        shown = after_the_command("fix", str(target), "--out", str(out)).strip()
+        fixed = "photo.jpg" if target is photo else "clip.mp4"
+        assert (out / fixed).is_file()
+        assert shown in ("[] FROZEN True", f"[{PLAIN_BY_CHOICE}] FROZEN True"), shown

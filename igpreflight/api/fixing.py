@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +13,7 @@ from igpreflight.api.paths import PathLike, as_list
 from igpreflight.config import DEFAULT_RULES
 from igpreflight.envelope import envelope
 from igpreflight.model import Post
+from igpreflight.records import record
 from igpreflight.scale.engine import EngineSpec, needs_scale
 from igpreflight.transcode.batch import fix_paths, summarize
 from igpreflight.transcode.types import FileFixResult, FixOptions
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
     from igpreflight.scale.shard import Shard
 
 
-@dataclass
+@record(frozen=False)
 class FixResult:
     """What `fix` did to each input, in input order (files first, then manifest media)."""
 

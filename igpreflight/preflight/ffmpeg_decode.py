@@ -17,11 +17,11 @@ from __future__ import annotations
 import re
 import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from igpreflight.childproc import child_kwargs, time_limit
 from igpreflight.ffmpeg_bin import ffmpeg_exe
+from igpreflight.records import record
 
 # ffmpeg's JPEG complaints that are about ffmpeg, not the file: codings it does
 # not implement (arithmetic, lossless; Pillow then decides), and reading the few
@@ -62,7 +62,7 @@ CONCEALED = "concealing"
 _NOTHING_OUTPUT = ("No filtered frames for output stream", "Output file is empty")
 
 
-@dataclass
+@record(frozen=False)
 class Outcome:
     """What one decode said: its exit status, its complaints, how far it got."""
 

@@ -9,7 +9,7 @@ leaves the file to MediaInfo, never guesses.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from igpreflight.records import record
 
 
 class SpsError(ValueError):
@@ -43,7 +43,7 @@ _SUB_WIDTH = (1, 2, 2, 1)  # by ChromaArrayType
 _SUB_HEIGHT = (1, 2, 1, 1)
 
 
-@dataclass(frozen=True)
+@record
 class Sps:
     """What a sequence parameter set says that the facts and the proof's pieces need."""
 

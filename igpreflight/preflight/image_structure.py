@@ -10,13 +10,15 @@ from __future__ import annotations
 import re
 import struct
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import BinaryIO
 
 from PIL import Image
 
+from igpreflight.records import record
 
-@dataclass
+
+@record(frozen=False)
 class JpegHeader:
     """What a JPEG's markers say before its scan (no pixel decoded)."""
 
@@ -116,7 +118,7 @@ def jpeg_truncation(f: BinaryIO, size: int, hdr: JpegHeader) -> str | None:
     return "truncated JPEG: no end-of-image marker (image data ends early)"
 
 
-@dataclass
+@record(frozen=False)
 class PngHeader:
     """What a PNG's chunks say before its image data (no pixel decoded)."""
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import BinaryIO, NamedTuple
 
 from igpreflight.preflight.mp4_audio_config import (
@@ -37,6 +36,7 @@ from igpreflight.preflight.mp4_tables import (
     _mvhd_timescale,
     _read_tables,
 )
+from igpreflight.records import record
 
 # Boxes whose payload is a list of boxes (meta is a full box: 4 bytes first).
 CONTAINERS = {b"moov", b"trak", b"edts", b"mdia", b"minf", b"stbl", b"dinf", b"iprp", b"ipco"}
@@ -209,7 +209,7 @@ def movie_layout(f: BinaryIO) -> MovieLayout:
 # ---------------------------------------------------------------- HEIF / AVIF
 
 
-@dataclass
+@record(frozen=False)
 class ItemProperties:
     """Properties of a HEIF/AVIF file's image items (the first of each kind)."""
 

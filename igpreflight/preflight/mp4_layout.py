@@ -8,10 +8,12 @@ timeline (`edits_change_timeline`). Both are pure: no file is read here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
+
+from igpreflight.records import record
 
 
-@dataclass(frozen=True)
+@record
 class Edit:
     """One edit list entry: which span of the media the movie shows, at what rate."""
 
@@ -20,7 +22,7 @@ class Edit:
     rate: float
 
 
-@dataclass
+@record(frozen=False)
 class TrackLayout:
     """One track as its boxes lay it out, read without decoding a sample."""
 
@@ -48,7 +50,7 @@ class TrackLayout:
         return self.sample_units / self.timescale
 
 
-@dataclass
+@record(frozen=False)
 class MovieLayout:
     """What the box headers of a movie say: streamability, edit lists, truncation."""
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 import array
 import struct
 import sys
-from dataclasses import dataclass
+
+from igpreflight.records import record
 
 _U32 = 0xFFFFFFFF
 
@@ -40,7 +41,7 @@ def _be_u32(data: bytes) -> array.array:
     return table
 
 
-@dataclass
+@record(frozen=False)
 class Stts:
     """What MediaInfo gathers from a time-to-sample table."""
 
@@ -71,7 +72,7 @@ class Stts:
         return stts
 
 
-@dataclass
+@record(frozen=False)
 class TrackTiming:
     """The MediaInfo fields of one track that come from its tables (strings, as read)."""
 

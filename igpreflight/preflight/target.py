@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,6 +30,7 @@ from igpreflight.preflight.checks import check_facts, sort_findings
 from igpreflight.preflight.probe import probe
 from igpreflight.preflight.rules.image import image_format
 from igpreflight.profiles import Profile
+from igpreflight.records import record
 
 if TYPE_CHECKING:  # checking a local file never loads the S3 layer
     from igpreflight.storage.s3 import ObjectInfo
@@ -40,7 +40,7 @@ COVER = "cover"  # the use of a post's cover image
 Progress = Callable[[str], None]  # told each file's display path once it is checked
 
 
-@dataclass(frozen=True)
+@record
 class Target:
     """One file to check in one use: an `--as` value, or "cover"."""
 

@@ -35,18 +35,18 @@ decoded whole:
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 
 from igpreflight.preflight.avc_nal import _check_parameter_sets, _starts_with_idr
 from igpreflight.preflight.video_track import Track, Whole, _work_before, read_track
 from igpreflight.preflight.warm_cuts import WARM_BETTER, _warm_cuts
+from igpreflight.records import record
 
 # Track, Whole and read_track live in video_track; video_proof and piece_mp4 import
 # them from here.
 __all__ = ["Piece", "Track", "Whole", "read_track", "split"]
 
 
-@dataclass(frozen=True)
+@record
 class Piece:
     """A run of samples decoded on its own, from an IDR picture or (warm) a P picture."""
 

@@ -41,12 +41,12 @@ import struct
 import subprocess
 import tempfile
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 from igpreflight.childproc import time_limit
 from igpreflight.preflight import ffmpeg_decode, isobmff, piece_mp4, video_pieces
 from igpreflight.preflight.ffmpeg_decode import Outcome
+from igpreflight.records import record
 
 MAX_PIECES = 8  # decodes run at once for one video, at most
 PIECES_ENV = "IGPREFLIGHT_PROOF_PIECES"  # pieces for one video (1: the whole decode)
@@ -59,7 +59,7 @@ def pieces_wanted() -> int:
     return min(os.cpu_count() or 1, MAX_PIECES)
 
 
-@dataclass
+@record(frozen=False)
 class _Launched:
     """A proof's pieces with their decodes started: each a process, or why it could
     not start; the last one reads the original file for the rest (`_rest`)."""

@@ -18,6 +18,7 @@ from typing import BinaryIO
 
 from igpreflight.preflight import isobmff
 from igpreflight.preflight.mp4_timing import sample_sizes
+from igpreflight.records import record
 
 COVER_ART = b"covr"  # iTunes metadata's picture: an attached picture stream to ffmpeg
 MAX_MOOV_READ = 64 << 20  # bytes of moov searched for it (larger: decoded whole)
@@ -39,7 +40,7 @@ class Sample:
     key: bool
 
 
-@dataclass(frozen=True)
+@record
 class Track:
     """The video track's samples and what a piece's own movie header needs."""
 

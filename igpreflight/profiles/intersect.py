@@ -10,7 +10,7 @@ why in one line, naming the profiles that conflict.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from typing import Any
 
 from igpreflight.model import Role
@@ -26,6 +26,7 @@ from igpreflight.profiles.schema import (
     SUPERSET,
     TOLERATED,
 )
+from igpreflight.records import record
 
 # What the fixer writes: an output must be one of these for every profile.
 FIX_IMAGE_FORMATS = ("JPEG", "PNG")  # PNG only with --keep-png
@@ -84,7 +85,7 @@ def _platforms(profiles: Sequence[Profile]) -> str:
     return " and ".join(dict.fromkeys(p.platform for p in profiles))
 
 
-@dataclass(frozen=True)
+@record
 class Target:
     """What `fix` aims at: the intersection of `profiles` (one profile: itself)."""
 

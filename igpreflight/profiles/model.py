@@ -9,11 +9,12 @@ rules read their limits from the profile a file is checked under.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, SupportsIndex
 
 from igpreflight.limits import FIELD_GROUPS, ImageLimits, PostLimits, Source, VideoLimits
 from igpreflight.model import Role
+from igpreflight.records import record
 
 # A role as profiles name it, per section (the `--as` words: [image.story], [video.reels]).
 IMAGE_ROLES: dict[Role, str] = {
@@ -35,7 +36,7 @@ def role_key(role: Role) -> str:
     return IMAGE_ROLES.get(role) or VIDEO_ROLES[role]
 
 
-@dataclass(frozen=True)
+@record
 class Profile:
     """The limits of one target (a platform, or house rules on top of one)."""
 

@@ -14,14 +14,14 @@ relative to the configuration's folder.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from igpreflight.profiles import BUILTIN, Profile, ProfileError, house_profile, resolve
+from igpreflight.records import record
 
 
-@dataclass(frozen=True)
+@record
 class ProfileSettings:
     """Which profiles apply to which files, from the configuration."""
 

@@ -19,9 +19,9 @@ import signal
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from igpreflight.records import record
 from igpreflight.scale.spec import EngineSpec
 from igpreflight.storage.s3uri import is_s3
 
@@ -108,7 +108,7 @@ def network_map(
     return [next(fetched) if waits(item) else fn(item) for item in items]
 
 
-@dataclass
+@record(frozen=False)
 class Run(Generic[T, R]):
     """One batch of work: `fn(items) -> results`, the same length, in order."""
 

@@ -5,12 +5,13 @@ options of a local `check` loads none of it."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+
+from igpreflight.records import record
 
 ENGINES = ("local", "dask")
 
 
-@dataclass(frozen=True)
+@record
 class EngineSpec:
     """`--engine`, `--workers`, `--scheduler`."""
 

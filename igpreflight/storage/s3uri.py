@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from igpreflight.records import record
 from igpreflight.storage.scheme import SCHEME, is_s3
 
 __all__ = ["SCHEME", "S3Uri", "is_s3"]
 
 
-@dataclass(frozen=True)
+@record
 class S3Uri:
     """A bucket and a key (the key may be a prefix, or empty for the whole bucket)."""
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 from igpreflight.model import (
@@ -24,12 +23,13 @@ from igpreflight.model import (
 from igpreflight.pathnames import shown_path
 from igpreflight.preflight.probe import probe
 from igpreflight.preflight.rules.file import unreadable
+from igpreflight.records import record
 from igpreflight.storage.s3uri import is_s3
 from igpreflight.transcode.aim import aim_for
 from igpreflight.transcode.types import FileFixResult, FixOptions, FixPlan, FixStatus
 
 
-@dataclass(frozen=True)
+@record
 class FixJob:
     """One input file: as the user named it, where it is, and where it goes under --out."""
 
@@ -38,7 +38,7 @@ class FixJob:
     rel: Path  # the output's place under --out (the input's own name, before any rename)
 
 
-@dataclass
+@record(frozen=False)
 class _Planned:
     """One job as phase 1 left it: probed, checked, planned, or settled."""
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from fractions import Fraction
 from typing import Any
 
@@ -25,6 +25,7 @@ from igpreflight.preflight.jpeg_strict import scale_for
 from igpreflight.preflight.rules.fmt import allowed_aspect, aspects_label, fmt_int, ratio_label
 from igpreflight.preflight.rules.image import expected_extensions
 from igpreflight.profiles import INSTAGRAM, Profile
+from igpreflight.records import record
 from igpreflight.transcode.aim import aspect_bounds
 from igpreflight.transcode.types import FixOptions, FixPlan, FixStatus, Step
 
@@ -47,7 +48,7 @@ RESOLVES = PIXEL_RULES | RENAME_RULES | {PNG_RULE, EXIF_RULE}
 DRAFT_FORMATS = frozenset({"JPEG", "MPO"})
 
 
-@dataclass(frozen=True)
+@record
 class ImageStep(Step):
     """A Step with the exact numbers the executor needs (box, sizes, quality bounds),
     so that `apply_image` does exactly what the plan shows."""
@@ -58,7 +59,7 @@ class ImageStep(Step):
         return self.params.get(name, default)
 
 
-@dataclass(frozen=True)
+@record
 class Geometry:
     """Where the output's pixels come from, in DISPLAYED (oriented) coordinates.
 

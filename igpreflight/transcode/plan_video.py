@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from fractions import Fraction
 from typing import Any
 
@@ -35,6 +35,7 @@ from igpreflight.preflight.rules.fmt import (
     fmt_seconds,
 )
 from igpreflight.profiles import INSTAGRAM, Profile
+from igpreflight.records import record
 from igpreflight.transcode.types import FixOptions, FixPlan, FixStatus, Step
 from igpreflight.transcode.video_geometry import _below_minimum, plan_geometry
 from igpreflight.transcode.video_rate import _copy_time_base, _snap, fps_arg, fps_label, target_fps
@@ -85,7 +86,7 @@ HDR_TRANSFERS = {
 }
 
 
-@dataclass(frozen=True)
+@record
 class VideoStep(Step):
     """A Step with the exact parameters the executor needs (sizes, rates, bitrates),
     so that `apply_video` runs exactly what the plan shows."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import Enum
 from typing import Any
 
@@ -10,6 +10,7 @@ from igpreflight.config import DEFAULT_RULES, RuleSelection
 from igpreflight.limits import IMAGE_FIX
 from igpreflight.model import Finding, Kind, Role
 from igpreflight.profiles import Profile
+from igpreflight.records import record
 
 
 class FixStatus(str, Enum):
@@ -25,7 +26,7 @@ class FixStatus(str, Enum):
     SKIPPED = "skipped"  # not attempted: the input has no place under --out (reason says why)
 
 
-@dataclass(frozen=True)
+@record
 class FixOptions:
     """How the user asked files to be fixed (the CLI's and API's fix options)."""
 
@@ -45,7 +46,7 @@ class FixOptions:
     rules: RuleSelection = DEFAULT_RULES
 
 
-@dataclass(frozen=True)
+@record
 class Step:
     """One fix step: its name (orient, to-srgb, flatten, first-frame, resize, crop, pad,
     encode, remux, copy-video, encode-video, ...), a detail, and the rules it resolves."""
@@ -61,7 +62,7 @@ class Step:
         return f"{self.name} {self.detail}".strip()
 
 
-@dataclass(frozen=True)
+@record
 class FixPlan:
     """The ordered steps for one file, decided from its facts and findings alone."""
 
@@ -76,7 +77,7 @@ class FixPlan:
     profile: Profile | None = None
 
 
-@dataclass
+@record(frozen=False)
 class FileFixResult:
     """What fixing one file did: where it went, why, the findings before and after."""
 

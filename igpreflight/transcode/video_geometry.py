@@ -11,12 +11,12 @@ property tests (tests/test_fix_video_plan.py).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from fractions import Fraction
 
 from igpreflight.limits import VideoLimits
 from igpreflight.model import VideoFacts
 from igpreflight.preflight.rules.fmt import exact
+from igpreflight.records import record
 from igpreflight.transcode.aim import aspect_bounds
 from igpreflight.transcode.types import FixOptions
 
@@ -33,7 +33,7 @@ def _even_ceil(x: float) -> int:
     return max(2, math.ceil(x / 2.0) * 2)
 
 
-@dataclass(frozen=True)
+@record
 class Geometry:
     """Frame sizes through the filter chain, after ffmpeg's autorotation.
 

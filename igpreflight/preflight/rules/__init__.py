@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import partialmethod
 from typing import Any
 
 from igpreflight.limits import IMAGE_LIMITS, POST_LIMITS, PostLimits
 from igpreflight.model import Facts, Finding, Role, Severity
+from igpreflight.records import record
 
 # The modules that register rules, in registration order; families are listed (rules,
 # SARIF) in the order of their first module. A family's rules may span several modules,
@@ -43,7 +44,7 @@ RULE_MODULES = (
 )
 
 
-@dataclass(frozen=True)
+@record
 class PostContext:
     """What a post rule may look at besides the post: the facts of its media
     (keyed by MediaItem.key: local path or URL) and the limits of the profile."""
@@ -53,7 +54,7 @@ class PostContext:
     max_alt_text: int = IMAGE_LIMITS[Role.FEED_IMAGE].max_alt_text  # POST017
 
 
-@dataclass(frozen=True)
+@record
 class RuleInfo:
     """What a rule means, for people and tools (`igpreflight rules`, SARIF, explain)."""
 
@@ -72,7 +73,7 @@ class RuleInfo:
     limits: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Rule:
     """A registered rule: its meaning (`info`) and the function that checks it.
 
@@ -115,7 +116,7 @@ class Rule:
         return f"<Rule {self.code} ({self.kind})>"
 
 
-@dataclass
+@record(frozen=False)
 class Registry:
     """Every rule by code, and per kind of input, in registration order."""
 

@@ -8,19 +8,19 @@ that container's media decides whether tags take x/y.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from igpreflight.limits import POST_LIMITS
 from igpreflight.model import Finding, Kind, MediaItem, Post, Severity, Tag
 from igpreflight.preflight.rules import REGISTRY, PostContext
 from igpreflight.preflight.rules.post import _kind, _label, post_type
+from igpreflight.records import record
 from igpreflight.states import MediaType
 
 # The numbers in rule summaries (what `igpreflight rules` lists).
 _P = POST_LIMITS
 
 
-@dataclass(frozen=True)
+@record
 class TagGroup:
     """The tags one container receives: a single post's (post-level and its media's
     together) or one carousel child's. `item` None: tags with no media (post-level

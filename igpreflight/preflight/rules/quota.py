@@ -8,16 +8,16 @@ API) and calls `check_quota`; the finding it gets back is what it reports.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from igpreflight.limits import POST_LIMITS
 from igpreflight.model import Finding, Severity
 from igpreflight.preflight.rules import REGISTRY
+from igpreflight.records import record
 
 _WINDOW = f"{POST_LIMITS.quota_window_seconds // 3600} h"
 
 
-@dataclass(frozen=True)
+@record
 class QuotaFacts:
     """What is known of one account's publishing quota right now."""
 

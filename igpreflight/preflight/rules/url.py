@@ -11,13 +11,13 @@ from __future__ import annotations
 import math
 import re
 import urllib.parse
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from igpreflight.formats import ACCEPTED_TYPES, bare_type, sniff
 from igpreflight.limits import POST_LIMITS
 from igpreflight.model import Finding, Severity
 from igpreflight.preflight.rules import REGISTRY
+from igpreflight.records import record
 
 if TYPE_CHECKING:  # types only: the HTTP stack loads when a URL is fetched, not here
     from igpreflight.net.fetch import Fetch
@@ -40,7 +40,7 @@ _NOT_FETCHED = "not fetched: the host is refused (URL006)"
 _AFTER_URL001 = "not checked: URL001 failed"
 
 
-@dataclass(frozen=True)
+@record
 class Note:
     """A URL rule that is not broken: it passed, or it could not be judged (skip)."""
 
