@@ -149,6 +149,31 @@ def test_post_init_runs_and_subclasses_add_fields() -> None:
 def test_own_methods_are_kept() -> None:
     assert repr(Custom(1)) == "custom 1"
     assert Custom(1) == Custom(2)  # its own __eq__
+    assert Custom.__hash__ is object.__hash__
+
+
+@pytest.mark.parametrize("frozen", [True, False])
+def test_an_own_eq_without_a_hash_gets_dataclass_s_hash(frozen: bool) -> None:
+    """Python sets `__hash__ = None` beside a class's own `__eq__`; dataclass then
+    still gives a frozen class its field hash and a mutable one none."""
+
+    def declare(decorate):  # noqa: ANN001 - dataclass or record
+        @decorate
+        class OwnEq:
+            """Equal to any other of its kind."""
+
+            size: int
+
+            def __eq__(self, other: object) -> bool:
+                return isinstance(other, OwnEq)
+
+        return OwnEq
+
+    plain = declare(dataclass(frozen=frozen))
+    fast = declare(record(frozen=frozen))
+    assert (plain.__hash__ is None) == (fast.__hash__ is None) == (not frozen)
+    if frozen:
+        assert hash(fast(3)) == hash(plain(3)) == hash((3,))
 
 
 @record
