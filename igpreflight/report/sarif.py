@@ -1,8 +1,9 @@
 """SARIF 2.1.0 for code scanning: one rule per catalog code, one result per finding.
 
 GitHub code scanning (and any SARIF viewer) shows a result next to the file it
-names, so every result carries the path as the user gave it (relative stays
-relative, percent-encoded as a URI reference), a whole-file region, and a
+names, so every result carries the path as CI matches it (`locate.ci_path`:
+relative to the repository's root in GitHub Actions and GitLab CI, else to the
+working directory; percent-encoded as a URI reference), a whole-file region, and a
 stable partial fingerprint so that a re-run does not open duplicate alerts and
 the uploader never tries to fingerprint a binary file line by line.
 """
@@ -20,7 +21,7 @@ from urllib.parse import quote
 from igpreflight._version import SPEC_VERSION, __version__
 from igpreflight.catalog import RULES, RuleInfo
 from igpreflight.model import Finding, Report, Severity
-from igpreflight.report.locate import post_path, role_label
+from igpreflight.report.locate import ci_path, post_path, role_label
 from igpreflight.textcheck import printable
 
 SCHEMA_URI = (
@@ -134,7 +135,7 @@ def _result(
 ) -> dict[str, Any]:
     location: dict[str, Any] = {
         "physicalLocation": {
-            "artifactLocation": {"uri": path_to_uri(path)},
+            "artifactLocation": {"uri": path_to_uri(ci_path(path))},
             "region": {"startLine": 1},
         }
     }
