@@ -452,3 +452,27 @@ def test_github_says_when_there_are_more_annotations_than_github_shows(
         extra.unlink()
     ten = CliRunner().invoke(cli, ["check", "--format", "github", "."]).output
     assert ten.startswith("::warning file=flat.png,") and "GitHub shows" not in ten
+
+
+def test_sarif_keeps_the_most_severe_results_code_scanning_accepts(tmp_path: Path) -> None:
+    # Code scanning refuses a whole run of more than 25,000 results; a content archive
+    # of that many PNGs once got its upload (and the Action's step) refused for warnings.
+    from igpreflight.api.checking import check
+
+    for i in range(3):
+        Image.new("RGB", (1080, 1080), (i, 80, 140)).save(tmp_path / f"a{i}.png")
+    for i in range(2):
+        Image.new("RGB", (1080, 1080), (i, 80, 140)).save(tmp_path / f"b{i}.webp")
+    report = check([tmp_path])
+    assert sarif.MAX_RESULTS == 25_000
+    whole = sarif.build(report)
+    assert len(whole["runs"][0]["results"]) == 5 and "invocations" not in whole["runs"][0]
+
+    capped = sarif.build(report, max_results=3)
+    run = capped["runs"][0]
+    assert [r["level"] for r in run["results"]] == ["error", "error", "warning"]
+    assert [r["ruleId"] for r in run["results"]] == ["IMG002", "IMG002", "IMG012"]
+    (note,) = run["invocations"][0]["toolExecutionNotifications"]
+    assert note["message"]["text"].startswith("2 of 5 results left out (2 warning)")
+    jsonschema.Draft4Validator(OFFICIAL, format_checker=FORMATS).validate(capped)
+    jsonschema.Draft4Validator(SCHEMA, format_checker=FORMATS).validate(capped)
