@@ -82,6 +82,15 @@ def test_a_step_in_a_subfolder_names_files_from_the_repository_root(
         sarif = json.loads(run("check", "--format", "sarif", given).output)
         (result,) = sarif["runs"][0]["results"]
         assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == want
+    # the alert is the same one whichever folder the step ran in (code scanning
+    # matches results across runs by fingerprint)
+    monkeypatch.chdir(repo)
+    from_root = json.loads(run("check", "--format", "sarif", "posts").output)["runs"][0]
+    monkeypatch.chdir(repo / "posts")
+    from_posts = json.loads(run("check", "--format", "sarif", ".").output)["runs"][0]
+    assert [r["partialFingerprints"] for r in from_root["results"]] == [
+        r["partialFingerprints"] for r in from_posts["results"]
+    ]
     # reports for people keep the name as given
     assert run("check", "x.webp").output.startswith("x.webp  (image")
     assert json.loads(run("check", "--format", "json", "x.webp").output)["files"][0]["path"] == (

@@ -162,9 +162,10 @@ def _result(
     prefix: str = "",
     logical: str | None = None,
 ) -> dict[str, Any]:
+    path = ci_path(path)  # the URI and the fingerprint name the file as the repository does
     location: dict[str, Any] = {
         "physicalLocation": {
-            "artifactLocation": {"uri": path_to_uri(ci_path(path))},
+            "artifactLocation": {"uri": path_to_uri(path)},
             "region": {"startLine": 1},
         }
     }
