@@ -3,8 +3,9 @@
 Settings come from `[tool.igpreflight]` in a `pyproject.toml` or from the top level
 of an `igpreflight.toml`, the first found from the working directory upwards
 (`igpreflight.toml` wins when a folder has both; a `pyproject.toml` without the
-table is passed over). `--config FILE` names the file, `--isolated` reads none,
-and CLI flags win over the file. Every key is checked: an unknown key or rule
+table is passed over, and so is a broken one without our table's header).
+`--config FILE` names the file, `--isolated` reads none, and CLI flags win over
+the file. Every key is checked: an unknown key or rule
 code is a `ConfigError` naming it, which commands turn into a usage error (exit 2).
 
 The result is a `Settings`; its `rules` (a `RuleSelection`) is plain frozen data,
@@ -16,6 +17,7 @@ and which role a file is checked in (`rule_selection.py`; its globs are matched 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -128,11 +130,27 @@ def find_config(start: Path | None = None) -> Path | None:
     return None
 
 
+# A table header of ours in a pyproject.toml, read from its text: `[tool.igpreflight]`,
+# `[tool.igpreflight.roles]`, `[ tool . "igpreflight" ]`, or one missing its `]`.
+_OUR_HEADER = re.compile(r"""^[ \t]*\[[ \t]*tool[ \t]*\.[ \t]*["']?igpreflight(?![\w-])""", re.M)
+
+
 def _has_tool_table(path: Path) -> bool:
+    """Whether the pyproject.toml holds our settings. One that is not valid TOML is
+    passed over (another tool's file is not ours to judge) unless its text has a
+    `[tool.igpreflight...]` header: then its TOML error is a ConfigError, since
+    passing it over would drop the project's settings without a word (its `strict`,
+    `ignore` and `roles` gone from CI and the pre-commit hook, which then passed)."""
     try:
         data = _read_toml(path)
     except ConfigError:
-        return False  # a broken pyproject.toml of another tool is not ours to judge
+        try:
+            text = path.read_bytes().decode("utf-8", "replace")
+        except OSError:
+            return False
+        if _OUR_HEADER.search(text):
+            raise
+        return False
     return isinstance(data.get("tool"), dict) and "igpreflight" in data["tool"]
 
 

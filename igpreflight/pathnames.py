@@ -4,7 +4,8 @@
 pull request's file, so annotations vanished. Every report (text, JSON, SARIF,
 JUnit, GitHub, HTML) shows `posts/x.webp` instead: a relative path loses `.`
 segments and doubled separators, an absolute one stays absolute (CI formats make
-it relative to the working directory, `report.locate.ci_path`), and `..` is kept,
+it relative to the repository's root in CI, else to the working directory:
+`report.locate.ci_path`), and `..` is kept,
 since through a symlink it is not the same as dropping a folder.
 """
 

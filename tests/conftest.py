@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from fixtures import generate
+from igpreflight.report.locate import CI_ROOT_VARIABLES
 from tests.corpus import AVAILABLE, CORPUS, SKIP_REASON
 
 REPO = Path(__file__).resolve().parents[1]
@@ -65,3 +66,12 @@ class MediaFactory:
 @pytest.fixture
 def media_factory(tmp_path: Path) -> MediaFactory:
     return MediaFactory(tmp_path)
+
+
+@pytest.fixture(autouse=True)
+def _outside_ci_roots(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CI formats name files from $GITHUB_WORKSPACE or $CI_PROJECT_DIR when one is set
+    (report.locate.ci_root); tests expect the working directory, as a run outside CI
+    has it, even when the suite itself runs in such a job, unless they set one."""
+    for name in CI_ROOT_VARIABLES:
+        monkeypatch.delenv(name, raising=False)

@@ -95,6 +95,22 @@ def test_bad_configuration_is_a_usage_error_naming_it(
     assert named in r.output and "igpreflight.toml" in r.output, r.output
 
 
+def test_a_broken_pyproject_with_our_table_is_an_error_not_passed_over(project: Path) -> None:
+    # A TOML slip anywhere in the file once dropped [tool.igpreflight] without a word:
+    # `strict = true` was gone and a warning passed CI and the pre-commit hook.
+    jpeg(project / "posts" / "wide.jpg", (2000, 1500))  # IMG004: a warning only
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text("[tool.igpreflight]\nstrict = true\n\n[tool.black\nline-length = 99\n")
+    r = run("check", project / "posts" / "wide.jpg")
+    assert r.exit_code == 2, r.output
+    assert "pyproject.toml" in r.output and "invalid TOML" in r.output, r.output
+    pyproject.write_text("[tool.igpreflight\nstrict = true\n")  # the header itself broken
+    assert run("check", project / "posts" / "wide.jpg").exit_code == 2
+    # another tool's broken file without our table is still not ours to judge
+    pyproject.write_text("[tool.black\nline-length = 99\n[tool.igpreflight-extra]\n")
+    assert run("check", project / "posts" / "wide.jpg").exit_code == 0
+
+
 def test_unknown_code_on_the_command_line_is_a_usage_error(project: Path) -> None:
     r = run("check", "--ignore", "IMG002,XYZ9", project / "posts")
     assert r.exit_code == 2 and "'XYZ9'" in r.output and "--ignore" in r.output, r.output

@@ -429,3 +429,50 @@ def test_junit_strict_fails_on_warnings_like_the_exit_code(tmp_path):
     assert (plain.exit_code, strict.exit_code) == (0, 1)
     assert ET.fromstring(plain.output.split("\n", 1)[1]).get("failures") == "0"
     assert ET.fromstring(strict.output.split("\n", 1)[1]).get("failures") == "1"
+
+
+def test_github_says_when_there_are_more_annotations_than_github_shows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GitHub shows 10 annotations of a kind per step; with 12 WebPs a reviewer saw ten
+    # and nothing said that two more files failed.
+    from igpreflight.cli import cli
+
+    for i in range(12):
+        Image.new("RGB", (1080, 1080), (i, 80, 140)).save(tmp_path / f"p{i:02d}.webp")
+    Image.new("RGB", (1080, 1080), (9, 80, 140)).save(tmp_path / "flat.png")
+    monkeypatch.chdir(tmp_path)
+    lines = CliRunner().invoke(cli, ["check", "--format", "github", "."]).output.splitlines()
+    command, _, data = lines[0].partition("title=igpreflight::")
+    assert command == "::notice ", lines[0]  # a notice of its own, before the findings
+    assert _unescape(data).startswith("12 errors, 1 warning: GitHub shows 10 "), data
+    assert sum(line.startswith("::error file=") for line in lines) == 12  # all still there
+
+    for extra in sorted(tmp_path.glob("p*.webp"))[10:]:
+        extra.unlink()
+    ten = CliRunner().invoke(cli, ["check", "--format", "github", "."]).output
+    assert ten.startswith("::warning file=flat.png,") and "GitHub shows" not in ten
+
+
+def test_sarif_keeps_the_most_severe_results_code_scanning_accepts(tmp_path: Path) -> None:
+    # Code scanning refuses a whole run of more than 25,000 results; a content archive
+    # of that many PNGs once got its upload (and the Action's step) refused for warnings.
+    from igpreflight.api.checking import check
+
+    for i in range(3):
+        Image.new("RGB", (1080, 1080), (i, 80, 140)).save(tmp_path / f"a{i}.png")
+    for i in range(2):
+        Image.new("RGB", (1080, 1080), (i, 80, 140)).save(tmp_path / f"b{i}.webp")
+    report = check([tmp_path])
+    assert sarif.MAX_RESULTS == 25_000
+    whole = sarif.build(report)
+    assert len(whole["runs"][0]["results"]) == 5 and "invocations" not in whole["runs"][0]
+
+    capped = sarif.build(report, max_results=3)
+    run = capped["runs"][0]
+    assert [r["level"] for r in run["results"]] == ["error", "error", "warning"]
+    assert [r["ruleId"] for r in run["results"]] == ["IMG002", "IMG002", "IMG012"]
+    (note,) = run["invocations"][0]["toolExecutionNotifications"]
+    assert note["message"]["text"].startswith("2 of 5 results left out (2 warning)")
+    jsonschema.Draft4Validator(OFFICIAL, format_checker=FORMATS).validate(capped)
+    jsonschema.Draft4Validator(SCHEMA, format_checker=FORMATS).validate(capped)

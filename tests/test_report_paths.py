@@ -15,7 +15,7 @@ from PIL import Image
 
 from igpreflight.cli import cli
 from igpreflight.pathnames import shown_path
-from igpreflight.report.locate import ci_path
+from igpreflight.report.locate import CI_ROOT_VARIABLES, ci_path
 
 
 def run(*args: str):
@@ -62,6 +62,44 @@ def test_an_absolute_path_stays_absolute_except_where_ci_matches_files(repo: Pat
     assert "::error file=posts/x.webp," in run("check", "--format", "github", absolute).output
     assert ci_path("/elsewhere/a.jpg") == "/elsewhere/a.jpg"  # outside: nothing to match
     assert ci_path("s3://b/./a.jpg") == "s3://b/./a.jpg"
+
+
+@pytest.mark.parametrize("variable", CI_ROOT_VARIABLES)
+def test_a_step_in_a_subfolder_names_files_from_the_repository_root(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    # A GitHub step with `working-directory: posts` (GitLab: `cd posts`) annotated
+    # `x.webp`, which GitHub matched to no file of the pull request: the runner, the
+    # SARIF upload and GitLab's JUnit reader all read paths from the repository's root.
+    monkeypatch.setenv(variable, str(repo))
+    monkeypatch.chdir(repo / "posts")
+    want = "posts/x.webp"
+    for given in ("x.webp", "./x.webp", str(repo / "posts" / "x.webp")):
+        github = run("check", "--format", "github", given).output
+        assert f"::error file={want},title=IMG002::" in github, github
+        junit = ET.fromstring(run("check", "--format", "junit", given).output)
+        assert [c.get("file") for c in junit.iter("testcase")] == [want]
+        sarif = json.loads(run("check", "--format", "sarif", given).output)
+        (result,) = sarif["runs"][0]["results"]
+        assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == want
+    # the alert is the same one whichever folder the step ran in (code scanning
+    # matches results across runs by fingerprint)
+    monkeypatch.chdir(repo)
+    from_root = json.loads(run("check", "--format", "sarif", "posts").output)["runs"][0]
+    monkeypatch.chdir(repo / "posts")
+    from_posts = json.loads(run("check", "--format", "sarif", ".").output)["runs"][0]
+    assert [r["partialFingerprints"] for r in from_root["results"]] == [
+        r["partialFingerprints"] for r in from_posts["results"]
+    ]
+    # reports for people keep the name as given
+    assert run("check", "x.webp").output.startswith("x.webp  (image")
+    assert json.loads(run("check", "--format", "json", "x.webp").output)["files"][0]["path"] == (
+        "x.webp"
+    )
+    # outside the repository: nothing to match, the absolute path stays
+    outside = repo.parent / f"{repo.name}-elsewhere.jpg"
+    assert ci_path(str(outside)) == outside.as_posix()
+    assert ci_path("../../" + outside.name) == outside.as_posix()
 
 
 def test_shown_path_keeps_what_changes_meaning() -> None:

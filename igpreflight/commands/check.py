@@ -19,6 +19,7 @@ from igpreflight.commands.common import (
     write_output,
 )
 from igpreflight.commands.config_options import config_options, profile_option, settings
+from igpreflight.commands.precommit import PreCommitCommand, pre_commit_option
 from igpreflight.config import FORMATS
 from igpreflight.terminal import TERMINAL
 
@@ -26,7 +27,7 @@ if TYPE_CHECKING:  # a pre-commit `check FILE` loads no engine, shard or S3 modu
     from igpreflight.api.options import EngineSpec, Shard
 
 
-@click.command()
+@click.command(cls=PreCommitCommand)
 @terminal_options
 @click.argument("paths", nargs=-1, type=MediaPath())
 @as_option
@@ -65,6 +66,7 @@ if TYPE_CHECKING:  # a pre-commit `check FILE` loads no engine, shard or S3 modu
 @s3_options
 @config_options
 @profile_option
+@pre_commit_option
 def check(
     paths: tuple[str, ...],
     as_: str,
@@ -82,13 +84,14 @@ def check(
     config_file: str | None,
     isolated: bool,
     profile: str | None,
+    pre_commit: bool,
 ) -> None:
     """Check media files, folders and post manifests against Instagram's limits.
 
     Exit code: 0 no errors (no warnings either with --strict), 1 findings at that
     level, 2 usage or configuration error.
     """
-    if not paths and not manifest:
+    if not paths and not manifest and not pre_commit:  # pre-commit: every name skipped
         raise click.UsageError("give at least one PATH or --manifest")
     if shard is not None and manifest:
         raise click.UsageError("--shard splits PATHS; a manifest's posts are checked whole")

@@ -21,6 +21,11 @@ COMMAND: dict[Severity, str] = {
 }
 
 
+# GitHub shows this many annotations of each kind (error, warning, notice) per step,
+# and 50 per job; later ones stay in the log only (actions/toolkit, problem-matchers.md).
+ANNOTATIONS_PER_KIND = 10
+
+
 def render(report: Report) -> str:
     lines: list[str] = []
     for file in report.files:
@@ -29,7 +34,24 @@ def render(report: Report) -> str:
         where = post_path(post)
         lines.extend(annotation(f, where, prefix=f"post {post.post.id}: ") for f in post.findings)
     lines.append(summary_line(report))
-    return "\n".join(lines) + "\n"
+    overflow = _overflow_notice(lines)
+    return "\n".join([*overflow, *lines]) + "\n"
+
+
+def _overflow_notice(lines: list[str]) -> list[str]:
+    """A first notice when GitHub will not show every annotation, so a reviewer who
+    sees ten does not take them for all: it counts them and says where the rest are."""
+    counts = {
+        kind: sum(line.startswith(f"::{kind} ") for line in lines) for kind in COMMAND.values()
+    }
+    if max(counts.values()) <= ANNOTATIONS_PER_KIND:
+        return []
+    shown = ", ".join(f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in counts.items() if n)
+    message = (
+        f"{shown}: GitHub shows {ANNOTATIONS_PER_KIND} annotations of each kind per step "
+        "(50 per job); every finding is in this step's log"
+    )
+    return [f"::notice title={escape_property('igpreflight')}::{escape_data(message)}"]
 
 
 def annotation(f: Finding, path: str, *, prefix: str = "") -> str:

@@ -1,6 +1,7 @@
 """Where a CI annotation points: a file's path, or for a post its manifest or first media.
 
-SARIF, JUnit and GitHub annotations all need one file per finding; a post is not
+SARIF, JUnit and GitHub annotations all need one file per finding, named as the
+CI system names the repository's files (`ci_path`); a post is not
 a file, so its findings are pinned to the manifest it came from (`post.source`),
 else (stdin) to the post's first media, so they still show up next to something
 the user can open.
@@ -8,24 +9,49 @@ the user can open.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from igpreflight.model import ROLE_LABEL, FileReport, PostReport
 from igpreflight.pathnames import shown_path
 
+# Where CI runs a job's steps from the repository's root, whatever folder a step
+# runs in: GitHub Actions' workspace, GitLab's project folder.
+CI_ROOT_VARIABLES = ("GITHUB_WORKSPACE", "CI_PROJECT_DIR")
+
+
+def ci_root() -> Path:
+    """The folder CI matches report paths against. GitHub relates an annotation's
+    `file` and a SARIF result's relative URI to the repository's root (its runner
+    and upload-sarif make an absolute path relative to the workspace), GitLab a JUnit
+    `file` to the project folder; so a step with `working-directory: site` must
+    name `site/posts/x.webp`, not `posts/x.webp`. Outside CI: the working directory."""
+    for name in CI_ROOT_VARIABLES:
+        value = os.environ.get(name, "")
+        if os.path.isabs(value):
+            return Path(value)
+    return Path.cwd()
+
 
 def ci_path(path: str) -> str:
     """A path as CI tools match it against the repository (GitHub annotations, JUnit
-    `file`): relative to the working directory, with `/`, never `./`. An absolute path
-    outside the working directory, and a URI, stay as they are."""
+    `file`, SARIF URIs): relative to `ci_root()` (the working directory outside CI),
+    with `/`, never `./`. An absolute path outside that folder, and a URI, stay as
+    they are."""
     if "://" in path:
         return path
     shown = Path(shown_path(path))
-    if shown.is_absolute():
+    cwd = Path.cwd()
+    root = ci_root()
+    if not shown.is_absolute():
+        if root == cwd:
+            return shown.as_posix()  # `../shared/x.jpg` kept as given
+        shown = Path(os.path.normpath(cwd / shown))
+    for base in (root, root.resolve()):  # the variable may name the folder via a link
         try:
-            shown = shown.relative_to(Path.cwd())
+            return shown.relative_to(base).as_posix()
         except ValueError:
-            return shown.as_posix()
+            continue
     return shown.as_posix()
 
 

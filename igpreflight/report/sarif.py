@@ -1,8 +1,9 @@
 """SARIF 2.1.0 for code scanning: one rule per catalog code, one result per finding.
 
 GitHub code scanning (and any SARIF viewer) shows a result next to the file it
-names, so every result carries the path as the user gave it (relative stays
-relative, percent-encoded as a URI reference), a whole-file region, and a
+names, so every result carries the path as CI matches it (`locate.ci_path`:
+relative to the repository's root in GitHub Actions and GitLab CI, else to the
+working directory; percent-encoded as a URI reference), a whole-file region, and a
 stable partial fingerprint so that a re-run does not open duplicate alerts and
 the uploader never tries to fingerprint a binary file line by line.
 """
@@ -20,7 +21,7 @@ from urllib.parse import quote
 from igpreflight._version import SPEC_VERSION, __version__
 from igpreflight.catalog import RULES, RuleInfo
 from igpreflight.model import Finding, Report, Severity
-from igpreflight.report.locate import post_path, role_label
+from igpreflight.report.locate import ci_path, post_path, role_label
 from igpreflight.textcheck import printable
 
 SCHEMA_URI = (
@@ -42,8 +43,17 @@ def render(report: Report) -> str:
     return printable(json.dumps(build(report), indent=2, ensure_ascii=False)) + "\n"
 
 
-def build(report: Report) -> dict[str, Any]:
-    """The SARIF log as a dict (a single run)."""
+# GitHub code scanning rejects a whole upload whose run has more results than this
+# ("Analysis SARIF file rejected due to result limits"; it shows the 5,000 most severe).
+MAX_RESULTS = 25_000
+_RANK = {"error": 0, "warning": 1, "note": 2}
+
+
+def build(report: Report, max_results: int = MAX_RESULTS) -> dict[str, Any]:
+    """The SARIF log as a dict (a single run). Past `max_results`, the most severe
+    results are kept (in report order within a level) and a tool notification says
+    how many were left out: a content archive of 30,000 PNGs would otherwise have
+    had its upload refused, and the Action's step failed, for warnings."""
     rules = list(RULES.values())
     index = {r.code: i for i, r in enumerate(rules)}
     results: list[dict[str, Any]] = []
@@ -65,11 +75,16 @@ def build(report: Report) -> dict[str, Any]:
                     logical=post.post.id,
                 )
             )
+    run: dict[str, Any] = {}
+    if len(results) > max_results:
+        run["invocations"] = [_left_out(results, max_results)]
+        results = sorted(results, key=lambda r: _RANK[r["level"]])[:max_results]
     return {
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
         "runs": [
             {
+                **run,
                 "tool": {
                     "driver": {
                         "name": "igpreflight",
@@ -84,6 +99,21 @@ def build(report: Report) -> dict[str, Any]:
                 "results": results,
             }
         ],
+    }
+
+
+def _left_out(results: list[dict[str, Any]], kept: int) -> dict[str, Any]:
+    """The invocation that says how many results a capped run leaves out."""
+    levels = [r["level"] for r in sorted(results, key=lambda r: _RANK[r["level"]])[kept:]]
+    counts = ", ".join(f"{levels.count(lv)} {lv}" for lv in _RANK if lv in levels)
+    text = (
+        f"{len(results) - kept} of {len(results)} results left out ({counts}): GitHub code "
+        f"scanning refuses a run of more than {MAX_RESULTS:,}; the JSON, JUnit and text "
+        "reports list them all"
+    )
+    return {
+        "executionSuccessful": True,
+        "toolExecutionNotifications": [{"level": "warning", "message": {"text": text}}],
     }
 
 
@@ -132,6 +162,7 @@ def _result(
     prefix: str = "",
     logical: str | None = None,
 ) -> dict[str, Any]:
+    path = ci_path(path)  # the URI and the fingerprint name the file as the repository does
     location: dict[str, Any] = {
         "physicalLocation": {
             "artifactLocation": {"uri": path_to_uri(path)},
