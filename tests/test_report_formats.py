@@ -232,7 +232,9 @@ def test_junit_counts_match_the_report() -> None:
     assert len(cases) == len(report.files) + len(report.posts) == int(suite.get("tests"))
     failing = [c for c in cases if c.findall("failure")]
     assert int(suite.get("failures")) == len(failing) == int(root.get("failures"))
-    assert sum(len(c.findall("failure")) for c in cases) == len(report.errors)
+    assert all(len(c.findall("failure")) == 1 for c in failing)  # what consumers count
+    named = [code for c in failing for code in c.find("failure").get("type").split(",")]
+    assert len(named) == len(report.errors)
     props = {p.get("name"): p.get("value") for p in suite.iter("property")}
     assert int(props["findings.errors"]) == len(report.errors)
     assert int(props["findings.warnings"]) == len(report.warnings)
@@ -259,6 +261,29 @@ def test_junit_testcases_name_files_and_carry_findings() -> None:
     assert video_failures == ["VID001"]
     out = cases[2].find("system-out").text
     assert "VID004" in out and "VID017" in out
+
+
+def test_junit_names_every_error_of_a_file_in_its_one_failure() -> None:
+    """Jenkins and GitHub's junit-report actions show a testcase's first <failure>
+    only, and junitparser counts each: one failure holds every error instead."""
+    path = "posts/wide.webp"
+    findings = [
+        finding("IMG002", "format WEBP is not accepted; use JPEG"),
+        finding("IMG003", "aspect ratio 3.000 is above 1.91:1"),
+        finding("IMG010", "extension .webp, content WEBP"),
+    ]
+    report = Report(
+        files=[FileReport(path, Kind.IMAGE, Role.FEED_IMAGE, _image(path, "WEBP"), findings)]
+    )
+    case = ET.fromstring(junit.render(report).encode("utf-8")).find("testsuite/testcase")
+    (failure,) = case.findall("failure")
+    assert failure.get("type") == "IMG002,IMG003"
+    assert failure.get("message") == (
+        "IMG002: format WEBP is not accepted; use JPEG; IMG003: aspect ratio 3.000 is above 1.91:1"
+    )
+    body = failure.text.split("\n\n")
+    assert [part.split(":", 1)[0] for part in body] == ["IMG002", "IMG003"]
+    assert "IMG010" in case.find("system-out").text  # the warning fails nothing
 
 
 def test_junit_survives_control_characters_in_names() -> None:

@@ -1,10 +1,12 @@
 """JUnit XML for test dashboards: one testcase per file and per post.
 
-A testcase fails when it has error findings; each error is its own `<failure>`
-(message = rule + message) so a dashboard lists them all. Warnings and notes do
-not fail a test: they go to the testcase's `<system-out>`. The suite's
-`failures` counts failing testcases, as JUnit consumers expect; the number of
-error findings is in the suite's properties.
+A testcase fails when it has error findings, with one `<failure>` that names them
+all: its message lists each as "rule: message", its type their rule codes, its text
+each one's detail. (One `<failure>` per error showed only the first in Jenkins and
+in GitHub's junit-report actions, and junitparser counted failures from them.)
+Warnings and notes do not fail a test: they go to the testcase's `<system-out>`.
+The suite's `failures` counts failing testcases, as JUnit consumers expect; the
+number of error findings is in the suite's properties.
 """
 
 from __future__ import annotations
@@ -96,14 +98,12 @@ def _case(
         {"name": _clean(name), "classname": _clean(classname), "file": _clean(ci_path(file))},
     )
     case.set("time", "0")
-    for f in findings:
-        if f.severity in failing:
-            failure = ET.SubElement(
-                case,
-                "failure",
-                {"message": _clean(f"{f.rule}: {f.tagged_message}"), "type": f.rule},
-            )
-            failure.text = _clean(_detail(f))
+    failed = [f for f in findings if f.severity in failing]
+    if failed:
+        codes = ",".join(dict.fromkeys(f.rule for f in failed))
+        message = "; ".join(f"{f.rule}: {f.tagged_message}" for f in failed)
+        failure = ET.SubElement(case, "failure", {"message": _clean(message), "type": codes})
+        failure.text = _clean("\n\n".join(_detail(f) for f in failed))
     others = [f for f in findings if f.severity not in failing]
     if others or out_prefix:
         out = ET.SubElement(case, "system-out")
