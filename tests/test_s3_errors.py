@@ -17,6 +17,7 @@ from igpreflight.cli import cli
 from tests.s3_support import IamS3, moto_enforcing_iam, s3server  # noqa: F401 - a fixture
 
 READ = ["s3:ListBucket", "s3:GetObject"]
+ENGINES = {"local": [], "dask": ["--engine", "dask", "--workers", "2"]}
 
 
 def _png(width: int) -> bytes:
@@ -28,7 +29,9 @@ def _png(width: int) -> bytes:
 @pytest.fixture(scope="module")
 def iam(tmp_path_factory) -> Iterator[IamS3]:
     objects = {f"iam-in/shoot {i:02d}.png": _png(1500 + i) for i in range(12)}
-    with moto_enforcing_iam(objects, {"reader": READ}) as s:
+    for engine in ENGINES:  # an output bucket each (moto's auth mis-signs a '/' in a prefix)
+        objects[f"iam-out-{engine}/.keep"] = b""
+    with moto_enforcing_iam(objects, {"reader": READ, "writer": [*READ, "s3:PutObject"]}) as s:
         yield s
 
 
@@ -46,6 +49,27 @@ def _env(iam: IamS3, user: str, tmp_path) -> dict[str, str | None]:  # noqa: ANN
         "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
         "AWS_CONFIG_FILE": str(tmp_path / "none"),
     }
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_bucket_that_refuses_writes_stops_fix_at_once_with_exit_2(iam, tmp_path, engine):
+    """Read-only keys on --out: every output would be refused alike, so the first
+    refusal ends the run (exit 2, one line), instead of fixing every file to fail
+    its upload (exit 1 and a `failed` line per file, after all the work)."""
+    out = f"iam-out-{engine}"
+    args = ["fix", "s3://iam-in/", "--out", f"s3://{out}/", *ENGINES[engine]]
+    r = run(args, _env(iam, "reader", tmp_path))
+    assert r.exit_code == 2, r.output
+    errors = [line for line in r.output.splitlines() if "error" in line]
+    assert errors == [
+        f"igpreflight: error: access denied to bucket '{out}' (check the credentials' permissions)"
+    ]
+    assert "failed" not in r.output and "Traceback" not in r.output
+    assert iam.keys["reader"][1] not in r.output
+    # The same files with keys that may write: the refusal was the only problem.
+    r = run(args, _env(iam, "writer", tmp_path))
+    assert r.exit_code == 0, r.output
+    assert r.output.splitlines()[-1] == "12 files: 12 converted"
 
 
 def test_keys_from_a_profile_file_or_the_environment(iam, tmp_path):

@@ -52,6 +52,7 @@ from igpreflight.storage.objects import key_problem, list_media, name_problem, p
 from igpreflight.storage.s3 import (
     ObjectInfo,
     S3Settings,
+    StorageError,
     configure,
     current_settings,
     list_objects,
@@ -149,7 +150,8 @@ def fix_scaled(
 ) -> list[FileFixResult]:
     """Fix every input into `out` (a folder or an s3:// prefix), results in input order.
 
-    Raises StorageError for listing/setup failures, ValueError for misuse,
+    Raises StorageError for listing/setup failures (and when --out refuses a write as
+    it would refuse every file's: credentials, bucket, permissions), ValueError for misuse,
     BatchInterrupted on Ctrl-C (with the files finished so far).
     """
     if options.in_place and any(is_s3(p) for p in paths):
@@ -314,6 +316,8 @@ def _execute(
     finished: list[FileFixResult] = list(results.values())
 
     def done(result: FileFixResult) -> None:
+        if result.stops_batch:  # --out refused a write: every other file would fail alike
+            raise StorageError(result.reason or "the storage refused a write", config=True)
         finished.append(result)
         if progress:
             progress(result)
