@@ -157,6 +157,31 @@ def test_shards_are_disjoint_and_complete(bucket):
         assert Shard.parse(f"0/{n}").owns("x/a.png") == Shard.parse(f"0/{n}").owns("x/a.jpg")
 
 
+def test_shards_of_several_prefixes_write_what_one_run_writes(s3server, media):  # noqa: F811
+    """Two prefixes into one --out: shoot/a.png and more/a.png would both become a.jpg,
+    and one run names the second a.png.jpg. Shards took each input by its whole URI,
+    so the two could fall in different shards, each of which wrote a.jpg: the union
+    of the shards lost an output. They now go by the place under --out."""
+    name = s3server.bucket()
+    inputs = []
+    for prefix in ("shoot", "more"):
+        for stem in "abcdef":
+            s3server.put(name, f"{prefix}/{stem}.png", media["wide"])
+        inputs.append(f"s3://{name}/{prefix}/")
+    out = f"s3://{name}/out/"
+
+    def outputs(*extra: str) -> dict[str, str]:
+        r = run("fix", *inputs, "--out", out, "--dry-run", "--format", "json", *extra)
+        assert r.exit_code == 0, r.output
+        return {f["path"]: f["output"] for f in json.loads(r.output)["files"]}
+
+    whole = outputs()
+    assert len(set(whole.values())) == 12
+    shards = [outputs("--shard", f"{i}/4") for i in range(4)]
+    assert sum(len(s) for s in shards) == 12
+    assert {k: v for s in shards for k, v in s.items()} == whole
+
+
 def test_kill_9_mid_run_then_rerun_completes(s3server, tmp_path, media):  # noqa: F811
     name = s3server.bucket()
     keys = [f"many/{i:02d} photo.png" for i in range(12)]

@@ -164,7 +164,9 @@ def fix_scaled(
         _refuse_out_around_prefixes(as_prefix(out), paths)
     sources = collect_sources(paths, out, settings)
     if shard is not None:
-        sources = [s for s in sources if shard.owns(s.display)]
+        # By the place under --out, not the whole name: inputs from two prefixes that
+        # would meet on one output (in/a.png, more/a.png) are named apart in one shard.
+        sources = [s for s in sources if shard.owns(s.rel)]
     out_uri = as_prefix(out) if out is not None and is_s3(out) else None
     out_root: Path | None = None
     if out_uri is not None:
