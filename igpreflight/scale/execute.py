@@ -22,6 +22,7 @@ from urllib.parse import quote
 from igpreflight._version import __version__
 from igpreflight.hashing import sha256_file
 from igpreflight.model import Kind
+from igpreflight.storage import staging
 from igpreflight.storage.s3 import (
     ObjectInfo,
     S3Settings,
@@ -213,7 +214,7 @@ def _fetch(item: Item, options: FixOptions) -> _Work:
         work.planned = p
         if src.obj is None or options.dry_run:
             return work
-        work.tmp = tempfile.TemporaryDirectory(prefix="igpreflight-")
+        work.tmp = staging.folder()
         local = Path(work.tmp.name) / f"source{PurePosixPath(src.obj.key).suffix}"
         download(src.obj, local)
         work.planned = replace(p, job=replace(p.job, source=local))
@@ -232,7 +233,7 @@ def _compute(work: _Work, options: FixOptions) -> _Work:
         p = work.planned
         if work.target is not None and not options.dry_run:
             if work.tmp is None:
-                work.tmp = tempfile.TemporaryDirectory(prefix="igpreflight-")
+                work.tmp = staging.folder()
             assert p.output is not None
             # A short local name: the key's own may be longer than a file name can be.
             p = replace(p, output=Path(work.tmp.name) / "out" / f"output{p.output.suffix}")
