@@ -229,6 +229,11 @@ def local_cluster(workers: int):  # noqa: ANN201 - distributed.LocalCluster
             threads_per_worker=1,
             processes=True,
             dashboard_address=None,
+            # The scheduler's HTTP server (health, metrics) still starts without the
+            # dashboard, on 8787 by default: with that port taken (a second run, a
+            # `dask scheduler` on this host) Dask printed a UserWarning on the user's
+            # terminal. Any free port on loopback instead.
+            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
             silence_logs=50,
             preload=[__name__],  # dask_setup below, in every worker it starts
         )
