@@ -42,10 +42,12 @@ def folder(prefix: str = "igpreflight-") -> tempfile.TemporaryDirectory[str]:
 
 
 def root() -> Path:
-    """This process's staging folder, made (and stale ones removed) on first use."""
+    """This process's staging folder in the temporary folder, made (and stale ones
+    removed) on first use; a forked child, or a new TMPDIR, gets a new one."""
     global _root
     with _lock:
-        if _root is None or _root[0] != os.getpid():  # a forked child makes its own
+        parent = Path(tempfile.gettempdir())
+        if _root is None or _root[0] != os.getpid() or _root[1].parent != parent:
             remove_stale()
             _root = _make_root()
             atexit.register(_remove_root, _root)
