@@ -216,6 +216,32 @@ def test_kill_9_mid_run_then_rerun_completes(s3server, tmp_path, media):  # noqa
     assert run("check", f"s3://{name}/done/").exit_code == 0
 
 
+def test_s3_to_a_folder_killed_mid_run_resumes_from_its_ledger(s3server, tmp_path):  # noqa: F811
+    """Objects into a local --out keep the folder's ledger, but it was written only when
+    the whole batch ended: after kill -9 the next run found no record and redid every
+    output already there. Each task's results are recorded as it comes back."""
+    name = s3server.bucket()
+    for i in range(48):
+        png = generate.make_image(tmp_path / f"src{i}.png", size=(1000 + i, 400))
+        s3server.put(name, f"shoot/{i:02d}.png", png)
+    out = tmp_path / "fixed"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    cmd = [sys.executable, "-m", "igpreflight", "fix", f"s3://{name}/shoot/", "--out", str(out)]
+    cmd += ["--jobs", "1"]  # tasks of at most 32 files, one at a time
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list(out.glob("*.jpg"))) < 34:
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert len(list(out.glob("*.jpg"))) < 48, "the run ended before it was killed"
+    r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.count("(already done)") >= 32, r.stdout  # the first task's files
+    assert len(list(out.glob("*.jpg"))) == 48
+    assert run("check", out).exit_code == 0
+
+
 def test_two_runs_at_once_on_one_s3_prefix_leave_whole_outputs(s3server, bucket):  # noqa: F811
     """S3 has no folder lock: two runs on one --out s3:// prefix may both write an
     output, each PUT whole, with the same bytes and metadata; nothing is broken, and

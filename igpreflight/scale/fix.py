@@ -315,12 +315,35 @@ def _execute(
         todo.append(i)
 
     by_source = {id(items[i].source): i for i in todo}
+    by_display = {items[i].source.display: i for i in todo}
     finished: list[FileFixResult] = list(results.values())
+    recorded: set[int] = set()
+
+    def record(i: int, result: FileFixResult) -> None:
+        """A local output into the ledger as soon as its task is back, not when the
+        whole batch is: a kill -9 or Ctrl-C then costs the tasks in flight, where it
+        cost every file of the run (all redone by the next one)."""
+        if i in recorded:
+            return
+        recorded.add(i)
+        if ledger is None or options.dry_run or result.resumed:
+            return
+        if result.ok and result.output:
+            item = items[i]
+            ledger.record(
+                Path(item.source.display),
+                hashes.get(i) or source_hash(item.source),
+                options_key(options, kind_of(item.planned.facts)),
+                result.status.value,
+                Path(result.output),
+            )
 
     def done(result: FileFixResult) -> None:
         if result.stops_batch:  # --out refused a write: every other file would fail alike
             raise StorageError(result.reason or "the storage refused a write", config=True)
         finished.append(result)
+        if result.source in by_display:
+            record(by_display[result.source], result)
         if progress:
             progress(result)
 
@@ -346,15 +369,7 @@ def _execute(
     for item, result in zip(todo_items, out, strict=True):
         i = by_source[id(item.source)]
         results[i] = result
-        done = result.ok and result.output and not result.resumed and not options.dry_run
-        if ledger is not None and done:
-            ledger.record(
-                Path(item.source.display),
-                hashes.get(i) or source_hash(item.source),
-                options_key(options, kind_of(item.planned.facts)),
-                result.status.value,
-                Path(result.output),
-            )
+        record(i, result)
     return [results[i] for i in range(len(items))]
 
 
