@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from fixtures.s3server import fake_aws_env, running_moto
+from fixtures.s3server import (
+    FAKE_ACCESS_KEY_ID,
+    FAKE_SECRET_ACCESS_KEY,
+    fake_aws_env,
+    running_moto,
+)
 
 
 @dataclass
@@ -42,3 +49,80 @@ def s3server(tmp_path_factory) -> Iterator[S3Server]:
         fake_aws_env(mp, tmp_path_factory.mktemp("aws"))
         mp.setenv("AWS_ENDPOINT_URL_S3", endpoint)
         yield S3Server(endpoint, boto3.client("s3", endpoint_url=endpoint))
+
+
+@dataclass
+class IamS3:
+    """A moto server in a process of its own that enforces IAM policies (moto's auth
+    counter is process-wide, so the module's shared server must not turn it on)."""
+
+    endpoint: str
+    keys: dict[str, tuple[str, str]]  # user -> (access key id, secret key)
+
+    def env(self, user: str) -> dict[str, str]:
+        key_id, secret = self.keys[user]
+        return {"AWS_ACCESS_KEY_ID": key_id, "AWS_SECRET_ACCESS_KEY": secret}
+
+
+@contextmanager
+def moto_enforcing_iam(objects: dict[str, bytes], users: dict[str, list[str]]) -> Iterator[IamS3]:
+    """`objects` ("bucket/key" -> bytes) put, and `users` (name -> S3 actions allowed
+    on every bucket) made, before the server starts checking every request's keys."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import boto3
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k != "INITIAL_NO_AUTH_ACTION_COUNT"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"{endpoint}/moto-api/", timeout=2)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError("the moto server did not start") from None
+                time.sleep(0.1)
+        admin = {
+            "endpoint_url": endpoint,
+            "region_name": "us-east-1",
+            "aws_access_key_id": FAKE_ACCESS_KEY_ID,
+            "aws_secret_access_key": FAKE_SECRET_ACCESS_KEY,
+        }
+        s3 = boto3.client("s3", **admin)
+        iam = boto3.client("iam", **admin)
+        for bucket in sorted({name.split("/", 1)[0] for name in objects}):
+            s3.create_bucket(Bucket=bucket)
+        for name, data in objects.items():
+            bucket, key = name.split("/", 1)
+            s3.put_object(Bucket=bucket, Key=key, Body=data)
+        keys = {}
+        for user, actions in users.items():
+            iam.create_user(UserName=user)
+            policy = {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}],
+            }
+            iam.put_user_policy(UserName=user, PolicyName="s3", PolicyDocument=json.dumps(policy))
+            made = iam.create_access_key(UserName=user)["AccessKey"]
+            keys[user] = (made["AccessKeyId"], made["SecretAccessKey"])
+        httpx.post(f"{endpoint}/moto-api/reset-auth", content=b"0").raise_for_status()
+        yield IamS3(endpoint, keys)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

@@ -3,9 +3,12 @@ s3:// paths in every report format. A real S3 protocol server (moto) on loopback
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import struct
 import xml.etree.ElementTree as ET
+import zlib
 from dataclasses import replace
 from pathlib import Path
 
@@ -131,6 +134,43 @@ def test_headers_only_from_ranged_gets(bucket, media):
         assert f.fetched < info.size / 4, (name, f.fetched, info.size)
         local = probe(media[name])
         assert replace(facts, path="") == replace(local, path="")
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def test_a_large_png_is_probed_from_its_head_and_its_end(s3server, tmp_path):  # noqa: F811
+    """A 5 MB PNG is 80 IDAT chunks of 64 KB; walking every chunk header over ranged
+    GETs read the whole file, a GET per chunk (240 for a 15 MB screenshot). Its end
+    is read instead, which still finds an eXIf chunk placed after the pixels, and a
+    truncated PNG still gets the local file's reason."""
+    out = io.BytesIO()
+    Image.frombytes("RGB", (1300, 1300), os.urandom(1300 * 1300 * 3)).save(out, "PNG")
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    whole = out.getvalue()
+    assert whole.count(b"IDAT") >= 60
+    png = whole[:-12] + _chunk(b"tEXt", b"Comment\0after the pixels") + whole[-12:]
+    png = png[:-12] + _chunk(b"eXIf", exif.tobytes()[6:]) + png[-12:]  # no "Exif\0\0"
+    cases = {"late-exif.png": png, "cut.png": png[: len(png) // 2]}
+    name = s3server.bucket()
+    for key, data in cases.items():
+        s3server.put(name, key, data)
+        (tmp_path / key).write_bytes(data)
+    for key, data in cases.items():
+        info = next(o for o in list_media(f"s3://{name}/{key}")[1])
+        with RangedReader(info) as f:
+            from igpreflight.preflight.probe import probe_stream
+
+            facts = probe_stream(info.uri, f, info.size)
+        local = probe(tmp_path / key)
+        assert replace(facts, path="") == replace(local, path="")
+        if key == "late-exif.png":
+            assert facts.orientation == 6
+            assert f.requests <= 3 and f.fetched < len(data) / 4, (f.requests, f.fetched)
+        else:
+            assert facts.reason.startswith("truncated PNG")
 
 
 def test_listing_pages_through_any_number_of_keys(s3server, media, monkeypatch):  # noqa: F811

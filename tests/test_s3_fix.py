@@ -157,6 +157,31 @@ def test_shards_are_disjoint_and_complete(bucket):
         assert Shard.parse(f"0/{n}").owns("x/a.png") == Shard.parse(f"0/{n}").owns("x/a.jpg")
 
 
+def test_shards_of_several_prefixes_write_what_one_run_writes(s3server, media):  # noqa: F811
+    """Two prefixes into one --out: shoot/a.png and more/a.png would both become a.jpg,
+    and one run names the second a.png.jpg. Shards took each input by its whole URI,
+    so the two could fall in different shards, each of which wrote a.jpg: the union
+    of the shards lost an output. They now go by the place under --out."""
+    name = s3server.bucket()
+    inputs = []
+    for prefix in ("shoot", "more"):
+        for stem in "abcdef":
+            s3server.put(name, f"{prefix}/{stem}.png", media["wide"])
+        inputs.append(f"s3://{name}/{prefix}/")
+    out = f"s3://{name}/out/"
+
+    def outputs(*extra: str) -> dict[str, str]:
+        r = run("fix", *inputs, "--out", out, "--dry-run", "--format", "json", *extra)
+        assert r.exit_code == 0, r.output
+        return {f["path"]: f["output"] for f in json.loads(r.output)["files"]}
+
+    whole = outputs()
+    assert len(set(whole.values())) == 12
+    shards = [outputs("--shard", f"{i}/4") for i in range(4)]
+    assert sum(len(s) for s in shards) == 12
+    assert {k: v for s in shards for k, v in s.items()} == whole
+
+
 def test_kill_9_mid_run_then_rerun_completes(s3server, tmp_path, media):  # noqa: F811
     name = s3server.bucket()
     keys = [f"many/{i:02d} photo.png" for i in range(12)]
@@ -189,6 +214,32 @@ def test_kill_9_mid_run_then_rerun_completes(s3server, tmp_path, media):  # noqa
     assert r.stdout.count("(already done)") == len(partial)
     assert len(s3server.keys(name, "done/")) == len(keys)
     assert run("check", f"s3://{name}/done/").exit_code == 0
+
+
+def test_s3_to_a_folder_killed_mid_run_resumes_from_its_ledger(s3server, tmp_path):  # noqa: F811
+    """Objects into a local --out keep the folder's ledger, but it was written only when
+    the whole batch ended: after kill -9 the next run found no record and redid every
+    output already there. Each task's results are recorded as it comes back."""
+    name = s3server.bucket()
+    for i in range(48):
+        png = generate.make_image(tmp_path / f"src{i}.png", size=(1000 + i, 400))
+        s3server.put(name, f"shoot/{i:02d}.png", png)
+    out = tmp_path / "fixed"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    cmd = [sys.executable, "-m", "igpreflight", "fix", f"s3://{name}/shoot/", "--out", str(out)]
+    cmd += ["--jobs", "1"]  # tasks of at most 32 files, one at a time
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list(out.glob("*.jpg"))) < 34:
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert len(list(out.glob("*.jpg"))) < 48, "the run ended before it was killed"
+    r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.count("(already done)") >= 32, r.stdout  # the first task's files
+    assert len(list(out.glob("*.jpg"))) == 48
+    assert run("check", out).exit_code == 0
 
 
 def test_two_runs_at_once_on_one_s3_prefix_leave_whole_outputs(s3server, bucket):  # noqa: F811

@@ -103,7 +103,8 @@ def fix(
     file (and, if it has `file(name)`, may draw one file's encode); without it, nothing is shown.
     Ctrl-C raises BatchInterrupted carrying the files finished so far.
 
-    Paths and `out` may be s3:// URIs (a failed listing raises StorageError);
+    Paths and `out` may be s3:// URIs (a failed listing raises StorageError, and so
+    does an s3:// `out` refusing a write as it would any: keys, bucket, permissions);
     `engine=EngineSpec("dask", workers=4)` fixes on Dask, `shard="3/10"` one
     deterministic tenth of the inputs (`scale.fix`).
     """

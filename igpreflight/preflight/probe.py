@@ -163,7 +163,7 @@ def probe_stream(
             # Pillow loads with the first image: checking or fixing a video never needs it.
             from igpreflight.preflight.probe_image import probe_image
 
-            facts = probe_image(shown, f, size, ext, kind)
+            facts = probe_image(shown, f, size, ext, kind, skim=real is None)
             if not (kind == "heif" and isinstance(facts, Unreadable)):
                 return facts
             # An ISO-BMFF image Pillow cannot read may still be a movie MediaInfo can.

@@ -68,9 +68,11 @@ def _exif_orientation(data: bytes) -> int:
 
 
 def probe_image(
-    path: str, f: BinaryIO, size: int, ext: str, sniffed: str
+    path: str, f: BinaryIO, size: int, ext: str, sniffed: str, *, skim: bool = False
 ) -> ImageFacts | Unreadable:
     """Facts of an image file already sniffed as `sniffed` (jpeg, png, gif, webp, heif...).
+    `skim`: every seek costs a request (a ranged reader), so a PNG's end is read
+    rather than every chunk header walked (`png_header`).
 
     Decoders answer hostile bytes with many exception types (RuntimeError from
     libavif, struct.error, ...): every one becomes Unreadable, never an exception.
@@ -79,7 +81,7 @@ def probe_image(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return _probe_image(path, f, size, ext, sniffed)
+            return _probe_image(path, f, size, ext, sniffed, skim)
     except UnidentifiedImageError:
         return Unreadable(path, f"corrupt {label}: the header cannot be parsed", size)
     except Image.DecompressionBombError as e:
@@ -94,7 +96,7 @@ def probe_image(
 
 
 def _probe_image(
-    path: str, f: BinaryIO, size: int, ext: str, sniffed: str
+    path: str, f: BinaryIO, size: int, ext: str, sniffed: str, skim: bool = False
 ) -> ImageFacts | Unreadable:
     jpeg: JpegHeader | None = None
     png: PngHeader | None = None
@@ -117,7 +119,7 @@ def _probe_image(
                 path, "truncated WEBP: the file is shorter than its header says", size
             )
     elif sniffed == "png":
-        got_png = png_header(f, size)
+        got_png = png_header(f, size, skim=skim)
         if isinstance(got_png, str):
             # Report a bomb before the truncation it also is (it never ends).
             corrupt = got_png.startswith("corrupt")

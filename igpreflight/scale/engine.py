@@ -9,7 +9,8 @@ keeps failing, each of its items gets one more task of its own, one such task
 at a time (so a file that kills its worker takes no neighbour down with it),
 and an item that fails again becomes `failed(item, reason)`: that file's
 `failed` line, while the batch goes on. Results are handed to `done` as they
-arrive (the progress bar) and returned in input order.
+arrive (the progress bar) and returned in input order; an exception from `done`
+stops the batch (no further task starts) and propagates.
 """
 
 from __future__ import annotations
@@ -183,7 +184,7 @@ def _run_local(spec, work, items, tasks, settle) -> None:  # noqa: ANN001
     try:
         for fut in as_completed(futures):
             settle(futures[fut], fut.result())
-    except KeyboardInterrupt:
+    except BaseException:  # Ctrl-C, or `done` stopping the batch: nothing more starts
         pool.shutdown(wait=True, cancel_futures=True)
         raise
     finally:
@@ -228,6 +229,11 @@ def local_cluster(workers: int):  # noqa: ANN201 - distributed.LocalCluster
             threads_per_worker=1,
             processes=True,
             dashboard_address=None,
+            # The scheduler's HTTP server (health, metrics) still starts without the
+            # dashboard, on 8787 by default: with that port taken (a second run, a
+            # `dask scheduler` on this host) Dask printed a UserWarning on the user's
+            # terminal. Any free port on loopback instead.
+            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
             silence_logs=50,
             preload=[__name__],  # dask_setup below, in every worker it starts
         )
@@ -279,7 +285,7 @@ def _run_dask(client, work, items, tasks, settle) -> None:  # noqa: ANN001
                 i, n = retry.popleft()
                 stream.update(submit([[i]], n))
                 retrying = True
-    except KeyboardInterrupt:
+    except BaseException:  # Ctrl-C, or `done` stopping the batch: nothing more runs
         client.cancel(list(pending))
         raise
 

@@ -22,9 +22,11 @@ from urllib.parse import quote
 from igpreflight._version import __version__
 from igpreflight.hashing import sha256_file
 from igpreflight.model import Kind
+from igpreflight.storage import staging
 from igpreflight.storage.s3 import (
     ObjectInfo,
     S3Settings,
+    StorageError,
     configure,
     download,
     head_object,
@@ -84,7 +86,11 @@ def execute_task(
     stays bounded whatever the objects' sizes)."""
     configure(settings)
     if len(items) <= 1 or options.dry_run or not any(is_remote(item) for item in items):
-        return [execute_one(item, options) for item in items]
+        results: list[FileFixResult] = []
+        for item in items:
+            stop = next((r for r in results if r.stops_batch), None)
+            results.append(_stopped(item, stop) if stop else execute_one(item, options))
+        return results
     return _pipelined(items, options)
 
 
@@ -115,6 +121,10 @@ def _pipelined(items: list[Item], options: FixOptions) -> list[FileFixResult]:
         for _ in items:
             work = fetching.popleft().result()
             fetch_next()
+            stop = next((f.result() for f in storing if f.done() and f.result().stops_batch), None)
+            if stop is not None:  # --out refused a write: the rest would be refused too
+                work.close()
+                work.result = _stopped(work.item, stop)
             work = _compute(work, options)  # on this thread: the worker's core
             while sum(not f.done() for f in storing) >= UPLOADS:
                 wait([f for f in storing if not f.done()], return_when=FIRST_COMPLETED)
@@ -154,7 +164,11 @@ def execute_one(item: Item, options: FixOptions) -> FileFixResult:
     return _store(_compute(_fetch(item, options), options), options)
 
 
-def _failed(item: Item, exc: BaseException) -> FileFixResult:
+def _failed(item: Item, exc: BaseException, *, out: bool = False) -> FileFixResult:
+    """A FAILED result; `out` says the error came from --out (a HEAD or a write), where
+    a setup error (credentials, bucket, permissions) would meet every file: it stops
+    the batch. A source that cannot be read is that file's failure alone (an object's
+    own ACL or KMS key may refuse it)."""
     p = item.planned
     return FileFixResult(
         source=item.source.display,
@@ -164,7 +178,13 @@ def _failed(item: Item, exc: BaseException) -> FileFixResult:
         before=list(p.before or []),
         reason=" ".join(str(exc).split())[:500] or type(exc).__name__,
         bytes_before=getattr(p.facts, "bytes", 0) or 0,
+        stops_batch=out and isinstance(exc, StorageError) and exc.config,
     )
+
+
+def _stopped(item: Item, stop: FileFixResult) -> FileFixResult:
+    """An item not attempted because --out refused an earlier write of the task."""
+    return _failed(item, StorageError(stop.reason or "", config=True), out=True)
 
 
 def _fetch(item: Item, options: FixOptions) -> _Work:
@@ -179,7 +199,11 @@ def _fetch(item: Item, options: FixOptions) -> _Work:
             assert p.plan is not None and p.output is not None
             work.target = S3Uri.parse(item.out_uri)
             work.digest = source_hash(src)
-            head = head_object(work.target) if item.out_listed else None  # a dry run looks too
+            try:
+                head = head_object(work.target) if item.out_listed else None  # dry runs too
+            except StorageError as exc:
+                work.result = _failed(item, exc, out=True)
+                return work
             if head is not None:
                 metadata = head.get("Metadata", {})
                 status = recorded_status(metadata, work.digest, options, kind_of(p.facts))
@@ -190,7 +214,7 @@ def _fetch(item: Item, options: FixOptions) -> _Work:
         work.planned = p
         if src.obj is None or options.dry_run:
             return work
-        work.tmp = tempfile.TemporaryDirectory(prefix="igpreflight-")
+        work.tmp = staging.folder()
         local = Path(work.tmp.name) / f"source{PurePosixPath(src.obj.key).suffix}"
         download(src.obj, local)
         work.planned = replace(p, job=replace(p.job, source=local))
@@ -209,7 +233,7 @@ def _compute(work: _Work, options: FixOptions) -> _Work:
         p = work.planned
         if work.target is not None and not options.dry_run:
             if work.tmp is None:
-                work.tmp = tempfile.TemporaryDirectory(prefix="igpreflight-")
+                work.tmp = staging.folder()
             assert p.output is not None
             # A short local name: the key's own may be longer than a file name can be.
             p = replace(p, output=Path(work.tmp.name) / "out" / f"output{p.output.suffix}")
@@ -246,8 +270,8 @@ def _store(work: _Work, options: FixOptions) -> FileFixResult:
             put_file(work.planned.output, work.target, metadata, ctype)
         result.output = str(work.target)
         return result
-    except Exception as exc:  # noqa: BLE001 - one bad file never stops the batch
-        return _failed(work.item, exc)
+    except Exception as exc:  # noqa: BLE001 - one bad file never stops the batch...
+        return _failed(work.item, exc, out=True)  # ...but a refused --out does
     finally:
         work.close()
 

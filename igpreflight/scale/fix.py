@@ -52,6 +52,7 @@ from igpreflight.storage.objects import key_problem, list_media, name_problem, p
 from igpreflight.storage.s3 import (
     ObjectInfo,
     S3Settings,
+    StorageError,
     configure,
     current_settings,
     list_objects,
@@ -149,7 +150,8 @@ def fix_scaled(
 ) -> list[FileFixResult]:
     """Fix every input into `out` (a folder or an s3:// prefix), results in input order.
 
-    Raises StorageError for listing/setup failures, ValueError for misuse,
+    Raises StorageError for listing/setup failures (and when --out refuses a write as
+    it would refuse every file's: credentials, bucket, permissions), ValueError for misuse,
     BatchInterrupted on Ctrl-C (with the files finished so far).
     """
     if options.in_place and any(is_s3(p) for p in paths):
@@ -162,7 +164,9 @@ def fix_scaled(
         _refuse_out_around_prefixes(as_prefix(out), paths)
     sources = collect_sources(paths, out, settings)
     if shard is not None:
-        sources = [s for s in sources if shard.owns(s.display)]
+        # By the place under --out, not the whole name: inputs from two prefixes that
+        # would meet on one output (in/a.png, more/a.png) are named apart in one shard.
+        sources = [s for s in sources if shard.owns(s.rel)]
     out_uri = as_prefix(out) if out is not None and is_s3(out) else None
     out_root: Path | None = None
     if out_uri is not None:
@@ -311,10 +315,35 @@ def _execute(
         todo.append(i)
 
     by_source = {id(items[i].source): i for i in todo}
+    by_display = {items[i].source.display: i for i in todo}
     finished: list[FileFixResult] = list(results.values())
+    recorded: set[int] = set()
+
+    def record(i: int, result: FileFixResult) -> None:
+        """A local output into the ledger as soon as its task is back, not when the
+        whole batch is: a kill -9 or Ctrl-C then costs the tasks in flight, where it
+        cost every file of the run (all redone by the next one)."""
+        if i in recorded:
+            return
+        recorded.add(i)
+        if ledger is None or options.dry_run or result.resumed:
+            return
+        if result.ok and result.output:
+            item = items[i]
+            ledger.record(
+                Path(item.source.display),
+                hashes.get(i) or source_hash(item.source),
+                options_key(options, kind_of(item.planned.facts)),
+                result.status.value,
+                Path(result.output),
+            )
 
     def done(result: FileFixResult) -> None:
+        if result.stops_batch:  # --out refused a write: every other file would fail alike
+            raise StorageError(result.reason or "the storage refused a write", config=True)
         finished.append(result)
+        if result.source in by_display:
+            record(by_display[result.source], result)
         if progress:
             progress(result)
 
@@ -340,15 +369,7 @@ def _execute(
     for item, result in zip(todo_items, out, strict=True):
         i = by_source[id(item.source)]
         results[i] = result
-        done = result.ok and result.output and not result.resumed and not options.dry_run
-        if ledger is not None and done:
-            ledger.record(
-                Path(item.source.display),
-                hashes.get(i) or source_hash(item.source),
-                options_key(options, kind_of(item.planned.facts)),
-                result.status.value,
-                Path(result.output),
-            )
+        record(i, result)
     return [results[i] for i in range(len(items))]
 
 

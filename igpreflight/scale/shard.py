@@ -2,9 +2,11 @@
 
 The shard of an input is a hash of its name without the extension, so it is
 the same on every machine and every run, the N shards are disjoint and cover
-everything, and inputs that could be fixed onto one output name (a.png and
-a.jpg both become a.jpg) always land in the same shard, which then names them
-apart as a single run does.
+everything. `fix` hashes the input's place under --out (its path relative to the
+folder or prefix given), so inputs that could be fixed onto one output name
+(a.png and a.jpg both become a.jpg, and so do in/a.png and more/a.png given as
+two prefixes) always land in the same shard, which then names them apart as a
+single run does.
 """
 
 from __future__ import annotations

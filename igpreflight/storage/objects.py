@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
 from igpreflight.model import ImageFacts, Unreadable, VideoFacts
+from igpreflight.storage import staging
 from igpreflight.storage.ranged import RangedReader
 from igpreflight.storage.s3 import (
     ObjectInfo,
@@ -139,7 +140,7 @@ def fetched_copy(uri: str, settings: S3Settings | None = None) -> Iterator[Path 
 @contextmanager
 def _downloaded(info: ObjectInfo, settings: S3Settings | None = None) -> Iterator[Path]:
     """The object streamed to a temporary file (never held in memory), removed on exit."""
-    with tempfile.TemporaryDirectory(prefix="igpreflight-") as tmp:
+    with staging.folder() as tmp:
         local = Path(tmp) / f"object{PurePosixPath(info.key).suffix}"
         download(info, local, settings)
         yield local

@@ -11,11 +11,13 @@ writes are in `s3write`, content-addressed uploads in `upload`.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from igpreflight.storage.s3uri import S3Uri
 
@@ -144,18 +146,28 @@ def storage_error(exc: BaseException, bucket: str, what: str) -> StorageError:
     """One line for the user; setup problems flagged `config` (exit 2)."""
     from botocore.exceptions import (
         ClientError,
+        CredentialRetrievalError,
         EndpointConnectionError,
         NoCredentialsError,
         NoRegionError,
         PartialCredentialsError,
+        ProfileNotFound,
     )
 
     if isinstance(exc, StorageError):
         return exc
     if isinstance(exc, (NoCredentialsError, PartialCredentialsError)):
         return StorageError(NO_CREDENTIALS, config=True)
+    if isinstance(exc, ProfileNotFound):
+        profile = exc.kwargs.get("profile", "")
+        return StorageError(
+            f"AWS profile {profile!r} is not in the AWS config files (AWS_PROFILE)", config=True
+        )
+    if isinstance(exc, CredentialRetrievalError):
+        return StorageError(f"cannot get AWS credentials: {one_line(exc)}", config=True)
     if isinstance(exc, EndpointConnectionError):
-        return StorageError(f"cannot reach the S3 endpoint: {one_line(exc)}", config=True)
+        where = endpoint_origin(str(exc.kwargs.get("endpoint_url", "")))
+        return StorageError(f"cannot reach the S3 endpoint {where}", config=True)
     if isinstance(exc, NoRegionError):
         return StorageError("no AWS region configured; give --region", config=True)
     if isinstance(exc, ClientError):
@@ -168,7 +180,22 @@ def storage_error(exc: BaseException, bucket: str, what: str) -> StorageError:
 
 
 def one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
+    """The error's text on one line, any user:password@ of a URL in it taken out
+    (botocore's messages quote the request URL, and an endpoint may carry them)."""
+    return _USERINFO.sub(r"\1", " ".join(str(exc).split())) or type(exc).__name__
+
+
+_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/\s@]*@")
+
+
+def endpoint_origin(url: str) -> str:
+    """scheme://host:port of a request URL: where the endpoint is, without the bucket,
+    key and query botocore puts in its message, or a user:password@ an endpoint held."""
+    parts = urlsplit(url)
+    if not parts.scheme or not parts.hostname:
+        return "(no URL)"
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")
 
 
 # ---------------------------------------------------------------- reading

@@ -91,6 +91,9 @@ class FileFixResult:
     bytes_before: int = 0
     bytes_after: int | None = None
     resumed: bool = False  # done by an earlier run of the same batch (fix ledger)
+    # The storage refused --out in a way every file would meet (credentials, bucket,
+    # permissions): the batch stops there rather than fix every file to fail its write.
+    stops_batch: bool = False
 
     @property
     def ok(self) -> bool:
