@@ -11,8 +11,12 @@ CABAC (B-frame) clips; a file cut short is decoded whole."""
 
 from __future__ import annotations
 
+import os
 import random
 import struct
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -22,6 +26,9 @@ from igpreflight.ffmpeg_bin import ffmpeg_exe
 from igpreflight.preflight import isobmff, mp4_tables
 from igpreflight.preflight.decode import ffmpeg_error
 from igpreflight.preflight.video_proof import Proof
+from igpreflight.storage import staging
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def _samples(path: Path) -> list[tuple[int, int]]:
@@ -187,3 +194,38 @@ def write_mutants(folder: Path, clip: Path, mutants: dict[str, bytes]) -> dict[s
         path.write_bytes(content)
         paths[name] = path
     return paths
+
+
+PROVE_AND_WAIT = """
+import sys, time
+from pathlib import Path
+from igpreflight.preflight.video_proof import Proof
+proof = Proof(Path(sys.argv[1]), 2.0, pieces=3)
+print("started", flush=True)
+time.sleep(120)
+"""
+
+
+def test_a_proof_killed_mid_decode_leaves_no_folder_after_the_next_run(clips, tmp_path):
+    """The pieces' headers live in the process's staging folder (storage/staging.py),
+    so the folder a `kill -9` leaves is removed by the next igpreflight run."""
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    env = {**os.environ, "TMPDIR": str(temp), "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", PROVE_AND_WAIT, str(clips["cavlc-gop"])],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "started"
+        deadline = time.monotonic() + 30
+        while not list(temp.rglob("igpreflight-proof-*")) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert list(temp.rglob("igpreflight-proof-*")), "the proof made no folder"
+    finally:
+        proc.kill()
+        proc.wait()
+    assert staging.remove_stale(str(temp)) == 1
+    assert list(temp.rglob("igpreflight-proof-*")) == []

@@ -4,7 +4,8 @@ API takes them.
 The commands (and any other caller) turn text into these values here, so a bad value
 is refused while the options are read, with the same message the library would give:
 a role (`AsOption`), an engine (`EngineSpec`), a shard ("3/10"), a memory budget
-("512M"), a colour ("white", "#rrggbb"), an s3:// URI, and where the S3 storage is
+("512M"), a colour ("white", "#rrggbb"), an s3:// URI, the media extensions a folder
+walk takes, and where the S3 storage is
 (`--endpoint-url`, `--region`: for every s3:// path of the process). Each parser
 loads its module only when it is called: `check FILE` pays for none of fix's, nor
 for the S3 layer.
@@ -29,6 +30,7 @@ __all__ = [
     "check_s3_uri",
     "engine_spec",
     "is_s3",
+    "media_extensions",
     "parse_colour",
     "parse_memory",
     "parse_shard",
@@ -75,6 +77,14 @@ def is_s3(text: str) -> bool:
     from igpreflight.storage.scheme import is_s3
 
     return is_s3(text)
+
+
+def media_extensions() -> frozenset[str]:
+    """Every extension a folder walk takes (lower case, no dot): what a front end
+    that is handed file names (the pre-commit hook) keeps."""
+    from igpreflight.formats import media_extensions
+
+    return media_extensions()
 
 
 def check_s3_uri(text: str) -> str:

@@ -32,7 +32,7 @@ def hook_extensions() -> frozenset[str]:
     """What the hook's `files` pattern in .pre-commit-hooks.yaml matches: every
     extension a folder walk takes but `.ts`, which in a repository is far more often
     TypeScript than an MPEG transport stream."""
-    from igpreflight.formats import media_extensions
+    from igpreflight.api.options import media_extensions
 
     return media_extensions() - {"ts"}
 

@@ -47,6 +47,7 @@ from igpreflight.childproc import time_limit
 from igpreflight.preflight import ffmpeg_decode, isobmff, piece_mp4, video_pieces
 from igpreflight.preflight.ffmpeg_decode import Outcome
 from igpreflight.records import record
+from igpreflight.storage import staging
 
 MAX_PIECES = 8  # decodes run at once for one video, at most
 PIECES_ENV = "IGPREFLIGHT_PROOF_PIECES"  # pieces for one video (1: the whole decode)
@@ -135,7 +136,8 @@ class Proof:
         if len(pieces) < 2:
             return None
         limit = time_limit(self._duration)
-        folder = tempfile.mkdtemp(prefix="igpreflight-proof-")
+        # In this process's staging folder, which a later run removes if we are killed.
+        folder = tempfile.mkdtemp(prefix="igpreflight-proof-", dir=staging.root())
         runs: list[subprocess.Popen[bytes] | str] = []
         try:
             if "|" in folder:  # concat: splits its list on it
