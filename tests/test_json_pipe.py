@@ -97,3 +97,32 @@ def test_a_json_file_that_is_not_utf8_is_refused_not_given_replacement_character
         check(manifest=path)
     path.write_bytes(b"\xef\xbb\xbf" + manifest("caf\u00e9"))
     assert not check(manifest=path).errors
+
+
+def test_a_reader_that_stops_early_never_sees_exit_0_even_unbuffered(folder):
+    """With PYTHONUNBUFFERED=1 the report went to the pipe in one write that came
+    back short when the reader closed its end: the rest was dropped and the command
+    exited 0, as if the report had been read. Now it exits 1 quietly, as it does
+    buffered, and a reader that reads it all gets it all."""
+    posts = [{"id": f"{i:0200d}", "media": ["a.jpg"]} for i in range(1000)]
+    doc = json.dumps({"post": posts}).encode()
+    for env in ({"PYTHONUNBUFFERED": "1"}, {"PYTHONUNBUFFERED": ""}):
+        whole = pipe(folder, doc, **env)
+        assert whole.returncode == 0 and len(json.loads(whole.stdout)["posts"]) == 1000
+        assert len(whole.stdout) > 4 * 65536  # more than a pipe holds
+        proc = subprocess.Popen(
+            CHECK,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=folder,
+            env={**os.environ, **env},
+        )
+        assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+        proc.stdin.write(doc)
+        proc.stdin.close()
+        assert proc.stdout.read(10) == b'{\n  "versi'
+        proc.stdout.close()
+        err = proc.stderr.read()
+        assert proc.wait(timeout=120) == 1, env
+        assert err == b"", err
