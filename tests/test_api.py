@@ -8,6 +8,7 @@ import shutil
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -252,4 +253,34 @@ def test_a_post_held_by_one_call_is_published_once_by_the_next(graph_env, media,
     [done] = publish(manifest, max_rate_wait=1, **FAST).outcomes
     assert done.status == "published" and not done.already
     assert len(graph_env.published) == 1 and len(graph_env.calls("POST", "/media_publish")) == 1
+    assert quiet(capsys)
+
+
+def test_publish_and_worker_work_from_inside_a_running_event_loop(
+    graph_env, media, tmp_path, capsys
+):
+    """A notebook or an async web handler calls the API with an event loop running in
+    its thread. DBOS refuses its blocking calls there: publish raised "retrieve_queue()
+    was called while an event loop is running", warned on stderr, and left DBOS
+    launched, so every later publish or worker of the process failed as well."""
+    import asyncio
+
+    from igpreflight import publish
+    from igpreflight.api.durable import worker
+
+    manifest = tmp_path / "posts.json"
+    post = {"id": "p1", "media": [media.url_for("feed.jpg")], "caption": "async"}
+    manifest.write_text(json.dumps({"post": [post]}))
+    db = str(tmp_path / ".igpreflight" / "publish.sqlite")
+
+    async def host() -> tuple[Any, Any]:
+        published = publish(manifest, **FAST)
+        idle = worker(db, allow_private=True)
+        idle.engine.close()
+        return published, idle
+
+    published, idle = asyncio.run(host())
+    assert [o.status for o in published.outcomes] == ["published"]
+    assert len(graph_env.published) == 1 and not idle.interrupted
+    assert publish(manifest, **FAST).outcomes[0].already  # the process goes on as before
     assert quiet(capsys)

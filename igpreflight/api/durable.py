@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from igpreflight.api.errors import DatabaseError, PublishRefused, UsageError
+from igpreflight.api.offloop import off_the_loop
 from igpreflight.config import DEFAULT_RULES
 from igpreflight.envelope import envelope
 from igpreflight.model import Post
@@ -150,6 +151,7 @@ def load_posts(manifest: str | os.PathLike[str]) -> list[Post]:
     return expand_stories(load_manifest(manifest))
 
 
+@off_the_loop
 def publish_many(manifest: str | os.PathLike[str], posts: list[Post], **o: Any) -> DurableResult:
     """Enqueue `posts` (each post once, by account and post id) and, unless
     `enqueue_only`, work until each is settled. Options as `publish`'s: accounts_file,
@@ -216,6 +218,7 @@ def publish_many(manifest: str | os.PathLike[str], posts: list[Post], **o: Any) 
     )
 
 
+@off_the_loop
 def worker(
     db: str | None = None,
     *,
