@@ -284,3 +284,30 @@ def test_publish_and_worker_work_from_inside_a_running_event_loop(
     assert len(graph_env.published) == 1 and not idle.interrupted
     assert publish(manifest, **FAST).outcomes[0].already  # the process goes on as before
     assert quiet(capsys)
+
+
+def test_the_api_errors_come_back_whole_from_another_process():
+    """A process pool (or Dask) hands an error back pickled. PublishRefused came back
+    with its message split into characters ("p; o; s; t; ...") and BatchInterrupted
+    could not be loaded at all (its __init__ wants the results and the total)."""
+    import pickle
+    from concurrent.futures import ProcessPoolExecutor
+
+    from igpreflight.api.errors import BatchInterrupted, PublishRefused
+    from igpreflight.transcode.types import FileFixResult, FixStatus
+
+    done = [FileFixResult("a.jpg", "out/a.jpg", FixStatus.COPIED)]
+    interrupted = pickle.loads(pickle.dumps(BatchInterrupted(done, 3)))
+    assert interrupted.results == done and interrupted.total == 3
+    assert str(interrupted) == "interrupted after 1 of 3 files"
+    with ProcessPoolExecutor(1) as pool:
+        refused = pool.submit(_refuse, ["post a: no bucket", "post b: no account"]).exception()
+    assert isinstance(refused, PublishRefused)
+    assert refused.problems == ["post a: no bucket", "post b: no account"]
+    assert str(refused) == "post a: no bucket; post b: no account"
+
+
+def _refuse(problems: list[str]) -> None:
+    from igpreflight.api.errors import PublishRefused
+
+    raise PublishRefused(problems)
