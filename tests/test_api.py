@@ -311,3 +311,22 @@ def _refuse(problems: list[str]) -> None:
     from igpreflight.api.errors import PublishRefused
 
     raise PublishRefused(problems)
+
+
+def test_check_with_the_configuration_is_the_commands_json_in_a_configured_folder(
+    tmp_path, monkeypatch
+):
+    """docs/api.md: the functions read no configuration file; `rules=` from
+    load_settings() (found from the current folder up) makes `check` the command."""
+    from igpreflight import check
+    from igpreflight.config import load_settings
+
+    Image.new("RGB", (1200, 400), (9, 9, 9)).save(tmp_path / "wide.png")  # IMG003, IMG012
+    (tmp_path / "igpreflight.toml").write_text('ignore = ["IMG003"]\n')
+    monkeypatch.chdir(tmp_path)
+    command = json.loads(CliRunner().invoke(cli, ["check", "wide.png", "--format", "json"]).output)
+    assert command["summary"]["ignored"] == 1
+    assert check(["wide.png"]).to_dict() != command
+    assert check(["wide.png"], rules=load_settings().rules).to_dict() == command
+    select = load_settings(select=["IMG012"]).rules
+    assert [f.rule for f in check(["wide.png"], rules=select).warnings] == ["IMG012"]
