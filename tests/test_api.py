@@ -330,3 +330,20 @@ def test_check_with_the_configuration_is_the_commands_json_in_a_configured_folde
     assert check(["wide.png"], rules=load_settings().rules).to_dict() == command
     select = load_settings(select=["IMG012"]).rules
     assert [f.rule for f in check(["wide.png"], rules=select).warnings] == ["IMG012"]
+
+
+@pytest.mark.parametrize("jobs", [0, -1, True, 2.5, 10**6])
+def test_jobs_is_held_to_the_bounds_of_the_commands_jobs(tmp_path, jobs):
+    """check(jobs=5000) on a big folder started a process every few dozen files (the
+    memory blow-up --jobs is bounded against), and 0 or -1 quietly ran on one core."""
+    from igpreflight import check, fix
+
+    shutil.copyfile(MEDIA / "feed-ok.jpg", tmp_path / "a.jpg")
+    with pytest.raises(ValueError, match="jobs"):
+        check([tmp_path / "a.jpg"], jobs=jobs)
+    with pytest.raises(ValueError, match="jobs"):
+        fix([tmp_path / "a.jpg"], tmp_path / "out", jobs=jobs)
+    assert not (tmp_path / "out").exists()
+    assert (
+        check([tmp_path / "a.jpg"], jobs=2).files and check([tmp_path / "a.jpg"], jobs=None).files
+    )
