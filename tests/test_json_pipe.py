@@ -126,3 +126,21 @@ def test_a_reader_that_stops_early_never_sees_exit_0_even_unbuffered(folder):
         err = proc.stderr.read()
         assert proc.wait(timeout=120) == 1, env
         assert err == b"", err
+
+
+@pytest.mark.parametrize("unbuffered", ["1", ""])
+def test_a_usage_error_exits_2_when_the_reader_of_stderr_is_gone(folder, unbuffered):
+    """The error line hit a closed pipe: it raised out of the boundary (exit 1) or
+    failed the flush at exit (exit 120), so the caller could not tell a bad manifest."""
+    proc = subprocess.Popen(
+        CHECK,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=folder,
+        env={**os.environ, "PYTHONUNBUFFERED": unbuffered},
+    )
+    assert proc.stderr is not None
+    proc.stderr.close()
+    out, _ = proc.communicate(b'{"post": [', timeout=120)
+    assert proc.returncode == 2 and out == b""
