@@ -347,3 +347,23 @@ def test_jobs_is_held_to_the_bounds_of_the_commands_jobs(tmp_path, jobs):
     assert (
         check([tmp_path / "a.jpg"], jobs=2).files and check([tmp_path / "a.jpg"], jobs=None).files
     )
+
+
+def test_a_workers_result_pickles_without_its_engine(graph_env, media, tmp_path):
+    """worker() hands back its running engine with the posts; pickling the result for
+    another process failed on the engine ("Can't pickle local object")."""
+    import pickle
+
+    from igpreflight import publish
+    from igpreflight.api.durable import worker
+
+    manifest = tmp_path / "posts.json"
+    manifest.write_text(json.dumps({"post": [{"id": "p1", "media": [media.url_for("feed.jpg")]}]}))
+    published = publish(manifest, **FAST)
+    done = worker(str(tmp_path / ".igpreflight" / "publish.sqlite"), allow_private=True)
+    try:
+        copy = pickle.loads(pickle.dumps(done))
+    finally:
+        done.engine.close()
+    assert copy.to_dict() == done.to_dict() and copy.engine is None
+    assert pickle.loads(pickle.dumps(published)).to_dict() == published.to_dict()

@@ -43,6 +43,11 @@ class DurableResult:
         """Every post published or scheduled."""
         return all(r["state"] in GOOD for r in self.posts)
 
+    def __getstate__(self) -> dict[str, Any]:
+        # The engine is this process's (threads, a database client): a result pickled
+        # to another process (a pool, a queue) failed on it; there it is None.
+        return {**self.__dict__, "engine": None}
+
     def summary(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         for r in self.posts:
