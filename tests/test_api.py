@@ -367,3 +367,28 @@ def test_a_workers_result_pickles_without_its_engine(graph_env, media, tmp_path)
         done.engine.close()
     assert copy.to_dict() == done.to_dict() and copy.engine is None
     assert pickle.loads(pickle.dumps(published)).to_dict() == published.to_dict()
+
+
+def test_publish_from_several_threads_at_once_publishes_each_callers_posts(
+    graph_env, media, tmp_path, capsys
+):
+    """A web app's request threads each call publish. DBOS is one instance a process:
+    the second engine set its runtime under the first one's running posts, then failed
+    with "listen_queues called after DBOS is launched". Engines now take turns: every
+    call returns its own posts, published once, on its own database or a shared one."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from igpreflight import publish
+
+    def one(i: int) -> list[tuple[str, str]]:
+        manifest = tmp_path / f"posts{i}.json"
+        post = {"id": f"p{i}", "media": [media.url_for("feed.jpg")], "caption": f"thread {i}"}
+        manifest.write_text(json.dumps({"post": [post]}))
+        db = str(tmp_path / ("shared.sqlite" if i % 2 else f"own{i}.sqlite"))
+        return [(o.post_id, o.status) for o in publish(manifest, db=db, **FAST).outcomes]
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(one, range(4)))
+    assert results == [[(f"p{i}", "published")] for i in range(4)]
+    assert sorted(p["caption"] for p in graph_env.published) == [f"thread {i}" for i in range(4)]
+    assert quiet(capsys)
