@@ -75,6 +75,15 @@ def test_nothing_on_stdin_says_so(folder, stdin):
     assert "stdin is empty" in one_error(pipe(folder, stdin))
 
 
+@pytest.mark.parametrize("cut", [1, 20, 28])
+def test_a_manifest_cut_short_says_so(folder, cut):
+    """A writer that closed stdin early got "Expecting property name enclosed in double
+    quotes" or "Unterminated string starting at", as if a character were wrong."""
+    doc = b'{"post": [{"media": ["a.jpg"]}]}'
+    assert "the JSON ends before it is complete" in one_error(pipe(folder, doc[:cut]))
+    assert "invalid JSON: Extra data" in one_error(pipe(folder, doc + b"}"))
+
+
 def test_a_closed_stdin_is_a_usage_error_not_a_bug(folder):
     done = subprocess.run(
         CHECK,

@@ -86,6 +86,13 @@ def _parse_json(text: str, where: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
+        # A writer that stopped (or was stopped) early: the text ends in the middle of
+        # a value or a string, which the parser words as if a character were wrong.
+        if exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string"):
+            raise ManifestError(
+                f"{where}: the JSON ends before it is complete (after {len(text)} "
+                "characters); was it cut short?"
+            ) from exc
         raise ManifestError(f"{where}: invalid JSON: {exc}") from exc
 
 
