@@ -9,6 +9,7 @@ not pay for boto3 and the Graph client.
 from __future__ import annotations
 
 import importlib
+import io
 import sys
 from typing import Any
 
@@ -54,11 +55,35 @@ class LazyGroup(click.Group):
         for stream in (sys.stdout, sys.stderr):
             if hasattr(stream, "reconfigure"):
                 stream.reconfigure(errors="backslashreplace")
+        sys.stdout = whole_writes(sys.stdout)
         if not standalone_mode:
             return super().main(*args, standalone_mode=False, **kwargs)
         from igpreflight.commands.boundary import run_guarded
 
         run_guarded(lambda: super(LazyGroup, self).main(*args, standalone_mode=False, **kwargs))
+
+
+def whole_writes(stream: Any) -> Any:
+    """`stream` (stdout) with a buffered writer under it when it has none.
+
+    Under PYTHONUNBUFFERED=1 (or `python -u`, common in containers) stdout writes
+    straight to its file, and a write that the reader cut short by closing the pipe
+    (`| head`, a Node parent that destroyed the stream) comes back short without an
+    error: the rest of the report was dropped and the command exited 0 as if it had
+    been read. A buffered writer writes until all is written or the pipe is gone,
+    and then raises BrokenPipeError, which click ends quietly with exit 1, as it
+    does without PYTHONUNBUFFERED.
+    """
+    raw = getattr(stream, "buffer", None)
+    if not isinstance(raw, io.RawIOBase) or not isinstance(stream, io.TextIOWrapper):
+        return stream
+    return io.TextIOWrapper(
+        io.BufferedWriter(raw),
+        encoding=stream.encoding,
+        errors=stream.errors,
+        line_buffering=stream.line_buffering,
+        write_through=True,
+    )
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

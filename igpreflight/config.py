@@ -73,6 +73,17 @@ def check_jobs(value: int, where: str) -> int:
     return value
 
 
+def jobs_argument(value: int | None) -> int | None:
+    """The API's `jobs=`, held to the bounds of --jobs: `check(jobs=5000)` started a
+    process a few dozen files (a pool sized by the batch, as --jobs 5000 once did) and
+    `jobs=0` or `-1` quietly checked on one core. None is one worker a CPU."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"jobs={value!r}: give a whole number of at least 1, or None")
+    return check_jobs(value, "jobs")
+
+
 def known_codes() -> tuple[str, ...]:
     from igpreflight.catalog import RULES
 
@@ -311,6 +322,7 @@ __all__ = [
     "RuleSelection",
     "Settings",
     "check_jobs",
+    "jobs_argument",
     "expand",
     "find_config",
     "known_codes",

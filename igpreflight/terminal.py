@@ -88,12 +88,23 @@ class Terminal:
         with self._lock:
             out = self.stream
             bar = self._bar
-            if bar is not None and bar.drawn:
-                out.write(CLEAR_LINE)
-            out.write(line + "\n")
-            if bar is not None and bar.drawn:
-                out.write(bar.line())
-            out.flush()
+            try:
+                if bar is not None and bar.drawn:
+                    out.write(CLEAR_LINE)
+                out.write(line + "\n")
+                if bar is not None and bar.drawn:
+                    out.write(bar.line())
+                out.flush()
+            except BrokenPipeError:
+                self._reader_gone(out)
+
+    def _reader_gone(self, out: TextIO) -> None:
+        """The reader of stderr closed its pipe: nothing more can be said, but the
+        command must still end with its own exit code. The error line raised out of
+        the boundary instead (exit 1), or stayed buffered until the flush at exit
+        failed (exit 120), where a usage error is 2; later lines now go nowhere."""
+        if out is sys.stderr:
+            sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - for good
 
     def message(self, level: str, text: str) -> None:
         """`igpreflight: LEVEL: text`, redacted, on one line (a file name's newline or

@@ -8,6 +8,7 @@ import shutil
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -252,4 +253,142 @@ def test_a_post_held_by_one_call_is_published_once_by_the_next(graph_env, media,
     [done] = publish(manifest, max_rate_wait=1, **FAST).outcomes
     assert done.status == "published" and not done.already
     assert len(graph_env.published) == 1 and len(graph_env.calls("POST", "/media_publish")) == 1
+    assert quiet(capsys)
+
+
+def test_publish_and_worker_work_from_inside_a_running_event_loop(
+    graph_env, media, tmp_path, capsys
+):
+    """A notebook or an async web handler calls the API with an event loop running in
+    its thread. DBOS refuses its blocking calls there: publish raised "retrieve_queue()
+    was called while an event loop is running", warned on stderr, and left DBOS
+    launched, so every later publish or worker of the process failed as well."""
+    import asyncio
+
+    from igpreflight import publish
+    from igpreflight.api.durable import worker
+
+    manifest = tmp_path / "posts.json"
+    post = {"id": "p1", "media": [media.url_for("feed.jpg")], "caption": "async"}
+    manifest.write_text(json.dumps({"post": [post]}))
+    db = str(tmp_path / ".igpreflight" / "publish.sqlite")
+
+    async def host() -> tuple[Any, Any]:
+        published = publish(manifest, **FAST)
+        idle = worker(db, allow_private=True)
+        idle.engine.close()
+        return published, idle
+
+    published, idle = asyncio.run(host())
+    assert [o.status for o in published.outcomes] == ["published"]
+    assert len(graph_env.published) == 1 and not idle.interrupted
+    assert publish(manifest, **FAST).outcomes[0].already  # the process goes on as before
+    assert quiet(capsys)
+
+
+def test_the_api_errors_come_back_whole_from_another_process():
+    """A process pool (or Dask) hands an error back pickled. PublishRefused came back
+    with its message split into characters ("p; o; s; t; ...") and BatchInterrupted
+    could not be loaded at all (its __init__ wants the results and the total)."""
+    import pickle
+    from concurrent.futures import ProcessPoolExecutor
+
+    from igpreflight.api.errors import BatchInterrupted, PublishRefused
+    from igpreflight.transcode.types import FileFixResult, FixStatus
+
+    done = [FileFixResult("a.jpg", "out/a.jpg", FixStatus.COPIED)]
+    interrupted = pickle.loads(pickle.dumps(BatchInterrupted(done, 3)))
+    assert interrupted.results == done and interrupted.total == 3
+    assert str(interrupted) == "interrupted after 1 of 3 files"
+    with ProcessPoolExecutor(1) as pool:
+        refused = pool.submit(_refuse, ["post a: no bucket", "post b: no account"]).exception()
+    assert isinstance(refused, PublishRefused)
+    assert refused.problems == ["post a: no bucket", "post b: no account"]
+    assert str(refused) == "post a: no bucket; post b: no account"
+
+
+def _refuse(problems: list[str]) -> None:
+    from igpreflight.api.errors import PublishRefused
+
+    raise PublishRefused(problems)
+
+
+def test_check_with_the_configuration_is_the_commands_json_in_a_configured_folder(
+    tmp_path, monkeypatch
+):
+    """docs/api.md: the functions read no configuration file; `rules=` from
+    load_settings() (found from the current folder up) makes `check` the command."""
+    from igpreflight import check
+    from igpreflight.config import load_settings
+
+    Image.new("RGB", (1200, 400), (9, 9, 9)).save(tmp_path / "wide.png")  # IMG003, IMG012
+    (tmp_path / "igpreflight.toml").write_text('ignore = ["IMG003"]\n')
+    monkeypatch.chdir(tmp_path)
+    command = json.loads(CliRunner().invoke(cli, ["check", "wide.png", "--format", "json"]).output)
+    assert command["summary"]["ignored"] == 1
+    assert check(["wide.png"]).to_dict() != command
+    assert check(["wide.png"], rules=load_settings().rules).to_dict() == command
+    select = load_settings(select=["IMG012"]).rules
+    assert [f.rule for f in check(["wide.png"], rules=select).warnings] == ["IMG012"]
+
+
+@pytest.mark.parametrize("jobs", [0, -1, True, 2.5, 10**6])
+def test_jobs_is_held_to_the_bounds_of_the_commands_jobs(tmp_path, jobs):
+    """check(jobs=5000) on a big folder started a process every few dozen files (the
+    memory blow-up --jobs is bounded against), and 0 or -1 quietly ran on one core."""
+    from igpreflight import check, fix
+
+    shutil.copyfile(MEDIA / "feed-ok.jpg", tmp_path / "a.jpg")
+    with pytest.raises(ValueError, match="jobs"):
+        check([tmp_path / "a.jpg"], jobs=jobs)
+    with pytest.raises(ValueError, match="jobs"):
+        fix([tmp_path / "a.jpg"], tmp_path / "out", jobs=jobs)
+    assert not (tmp_path / "out").exists()
+    assert (
+        check([tmp_path / "a.jpg"], jobs=2).files and check([tmp_path / "a.jpg"], jobs=None).files
+    )
+
+
+def test_a_workers_result_pickles_without_its_engine(graph_env, media, tmp_path):
+    """worker() hands back its running engine with the posts; pickling the result for
+    another process failed on the engine ("Can't pickle local object")."""
+    import pickle
+
+    from igpreflight import publish
+    from igpreflight.api.durable import worker
+
+    manifest = tmp_path / "posts.json"
+    manifest.write_text(json.dumps({"post": [{"id": "p1", "media": [media.url_for("feed.jpg")]}]}))
+    published = publish(manifest, **FAST)
+    done = worker(str(tmp_path / ".igpreflight" / "publish.sqlite"), allow_private=True)
+    try:
+        copy = pickle.loads(pickle.dumps(done))
+    finally:
+        done.engine.close()
+    assert copy.to_dict() == done.to_dict() and copy.engine is None
+    assert pickle.loads(pickle.dumps(published)).to_dict() == published.to_dict()
+
+
+def test_publish_from_several_threads_at_once_publishes_each_callers_posts(
+    graph_env, media, tmp_path, capsys
+):
+    """A web app's request threads each call publish. DBOS is one instance a process:
+    the second engine set its runtime under the first one's running posts, then failed
+    with "listen_queues called after DBOS is launched". Engines now take turns: every
+    call returns its own posts, published once, on its own database or a shared one."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from igpreflight import publish
+
+    def one(i: int) -> list[tuple[str, str]]:
+        manifest = tmp_path / f"posts{i}.json"
+        post = {"id": f"p{i}", "media": [media.url_for("feed.jpg")], "caption": f"thread {i}"}
+        manifest.write_text(json.dumps({"post": [post]}))
+        db = str(tmp_path / ("shared.sqlite" if i % 2 else f"own{i}.sqlite"))
+        return [(o.post_id, o.status) for o in publish(manifest, db=db, **FAST).outcomes]
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(one, range(4)))
+    assert results == [[(f"p{i}", "published")] for i in range(4)]
+    assert sorted(p["caption"] for p in graph_env.published) == [f"thread {i}" for i in range(4)]
     assert quiet(capsys)

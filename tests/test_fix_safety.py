@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -35,14 +38,47 @@ def test_in_place_removes_what_a_killed_run_left(tmp_path: Path):
 def test_a_second_run_on_one_out_exits_2_naming_the_first(tmp_path: Path):
     make_image(tmp_path / "in" / "a.png", size=(300, 300))
     out = tmp_path / "out"
-    with out_lock(out):  # the first run, still working
-        r = fix(str(tmp_path / "in"), "--out", str(out))
-        assert r.exit_code == 2
-        assert "is being written by pid" in r.stderr and "started" in r.stderr
+    with out_lock(out):  # the first run, still working (this process)
+        r = subprocess.run(
+            [sys.executable, "-m", "igpreflight", "fix", str(tmp_path / "in"), "--out", str(out)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert r.returncode == 2
+        assert f"is being written by pid {os.getpid()} (" in r.stderr and "started" in r.stderr
         assert not (out / "a.jpg").exists()
     r = fix(str(tmp_path / "in"), "--out", str(out))  # the first one is done
     assert r.exit_code == 0, r.output
     assert (out / "a.jpg").is_file()
+
+
+def test_two_threads_of_one_program_on_one_out_are_told_so(tmp_path: Path):
+    """A program calling the API from two threads: the second was told the folder
+    was written by "pid N (igpreflight <the program's own arguments>)", a run that
+    did not exist; its own process, from another thread, is what holds it."""
+    import threading
+
+    from igpreflight import fix as fix_api
+    from igpreflight.api.errors import FolderBusy
+
+    make_image(tmp_path / "in" / "a.png", size=(300, 300))
+    out = tmp_path / "out"
+    refused: list[BaseException] = []
+
+    def second() -> None:
+        try:
+            fix_api([tmp_path / "in"], out)
+        except FolderBusy as exc:
+            refused.append(exc)
+
+    with out_lock(out):  # the first call, still working
+        thread = threading.Thread(target=second)
+        thread.start()
+        thread.join()
+    [exc] = refused
+    assert "another fix of this process" in str(exc) and "igpreflight" not in str(exc)
+    assert [r.status for r in fix_api([tmp_path / "in"], out).files] == [FixStatus.CONVERTED]
 
 
 def test_manifest_media_missing_or_outside_is_file001(tmp_path: Path):

@@ -93,6 +93,7 @@ def test_a_video_is_a_job(service, tmp_path):
         job = answer.json()
         assert answer.headers["location"] == job["url"] == f"/v1/jobs/{job['id']}"
         assert job["state"] in ("queued", "running", "succeeded")
+        created = job["created_at"]  # GET says the same (it said 06:14:31Z to a 31.1357893Z)
         deadline = time.monotonic() + 120
         while job["state"] not in ("succeeded", "failed") and time.monotonic() < deadline:
             time.sleep(0.2)
@@ -102,7 +103,7 @@ def test_a_video_is_a_job(service, tmp_path):
     assert result["ok"] and result["status"] in ("remuxed", "transcoded")
     assert result["media"]["kind"] == "video" and result["media"]["valid"]
     assert result["upload"]["key"] in s3.keys(svc.settings.bucket)
-    assert job["finished_at"] and job["started_at"]
+    assert job["finished_at"] and job["started_at"] and job["created_at"] == created
 
 
 def test_what_cannot_be_fixed_says_why(service, tmp_path):

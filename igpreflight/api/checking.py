@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from igpreflight.api.paths import PathLike, as_list
-from igpreflight.config import DEFAULT_RULES, RuleSelection
+from igpreflight.config import DEFAULT_RULES, RuleSelection, jobs_argument
 from igpreflight.model import AsOption, Post, Report
 from igpreflight.preflight.engine import check_paths
 
@@ -35,6 +35,8 @@ def check(
 
     `manifest` is a TOML/JSON file ('-' reads JSON from stdin) or parsed posts; a bad
     one raises ManifestError (a ValueError). `progress` is called once per checked file.
+    `jobs` is worker processes, 1 to 4 per CPU as for --jobs (else a ValueError); None
+    is one a CPU, for a batch big enough to repay them.
     `engine=EngineSpec("dask", workers=4)` checks on Dask; `shard="3/10"` checks one
     deterministic tenth of the files of `paths`. A listing that fails raises StorageError.
     `deep` also decodes every frame and sample (FILE001 for a file that does not decode).
@@ -49,6 +51,7 @@ def check(
 
         shard = Shard.parse(shard)
     AsOption(as_)  # ValueError for an unknown role
+    jobs = jobs_argument(jobs)
     posts: Sequence[Post] = ()
     if manifest is not None:
         from igpreflight.preflight.manifest import load_manifest

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from igpreflight.api.errors import DatabaseError, PublishRefused, UsageError
+from igpreflight.api.offloop import off_the_loop
 from igpreflight.config import DEFAULT_RULES
 from igpreflight.envelope import envelope
 from igpreflight.model import Post
@@ -41,6 +42,11 @@ class DurableResult:
     def ok(self) -> bool:
         """Every post published or scheduled."""
         return all(r["state"] in GOOD for r in self.posts)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The engine is this process's (threads, a database client): a result pickled
+        # to another process (a pool, a queue) failed on it; there it is None.
+        return {**self.__dict__, "engine": None}
 
     def summary(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -150,6 +156,7 @@ def load_posts(manifest: str | os.PathLike[str]) -> list[Post]:
     return expand_stories(load_manifest(manifest))
 
 
+@off_the_loop
 def publish_many(manifest: str | os.PathLike[str], posts: list[Post], **o: Any) -> DurableResult:
     """Enqueue `posts` (each post once, by account and post id) and, unless
     `enqueue_only`, work until each is settled. Options as `publish`'s: accounts_file,
@@ -216,6 +223,7 @@ def publish_many(manifest: str | os.PathLike[str], posts: list[Post], **o: Any) 
     )
 
 
+@off_the_loop
 def worker(
     db: str | None = None,
     *,

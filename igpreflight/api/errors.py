@@ -42,6 +42,12 @@ class PublishRefused(UsageError):
         super().__init__("; ".join(problems))
         self.problems = problems
 
+    def __reduce__(self) -> tuple[type[PublishRefused], tuple[list[str]]]:
+        # Rebuilt from `problems`, not from the joined message (pickle's default),
+        # which split the message into characters when a process pool or Dask
+        # handed the error back: "p; o; s; t; ...".
+        return type(self), (self.problems,)
+
 
 class DatabaseError(UsageError):
     """The publish database cannot be used (unreachable, missing, full): one line that

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from igpreflight.api.errors import UsageError
 from igpreflight.api.paths import PathLike, as_list
-from igpreflight.config import DEFAULT_RULES
+from igpreflight.config import DEFAULT_RULES, jobs_argument
 from igpreflight.envelope import envelope
 from igpreflight.model import Post
 from igpreflight.records import record
@@ -111,6 +111,7 @@ def fix(
     profile = options.pop("profile", None)
     if profile is not None:
         options["rules"] = (options.get("rules") or DEFAULT_RULES).with_profiles(profile)
+    jobs = jobs_argument(jobs)
     opts = FixOptions(**options)
     if out is None and not opts.in_place and not opts.dry_run:
         raise UsageError("give out= or in_place=True")

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from igpreflight.api.errors import PublishRefused, UsageError
+from igpreflight.api.offloop import off_the_loop
 from igpreflight.api.paths import PathLike
 from igpreflight.api.uploading import UploadTarget, upload_target
 from igpreflight.config import DEFAULT_RULES, RuleSelection
@@ -104,6 +105,7 @@ class PublishPlan:
         )
 
 
+@off_the_loop
 def publish(
     manifest: PathLike | Sequence[Post],
     *,

@@ -24,6 +24,7 @@ else:  # pragma: no cover - Python 3.10 only
 
 from igpreflight.boundedread import MB, InputError, read_bounded
 from igpreflight.model import MediaItem, Post, Tag
+from igpreflight.preflight.manifest_text import manifest_text, read_stdin
 from igpreflight.preflight.rfc3339 import format_rfc3339, parse_rfc3339
 from igpreflight.textcheck import describe, invalid_chars
 
@@ -58,22 +59,23 @@ def load_manifest(source: str | os.PathLike[str]) -> list[Post]:
     """Read a manifest file, or JSON from stdin when `source` is "-" (at most 16 MB:
     a device or an endless pipe is a ManifestError, never an endless read)."""
     if str(source) == "-":
-        text = sys.stdin.read(MAX_MANIFEST_BYTES + 1)
-        if len(text) > MAX_MANIFEST_BYTES:
-            raise ManifestError(f"the manifest on stdin is larger than {MAX_MANIFEST_MB} MB")
+        try:
+            text = read_stdin(MAX_MANIFEST_BYTES)
+        except InputError as exc:
+            raise ManifestError(str(exc)) from None
         return parse_manifest(_parse_json(text, "stdin"), base=Path.cwd())
     path = Path(source)
     try:
-        raw = read_bounded(path, MAX_MANIFEST_BYTES, "manifest")
+        text = manifest_text(read_bounded(path, MAX_MANIFEST_BYTES, "manifest"), str(path))
     except InputError as exc:
         raise ManifestError(str(exc)) from None
     if path.suffix.lower() == ".toml":
         try:
-            data: Any = tomllib.loads(raw.decode("utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            data: Any = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
             raise ManifestError(f"{path}: invalid TOML: {exc}") from exc
     else:
-        data = _parse_json(raw.decode("utf-8", errors="replace"), str(path))
+        data = _parse_json(text, str(path))
     posts = parse_manifest(
         data, base=path.resolve().parent, shown_base=os.path.dirname(str(source))
     )
@@ -84,6 +86,13 @@ def _parse_json(text: str, where: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
+        # A writer that stopped (or was stopped) early: the text ends in the middle of
+        # a value or a string, which the parser words as if a character were wrong.
+        if exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string"):
+            raise ManifestError(
+                f"{where}: the JSON ends before it is complete (after {len(text)} "
+                "characters); was it cut short?"
+            ) from exc
         raise ManifestError(f"{where}: invalid JSON: {exc}") from exc
 
 

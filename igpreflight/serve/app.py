@@ -183,6 +183,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         schemas["ProblemDetails"] = problems.ProblemDetails.model_json_schema(
             ref_template="#/components/schemas/{model}"
         )
+        problems.problems_in_document(doc)
         app.openapi_schema = doc
     return app.openapi_schema
 

@@ -149,7 +149,13 @@ class DurableJobs:
         options = {"workflow_name": WORKFLOW, "queue_name": QUEUE, "workflow_id": job_id}
         with self.guard():
             self.client().enqueue(options, kind, params, list(principal.scope))
-        return Job(job_id, kind, params, tuple(principal.scope))
+            found = self.client().list_workflows(
+                workflow_ids=[job_id], load_input=True, load_output=True
+            )
+        # The 202 says what GET /v1/jobs/{id} will: the row's created_at (whole seconds
+        # on SQLite), not this process's clock, which put it up to a second later.
+        recorded = job_of(found[0]) if found else None
+        return recorded or Job(job_id, kind, params, tuple(principal.scope))
 
     def get(self, job_id: str, principal: Principal) -> Job | None:
         if not JOB_ID.match(job_id) or not self.exists():

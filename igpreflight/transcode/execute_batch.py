@@ -29,6 +29,11 @@ class BatchInterrupted(KeyboardInterrupt):
         self.results = results
         self.total = total
 
+    def __reduce__(self) -> tuple[type[BatchInterrupted], tuple[list[FileFixResult], int]]:
+        # pickle's default calls __init__ with the message alone (a TypeError on
+        # loading), so a process pool that ran `fix` could not hand it back.
+        return type(self), (self.results, self.total)
+
 
 def _execute(
     planned: list[_Planned],

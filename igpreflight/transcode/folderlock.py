@@ -38,7 +38,21 @@ def _holder(lock: Path) -> str:
         text = lock.read_text(encoding="utf-8").strip()
     except OSError:
         text = ""
+    if text.startswith(f"pid {os.getpid()} "):
+        # Another thread of this very process (the API called from two threads): its
+        # command line is the host's, which named no igpreflight run at all.
+        return f"another fix of this process (pid {os.getpid()}), from another thread"
     return text or "another igpreflight run"
+
+
+def _command() -> str:
+    """This process's command line as its user typed it: `igpreflight fix ...`, `python
+    -m igpreflight fix ...`, or the command of a program that calls the API (whose
+    arguments are its own: "igpreflight" put before them named a run there was not)."""
+    program = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "python"
+    if program == "__main__.py":
+        program = f"python -m {os.path.basename(os.path.dirname(sys.argv[0]))}"
+    return " ".join([program, *sys.argv[1:]])[:200]
 
 
 @contextlib.contextmanager
@@ -59,8 +73,7 @@ def out_lock(out: Path) -> Iterator[None]:
                 ) from None
         os.ftruncate(fd, 0)
         started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime())
-        command = " ".join(["igpreflight", *sys.argv[1:]])[:200]
-        os.write(fd, f"pid {os.getpid()} ({command}, started {started})\n".encode())
+        os.write(fd, f"pid {os.getpid()} ({_command()}, started {started})\n".encode())
         yield
     finally:
         with contextlib.suppress(OSError):

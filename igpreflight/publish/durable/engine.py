@@ -41,6 +41,13 @@ _REGISTERED: list[Callable[..., Any]] = []
 # queues in the database and a process dequeues every one it is not told to skip,
 # so a worker only takes what it can run (serve adds its jobs' queue here).
 ALSO_LISTEN: list[str] = []
+# DBOS is one instance a process, and so is what its workflows run with (port.Host:
+# the runtime, the posts this process ran, the cancel claims). A second engine
+# started by another thread (two `publish` calls of a web app at once) set its own
+# runtime under the first one's running posts, then failed with DBOS's "listen_queues
+# called after DBOS is launched". An engine holds this from start to close, so
+# engines of one process run one after another.
+ONE_AT_A_TIME = threading.Lock()
 
 
 @dataclass
@@ -59,6 +66,7 @@ class Engine:
     _threads: list[threading.Thread] = field(default_factory=list)
     _registry: WorkerRegistry | None = None
     queues: tuple[str, ...] | None = None  # None: the posts' queue and ALSO_LISTEN
+    _holding: bool = False  # ONE_AT_A_TIME is this engine's
 
     def __enter__(self) -> Engine:
         self.start()
@@ -73,11 +81,17 @@ class Engine:
         return port.Host.ran
 
     def start(self) -> None:
+        """Start DBOS here, once another engine of this process (another thread's
+        publish) has closed. A start that fails stops what it started, so the
+        process can start another engine."""
+        ONE_AT_A_TIME.acquire()
+        self._holding = True
         try:
             self._start()
-        except DatabaseFault:
-            raise
-        except Exception as exc:
+        except BaseException as exc:
+            self.close()
+            if isinstance(exc, DatabaseFault) or not isinstance(exc, Exception):
+                raise
             line = fault_line(exc, self.url)
             if line is None:
                 raise
@@ -243,7 +257,15 @@ class Engine:
         """Stop DBOS in this process without waiting for sleeping posts: scheduled posts
         (and any post still running) end their wait at once, unrecorded, and stay as a
         kill leaves them; this worker is marked gone, so the next `publish` or worker
-        resumes them (never twice). The process goes on."""
+        resumes them (never twice). The process goes on, and may start another engine."""
+        try:
+            self._close()
+        finally:
+            if self._holding:
+                self._holding = False
+                ONE_AT_A_TIME.release()
+
+    def _close(self) -> None:
         self._stop.set()
         for t in self._threads:
             t.join(timeout=5)
