@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,6 +38,18 @@ class S3Server:
     def put(self, bucket: str, key: str, source: Path | bytes) -> None:
         data = source if isinstance(source, bytes) else Path(source).read_bytes()
         self.client.put_object(Bucket=bucket, Key=key, Body=data)
+
+    def kill_once_written(
+        self, cmd: list[str], env: dict[str, str], bucket: str, prefix: str
+    ) -> None:
+        """Run `cmd` and kill -9 it as soon as an object appears under `prefix`: a
+        batch interrupted mid-run, as the OOM killer or a preempted host leaves it."""
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 120
+        while time.time() < deadline and not self.keys(bucket, prefix):
+            time.sleep(0.02)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
 
     def keys(self, bucket: str, prefix: str = "") -> list[str]:
         pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)

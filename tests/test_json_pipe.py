@@ -38,6 +38,18 @@ def pipe(folder: Path, stdin: bytes, **env: str) -> subprocess.CompletedProcess[
     )
 
 
+def started(folder: Path, **env: str) -> subprocess.Popen[bytes]:
+    """`check --manifest -` running, every pipe the test's to write, read or close."""
+    return subprocess.Popen(
+        CHECK,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=folder,
+        env={**os.environ, **env},
+    )
+
+
 def one_error(done: subprocess.CompletedProcess[bytes]) -> str:
     """The one error line of a usage error (exit 2), never an internal error."""
     err = done.stderr.decode()
@@ -119,14 +131,7 @@ def test_a_reader_that_stops_early_never_sees_exit_0_even_unbuffered(folder):
         whole = pipe(folder, doc, **env)
         assert whole.returncode == 0 and len(json.loads(whole.stdout)["posts"]) == 1000
         assert len(whole.stdout) > 4 * 65536  # more than a pipe holds
-        proc = subprocess.Popen(
-            CHECK,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            cwd=folder,
-            env={**os.environ, **env},
-        )
+        proc = started(folder, **env)
         assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
         proc.stdin.write(doc)
         proc.stdin.close()
@@ -141,14 +146,7 @@ def test_a_reader_that_stops_early_never_sees_exit_0_even_unbuffered(folder):
 def test_a_usage_error_exits_2_when_the_reader_of_stderr_is_gone(folder, unbuffered):
     """The error line hit a closed pipe: it raised out of the boundary (exit 1) or
     failed the flush at exit (exit 120), so the caller could not tell a bad manifest."""
-    proc = subprocess.Popen(
-        CHECK,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=folder,
-        env={**os.environ, "PYTHONUNBUFFERED": unbuffered},
-    )
+    proc = started(folder, PYTHONUNBUFFERED=unbuffered)
     assert proc.stderr is not None
     proc.stderr.close()
     out, _ = proc.communicate(b'{"post": [', timeout=120)

@@ -199,12 +199,7 @@ def test_kill_9_mid_run_then_rerun_completes(s3server, tmp_path, media):  # noqa
         "--jobs",
         "1",
     ]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
-    while time.time() < deadline and not s3server.keys(name, "done/"):
-        time.sleep(0.05)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    s3server.kill_once_written(cmd, env, name, "done/")
     partial = s3server.keys(name, "done/")
     assert 0 < len(partial) < len(keys)
     # No broken object: whatever is there is complete and passes.

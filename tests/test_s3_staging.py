@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from fixtures import generate
@@ -63,12 +62,7 @@ def test_fix_killed_mid_batch_leaves_nothing_after_the_next_run(s3server, tmp_pa
     env = {**os.environ, "PYTHONPATH": str(REPO), "TMPDIR": str(tmp)}
     cmd = [sys.executable, "-m", "igpreflight", "fix", f"s3://{name}/in/"]
     cmd += ["--out", f"s3://{name}/out/", "--jobs", "1"]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
-    while time.time() < deadline and not s3server.keys(name, "out/"):
-        time.sleep(0.02)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    s3server.kill_once_written(cmd, env, name, "out/")
     left = [p for p in tmp.rglob("*") if p.is_file() and p.name != staging.LOCK]
     assert left, "nothing was in flight when the run was killed"
     r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
