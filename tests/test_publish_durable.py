@@ -385,7 +385,11 @@ def test_two_workers_on_postgres_publish_each_post_once_in_order(emu, media, env
     emu.container_delay = 0.2
     posts = [(acc, f"{acc[-1]}{i}", {}) for acc in ("brand-a", "brand-b") for i in range(4)]
     m = manifest(tmp_path / "posts.toml", media, posts)
-    r = cli(env, "publish", str(m), *FAST, "--db", pg_db, "--enqueue")
+    # A kill can land between b0's steps, where its outcome is unknown: the worker that
+    # takes it over waits out the settle window (180 s by default, longer than this
+    # test's 120 s: two fresh-clone CI runs failed so) before it sends b0 again.
+    settle = ("--settle-window", "5")
+    r = cli(env, "publish", str(m), *FAST, *settle, "--db", pg_db, "--enqueue")
     assert r.returncode == 0, r.stderr + r.stdout
     assert emu.published == []
     args = [sys.executable, "-m", "igpreflight", "worker", "--db", pg_db, "--allow-private"]
