@@ -8,8 +8,10 @@ not pay for boto3 and the Graph client.
 
 from __future__ import annotations
 
+import errno
 import importlib
 import io
+import os
 import sys
 from typing import Any
 
@@ -55,7 +57,7 @@ class LazyGroup(click.Group):
         for stream in (sys.stdout, sys.stderr):
             if hasattr(stream, "reconfigure"):
                 stream.reconfigure(errors="backslashreplace")
-        sys.stdout = whole_writes(sys.stdout)
+        sys.stdout = whole_writes(sys.stdout) if sys.stdout is not None else NoReader()
         if not standalone_mode:
             return super().main(*args, standalone_mode=False, **kwargs)
         from igpreflight.commands.boundary import run_guarded
@@ -84,6 +86,38 @@ def whole_writes(stream: Any) -> Any:
         line_buffering=stream.line_buffering,
         write_through=True,
     )
+
+
+class NoReader(io.TextIOBase):
+    """stdout when the process started with file descriptor 1 closed (`>&-`, a daemon
+    spawned without one), where Python leaves sys.stdout None and click's echo then
+    drops the report without a word: the command exited 0 and its caller took the
+    files for passed. Writing here fails as a write to a pipe nobody reads does
+    (BrokenPipeError, which click ends with exit 1), after one error line on stderr,
+    since here no reader chose to stop reading. Descriptor 1 itself is taken by
+    /dev/null, so no file opened later becomes stdout to a child process."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        try:
+            os.fstat(1)
+        except OSError:
+            null = os.open(os.devnull, os.O_WRONLY)
+            if null != 1:
+                os.dup2(null, 1)
+                os.close(null)
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if not text:
+            return 0
+        from igpreflight.terminal import TERMINAL
+
+        if sys.stderr is not None:  # `>&- 2>&-`: the exit code says it alone
+            TERMINAL.error("stdout is closed: the report was not written")
+        raise BrokenPipeError(errno.EPIPE, "stdout is closed")
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

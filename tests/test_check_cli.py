@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from igpreflight.cli import cli
+from tests.closed_stdout import NOT_WRITTEN, run_without_stdout
 
 
 def jpeg(path: Path, size=(1080, 1350), color=(200, 100, 50)) -> Path:
@@ -254,3 +255,16 @@ def test_a_video_cover_is_one_error_and_a_pipe_is_not_read(tmp_path):
     r = run("check", "--format", "json", fifo)  # must not block waiting for a writer
     (finding,) = json.loads(r.output)["files"][0]["findings"]
     assert finding["rule"] == "FILE001" and "not a regular file" in finding["message"]
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_a_closed_stdout_is_never_exit_0(tmp_path, fmt):
+    """`check FILE >&-`: Python leaves sys.stdout None, click dropped the report and
+    the command exited 0, so a caller took the file for passed. Now it exits 1 with
+    one line saying the report was not written; a report written to -o still counts."""
+    p = jpeg(tmp_path / "good.jpg")
+    done = run_without_stdout("check", "--format", fmt, str(p), cwd=tmp_path)
+    assert done.returncode == 1 and done.stderr == NOT_WRITTEN
+    report = tmp_path / "report.out"
+    done = run_without_stdout("check", "--format", fmt, "-o", str(report), str(p), cwd=tmp_path)
+    assert done.returncode == 0 and done.stderr == "" and "good.jpg" in report.read_text()

@@ -23,6 +23,7 @@ from igpreflight.preflight.checks import check_facts
 from igpreflight.preflight.probe import probe
 from igpreflight.transcode.batch import fix_paths
 from igpreflight.transcode.types import FixOptions
+from tests.closed_stdout import NOT_WRITTEN, run_without_stdout
 
 
 def run(*args: str):
@@ -274,3 +275,12 @@ def test_out_that_contains_the_input_folder_is_a_usage_error(tmp_path):
         assert result.exit_code == 2 and "--in-place" in result.output
     inside = CliRunner().invoke(cli, ["fix", str(src), "--out", str(src / "fixed")])
     assert inside.exit_code == 0 and (src / "fixed" / "a.jpg").is_file()
+
+
+def test_a_closed_stdout_is_never_exit_0(tmp_path):
+    """`fix FILE --out DIR >&-` wrote the fixed file, dropped the report and exited 0.
+    Now the file is still written and the command exits 1 with one line on stderr."""
+    src = make_image(tmp_path / "wide.jpg", size=(3000, 1000))
+    done = run_without_stdout("fix", str(src), "--out", str(tmp_path / "out"), cwd=tmp_path)
+    assert done.returncode == 1 and done.stderr == NOT_WRITTEN
+    assert (tmp_path / "out" / "wide.jpg").is_file()

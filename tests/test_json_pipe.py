@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from igpreflight.api.errors import ManifestError
+from tests.closed_stdout import NOT_WRITTEN, run_without_stdout
 
 MEDIA = Path(__file__).resolve().parent.parent / "fixtures" / "media"
 CHECK = [sys.executable, "-m", "igpreflight", "check", "--manifest", "-", "--format", "json"]
@@ -151,3 +152,11 @@ def test_a_usage_error_exits_2_when_the_reader_of_stderr_is_gone(folder, unbuffe
     proc.stderr.close()
     out, _ = proc.communicate(b'{"post": [', timeout=120)
     assert proc.returncode == 2 and out == b""
+
+
+def test_a_closed_stdout_is_exit_1_not_a_silent_pass(folder):
+    """Started with no file descriptor 1, the report went nowhere and the command
+    exited 0: the caller read "no errors". Now it exits 1 and says why on stderr."""
+    doc = b'{"post": [{"media": ["a.jpg"]}]}'
+    done = run_without_stdout(*CHECK[3:], cwd=folder, input=doc)
+    assert done.returncode == 1 and done.stderr == NOT_WRITTEN
