@@ -168,7 +168,8 @@ class Terminal:
 
 
 class TerminalHandler(logging.Handler):
-    """Log records as `igpreflight: info: message key=value ...` above the bar, redacted."""
+    """Log records as `igpreflight: info: message key=value ...` above the bar, redacted
+    and on one inert line (control characters escaped), as every message is."""
 
     FIELDS = (
         "http_status",
@@ -193,7 +194,8 @@ class TerminalHandler(logging.Handler):
         ]
         text = " ".join([record.getMessage(), *fields])
         style = {"warning": "warning", "error": "error", "critical": "error"}.get(level, "dim")
-        return f"{PROG}: {paint(level, style, self.term.colors())}: {redact(text)}"
+        # A file name in a record (`%s refused`) may hold ESC or CR: shown escaped.
+        return f"{PROG}: {paint(level, style, self.term.colors())}: {one_line(redact(text))}"
 
     def emit(self, record: logging.LogRecord) -> None:
         try:

@@ -294,3 +294,15 @@ def test_presign_with_temporary_credentials_keeps_its_token_and_warns(
     assert f"X-Amz-Security-Token={token}" in r.stdout  # the URL works only with it
     assert "temporary credentials" in r.stdout and "warn  URL005" in r.stdout
     assert FAKE_SECRET_ACCESS_KEY not in r.stdout + r.stderr
+
+
+def test_verbose_log_lines_show_a_file_name_escaped(endpoint, bucket, tmp_path):
+    """`upload -v` logs `NAME refused: ...`; a name holding ESC, BEL or CR went to
+    the terminal raw (this one retitles it, then the CR rewrites the line), where
+    every other message shows it escaped."""
+    webp = tmp_path / "t\x1b]0;owned\x07\r.webp"
+    shutil.copyfile(MEDIA / "photo.webp", webp)
+    r = upload(endpoint, bucket, webp, "--acl", "public-read", "--allow-private", "-v")
+    assert r.exit_code == 1
+    assert "t\\x1b]0;owned\\x07\\r.webp refused: IMG002" in r.stderr, r.stderr
+    assert "\x1b" not in r.stderr and "\r" not in r.stderr and "\x07" not in r.stderr
