@@ -40,7 +40,7 @@ def describe(char: str) -> str:
 # that recolours, retitles or rewrites the screen), the Unicode line and paragraph
 # separators, and the bidi embeddings, overrides and isolates that reorder what
 # follows them ("Trojan Source").
-_UNSHOWN = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+UNSHOWN = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
@@ -54,9 +54,9 @@ def one_line(text: str) -> str:
     as its escape (`new\\nline.webp`, `\\x1b[31m`), everything else unchanged.
     For the text report, fix's lines and the progress bar, where a file name is
     printed raw; machine formats (JSON, SARIF...) escape by their own rules."""
-    if not _UNSHOWN.search(text):
+    if not UNSHOWN.search(text):
         return text
-    return _UNSHOWN.sub(lambda m: _shown_escape(m.group()), text)
+    return UNSHOWN.sub(lambda m: _shown_escape(m.group()), text)
 
 
 def printable(text: str) -> str:

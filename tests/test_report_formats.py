@@ -302,18 +302,20 @@ def test_junit_survives_control_characters_in_names() -> None:
 # --- GitHub ----------------------------------------------------------------
 
 # ::error file=<prop>,title=<prop>::<data>; properties may not contain raw ':' ',' CR LF
-# (nor '%' unless it starts an escape); data may not contain raw CR LF.
-_PROP = r"(?:[^%:,\r\n]|%25|%0D|%0A|%3A|%2C)+"
+# (nor '%' unless it starts an escape); data may not contain raw CR LF. Neither holds a
+# raw control character: those are percent-encoded as CR and LF are (%1B).
+_CONTROL = "\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+_PROP = rf"(?:[^%:,{_CONTROL}]|%[0-9A-F]{{2}})+"
 WORKFLOW_COMMAND = re.compile(
     rf"^::(error|warning|notice) file=(?P<file>{_PROP}),title=(?P<title>{_PROP})::"
-    r"(?P<data>(?:[^%\r\n]|%25|%0D|%0A)*)$"
+    rf"(?P<data>(?:[^%{_CONTROL}]|%[0-9A-F]{{2}})*)$"
 )
 
 
 def _unescape(text: str) -> str:
-    for code, char in (("%0D", "\r"), ("%0A", "\n"), ("%3A", ":"), ("%2C", ","), ("%25", "%")):
-        text = text.replace(code, char)
-    return text
+    """The runner's escapes (%25 %0D %0A %3A %2C) and our codes of other control
+    characters are the percent codes of UTF-8 bytes: one decoding reads both."""
+    return unquote(text, errors="strict")
 
 
 def test_github_lines_follow_the_workflow_command_syntax() -> None:
@@ -335,6 +337,27 @@ def test_github_lines_follow_the_workflow_command_syntax() -> None:
     assert "file=clips/ünï%3Acode%2C50%25.mov" in vid004
     post = next(line for line in commands if "title=POST005" in line)
     assert "::post launch: carousel has 1 item" in post
+
+
+def test_github_names_a_file_with_an_escape_sequence_unambiguously(tmp_path: Path) -> None:
+    """click strips ANSI sequences from a stdout that is not a terminal, so the
+    annotation of `t<ESC>[31mred.webp` named `tred.webp`, another file (which may
+    exist). Control characters are percent-encoded as the runner's CR and LF are."""
+    import subprocess
+    import sys
+
+    Image.new("RGB", (400, 400)).save(tmp_path / "t\x1b[31mred.webp")
+    Image.new("RGB", (400, 400)).save(tmp_path / "tred.webp")
+    done = subprocess.run(
+        [sys.executable, "-m", "igpreflight", "check", "--format", "github", "."],
+        capture_output=True,
+        cwd=tmp_path,
+        timeout=120,
+        text=True,
+    )
+    files = {WORKFLOW_COMMAND.match(line)["file"] for line in done.stdout.splitlines()[:-1]}
+    assert files == {"t%1B[31mred.webp", "tred.webp"}, done.stdout
+    assert {_unescape(f) for f in files} == {"t\x1b[31mred.webp", "tred.webp"}
 
 
 def test_github_clean_report_is_just_the_summary() -> None:

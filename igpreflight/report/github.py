@@ -4,7 +4,12 @@
 GitHub show the finding on the file in the pull request and the run summary.
 Errors are `::error`, warnings `::warning`, info findings `::notice`. Data and
 property values are escaped as the runner expects, so a file name with a comma
-or a message with a newline cannot break or forge a command.
+or a message with a newline cannot break or forge a command. Every other control
+character (ESC, BEL, a bidi override: textcheck's UNSHOWN) is percent-encoded the
+same way (`%1B`, `%E2%80%AE`): the runner has no escape for it, click drops an
+escape sequence from stdout and a terminal acts on it, so raw it renamed the file
+(`t\x1b[31mred.jpg` became `tred.jpg`). The runner leaves such a code as it is,
+and since '%' itself is always `%25`, each name reads back as exactly one file.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from igpreflight.catalog import RULES
 from igpreflight.model import Finding, Report, Severity
 from igpreflight.report.locate import ci_path, post_path
 from igpreflight.report.text import summary_line
+from igpreflight.textcheck import UNSHOWN
 
 COMMAND: dict[Severity, str] = {
     Severity.ERROR: "error",
@@ -65,8 +71,10 @@ def annotation(f: Finding, path: str, *, prefix: str = "") -> str:
 
 
 def escape_data(text: str) -> str:
-    """Escape a command's message: '%', CR and LF (as the Actions runner unescapes)."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """Escape a command's message: '%', CR and LF (as the Actions runner unescapes),
+    and every other control character as the percent codes of its UTF-8 bytes."""
+    text = text.replace("%", "%25")
+    return UNSHOWN.sub(lambda m: "".join(f"%{b:02X}" for b in m.group().encode()), text)
 
 
 def escape_property(text: str) -> str:
