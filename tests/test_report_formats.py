@@ -286,6 +286,38 @@ def test_junit_names_every_error_of_a_file_in_its_one_failure() -> None:
     assert "IMG010" in case.find("system-out").text  # the warning fails nothing
 
 
+def test_junit_has_one_testcase_for_a_file_walked_and_listed_in_a_manifest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Walked (feed) and listed in a story post, a file was two testcases of one
+    name, one test to a dashboard that keys on names. SPEC: one testcase per file;
+    it names its roles, and each error the roles it was found in."""
+    from igpreflight.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    Image.new("RGB", (1080, 1920), "teal").save(tmp_path / "tall.jpg")  # 9:16
+    Image.new("RGB", (1080, 1080), "teal").save(tmp_path / "sq.webp")
+    (tmp_path / "posts.toml").write_text(
+        '[[post]]\nid = "s"\nmedia_type = "STORIES"\nmedia = ["tall.jpg"]\n'
+        '[[post]]\nid = "c"\nmedia_type = "CAROUSEL"\nmedia = ["sq.webp", "sq.webp"]\n'
+    )
+    args = ["check", ".", "--manifest", "posts.toml", "--format"]
+    out = CliRunner().invoke(cli, [*args, "junit"]).output
+    cases = ET.fromstring(out.split("\n", 1)[1]).find("testsuite").findall("testcase")
+    names = [c.get("name") for c in cases]
+    assert names == ["sq.webp", "tall.jpg", "post s", "post c"], out
+    sq, tall = cases[0], cases[1]
+    assert sq.get("classname") == "image.feed+carousel-item"
+    assert sq.find("failure").get("message") == (
+        "IMG002: as feed, carousel-item: format WEBP is not accepted; use JPEG"
+    )
+    assert tall.get("classname") == "image.feed+story"
+    assert tall.find("failure").get("type") == "IMG003"  # too tall for the feed only
+    assert tall.find("failure").get("message").startswith("IMG003: as feed: aspect ratio")
+    json_files = json.loads(CliRunner().invoke(cli, [*args, "json"]).output)["files"]
+    assert len(json_files) == 4  # the other reports still give each role its entry
+
+
 def test_junit_survives_control_characters_in_names() -> None:
     path = "bad\x01name.jpg"
     report = Report(

@@ -1,5 +1,11 @@
 """JUnit XML for test dashboards: one testcase per file and per post.
 
+A file checked in more than one role (walked as a feed image and listed in a
+manifest's carousel) is still one testcase, as SPEC says: its classname lists the
+roles (`image.feed+carousel-item`) and each finding says the roles it broke in
+(`as feed, carousel-item: format WEBP ...`). Two testcases of one name were one
+test to a dashboard keyed on names (its history, GitLab's diff of failures).
+
 A testcase fails when it has error findings, with one `<failure>` that names them
 all: its message lists each as "rule: message", its type their rule codes, its text
 each one's detail. (One `<failure>` per error showed only the first in Jenkins and
@@ -13,10 +19,11 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 
 from igpreflight._version import __version__
 from igpreflight.catalog import RULES
-from igpreflight.model import Finding, Report, Severity
+from igpreflight.model import FileReport, Finding, Report, Severity
 from igpreflight.report.locate import ci_path, post_path, role_label
 from igpreflight.textcheck import printable
 
@@ -32,13 +39,14 @@ def render(report: Report, strict: bool = False) -> str:
     dashboard agrees with the exit code."""
     failing_levels = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}
     cases: list[ET.Element] = []
-    for file in report.files:
+    for path, files in _by_path(report.files).items():
+        roles = "+".join(dict.fromkeys(role_label(file) for file in files))
         cases.append(
             _case(
-                file.path,
-                f"{file.kind.value}.{role_label(file)}",
-                file.findings,
-                file.path,
+                path,
+                f"{files[0].kind.value}.{roles}",
+                _findings_of(files),
+                path,
                 failing=failing_levels,
             )
         )
@@ -112,6 +120,26 @@ def _case(
             + "".join(f"{f.severity.value}: {f.rule}: {f.tagged_message}\n" for f in others)
         )
     return case
+
+
+def _by_path(files: list[FileReport]) -> dict[str, list[FileReport]]:
+    """The reports of each path (one per role it was checked in), in input order."""
+    by_path: dict[str, list[FileReport]] = {}
+    for file in files:
+        by_path.setdefault(file.path, []).append(file)
+    return by_path
+
+
+def _findings_of(files: list[FileReport]) -> list[Finding]:
+    """One file's findings; of a file checked in several roles, each finding once,
+    its message saying the roles it was found in."""
+    if len(files) == 1:
+        return files[0].findings
+    roles: dict[Finding, list[str]] = {}
+    for file in files:
+        for f in file.findings:
+            roles.setdefault(f, []).append(role_label(file))
+    return [replace(f, message=f"as {', '.join(r)}: {f.message}") for f, r in roles.items()]
 
 
 def _detail(f: Finding) -> str:
