@@ -392,3 +392,41 @@ def test_publish_from_several_threads_at_once_publishes_each_callers_posts(
     assert results == [[(f"p{i}", "published")] for i in range(4)]
     assert sorted(p["caption"] for p in graph_env.published) == [f"thread {i}" for i in range(4)]
     assert quiet(capsys)
+
+
+def test_publish_gives_the_dbos_logger_back_as_it_found_it(graph_env, media, tmp_path):
+    """publish left DBOS's `dbos` logger rewired: the caller's handler gone, the level
+    WARNING, propagation off and our handler, bound to the closed engine, taking the
+    caller's own DBOS log lines. Now the logger is as it was before the call."""
+    import logging
+
+    from igpreflight import publish
+
+    class Kept(logging.Handler):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lines: list[str] = []
+
+        def emit(self, record: logging.LogRecord) -> None:
+            self.lines.append(record.getMessage())
+
+    dbos_log = logging.getLogger("dbos")
+    theirs, only_mine = Kept(), logging.Filter("dbos")
+    saved = (dbos_log.handlers[:], dbos_log.filters[:], dbos_log.level, dbos_log.propagate)
+    dbos_log.addHandler(theirs)
+    dbos_log.addFilter(only_mine)
+    dbos_log.setLevel(logging.DEBUG)
+    try:
+        manifest = tmp_path / "posts.json"
+        post = {"id": "p1", "media": [media.url_for("feed.jpg")]}
+        manifest.write_text(json.dumps({"post": [post]}))
+        assert publish(manifest, **FAST).ok
+        assert dbos_log.handlers == [*saved[0], theirs]
+        assert dbos_log.filters == [*saved[1], only_mine]
+        assert dbos_log.level == logging.DEBUG and dbos_log.propagate is saved[3]
+        dbos_log.info("the caller's own DBOS line")
+        assert theirs.lines[-1] == "the caller's own DBOS line"
+    finally:
+        dbos_log.handlers[:], dbos_log.filters[:] = saved[0], saved[1]
+        dbos_log.setLevel(saved[2])
+        dbos_log.propagate = saved[3]

@@ -28,6 +28,7 @@ from igpreflight.publish.durable.dbfaults import (
     is_connection_loss,
     where,
 )
+from igpreflight.publish.durable.dbos_log import quiet_dbos_log, saved_dbos_log
 from igpreflight.publish.durable.queries import post_states
 from igpreflight.publish.durable.queue import APP_NAME, APP_VERSION, QUEUE, QUEUE_POLL
 from igpreflight.publish.durable.workers import HEARTBEAT, STALE_AFTER, WorkerRegistry
@@ -67,6 +68,7 @@ class Engine:
     _registry: WorkerRegistry | None = None
     queues: tuple[str, ...] | None = None  # None: the posts' queue and ALSO_LISTEN
     _holding: bool = False  # ONE_AT_A_TIME is this engine's
+    _restore_log: Callable[[], None] | None = None  # the `dbos` logger as it was
 
     def __enter__(self) -> Engine:
         self.start()
@@ -100,6 +102,7 @@ class Engine:
     def _start(self) -> None:
         check_postgres(self.url)
         DBOS = port.dbos()
+        self._restore_log = saved_dbos_log()
         STOPPING.clear()
         from igpreflight.publish.durable.dbos_port import DbosLedger
 
@@ -257,10 +260,14 @@ class Engine:
         """Stop DBOS in this process without waiting for sleeping posts: scheduled posts
         (and any post still running) end their wait at once, unrecorded, and stay as a
         kill leaves them; this worker is marked gone, so the next `publish` or worker
-        resumes them (never twice). The process goes on, and may start another engine."""
+        resumes them (never twice). The process goes on, and may start another engine,
+        with the `dbos` logger as it was before this one started."""
         try:
             self._close()
         finally:
+            if self._restore_log is not None:  # the caller's logging, as before DBOS
+                self._restore_log()
+                self._restore_log = None
             if self._holding:
                 self._holding = False
                 ONE_AT_A_TIME.release()
@@ -348,36 +355,3 @@ def due(row: dict[str, Any], now: float) -> bool:
     return (
         row["state"] == PostState.SCHEDULED and bool(row.get("until_ts")) and row["until_ts"] <= now
     )
-
-
-def quiet_dbos_log(engine: Engine) -> None:
-    """DBOS's own log lines become our one-line messages: a lost connection is said
-    once (engine._lost), tracebacks never reach the terminal."""
-    dbos_log = logging.getLogger("dbos")
-    for handler in list(dbos_log.handlers):
-        dbos_log.removeHandler(handler)
-    dbos_log.propagate = False
-    dbos_log.addHandler(_OneLine(engine))
-
-
-class _OneLine(logging.Handler):
-    def __init__(self, engine: Engine) -> None:
-        super().__init__(logging.WARNING)
-        self.engine = engine
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            text = record.getMessage()
-            if record.exc_info and record.exc_info[1] is not None:
-                text = f"{text} {record.exc_info[1]}"
-            if "Database connection failed" in text or is_connection_loss(Exception(text)):
-                self.engine._lost(Exception(text))
-                return
-            line = describe(Exception(text), self.engine.url)
-            if line is not None and record.levelno >= logging.ERROR:
-                if self.engine.fault is None:
-                    self.engine.fault = line
-                return
-            log.log(record.levelno, "dbos: %s", " ".join(text.split())[:300])
-        except Exception:  # noqa: BLE001 - logging never breaks a worker
-            self.handleError(record)
