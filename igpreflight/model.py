@@ -225,12 +225,14 @@ class VideoFacts:
 
 @record
 class Unreadable:
-    """A file that could not be probed; it becomes one FILE001 finding."""
+    """A file that could not be probed; it becomes one FILE001 finding, or FILE002
+    when the storage refused to read it (`refused`: the file may be fine)."""
 
     path: str
     reason: str
     bytes: int = 0
     kind: Kind = Kind.UNKNOWN
+    refused: bool = False
 
     def summary(self) -> dict[str, Any]:
         return {"bytes": self.bytes}

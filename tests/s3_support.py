@@ -81,9 +81,12 @@ class IamS3:
 
 
 @contextmanager
-def moto_enforcing_iam(objects: dict[str, bytes], users: dict[str, list[str]]) -> Iterator[IamS3]:
+def moto_enforcing_iam(
+    objects: dict[str, bytes], users: dict[str, list[str] | list[dict[str, object]]]
+) -> Iterator[IamS3]:
     """`objects` ("bucket/key" -> bytes) put, and `users` (name -> S3 actions allowed
-    on every bucket) made, before the server starts checking every request's keys."""
+    on every bucket, or the policy's statements) made, before the server starts
+    checking every request's keys."""
     import os
     import socket
     import subprocess
@@ -130,10 +133,11 @@ def moto_enforcing_iam(objects: dict[str, bytes], users: dict[str, list[str]]) -
         keys = {}
         for user, actions in users.items():
             iam.create_user(UserName=user)
-            policy = {
-                "Version": "2012-10-17",
-                "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}],
-            }
+            statements = [
+                a if isinstance(a, dict) else {"Effect": "Allow", "Action": a, "Resource": "*"}
+                for a in actions
+            ]
+            policy = {"Version": "2012-10-17", "Statement": statements}
             iam.put_user_policy(UserName=user, PolicyName="s3", PolicyDocument=json.dumps(policy))
             made = iam.create_access_key(UserName=user)["AccessKey"]
             keys[user] = (made["AccessKeyId"], made["SecretAccessKey"])

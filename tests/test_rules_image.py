@@ -250,6 +250,8 @@ def test_check_facts_dispatch_and_unreadable():
     assert [f.rule for f in check_facts(img(width=1080, height=1920), Role.STORY_IMAGE)] == []
     (f,) = check_facts(Unreadable(path="/x", reason="truncated\nJPEG data"))
     assert f.rule == "FILE001" and "truncated JPEG data" in f.message and "\n" not in f.message
+    (f,) = check_facts(Unreadable(path="s3://b/k", reason="access denied", refused=True))
+    assert f.rule == "FILE002" and f.message == "access denied"  # refused: never FILE001
 
 
 def test_check_image_rejects_video_role():

@@ -6,6 +6,7 @@ Each is one line and exit 2, with no traceback and no secret."""
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -18,6 +19,15 @@ from tests.s3_support import IamS3, moto_enforcing_iam, s3server  # noqa: F401 -
 
 READ = ["s3:ListBucket", "s3:GetObject"]
 ENGINES = {"local": [], "dask": ["--engine", "dask", "--workers", "2"]}
+# May list every bucket, and read the objects of iam-ok only.
+LISTER: list[dict[str, object]] = [
+    {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"},
+    {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::iam-ok/*"},
+]
+EVERY_READ_REFUSED = (
+    "igpreflight: error: access denied reading every object (12) of bucket 'iam-in': the "
+    "credentials may list them but not read them; grant them s3:GetObject"
+)
 
 
 def _png(width: int) -> bytes:
@@ -31,7 +41,9 @@ def iam(tmp_path_factory) -> Iterator[IamS3]:
     objects = {f"iam-in/shoot {i:02d}.png": _png(1500 + i) for i in range(12)}
     for engine in ENGINES:  # an output bucket each (moto's auth mis-signs a '/' in a prefix)
         objects[f"iam-out-{engine}/.keep"] = b""
-    with moto_enforcing_iam(objects, {"reader": READ, "writer": [*READ, "s3:PutObject"]}) as s:
+    objects["iam-ok/readable.png"] = _png(1080)
+    users = {"reader": READ, "writer": [*READ, "s3:PutObject"], "lister": LISTER}
+    with moto_enforcing_iam(objects, users) as s:
         yield s
 
 
@@ -132,3 +144,28 @@ def test_an_endpoints_password_never_reaches_the_output(s3server):  # noqa: F811
     assert r.exit_code == 2
     assert "igpreflight: error: cannot reach the S3 endpoint http://127.0.0.1:9\n" in r.output
     assert "hunter2" not in r.output and FAKE_SECRET_ACCESS_KEY not in r.output
+
+
+def test_objects_whose_get_is_refused_say_so_and_what_to_grant(iam, tmp_path):
+    """Keys that may list a bucket but not GET its objects made each object FILE001
+    'cannot read the file as media: ... access denied to bucket' with the to-do
+    'replace the file', which would not help. Each is FILE002 now, naming the key and
+    bucket, with s3:GetObject to grant, and a batch refused whole says so once."""
+    env = _env(iam, "lister", tmp_path)
+    r = run(["check", "s3://iam-in/"], env)
+    assert r.exit_code == 1, r.output
+    assert r.stdout.count("FILE002") == 12 and "FILE001" not in r.stdout
+    assert "access denied reading object 'shoot 03.png' of bucket 'iam-in'" in r.stdout
+    assert r.stdout.count("to do: grant the credentials s3:GetObject on the object") == 12
+    assert "replace the file" not in r.stdout
+    assert r.stderr.splitlines() == [EVERY_READ_REFUSED]
+    fixed = run(["fix", "s3://iam-in/", "--out", str(tmp_path / "out")], env)
+    assert fixed.exit_code == 1 and fixed.stdout.count(": unfixable: FILE002 access denied") == 12
+    assert fixed.stderr.splitlines() == [EVERY_READ_REFUSED]
+    # Some objects readable: each refused one says so, and no line blames the batch.
+    mixed = run(["check", "--format", "json", "s3://iam-in/", "s3://iam-ok/"], env)
+    files = json.loads(mixed.stdout)["files"]
+    rules = {f["path"]: [x["rule"] for x in f["findings"]] for f in files}
+    assert not {"FILE001", "FILE002"} & set(rules.pop("s3://iam-ok/readable.png"))
+    assert set(map(tuple, rules.values())) == {("FILE002",)} and len(rules) == 12
+    assert mixed.stderr == ""

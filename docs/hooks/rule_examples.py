@@ -388,4 +388,12 @@ EXAMPLES: dict[str, Example] = {
             "truncated.jpg", "truncated JPEG: no end-of-image marker (image data ends early)"
         ),
     ),
+    "FILE002": FileExample(
+        "an object the credentials may list but not GET (no s3:GetObject)",
+        Unreadable(
+            "s3://shoot/a.jpg",
+            "access denied reading object 'a.jpg' of bucket 'shoot'",
+            refused=True,
+        ),
+    ),
 }

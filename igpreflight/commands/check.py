@@ -131,4 +131,10 @@ def check(
     from igpreflight.report import render
 
     write_output(render(report, fmt, strict=strict), output, colored=fmt == "text")
+    if report.errors:
+        from igpreflight.api.refusals import every_read_refused
+
+        refused = every_read_refused([(f.path, f.findings) for f in report.files])
+        if refused:
+            TERMINAL.error(refused)
     sys.exit(1 if report.errors or (strict and report.warnings) else 0)

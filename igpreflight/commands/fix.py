@@ -228,4 +228,10 @@ def fix(
 
         render_fix_report(result.files, report)
     write_output(render(result), colored=fmt == "text")
+    if not result.ok:
+        from igpreflight.api.refusals import every_read_refused
+
+        refused = every_read_refused([(r.source, r.before) for r in result.files])
+        if refused:
+            TERMINAL.error(refused)
     sys.exit(0 if result.ok else 1)

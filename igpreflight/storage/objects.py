@@ -112,9 +112,13 @@ def probe_object(
 
     try:
         with RangedReader(info, settings) as f:
-            return probe_stream(info.uri, f, info.size)
+            facts = probe_stream(info.uri, f, info.size)
     except (OSError, StorageError) as exc:
         return Unreadable(info.uri, f"cannot read: {exc}", info.size)
+    if isinstance(facts, Unreadable) and f.refused:  # listed, but not ours to GET (FILE002)
+        reason = f"access denied reading object {info.key!r} of bucket {info.bucket!r}"
+        return Unreadable(info.uri, reason, info.size, refused=True)
+    return facts
 
 
 @contextmanager

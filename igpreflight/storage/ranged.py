@@ -15,7 +15,7 @@ import io
 from collections import OrderedDict
 from collections.abc import Callable
 
-from igpreflight.storage.s3 import ObjectInfo, S3Settings, StorageError, get_range
+from igpreflight.storage.s3 import ACCESS_DENIED, ObjectInfo, S3Settings, StorageError, get_range
 
 BLOCK = 64 * 1024
 FIRST_READ = 4 * BLOCK  # most headers (EXIF, ICC, ftyp+moov of short clips) fit here
@@ -39,6 +39,9 @@ class RangedReader(io.RawIOBase):
         self._blocks: OrderedDict[int, bytes] = OrderedDict()
         self.fetched = 0
         self.requests = 0
+        # A GET was refused (AccessDenied): the object is listed but not ours to read,
+        # which the probe, seeing only an OSError, could not tell from a bad file.
+        self.refused = False
 
     # io.RawIOBase protocol
     def readable(self) -> bool:
@@ -142,6 +145,7 @@ class RangedReader(io.RawIOBase):
         try:
             data = self._fetch(start, stop)
         except StorageError as exc:
+            self.refused = self.refused or exc.code in ACCESS_DENIED
             raise OSError(5, str(exc)) from None
         if len(data) != stop - start:
             raise OSError(5, f"{self.name} changed while it was read")

@@ -30,6 +30,8 @@ PAGE_SIZE = 1000  # keys per LIST request (S3's maximum)
 NO_CREDENTIALS = (
     "no AWS credentials found (set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"
 )
+# S3's codes for a request the credentials may not make (a GET of an object they may list).
+ACCESS_DENIED = ("AccessDenied", "AllAccessDisabled")
 CONFIG_ERRORS = {
     "NoSuchBucket": "bucket {bucket!r} does not exist at this endpoint",
     "AccessDenied": "access denied to bucket {bucket!r} (check the credentials' permissions)",
@@ -46,11 +48,13 @@ CONFIG_ERRORS = {
 
 class StorageError(Exception):
     """A storage call failed, in one line; `config` is True when every call would
-    fail the same way (credentials, bucket, endpoint), which is a usage error."""
+    fail the same way (credentials, bucket, endpoint), which is a usage error;
+    `code` is S3's error code, so a caller can tell a refused GET from a bad file."""
 
-    def __init__(self, message: str, *, config: bool = False) -> None:
+    def __init__(self, message: str, *, config: bool = False, code: str = "") -> None:
         super().__init__(message)
         self.config = config
+        self.code = code  # S3's error code (AccessDenied...), when S3 answered one
 
 
 @dataclass(frozen=True)
@@ -173,9 +177,10 @@ def storage_error(exc: BaseException, bucket: str, what: str) -> StorageError:
     if isinstance(exc, ClientError):
         code = str(exc.response.get("Error", {}).get("Code", ""))
         if code in CONFIG_ERRORS:
-            return StorageError(CONFIG_ERRORS[code].format(bucket=bucket), config=True)
+            text = CONFIG_ERRORS[code].format(bucket=bucket)
+            return StorageError(text, config=True, code=code)
         message = exc.response.get("Error", {}).get("Message") or code
-        return StorageError(f"{what}: {code}: {message}")
+        return StorageError(f"{what}: {code}: {message}", code=code)
     return StorageError(f"{what}: {one_line(exc)}")
 
 

@@ -1,4 +1,5 @@
-"""FILE001: a file that could not be read or parsed as media, with the probe's reason."""
+"""FILE001: a file that could not be read or parsed as media, with the probe's reason;
+FILE002: an object the storage would not let us read (listed, but its GET refused)."""
 
 from __future__ import annotations
 
@@ -15,5 +16,23 @@ from igpreflight.preflight.rules import REGISTRY
     todo="replace the file",
 )
 def unreadable(u: Unreadable) -> Iterator[Finding]:
+    if u.refused:
+        return
     reason = " ".join((u.reason or "unknown reason").split())  # one line, whatever the probe said
     yield unreadable.finding(f"cannot read the file as media: {reason}")
+
+
+@REGISTRY.file_rule(
+    "FILE002",
+    Severity.ERROR,
+    "object storage lets the credentials read the object",
+    todo="grant the credentials s3:GetObject on the object (listing it is not enough)",
+)
+def read_refused(u: Unreadable) -> Iterator[Finding]:
+    if u.refused:
+        yield read_refused.finding(" ".join(u.reason.split()))
+
+
+def unreadable_code(u: Unreadable) -> str:
+    """The code of the finding `u` makes (fix's `unfixable` reason names it)."""
+    return read_refused.code if u.refused else unreadable.code
