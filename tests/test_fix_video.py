@@ -27,11 +27,12 @@ from igpreflight.preflight.checks import check_facts
 from igpreflight.preflight.probe import probe
 from igpreflight.terminal import CI_VARIABLES, Terminal
 from igpreflight.transcode.ffmpeg_run import VideoFixError
-from igpreflight.transcode.plan_video import PRESET_ENV, VideoStep, plan_video
+from igpreflight.transcode.plan_video import plan_video
 from igpreflight.transcode.progress import terminal_progress
-from igpreflight.transcode.types import FixOptions, FixPlan, FixStatus
+from igpreflight.transcode.types import FixOptions, FixPlan, FixStatus, VideoStep
 from igpreflight.transcode.video import apply_video
 from igpreflight.transcode.video_command import build_command
+from igpreflight.transcode.video_encode import PRESET_ENV
 
 
 @pytest.fixture(autouse=True)

@@ -18,9 +18,10 @@ import pytest
 from igpreflight.model import Role, Severity, Unreadable, VideoFacts
 from igpreflight.preflight.checks import check_facts
 from igpreflight.preflight.probe import probe
-from igpreflight.transcode.plan_video import PRESET_ENV, plan_video
+from igpreflight.transcode.plan_video import plan_video
 from igpreflight.transcode.types import FixOptions, FixStatus
 from igpreflight.transcode.video import apply_video
+from igpreflight.transcode.video_encode import PRESET_ENV
 from tests.corpus import SKIP_REASON, corpus_files
 
 EXTENSIONS = {".mp4", ".mov", ".webm", ".mkv", ".ts", ".avi", ".flv", ".flac", ".m4a"}

@@ -18,14 +18,8 @@ from igpreflight.limits import VIDEO_LIMITS
 from igpreflight.model import Role, VideoFacts
 from igpreflight.preflight.checks import check_video
 from igpreflight.preflight.rules.fmt import exact
-from igpreflight.transcode.plan_video import (
-    AUDIO_RULES,
-    REMUX_RULES,
-    VIDEO_RULES,
-    VideoStep,
-    plan_video,
-)
-from igpreflight.transcode.types import FixOptions, FixStatus
+from igpreflight.transcode.plan_video import AUDIO_RULES, REMUX_RULES, VIDEO_RULES, plan_video
+from igpreflight.transcode.types import FixOptions, FixStatus, VideoStep
 from igpreflight.transcode.video_geometry import plan_geometry, simplest_ratio
 from igpreflight.transcode.video_rate import target_fps
 

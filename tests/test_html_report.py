@@ -21,8 +21,14 @@ from igpreflight.model import Kind, Role
 from igpreflight.report.html import build_fix_report, render_fix_report
 from igpreflight.report.overlay import overlays
 from igpreflight.report.thumbs import THUMB_SIZE
-from igpreflight.transcode.plan_video import VideoStep
-from igpreflight.transcode.types import FileFixResult, FixOptions, FixPlan, FixStatus, Step
+from igpreflight.transcode.types import (
+    FileFixResult,
+    FixOptions,
+    FixPlan,
+    FixStatus,
+    Step,
+    VideoStep,
+)
 from tests.corpus import CORPUS, needs_corpus
 
 RED = (220, 30, 30)

@@ -27,9 +27,10 @@ from igpreflight.preflight.checks import check_facts
 from igpreflight.preflight.probe import probe
 from igpreflight.preflight.probe_video import probe_video
 from igpreflight.preflight.rules.video import tracks
-from igpreflight.transcode.plan_video import PRESET_ENV, plan_video
+from igpreflight.transcode.plan_video import plan_video
 from igpreflight.transcode.types import FixOptions, FixStatus
 from igpreflight.transcode.video import apply_video
+from igpreflight.transcode.video_encode import PRESET_ENV
 from igpreflight.transcode.video_tracks import STEP
 from tests.corpus import CORPUS, needs_corpus
 from tests.factories import GOOD_VIDEO

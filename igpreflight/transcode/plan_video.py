@@ -12,19 +12,18 @@ fixable finding is copied byte for byte by the batch driver. (An edit list that
 cuts is the exception: only decoding honours it, so both streams are encoded.)
 
 The arithmetic the steps need lives beside it: `video_geometry` (crop, scale and
-pad sizes) and `video_rate` (the constant frame rate). What stays here is every
+pad sizes) and `video_rate` (the constant frame rate); the steps that need no rule
+code of their own too: `video_frame_steps` (crop, scale, tone-map, pad) and
+`video_encode` (the H.264 encode: x264's settings, its bitrate budget). What stays here is every
 place a rule code is written (tests/test_rule_registry.py allows them only in the
 planner): which rules trigger which work, and the steps that name them.
 """
 
 from __future__ import annotations
 
-import math
-import os
-from collections.abc import Iterable, Mapping
-from dataclasses import field, replace
+from collections.abc import Iterable
+from dataclasses import replace
 from fractions import Fraction
-from typing import Any
 
 from igpreflight.limits import VideoLimits
 from igpreflight.model import ROLE_LABEL, Finding, Kind, Role, Severity, VideoFacts
@@ -35,8 +34,9 @@ from igpreflight.preflight.rules.fmt import (
     fmt_seconds,
 )
 from igpreflight.profiles import INSTAGRAM, Profile
-from igpreflight.records import record
-from igpreflight.transcode.types import FixOptions, FixPlan, FixStatus, Step
+from igpreflight.transcode.types import FixOptions, FixPlan, FixStatus, Step, VideoStep
+from igpreflight.transcode.video_encode import encode_video_step
+from igpreflight.transcode.video_frame_steps import frame_steps
 from igpreflight.transcode.video_geometry import _below_minimum, plan_geometry
 from igpreflight.transcode.video_rate import _copy_time_base, _snap, fps_arg, fps_label, target_fps
 from igpreflight.transcode.video_tracks import dropped_tracks
@@ -62,50 +62,8 @@ DURATION_RULE = "VID008"
 # and that each one gets a step). An error outside it makes the file unfixable.
 RESOLVES = VIDEO_RULES | AUDIO_RULES | REMUX_RULES | {DURATION_RULE, "VID020"}
 
-# Fixer policy (not Instagram limits): how far under a limit the encoder aims,
-# so that VBV peaks, container overhead and rounding never touch the limit.
-BITRATE_HEADROOM = 0.9  # maxrate = 90% of the 25 Mbps limit
-SIZE_HEADROOM = 0.9  # aim at 90% of the role's file-size limit
 TRIM_MARGIN = 0.25  # seconds kept under the maximum duration (copied streams end on a packet)
 EXTEND_MARGIN = 0.1  # seconds added over the minimum duration
-MIN_VIDEO_BITRATE = 200_000  # never ask x264 for less, whatever the size budget says
-VBV_START = 0.9  # x264's initial VBV fullness (of a buffer of 2 x maxrate)
-RATE_MARGIN = 0.98  # the stream's worst-case average stays 2% under the bitrate limit
-
-DEFAULT_PRESET = "veryfast"
-DEFAULT_CRF = 20
-PRESET_ENV = "IGPREFLIGHT_X264_PRESET"  # e.g. "ultrafast" in tests
-CRF_ENV = "IGPREFLIGHT_X264_CRF"
-
-# MediaInfo's HDR transfer names -> zscale's names for them.
-HDR_TRANSFERS = {
-    "PQ": "smpte2084",
-    "SMPTE ST 2084": "smpte2084",
-    "HLG": "arib-std-b67",
-    "ARIB STD-B67": "arib-std-b67",
-}
-
-
-@record
-class VideoStep(Step):
-    """A Step with the exact parameters the executor needs (sizes, rates, bitrates),
-    so that `apply_video` runs exactly what the plan shows."""
-
-    params: Mapping[str, Any] = field(default_factory=dict, hash=False)
-
-    def param(self, name: str, default: Any = None) -> Any:
-        return self.params.get(name, default)
-
-
-def encoder_preset() -> str:
-    """x264 preset: veryfast by default, IGPREFLIGHT_X264_PRESET to override."""
-    return os.environ.get(PRESET_ENV, "").strip() or DEFAULT_PRESET
-
-
-def encoder_crf() -> int:
-    value = os.environ.get(CRF_ENV, "").strip()
-    return int(value) if value.isdigit() else DEFAULT_CRF
-
 
 # ------------------------------------------------------------------ the plan
 
@@ -332,63 +290,8 @@ def _video_filter_steps(
             )
         )
     geo = plan_geometry(facts, lim, options.aspect)
-    lo, hi = lim.min_aspect, lim.max_aspect
-    aspect_rules = _rules(found, {"VID007"})
-    if geo.crop is not None:
-        cw, ch, cx, cy = geo.crop
-        why = (
-            f"into {fmt_number(lo)}..{fmt_number(hi)}"
-            if aspect_rules
-            else "to even dimensions" + (" (display size)" if geo.scale else "")
-        )
-        steps.append(
-            VideoStep(
-                "crop",
-                f"{geo.src_w}x{geo.src_h} -> {cw}x{ch} centred ({why})",
-                aspect_rules if aspect_rules else (),
-                {"w": cw, "h": ch, "x": cx, "y": cy},
-            )
-        )
-    if geo.scale is not None:
-        sw, sh = geo.scale
-        reasons = []
-        if geo.sar != 1:
-            reasons.append(f"square pixels (SAR {geo.sar.numerator}:{geo.sar.denominator})")
-        base_w = geo.crop[0] if geo.crop else geo.src_w
-        if round(base_w * geo.sar) > sw or (geo.pad and geo.pad[0] >= lim.max_width):
-            reasons.append(f"width at most {lim.max_width}")
-        rules = _rules(found, {"VID006"})
-        steps.append(
-            VideoStep(
-                "scale",
-                f"-> {sw}x{sh}" + (f" ({', '.join(reasons)})" if reasons else ""),
-                rules,
-                {"w": sw, "h": sh},
-            )
-        )
-    hdr = HDR_TRANSFERS.get((facts.transfer or "").upper())
-    if hdr is not None:
-        steps.append(
-            VideoStep(
-                "tone-map",
-                f"HDR ({facts.transfer}) -> SDR BT.709 (hable): 8-bit H.264 cannot carry "
-                "HDR, and unmapped it plays washed out",
-                (),
-                {"transfer": hdr},
-            )
-        )
-    if geo.pad is not None:
-        pw, ph, px, py = geo.pad
-        color = options.pad_color
-        steps.append(
-            VideoStep(
-                "pad",
-                f"-> {pw}x{ph} with {'a blurred fill' if color == 'blur' else color} "
-                f"(into {fmt_number(lo)}..{fmt_number(hi)})",
-                aspect_rules,
-                {"w": pw, "h": ph, "x": px, "y": py, "color": color},
-            )
-        )
+    aspect_rules, scale_rules = _rules(found, {"VID007"}), _rules(found, {"VID006"})
+    steps.extend(frame_steps(facts, geo, lim, options.pad_color, aspect_rules, scale_rules))
     vfr = (facts.frame_rate_mode or "").upper() == "VFR" or "VID015" in found
     if "VID005" in found or vfr:
         rate = target_fps(facts.fps, vfr, lim)
@@ -445,46 +348,10 @@ def _encode_video_step(
     encode_audio: bool,
     triggers: set[str],
 ) -> Step:
-    maxrate = int(lim.max_video_bitrate * BITRATE_HEADROOM)
-    if out_dur and out_dur > 0:
-        audio = (
-            lim.recommended_audio_bitrate
-            if encode_audio
-            else (facts.audio_bitrate or lim.recommended_audio_bitrate)
-        )
-        audio = audio if facts.has_audio else 0
-        # x264 may spend its VBV buffer (2 x maxrate, 90% full at the start) on top of
-        # maxrate x duration, which on a clip of a few seconds lifts the stream's average
-        # over the limit: keep even that worst case under it (and under the size budget).
-        spent = out_dur + VBV_START * 2
-        worst_case = int(lim.max_video_bitrate * RATE_MARGIN * out_dur / spent)
-        budget = int((lim.max_bytes * SIZE_HEADROOM * 8 - audio * out_dur) / spent)
-        maxrate = max(MIN_VIDEO_BITRATE, min(maxrate, worst_case, budget))
-    fps = _out_fps(facts, found, lim)
-    gop = max(1, math.floor(lim.keyframe_interval * fps))
-    preset, crf = encoder_preset(), encoder_crf()
     why = _why(found, facts, keep_hevc) or (["duration extended"] if not triggers else [])
+    fps = _out_fps(facts, found, lim)
     rules = tuple(sorted(triggers))
-    return VideoStep(
-        "encode-video",
-        f"H.264 High yuv420p (limited range) CRF {crf} ({preset}), keyframe every "
-        f"{fmt_number(lim.keyframe_interval)} s (closed GOP), max {fmt_number(maxrate / 1e6, 2)} Mbps"
-        + (f": {'; '.join(why)}" if why else ""),
-        rules,
-        {
-            "codec": "libx264",
-            "profile": "high",
-            "pix_fmt": "yuv420p",
-            "color_range": "tv",  # limited range; a full-range source is converted
-            "preset": preset,
-            "crf": crf,
-            "rate": fps_arg(fps),
-            "gop": gop,
-            "keyframe_interval": lim.keyframe_interval,
-            "maxrate": maxrate,
-            "bufsize": 2 * maxrate,
-        },
-    )
+    return encode_video_step(facts, lim, out_dur, encode_audio, fps, why, rules)
 
 
 def _encode_audio_step(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import field
 from enum import Enum
 from typing import Any
@@ -60,6 +61,17 @@ class Step:
 
     def __str__(self) -> str:
         return f"{self.name} {self.detail}".strip()
+
+
+@record
+class VideoStep(Step):
+    """A Step with the exact parameters the executor needs (sizes, rates, bitrates),
+    so that `apply_video` runs exactly what the plan shows."""
+
+    params: Mapping[str, Any] = field(default_factory=dict, hash=False)
+
+    def param(self, name: str, default: Any = None) -> Any:
+        return self.params.get(name, default)
 
 
 @record

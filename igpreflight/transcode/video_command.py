@@ -17,8 +17,7 @@ from typing import Any
 
 from igpreflight.ffmpeg_bin import ffmpeg_exe
 from igpreflight.model import VideoFacts
-from igpreflight.transcode.plan_video import VideoStep
-from igpreflight.transcode.types import FixOptions, FixPlan, Step
+from igpreflight.transcode.types import FixOptions, FixPlan, Step, VideoStep
 
 
 def _url(path: Path) -> str:
