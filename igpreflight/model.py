@@ -2,7 +2,9 @@
 
 Everything here is a frozen record (a dataclass, see `records.py`) or an enum so
 that a probe's facts cannot be changed by a rule and a finding means the same thing
-wherever it travels.
+wherever it travels. A file's kind and role live in `roles.py`, a probe's facts in
+`media_facts.py`; both are imported from here, as the rest of igpreflight does.
+Posts stay here: the publish queue pickles them under this module's name.
 """
 
 from __future__ import annotations
@@ -12,233 +14,15 @@ from enum import Enum
 from typing import Any
 
 from igpreflight.envelope import envelope
+from igpreflight.media_facts import Facts, ImageFacts, Unreadable, VideoFacts
 from igpreflight.records import record
+from igpreflight.roles import ROLE_LABEL, AsOption, Kind, Role, role_for
 
 
 class Severity(str, Enum):
     ERROR = "error"
     WARNING = "warning"
     INFO = "info"
-
-
-class Kind(str, Enum):
-    """What a file is, decided by its content, never by its extension."""
-
-    IMAGE = "image"
-    VIDEO = "video"
-    UNKNOWN = "unknown"
-
-
-class Role(str, Enum):
-    """Where a media file will be used; each role has its own limits."""
-
-    FEED_IMAGE = "feed_image"
-    CAROUSEL_IMAGE = "carousel_image"
-    STORY_IMAGE = "story_image"
-    COVER = "cover"
-    REELS = "reels"
-    STORY_VIDEO = "story_video"
-    CAROUSEL_VIDEO = "carousel_video"
-
-    @property
-    def is_image(self) -> bool:
-        return self in (Role.FEED_IMAGE, Role.CAROUSEL_IMAGE, Role.STORY_IMAGE, Role.COVER)
-
-
-class AsOption(str, Enum):
-    """The user's `--as` choice; combined with a file's kind it gives a Role."""
-
-    AUTO = "auto"
-    FEED = "feed"
-    REELS = "reels"
-    STORY = "story"
-    CAROUSEL_ITEM = "carousel-item"
-
-
-def role_for(kind: Kind, as_: AsOption | str) -> Role | None:
-    """Map a file kind and an `--as` value to the role whose limits apply.
-
-    `feed` on a video and `reels` on an image both mean "a single post of this
-    file": a lone video is a Reel, a lone image a feed image.
-    """
-    as_ = AsOption(as_)
-    if kind is Kind.IMAGE:
-        return {
-            AsOption.STORY: Role.STORY_IMAGE,
-            AsOption.CAROUSEL_ITEM: Role.CAROUSEL_IMAGE,
-        }.get(as_, Role.FEED_IMAGE)
-    if kind is Kind.VIDEO:
-        return {
-            AsOption.STORY: Role.STORY_VIDEO,
-            AsOption.CAROUSEL_ITEM: Role.CAROUSEL_VIDEO,
-        }.get(as_, Role.REELS)
-    return None
-
-
-ROLE_LABEL: dict[Role, str] = {
-    Role.FEED_IMAGE: "feed",
-    Role.CAROUSEL_IMAGE: "carousel-item",
-    Role.STORY_IMAGE: "story",
-    Role.COVER: "cover",
-    Role.REELS: "reels",
-    Role.STORY_VIDEO: "story",
-    Role.CAROUSEL_VIDEO: "carousel-item",
-}
-
-
-@record
-class ImageFacts:
-    """What the header of an image says. Probing never decodes pixels.
-
-    width/height are as STORED; display_width/display_height apply the EXIF
-    orientation (5-8 swap the axes), which is what Instagram measures.
-    """
-
-    path: str
-    bytes: int
-    format: str  # Pillow format name: JPEG, PNG, WEBP, HEIF, AVIF, GIF, TIFF, BMP, MPO, ...
-    width: int
-    height: int
-    mode: str  # Pillow mode: RGB, RGBA, L, LA, P, CMYK, I;16, 1, ...
-    bits: int  # bits per channel (8 or 16 usually)
-    orientation: int = 1  # EXIF orientation 1..8 (1 when absent)
-    frames: int = 1
-    has_alpha: bool = False  # an alpha channel or a transparency key (tRNS)
-    icc_name: str | None = None  # ICC profile description, None when no profile
-    icc_is_srgb: bool | None = None  # None when there is no profile
-    colorspace: str = "RGB"  # RGB, GRAY, CMYK, YCCK: what the pixels mean
-    progressive: bool = False
-    extension: str = ""  # lower-case, without the dot
-    kind: Kind = Kind.IMAGE
-    exif_error: str | None = None  # why a JPEG's EXIF block is corrupt (None: fine or absent)
-
-    @property
-    def display_width(self) -> int:
-        return self.height if self.orientation in (5, 6, 7, 8) else self.width
-
-    @property
-    def display_height(self) -> int:
-        return self.width if self.orientation in (5, 6, 7, 8) else self.height
-
-    @property
-    def aspect(self) -> float:
-        return self.display_width / self.display_height if self.display_height else 0.0
-
-    def summary(self) -> dict[str, Any]:
-        return {
-            "format": self.format,
-            "width": self.display_width,
-            "height": self.display_height,
-            "bytes": self.bytes,
-            "mode": self.mode,
-            "bits": self.bits,
-            "orientation": self.orientation,
-            "frames": self.frames,
-            "alpha": self.has_alpha,
-            "icc": self.icc_name,
-        }
-
-
-@record
-class VideoFacts:
-    """What MediaInfo says of a video file, read from its headers.
-
-    Units: seconds, bits per second, hertz, degrees. None means "not known",
-    never zero. width/height are the coded size; display_width/display_height
-    apply the display-matrix rotation (90/270 swap) and the sample aspect ratio.
-    """
-
-    path: str
-    bytes: int
-    container: str  # MediaInfo General/Format: MPEG-4, QuickTime, Matroska, WebM, AVI, ...
-    is_streamable: bool | None  # moov before mdat (faststart); None when not ISO-BMFF
-    duration: float | None  # seconds
-    has_video: bool
-    has_audio: bool
-    video_codec: str | None = None  # MediaInfo Format: AVC, HEVC, VP9, AV1, MPEG-4 Visual, ...
-    video_profile: str | None = None  # e.g. "High@L4"
-    width: int | None = None
-    height: int | None = None
-    rotation: int = 0  # display-matrix rotation, normalised to 0/90/180/270
-    sar: float = 1.0  # pixel (sample) aspect ratio
-    fps: float | None = None
-    frame_rate_mode: str | None = None  # CFR or VFR
-    scan_type: str | None = None  # Progressive, Interlaced, MBAFF
-    chroma: str | None = None  # "4:2:0", "4:2:2", "4:4:4"
-    bit_depth: int | None = None
-    video_bitrate: int | None = None  # bits per second
-    has_edit_list: bool = False  # an edit list that changes timing (not a plain 1:1 one)
-    audio_codec: str | None = None  # MediaInfo Format: AAC, Opus, AC-3, MPEG Audio, PCM, ...
-    audio_profile: str | None = None  # e.g. "LC"
-    audio_sample_rate: int | None = None  # Hz
-    audio_channels: int | None = None
-    audio_bitrate: int | None = None  # bits per second
-    extension: str = ""
-    kind: Kind = Kind.VIDEO
-    # MediaInfo transfer_characteristics: BT.709, PQ, HLG, ...; PQ and HLG are HDR,
-    # which the video fixer tone-maps when it encodes to 8-bit H.264.
-    transfer: str | None = None
-    # How many video and audio streams the file holds (MediaInfo's General VideoCount
-    # and AudioCount; timecode and metadata tracks are neither). The other facts
-    # describe the first of each: what Instagram plays and what `fix` keeps. None:
-    # not counted (facts made by hand, or before the counts existed).
-    video_tracks: int | None = None
-    audio_tracks: int | None = None
-
-    @property
-    def display_width(self) -> int | None:
-        if self.width is None or self.height is None:
-            return None
-        w = round(self.width * self.sar)
-        return self.height if self.rotation in (90, 270) else w
-
-    @property
-    def display_height(self) -> int | None:
-        if self.width is None or self.height is None:
-            return None
-        w = round(self.width * self.sar)
-        return w if self.rotation in (90, 270) else self.height
-
-    @property
-    def aspect(self) -> float | None:
-        dw, dh = self.display_width, self.display_height
-        return dw / dh if dw and dh else None
-
-    def summary(self) -> dict[str, Any]:
-        return {
-            "container": self.container,
-            "video_codec": self.video_codec,
-            "width": self.display_width,
-            "height": self.display_height,
-            "rotation": self.rotation,
-            "fps": self.fps,
-            "duration": self.duration,
-            "bytes": self.bytes,
-            "video_bitrate": self.video_bitrate,
-            "audio_codec": self.audio_codec,
-            "audio_sample_rate": self.audio_sample_rate,
-            "audio_channels": self.audio_channels,
-            "video_tracks": self.video_tracks,
-            "audio_tracks": self.audio_tracks,
-        }
-
-
-@record
-class Unreadable:
-    """A file that could not be probed; it becomes one FILE001 finding, or FILE002
-    when the storage refused to read it (`refused`: the file may be fine)."""
-
-    path: str
-    reason: str
-    bytes: int = 0
-    kind: Kind = Kind.UNKNOWN
-    refused: bool = False
-
-    def summary(self) -> dict[str, Any]:
-        return {"bytes": self.bytes}
-
-
-Facts = ImageFacts | VideoFacts | Unreadable
 
 
 @record
@@ -418,3 +202,24 @@ class Report:
             files=[r.to_dict() for r in self.files],
             posts=[p.to_dict() for p in self.posts],
         )
+
+
+__all__ = [
+    "ROLE_LABEL",
+    "AsOption",
+    "Facts",
+    "FileReport",
+    "Finding",
+    "ImageFacts",
+    "Kind",
+    "MediaItem",
+    "Post",
+    "PostReport",
+    "Report",
+    "Role",
+    "Severity",
+    "Tag",
+    "Unreadable",
+    "VideoFacts",
+    "role_for",
+]

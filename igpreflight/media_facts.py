@@ -1,0 +1,166 @@
+"""What a probe reads from a file's headers: an image's facts, a video's, or why
+the file could not be read. Frozen records, so no rule can change them; importable
+from `model`, as the rest of igpreflight does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from igpreflight.records import record
+from igpreflight.roles import Kind
+
+
+@record
+class ImageFacts:
+    """What the header of an image says. Probing never decodes pixels.
+
+    width/height are as STORED; display_width/display_height apply the EXIF
+    orientation (5-8 swap the axes), which is what Instagram measures.
+    """
+
+    path: str
+    bytes: int
+    format: str  # Pillow format name: JPEG, PNG, WEBP, HEIF, AVIF, GIF, TIFF, BMP, MPO, ...
+    width: int
+    height: int
+    mode: str  # Pillow mode: RGB, RGBA, L, LA, P, CMYK, I;16, 1, ...
+    bits: int  # bits per channel (8 or 16 usually)
+    orientation: int = 1  # EXIF orientation 1..8 (1 when absent)
+    frames: int = 1
+    has_alpha: bool = False  # an alpha channel or a transparency key (tRNS)
+    icc_name: str | None = None  # ICC profile description, None when no profile
+    icc_is_srgb: bool | None = None  # None when there is no profile
+    colorspace: str = "RGB"  # RGB, GRAY, CMYK, YCCK: what the pixels mean
+    progressive: bool = False
+    extension: str = ""  # lower-case, without the dot
+    kind: Kind = Kind.IMAGE
+    exif_error: str | None = None  # why a JPEG's EXIF block is corrupt (None: fine or absent)
+
+    @property
+    def display_width(self) -> int:
+        return self.height if self.orientation in (5, 6, 7, 8) else self.width
+
+    @property
+    def display_height(self) -> int:
+        return self.width if self.orientation in (5, 6, 7, 8) else self.height
+
+    @property
+    def aspect(self) -> float:
+        return self.display_width / self.display_height if self.display_height else 0.0
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "format": self.format,
+            "width": self.display_width,
+            "height": self.display_height,
+            "bytes": self.bytes,
+            "mode": self.mode,
+            "bits": self.bits,
+            "orientation": self.orientation,
+            "frames": self.frames,
+            "alpha": self.has_alpha,
+            "icc": self.icc_name,
+        }
+
+
+@record
+class VideoFacts:
+    """What MediaInfo says of a video file, read from its headers.
+
+    Units: seconds, bits per second, hertz, degrees. None means "not known",
+    never zero. width/height are the coded size; display_width/display_height
+    apply the display-matrix rotation (90/270 swap) and the sample aspect ratio.
+    """
+
+    path: str
+    bytes: int
+    container: str  # MediaInfo General/Format: MPEG-4, QuickTime, Matroska, WebM, AVI, ...
+    is_streamable: bool | None  # moov before mdat (faststart); None when not ISO-BMFF
+    duration: float | None  # seconds
+    has_video: bool
+    has_audio: bool
+    video_codec: str | None = None  # MediaInfo Format: AVC, HEVC, VP9, AV1, MPEG-4 Visual, ...
+    video_profile: str | None = None  # e.g. "High@L4"
+    width: int | None = None
+    height: int | None = None
+    rotation: int = 0  # display-matrix rotation, normalised to 0/90/180/270
+    sar: float = 1.0  # pixel (sample) aspect ratio
+    fps: float | None = None
+    frame_rate_mode: str | None = None  # CFR or VFR
+    scan_type: str | None = None  # Progressive, Interlaced, MBAFF
+    chroma: str | None = None  # "4:2:0", "4:2:2", "4:4:4"
+    bit_depth: int | None = None
+    video_bitrate: int | None = None  # bits per second
+    has_edit_list: bool = False  # an edit list that changes timing (not a plain 1:1 one)
+    audio_codec: str | None = None  # MediaInfo Format: AAC, Opus, AC-3, MPEG Audio, PCM, ...
+    audio_profile: str | None = None  # e.g. "LC"
+    audio_sample_rate: int | None = None  # Hz
+    audio_channels: int | None = None
+    audio_bitrate: int | None = None  # bits per second
+    extension: str = ""
+    kind: Kind = Kind.VIDEO
+    # MediaInfo transfer_characteristics: BT.709, PQ, HLG, ...; PQ and HLG are HDR,
+    # which the video fixer tone-maps when it encodes to 8-bit H.264.
+    transfer: str | None = None
+    # How many video and audio streams the file holds (MediaInfo's General VideoCount
+    # and AudioCount; timecode and metadata tracks are neither). The other facts
+    # describe the first of each: what Instagram plays and what `fix` keeps. None:
+    # not counted (facts made by hand, or before the counts existed).
+    video_tracks: int | None = None
+    audio_tracks: int | None = None
+
+    @property
+    def display_width(self) -> int | None:
+        if self.width is None or self.height is None:
+            return None
+        w = round(self.width * self.sar)
+        return self.height if self.rotation in (90, 270) else w
+
+    @property
+    def display_height(self) -> int | None:
+        if self.width is None or self.height is None:
+            return None
+        w = round(self.width * self.sar)
+        return w if self.rotation in (90, 270) else self.height
+
+    @property
+    def aspect(self) -> float | None:
+        dw, dh = self.display_width, self.display_height
+        return dw / dh if dw and dh else None
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "container": self.container,
+            "video_codec": self.video_codec,
+            "width": self.display_width,
+            "height": self.display_height,
+            "rotation": self.rotation,
+            "fps": self.fps,
+            "duration": self.duration,
+            "bytes": self.bytes,
+            "video_bitrate": self.video_bitrate,
+            "audio_codec": self.audio_codec,
+            "audio_sample_rate": self.audio_sample_rate,
+            "audio_channels": self.audio_channels,
+            "video_tracks": self.video_tracks,
+            "audio_tracks": self.audio_tracks,
+        }
+
+
+@record
+class Unreadable:
+    """A file that could not be probed; it becomes one FILE001 finding, or FILE002
+    when the storage refused to read it (`refused`: the file may be fine)."""
+
+    path: str
+    reason: str
+    bytes: int = 0
+    kind: Kind = Kind.UNKNOWN
+    refused: bool = False
+
+    def summary(self) -> dict[str, Any]:
+        return {"bytes": self.bytes}
+
+
+Facts = ImageFacts | VideoFacts | Unreadable
