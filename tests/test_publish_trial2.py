@@ -1,0 +1,75 @@
+"""Round 2 of the adversarial publishing trial: a hostile Graph over HTTP (the
+emulator's fault switches, some new: `published_elsewhere`, `cut_body`, `hangup`)
+against the durable engine on SQLite (docs/publish-protocol.md, "What each fault
+does"). Each post must end published exactly once by the emulator's own record."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+import pytest
+
+from fixtures.graph_emulator import GraphEmulator
+
+pytest.register_assert_rewrite("publish_support")
+
+from publish_support import (  # noqa: E402
+    TEST_SETTINGS,
+    carousel_post,
+    image_post,
+    make_publisher,
+    story_post,
+)
+
+pytest_plugins = ("publish_support",)
+
+SETTLE = replace(TEST_SETTINGS, settle_window=20.0)
+
+
+def quiet(emu: GraphEmulator, timeout: float = 20.0) -> None:
+    """Until no media_publish is being carried out by the emulator (background ones too)."""
+    deadline = time.time() + timeout
+    time.sleep(0.2)
+    while any(c.publishing for c in emu.store.containers.values()) and time.time() < deadline:
+        time.sleep(0.05)
+
+
+def published_per_caption(emu: GraphEmulator) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for p in emu.published:
+        key = f"{p['media_type']}:{p['caption'] or p['params'].get('image_url')}"
+        out[key] = out.get(key, 0) + 1
+    return out
+
+
+@pytest.mark.parametrize("endpoint", ["media", "status", "media_publish"])
+def test_an_answer_cut_mid_body_posts_once(emu, media, tmp_path, endpoint):
+    emu.inject(endpoint, "cut_body")
+    pub, _ = make_publisher(emu, tmp_path / "j.sqlite", settings=SETTLE)
+    posts = [image_post(media, "a"), image_post(media, "b")]
+    outs = pub.run(posts)
+    if any(o.status != "published" for o in outs):
+        outs = pub.run(posts)
+    assert [o.status for o in outs] == ["published"] * 2, [o.message for o in outs]
+    assert len(emu.published) == 2, published_per_caption(emu)
+
+
+def test_a_server_dropping_kept_alive_connections_costs_no_uncertainty(emu, media, tmp_path):
+    emu.inject("any", "hangup", times=100)
+    pub, _ = make_publisher(emu, tmp_path / "j.sqlite", settings=SETTLE)
+    posts = [image_post(media, "a"), carousel_post(media, "c"), story_post(media, "s")]
+    outs = pub.run(posts)
+    assert [o.status for o in outs] == ["published"] * 3, [o.message for o in outs]
+    assert len(emu.published) == 3
+    assert len(emu.calls("POST", "/media_publish")) == 3  # none resent
+
+
+def test_a_numeric_media_id_with_unknown_fields_is_kept_as_text(emu, media, tmp_path):
+    body = '{"id": 18000000000000777, "extra": {"nested": [1, 2]}, "debug": null}'
+    emu.inject("media_publish", "body", body=body, carry_out="true")
+    pub, _ = make_publisher(emu, tmp_path / "j.sqlite", settings=SETTLE)
+    [out] = pub.run([image_post(media, "a")])
+    assert out.status == "published", out.message
+    assert out.media_id == "18000000000000777"
+    assert len(emu.published) == 1
