@@ -73,3 +73,29 @@ def test_a_numeric_media_id_with_unknown_fields_is_kept_as_text(emu, media, tmp_
     assert out.status == "published", out.message
     assert out.media_id == "18000000000000777"
     assert len(emu.published) == 1
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"code": 1, "subcode": 99, "message": "An unknown error occurred"},
+        {"code": 2, "subcode": 1349001, "message": "An unexpected error has occurred."},
+        {"code": -1, "message": "Instagram server error."},
+    ],
+    ids=["1-99", "2-with-a-subcode", "minus1-bare"],
+)
+def test_an_unknown_error_with_a_subcode_on_media_publish_published_anyway_posts_once(
+    emu, media, tmp_path, fault
+):
+    emu.publish_delay = 1.0
+    pub, _ = make_publisher(emu, tmp_path / "j.sqlite", settings=SETTLE)
+    posts = [image_post(media, "a"), story_post(media, "s", "feed.jpg")]
+    for _ in posts:
+        emu.inject("media_publish", "error", carry_out="background", http_status=400, **fault)
+    outs = pub.run(posts)
+    quiet(emu)
+    if any(o.status != "published" for o in outs):
+        outs = pub.run(posts)
+    quiet(emu)
+    assert [o.status for o in outs] == ["published"] * 2, [o.message for o in outs]
+    assert len(emu.published) == 2, published_per_caption(emu)

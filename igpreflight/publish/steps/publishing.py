@@ -12,7 +12,7 @@ sent once is `SettleAgain`, never a reason for a new container.
 from __future__ import annotations
 
 from igpreflight.publish.graph.errors import GraphError, container_status_error
-from igpreflight.publish.graph.table import ErrorClass
+from igpreflight.publish.graph.table import GRAPH_ERRORS, ErrorClass
 from igpreflight.publish.steps import verdicts as V
 from igpreflight.publish.steps.gate import (
     LISTED_TYPES,
@@ -128,6 +128,11 @@ def _ready(rt: Runtime, spec: PostSpec, cid: str) -> Published | Recreate | Fail
 # refused: 1 (unknown error), 2 (unexpected error / service unavailable) without a
 # subcode of their own, and -1/2207001 (server error).
 UNKNOWN_OUTCOME = {(1, None), (2, None), (-1, 2207001)}
+# Their codes, with a subcode no table documents (1/99 "An unknown error occurred",
+# 2 with a subcode of the day) or none (a bare -1): still Instagram's side, never a
+# refusal. A documented subcode (1/2207057, a thumb_offset outside the video) refuses.
+UNKNOWN_CODES = {1, 2, -1}
+DOCUMENTED_SUBCODES = frozenset(g.subcode for g in GRAPH_ERRORS if g.subcode is not None)
 # Instagram's own failures that ask for a new container (-1: its side, like 2207001):
 # on media_publish they too come with the post published all the same, so they are
 # settled before a new container is made (see `_answer`).
@@ -144,7 +149,17 @@ def maybe_done(err: GraphError) -> bool:
         or status >= 500
         or 200 <= status < 300
         or (err.code, err.subcode) in UNKNOWN_OUTCOME
+        or unknown_outcome(err)
     )
+
+
+def unknown_outcome(err: GraphError) -> bool:
+    """1, 2 or -1 with a subcode Meta does not document, or none: an error of Instagram's
+    own whose outcome no one knows. Taken for a refusal, 1/99 was sent again while
+    Instagram was still publishing (2207006), and a new container made: posted twice."""
+    if err.code not in UNKNOWN_CODES:
+        return False
+    return err.subcode is None or err.subcode not in DOCUMENTED_SUBCODES
 
 
 def _answer(rt: Runtime, spec: PostSpec, cid: str, err: GraphError, sent_before: bool):
