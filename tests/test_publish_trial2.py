@@ -99,3 +99,24 @@ def test_an_unknown_error_with_a_subcode_on_media_publish_published_anyway_posts
     quiet(emu)
     assert [o.status for o in outs] == ["published"] * 2, [o.message for o in outs]
     assert len(emu.published) == 2, published_per_caption(emu)
+
+
+@pytest.mark.parametrize("kind", ["image", "carousel", "story"])
+def test_a_container_published_elsewhere_before_media_publish_is_published_once(
+    emu, media, tmp_path, kind
+):
+    post = {
+        "image": lambda: image_post(media, "a"),
+        "carousel": lambda: carousel_post(media, "a", ("feed.jpg", "square.jpg")),
+        "story": lambda: story_post(media, "a", "feed.jpg"),
+    }[kind]()
+    emu.container_delay = 0.0
+    # the parent's read (a carousel's children are read first: let them pass)
+    for _ in range(2 if kind == "carousel" else 0):
+        emu.inject("status", "slow", delay=0.0)
+    emu.inject("status", "published_elsewhere")
+    pub, _ = make_publisher(emu, tmp_path / "j.sqlite", settings=SETTLE)
+    outs = pub.run([post, image_post(media, "b")])
+    quiet(emu)
+    assert [o.status for o in outs] == ["published"] * 2, [o.message for o in outs]
+    assert len(emu.published) == 2, published_per_caption(emu)
