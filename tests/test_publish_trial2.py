@@ -120,3 +120,21 @@ def test_a_container_published_elsewhere_before_media_publish_is_published_once(
     quiet(emu)
     assert [o.status for o in outs] == ["published"] * 2, [o.message for o in outs]
     assert len(emu.published) == 2, published_per_caption(emu)
+
+
+def test_a_not_ready_refusal_carried_out_all_the_same_posts_once(emu, media, tmp_path):
+    """A hostile 9007/2207027 ("not ready"): the answer refuses, yet Instagram publishes
+    it a second later. The resend got 2207006 (still publishing), taken for a lost
+    container: a new one was made and published too."""
+    emu.publish_delay = 1.0
+    emu.inject("media_publish", "not_ready", carry_out="background")
+    pub, _ = make_publisher(emu, tmp_path / "j.sqlite", settings=SETTLE)
+    posts = [image_post(media, "a"), image_post(media, "b")]
+    outs = pub.run(posts)
+    quiet(emu)
+    if any(o.status != "published" for o in outs):
+        outs = pub.run(posts)
+    quiet(emu)
+    assert [o.status for o in outs] == ["published"] * 2, [o.message for o in outs]
+    assert len(emu.published) == 2, published_per_caption(emu)
+    assert len(emu.calls("POST", "/media")) == 2  # never a second container

@@ -70,7 +70,10 @@ def send(
         try:
             media_id = rt.call(acc, settings, lambda c: c.publish(acc.ig_user_id, cid))
         except GraphError as err:
-            got = _answer(rt, spec, cid, err, sent_before)
+            # A resend answered 2207006 (still publishing): the "refusal" before it is
+            # being carried out after all, so the container is settled, never remade.
+            busy = tries > 0 and (err.code, err.subcode) == (24, 2207006)
+            got = _answer(rt, spec, cid, err, sent_before or busy)
             if got is None:  # 2207008 on a fresh container: the builder is not ready yet
                 builder += 1
                 if builder <= settings.builder_retries:
