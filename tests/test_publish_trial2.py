@@ -16,6 +16,7 @@ pytest.register_assert_rewrite("publish_support")
 
 from publish_support import (  # noqa: E402
     TEST_SETTINGS,
+    EmuClock,
     carousel_post,
     image_post,
     make_publisher,
@@ -138,3 +139,38 @@ def test_a_not_ready_refusal_carried_out_all_the_same_posts_once(emu, media, tmp
     assert [o.status for o in outs] == ["published"] * 2, [o.message for o in outs]
     assert len(emu.published) == 2, published_per_caption(emu)
     assert len(emu.calls("POST", "/media")) == 2  # never a second container
+
+
+class UsageFullAfterPublish(EmuClock):
+    """Once a media_publish went out, every answer's usage headers say 100 % with two
+    hours to regain access (until `calm`)."""
+
+    def sleep(self, seconds: float) -> None:
+        if self.emu.calls("POST", "/media_publish") and not getattr(self, "done", False):
+            self.done = True
+            self.emu.set_usage(100, 120)
+        super().sleep(seconds)
+
+
+def test_a_post_held_after_a_refused_media_publish_settles_before_a_new_container(
+    emu, media, tmp_path
+):
+    """Found by the simulator once it knew the hostile 9007: "not ready", carried out a
+    few seconds later; the container read before the resend comes with usage headers at
+    100 %, so the post is held. Its next attempt sent media_publish as for a fresh
+    container, got 2207006 (still publishing) and made a new one: posted twice."""
+    emu.publish_delay = 4.0
+    emu.inject("media_publish", "not_ready", carry_out="background")
+    clock = UsageFullAfterPublish(emu)
+    pub, _ = make_publisher(emu, tmp_path / "j.sqlite", settings=SETTLE, clock=clock)
+    posts = [image_post(media, "a")]
+    [out] = pub.run(posts)
+    assert out.status == "queued", out.message  # held by the usage headers
+    emu.set_usage(1, 0)
+    outs = pub.run(posts)
+    quiet(emu)
+    if outs[0].status != "published":
+        outs = pub.run(posts)
+    assert [o.status for o in outs] == ["published"], [o.message for o in outs]
+    assert len(emu.published) == 1, published_per_caption(emu)
+    assert len(emu.calls("POST", "/media")) == 1  # never a second container

@@ -323,6 +323,8 @@ def _send(post: Post) -> Generator[Op, Any, PostView | None]:
         return None
     if isinstance(got, Recreate):
         post.container = None  # a carousel keeps its children: only the parent is made again
+    if isinstance(got, Held) and got.sent:
+        post.sent_before = True  # its next attempt settles before it makes a new container
     return post.setback(got)
 
 

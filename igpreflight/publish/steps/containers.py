@@ -38,6 +38,9 @@ from igpreflight.publish.steps.spec import PostSpec
 from igpreflight.states import MediaIdSource
 
 CHILDREN, TOP = "children", "top"
+# What a post's own container reads, before the post sent media_publish, when someone
+# else published it: the post is published (see `published_elsewhere`).
+SENT_BY_OTHERS = frozenset({"PUBLISHED"})
 
 
 def phase_slots(spec: PostSpec, phase: str, only: tuple[int, ...] | None = None) -> list[Slot]:
@@ -202,7 +205,7 @@ def wait_ready(
                     return Recreate(error, ids.index(cid) if phase == CHILDREN else None)
                 return Failed(error)
             read[cid] = code
-            if code == "PUBLISHED" and phase == TOP:
+            if code in SENT_BY_OTHERS and phase == TOP:
                 return published_elsewhere(rt, spec, created)
             if code in ("FINISHED", "PUBLISHED"):
                 del pending[cid]

@@ -11,6 +11,8 @@ sent once is `SettleAgain`, never a reason for a new container.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from igpreflight.publish.graph.errors import GraphError, container_status_error
 from igpreflight.publish.graph.table import GRAPH_ERRORS, ErrorClass
 from igpreflight.publish.steps import verdicts as V
@@ -70,10 +72,7 @@ def send(
         try:
             media_id = rt.call(acc, settings, lambda c: c.publish(acc.ig_user_id, cid))
         except GraphError as err:
-            # A resend answered 2207006 (still publishing): the "refusal" before it is
-            # being carried out after all, so the container is settled, never remade.
-            busy = tries > 0 and (err.code, err.subcode) == (24, 2207006)
-            got = _answer(rt, spec, cid, err, sent_before or busy)
+            got = _answer(rt, spec, cid, err, sent_before or resent_busy(err, tries))
             if got is None:  # 2207008 on a fresh container: the builder is not ready yet
                 builder += 1
                 if builder <= settings.builder_retries:
@@ -96,15 +95,40 @@ def send(
                         continue
                 else:
                     got = Failed(V.failed(rt, acc, err, None))
+            reached = bool(tries or builder or rate_waits)  # refused sends went out before
+            # (2207008 on a fresh container recreates after its retries, as SPEC says)
+            if (settled := after_refusals(rt, cid, got, reached and not builder)) is not None:
+                return settled
             if isinstance(got, (Failed, Recreate, Held)):
                 release_quota(rt, spec)
             if isinstance(got, Held) and quota_error(err):
                 quota_used_up(rt, spec)
+            if isinstance(got, Held) and reached:
+                # The same, held by usage headers: the held post's next attempt got
+                # 2207006 and made a new container.
+                got = replace(got, sent=True)
             return got
         if not media_id:
             return Unseen(cid, "media_publish answered without an id", rt.now())
         note_published(rt, spec, media_id)
         return Published(str(media_id), MediaIdSource.MEDIA_PUBLISH, rt.now())
+
+
+def after_refusals(rt: Runtime, cid: str, got: object, reached: bool) -> SettleAgain | None:
+    """A send step whose earlier media_publish went out and was refused never ends failed
+    or with a new container: Instagram may have done it all the same (a 9007 carried
+    out, then a container read failing, was failed and posted again by the next run).
+    The container decides (settled), as for any media_publish sent before."""
+    if not reached or not isinstance(got, (Failed, Recreate)):
+        return None
+    return SettleAgain(cid, f"media_publish refused, then {got.error.message}", rt.now())
+
+
+def resent_busy(err: GraphError, tries: int) -> bool:
+    """A resend (after a refusal) answered 2207006, still publishing: the "refusal"
+    before it is being carried out after all, so the container is settled, never made
+    again (a 9007 carried out a second later was posted twice)."""
+    return tries > 0 and (err.code, err.subcode) == (24, 2207006)
 
 
 def _ready(rt: Runtime, spec: PostSpec, cid: str) -> Published | Recreate | Failed | None:
