@@ -99,12 +99,18 @@ def test_a_media_publish_asking_for_a_new_container_gets_one_once_the_old_one_is
 
 
 class ReadsLowerCaseOnceSent(EmuClock):
-    """Once a media_publish went out, every read of a container answers " published"."""
+    """Once a media_publish went out (beyond those sent before this clock), every read of
+    a container answers " published" (before, a container reading PUBLISHED before its
+    post's own media_publish is published by someone else: never sent)."""
 
     done = False
 
+    def __init__(self, emu: GraphEmulator) -> None:
+        super().__init__(emu)
+        self.sent_before = len(emu.calls("POST", "/media_publish"))
+
     def sleep(self, seconds: float) -> None:
-        if not self.done and self.emu.calls("POST", "/media_publish"):
+        if not self.done and len(self.emu.calls("POST", "/media_publish")) > self.sent_before:
             self.done = True
             body = json.dumps({"id": "1", "status_code": " published"})
             self.emu.inject("status", "body", times=10_000, body=body)

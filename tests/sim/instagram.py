@@ -30,6 +30,10 @@ from typing import Any, TypeVar
 
 from igpreflight.publish.graph.errors import GraphError, Usage
 
+from .faults import CALL_KINDS, WRITE_KINDS, Fault
+
+__all__ = ["CALL_KINDS", "WRITE_KINDS", "Fault", "Instagram", "SimCrash"]
+
 START = 1_800_000_000.0  # the virtual clock's epoch (2027-01-15)
 LIFETIME = 86400.0
 
@@ -72,49 +76,6 @@ def locked(method: F) -> F:
     return call  # type: ignore[return-value]
 
 
-@dataclass(frozen=True)
-class Fault:
-    """On the `nth` call (from 1) to `endpoint` (create, status, publish, limit, media,
-    any), or on the nth recorded write (endpoint "write"), do `kind`."""
-
-    endpoint: str
-    nth: int
-    kind: str
-
-
-CALL_KINDS = (
-    "crash_before",  # the worker dies before the request leaves
-    "crash_after",  # Instagram carries it out (a publish: over `processing`), the worker dies
-    "drop",  # lost request: not carried out, no answer (the client cannot tell)
-    "lost",  # lost response: carried out, no answer
-    "lost190",  # carried out, no answer, and the token expires now (190 from the next call)
-    "timeout",  # carried out over `processing` (a publish), the client gives up first
-    "e500",  # HTTP 500, code 1: not carried out
-    "burst",  # this call and the next 4 (any endpoint): HTTP 500
-    "t190",  # the token expires now: every call gets 190 until faults stop
-    "e2207006",  # 24/2207006 without carrying it out
-    "e2207008",  # 24/2207008 without carrying it out
-    "no_id",  # media_publish: 200 without an id, not carried out
-    "no_id_done",  # media_publish: carried out, 200 without an id
-    "expire",  # the call's container expires now
-    "quota",  # the account's quota is used up until faults stop (9/2207042)
-    "rate_short",  # rate limited; the headers say 1 minute
-    "rate_long",  # rate limited; the headers say 2 hours
-    "raise",  # the call raises an exception of no Graph kind (bad input, a bug)
-    # Beyond the faults above, as a new account's Instagram behaves (issue 19, i19d):
-    "unknown_done",  # 400, code 2 "unexpected error", and carried out all the same
-    "e2207001_done",  # -1/2207001 "server error", and carried out all the same
-    "gone",  # the call's container no longer exists: 100/33 on reading it (never a
-    #          published one: a published container reads PUBLISHED)
-    "usage_long",  # answered, with usage headers at 100 % and 2 hours to regain access
-    # Found by the publishing trial: -1/2207032 "Create media fail, please try to
-    # re-create media" on media_publish, refused, or carried out all the same.
-    "e2207032",
-    "e2207032_done",
-)
-WRITE_KINDS = ("crash_before", "crash_after")
-
-
 @dataclass
 class Container:
     id: str
@@ -144,6 +105,7 @@ class Instagram:
         default_factory=list
     )  # post, media, user, at
     counts: dict[str, int] = field(default_factory=dict)
+    elsewhere: set[str] = field(default_factory=set)  # posts published by someone else
     revoked: bool = False
     quota_full: set[str] = field(default_factory=set)
     burst: int = 0
@@ -292,6 +254,12 @@ class Client:
             raise error(-1, 2207001, "Instagram server error. Try again.")
         if kind == "e2207032_done":
             raise error(-1, 2207032, "Create media fail, please try to re-create media.")
+        if kind == "e1_99_done":
+            raise error(1, 99, "An unknown error occurred", 400)
+        if kind == "eminus1_done":
+            raise error(-1, None, "An unexpected error has occurred.", 400)
+        if kind == "e9007_done":
+            raise error(9007, 2207027, "The media is not ready for publishing.")
 
     # ---- the calls --------------------------------------------------------------------
 
@@ -338,6 +306,14 @@ class Client:
             raise error(100, 33, f"Object with ID '{cid}' does not exist")
         if kind == "expire" and c.pub_at is None:
             c.created = self.ig.clock.now() - self.ig.lifetime
+        if (
+            kind == "elsewhere"
+            and c.pub_at is None
+            and not c.is_item
+            and self.ig.status(c) == "FINISHED"
+        ):
+            self.ig.carry_out(c)  # the phone app publishes it, before this read
+            self.ig.elsewhere.add(c.post.split("#", 1)[0])
         self._leave(kind)
         code = self.ig.status(c)
         return code, code
@@ -364,7 +340,16 @@ class Client:
             raise error(9, 2207042, "You reached maximum number of posts.")
         if kind == "no_id":
             return None
-        slow = kind in ("timeout", "crash_after", "unknown_done", "e2207001_done", "e2207032_done")
+        slow = kind in (
+            "timeout",
+            "crash_after",
+            "unknown_done",
+            "e2207001_done",
+            "e2207032_done",
+            "e1_99_done",
+            "eminus1_done",
+            "e9007_done",
+        )
         media_id = ig.carry_out(c, ig.processing if slow else 0.0)
         self._leave(kind)
         return None if kind == "no_id_done" else media_id

@@ -23,28 +23,25 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from igpreflight.model import MediaItem, Post
-from igpreflight.publish.accounts import Account
 from igpreflight.publish.durable.ops import Now, Peek, Show, SleepUntil, Step, WaitTurn
-from igpreflight.publish.durable.plan import build_specs
 from igpreflight.publish.durable.queue import Enqueuer
 from igpreflight.publish.durable.view import PostView, turn_of
 from igpreflight.publish.durable.workflow import post_life
-from igpreflight.publish.settings import PublishSettings
 from igpreflight.publish.steps.guard import run_step
 from igpreflight.publish.steps.results import Turn
 from igpreflight.publish.steps.runtime import Runtime
 from igpreflight.states import PostState
 
-from .instagram import START, Clock, Fault, Instagram, SimCrash
+from .instagram import Clock, Fault, Instagram, SimCrash
 from .memory import Flow, MemoryClient, MemoryDB, MemoryLedger
+from .population import make_accounts, make_posts, make_specs
+from .properties import check
 
 CALM_RUNS = 3  # runs after the faults stop: a re-run, a worker, one more
 TALLY: Counter[str] = Counter()  # which paths of the protocol the schedules went through
 MAX_ACTIONS = 20_000  # per run: a run that needs more is stuck
 PARKED = object()
 KINDS = ("image", "bare", "story", "reel", "carousel", "later")
-SETTINGS = PublishSettings(jitter=0.1, settle_window=180.0)
 
 
 class Stuck(AssertionError):
@@ -366,75 +363,6 @@ class World:
         check(self.ig, self.posts, self.specs(), self.states(), self.failed_ever())
 
 
-def check(
-    ig: Instagram,
-    posts: list[Post],
-    specs: list[Any],
-    states: dict[str, str | None],
-    failed: set[str],
-) -> None:
-    """The properties (see the module docstring), on what Instagram shows and on the
-    state each post's latest attempt ended in."""
-    counts: dict[str, int] = {}
-    at: dict[str, float] = {}
-    for post, _media, _user, when in ig.published:
-        key = post.split("#", 1)[0]
-        counts[key] = counts.get(key, 0) + 1
-        at[key] = when
-    keys = {p.id: str(p.media[0].url).split("#", 1)[0] for p in posts}
-    twice = {pid: counts[k] for pid, k in keys.items() if counts.get(k, 0) > 1}
-    assert not twice, f"published more than once: {twice}"
-    never = {pid: states.get(pid) for pid, k in keys.items() if counts.get(k, 0) != 1}
-    assert not never, f"not published once after the faults stopped: {never}"
-    wrong = {pid: s for pid, s in states.items() if s != PostState.PUBLISHED}
-    assert not wrong, f"on Instagram but not reported published: {wrong}"
-    # Never before its publish_at.
-    for spec in specs:
-        if spec.publish_at is not None:
-            when = at[keys[spec.post.id]]
-            assert when >= spec.publish_at, (
-                f"{spec.post.id} published {spec.publish_at - when:.1f} s early"
-            )
-    # Each account in its order, except around posts that failed (a failed post does
-    # not hold the line, by design).
-    for account in {s.account.name for s in specs}:
-        mine = [s for s in specs if s.account.name == account and s.post.id not in failed]
-        times = [at[keys[s.post.id]] for s in mine]
-        assert times == sorted(times), f"{account} out of order: {[s.post.id for s in mine]}"
-
-
-def make_posts(schedule: Schedule) -> list[Post]:
-    return [_post(schedule, i, kind) for i, kind in enumerate(schedule.posts)]
-
-
-def make_accounts(schedule: Schedule) -> list[Account]:
-    return [
-        Account(f"acc{a}", f"1784140000000{a:04d}", "SIM_TOKEN") for a in range(schedule.accounts)
-    ]
-
-
-def make_specs(accounts: list[Account], posts: list[Post]) -> list[Any]:
-    by_name = {a.name: a for a in accounts}
-    return build_specs(
-        posts, lambda p: by_name[p.extra["account"]], SETTINGS, dedupe_window=86400.0
-    )
-
-
-def _post(schedule: Schedule, i: int, kind: str) -> Post:
-    account = f"acc{i % schedule.accounts}"
-    ext = "mp4" if kind == "reel" else "jpg"
-    url = f"https://cdn.sim/{account}/p{i}.{ext}"
-    extra: dict[str, Any] = {"account": account}
-    if kind == "later":
-        extra["publish_at"] = f"{_stamp(START + 900 + 60 * i)}"
-    caption = None if kind in ("bare", "story") else f"caption p{i}"
-    media = (MediaItem(path=url, resolved="", url=url),)
-    if kind == "carousel":
-        media = tuple(MediaItem(path=f"{url}#{n}", resolved="", url=f"{url}#{n}") for n in (1, 2))
-    mtype = {"story": "STORIES", "reel": "REELS", "carousel": "CAROUSEL"}.get(kind, "IMAGE")
-    return Post(id=f"p{i}", media_type=mtype, media=media, caption=caption, extra=extra)
-
-
 @dataclass(frozen=True)
 class Raised:
     exc: Exception
@@ -446,12 +374,6 @@ def _error(flow: Flow) -> None:
 
 def _end(flow: Flow, view: PostView) -> None:
     flow.status, flow.output, flow.executor = "SUCCESS", view.to_dict(), None
-
-
-def _stamp(epoch: float) -> str:
-    import time
-
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 
 
 def simulate(schedule: Schedule) -> World:

@@ -203,6 +203,9 @@ def _make_container(post: Post) -> Generator[Op, Any, PostView | None]:
             ready = yield Step("wait", C.wait_ready, (spec, phase, ids, at))
             if isinstance(ready, Ready):
                 break
+            if isinstance(ready, Published):  # published by someone else: never sent
+                post.container, post.created_at = ids[0], at
+                return post.view(S.PUBLISHED, media_id=ready.media_id, source=ready.source, published_at=ready.at)  # fmt: skip
             i = ready.index if isinstance(ready, Recreate) else None
             if phase == C.CHILDREN and i is not None and fixes < spec.settings.recreate_attempts:
                 fixes += 1  # a child that failed is made again alone
@@ -320,6 +323,8 @@ def _send(post: Post) -> Generator[Op, Any, PostView | None]:
         return None
     if isinstance(got, Recreate):
         post.container = None  # a carousel keeps its children: only the parent is made again
+    if isinstance(got, Held) and got.sent:
+        post.sent_before = True  # its next attempt settles before it makes a new container
     return post.setback(got)
 
 

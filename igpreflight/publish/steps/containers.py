@@ -22,7 +22,8 @@ from igpreflight.publish.params import (
 )
 from igpreflight.publish.settings import PublishSettings
 from igpreflight.publish.steps import verdicts as V
-from igpreflight.publish.steps.gate import read_quota_once
+from igpreflight.publish.steps.gate import note_published, read_quota_once
+from igpreflight.publish.steps.publishing import find_media
 from igpreflight.publish.steps.results import (
     Created,
     Failed,
@@ -37,6 +38,9 @@ from igpreflight.publish.steps.spec import PostSpec
 from igpreflight.states import MediaIdSource
 
 CHILDREN, TOP = "children", "top"
+# What a post's own container reads, before the post sent media_publish, when someone
+# else published it: the post is published (see `published_elsewhere`).
+SENT_BY_OTHERS = frozenset({"PUBLISHED"})
 
 
 def phase_slots(spec: PostSpec, phase: str, only: tuple[int, ...] | None = None) -> list[Slot]:
@@ -160,9 +164,19 @@ def _size(path: str | None) -> int:
         return 0
 
 
+def published_elsewhere(rt: Runtime, spec: PostSpec, created: float) -> Published:
+    """A container that reads PUBLISHED before its post sent media_publish: someone else
+    published it (the phone app, another tool or database given its id). It is on
+    Instagram: never sent again. Taken for FINISHED, the send got 2207008 and the
+    builder's retries made a new container: posted twice."""
+    media_id = find_media(rt, spec, created)
+    note_published(rt, spec, media_id)
+    return Published(media_id, MediaIdSource.CONTAINER, rt.now())
+
+
 def wait_ready(
     rt: Runtime, spec: PostSpec, phase: str, ids: tuple[str, ...], created: float
-) -> Ready | Failed | Recreate | Held:
+) -> Ready | Published | Failed | Recreate | Held:
     """Poll every container of the phase until all read FINISHED. The first poll comes
     once the wait sized to the media has passed since creation; the next ones back off
     (settings.poll_backoff); a child that fails comes back as Recreate(index)."""
@@ -191,6 +205,8 @@ def wait_ready(
                     return Recreate(error, ids.index(cid) if phase == CHILDREN else None)
                 return Failed(error)
             read[cid] = code
+            if code in SENT_BY_OTHERS and phase == TOP:
+                return published_elsewhere(rt, spec, created)
             if code in ("FINISHED", "PUBLISHED"):
                 del pending[cid]
             elif code in ("ERROR", "EXPIRED"):

@@ -11,8 +11,10 @@ sent once is `SettleAgain`, never a reason for a new container.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from igpreflight.publish.graph.errors import GraphError, container_status_error
-from igpreflight.publish.graph.table import ErrorClass
+from igpreflight.publish.graph.table import GRAPH_ERRORS, ErrorClass
 from igpreflight.publish.steps import verdicts as V
 from igpreflight.publish.steps.gate import (
     LISTED_TYPES,
@@ -70,7 +72,7 @@ def send(
         try:
             media_id = rt.call(acc, settings, lambda c: c.publish(acc.ig_user_id, cid))
         except GraphError as err:
-            got = _answer(rt, spec, cid, err, sent_before)
+            got = _answer(rt, spec, cid, err, sent_before or resent_busy(err, tries))
             if got is None:  # 2207008 on a fresh container: the builder is not ready yet
                 builder += 1
                 if builder <= settings.builder_retries:
@@ -93,15 +95,40 @@ def send(
                         continue
                 else:
                     got = Failed(V.failed(rt, acc, err, None))
+            reached = bool(tries or builder or rate_waits)  # refused sends went out before
+            # (2207008 on a fresh container recreates after its retries, as SPEC says)
+            if (settled := after_refusals(rt, cid, got, reached and not builder)) is not None:
+                return settled
             if isinstance(got, (Failed, Recreate, Held)):
                 release_quota(rt, spec)
             if isinstance(got, Held) and quota_error(err):
                 quota_used_up(rt, spec)
+            if isinstance(got, Held) and reached:
+                # The same, held by usage headers: the held post's next attempt got
+                # 2207006 and made a new container.
+                got = replace(got, sent=True)
             return got
         if not media_id:
             return Unseen(cid, "media_publish answered without an id", rt.now())
         note_published(rt, spec, media_id)
         return Published(str(media_id), MediaIdSource.MEDIA_PUBLISH, rt.now())
+
+
+def after_refusals(rt: Runtime, cid: str, got: object, reached: bool) -> SettleAgain | None:
+    """A send step whose earlier media_publish went out and was refused never ends failed
+    or with a new container: Instagram may have done it all the same (a 9007 carried
+    out, then a container read failing, was failed and posted again by the next run).
+    The container decides (settled), as for any media_publish sent before."""
+    if not reached or not isinstance(got, (Failed, Recreate)):
+        return None
+    return SettleAgain(cid, f"media_publish refused, then {got.error.message}", rt.now())
+
+
+def resent_busy(err: GraphError, tries: int) -> bool:
+    """A resend (after a refusal) answered 2207006, still publishing: the "refusal"
+    before it is being carried out after all, so the container is settled, never made
+    again (a 9007 carried out a second later was posted twice)."""
+    return tries > 0 and (err.code, err.subcode) == (24, 2207006)
 
 
 def _ready(rt: Runtime, spec: PostSpec, cid: str) -> Published | Recreate | Failed | None:
@@ -128,6 +155,11 @@ def _ready(rt: Runtime, spec: PostSpec, cid: str) -> Published | Recreate | Fail
 # refused: 1 (unknown error), 2 (unexpected error / service unavailable) without a
 # subcode of their own, and -1/2207001 (server error).
 UNKNOWN_OUTCOME = {(1, None), (2, None), (-1, 2207001)}
+# Their codes, with a subcode no table documents (1/99 "An unknown error occurred",
+# 2 with a subcode of the day) or none (a bare -1): still Instagram's side, never a
+# refusal. A documented subcode (1/2207057, a thumb_offset outside the video) refuses.
+UNKNOWN_CODES = {1, 2, -1}
+DOCUMENTED_SUBCODES = frozenset(g.subcode for g in GRAPH_ERRORS if g.subcode is not None)
 # Instagram's own failures that ask for a new container (-1: its side, like 2207001):
 # on media_publish they too come with the post published all the same, so they are
 # settled before a new container is made (see `_answer`).
@@ -144,7 +176,17 @@ def maybe_done(err: GraphError) -> bool:
         or status >= 500
         or 200 <= status < 300
         or (err.code, err.subcode) in UNKNOWN_OUTCOME
+        or unknown_outcome(err)
     )
+
+
+def unknown_outcome(err: GraphError) -> bool:
+    """1, 2 or -1 with a subcode Meta does not document, or none: an error of Instagram's
+    own whose outcome no one knows. Taken for a refusal, 1/99 was sent again while
+    Instagram was still publishing (2207006), and a new container made: posted twice."""
+    if err.code not in UNKNOWN_CODES:
+        return False
+    return err.subcode is None or err.subcode not in DOCUMENTED_SUBCODES
 
 
 def _answer(rt: Runtime, spec: PostSpec, cid: str, err: GraphError, sent_before: bool):

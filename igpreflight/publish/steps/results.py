@@ -79,10 +79,13 @@ class Failed:
 @dataclass(frozen=True)
 class Held:
     """Not now: the account's quota or a long rate limit. The attempt ends; the next
-    run or worker decides again (re-reading content_publishing_limit)."""
+    run or worker decides again (re-reading content_publishing_limit). `sent`: a
+    media_publish for the post's container reached Instagram before the hold (refused,
+    as it said), so the next attempt reads a 2207006 as "still publishing"."""
 
     until: float
     error: PostError
+    sent: bool = False
 
 
 # ---- the gate before media_publish ---------------------------------------------------

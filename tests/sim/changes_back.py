@@ -1,0 +1,171 @@
+"""The changes that bring each kept defect back (schedules.py's REGRESSIONS): with one
+applied, its schedule must fail a property, so a kept seed is never a test that
+cannot fail (test_simulator.py, test_regression_schedule_catches_its_defect)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+
+@contextmanager
+def patched(target: object, name: str, value: object) -> Iterator[None]:
+    old = getattr(target, name)
+    setattr(target, name, value)
+    try:
+        yield
+    finally:
+        setattr(target, name, old)
+
+
+def blind_resume() -> Callable[[], object]:
+    """Defect 1 back: a resumed media_publish is sent blind, and 2207006 recreates."""
+    from igpreflight.publish.durable import workflow
+
+    real = workflow.send
+
+    def send(rt, spec, cid, sent_before, fresh):  # noqa: ANN001, ANN202
+        return real(rt, spec, cid, False, [True])
+
+    return lambda: patched(workflow, "send", send)
+
+
+def unsettled_fails() -> Callable[[], object]:
+    """Defect 2 back: a token error while settling fails the post (reconnect-auth)."""
+    from igpreflight.publish.durable import workflow
+    from igpreflight.publish.steps.results import Failed, Unsettled
+
+    real = workflow.settle
+
+    def settle(rt, spec, cid, since, *rest):  # noqa: ANN001, ANN002, ANN202
+        got = real(rt, spec, cid, since, *rest)
+        return Failed(got.error) if isinstance(got, Unsettled) else got
+
+    def fails(post, error):  # noqa: ANN001, ANN202
+        return post.view(workflow.S.FAILED, error=error)
+
+    @contextmanager
+    def both() -> Iterator[None]:
+        with patched(workflow, "settle", settle), patched(workflow.Post, "uncertain", fails):
+            yield
+
+    return both
+
+
+def no_id_is_published() -> Callable[[], object]:
+    """Defect 4 back: a media_publish reply without an id counts as published."""
+    from igpreflight.publish.durable import workflow
+    from igpreflight.publish.steps.results import Published, Unseen
+    from igpreflight.states import MediaIdSource
+
+    real = workflow.send
+
+    def send(rt, spec, cid, sent_before, fresh):  # noqa: ANN001, ANN202
+        got = real(rt, spec, cid, sent_before, fresh)
+        if isinstance(got, Unseen) and "without an id" in got.why:
+            return Published(None, MediaIdSource.MEDIA_PUBLISH, got.at)
+        return got
+
+    return lambda: patched(workflow, "send", send)
+
+
+def holds_on_the_old_read() -> Callable[[], object]:
+    """Defect 6 back: a held post's next attempt decides on the read that held it."""
+    from igpreflight.publish.steps import gate
+
+    return lambda: patched(gate, "reread_done", lambda rt, spec: True)
+
+
+def unknown_errors_refused() -> Callable[[], object]:
+    """i19d's first find back: an "unknown outcome" error on media_publish (code 2 in a
+    400, -1/2207001) taken for a refusal, the resend then answered 2207006 and a new
+    container was made while Instagram was still publishing the first."""
+    from igpreflight.publish.steps import publishing
+
+    @contextmanager
+    def both() -> Iterator[None]:
+        # Since the second trial a resend answered 2207006 is settled too (resent_busy):
+        # the defect needs both guards gone.
+        refused = lambda err: err.uncertain or (err.http_status or 0) >= 500  # noqa: E731
+        guards = (patched(publishing, "maybe_done", refused), busy_resend_remakes()())
+        with guards[0], guards[1], no_settle_after_refusals():
+            yield
+
+    return both
+
+
+def remake_at_once() -> Callable[[], object]:
+    """The trial's find back: -1/2207032 on media_publish makes a new container at once."""
+    from igpreflight.publish.steps import publishing
+
+    return lambda: patched(publishing, "REMAKE_OUTCOME", set())
+
+
+def gone_is_unreadable() -> Callable[[], object]:
+    """i19d's second find back: a container read 100/33 leaves the post uncertain."""
+    from igpreflight.publish.steps import verdicts
+
+    return lambda: patched(verdicts, "gone", lambda err: False)
+
+
+@contextmanager
+def no_settle_after_refusals() -> Iterator[None]:
+    """Since the second trial a send step whose refused media_publish went out is
+    settled, never failed nor remade (publishing.after_refusals): a second guard that
+    the defects below need gone too."""
+    from igpreflight.publish.steps import publishing
+
+    with patched(publishing, "after_refusals", lambda *args: None):
+        yield
+
+
+def undocumented_unknowns_refused() -> Callable[[], object]:
+    """The second trial's first find back: Instagram's own error codes with a subcode
+    Meta does not document, or none (1/99, a bare -1), taken for refusals."""
+    from igpreflight.publish.steps import publishing
+
+    return lambda: patched(publishing, "unknown_outcome", lambda err: False)
+
+
+def published_elsewhere_is_finished() -> Callable[[], object]:
+    """The second trial's second find back: a container read PUBLISHED before its post
+    sent media_publish is taken for FINISHED."""
+    from igpreflight.publish.steps import containers
+
+    @contextmanager
+    def both() -> Iterator[None]:
+        with patched(containers, "SENT_BY_OTHERS", frozenset()), no_settle_after_refusals():
+            yield
+
+    return both
+
+
+def busy_resend_remakes() -> Callable[[], object]:
+    """The second trial's third find back: a resend after a refusal answered 2207006
+    (still publishing) is taken for a lost container."""
+    from igpreflight.publish.steps import publishing
+
+    @contextmanager
+    def both() -> Iterator[None]:
+        busy = patched(publishing, "resent_busy", lambda err, tries: False)
+        with busy, no_settle_after_refusals():
+            yield
+
+    return both
+
+
+def held_forgets_the_send() -> Callable[[], object]:
+    """The simulator's find on the second trial's faults back: a post held after a
+    refused media_publish forgets that it went out."""
+    from dataclasses import replace
+
+    from igpreflight.publish.durable import workflow
+    from igpreflight.publish.steps.results import Held
+
+    real = workflow.send
+
+    def send(rt, spec, cid, sent_before, fresh):  # noqa: ANN001, ANN202
+        got = real(rt, spec, cid, sent_before, fresh)
+        return replace(got, sent=False) if isinstance(got, Held) else got
+
+    return lambda: patched(workflow, "send", send)
