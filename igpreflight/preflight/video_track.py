@@ -114,14 +114,13 @@ def _samples(boxes: dict[bytes, bytes], timescale: int) -> list[Sample]:
                     break
                 offsets.append(at)
                 at += sizes[len(offsets) - 1]
-    deltas = [d for count, d in _table(boxes[b"stts"], 8, 2) for _ in range(count)]
+    deltas = _per_sample(_table(boxes[b"stts"], 8, 2), len(sizes), "stts")
     shifts = [0] * len(sizes)
     if b"ctts" in boxes:
         signed = boxes[b"ctts"][0] == 1
         shifts = [
-            (o - (1 << 32) if signed and o >= 1 << 31 else o)
-            for count, o in _table(boxes[b"ctts"], 8, 2)
-            for _ in range(count)
+            o - (1 << 32) if signed and o >= 1 << 31 else o
+            for o in _per_sample(_table(boxes[b"ctts"], 8, 2), len(sizes), "ctts")
         ]
     if not (len(offsets) == len(deltas) == len(shifts) == len(sizes)):
         raise Whole("the sample tables disagree on the number of samples")
@@ -133,6 +132,18 @@ def _samples(boxes: dict[bytes, bytes], timescale: int) -> list[Sample]:
         out.append(Sample(offsets[i], size, dts, dts + shifts[i], i in keys))
         dts += deltas[i]
     return out
+
+
+def _per_sample(runs: list[tuple[int, ...]], samples: int, name: str) -> list[int]:
+    """A run-length table ((count, value) entries: stts, ctts) as one value a sample.
+
+    Whole unless its counts add up to stsz's samples: a 24-byte table may count
+    2^32-1 samples, and expanding that before comparing took gigabytes (found by
+    fuzzing)."""
+    counted = sum(count for count, _ in runs)
+    if counted != samples:
+        raise Whole(f"{name} counts {counted:,} samples, stsz {samples:,}")
+    return [value for count, value in runs for _ in range(count)]
 
 
 def _check_edits(track: isobmff.TrackLayout, samples: list[Sample]) -> None:
