@@ -32,6 +32,7 @@ from igpreflight.preflight.mp4_tables import (
     _chunk_offsets,
     _data_end,
     _elst,
+    _elst_problem,
     _mdhd,
     _mvhd_timescale,
     _read_tables,
@@ -201,7 +202,10 @@ def movie_layout(f: BinaryIO) -> MovieLayout:
                             track.channels = _sample_entry_channels(tables.get(b"stsd", b""))
         for e in elst_boxes:
             track.has_elst = True
-            track.edits.extend(_elst(read_payload(f, e), movie_ts, media_ts))
+            edits = read_payload(f, e)
+            track.problem = track.problem or _elst_problem(edits)
+            if not track.problem:
+                track.edits.extend(_elst(edits, movie_ts, media_ts))
         layout.tracks.append(track)
     return layout
 
