@@ -4,15 +4,18 @@ goes on": made here from a real clip with one field changed, or written out."""
 
 from __future__ import annotations
 
+import struct
 import tracemalloc
 from pathlib import Path
 
 import pytest
 
-from igpreflight.model import Unreadable
+from igpreflight import check
+from igpreflight.model import Unreadable, VideoFacts
+from igpreflight.preflight import h264
 from igpreflight.preflight.probe import probe
 from igpreflight.preflight.video_track import Whole, read_track
-from tests.crafted import patch_box
+from tests.crafted import find_box, patch_box
 
 
 @pytest.fixture(scope="module")
@@ -55,3 +58,61 @@ def test_an_edit_list_counting_more_edits_than_its_box_holds_is_file001(clip, tm
     assert facts.reason == (
         "implausible MP4: the vide track's elst declares 2,147,483,647 edits but its box holds 1"
     )
+
+
+def _with_sps(src: Path, dst: Path, sps: bytes, entry_width: int) -> Path:
+    """`src` with avcC's SPS replaced by `sps` (padded to its length) and the sample
+    entry's width set to `entry_width`."""
+    data = bytearray(src.read_bytes())
+    avcc = data.find(b"avcC") + 4  # its payload (inside the sample entry)
+    (length,) = struct.unpack(">H", data[avcc + 6 : avcc + 8])
+    assert len(sps) <= length
+    at = avcc + 8
+    data[at : at + length] = sps.ljust(length, b"\0")
+    stsd = find_box(bytes(data), b"stsd")
+    struct.pack_into(">H", data, stsd.payload + 8 + 32, entry_width)
+    dst.write_bytes(bytes(data))
+    return dst
+
+
+# profile 66, level 30, sps id 0, log2_max_frame_num 4, POC type 2, 0 refs, no gaps,
+# 6x4 macroblocks, frames only, direct_8x8, cropped by 24 (48 luma columns) each side,
+# no VUI: a 96x64 picture cropped to 0x64.
+SPS_CROPPED_TO_NOTHING = bytes.fromhex("6742001edc6270c86740")
+
+
+def test_an_sps_cropped_to_no_picture_is_left_to_mediainfo(clip, tmp_path):
+    """An SPS whose cropping leaves a width of 0, in a sample entry 0 wide, was a
+    ZeroDivisionError in the native MP4 reader: an internal error for the whole
+    batch. The SPS reader now refuses it and MediaInfo reads the file."""
+    with pytest.raises(h264.SpsError, match="cropped frame is 0x64"):
+        h264.parse_sps(SPS_CROPPED_TO_NOTHING)
+    bad = _with_sps(clip, tmp_path / "cropped.mp4", SPS_CROPPED_TO_NOTHING, 0)
+    fine = tmp_path / "fine.mp4"
+    fine.write_bytes(clip.read_bytes())
+    report = check([bad, fine])
+    assert len(report.files) == 2
+    assert isinstance(probe(fine), VideoFacts)
+
+
+def _sps(fields: str) -> bytes:
+    """An SPS NAL unit from its fields written as a bit string (stop bit added)."""
+    bits = fields.replace(" ", "") + "1"
+    bits += "0" * (-len(bits) % 8)
+    return b"\x67" + int(bits, 2).to_bytes(len(bits) // 8, "big")
+
+
+@pytest.mark.parametrize(
+    ("fields", "why"),
+    [
+        # High profile, chroma_format_idc 7 (0..3 exist)
+        ("01100100 00000000 00011110 1 0001000 1 1 0 0", "chroma_format_idc"),
+        # High profile, 4:2:0, luma bit depth 8 + 30
+        ("01100100 00000000 00011110 1 010 000011111 1 0 0", "bit depth"),
+        # Baseline, log2_max_frame_num_minus4 = 30 (0..12 exist)
+        ("01000010 00000000 00011110 1 000011111", "log2_max_frame_num"),
+    ],
+)
+def test_sps_fields_out_of_range_are_refused(fields, why):
+    with pytest.raises(h264.SpsError, match=why):
+        h264.parse_sps(_sps(fields))
