@@ -5,6 +5,7 @@ goes on": made here from a real clip with one field changed, or written out."""
 from __future__ import annotations
 
 import struct
+import sys
 import tracemalloc
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 from igpreflight import check
 from igpreflight.model import Unreadable, VideoFacts
 from igpreflight.preflight import h264
+from igpreflight.preflight.manifest import ManifestError, load_manifest
 from igpreflight.preflight.probe import probe
 from igpreflight.preflight.video_track import Whole, read_track
 from tests.crafted import find_box, patch_box
@@ -116,3 +118,18 @@ def _sps(fields: str) -> bytes:
 def test_sps_fields_out_of_range_are_refused(fields, why):
     with pytest.raises(h264.SpsError, match=why):
         h264.parse_sps(_sps(fields))
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [("posts.json", "[" * 100_000), ("posts.toml", "a = " + "[" * 100_000)],
+    ids=["json", "toml"],
+)
+def test_a_manifest_nested_past_the_parsers_recursion_is_a_manifest_error(name, text, tmp_path):
+    """100,000 opening brackets were a RecursionError: 'internal error' and exit 2
+    with a bug report hint, instead of what is wrong with the manifest."""
+    path = tmp_path / name
+    path.write_text(text)
+    assert sys.getrecursionlimit() < 100_000
+    with pytest.raises(ManifestError, match="nested too deeply"):
+        load_manifest(path)
