@@ -14,6 +14,7 @@ import pytest
 from igpreflight import check
 from igpreflight.model import Unreadable, VideoFacts
 from igpreflight.preflight import h264
+from igpreflight.preflight.isobmff import movie_layout
 from igpreflight.preflight.manifest import ManifestError, load_manifest
 from igpreflight.preflight.probe import probe
 from igpreflight.preflight.video_track import Whole, read_track
@@ -60,6 +61,36 @@ def test_an_edit_list_counting_more_edits_than_its_box_holds_is_file001(clip, tm
     assert facts.reason == (
         "implausible MP4: the vide track's elst declares 2,147,483,647 edits but its box holds 1"
     )
+
+
+def test_tables_declared_past_their_track_are_read_only_to_its_end(clip, tmp_path):
+    """2,000 empty tracks, each with an stsz declaring 4 GB, then 1 MB of padding: the
+    walker read every such table to the end of the file and kept it, 2.1 GB and 8 s
+    for `check` of a 1.2 MB movie (a box past its parent ran to EOF). 300 tracks show
+    it: a box is now cut at its parent's end."""
+    data = clip.read_bytes()
+    moov = find_box(data, b"moov")
+
+    def box(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I4s", len(body) + 8, kind) + body
+
+    stsz = struct.pack(">I4s", 0xFFFFFFFF, b"stsz") + bytes(12)
+    track = box(b"trak", box(b"mdia", box(b"minf", box(b"stbl", stsz))))
+    body = data[moov.payload : moov.end] + track * 300
+    bad = tmp_path / "tracks.mp4"
+    bad.write_bytes(
+        data[: moov.offset] + box(b"moov", body) + data[moov.end :] + box(b"free", bytes(1 << 20))
+    )
+    tracemalloc.start()
+    try:
+        with bad.open("rb") as f:
+            layout = movie_layout(f)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(layout.tracks) == 302
+    assert peak < 16 << 20, f"{peak:,} bytes"
+    assert isinstance(probe(bad), (VideoFacts, Unreadable))
 
 
 def _with_sps(src: Path, dst: Path, sps: bytes, entry_width: int) -> Path:

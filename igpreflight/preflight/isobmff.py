@@ -115,8 +115,14 @@ def top_level(f: BinaryIO) -> list[Box]:
 
 
 def children(f: BinaryIO, box: Box, eof: int) -> list[Box]:
+    """The boxes inside `box`, each cut at its end (and at EOF): a box holds its
+    children. 2,000 tracks whose stsz each declared 4 GB were each read to the end
+    of the file and kept, 2.1 GB for a 1.2 MB movie (found by fuzzing)."""
     start = box.payload + (4 if box.type in FULL_CONTAINERS else 0)
-    return list(iter_boxes(f, start, min(box.end, eof)))
+    end = min(box.end, eof)
+    return [
+        c if c.end <= end else c._replace(size=end - c.offset) for c in iter_boxes(f, start, end)
+    ]
 
 
 def find_path(f: BinaryIO, boxes: list[Box], path: list[bytes], eof: int) -> list[Box]:
