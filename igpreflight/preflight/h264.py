@@ -180,7 +180,11 @@ def parse_sps(nal: bytes) -> Sps:
             for i in range(8 if chroma_format_idc != 3 else 12):
                 if bits.flag():
                     _skip_scaling_list(bits, 16 if i < 6 else 64)
+    if chroma_format_idc > 3 or max(depth_luma, depth_chroma) > 14:
+        raise SpsError("chroma_format_idc or bit depth out of range")
     log2_max_frame_num = bits.ue() + 4
+    if log2_max_frame_num > 16:
+        raise SpsError(f"log2_max_frame_num {log2_max_frame_num} is out of range")
     poc_type = bits.ue()
     if poc_type == 0:
         bits.ue()
@@ -198,11 +202,14 @@ def parse_sps(nal: bytes) -> Sps:
         bits.flag()  # mb_adaptive_frame_field_flag
     bits.flag()  # direct_8x8_inference_flag
     crop = (bits.ue(), bits.ue(), bits.ue(), bits.ue()) if bits.flag() else (0, 0, 0, 0)
-    chroma_type = 0 if separate_planes or chroma_format_idc > 3 else chroma_format_idc
+    chroma_type = 0 if separate_planes else chroma_format_idc
     unit_x = _SUB_WIDTH[chroma_type]
     unit_y = _SUB_HEIGHT[chroma_type] * (2 - frame_mbs_only)
     width = width_mbs * 16 - (crop[0] + crop[1]) * unit_x
     height = height_units * 16 * (2 - frame_mbs_only) - (crop[2] + crop[3]) * unit_y
+    if width <= 0 or height <= 0:
+        # The cropping leaves no picture: mp4_native divided by this width (found by fuzzing).
+        raise SpsError(f"the cropped frame is {width}x{height}")
     sar, transfer, pic_struct, hrd = None, None, False, False
     if bits.flag():  # vui_parameters_present_flag
         sar, transfer, pic_struct, hrd = _vui(bits)

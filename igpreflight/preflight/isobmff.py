@@ -32,6 +32,7 @@ from igpreflight.preflight.mp4_tables import (
     _chunk_offsets,
     _data_end,
     _elst,
+    _elst_problem,
     _mdhd,
     _mvhd_timescale,
     _read_tables,
@@ -114,8 +115,14 @@ def top_level(f: BinaryIO) -> list[Box]:
 
 
 def children(f: BinaryIO, box: Box, eof: int) -> list[Box]:
+    """The boxes inside `box`, each cut at its end (and at EOF): a box holds its
+    children. 2,000 tracks whose stsz each declared 4 GB were each read to the end
+    of the file and kept, 2.1 GB for a 1.2 MB movie (found by fuzzing)."""
     start = box.payload + (4 if box.type in FULL_CONTAINERS else 0)
-    return list(iter_boxes(f, start, min(box.end, eof)))
+    end = min(box.end, eof)
+    return [
+        c if c.end <= end else c._replace(size=end - c.offset) for c in iter_boxes(f, start, end)
+    ]
 
 
 def find_path(f: BinaryIO, boxes: list[Box], path: list[bytes], eof: int) -> list[Box]:
@@ -201,7 +208,10 @@ def movie_layout(f: BinaryIO) -> MovieLayout:
                             track.channels = _sample_entry_channels(tables.get(b"stsd", b""))
         for e in elst_boxes:
             track.has_elst = True
-            track.edits.extend(_elst(read_payload(f, e), movie_ts, media_ts))
+            edits = read_payload(f, e)
+            track.problem = track.problem or _elst_problem(edits)
+            if not track.problem:
+                track.edits.extend(_elst(edits, movie_ts, media_ts))
         layout.tracks.append(track)
     return layout
 

@@ -48,6 +48,9 @@ POST_KEYS = {
 # Tens of thousands of posts; a bound, so /dev/zero or an endless pipe is an error.
 MAX_MANIFEST_MB = 16
 MAX_MANIFEST_BYTES = MAX_MANIFEST_MB * MB
+# Both parsers recurse once a nesting level: 100,000 "[" were an internal error
+# (RecursionError) until said as the manifest's fault (found by fuzzing).
+TOO_DEEP = "arrays or tables nested too deeply (a manifest nests four levels)"
 MEDIA_KEYS = {"path", "url", "media_type", "user_tags", "product_tags", "alt_text", "caption"}
 
 
@@ -74,6 +77,8 @@ def load_manifest(source: str | os.PathLike[str]) -> list[Post]:
             data: Any = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise ManifestError(f"{path}: invalid TOML: {exc}") from exc
+        except RecursionError:
+            raise ManifestError(f"{path}: invalid TOML: {TOO_DEEP}") from None
     else:
         data = _parse_json(text, str(path))
     posts = parse_manifest(
@@ -85,6 +90,8 @@ def load_manifest(source: str | os.PathLike[str]) -> list[Post]:
 def _parse_json(text: str, where: str) -> Any:
     try:
         return json.loads(text)
+    except RecursionError:
+        raise ManifestError(f"{where}: invalid JSON: {TOO_DEEP}") from None
     except json.JSONDecodeError as exc:
         # A writer that stopped (or was stopped) early: the text ends in the middle of
         # a value or a string, which the parser words as if a character were wrong.

@@ -53,6 +53,19 @@ def _elst(data: bytes, movie_ts: int, media_ts: int) -> list[Edit]:
     return edits
 
 
+def _elst_problem(data: bytes) -> str | None:
+    """Why an edit list cannot be read as declared: more entries than its box holds.
+    MediaInfo believed a count of 2^31-1 in a 28-byte elst and took 400 MB for an
+    11 KB file (found by fuzzing); no writer makes such a box."""
+    if len(data) < 8:
+        return "elst box is too short"
+    step = 20 if data[0] == 1 else 12
+    (count,) = struct.unpack(">I", data[4:8])
+    if count * step > len(data) - 8:
+        return f"elst declares {count:,} edits but its box holds {(len(data) - 8) // step:,}"
+    return None
+
+
 def _chunk_offsets(data: bytes, wide: bool) -> tuple[int, ...]:
     (count,) = struct.unpack(">I", data[4:8])
     size = 8 if wide else 4

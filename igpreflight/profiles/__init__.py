@@ -44,6 +44,8 @@ def load_file(path: str | Path, known: Mapping[str, Profile], shown: str | None 
         raise ProfileError(f"profile {where}: cannot read it: {exc.strerror or exc}") from exc
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ProfileError(f"profile {where}: invalid TOML: {exc}") from exc
+    except RecursionError:  # tomllib recurses once a nesting level
+        raise ProfileError(f"profile {where}: invalid TOML: nested too deeply") from None
     name = table.get("name", path.stem)
     if not isinstance(name, str) or not name:
         raise ProfileError(f"profile {where}: name must be a string")
