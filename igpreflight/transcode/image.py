@@ -30,6 +30,7 @@ from igpreflight.limits import IMAGE_FIX
 from igpreflight.model import ImageFacts
 from igpreflight.preflight.decode import MAX_FRAMES, classic_error, located
 from igpreflight.preflight.probe_image import bomb_reason, icc_facts, open_image
+from igpreflight.transcode import image_resize
 from igpreflight.transcode.aim import plan_image_limits
 from igpreflight.transcode.image_encode import (
     SRGB_ICC,
@@ -342,7 +343,8 @@ def _flatten(im: Image.Image, background: str) -> Image.Image:
 
 def _crop_resize(im: Image.Image, facts: ImageFacts, geo: Geometry) -> Image.Image:
     """Crop + resize in one Lanczos pass over the box (in full-size display pixels,
-    scaled to the maybe drafted decode). Pillow resizes alpha premultiplied."""
+    scaled to the maybe drafted decode), in two bands at once (`image_resize`).
+    Pillow resizes alpha premultiplied."""
     dw, dh = facts.display_width, facts.display_height
     if Fraction(im.width, im.height) != Fraction(dw, dh) and (
         abs(im.width / im.height - dw / dh) > 0.02 * dw / dh
@@ -358,7 +360,7 @@ def _crop_resize(im: Image.Image, facts: ImageFacts, geo: Geometry) -> Image.Ima
         and (box[2] - box[0], box[3] - box[1]) == geo.content
     ):
         return im.crop(tuple(int(v) for v in box))
-    return im.resize(geo.content, Image.Resampling.LANCZOS, box=box, reducing_gap=REDUCING_GAP)
+    return image_resize.lanczos(im, geo.content, box, REDUCING_GAP)
 
 
 def _pad(content: Image.Image, geo: Geometry, options: FixOptions) -> Image.Image:
