@@ -20,7 +20,7 @@ from fastapi.openapi.utils import get_openapi
 
 from igpreflight._version import __version__
 from igpreflight.config import Settings
-from igpreflight.serve import problems
+from igpreflight.serve import diskspace, problems
 from igpreflight.serve.checking import RuleLayers
 from igpreflight.serve.durable_jobs import DurableJobs
 from igpreflight.serve.encoding import IdentityOnly
@@ -151,6 +151,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
     app.state.keys = keys
     app.state.limiter = RateLimiter(settings.rate, settings.burst)
     problems.install(app)
+    diskspace.install(app)  # a full or read-only disk is a 507/503, not a 500
     for router in ROUTERS:
         app.include_router(router)
     app.add_middleware(

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from igpreflight.serve.diskspace import storage_problem
 from igpreflight.serve.jobs import JOB_ID, Handler, Job
 from igpreflight.serve.keys import Principal
 from igpreflight.serve.problems import Problem
@@ -68,7 +69,11 @@ def run_handler(kind: str, params: dict[str, Any]) -> dict[str, Any]:
         return {"result": handler(params)}
     except Problem as exc:
         return {"error": exc.detail}
-    except Exception:
+    except Exception as exc:
+        disk = storage_problem(exc)
+        if disk is not None:  # a full or read-only disk: say so, it is not a bug
+            log.warning("job (%s): %s", kind, disk.detail)
+            return {"error": disk.detail}
         log.exception("job (%s) failed", kind)
         return {"error": FAILED}
     finally:
