@@ -9,57 +9,21 @@ from __future__ import annotations
 
 import io
 import os
-import re
 import resource
 import shutil
-import signal
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 from PIL import Image
+from serve_support import running, serve_process
+
+from igpreflight.serve.settings import ServeSettings
 
 FILE_CAP = 4 * 1024 * 1024  # bytes any one file of the service may grow to
 
 
 def _cap_file_size() -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_CAP, FILE_CAP))
-
-
-@contextmanager
-def capped_serve(folder: Path) -> Iterator[str]:
-    """`igpreflight serve --port 0` whose files cannot grow past FILE_CAP; its URL."""
-    log = folder / "serve.log"
-    with open(log, "w") as err:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "igpreflight", "serve", "--port", "0", "--isolated"],
-            cwd=folder,
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            preexec_fn=_cap_file_size,
-        )
-    try:
-        deadline = time.monotonic() + 60
-        url = None
-        while url is None:
-            found = re.search(r"running on (http://127\.0\.0\.1:\d+)", log.read_text())
-            url = found and found[1]
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"serve did not start: {log.read_text()}")
-            time.sleep(0.1)
-        yield url
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def small_jpeg() -> bytes:
@@ -69,7 +33,8 @@ def small_jpeg() -> bytes:
 
 
 def test_an_upload_the_disk_cannot_hold_is_507_and_the_service_goes_on(tmp_path: Path) -> None:
-    with capped_serve(tmp_path) as url, httpx.Client(base_url=url, timeout=60) as http:
+    served = serve_process(tmp_path, preexec_fn=_cap_file_size)
+    with served as (url, _), httpx.Client(base_url=url, timeout=60) as http:
         too_big = os.urandom(FILE_CAP + 1024 * 1024)
         refused = http.post("/v1/media", files={"file": ("big.mov", too_big)})
         fits = http.post("/v1/media", files={"file": ("fits.jpg", small_jpeg())})
@@ -87,10 +52,6 @@ def test_an_upload_the_disk_cannot_hold_is_507_and_the_service_goes_on(tmp_path:
 
 
 def test_readyz_says_when_the_data_folder_takes_no_writes(tmp_path: Path) -> None:
-    from serve_support import running
-
-    from igpreflight.serve.settings import ServeSettings
-
     data = tmp_path / "data"
     with running(ServeSettings(data_dir=str(data), isolated=True)) as svc, svc.client() as http:
         ready = http.get("/readyz")

@@ -106,7 +106,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         # them out of the collector's full passes, which otherwise stall requests.
         gc.collect()
         gc.freeze()
-        sweeper = asyncio.create_task(_sweep_forever(store, jobs))
+        sweeper = asyncio.create_task(_sweep_forever(store, jobs, fixer))
         loop = asyncio.get_running_loop()
         if publisher:
             jobs.listen_with_publisher()  # its engine runs this process's jobs too
@@ -189,12 +189,13 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     return app.openapi_schema
 
 
-async def _sweep_forever(store: MediaStore, jobs: Any) -> None:
+async def _sweep_forever(store: MediaStore, jobs: Any, fixer: Fixer) -> None:
     loop = asyncio.get_running_loop()
     while True:
         try:
             await loop.run_in_executor(None, store.sweep)
             await loop.run_in_executor(None, jobs.sweep)
+            await loop.run_in_executor(None, fixer.sweep_work)  # what a killed fix left
         except OSError as exc:  # another worker removed the same folder first
             log.debug("sweep: %s", exc)
         await asyncio.sleep(SWEEP_EVERY)
