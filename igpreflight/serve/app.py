@@ -22,7 +22,7 @@ from igpreflight._version import __version__
 from igpreflight.config import Settings
 from igpreflight.serve import diskspace, problems
 from igpreflight.serve.checking import RuleLayers
-from igpreflight.serve.durable_jobs import DurableJobs
+from igpreflight.serve.durable_jobs import DurableJobs, queue_for
 from igpreflight.serve.encoding import IdentityOnly
 from igpreflight.serve.fixing import Fixer
 from igpreflight.serve.keys import KeyRing, load_keys
@@ -94,7 +94,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
     fixer = Fixer(store, settings, layers)
     publishing = Publishing(settings)
     publisher = settings.publish_worker and bool(accounts)  # nothing to publish without
-    jobs = DurableJobs(publishing, {"fix": fixer})
+    jobs = DurableJobs(publishing, {"fix": fixer}, queue_for(settings.data_path))
     hooks = webhooks_for(settings, accounts)
 
     @contextlib.asynccontextmanager
