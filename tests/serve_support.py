@@ -44,7 +44,9 @@ def running(settings: ServeSettings) -> Iterator[Running]:
     from igpreflight.serve.app import create_app
 
     app = create_app(replace(settings, port=0))
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", http="h11"
+    )  # h11, as `serve` runs it
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
