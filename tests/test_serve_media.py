@@ -83,6 +83,23 @@ def test_over_the_cap_by_content_length(service):
     assert not incoming(service)
 
 
+def test_the_cap_is_the_files_to_the_byte_and_named_as_set(service):
+    """The body's cap leaves room for the form around the file; the file's own cap
+    is --max-upload exactly (the trial's file 1 KB over it was taken), and a
+    refusal names the cap as the operator set it, not the body's."""
+    with service.client() as http:
+        at_cap = http.post("/v1/media", files={"file": ("at.jpg", b"\xff" * CAP)})
+        just_over = http.post("/v1/media", files={"file": ("over.jpg", b"\xff" * (CAP + 1000))})
+        far_over = http.post("/v1/media", files={"file": ("far.jpg", b"\xff" * (2 * CAP))})
+    assert at_cap.status_code == 201, at_cap.text
+    for refused in (just_over, far_over):
+        assert refused.status_code == 413, refused.text
+        assert refused.json()["detail"] == (
+            f"the file is larger than this service's {CAP:,} bytes (--max-upload)"
+        )
+    assert not incoming(service)
+
+
 def test_over_the_cap_while_streaming(service):
     """A chunked body gives no length: it is cut when it passes the cap."""
     boundary = "b0undary"

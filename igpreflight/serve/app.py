@@ -34,6 +34,7 @@ from igpreflight.serve.routes import ROUTERS
 from igpreflight.serve.service import Service
 from igpreflight.serve.settings import ServeSettings
 from igpreflight.serve.store import MediaStore
+from igpreflight.serve.uploads import upload_too_large
 from igpreflight.serve.webhooks.config import webhooks_for
 from igpreflight.serve.webhooks.dispatcher import Dispatcher
 
@@ -159,6 +160,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         default=settings.max_json,
         per_path={"/v1/media": settings.max_upload + MULTIPART_SLACK},
         idle=settings.body_timeout,
+        refusals={"/v1/media": upload_too_large(settings.max_upload)},
     )
     app.add_middleware(IdentityOnly)  # before the body limit: a coded body is not read
     app.add_middleware(RequestMetrics)  # outermost: counts the refusals above too

@@ -34,8 +34,9 @@ class Received:
 class _Parts:
     """python-multipart callbacks that write the file part to disk, fields to memory."""
 
-    def __init__(self, store: MediaStore, media_id: str) -> None:
+    def __init__(self, store: MediaStore, media_id: str, cap: int) -> None:
         self.folder = store.incoming_root / media_id
+        self.cap = cap  # bytes the file may have (--max-upload)
         self.fields: dict[str, str] = {}
         self.name: str | None = None
         self.size = 0
@@ -82,6 +83,8 @@ class _Parts:
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
         chunk = data[start:end]
         if self._file is not None:
+            if self.size + len(chunk) > self.cap:  # the body's cap has room for the form
+                raise upload_too_large(self.cap)
             self._file.write(chunk)
             self.size += len(chunk)
         else:
@@ -105,6 +108,17 @@ class _Parts:
             self._file = None
 
 
+def upload_too_large(cap: int) -> Problem:
+    """413 naming the cap as the operator set it (--max-upload MB)."""
+    shown = f"{cap / 2**20:,.0f} MB" if cap % 2**20 == 0 else f"{cap:,} bytes"
+    return Problem(
+        413,
+        f"the file is larger than this service's {shown} (--max-upload)",
+        "too-large",
+        headers={"Connection": "close"},  # the rest of the body is left unread
+    )
+
+
 def boundary_of(content_type: str | None) -> bytes:
     kind, options = parse_options_header(content_type)
     if kind != b"multipart/form-data":
@@ -117,11 +131,12 @@ def boundary_of(content_type: str | None) -> bytes:
     return boundary
 
 
-async def receive_file(request: Request, store: MediaStore) -> Received:
-    """Stream the request's file part into a new incoming folder of `store`."""
+async def receive_file(request: Request, store: MediaStore, cap: int) -> Received:
+    """Stream the request's file part (at most `cap` bytes) into a new incoming
+    folder of `store`."""
     boundary = boundary_of(request.headers.get("content-type"))
     media_id, _ = store.incoming()
-    parts = _Parts(store, media_id)
+    parts = _Parts(store, media_id, cap)
     callbacks = {
         name: getattr(parts, name)
         for name in (

@@ -62,7 +62,7 @@ async def upload_media(
     """Stream one file (multipart part `file`) into the service, check it in the role
     `as` (default auto), and keep it for the media TTL. Its id can be used as a
     post's media in /v1/check and as the source of /v1/fix."""
-    received = await receive_file(request, svc.store)
+    received = await receive_file(request, svc.store, svc.settings.max_upload)
     try:
         as_ = received.fields.get("as", "auto") or "auto"
         if as_ not in ROLES:
