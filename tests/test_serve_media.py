@@ -100,6 +100,31 @@ def test_the_cap_is_the_files_to_the_byte_and_named_as_set(service):
     assert not incoming(service)
 
 
+def test_file_names_from_older_and_other_clients(service):
+    """RFC 5987's filename* alone (urllib3 before 1.25), filename* beside filename
+    (.NET), and a Latin-1 filename: each keeps its name and extension."""
+    picture = make_image(service.settings.data_path.parent / "p.jpg").read_bytes()
+
+    def sent(disposition: bytes) -> str:
+        body = (
+            b'--bnd\r\nContent-Disposition: form-data; name="file"; '
+            + disposition
+            + b"\r\n\r\n"
+            + picture
+            + b"\r\n--bnd--\r\n"
+        )
+        kind = {"content-type": "multipart/form-data; boundary=bnd"}
+        with service.client() as http:
+            answer = http.post("/v1/media", content=body, headers=kind)
+        assert answer.status_code == 201, answer.text
+        return answer.json()["name"]
+
+    assert sent(b"filename*=UTF-8''%C3%A7af%C3%A9%20photo.jpg") == "cafe-photo.jpg"
+    assert sent(b"filename=\"x.jpg\"; filename*=utf-8''r%C3%A9sum%C3%A9.jpg") == "resume.jpg"
+    assert sent('filename="café.jpg"'.encode("latin-1")) == "cafe.jpg"
+    assert sent(b"filename*=klingon''%FF.jpg; filename=\"plain.jpg\"") == "plain.jpg"
+
+
 def test_over_the_cap_while_streaming(service):
     """A chunked body gives no length: it is cut when it passes the cap."""
     boundary = "b0undary"

@@ -9,7 +9,9 @@ removes the incoming folder before the error goes on: nothing is left behind.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from urllib.parse import unquote_to_bytes
 
 from fastapi import Request
 from python_multipart.exceptions import MultipartParseError
@@ -76,8 +78,7 @@ class _Parts:
         if self._field == FILE_FIELD:
             if self.name is not None:
                 raise Problem(422, "send one file per upload", "bad-upload")
-            given = options.get(b"filename", b"").decode("utf-8", "replace")
-            self.name = safe_name(given)
+            self.name = safe_name(file_name(self._disposition, options))
             self._file = open(self.folder / self.name, "wb")  # noqa: SIM115 - closed in on_part_end
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
@@ -106,6 +107,30 @@ class _Parts:
         if self._file is not None:
             self._file.close()
             self._file = None
+
+
+_EXTENDED = re.compile(rb"(?:^|;)\s*filename\*\s*=\s*([^;]+)", re.I)
+
+
+def file_name(disposition: bytes, options: dict[bytes, bytes]) -> str:
+    """The file part's name as the client meant it: RFC 5987's `filename*`
+    (charset''percent-encoded, preferred as RFC 6266 says), which python-multipart
+    drops, so a client sending only it (urllib3 before 1.25) lost its extension;
+    else `filename` as UTF-8, or Latin-1 for the bytes of an older client, which
+    'replace' turned into a name missing its accented letters."""
+    extended = _EXTENDED.search(disposition)
+    if extended:
+        charset, _, rest = extended[1].strip().strip(b'"').partition(b"'")
+        encoded = rest.partition(b"'")[2]
+        try:
+            return unquote_to_bytes(encoded).decode(charset.decode("ascii") or "utf-8")
+        except (LookupError, UnicodeDecodeError):
+            pass  # an unknown charset or bad bytes: the plain name, if any
+    raw = options.get(b"filename", b"")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
 
 
 def upload_too_large(cap: int) -> Problem:
