@@ -44,7 +44,9 @@ def running(settings: ServeSettings) -> Iterator[Running]:
     from igpreflight.serve.app import create_app
 
     app = create_app(replace(settings, port=0))
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", http="h11"
+    )  # h11, as `serve` runs it
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -120,3 +122,45 @@ def api_findings(answer: dict[str, Any]) -> list[tuple]:
 def same_findings(cli: list[tuple], api: list[tuple]) -> bool:
     """Equal as multisets (the service groups by severity, the CLI by file)."""
     return sorted(cli, key=repr) == sorted(api, key=repr)
+
+
+@contextmanager
+def serve_process(
+    folder: Path, *args: str, preexec_fn: Any = None
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`igpreflight serve --port 0 --isolated ...` in its own process, run in `folder`
+    (so its data and database are `folder/.igpreflight/...`); yields its URL and the
+    process. Stops it with SIGTERM unless the test killed it already."""
+    import re
+    import signal
+
+    log = folder / "serve.log"
+    with open(log, "a") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "igpreflight", "serve", "--port", "0", "--isolated", *args],
+            cwd=folder,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            preexec_fn=preexec_fn,
+        )
+    start = log.stat().st_size if log.exists() else 0
+    try:
+        deadline = time.monotonic() + 60
+        url = None
+        while url is None:
+            text = log.read_text()[start:]
+            found = re.search(r"running on (http://127\.0\.0\.1:\d+)", text)
+            url = found and found[1]
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"serve did not start: {text}")
+            time.sleep(0.1)
+        yield url, proc
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()

@@ -83,6 +83,48 @@ def test_over_the_cap_by_content_length(service):
     assert not incoming(service)
 
 
+def test_the_cap_is_the_files_to_the_byte_and_named_as_set(service):
+    """The body's cap leaves room for the form around the file; the file's own cap
+    is --max-upload exactly (the trial's file 1 KB over it was taken), and a
+    refusal names the cap as the operator set it, not the body's."""
+    with service.client() as http:
+        at_cap = http.post("/v1/media", files={"file": ("at.jpg", b"\xff" * CAP)})
+        just_over = http.post("/v1/media", files={"file": ("over.jpg", b"\xff" * (CAP + 1000))})
+        far_over = http.post("/v1/media", files={"file": ("far.jpg", b"\xff" * (2 * CAP))})
+    assert at_cap.status_code == 201, at_cap.text
+    for refused in (just_over, far_over):
+        assert refused.status_code == 413, refused.text
+        assert refused.json()["detail"] == (
+            f"the file is larger than this service's {CAP:,} bytes (--max-upload)"
+        )
+    assert not incoming(service)
+
+
+def test_file_names_from_older_and_other_clients(service):
+    """RFC 5987's filename* alone (urllib3 before 1.25), filename* beside filename
+    (.NET), and a Latin-1 filename: each keeps its name and extension."""
+    picture = make_image(service.settings.data_path.parent / "p.jpg").read_bytes()
+
+    def sent(disposition: bytes) -> str:
+        body = (
+            b'--bnd\r\nContent-Disposition: form-data; name="file"; '
+            + disposition
+            + b"\r\n\r\n"
+            + picture
+            + b"\r\n--bnd--\r\n"
+        )
+        kind = {"content-type": "multipart/form-data; boundary=bnd"}
+        with service.client() as http:
+            answer = http.post("/v1/media", content=body, headers=kind)
+        assert answer.status_code == 201, answer.text
+        return answer.json()["name"]
+
+    assert sent(b"filename*=UTF-8''%C3%A7af%C3%A9%20photo.jpg") == "cafe-photo.jpg"
+    assert sent(b"filename=\"x.jpg\"; filename*=utf-8''r%C3%A9sum%C3%A9.jpg") == "resume.jpg"
+    assert sent('filename="café.jpg"'.encode("latin-1")) == "cafe.jpg"
+    assert sent(b"filename*=klingon''%FF.jpg; filename=\"plain.jpg\"") == "plain.jpg"
+
+
 def test_over_the_cap_while_streaming(service):
     """A chunked body gives no length: it is cut when it passes the cap."""
     boundary = "b0undary"

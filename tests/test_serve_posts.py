@@ -267,6 +267,27 @@ def test_a_database_that_is_down_is_a_503_never_a_500(tmp_path, emu, media, monk
         assert "hunter2" not in answer.text
 
 
+def test_a_sqlite_database_that_cannot_be_opened_is_said_once(
+    tmp_path, emu, media, monkeypatch
+) -> None:
+    """The trial's --db on a read-only disk answered 'cannot open the publish database
+    X: cannot open the publish database X: unable to open database file': a layer
+    described the fault line another layer had already made."""
+    blocked = tmp_path / "publish.sqlite"
+    blocked.mkdir()  # a folder where the database file should be: SQLite cannot open it
+    settings = posts_settings(tmp_path, emu, monkeypatch, db=str(blocked))
+    with running(settings) as down, down.client(KEY_A) as c:
+        answers = [
+            _post(c, post_body(media.url_for("feed.jpg"), "x"), "o-1"),
+            c.get("/v1/posts"),
+        ]
+    for answer in answers:
+        assert answer.status_code == 503, answer.text
+        detail = answer.json()["detail"]
+        assert detail.count("publish database") == 1, detail
+        assert detail.endswith(": unable to open database file"), detail
+
+
 def test_a_cancelled_held_post_taken_up_again_stops_before_media_publish(svc, emu, media):
     """The worker's own gate (not DBOS's cancel): a held post's attempt has ended, so a
     cancel only claims it; when a worker takes it up again, the new attempt goes as far

@@ -162,6 +162,10 @@ def serve(**options: Any) -> None:
         "timeout_graceful_shutdown": int(settings.grace) or None,
         "server_header": False,
         "log_level": "info",
+        # h11, not httptools: httptools stops at an `Upgrade: h2c` offer and drops the
+        # request's body (Kludex/uvicorn#2722), and Java's HttpClient offers it on
+        # every request to an http:// URL; h11 serves the request as HTTP/1.1.
+        "http": "h11",
     }
     if settings.workers > 1 and reuse_port_supported():
         sys.exit(

@@ -20,9 +20,9 @@ from fastapi.openapi.utils import get_openapi
 
 from igpreflight._version import __version__
 from igpreflight.config import Settings
-from igpreflight.serve import problems
+from igpreflight.serve import diskspace, problems
 from igpreflight.serve.checking import RuleLayers
-from igpreflight.serve.durable_jobs import DurableJobs
+from igpreflight.serve.durable_jobs import DurableJobs, queue_for
 from igpreflight.serve.encoding import IdentityOnly
 from igpreflight.serve.fixing import Fixer
 from igpreflight.serve.keys import KeyRing, load_keys
@@ -34,6 +34,7 @@ from igpreflight.serve.routes import ROUTERS
 from igpreflight.serve.service import Service
 from igpreflight.serve.settings import ServeSettings
 from igpreflight.serve.store import MediaStore
+from igpreflight.serve.uploads import upload_too_large
 from igpreflight.serve.webhooks.config import webhooks_for
 from igpreflight.serve.webhooks.dispatcher import Dispatcher
 
@@ -94,7 +95,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
     fixer = Fixer(store, settings, layers)
     publishing = Publishing(settings)
     publisher = settings.publish_worker and bool(accounts)  # nothing to publish without
-    jobs = DurableJobs(publishing, {"fix": fixer})
+    jobs = DurableJobs(publishing, {"fix": fixer}, queue_for(settings.data_path))
     hooks = webhooks_for(settings, accounts)
 
     @contextlib.asynccontextmanager
@@ -106,7 +107,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         # them out of the collector's full passes, which otherwise stall requests.
         gc.collect()
         gc.freeze()
-        sweeper = asyncio.create_task(_sweep_forever(store, jobs))
+        sweeper = asyncio.create_task(_sweep_forever(store, jobs, fixer))
         loop = asyncio.get_running_loop()
         if publisher:
             jobs.listen_with_publisher()  # its engine runs this process's jobs too
@@ -151,6 +152,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
     app.state.keys = keys
     app.state.limiter = RateLimiter(settings.rate, settings.burst)
     problems.install(app)
+    diskspace.install(app)  # a full or read-only disk is a 507/503, not a 500
     for router in ROUTERS:
         app.include_router(router)
     app.add_middleware(
@@ -158,6 +160,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         default=settings.max_json,
         per_path={"/v1/media": settings.max_upload + MULTIPART_SLACK},
         idle=settings.body_timeout,
+        refusals={"/v1/media": upload_too_large(settings.max_upload)},
     )
     app.add_middleware(IdentityOnly)  # before the body limit: a coded body is not read
     app.add_middleware(RequestMetrics)  # outermost: counts the refusals above too
@@ -188,12 +191,13 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     return app.openapi_schema
 
 
-async def _sweep_forever(store: MediaStore, jobs: Any) -> None:
+async def _sweep_forever(store: MediaStore, jobs: Any, fixer: Fixer) -> None:
     loop = asyncio.get_running_loop()
     while True:
         try:
             await loop.run_in_executor(None, store.sweep)
             await loop.run_in_executor(None, jobs.sweep)
+            await loop.run_in_executor(None, fixer.sweep_work)  # what a killed fix left
         except OSError as exc:  # another worker removed the same folder first
             log.debug("sweep: %s", exc)
         await asyncio.sleep(SWEEP_EVERY)

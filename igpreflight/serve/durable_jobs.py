@@ -8,29 +8,61 @@ workflow runs one recorded step, the handler: a handler that returned is never r
 again; one cut short by a kill runs again from its start after the restart. The
 job's record is the workflow's own row (status, input, output), read through the
 same DBOSClient the posts endpoints use. Every serve process listens to the jobs'
-queue, one job at a time each: its publishing worker's engine when it publishes,
-else an engine of its own that runs jobs only.
+queue of its data folder, one job at a time each: its publishing worker's engine
+when it publishes, else an engine of its own that runs jobs only.
+
+A job's media is a file in the data folder (`--data-dir`), so only a service on
+that folder can run it. With one queue for the whole database, two hosts on one
+PostgreSQL, each with its own folder, took each other's jobs, which then failed
+"no media ... (it may have expired)". Each data folder now has its own queue
+(`queue_for`): the worker processes of one host, or hosts sharing one folder,
+share it; a job runs where its media is.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+from igpreflight.serve.diskspace import storage_problem
 from igpreflight.serve.jobs import JOB_ID, Handler, Job
 from igpreflight.serve.keys import Principal
 from igpreflight.serve.problems import Problem
 
 log = logging.getLogger("igpreflight.serve")
 
-QUEUE = "igpreflight_jobs"
+QUEUE = "igpreflight_jobs"  # the prefix of each data folder's queue
 WORKFLOW = "igp.job"
+FOLDER_ID = ".jobs-queue"  # in the data folder: the name of its jobs' queue
 FAILED = "the job failed; see the service's log"
 ENDED_BADLY = ("ERROR", "CANCELLED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED")
+
+
+def queue_for(data: Path) -> str:
+    """The jobs' queue of the data folder `data`: a name kept in the folder, made by
+    the first process that starts on it (the others read the same name)."""
+    marker = data / FOLDER_ID
+    try:
+        return marker.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        pass
+    data.mkdir(parents=True, exist_ok=True)
+    name = f"{QUEUE}_{secrets.token_hex(8)}"
+    draft = data / f"{FOLDER_ID}.{secrets.token_hex(4)}.tmp"
+    draft.write_text(name + "\n", encoding="utf-8")
+    try:
+        os.link(draft, marker)  # whole or not at all; the first process's name wins
+    except FileExistsError:
+        name = marker.read_text(encoding="utf-8").strip()
+    finally:
+        draft.unlink()
+    return name
 
 
 class Host:
@@ -68,7 +100,11 @@ def run_handler(kind: str, params: dict[str, Any]) -> dict[str, Any]:
         return {"result": handler(params)}
     except Problem as exc:
         return {"error": exc.detail}
-    except Exception:
+    except Exception as exc:
+        disk = storage_problem(exc)
+        if disk is not None:  # a full or read-only disk: say so, it is not a bug
+            log.warning("job (%s): %s", kind, disk.detail)
+            return {"error": disk.detail}
         log.exception("job (%s) failed", kind)
         return {"error": FAILED}
     finally:
@@ -81,7 +117,8 @@ class DurableJobs:
     """A JobRunner on DBOS (see the module docstring), on `publishing`'s database
     (serve.publishing.Publishing: its url, client() and exists())."""
 
-    def __init__(self, publishing: Any, handlers: dict[str, Handler]) -> None:
+    def __init__(self, publishing: Any, handlers: dict[str, Handler], queue: str = QUEUE) -> None:
+        self.queue = queue  # this data folder's (queue_for)
         self.url = publishing.url
         self.client: Callable[[], Any] = publishing.client
         self.exists: Callable[[], bool] = publishing.exists
@@ -98,8 +135,8 @@ class DurableJobs:
         """This process's publishing worker runs jobs too (call before it starts)."""
         from igpreflight.publish.durable import engine
 
-        if QUEUE not in engine.ALSO_LISTEN:
-            engine.ALSO_LISTEN.append(QUEUE)
+        if self.queue not in engine.ALSO_LISTEN:
+            engine.ALSO_LISTEN.append(self.queue)
         self._engine = "publisher"
 
     def start(self) -> None:
@@ -111,7 +148,7 @@ class DurableJobs:
         with self._lock:
             if self._engine is not None or self._closed:
                 return
-            engine = Engine(self.url, queues=(QUEUE,))
+            engine = Engine(self.url, queues=(self.queue,))
             try:
                 engine.start()
             except DatabaseFault as exc:
@@ -136,7 +173,7 @@ class DurableJobs:
 
     def _register_queue(self) -> None:
         if not self._queue_made:
-            self.client().register_queue(QUEUE, worker_concurrency=1, polling_interval_sec=0.2)
+            self.client().register_queue(self.queue, worker_concurrency=1, polling_interval_sec=0.2)
             self._queue_made = True
 
     def submit(self, kind: str, params: dict[str, Any], principal: Principal) -> Job:
@@ -146,7 +183,7 @@ class DurableJobs:
         with self.guard():
             self._register_queue()
         job_id = "j_" + secrets.token_urlsafe(16)
-        options = {"workflow_name": WORKFLOW, "queue_name": QUEUE, "workflow_id": job_id}
+        options = {"workflow_name": WORKFLOW, "queue_name": self.queue, "workflow_id": job_id}
         with self.guard():
             self.client().enqueue(options, kind, params, list(principal.scope))
             found = self.client().list_workflows(

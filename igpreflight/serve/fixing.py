@@ -9,9 +9,11 @@ runs inline for an image and as a job for a video.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,7 @@ from igpreflight.serve.settings import ServeSettings
 from igpreflight.serve.store import MediaStore, safe_name
 
 FIX_OPTIONS = ("as", "aspect", "pad_color", "trim", "extend")
+STALE_WORK = 15 * 60.0  # seconds a fix folder no fix holds may go untouched
 
 
 class Fixer:
@@ -84,6 +87,28 @@ class Fixer:
         finally:
             shutil.rmtree(out, ignore_errors=True)
 
+    def sweep_work(self, now: float | None = None) -> int:
+        """Remove the fix folders a killed fix left (a `kill -9` mid-job: its partial
+        output, its ledger); how many went. A folder goes once no fix holds its lock
+        (flock: the kernel dropped a dead holder's) and it has not been touched for
+        STALE_WORK seconds, so a fix that is only starting is never taken."""
+        from igpreflight.transcode.folderlock import FolderBusy, out_lock
+
+        now = time.time() if now is None else now
+        removed = 0
+        for folder in self.work.iterdir():
+            if not folder.name.startswith("fix-") or _last_touched(folder) + STALE_WORK > now:
+                continue
+            try:
+                with out_lock(folder):
+                    shutil.rmtree(folder)
+            except FolderBusy:  # a fix of another worker process is writing it
+                continue
+            except FileNotFoundError:  # another worker's sweep took it first
+                continue
+            removed += 1
+        return removed
+
     def _keep(self, output: Path, as_: str, scope: list[str], source: str) -> Any:
         """The fixed file as a new media, with its check."""
         media_id, folder = self.store.incoming()
@@ -134,3 +159,19 @@ class Fixer:
             "content_type": up.content_type,
             "bytes": up.bytes,
         }
+
+
+def _last_touched(folder: Path) -> float:
+    """The latest mtime of `folder` and what is directly in it (0 when it is gone)."""
+    latest = 0.0
+    for path in (folder, *_children(folder)):
+        with contextlib.suppress(OSError):
+            latest = max(latest, path.stat().st_mtime)
+    return latest
+
+
+def _children(folder: Path) -> list[Path]:
+    try:
+        return list(folder.iterdir())
+    except OSError:
+        return []

@@ -1,4 +1,5 @@
-"""/readyz: can the service do its work? Its database answers and its bucket is there.
+"""/readyz: can the service do its work? Its database answers, its bucket is there,
+and its data folder takes writes (a disk remounted read-only takes the host out).
 
 The database is the publishing engine's (`--db`: SQLite, by default
 `.igpreflight/publish.sqlite` in the current folder as for `worker`, or
@@ -9,6 +10,7 @@ names what failed without URLs, users or passwords.
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -83,15 +85,33 @@ def check_bucket(settings: ServeSettings) -> tuple[bool, str]:
     return True, f"bucket {settings.bucket}"
 
 
+def check_data(settings: ServeSettings) -> tuple[bool, str]:
+    """Can a file be made in the data folder? Its detail says how much room is left."""
+    import os
+    import tempfile
+
+    folder = settings.data_path
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".ready-", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+        free = shutil.disk_usage(folder).free
+    except OSError as exc:
+        return False, f"data folder: {exc.strerror or type(exc).__name__}"
+    return True, f"data folder ({free / 2**30:,.1f} GiB free)"
+
+
 def readiness(settings: ServeSettings) -> dict[str, Any]:
     from igpreflight.serve.publishing import default_db
 
     db_ok, db_detail = check_database(default_db(settings))
     s3_ok, s3_detail = check_bucket(settings)
+    data_ok, data_detail = check_data(settings)
     return {
-        "ready": db_ok and s3_ok,
+        "ready": db_ok and s3_ok and data_ok,
         "checks": {
             "database": {"ok": db_ok, "detail": db_detail},
             "storage": {"ok": s3_ok, "detail": s3_detail},
+            "data": {"ok": data_ok, "detail": data_detail},
         },
     }

@@ -39,22 +39,25 @@ class BodyLimit:
         default: int,
         per_path: dict[str, int],
         idle: float,
+        refusals: dict[str, Problem] | None = None,
     ) -> None:
         self.app = app
         self.default = default
         self.per_path = per_path
         self.idle = idle
+        self.refusals = refusals or {}  # a path's own 413 (the upload names --max-upload)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         limit = self.per_path.get(scope["path"], self.default)
+        refusal = self.refusals.get(scope["path"]) or too_large(limit)
         declared = _content_length(scope)
         if declared is not None and declared > limit:
-            await refuse(scope, send, too_large(limit))
+            await refuse(scope, send, refusal)
             return
-        guard = _Guard(receive, limit, self.idle)
+        guard = _Guard(receive, limit, self.idle, refusal)
 
         async def answering(message: Message) -> None:
             # A refused body may surface in the app as another error (FastAPI turns a
@@ -77,9 +80,10 @@ class BodyLimit:
 class _Guard:
     """The receive channel of one request, cut at the cap or after a stall."""
 
-    def __init__(self, receive: Receive, limit: int, idle: float) -> None:
+    def __init__(self, receive: Receive, limit: int, idle: float, over: Problem) -> None:
         self._receive = receive
         self.limit = limit
+        self.over = over  # what passing the limit answers
         self.idle = idle
         self.seen = 0
         self.done = False
@@ -99,7 +103,7 @@ class _Guard:
         if message["type"] == "http.request":
             self.seen += len(message.get("body", b""))
             if self.seen > self.limit:
-                self.refusal = too_large(self.limit)
+                self.refusal = self.over
                 raise self.refusal
             self.done = not message.get("more_body", False)
         return message

@@ -84,6 +84,8 @@ class Publishing:
 
         try:
             yield
+        except Problem:  # a guard inside this one made it already: said once
+            raise
         except DatabaseFault as exc:
             raise Problem(503, str(exc), "database-unavailable") from None
         except Exception as exc:

@@ -40,7 +40,7 @@ class QueueStates(Collector):
             return self._posts, self._jobs
 
     def _count(self) -> tuple[dict[str, int], dict[str, int]]:
-        from igpreflight.serve.durable_jobs import QUEUE, job_of
+        from igpreflight.serve.durable_jobs import WORKFLOW, job_of
 
         if not self.publishing.exists():
             return {}, {}
@@ -50,7 +50,8 @@ class QueueStates(Collector):
                 posts[str(row["state"])] = posts.get(str(row["state"]), 0) + 1
             jobs = dict.fromkeys(JOB_STATES, 0)
             client = self.publishing.client()
-            for w in client.list_workflows(queue_name=QUEUE, load_input=True, load_output=True):
+            every = client.list_workflows(name=WORKFLOW, load_input=True, load_output=True)
+            for w in every:  # the jobs of every data folder's queue
                 job = job_of(w)
                 if job is not None:
                     jobs[job.state] = jobs.get(job.state, 0) + 1

@@ -141,8 +141,11 @@ class MediaStore:
         return media
 
     def remove(self, media_id: str) -> None:
+        """Forget a media now; raises OSError when the disk refuses (read-only), so a
+        DELETE never answers 204 for a media that is still there."""
         if MEDIA_ID.match(media_id):
-            shutil.rmtree(self.root / media_id, ignore_errors=True)
+            with contextlib.suppress(FileNotFoundError):  # removed meanwhile: the sweep
+                shutil.rmtree(self.root / media_id)
 
     def sweep(self, now: float | None = None) -> int:
         """Remove expired media and abandoned incoming folders; how many went."""

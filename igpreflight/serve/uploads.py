@@ -9,7 +9,9 @@ removes the incoming folder before the error goes on: nothing is left behind.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from urllib.parse import unquote_to_bytes
 
 from fastapi import Request
 from python_multipart.exceptions import MultipartParseError
@@ -34,8 +36,9 @@ class Received:
 class _Parts:
     """python-multipart callbacks that write the file part to disk, fields to memory."""
 
-    def __init__(self, store: MediaStore, media_id: str) -> None:
+    def __init__(self, store: MediaStore, media_id: str, cap: int) -> None:
         self.folder = store.incoming_root / media_id
+        self.cap = cap  # bytes the file may have (--max-upload)
         self.fields: dict[str, str] = {}
         self.name: str | None = None
         self.size = 0
@@ -75,13 +78,14 @@ class _Parts:
         if self._field == FILE_FIELD:
             if self.name is not None:
                 raise Problem(422, "send one file per upload", "bad-upload")
-            given = options.get(b"filename", b"").decode("utf-8", "replace")
-            self.name = safe_name(given)
+            self.name = safe_name(file_name(self._disposition, options))
             self._file = open(self.folder / self.name, "wb")  # noqa: SIM115 - closed in on_part_end
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
         chunk = data[start:end]
         if self._file is not None:
+            if self.size + len(chunk) > self.cap:  # the body's cap has room for the form
+                raise upload_too_large(self.cap)
             self._file.write(chunk)
             self.size += len(chunk)
         else:
@@ -105,6 +109,41 @@ class _Parts:
             self._file = None
 
 
+_EXTENDED = re.compile(rb"(?:^|;)\s*filename\*\s*=\s*([^;]+)", re.I)
+
+
+def file_name(disposition: bytes, options: dict[bytes, bytes]) -> str:
+    """The file part's name as the client meant it: RFC 5987's `filename*`
+    (charset''percent-encoded, preferred as RFC 6266 says), which python-multipart
+    drops, so a client sending only it (urllib3 before 1.25) lost its extension;
+    else `filename` as UTF-8, or Latin-1 for the bytes of an older client, which
+    'replace' turned into a name missing its accented letters."""
+    extended = _EXTENDED.search(disposition)
+    if extended:
+        charset, _, rest = extended[1].strip().strip(b'"').partition(b"'")
+        encoded = rest.partition(b"'")[2]
+        try:
+            return unquote_to_bytes(encoded).decode(charset.decode("ascii") or "utf-8")
+        except (LookupError, UnicodeDecodeError):
+            pass  # an unknown charset or bad bytes: the plain name, if any
+    raw = options.get(b"filename", b"")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def upload_too_large(cap: int) -> Problem:
+    """413 naming the cap as the operator set it (--max-upload MB)."""
+    shown = f"{cap / 2**20:,.0f} MB" if cap % 2**20 == 0 else f"{cap:,} bytes"
+    return Problem(
+        413,
+        f"the file is larger than this service's {shown} (--max-upload)",
+        "too-large",
+        headers={"Connection": "close"},  # the rest of the body is left unread
+    )
+
+
 def boundary_of(content_type: str | None) -> bytes:
     kind, options = parse_options_header(content_type)
     if kind != b"multipart/form-data":
@@ -117,11 +156,12 @@ def boundary_of(content_type: str | None) -> bytes:
     return boundary
 
 
-async def receive_file(request: Request, store: MediaStore) -> Received:
-    """Stream the request's file part into a new incoming folder of `store`."""
+async def receive_file(request: Request, store: MediaStore, cap: int) -> Received:
+    """Stream the request's file part (at most `cap` bytes) into a new incoming
+    folder of `store`."""
     boundary = boundary_of(request.headers.get("content-type"))
     media_id, _ = store.incoming()
-    parts = _Parts(store, media_id)
+    parts = _Parts(store, media_id, cap)
     callbacks = {
         name: getattr(parts, name)
         for name in (

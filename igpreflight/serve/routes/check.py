@@ -24,7 +24,7 @@ router = APIRouter(tags=["check"])
 @router.post(
     "/v1/check",
     response_model=CheckResponse,
-    responses=responses(400, 401, 403, 404, 408, 413, 415, 422, 429, 503),
+    responses=responses(400, 401, 403, 404, 408, 413, 415, 422, 429, 503, 507),
     summary="Check a post",
     dependencies=[Depends(caller), Depends(json_body)],
 )

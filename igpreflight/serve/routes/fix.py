@@ -60,7 +60,7 @@ def fetched_media(svc: Service, url: str, principal: Principal) -> StoredMedia:
     responses={
         200: {"model": FixOut, "description": "Fixed (or why it cannot be)"},
         202: {"model": JobOut, "description": "Accepted as a job: poll its url"},
-        **responses(400, 401, 404, 408, 413, 415, 422, 429, 503),
+        **responses(400, 401, 404, 408, 413, 415, 422, 429, 503, 507),
     },
     summary="Fix a media",
     dependencies=[Depends(caller), Depends(json_body)],

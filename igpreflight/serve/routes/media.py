@@ -50,7 +50,7 @@ def stored(svc: Service, media_id: str, principal: Principal) -> StoredMedia:
     "/v1/media",
     status_code=201,
     response_model=MediaOut,
-    responses=responses(400, 401, 408, 413, 415, 422, 429),
+    responses=responses(400, 401, 408, 413, 415, 422, 429, 503, 507),
     openapi_extra={"requestBody": UPLOAD_BODY},
     summary="Upload one media file",
 )
@@ -62,7 +62,7 @@ async def upload_media(
     """Stream one file (multipart part `file`) into the service, check it in the role
     `as` (default auto), and keep it for the media TTL. Its id can be used as a
     post's media in /v1/check and as the source of /v1/fix."""
-    received = await receive_file(request, svc.store)
+    received = await receive_file(request, svc.store, svc.settings.max_upload)
     try:
         as_ = received.fields.get("as", "auto") or "auto"
         if as_ not in ROLES:
@@ -109,7 +109,7 @@ def get_media_content(media_id: str, principal: Caller, svc: Svc) -> FileRespons
     "/v1/media/{media_id}",
     status_code=204,
     response_class=Response,
-    responses=responses(401, 404, 429),
+    responses=responses(401, 404, 429, 503),
     summary="Forget a media now",
 )
 def delete_media(media_id: str, principal: Caller, svc: Svc) -> Response:

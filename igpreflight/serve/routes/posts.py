@@ -86,7 +86,7 @@ def _find(svc: Service, principal: Principal, post_id: str) -> tuple[str, dict[s
     status_code=201,
     responses={
         200: {"model": PostOut, "description": "This Idempotency-Key's post, made before"},
-        **responses(400, 401, 403, 404, 408, 409, 413, 415, 422, 429, 503),
+        **responses(400, 401, 403, 404, 408, 409, 413, 415, 422, 429, 503, 507),
     },
     summary="Enqueue a post for publishing",
     dependencies=[Depends(caller), Depends(json_body)],
