@@ -60,6 +60,21 @@ def test_upload_returns_id_facts_and_findings(service, tmp_path):
     assert not incoming(service)
 
 
+def test_head_of_a_media_content_says_its_size_without_the_bytes(service, tmp_path):
+    """HEAD answered 405: a client checking a download's size first (curl -I) was
+    refused (found by the service trial)."""
+    photo = make_image(tmp_path / "photo.jpg", size=(640, 480))
+    with service.client() as http:
+        media = http.post("/v1/media", files={"file": (photo.name, photo.read_bytes())}).json()
+        head = http.head(f"/v1/media/{media['id']}/content")
+        missing = http.head("/v1/media/nope/content")
+        http.delete(f"/v1/media/{media['id']}")
+    assert head.status_code == 200 and head.content == b""
+    assert int(head.headers["content-length"]) == photo.stat().st_size
+    assert head.headers["content-type"] == "application/octet-stream"
+    assert missing.status_code == 404
+
+
 def test_upload_in_a_role(service, tmp_path):
     clip = make_video(tmp_path / "clip.mp4", width=64, height=64, duration=1.0)
     with service.client() as http:

@@ -91,8 +91,9 @@ def get_media(media_id: str, principal: Caller, svc: Svc) -> dict[str, Any]:
     return media_answer(stored(svc, media_id, principal))
 
 
-@router.get(
+@router.api_route(
     "/v1/media/{media_id}/content",
+    methods=["GET", "HEAD"],  # HEAD: a client's size and type check (curl -I) before a download
     response_class=FileResponse,
     responses={
         200: {"content": {"application/octet-stream": {"schema": {"type": "string"}}}},
