@@ -21,9 +21,9 @@ import sys
 
 def main() -> None:
     if sys.argv[1:2] == ["fix"]:  # a remux's proof starts while the fixer loads
-        from igpreflight.api.fix_ahead import prove_ahead
+        from igpreflight.api.fix_ahead import decoders_ahead, prove_ahead
 
-        prove_ahead(sys.argv[2:])
+        prove_ahead(sys.argv[2:]) or decoders_ahead(sys.argv[2:])
     from igpreflight.cli import cli
 
     try:

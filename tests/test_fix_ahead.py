@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.generate import make_video
-from igpreflight.api.fix_ahead import prove_ahead
-from igpreflight.preflight import video_proof
+from fixtures.generate import make_image, make_video
+from igpreflight.api.fix_ahead import decoders_ahead, prove_ahead
+from igpreflight.preflight import jpeg_child, video_proof
 from igpreflight.transcode.batch import fix_paths
 from igpreflight.transcode.types import FixOptions, FixStatus
 from tests.test_video_proof import _samples
@@ -95,6 +95,51 @@ def test_the_entry_point_starts_the_proof_before_click_loads(remux_only, tmp_pat
         "main()\n"
     )
     args = [str(remux_only), "--out", str(tmp_path / "out"), "--dry-run"]
+    done = subprocess.run(
+        [sys.executable, "-c", script, "fix", *args], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == f"[] {args}"
+
+
+def test_which_arguments_start_the_jpeg_decoders(remux_only, tmp_path):
+    photos, clips = tmp_path / "photos", tmp_path / "clips"
+    photos.mkdir()
+    clips.mkdir()
+    photo = make_image(photos / "a photo.jpg", size=(400, 300))
+    (clips / "clip.mp4").write_bytes(remux_only.read_bytes())
+    out = ["--out", str(tmp_path / "out")]
+    idle = jpeg_child._POOL.idle
+    for server in idle:
+        server.kill()
+    idle.clear()
+    try:
+        assert decoders_ahead([str(photos), "--dry-run", *out]) == 0
+        assert decoders_ahead([str(photos)]) == 0  # no output: a usage error follows
+        assert decoders_ahead([str(clips), *out]) == 0  # no photo: no decoder to wait for
+        assert decoders_ahead([str(tmp_path / "missing.jpg"), *out]) == 0
+        assert idle == []
+        assert decoders_ahead([str(photo), *out]) == 1
+        assert len(idle) == 1
+        assert decoders_ahead([str(photos), *out]) == 2  # one a worker, as the batch starts
+        assert len(idle) == 2 and all(server.alive() for server in idle)
+    finally:
+        for server in idle:
+            server.kill()
+        idle.clear()
+
+
+def test_the_entry_point_starts_the_decoders_before_click_loads(tmp_path):
+    photo = make_image(tmp_path / "photo.jpg", size=(400, 300))
+    script = (
+        "import sys\n"
+        "import igpreflight.api.fix_ahead as ahead\n"
+        "ahead.decoders_ahead = lambda args: print(sorted(\n"
+        "    m for m in ('click', 'igpreflight.cli') if m in sys.modules), list(args))\n"
+        "from igpreflight.launch import main\n"
+        "main()\n"
+    )
+    args = [str(photo), "--out", str(tmp_path / "out"), "--dry-run"]
     done = subprocess.run(
         [sys.executable, "-c", script, "fix", *args], capture_output=True, text=True, timeout=120
     )

@@ -11,6 +11,11 @@ thread instead, they waited for the interpreter lock until the fixer's imports
 were nearly done), and the fixer's own proof adopts it if the plan copies or
 remuxes that same, unchanged file. A plan that re-encodes it stops it
 (`video_proof.forget`), and an unused one dies with the process.
+
+Photos the same way: when the arguments name a JPEG, or a folder with one at its
+top, the strict JPEG decoders (`jpeg_child`, 70 ms of Python and numpy each) start
+here, and the batch's own `jpeg_ahead.prestart` finds them idle. A one-photo fix's
+first decode waited for its decoder to start (0.46 s -> 0.39 s on a 2-CPU VM).
 """
 
 from __future__ import annotations
@@ -42,3 +47,44 @@ def prove_ahead(args: Sequence[str]) -> bool:
 
     start(os.path.abspath(videos[0]))
     return True
+
+
+JPEG_SUFFIXES = (".jpg", ".jpeg", ".mpo")
+_PEEK = 256  # a folder's first entries looked at for a JPEG
+
+
+def decoders_ahead(args: Sequence[str]) -> int:
+    """Start the strict JPEG decoders (`jpeg_child`, 70 ms of Python and numpy each)
+    while the fixer loads, when `fix`'s arguments `args` name a JPEG or a folder that
+    holds one at its top; how many were started. The batch's own `jpeg_ahead.prestart`
+    then finds them idle instead of waiting for them."""
+    if os.name != "posix" or any(a in NOTHING_DECODED for a in args):
+        return 0
+    if not any(a in OUTPUTS or a.startswith("--out=") for a in args):
+        return 0
+    jpegs = 0
+    for arg in args:
+        if arg.startswith("-") or jpegs >= 2:
+            continue
+        if arg.lower().endswith(JPEG_SUFFIXES) and os.path.isfile(arg):
+            jpegs += 1
+        elif os.path.isdir(arg) and _holds_a_jpeg(arg):
+            jpegs = 2
+    if jpegs:
+        from igpreflight.preflight import jpeg_child
+
+        jpeg_child.prestart(min(jpegs, 2))
+    return min(jpegs, 2)
+
+
+def _holds_a_jpeg(folder: str) -> bool:
+    try:
+        with os.scandir(folder) as entries:
+            for n, entry in enumerate(entries):
+                if n >= _PEEK:
+                    return False
+                if entry.name.lower().endswith(JPEG_SUFFIXES):
+                    return True
+    except OSError:
+        return False
+    return False
