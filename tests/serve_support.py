@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -132,7 +133,6 @@ def serve_process(
     (so its data and database are `folder/.igpreflight/...`); yields its URL and the
     process. Stops it with SIGTERM unless the test killed it already."""
     import re
-    import signal
 
     log = folder / "serve.log"
     with open(log, "a") as err:
@@ -157,10 +157,15 @@ def serve_process(
             time.sleep(0.1)
         yield url, proc
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop(proc)
+
+
+def stop(proc: subprocess.Popen, grace: float = 30.0) -> None:
+    """End a serve process as an operator would: SIGTERM, then SIGKILL past `grace`."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

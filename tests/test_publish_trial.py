@@ -7,7 +7,6 @@ at" no calendar holds, which crashed `publish` and every later `status`."""
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import replace
 
 import pytest
@@ -16,19 +15,17 @@ from fixtures.graph_emulator import GraphEmulator
 
 pytest.register_assert_rewrite("publish_support")
 
-from publish_support import TEST_SETTINGS, EmuClock, image_post, make_publisher  # noqa: E402
+from publish_support import (  # noqa: E402
+    TEST_SETTINGS,
+    EmuClock,
+    image_post,
+    make_publisher,
+    quiet,
+)
 
 pytest_plugins = ("publish_support",)
 
 SETTLE = replace(TEST_SETTINGS, settle_window=20.0)
-
-
-def quiet(emu: GraphEmulator, timeout: float = 20.0) -> None:
-    """Until no media_publish is being carried out by the emulator (background ones too)."""
-    deadline = time.time() + timeout
-    time.sleep(0.2)
-    while any(c.publishing for c in emu.store.containers.values()) and time.time() < deadline:
-        time.sleep(0.05)
 
 
 # ---- -1/2207032 on media_publish: "re-create media", yet published ---------------------

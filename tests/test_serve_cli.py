@@ -20,6 +20,7 @@ import httpx
 import pytest
 from loopback import serving
 from PIL import Image
+from serve_support import stop
 
 
 @contextmanager
@@ -54,13 +55,7 @@ def serve_process(folder: Path, *args: str) -> Iterator[tuple[str, subprocess.Po
             time.sleep(0.1)
         yield url, proc
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop(proc)
 
 
 def jpeg(size=(1080, 1080)) -> bytes:
