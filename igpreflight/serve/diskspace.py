@@ -32,33 +32,27 @@ def storage_problem(exc: BaseException) -> Problem | None:
     """The problem a disk error is for the client, or None for any other error."""
     if isinstance(exc, OSError) and exc.errno in FULL:
         reason = exc.strerror or "no space left"
-        return _full(reason)
+        return _problem(_FULL, reason)
     if isinstance(exc, OSError) and exc.errno in UNWRITABLE:
-        return _unwritable(exc.strerror or "not writable")
+        return _problem(_UNWRITABLE, exc.strerror or "not writable")
     if isinstance(exc, sqlite3.OperationalError):
         text = str(exc)
         if SQLITE_FULL in text:
-            return _full(text)
+            return _problem(_FULL, text)
         if any(s in text for s in SQLITE_UNWRITABLE):
-            return _unwritable(text)
+            return _problem(_UNWRITABLE, text)
     return None
 
 
-def _full(reason: str) -> Problem:
-    return Problem(
-        507,
-        f"the service's disk is full ({reason}); try again later",
-        "insufficient-storage",
-        headers={"Retry-After": "60"},
-    )
+# What each kind of disk error is for the client: status, what to say, problem type.
+_FULL = (507, "the service's disk is full", "insufficient-storage")
+_UNWRITABLE = (503, "the service cannot write to its disk", "data-unavailable")
 
 
-def _unwritable(reason: str) -> Problem:
+def _problem(kind: tuple[int, str, str], reason: str) -> Problem:
+    status, what, slug = kind
     return Problem(
-        503,
-        f"the service cannot write to its disk ({reason}); try again later",
-        "data-unavailable",
-        headers={"Retry-After": "60"},
+        status, f"{what} ({reason}); try again later", slug, headers={"Retry-After": "60"}
     )
 
 
