@@ -31,6 +31,10 @@ def test_openapi_31_and_the_docs_page(tmp_path):
     check = doc["paths"]["/v1/check"]["post"]["responses"]
     assert "application/problem+json" in check["422"]["content"]
     assert page.status_code == 200 and "swagger" in page.text.lower()
+    # A generated client names a method after each operation id: two alike break it.
+    ids = [op["operationId"] for path in doc["paths"].values() for op in path.values()]
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    assert "head" in doc["paths"]["/v1/media/{media_id}/content"]
 
 
 def test_readyz_with_sqlite_and_a_bucket(tmp_path, s3server):  # noqa: F811

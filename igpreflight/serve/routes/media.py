@@ -91,16 +91,24 @@ def get_media(media_id: str, principal: Caller, svc: Svc) -> dict[str, Any]:
     return media_answer(stored(svc, media_id, principal))
 
 
-@router.api_route(
-    "/v1/media/{media_id}/content",
-    methods=["GET", "HEAD"],  # HEAD: a client's size and type check (curl -I) before a download
-    response_class=FileResponse,
-    responses={
+_CONTENT = {
+    "response_class": FileResponse,
+    "responses": {
         200: {"content": {"application/octet-stream": {"schema": {"type": "string"}}}},
         **responses(401, 404, 429),
     },
-    summary="A media's bytes",
+}
+
+
+# HEAD: a client's size and type check (curl -I) before a download; its own operation
+# id, since one route for both methods gave the two operations the same id.
+@router.head(
+    "/v1/media/{media_id}/content",
+    operation_id="head_media_content",
+    summary="A media's size and type",
+    **_CONTENT,
 )
+@router.get("/v1/media/{media_id}/content", summary="A media's bytes", **_CONTENT)
 def get_media_content(media_id: str, principal: Caller, svc: Svc) -> FileResponse:
     media = stored(svc, media_id, principal)
     return FileResponse(media.path, media_type="application/octet-stream", filename=media.name)
