@@ -239,6 +239,26 @@ def test_wide_gamut_is_converted_to_srgb(tmp_path, space):
     assert "IMG006" not in rule_codes(out)
 
 
+@pytest.mark.parametrize("gamma", [1.0, 1.8])
+def test_srgb_colorants_with_another_tone_curve_are_not_srgb(tmp_path, gamma):
+    """A profile with sRGB's colorants and a linear (scRGB, "Linear sRGB") or 1.8
+    tone curve is not sRGB: its pixel values mean other colours. The colorants
+    alone decided, so check passed ghostscript's scRGB profile and fix tagged the
+    untouched pixels sRGB (mid-grey 188 written as 128; found by a media trial)."""
+    known = (188, 120, 90)
+    icc = make_icc_profile("srgb-compact", gamma=gamma)
+    encoded = _encode_in(icc, known)
+    assert not close(encoded.getpixel((0, 0)), known, 12)
+    src = save(encoded, tmp_path / "linear.png", "PNG", icc_profile=icc)
+    assert probe(src).icc_is_srgb is False
+    assert "IMG006" in rule_codes(src)
+    result = fix_one(src, tmp_path / "out")
+    assert any(s.name == "to-srgb" for s in result.plan.steps)
+    out = output_of(result)
+    assert close(centre_pixel(out), known, 4)
+    assert "IMG006" not in rule_codes(out)
+
+
 @needs_corpus
 def test_cmyk_with_profile_is_converted_through_it(tmp_path):
     with Image.open(CORPUS / "sharp" / "Channel_digital_image_CMYK_color.jpg") as donor:
