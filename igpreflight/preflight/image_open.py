@@ -16,6 +16,12 @@ from PIL import Image, UnidentifiedImageError
 from igpreflight.probe_limits import PROBE_LIMITS, ProbeLimits
 
 _HEIF_REGISTERED = False
+# What one PNG text chunk (zTXt, compressed iTXt) may inflate to. Pillow's 1 MB refused
+# sound files as "corrupt": ImageMagick stores an XMP or EXIF profile as hex text in a
+# zTXt chunk ("Raw profile type xmp"), twice its size, and a Photoshop XMP bloated with
+# document ancestors passes 1 MB. Pillow's MAX_TEXT_MEMORY (64 MB for all of a file's
+# text) still bounds a text bomb.
+PNG_TEXT_CHUNK = 16 * 1024 * 1024
 
 
 def _register_heif() -> None:
@@ -69,6 +75,10 @@ def open_image(fp: BinaryIO, filename: str = "") -> Image.Image:
     prefix = fp.read(16)
     if prefix[4:8] == b"ftyp":  # only an ISO-BMFF file can be HEIF: pillow-heif loads in 17 ms
         _register_heif()
+    elif prefix.startswith(b"\x89PNG"):
+        from PIL import PngImagePlugin
+
+        PngImagePlugin.MAX_TEXT_CHUNK = max(PngImagePlugin.MAX_TEXT_CHUNK, PNG_TEXT_CHUNK)
     tried: set[str] = set()
     for loader in (lambda: _likely_plugin(prefix), Image.preinit, Image.init):
         loader()
