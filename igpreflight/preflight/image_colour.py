@@ -6,8 +6,10 @@ profile it keeps; lcms (`PIL.ImageCms`) loads only for a file that carries a pro
 
 from __future__ import annotations
 
+import functools
 import io
 import struct
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -24,13 +26,19 @@ _GREY_RAMP = (32, 64, 96, 128, 160, 192, 224)
 TONE_TOLERANCE = 8
 
 
+def _tags(icc: bytes) -> dict[bytes, tuple[int, int]]:
+    """The ICC tag table: signature -> (offset, size)."""
+    (count,) = struct.unpack(">I", icc[128:132])
+    tags = {}
+    for i in range(min(count, 200)):
+        sig, off, n = struct.unpack(">4sII", icc[132 + 12 * i : 144 + 12 * i])
+        tags[sig] = (off, n)
+    return tags
+
+
 def _icc_colorants(icc: bytes) -> list[tuple[float, float, float]] | None:
     try:
-        (count,) = struct.unpack(">I", icc[128:132])
-        tags = {}
-        for i in range(min(count, 200)):
-            sig, off, n = struct.unpack(">4sII", icc[132 + 12 * i : 144 + 12 * i])
-            tags[sig] = (off, n)
+        tags = _tags(icc)
         out = []
         for sig in (b"rXYZ", b"gXYZ", b"bXYZ"):
             off, _n = tags[sig]
@@ -39,6 +47,64 @@ def _icc_colorants(icc: bytes) -> list[tuple[float, float, float]] | None:
         return out
     except (KeyError, struct.error, ValueError):
         return None
+
+
+def _curve(icc: bytes, off: int) -> Callable[[float], float] | None:
+    """An ICC v2/v4 tone curve ('curv' or 'para') as a function of 0..1, read from
+    its tag; None for anything else (the caller asks lcms)."""
+    kind = icc[off : off + 4]
+    if kind == b"curv":
+        (n,) = struct.unpack(">I", icc[off + 8 : off + 12])
+        if n == 0:
+            return lambda x: x
+        if n == 1:
+            (g,) = struct.unpack(">H", icc[off + 12 : off + 14])
+            return lambda x, g=g / 256: x**g
+        table = struct.unpack(f">{n}H", icc[off + 12 : off + 12 + 2 * n])
+        return lambda x: table[round(x * (n - 1))] / 65535
+    if kind == b"para":
+        (fn,) = struct.unpack(">H", icc[off + 8 : off + 10])
+        count = {0: 1, 1: 3, 2: 4, 3: 5, 4: 7}.get(fn)
+        if count is None:
+            return None
+        raw = struct.unpack(f">{count}i", icc[off + 12 : off + 12 + 4 * count])
+        g, a, b, c, d, e, f = [v / 65536 for v in raw] + [0.0] * (7 - count)
+        if fn == 0:
+            return lambda x: x**g
+        if fn == 1:
+            return lambda x: (a * x + b) ** g if x >= -b / a else 0.0
+        if fn == 2:
+            return lambda x: (a * x + b) ** g + c if x >= -b / a else c
+        if fn == 3:
+            return lambda x: (a * x + b) ** g if x >= d else c * x
+        return lambda x: (a * x + b) ** g + e if x >= d else c * x + f
+    return None
+
+
+def _srgb_encode(linear: float) -> float:
+    linear = min(max(linear, 0.0), 1.0)
+    return 12.92 * linear if linear <= 0.0031308 else 1.055 * linear ** (1 / 2.4) - 0.055
+
+
+def _tone_from_tags(icc: bytes) -> bool | None:
+    """`_srgb_tone` read from the rTRC/gTRC/bTRC tags (a few microseconds, where a
+    lcms transform costs milliseconds on every photo carrying an sRGB profile);
+    None when a curve is not a plain 'curv' or 'para'."""
+    try:
+        tags = _tags(icc)
+        for sig in (b"rTRC", b"gTRC", b"bTRC"):
+            curve = _curve(icc, tags[sig][0])
+            if curve is None:
+                return None
+            for v in _GREY_RAMP:
+                back = 255 * _srgb_encode(curve(v / 255))
+                if abs(back - v) > TONE_TOLERANCE:
+                    return False
+        return True
+    except (KeyError, struct.error, ValueError, ZeroDivisionError, OverflowError):
+        return None
+    except TypeError:  # a negative base to a fractional power: a curve that makes no sense
+        return False
 
 
 def _srgb_tone(profile: ImageCms.ImageCmsProfile) -> bool:
@@ -62,6 +128,12 @@ def _srgb_tone(profile: ImageCms.ImageCmsProfile) -> bool:
     )
 
 
+def _tone(icc: bytes, profile: ImageCms.ImageCmsProfile) -> bool:
+    quick = _tone_from_tags(icc)
+    return _srgb_tone(profile) if quick is None else quick
+
+
+@functools.lru_cache(maxsize=64)  # a batch carries a handful of distinct profiles
 def icc_facts(icc: bytes) -> tuple[str, bool]:
     """(description, is_srgb) of an ICC profile.
 
@@ -90,7 +162,7 @@ def icc_facts(icc: bytes) -> tuple[str, bool]:
                 abs(a - b) < 0.005
                 for got, want in zip(colorants, _SRGB_XYZ, strict=True)
                 for a, b in zip(got, want, strict=True)
-            ) and _srgb_tone(profile)
+            ) and _tone(icc, profile)
     low = name.lower()
     return name, "srgb" in low or (space == b"GRAY" and "sgray" in low)
 
