@@ -15,7 +15,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from igpreflight.preflight.manifest import ManifestError, load_manifest
-from igpreflight.preflight.rfc3339 import END_EPOCH, MIN_EPOCH, format_rfc3339, parse_rfc3339
+from igpreflight.preflight.rfc3339 import (
+    END_EPOCH,
+    MIN_EPOCH,
+    format_moment,
+    format_rfc3339,
+    parse_rfc3339,
+)
 
 OFFSETS = st.integers(-(23 * 60 + 59), 23 * 60 + 59).map(
     lambda minutes: timezone(timedelta(minutes=minutes))
@@ -48,6 +54,16 @@ def test_any_datetime_at_any_offset_is_kept_to_the_microsecond_and_never_early(d
             assert Decimal(math.nextafter(epoch, -math.inf)) < exact(d)  # the first float after
         assert parse_rfc3339(format_rfc3339(epoch)) == epoch
         assert format_rfc3339(parse_rfc3339(format_rfc3339(epoch))) == format_rfc3339(epoch)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(min_value=0, max_value=4102444800))  # 1970 to 2100: the clock's times
+def test_a_moment_is_said_to_the_millisecond(x):
+    """When a job or an event happened: 3 decimals at most, within half a ms, where
+    the exact form of `time.time()` had 7 (12:10:11.1234567Z)."""
+    text = format_moment(x)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,3})?Z", text), text
+    assert abs(parse_rfc3339(text) - x) <= 0.0005 + 1e-6
 
 
 @settings(max_examples=400, deadline=None)

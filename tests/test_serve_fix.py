@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from functools import partial
 from http.server import SimpleHTTPRequestHandler
@@ -104,6 +105,8 @@ def test_a_video_is_a_job(service, tmp_path):
     assert result["media"]["kind"] == "video" and result["media"]["valid"]
     assert result["upload"]["key"] in s3.keys(svc.settings.bucket)
     assert job["finished_at"] and job["started_at"] and job["created_at"] == created
+    for key in ("created_at", "started_at", "finished_at"):  # to the ms, as the webhooks
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,3})?Z", job[key]), job[key]
 
 
 def test_what_cannot_be_fixed_says_why(service, tmp_path):

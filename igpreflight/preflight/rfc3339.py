@@ -98,6 +98,21 @@ def format_rfc3339(epoch: float) -> str:
     )
 
 
+def format_ms(epoch_ms: int) -> str:
+    """Epoch milliseconds as RFC 3339 UTC with at most 3 decimals, for when something
+    happened (a job's start, an event): `ms / 1000` is a float whose shortest exact form
+    is often 7 digits off (47.363 became 47.3629999)."""
+    whole, ms = divmod(int(epoch_ms), 1000)
+    text = format_rfc3339(float(whole))
+    return text if not ms else f"{text[:-1]}.{ms:03d}".rstrip("0") + "Z"
+
+
+def format_moment(epoch: float) -> str:
+    """`time.time()` as RFC 3339 to the millisecond (`format_ms`): a job's created,
+    started and finished times read 12:10:11.123Z, not 12:10:11.1234567Z."""
+    return format_ms(round(float(epoch) * 1000))
+
+
 def _shortest_after(low: Decimal, high: Decimal) -> Decimal:
     """The decimal with the fewest fractional digits in (low, high]: the float
     `high` is the smallest float at or after it (what parse_rfc3339 returns)."""

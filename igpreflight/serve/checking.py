@@ -228,7 +228,7 @@ def check_file(path: Path, as_: str, rules: RuleSelection) -> tuple[FileReport, 
 
 def media_answer(media: StoredMedia, strict: bool = False) -> dict[str, Any]:
     """A stored media as the API shows it."""
-    from igpreflight.preflight.manifest import format_rfc3339
+    from igpreflight.preflight.rfc3339 import format_moment
 
     report = media.report
     findings = [{**f, "media": media.id} for f in report.get("findings", [])]
@@ -241,7 +241,7 @@ def media_answer(media: StoredMedia, strict: bool = False) -> dict[str, Any]:
         "facts": report.get("facts", {}),
         "origin": media.origin,
         "source": media.source,
-        "expires_at": format_rfc3339(media.expires),
+        "expires_at": format_moment(media.expires),
         **verdict(findings, strict),
     }
 

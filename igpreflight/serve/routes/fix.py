@@ -22,17 +22,17 @@ router = APIRouter(tags=["fix"])
 
 
 def job_answer(job: Job) -> dict[str, Any]:
-    from igpreflight.preflight.manifest import format_rfc3339
+    from igpreflight.preflight.rfc3339 import format_moment
 
     def when(t: float | None) -> str | None:
-        return format_rfc3339(t) if t is not None else None
+        return format_moment(t) if t is not None else None
 
     return {
         "id": job.id,
         "kind": job.kind,
         "state": job.state,
         "url": f"/v1/jobs/{job.id}",
-        "created_at": format_rfc3339(job.created),
+        "created_at": format_moment(job.created),
         "started_at": when(job.started),
         "finished_at": when(job.finished),
         "result": job.result,

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from igpreflight.preflight.rfc3339 import format_rfc3339
+from igpreflight.preflight.rfc3339 import format_moment
 from igpreflight.serve.auth import Caller
 from igpreflight.serve.problems import responses
 
@@ -64,11 +64,11 @@ def deliveries_route(
                 "attempts": r["attempts"],
                 "last_status": r["last_status"],
                 "last_error": r["last_error"],
-                "next_attempt_at": format_rfc3339(r["next_at"])
+                "next_attempt_at": format_moment(r["next_at"])
                 if r["status"] == "pending"
                 else None,
-                "created_at": format_rfc3339(r["created_at"]),
-                "done_at": format_rfc3339(r["done_at"]) if r["done_at"] else None,
+                "created_at": format_moment(r["created_at"]),
+                "done_at": format_moment(r["done_at"]) if r["done_at"] else None,
             }
         )
     return out

@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from igpreflight.preflight.rfc3339 import format_rfc3339
+from igpreflight.preflight.rfc3339 import format_ms
 
 TYPES = {"published": "post.published", "failed": "post.failed", "held": "post.held"}
 
@@ -34,14 +34,6 @@ def event_id(account: str, post_id: str, state: str, attempt: int) -> str:
     return "msg_" + hashlib.sha256(text.encode("utf-8", "backslashreplace")).hexdigest()[:32]
 
 
-def ms_rfc3339(epoch_ms: int) -> str:
-    """Epoch milliseconds as RFC 3339 with at most 3 decimals. `ms / 1000` is a float
-    whose shortest exact form is often 7 digits off (47.363 became 47.3629999)."""
-    whole, ms = divmod(int(epoch_ms), 1000)
-    text = format_rfc3339(float(whole))
-    return text if not ms else f"{text[:-1]}.{ms:03d}".rstrip("0") + "Z"
-
-
 def event_of(row: dict[str, Any]) -> Event | None:
     """The event for a row of `api.durable.ended` (None: not an event: a post
     published by an earlier attempt, a duplicate, cancelled, uncertain...)."""
@@ -53,7 +45,7 @@ def event_of(row: dict[str, Any]) -> Event | None:
     ended_ms = int(row["completed_at"])
     body = {
         "type": TYPES[state],
-        "timestamp": ms_rfc3339(ended_ms),
+        "timestamp": format_ms(ended_ms),
         "data": {
             "post_id": post_id,
             "account": account,
