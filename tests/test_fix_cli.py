@@ -142,6 +142,8 @@ def test_a_bad_file_does_not_stop_the_batch(tmp_path):
     assert result.exit_code == 1
     assert (out / "good.jpg").is_file()
     assert f"{src / 'broken.jpg'}: unfixable: FILE001" in result.output
+    broken = next(x for x in result.output.splitlines() if "broken.jpg: unfixable" in x)
+    assert broken.endswith("; to do: replace the file"), broken  # as check says it
     # check --deep and fix agree: pixels that do not decode are FILE001.
     assert f"{src / 'corrupt.png'}: unfixable: FILE001 does not decode" in result.output
     made = sorted(p.name for p in out.iterdir() if p.name != ".igpreflight")

@@ -161,6 +161,7 @@ def test_objects_whose_get_is_refused_say_so_and_what_to_grant(iam, tmp_path):
     assert r.stderr.splitlines() == [EVERY_READ_REFUSED]
     fixed = run(["fix", "s3://iam-in/", "--out", str(tmp_path / "out")], env)
     assert fixed.exit_code == 1 and fixed.stdout.count(": unfixable: FILE002 access denied") == 12
+    assert fixed.stdout.count("; to do: grant the credentials s3:GetObject") == 12, fixed.stdout
     assert fixed.stderr.splitlines() == [EVERY_READ_REFUSED]
     # Some objects readable: each refused one says so, and no line blames the batch.
     mixed = run(["check", "--format", "json", "s3://iam-in/", "s3://iam-ok/"], env)

@@ -22,7 +22,7 @@ from igpreflight.model import (
 )
 from igpreflight.pathnames import shown_path
 from igpreflight.preflight.probe import probe
-from igpreflight.preflight.rules.file import unreadable_code
+from igpreflight.preflight.rules.file import unfixable_reason
 from igpreflight.records import record
 from igpreflight.storage.s3uri import is_s3
 from igpreflight.transcode.aim import aim_for
@@ -118,7 +118,7 @@ def plan_job(job: FixJob, options: FixOptions, facts: Facts | None = None) -> _P
         p.role = None if isinstance(facts, Unreadable) else role_for(facts.kind, use)
         p.before, planning, aim, conflict = aim_for(facts, p.role, options, _rules_path(job))
         if isinstance(facts, Unreadable):
-            return _settle(p, FixStatus.UNFIXABLE, f"{unreadable_code(facts)} {facts.reason}")
+            return _settle(p, FixStatus.UNFIXABLE, unfixable_reason(facts))
         assert p.role is not None
         if conflict:  # the file's profiles leave no output that passes them all
             return _settle(p, FixStatus.UNFIXABLE, conflict)

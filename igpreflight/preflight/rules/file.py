@@ -33,6 +33,10 @@ def read_refused(u: Unreadable) -> Iterator[Finding]:
         yield read_refused.finding(" ".join(u.reason.split()))
 
 
-def unreadable_code(u: Unreadable) -> str:
-    """The code of the finding `u` makes (fix's `unfixable` reason names it)."""
-    return read_refused.code if u.refused else unreadable.code
+def unfixable_reason(u: Unreadable) -> str:
+    """fix's one line for a file it could not read: the rule's code, the probe's reason
+    and the rule's to-do, as check prints under the finding (a refused object says
+    which permission to grant)."""
+    rule = read_refused if u.refused else unreadable
+    reason = " ".join((u.reason or "unknown reason").split())
+    return f"{rule.code} {reason}; to do: {rule.info.fix_hint}"
