@@ -36,6 +36,9 @@ class ImageFacts:
     extension: str = ""  # lower-case, without the dot
     kind: Kind = Kind.IMAGE
     exif_error: str | None = None  # why a JPEG's EXIF block is corrupt (None: fine or absent)
+    # The ICC profile's colour space (GRAY, CMYK...) when it does not fit the pixels'
+    # (a grey profile on a colour image): viewers ignore such a profile.
+    icc_misfit: str | None = None
 
     @property
     def display_width(self) -> int:

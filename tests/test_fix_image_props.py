@@ -1,5 +1,6 @@
-"""Property tests: whatever the size, aspect, mode and EXIF orientation, the fixed
-image passes `check` with no error, and fixing it again is byte-identical.
+"""Property tests: whatever the size, aspect, mode, EXIF orientation and embedded
+ICC profile (one that fits the pixels or one viewers ignore, `test_icc_misfit`),
+the fixed image passes `check` with no error, and fixing it again is byte-identical.
 
 Images are flat colour with one drawn block (cheap to encode and decode at 8000
 px), and the pixel count is capped so one example costs well under a second.
@@ -14,6 +15,8 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
+from fixtures.generate import make_icc_profile
+from fixtures.icc import make_space_profile
 from igpreflight.model import Role, Severity
 from igpreflight.preflight.checks import check_facts
 from igpreflight.preflight.probe import probe
@@ -34,6 +37,19 @@ FORMATS = {
     "I;16": ["PNG", "TIFF"],
 }
 EXT = {"PNG": "png", "JPEG": "jpg", "TIFF": "tif", "GIF": "gif", "WEBP": "webp"}
+PROFILES = {
+    "srgb": make_icc_profile("srgb"),
+    "display-p3": make_icc_profile("display-p3"),
+    "sgray": make_space_profile("GRAY", "sGray"),
+    "swop": make_space_profile("CMYK", "SWOP"),  # a label only: no tables to convert with
+}
+# The profiles each mode may carry (a CMYK image's profile must convert, and the
+# generated CMYK one cannot).
+MODE_PROFILES = {
+    "RGB": [None, "srgb", "display-p3", "sgray", "swop"],
+    "RGBA": [None, "srgb", "sgray"],
+    "L": [None, "srgb", "sgray", "swop"],
+}
 
 
 def draw(mode: str, size: tuple[int, int], seed: int) -> Image.Image:
@@ -50,7 +66,9 @@ def draw(mode: str, size: tuple[int, int], seed: int) -> Image.Image:
 
 
 @st.composite
-def images(draw_: st.DrawFn) -> tuple[str, str, tuple[int, int], int | None, int]:
+def images(
+    draw_: st.DrawFn,
+) -> tuple[str, str, tuple[int, int], int | None, int, str | None]:
     mode = draw_(st.sampled_from(MODES))
     fmt = draw_(st.sampled_from(FORMATS[mode]))
     w = draw_(st.integers(16, 8000))
@@ -60,12 +78,17 @@ def images(draw_: st.DrawFn) -> tuple[str, str, tuple[int, int], int | None, int
     if fmt == "GIF":
         orientation = None  # GIF has no EXIF
     seed = draw_(st.integers(0, 50))
-    return mode, fmt, (w, h), orientation, seed
+    profile = draw_(st.sampled_from(MODE_PROFILES.get(mode, [None])))
+    if fmt == "GIF":
+        profile = None
+    return mode, fmt, (w, h), orientation, seed, profile
 
 
-def write(path: Path, mode: str, fmt: str, size, orientation, seed) -> Path:
+def write(path: Path, mode: str, fmt: str, size, orientation, seed, profile=None) -> Path:
     im = draw(mode, size, seed)
     kw: dict[str, object] = {}
+    if profile is not None:
+        kw["icc_profile"] = PROFILES[profile]
     if orientation is not None:
         exif = Image.Exif()
         exif[0x0112] = orientation
@@ -92,16 +115,19 @@ def errors(path: Path, role: Role) -> list[str]:
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 @given(case=images(), aspect=st.sampled_from(["crop", "pad"]))
-@example(case=("RGB", "JPEG", (8000, 400), 6, 1), aspect="crop")
-@example(case=("I;16", "PNG", (16, 320), 8, 2), aspect="pad")
-@example(case=("CMYK", "JPEG", (2000, 6000), 3, 3), aspect="pad")
-@example(case=("P", "PNG", (320, 16), None, 4), aspect="crop")
+@example(case=("RGB", "JPEG", (8000, 400), 6, 1, None), aspect="crop")
+@example(case=("I;16", "PNG", (16, 320), 8, 2, None), aspect="pad")
+@example(case=("CMYK", "JPEG", (2000, 6000), 3, 3, None), aspect="pad")
+@example(case=("P", "PNG", (320, 16), None, 4, None), aspect="crop")
+@example(case=("RGB", "JPEG", (1080, 1080), None, 5, "sgray"), aspect="crop")
+@example(case=("RGB", "JPEG", (1080, 1350), 6, 6, "swop"), aspect="crop")
+@example(case=("L", "JPEG", (1080, 1080), None, 7, "display-p3"), aspect="crop")
 def test_fixed_image_passes_and_fixing_again_is_identical(case, aspect):
-    mode, fmt, size, orientation, seed = case
+    mode, fmt, size, orientation, seed, profile = case
     options = FixOptions(aspect=aspect, pad_color="blur" if seed % 3 == 0 else "white")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        src = write(root / f"in.{EXT[fmt]}", mode, fmt, size, orientation, seed)
+        src = write(root / f"in.{EXT[fmt]}", mode, fmt, size, orientation, seed, profile)
         before = src.read_bytes()
         (first,) = fix_paths([src], root / "once", options)
         assert first.ok, first.reason

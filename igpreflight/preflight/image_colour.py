@@ -167,6 +167,28 @@ def icc_facts(icc: bytes) -> tuple[str, bool]:
     return name, "srgb" in low or (space == b"GRAY" and "sgray" in low)
 
 
+# The profile colour spaces viewers apply to an image's pixels, by the image's colour
+# space: Chrome (Skia's SkJpegCodec) and Firefox (nsJPEGDecoder) ignore any other
+# profile and show the pixels as sRGB; a grey image takes a grey or an RGB profile.
+_FITTING = {
+    "RGB": ("RGB",),
+    "GRAY": ("GRAY", "RGB"),
+    "CMYK": ("CMYK",),
+    "YCCK": ("CMYK",),
+    "LAB": ("Lab",),
+}
+
+
+def profile_misfit(icc: bytes, colorspace: str) -> str | None:
+    """The colour space of `icc` (GRAY, CMYK, RGB...) when it does not fit pixels
+    of `colorspace` (RGB, GRAY, CMYK, YCCK, LAB), so viewers ignore it; else None."""
+    space = icc[16:20].decode("ascii", "replace").strip() if len(icc) >= 20 else ""
+    fitting = _FITTING.get(colorspace.upper())
+    if fitting is None or not space or space in fitting:
+        return None
+    return space
+
+
 def nclx_facts(primaries: int, transfer: int) -> tuple[str, bool] | None:
     """A CICP/nclx colour description that is not sRGB-like, as (name, False)."""
     if primaries in (1, 2) and transfer not in _NCLX_TRANSFER:

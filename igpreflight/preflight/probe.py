@@ -32,7 +32,10 @@ Images
 - icc_name / icc_is_srgb: the ICC profile description and whether it is sRGB:
   for RGB matrix profiles, whether the colorants are sRGB's (so Facebook's
   "c2" is sRGB and "DCI-P3 D65 Gamut with sRGB Transfer" is not); for other
-  profiles, whether the description says sRGB (or sGray).
+  profiles, whether the description says sRGB (or sGray). A profile whose
+  colour space does not fit the pixels' (a grey or CMYK one on a colour image,
+  which viewers ignore) is never sRGB, whatever its name: icc_misfit says its
+  space (`image_colour.profile_misfit`).
   With no ICC profile but a CICP/nclx colour description that is not sRGB
   (Display P3, BT.2020, PQ/HLG) the name is "CICP P3 / PQ" and icc_is_srgb
   False. Both None when nothing describes the colour (assumed sRGB).

@@ -18,7 +18,7 @@ from PIL import Image, UnidentifiedImageError
 
 from igpreflight.model import ImageFacts, Unreadable
 from igpreflight.preflight.exif import exif_problem
-from igpreflight.preflight.image_colour import icc_facts, nclx_facts
+from igpreflight.preflight.image_colour import icc_facts, nclx_facts, profile_misfit
 from igpreflight.preflight.image_open import bomb_reason, open_image
 from igpreflight.preflight.image_structure import (
     JpegHeader,
@@ -168,6 +168,7 @@ def _facts(
     icc_is_srgb: bool | None = None
     nclx: tuple[int, int] | None = None
     exif_error: str | None = None
+    icc_misfit: str | None = None
 
     if fmt in ("JPEG", "MPO") and jpeg is not None:
         truncated = jpeg_truncation(f, size, jpeg)
@@ -250,6 +251,11 @@ def _facts(
 
     if icc:
         icc_name, icc_is_srgb = icc_facts(icc)
+        # A profile that does not fit the pixels (sGray on a colour JPEG) is ignored
+        # by viewers: whatever it names, it is not the image's colour space.
+        icc_misfit = profile_misfit(icc, colorspace)
+        if icc_misfit:
+            icc_is_srgb = False
     elif nclx:
         described = nclx_facts(*nclx)
         if described:
@@ -272,4 +278,5 @@ def _facts(
         progressive=progressive,
         extension=ext,
         exif_error=exif_error,
+        icc_misfit=icc_misfit,
     )

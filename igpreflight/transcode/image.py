@@ -30,7 +30,7 @@ from igpreflight.limits import IMAGE_FIX
 from igpreflight.model import ImageFacts
 from igpreflight.preflight.decode import MAX_FRAMES, classic_error, located
 from igpreflight.preflight.probe_image import bomb_reason, icc_facts, open_image
-from igpreflight.transcode import image_resize
+from igpreflight.transcode import image_resize, jpeg_segments
 from igpreflight.transcode.aim import plan_image_limits
 from igpreflight.transcode.image_encode import (
     SRGB_ICC,
@@ -39,11 +39,11 @@ from igpreflight.transcode.image_encode import (
     encode_png,
     metadata,
     source_quality,
-    without_exif,
 )
 from igpreflight.transcode.image_memory import budget, memory_factor
 from igpreflight.transcode.option_text import parse_colour
 from igpreflight.transcode.plan_image import (
+    BYTE_STEPS,
     DRAFT_FORMATS,
     Geometry,
     draft_factor,
@@ -80,7 +80,7 @@ def decodes_pixels(plan: FixPlan | None) -> bool:
     return (
         plan is not None
         and plan.status is FixStatus.CONVERTED
-        and not any(s.name == "strip-exif" for s in plan.steps)
+        and not any(s.name in BYTE_STEPS for s in plan.steps)
     )
 
 
@@ -97,8 +97,13 @@ def apply_image(
         return None
     if plan.status is not FixStatus.CONVERTED:
         raise FixError(plan.reason or f"nothing to apply for a {plan.status.value} plan")
-    if any(s.name == "strip-exif" for s in plan.steps):
-        without_exif(src, dst)
+    names = {s.name for s in plan.steps}
+    if names & set(BYTE_STEPS):
+        icc = SRGB_ICC if "relabel-srgb" in names else None
+        try:
+            jpeg_segments.rewrite(src, dst, drop_exif="strip-exif" in names, icc=icc)
+        except (jpeg_segments.SegmentError, struct.error) as exc:
+            raise FixError(f"the JPEG's header segments cannot be rewritten: {exc}") from exc
         return None
     role = plan.role
     if role is None:

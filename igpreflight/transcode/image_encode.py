@@ -15,11 +15,9 @@ import io
 import re
 import struct
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 from PIL import Image, ImageCms
 
-from igpreflight import atomic
 from igpreflight.limits import IMAGE_FIX, ImageFixTargets
 
 # lcms stamps the profile it builds with the current date and time (ICC header
@@ -210,28 +208,3 @@ def encode_png(im: Image.Image, meta: dict[str, bytes | str]) -> bytes:
         params["exif"] = meta["exif"]
     im.save(buf, "PNG", **params)
     return buf.getvalue()
-
-
-def without_exif(src: Path, dst: Path) -> None:
-    """Copy a JPEG to `dst` without its EXIF block(s), every other byte kept.
-
-    A corrupt EXIF block makes Instagram refuse a file whose pixels are fine:
-    dropping the APP1 "Exif" segment repairs it without decoding a pixel.
-    """
-    data = Path(src).read_bytes()
-    out = bytearray(data[:2])  # SOI
-    pos = 2
-    while pos + 4 <= len(data) and data[pos] == 0xFF:
-        marker = data[pos + 1]
-        if marker == 0xFF:  # fill byte
-            pos += 1
-            continue
-        if marker == 0xDA:  # start of scan: the rest is entropy-coded data
-            break
-        (length,) = struct.unpack(">H", data[pos + 2 : pos + 4])
-        end = pos + 2 + length
-        if not (marker == 0xE1 and data[pos + 4 : pos + 10] == b"Exif\x00\x00"):
-            out += data[pos:end]
-        pos = end
-    out += data[pos:]
-    atomic.write_bytes(Path(dst), bytes(out))

@@ -27,6 +27,7 @@ from igpreflight.preflight.rules.image import expected_extensions
 from igpreflight.profiles import INSTAGRAM, Profile
 from igpreflight.records import record
 from igpreflight.transcode.aim import aspect_bounds
+from igpreflight.transcode.plan_colour import needs_colour, only_relabel
 from igpreflight.transcode.types import FixOptions, FixPlan, FixStatus, Step
 
 # Rules a decode + re-encode resolves (each also names the step that does it).
@@ -40,6 +41,11 @@ PNG_RULE = "IMG012"
 # A corrupt EXIF block: dropped from the bytes ("strip-exif") or not carried into
 # a re-encode; the pixels are never decoded for it.
 EXIF_RULE = "IMG013"
+# A JPEG whose only colour fault is a profile viewers ignore gets the sRGB label
+# ("relabel-srgb", `plan_colour.only_relabel`), its pixels' bytes untouched.
+COLOUR_RULE = "IMG006"
+# Steps done on the file's bytes (`jpeg_segments`), without decoding a pixel.
+BYTE_STEPS = ("strip-exif", "relabel-srgb")
 # Every rule this planner resolves: exactly the fixable image rules (a test holds
 # the registry and this set together, and that each one gets a step).
 RESOLVES = PIXEL_RULES | RENAME_RULES | {PNG_RULE, EXIF_RULE}
@@ -211,26 +217,6 @@ def output_extension(fmt: str, current: str) -> str:
     return current if current.lower() in wanted else wanted[0]
 
 
-def _needs_colour(facts: ImageFacts) -> str | None:
-    """Why the pixels need a colour conversion, or None."""
-    parts = []
-    if facts.mode == "LAB" or facts.colorspace == "LAB":
-        parts.append("CIELAB -> sRGB")
-    elif facts.mode == "CMYK" or facts.colorspace in ("CMYK", "YCCK"):
-        parts.append(
-            "CMYK -> sRGB" + ("" if facts.icc_name else " (no profile: as viewers show it)")
-        )
-    elif facts.icc_is_srgb is False and facts.icc_name:
-        if facts.icc_name.startswith("CICP"):
-            # No ICC profile to convert from: the pixels are written as sRGB.
-            parts.append(f"{facts.icc_name} written as sRGB (no ICC profile to convert from)")
-        else:
-            parts.append(f"{facts.icc_name} -> sRGB")
-    if facts.bits > 8:
-        parts.append(f"{facts.bits}-bit -> 8-bit")
-    return ", ".join(parts) or None
-
-
 def plan_image(
     facts: ImageFacts,
     findings: list[Finding],
@@ -245,7 +231,8 @@ def plan_image(
     codes = {f.rule for f in findings if f.fixable or f.rule in RENAME_RULES}
     png_kept = options.keep_png and facts.format.upper() == "PNG"
     to_jpeg = PNG_RULE in codes and not png_kept
-    decode = bool(codes & PIXEL_RULES) or to_jpeg
+    relabel = codes & PIXEL_RULES == {COLOUR_RULE} and not to_jpeg and only_relabel(facts)
+    decode = bool(codes & PIXEL_RULES) and not relabel or to_jpeg
     out_fmt = "PNG" if png_kept else "JPEG"
     ext = output_extension(out_fmt if decode else facts.format.upper(), facts.extension)
 
@@ -254,10 +241,17 @@ def plan_image(
         if EXIF_RULE in codes:
             why = f"corrupt EXIF block dropped ({facts.exif_error}), pixels kept"
             kept.append(Step("strip-exif", why, (EXIF_RULE,)))
+        if relabel:
+            why = (
+                f"{facts.icc_misfit} profile '{facts.icc_name}' (ignored by viewers) "
+                "replaced by sRGB's, pixels kept"
+            )
+            kept.append(Step("relabel-srgb", why, (COLOUR_RULE,)))
         if codes & RENAME_RULES:
             kept.append(Step("rename", f".{facts.extension or '(none)'} -> .{ext}", ("IMG010",)))
         if kept:
-            status = FixStatus.CONVERTED if EXIF_RULE in codes else FixStatus.COPIED
+            rewritten = EXIF_RULE in codes or relabel
+            status = FixStatus.CONVERTED if rewritten else FixStatus.COPIED
             return FixPlan(Kind.IMAGE, role, status, tuple(kept), ext, profile=profile)
         status = FixStatus.UNCHANGED if options.in_place else FixStatus.COPIED
         return FixPlan(Kind.IMAGE, role, status, (), ext, profile=profile)
@@ -316,7 +310,7 @@ def plan_image(
             ("IMG004",),
             dct_scale=str(scale),
         )
-    colour = _needs_colour(facts)
+    colour = needs_colour(facts)
     if colour:
         add("to-srgb", colour, ("IMG006",))
     if facts.has_alpha:

@@ -186,7 +186,7 @@ def too_small(f: ImageFacts, lim: ImageLimits) -> Iterator[Finding]:
     "IMG006",
     Severity.WARNING,
     f"colour is {_FEED.max_bits}-bit sRGB",
-    fix="converted to sRGB with ImageCms",
+    fix="converted to sRGB with ImageCms (a profile viewers ignore: relabelled, pixels kept)",
     limits=("image.max_bits",),
 )
 def colour(f: ImageFacts, lim: ImageLimits) -> Iterator[Finding]:
@@ -197,14 +197,22 @@ def colour(f: ImageFacts, lim: ImageLimits) -> Iterator[Finding]:
         # YCCK is how a JPEG stores CMYK, not another colour model: say CMYK, as fix does
         parts.append(f"colour is {COLOUR_MODEL.get(named, named)}")
     # A missing profile on RGB means sRGB; grayscale has no gamut to shift.
+    elif space != "GRAY" and f.icc_misfit:
+        # Viewers ignore it and show sRGB: the colours are right, the label is wrong.
+        parts.append(
+            f"ICC profile '{f.icc_name or 'unnamed'}' is a {f.icc_misfit} profile on "
+            f"{space} pixels, which viewers ignore: they show sRGB under a wrong label"
+        )
     elif space != "GRAY" and f.icc_is_srgb is False:
         parts.append(f"ICC profile '{f.icc_name or 'unnamed'}' is not sRGB")
     if f.bits > lim.max_bits:
         parts.append(f"{f.bits} bits per channel (limit {lim.max_bits})")
     if parts:
+        shifts = len(parts) > 1 or not f.icc_misfit or space in NON_RGB_COLORSPACES
         yield colour.finding(
-            "; ".join(parts) + f"; {lim.platform} expects {lim.max_bits}-bit sRGB and converts "
-            "with visible colour shifts",
+            "; ".join(parts)
+            + f"; {lim.platform} expects {lim.max_bits}-bit sRGB"
+            + (" and converts with visible colour shifts" if shifts else ", labelled as such"),
         )
 
 
