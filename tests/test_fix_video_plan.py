@@ -337,3 +337,18 @@ def test_the_pixel_format_step_says_only_what_the_probe_knows(chroma, depth, sho
     """ProRes has no bit depth in MediaInfo's report: no "?-bit" in the plan."""
     p = plan(replace(GOOD, video_codec="ProRes", chroma=chroma, bit_depth=depth))
     assert step(p, "pixel-format").detail == f"{shown} -> yuv420p 8-bit"
+
+
+def test_mono_made_stereo_for_facebook_reels_is_not_called_a_downmix():
+    """The docs trial's `fix --profile instagram,facebook-reels` of a mono clip printed
+    "1 channels downmixed" for what is an upmix to the stereo Facebook Reels wants."""
+    from igpreflight.profiles import FACEBOOK_REELS
+
+    mono = replace(GOOD, audio_channels=1)
+    found = check_video(mono, Role.REELS, FACEBOOK_REELS)
+    p = plan_video(mono, found, Role.REELS, FixOptions(), FACEBOOK_REELS)
+    a = step(p, "encode-audio")
+    assert a.param("channels") == 2 and "VID012" in a.rules
+    assert a.detail.endswith(": mono made stereo"), a.detail
+    six = replace(GOOD, audio_channels=6)
+    assert step(plan(six), "encode-audio").detail.endswith(": 6 channels downmixed")

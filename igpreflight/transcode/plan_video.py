@@ -368,7 +368,9 @@ def _encode_audio_step(
     if "VID011" in found:
         why.append(f"{fmt_number((facts.audio_sample_rate or 0) / 1000)} kHz resampled")
     if "VID012" in found:
-        why.append(f"{facts.audio_channels} channels downmixed")
+        # a profile that wants stereo (Facebook Reels) makes mono two channels: not a downmix
+        n = facts.audio_channels or 0
+        why.append("mono made stereo" if n < channels else f"{n} channels downmixed")
     if "VID016" in found:
         why.append("re-timed without the edit list")
     if extend_to is not None:

@@ -89,7 +89,7 @@ def sample_rate(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
     Severity.ERROR,
     f"audio has {_REELS.min_audio_channels} or {_REELS.max_audio_channels} channels",
     graph=(352, 2207026),
-    fix="downmixed to stereo",
+    fix="made stereo (downmixed; mono upmixed where a profile wants stereo)",
     limits=("video.min_audio_channels", "video.max_audio_channels"),
 )
 def channels(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
