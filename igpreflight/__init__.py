@@ -8,10 +8,15 @@ Every function returns a result object with `to_dict()` (the command's JSON repo
 and never prints or exits; see igpreflight.api.
 """
 
+import logging
 import sys
 import types
 
 from igpreflight._version import SPEC_VERSION, __version__
+
+# A library's records are its caller's to show: without a handler of its own, Python's
+# last-resort handler printed a failed post's warning on a Python caller's stderr.
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 API_NAMES = (
     "check",
