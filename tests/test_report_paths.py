@@ -108,3 +108,17 @@ def test_shown_path_keeps_what_changes_meaning() -> None:
     assert shown_path("a/../b.jpg") == "a/../b.jpg"
     assert shown_path("s3://bucket//k.jpg") == "s3://bucket//k.jpg"
     assert shown_path("-dash.jpg") == "-dash.jpg"
+
+
+@pytest.mark.parametrize("options", [["--shard", "0/1"], []])
+def test_fix_names_outputs_under_out_as_given_with_any_driver(repo: Path, options) -> None:
+    """The docs trial's `fix ... --out fixed/` printed `/tmp/.../fixed/x.jpg` through
+    the engine's driver (--shard, --engine dask, s3:// inputs) and `fixed/x.jpg`
+    through the local one; both now name it as the user spelled --out."""
+    done = run("fix", "posts", "--out", "./fixed/", "--format", "json", *options)
+    assert done.exit_code == 0, done.output
+    [fixed] = json.loads(done.output)["files"]
+    assert fixed["output"] == "fixed/x.jpg"
+    assert (repo / "fixed" / "x.jpg").is_file()
+    again = run("fix", "posts", "--out", "./fixed/", *options)
+    assert "posts/x.webp -> fixed/x.jpg: converted (already done)" in again.output

@@ -20,6 +20,7 @@ Local outputs keep the local driver's ledger, so a re-run resumes either way.
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from collections.abc import Sequence
 from concurrent.futures import Future
@@ -28,6 +29,7 @@ from functools import partial
 from pathlib import Path
 
 from igpreflight.model import ImageFacts, Unreadable, VideoFacts
+from igpreflight.pathnames import shown_path
 from igpreflight.preflight.engine import S3_THREADS
 from igpreflight.scale.engine import (
     EngineSpec,
@@ -179,7 +181,8 @@ def fix_scaled(
         session = held.enter_context(Session(engine))  # one cluster for both phases
         items = _plan(session, sources, options, settings, out_uri, out_root)
         try:
-            return execute_items(items, options, session, settings, ledger, progress)
+            results = execute_items(items, options, session, settings, ledger, progress)
+            return _as_given(results, out_root, out) if local_out is not None else results
         except BatchInterrupted:
             session.close()  # a local cluster's workers stop writing first
             if ledger is not None:
@@ -233,6 +236,22 @@ def _plan(
         listed = existing is None or (target is not None and target.key in existing)
         items.append(Item(p, src, str(target) if target else None, listed))
     return items
+
+
+def _as_given(
+    results: list[FileFixResult], root: Path | None, out: str | None
+) -> list[FileFixResult]:
+    """Local outputs under --out as the user spelled it (`fixed/a.jpg`, as the local
+    driver names them), not under the resolved folder the engine's tasks write to."""
+    if root is None or out is None:
+        return results
+    prefix = f"{root}{os.sep}"
+    return [
+        replace(r, output=shown_path(Path(out) / r.output[len(prefix) :]))
+        if r.output and r.output.startswith(prefix)
+        else r
+        for r in results
+    ]
 
 
 def as_prefix(text: str) -> S3Uri:
