@@ -1,8 +1,9 @@
 """What the guide pages state as fact, held to the code: a new user's docs trial found
 checks.md's posts family ending at POST021 (the registry has POST023), README and
 service.md installing the `serve` extra from PyPI (igpreflight is not on it), and
-install-and-troubleshooting.md quoting error lines the commands no longer print.
-Cheap: no media decoded, two short command runs."""
+install-and-troubleshooting.md quoting error lines the commands no longer print. Every
+option a page's shell lines give its command is held to the command too. Cheap: no
+media decoded, two short command runs."""
 
 from __future__ import annotations
 
@@ -91,3 +92,46 @@ def test_quoted_error_lines_are_what_the_commands_print(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{port}"
     got = _stderr(["check", "--isolated", "s3://media/2026/", "--endpoint-url", url], tmp_path)
     assert got == endpoint.replace("http://127.0.0.1:9000", url)
+
+
+def _command_lines() -> list[tuple[str, str]]:
+    """(page, line) for every `igpreflight CMD ...` in the shell blocks of the pages."""
+    found = []
+    for page in [ROOT / "README.md", *sorted(DOCS.glob("*.md"))]:
+        text = page.read_text(encoding="utf-8")
+        for block in re.findall(r"```(?:sh|console|bash)\n(.*?)```", text, re.S):
+            joined = block.replace("\\\n", " ")
+            for line in joined.splitlines():
+                for part in re.split(r"&&|;|\|", line.split("  #")[0]):
+                    if re.match(r"\s*(\$ )?igpreflight [a-z]", part):
+                        found.append((page.name, part.strip().removeprefix("$ ")))
+    return found
+
+
+def test_every_option_a_page_shows_is_an_option_of_its_command() -> None:
+    """`igpreflight fix ... --pad-color blur` on a page must still be an option of
+    `fix`: a renamed option fails here, not on a reader's machine."""
+    import click
+
+    from igpreflight.cli import cli
+
+    context = click.Context(cli)
+    lines = _command_lines()
+    assert len(lines) > 60, len(lines)
+    wrong = []
+    for page, line in lines:
+        words = line.split()
+        command = cli.get_command(context, words[1])
+        if command is None:
+            wrong.append(f"{page}: {line}: no command {words[1]}")
+            continue
+        if isinstance(command, click.Group) and len(words) > 2:
+            command = command.get_command(context, words[2]) or command
+        names = {o for p in command.params for o in (*p.opts, *p.secondary_opts)}
+        for word in words[2:]:
+            if word == "--":
+                break
+            option = word.split("=")[0]
+            if option.startswith("--") and option not in names:
+                wrong.append(f"{page}: {line}: {option}")
+    assert wrong == []
