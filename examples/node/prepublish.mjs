@@ -52,6 +52,8 @@ function problemText(response, body) {
   return `${response.status} ${response.statusText}`;
 }
 
+// "1 error, 2 warnings", as igpreflight's own summaries count.
+const count = (list, noun) => `${list.length} ${noun}${list.length === 1 ? "" : "s"}`;
 const isLocalFile = (ref) => typeof ref === "string" && !ref.includes("://") && !/^m_[\w-]{22}$/.test(ref);
 
 /** Upload one local file; returns its media id. */
@@ -91,7 +93,7 @@ export function showFindings(result, post) {
     if (f.hint) console.log(`        hint: ${f.hint}`);
   }
   const verdict = result.valid ? "ready to publish" : "not publishable as is";
-  console.log(`${post.id ?? result.id}: ${verdict} (${result.errors.length} errors, ${result.warnings.length} warnings)`);
+  console.log(`${post.id ?? result.id}: ${verdict} (${count(result.errors, "error")}, ${count(result.warnings, "warning")})`);
 }
 
 /** Enqueue a checked post; the same idempotency key always answers the same post. */
