@@ -21,15 +21,15 @@ at-most-once property counts them.
 from __future__ import annotations
 
 import functools
-import json
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from igpreflight.publish.graph.errors import GraphError, Usage
+from igpreflight.publish.graph.errors import Usage
 
+from .answers import USAGE_LONG, builder_gone, error, network, rate_limited
 from .faults import CALL_KINDS, WRITE_KINDS, Fault
 
 __all__ = ["CALL_KINDS", "WRITE_KINDS", "Fault", "Instagram", "SimCrash"]
@@ -167,28 +167,6 @@ class Instagram:
         return media_id
 
 
-def error(
-    code: int | None, subcode: int | None, message: str, status: int = 400, transient: bool = False
-) -> GraphError:
-    """An error answer as the client makes it (a 5xx with no known code is uncertain)."""
-    return GraphError(status, code, subcode, transient, message)
-
-
-def network(sent: bool) -> GraphError:
-    return GraphError(
-        None, None, None, True, "ReadTimeout: timed out", uncertain=sent, network=True
-    )
-
-
-USAGE_LONG = Usage(0.0, 100.0, 7200.0)  # X-Business-Use-Case-Usage at 100 %, 2 h to regain
-
-
-def rate_limited(minutes: float) -> GraphError:
-    buc = {"0": [{"call_count": 100, "estimated_time_to_regain_access": minutes}]}
-    headers = {"x-business-use-case-usage": json.dumps(buc)}
-    return GraphError(400, 17, None, True, "User request limit reached", headers=headers)
-
-
 class Client:
     """One worker's Graph client for one account (the methods the steps call)."""
 
@@ -226,7 +204,7 @@ class Client:
         if kind == "e2207006":
             raise error(24, 2207006, "The media cannot be found.")
         if kind == "e2207008":
-            raise error(24, 2207008, "The media builder does not exist or has been expired.")
+            raise builder_gone()
         if kind == "e2207032":
             raise error(-1, 2207032, "Create media fail, please try to re-create media.")
         if kind == "rate_short":
@@ -331,7 +309,7 @@ class Client:
         if c.pub_at is not None:
             if ig.clock.now() < c.pub_at:  # still publishing an earlier call
                 raise error(24, 2207006, "The media cannot be found.")
-            raise error(24, 2207008, "The media builder does not exist or has been expired.")
+            raise builder_gone()
         if code == "EXPIRED":
             raise error(-2, 2207020, "The media you are trying to access has expired.")
         if code == "IN_PROGRESS":
