@@ -14,7 +14,8 @@ and deterministically:
 `Fault`s fire on the nth call to an endpoint: crashes before or after the call is
 carried out, lost requests and lost responses, a time-out while Instagram goes on
 publishing, 5xx bursts, 190, 2207006/2207008, 200 without an id, EXPIRED, quota used
-up, rate limits. `published` records every media ever made, by post: the simulator's
+up, rate limits; a 2207008 carried out all the same, or for a container whose builder
+is gone for good (FINISHED, every media_publish refused) or that expired. `published` records every media ever made, by post: the simulator's
 at-most-once property counts them.
 """
 
@@ -89,6 +90,7 @@ class Container:
     is_item: bool = False
     pub_at: float | None = None  # when a media_publish for it takes (took) effect
     media_id: str | None = None
+    builder_gone: bool = False  # every media_publish answers 2207008; never published
 
 
 @dataclass
@@ -238,6 +240,8 @@ class Client:
             raise error(-1, None, "An unexpected error has occurred.", 400)
         if kind == "e9007_done":
             raise error(9007, 2207027, "The media is not ready for publishing.")
+        if kind == "e2207008_done":
+            raise builder_gone()
 
     # ---- the calls --------------------------------------------------------------------
 
@@ -303,12 +307,17 @@ class Client:
         c = ig.containers.get(cid)
         if c is None or c.is_item:
             raise error(24, 2207006, "The media cannot be found.")
-        if kind == "expire" and c.pub_at is None:
+        if kind in ("expire", "e2207008_expired") and c.pub_at is None:
             c.created = ig.clock.now() - ig.lifetime
         code = ig.status(c)
         if c.pub_at is not None:
             if ig.clock.now() < c.pub_at:  # still publishing an earlier call
                 raise error(24, 2207006, "The media cannot be found.")
+            raise builder_gone()
+        if kind in ("e2207008_dead", "e2207008_expired"):
+            c.builder_gone = kind == "e2207008_dead"
+            raise builder_gone()
+        if c.builder_gone and code == "FINISHED":
             raise builder_gone()
         if code == "EXPIRED":
             raise error(-2, 2207020, "The media you are trying to access has expired.")
@@ -327,6 +336,7 @@ class Client:
             "e1_99_done",
             "eminus1_done",
             "e9007_done",
+            "e2207008_done",
         )
         media_id = ig.carry_out(c, ig.processing if slow else 0.0)
         self._leave(kind)
