@@ -227,3 +227,25 @@ def refused_resend_settled_at_once() -> Callable[[], object]:
         return real(rt, spec, cid, err, sent_before)
 
     return lambda: patched(publishing, "_answer", answer)
+
+
+def early_publish_keeps_no_turn() -> Callable[[], object]:
+    """A post published by someone else before its turn ends without naming the post
+    before it, so the post after it goes out ahead of one still being sent."""
+    from igpreflight.publish.durable import workflow
+
+    return lambda: patched(workflow.Post, "early", lambda self: None)
+
+
+def media_id_lookup_fails_the_post() -> Callable[[], object]:
+    """A container found published by someone else whose media id lookup raises ends
+    the post failed (its next attempt makes a new container)."""
+    from igpreflight.publish.steps import containers
+    from igpreflight.publish.steps.results import Published
+    from igpreflight.states import MediaIdSource
+
+    def published_elsewhere(rt, spec, created):  # noqa: ANN001, ANN202
+        media_id = containers.find_media(rt, spec, created)
+        return Published(media_id, MediaIdSource.CONTAINER, rt.now())
+
+    return lambda: patched(containers, "published_elsewhere", published_elsewhere)
