@@ -229,14 +229,6 @@ def refused_resend_settled_at_once() -> Callable[[], object]:
     return lambda: patched(publishing, "_answer", answer)
 
 
-def early_publish_keeps_no_turn() -> Callable[[], object]:
-    """A post published by someone else before its turn ends without naming the post
-    before it, so the post after it goes out ahead of one still being sent."""
-    from igpreflight.publish.durable import workflow
-
-    return lambda: patched(workflow.Post, "early", lambda self: None)
-
-
 def media_id_lookup_fails_the_post() -> Callable[[], object]:
     """A container found published by someone else whose media id lookup raises ends
     the post failed (its next attempt makes a new container)."""

@@ -17,7 +17,6 @@ from .changes_back import (
     blind_resume,
     builder_refusal_remakes,
     busy_resend_remakes,
-    early_publish_keeps_no_turn,
     gone_is_unreadable,
     held_forgets_the_send,
     holds_on_the_old_read,
@@ -347,26 +346,10 @@ REGRESSIONS: dict[str, tuple[Schedule, Callable[[], Callable[[], object]] | None
         refused_resend_settled_at_once,
     ),
     # Found by a random exploration weighted to 2207008 and the faults around
-    # media_publish (session pub8), both on the code before it too. A post whose
-    # container someone else published ended before its turn without naming the post
-    # before it: the post after it went out while that one was still settling (out of
-    # order). Now it waits for the post before, as after a post failed early.
-    "pub8_sim_order_through_a_post_published_elsewhere": (
-        Schedule(
-            seed=2845447,
-            posts=("reel", "image", "bare", "reel"),
-            workers=2,
-            ahead=2,
-            processing=0.0,
-            stale=0.0,
-            lifetime=600.0,
-            faults=(Fault("publish", 3, "drop"), Fault("status", 5, "elsewhere")),
-        ),
-        early_publish_keeps_no_turn,
-    ),
-    # ...and a container found published by someone else whose media id lookup raised:
-    # the post ended failed and its next attempt published a new container (twice).
-    # The id is a nicety; the post is published without it.
+    # media_publish (session pub8), on the code before it too: a container found
+    # published by someone else whose media id lookup raised: the post ended failed
+    # and its next attempt published a new container (twice). The id is a nicety; the
+    # post is published without it.
     "pub8_sim_media_id_lookup_raising_after_published_elsewhere": (
         Schedule(
             seed=89667694,

@@ -105,14 +105,9 @@ class Post:
         # still be carrying out, and a failed post's next attempt makes a new container.
         if self.uncertain_since is not None or self.sent_before:
             return self.uncertain(error)
-        return self.view(S.FAILED, error=error, before_turn=self.early())
-
-    def early(self) -> str | None:
-        """A post that ends before its turn (failed, or published by someone else): the
-        posts after it wait for the one before it, or one overtook a post still being
-        sent (after a published-elsewhere post, its next one went out before the one
-        still settling ahead of both)."""
-        return None if self.had_turn else self.spec.prev
+        # A post that fails before its turn: the posts after it wait for the one before it.
+        before = None if self.had_turn else self.spec.prev
+        return self.view(S.FAILED, error=error, before_turn=before)
 
     def held(self, got: Held) -> PostView:
         if self.uncertain_since is not None:
@@ -212,7 +207,7 @@ def _make_container(post: Post) -> Generator[Op, Any, PostView | None]:
                 break
             if isinstance(ready, Published):  # published by someone else: never sent
                 post.container, post.created_at = ids[0], at
-                return post.view(S.PUBLISHED, media_id=ready.media_id, source=ready.source, published_at=ready.at, before_turn=post.early())  # fmt: skip
+                return post.view(S.PUBLISHED, media_id=ready.media_id, source=ready.source, published_at=ready.at)  # fmt: skip
             i = ready.index if isinstance(ready, Recreate) else None
             if phase == C.CHILDREN and i is not None and fixes < spec.settings.recreate_attempts:
                 fixes += 1  # a child that failed is made again alone
@@ -238,7 +233,7 @@ def _look(post: Post) -> Generator[Op, Any, PostView | None]:
     if isinstance(got, Ready):
         return None
     if isinstance(got, Published):
-        return post.view(S.PUBLISHED, source=got.source, published_at=got.at, already=True, before_turn=post.early())  # fmt: skip
+        return post.view(S.PUBLISHED, source=got.source, published_at=got.at, already=True)
     if isinstance(got, Recreate):  # it can no longer be published: a new one is safe
         post.container, post.sent_before = None, False
     return post.setback(got)
@@ -262,8 +257,8 @@ def _wait_turn(post: Post) -> Generator[Op, Any, PostView | None]:
             error = PostError(ErrorClass.WAIT_QUOTA.value, f"after {behind}, scheduled")
             yield Show(post.view(S.SCHEDULED, until=until, behind=behind, error=error))
             continue
-        if state in (S.FAILED, S.PUBLISHED) and turn.before_turn:
-            prev, shown = turn.before_turn, None  # it ended early: wait for its own previous
+        if state == S.FAILED and turn.before_turn:
+            prev, shown = turn.before_turn, None  # it failed early: wait for its own previous
             continue
         if state in (S.HELD, S.UNCERTAIN):
             return _behind(post, turn)
