@@ -134,7 +134,9 @@ def published_elsewhere_is_finished() -> Callable[[], object]:
 
     @contextmanager
     def both() -> Iterator[None]:
-        with patched(containers, "SENT_BY_OTHERS", frozenset()), no_settle_after_refusals():
+        # Since this session the builder's retries read the container (PUBLISHED: never
+        # sent again) and settle it before a new one: those guards go too.
+        with patched(containers, "SENT_BY_OTHERS", frozenset()), builder_remakes():
             yield
 
     return both
@@ -169,3 +171,73 @@ def held_forgets_the_send() -> Callable[[], object]:
         return replace(got, sent=False) if isinstance(got, Held) else got
 
     return lambda: patched(workflow, "send", send)
+
+
+@contextmanager
+def builder_remakes() -> Iterator[None]:
+    """This session's find back: 24/2207008 on media_publish is a refusal, retried blind
+    (no read of the container, a 2207006 on a retry taken for a lost container) and
+    then a new container, as SPEC's table says, although Instagram answers 2207008 too
+    once it has carried out a "refused" send."""
+    from igpreflight.publish.steps import publishing
+    from igpreflight.publish.steps.results import Recreate
+
+    def remake(rt, spec, cid, err, times):  # noqa: ANN001, ANN202
+        return Recreate(publishing.V.failed(rt, spec.account, err, None))
+
+    with (
+        patched(publishing, "builder_spent", remake),
+        patched(publishing, "_ready", lambda rt, spec, cid: None),
+        patched(publishing, "resent_busy", lambda err, tries: False),
+        no_settle_after_refusals(),
+    ):
+        yield
+
+
+def builder_refusal_remakes() -> Callable[[], object]:
+    return lambda: builder_remakes()
+
+
+def refused_finished_is_resent() -> Callable[[], object]:
+    """The genuine kind back: a container whose media_publish answers 2207008 and that
+    reads FINISHED through the settle window is sent again, for ever, never taken for
+    dead: its post stays uncertain until the container expires (24 h)."""
+    from igpreflight.publish.durable import workflow
+
+    real = workflow.settle
+
+    def settle(rt, spec, cid, since, window=None, refused=False):  # noqa: ANN001, ANN202
+        return real(rt, spec, cid, since, window)
+
+    return lambda: patched(workflow, "settle", settle)
+
+
+def refused_resend_settled_at_once() -> Callable[[], object]:
+    """The simulator's find against this session's first fix back: a 2207008 to a
+    container sent before is settled at once as `refused` (no retries), so a resend
+    Instagram carries out slower than the settle window is taken for dead."""
+    from igpreflight.publish.steps import publishing
+    from igpreflight.publish.steps.results import SettleAgain
+
+    real = publishing._answer
+
+    def answer(rt, spec, cid, err, sent_before):  # noqa: ANN001, ANN202
+        if sent_before and (err.code, err.subcode) == (24, 2207008):
+            return SettleAgain(cid, "2207008", rt.now(), refused=True)
+        return real(rt, spec, cid, err, sent_before)
+
+    return lambda: patched(publishing, "_answer", answer)
+
+
+def media_id_lookup_fails_the_post() -> Callable[[], object]:
+    """A container found published by someone else whose media id lookup raises ends
+    the post failed (its next attempt makes a new container)."""
+    from igpreflight.publish.steps import containers
+    from igpreflight.publish.steps.results import Published
+    from igpreflight.states import MediaIdSource
+
+    def published_elsewhere(rt, spec, created):  # noqa: ANN001, ANN202
+        media_id = containers.find_media(rt, spec, created)
+        return Published(media_id, MediaIdSource.CONTAINER, rt.now())
+
+    return lambda: patched(containers, "published_elsewhere", published_elsewhere)

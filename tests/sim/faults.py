@@ -56,5 +56,13 @@ CALL_KINDS = (
     "eminus1_done",  # 400, a bare -1 (no subcode), carried out all the same
     "e9007_done",
     "elsewhere",
+    # 24/2207008 on media_publish (Meta: a temporary builder error; retry 1-2 times in
+    # 2 minutes, then a new container), carried out all the same, over `processing`
+    # (0 s: at once); and the genuine kind: the container's builder is gone for good, so
+    # it reads FINISHED and every media_publish for it answers 2207008 until it expires
+    # (even after the faults stop), or it reads EXPIRED from now on.
+    "e2207008_done",
+    "e2207008_dead",
+    "e2207008_expired",
 )
 WRITE_KINDS = ("crash_before", "crash_after")

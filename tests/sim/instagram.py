@@ -14,22 +14,23 @@ and deterministically:
 `Fault`s fire on the nth call to an endpoint: crashes before or after the call is
 carried out, lost requests and lost responses, a time-out while Instagram goes on
 publishing, 5xx bursts, 190, 2207006/2207008, 200 without an id, EXPIRED, quota used
-up, rate limits. `published` records every media ever made, by post: the simulator's
+up, rate limits; a 2207008 carried out all the same, or for a container whose builder
+is gone for good (FINISHED, every media_publish refused) or that expired. `published` records every media ever made, by post: the simulator's
 at-most-once property counts them.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from igpreflight.publish.graph.errors import GraphError, Usage
+from igpreflight.publish.graph.errors import Usage
 
+from .answers import USAGE_LONG, builder_gone, error, network, rate_limited
 from .faults import CALL_KINDS, WRITE_KINDS, Fault
 
 __all__ = ["CALL_KINDS", "WRITE_KINDS", "Fault", "Instagram", "SimCrash"]
@@ -89,6 +90,7 @@ class Container:
     is_item: bool = False
     pub_at: float | None = None  # when a media_publish for it takes (took) effect
     media_id: str | None = None
+    builder_gone: bool = False  # every media_publish answers 2207008; never published
 
 
 @dataclass
@@ -167,28 +169,6 @@ class Instagram:
         return media_id
 
 
-def error(
-    code: int | None, subcode: int | None, message: str, status: int = 400, transient: bool = False
-) -> GraphError:
-    """An error answer as the client makes it (a 5xx with no known code is uncertain)."""
-    return GraphError(status, code, subcode, transient, message)
-
-
-def network(sent: bool) -> GraphError:
-    return GraphError(
-        None, None, None, True, "ReadTimeout: timed out", uncertain=sent, network=True
-    )
-
-
-USAGE_LONG = Usage(0.0, 100.0, 7200.0)  # X-Business-Use-Case-Usage at 100 %, 2 h to regain
-
-
-def rate_limited(minutes: float) -> GraphError:
-    buc = {"0": [{"call_count": 100, "estimated_time_to_regain_access": minutes}]}
-    headers = {"x-business-use-case-usage": json.dumps(buc)}
-    return GraphError(400, 17, None, True, "User request limit reached", headers=headers)
-
-
 class Client:
     """One worker's Graph client for one account (the methods the steps call)."""
 
@@ -226,7 +206,7 @@ class Client:
         if kind == "e2207006":
             raise error(24, 2207006, "The media cannot be found.")
         if kind == "e2207008":
-            raise error(24, 2207008, "The media builder does not exist or has been expired.")
+            raise builder_gone()
         if kind == "e2207032":
             raise error(-1, 2207032, "Create media fail, please try to re-create media.")
         if kind == "rate_short":
@@ -260,6 +240,8 @@ class Client:
             raise error(-1, None, "An unexpected error has occurred.", 400)
         if kind == "e9007_done":
             raise error(9007, 2207027, "The media is not ready for publishing.")
+        if kind == "e2207008_done":
+            raise builder_gone()
 
     # ---- the calls --------------------------------------------------------------------
 
@@ -325,13 +307,18 @@ class Client:
         c = ig.containers.get(cid)
         if c is None or c.is_item:
             raise error(24, 2207006, "The media cannot be found.")
-        if kind == "expire" and c.pub_at is None:
+        if kind in ("expire", "e2207008_expired") and c.pub_at is None:
             c.created = ig.clock.now() - ig.lifetime
         code = ig.status(c)
         if c.pub_at is not None:
             if ig.clock.now() < c.pub_at:  # still publishing an earlier call
                 raise error(24, 2207006, "The media cannot be found.")
-            raise error(24, 2207008, "The media builder does not exist or has been expired.")
+            raise builder_gone()
+        if kind in ("e2207008_dead", "e2207008_expired"):
+            c.builder_gone = kind == "e2207008_dead"
+            raise builder_gone()
+        if c.builder_gone and code == "FINISHED":
+            raise builder_gone()
         if code == "EXPIRED":
             raise error(-2, 2207020, "The media you are trying to access has expired.")
         if code == "IN_PROGRESS":
@@ -349,6 +336,7 @@ class Client:
             "e1_99_done",
             "eminus1_done",
             "e9007_done",
+            "e2207008_done",
         )
         media_id = ig.carry_out(c, ig.processing if slow else 0.0)
         self._leave(kind)

@@ -30,6 +30,7 @@ PATHS = (
     "NotPublished:finished",
     "NotPublished:dead",
     "NotPublished:gone",
+    "NotPublished:refused",
     "Unsettled",
     "Held",
     "Recreate",

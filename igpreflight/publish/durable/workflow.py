@@ -8,7 +8,8 @@
     gate: duplicate? quota (held)? ...................... read fresh before a hold
     media_publish (intent, send) ........................ published | uncertain
     uncertain -> settle: PUBLISHED | FINISHED past the window (send again, same
-                 container) | dead (a new container) | unreadable (ends uncertain)
+                 container; after 2207008: dead) | dead (a new container) | unreadable
+                 (ends uncertain)
 
 The generator yields operations and never touches a database, the network or a
 clock itself: DBOS drives it in production, the simulator in tests. Whatever happens
@@ -74,6 +75,7 @@ class Post:
         self.settling_inherited = False  # an earlier attempt's unseen media_publish
         self.window = s.settle_window  # doubled each time Instagram says it still publishes
         self.looked_for_itself = False  # a duplicate of a post sent before: settled first
+        self.refused = False  # its last media_publish got 2207008 (see publishing.settle)
 
     def view(self, state: PostState, **kw: Any) -> PostView:
         spec = self.spec
@@ -313,6 +315,7 @@ def _send(post: Post) -> Generator[Op, Any, PostView | None]:
     post.gated = False  # the quota slot is used, or given back
     if isinstance(got, Published):
         return post.view(S.PUBLISHED, media_id=got.media_id, source=got.source, published_at=got.at)  # fmt: skip
+    post.refused = isinstance(got, SettleAgain) and got.refused
     if isinstance(got, (Unseen, SettleAgain)):
         post.uncertain_since, post.why, post.sent_before = got.at, got.why, True
         if isinstance(got, SettleAgain) and got.busy:
@@ -334,7 +337,7 @@ def _settle(post: Post) -> Generator[Op, Any, PostView | None]:
     assert since is not None and post.container is not None
     step = f"settling: reading container {post.container}"
     yield Show(post.view(S.UNCERTAIN, step=step))
-    got = yield Step("settle", settle, (spec, post.container, since, post.window))
+    got = yield Step("settle", settle, (spec, post.container, since, post.window, post.refused))
     if isinstance(got, Published):
         post.uncertain_since = None
         already = post.settling_inherited  # published by the attempt before this one

@@ -8,6 +8,7 @@ attempt made (a held post's) to use it again.
 
 from __future__ import annotations
 
+import logging
 import os
 
 from igpreflight.model import MediaItem
@@ -23,6 +24,7 @@ from igpreflight.publish.params import (
 from igpreflight.publish.settings import PublishSettings
 from igpreflight.publish.steps import verdicts as V
 from igpreflight.publish.steps.gate import note_published, read_quota_once
+from igpreflight.publish.steps.guard import one_line
 from igpreflight.publish.steps.publishing import find_media
 from igpreflight.publish.steps.results import (
     Created,
@@ -36,6 +38,8 @@ from igpreflight.publish.steps.results import (
 from igpreflight.publish.steps.runtime import Runtime
 from igpreflight.publish.steps.spec import PostSpec
 from igpreflight.states import MediaIdSource
+
+log = logging.getLogger("igpreflight.publish")
 
 CHILDREN, TOP = "children", "top"
 # What a post's own container reads, before the post sent media_publish, when someone
@@ -169,7 +173,12 @@ def published_elsewhere(rt: Runtime, spec: PostSpec, created: float) -> Publishe
     published it (the phone app, another tool or database given its id). It is on
     Instagram: never sent again. Taken for FINISHED, the send got 2207008 and the
     builder's retries made a new container: posted twice."""
-    media_id = find_media(rt, spec, created)
+    try:
+        media_id = find_media(rt, spec, created)
+    except Exception as exc:  # the id is a nicety; that it is published is not
+        # (the lookup raising failed the post, whose next attempt posted it again)
+        log.warning("media id of %s not learnt: %s", spec.post.id, one_line(exc))
+        media_id = None
     note_published(rt, spec, media_id)
     return Published(media_id, MediaIdSource.CONTAINER, rt.now())
 

@@ -6,7 +6,9 @@ PUBLISHED (published), or until it has read FINISHED for longer than Instagram t
 to carry out a media_publish (then send it again, for the same container), or dead
 (EXPIRED, ERROR: a new container may be made). An answer Instagram gives while it
 still publishes, or has published (2207006, 2207008, EXPIRED), to a container already
-sent once is `SettleAgain`, never a reason for a new container.
+sent once is `SettleAgain`, never a reason for a new container; so is 2207008 after
+the builder's retries, on any container (it is settled, then dead only if it still
+reads FINISHED through the window: `builder_spent`, `settle`).
 """
 
 from __future__ import annotations
@@ -40,8 +42,9 @@ from igpreflight.publish.steps.spec import PostSpec
 from igpreflight.states import MediaIdSource
 
 # What Instagram answers to a second media_publish for a container it is publishing
-# (2207006), has published (2207008) or that expired meanwhile (2207020).
-SETTLE_ANSWERS = {(24, 2207006), (24, 2207008), (-2, 2207020)}
+# (2207006) or that expired meanwhile (2207020); once it has published it, 2207008,
+# which is also a refusal of a fresh container: retried first (see `builder_spent`).
+SETTLE_ANSWERS = {(24, 2207006), (-2, 2207020)}
 SLACK = 300.0  # clock skew allowed when matching the account's media to a publish
 GONE = "GONE"  # how settle reads a container Graph says no longer exists (100/33)
 
@@ -72,14 +75,17 @@ def send(
         try:
             media_id = rt.call(acc, settings, lambda c: c.publish(acc.ig_user_id, cid))
         except GraphError as err:
-            got = _answer(rt, spec, cid, err, sent_before or resent_busy(err, tries))
-            if got is None:  # 2207008 on a fresh container: the builder is not ready yet
+            busy = resent_busy(err, tries + builder)
+            got = _answer(rt, spec, cid, err, sent_before or busy)
+            if got is None:  # 2207008: not ready yet, published, or its builder gone
                 builder += 1
-                if builder <= settings.builder_retries:
-                    wait = settings.builder_window / (settings.builder_retries + 1)
-                    rt.wait(settings.fixed_wait(wait), 0)
+                if builder > settings.builder_retries:
+                    return builder_spent(rt, spec, cid, err, builder)
+                wait = settings.builder_window / (settings.builder_retries + 1)
+                rt.wait(settings.fixed_wait(wait), 0)
+                got = _ready(rt, spec, cid)  # PUBLISHED already: never sent again
+                if got is None:
                     continue
-                got = Recreate(V.failed(rt, acc, err, None))
             elif got == "rate":  # a short rate limit: as long as the headers say
                 rate_waits += 1
                 if rate_waits <= settings.rate_waits:
@@ -96,8 +102,7 @@ def send(
                 else:
                     got = Failed(V.failed(rt, acc, err, None))
             reached = bool(tries or builder or rate_waits)  # refused sends went out before
-            # (2207008 on a fresh container recreates after its retries, as SPEC says)
-            if (settled := after_refusals(rt, cid, got, reached and not builder)) is not None:
+            if (settled := after_refusals(rt, cid, got, reached)) is not None:
                 return settled
             if isinstance(got, (Failed, Recreate, Held)):
                 release_quota(rt, spec)
@@ -112,6 +117,21 @@ def send(
             return Unseen(cid, "media_publish answered without an id", rt.now())
         note_published(rt, spec, media_id)
         return Published(str(media_id), MediaIdSource.MEDIA_PUBLISH, rt.now())
+
+
+def builder_spent(
+    rt: Runtime, spec: PostSpec, cid: str, err: GraphError, times: int
+) -> SettleAgain:
+    """2207008 through SPEC's retries (1-2 within 2 minutes, the container read before
+    each). It is also what Instagram answers once it has published a container, and a
+    fresh container's first "refusal" is seen carried out all the same (at once, or
+    seconds later): the new container SPEC asks for was posted twice. So the container
+    decides first (settle): PUBLISHED is published; EXPIRED, ERROR or gone, or FINISHED
+    through the settle window after the last 2207008 (`refused`: a send being carried
+    out would have made a retry answer 2207006), can never publish: then a new one."""
+    where = V.where(err, None, graph=V.graph_of(rt, spec.account))
+    why = f"{where} ({times} times: its container is read before a new one is made)"
+    return SettleAgain(cid, why, rt.now(), refused=True)
 
 
 def after_refusals(rt: Runtime, cid: str, got: object, reached: bool) -> SettleAgain | None:
@@ -192,7 +212,7 @@ def unknown_outcome(err: GraphError) -> bool:
 def _answer(rt: Runtime, spec: PostSpec, cid: str, err: GraphError, sent_before: bool):
     """What an error answer to media_publish means: a result; "rate" (wait as the
     headers say) or "again" (the same call once the container reads FINISHED); or None
-    (24/2207008 on a fresh container: the builder retries)."""
+    (24/2207008: the builder's retries, then the container is settled)."""
     acc, settings = spec.account, spec.settings
     pair, cls, now = (err.code, err.subcode), err.error_class, rt.now()
     if maybe_done(err):
@@ -206,12 +226,13 @@ def _answer(rt: Runtime, spec: PostSpec, cid: str, err: GraphError, sent_before:
         # before, it is SettleAgain below): never a second container while this one may
         # still publish.
         return Unseen(cid, V.where(err, None, graph=V.graph_of(rt, acc)), now)
-    if sent_before and (pair in SETTLE_ANSWERS or cls is ErrorClass.RECREATE_CONTAINER):
-        return SettleAgain(
-            cid, V.where(err, None, graph=V.graph_of(rt, acc)), now, busy=pair == (24, 2207006)
-        )
     if pair == (24, 2207008):
+        # Fresh or sent before: retried as SPEC says (a retry answered 2207006 shows an
+        # earlier send being carried out), then settled (`builder_spent`).
         return None
+    if sent_before and (pair in SETTLE_ANSWERS or cls is ErrorClass.RECREATE_CONTAINER):
+        why = V.where(err, None, graph=V.graph_of(rt, acc))
+        return SettleAgain(cid, why, now, busy=pair == (24, 2207006))
     if cls is ErrorClass.WAIT_QUOTA:
         wait = err.usage.wait_seconds or settings.rate_wait_default
         if quota_error(err) or wait > settings.rate_wait_max:
@@ -230,12 +251,20 @@ def _answer(rt: Runtime, spec: PostSpec, cid: str, err: GraphError, sent_before:
 
 
 def settle(
-    rt: Runtime, spec: PostSpec, cid: str, since: float, window: float | None = None
+    rt: Runtime,
+    spec: PostSpec,
+    cid: str,
+    since: float,
+    window: float | None = None,
+    refused: bool = False,
 ) -> Published | NotPublished | Unsettled:
     """Read container `cid` (uncertain since `since`) until it tells: PUBLISHED, or not
     published after the settle window (FINISHED: send again; EXPIRED or ERROR: dead).
     A token error or a long outage leaves the post uncertain (Unsettled). `window`
-    (default settings.settle_window) grows when Instagram shows it publishes slower."""
+    (default settings.settle_window) grows when Instagram shows it publishes slower.
+    `refused`: its last media_publish, at `since`, got 2207008, which Instagram answers
+    once done publishing it (then it reads PUBLISHED) or when its builder is gone; still
+    FINISHED through the window, nothing is publishing it and a send is refused: dead."""
     acc, settings = spec.account, spec.settings
     window = settings.settle_window if window is None else window
     errors = reads = 0
@@ -266,11 +295,14 @@ def settle(
             note_published(rt, spec, media_id)
             return Published(media_id, MediaIdSource.CONTAINER, now)
         left = since + window - now
-        if left <= 0 and code == GONE and (media_id := find_media(rt, spec, since)):
+        unsendable = code == GONE or (refused and code == "FINISHED")
+        if left <= 0 and unsendable and (media_id := find_media(rt, spec, since)):
             note_published(rt, spec, media_id)  # the account shows it: published after all
             return Published(media_id, MediaIdSource.CONTAINER, now)
         if left <= 0 and code in ("FINISHED", "EXPIRED", "ERROR", GONE):
             release_quota(rt, spec)
+            if unsendable and code == "FINISHED":
+                return NotPublished(cid, True, "FINISHED, yet media_publish answers 2207008")
             return NotPublished(cid, code != "FINISHED", code)
         if left <= -settings.give_up_video:
             message = f"container {cid} still reads {code or 'nothing'} while settling"

@@ -130,13 +130,17 @@ class Unseen:
 @dataclass(frozen=True)
 class SettleAgain:
     """A media_publish for a container already sent once answered what Instagram
-    answers while it still publishes, or has published (2207006, 2207008, EXPIRED):
-    the container decides, never a new container."""
+    answers while it still publishes, or has published (2207006, 2207008, EXPIRED), or
+    a fresh container's 2207008 outlived the builder's retries: the container decides,
+    never a new container while it may still publish."""
 
     container_id: str
     why: str
     at: float
     busy: bool = False  # 2207006: Instagram is still carrying out an earlier media_publish
+    # 2207008 ("already published", or a builder not ready or gone): a container that
+    # then reads FINISHED through the settle window can never be published (settle).
+    refused: bool = False
 
 
 @dataclass(frozen=True)
