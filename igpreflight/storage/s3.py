@@ -10,6 +10,7 @@ writes are in `s3write`, content-addressed uploads in `upload`.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import threading
@@ -20,6 +21,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from igpreflight.storage.s3uri import S3Uri
+
+log = logging.getLogger(__name__)
 
 # Objects at or above this size are written as a multipart upload (all parts,
 # then CompleteMultipartUpload: the object appears whole or not at all).
@@ -252,7 +255,12 @@ def head_object(uri: S3Uri, settings: S3Settings | None = None) -> dict[str, Any
 
 
 def get_range(info: ObjectInfo, start: int, end: int, settings: S3Settings | None = None) -> bytes:
-    """Bytes start..end-1 of the object, in one ranged GET (IfMatch: the same version)."""
+    """Bytes start..end-1 of the object, in one ranged GET (IfMatch: the same version).
+
+    A store (or a proxy before it) that ignores Range answers 200 with the whole
+    object: only the bytes asked for are kept, read as they stream past, and the
+    connection is dropped after them, so memory stays at one range whatever the
+    object's size (the read costs the bytes up to `end`, not a ranged read's few)."""
     try:
         response = client(settings).get_object(
             Bucket=info.bucket,
@@ -260,9 +268,38 @@ def get_range(info: ObjectInfo, start: int, end: int, settings: S3Settings | Non
             Range=f"bytes={start}-{end - 1}",
             **({"IfMatch": f'"{info.etag}"'} if info.etag else {}),
         )
-        return response["Body"].read()
+        body = response["Body"]
+        status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if status == 206 or response.get("ContentRange"):
+            return body.read()
+        return _range_of_whole(body, start, end, info)
     except Exception as exc:  # noqa: BLE001
         raise storage_error(exc, info.bucket, f"cannot read {info.uri}") from None
+
+
+_range_ignored_said = False
+
+
+def _range_of_whole(body: Any, start: int, end: int, info: ObjectInfo) -> bytes:
+    """Bytes start..end-1 of a whole-object answer to a ranged GET, in bounded memory."""
+    global _range_ignored_said
+    if not _range_ignored_said:
+        _range_ignored_said = True
+        log.warning(
+            "the S3 endpoint ignores Range (a ranged GET of %s answered the whole object):"
+            " each header read streams the object up to the bytes it needs",
+            info.uri,
+        )
+    try:
+        skip = start
+        while skip > 0:
+            chunk = body.read(min(skip, 64 * 1024))
+            if not chunk:
+                return b""
+            skip -= len(chunk)
+        return body.read(end - start)
+    finally:
+        body.close()  # the rest of the object is not read: the connection is dropped
 
 
 def download(info: ObjectInfo, dest: Path, settings: S3Settings | None = None) -> None:

@@ -1,0 +1,98 @@
+"""S3-compatible stores that answer otherwise than AWS (fixtures/s3_quirks.py in front of
+a real moto server on loopback): each quirk a user meets on MinIO, R2, B2, Ceph RGW,
+Garage and friends gives the right verdict or one clear line, never a crash."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from fixtures import generate
+from fixtures.s3_quirks import quirk_proxy
+from igpreflight.cli import cli
+from igpreflight.model import ImageFacts
+from igpreflight.storage import s3
+from igpreflight.storage.objects import list_media, probe_object
+from tests.s3_support import s3server  # noqa: F401 - a fixture
+
+
+def _noise_jpeg(width: int, height: int) -> bytes:
+    """Incompressible pixels: a JPEG of several MB, like a camera's."""
+    out = io.BytesIO()
+    Image.frombytes("RGB", (width, height), os.urandom(width * height * 3)).save(
+        out, "JPEG", quality=92
+    )
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def bucket(s3server, tmp_path_factory) -> str:  # noqa: F811 - the fixture
+    name = s3server.bucket()
+    root = tmp_path_factory.mktemp("quirks")
+    s3server.put(name, "in/cam/photo.jpg", _noise_jpeg(2400, 1600))
+    s3server.put(name, "in/ok one.jpg", generate.make_image(root / "ok.jpg", size=(1080, 1350)))
+    return name
+
+
+@pytest.fixture
+def keep_settings() -> Iterator[None]:
+    """`--endpoint-url` becomes the process's setting: put the test server's back."""
+    saved = s3.current_settings()
+    yield
+    s3.configure(saved)
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, list(args))
+
+
+PROBE_PEAK = """
+import sys, tracemalloc
+from igpreflight.storage import s3
+from igpreflight.storage.objects import probe_object
+settings = s3.S3Settings(endpoint_url=sys.argv[1])
+info = s3.ObjectInfo(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5])
+tracemalloc.start()
+probe_object(info, settings)  # once before the count: imports and the client's tables
+tracemalloc.reset_peak()
+before = tracemalloc.get_traced_memory()[0]
+facts = probe_object(info, settings)
+print(tracemalloc.get_traced_memory()[1] - before, getattr(facts, "width", facts))
+"""
+
+
+def test_a_store_that_ignores_range_gives_the_verdict_in_bounded_memory(s3server, bucket):  # noqa: F811
+    """A ranged GET answered 200 with the whole object was read whole (memory the size of
+    the object, twice at once) and then called FILE001 'changed while it was read'.
+    The probe runs in a process of its own, so only its memory is counted."""
+    with quirk_proxy(s3server.endpoint, "ignore-range") as proxy:
+        settings = s3.S3Settings(endpoint_url=proxy.url)
+        info = list_media(f"s3://{bucket}/in/cam/photo.jpg", settings=settings)[1][0]
+        assert info.size > 3_000_000
+        args = [proxy.url, bucket, info.key, str(info.size), info.etag]
+        done = subprocess.run(
+            [sys.executable, "-c", PROBE_PEAK, *args], capture_output=True, text=True, check=True
+        )
+        ranged = proxy.gets("photo.jpg")
+    peak, width = done.stdout.split(maxsplit=1)
+    assert width.strip() == "2400", done.stdout
+    assert ranged and all(status == 200 for _, _, status, _ in ranged)  # the quirk was on
+    assert int(peak) < info.size / 2, (peak, info.size)
+    # the probe in this process too: ImageFacts, not FILE001
+    with quirk_proxy(s3server.endpoint, "ignore-range") as proxy:
+        facts = probe_object(info, s3.S3Settings(endpoint_url=proxy.url))
+    assert isinstance(facts, ImageFacts) and (facts.width, facts.height) == (2400, 1600)
+
+
+def test_a_store_that_ignores_range_checks_a_prefix_from_the_cli(s3server, bucket, keep_settings):  # noqa: F811
+    with quirk_proxy(s3server.endpoint, "ignore-range") as proxy:
+        r = run("check", f"s3://{bucket}/in/", "--endpoint-url", proxy.url, "--format", "json")
+    assert "FILE001" not in r.output and "changed while it was read" not in r.output
+    assert '"width": 2400' in r.output
