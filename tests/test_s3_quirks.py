@@ -96,3 +96,29 @@ def test_a_store_that_ignores_range_checks_a_prefix_from_the_cli(s3server, bucke
         r = run("check", f"s3://{bucket}/in/", "--endpoint-url", proxy.url, "--format", "json")
     assert "FILE001" not in r.output and "changed while it was read" not in r.output
     assert '"width": 2400' in r.output
+
+
+@pytest.mark.parametrize("threshold", [None, 1024 * 1024])
+def test_a_store_answering_501_to_checksum_headers_gets_a_plain_upload(
+    s3server,  # noqa: F811
+    bucket,
+    tmp_path,
+    threshold,
+):
+    """Ceph RGW and Garage answer checksum headers with AWS's own 501 NotImplemented ('A
+    header you provided implies functionality that is not implemented'), which names no
+    header: every upload failed, where B2's 400 naming the header got a plain retry."""
+    from igpreflight.preflight.probe import probe
+    from igpreflight.storage.upload import UploadTarget, upload_file
+
+    src = tmp_path / "photo.jpg"
+    src.write_bytes(_noise_jpeg(1600, 1000))
+    with quirk_proxy(s3server.endpoint, "not-implemented-checksum") as proxy:
+        target = UploadTarget(bucket, "up", endpoint_url=proxy.url, multipart_threshold=threshold)
+        done = upload_file(src, target, probe(src))
+        refused = [e for e in proxy.log if e[2] == 501]
+    assert refused, "the quirk was not met"
+    assert done.checksum is None and not done.skipped and done.multipart == bool(threshold)
+    stored = s3server.client.get_object(Bucket=bucket, Key=done.key)
+    assert stored["Body"].read() == src.read_bytes()
+    assert stored["Metadata"]["sha256"] == done.sha256
