@@ -122,3 +122,19 @@ def test_a_store_answering_501_to_checksum_headers_gets_a_plain_upload(
     stored = s3server.client.get_object(Bucket=bucket, Key=done.key)
     assert stored["Body"].read() == src.read_bytes()
     assert stored["Metadata"]["sha256"] == done.sha256
+
+
+def test_a_store_whose_head_has_no_content_length_checks_one_object(
+    s3server,  # noqa: F811
+    bucket,
+    keep_settings,
+):
+    """A HEAD answered chunked, without Content-Length: `check s3://b/one.jpg` took the
+    object's size as 0 and said FILE001 'zero bytes' of a good photo."""
+    with quirk_proxy(s3server.endpoint, "no-head-length") as proxy:
+        settings = s3.S3Settings(endpoint_url=proxy.url)
+        info = list_media(f"s3://{bucket}/in/ok one.jpg", settings=settings)[1][0]
+        r = run("check", f"s3://{bucket}/in/ok one.jpg", "--endpoint-url", proxy.url)
+    listed = s3server.client.head_object(Bucket=bucket, Key="in/ok one.jpg")["ContentLength"]
+    assert info.size == listed > 0
+    assert r.exit_code == 0 and "zero bytes" not in r.output, r.output

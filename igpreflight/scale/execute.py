@@ -30,6 +30,7 @@ from igpreflight.storage.s3 import (
     configure,
     download,
     head_object,
+    head_size,
 )
 from igpreflight.storage.s3uri import S3Uri
 from igpreflight.storage.s3write import copy_object, put_file
@@ -208,7 +209,7 @@ def _fetch(item: Item, options: FixOptions) -> _Work:
                 metadata = head.get("Metadata", {})
                 status = recorded_status(metadata, work.digest, options, kind_of(p.facts))
                 if status is not None:
-                    size = int(head.get("ContentLength", 0))
+                    size = head_size(work.target, head)
                     work.result = resumed_result(p, status, str(work.target), size)
                     return work
         work.planned = p

@@ -19,6 +19,7 @@ from igpreflight.storage.s3 import (
     StorageError,
     download,
     head_object,
+    head_size,
     list_objects,
 )
 from igpreflight.storage.s3uri import S3Uri
@@ -85,7 +86,7 @@ def list_media(
         head = head_object(uri, settings)
         if head is not None:
             etag = str(head.get("ETag", "")).strip('"')
-            one = ObjectInfo(uri.bucket, uri.key, int(head.get("ContentLength", 0)), etag)
+            one = ObjectInfo(uri.bucket, uri.key, head_size(uri, head, settings), etag)
             return S3Uri(uri.bucket, uri.key.rpartition("/")[0] + "/" if "/" in uri.key else ""), [
                 one
             ]
@@ -133,7 +134,7 @@ def fetched_copy(uri: str, settings: S3Settings | None = None) -> Iterator[Path 
     if head is None:
         yield None
         return
-    info = ObjectInfo(target.bucket, target.key, int(head.get("ContentLength", 0)), "")
+    info = ObjectInfo(target.bucket, target.key, head_size(target, head, settings), "")
     try:
         with _downloaded(info, settings) as local:
             yield local

@@ -254,6 +254,17 @@ def head_object(uri: S3Uri, settings: S3Settings | None = None) -> dict[str, Any
         raise storage_error(exc, uri.bucket, f"cannot read {uri}") from None
 
 
+def head_size(uri: S3Uri, head: dict[str, Any], settings: S3Settings | None = None) -> int:
+    """The object's size from its HEAD, or, from a store whose HEAD has no
+    Content-Length (a chunked answer: some gateways), from its listing: taken as
+    0, the object was judged 'zero bytes' (one LIST, only then)."""
+    if "ContentLength" in head:
+        return int(head["ContentLength"])
+    for info in list_objects(uri, settings):
+        return info.size if info.key == uri.key else 0
+    return 0
+
+
 def get_range(info: ObjectInfo, start: int, end: int, settings: S3Settings | None = None) -> bytes:
     """Bytes start..end-1 of the object, in one ranged GET (IfMatch: the same version).
 
