@@ -138,3 +138,30 @@ def test_a_store_whose_head_has_no_content_length_checks_one_object(
     listed = s3server.client.head_object(Bucket=bucket, Key="in/ok one.jpg")["ContentLength"]
     assert info.size == listed > 0
     assert r.exit_code == 0 and "zero bytes" not in r.output, r.output
+
+
+@pytest.mark.parametrize(
+    ("quirk", "said"),
+    [
+        ("redirect", "redirects the requests for bucket"),
+        ("skewed", "this machine's clock differs from the S3 endpoint's"),
+    ],
+)
+@pytest.mark.parametrize("command", ["check", "fix"])
+def test_a_store_that_refuses_every_request_is_one_clear_line(
+    s3server,  # noqa: F811
+    bucket,
+    keep_settings,
+    quirk,
+    said,
+    command,
+):
+    """A 307 to another endpoint said 'maximum recursion depth exceeded' (botocore asks
+    the redirected bucket's region, and that is redirected too), and a clock 15 minutes
+    off said AWS's text; both after usage text, as if the command had been mistyped."""
+    out = ["--out", f"s3://{bucket}/out/"] if command == "fix" else []
+    with quirk_proxy(s3server.endpoint, quirk) as proxy:
+        r = run(command, f"s3://{bucket}/in/", *out, "--endpoint-url", proxy.url)
+    assert r.exit_code == 2
+    assert r.output.startswith("igpreflight: error: ") and said in r.output, r.output
+    assert len(r.output.splitlines()) == 1 and "recursion" not in r.output, r.output

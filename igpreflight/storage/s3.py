@@ -46,7 +46,14 @@ CONFIG_ERRORS = {
     "AccessControlListNotSupported": "bucket {bucket!r} does not accept ACLs; use --acl none and make the objects public with a bucket policy or a CDN",
     "PermanentRedirect": "bucket {bucket!r} is in another region; give --region",
     "AuthorizationHeaderMalformed": "wrong region for bucket {bucket!r}; give --region",
+    "RequestTimeTooSkewed": "this machine's clock differs from the S3 endpoint's by more than"
+    " 15 minutes, so it refuses every signed request; set the clock (NTP)",
 }
+REDIRECT_LOOP = (
+    "the S3 endpoint redirects the requests for bucket {bucket!r} elsewhere (HTTP 301/307)"
+    " without saying the bucket's region; give the bucket's own endpoint with --endpoint-url"
+    " (and its --region)"
+)
 
 
 class StorageError(Exception):
@@ -155,6 +162,7 @@ def storage_error(exc: BaseException, bucket: str, what: str) -> StorageError:
         ClientError,
         CredentialRetrievalError,
         EndpointConnectionError,
+        HTTPClientError,
         NoCredentialsError,
         NoRegionError,
         PartialCredentialsError,
@@ -175,6 +183,11 @@ def storage_error(exc: BaseException, bucket: str, what: str) -> StorageError:
     if isinstance(exc, EndpointConnectionError):
         where = endpoint_origin(str(exc.kwargs.get("endpoint_url", "")))
         return StorageError(f"cannot reach the S3 endpoint {where}", config=True)
+    if isinstance(exc, RecursionError) or (
+        isinstance(exc, HTTPClientError) and isinstance(exc.kwargs.get("error"), RecursionError)
+    ):
+        # botocore follows a redirect by asking the bucket's region, which is redirected too
+        return StorageError(REDIRECT_LOOP.format(bucket=bucket), config=True)
     if isinstance(exc, NoRegionError):
         return StorageError("no AWS region configured; give --region", config=True)
     if isinstance(exc, ClientError):
