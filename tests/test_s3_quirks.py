@@ -140,6 +140,16 @@ def test_a_store_whose_head_has_no_content_length_checks_one_object(
     assert r.exit_code == 0 and "zero bytes" not in r.output, r.output
 
 
+def test_a_throttled_listing_is_retried_until_the_store_answers(s3server, bucket, keep_settings):  # noqa: F811
+    """Three 503 SlowDown answers in a row (a store throttling a batch) ended check with
+    exit 2: boto3's default gives a request 3 attempts."""
+    with quirk_proxy(s3server.endpoint, "slowdown", times=3) as proxy:
+        r = run("check", f"s3://{bucket}/in/", "--endpoint-url", proxy.url)
+        throttled = [e for e in proxy.log if e[2] == 503]
+    assert len(throttled) == 3
+    assert r.exit_code == 0, r.output
+
+
 @pytest.mark.parametrize(
     ("quirk", "said"),
     [

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 MULTIPART_THRESHOLD = 64 * 1024 * 1024
 MULTIPART_CHUNK = 16 * 1024 * 1024
 PAGE_SIZE = 1000  # keys per LIST request (S3's maximum)
+MAX_ATTEMPTS = 6  # per request, the first included
 
 NO_CREDENTIALS = (
     "no AWS credentials found (set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"
@@ -123,7 +124,10 @@ def _make_client(settings: S3Settings) -> Any:
         raise StorageError(NO_CREDENTIALS, config=True)
     config = Config(
         signature_version="s3v4",
-        retries={"mode": "standard"},
+        # 503 SlowDown is how S3 and its clones throttle a batch: 5 retries with backoff
+        # (1, 2, 4, 8, 16 s at most) ride it out where boto3's default 2 gave up; the
+        # standard mode's retry quota still stops retrying a store that only fails.
+        retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
         connect_timeout=15,
         read_timeout=120,
         max_pool_connections=64,  # preflight.engine.S3_THREADS probes at once
