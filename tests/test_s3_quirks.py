@@ -38,6 +38,8 @@ def bucket(s3server, tmp_path_factory) -> str:  # noqa: F811 - the fixture
     root = tmp_path_factory.mktemp("quirks")
     s3server.put(name, "in/cam/photo.jpg", _noise_jpeg(2400, 1600))
     s3server.put(name, "in/ok one.jpg", generate.make_image(root / "ok.jpg", size=(1080, 1350)))
+    wide = generate.make_image(root / "wide.png", size=(2000, 800))
+    s3server.put(name, "in/odd/a+b 100% été.png", wide)  # '+', '%', a space, unicode
     return name
 
 
@@ -147,7 +149,7 @@ def test_a_throttled_listing_is_retried_until_the_store_answers(s3server, bucket
         r = run("check", f"s3://{bucket}/in/", "--endpoint-url", proxy.url)
         throttled = [e for e in proxy.log if e[2] == 503]
     assert len(throttled) == 3
-    assert r.exit_code == 0, r.output
+    assert r.exit_code == 1 and "3 files: 1 error" in r.output, r.output  # the wide PNG
 
 
 @pytest.mark.parametrize(
@@ -175,3 +177,32 @@ def test_a_store_that_refuses_every_request_is_one_clear_line(
     assert r.exit_code == 2
     assert r.output.startswith("igpreflight: error: ") and said in r.output, r.output
     assert len(r.output.splitlines()) == 1 and "recursion" not in r.output, r.output
+
+
+def test_a_store_that_drops_user_metadata_is_said_after_the_report(s3server, bucket, keep_settings):  # noqa: F811
+    """A store that keeps no x-amz-meta-* made every re-run fix and write the whole batch
+    again, each line saying 'converted' as if for the first time."""
+    args = ("fix", f"s3://{bucket}/in/", "--out", f"s3://{bucket}/dropped/")
+    with quirk_proxy(s3server.endpoint, "drop-metadata") as proxy:
+        first = run(*args, "--endpoint-url", proxy.url)
+        again = run(*args, "--endpoint-url", proxy.url)
+    assert first.exit_code == again.exit_code == 0, again.output
+    assert "without igpreflight's metadata" not in first.output  # nothing was there yet
+    assert "3 outputs under --out already held an object without igpreflight's metadata" in (
+        again.output
+    )
+    assert "does not keep object metadata" in again.output and "(already done)" not in again.output
+    kept = run(*args, "--endpoint-url", s3server.endpoint)  # the store itself keeps it
+    assert kept.output.count("(already done)") == 3 and "igpreflight's metadata" not in kept.output
+
+
+@pytest.mark.parametrize("quirk", ["unquoted-etag", "ignore-encoding"])
+def test_odd_etags_and_raw_listings_still_resume(s3server, bucket, keep_settings, quirk):  # noqa: F811
+    """ETags without quotes and keys listed raw (no EncodingType) name the same objects
+    and the same source hashes: a re-run skips every file."""
+    args = ("fix", f"s3://{bucket}/in/", "--out", f"s3://{bucket}/{quirk}/")
+    with quirk_proxy(s3server.endpoint, quirk) as proxy:
+        first = run(*args, "--endpoint-url", proxy.url)
+        again = run(*args, "--endpoint-url", proxy.url)
+    assert first.exit_code == 0 and "a+b 100% été.jpg" in first.output, first.output
+    assert again.output.count("(already done)") == 3, again.output

@@ -232,6 +232,10 @@ def fix(
 
         render_fix_report(result.files, report)
     write_output(render(result), colored=fmt == "text")
+    if any(r.unmarked_output for r in result.files):
+        from igpreflight.api.refusals import unmarked_note
+
+        TERMINAL.warning(unmarked_note(result.files, dry_run=dry_run))
     if not result.ok:
         from igpreflight.api.refusals import every_read_refused
 
