@@ -206,3 +206,24 @@ def test_odd_etags_and_raw_listings_still_resume(s3server, bucket, keep_settings
         again = run(*args, "--endpoint-url", proxy.url)
     assert first.exit_code == 0 and "a+b 100% été.jpg" in first.output, first.output
     assert again.output.count("(already done)") == 3, again.output
+
+
+def test_a_large_object_from_a_store_that_ignores_range_downloads_whole(
+    s3server,  # noqa: F811
+    bucket,
+    tmp_path,
+    monkeypatch,
+):
+    """Objects from the multipart size up are fetched by parallel ranged GETs: a store
+    that ignores Range answered each part with the whole object, written at the part's
+    offset, and fix or check --deep went on with a corrupt, larger copy of the source.
+    (The multipart size is lowered so that a 12 MB object takes that path.)"""
+    data = os.urandom(12 * 1024 * 1024)
+    s3server.put(bucket, "big/clip.bin", data)
+    monkeypatch.setattr(s3, "MULTIPART_THRESHOLD", 5 * 1024 * 1024)
+    info = s3.ObjectInfo(bucket, "big/clip.bin", len(data), "")
+    with quirk_proxy(s3server.endpoint, "ignore-range") as proxy:
+        s3.download(info, tmp_path / "clip.bin", s3.S3Settings(endpoint_url=proxy.url))
+        whole = [e for e in proxy.gets("clip.bin") if e[3] == len(data)]
+    assert len(whole) >= 2  # the ranged parts were answered whole
+    assert (tmp_path / "clip.bin").read_bytes() == data

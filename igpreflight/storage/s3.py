@@ -336,13 +336,22 @@ def download(info: ObjectInfo, dest: Path, settings: S3Settings | None = None) -
     Below the multipart size it is one GET streamed to disk (IfMatch: the listed
     version): boto3's download_file sends a HEAD first for the size we already
     have, a round trip per file. Larger objects take download_file's parallel
-    ranged GETs."""
+    ranged GETs; a store that ignores Range answers each with the whole object,
+    which download_file writes at each part's offset (a 20 MB object came out
+    36 MB), so a file of the wrong size is fetched again by one plain GET."""
     from botocore.exceptions import BotoCoreError
 
     try:
         if info.size >= MULTIPART_THRESHOLD:
             client(settings).download_file(info.bucket, info.key, str(dest))
-            return
+            if dest.stat().st_size == info.size:
+                return
+            log.warning(
+                "the S3 endpoint ignores Range: %s came out %d bytes for %d; fetched whole",
+                info.uri,
+                dest.stat().st_size,
+                info.size,
+            )
         for attempt in range(3):
             response = client(settings).get_object(
                 Bucket=info.bucket,
