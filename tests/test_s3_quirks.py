@@ -227,3 +227,28 @@ def test_a_large_object_from_a_store_that_ignores_range_downloads_whole(
         whole = [e for e in proxy.gets("clip.bin") if e[3] == len(data)]
     assert len(whole) >= 2  # the ranged parts were answered whole
     assert (tmp_path / "clip.bin").read_bytes() == data
+
+
+@pytest.mark.parametrize("quirk", ["html-500", "empty-500"])
+def test_an_object_the_store_fails_to_serve_is_file003_not_a_bad_file(
+    s3server,  # noqa: F811
+    bucket,
+    keep_settings,
+    monkeypatch,
+    quirk,
+):
+    """A GET answered 500 (an HTML page or no body) after every retry was FILE001
+    'cannot read the file as media ... to do: replace the file', and fix called the
+    photo unfixable: the file is fine, the store failed. AWS_MAX_ATTEMPTS=1 (boto3's
+    own variable, which the client honours) spares the test the retries' backoff."""
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    one = f"s3://{bucket}/in/ok one.jpg"
+    with quirk_proxy(s3server.endpoint, quirk, times=1000) as proxy:
+        checked = run("check", one, "--endpoint-url", proxy.url)
+        fixed = run("fix", one, "--out", f"s3://{bucket}/{quirk}/", "--endpoint-url", proxy.url)
+        failed = [e for e in proxy.log if e[2] == 500]
+    assert failed and checked.exit_code == fixed.exit_code == 1
+    assert "FILE003" in checked.output and "FILE001" not in checked.output, checked.output
+    assert "the storage failed to serve object 'in/ok one.jpg'" in checked.output
+    assert "to do: run again later" in checked.output
+    assert "failed: FILE003" in fixed.output and "unfixable" not in fixed.output, fixed.output

@@ -119,6 +119,10 @@ def probe_object(
     if isinstance(facts, Unreadable) and f.refused:  # listed, but not ours to GET (FILE002)
         reason = f"access denied reading object {info.key!r} of bucket {info.bucket!r}"
         return Unreadable(info.uri, reason, info.size, refused=True)
+    if isinstance(facts, Unreadable) and f.unavailable:  # the storage failed (FILE003)
+        reason = f"the storage failed to serve object {info.key!r} of bucket {info.bucket!r}"
+        detail = facts.reason.rpartition(f"{info.uri}: ")[2]
+        return Unreadable(info.uri, f"{reason}: {detail}", info.size, unavailable=True)
     return facts
 
 

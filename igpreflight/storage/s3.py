@@ -36,6 +36,8 @@ NO_CREDENTIALS = (
 )
 # S3's codes for a request the credentials may not make (a GET of an object they may list).
 ACCESS_DENIED = ("AccessDenied", "AllAccessDisabled")
+# Codes of a storage failing to serve, not of the object (a 5xx's HTML body gives "500").
+STORE_FAILED = ("InternalError", "ServiceUnavailable", "SlowDown", "RequestTimeout", "Throttling")
 CONFIG_ERRORS = {
     "NoSuchBucket": "bucket {bucket!r} does not exist at this endpoint",
     "AccessDenied": "access denied to bucket {bucket!r} (check the credentials' permissions)",
@@ -68,6 +70,14 @@ class StorageError(Exception):
         self.code = code  # S3's error code (AccessDenied...), when S3 answered one
 
 
+def store_failed(exc: StorageError) -> bool:
+    """The storage failed, not the object: a 5xx or throttling after every retry, or
+    a broken connection (no S3 code); an object's own problem has its S3 code."""
+    if exc.config:
+        return False
+    return not exc.code or exc.code in STORE_FAILED or exc.code.startswith("5")
+
+
 @dataclass(frozen=True)
 class S3Settings:
     """Where the storage is; travels with every task, so remote workers agree."""
@@ -90,6 +100,7 @@ _ENV_KEYS = (
     "AWS_CONFIG_FILE",
     "AWS_REGION",
     "AWS_DEFAULT_REGION",
+    "AWS_MAX_ATTEMPTS",
 )
 _lock = threading.Lock()
 
@@ -127,7 +138,9 @@ def _make_client(settings: S3Settings) -> Any:
         # 503 SlowDown is how S3 and its clones throttle a batch: 5 retries with backoff
         # (1, 2, 4, 8, 16 s at most) ride it out where boto3's default 2 gave up; the
         # standard mode's retry quota still stops retrying a store that only fails.
-        retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
+        # AWS_MAX_ATTEMPTS, boto3's own variable, is the user's word over ours.
+        retries={"mode": "standard"}
+        | ({} if os.environ.get("AWS_MAX_ATTEMPTS") else {"total_max_attempts": MAX_ATTEMPTS}),
         connect_timeout=15,
         read_timeout=120,
         max_pool_connections=64,  # preflight.engine.S3_THREADS probes at once
