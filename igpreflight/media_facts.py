@@ -153,14 +153,16 @@ class VideoFacts:
 
 @record
 class Unreadable:
-    """A file that could not be probed; it becomes one FILE001 finding, or FILE002
-    when the storage refused to read it (`refused`: the file may be fine)."""
+    """A file that could not be probed; it becomes one FILE001 finding, FILE002 when
+    the storage refused to read it (`refused`: the file may be fine), or FILE003 when
+    the storage failed to serve it (`unavailable`: a 5xx or throttling after retries)."""
 
     path: str
     reason: str
     bytes: int = 0
     kind: Kind = Kind.UNKNOWN
     refused: bool = False
+    unavailable: bool = False
 
     def summary(self) -> dict[str, Any]:
         return {"bytes": self.bytes}

@@ -396,4 +396,12 @@ EXAMPLES: dict[str, Example] = {
             refused=True,
         ),
     ),
+    "FILE003": FileExample(
+        "an object the storage kept failing to serve (HTTP 500 after every retry)",
+        Unreadable(
+            "s3://shoot/a.jpg",
+            "the storage failed to serve object 'a.jpg' of bucket 'shoot': 500: Internal Server Error",
+            unavailable=True,
+        ),
+    ),
 }

@@ -118,7 +118,9 @@ def check(
         from igpreflight.api.errors import ManifestError, StorageError
 
         if isinstance(exc, StorageError):  # listing failed: nothing was checked
-            raise click.UsageError(str(exc)) from None
+            progress.close()  # a setup error is its line alone: no usage text, not a typo
+            TERMINAL.error(str(exc))
+            sys.exit(2)
         if isinstance(exc, ManifestError):
             raise click.UsageError(str(exc)) from exc
         raise

@@ -206,9 +206,13 @@ def fix(
         )
     # Each error class is named (and its module loaded) only when an error is raised:
     # fixing one video loads neither the manifest reader nor the S3 layer.
-    except (errors.ManifestError, errors.UsageError, errors.StorageError) as exc:
+    except (errors.ManifestError, errors.UsageError) as exc:
         progress.close()
         raise click.UsageError(str(exc)) from None
+    except errors.StorageError as exc:  # a setup error is its line alone: no usage text
+        progress.close()
+        TERMINAL.error(str(exc))
+        sys.exit(2)
     except errors.BatchInterrupted as stop:
         progress.close()
         write_output(render(FixResult(stop.results, dry_run=dry_run)), colored=fmt == "text")
@@ -228,6 +232,10 @@ def fix(
 
         render_fix_report(result.files, report)
     write_output(render(result), colored=fmt == "text")
+    if any(r.unmarked_output for r in result.files):
+        from igpreflight.api.refusals import unmarked_note
+
+        TERMINAL.warning(unmarked_note(result.files, dry_run=dry_run))
     if not result.ok:
         from igpreflight.api.refusals import every_read_refused
 

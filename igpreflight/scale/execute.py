@@ -30,6 +30,7 @@ from igpreflight.storage.s3 import (
     configure,
     download,
     head_object,
+    head_size,
 )
 from igpreflight.storage.s3uri import S3Uri
 from igpreflight.storage.s3write import copy_object, put_file
@@ -152,6 +153,7 @@ class _Work:
     target: S3Uri | None = None
     digest: str = ""
     tmp: tempfile.TemporaryDirectory[str] | None = None
+    unmarked: bool = False  # the output key holds an object without our metadata
 
     def close(self) -> None:
         if self.tmp is not None:
@@ -206,9 +208,10 @@ def _fetch(item: Item, options: FixOptions) -> _Work:
                 return work
             if head is not None:
                 metadata = head.get("Metadata", {})
+                work.unmarked = not any(k.startswith(META) for k in metadata)
                 status = recorded_status(metadata, work.digest, options, kind_of(p.facts))
                 if status is not None:
-                    size = int(head.get("ContentLength", 0))
+                    size = head_size(work.target, head)
                     work.result = resumed_result(p, status, str(work.target), size)
                     return work
         work.planned = p
@@ -253,6 +256,7 @@ def _store(work: _Work, options: FixOptions) -> FileFixResult:
     result = work.result
     assert result is not None
     try:
+        result.unmarked_output = work.unmarked and result.ok and not result.resumed
         if work.target is None or options.dry_run or result.resumed or not result.ok:
             return result
         if work.planned is None or work.planned.output is None:

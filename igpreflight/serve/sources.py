@@ -20,7 +20,7 @@ def fetch_s3(
     store: MediaStore, uri: str, bucket: str | None, settings: object, cap: int
 ) -> tuple[str, str]:
     """Download s3://bucket/key into a new incoming folder: (incoming id, file name)."""
-    from igpreflight.storage.s3 import ObjectInfo, StorageError, download, head_object
+    from igpreflight.storage.s3 import ObjectInfo, StorageError, download, head_object, head_size
     from igpreflight.storage.s3uri import S3Uri
 
     try:
@@ -40,7 +40,7 @@ def fetch_s3(
         raise Problem(503, f"the bucket cannot be read: {exc}", "storage-unavailable") from None
     if head is None:
         raise Problem(404, f"no object {uri}", "no-such-media")
-    size = int(head.get("ContentLength", 0))
+    size = head_size(parsed, head, settings)  # type: ignore[arg-type]
     if size > cap:
         raise Problem(413, f"{uri} is {size:,} bytes, over the {cap:,} bytes cap", "too-large")
     info = ObjectInfo(parsed.bucket, parsed.key, size, str(head.get("ETag", "")).strip('"'))

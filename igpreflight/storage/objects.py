@@ -19,6 +19,7 @@ from igpreflight.storage.s3 import (
     StorageError,
     download,
     head_object,
+    head_size,
     list_objects,
 )
 from igpreflight.storage.s3uri import S3Uri
@@ -85,7 +86,7 @@ def list_media(
         head = head_object(uri, settings)
         if head is not None:
             etag = str(head.get("ETag", "")).strip('"')
-            one = ObjectInfo(uri.bucket, uri.key, int(head.get("ContentLength", 0)), etag)
+            one = ObjectInfo(uri.bucket, uri.key, head_size(uri, head, settings), etag)
             return S3Uri(uri.bucket, uri.key.rpartition("/")[0] + "/" if "/" in uri.key else ""), [
                 one
             ]
@@ -118,6 +119,10 @@ def probe_object(
     if isinstance(facts, Unreadable) and f.refused:  # listed, but not ours to GET (FILE002)
         reason = f"access denied reading object {info.key!r} of bucket {info.bucket!r}"
         return Unreadable(info.uri, reason, info.size, refused=True)
+    if isinstance(facts, Unreadable) and f.unavailable:  # the storage failed (FILE003)
+        reason = f"the storage failed to serve object {info.key!r} of bucket {info.bucket!r}"
+        detail = facts.reason.rpartition(f"{info.uri}: ")[2]
+        return Unreadable(info.uri, f"{reason}: {detail}", info.size, unavailable=True)
     return facts
 
 
@@ -133,7 +138,7 @@ def fetched_copy(uri: str, settings: S3Settings | None = None) -> Iterator[Path 
     if head is None:
         yield None
         return
-    info = ObjectInfo(target.bucket, target.key, int(head.get("ContentLength", 0)), "")
+    info = ObjectInfo(target.bucket, target.key, head_size(target, head, settings), "")
     try:
         with _downloaded(info, settings) as local:
             yield local

@@ -15,7 +15,14 @@ import io
 from collections import OrderedDict
 from collections.abc import Callable
 
-from igpreflight.storage.s3 import ACCESS_DENIED, ObjectInfo, S3Settings, StorageError, get_range
+from igpreflight.storage.s3 import (
+    ACCESS_DENIED,
+    ObjectInfo,
+    S3Settings,
+    StorageError,
+    get_range,
+    store_failed,
+)
 
 BLOCK = 64 * 1024
 FIRST_READ = 4 * BLOCK  # most headers (EXIF, ICC, ftyp+moov of short clips) fit here
@@ -42,6 +49,9 @@ class RangedReader(io.RawIOBase):
         # A GET was refused (AccessDenied): the object is listed but not ours to read,
         # which the probe, seeing only an OSError, could not tell from a bad file.
         self.refused = False
+        # A GET failed on the storage's side (5xx, throttling, a dropped connection)
+        # after every retry: the object may be fine, the probe could not read it.
+        self.unavailable = False
 
     # io.RawIOBase protocol
     def readable(self) -> bool:
@@ -146,6 +156,7 @@ class RangedReader(io.RawIOBase):
             data = self._fetch(start, stop)
         except StorageError as exc:
             self.refused = self.refused or exc.code in ACCESS_DENIED
+            self.unavailable = self.unavailable or store_failed(exc)
             raise OSError(5, str(exc)) from None
         if len(data) != stop - start:
             raise OSError(5, f"{self.name} changed while it was read")

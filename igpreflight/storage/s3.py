@@ -10,6 +10,7 @@ writes are in `s3write`, content-addressed uploads in `upload`.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import threading
@@ -21,17 +22,22 @@ from urllib.parse import urlsplit
 
 from igpreflight.storage.s3uri import S3Uri
 
+log = logging.getLogger(__name__)
+
 # Objects at or above this size are written as a multipart upload (all parts,
 # then CompleteMultipartUpload: the object appears whole or not at all).
 MULTIPART_THRESHOLD = 64 * 1024 * 1024
 MULTIPART_CHUNK = 16 * 1024 * 1024
 PAGE_SIZE = 1000  # keys per LIST request (S3's maximum)
+MAX_ATTEMPTS = 6  # per request, the first included
 
 NO_CREDENTIALS = (
     "no AWS credentials found (set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"
 )
 # S3's codes for a request the credentials may not make (a GET of an object they may list).
 ACCESS_DENIED = ("AccessDenied", "AllAccessDisabled")
+# Codes of a storage failing to serve, not of the object (a 5xx's HTML body gives "500").
+STORE_FAILED = ("InternalError", "ServiceUnavailable", "SlowDown", "RequestTimeout", "Throttling")
 CONFIG_ERRORS = {
     "NoSuchBucket": "bucket {bucket!r} does not exist at this endpoint",
     "AccessDenied": "access denied to bucket {bucket!r} (check the credentials' permissions)",
@@ -43,7 +49,14 @@ CONFIG_ERRORS = {
     "AccessControlListNotSupported": "bucket {bucket!r} does not accept ACLs; use --acl none and make the objects public with a bucket policy or a CDN",
     "PermanentRedirect": "bucket {bucket!r} is in another region; give --region",
     "AuthorizationHeaderMalformed": "wrong region for bucket {bucket!r}; give --region",
+    "RequestTimeTooSkewed": "this machine's clock differs from the S3 endpoint's by more than"
+    " 15 minutes, so it refuses every signed request; set the clock (NTP)",
 }
+REDIRECT_LOOP = (
+    "the S3 endpoint redirects the requests for bucket {bucket!r} elsewhere (HTTP 301/307)"
+    " without saying the bucket's region; give the bucket's own endpoint with --endpoint-url"
+    " (and its --region)"
+)
 
 
 class StorageError(Exception):
@@ -55,6 +68,14 @@ class StorageError(Exception):
         super().__init__(message)
         self.config = config
         self.code = code  # S3's error code (AccessDenied...), when S3 answered one
+
+
+def store_failed(exc: StorageError) -> bool:
+    """The storage failed, not the object: a 5xx or throttling after every retry, or
+    a broken connection (no S3 code); an object's own problem has its S3 code."""
+    if exc.config:
+        return False
+    return not exc.code or exc.code in STORE_FAILED or exc.code.startswith("5")
 
 
 @dataclass(frozen=True)
@@ -79,6 +100,7 @@ _ENV_KEYS = (
     "AWS_CONFIG_FILE",
     "AWS_REGION",
     "AWS_DEFAULT_REGION",
+    "AWS_MAX_ATTEMPTS",
 )
 _lock = threading.Lock()
 
@@ -113,7 +135,12 @@ def _make_client(settings: S3Settings) -> Any:
         raise StorageError(NO_CREDENTIALS, config=True)
     config = Config(
         signature_version="s3v4",
-        retries={"mode": "standard"},
+        # 503 SlowDown is how S3 and its clones throttle a batch: 5 retries with backoff
+        # (1, 2, 4, 8, 16 s at most) ride it out where boto3's default 2 gave up; the
+        # standard mode's retry quota still stops retrying a store that only fails.
+        # AWS_MAX_ATTEMPTS, boto3's own variable, is the user's word over ours.
+        retries={"mode": "standard"}
+        | ({} if os.environ.get("AWS_MAX_ATTEMPTS") else {"total_max_attempts": MAX_ATTEMPTS}),
         connect_timeout=15,
         read_timeout=120,
         max_pool_connections=64,  # preflight.engine.S3_THREADS probes at once
@@ -152,6 +179,7 @@ def storage_error(exc: BaseException, bucket: str, what: str) -> StorageError:
         ClientError,
         CredentialRetrievalError,
         EndpointConnectionError,
+        HTTPClientError,
         NoCredentialsError,
         NoRegionError,
         PartialCredentialsError,
@@ -172,6 +200,11 @@ def storage_error(exc: BaseException, bucket: str, what: str) -> StorageError:
     if isinstance(exc, EndpointConnectionError):
         where = endpoint_origin(str(exc.kwargs.get("endpoint_url", "")))
         return StorageError(f"cannot reach the S3 endpoint {where}", config=True)
+    if isinstance(exc, RecursionError) or (
+        isinstance(exc, HTTPClientError) and isinstance(exc.kwargs.get("error"), RecursionError)
+    ):
+        # botocore follows a redirect by asking the bucket's region, which is redirected too
+        return StorageError(REDIRECT_LOOP.format(bucket=bucket), config=True)
     if isinstance(exc, NoRegionError):
         return StorageError("no AWS region configured; give --region", config=True)
     if isinstance(exc, ClientError):
@@ -251,8 +284,24 @@ def head_object(uri: S3Uri, settings: S3Settings | None = None) -> dict[str, Any
         raise storage_error(exc, uri.bucket, f"cannot read {uri}") from None
 
 
+def head_size(uri: S3Uri, head: dict[str, Any], settings: S3Settings | None = None) -> int:
+    """The object's size from its HEAD, or, from a store whose HEAD has no
+    Content-Length (a chunked answer: some gateways), from its listing: taken as
+    0, the object was judged 'zero bytes' (one LIST, only then)."""
+    if "ContentLength" in head:
+        return int(head["ContentLength"])
+    for info in list_objects(uri, settings):
+        return info.size if info.key == uri.key else 0
+    return 0
+
+
 def get_range(info: ObjectInfo, start: int, end: int, settings: S3Settings | None = None) -> bytes:
-    """Bytes start..end-1 of the object, in one ranged GET (IfMatch: the same version)."""
+    """Bytes start..end-1 of the object, in one ranged GET (IfMatch: the same version).
+
+    A store (or a proxy before it) that ignores Range answers 200 with the whole
+    object: only the bytes asked for are kept, read as they stream past, and the
+    connection is dropped after them, so memory stays at one range whatever the
+    object's size (the read costs the bytes up to `end`, not a ranged read's few)."""
     try:
         response = client(settings).get_object(
             Bucket=info.bucket,
@@ -260,9 +309,38 @@ def get_range(info: ObjectInfo, start: int, end: int, settings: S3Settings | Non
             Range=f"bytes={start}-{end - 1}",
             **({"IfMatch": f'"{info.etag}"'} if info.etag else {}),
         )
-        return response["Body"].read()
+        body = response["Body"]
+        status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if status == 206 or response.get("ContentRange"):
+            return body.read()
+        return _range_of_whole(body, start, end, info)
     except Exception as exc:  # noqa: BLE001
         raise storage_error(exc, info.bucket, f"cannot read {info.uri}") from None
+
+
+_range_ignored_said = False
+
+
+def _range_of_whole(body: Any, start: int, end: int, info: ObjectInfo) -> bytes:
+    """Bytes start..end-1 of a whole-object answer to a ranged GET, in bounded memory."""
+    global _range_ignored_said
+    if not _range_ignored_said:
+        _range_ignored_said = True
+        log.warning(
+            "the S3 endpoint ignores Range (a ranged GET of %s answered the whole object):"
+            " each header read streams the object up to the bytes it needs",
+            info.uri,
+        )
+    try:
+        skip = start
+        while skip > 0:
+            chunk = body.read(min(skip, 64 * 1024))
+            if not chunk:
+                return b""
+            skip -= len(chunk)
+        return body.read(end - start)
+    finally:
+        body.close()  # the rest of the object is not read: the connection is dropped
 
 
 def download(info: ObjectInfo, dest: Path, settings: S3Settings | None = None) -> None:
@@ -271,13 +349,22 @@ def download(info: ObjectInfo, dest: Path, settings: S3Settings | None = None) -
     Below the multipart size it is one GET streamed to disk (IfMatch: the listed
     version): boto3's download_file sends a HEAD first for the size we already
     have, a round trip per file. Larger objects take download_file's parallel
-    ranged GETs."""
+    ranged GETs; a store that ignores Range answers each with the whole object,
+    which download_file writes at each part's offset (a 20 MB object came out
+    36 MB), so a file of the wrong size is fetched again by one plain GET."""
     from botocore.exceptions import BotoCoreError
 
     try:
         if info.size >= MULTIPART_THRESHOLD:
             client(settings).download_file(info.bucket, info.key, str(dest))
-            return
+            if dest.stat().st_size == info.size:
+                return
+            log.warning(
+                "the S3 endpoint ignores Range: %s came out %d bytes for %d; fetched whole",
+                info.uri,
+                dest.stat().st_size,
+                info.size,
+            )
         for attempt in range(3):
             response = client(settings).get_object(
                 Bucket=info.bucket,

@@ -148,7 +148,12 @@ def copy_object(
 
 def checksum_refused(exc: BaseException) -> bool:
     """True when an S3 error says the storage does not support checksum headers
-    or aws-chunked bodies (what B2 and some MinIO/s3proxy versions answer)."""
+    or aws-chunked bodies (what B2 and some MinIO/s3proxy versions answer).
+
+    AWS's own 501 NotImplemented ("A header you provided implies functionality that
+    is not implemented"), which Ceph RGW and Garage answer, names no header: asked
+    only when checksums were sent, it is taken as a refusal of them too (the retry
+    without them is the same upload, so a wrong guess costs one request)."""
     from botocore.exceptions import ClientError
 
     cause = _cause(exc)
@@ -156,6 +161,8 @@ def checksum_refused(exc: BaseException) -> bool:
         return False
     error = cause.response.get("Error", {})
     text = f"{error.get('Message', '')} {error.get('Code', '')}".lower()
+    if error.get("Code") == "NotImplemented" and "header" in text:
+        return True
     return error.get("Code") in (
         "InvalidArgument",
         "NotImplemented",

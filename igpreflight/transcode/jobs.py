@@ -117,8 +117,9 @@ def plan_job(job: FixJob, options: FixOptions, facts: Facts | None = None) -> _P
         use = options.rules.role(_rules_path(job), options.as_)
         p.role = None if isinstance(facts, Unreadable) else role_for(facts.kind, use)
         p.before, planning, aim, conflict = aim_for(facts, p.role, options, _rules_path(job))
-        if isinstance(facts, Unreadable):
-            return _settle(p, FixStatus.UNFIXABLE, unfixable_reason(facts))
+        if isinstance(facts, Unreadable):  # a storage that failed to serve it: not the file's
+            status = FixStatus.FAILED if facts.unavailable else FixStatus.UNFIXABLE
+            return _settle(p, status, unfixable_reason(facts))
         assert p.role is not None
         if conflict:  # the file's profiles leave no output that passes them all
             return _settle(p, FixStatus.UNFIXABLE, conflict)

@@ -106,6 +106,9 @@ class FileFixResult:
     # The storage refused --out in a way every file would meet (credentials, bucket,
     # permissions): the batch stops there rather than fix every file to fail its write.
     stops_batch: bool = False
+    # An object stood at the S3 output key without igpreflight's metadata and was
+    # written over: foreign, or a store that drops user metadata (then no re-run skips).
+    unmarked_output: bool = False
 
     @property
     def ok(self) -> bool:
