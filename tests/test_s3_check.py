@@ -188,7 +188,8 @@ def test_object_gone_after_listing_is_one_file001(bucket, s3server):  # noqa: F8
     assert facts.reason.startswith("cannot read") and facts.path.endswith("vanished.jpg")
 
 
-def test_setup_errors_are_one_line_exit_2_without_secrets(bucket, s3server):  # noqa: F811
+def test_setup_errors_are_one_line_exit_2_without_secrets(bucket, s3server, monkeypatch):  # noqa: F811
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")  # the lines are the test, not boto3's retries
     r = run("check", "s3://no-such-bucket-igpf/x/")
     assert r.exit_code == 2 and "does not exist" in r.output
     r = run("check", f"s3://{bucket}/nothing-here/")
