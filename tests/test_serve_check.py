@@ -34,7 +34,7 @@ def www(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
-    data = tmp_path_factory.mktemp("data")
+    data = tmp_path_factory.mktemp("data") / "d"  # its own publish.sqlite beside it
     settings = ServeSettings(data_dir=str(data), isolated=True, allow_private=True, rate=0)
     with running(settings) as svc:
         yield svc

@@ -26,7 +26,7 @@ class QuietHandler(SimpleHTTPRequestHandler):
 def service(tmp_path_factory, s3server):  # noqa: F811
     bucket = s3server.bucket()
     settings = ServeSettings(
-        data_dir=str(tmp_path_factory.mktemp("data")),
+        data_dir=str(tmp_path_factory.mktemp("data") / "d"),  # publish.sqlite beside, its own
         isolated=True,
         rate=0,
         allow_private=True,

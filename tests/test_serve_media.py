@@ -18,7 +18,7 @@ CAP = 300_000
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
-    data = tmp_path_factory.mktemp("data")
+    data = tmp_path_factory.mktemp("data") / "d"  # its own publish.sqlite beside it
     settings = ServeSettings(
         data_dir=str(data), isolated=True, rate=0, max_upload=CAP, body_timeout=1.0
     )
@@ -229,7 +229,8 @@ def test_an_unreadable_file_is_a_finding_not_an_error(service):
 
 
 def test_expired_media_are_swept(tmp_path):
-    settings = ServeSettings(data_dir=str(tmp_path), isolated=True, rate=0, media_ttl=0.5)
+    data = tmp_path / "d"  # publish.sqlite beside it is this test's own
+    settings = ServeSettings(data_dir=str(data), isolated=True, rate=0, media_ttl=0.5)
     jpeg = make_image(tmp_path / "a.jpg", size=(1080, 1080)).read_bytes()
     with running(settings) as svc, svc.client() as http:
         media_id = http.post("/v1/media", files={"file": ("a.jpg", jpeg)}).json()["id"]
@@ -237,5 +238,5 @@ def test_expired_media_are_swept(tmp_path):
         assert http.get(f"/v1/media/{media_id}").status_code == 404
     from igpreflight.serve.store import MediaStore
 
-    assert MediaStore(tmp_path, 0.5).sweep() == 1
-    assert not (tmp_path / "media" / media_id).exists()
+    assert MediaStore(data, 0.5).sweep() == 1
+    assert not (data / "media" / media_id).exists()

@@ -19,7 +19,10 @@ def postgres_up() -> bool:
 
 
 def test_openapi_31_and_the_docs_page(tmp_path):
-    with running(ServeSettings(data_dir=str(tmp_path), isolated=True)) as svc, svc.client() as http:
+    with (
+        running(ServeSettings(data_dir=str(tmp_path / "d"), isolated=True)) as svc,
+        svc.client() as http,
+    ):
         doc = http.get("/openapi.json").json()
         page = http.get("/docs")
     assert doc["openapi"].startswith("3.1")
@@ -101,7 +104,7 @@ def test_metrics_count_routes_by_template_and_findings_by_rule(tmp_path):
 
 
 def test_a_json_body_over_1_mb_is_413(tmp_path):
-    settings = ServeSettings(data_dir=str(tmp_path), isolated=True, rate=0)
+    settings = ServeSettings(data_dir=str(tmp_path / "d"), isolated=True, rate=0)
     big = {"post": {"media": ["https://a.example/a.jpg"], "caption": "x" * 1_100_000}}
     with running(settings) as svc, svc.client() as http:
         answer = http.post("/v1/check", json=big)
