@@ -241,3 +241,21 @@ def media_id_lookup_fails_the_post() -> Callable[[], object]:
         return Published(media_id, MediaIdSource.CONTAINER, rt.now())
 
     return lambda: patched(containers, "published_elsewhere", published_elsewhere)
+
+
+def remake_refused_is_resent() -> Callable[[], object]:
+    """Session pub13's find back: a container that reads FINISHED and answers -1/2207032
+    at every media_publish is never taken for dead: settled and sent again until it
+    expires (24 h), its post uncertain, its account's later posts held behind it."""
+    from igpreflight.publish.durable import workflow
+
+    return lambda: patched(workflow, "REMAKE_REFUSALS", 10**9)
+
+
+def one_remake_refusal_is_dead() -> Callable[[], object]:
+    """Too few refusals counted: a single 2207032 on a container sent before, FINISHED
+    through the window after it, taken for dead; a resend carried out slower than the
+    window is then published beside the new container."""
+    from igpreflight.publish.durable import workflow
+
+    return lambda: patched(workflow, "REMAKE_REFUSALS", 1)

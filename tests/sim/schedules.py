@@ -22,10 +22,12 @@ from .changes_back import (
     holds_on_the_old_read,
     media_id_lookup_fails_the_post,
     no_id_is_published,
+    one_remake_refusal_is_dead,
     published_elsewhere_is_finished,
     refused_finished_is_resent,
     refused_resend_settled_at_once,
     remake_at_once,
+    remake_refused_is_resent,
     undocumented_unknowns_refused,
     unknown_errors_refused,
     unsettled_fails,
@@ -225,7 +227,23 @@ REGRESSIONS: dict[str, tuple[Schedule, Callable[[], Callable[[], object]] | None
             stale=0.0,
             faults=(Fault("publish", 2, "crash_before"), Fault("publish", 3, "e2207032_done")),
         ),
-        None,
+        one_remake_refusal_is_dead,  # why a container needs two refusals in a row (pub13)
+    ),
+    # Session pub13: a container Instagram refuses with -1/2207032 at every media_publish
+    # (it reads FINISHED) was settled and sent again until it expired (24 h), its post
+    # uncertain on every run and its account's next post held behind it. Two refusals
+    # in a row, FINISHED through the settle window after the last: dead, a new container.
+    "pub13_2207032_refused_for_good": (
+        Schedule(seed=1, posts=("image", "story"), faults=(Fault("publish", 1, "e2207032_dead"),)),
+        remake_refused_is_resent,
+    ),
+    "pub13_2207032_refused_for_good_after_a_lost_send": (
+        Schedule(
+            seed=1,
+            posts=("bare", "image"),
+            faults=(Fault("publish", 1, "drop"), Fault("publish", 2, "e2207032_dead")),
+        ),
+        remake_refused_is_resent,
     ),
     # Found by the second publishing trial (tests/test_publish_trial2.py): media_publish
     # answers a bare -1 in a 400 (no subcode; 1/99 the same) and publishes all the same.
