@@ -259,3 +259,19 @@ def one_remake_refusal_is_dead() -> Callable[[], object]:
     from igpreflight.publish.durable import workflow
 
     return lambda: patched(workflow, "REMAKE_REFUSALS", 1)
+
+
+def published_elsewhere_lets_the_line_go() -> Callable[[], object]:
+    """A post found published by someone else before its turn ends without naming the
+    post it had to wait for: the account's next post goes out before that one."""
+    from igpreflight.publish.durable import workflow
+    from igpreflight.states import PostState
+
+    real = workflow.Post.view
+
+    def view(self, state, **kw):  # noqa: ANN001, ANN003, ANN202
+        if state == PostState.PUBLISHED:
+            kw.pop("before_turn", None)
+        return real(self, state, **kw)
+
+    return lambda: patched(workflow.Post, "view", view)
