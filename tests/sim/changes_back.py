@@ -226,7 +226,13 @@ def refused_resend_settled_at_once() -> Callable[[], object]:
             return SettleAgain(cid, "2207008", rt.now(), refused=True)
         return real(rt, spec, cid, err, sent_before)
 
-    return lambda: patched(publishing, "_answer", answer)
+    @contextmanager
+    def both() -> Iterator[None]:
+        # pub13's longer wait before dead (REFUSED_WINDOWS) stops this defect too
+        with patched(publishing, "_answer", answer), patched(publishing, "REFUSED_WINDOWS", 1):
+            yield
+
+    return both
 
 
 def media_id_lookup_fails_the_post() -> Callable[[], object]:
@@ -255,10 +261,17 @@ def remake_refused_is_resent() -> Callable[[], object]:
 def one_remake_refusal_is_dead() -> Callable[[], object]:
     """Too few refusals counted: a single 2207032 on a container sent before, FINISHED
     through the window after it, taken for dead; a resend carried out slower than the
-    window is then published beside the new container."""
+    window is then published beside the new container (with dead after one window, as
+    first written: REFUSED_WINDOWS stops this defect too)."""
     from igpreflight.publish.durable import workflow
+    from igpreflight.publish.steps import publishing
 
-    return lambda: patched(workflow, "REMAKE_REFUSALS", 1)
+    @contextmanager
+    def both() -> Iterator[None]:
+        with patched(workflow, "REMAKE_REFUSALS", 1), patched(publishing, "REFUSED_WINDOWS", 1):
+            yield
+
+    return both
 
 
 def published_elsewhere_lets_the_line_go() -> Callable[[], object]:
@@ -275,3 +288,12 @@ def published_elsewhere_lets_the_line_go() -> Callable[[], object]:
         return real(self, state, **kw)
 
     return lambda: patched(workflow.Post, "view", view)
+
+
+def refused_dead_after_one_window() -> Callable[[], object]:
+    """A refused container taken for dead once it reads FINISHED through one settle
+    window after its last refused send: a send refused and carried out slower than the
+    window is published beside the new container."""
+    from igpreflight.publish.steps import publishing
+
+    return lambda: patched(publishing, "REFUSED_WINDOWS", 1)

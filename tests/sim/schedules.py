@@ -25,6 +25,7 @@ from .changes_back import (
     one_remake_refusal_is_dead,
     published_elsewhere_is_finished,
     published_elsewhere_lets_the_line_go,
+    refused_dead_after_one_window,
     refused_finished_is_resent,
     refused_resend_settled_at_once,
     remake_at_once,
@@ -379,6 +380,37 @@ REGRESSIONS: dict[str, tuple[Schedule, Callable[[], Callable[[], object]] | None
             faults=(Fault("status", 5, "elsewhere"), Fault("media", 2, "raise")),
         ),
         media_id_lookup_fails_the_post,
+    ),
+    # Found by a random exploration weighted to 2207032 (session pub13): a send refused
+    # for real, then a resend refused and carried out slower (400 s) than the settle
+    # window: taken for dead after one window, its new container was published too. The
+    # same for this morning's 2207008 (the last retry carried out slowly). A refused
+    # container is now dead only after REFUSED_WINDOWS (3) windows of FINISHED.
+    "pub13_sim_2207032_refused_then_carried_out_slowly": (
+        Schedule(
+            seed=0,
+            posts=("image",),
+            ahead=0,
+            processing=400.0,
+            stale=0.0,
+            faults=(Fault("publish", 1, "e2207032"), Fault("publish", 2, "e2207032_done")),
+        ),
+        refused_dead_after_one_window,
+    ),
+    "pub13_sim_2207008_last_retry_carried_out_slowly": (
+        Schedule(
+            seed=0,
+            posts=("image",),
+            ahead=0,
+            processing=400.0,
+            stale=0.0,
+            faults=(
+                Fault("publish", 1, "e2207008"),
+                Fault("publish", 2, "e2207008"),
+                Fault("publish", 3, "e2207008_done"),
+            ),
+        ),
+        refused_dead_after_one_window,
     ),
     # Found by the simulator in session pub13, on the code before too (a known limit):
     # p3's container read PUBLISHED by someone else (the phone app) before its turn; it

@@ -191,6 +191,12 @@ REMAKE_OUTCOME = {(-1, 2207032), (-1, 2207053)}
 # carried out slower than the window was seen, so a single answer on a container sent
 # before is not enough (docs/decisions.md).
 REMAKE_REFUSALS = 2
+# How many settle windows a refused container (2207008 after the retries, or
+# REMAKE_REFUSALS) must read FINISHED after its last send before it is taken for dead.
+# A FINISHED read past one window only leads to a resend, which is safe when wrong
+# (2207006 shows it); dead is not, so it waits longer than the slowest carried-out
+# send the simulator models (400 s against a 180 s window; docs/decisions.md).
+REFUSED_WINDOWS = 3
 
 
 def maybe_done(err: GraphError) -> bool:
@@ -272,8 +278,8 @@ def settle(
     (default settings.settle_window) grows when Instagram shows it publishes slower.
     `refused`: its last media_publish, at `since`, got 2207008, which Instagram answers
     once done publishing it (then it reads PUBLISHED) or when its builder is gone, or
-    the last REMAKE_REFUSALS got 2207032/2207053; still FINISHED through the window,
-    nothing is publishing it and a send is refused: dead."""
+    the last REMAKE_REFUSALS got 2207032/2207053; still FINISHED through REFUSED_WINDOWS
+    windows, nothing is publishing it and a send is refused: dead."""
     acc, settings = spec.account, spec.settings
     window = settings.settle_window if window is None else window
     errors = reads = 0
@@ -305,6 +311,10 @@ def settle(
             return Published(media_id, MediaIdSource.CONTAINER, now)
         left = since + window - now
         unsendable = code == GONE or (refused and code == "FINISHED")
+        if refused and code == "FINISHED":
+            # Dead is for good (a new container), unlike a resend: the refused send gets
+            # REFUSED_WINDOWS windows to show it was carried out all the same.
+            left += window * (REFUSED_WINDOWS - 1)
         if left <= 0 and unsendable and (media_id := find_media(rt, spec, since)):
             note_published(rt, spec, media_id)  # the account shows it: published after all
             return Published(media_id, MediaIdSource.CONTAINER, now)
