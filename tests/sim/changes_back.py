@@ -274,22 +274,6 @@ def one_remake_refusal_is_dead() -> Callable[[], object]:
     return both
 
 
-def published_elsewhere_lets_the_line_go() -> Callable[[], object]:
-    """A post found published by someone else before its turn ends without naming the
-    post it had to wait for: the account's next post goes out before that one."""
-    from igpreflight.publish.durable import workflow
-    from igpreflight.states import PostState
-
-    real = workflow.Post.view
-
-    def view(self, state, **kw):  # noqa: ANN001, ANN003, ANN202
-        if state == PostState.PUBLISHED:
-            kw.pop("before_turn", None)
-        return real(self, state, **kw)
-
-    return lambda: patched(workflow.Post, "view", view)
-
-
 def refused_dead_after_one_window() -> Callable[[], object]:
     """A refused container taken for dead once it reads FINISHED through one settle
     window after its last refused send: a send refused and carried out slower than the

@@ -24,7 +24,6 @@ from .changes_back import (
     no_id_is_published,
     one_remake_refusal_is_dead,
     published_elsewhere_is_finished,
-    published_elsewhere_lets_the_line_go,
     refused_dead_after_one_window,
     refused_finished_is_resent,
     refused_resend_settled_at_once,
@@ -411,22 +410,6 @@ REGRESSIONS: dict[str, tuple[Schedule, Callable[[], Callable[[], object]] | None
             ),
         ),
         refused_dead_after_one_window,
-    ),
-    # Found by the simulator in session pub13, on the code before too (a known limit):
-    # p3's container read PUBLISHED by someone else (the phone app) before its turn; it
-    # ended without holding the line, so p4 went out before p2. It now names the post
-    # it had to wait for, as a post that fails before its turn does.
-    "pub13_sim_published_elsewhere_before_its_turn_keeps_the_order": (
-        Schedule(
-            seed=17,
-            posts=("image", "reel", "image", "image", "image", "image"),
-            workers=3,
-            ahead=3,
-            processing=0.0,
-            stale=0.0,
-            faults=(Fault("status", 2, "elsewhere"),),
-        ),
-        published_elsewhere_lets_the_line_go,
     ),
     # 6: the quota runs out at media_publish; once it is back, the held posts go.
     "defect6_held_posts_re_read_the_quota": (

@@ -208,8 +208,7 @@ def _make_container(post: Post) -> Generator[Op, Any, PostView | None]:
                 break
             if isinstance(ready, Published):  # published by someone else: never sent
                 post.container, post.created_at = ids[0], at
-                before = None if post.had_turn else spec.prev  # the line waits on its previous
-                return post.view(S.PUBLISHED, media_id=ready.media_id, source=ready.source, published_at=ready.at, before_turn=before)  # fmt: skip
+                return post.view(S.PUBLISHED, media_id=ready.media_id, source=ready.source, published_at=ready.at)  # fmt: skip
             i = ready.index if isinstance(ready, Recreate) else None
             if phase == C.CHILDREN and i is not None and fixes < spec.settings.recreate_attempts:
                 fixes += 1  # a child that failed is made again alone
@@ -235,8 +234,7 @@ def _look(post: Post) -> Generator[Op, Any, PostView | None]:
     if isinstance(got, Ready):
         return None
     if isinstance(got, Published):
-        before = None if post.had_turn else post.spec.prev  # as in _make_container
-        return post.view(S.PUBLISHED, source=got.source, published_at=got.at, already=True, before_turn=before)  # fmt: skip
+        return post.view(S.PUBLISHED, source=got.source, published_at=got.at, already=True)
     if isinstance(got, Recreate):  # it can no longer be published: a new one is safe
         post.container, post.sent_before = None, False
     return post.setback(got)
@@ -260,11 +258,8 @@ def _wait_turn(post: Post) -> Generator[Op, Any, PostView | None]:
             error = PostError(ErrorClass.WAIT_QUOTA.value, f"after {behind}, scheduled")
             yield Show(post.view(S.SCHEDULED, until=until, behind=behind, error=error))
             continue
-        if state in (S.FAILED, S.PUBLISHED) and turn.before_turn:
-            # It ended before its turn (failed, or published by someone else): wait for
-            # its own previous. Published elsewhere, it let the next post go out before
-            # the post ahead of both (out of order), found by the simulator (pub13).
-            prev, shown = turn.before_turn, None
+        if state == S.FAILED and turn.before_turn:
+            prev, shown = turn.before_turn, None  # it failed early: wait for its own previous
             continue
         if state in (S.HELD, S.UNCERTAIN):
             return _behind(post, turn)
