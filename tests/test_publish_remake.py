@@ -27,14 +27,20 @@ def sends_of(emu: GraphEmulator, cid: str) -> list[dict]:
     return [r for r in emu.calls("POST", "/media_publish") if r["params"]["creation_id"] == cid]
 
 
+def first_of(emu: GraphEmulator, caption: str) -> str | None:
+    """The id of the first container made for the post with `caption` (the posts'
+    containers are made concurrently, in no fixed order)."""
+    made = [r for r in emu.calls("POST", "/media") if r["params"].get("caption") == caption]
+    return made[0]["response"]["id"] if made else None
+
+
 class RefusedForGood(EmuClock):
-    """The account's first container is refused for good: it reads FINISHED and every
+    """Post a's first container is refused for good: it reads FINISHED and every
     media_publish for it answers -1/2207032, until it expires."""
 
     def sleep(self, seconds: float) -> None:
-        creates = self.emu.calls("POST", "/media")
-        if creates:
-            self.emu.store.containers[creates[0]["response"]["id"]].remake_refused = True
+        if (cid := first_of(self.emu, "caption a")) is not None:
+            self.emu.store.containers[cid].remake_refused = True
         super().sleep(seconds)
 
 
@@ -67,7 +73,8 @@ def test_a_container_refused_with_2207032_at_every_send_gets_one_new_container(
     assert sorted(p["caption"] for p in emu.published) == ["caption a", "caption b"]
     creates = emu.calls("POST", "/media")
     assert len(creates) == 3  # a's two containers, b's one
-    old = creates[0]["response"]["id"]
+    old = first_of(emu, "caption a")
+    assert old is not None
     assert len(sends_of(emu, old)) == 2  # the first send and one resend
     assert all(p["container_id"] != old for p in emu.published)
     # the old container was read after its last send, before a's new one was made
