@@ -226,7 +226,13 @@ def refused_resend_settled_at_once() -> Callable[[], object]:
             return SettleAgain(cid, "2207008", rt.now(), refused=True)
         return real(rt, spec, cid, err, sent_before)
 
-    return lambda: patched(publishing, "_answer", answer)
+    @contextmanager
+    def both() -> Iterator[None]:
+        # pub13's longer wait before dead (REFUSED_WINDOWS) stops this defect too
+        with patched(publishing, "_answer", answer), patched(publishing, "REFUSED_WINDOWS", 1):
+            yield
+
+    return both
 
 
 def media_id_lookup_fails_the_post() -> Callable[[], object]:
@@ -241,3 +247,37 @@ def media_id_lookup_fails_the_post() -> Callable[[], object]:
         return Published(media_id, MediaIdSource.CONTAINER, rt.now())
 
     return lambda: patched(containers, "published_elsewhere", published_elsewhere)
+
+
+def remake_refused_is_resent() -> Callable[[], object]:
+    """Session pub13's find back: a container that reads FINISHED and answers -1/2207032
+    at every media_publish is never taken for dead: settled and sent again until it
+    expires (24 h), its post uncertain, its account's later posts held behind it."""
+    from igpreflight.publish.durable import workflow
+
+    return lambda: patched(workflow, "REMAKE_REFUSALS", 10**9)
+
+
+def one_remake_refusal_is_dead() -> Callable[[], object]:
+    """Too few refusals counted: a single 2207032 on a container sent before, FINISHED
+    through the window after it, taken for dead; a resend carried out slower than the
+    window is then published beside the new container (with dead after one window, as
+    first written: REFUSED_WINDOWS stops this defect too)."""
+    from igpreflight.publish.durable import workflow
+    from igpreflight.publish.steps import publishing
+
+    @contextmanager
+    def both() -> Iterator[None]:
+        with patched(workflow, "REMAKE_REFUSALS", 1), patched(publishing, "REFUSED_WINDOWS", 1):
+            yield
+
+    return both
+
+
+def refused_dead_after_one_window() -> Callable[[], object]:
+    """A refused container taken for dead once it reads FINISHED through one settle
+    window after its last refused send: a send refused and carried out slower than the
+    window is published beside the new container."""
+    from igpreflight.publish.steps import publishing
+
+    return lambda: patched(publishing, "REFUSED_WINDOWS", 1)

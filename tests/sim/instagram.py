@@ -91,6 +91,7 @@ class Container:
     pub_at: float | None = None  # when a media_publish for it takes (took) effect
     media_id: str | None = None
     builder_gone: bool = False  # every media_publish answers 2207008; never published
+    remake_refused: bool = False  # every media_publish answers -1/2207032; never published
 
 
 @dataclass
@@ -319,6 +320,10 @@ class Client:
             raise builder_gone()
         if c.builder_gone and code == "FINISHED":
             raise builder_gone()
+        if kind == "e2207032_dead":
+            c.remake_refused = True
+        if c.remake_refused and code == "FINISHED":
+            raise error(-1, 2207032, "Create media fail, please try to re-create media.")
         if code == "EXPIRED":
             raise error(-2, 2207020, "The media you are trying to access has expired.")
         if code == "IN_PROGRESS":

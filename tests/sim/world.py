@@ -268,8 +268,8 @@ class World:
         elif name == "NotPublished":
             if result.status == "GONE":
                 TALLY["NotPublished:gone"] += 1  # a container gone while settling (100/33)
-            if "2207008" in result.status:
-                TALLY["NotPublished:refused"] += 1  # FINISHED, yet refused with 2207008
+            if "refused" in result.status:
+                TALLY["NotPublished:refused"] += 1  # FINISHED, yet media_publish refused
             name = f"NotPublished:{'dead' if result.dead else 'finished'}"
         elif name == "Published":
             name = f"Published:{result.source}"

@@ -8,8 +8,8 @@
     gate: duplicate? quota (held)? ...................... read fresh before a hold
     media_publish (intent, send) ........................ published | uncertain
     uncertain -> settle: PUBLISHED | FINISHED past the window (send again, same
-                 container; after 2207008: dead) | dead (a new container) | unreadable
-                 (ends uncertain)
+                 container; after 2207008, or 2207032/53 twice: dead) | dead (a new
+                 container) | unreadable (ends uncertain)
 
 The generator yields operations and never touches a database, the network or a
 clock itself: DBOS drives it in production, the simulator in tests. Whatever happens
@@ -28,7 +28,7 @@ from igpreflight.publish.graph.table import ErrorClass
 from igpreflight.publish.steps import containers as C
 from igpreflight.publish.steps.gate import gate
 from igpreflight.publish.steps.guard import one_line
-from igpreflight.publish.steps.publishing import intent, send, settle
+from igpreflight.publish.steps.publishing import REMAKE_REFUSALS, intent, send, settle
 from igpreflight.publish.steps.results import (
     Created,
     Duplicate,
@@ -76,6 +76,7 @@ class Post:
         self.window = s.settle_window  # doubled each time Instagram says it still publishes
         self.looked_for_itself = False  # a duplicate of a post sent before: settled first
         self.refused = False  # its last media_publish got 2207008 (see publishing.settle)
+        self.remakes = 0  # its last sends in a row answered -1/2207032 or -1/2207053
 
     def view(self, state: PostState, **kw: Any) -> PostView:
         spec = self.spec
@@ -315,7 +316,10 @@ def _send(post: Post) -> Generator[Op, Any, PostView | None]:
     post.gated = False  # the quota slot is used, or given back
     if isinstance(got, Published):
         return post.view(S.PUBLISHED, media_id=got.media_id, source=got.source, published_at=got.at)  # fmt: skip
-    post.refused = isinstance(got, SettleAgain) and got.refused
+    remake = isinstance(got, (Unseen, SettleAgain)) and got.remake
+    post.remakes = post.remakes + 1 if remake else 0
+    refused = isinstance(got, SettleAgain) and got.refused
+    post.refused = refused or post.remakes >= REMAKE_REFUSALS
     if isinstance(got, (Unseen, SettleAgain)):
         post.uncertain_since, post.why, post.sent_before = got.at, got.why, True
         if isinstance(got, SettleAgain) and got.busy:
@@ -347,6 +351,7 @@ def _settle(post: Post) -> Generator[Op, Any, PostView | None]:
         post.uncertain_since = None
         if got.dead:  # it can never be published: a new container is safe now
             post.container, post.sent_before, post.kids = None, False, None
+            post.remakes = 0
             post.last_error = PostError(
                 ErrorClass.RECREATE_CONTAINER.value, f"container {got.container_id} {got.status}"
             )

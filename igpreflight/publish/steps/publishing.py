@@ -184,6 +184,19 @@ DOCUMENTED_SUBCODES = frozenset(g.subcode for g in GRAPH_ERRORS if g.subcode is 
 # on media_publish they too come with the post published all the same, so they are
 # settled before a new container is made (see `_answer`).
 REMAKE_OUTCOME = {(-1, 2207032), (-1, 2207053)}
+# How many sends in a row a container may answer with one of them before, still
+# FINISHED through the settle window after the last, it is taken for dead (a new
+# container). Two: the first answer may be carried out all the same (trial), and the
+# resend a settle window later shows whether it is (2207006, or PUBLISHED); one resend
+# carried out slower than the window was seen, so a single answer on a container sent
+# before is not enough (docs/decisions.md).
+REMAKE_REFUSALS = 2
+# How many settle windows a refused container (2207008 after the retries, or
+# REMAKE_REFUSALS) must read FINISHED after its last send before it is taken for dead.
+# A FINISHED read past one window only leads to a resend, which is safe when wrong
+# (2207006 shows it); dead is not, so it waits longer than the slowest carried-out
+# send the simulator models (400 s against a 180 s window; docs/decisions.md).
+REFUSED_WINDOWS = 3
 
 
 def maybe_done(err: GraphError) -> bool:
@@ -225,14 +238,15 @@ def _answer(rt: Runtime, spec: PostSpec, cid: str, err: GraphError, sent_before:
         # published beside the one Instagram went on publishing. Settled instead (sent
         # before, it is SettleAgain below): never a second container while this one may
         # still publish.
-        return Unseen(cid, V.where(err, None, graph=V.graph_of(rt, acc)), now)
+        return Unseen(cid, V.where(err, None, graph=V.graph_of(rt, acc)), now, remake=True)
     if pair == (24, 2207008):
         # Fresh or sent before: retried as SPEC says (a retry answered 2207006 shows an
         # earlier send being carried out), then settled (`builder_spent`).
         return None
     if sent_before and (pair in SETTLE_ANSWERS or cls is ErrorClass.RECREATE_CONTAINER):
         why = V.where(err, None, graph=V.graph_of(rt, acc))
-        return SettleAgain(cid, why, now, busy=pair == (24, 2207006))
+        busy, remake = pair == (24, 2207006), pair in REMAKE_OUTCOME
+        return SettleAgain(cid, why, now, busy=busy, remake=remake)
     if cls is ErrorClass.WAIT_QUOTA:
         wait = err.usage.wait_seconds or settings.rate_wait_default
         if quota_error(err) or wait > settings.rate_wait_max:
@@ -263,8 +277,9 @@ def settle(
     A token error or a long outage leaves the post uncertain (Unsettled). `window`
     (default settings.settle_window) grows when Instagram shows it publishes slower.
     `refused`: its last media_publish, at `since`, got 2207008, which Instagram answers
-    once done publishing it (then it reads PUBLISHED) or when its builder is gone; still
-    FINISHED through the window, nothing is publishing it and a send is refused: dead."""
+    once done publishing it (then it reads PUBLISHED) or when its builder is gone, or
+    the last REMAKE_REFUSALS got 2207032/2207053; still FINISHED through REFUSED_WINDOWS
+    windows, nothing is publishing it and a send is refused: dead."""
     acc, settings = spec.account, spec.settings
     window = settings.settle_window if window is None else window
     errors = reads = 0
@@ -296,13 +311,17 @@ def settle(
             return Published(media_id, MediaIdSource.CONTAINER, now)
         left = since + window - now
         unsendable = code == GONE or (refused and code == "FINISHED")
+        if refused and code == "FINISHED":
+            # Dead is for good (a new container), unlike a resend: the refused send gets
+            # REFUSED_WINDOWS windows to show it was carried out all the same.
+            left += window * (REFUSED_WINDOWS - 1)
         if left <= 0 and unsendable and (media_id := find_media(rt, spec, since)):
             note_published(rt, spec, media_id)  # the account shows it: published after all
             return Published(media_id, MediaIdSource.CONTAINER, now)
         if left <= 0 and code in ("FINISHED", "EXPIRED", "ERROR", GONE):
             release_quota(rt, spec)
             if unsendable and code == "FINISHED":
-                return NotPublished(cid, True, "FINISHED, yet media_publish answers 2207008")
+                return NotPublished(cid, True, "FINISHED, yet media_publish is refused")
             return NotPublished(cid, code != "FINISHED", code)
         if left <= -settings.give_up_video:
             message = f"container {cid} still reads {code or 'nothing'} while settling"

@@ -125,6 +125,9 @@ class Unseen:
     container_id: str
     why: str
     at: float
+    # -1/2207032 or -1/2207053 ("re-create media"): counted, so a container refused
+    # that way at every send is taken for dead (see publishing.REMAKE_REFUSALS).
+    remake: bool = False
 
 
 @dataclass(frozen=True)
@@ -141,6 +144,7 @@ class SettleAgain:
     # 2207008 ("already published", or a builder not ready or gone): a container that
     # then reads FINISHED through the settle window can never be published (settle).
     refused: bool = False
+    remake: bool = False  # -1/2207032 or -1/2207053, as on Unseen
 
 
 @dataclass(frozen=True)
