@@ -56,8 +56,13 @@ def env(accounts_env: dict[str, str]) -> dict[str, str]:
 def test_two_accounts_in_parallel_each_in_order(emu, media, env, tmp_path):
     posts = [(acc, f"{acc[-1]}{i}", {}) for acc in ("brand-a", "brand-b") for i in range(3)]
     m = manifest(tmp_path / "posts.toml", media, posts)
+    # Each container takes 0.4 s to make, so an account's three posts take over a second
+    # one after the other: the two accounts overlap unless they ran one after the other
+    # (on a loaded machine, a whole account's fast posts fitted in one thread's start-up).
+    emu.inject("media", "slow", times=6, delay=0.4)
     r = cli(env, "publish", str(m), *FAST, "--format", "json")
     assert r.returncode == 0, r.stderr + r.stdout
+    assert not emu.pending_faults()
     doc = json.loads(r.stdout)
     assert doc["summary"]["published"] == 6
     assert published(emu, A) == ["post a0", "post a1", "post a2"]
