@@ -59,6 +59,17 @@ def one_line(text: str) -> str:
     return UNSHOWN.sub(lambda m: _shown_escape(m.group()), text)
 
 
+def shown_lines(text: str) -> str:
+    """`text` as inert lines: as `one_line`, but newlines and tabs kept. For the
+    multi-line bodies of a report that people read in a browser (a JUnit failure's
+    text), where a line break is meant and ESC or a bidi override is not."""
+    if not UNSHOWN.search(text):
+        return text
+    return UNSHOWN.sub(
+        lambda m: m.group() if m.group() in "\n\t" else _shown_escape(m.group()), text
+    )
+
+
 def printable(text: str) -> str:
     """`text` with each lone surrogate and NUL replaced by its escape, so it can be
     encoded as UTF-8 and carried by any format (inside a JSON string the escape

@@ -328,7 +328,8 @@ def test_junit_survives_control_characters_in_names() -> None:
         ]
     )
     case = ET.fromstring(junit.render(report).encode("utf-8")).find("testsuite/testcase")
-    assert case.get("name") == "bad\ufffdname.jpg"
+    assert case.get("name") == "bad\\x01name.jpg"  # as the text report shows it
+    assert "\x1b" not in case.find("failure").text
 
 
 # --- GitHub ----------------------------------------------------------------

@@ -25,13 +25,13 @@ from igpreflight._version import __version__
 from igpreflight.catalog import RULES
 from igpreflight.model import FileReport, Finding, Report, Severity
 from igpreflight.report.locate import ci_path, post_path, role_label
-from igpreflight.textcheck import printable
+from igpreflight.textcheck import escaped_char, one_line, printable, shown_lines
 
 SUITE = "igpreflight"
 
-# Characters XML 1.0 cannot carry at all (even escaped): C0 controls but tab/LF/CR,
-# lone surrogates (from undecodable file names), U+FFFE and U+FFFF.
-_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# The two non-characters XML 1.0 cannot carry that no other escape covers (C0
+# controls go as `one_line` shows them, lone surrogates and NUL as `printable` does).
+_NONCHARACTER = re.compile("[\ufffe\uffff]")
 
 
 def render(report: Report, strict: bool = False) -> str:
@@ -110,14 +110,17 @@ def _case(
     if failed:
         codes = ",".join(dict.fromkeys(f.rule for f in failed))
         message = "; ".join(f"{f.rule}: {f.tagged_message}" for f in failed)
-        failure = ET.SubElement(case, "failure", {"message": _clean(message), "type": codes})
-        failure.text = _clean("\n\n".join(_detail(f) for f in failed))
+        failure = ET.SubElement(
+            case, "failure", {"message": _clean(message, lines=True), "type": codes}
+        )
+        failure.text = _clean("\n\n".join(_detail(f) for f in failed), lines=True)
     others = [f for f in findings if f.severity not in failing]
     if others or out_prefix:
         out = ET.SubElement(case, "system-out")
         out.text = _clean(
             out_prefix
-            + "".join(f"{f.severity.value}: {f.rule}: {f.tagged_message}\n" for f in others)
+            + "".join(f"{f.severity.value}: {f.rule}: {f.tagged_message}\n" for f in others),
+            lines=True,
         )
     return case
 
@@ -153,5 +156,11 @@ def _detail(f: Finding) -> str:
     return "\n".join(lines)
 
 
-def _clean(text: str) -> str:
-    return _INVALID_XML.sub("\ufffd", printable(text))  # \ud83d, \u0000 shown escaped
+def _clean(text: str, *, lines: bool = False) -> str:
+    """Text as XML carries it and a dashboard shows it inertly: each control character
+    (ESC, a bidi override) as its escape, `ctl\\x01.jpg` as the text report names it;
+    `lines` keeps the line breaks of a message or a failure's text. It was U+FFFD,
+    which named `ctl\\x01.jpg` and `ctl\\x1b.jpg` alike, and a file really called
+    `ctl` U+FFFD `.jpg` too: one test to a dashboard keyed on names."""
+    shown = shown_lines(printable(text)) if lines else one_line(printable(text))
+    return _NONCHARACTER.sub(lambda m: escaped_char(m.group()), shown)
