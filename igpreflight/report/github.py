@@ -17,6 +17,7 @@ from __future__ import annotations
 from igpreflight.catalog import RULES
 from igpreflight.model import Finding, Report, Severity
 from igpreflight.report.locate import ci_path, post_path
+from igpreflight.report.per_file import by_path, findings_of
 from igpreflight.report.text import summary_line
 from igpreflight.textcheck import UNSHOWN
 
@@ -34,8 +35,8 @@ ANNOTATIONS_PER_KIND = 10
 
 def render(report: Report) -> str:
     lines: list[str] = []
-    for file in report.files:
-        lines.extend(annotation(f, file.path) for f in file.findings)
+    for path, files in by_path(report.files).items():  # a finding of several roles once
+        lines.extend(annotation(f, path) for f in findings_of(files))
     for post in report.posts:
         where = post_path(post)
         lines.extend(annotation(f, where, prefix=f"post {post.post.id}: ") for f in post.findings)

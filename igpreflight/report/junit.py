@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from dataclasses import replace
 
 from igpreflight._version import __version__
 from igpreflight.catalog import RULES
-from igpreflight.model import FileReport, Finding, Report, Severity
-from igpreflight.report.locate import ci_path, post_path, role_label
+from igpreflight.model import Finding, Report, Severity
+from igpreflight.report.locate import ci_path, post_path
+from igpreflight.report.per_file import by_path, findings_of, roles_of
 from igpreflight.textcheck import escaped_char, one_line, printable, shown_lines
 
 SUITE = "igpreflight"
@@ -39,13 +39,12 @@ def render(report: Report, strict: bool = False) -> str:
     dashboard agrees with the exit code."""
     failing_levels = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}
     cases: list[ET.Element] = []
-    for path, files in _by_path(report.files).items():
-        roles = "+".join(dict.fromkeys(role_label(file) for file in files))
+    for path, files in by_path(report.files).items():
         cases.append(
             _case(
                 path,
-                f"{files[0].kind.value}.{roles}",
-                _findings_of(files),
+                f"{files[0].kind.value}.{roles_of(files)}",
+                findings_of(files),
                 path,
                 failing=failing_levels,
             )
@@ -123,26 +122,6 @@ def _case(
             lines=True,
         )
     return case
-
-
-def _by_path(files: list[FileReport]) -> dict[str, list[FileReport]]:
-    """The reports of each path (one per role it was checked in), in input order."""
-    by_path: dict[str, list[FileReport]] = {}
-    for file in files:
-        by_path.setdefault(file.path, []).append(file)
-    return by_path
-
-
-def _findings_of(files: list[FileReport]) -> list[Finding]:
-    """One file's findings; of a file checked in several roles, each finding once,
-    its message saying the roles it was found in."""
-    if len(files) == 1:
-        return files[0].findings
-    roles: dict[Finding, list[str]] = {}
-    for file in files:
-        for f in file.findings:
-            roles.setdefault(f, []).append(role_label(file))
-    return [replace(f, message=f"as {', '.join(r)}: {f.message}") for f, r in roles.items()]
 
 
 def _detail(f: Finding) -> str:

@@ -21,7 +21,8 @@ from urllib.parse import quote
 from igpreflight._version import SPEC_VERSION, __version__
 from igpreflight.catalog import RULES, RuleInfo
 from igpreflight.model import Finding, Report, Severity
-from igpreflight.report.locate import ci_path, post_path, role_label
+from igpreflight.report.locate import ci_path, post_path
+from igpreflight.report.per_file import by_path, findings_with_roles
 from igpreflight.textcheck import printable
 
 SCHEMA_URI = (
@@ -57,11 +58,10 @@ def build(report: Report, max_results: int = MAX_RESULTS) -> dict[str, Any]:
     rules = list(RULES.values())
     index = {r.code: i for i, r in enumerate(rules)}
     results: list[dict[str, Any]] = []
-    for file in report.files:
-        for f in file.findings:
-            results.append(
-                _result(f, index, file.path, {"kind": file.kind.value, "as": role_label(file)})
-            )
+    for path, files in by_path(report.files).items():  # a finding of several roles once
+        kind = files[0].kind.value
+        for f, roles in findings_with_roles(files):  # `as` keeps two alerts of a rule apart
+            results.append(_result(f, index, path, {"kind": kind, "as": roles}))
     for post in report.posts:
         where = post_path(post)
         for f in post.findings:
