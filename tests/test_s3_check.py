@@ -101,12 +101,17 @@ def test_every_report_format_names_s3_uris(bucket):
     github = run("check", prefix, "--format", "github").output
     assert f"file=s3%3A//{bucket}/shoot/broken.jpg,title=FILE001" in github
     sarif = json.loads(run("check", prefix, "--format", "sarif").output)
-    uris = {
-        loc["physicalLocation"]["artifactLocation"]["uri"]
+    # An object is a logical location: code scanning refuses a whole upload with a
+    # location URI whose scheme (s3) is not the checkout's (file).
+    names = {
+        loc["logicalLocations"][0]["fullyQualifiedName"]
         for res in sarif["runs"][0]["results"]
         for loc in res["locations"]
     }
-    assert f"s3://{bucket}/shoot/%C3%A9t%C3%A9%202026/tall%20one.jpg" in uris
+    assert f"s3://{bucket}/shoot/été 2026/tall one.jpg" in names
+    assert all(
+        "physicalLocation" not in loc for r in sarif["runs"][0]["results"] for loc in r["locations"]
+    )
     junit = ET.fromstring(run("check", prefix, "--format", "junit").output)
     names = {case.get("name") for case in junit.iter("testcase")}
     assert any(n and f"s3://{bucket}/shoot/reels/moov at end.mp4" in n for n in names), names

@@ -3,9 +3,12 @@
 GitHub code scanning (and any SARIF viewer) shows a result next to the file it
 names, so every result carries the path as CI matches it (`locate.ci_path`:
 relative to the repository's root in GitHub Actions and GitLab CI, else to the
-working directory; percent-encoded as a URI reference), a whole-file region, and a
-stable partial fingerprint so that a re-run does not open duplicate alerts and
-the uploader never tries to fingerprint a binary file line by line.
+working directory; percent-encoded as a URI reference, under `%SRCROOT%`), a
+whole-file region, and a stable `primaryLocationLineHash`, the one fingerprint
+code scanning reads, so that a re-run does not open duplicate alerts. (upload-sarif
+still reads each file to hash its first line, but keeps the hash it finds.) An
+object elsewhere (`s3://`, a URL) is a logical location: code scanning refuses an
+upload with a location URI whose scheme is not the checkout's `file`.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from urllib.parse import quote
 from igpreflight._version import SPEC_VERSION, __version__
 from igpreflight.catalog import RULES, RuleInfo
 from igpreflight.model import Finding, Report, Severity
-from igpreflight.report.locate import ci_path, post_path
+from igpreflight.report.locate import ci_path, ci_root, post_path
 from igpreflight.report.per_file import by_path, findings_with_roles
 from igpreflight.textcheck import printable
 
@@ -30,6 +33,7 @@ SCHEMA_URI = (
 )
 INFORMATION_URI = "https://pypi.org/project/igpreflight/"
 FINGERPRINT_KEY = "igpreflightFinding/v1"
+SRCROOT = "%SRCROOT%"
 
 LEVEL: dict[Severity, str] = {
     Severity.ERROR: "error",
@@ -95,6 +99,7 @@ def build(report: Report, max_results: int = MAX_RESULTS) -> dict[str, Any]:
                         "properties": {"spec": SPEC_VERSION},
                     }
                 },
+                "originalUriBaseIds": _original_uri_base_ids(),
                 "columnKind": "unicodeCodePoints",
                 "results": results,
             }
@@ -163,22 +168,24 @@ def _result(
     logical: str | None = None,
 ) -> dict[str, Any]:
     path = ci_path(path)  # the URI and the fingerprint name the file as the repository does
-    location: dict[str, Any] = {
-        "physicalLocation": {
-            "artifactLocation": {"uri": path_to_uri(path)},
-            "region": {"startLine": 1},
-        }
-    }
+    location = _location(path)
     if logical is not None:
-        location["logicalLocations"] = [{"name": logical, "kind": "post"}]
+        location.setdefault("logicalLocations", []).append({"name": logical, "kind": "post"})
     if f.profile is not None:  # one alert per profile whose limit failed
         props = {**props, "profile": f.profile}
+    fingerprint = _fingerprint(f.rule, path, props)
     result: dict[str, Any] = {
         "ruleId": f.rule,
         "level": LEVEL[f.severity],
         "message": {"text": prefix + f.tagged_message},
         "locations": [location],
-        "partialFingerprints": {FINGERPRINT_KEY: _fingerprint(f.rule, path, props)},
+        # Code scanning keys an alert on primaryLocationLineHash alone; left out, upload-sarif
+        # hashed line 1 of the image or video, alike for every result in one file, so a
+        # second finding of a rule (another profile, another role) merged into the first.
+        "partialFingerprints": {
+            FINGERPRINT_KEY: fingerprint,
+            "primaryLocationLineHash": f"{fingerprint[:16]}:1",
+        },
         "properties": {
             **props,
             "fixable": f.fixable,
@@ -189,6 +196,30 @@ def _result(
     if f.rule in index:  # a rule missing from the catalog is still reported, without an index
         result["ruleIndex"] = index[f.rule]
     return result
+
+
+def _location(path: str) -> dict[str, Any]:
+    """Where a result is: a file of the repository, relative to `%SRCROOT%`, or an
+    object elsewhere (`s3://`, `https://`) named as a logical location only, since
+    code scanning refuses a whole upload with a location whose URI scheme is not the
+    checkout's (`file`): one S3 finding failed the upload of every other."""
+    uri = path_to_uri(path)
+    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", uri) and not uri.startswith("file:"):
+        return {"logicalLocations": [{"fullyQualifiedName": path, "kind": "resource"}]}
+    artifact = {"uri": uri} if uri.startswith("file:") else {"uri": uri, "uriBaseId": SRCROOT}
+    return {"physicalLocation": {"artifactLocation": artifact, "region": {"startLine": 1}}}
+
+
+def _original_uri_base_ids() -> dict[str, Any]:
+    """What `%SRCROOT%` stands for (SARIF wants it for relative URIs): the folder CI
+    names files from, so a viewer opening the log elsewhere still finds them."""
+    root = ci_root().as_uri()
+    return {
+        SRCROOT: {
+            "uri": root if root.endswith("/") else root + "/",
+            "description": {"text": "The repository's root."},
+        }
+    }
 
 
 def path_to_uri(path: str) -> str:
