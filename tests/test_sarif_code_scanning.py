@@ -6,6 +6,7 @@ refused), relative URIs resolved through `%SRCROOT%`."""
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import replace
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlparse
@@ -104,3 +105,20 @@ def test_a_viewer_finds_each_file_through_srcroot(
     artifact = res["locations"][0]["physicalLocation"]["artifactLocation"]
     assert artifact["uriBaseId"] == "%SRCROOT%"
     assert Path(unquote(urlparse(urljoin(base, artifact["uri"])).path)).is_file()
+
+
+def test_a_file_name_that_is_not_utf8_has_a_uri_of_its_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A name from another system's encoding (Latin-1 `é` is byte E9) reached `quote`
+    as a lone surrogate: the whole SARIF report was an internal error, exit 2."""
+    name = os.fsdecode(b"caf\xe9.webp")
+    Image.new("RGB", (1080, 1080)).save(tmp_path / name, format="WEBP")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["check", ".", "--format", "sarif"])
+    assert result.exit_code == 1, result.output
+    log = json.loads(result.output)
+    jsonschema.Draft4Validator(OFFICIAL).validate(log)
+    (res,) = log["runs"][0]["results"]
+    assert res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "caf%E9.webp"
+    assert res["ruleId"] == "IMG002"

@@ -229,7 +229,7 @@ def path_to_uri(path: str) -> str:
     unreserved set (spaces, '#', '%', '?', non-ASCII) is percent-encoded.
     """
     if path[:5].lower() == "s3://":  # an object key may hold spaces and unicode
-        return "s3://" + quote(path[5:], safe="/")
+        return "s3://" + quote(_name_bytes(path[5:]), safe="/")
     if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", path):  # already a URL (manifest media)
         return path
     pure: PurePath
@@ -239,7 +239,18 @@ def path_to_uri(path: str) -> str:
         pure = PurePosixPath(path)
     if pure.is_absolute():
         return pure.as_uri()
-    return quote(pure.as_posix(), safe="/")
+    return quote(_name_bytes(pure.as_posix()), safe="/")
+
+
+def _name_bytes(name: str) -> bytes:
+    """A name's bytes, to percent-encode: a file name that is not UTF-8 reaches us
+    with lone surrogates (os.fsdecode), which `quote` cannot encode, and the whole
+    SARIF report was an internal error; its URI now has the name's own bytes
+    (`bad%FF.webp`), as a file URI does. Other lone surrogates go as their escape."""
+    try:
+        return name.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return printable(name).encode("utf-8")
 
 
 def _fingerprint(rule: str, path: str, props: dict[str, Any]) -> str:
