@@ -351,7 +351,9 @@ def _encode_video_step(
     why = _why(found, facts, keep_hevc) or (["duration extended"] if not triggers else [])
     fps = _out_fps(facts, found, lim)
     rules = tuple(sorted(triggers))
-    return encode_video_step(facts, lim, out_dur, encode_audio, fps, why, rules)
+    step = encode_video_step(facts, lim, out_dur, encode_audio, fps, why, rules)
+    # VID016: a start delay is kept (`video_command.keeps_lead`), as players showed it
+    return replace(step, params={**step.params, "keep_lead": True}) if "VID016" in found else step
 
 
 def _encode_audio_step(
@@ -387,5 +389,6 @@ def _encode_audio_step(
             "channels": channels,
             "bitrate": bitrate,
             "pad_to": extend_to,
+            "keep_lead": "VID016" in found,
         },
     )

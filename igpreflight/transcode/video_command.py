@@ -43,11 +43,12 @@ def output_duration(facts: VideoFacts, plan: FixPlan) -> float | None:
 
 
 def keeps_lead(plan: FixPlan) -> bool:
-    """Whether the plan re-times an edit list (VID016), whose empty edit (a start
-    delay) players show as a held first frame and silence: the encode reads the
-    source's own timestamps (`-seek_timestamp 1 -ss 0`, not ffmpeg's shift to the
-    earliest stream) and fills the lead, so the output lasts what check measured."""
-    return any("VID016" in s.rules for s in plan.steps)
+    """Whether the plan re-times an edit list (its encode steps' `keep_lead`), whose
+    empty edit (a start delay) players show as a held first frame and silence: the
+    encode reads the source's own timestamps (`-seek_timestamp 1 -ss 0`, not
+    ffmpeg's shift to the earliest stream) and fills the lead, so the output lasts
+    what check measured."""
+    return any(_params(s).get("keep_lead") for s in plan.steps)
 
 
 def _video_chain(stream: Any, plan: FixPlan) -> Any:
