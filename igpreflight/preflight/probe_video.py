@@ -393,6 +393,7 @@ def probe_video(
         has_video=video is not None,
         has_audio=audio is not None,
         has_edit_list=has_edit_list,
+        mirrored=video is not None and mp4_native.mirrored(layout),
         extension=ext,
         **fields,
     )

@@ -280,13 +280,16 @@ def _video_filter_steps(
                 {"filter": "bwdif"},
             )
         )
-    if facts.rotation % 360:
+    if facts.rotation % 360 or facts.mirrored:
+        turn = (
+            "mirrored display matrix" if facts.mirrored else f"{facts.rotation}° display rotation"
+        )
         steps.append(
             VideoStep(
                 "rotate",
-                f"{facts.rotation}° display rotation baked into the pixels, tag cleared",
+                f"{turn} baked into the pixels, tag cleared",
                 _rules(found, {"VID017"}),
-                {"degrees": facts.rotation},
+                {"degrees": facts.rotation, "mirror": facts.mirrored},
             )
         )
     geo = plan_geometry(facts, lim, options.aspect)
