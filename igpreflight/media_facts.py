@@ -112,6 +112,10 @@ class VideoFacts:
     # not counted (facts made by hand, or before the counts existed).
     video_tracks: int | None = None
     audio_tracks: int | None = None
+    # The display matrix mirrors the picture (ffmpeg -display_hflip/-display_vflip,
+    # Media3's flip effect). MediaInfo reads only an angle from the matrix: a
+    # horizontal mirror says 180, a vertical one 0, so `rotation` alone misses it.
+    mirrored: bool = False
 
     @property
     def display_width(self) -> int | None:

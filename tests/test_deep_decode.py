@@ -113,3 +113,34 @@ def test_check_deep_on_the_command_line(tmp_path: Path):
     r = CliRunner().invoke(cli, ["check", str(bad), "--deep"], catch_exceptions=False)
     assert r.exit_code == 1 and "FILE001" in r.output and "does not decode" in r.output
     assert CliRunner().invoke(cli, ["check", str(bad)]).exit_code == 0
+
+
+def _streamless_mp4(path: Path) -> Path:
+    """An MP4 with a movie header and no track (what an export cancelled before
+    its first frame leaves): ftyp, an empty mdat, moov with mvhd only."""
+    import struct
+
+    def box(kind: bytes, payload: bytes) -> bytes:
+        return struct.pack(">I", 8 + len(payload)) + kind + payload
+
+    matrix = struct.pack(">9I", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)
+    mvhd = (
+        (bytes(4) + struct.pack(">IIII", 0, 0, 1000, 0) + struct.pack(">IH", 0x10000, 0x100))
+        + bytes(10)
+        + matrix
+        + bytes(24)
+        + struct.pack(">I", 2)
+    )
+    ftyp = box(b"ftyp", b"isom" + struct.pack(">I", 0x200) + b"isomiso2mp41")
+    path.write_bytes(ftyp + box(b"mdat", b"") + box(b"moov", box(b"mvhd", mvhd)))
+    return path
+
+
+def test_a_file_with_no_stream_is_reported_as_check_reports_it(tmp_path: Path):
+    # --deep once said "FILE001 ... does not decode: Output file does not contain
+    # any stream; Error opening output file -." (ffmpeg's own words): nothing there
+    # is damaged, there is nothing to decode, and check's VID002 says so.
+    empty = _streamless_mp4(tmp_path / "empty.mp4")
+    plain = [(f.rule, f.message) for f in check([empty]).errors]
+    assert [rule for rule, _ in plain] == ["VID002"]
+    assert _rules(check([empty], deep=True)) == plain

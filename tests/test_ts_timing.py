@@ -102,3 +102,34 @@ def test_a_transport_streams_duration_is_its_longest_streams(tmp_path):
     assert abs(_facts(source).duration - 4.032) < 0.01  # the AAC's 4.032 s, not 4.30 s
     (result,) = fix_paths([source], tmp_path / "out", FixOptions())
     assert result.status is FixStatus.TRANSCODED, result
+
+
+FRAGMENTED = ["-movflags", "frag_keyframe+empty_moov"]
+
+
+def test_a_first_step_set_aside_only_where_asked():
+    stretched = _listing([0, 840, 1352, 1864, 2376], base="1/15360")  # 30 fps, first + 328
+    assert timing_of(stretched) == (25.859, "VFR")
+    assert timing_of(stretched, first_aside=True) == (30.0, "CFR")
+    uneven = _listing([0, 840, 1352, 2376, 2888], base="1/15360")  # a gap later on
+    assert timing_of(uneven, first_aside=True)[1] == "VFR"
+
+
+def test_a_constant_rate_fragmented_mp4_is_copied(tmp_path):
+    """ffmpeg's fragmenting muxer (no edit list) stretches the first picture by the
+    AAC priming; MediaInfo then said "VFR 29.841 fps" where the same stream
+    unfragmented is CFR 30, and fix re-encoded it to 29.97 fps."""
+    source = make_video(tmp_path / "obs.mp4", fps=30, duration=3.2, extra_args=FRAGMENTED)
+    facts = _facts(source)
+    assert (facts.fps, facts.frame_rate_mode) == (30.0, "CFR")
+    assert "VID015" not in _rules(facts)
+    (result,) = fix_paths([source], tmp_path / "out", FixOptions())
+    assert result.status is FixStatus.COPIED, result
+
+
+def test_a_variable_rate_fragmented_mp4_stays_variable(tmp_path):
+    half_rate_after_a_second = ["-vf", "select='lt(n,30)+not(mod(n,2))'", "-fps_mode", "vfr"]
+    extra = [*half_rate_after_a_second, *FRAGMENTED]
+    source = make_video(tmp_path / "vfr.mp4", fps=30, duration=3.2, extra_args=extra)
+    facts = _facts(source)
+    assert facts.frame_rate_mode == "VFR" and "VID015" in _rules(facts)

@@ -51,6 +51,10 @@ def decode_error(path: str | Path, facts: Facts, budget: int | None = None) -> s
     if isinstance(facts, ImageFacts):
         return image_error(Path(path), facts, budget or IMAGE_FIX.max_memory)
     if isinstance(facts, VideoFacts):
+        if not (facts.has_video or facts.has_audio):
+            # No stream: nothing is damaged, nothing to decode (ffmpeg would only
+            # say it has no output stream); check's VID002 says what is wrong.
+            return None
         from igpreflight.preflight.video_proof import prove
 
         return prove(path, facts.duration)

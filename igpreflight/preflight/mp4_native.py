@@ -241,6 +241,20 @@ def _check_first_sample(
             return  # the slices: every SEI of the picture came before them
 
 
+def mirrored(layout: MovieLayout | None) -> bool:
+    """Whether the first video track's display matrix mirrors the picture (its
+    determinant is negative): facts MediaInfo's angle does not give."""
+    track = next((t for t in layout.tracks if t.handler == "vide"), None) if layout else None
+    tkhd = track.boxes.get(b"tkhd") if track is not None else None
+    if not tkhd:
+        return False
+    at = 40 if tkhd[0] == 0 else 52
+    if len(tkhd) < at + 20:
+        return False
+    a, b, _, c, d = struct.unpack(">5i", tkhd[at : at + 20])
+    return a * d - b * c < 0
+
+
 def _rotation(a: float, b: float) -> float:
     """tkhd's rotation in degrees as MediaInfo computes it (with its 3.14159)."""
     degrees = f32(f32(math.atan2(b, a)) * 180.0 / 3.14159)

@@ -369,7 +369,8 @@ def probe_video(
         if fields["width"] is None or fields["height"] is None:
             return Unreadable(path, f"the {video.format} video stream has no frame size", size)
         if source is None:  # a local file ffmpeg can read
-            fields.update(ts_timing.stamped_timing(path, _container(general), fields))
+            fragmented = layout is not None and layout.fragmented
+            fields.update(ts_timing.stamped_timing(path, _container(general), fields, fragmented))
     if audio is not None:
         fields.update(
             audio_codec=str(audio.format) if audio.format else None,
@@ -392,6 +393,7 @@ def probe_video(
         has_video=video is not None,
         has_audio=audio is not None,
         has_edit_list=has_edit_list,
+        mirrored=video is not None and mp4_native.mirrored(layout),
         extension=ext,
         **fields,
     )

@@ -9,6 +9,14 @@ containers the probe reads the timestamps itself: ffmpeg demuxes the first
 video stream (`-c copy -f framecrc`: packets only, nothing decoded, a capped
 child like every other) and the steps between the sorted PTS say CFR (all equal,
 give or take the one tick 59.94 fps alternates by) or VFR.
+
+A fragmented MP4 (OBS and other recorders, `-movflags frag_keyframe`) gets the
+same reading: MediaInfo sets a different last sample aside in an `stts` table,
+but counts every `trun` duration. ffmpeg's fragmenting muxer, which cannot
+write an edit list, stretches the first picture by the AAC priming (840 ticks
+where the rest have 512): the same 30 fps stream was CFR unfragmented and "VFR
+29.841 fps" fragmented, which `fix` re-encoded to 29.97 fps. So there a
+different first step is set aside, as MediaInfo does for `stts`.
 """
 
 from __future__ import annotations
@@ -28,15 +36,19 @@ _TIME_BASE = re.compile(r"^#tb 0: (\d+)/(\d+)", re.MULTILINE)
 _PACKET = re.compile(r"^0,\s*(-?\d+|NOPTS),\s*(-?\d+|NOPTS),", re.MULTILINE)
 
 
-def stamped_timing(path: str, container: str, fields: dict[str, Any]) -> dict[str, Any]:
-    """The fps and frame-rate mode of a local transport stream's video from its
-    timestamps, where MediaInfo (whose `fields` these are) says VFR of a progressive
-    stream; else nothing. An interlaced one may carry a field per packet."""
-    if container not in TIMESTAMP_ONLY or fields.get("frame_rate_mode") != "VFR":
+def stamped_timing(
+    path: str, container: str, fields: dict[str, Any], fragmented: bool = False
+) -> dict[str, Any]:
+    """The fps and frame-rate mode of a local transport stream's (or fragmented
+    MP4's) video from its timestamps, where MediaInfo (whose `fields` these are)
+    says VFR of a progressive stream; else nothing. An interlaced one may carry a
+    field per packet."""
+    stamped = container in TIMESTAMP_ONLY or fragmented
+    if not stamped or fields.get("frame_rate_mode") != "VFR":
         return {}
     if (fields.get("scan_type") or "Progressive") != "Progressive":
         return {}
-    found = packet_timing(path)
+    found = packet_timing(path, first_aside=fragmented)
     if found is None:
         return {}
     fps, mode = found
@@ -56,10 +68,11 @@ def stream_duration(video: Any, audio: Any) -> float | None:
     return max(found, default=None)
 
 
-def packet_timing(path: str) -> tuple[float, str] | None:
+def packet_timing(path: str, first_aside: bool = False) -> tuple[float, str] | None:
     """(fps, "CFR" or "VFR") from the first MAX_PICTURES pictures' timestamps of the
     first video stream of the file at `path`; None when they cannot say (ffmpeg
-    failed, fewer than three pictures, or some without a PTS)."""
+    failed, fewer than three pictures, or some without a PTS). `first_aside`: a
+    first step unlike the others is not judged (`timing_of`)."""
     from igpreflight.childproc import child_kwargs  # only for a transport stream
     from igpreflight.ffmpeg_bin import ffmpeg_exe
 
@@ -73,11 +86,13 @@ def packet_timing(path: str) -> tuple[float, str] | None:
         return None
     if done.returncode != 0:
         return None
-    return timing_of(done.stdout.decode("ascii", "replace"))
+    return timing_of(done.stdout.decode("ascii", "replace"), first_aside)
 
 
-def timing_of(framecrc: str) -> tuple[float, str] | None:
-    """(fps, mode) from ffmpeg's framecrc listing of one stream (see packet_timing)."""
+def timing_of(framecrc: str, first_aside: bool = False) -> tuple[float, str] | None:
+    """(fps, mode) from ffmpeg's framecrc listing of one stream (see packet_timing);
+    with `first_aside`, a first step unlike all the others (a fragmented MP4's first
+    picture, stretched by the audio's priming) is left out of both."""
     base = _TIME_BASE.search(framecrc)
     pts = [pts for _dts, pts in _PACKET.findall(framecrc)]
     if base is None or len(pts) < 3 or "NOPTS" in pts:
@@ -86,7 +101,9 @@ def timing_of(framecrc: str) -> tuple[float, str] | None:
     steps = [b - a for a, b in pairwise(stamps)]
     if min(steps) <= 0:
         return None  # two pictures at one time: not something a rate describes
+    if first_aside and len(steps) >= 3 and max(steps[1:]) - min(steps[1:]) <= TICK_SLACK:
+        steps = steps[1:]
     tick = Fraction(int(base[1]), int(base[2]))
-    fps = float(len(steps) / ((stamps[-1] - stamps[0]) * tick))
+    fps = float(len(steps) / (sum(steps) * tick))
     mode = "CFR" if max(steps) - min(steps) <= TICK_SLACK else "VFR"
     return round(fps, 3), mode

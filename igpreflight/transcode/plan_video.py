@@ -280,13 +280,16 @@ def _video_filter_steps(
                 {"filter": "bwdif"},
             )
         )
-    if facts.rotation % 360:
+    if facts.rotation % 360 or facts.mirrored:
+        turn = (
+            "mirrored display matrix" if facts.mirrored else f"{facts.rotation}° display rotation"
+        )
         steps.append(
             VideoStep(
                 "rotate",
-                f"{facts.rotation}° display rotation baked into the pixels, tag cleared",
+                f"{turn} baked into the pixels, tag cleared",
                 _rules(found, {"VID017"}),
-                {"degrees": facts.rotation},
+                {"degrees": facts.rotation, "mirror": facts.mirrored},
             )
         )
     geo = plan_geometry(facts, lim, options.aspect)
@@ -351,7 +354,9 @@ def _encode_video_step(
     why = _why(found, facts, keep_hevc) or (["duration extended"] if not triggers else [])
     fps = _out_fps(facts, found, lim)
     rules = tuple(sorted(triggers))
-    return encode_video_step(facts, lim, out_dur, encode_audio, fps, why, rules)
+    step = encode_video_step(facts, lim, out_dur, encode_audio, fps, why, rules)
+    # VID016: a start delay is kept (`video_command.keeps_lead`), as players showed it
+    return replace(step, params={**step.params, "keep_lead": True}) if "VID016" in found else step
 
 
 def _encode_audio_step(
@@ -387,5 +392,6 @@ def _encode_audio_step(
             "channels": channels,
             "bitrate": bitrate,
             "pad_to": extend_to,
+            "keep_lead": "VID016" in found,
         },
     )

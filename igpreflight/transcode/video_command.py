@@ -42,6 +42,15 @@ def output_duration(facts: VideoFacts, plan: FixPlan) -> float | None:
     return facts.duration
 
 
+def keeps_lead(plan: FixPlan) -> bool:
+    """Whether the plan re-times an edit list (its encode steps' `keep_lead`), whose
+    empty edit (a start delay) players show as a held first frame and silence: the
+    encode reads the source's own timestamps (`-seek_timestamp 1 -ss 0`, not
+    ffmpeg's shift to the earliest stream) and fills the lead, so the output lasts
+    what check measured."""
+    return any(_params(s).get("keep_lead") for s in plan.steps)
+
+
 def _video_chain(stream: Any, plan: FixPlan) -> Any:
     """Apply the plan's picture steps in order. Rotation needs no filter:
     ffmpeg's autorotation turns the decoded frames and drops the tag."""
@@ -51,7 +60,11 @@ def _video_chain(stream: Any, plan: FixPlan) -> Any:
     # A constant rate for every encode (the fps step's, or the source's own),
     # set before resizing so that dropped frames are never scaled.
     # eof_action=pass keeps a lone last frame (a one-frame clip) that rounding drops.
-    stream = stream.filter("fps", fps=_steps(plan)["encode-video"]["rate"], eof_action="pass")
+    # start_time=0 (a start delay kept) repeats the first frame from zero.
+    lead = {"start_time": 0} if keeps_lead(plan) else {}
+    stream = stream.filter(
+        "fps", fps=_steps(plan)["encode-video"]["rate"], eof_action="pass", **lead
+    )
     for step in plan.steps:
         p = _params(step)
         if step.name == "crop":
@@ -124,7 +137,9 @@ def build_command(
     if filtered:
         import ffmpeg
 
-        inp = ffmpeg.input(_url(src))
+        inp = ffmpeg.input(
+            _url(src), **({"seek_timestamp": 1, "ss": 0} if keeps_lead(plan) else {})
+        )
     streams: list[Any] = []
     kw: dict[str, Any] = {"f": "mp4"}
 
@@ -163,6 +178,8 @@ def build_command(
     if "encode-audio" in steps:
         a = steps["encode-audio"]
         audio = inp["a:0"]
+        if keeps_lead(plan):  # silence from zero for a start delay
+            audio = audio.filter("aresample", first_pts=0)
         if a.get("pad_to"):
             audio = audio.filter("apad", whole_dur=f"{a['pad_to']:.3f}")
         streams.append(audio)

@@ -171,8 +171,11 @@ def edit_list(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
     fix="rotation baked into the pixels",
 )
 def rotation(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
-    if f.rotation % 360:
-        shown = f"; checks use the displayed size {_size(f)}" if f.display_width else ""
+    shown = f"; checks use the displayed size {_size(f)}" if f.display_width else ""
+    if f.mirrored:  # its angle is MediaInfo's reading of a mirror: no rotation to name
+        turns = " and turns" if f.rotation % 180 else ""
+        yield rotation.finding(f"display matrix mirrors{turns} the video (should not){shown}")
+    elif f.rotation % 360:
         yield rotation.finding(
             f"display matrix rotates the video by {f.rotation}° (should be 0°){shown}",
         )
