@@ -305,7 +305,7 @@ def before_turn_waits_on_its_attempt() -> Callable[[], object]:
     one up, so once it ended held they end held behind it at every attempt."""
     from igpreflight.publish.durable import ops, workflow
 
-    def wait_turn(prev, shown=None, taken_up=False):  # noqa: ANN001, ANN202
+    def wait_turn(prev, shown=None, waiter=None):  # noqa: ANN001, ANN202
         return ops.WaitTurn(prev, shown)
 
     return lambda: patched(workflow, "WaitTurn", wait_turn)

@@ -298,7 +298,9 @@ class World:
         raise TypeError(op)
 
     def turn(self, op: WaitTurn) -> Turn | None:
-        prev = standing_attempt(MemoryClient(self.db), op.prev) if op.taken_up else op.prev
+        prev = op.prev
+        if op.waiter is not None:
+            prev = standing_attempt(MemoryClient(self.db), op.prev, op.waiter)
         exists, view = self.db.ended_view(prev)
         if not exists:
             return Turn(prev, None)

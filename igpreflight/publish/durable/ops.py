@@ -37,12 +37,13 @@ class Show:
 class WaitTurn:
     """Until workflow `prev` (the account's previous post) has ended, or shows a state
     other than `shown` while it waits for its time (scheduled); result: steps.Turn.
-    `taken_up`: `prev` is the attempt a post that ended before its turn named; wait
-    for the attempt that stands for it now (queries.standing_attempt)."""
+    With `waiter` (the waiting attempt's workflow id), `prev` is the attempt a post
+    that ended before its turn named: wait for the attempt that stands for it now,
+    of those enqueued before the waiter (queries.standing_attempt)."""
 
     prev: str
     shown: str | None = None
-    taken_up: bool = False
+    waiter: str | None = None
 
 
 @dataclass(frozen=True)

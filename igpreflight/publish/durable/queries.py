@@ -108,21 +108,28 @@ def latest_attempts(found: list[Any]) -> list[Any]:
     return [w for _, w in best.values()]
 
 
-def standing_attempt(api: Any, wid: str) -> str:
-    """The attempt that now stands for attempt `wid` in its account's line: `wid`, or,
-    when it ended held or uncertain, the attempt that took it up (and so on). A post
-    that ended before its turn names the attempt it waited for (`before_turn`); that
-    one may since have ended held and been taken up by a new attempt, and waiting on
-    the old one (ended held) would hold the posts behind it for good. An attempt that
-    ended otherwise (failed) stands: its retry does not hold the line."""
+def standing_attempt(api: Any, wid: str, waiter: str) -> str:
+    """The attempt that now stands for attempt `wid` in its account's line, for the
+    attempt `waiter` behind it: `wid`, or, when it ended held or uncertain, the attempt
+    that took it up (and so on). A post that ended before its turn names the attempt
+    it waited for (`before_turn`); that one may since have ended held and been taken
+    up, and waiting on the old one (ended held) held the posts behind it for good. An
+    attempt that ended otherwise (failed) stands: its retry does not hold the line. Nor
+    does an attempt enqueued after the waiter: the queue might never run it while the
+    waiter waits (the waiter ends held behind the old one, and is taken up after it)."""
     base = wid.split(ATTEMPT, 1)[0]
     found = {}
     for w in api.list_workflows(workflow_id_prefix=base, load_input=False):
         n = attempt_of(w.workflow_id, base)
         if n is not None:
             found[n] = w
+    mine = api.list_workflows(workflow_ids=[waiter], load_input=False, load_output=False)
+    since = mine[0].created_at if mine and mine[0].created_at is not None else None
     n = attempt_of(wid, base) or 1
     while n in found and n + 1 in found:
+        later = found[n + 1].created_at
+        if since is not None and later is not None and later > since:
+            break
         view = settled_view(api, found[n])
         if view is None or view.state not in (PostState.HELD, PostState.UNCERTAIN):
             break

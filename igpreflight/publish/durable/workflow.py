@@ -248,9 +248,9 @@ def _wait_turn(post: Post) -> Generator[Op, Any, PostView | None]:
     says so and waits; behind a held or uncertain one it ends held (the next run or
     worker takes both up again, in order)."""
     spec = post.spec
-    prev, shown, taken_up = spec.prev, None, False
+    prev, shown, waiter = spec.prev, None, None
     while prev:
-        turn = yield WaitTurn(prev, shown, taken_up)
+        turn = yield WaitTurn(prev, shown, waiter)
         if not isinstance(turn, Turn):
             return post.setback(turn)
         state = turn.state
@@ -264,7 +264,7 @@ def _wait_turn(post: Post) -> Generator[Op, Any, PostView | None]:
         if state in (S.FAILED, S.PUBLISHED) and turn.before_turn:
             # It ended before its turn (failed, or published by someone else, the phone
             # app): wait for its own previous, or the attempt that took that one up.
-            prev, shown, taken_up = turn.before_turn, None, True
+            prev, shown, waiter = turn.before_turn, None, spec.wid
             continue
         if state in (S.HELD, S.UNCERTAIN):
             return _behind(post, turn)
