@@ -281,3 +281,31 @@ def refused_dead_after_one_window() -> Callable[[], object]:
     from igpreflight.publish.steps import publishing
 
     return lambda: patched(publishing, "REFUSED_WINDOWS", 1)
+
+
+def published_elsewhere_lets_the_line_go() -> Callable[[], object]:
+    """A post found published by someone else before its turn ends without naming the
+    post it had to wait for: the account's next post goes out before that one."""
+    from igpreflight.publish.durable import workflow
+    from igpreflight.states import PostState
+
+    real = workflow.Post.view
+
+    def view(self, state, **kw):  # noqa: ANN001, ANN003, ANN202
+        if state == PostState.PUBLISHED:
+            kw.pop("before_turn", None)
+        return real(self, state, **kw)
+
+    return lambda: patched(workflow.Post, "view", view)
+
+
+def before_turn_waits_on_its_attempt() -> Callable[[], object]:
+    """The first fix of the line (3975dd4, reverted): the posts behind a post that ended
+    before its turn wait on the very attempt it named, never on the one that took that
+    one up, so once it ended held they end held behind it at every attempt."""
+    from igpreflight.publish.durable import ops, workflow
+
+    def wait_turn(prev, shown=None, waiter=None):  # noqa: ANN001, ANN202
+        return ops.WaitTurn(prev, shown)
+
+    return lambda: patched(workflow, "WaitTurn", wait_turn)

@@ -130,6 +130,7 @@ class MemoryClient:
                     output=f.output,
                     input=SimpleNamespace(args=(f.spec,)),
                     executor_id=f.executor,
+                    created_at=f.order,  # DBOS's is epoch ms: only the order matters
                     updated_at=None,
                     error=None,
                 )

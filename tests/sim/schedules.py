@@ -29,6 +29,7 @@ from .changes_back import (
     unsettled_fails,
 )
 from .instagram import CALL_KINDS, WRITE_KINDS, Fault
+from .order_seeds import ORDER_SEEDS
 from .refusal_seeds import REFUSAL_SEEDS
 from .world import KINDS, Schedule
 
@@ -296,6 +297,7 @@ REGRESSIONS: dict[str, tuple[Schedule, Callable[[], Callable[[], object]] | None
         held_forgets_the_send,
     ),
     **REFUSAL_SEEDS,
+    **ORDER_SEEDS,
     # 6: the quota runs out at media_publish; once it is back, the held posts go.
     "defect6_held_posts_re_read_the_quota": (
         Schedule(seed=13, posts=("image", "image", "bare"), faults=(Fault("publish", 1, "quota"),)),

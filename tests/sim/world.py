@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from igpreflight.publish.durable.ops import Now, Peek, Show, SleepUntil, Step, WaitTurn
+from igpreflight.publish.durable.queries import standing_attempt
 from igpreflight.publish.durable.queue import Enqueuer
 from igpreflight.publish.durable.view import PostView, turn_of
 from igpreflight.publish.durable.workflow import post_life
@@ -297,14 +298,17 @@ class World:
         raise TypeError(op)
 
     def turn(self, op: WaitTurn) -> Turn | None:
-        exists, view = self.db.ended_view(op.prev)
+        prev = op.prev
+        if op.waiter is not None:
+            prev = standing_attempt(MemoryClient(self.db), op.prev, op.waiter)
+        exists, view = self.db.ended_view(prev)
         if not exists:
-            return Turn(op.prev, None)
+            return Turn(prev, None)
         if view is not None:
-            return turn_of(op.prev, view)
-        shown = PostView.from_dict(self.db.flows[op.prev].events.get("state"))
+            return turn_of(prev, view)
+        shown = PostView.from_dict(self.db.flows[prev].events.get("state"))
         if shown is not None and shown.state == PostState.SCHEDULED and op.shown != shown.state:
-            return turn_of(op.prev, shown)
+            return turn_of(prev, shown)
         return None
 
     def finish(self, e: Execution, view: PostView) -> None:

@@ -112,7 +112,7 @@ def run_op(op: Op) -> Any:
         if isinstance(op, Now):
             return DBOS.run_step({"name": "now"}, rt().now)
         if isinstance(op, WaitTurn):
-            return DBOS.run_step({"name": "turn"}, watch_turn, op.prev, op.shown)
+            return DBOS.run_step({"name": "turn"}, watch_turn, op.prev, op.shown, op.waiter)
         if isinstance(op, Peek):
             return DBOS.run_step({"name": "peek"}, peek_turn, op.prev)
         if isinstance(op, SleepUntil):
@@ -170,9 +170,14 @@ def peek_turn(prev: str) -> Turn:
     return turn_of(prev, view) if view is not None else Turn(prev, None)
 
 
-def watch_turn(prev: str, shown: str | None) -> Turn:
-    """Inside a step: until workflow `prev` ends (or shows scheduled, when not shown)."""
+def watch_turn(prev: str, shown: str | None, waiter: str | None = None) -> Turn:
+    """Inside a step: until workflow `prev` ends (or shows scheduled, when not shown);
+    with `waiter`, the attempt that stands for `prev` now (WaitTurn)."""
     DBOS = dbos()
+    if waiter is not None:
+        from igpreflight.publish.durable.queries import standing_attempt
+
+        prev = standing_attempt(DBOS, prev, waiter)
     while True:
         status = DBOS.get_workflow_status(prev)
         if status is None:  # never enqueued (or deleted): nothing to wait for

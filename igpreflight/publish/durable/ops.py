@@ -36,10 +36,14 @@ class Show:
 @dataclass(frozen=True)
 class WaitTurn:
     """Until workflow `prev` (the account's previous post) has ended, or shows a state
-    other than `shown` while it waits for its time (scheduled); result: steps.Turn."""
+    other than `shown` while it waits for its time (scheduled); result: steps.Turn.
+    With `waiter` (the waiting attempt's workflow id), `prev` is the attempt a post
+    that ended before its turn named: wait for the attempt that stands for it now,
+    of those enqueued before the waiter (queries.standing_attempt)."""
 
     prev: str
     shown: str | None = None
+    waiter: str | None = None
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from typing import Any
 from igpreflight.preflight.rfc3339 import format_rfc3339
 from igpreflight.publish.durable import APP_VERSION
 from igpreflight.publish.durable.view import PostView
-from igpreflight.publish.steps.spec import PREFIX, PostSpec
+from igpreflight.publish.steps.spec import ATTEMPT, PREFIX, PostSpec, attempt_of
 from igpreflight.states import PostState
 
 ENDED = ("SUCCESS", "ERROR", "CANCELLED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED")
@@ -106,6 +106,35 @@ def latest_attempts(found: list[Any]) -> list[Any]:
         if base not in best or n > best[base][0]:
             best[base] = (n, w)
     return [w for _, w in best.values()]
+
+
+def standing_attempt(api: Any, wid: str, waiter: str) -> str:
+    """The attempt that now stands for attempt `wid` in its account's line, for the
+    attempt `waiter` behind it: `wid`, or, when it ended held or uncertain, the attempt
+    that took it up (and so on). A post that ended before its turn names the attempt
+    it waited for (`before_turn`); that one may since have ended held and been taken
+    up, and waiting on the old one (ended held) held the posts behind it for good. An
+    attempt that ended otherwise (failed) stands: its retry does not hold the line. Nor
+    does an attempt enqueued after the waiter: the queue might never run it while the
+    waiter waits (the waiter ends held behind the old one, and is taken up after it)."""
+    base = wid.split(ATTEMPT, 1)[0]
+    found = {}
+    for w in api.list_workflows(workflow_id_prefix=base, load_input=False):
+        n = attempt_of(w.workflow_id, base)
+        if n is not None:
+            found[n] = w
+    mine = api.list_workflows(workflow_ids=[waiter], load_input=False, load_output=False)
+    since = mine[0].created_at if mine and mine[0].created_at is not None else None
+    n = attempt_of(wid, base) or 1
+    while n in found and n + 1 in found:
+        later = found[n + 1].created_at
+        if since is not None and later is not None and later > since:
+            break
+        view = settled_view(api, found[n])
+        if view is None or view.state not in (PostState.HELD, PostState.UNCERTAIN):
+            break
+        n += 1
+    return found[n].workflow_id if n in found else wid
 
 
 def row(w: Any, spec: PostSpec | None, view: PostView | None) -> dict[str, Any]:

@@ -106,9 +106,12 @@ class Post:
         # still be carrying out, and a failed post's next attempt makes a new container.
         if self.uncertain_since is not None or self.sent_before:
             return self.uncertain(error)
-        # A post that fails before its turn: the posts after it wait for the one before it.
-        before = None if self.had_turn else self.spec.prev
-        return self.view(S.FAILED, error=error, before_turn=before)
+        return self.view(S.FAILED, error=error, before_turn=self.before_turn())
+
+    def before_turn(self) -> str | None:
+        """Ending before its turn (failed, or published by someone else): the post it
+        had to wait for, which the posts after it wait for instead."""
+        return None if self.had_turn else self.spec.prev
 
     def held(self, got: Held) -> PostView:
         if self.uncertain_since is not None:
@@ -208,7 +211,7 @@ def _make_container(post: Post) -> Generator[Op, Any, PostView | None]:
                 break
             if isinstance(ready, Published):  # published by someone else: never sent
                 post.container, post.created_at = ids[0], at
-                return post.view(S.PUBLISHED, media_id=ready.media_id, source=ready.source, published_at=ready.at)  # fmt: skip
+                return post.view(S.PUBLISHED, media_id=ready.media_id, source=ready.source, published_at=ready.at, before_turn=post.before_turn())  # fmt: skip
             i = ready.index if isinstance(ready, Recreate) else None
             if phase == C.CHILDREN and i is not None and fixes < spec.settings.recreate_attempts:
                 fixes += 1  # a child that failed is made again alone
@@ -234,7 +237,7 @@ def _look(post: Post) -> Generator[Op, Any, PostView | None]:
     if isinstance(got, Ready):
         return None
     if isinstance(got, Published):
-        return post.view(S.PUBLISHED, source=got.source, published_at=got.at, already=True)
+        return post.view(S.PUBLISHED, source=got.source, published_at=got.at, already=True, before_turn=post.before_turn())  # fmt: skip
     if isinstance(got, Recreate):  # it can no longer be published: a new one is safe
         post.container, post.sent_before = None, False
     return post.setback(got)
@@ -245,9 +248,9 @@ def _wait_turn(post: Post) -> Generator[Op, Any, PostView | None]:
     says so and waits; behind a held or uncertain one it ends held (the next run or
     worker takes both up again, in order)."""
     spec = post.spec
-    prev, shown = spec.prev, None
+    prev, shown, waiter = spec.prev, None, None
     while prev:
-        turn = yield WaitTurn(prev, shown)
+        turn = yield WaitTurn(prev, shown, waiter)
         if not isinstance(turn, Turn):
             return post.setback(turn)
         state = turn.state
@@ -258,8 +261,10 @@ def _wait_turn(post: Post) -> Generator[Op, Any, PostView | None]:
             error = PostError(ErrorClass.WAIT_QUOTA.value, f"after {behind}, scheduled")
             yield Show(post.view(S.SCHEDULED, until=until, behind=behind, error=error))
             continue
-        if state == S.FAILED and turn.before_turn:
-            prev, shown = turn.before_turn, None  # it failed early: wait for its own previous
+        if state in (S.FAILED, S.PUBLISHED) and turn.before_turn:
+            # It ended before its turn (failed, or published by someone else, the phone
+            # app): wait for its own previous, or the attempt that took that one up.
+            prev, shown, waiter = turn.before_turn, None, spec.wid
             continue
         if state in (S.HELD, S.UNCERTAIN):
             return _behind(post, turn)

@@ -174,7 +174,7 @@ class Unsettled:
 class Turn:
     """What the account's previous post (`prev`) came to, as far as this post cares:
     `state` is a PostState value; `before_turn` names the post it had to wait for when
-    it failed before its own turn; `until` when it is held or scheduled."""
+    it ended before its own turn (failed, or published by someone else); `until` when it is held or scheduled."""
 
     prev: str
     state: str | None
