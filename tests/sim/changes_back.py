@@ -309,3 +309,16 @@ def before_turn_waits_on_its_attempt() -> Callable[[], object]:
         return ops.WaitTurn(prev, shown)
 
     return lambda: patched(workflow, "WaitTurn", wait_turn)
+
+
+def own_container_is_a_duplicate() -> Callable[[], object]:
+    """The gate's duplicate taken as it reads (pub17): a media the post's own earlier
+    container became (the phone app published it, and a crash lost the record) is
+    reported `duplicate`, not published."""
+    from igpreflight.publish.steps import containers
+    from igpreflight.publish.steps.results import Duplicate
+
+    def whose(rt, spec, ids, media_id):  # noqa: ANN001, ANN202
+        return Duplicate(media_id)
+
+    return lambda: patched(containers, "whose", whose)

@@ -52,8 +52,9 @@ def inherited(view: PostView | None) -> Inherited | None:
     if view is None:
         return None
     held = view.state == PostState.HELD
+    earlier = tuple(view.made or ())
     if not view.container_id:
-        return Inherited(held=True) if held else None
+        return Inherited(held=True, earlier=earlier) if held else carried(view)
     tainted = view.state == PostState.UNCERTAIN or view.uncertain_since is not None
     return Inherited(
         container_id=view.container_id,
@@ -62,7 +63,16 @@ def inherited(view: PostView | None) -> Inherited | None:
         sent_before=view.sent_before or tainted,
         created_at=view.created_at,
         held=held,
+        earlier=earlier,
     )
+
+
+def carried(view: PostView | None) -> Inherited | None:
+    """What any attempt hands to the next one, even a failed one: the containers it
+    and the attempts before it made. A crash can lose which of them the phone app
+    published, and the gate would call that media a duplicate (pub17, seed 966)."""
+    earlier = tuple(view.made or ()) if view is not None else ()
+    return Inherited(earlier=earlier) if earlier else None
 
 
 def next_attempt(api: Any, base: str) -> Attempt:
@@ -88,7 +98,7 @@ def next_attempt(api: Any, base: str) -> Attempt:
         if last is not None and last.state in (PostState.PUBLISHING, PostState.UNCERTAIN):
             last = replace(last, state=PostState.UNCERTAIN, uncertain_since=time.time())
             return Attempt(latest + 1, inherit=inherited(last))
-        return Attempt(latest + 1)
+        return Attempt(latest + 1, inherit=carried(last))
     view = settled_view(api, status)
     if view is None:
         return Attempt(latest, known=True)
@@ -96,7 +106,7 @@ def next_attempt(api: Any, base: str) -> Attempt:
         return Attempt(latest, known=True, published=True)
     if view.state in TAKEN_UP:
         return Attempt(latest + 1, inherit=inherited(view))
-    return Attempt(latest + 1)
+    return Attempt(latest + 1, inherit=carried(view))
 
 
 def base_of(wid: str) -> str:

@@ -31,6 +31,7 @@ class PostView:
     uncertain_since: float | None = None  # media_publish unseen since then: settle first
     sent_before: bool = False  # media_publish was sent for container_id (settled unpublished)
     created_at: float | None = None  # when container_id was made
+    made: tuple[str, ...] | None = None  # top containers of this post's attempts, so far
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}

@@ -46,7 +46,7 @@ from igpreflight.publish.steps.results import (
     Unseen,
     Unsettled,
 )
-from igpreflight.publish.steps.spec import PostSpec
+from igpreflight.publish.steps.spec import EARLIER_KEPT, PostSpec
 from igpreflight.states import MediaIdSource, MediaType, PostState
 
 Life = Generator[Op, Any, PostView]
@@ -77,6 +77,12 @@ class Post:
         self.looked_for_itself = False  # a duplicate of a post sent before: settled first
         self.refused = False  # its last media_publish got 2207008 (see publishing.settle)
         self.remakes = 0  # its last sends in a row answered -1/2207032 or -1/2207053
+        # Top containers this post's attempts made: the gate's duplicate may be one of them.
+        self.made: tuple[str, ...] = spec.inherit.earlier if spec.inherit else ()
+
+    def note_made(self, cid: str) -> None:
+        if cid not in self.made:
+            self.made = (*self.made, cid)[-EARLIER_KEPT:]
 
     def view(self, state: PostState, **kw: Any) -> PostView:
         spec = self.spec
@@ -88,6 +94,7 @@ class Post:
             "created_at": self.created_at if self.container else None,
             "sent_before": self.sent_before,
             "uncertain_since": self.uncertain_since,
+            "made": self.made or None,
             **kw,
         }
         return PostView(state, **fields)
@@ -154,6 +161,7 @@ def _life(post: Post) -> Life:
         return post.view(S.PUBLISHED, media_id=inh.media_id, source=source, already=True)
     if inh is not None and inh.container_id:
         post.container, post.created_at = inh.container_id, inh.created_at
+        post.note_made(inh.container_id)
         post.sent_before, post.unchecked = inh.sent_before, not inh.tainted
         if inh.tainted:
             post.why = "an earlier attempt's media_publish"
@@ -201,6 +209,8 @@ def _make_container(post: Post) -> Generator[Op, Any, PostView | None]:
             post.kids = None
             return post.setback(made)
         ids, at = made.ids, made.at
+        if phase == C.TOP:
+            post.note_made(ids[0])
         fixes = 0
         while True:
             k = len(ids)
@@ -307,6 +317,14 @@ def _gate(post: Post) -> Generator[Op, Any, PostView | None]:
             post.looked_for_itself = True
             post.uncertain_since, post.why = (yield Now()), f"the account shows {got.media_id}"
             return None
+        if post.made:
+            # One of its own containers (an earlier attempt's, whose record a crash
+            # lost) may be that media: then it is published, not a duplicate.
+            got = yield Step("whose", C.whose, (post.spec, post.made, got.media_id))
+            if isinstance(got, Published):
+                return post.view(S.PUBLISHED, media_id=got.media_id, source=got.source, already=True)  # fmt: skip
+        if not isinstance(got, Duplicate):
+            return post.setback(got)
         error = PostError("duplicate", f"already on Instagram ({got.media_id})")
         return post.view(S.DUPLICATE, media_id=got.media_id, error=error)
     return post.setback(got)

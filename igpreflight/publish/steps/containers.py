@@ -28,6 +28,7 @@ from igpreflight.publish.steps.guard import one_line
 from igpreflight.publish.steps.publishing import find_media
 from igpreflight.publish.steps.results import (
     Created,
+    Duplicate,
     Failed,
     Held,
     PostError,
@@ -267,3 +268,23 @@ def look(rt: Runtime, spec: PostSpec, cid: str) -> Ready | Published | Recreate 
         return Published(None, MediaIdSource.CONTAINER, rt.now())
     err = container_status_error(cid, code or "EXPIRED", status)
     return Recreate(V.error_of(err))
+
+
+def whose(
+    rt: Runtime, spec: PostSpec, ids: tuple[str, ...], media_id: str
+) -> Published | Duplicate:
+    """The gate found `media_id` (the post's caption and type) on the account: the
+    post's own when one of its containers `ids` reads PUBLISHED (the phone app
+    published it, or an unseen media_publish of ours, and a crash lost the record),
+    else a duplicate. A container unreadable now (gone, expired, an error) is not
+    counted: a duplicate stays a duplicate, and nothing is ever sent from here."""
+    acc, settings = spec.account, spec.settings
+    for cid in reversed(ids):
+        try:
+            code, _ = rt.retrying(acc, settings, lambda c, i=cid: c.container_status(i))
+        except GraphError as err:
+            log.info("container %s of %s unreadable (%s)", cid, spec.post.id, err)
+            continue
+        if code == "PUBLISHED":
+            return Published(media_id, MediaIdSource.CONTAINER, rt.now())
+    return Duplicate(media_id)

@@ -41,6 +41,10 @@ def attempt_of(wid: str, base: str) -> int | None:
     return None
 
 
+# How many of a post's containers its attempts hand on (`Inherited.earlier`).
+EARLIER_KEPT = 10
+
+
 @dataclass(frozen=True)
 class Inherited:
     """What the attempt before this one (or an earlier version's journal) left.
@@ -60,6 +64,9 @@ class Inherited:
     published: bool = False  # an earlier version's journal says published
     media_id: str | None = None
     held: bool = False  # the attempt before was held: its quota is read again first
+    # Top containers the post's earlier attempts made (the latest EARLIER_KEPT): one of
+    # them reading PUBLISHED makes a media with its caption its own, not a duplicate.
+    earlier: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

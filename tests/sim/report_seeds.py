@@ -1,0 +1,41 @@
+"""Kept schedules (schedules.py's REGRESSIONS) for what a post is reported as, once it
+is on Instagram exactly once (session pub17). Kept apart so schedules.py stays small."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .changes_back import own_container_is_a_duplicate
+from .instagram import Fault
+from .world import Schedule
+
+REPORT_SEEDS: dict[str, tuple[Schedule, Callable[[], Callable[[], object]] | None]] = {
+    # p0's container read PUBLISHED (the phone app) and the media id lookup then got
+    # 190; a worker killed before it recorded that left the step to run again, and the
+    # re-run's read got 190 too: the attempt failed with no container on record. The
+    # next attempts made new containers, the gate found p0's caption on the account and
+    # reported `duplicate` (posted once, never twice, but "not by us"). Attempts now
+    # hand on the containers they made; the gate's duplicate reads them first.
+    "pub17_own_container_published_elsewhere_is_not_a_duplicate": (
+        Schedule(
+            seed=966,
+            posts=("reel", "image", "story", "image", "bare", "image"),
+            accounts=2,
+            workers=2,
+            ahead=3,
+            processing=20.0,
+            stale=0.0,
+            faults=(
+                Fault("status", 2, "elsewhere"),
+                Fault("status", 8, "elsewhere"),
+                Fault("write", 24, "crash_before"),
+                Fault("media", 1, "t190"),
+                Fault("write", 17, "crash_after"),
+                Fault("publish", 6, "expire"),
+                Fault("status", 1, "e2207032"),
+            ),
+            calm_after=2,
+        ),
+        own_container_is_a_duplicate,
+    ),
+}
