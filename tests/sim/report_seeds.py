@@ -38,4 +38,29 @@ REPORT_SEEDS: dict[str, tuple[Schedule, Callable[[], Callable[[], object]] | Non
         ),
         own_container_is_a_duplicate,
     ),
+    # The same found by a random exploration aimed at it (the phone app, 190 and
+    # crashes; pub17), smaller: two Reels, p0's container published by the phone app
+    # and its next read 190, so the attempt failed with no container on record.
+    "pub17_sim_own_container_after_a_190_read_is_not_a_duplicate": (
+        Schedule(
+            seed=21675,
+            posts=("reel", "reel"),
+            workers=3,
+            ahead=1,
+            processing=150.0,
+            stale=0.0,
+            lifetime=600.0,
+            faults=(
+                Fault("status", 1, "elsewhere"),
+                Fault("status", 2, "t190"),
+                Fault("write", 5, "crash_before"),
+                Fault("write", 40, "crash_before"),
+                Fault("write", 2, "crash_after"),
+                Fault("write", 1, "crash_after"),
+                Fault("write", 38, "crash_after"),
+            ),
+            calm_after=2,
+        ),
+        own_container_is_a_duplicate,
+    ),
 }
