@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -382,6 +383,28 @@ def test_unfixable_plan_is_refused(tmp_path: Path):
     with pytest.raises(ValueError):
         apply_video(src, facts, plan, tmp_path / "x.mp4", FixOptions())
     assert not (tmp_path / "x.mp4").exists()
+
+
+def test_check_promises_no_fix_for_a_video_fix_refuses(tmp_path: Path):
+    """An audio-only MP4 with its moov at the end: fix refuses it whole (no video), so
+    check must not count its VID004 as fixable nor print "fix: remuxed"."""
+    src = make_video(
+        tmp_path / "talk.mp4", vcodec=None, container="mp4", duration=3.2, faststart=False
+    )
+    facts = video_facts(src)
+    found = check_facts(facts, Role.REELS)
+    assert {f.rule for f in found} >= {"VID002", "VID004"}
+    assert not [f for f in found if f.fixable]
+    plan = plan_video(facts, found, Role.REELS, FixOptions())
+    assert plan.status is FixStatus.UNFIXABLE
+    shown = subprocess.run(
+        [sys.executable, "-m", "igpreflight", "check", str(src)], capture_output=True, text=True
+    )
+    assert shown.returncode == 1, shown.stderr
+    assert "fix:" not in shown.stdout and "fixable" not in shown.stdout, shown.stdout
+    # Where fix does resolve it, the promise stays: a moov at the end alone is fixable.
+    good = make_video(tmp_path / "clip.mp4", duration=3.2, faststart=False)
+    assert [f.rule for f in check_facts(video_facts(good), Role.REELS) if f.fixable] == ["VID004"]
 
 
 def test_keyframes_at_least_every_two_seconds(tmp_path: Path):

@@ -64,7 +64,32 @@ def check_video(
     if role.is_image:
         raise ValueError(f"{role} is not a video role")
     limits = profile.video(role)
-    return sort_findings(f for rule in REGISTRY.video.values() for f in rule(facts, limits))
+    found = [f for rule in REGISTRY.video.values() for f in rule(facts, limits)]
+    return sort_findings(_refused_whole(found))
+
+
+def _refused_whole(findings: list[Finding]) -> list[Finding]:
+    """A video's findings as `fix` will treat them (`_blocks`)."""
+    return _none_fixable(findings) if _blocks(findings) else findings
+
+
+def _none_fixable(findings: Sequence[Finding]) -> list[Finding]:
+    return [replace(f, fixable=False) if f.fixable else f for f in findings]
+
+
+def _blocks(findings: Sequence[Finding]) -> bool:
+    """Whether `fix` refuses the video whole: an error it cannot resolve (no video
+    stream, a rule no step resolves: the planner's "blocking" errors) means none of
+    its findings is fixed. An audio-only MP4 with its moov at the end was "1 fixable
+    with `igpreflight fix`" (VID004) in check's summary, "fix: remuxed with
+    faststart", and fix then said unfixable. An error fixed only on request (VID008,
+    --trim/--extend) blocks nothing: its hint names the option."""
+    rules = REGISTRY.video
+    return any(
+        f.severity is Severity.ERROR and not f.fixable and not rules[f.rule].info.on_request
+        for f in findings
+        if f.rule in rules
+    )
 
 
 def check_unreadable(facts: Unreadable) -> list[Finding]:
@@ -102,7 +127,11 @@ def check_facts(
         raise TypeError(f"not facts: {type(facts).__name__}")
     if is_default(profiles):
         return check(facts, role)  # type: ignore[arg-type]
-    return by_profile([(p, check(facts, role, p)) for p in profiles])  # type: ignore[arg-type]
+    results = [(p, check(facts, role, p)) for p in profiles]  # type: ignore[arg-type]
+    if isinstance(facts, VideoFacts) and any(_blocks(found) for _, found in results):
+        # fix works to every profile at once: one profile's blocking error refuses it whole
+        results = [(p, _none_fixable(found)) for p, found in results]
+    return by_profile(results)
 
 
 def check_post(post: Post, ctx: PostContext) -> list[Finding]:
