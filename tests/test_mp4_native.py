@@ -27,7 +27,7 @@ from tests.corpus import corpus_files, needs_corpus
 
 ISO = {".mp4", ".mov", ".m4v", ".m4a", ".3gp"}
 # Fields the probe takes from the sample tables for MP4/MOV whichever path read
-# them (`probe_video._table_bitrate`), so the native reader does not fill them.
+# them (`video_numbers._table_bitrate`), so the native reader does not fill them.
 NOT_NATIVE = {"bit_rate", "stream_size", "framerate_num", "framerate_den"}
 # Corpus files whose streams (H.264, AAC-LC or none, ISO brand) the native reader settles.
 SETTLED_IN_CORPUS = {
