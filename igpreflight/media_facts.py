@@ -67,6 +67,10 @@ class ImageFacts:
         }
 
 
+# MediaInfo's names of the HDR transfers (ITU-T H.273 16 and 18).
+HDR_TRANSFER_NAMES = frozenset({"PQ", "SMPTE ST 2084", "HLG", "ARIB STD-B67"})
+
+
 @record
 class VideoFacts:
     """What MediaInfo says of a video file, read from its headers.
@@ -116,6 +120,17 @@ class VideoFacts:
     # Media3's flip effect). MediaInfo reads only an angle from the matrix: a
     # horizontal mirror says 180, a vertical one 0, so `rotation` alone misses it.
     mirrored: bool = False
+    # The video track's MP4/MOV sample entry (avc1, hvc1, hev1...; None outside
+    # ISO-BMFF), and whether a parameter set is missing from its decoder configuration
+    # and so comes only in-band (an hev1 that a remux cannot retag hvc1).
+    video_entry: str | None = None
+    inband_parameter_sets: bool = False
+
+    @property
+    def hdr(self) -> bool:
+        """The transfer is PQ or HLG: HDR-coded pixels at any bit depth (an 8-bit PQ
+        stream is HDR too, only with coarser steps)."""
+        return (self.transfer or "").upper() in HDR_TRANSFER_NAMES
 
     @property
     def display_width(self) -> int | None:

@@ -112,6 +112,24 @@ def test_hevc_becomes_h264_unless_keep_hevc():
     assert p.status is FixStatus.REMUXED and step(p, "copy-video").param("tag") == "hvc1"
 
 
+def test_keep_hevc_retags_hev1_only_when_its_hvcc_holds_the_parameter_sets():
+    hev1 = replace(GOOD, video_codec="HEVC", video_entry="hev1")
+    p = plan(hev1, keep_hevc=True)
+    assert p.status is FixStatus.REMUXED and step(p, "copy-video").param("tag") == "hvc1"
+    assert step(plan(hev1), "encode-video").rules == ("VID018",)
+    # parameter sets only in-band: `-tag:v hvc1` would write an empty hvcC marked complete
+    inband = plan(replace(hev1, inband_parameter_sets=True), keep_hevc=True)
+    assert inband.status is FixStatus.COPIED
+
+
+def test_eight_bit_hdr_is_tone_mapped_even_with_keep_hevc():
+    for codec in ("AVC", "HEVC"):
+        p = plan(replace(GOOD, video_codec=codec, transfer="HLG", bit_depth=8), keep_hevc=True)
+        assert p.status is FixStatus.TRANSCODED
+        assert step(p, "tone-map").param("transfer") == "arib-std-b67"
+        assert "VID014" in step(p, "encode-video").rules
+
+
 def test_ten_bit_hevc_is_encoded_even_with_keep_hevc():
     p = plan(replace(GOOD, video_codec="HEVC", bit_depth=10), keep_hevc=True)
     assert p.status is FixStatus.TRANSCODED

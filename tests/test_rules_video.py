@@ -73,6 +73,14 @@ def test_vid018_hevc_is_a_warning_not_an_error():
     assert "VID018" not in codes(GOOD)
 
 
+def test_vid018_names_an_hev1_entry_and_whether_a_remux_can_retag_it():
+    assert "hev1" not in only(vid(video_codec="HEVC", video_entry="hvc1"), "VID018").message
+    retag = only(vid(video_codec="HEVC", video_entry="hev1"), "VID018").message
+    assert "hev1" in retag and "Apple" in retag and "re-encoding" not in retag
+    inband = vid(video_codec="HEVC", video_entry="hev1", inband_parameter_sets=True)
+    assert "only re-encoding fixes it" in only(inband, "VID018").message
+
+
 # VID003 audio codec
 def test_vid003_audio_codec():
     f = only(vid(audio_codec="Opus"), "VID003")
@@ -253,6 +261,13 @@ def test_vid014_chroma_and_depth():
     assert "10-bit" in only(vid(bit_depth=10), "VID014").message
     assert "VID014" not in codes(vid(chroma="4:2:0", bit_depth=8))
     assert "VID014" not in codes(vid(chroma=None, bit_depth=None))
+
+
+@pytest.mark.parametrize("transfer", ["PQ", "HLG", "SMPTE ST 2084"])
+def test_vid014_hdr_transfer_in_eight_bits(transfer):
+    f = only(vid(bit_depth=8, transfer=transfer), "VID014")
+    assert f"HDR ({transfer} transfer)" in f.message and "SDR" in f.message
+    assert "VID014" not in codes(vid(bit_depth=8, transfer="BT.709"))
 
 
 # VID015 VFR

@@ -17,6 +17,7 @@ from typing import Any, BinaryIO
 from igpreflight.model import Unreadable, VideoFacts
 from igpreflight.preflight import isobmff, mp4_native, ts_timing
 from igpreflight.preflight.mediainfo_fields import Fields, Track
+from igpreflight.preflight.mp4_video_entry import video_entry
 from igpreflight.preflight.video_numbers import (
     _int,
     _layout_channels,
@@ -270,6 +271,9 @@ def probe_video(
             video_bitrate=_table_bitrate(layout, "vide")
             or _video_bitrate(video, general, audio, duration),
         )
+        entry = video_entry(layout)
+        if entry is not None:
+            fields.update(video_entry=entry.kind, inband_parameter_sets=not entry.parameter_sets)
         if fields["width"] is None or fields["height"] is None:
             return Unreadable(path, f"the {video.format} video stream has no frame size", size)
         if source is None:  # a local file ffmpeg can read

@@ -36,7 +36,7 @@ from igpreflight.preflight.rules.fmt import (
 from igpreflight.profiles import INSTAGRAM, Profile
 from igpreflight.transcode.types import FixOptions, FixPlan, FixStatus, Step, VideoStep
 from igpreflight.transcode.video_encode import encode_video_step
-from igpreflight.transcode.video_frame_steps import frame_steps
+from igpreflight.transcode.video_frame_steps import frame_steps, pixels_label
 from igpreflight.transcode.video_geometry import _below_minimum, plan_geometry
 from igpreflight.transcode.video_rate import _copy_time_base, _snap, fps_arg, fps_label, target_fps
 from igpreflight.transcode.video_tracks import dropped_tracks
@@ -85,13 +85,6 @@ def _output_extension(facts: VideoFacts) -> str:
     return "mov" if facts.container == "QuickTime" else "mp4"
 
 
-def _pixels(facts: VideoFacts) -> str:
-    """The source's chroma and bit depth, as far as the probe knows them (ProRes has
-    no bit depth in MediaInfo's report): "4:2:2 10-bit", "4:2:2", "unknown"."""
-    depth = f"{facts.bit_depth}-bit" if facts.bit_depth else ""
-    return " ".join(filter(None, (facts.chroma, depth))) or "unknown"
-
-
 def _why(found: set[str], facts: VideoFacts, keep_hevc: bool) -> list[str]:
     """Short reasons for a video re-encode, one per rule."""
     w = []
@@ -100,7 +93,7 @@ def _why(found: set[str], facts: VideoFacts, keep_hevc: bool) -> list[str]:
     if "VID018" in found and not keep_hevc:
         w.append("HEVC becomes H.264 (--keep-hevc keeps it)")
     if "VID014" in found:
-        w.append(f"{_pixels(facts)} pixels")
+        w.append(f"{pixels_label(facts)} pixels")
     if "VID013" in found:
         w.append(f"{(facts.scan_type or 'interlaced').lower()} scan")
     if "VID010" in found:
@@ -201,8 +194,11 @@ def _plan_video(
     encode_video = bool(video_triggers) or extend_to is not None
     encode_audio = facts.has_audio and (bool(found & AUDIO_RULES) or extend_to is not None)
     remux_rules = found & REMUX_RULES
+    # Kept HEVC in an hev1 entry is remuxed as hvc1 (Apple's players refuse hev1) when its
+    # hvcC holds every parameter set (ffmpeg marks them complete); in-band only, it cannot.
+    retag = keep_hevc and facts.video_entry == "hev1" and not facts.inband_parameter_sets
 
-    if not (encode_video or encode_audio or remux_rules or trim_to is not None):
+    if not (encode_video or encode_audio or remux_rules or retag or trim_to is not None):
         status = FixStatus.UNCHANGED if options.in_place else FixStatus.COPIED
         return FixPlan(Kind.VIDEO, role, status, (), _output_extension(facts))
 
@@ -217,6 +213,7 @@ def _plan_video(
     else:
         tag = "hvc1" if (facts.video_codec or "").upper() == "HEVC" else None
         why = "HEVC kept (--keep-hevc)" if keep_hevc else "already compliant"
+        why += ", hev1 sample entry retagged hvc1" if retag else ""
         steps.append(
             VideoStep(
                 "copy-video",
@@ -313,7 +310,7 @@ def _video_filter_steps(
         steps.append(
             VideoStep(
                 "pixel-format",
-                f"{_pixels(facts)} -> yuv420p 8-bit",
+                f"{pixels_label(facts)} -> yuv420p 8-bit",
                 ("VID014",),
                 {"pix_fmt": "yuv420p"},
             )

@@ -22,6 +22,15 @@ HDR_TRANSFERS = {
 }
 
 
+def pixels_label(facts: VideoFacts) -> str:
+    """The source's chroma, bit depth and HDR transfer, as far as the probe knows them
+    (ProRes has no bit depth in MediaInfo's report): "4:2:2 10-bit", "4:2:0 8-bit PQ",
+    "4:2:2", "unknown"."""
+    depth = f"{facts.bit_depth}-bit" if facts.bit_depth else ""
+    hdr = facts.transfer if facts.hdr else None
+    return " ".join(filter(None, (facts.chroma, depth, hdr))) or "unknown"
+
+
 def frame_steps(
     facts: VideoFacts,
     geo: Geometry,

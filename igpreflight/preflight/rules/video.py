@@ -88,15 +88,28 @@ def video_codec(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
     "VID018",
     Severity.WARNING,
     "HEVC is accepted, but H.264 is the safest codec",
-    fix="transcoded to H.264 (unless --keep-hevc)",
+    fix="transcoded to H.264 (--keep-hevc: kept, an hev1 sample entry remuxed as hvc1)",
     limits=("video.warned_video_codecs",),
 )
 def hevc(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
     if f.has_video and _in(f.video_codec, lim.warned_video_codecs):
         yield hevc.finding(
             f"video codec {_codec(f.video_codec or '')} is accepted, but "
-            f"{_codec(lim.video_codecs[0])} is the safest",
+            f"{_codec(lim.video_codecs[0])} is the safest" + _hev1(f),
         )
+
+
+def _hev1(f: VideoFacts) -> str:
+    """Why an hev1 sample entry matters: Apple's players (and Apple's HLS rules) want
+    the parameter sets in the sample entry, as hvc1 promises; hev1 may keep them in-band."""
+    if f.video_entry != "hev1":
+        return ""
+    if f.inband_parameter_sets:
+        return (
+            "; its sample entry is hev1 with parameter sets only in-band, which Apple's "
+            "players refuse (only re-encoding fixes it)"
+        )
+    return "; its sample entry is hev1, which Apple's players refuse (hvc1 plays)"
 
 
 @REGISTRY.video_rule(

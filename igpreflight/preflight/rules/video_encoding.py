@@ -120,9 +120,9 @@ def scan(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
 @REGISTRY.video_rule(
     "VID014",
     Severity.ERROR,
-    f"pixels are {_REELS.chroma} chroma, {_REELS.max_bit_depth} bits",
+    f"pixels are {_REELS.chroma} chroma, {_REELS.max_bit_depth} bits, SDR (not PQ or HLG)",
     graph=(352, 2207026),
-    fix="converted to yuv420p",
+    fix="converted to yuv420p (HDR tone-mapped to SDR BT.709)",
     limits=("video.chroma", "video.max_bit_depth"),
 )
 def pixels(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
@@ -134,9 +134,12 @@ def pixels(f: VideoFacts, lim: VideoLimits) -> Iterator[Finding]:
         parts.append(f"chroma {chroma}")
     if f.bit_depth is not None and f.bit_depth > lim.max_bit_depth:
         parts.append(f"{f.bit_depth}-bit")
+    if f.hdr:  # 8-bit too: Instagram shows HDR only from 10-bit, so it would play washed out
+        parts.append(f"HDR ({f.transfer} transfer)")
     if parts:
         yield pixels.finding(
-            f"pixels are {', '.join(parts)}; they must be {lim.chroma}, {lim.max_bit_depth}-bit",
+            f"pixels are {', '.join(parts)}; they must be {lim.chroma}, "
+            f"{lim.max_bit_depth}-bit SDR",
         )
 
 
