@@ -63,6 +63,10 @@ class Sps:
     log2_max_frame_num: int = 4  # frame_num's width in a slice header
     ref_frames: int = 0  # max_num_ref_frames
     separate_planes: bool = False  # a colour_plane_id in every slice header
+    # max_num_reorder_frames of the VUI's bitstream restriction: 0 when pictures come
+    # in display order (what a copy out of AVI, which has no presentation times, needs);
+    # None when the SPS does not say (or its HRD parameters are not read).
+    reorder: int | None = None
 
     @property
     def profile(self) -> str:
@@ -210,14 +214,29 @@ def parse_sps(nal: bytes) -> Sps:
     if width <= 0 or height <= 0:
         # The cropping leaves no picture: mp4_native divided by this width (found by fuzzing).
         raise SpsError(f"the cropped frame is {width}x{height}")
-    sar, transfer, pic_struct, hrd = None, None, False, False
+    sar, transfer, pic_struct, hrd, reorder = None, None, False, False, None
     if bits.flag():  # vui_parameters_present_flag
         sar, transfer, pic_struct, hrd = _vui(bits)
+        reorder = None if hrd else _reorder(bits)
     return Sps(
         profile_idc, constraints, level_idc, chroma_format_idc, depth_luma, depth_chroma,
         width, height, frame_mbs_only, sar, transfer, pic_struct, hrd,
-        log2_max_frame_num, ref_frames, separate_planes,
+        log2_max_frame_num, ref_frames, separate_planes, reorder,
     )  # fmt: skip
+
+
+def _reorder(bits: _Bits) -> int | None:
+    """max_num_reorder_frames, read after pic_struct_present_flag (None: not given, or
+    the VUI ends early, which older readers never looked at)."""
+    try:
+        if not bits.flag():  # bitstream_restriction_flag
+            return None
+        bits.flag()  # motion_vectors_over_pic_boundaries_flag
+        for _ in range(4):  # max_bytes_per_pic_denom .. log2_max_mv_length_vertical
+            bits.ue()
+        return bits.ue()
+    except SpsError:
+        return None
 
 
 def _vui(bits: _Bits) -> tuple[tuple[int, int] | None, int | None, bool, bool]:

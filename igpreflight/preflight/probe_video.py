@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from typing import Any, BinaryIO
 
 from igpreflight.model import Unreadable, VideoFacts
-from igpreflight.preflight import isobmff, mp4_native, ts_timing
+from igpreflight.preflight import avi_h264, isobmff, mp4_native, ts_timing
 from igpreflight.preflight.mediainfo_fields import Fields, Track
 from igpreflight.preflight.mp4_video_entry import video_entry
 from igpreflight.preflight.video_numbers import (
@@ -279,6 +279,8 @@ def probe_video(
         if source is None:  # a local file ffmpeg can read
             fragmented = layout is not None and layout.fragmented
             fields.update(ts_timing.stamped_timing(path, _container(general), fields, fragmented))
+            if _container(general) == "AVI":
+                fields.update(avi_h264.avi_h264_facts(path, fields))
     if audio is not None:
         fields.update(
             audio_codec=str(audio.format) if audio.format else None,

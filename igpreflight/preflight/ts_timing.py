@@ -33,6 +33,7 @@ MAX_PICTURES = 3000  # timestamps read: 100 s at 30 fps, a few hundred KB of tex
 SECONDS = 60.0  # a demux of MAX_PICTURES packets takes a few hundredths of a second
 TICK_SLACK = 1  # 59.94 fps on a 90 kHz clock steps 1501, 1502, 1501...
 _TIME_BASE = re.compile(r"^#tb 0: (\d+)/(\d+)", re.MULTILINE)
+_NOPTS = str(-(2**63))  # AV_NOPTS_VALUE as framecrc prints it
 _PACKET = re.compile(r"^0,\s*(-?\d+|NOPTS),\s*(-?\d+|NOPTS),", re.MULTILINE)
 
 
@@ -68,7 +69,9 @@ def stream_duration(video: Any, audio: Any) -> float | None:
     return max(found, default=None)
 
 
-def packet_timing(path: str, first_aside: bool = False) -> tuple[float, str] | None:
+def packet_timing(
+    path: str, first_aside: bool = False, by_dts: bool = False
+) -> tuple[float, str] | None:
     """(fps, "CFR" or "VFR") from the first MAX_PICTURES pictures' timestamps of the
     first video stream of the file at `path`; None when they cannot say (ffmpeg
     failed, fewer than three pictures, or some without a PTS). `first_aside`: a
@@ -86,24 +89,28 @@ def packet_timing(path: str, first_aside: bool = False) -> tuple[float, str] | N
         return None
     if done.returncode != 0:
         return None
-    return timing_of(done.stdout.decode("ascii", "replace"), first_aside)
+    return timing_of(done.stdout.decode("ascii", "replace"), first_aside, by_dts)
 
 
-def timing_of(framecrc: str, first_aside: bool = False) -> tuple[float, str] | None:
+def timing_of(
+    framecrc: str, first_aside: bool = False, by_dts: bool = False
+) -> tuple[float, str] | None:
     """(fps, mode) from ffmpeg's framecrc listing of one stream (see packet_timing);
     with `first_aside`, a first step unlike all the others (a fragmented MP4's first
-    picture, stretched by the audio's priming) is left out of both."""
+    picture, stretched by the audio's priming) is left out of both. `by_dts`: the
+    decode times are read (an AVI's chunk numbers: it has no presentation times)."""
     base = _TIME_BASE.search(framecrc)
-    pts = [pts for _dts, pts in _PACKET.findall(framecrc)]
-    if base is None or len(pts) < 3 or "NOPTS" in pts:
+    pts = [dts if by_dts else pts for dts, pts in _PACKET.findall(framecrc)]
+    if base is None or len(pts) < 3 or "NOPTS" in pts or _NOPTS in pts:
         return None
     stamps = sorted(int(p) for p in pts)
     steps = [b - a for a, b in pairwise(stamps)]
     if min(steps) <= 0:
         return None  # two pictures at one time: not something a rate describes
-    if first_aside and len(steps) >= 3 and max(steps[1:]) - min(steps[1:]) <= TICK_SLACK:
+    slack = 0 if by_dts else TICK_SLACK  # an AVI's tick is a whole picture
+    if first_aside and len(steps) >= 3 and max(steps[1:]) - min(steps[1:]) <= slack:
         steps = steps[1:]
     tick = Fraction(int(base[1]), int(base[2]))
     fps = float(len(steps) / (sum(steps) * tick))
-    mode = "CFR" if max(steps) - min(steps) <= TICK_SLACK else "VFR"
+    mode = "CFR" if max(steps) - min(steps) <= slack else "VFR"
     return round(fps, 3), mode
