@@ -27,6 +27,21 @@ CRASH = frozenset({"crash_before", "crash_after"})
 REFUSALS = frozenset(
     {"e2207008_done", "e2207008_dead", "e2207008_expired", "e2207032_dead", "e2207032_done"}
 )
+# Carried out all the same, or perhaps: the client cannot tell from the answer.
+UNKNOWN = frozenset(
+    {
+        "unknown_done",
+        "e2207001_done",
+        "e1_99_done",
+        "eminus1_done",
+        "e9007_done",
+        "no_id_done",
+        "lost",
+        "timeout",
+    }
+)
+# While such a post settles: its container gone, expired, or the account's usage full.
+SETTLING = frozenset({"gone", "expire", "usage_long", "e500"})
 # Around a refusal: a lost send, a worker killed while Instagram publishes, a slow one.
 AROUND_A_SEND = ("drop", "lost", "crash_after", "timeout", "crash_before")
 
@@ -47,6 +62,8 @@ token = _faults(TOKEN, ("media", "status", "any"), 6)
 crash = _faults(CRASH, ("write",), 40)
 refusal = _faults(REFUSALS, ("publish",), 4)
 around = _faults(AROUND_A_SEND, ("publish",), 4)
+unknown = _faults(UNKNOWN, ("publish",), 4)
+settling = _faults(SETTLING, ("status", "media"), 8)
 
 
 def _mix(
@@ -117,6 +134,12 @@ MIXES: dict[str, Mix] = {
         (REFUSALS,),
         1000,
         "2207008/2207032 published anyway or for good, around lost and slow sends (pub8, pub13)",
+    ),
+    "unknown": Mix(
+        _mix((unknown, 1, 2), (settling, 1, 2), (crash, 0, 2), (faults, 0, 2)),
+        (UNKNOWN, SETTLING),
+        1000,
+        "sends of unknown outcome settled while containers go, expire or usage is full (i19d)",
     ),
 }
 

@@ -29,6 +29,19 @@ MUST_DRAW = {
     "refused": (
         {"e2207008_done", "e2207008_dead", "e2207008_expired", "e2207032_dead", "e2207032_done"},
     ),
+    "unknown": (
+        {
+            "unknown_done",
+            "e2207001_done",
+            "e1_99_done",
+            "eminus1_done",
+            "e9007_done",
+            "no_id_done",
+            "lost",
+            "timeout",
+        },
+        {"gone", "expire", "usage_long", "e500"},
+    ),
 }
 
 
