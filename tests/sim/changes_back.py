@@ -322,3 +322,18 @@ def own_container_is_a_duplicate() -> Callable[[], object]:
         return Duplicate(media_id)
 
     return lambda: patched(containers, "whose", whose)
+
+
+def earlier_unread_before_sending() -> Callable[[], object]:
+    """sim19 back: a post the gate lets through is sent without reading its earlier
+    attempts' containers; only a duplicate the gate sees (a caption) is checked."""
+    from igpreflight.publish.durable import workflow
+
+    real = workflow._own
+
+    def own(post, ids, media_id):  # noqa: ANN001, ANN202
+        if media_id is None:
+            return None
+        return (yield from real(post, ids, media_id))
+
+    return lambda: patched(workflow, "_own", own)
