@@ -35,6 +35,7 @@ class PhoneAppThenExpiry(EmuClock):
     its reads take)."""
 
     done = False
+    caption: str | None = "caption a"  # of the post whose first container it publishes
 
     def sleep(self, seconds: float) -> None:
         self.act()
@@ -43,7 +44,7 @@ class PhoneAppThenExpiry(EmuClock):
 
     def act(self) -> None:
         with self.emu.lock:
-            mine = containers_of(self.emu, "caption a")
+            mine = containers_of(self.emu, self.caption)
             if self.done or not mine or mine[0].processed_at is None:
                 return
             mine[0].processed_at -= PROCESSING + 1.0
@@ -88,3 +89,29 @@ def test_a_post_someone_else_published_with_no_container_of_its_own_is_a_duplica
     assert (again.status, again.error_class) == ("failed", "duplicate"), again.message
     assert again.media_id == theirs.media_id
     assert len(emu.published) == 1
+
+
+class PhoneAppThenExpiryNoCaption(PhoneAppThenExpiry):
+    caption = None
+
+
+def test_a_caption_less_post_whose_earlier_container_is_on_the_account_is_not_sent_again(
+    emu, media, tmp_path
+):
+    """The same for a post the gate cannot find on the account (no caption; a story
+    neither): the re-run made a new container and sent it, posted twice (sim19, the
+    simulator's targeted mix). Its earlier container is read before it is sent now."""
+    emu.container_delay = PROCESSING
+    clock = PhoneAppThenExpiryNoCaption(emu)
+    pub, _ = make_publisher(emu, tmp_path / "j.sqlite", clock=clock)
+    bare = replace(image_post(media, "a"), caption=None)
+    [first] = pub.run([bare], dedupe_window=DAY)
+    assert clock.done
+    assert (first.status, first.code) == ("failed", 190), first.message
+    assert first.container_id is None
+    emu.restore_token()
+    [again] = pub.run([bare], dedupe_window=DAY)
+    assert len(emu.published) == 1, emu.published
+    assert (again.status, again.error_class) == ("published", None), again.message
+    assert again.already
+    assert not emu.calls("POST", "/media_publish")

@@ -46,7 +46,10 @@ def unsettled_fails() -> Callable[[], object]:
 
     @contextmanager
     def both() -> Iterator[None]:
-        with patched(workflow, "settle", settle), patched(workflow.Post, "uncertain", fails):
+        # ...and the later guard that reads a failed attempt's containers before the
+        # next one sends (sim19), which now keeps even this post from going out twice.
+        unread = earlier_unread_before_sending()
+        with patched(workflow, "settle", settle), patched(workflow.Post, "uncertain", fails), unread():  # fmt: skip
             yield
 
     return both
@@ -246,7 +249,15 @@ def media_id_lookup_fails_the_post() -> Callable[[], object]:
         media_id = containers.find_media(rt, spec, created)
         return Published(media_id, MediaIdSource.CONTAINER, rt.now())
 
-    return lambda: patched(containers, "published_elsewhere", published_elsewhere)
+    @contextmanager
+    def back() -> Iterator[None]:
+        # The failed post's next attempt reading its containers first (sim19) now
+        # keeps it from going out twice: that guard goes too.
+        unread = earlier_unread_before_sending()
+        with patched(containers, "published_elsewhere", published_elsewhere), unread():
+            yield
+
+    return back
 
 
 def remake_refused_is_resent() -> Callable[[], object]:
@@ -322,3 +333,18 @@ def own_container_is_a_duplicate() -> Callable[[], object]:
         return Duplicate(media_id)
 
     return lambda: patched(containers, "whose", whose)
+
+
+def earlier_unread_before_sending() -> Callable[[], object]:
+    """sim19 back: a post the gate lets through is sent without reading its earlier
+    attempts' containers; only a duplicate the gate sees (a caption) is checked."""
+    from igpreflight.publish.durable import workflow
+
+    real = workflow._own
+
+    def own(post, ids, media_id):  # noqa: ANN001, ANN202
+        if media_id is None:
+            return None
+        return (yield from real(post, ids, media_id))
+
+    return lambda: patched(workflow, "_own", own)

@@ -309,7 +309,10 @@ def _gate(post: Post) -> Generator[Op, Any, PostView | None]:
     got = yield Step("gate", gate, (post.spec,))
     if isinstance(got, Proceed):
         post.gated = True
-        return None
+        # A caption-less post's or a story's own earlier container, published with no
+        # record (the phone app, then a crash or a 190), is no duplicate the gate sees.
+        earlier = post.spec.inherit.earlier if post.spec.inherit else ()
+        return (yield from _own(post, earlier, None)) if earlier else None
     if isinstance(got, Duplicate):
         if post.sent_before and not post.looked_for_itself:
             # Its own earlier media_publish, taking effect after a settle that read
@@ -317,17 +320,19 @@ def _gate(post: Post) -> Generator[Op, Any, PostView | None]:
             post.looked_for_itself = True
             post.uncertain_since, post.why = (yield Now()), f"the account shows {got.media_id}"
             return None
-        if post.made:
-            # One of its own containers (an earlier attempt's, whose record a crash
-            # lost) may be that media: then it is published, not a duplicate.
-            got = yield Step("whose", C.whose, (post.spec, post.made, got.media_id))
-            if isinstance(got, Published):
-                return post.view(S.PUBLISHED, media_id=got.media_id, source=got.source, already=True)  # fmt: skip
-        if not isinstance(got, Duplicate):
-            return post.setback(got)
+        # It may be one of its own containers whose record a crash lost: published.
+        end = (yield from _own(post, post.made, got.media_id)) if post.made else None
         error = PostError("duplicate", f"already on Instagram ({got.media_id})")
-        return post.view(S.DUPLICATE, media_id=got.media_id, error=error)
+        return end or post.view(S.DUPLICATE, media_id=got.media_id, error=error)
     return post.setback(got)
+
+
+def _own(post: Post, ids: tuple[str, ...], media_id: str | None) -> Generator[Op, Any, PostView | None]:  # fmt: skip
+    """Published when one of the post's containers `ids` reads PUBLISHED, else None."""
+    got = yield Step("whose", C.whose, (post.spec, ids, media_id))
+    if isinstance(got, Published):
+        return post.view(S.PUBLISHED, media_id=got.media_id, source=got.source, already=True)
+    return None if isinstance(got, Duplicate) else post.setback(got)
 
 
 def _send(post: Post) -> Generator[Op, Any, PostView | None]:

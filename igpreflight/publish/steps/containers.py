@@ -271,12 +271,13 @@ def look(rt: Runtime, spec: PostSpec, cid: str) -> Ready | Published | Recreate 
 
 
 def whose(
-    rt: Runtime, spec: PostSpec, ids: tuple[str, ...], media_id: str
+    rt: Runtime, spec: PostSpec, ids: tuple[str, ...], media_id: str | None
 ) -> Published | Duplicate:
     """The gate found `media_id` (the post's caption and type) on the account: the
     post's own when one of its containers `ids` reads PUBLISHED (the phone app
     published it, or an unseen media_publish of ours, and a crash lost the record),
-    else a duplicate. A container unreadable now (gone, expired, an error) is not
+    else a duplicate. With no `media_id` (the gate saw none: a caption-less post, a
+    story), Duplicate(None) says none of them is published. A container unreadable now (gone, expired, an error) is not
     counted: a duplicate stays a duplicate, and nothing is ever sent from here."""
     acc, settings = spec.account, spec.settings
     for cid in reversed(ids):

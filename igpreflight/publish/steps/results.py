@@ -100,7 +100,7 @@ class Proceed:
 class Duplicate:
     """The account already shows a media with this caption and type."""
 
-    media_id: str
+    media_id: str | None  # None: containers.whose found none of a post's own published
 
 
 # ---- media_publish and settling ------------------------------------------------------
