@@ -23,12 +23,9 @@ MediaInfo readings stand.
 
 from __future__ import annotations
 
-import subprocess
 from typing import Any
 
 from igpreflight.preflight import h264, ts_timing
-
-SECONDS = 30.0  # one packet copied out: a fraction of a second
 
 
 def avi_h264_facts(path: str, fields: dict[str, Any]) -> dict[str, Any]:
@@ -51,20 +48,10 @@ def avi_h264_facts(path: str, fields: dict[str, Any]) -> dict[str, Any]:
 def first_sps(path: str) -> h264.Sps | None:
     """The SPS before the first picture of the file's first video stream (ffmpeg
     copies the first packet out as Annex B), or None when there is none to read."""
-    from igpreflight.childproc import child_kwargs
-    from igpreflight.ffmpeg_bin import ffmpeg_exe
-
-    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-i", "file:" + path]
-    cmd += ["-map", "0:v:0", "-c", "copy", "-frames:v", "1", "-f", "h264", "-"]
-    try:
-        done = subprocess.run(
-            cmd, capture_output=True, timeout=SECONDS, stdin=subprocess.DEVNULL, **child_kwargs()
-        )
-    except (OSError, subprocess.TimeoutExpired):
+    stream = ts_timing.copied_out(path, 1, "h264")
+    if stream is None:
         return None
-    if done.returncode != 0:
-        return None
-    for nal in done.stdout.split(b"\x00\x00\x01"):
+    for nal in stream.split(b"\x00\x00\x01"):
         nal = nal.rstrip(b"\x00")
         if nal and nal[0] & 0x1F == 7:
             try:

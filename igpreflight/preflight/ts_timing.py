@@ -76,20 +76,28 @@ def packet_timing(
     first video stream of the file at `path`; None when they cannot say (ffmpeg
     failed, fewer than three pictures, or some without a PTS). `first_aside`: a
     first step unlike the others is not judged (`timing_of`)."""
-    from igpreflight.childproc import child_kwargs  # only for a transport stream
+    listing = copied_out(path, MAX_PICTURES, "framecrc")
+    if listing is None:
+        return None
+    return timing_of(listing.decode("ascii", "replace"), first_aside, by_dts)
+
+
+def copied_out(path: str, pictures: int, fmt: str) -> bytes | None:
+    """The first `pictures` packets of the first video stream of the local file at
+    `path`, copied (nothing decoded) into ffmpeg's `fmt` (framecrc: their timestamps;
+    h264: Annex B with its parameter sets), by a capped child; None when ffmpeg fails."""
+    from igpreflight.childproc import child_kwargs  # only for the files that need it
     from igpreflight.ffmpeg_bin import ffmpeg_exe
 
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-i", "file:" + path]
-    cmd += ["-map", "0:v:0", "-c", "copy", "-frames:v", str(MAX_PICTURES), "-f", "framecrc", "-"]
+    cmd += ["-map", "0:v:0", "-c", "copy", "-frames:v", str(pictures), "-f", fmt, "-"]
     try:
         done = subprocess.run(
             cmd, capture_output=True, timeout=SECONDS, stdin=subprocess.DEVNULL, **child_kwargs()
         )
     except (OSError, subprocess.TimeoutExpired):
         return None
-    if done.returncode != 0:
-        return None
-    return timing_of(done.stdout.decode("ascii", "replace"), first_aside, by_dts)
+    return done.stdout if done.returncode == 0 else None
 
 
 def timing_of(
