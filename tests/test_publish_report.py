@@ -115,3 +115,28 @@ def test_a_caption_less_post_whose_earlier_container_is_on_the_account_is_not_se
     assert (again.status, again.error_class) == ("published", None), again.message
     assert again.already
     assert not emu.calls("POST", "/media_publish")
+
+
+def test_a_rate_limited_read_of_an_earlier_container_holds_the_post_unsent(emu, media, tmp_path):
+    """The caption-less post again, but on the re-run the rate limit answers the read of
+    its earlier container (the one the phone app published). That read says nothing, so
+    the post is held before media_publish, and the next run finds it published. It was
+    taken for unpublished, and the re-run's new container was sent: posted twice."""
+    emu.container_delay = PROCESSING
+    clock = PhoneAppThenExpiryNoCaption(emu)
+    pub, _ = make_publisher(emu, tmp_path / "j.sqlite", clock=clock)
+    bare = replace(image_post(media, "a"), caption=None)
+    [first] = pub.run([bare], dedupe_window=DAY)
+    assert (first.status, first.code) == ("failed", 190), first.message
+    [earlier] = list(emu.store.containers)
+    emu.restore_token()
+    emu.inject("status", "rate_limit_user", times=20, target=earlier)
+    [held] = pub.run([bare], dedupe_window=DAY)
+    assert len(emu.published) == 1, emu.published  # the phone app's alone
+    assert held.status == "queued" and "rate limited" in held.message, held.message
+    with emu.lock:  # the rate limit is over
+        emu._faults.clear()
+    [again] = pub.run([bare], dedupe_window=DAY)
+    assert (again.status, again.error_class) == ("published", None), again.message
+    assert len(emu.published) == 1, emu.published
+    assert not emu.calls("POST", "/media_publish")

@@ -272,18 +272,26 @@ def look(rt: Runtime, spec: PostSpec, cid: str) -> Ready | Published | Recreate 
 
 def whose(
     rt: Runtime, spec: PostSpec, ids: tuple[str, ...], media_id: str | None
-) -> Published | Duplicate:
+) -> Published | Duplicate | Held | Failed:
     """The gate found `media_id` (the post's caption and type) on the account: the
     post's own when one of its containers `ids` reads PUBLISHED (the phone app
     published it, or an unseen media_publish of ours, and a crash lost the record),
     else a duplicate. With no `media_id` (the gate saw none: a caption-less post, a
-    story), Duplicate(None) says none of them is published. A container unreadable now (gone, expired, an error) is not
-    counted: a duplicate stays a duplicate, and nothing is ever sent from here."""
+    story), Duplicate(None) says none of them is published. A container gone
+    (expired, deleted, an error `look` also takes for gone) is not counted; nothing
+    is ever sent from here. A read the rate limit, the quota or the token stops says
+    nothing of the container: the post is held or failed there, as `look` leaves it.
+    Taken for not published, the post went on to send a new container while the
+    phone app's publish of its earlier one stood: posted twice."""
     acc, settings = spec.account, spec.settings
     for cid in reversed(ids):
         try:
             code, _ = rt.retrying(acc, settings, lambda c, i=cid: c.container_status(i))
         except GraphError as err:
+            if err.error_class is ErrorClass.WAIT_QUOTA:
+                return V.held(rt, err, settings)
+            if err.error_class is ErrorClass.RECONNECT_AUTH:
+                return Failed(V.failed(rt, acc, err, None))
             log.info("container %s of %s unreadable (%s)", cid, spec.post.id, err)
             continue
         if code == "PUBLISHED":
