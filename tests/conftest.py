@@ -3,6 +3,7 @@ factory for generating exactly the media a test needs (Pillow + bundled ffmpeg).
 
 from __future__ import annotations
 
+import compileall
 import os
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,16 @@ from tests.corpus import AVAILABLE, CORPUS, SKIP_REASON
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_MEDIA = REPO / "fixtures" / "media"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Write the package's bytecode once, before the tests start hundreds of
+    `python -m igpreflight` processes. Where PYTHONDONTWRITEBYTECODE is set (this
+    project's CI machines set it), no process writes it, and every one compiled
+    each module it imports from source again: 0.2 s a process, and a subprocess-
+    heavy test file ran 3.4x slower from a fresh checkout than from a used one."""
+    for package in ("igpreflight", "fixtures"):
+        compileall.compile_dir(REPO / package, quiet=1)
 
 
 @pytest.fixture(scope="session")
