@@ -73,10 +73,15 @@ def _load() -> Any:
     return lib
 
 
+class ShortOfMemory(Exception):
+    """The parse came near the server's memory cap: its answer is not trusted."""
+
+
 class Reader:
     """One libmediainfo handle, one parse at a time (so parse speeds never mix)."""
 
     def __init__(self) -> None:
+        self.cap = _data_cap()
         self.lib = _load()
         self.handle = self.lib.MediaInfo_New()
         self.lib.MediaInfo_Option(self.handle, "CharSet", "UTF-8")
@@ -93,6 +98,11 @@ class Reader:
                 raise RuntimeError(f"An error occured while opening {target} with libmediainfo")
         else:
             self._feed(target)
+        if _short_of_memory(self.cap):
+            # Not asked for a field, nor closed: a parse that met the cap can leave the
+            # handle's lock held (libmediainfo 24.12 then waits on it for good in
+            # MediaInfo_Get). The server is not reused after this.
+            raise ShortOfMemory
         try:
             return {
                 name: self._first(kind, fields) if name == "general" or self._has(kind) else None
@@ -151,16 +161,25 @@ class _Remote:
         return data
 
 
-def _short_of_memory() -> bool:
-    """Whether this server came near its memory cap. libmediainfo survives most
-    failed allocations and answers with what it had (partial or empty fields), so
-    a parse that took more than half the cap is not trusted. (A server that passed
-    it dies with its parse: its peak never carries over to the next file.)"""
-    import resource
-
+def _data_cap() -> int | None:
+    """This process's RLIMIT_DATA (None: none), read when the server starts: near
+    the cap, even importing `resource` can fail (its dlopen finds no memory)."""
+    try:
+        import resource
+    except ImportError:  # not POSIX: no cap is set
+        return None
     cap = resource.getrlimit(resource.RLIMIT_DATA)[0]
+    return None if cap == resource.RLIM_INFINITY else cap
+
+
+def _short_of_memory(cap: int | None) -> bool:
+    """Whether this server came near its memory cap `cap`. libmediainfo survives
+    most failed allocations and answers with what it had (partial or empty
+    fields), so a parse that took more than half the cap is not trusted. (A server
+    that passed it dies with its parse: its peak never carries over to the next
+    file.)"""
     peak = _peak_bytes()
-    return cap != resource.RLIM_INFINITY and peak is not None and peak > cap // 2
+    return cap is not None and peak is not None and peak > cap // 2
 
 
 def _peak_bytes() -> int | None:
@@ -188,8 +207,10 @@ def serve(requests: IO[bytes], answers: IO[bytes]) -> None:
         try:
             fields = reader.read(target, request["speed"])
             status, payload = b"OK", json.dumps(fields).encode("utf-8", "surrogateescape")
-            if _short_of_memory():
+            if _short_of_memory(reader.cap):
                 status, payload = b"MB", b""
+        except (ShortOfMemory, MemoryError):  # Python's own allocations failed too
+            status, payload = b"MB", b""
         except Exception as exc:  # noqa: BLE001 - sent back; the parent decides
             status, payload = b"ER", " ".join(str(exc).split()).encode("utf-8", "replace")
         answers.write(status + b" %d\n" % len(payload) + payload)
