@@ -19,7 +19,8 @@ slows a run down), and prints the ratio against the goal:
   igpreflight's own transcode of the same clip rotated; the clip as the test
   generator makes it (x264 ultrafast, a keyframe every 250 frames), a
   phone-like one (a keyframe a second, AAC audio), and that one with CABAC and
-  B-frames (x264 veryfast), each against its own transcode.
+  B-frames (x264 veryfast), each against its own transcode; and, reported
+  without a goal, the phone-like remux with `fix --deep` (every picture decoded).
 
 The command line runs as an installed package does, with its bytecode cached
 (PYTHONDONTWRITEBYTECODE is dropped, caches go to a temporary folder). The
@@ -40,7 +41,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -131,7 +132,7 @@ class Row:
     ours: str
     ratio: float
     goal: str
-    met: bool
+    met: bool | None  # None: reported, no goal
     cpu: str = "-"  # CPU seconds of the process trees, the anchor's / ours
 
 
@@ -149,7 +150,7 @@ def table(rows: list[Row]) -> str:
     )
     lines = [
         f"| {r.measure} | {r.anchor} | {r.theirs} | {r.ours} | {r.ratio:.2f}x | {r.goal} | "
-        f"{'yes' if r.met else 'NO'} | {r.cpu} |"
+        f"{'-' if r.met is None else 'yes' if r.met else 'NO'} | {r.cpu} |"
         for r in rows
     ]
     return "\n".join([head, *lines])
@@ -282,14 +283,16 @@ def video_case(root: Path, igp: list[str], env: dict[str, str], repeat: int) -> 
         return run([ffmpeg_exe(), "-nostdin", "-y", "-v", "error", "-i", str(clip),
                     "-c:v", "libx264", "-c:a", "aac", str(out)])  # fmt: skip
 
-    def ours(clip: Path, r: int) -> Run:
-        return run([*igp, "fix", str(clip), "--out", str(root / f"{clip.stem}-{r}")], env)
+    def ours(clip: Path, r: int, *more: str) -> Run:
+        out = root / f"{clip.stem}-{r}{'-'.join(more)}"
+        return run([*igp, "fix", str(clip), "--out", str(out), *more], env)
 
     cases: dict[str, Callable[[int], Run]] = {}
     for name, clip in clips.items():
         cases[name] = lambda r, clip=clip: ours(clip, r)
         cases[f"peers-{name}"] = lambda r, clip=clip: peers(clip, r)
     cases["ours"] = lambda r: ours(turned, r)
+    cases["deep"] = lambda r: ours(clips["phone"], r, "--deep")
     best = interleaved(cases, repeat)
     x264 = "ffmpeg -c:v libx264 (medium)"
     return [
@@ -301,7 +304,14 @@ def video_case(root: Path, igp: list[str], env: dict[str, str], repeat: int) -> 
                best["peers-phone"], best["phone"], 20),
         faster("same, CABAC and B-frames (x264 veryfast -g 30)", x264, best["peers-cabac"],
                best["cabac"], 20),
+        reported(faster("phone-like remux with `fix --deep` (every picture decoded)", x264,
+                        best["peers-phone"], best["deep"], 20)),
     ]  # fmt: skip
+
+
+def reported(row: Row) -> Row:
+    """A row measured for the record, with no goal of its own."""
+    return replace(row, goal="(reported)", met=None)
 
 
 def machine() -> str:
@@ -347,7 +357,7 @@ def main() -> int:
             rows += video_case(root, igp, env, args.repeat)
     print(f"load average {load()} at the end")
     print(table(rows))
-    return 0 if all(r.met for r in rows) else 1
+    return 0 if all(r.met is not False for r in rows) else 1
 
 
 if __name__ == "__main__":

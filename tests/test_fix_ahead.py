@@ -1,6 +1,7 @@
 """`fix` of one local video starts its proof before the fixer's modules load: the
-remux's verdict is the same (a damaged clip is still refused), a dry run or
-several files start nothing, and a re-encode stops the proof nobody wants."""
+remux's verdict is the same (with --deep a damaged clip is still refused; by
+default its structure alone is proved), a dry run or several files start
+nothing, and a re-encode stops the proof nobody wants."""
 
 from __future__ import annotations
 
@@ -58,17 +59,40 @@ def test_the_command_remuxes_a_clip_it_proved_early(remux_only, tmp_path):
 
 
 def test_the_command_refuses_a_damaged_clip_it_proved_early(remux_only, tmp_path):
+    """--deep decodes every picture of the remux's source: damage in the slice data of
+    the last keyframe is FILE001. By default the structure alone is proved (every
+    packet, its NAL units, the audio): the same clip is remuxed, its pictures as they
+    came, as `check` passes it."""
     data = bytearray(remux_only.read_bytes())
     offset, size = _samples(remux_only)[90]  # the last keyframe, in the last piece
     for k in range(size // 5, size, max(1, size // 40)):
         data[offset + k] ^= 0x24
     damaged = tmp_path / "damaged.mp4"
     damaged.write_bytes(bytes(data))
-    done = _fix(str(damaged), "--out", str(tmp_path / "out"))
+    done = _fix(str(damaged), "--out", str(tmp_path / "out"), "--deep")
     assert done.returncode == 1
     (result,) = json.loads(done.stdout)["files"]
     assert "does not decode" in result["reason"], result
     assert not (tmp_path / "out" / damaged.name).exists()
+    done = _fix(str(damaged), "--out", str(tmp_path / "least"))
+    assert done.returncode == 0, done.stdout
+    (result,) = json.loads(done.stdout)["files"]
+    assert result["status"] == FixStatus.REMUXED.value
+    assert (tmp_path / "least" / damaged.name).is_file()
+
+
+def test_the_structure_proof_refuses_a_clip_cut_short_and_starts_no_piece(remux_only, tmp_path):
+    """A remux source whose last samples lie past its end (a download cut short, the
+    moov written first): the default proof's one run reads every packet and says so."""
+    cut = tmp_path / "cut.mp4"
+    done = _fix(str(remux_only), "--out", str(tmp_path / "first"))
+    assert done.returncode == 0, done.stdout
+    data = (tmp_path / "first" / remux_only.name).read_bytes()  # faststart now
+    offset, size = _samples(tmp_path / "first" / remux_only.name)[100]
+    cut.write_bytes(data[: offset + size // 2])
+    structure = video_proof.Proof(cut, None, frames=False)
+    assert structure.verdict() is not None and not structure.piecewise
+    assert video_proof.Proof(remux_only, None, frames=False).verdict() is None
 
 
 def test_a_re_encode_stops_the_proof_started_early(tmp_path):

@@ -143,3 +143,20 @@ def test_run_and_publish_share_one_database_and_urls_alone_work(emu, tmp_path, b
         assert p.exit_code == 0, p.output
         assert len(emu.published) == 2 and p.stdout.count("published earlier") == 2
     assert (src / ".igpreflight" / "publish.sqlite").is_file()
+
+
+def test_run_deep_stops_a_clip_whose_pictures_do_not_decode(emu, tmp_path, bucket):
+    """Damage in a clip's slice data passes the header check and a remux's structure
+    proof; `run --deep` decodes every picture before anything is uploaded."""
+    from tests.test_video_proof import _samples
+
+    clip = make_video(tmp_path / "reel.mp4", width=360, height=640, fps=30, duration=4.0)
+    data = bytearray(clip.read_bytes())
+    offset, size = _samples(clip)[0]  # the first keyframe
+    for k in range(size // 5, size, max(1, size // 40)):
+        data[offset + k] ^= 0x24
+    clip.write_bytes(bytes(data))
+    r = CliRunner().invoke(cli, ["run", str(clip), "--deep", *FAST, *bucket], env=env(emu))
+    assert r.exit_code == 1, r.output
+    assert "stopped at fix" in r.stderr and "FILE001 does not decode" in r.stderr, r.stderr
+    assert emu.published == []

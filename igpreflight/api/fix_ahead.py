@@ -1,8 +1,8 @@
 """Start the proof of the one video `fix` was given while Python still loads the fixer.
 
-A remux of a 1080p clip is a 0.03 s stream copy beside a full decode of the
-source (the proof that the copied streams decode), and that decode is the
-remux's critical path. Before this, it started after the command had imported
+A remux of a 1080p clip is a 0.03 s stream copy beside a proof of its source:
+its structure (one run that reads every packet and decodes the audio) or, with
+`--deep`, a full decode of its pictures, which is then the remux's critical path. Before this, it started after the command had imported
 its modules, probed the file and planned the fix (0.12 s). `fix` now hands its
 arguments here first: when they name exactly one local MP4/MOV file (and an
 output, and no dry run), its proof starts at once (`video_proof.start`: the
@@ -45,7 +45,7 @@ def prove_ahead(args: Sequence[str]) -> bool:
         return False
     from igpreflight.preflight.video_proof import start
 
-    start(os.path.abspath(videos[0]))
+    start(os.path.abspath(videos[0]), frames="--deep" in args)
     return True
 
 

@@ -96,7 +96,8 @@ def fix(
 
     `manifest` (a TOML/JSON file, or parsed posts) also fixes the media of its posts,
     each in its post's role, under out/<role>/. `options` are the fields of FixOptions:
-    as_, aspect, pad_color, background, trim, extend, keep_png, keep_hevc,
+    as_, aspect, pad_color, background, trim, extend, keep_png, keep_hevc, deep
+    (videos: decode every picture of a copied or remuxed one, not only its structure),
     keep_metadata, in_place, dry_run, rules (the project configuration,
     `igpreflight.config.load_settings().rules`), and `profile` (names, .toml files or
     Profile objects, as `check` takes them): each file is fixed to pass every one. `progress(result)` hears of each finished

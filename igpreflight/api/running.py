@@ -135,6 +135,7 @@ def run(
     pad_color: str = "white",
     trim: bool = False,
     extend: bool = False,
+    deep: bool = False,
     jobs: int | None = None,
     dry_run: bool = False,
     progress: Callable[[Outcome], None] | None = None,
@@ -149,7 +150,9 @@ def run(
     `publish_options` are `publish`'s keyword arguments (ig_user_id, upload (an
     UploadTarget, or its fields: bucket=...), journal, rules...); `rules` (the project configuration) holds for the check and fix stages too.
     `on_stage(text)` hears each stage as it starts ("checking 3 posts"), so a terminal
-    shows what a long run is doing before publishing starts.
+    shows what a long run is doing before publishing starts. `deep` fixes as
+    `fix --deep` does: every picture decoded before upload (the post check reads
+    post rules only, its media are proved by the fix).
     `on_stop(post id, stage, reason)` hears of each post stopped at check or fix as soon
     as that is known, before publishing starts; `fix_progress` is `fix`'s `progress`.
     """
@@ -169,7 +172,7 @@ def run(
     stage = on_stage or (lambda text: None)
     result = RunResult(posts=list(posts))
     stage(f"checking {len(posts)} post{'s' if len(posts) != 1 else ''}")
-    report = check(manifest=posts, jobs=jobs, allow_private=allow_private, rules=rules)
+    report = check(manifest=posts, jobs=jobs, allow_private=allow_private, rules=rules, deep=deep)
     for pr in report.posts:
         errors = [f for f in pr.findings if f.severity is Severity.ERROR]
         if errors:
@@ -182,6 +185,7 @@ def run(
         "pad_color": pad_color,
         "trim": trim,
         "extend": extend,
+        "deep": deep,
         "rules": rules,
     }
     stage(f"fixing the media of {len(live)} post{'s' if len(live) != 1 else ''}")

@@ -104,6 +104,7 @@ FIX_FORMATS = ["text", "json"]
 @click.option("--extend", is_flag=True, help="Videos: extend clips that are too short.")
 @click.option("--keep-png", is_flag=True, help="Keep PNG inputs as PNG (default: JPEG).")
 @click.option("--keep-hevc", is_flag=True, help="Videos: keep HEVC (default: H.264).")
+@click.option("--deep", is_flag=True, help="Videos: decode every picture of a copy or remux too.")
 @click.option(
     "--keep-metadata", is_flag=True, help="Keep EXIF/XMP (default: only the sRGB profile)."
 )
@@ -148,6 +149,7 @@ def fix(
     extend: bool,
     keep_png: bool,
     keep_hevc: bool,
+    deep: bool,
     keep_metadata: bool,
     dry_run: bool,
     fmt: str,
@@ -198,6 +200,7 @@ def fix(
             extend=extend,
             keep_png=keep_png,
             keep_hevc=keep_hevc,
+            deep=deep,
             keep_metadata=keep_metadata,
             in_place=in_place,
             dry_run=dry_run,

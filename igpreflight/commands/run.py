@@ -47,6 +47,7 @@ from igpreflight.terminal import TERMINAL
 @click.option("--pad-color", default="white", show_default=True)
 @click.option("--trim", is_flag=True, help="Videos: cut clips that are too long.")
 @click.option("--extend", is_flag=True, help="Videos: extend clips that are too short.")
+@click.option("--deep", is_flag=True, help="Decode every picture before upload (fix's --deep).")
 @jobs_option
 @click.option("--dry-run", is_flag=True, help="Check and fix, then print the publish calls only.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
@@ -60,6 +61,7 @@ def run(
     pad_color: str,
     trim: bool,
     extend: bool,
+    deep: bool,
     jobs: int | None,
     dry_run: bool,
     fmt: str,
@@ -85,6 +87,7 @@ def run(
             pad_color=pad_color,
             trim=trim,
             extend=extend,
+            deep=deep,
             jobs=jobs,
             dry_run=dry_run,
             progress=progress,

@@ -43,10 +43,14 @@ def decode_cost(facts: ImageFacts, factor: int = 1) -> int:
     return pixels * per_pixel * (2 if (facts.bits or 8) > 8 else 1)
 
 
-def decode_error(path: str | Path, facts: Facts, budget: int | None = None) -> str | None:
+def decode_error(
+    path: str | Path, facts: Facts, budget: int | None = None, frames: bool = True
+) -> str | None:
     """Why `path` does not decode fully (None: every frame and sample decodes).
 
-    An image whose Pillow decode would pass `budget` bytes (default: the image
+    Without `frames`, a video's pictures are not decoded, only its structure is
+    proved (`video_proof`: fix's default, the least work); an image is always
+    decoded whole. An image whose Pillow decode would pass `budget` bytes (default: the image
     memory budget) is decoded by ffmpeg in a capped child process instead."""
     if isinstance(facts, ImageFacts):
         return image_error(Path(path), facts, budget or IMAGE_FIX.max_memory)
@@ -57,7 +61,7 @@ def decode_error(path: str | Path, facts: Facts, budget: int | None = None) -> s
             return None
         from igpreflight.preflight.video_proof import prove
 
-        return prove(path, facts.duration)
+        return prove(path, facts.duration, frames)
     return None
 
 

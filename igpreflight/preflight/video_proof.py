@@ -28,6 +28,11 @@ returns; only the waiting is left to threads. Started from threads, they began
 proof is the remux's critical path. (The thread that makes a Proof outlives its
 decodes: they die with it, `childproc`.)
 
+Without `frames` (the default of `fix`, which keeps the least-work promise) only
+that last run is made: the structure (every packet read and every NAL unit's size
+parsed, the audio decoded, every demuxer complaint fatal) is proved, the pictures
+are not decoded; `check --deep` and `fix --deep` decode them.
+
 `start` begins a proof early (the `fix` command starts it while Python is
 still importing its modules) and `prove` adopts it when it is for the same,
 unchanged file.
@@ -65,7 +70,7 @@ class _Launched:
     """A proof's pieces with their decodes started: each a process, or why it could
     not start; the last one reads the original file for the rest (`_rest`)."""
 
-    track: video_pieces.Track
+    track: video_pieces.Track | None  # None: the structure alone (no pieces)
     pieces: list[video_pieces.Piece]
     folder: str  # the pieces' headers, removed when the decodes are over
     runs: list[subprocess.Popen[bytes] | str]
@@ -76,9 +81,12 @@ class Proof:
     """One video's decode, started before the constructor returns and waited for in
     its own threads until `verdict()`."""
 
-    def __init__(self, path: Path, duration: float | None, pieces: int | None = None) -> None:
+    def __init__(
+        self, path: Path, duration: float | None, pieces: int | None = None, frames: bool = True
+    ) -> None:
         self.path = path
         self.key = _identity(path)
+        self.frames = frames  # False: the structure alone, no picture decoded
         self._duration = duration
         self._pieces = pieces_wanted() if pieces is None else pieces
         self._procs: list[subprocess.Popen[bytes]] = []
@@ -123,34 +131,26 @@ class Proof:
             self.piecewise = False
             self._result = self._whole()
         finally:
-            shutil.rmtree(launched.folder, ignore_errors=True)
+            if launched.folder:
+                shutil.rmtree(launched.folder, ignore_errors=True)
 
     def _launch(self) -> _Launched | None:
         """Cut the video in pieces and start their decodes (None: decode it whole)."""
         if self._duration is None:
             self._duration = _duration(self.path)
-        try:
-            track, pieces = video_pieces.split(self.path, self._pieces)
-        except (OSError, ValueError, IndexError, KeyError, struct.error):
-            pieces = []  # Whole, or tables this reader cannot walk: decoded whole
-        if len(pieces) < 2:
-            return None
+        track: video_pieces.Track | None = None
+        pieces: list[video_pieces.Piece] = []
+        if self.frames:
+            try:
+                track, pieces = video_pieces.split(self.path, self._pieces)
+            except (OSError, ValueError, IndexError, KeyError, struct.error):
+                pieces = []  # Whole, or tables this reader cannot walk: decoded whole
+            if len(pieces) < 2:
+                return None
         limit = time_limit(self._duration)
-        # In this process's staging folder, which a later run removes if we are killed.
-        folder = tempfile.mkdtemp(prefix="igpreflight-proof-", dir=staging.root())
+        folder, commands = self._piece_commands(track, pieces) if track else ("", [])
         runs: list[subprocess.Popen[bytes] | str] = []
         try:
-            if "|" in folder:  # concat: splits its list on it
-                raise ValueError("a temporary folder concat: cannot name")
-            source = os.path.join(folder, "source")
-            os.symlink(self.path.resolve(), source)
-            size = os.stat(source).st_size
-            commands = []
-            for n, piece in enumerate(pieces):
-                head = os.path.join(folder, f"piece-{n}.mp4")
-                with open(head, "wb") as f:
-                    f.write(piece_mp4.header(track, piece, size))
-                commands.append(self._piece(f"concat:{head}|{source}", piece.warm))
             for cmd in [*commands, self._rest()]:
                 try:
                     proc = ffmpeg_decode.spawn(cmd)
@@ -164,12 +164,38 @@ class Proof:
                 if not isinstance(run, str):
                     run.kill()
                     run.communicate()
-            shutil.rmtree(folder, ignore_errors=True)
+            if folder:
+                shutil.rmtree(folder, ignore_errors=True)
             raise
-        self.piecewise = True
+        self.piecewise = bool(pieces)
         return _Launched(track, pieces, folder, runs, limit)
 
+    def _piece_commands(
+        self, track: video_pieces.Track, pieces: list[video_pieces.Piece]
+    ) -> tuple[str, list[list[str]]]:
+        """The pieces' headers written to a new folder, and their decode commands."""
+        # In this process's staging folder, which a later run removes if we are killed.
+        folder = tempfile.mkdtemp(prefix="igpreflight-proof-", dir=staging.root())
+        try:
+            if "|" in folder:  # concat: splits its list on it
+                raise ValueError("a temporary folder concat: cannot name")
+            source = os.path.join(folder, "source")
+            os.symlink(self.path.resolve(), source)
+            size = os.stat(source).st_size
+            commands = []
+            for n, piece in enumerate(pieces):
+                head = os.path.join(folder, f"piece-{n}.mp4")
+                with open(head, "wb") as f:
+                    f.write(piece_mp4.header(track, piece, size))
+                commands.append(self._piece(f"concat:{head}|{source}", piece.warm))
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        return folder, commands
+
     def _whole(self) -> str | None:
+        if not self.frames:
+            return self._structure()
         self.whole_run = True
         return ffmpeg_decode.ffmpeg_error(
             self.path, self._duration, video=True, started=self._started
@@ -203,6 +229,18 @@ class Proof:
             thread.join()
         return self._combine(launched.track, launched.pieces, outcomes)
 
+    def _structure(self) -> str | None:
+        """The rest's run alone, waited for here (its launch failed: say why)."""
+        try:
+            done = ffmpeg_decode.run(
+                self._rest(), time_limit(self._duration), True, started=self._started
+            )
+        except subprocess.TimeoutExpired:
+            return ffmpeg_decode.TIMED_OUT
+        except OSError as exc:
+            return f"cannot run ffmpeg ({exc.strerror or exc})"
+        return _said(done.lines, done.seconds) if done.failed else None
+
     @staticmethod
     def _piece(url: str, warm: bool) -> list[str]:
         """One piece's decode: its header joined to the source (`url`), video only."""
@@ -216,7 +254,7 @@ class Proof:
 
     def _combine(
         self,
-        track: video_pieces.Track,
+        track: video_pieces.Track | None,
         pieces: list[video_pieces.Piece],
         outcomes: list[Outcome | str | None],
     ) -> str | None:
@@ -226,9 +264,12 @@ class Proof:
             if outcome is None or isinstance(outcome, str):
                 return outcome or "the decoder failed"  # could not run, or too slow
         runs: list[Outcome] = outcomes  # type: ignore[assignment]
+        if not self.frames:  # the structure alone: the rest's verdict
+            return _said(runs[-1].lines, runs[-1].seconds) if runs[-1].failed else None
         if not all(o.opened for o in runs):  # an ffmpeg without concat:, a header it refused
             return self._whole()
         rest, video = runs[-1], runs[:-1]
+        assert track is not None  # pieces were decoded
         broken = next((i for i, o in enumerate(video) if o.failed), None)
         if broken is None:
             return None if not rest.failed else _said(rest.lines, rest.seconds)
@@ -276,9 +317,11 @@ _EARLY: dict[str, Proof] = {}
 _EARLY_LOCK = threading.Lock()
 
 
-def start(path: str | os.PathLike[str], duration: float | None = None) -> Proof:
+def start(
+    path: str | os.PathLike[str], duration: float | None = None, frames: bool = True
+) -> Proof:
     """Begin proving `path` now; `prove` of the same unchanged file adopts it."""
-    proof = Proof(Path(path), duration)
+    proof = Proof(Path(path), duration, frames=frames)
     if proof.key is not None:
         with _EARLY_LOCK:
             old = _EARLY.pop(proof.key[0], None)
@@ -299,14 +342,15 @@ def forget(path: str | os.PathLike[str]) -> None:
         proof.cancel()
 
 
-def prove(path: str | os.PathLike[str], duration: float | None) -> str | None:
-    """Why the video at `path` does not decode fully (None: it does)."""
+def prove(path: str | os.PathLike[str], duration: float | None, frames: bool = True) -> str | None:
+    """Why the video at `path` does not decode fully (None: it does); without
+    `frames`, why its structure does not hold (its pictures are not decoded)."""
     path = Path(path)
     key = _identity(path)
     with _EARLY_LOCK:
         early = _EARLY.pop(key[0], None) if key is not None else None
     if early is not None:
-        if early.key == key:
+        if early.key == key and early.frames == frames:
             return early.verdict()
         early.cancel()
-    return Proof(path, duration).verdict()
+    return Proof(path, duration, frames=frames).verdict()

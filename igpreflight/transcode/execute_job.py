@@ -44,49 +44,55 @@ def _with_quality(plan: FixPlan, quality: int | None) -> FixPlan:
     return replace(plan, steps=steps)
 
 
-def _proven(result: FileFixResult, path: Path, facts: Facts, budget: int | None) -> bool:
+def _proven(result: FileFixResult, path: Path, facts: Facts, options: FixOptions) -> bool:
     """Decode `path` fully before the fix when nothing else will; settle `result` as
     FILE001 if it fails: images whose pixels the fix does not decode (copies, EXIF
-    strips; a conversion's own decode proves its source) and videos left in place.
-    Copied and remuxed videos are proved beside the remux (_ProofBeside)."""
+    strips; a conversion's own decode proves its source) and videos left in place
+    (their structure; every picture with --deep). Copied and remuxed videos are
+    proved beside the remux (_ProofBeside)."""
     if isinstance(facts, ImageFacts):
         from igpreflight.transcode.image import decodes_pixels
 
         needed = not decodes_pixels(result.plan)
     else:
         needed = isinstance(facts, VideoFacts) and result.status is FixStatus.UNCHANGED
-    broken = decode_error(path, facts, budget) if needed else None
+    broken = decode_error(path, facts, options.max_memory, options.deep) if needed else None
     if broken:
         _undecodable(result, broken)
     return not broken
 
 
 class _ProofBeside:
-    """The full decode that proves a copied or remuxed video, run beside the remux.
+    """The proof of a copied or remuxed video, run beside the remux: its structure
+    (every packet read, the audio decoded), and with --deep every picture decoded.
 
-    A copy or a remux hands the source's coded streams over untouched, so decoding
-    the source proves the output; started first, the decode runs while ffmpeg
+    A copy or a remux hands the source's coded streams over untouched, so proving
+    the source proves the output; started first, the proof runs while ffmpeg
     remuxes and the output is probed and checked, instead of after them (a remux of
-    a 10 s 1080p clip is mostly this decode)."""
+    a 10 s 1080p clip with --deep is mostly this decode)."""
 
-    def __init__(self, source: Path, facts: VideoFacts) -> None:
+    def __init__(self, source: Path, facts: VideoFacts, frames: bool) -> None:
         import threading
 
         self._broken: str | None = None
         # The thread that starts the decode's ffmpeg waits for it (PDEATHSIG ties the
         # child to that thread), and lives exactly as long as the decode.
         self._thread = threading.Thread(
-            target=self._run, args=(source, facts), name="igpreflight-proof", daemon=True
+            target=self._run, args=(source, facts, frames), name="igpreflight-proof", daemon=True
         )
         self._thread.start()
 
     @classmethod
-    def start(cls, source: Path, facts: Facts, status: FixStatus) -> _ProofBeside | None:
+    def start(
+        cls, source: Path, facts: Facts, status: FixStatus, deep: bool
+    ) -> _ProofBeside | None:
+        if not isinstance(facts, VideoFacts):
+            return None
         copies = (FixStatus.COPIED, FixStatus.REMUXED)
-        return cls(source, facts) if isinstance(facts, VideoFacts) and status in copies else None
+        return cls(source, facts, deep) if status in copies else None
 
-    def _run(self, source: Path, facts: VideoFacts) -> None:
-        self._broken = decode_error(source, facts)
+    def _run(self, source: Path, facts: VideoFacts, frames: bool) -> None:
+        self._broken = decode_error(source, facts, frames=frames)
 
     def verdict(self) -> str | None:
         """Why the source does not decode (None: it does), once the decode is over."""
@@ -129,14 +135,14 @@ def run_job(
     if options.dry_run:
         return result
     assert final is not None
-    if not _proven(result, job.source, facts, options.max_memory):
+    if not _proven(result, job.source, facts, options):
         return result
     if plan.status is FixStatus.UNCHANGED:
         result.bytes_after = result.bytes_before
         return result
     tmp: Path | None = None
     written: Facts | None = None
-    proof = _ProofBeside.start(job.source, facts, plan.status)
+    proof = _ProofBeside.start(job.source, facts, plan.status, options.deep)
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
         tmp = temp_sibling(final)

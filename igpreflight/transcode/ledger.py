@@ -38,7 +38,7 @@ _PROFILE_FIELDS = ("profiles", "path_profiles", "house")
 # padding, metadata, rules) shapes both.
 KIND_ONLY = {
     Kind.IMAGE: frozenset({"background", "keep_png", "max_memory"}),
-    Kind.VIDEO: frozenset({"trim", "extend", "keep_hevc"}),
+    Kind.VIDEO: frozenset({"trim", "extend", "keep_hevc", "deep"}),
 }
 # Names of `atomic.temp_sibling` files: ".{stem}.{8 random}.tmp[.ext]".
 _TEMP_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp(\.[^.]+)?$")

@@ -42,6 +42,9 @@ class FixOptions:
     keep_metadata: bool = False
     in_place: bool = False
     dry_run: bool = False
+    # Videos: decode every picture of a copied or remuxed video, not only its
+    # structure (--deep; images are always decoded whole).
+    deep: bool = False
     max_memory: int = IMAGE_FIX.max_memory  # bytes one image decode may use (--max-memory)
     # The project configuration: rules turned off (per file too) and roles by glob.
     rules: RuleSelection = DEFAULT_RULES
