@@ -348,3 +348,26 @@ def earlier_unread_before_sending() -> Callable[[], object]:
         return (yield from real(post, ids, media_id))
 
     return lambda: patched(workflow, "_own", own)
+
+
+def rate_limited_read_is_unpublished() -> Callable[[], object]:
+    """f57338c back: a read of a post's earlier containers that the rate limit (or the
+    token) stops is taken for "not published", as a container gone is."""
+    from igpreflight.publish.graph.errors import GraphError
+    from igpreflight.publish.steps import containers
+    from igpreflight.publish.steps.results import Duplicate, Published
+    from igpreflight.states import MediaIdSource
+
+    def whose(rt, spec, ids, media_id):  # noqa: ANN001, ANN202
+        for cid in reversed(ids):
+            try:
+                code, _ = rt.retrying(
+                    spec.account, spec.settings, lambda c, i=cid: c.container_status(i)
+                )
+            except GraphError:
+                continue
+            if code == "PUBLISHED":
+                return Published(media_id, MediaIdSource.CONTAINER, rt.now())
+        return Duplicate(media_id)
+
+    return lambda: patched(containers, "whose", whose)

@@ -1,0 +1,56 @@
+"""Kept schedules (schedules.py's REGRESSIONS) for the reads a post makes of its other
+containers before it sends, which the phone app may have published unseen (session
+sim20; sim19's are in report_seeds.py). Kept apart so schedules.py stays small."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .changes_back import rate_limited_read_is_unpublished
+from .instagram import Fault
+from .world import Schedule
+
+READ_SEEDS: dict[str, tuple[Schedule, Callable[[], Callable[[], object]] | None]] = {
+    # f57338c's find over HTTP (tests/test_publish_report.py), which the simulator could
+    # not draw while its 190 lasted until the faults stopped: p0's media_publish gets
+    # 190 (failed, nothing sent); the user renews the token and runs again while the
+    # faults go on; the phone app publishes p0's first container just as the re-run
+    # reads it, and the rate limit answers that read. Taken for "not published", the
+    # re-run sent its new container: posted twice. Now that read holds the post.
+    "sim20_rate_limited_read_of_a_container_the_phone_app_published": (
+        Schedule(
+            seed=1,
+            posts=("bare",),
+            faults=(
+                Fault("publish", 1, "t190_renewed"),
+                Fault("status#1", 2, "elsewhere"),
+                Fault("status#1", 2, "rate_long"),
+            ),
+            calm_after=2,
+        ),
+        rate_limited_read_is_unpublished,
+    ),
+    # The same found by the `renewed` mix with that fix reverted (as drawn): a
+    # captioned image, the read stopped by usage headers at 100 % from the read before.
+    "sim20_renewed_seed31004_usage_full_read_of_a_container_the_phone_app_published": (
+        Schedule(
+            seed=31004,
+            posts=("image",),
+            accounts=2,
+            workers=2,
+            ahead=3,
+            processing=20.0,
+            stale=600.0,
+            faults=(
+                Fault("status#1", 2, "elsewhere"),
+                Fault("status#1", 1, "t190_renewed"),
+                Fault("write", 6, "crash_after"),
+                Fault("status#1", 1, "usage_long"),
+                Fault("status", 6, "rate_long"),
+                Fault("publish", 6, "e2207001_done"),
+            ),
+            calm_after=3,
+        ),
+        rate_limited_read_is_unpublished,
+    ),
+}
