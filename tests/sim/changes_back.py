@@ -193,6 +193,9 @@ def builder_remakes() -> Iterator[None]:
         patched(publishing, "_ready", lambda rt, spec, cid: None),
         patched(publishing, "resent_busy", lambda err, tries: False),
         no_settle_after_refusals(),
+        # Since sim20 a post reads the containers it gave up on before it sends: the
+        # remade post finds its first container published there. That guard goes too.
+        earlier_unread_before_sending()(),
     ):
         yield
 
@@ -371,3 +374,21 @@ def rate_limited_read_is_unpublished() -> Callable[[], object]:
         return Duplicate(media_id)
 
     return lambda: patched(containers, "whose", whose)
+
+
+def given_up_container_unread() -> Callable[[], object]:
+    """sim20's find back: before it sends, a post the gate lets through reads only its
+    earlier attempts' containers, not one this attempt gave up on (read errors)."""
+    from igpreflight.publish.durable import workflow
+
+    real = workflow._own
+
+    def own(post, ids, media_id):  # noqa: ANN001, ANN202
+        if media_id is None:
+            inherited = post.spec.inherit.earlier if post.spec.inherit else ()
+            ids = tuple(cid for cid in ids if cid in inherited)
+            if not ids:
+                return None
+        return (yield from real(post, ids, media_id))
+
+    return lambda: patched(workflow, "_own", own)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .changes_back import rate_limited_read_is_unpublished
+from .changes_back import given_up_container_unread, rate_limited_read_is_unpublished
 from .instagram import Fault
 from .world import Schedule
 
@@ -52,5 +52,18 @@ READ_SEEDS: dict[str, tuple[Schedule, Callable[[], Callable[[], object]] | None]
             calm_after=3,
         ),
         rate_limited_read_is_unpublished,
+    ),
+    # Found by the `elsewhere` mix once the phone app's publish could go with a failing
+    # read (seed 5273598, shrunk by hand): the phone app publishes p0's container while
+    # its reads answer 5xx; the post gives up on it, makes a new one and sent it
+    # without reading the first: posted twice. A post now reads every container it
+    # made, this attempt's too, before it sends.
+    "sim20_container_given_up_after_5xx_reads_is_read_before_sending": (
+        Schedule(
+            seed=1,
+            posts=("bare",),
+            faults=(Fault("status", 1, "burst"), Fault("status", 3, "elsewhere")),
+        ),
+        given_up_container_unread,
     ),
 }
