@@ -193,9 +193,7 @@ def builder_remakes() -> Iterator[None]:
         patched(publishing, "_ready", lambda rt, spec, cid: None),
         patched(publishing, "resent_busy", lambda err, tries: False),
         no_settle_after_refusals(),
-        # Since sim20 a post reads the containers it gave up on before it sends: the
-        # remade post finds its first container published there. That guard goes too.
-        earlier_unread_before_sending()(),
+        earlier_unread_before_sending()(),  # sim20: it reads the first one before sending
     ):
         yield
 
@@ -354,8 +352,8 @@ def earlier_unread_before_sending() -> Callable[[], object]:
 
 
 def rate_limited_read_is_unpublished() -> Callable[[], object]:
-    """f57338c back: a read of a post's earlier containers that the rate limit (or the
-    token) stops is taken for "not published", as a container gone is."""
+    """f57338c back: a read of a post's earlier containers that an error stops (a rate
+    limit, the token) is taken for "not published", as a container gone is."""
     from igpreflight.publish.graph.errors import GraphError
     from igpreflight.publish.steps import containers
     from igpreflight.publish.steps.results import Duplicate, Published
@@ -387,8 +385,15 @@ def given_up_container_unread() -> Callable[[], object]:
         if media_id is None:
             inherited = post.spec.inherit.earlier if post.spec.inherit else ()
             ids = tuple(cid for cid in ids if cid in inherited)
-            if not ids:
-                return None
-        return (yield from real(post, ids, media_id))
+        return (yield from real(post, ids, media_id)) if ids else None
 
     return lambda: patched(workflow, "_own", own)
+
+
+def failed_read_is_unpublished() -> Callable[[], object]:
+    """sim20's second find back: a read of a post's other containers answered 5xx
+    through every retry is taken for "not published"."""
+    from igpreflight.publish.graph.table import ErrorClass
+    from igpreflight.publish.steps import containers
+
+    return lambda: patched(containers, "UNREAD_FAILS", frozenset({ErrorClass.RECONNECT_AUTH}))

@@ -6,7 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .changes_back import given_up_container_unread, rate_limited_read_is_unpublished
+from .changes_back import (
+    failed_read_is_unpublished,
+    given_up_container_unread,
+    rate_limited_read_is_unpublished,
+)
 from .instagram import Fault
 from .world import Schedule
 
@@ -65,5 +69,21 @@ READ_SEEDS: dict[str, tuple[Schedule, Callable[[], Callable[[], object]] | None]
             faults=(Fault("status", 1, "burst"), Fault("status", 3, "elsewhere")),
         ),
         given_up_container_unread,
+    ),
+    # ...and when the 5xx outage outlasts the retries of that read too (4 reads, by
+    # hand: the drawn faults hardly line up so many), the read was taken for "not
+    # published" and the new container sent: posted twice. It fails the post now (the
+    # next run reads again), as a 190 there does.
+    "sim20_given_up_container_unreadable_through_5xx_fails_the_post_unsent": (
+        Schedule(
+            seed=1,
+            posts=("bare",),
+            faults=(
+                Fault("status", 1, "burst"),
+                Fault("status", 3, "elsewhere"),
+                *(Fault("status#1", n, "e500") for n in (5, 6, 7, 8)),
+            ),
+        ),
+        failed_read_is_unpublished,
     ),
 }
