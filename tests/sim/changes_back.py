@@ -193,6 +193,7 @@ def builder_remakes() -> Iterator[None]:
         patched(publishing, "_ready", lambda rt, spec, cid: None),
         patched(publishing, "resent_busy", lambda err, tries: False),
         no_settle_after_refusals(),
+        earlier_unread_before_sending()(),  # sim20: it reads the first one before sending
     ):
         yield
 
@@ -348,3 +349,51 @@ def earlier_unread_before_sending() -> Callable[[], object]:
         return (yield from real(post, ids, media_id))
 
     return lambda: patched(workflow, "_own", own)
+
+
+def rate_limited_read_is_unpublished() -> Callable[[], object]:
+    """f57338c back: a read of a post's earlier containers that an error stops (a rate
+    limit, the token) is taken for "not published", as a container gone is."""
+    from igpreflight.publish.graph.errors import GraphError
+    from igpreflight.publish.steps import containers
+    from igpreflight.publish.steps.results import Duplicate, Published
+    from igpreflight.states import MediaIdSource
+
+    def whose(rt, spec, ids, media_id):  # noqa: ANN001, ANN202
+        for cid in reversed(ids):
+            try:
+                code, _ = rt.retrying(
+                    spec.account, spec.settings, lambda c, i=cid: c.container_status(i)
+                )
+            except GraphError:
+                continue
+            if code == "PUBLISHED":
+                return Published(media_id, MediaIdSource.CONTAINER, rt.now())
+        return Duplicate(media_id)
+
+    return lambda: patched(containers, "whose", whose)
+
+
+def given_up_container_unread() -> Callable[[], object]:
+    """sim20's find back: before it sends, a post the gate lets through reads only its
+    earlier attempts' containers, not one this attempt gave up on (read errors)."""
+    from igpreflight.publish.durable import workflow
+
+    real = workflow._own
+
+    def own(post, ids, media_id):  # noqa: ANN001, ANN202
+        if media_id is None:
+            inherited = post.spec.inherit.earlier if post.spec.inherit else ()
+            ids = tuple(cid for cid in ids if cid in inherited)
+        return (yield from real(post, ids, media_id)) if ids else None
+
+    return lambda: patched(workflow, "_own", own)
+
+
+def failed_read_is_unpublished() -> Callable[[], object]:
+    """sim20's second find back: a read of a post's other containers answered 5xx
+    through every retry is taken for "not published"."""
+    from igpreflight.publish.graph.table import ErrorClass
+    from igpreflight.publish.steps import containers
+
+    return lambda: patched(containers, "UNREAD_FAILS", frozenset({ErrorClass.RECONNECT_AUTH}))

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Fault:
     """On the `nth` call (from 1) to `endpoint` (create, status, publish, limit, media,
-    any), or on the nth recorded write (endpoint "write"), do `kind`."""
+    any), on the nth read of the kth container made ("status#k"), or on the nth
+    recorded write (endpoint "write"), do `kind`."""
 
     endpoint: str
     nth: int
@@ -28,6 +29,7 @@ CALL_KINDS = (
     "e500",  # HTTP 500, code 1: not carried out
     "burst",  # this call and the next 4 (any endpoint): HTTP 500
     "t190",  # the token expires now: every call gets 190 until faults stop
+    "t190_renewed",  # the same, but the user renews it before the next run (faults go on)
     "e2207006",  # 24/2207006 without carrying it out
     "e2207008",  # 24/2207008 without carrying it out
     "no_id",  # media_publish: 200 without an id, not carried out

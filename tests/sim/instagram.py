@@ -11,11 +11,8 @@ and deterministically:
   another media_publish for it answers 24/2207006; afterwards 24/2207008;
 - the account's quota (9/2207042) and its recent media (GET /{user}/media).
 
-`Fault`s fire on the nth call to an endpoint: crashes before or after the call is
-carried out, lost requests and lost responses, a time-out while Instagram goes on
-publishing, 5xx bursts, 190, 2207006/2207008, 200 without an id, EXPIRED, quota used
-up, rate limits; a 2207008 carried out all the same, or for a container whose builder
-is gone for good (FINISHED, every media_publish refused) or that expired. `published` records every media ever made, by post: the simulator's
+`Fault`s (faults.py) fire on the nth call to an endpoint, or the nth read of one
+container. `published` records every media ever made, by post: the simulator's
 at-most-once property counts them.
 """
 
@@ -31,36 +28,12 @@ from typing import Any, TypeVar
 from igpreflight.publish.graph.errors import Usage
 
 from .answers import USAGE_LONG, builder_gone, error, network, rate_limited
+from .clock import START, Clock, SimCrash
 from .faults import CALL_KINDS, WRITE_KINDS, Fault
 
-__all__ = ["CALL_KINDS", "WRITE_KINDS", "Fault", "Instagram", "SimCrash"]
+__all__ = ["CALL_KINDS", "START", "WRITE_KINDS", "Clock", "Fault", "Instagram", "SimCrash"]
 
-START = 1_800_000_000.0  # the virtual clock's epoch (2027-01-15)
 LIFETIME = 86400.0
-
-
-class SimCrash(BaseException):
-    """The worker process dies here (a kill -9): nothing of the step is recorded."""
-
-
-class Clock:
-    """The one virtual clock of a simulated world: sleeping moves it (no real waits).
-    `die` is called first by every look (the DBOS-backed world kills threads there)."""
-
-    def __init__(self, die: Callable[[], None] = lambda: None) -> None:
-        self.t = START
-        self.die = die
-        self.lock = threading.Lock()
-
-    def now(self) -> float:
-        self.die()
-        return self.t
-
-    def sleep(self, seconds: float) -> None:
-        self.die()
-        if seconds > 0:
-            with self.lock:
-                self.t += seconds
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -104,12 +77,15 @@ class Instagram:
     faults: list[Fault] = field(default_factory=list)
     calm: bool = False  # faults have stopped
     containers: dict[str, Container] = field(default_factory=dict)
+    made: dict[str, int] = field(default_factory=dict)  # container id -> its rank (from 1)
     published: list[tuple[str, str, str, float]] = field(
         default_factory=list
     )  # post, media, user, at
     counts: dict[str, int] = field(default_factory=dict)
     elsewhere: set[str] = field(default_factory=set)  # posts published by someone else
+    elsewhere_now: bool = False  # the phone app publishes the container this call reads
     revoked: bool = False
+    renewable: bool = False  # the token's expiry is one the user renews before a re-run
     quota_full: set[str] = field(default_factory=set)
     burst: int = 0
     lock: threading.RLock = field(default_factory=threading.RLock)
@@ -118,6 +94,12 @@ class Instagram:
 
     def client(self, user: str, die: Any) -> Client:
         return Client(self, user, die)
+
+    def renew(self) -> bool:
+        """The user renews an expired token before running again (t190_renewed)."""
+        renewed, self.renewable = self.revoked and self.renewable, False
+        self.revoked = self.revoked and not renewed
+        return renewed
 
     def settle_down(self) -> None:
         """Faults stop: the token works again, the quota window has moved on."""
@@ -132,15 +114,31 @@ class Instagram:
         self._next += 1
         return str(self._next)
 
-    def fault_for(self, endpoint: str) -> str | None:
+    def fault_for(self, endpoint: str, aim: str = "") -> str | None:
+        """The first fault of this call; `elsewhere_now` says whether the phone app
+        publishes first (no answer of the call: it goes with any fault of it)."""
+        self.elsewhere_now = False
         if self.calm:
             return None
-        for name in (endpoint, "any"):
+        names = (endpoint, "any", aim) if aim else (endpoint, "any")
+        for name in names:
             self.counts[name] = self.counts.get(name, 0) + 1
-        for f in self.faults:
-            if f.endpoint in (endpoint, "any") and f.nth == self.counts[f.endpoint]:
-                return f.kind
-        return None
+        hits = [
+            f.kind for f in self.faults if f.endpoint in names and f.nth == self.counts[f.endpoint]
+        ]
+        self.elsewhere_now = "elsewhere" in hits
+        answers = [k for k in hits if k != "elsewhere"]
+        return answers[0] if answers else (hits[0] if hits else None)
+
+    def publish_elsewhere(self, cid: str) -> None:
+        """The phone app publishes the container just before this read, if it can: a
+        FINISHED one, of a post it has not published already (its user posts it once)."""
+        c = self.containers.get(cid)
+        if c is None or c.pub_at is not None or c.is_item or c.post.split("#")[0] in self.elsewhere:
+            return
+        if self.status(c) == "FINISHED":
+            self.carry_out(c)
+            self.elsewhere.add(c.post.split("#", 1)[0])
 
     def status(self, c: Container) -> str:
         now = self.clock.now()
@@ -182,11 +180,15 @@ class Client:
     def close(self) -> None:
         pass
 
-    def _enter(self, endpoint: str) -> str | None:
-        """Faults before the call; the kind that acts after it, if any."""
+    def _enter(self, endpoint: str, cid: str = "") -> str | None:
+        """Faults before the call (for a read of container `cid`, those aimed at its
+        reads too: "status#<rank>"); the kind that acts after it, if any."""
         self.die()  # a dead worker's threads make no call
         ig = self.ig
-        kind = ig.fault_for(endpoint)
+        aim = f"status#{ig.made.get(cid, 0)}" if cid else ""
+        kind = ig.fault_for(endpoint, aim)
+        if cid and ig.elsewhere_now:
+            ig.publish_elsewhere(cid)
         if ig.burst > 0 and not ig.calm:
             ig.burst -= 1
             raise error(1, None, "An unknown error occurred", 500, transient=True)
@@ -196,7 +198,8 @@ class Client:
         if kind == "burst":
             ig.burst = 4
             kind = "e500"
-        if kind == "t190":
+        if kind in ("t190", "t190_renewed"):
+            ig.renewable = kind == "t190_renewed" and (ig.renewable or not ig.revoked)
             ig.revoked = True
         if ig.revoked and not ig.calm:
             raise error(190, 463, "Error validating access token: Session has expired.")
@@ -226,7 +229,7 @@ class Client:
             self.ig.on_crash()
             raise SimCrash()
         if kind == "lost190":
-            self.ig.revoked = True
+            self.ig.revoked, self.ig.renewable = True, False
         if kind in ("lost", "timeout", "lost190"):
             raise network(sent=True)
         if kind == "unknown_done":
@@ -273,6 +276,7 @@ class Client:
             str(params.get("is_carousel_item")) in ("True", "true"),
         )
         ig.containers[c.id] = c
+        ig.made[c.id] = len(ig.made) + 1
         if kind == "expire":
             c.created = now - self.ig.lifetime
         self._leave(kind)
@@ -280,7 +284,7 @@ class Client:
 
     @locked
     def container_status(self, cid: str) -> tuple[str, str]:
-        kind = self._enter("status")
+        kind = self._enter("status", cid)
         c = self.ig.containers.get(cid)
         if kind == "gone" and c is not None and c.pub_at is None:
             del self.ig.containers[cid]
@@ -289,14 +293,6 @@ class Client:
             raise error(100, 33, f"Object with ID '{cid}' does not exist")
         if kind == "expire" and c.pub_at is None:
             c.created = self.ig.clock.now() - self.ig.lifetime
-        if (
-            kind == "elsewhere"
-            and c.pub_at is None
-            and not c.is_item
-            and self.ig.status(c) == "FINISHED"
-        ):
-            self.ig.carry_out(c)  # the phone app publishes it, before this read
-            self.ig.elsewhere.add(c.post.split("#", 1)[0])
         self._leave(kind)
         code = self.ig.status(c)
         return code, code

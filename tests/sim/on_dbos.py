@@ -79,6 +79,8 @@ class DbosWorld:
                 if r == self.schedule.calm_after:
                     self.ig.settle_down()
                     self._restart()  # a new process: new caches, a renewed token
+                elif r > 0 and self.ig.renew():
+                    self._restart()  # the user renewed the token (t190_renewed)
                 with Enqueuer(self.url, self.schedule.ahead) as queue:
                     if r > 0:
                         queue.taken_up(due_only=False, now=self.clock.now())

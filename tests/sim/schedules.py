@@ -30,6 +30,7 @@ from .changes_back import (
 )
 from .instagram import CALL_KINDS, WRITE_KINDS, Fault
 from .order_seeds import ORDER_SEEDS
+from .read_seeds import READ_SEEDS
 from .refusal_seeds import REFUSAL_SEEDS
 from .report_seeds import REPORT_SEEDS
 from .world import KINDS, Schedule
@@ -300,6 +301,7 @@ REGRESSIONS: dict[str, tuple[Schedule, Callable[[], Callable[[], object]] | None
     **REFUSAL_SEEDS,
     **ORDER_SEEDS,
     **REPORT_SEEDS,
+    **READ_SEEDS,
     # 6: the quota runs out at media_publish; once it is back, the held posts go.
     "defect6_held_posts_re_read_the_quota": (
         Schedule(seed=13, posts=("image", "image", "bare"), faults=(Fault("publish", 1, "quota"),)),

@@ -26,6 +26,12 @@ MUST_DRAW = {
     "elsewhere": ({"elsewhere"},),
     "held": ({"elsewhere"}, {"quota", "rate_long", "t190", "e2207032"}),
     "targeted": ({"elsewhere"}, {"t190", "lost190"}, {"crash_before", "crash_after"}),
+    "renewed": (
+        {"elsewhere"},
+        {"t190_renewed"},
+        {"crash_before", "crash_after"},
+        {"rate_long", "usage_long"},
+    ),
     "refused": (
         {"e2207008_done", "e2207008_dead", "e2207008_expired", "e2207032_dead", "e2207032_done"},
     ),

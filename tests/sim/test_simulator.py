@@ -5,7 +5,8 @@ ends published once faults stop; no run waits forever; each account keeps its or
 
 IGPREFLIGHT_SIM_SCHEDULES sets how many schedules hypothesis draws (CI: 10,000).
 Besides, a derandomized share of each weighted mix (mixes.py: the phone app, holds,
-190 with crashes, 2207008/2207032 refusals), which draw together the rare faults some
+190 with crashes, a renewed 190 with rate-limited reads, 2207008/2207032
+refusals), which draw together the rare faults some
 defects need; IGPREFLIGHT_SIM_SCHEDULES_<MIX> sets a mix's share.
 """
 

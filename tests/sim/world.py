@@ -145,6 +145,8 @@ class World:
                 if any(st.stopped for w in self.workers for st in w.runtime._accounts.values()):
                     self.clock.t += Runtime.REFRESH + 60.0
                 self.ig.settle_down()
+            elif r > 0 and self.ig.renew():  # restarted with the renewed token
+                self.workers = [self._new_worker(w.name) for w in self.workers]
             queue = Enqueuer("memory", client=MemoryClient(self.db))
             if r > 0:
                 queue.taken_up(due_only=False, now=self.clock.now())  # as a worker starts

@@ -309,9 +309,9 @@ def _gate(post: Post) -> Generator[Op, Any, PostView | None]:
     got = yield Step("gate", gate, (post.spec,))
     if isinstance(got, Proceed):
         post.gated = True
-        # A caption-less post's or a story's own earlier container, published with no
-        # record (the phone app, then a crash or a 190), is no duplicate the gate sees.
-        earlier = post.spec.inherit.earlier if post.spec.inherit else ()
+        # Its other containers (earlier attempts', one it gave up on after read errors),
+        # published unseen by the phone app: no duplicate the gate sees (no caption).
+        earlier = tuple(cid for cid in post.made if cid != post.container)
         return (yield from _own(post, earlier, None)) if earlier else None
     if isinstance(got, Duplicate):
         if post.sent_before and not post.looked_for_itself:

@@ -46,6 +46,10 @@ CHILDREN, TOP = "children", "top"
 # What a post's own container reads, before the post sent media_publish, when someone
 # else published it: the post is published (see `published_elsewhere`).
 SENT_BY_OTHERS = frozenset({"PUBLISHED"})
+# Reads of a post's other containers that say nothing of them and fail the post (the
+# next run reads them again): the token stops, or 5xx and lost answers through every
+# retry. Taken for "not published", the post sent its new container: posted twice.
+UNREAD_FAILS = frozenset({ErrorClass.RECONNECT_AUTH, ErrorClass.RETRY_SAME})
 
 
 def phase_slots(spec: PostSpec, phase: str, only: tuple[int, ...] | None = None) -> list[Slot]:
@@ -280,7 +284,8 @@ def whose(
     story), Duplicate(None) says none of them is published. A container gone
     (expired, deleted, an error `look` also takes for gone) is not counted; nothing
     is ever sent from here. A read the rate limit, the quota or the token stops says
-    nothing of the container: the post is held or failed there, as `look` leaves it.
+    nothing of the container: the post is held or failed there, as `look` leaves it;
+    so do 5xx and lost answers through every retry (UNREAD_FAILS).
     Taken for not published, the post went on to send a new container while the
     phone app's publish of its earlier one stood: posted twice."""
     acc, settings = spec.account, spec.settings
@@ -290,7 +295,7 @@ def whose(
         except GraphError as err:
             if err.error_class is ErrorClass.WAIT_QUOTA:
                 return V.held(rt, err, settings)
-            if err.error_class is ErrorClass.RECONNECT_AUTH:
+            if err.error_class in UNREAD_FAILS:
                 return Failed(V.failed(rt, acc, err, None))
             log.info("container %s of %s unreadable (%s)", cid, spec.post.id, err)
             continue
