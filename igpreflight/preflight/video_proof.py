@@ -49,11 +49,20 @@ import threading
 from pathlib import Path
 
 from igpreflight.childproc import time_limit
-from igpreflight.preflight import ffmpeg_decode, isobmff, piece_mp4, video_pieces
+from igpreflight.preflight import (
+    ffmpeg_decode,
+    isobmff,
+    piece_mp4,
+    video_framing,
+    video_pieces,
+)
 from igpreflight.preflight.ffmpeg_decode import Outcome
 from igpreflight.records import record
 from igpreflight.storage import staging
 
+# The NAL walk of the structure proof (video_framing) fails with this, and no more.
+_BSF_FAILED = "Error applying bitstream filters"
+_BSF_SAYS = "a NAL unit's length prefix runs past its picture (damaged H.264/HEVC data)"
 MAX_PIECES = 8  # decodes run at once for one video, at most
 PIECES_ENV = "IGPREFLIGHT_PROOF_PIECES"  # pieces for one video (1: the whole decode)
 
@@ -86,7 +95,9 @@ class Proof:
     ) -> None:
         self.path = path
         self.key = _identity(path)
-        self.frames = frames  # False: the structure alone, no picture decoded
+        self.frames = frames  # False: the structure alone, no picture decoded (as asked)
+        # MPEG-TS cannot prove its end by its structure: its pictures are decoded
+        self._pictures = frames or not video_framing.structure_proves_end(path)
         self._duration = duration
         self._pieces = pieces_wanted() if pieces is None else pieces
         self._procs: list[subprocess.Popen[bytes]] = []
@@ -140,7 +151,7 @@ class Proof:
             self._duration = _duration(self.path)
         track: video_pieces.Track | None = None
         pieces: list[video_pieces.Piece] = []
-        if self.frames:
+        if self._pictures:
             try:
                 track, pieces = video_pieces.split(self.path, self._pieces)
             except (OSError, ValueError, IndexError, KeyError, struct.error):
@@ -194,7 +205,7 @@ class Proof:
         return folder, commands
 
     def _whole(self) -> str | None:
-        if not self.frames:
+        if not self._pictures:
             return self._structure()
         self.whole_run = True
         return ffmpeg_decode.ffmpeg_error(
@@ -250,7 +261,11 @@ class Proof:
     def _rest(self) -> list[str]:
         """The original file as the whole decode reads it, its video copied, not decoded."""
         cmd = [*ffmpeg_decode.video_head(), "-i", "file:" + str(self.path.resolve())]
-        return [*cmd, "-map", "0:v?", "-map", "0:a?", "-c:v", "copy", *ffmpeg_decode.PROGRESS]
+        cmd += ["-map", "0:v?", "-map", "0:a?", "-c:v", "copy"]
+        walk = None if self._pictures else video_framing.nal_filter(self.path)
+        if walk is not None:  # every NAL length prefix walked (video_framing); V: no cover art
+            cmd += ["-bsf:V", walk]
+        return [*cmd, *ffmpeg_decode.PROGRESS]
 
     def _combine(
         self,
@@ -264,7 +279,7 @@ class Proof:
             if outcome is None or isinstance(outcome, str):
                 return outcome or "the decoder failed"  # could not run, or too slow
         runs: list[Outcome] = outcomes  # type: ignore[assignment]
-        if not self.frames:  # the structure alone: the rest's verdict
+        if not self._pictures:  # the structure alone: the rest's verdict
             return _said(runs[-1].lines, runs[-1].seconds) if runs[-1].failed else None
         if not all(o.opened for o in runs):  # an ffmpeg without concat:, a header it refused
             return self._whole()
@@ -291,6 +306,7 @@ class Proof:
 
 
 def _said(lines: list[str], seconds: float) -> str:
+    lines = [_BSF_SAYS if line.startswith(_BSF_FAILED) else line for line in lines]
     return ffmpeg_decode.at(ffmpeg_decode.said(lines, True), seconds)
 
 
