@@ -79,3 +79,17 @@ def test_a_transport_stream_cut_short_fails_by_default(clips, keep, tmp_path):
     cut.write_bytes(data[:end])
     assert Proof(clips["ts"], None, frames=False).verdict() is None
     assert Proof(cut, None, frames=False).verdict() is not None
+
+
+def test_a_complaint_said_while_probing_names_no_time(clips, tmp_path):
+    """The first sample's length prefix set to 0xFFFFFFFF: ffmpeg says so while it
+    probes the stream, and the run goes on to the end. Its end is not where the damage
+    is (the first picture), so the verdict names no time, where it said "at 3.00 s"."""
+    data = bytearray(clips["h264"].read_bytes())
+    offset, _ = _samples(clips["h264"])[0]
+    data[offset : offset + 4] = b"\xff\xff\xff\xff"
+    damaged = tmp_path / "first.mp4"
+    damaged.write_bytes(bytes(data))
+    verdict = Proof(damaged, None, frames=False).verdict()
+    assert verdict is not None and "Invalid NAL unit size" in verdict, verdict
+    assert " at " not in verdict, verdict

@@ -250,7 +250,7 @@ class Proof:
             return ffmpeg_decode.TIMED_OUT
         except OSError as exc:
             return f"cannot run ffmpeg ({exc.strerror or exc})"
-        return _said(done.lines, done.seconds) if done.failed else None
+        return _structure_said(done) if done.failed else None
 
     @staticmethod
     def _piece(url: str, warm: bool) -> list[str]:
@@ -280,7 +280,7 @@ class Proof:
                 return outcome or "the decoder failed"  # could not run, or too slow
         runs: list[Outcome] = outcomes  # type: ignore[assignment]
         if not self._pictures:  # the structure alone: the rest's verdict
-            return _said(runs[-1].lines, runs[-1].seconds) if runs[-1].failed else None
+            return _structure_said(runs[-1]) if runs[-1].failed else None
         if not all(o.opened for o in runs):  # an ffmpeg without concat:, a header it refused
             return self._whole()
         rest, video = runs[-1], runs[:-1]
@@ -305,8 +305,21 @@ class Proof:
         return _said(lines, seconds)
 
 
+def _structure_said(run: Outcome) -> str:
+    """The structure run's complaint. One that did not stop it was said while ffmpeg
+    probed the stream (it decodes its first pictures) or by the parser: where is
+    unknown, and the time the run reached (the end) would point at the wrong place."""
+    if run.returncode == 0:
+        return ffmpeg_decode.said([_BSF_SAYS if _bsf(x) else x for x in run.lines], True)
+    return _said(run.lines, run.seconds)
+
+
+def _bsf(line: str) -> bool:
+    return line.startswith(_BSF_FAILED)
+
+
 def _said(lines: list[str], seconds: float) -> str:
-    lines = [_BSF_SAYS if line.startswith(_BSF_FAILED) else line for line in lines]
+    lines = [_BSF_SAYS if _bsf(line) else line for line in lines]
     return ffmpeg_decode.at(ffmpeg_decode.said(lines, True), seconds)
 
 
