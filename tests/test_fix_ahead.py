@@ -50,12 +50,17 @@ def test_which_arguments_start_a_proof(remux_only, tmp_path):
     assert video_proof._EARLY == {}
 
 
-def test_the_command_remuxes_a_clip_it_proved_early(remux_only, tmp_path):
-    done = _fix(str(remux_only), "--out", str(tmp_path / "out"))
-    assert done.returncode == 0, done.stderr
+def _assert_remuxed(source: Path, out: Path) -> None:
+    """`fix source --out out` (the proof started early) remuxes it into out."""
+    done = _fix(str(source), "--out", str(out))
+    assert done.returncode == 0, done.stdout + done.stderr
     (result,) = json.loads(done.stdout)["files"]
     assert result["status"] == FixStatus.REMUXED.value
-    assert (tmp_path / "out" / remux_only.name).is_file()
+    assert (out / source.name).is_file()
+
+
+def test_the_command_remuxes_a_clip_it_proved_early(remux_only, tmp_path):
+    _assert_remuxed(remux_only, tmp_path / "out")
 
 
 def test_the_command_refuses_a_damaged_clip_it_proved_early(remux_only, tmp_path):
@@ -74,19 +79,14 @@ def test_the_command_refuses_a_damaged_clip_it_proved_early(remux_only, tmp_path
     (result,) = json.loads(done.stdout)["files"]
     assert "does not decode" in result["reason"], result
     assert not (tmp_path / "out" / damaged.name).exists()
-    done = _fix(str(damaged), "--out", str(tmp_path / "least"))
-    assert done.returncode == 0, done.stdout
-    (result,) = json.loads(done.stdout)["files"]
-    assert result["status"] == FixStatus.REMUXED.value
-    assert (tmp_path / "least" / damaged.name).is_file()
+    _assert_remuxed(damaged, tmp_path / "least")
 
 
 def test_the_structure_proof_refuses_a_clip_cut_short_and_starts_no_piece(remux_only, tmp_path):
     """A remux source whose last samples lie past its end (a download cut short, the
     moov written first): the default proof's one run reads every packet and says so."""
     cut = tmp_path / "cut.mp4"
-    done = _fix(str(remux_only), "--out", str(tmp_path / "first"))
-    assert done.returncode == 0, done.stdout
+    _assert_remuxed(remux_only, tmp_path / "first")
     data = (tmp_path / "first" / remux_only.name).read_bytes()  # faststart now
     offset, size = _samples(tmp_path / "first" / remux_only.name)[100]
     cut.write_bytes(data[: offset + size // 2])
