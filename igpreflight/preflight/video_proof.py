@@ -310,17 +310,17 @@ def _structure_said(run: Outcome) -> str:
     probed the stream (it decodes its first pictures) or by the parser: where is
     unknown, and the time the run reached (the end) would point at the wrong place."""
     if run.returncode == 0:
-        return ffmpeg_decode.said([_BSF_SAYS if _bsf(x) else x for x in run.lines], True)
+        return ffmpeg_decode.said(_named(run.lines), True)
     return _said(run.lines, run.seconds)
 
 
-def _bsf(line: str) -> bool:
-    return line.startswith(_BSF_FAILED)
+def _named(lines: list[str]) -> list[str]:
+    """ffmpeg's lines, its bare bitstream-filter failure said as what it means."""
+    return [_BSF_SAYS if line.startswith(_BSF_FAILED) else line for line in lines]
 
 
 def _said(lines: list[str], seconds: float) -> str:
-    lines = [_BSF_SAYS if _bsf(line) else line for line in lines]
-    return ffmpeg_decode.at(ffmpeg_decode.said(lines, True), seconds)
+    return ffmpeg_decode.at(ffmpeg_decode.said(_named(lines), True), seconds)
 
 
 def _duration(path: Path) -> float | None:
