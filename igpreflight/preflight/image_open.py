@@ -9,11 +9,12 @@ of the probe's header walks.
 from __future__ import annotations
 
 import struct
-from typing import BinaryIO
-
-from PIL import Image, UnidentifiedImageError
+from typing import TYPE_CHECKING, BinaryIO
 
 from igpreflight.probe_limits import PROBE_LIMITS, ProbeLimits
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 _HEIF_REGISTERED = False
 # What one PNG text chunk (zTXt, compressed iTXt) may inflate to. Pillow's 1 MB refused
@@ -71,6 +72,10 @@ def open_image(fp: BinaryIO, filename: str = "") -> Image.Image:
     the image fixer can open sharp's 280 MP giant-image.jpg and use draft mode.
     Raises `UnidentifiedImageError` when no plugin accepts the file.
     """
+    # Pillow loads here, not with the module: `bomb_reason` serves jpeg_facts.py's
+    # Pillow-free check of a JPEG.
+    from PIL import Image, UnidentifiedImageError
+
     fp.seek(0)
     prefix = fp.read(16)
     if prefix[4:8] == b"ftyp":  # only an ISO-BMFF file can be HEIF: pillow-heif loads in 17 ms

@@ -12,11 +12,12 @@ import re
 import struct
 import zlib
 from dataclasses import field
-from typing import BinaryIO
-
-from PIL import Image
+from typing import TYPE_CHECKING, BinaryIO
 
 from igpreflight.records import record
+
+if TYPE_CHECKING:  # a type only: checking a JPEG loads no Pillow (jpeg_facts.py)
+    from PIL import Image
 
 
 @record(frozen=False)
