@@ -189,6 +189,28 @@ def profile_misfit(icc: bytes, colorspace: str) -> str | None:
     return space
 
 
+def colour_description(
+    icc: bytes | None, nclx: tuple[int, int] | None, colorspace: str
+) -> tuple[str | None, bool | None, str | None]:
+    """(name, is sRGB, misfit) of an image's profile or CICP values, for its facts;
+    one function for the Pillow path and the JPEG one (`jpeg_facts.py`)."""
+    icc_name: str | None = None
+    icc_is_srgb: bool | None = None
+    icc_misfit: str | None = None
+    if icc:
+        icc_name, icc_is_srgb = icc_facts(icc)
+        # A profile that does not fit the pixels (sGray on a colour JPEG) is ignored
+        # by viewers: whatever it names, it is not the image's colour space.
+        icc_misfit = profile_misfit(icc, colorspace)
+        if icc_misfit:
+            icc_is_srgb = False
+    elif nclx:
+        described = nclx_facts(*nclx)
+        if described:
+            icc_name, icc_is_srgb = described
+    return icc_name, icc_is_srgb, icc_misfit
+
+
 def nclx_facts(primaries: int, transfer: int) -> tuple[str, bool] | None:
     """A CICP/nclx colour description that is not sRGB-like, as (name, False)."""
     if primaries in (1, 2) and transfer not in _NCLX_TRANSFER:
