@@ -5,6 +5,8 @@ JPEG marker walk, PNG chunk walk and ISO-BMFF box walk seek past the payloads.
 That is why a 6000x4000 JPEG costs what a 600x400 one does. The walks live in
 `image_structure.py`, opening and the bomb policy in `image_open.py`, the colour
 description in `image_colour.py`; this module turns what they say into `ImageFacts`.
+A JPEG is answered without Pillow when its header walk can (`jpeg_facts.py`): Pillow
+loads only for the other formats and the JPEGs that walk declines.
 """
 
 from __future__ import annotations
@@ -12,22 +14,22 @@ from __future__ import annotations
 import re
 import struct
 import warnings
-from typing import BinaryIO
-
-from PIL import Image, UnidentifiedImageError
+from typing import TYPE_CHECKING, BinaryIO
 
 from igpreflight.model import ImageFacts, Unreadable
-from igpreflight.preflight.exif import exif_problem
-from igpreflight.preflight.image_colour import icc_facts, nclx_facts, profile_misfit
+from igpreflight.preflight.image_colour import colour_description, icc_facts
 from igpreflight.preflight.image_open import bomb_reason, open_image
 from igpreflight.preflight.image_structure import (
     JpegHeader,
     PngHeader,
     jpeg_header,
-    jpeg_truncation,
     png_header,
     tiff_truncation,
 )
+from igpreflight.preflight.jpeg_facts import jpeg_details, probe_jpeg
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 # Importers of these names from here (the fixer, the full decode, probe.py).
 __all__ = ["bomb_reason", "icc_facts", "open_image", "probe_image"]
@@ -50,6 +52,8 @@ def _mode_bits(mode: str) -> int:
 
 
 def _orientation(im: Image.Image) -> int:
+    from PIL import Image
+
     try:
         value = Image.Image.getexif(im).get(0x0112, 1)
     except Exception:  # noqa: BLE001 - a broken EXIF block means "no orientation"
@@ -58,6 +62,8 @@ def _orientation(im: Image.Image) -> int:
 
 
 def _exif_orientation(data: bytes) -> int:
+    from PIL import Image
+
     exif = Image.Exif()
     try:
         exif.load(data)
@@ -77,6 +83,19 @@ def probe_image(
     Decoders answer hostile bytes with many exception types (RuntimeError from
     libavif, struct.error, ...): every one becomes Unreadable, never an exception.
     """
+    if sniffed == "jpeg":
+        fast = probe_jpeg(path, f, size, ext)
+        if fast is not None:
+            return fast
+    return pillow_probe(path, f, size, ext, sniffed, skim=skim)
+
+
+def pillow_probe(
+    path: str, f: BinaryIO, size: int, ext: str, sniffed: str, *, skim: bool = False
+) -> ImageFacts | Unreadable:
+    """`probe_image` through Pillow, for every format (the JPEG path's reference)."""
+    from PIL import Image, UnidentifiedImageError
+
     label = sniffed.upper()
     try:
         with warnings.catch_warnings():
@@ -164,24 +183,14 @@ def _facts(
     progressive = False
     colorspace = {"CMYK": "CMYK", "LAB": "LAB"}.get(mode, "GRAY" if mode in _GRAY_MODES else "RGB")
     icc = im.info.get("icc_profile") or None
-    icc_name: str | None = None
-    icc_is_srgb: bool | None = None
     nclx: tuple[int, int] | None = None
     exif_error: str | None = None
-    icc_misfit: str | None = None
 
     if fmt in ("JPEG", "MPO") and jpeg is not None:
-        truncated = jpeg_truncation(f, size, jpeg)
-        if truncated:
-            return Unreadable(path, truncated, size)
-        bits = jpeg.precision
-        progressive = jpeg.progressive
-        exif = im.info.get("exif")
-        exif_error = exif_problem(exif) if isinstance(exif, bytes) else None
-        if jpeg.components == 1:
-            colorspace = "GRAY"
-        elif jpeg.components == 4:
-            colorspace = "YCCK" if jpeg.adobe_transform == 2 else "CMYK"
+        details = jpeg_details(f, size, jpeg, colorspace, im.info.get("exif"))
+        if isinstance(details, str):
+            return Unreadable(path, details, size)
+        bits, progressive, exif_error, colorspace = details
         if fmt == "MPO":
             # A gain map or preview in an MPF JPEG is not a second frame; only a
             # stereo/multi-angle MPO is a multi-frame image (and not a JPEG).
@@ -249,17 +258,7 @@ def _facts(
     else:
         frames = getattr(im, "n_frames", 1)
 
-    if icc:
-        icc_name, icc_is_srgb = icc_facts(icc)
-        # A profile that does not fit the pixels (sGray on a colour JPEG) is ignored
-        # by viewers: whatever it names, it is not the image's colour space.
-        icc_misfit = profile_misfit(icc, colorspace)
-        if icc_misfit:
-            icc_is_srgb = False
-    elif nclx:
-        described = nclx_facts(*nclx)
-        if described:
-            icc_name, icc_is_srgb = described
+    icc_name, icc_is_srgb, icc_misfit = colour_description(icc, nclx, colorspace)
     has_alpha = mode in _ALPHA_MODES or "transparency" in im.info
     return ImageFacts(
         path=path,
