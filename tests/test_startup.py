@@ -65,6 +65,27 @@ def test_checking_a_local_image_loads_no_network_s3_dask_dbos_or_publish(tmp_pat
     assert offenders(modules, (*lazy, "igpreflight.storage.s3uri", "PIL.ImageCms")) == []
 
 
+@pytest.mark.parametrize("orientation", [None, 6])
+def test_checking_a_jpeg_imports_no_pillow_at_all(tmp_path: Path, orientation):
+    """Issue 20: a JPEG's facts come from its header segments (`jpeg_facts.py`), so
+    checking one, with or without EXIF, imports no module of Pillow (10-17 ms)."""
+    photo = make_image(tmp_path / "photo.jpg", size=(1080, 1350), orientation=orientation)
+    modules = imported("-m", "igpreflight", "check", str(photo))
+    assert "igpreflight.preflight.jpeg_facts" in modules  # it did check the JPEG
+    assert offenders(modules, ("PIL",)) == []
+
+
+def test_a_jpeg_the_header_walk_declines_is_checked_through_pillow(tmp_path: Path):
+    """The guard above is no accident of a broken import: an MPO goes to Pillow."""
+    from PIL import Image
+
+    pair = tmp_path / "pair.jpg"
+    im = Image.new("RGB", (64, 48))
+    im.save(pair, "MPO", save_all=True, append_images=[im.copy()])
+    modules = imported("-m", "igpreflight", "check", str(pair))
+    assert "PIL.Image" in modules and "PIL.MpoImagePlugin" in modules
+
+
 @pytest.mark.parametrize("fmt", ["json", "sarif"])
 def test_checking_a_local_video_loads_no_network_s3_dask_dbos_or_publish(tmp_path: Path, fmt):
     clip = make_video(tmp_path / "clip.mp4", width=64, height=64, duration=3.5)
