@@ -75,6 +75,14 @@ def test_checking_a_jpeg_imports_no_pillow_at_all(tmp_path: Path, orientation):
     assert offenders(modules, ("PIL",)) == []
 
 
+def test_checking_a_jpeg_with_a_profile_loads_lcms_alone(tmp_path: Path):
+    """A profile is named through lcms's binding, without PIL.Image (15 ms)."""
+    photo = make_image(tmp_path / "p3.jpg", size=(1080, 1350), icc="display-p3")
+    modules = imported("-m", "igpreflight", "check", str(photo))
+    assert "PIL._imagingcms" in modules
+    assert offenders(modules, ("PIL.Image", "PIL.ImageCms", "PIL.JpegImagePlugin")) == []
+
+
 def test_a_jpeg_the_header_walk_declines_is_checked_through_pillow(tmp_path: Path):
     """The guard above is no accident of a broken import: an MPO goes to Pillow."""
     from PIL import Image
