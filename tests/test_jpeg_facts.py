@@ -20,7 +20,7 @@ from fixtures.generate import make_icc_profile, make_image
 from fixtures.icc import make_space_profile
 from igpreflight.model import ImageFacts, Unreadable
 from igpreflight.preflight.jpeg_facts import probe_jpeg
-from igpreflight.preflight.probe_image import pillow_probe, probe_image
+from igpreflight.preflight.probe_image import pillow_probe
 from tests.corpus import corpus_files, needs_corpus
 from tests.jpeg_bytes import drop, exif, insert, patch_sof, seg, short, take, xmp
 
@@ -238,16 +238,58 @@ def test_headers_pillow_refuses_or_reads_otherwise_are_left_to_it(tmp_path: Path
     assert isinstance(same_or_declined(answered["bomb"]), Unreadable)
 
 
-def test_an_mpo_is_left_to_pillow(tmp_path: Path):
+def mpf(entries: list[int], count: int | None = None, order: str = ">", cut: int = 0) -> bytes:
+    """An APP2 MPF payload: an MP Index of `count` images whose MP Entries carry
+    these attributes (type and format bits), the entry table cut by `cut` bytes."""
+    table = b"".join(
+        struct.pack(order + "LLLHH", a, 1000, 0 if i == 0 else 5000, 0, 0)
+        for i, a in enumerate(entries)
+    )[: max(0, 16 * len(entries) - cut)]
+    n = len(entries) if count is None else count
+    tags = [
+        (0xB000, 7, 4, b"0100"),
+        (0xB001, 4, 1, struct.pack(order + "L", n)),
+        (0xB002, 7, len(table), struct.pack(order + "L", 8 + 2 + 12 * 3 + 4)),
+    ]
+    return b"MPF\0" + exif(tags, order=order, extra=table, head=b"")  # fmt: skip
+
+
+PRIMARY, PREVIEW, DISPARITY, ANGLE = 0x20030000, 0x00010001, 0x00020002, 0x00020003
+
+
+def test_mpf_as_pillow_reads_it(tmp_path: Path):
+    """A gain map or preview keeps a JPEG; a stereo or multi-angle MP Index makes an
+    MPO of as many frames; a malformed index, one image or Ultra HDR keeps a JPEG."""
     from PIL import Image
 
     path = tmp_path / "pair.mpo"
     im = Image.new("RGB", (64, 48), "red")
     im.save(path, "MPO", save_all=True, append_images=[im.copy()])
-    data = path.read_bytes()
-    assert both(data)[0] is None
-    facts = probe_image("x.jpg", io.BytesIO(data), len(data), "jpg", "jpeg")
-    assert facts == both(data)[1]  # Pillow's answer (Pillow's own MPO holds no stereo pair)
+    base = jpeg(tmp_path)
+    hdr = seg(0xE1, xmp('<rdf:Description hdrgm:Version="1.0"/>'))
+    cases = {
+        "pillow's-own": (path.read_bytes(), ("JPEG", 1)),
+        "gain-map": (insert(base, seg(0xE2, mpf([PRIMARY, PREVIEW]))), ("JPEG", 1)),
+        "stereo": (insert(base, seg(0xE2, mpf([PRIMARY, DISPARITY]))), ("MPO", 2)),
+        "three-angles": (insert(base, seg(0xE2, mpf([PRIMARY, ANGLE, ANGLE], order="<"))),
+                         ("MPO", 3)),
+        "ultra-hdr": (insert(base, hdr, seg(0xE2, mpf([PRIMARY, DISPARITY]))), ("JPEG", 1)),
+        "one-image": (insert(base, seg(0xE2, mpf([PRIMARY]))), ("JPEG", 1)),
+        "entries-cut": (insert(base, seg(0xE2, mpf([PRIMARY, DISPARITY], cut=4))), ("JPEG", 1)),
+        "not-jpeg-data": (insert(base, seg(0xE2, mpf([PRIMARY, DISPARITY | 1 << 24]))),
+                          ("JPEG", 1)),
+        "count-over-entries": (insert(base, seg(0xE2, mpf([PRIMARY, DISPARITY], count=5))),
+                               ("JPEG", 1)),
+    }  # fmt: skip
+    for name, (data, (fmt, frames)) in cases.items():
+        fast = same_or_declined(data)
+        assert isinstance(fast, ImageFacts), name
+        assert (fast.format, fast.frames) == (fmt, frames), name
+    twice = insert(base, seg(0xE2, mpf([PRIMARY, PREVIEW])), seg(0xE2, mpf([PRIMARY, PREVIEW])))
+    assert same_or_declined(twice) is None
+    # An MPO's bomb message names MPO, a gain map's too (Pillow opened an MPO).
+    giant = patch_sof(cases["gain-map"][0], 1, b"\x07\xd0\x07\xd0")  # 4 MP in 1 KB
+    assert "MPO header declares" in same_or_declined(giant).reason  # type: ignore[union-attr]
 
 
 # ------------------------------------------------------------ hypothesis
@@ -271,6 +313,13 @@ _SEGMENT = st.one_of(
     st.builds(lambda b: seg(0xED, b"Photoshop 3.0\x008BIM" + b), st.binary(max_size=24)),
     st.builds(lambda m, b: seg(m, b), st.sampled_from([0xDB, 0xFE, 0xE5, 0xF1, 0xC4]),
               st.binary(max_size=140)),
+    st.builds(lambda e, c, o, cut: seg(0xE2, mpf(e, c, o, cut)),
+              st.lists(st.sampled_from([PRIMARY, PREVIEW, DISPARITY, ANGLE, 1 << 24, 0]),
+                       max_size=4),
+              st.one_of(st.none(), st.integers(0, 6)), st.sampled_from("<>"),
+              st.integers(0, 20)),
+    st.just(seg(0xE1, xmp('<rdf:Description hdrgm:Version="1.0"/>'))),
+    st.builds(lambda b: seg(0xE2, b"MPF\0" + b), st.binary(max_size=40)),
 )  # fmt: skip
 _BASE: dict[str, bytes] = {}
 

@@ -84,14 +84,15 @@ def test_checking_a_jpeg_with_a_profile_loads_lcms_alone(tmp_path: Path):
 
 
 def test_a_jpeg_the_header_walk_declines_is_checked_through_pillow(tmp_path: Path):
-    """The guard above is no accident of a broken import: an MPO goes to Pillow."""
-    from PIL import Image
+    """The guard above is no accident of a broken import: a 12-bit JPEG goes to Pillow
+    (which refuses it, and says so in its own words)."""
+    from tests.jpeg_bytes import patch_sof
 
-    pair = tmp_path / "pair.jpg"
-    im = Image.new("RGB", (64, 48))
-    im.save(pair, "MPO", save_all=True, append_images=[im.copy()])
-    modules = imported("-m", "igpreflight", "check", str(pair))
-    assert "PIL.Image" in modules and "PIL.MpoImagePlugin" in modules
+    photo = make_image(tmp_path / "photo.jpg", size=(64, 48))
+    deep = tmp_path / "deep.jpg"
+    deep.write_bytes(patch_sof(photo.read_bytes(), 0, b"\x0c"))
+    modules = imported("-m", "igpreflight", "check", str(deep))
+    assert "PIL.Image" in modules
 
 
 @pytest.mark.parametrize("fmt", ["json", "sarif"])

@@ -6,9 +6,9 @@ facts of a JPEG are all in its header segments. This reads them the way Pillow 1
 `JpegImageFile._open` does, so the facts equal the Pillow path's (`probe_image.py`)
 field by field, and answers `None` for anything it does not reproduce exactly:
 a JPEG Pillow would refuse or read otherwise (12-bit, 2 components, a marker it
-treats differently, a malformed JFIF, Adobe, ICC or Photoshop segment), an MPF
-segment (MPO), more than one frame header, or an EXIF block read in a way
-`jpeg_orientation.py` does not reproduce. The caller then asks Pillow.
+treats differently, a malformed JFIF, Adobe, ICC or Photoshop segment), more than
+one frame header or MPF segment, or an EXIF block or MP Index read in a way
+`jpeg_orientation.py` and `jpeg_mpf.py` do not reproduce. The caller then asks Pillow.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from igpreflight.preflight.exif import exif_problem
 from igpreflight.preflight.image_colour import colour_description
 from igpreflight.preflight.image_open import bomb_reason
 from igpreflight.preflight.image_structure import JpegHeader, jpeg_header, jpeg_truncation
+from igpreflight.preflight.jpeg_mpf import mpf_reading
 from igpreflight.preflight.jpeg_orientation import Decline, pillow_orientation
 
 # Pillow's SOF handler: every frame type but DHP (0xDE) and 0xCF, which the walk in
@@ -39,14 +40,16 @@ class JpegOpened:
     """What Pillow's `Image.open` of a JPEG reports that the facts use. A plain class:
     made once per JPEG, and cheaper to import than a record or a dataclass."""
 
-    __slots__ = ("width", "height", "mode", "exif", "icc", "orientation")
+    __slots__ = ("width", "height", "mode", "exif", "icc", "orientation", "formats", "frames")
 
     def __init__(
         self, width: int, height: int, mode: str, exif: bytes | None, icc: bytes | None,
-        orientation: int,
+        orientation: int, formats: tuple[str, str] = ("JPEG", "JPEG"), frames: int = 1,
     ) -> None:  # fmt: skip
         self.width, self.height, self.mode = width, height, mode
         self.exif, self.icc, self.orientation = exif, icc, orientation
+        # (the format Pillow opens it as, which the bomb policy uses; the one reported)
+        self.formats, self.frames = formats, frames
 
 
 class _Segments:
@@ -59,10 +62,14 @@ class _Segments:
         self.icc_chunks: list[bytes] = []
         self.icc: bytes | None = None
         self.dpi = False  # a JFIF density Pillow takes as the DPI
+        self.mp: bytes | None = None  # the MPF payload (Pillow's info["mp"])
+        self.ultra_hdr = False  # an APP1 naming hdrgm:Version: Pillow keeps a JPEG
 
     def app(self, marker: int, s: bytes) -> None:
         """Pillow's APP handler, for the segments whose content the facts use or
         whose shape makes Pillow raise (`Decline`)."""
+        if marker == 0xE1 and b' hdrgm:Version="' in s:
+            self.ultra_hdr = True
         if marker == 0xE0 and s.startswith(b"JFIF"):
             if len(s) < 7:
                 raise Decline("a JFIF segment too short for its version")
@@ -77,7 +84,9 @@ class _Segments:
                 raise Decline("an ICC chunk without its sequence numbers")
             self.icc_chunks.append(s)
         elif marker == 0xE2 and s.startswith(b"MPF\0"):
-            raise Decline("an MPF segment: Pillow may read an MPO")
+            if self.mp is not None:
+                raise Decline("a second MPF segment")
+            self.mp = s[4:]
         elif marker == 0xED and s.startswith(b"Photoshop 3.0\x00"):
             _photoshop(s)
         elif marker == 0xEE and s.startswith(b"Adobe") and len(s) < 7:
@@ -175,6 +184,9 @@ def _opened(seen: _Segments) -> JpegOpened | None:
         orientation = pillow_orientation(
             seen.exif, seen.xmp, seen.exif is not None and not seen.dpi
         )
+        opened, reported, frames = (
+            ("JPEG", "JPEG", 1) if seen.mp is None else mpf_reading(seen.mp, seen.ultra_hdr)
+        )
     except (Decline, struct.error):
         return None
     return JpegOpened(
@@ -184,6 +196,8 @@ def _opened(seen: _Segments) -> JpegOpened | None:
         exif=seen.exif,
         icc=seen.icc,
         orientation=orientation,
+        formats=(opened, reported),
+        frames=frames,
     )
 
 
@@ -218,7 +232,7 @@ def _probe_jpeg(path: str, f: BinaryIO, size: int, ext: str) -> ImageFacts | Unr
     opened = read_jpeg(f, size)
     if opened is None:
         return None
-    bomb = bomb_reason(opened.width, opened.height, size, "JPEG")
+    bomb = bomb_reason(opened.width, opened.height, size, opened.formats[0])
     if bomb:
         return Unreadable(path, bomb, size)
     start = {"CMYK": "CMYK", "L": "GRAY"}.get(opened.mode, "RGB")
@@ -230,13 +244,13 @@ def _probe_jpeg(path: str, f: BinaryIO, size: int, ext: str) -> ImageFacts | Unr
     return ImageFacts(
         path=path,
         bytes=size,
-        format="JPEG",
+        format=opened.formats[1],
         width=opened.width,
         height=opened.height,
         mode=opened.mode,
         bits=bits,
         orientation=opened.orientation,
-        frames=1,
+        frames=opened.frames,
         has_alpha=False,
         icc_name=icc_name,
         icc_is_srgb=icc_is_srgb,

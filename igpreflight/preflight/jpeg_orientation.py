@@ -31,8 +31,9 @@ class Decline(Exception):
     """Pillow would read this block in a way not reproduced here."""
 
 
-def ifd0_entries(tiff: bytes, order: str) -> dict[int, tuple[int, int, bytes]]:
-    """The IFD0 entries Pillow keeps, as tag -> (type, count, value bytes)."""
+def ifd_entries(tiff: bytes, order: str) -> dict[int, tuple[int, int, bytes]]:
+    """The entries of the first IFD (IFD0 of EXIF, the MP Index of MPF) that Pillow
+    keeps, as tag -> (type, count, value bytes)."""
     limit = len(tiff)
     (pos,) = struct.unpack(order + "L", tiff[4:8])
     head = tiff[pos : pos + 2]
@@ -82,7 +83,7 @@ def pillow_orientation(exif: bytes | None, xmp: bytes | None, reads_dpi: bool) -
     order = {b"II\x2a\x00": "<", b"MM\x00\x2a": ">"}.get(tiff[:4])
     if order is None or len(tiff) < 8:
         return 1  # Pillow raises ("not a TIFF file"): no orientation, no XMP either
-    entries = ifd0_entries(tiff, order)
+    entries = ifd_entries(tiff, order)
     if reads_dpi and RESOLUTION_UNIT in entries:
         if entries[RESOLUTION_UNIT][:2] != (3, 1):
             raise Decline("a resolution unit that is not one SHORT")
