@@ -276,8 +276,10 @@ def test_mpf_as_pillow_reads_it(tmp_path: Path):
         "ultra-hdr": (insert(base, hdr, seg(0xE2, mpf([PRIMARY, DISPARITY]))), ("JPEG", 1)),
         "one-image": (insert(base, seg(0xE2, mpf([PRIMARY]))), ("JPEG", 1)),
         "entries-cut": (insert(base, seg(0xE2, mpf([PRIMARY, DISPARITY], cut=4))), ("JPEG", 1)),
-        "not-jpeg-data": (insert(base, seg(0xE2, mpf([PRIMARY, DISPARITY | 1 << 24]))),
+        "not-jpeg-data": (insert(base, seg(0xE2, mpf([PRIMARY, ANGLE, ANGLE | 1 << 24]))),
                           ("JPEG", 1)),
+        "only-the-first-a-view": (insert(base, seg(0xE2, mpf([DISPARITY, PREVIEW]))),
+                                  ("JPEG", 1)),
         "count-over-entries": (insert(base, seg(0xE2, mpf([PRIMARY, DISPARITY], count=5))),
                                ("JPEG", 1)),
     }  # fmt: skip
