@@ -220,6 +220,9 @@ def test_headers_pillow_refuses_or_reads_otherwise_are_left_to_it(tmp_path: Path
         "photoshop-cut-at-a-name": insert(base, seg(0xED, b"Photoshop 3.0\x008BIM\x03\xed")),
         "bad-quantization-table": insert(base, seg(0xDB, bytes(10)), before=-1),
         "a-second-frame": insert(base, take(base, 0xC0)[0], before=0xDA),
+        "a-frame-header-with-a-stray-byte": insert(
+            drop(base, 0xC0), seg(0xC0, take(base, 0xC0)[0][4:] + b"\x00"), before=0xDA
+        ),
         "dhp-marker": insert(base, seg(0xDE, bytes(8))),
         "jpg-extension-marker": insert(base, seg(0xF0, bytes(8))),
     }
