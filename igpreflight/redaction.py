@@ -29,7 +29,8 @@ REDACTED_LOGGERS = (
 
 
 class Redactor(logging.Filter):
-    """Replaces every secret it knows in text, nested containers and log records."""
+    """Replaces every secret it knows in text, nested containers and log records; as a
+    log filter it also leaves each record's message encodable as UTF-8 (`encodable`)."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
@@ -54,19 +55,31 @@ class Redactor(logging.Filter):
         return value
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self.secrets:
-            return True
         if record.args:
             try:
                 record.msg = record.getMessage()
                 record.args = None
             except (TypeError, ValueError):
                 record.args = self.scrub(record.args)
-        record.msg = self.scrub(record.msg if isinstance(record.msg, str) else str(record.msg))
+        text = record.msg if isinstance(record.msg, str) else str(record.msg)
+        record.msg = encodable(self.scrub(text))
+        if not self.secrets:
+            return True
         for key, value in list(vars(record).items()):
             if isinstance(value, (str, list, tuple, dict)) and key not in ("msg", "args"):
                 setattr(record, key, self.scrub(value))
         return True
+
+
+def encodable(text: str) -> str:
+    """`text` as UTF-8 can carry it: a lone surrogate (a post id or caption cut inside an
+    emoji) becomes its escape `\\ud83d`, so that a handler writing UTF-8 (a log file, a
+    journal) neither fails on the record nor drops it."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
 
 
 REDACTOR = Redactor()
@@ -87,4 +100,4 @@ def redact(text: str, secrets: Iterable[str] | None = None) -> str:
     return redactor.scrub(text)
 
 
-__all__ = ["REDACTED", "REDACTOR", "Redactor", "redact", "register_secret"]
+__all__ = ["REDACTED", "REDACTOR", "Redactor", "encodable", "redact", "register_secret"]

@@ -4,6 +4,7 @@ anything is queued, and every report shows them escaped instead of crashing."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -185,7 +186,9 @@ FAST = ["--first-wait", "0.05", "--max-wait", "0.2", "--allow-private"]
 
 
 @pytest.mark.parametrize("command", ["publish", "run"])
-def test_publish_and_run_refuse_that_post_before_any_call_and_go_on(emu, media, tmp_path, command):
+def test_publish_and_run_refuse_that_post_before_any_call_and_go_on(
+    emu, media, tmp_path, command, caplog
+):
     posts = [
         {
             "id": "half",
@@ -214,6 +217,25 @@ def test_publish_and_run_refuse_that_post_before_any_call_and_go_on(emu, media, 
     assert "ok: published" in r.stdout
     [call] = emu.calls("POST", "/media")  # nothing was sent for the refused posts
     assert call["params"]["caption"] == "launch 😀"
+    # publish logs each post's end, naming it as the report does, escaped: UTF-8 can
+    # carry the records (run stops the post at check, before publishing logs anything)
+    assert ("odd\\ud83d" in caplog.text) == (command == "publish")
+    caplog.text.encode("utf-8")
+
+
+def test_a_log_file_takes_a_record_naming_a_lone_surrogate(tmp_path, capsys):
+    """A UTF-8 log file (a service's, a journal) fails on a raw lone surrogate, prints
+    "--- Logging error ---" and loses the record; our loggers escape it first."""
+    handler = logging.FileHandler(tmp_path / "igp.log", encoding="utf-8")
+    log = logging.getLogger("igpreflight.publish")
+    log.addHandler(handler)
+    try:
+        log.warning("post %s failed", f"default/odd{HALF}")
+    finally:
+        log.removeHandler(handler)
+        handler.close()
+    assert (tmp_path / "igp.log").read_text() == "post default/odd\\ud83d failed\n"
+    assert "Logging error" not in capsys.readouterr().err
 
 
 def test_one_line_escapes_what_a_terminal_acts_on_and_keeps_the_rest() -> None:
