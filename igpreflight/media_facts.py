@@ -39,6 +39,10 @@ class ImageFacts:
     # The ICC profile's colour space (GRAY, CMYK...) when it does not fit the pixels'
     # (a grey profile on a colour image): viewers ignore such a profile.
     icc_misfit: str | None = None
+    # A JPEG's coding process, named from its frame marker (`JPEG_CODINGS`): browsers
+    # and many decoders read only baseline, extended and progressive Huffman coding.
+    # None for every other format.
+    jpeg_coding: str | None = None
 
     @property
     def display_width(self) -> int:
@@ -65,6 +69,35 @@ class ImageFacts:
             "alpha": self.has_alpha,
             "icc": self.icc_name,
         }
+
+
+# A JPEG frame marker's process (ITU T.81 table B.1), by its SOF number (the marker
+# minus 0xFFC0); a DHP segment before the frame makes any of them hierarchical.
+JPEG_CODINGS = {
+    0: "baseline",
+    1: "extended",
+    2: "progressive",
+    3: "lossless",
+    5: "hierarchical",
+    6: "hierarchical progressive",
+    7: "hierarchical lossless",
+    9: "arithmetic",
+    10: "arithmetic progressive",
+    11: "arithmetic lossless",
+    13: "arithmetic hierarchical",
+    14: "arithmetic hierarchical progressive",
+    15: "arithmetic hierarchical lossless",
+}
+# The processes browsers and common decoders read: Huffman coding, DCT, one frame.
+HUFFMAN_CODINGS = frozenset({"baseline", "extended", "progressive"})
+
+
+def jpeg_coding(sof: int, hierarchical: bool = False) -> str:
+    """The process a frame marker's SOF number names; `hierarchical` (a DHP segment
+    came first) turns SOF1-3 and SOF9-11 into their hierarchical forms."""
+    if hierarchical and sof in (1, 2, 3, 9, 10, 11):
+        sof += 4
+    return JPEG_CODINGS.get(sof, f"SOF{sof}")
 
 
 # MediaInfo's names of the HDR transfers (ITU-T H.273 16 and 18).

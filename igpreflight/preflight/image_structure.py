@@ -14,6 +14,7 @@ import zlib
 from dataclasses import field
 from typing import TYPE_CHECKING, BinaryIO
 
+from igpreflight.media_facts import jpeg_coding
 from igpreflight.records import record
 
 if TYPE_CHECKING:  # a type only: checking a JPEG loads no Pillow (jpeg_facts.py)
@@ -30,6 +31,13 @@ class JpegHeader:
     adobe_transform: int | None = None
     sos_offset: int | None = None
     trailer_bytes: int = 0  # bytes appended after the JPEG (motion photo video)
+    sof: int = 0  # the frame marker's number (SOF0 baseline ... SOF15): the coding process
+    hierarchical: bool = False  # a DHP segment: the frames are a hierarchy
+
+    @property
+    def coding(self) -> str:
+        """The coding process in words (`media_facts.JPEG_CODINGS`)."""
+        return jpeg_coding(self.sof, self.hierarchical)
 
 
 _MOTION_LEN = re.compile(
@@ -72,6 +80,9 @@ def jpeg_header(f: BinaryIO, size: int) -> JpegHeader | str:
                 hdr.precision = seg[0]
                 hdr.components = seg[5]
             hdr.progressive = marker in (0xC2, 0xC6, 0xCA, 0xCE)
+            hdr.sof = marker - 0xC0
+        elif marker == 0xDE:  # DHP: the frames that follow are a hierarchy
+            hdr.hierarchical = True
         elif marker == 0xEE:  # APP14 Adobe: colour transform
             seg = f.read(min(length - 2, 12))
             if seg[:5] == b"Adobe" and len(seg) >= 12:

@@ -203,9 +203,10 @@ def _opened(seen: _Segments) -> JpegOpened | None:
 
 def jpeg_details(
     f: BinaryIO, size: int, jpeg: JpegHeader, colorspace: str, exif: object
-) -> str | tuple[int, bool, str | None, str]:
-    """A JPEG's truncation, or its (bits, progressive, EXIF problem, colour space)
-    from the marker walk; shared by both paths so that they cannot differ."""
+) -> str | tuple[int, bool, str | None, str, str]:
+    """A JPEG's truncation, or its (bits, progressive, EXIF problem, colour space,
+    coding process) from the marker walk; shared by both paths so that they cannot
+    differ."""
     truncated = jpeg_truncation(f, size, jpeg)
     if truncated:
         return truncated
@@ -214,7 +215,7 @@ def jpeg_details(
         colorspace = "GRAY"
     elif jpeg.components == 4:
         colorspace = "YCCK" if jpeg.adobe_transform == 2 else "CMYK"
-    return jpeg.precision, jpeg.progressive, exif_error, colorspace
+    return jpeg.precision, jpeg.progressive, exif_error, colorspace, jpeg.coding
 
 
 def probe_jpeg(path: str, f: BinaryIO, size: int, ext: str) -> ImageFacts | Unreadable | None:
@@ -239,7 +240,7 @@ def _probe_jpeg(path: str, f: BinaryIO, size: int, ext: str) -> ImageFacts | Unr
     details = jpeg_details(f, size, jpeg, start, opened.exif)
     if isinstance(details, str):
         return Unreadable(path, details, size)
-    bits, progressive, exif_error, colorspace = details
+    bits, progressive, exif_error, colorspace, coding = details
     icc_name, icc_is_srgb, icc_misfit = colour_description(opened.icc, None, colorspace)
     return ImageFacts(
         path=path,
@@ -259,4 +260,5 @@ def _probe_jpeg(path: str, f: BinaryIO, size: int, ext: str) -> ImageFacts | Unr
         extension=ext,
         exif_error=exif_error,
         icc_misfit=icc_misfit,
+        jpeg_coding=coding,
     )

@@ -185,12 +185,13 @@ def _facts(
     icc = im.info.get("icc_profile") or None
     nclx: tuple[int, int] | None = None
     exif_error: str | None = None
+    coding: str | None = None
 
     if fmt in ("JPEG", "MPO") and jpeg is not None:
         details = jpeg_details(f, size, jpeg, colorspace, im.info.get("exif"))
         if isinstance(details, str):
             return Unreadable(path, details, size)
-        bits, progressive, exif_error, colorspace = details
+        bits, progressive, exif_error, colorspace, coding = details
         if fmt == "MPO":
             # A gain map or preview in an MPF JPEG is not a second frame; only a
             # stereo/multi-angle MPO is a multi-frame image (and not a JPEG).
@@ -278,4 +279,5 @@ def _facts(
         extension=ext,
         exif_error=exif_error,
         icc_misfit=icc_misfit,
+        jpeg_coding=coding,
     )

@@ -32,8 +32,12 @@ from igpreflight.transcode.types import FixOptions, FixPlan, FixStatus, Step
 
 # Rules a decode + re-encode resolves (each also names the step that does it).
 PIXEL_RULES = frozenset(
-    {"IMG001", "IMG002", "IMG003", "IMG004", "IMG006", "IMG007", "IMG008", "IMG009"}
+    {"IMG001", "IMG002", "IMG003", "IMG004", "IMG006", "IMG007", "IMG008", "IMG009", "IMG014"}
 )
+# Coding processes the decoder (Pillow's libjpeg-turbo) cannot be trusted with: it
+# refuses hierarchical JPEG, and hands a lossless one's YCbCr samples back unconverted
+# (false colours), so re-encoding either would need another decoder.
+UNDECODABLE = {"lossless": "reads a lossless JPEG's YCbCr samples as RGB (false colours)"}
 # Resolved by writing the file under the right extension; no pixel is touched.
 RENAME_RULES = frozenset({"IMG010"})
 # PNG is tolerated (IMG012 warning): converted to JPEG unless --keep-png.
@@ -256,6 +260,11 @@ def plan_image(
         status = FixStatus.UNCHANGED if options.in_place else FixStatus.COPIED
         return FixPlan(Kind.IMAGE, role, status, (), ext, profile=profile)
 
+    coding = facts.jpeg_coding or ""
+    if "hierarchical" in coding or "lossless" in coding:
+        why = UNDECODABLE.get(coding.split()[-1], "does not decode hierarchical JPEG")
+        reason = f"{coding} JPEG: the fixer's decoder (libjpeg-turbo) {why}; convert it first"
+        return FixPlan(Kind.IMAGE, role, FixStatus.UNFIXABLE, (), ext, reason, profile)
     dw, dh = facts.display_width, facts.display_height
     geo = geometry(dw, dh, limits, options.aspect)
     if decoded_pixels(facts, geo, targets) > targets.max_decode_pixels:
@@ -332,7 +341,7 @@ def plan_image(
             "encode",
             f"JPEG q<={targets.max_quality} under {fmt_int(limits.max_bytes)} bytes "
             f"({why} from {facts.format})",
-            ("IMG001", "IMG002", "IMG012", "IMG010", EXIF_RULE),
+            ("IMG001", "IMG002", "IMG012", "IMG010", "IMG014", EXIF_RULE),
             format="JPEG",
         )
     else:

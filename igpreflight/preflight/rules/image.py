@@ -1,4 +1,4 @@
-"""Image rules IMG001-IMG013: pure functions of ImageFacts and the role's ImageLimits.
+"""Image rules IMG001-IMG014: pure functions of ImageFacts and the role's ImageLimits.
 
 Each rule yields at most one finding whose message names the measured value and
 the limit. Sizes and ratios are the DISPLAYED ones (after EXIF orientation),
@@ -12,6 +12,7 @@ from fractions import Fraction
 
 from igpreflight import formats
 from igpreflight.limits import IMAGE_LIMITS, STORY_ASPECT, ImageLimits
+from igpreflight.media_facts import HUFFMAN_CODINGS, JPEG_CODINGS
 from igpreflight.model import Finding, ImageFacts, Role, Severity
 from igpreflight.preflight.rules import REGISTRY
 from igpreflight.preflight.rules.fmt import (
@@ -275,6 +276,27 @@ def exif_block(f: ImageFacts, lim: ImageLimits) -> Iterator[Finding]:
             f"corrupt EXIF block: {f.exif_error}; {lim.platform} refuses the file though "
             "its pixels are fine",
         )
+
+
+_SOF_OF = {name: n for n, name in JPEG_CODINGS.items()}
+
+
+@REGISTRY.image_rule(
+    "IMG014",
+    Severity.WARNING,
+    "JPEG is Huffman-coded: baseline, extended or progressive (what browsers decode)",
+    fix="re-encoded as a standard (Huffman-coded) JPEG",
+)
+def jpeg_coding(f: ImageFacts, lim: ImageLimits) -> Iterator[Finding]:
+    coding = f.jpeg_coding
+    if coding is None or coding in HUFFMAN_CODINGS:
+        return
+    sof = _SOF_OF.get(coding)
+    named = f"{coding} coding" + (f" (SOF{sof})" if sof is not None else "")
+    yield jpeg_coding.finding(
+        f"JPEG uses {named}, which browsers and many decoders do not decode; Meta "
+        f"documents only JPEG, not which of its coding processes {lim.platform} reads",
+    )
 
 
 @REGISTRY.image_rule(
