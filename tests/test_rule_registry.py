@@ -43,6 +43,7 @@ FIXABLE_EXAMPLES = {
     "IMG010": (replace(GOOD_IMAGE, extension="png"), Role.FEED_IMAGE, {}),
     "IMG012": (replace(GOOD_IMAGE, format="PNG", extension="png"), Role.FEED_IMAGE, {}),
     "IMG013": (replace(GOOD_IMAGE, exif_error="a loop"), Role.FEED_IMAGE, {}),
+    "IMG014": (replace(GOOD_IMAGE, jpeg_coding="arithmetic"), Role.FEED_IMAGE, {}),
     "VID001": (replace(GOOD_VIDEO, container="Matroska", extension="mkv"), Role.REELS, {}),
     "VID002": (replace(GOOD_VIDEO, video_codec="VP9"), Role.REELS, {}),
     "VID003": (replace(GOOD_VIDEO, audio_codec="Opus"), Role.REELS, {}),

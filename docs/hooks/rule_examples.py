@@ -159,6 +159,10 @@ EXAMPLES: dict[str, Example] = {
             "in a 266-byte block",
         ),
     ),
+    "IMG014": FileExample(
+        "a JPEG written with `cjpeg -arithmetic` (arithmetic coding, SOF9)",
+        image("arithmetic.jpg", jpeg_coding="arithmetic"),
+    ),
     # ---------------------------------------------------------------- videos
     "VID001": FileExample(
         "a Matroska file", video("clip.mkv", container="Matroska", video_codec="AVC")
