@@ -100,6 +100,21 @@ def jpeg_coding(sof: int, hierarchical: bool = False) -> str:
     return JPEG_CODINGS.get(sof, f"SOF{sof}")
 
 
+def undecodable(coding: str | None) -> str | None:
+    """Why `fix` cannot re-encode a JPEG of this process, or None. Its decoder
+    (libjpeg-turbo, through Pillow) refuses hierarchical JPEG and hands a lossless
+    one's YCbCr samples back as RGB: a re-encode would publish false colours."""
+    if not coding:
+        return None
+    if "hierarchical" in coding:
+        return "the fixer's decoder (libjpeg-turbo) does not decode hierarchical JPEG"
+    if "lossless" in coding:  # ffmpeg decodes it right: convert with ffmpeg
+        return (
+            "the fixer's decoder (libjpeg-turbo) reads lossless JPEG's YCbCr as RGB (false colours)"
+        )
+    return None
+
+
 # MediaInfo's names of the HDR transfers (ITU-T H.273 16 and 18).
 HDR_TRANSFER_NAMES = frozenset({"PQ", "SMPTE ST 2084", "HLG", "ARIB STD-B67"})
 

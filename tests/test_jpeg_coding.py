@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import shutil
 import subprocess
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import pytest
@@ -24,7 +24,10 @@ from igpreflight.preflight.jpeg_facts import probe_jpeg
 from igpreflight.preflight.probe import probe
 from igpreflight.preflight.probe_image import pillow_probe
 from igpreflight.transcode.batch import fix_paths
+from igpreflight.transcode.plan_image import plan_image
 from igpreflight.transcode.types import FixOptions, FixStatus
+from tests.corpus import CORPUS, needs_corpus
+from tests.factories import GOOD_IMAGE
 from tests.jpeg_bytes import insert, seg, segments
 
 RED = (200, 30, 40)
@@ -135,6 +138,10 @@ def test_check_warns_and_names_the_process(tmp_path: Path, name: str, named: str
     found = codes(path)
     assert "IMG014" in found and named in found["IMG014"]
     assert "browsers" in found["IMG014"]
+    fixable = name in ("cjpeg", "jpegtran")  # check tells what fix will do with it
+    (finding,) = [f for f in check_facts(probe(path), Role.FEED_IMAGE) if f.rule == "IMG014"]
+    assert finding.fixable is fixable
+    assert ("fix cannot re-encode it" in finding.message) is not fixable
 
 
 @pytest.mark.parametrize("name", ["baseline", "progressive"])
@@ -172,3 +179,42 @@ def test_fix_calls_lossless_and_hierarchical_unfixable(tmp_path: Path, name: str
     assert result.status is FixStatus.UNFIXABLE
     assert f"{coding} JPEG" in (result.reason or "") and why in (result.reason or "")
     assert not list((tmp_path / "out").glob("*.jpg"))  # nothing written in its name
+
+
+@needs_corpus
+def test_the_corpus_smallest_jpeg_is_arithmetic_coded(tmp_path: Path):
+    """mathiasbynens/small's 107-byte "minimal valid" JPEG is SOF9: small because
+    arithmetic coding is, and exactly what a browser refuses."""
+    path = CORPUS / "small" / "jpeg.jpg"
+    assert "arithmetic coding (SOF9)" in codes(path).get("IMG014", "")
+    (result,) = fix_paths([path], tmp_path / "out", FixOptions())
+    assert result.status is FixStatus.CONVERTED
+    assert probe(Path(result.output or "")).jpeg_coding == "baseline"
+
+
+def test_a_lossless_jpeg_is_never_decoded_for_another_rule():
+    """IMG014 ignored (config), a lossless JPEG too wide (IMG004) would be decoded to
+    downscale it, in false colours: the plan refuses it instead."""
+    facts = replace(GOOD_IMAGE, jpeg_coding="lossless", width=2000, height=1600)
+    findings = [f for f in check_facts(facts, Role.FEED_IMAGE) if f.rule != "IMG014"]
+    assert [f.rule for f in findings if f.fixable] == ["IMG004"]
+    plan = plan_image(facts, findings, Role.FEED_IMAGE, FixOptions())
+    assert plan.status is FixStatus.UNFIXABLE and "false colours" in (plan.reason or "")
+    arithmetic = replace(facts, jpeg_coding="arithmetic")
+    assert plan_image(arithmetic, findings, Role.FEED_IMAGE, FixOptions()).status is (
+        FixStatus.CONVERTED
+    )
+
+
+def test_why_lossless_is_unfixable_pillow_decodes_it_in_false_colours(tmp_path: Path):
+    """The reason pinned: Pillow's libjpeg-turbo returns ffmpeg's lossless YCbCr samples
+    as RGB, where ffmpeg decodes the red right. When this fails, the decoder reads it
+    right and `media_facts.undecodable` can let lossless JPEG be re-encoded."""
+    path = ffmpeg_lossless(tmp_path)
+    with Image.open(path) as im:
+        pillow = im.convert("RGB").getpixel((50, 50))
+    cmd = [ffmpeg_exe(), "-loglevel", "error", "-i", str(path), "-f", "rawvideo"]
+    raw = subprocess.run([*cmd, "-pix_fmt", "rgb24", "-"], check=True, capture_output=True).stdout
+    ffmpeg = tuple(raw[(50 * 360 + 50) * 3 : (50 * 360 + 50) * 3 + 3])
+    assert all(abs(a - b) <= 3 for a, b in zip(ffmpeg, RED, strict=True)), ffmpeg
+    assert not all(abs(a - b) <= 30 for a, b in zip(pillow, RED, strict=True)), pillow

@@ -20,6 +20,7 @@ from fractions import Fraction
 from typing import Any
 
 from igpreflight.limits import IMAGE_FIX, ImageFixTargets, ImageLimits
+from igpreflight.media_facts import undecodable
 from igpreflight.model import Finding, ImageFacts, Kind, Role
 from igpreflight.preflight.jpeg_strict import scale_for
 from igpreflight.preflight.rules.fmt import allowed_aspect, aspects_label, fmt_int, ratio_label
@@ -34,10 +35,9 @@ from igpreflight.transcode.types import FixOptions, FixPlan, FixStatus, Step
 PIXEL_RULES = frozenset(
     {"IMG001", "IMG002", "IMG003", "IMG004", "IMG006", "IMG007", "IMG008", "IMG009", "IMG014"}
 )
-# Coding processes the decoder (Pillow's libjpeg-turbo) cannot be trusted with: it
-# refuses hierarchical JPEG, and hands a lossless one's YCbCr samples back unconverted
-# (false colours), so re-encoding either would need another decoder.
-UNDECODABLE = {"lossless": "reads a lossless JPEG's YCbCr samples as RGB (false colours)"}
+# A JPEG coded in a process browsers refuse: re-encoded, unless its decoder cannot
+# be trusted with it (`media_facts.undecodable`), and then unfixable.
+CODING_RULE = "IMG014"
 # Resolved by writing the file under the right extension; no pixel is touched.
 RENAME_RULES = frozenset({"IMG010"})
 # PNG is tolerated (IMG012 warning): converted to JPEG unless --keep-png.
@@ -239,6 +239,10 @@ def plan_image(
     decode = bool(codes & PIXEL_RULES) and not relabel or to_jpeg
     out_fmt = "PNG" if png_kept else "JPEG"
     ext = output_extension(out_fmt if decode else facts.format.upper(), facts.extension)
+    why_not = undecodable(facts.jpeg_coding)
+    if why_not and (decode or any(f.rule == CODING_RULE for f in findings)):
+        reason = f"{facts.jpeg_coding} JPEG: {why_not}; convert it with another tool first"
+        return FixPlan(Kind.IMAGE, role, FixStatus.UNFIXABLE, (), ext, reason, profile)
 
     if not decode:
         kept: list[Step] = []
@@ -260,11 +264,6 @@ def plan_image(
         status = FixStatus.UNCHANGED if options.in_place else FixStatus.COPIED
         return FixPlan(Kind.IMAGE, role, status, (), ext, profile=profile)
 
-    coding = facts.jpeg_coding or ""
-    if "hierarchical" in coding or "lossless" in coding:
-        why = UNDECODABLE.get(coding.split()[-1], "does not decode hierarchical JPEG")
-        reason = f"{coding} JPEG: the fixer's decoder (libjpeg-turbo) {why}; convert it first"
-        return FixPlan(Kind.IMAGE, role, FixStatus.UNFIXABLE, (), ext, reason, profile)
     dw, dh = facts.display_width, facts.display_height
     geo = geometry(dw, dh, limits, options.aspect)
     if decoded_pixels(facts, geo, targets) > targets.max_decode_pixels:
@@ -341,7 +340,7 @@ def plan_image(
             "encode",
             f"JPEG q<={targets.max_quality} under {fmt_int(limits.max_bytes)} bytes "
             f"({why} from {facts.format})",
-            ("IMG001", "IMG002", "IMG012", "IMG010", "IMG014", EXIF_RULE),
+            ("IMG001", "IMG002", "IMG012", "IMG010", CODING_RULE, EXIF_RULE),
             format="JPEG",
         )
     else:

@@ -12,7 +12,7 @@ from fractions import Fraction
 
 from igpreflight import formats
 from igpreflight.limits import IMAGE_LIMITS, STORY_ASPECT, ImageLimits
-from igpreflight.media_facts import HUFFMAN_CODINGS, JPEG_CODINGS
+from igpreflight.media_facts import HUFFMAN_CODINGS, JPEG_CODINGS, undecodable
 from igpreflight.model import Finding, ImageFacts, Role, Severity
 from igpreflight.preflight.rules import REGISTRY
 from igpreflight.preflight.rules.fmt import (
@@ -293,9 +293,12 @@ def jpeg_coding(f: ImageFacts, lim: ImageLimits) -> Iterator[Finding]:
         return
     sof = _SOF_OF.get(coding)
     named = f"{coding} coding" + (f" (SOF{sof})" if sof is not None else "")
+    why_not = undecodable(coding)
     yield jpeg_coding.finding(
         f"JPEG uses {named}, which browsers and many decoders do not decode; Meta "
-        f"documents only JPEG, not which of its coding processes {lim.platform} reads",
+        f"documents only JPEG, not which of its coding processes {lim.platform} reads"
+        + (f"; igpreflight fix cannot re-encode it: {why_not}" if why_not else ""),
+        fixable=not why_not,
     )
 
 
