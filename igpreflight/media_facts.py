@@ -68,6 +68,8 @@ class ImageFacts:
             "frames": self.frames,
             "alpha": self.has_alpha,
             "icc": self.icc_name,
+            # a JPEG's coding process (IMG014), for a reader to see what was read
+            **({"jpeg_coding": self.jpeg_coding} if self.jpeg_coding else {}),
         }
 
 

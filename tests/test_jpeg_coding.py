@@ -218,3 +218,13 @@ def test_why_lossless_is_unfixable_pillow_decodes_it_in_false_colours(tmp_path: 
     ffmpeg = tuple(raw[(50 * 360 + 50) * 3 : (50 * 360 + 50) * 3 + 3])
     assert all(abs(a - b) <= 3 for a, b in zip(ffmpeg, RED, strict=True)), ffmpeg
     assert not all(abs(a - b) <= 30 for a, b in zip(pillow, RED, strict=True)), pillow
+
+
+def test_the_json_report_names_the_coding(tmp_path: Path):
+    from click.testing import CliRunner
+
+    from igpreflight.cli import cli
+
+    path, _ = made(tmp_path, "lossless")
+    done = CliRunner().invoke(cli, ["check", "--format", "json", str(path)])
+    assert '"jpeg_coding": "lossless"' in done.output
