@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from igpreflight.records import record
+from igpreflight.records import _init_fields, record
 
 
 def pair(frozen: bool = True, eq: bool = True) -> tuple[type, type]:
@@ -80,6 +80,24 @@ def test_positional_arguments_defaults_and_factories() -> None:
     )
     assert fast("b").notes is not fast("b").notes  # a fresh list each time
     assert fast.__match_args__ == plain.__match_args__
+
+
+ORDER = ("name", "size", "tags", "notes", "hidden", "uncompared")
+
+
+@given(values, st.integers(0, 6), st.sets(st.sampled_from(ORDER[1:])))
+def test_any_call_shape_sets_what_dataclass_sets(given_: dict, n: int, omitted: set) -> None:
+    """Arguments split into positional and keyword ones, defaults left out: `record`'s
+    one-update path and the field-by-field one give what `dataclass` gives, in its order."""
+    plain, fast = pair()
+    full = {"notes": ["n"], **given_}
+    args = tuple(full[name] for name in ORDER[:n])
+    kwargs = {k: v for k, v in full.items() if k not in ORDER[:n] and k not in omitted}
+    a, b = plain(*args, **kwargs), fast(*args, **kwargs)
+    assert dataclasses.asdict(b) == dataclasses.asdict(a)
+    slow = object.__new__(fast)
+    _init_fields(slow, fast.__record_plan__, args, kwargs)
+    assert vars(b) == vars(slow) and list(vars(b)) == list(vars(slow))
 
 
 @pytest.mark.parametrize(
