@@ -386,7 +386,12 @@ def test_uncertain_posts_through_the_cli_settle_on_the_next_run(emu, media, env,
     answer comes too late, and the token expires before the run can read the container:
     a0 ends uncertain (exit 1, never failed) and a1, behind it, held. The next run
     settles a0 from its container first; a1's media_publish answers 200 without an id
-    and is settled from its container too. Each is published once."""
+    and is settled from its container too. Each is published once.
+
+    On a loaded machine a1 may still be making or polling its container when the token
+    goes (stop 32's CI): its call meets the stopped account and it fails
+    [reconnect-auth], nothing sent, and the next run makes it a new container. Both are
+    right; which one comes is the machine's timing, so the test takes either."""
     db = str(tmp_path / "q.sqlite")
     emu.inject("media_publish", "slow", delay=4)  # a0: carried out, answered too late
     emu.inject("media_publish", "no_id")  # a1 (next run): 200 {}, nothing published
@@ -405,13 +410,18 @@ def test_uncertain_posts_through_the_cli_settle_on_the_next_run(emu, media, env,
     lines = {x.split(":")[0]: x for x in out.splitlines()}
     assert lines["brand-a/a0"].startswith("brand-a/a0: uncertain"), out
     assert "settles it first" in lines["brand-a/a0"] and "Traceback" not in err
-    assert "after a0, uncertain" in lines["brand-a/a1"], out
+    a1 = lines["brand-a/a1"]
+    held = "after a0, uncertain" in a1
+    stopped = a1.startswith("brand-a/a1: failed [reconnect-auth]") and "were not sent" in a1
+    assert held or stopped, out
+    made = len(emu.calls("POST", "/media"))
     emu.restore_token(env["IGT_A"])
     again = cli(env, "publish", str(m), "--db", db, *FAST, "--settle-window", "2")
     assert again.returncode == 0, again.stdout + again.stderr
     assert "brand-a/a0: published" in again.stdout and "brand-a/a1: published" in again.stdout
     assert published(emu, A) == ["post a0", "post a1"]
-    assert len(emu.calls("POST", "/media")) == 2  # never a second container
+    # a0 is settled from its container, never a second one; a held a1 keeps its own.
+    assert len(emu.calls("POST", "/media")) == made + (0 if held else 1)
     assert [c["fault"] for c in emu.calls("POST", "/media_publish")][:3] == ["slow", "no_id", None]
 
 
