@@ -18,7 +18,7 @@ import pytest
 from igpreflight.catalog import RULES
 from igpreflight.model import Role, Severity
 from igpreflight.preflight.checks import check_facts
-from igpreflight.preflight.rules import REGISTRY, Registry, load_rules
+from igpreflight.preflight.rules import REGISTRY, RULE_MODULES, Registry, load_rules, rule_info
 from igpreflight.preflight.rules.quota import QuotaFacts, check_quota
 from igpreflight.publish.graph.table import GRAPH_ERRORS
 from igpreflight.transcode import plan_image, plan_video
@@ -83,6 +83,22 @@ def test_the_catalog_is_the_registry():
     for info in RULES.values():
         assert info.summary and info.fix_hint, info.code
         assert "\n" not in info.summary, info.code
+
+
+def test_each_rule_module_is_listed_with_the_kind_its_rules_read():
+    """A check loads the modules of its kind alone (`load_rules(kind)`): a module listed
+    under the wrong kind would leave its rules out of that check."""
+    registry = load_rules()
+    for rule in registry.rules.values():
+        module = rule.module.rpartition(".")[2]
+        assert RULE_MODULES[module] == rule.kind, rule.code
+    for kind in set(RULE_MODULES.values()):
+        assert getattr(registry, kind), f"no rule of kind {kind}"
+
+
+def test_rule_info_is_the_catalogs_entry():
+    assert all(rule_info(code) is info for code, info in RULES.items())
+    assert rule_info("IMG999") is None
 
 
 @pytest.mark.parametrize("kind", sorted(PLANNERS))

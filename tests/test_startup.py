@@ -231,3 +231,50 @@ def test_fixing_builds_its_values_as_records(tmp_path: Path):
         fixed = "photo.jpg" if target is photo else "clip.mp4"
         assert (out / fixed).is_file()
         assert shown in ("[] FROZEN True", f"[{PLAIN_BY_CHOICE}] FROZEN True"), shown
+
+
+# A probe run after the command: which rule modules it imported (by importlib, which
+# `-X importtime` does not list) and whether the catalog (every rule module) loaded.
+RULE_MODULES_AFTER = """
+import atexit, sys
+def report():
+    loaded = sorted(m for m in sys.modules if m.startswith("igpreflight.preflight.rules."))
+    print("RULES", ",".join(m.rpartition(".")[2] for m in loaded), "igpreflight.catalog" in sys.modules)
+atexit.register(report)
+sys.argv = ["igpreflight", *sys.argv[1:]]
+from igpreflight.launch import main
+main()
+"""
+
+
+def rule_modules_after(*args: str) -> tuple[str, str]:
+    """The command's stdout, and the rule modules it loaded and whether the catalog did."""
+    proc = subprocess.run(
+        [sys.executable, "-c", RULE_MODULES_AFTER, *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+    )
+    assert proc.returncode in (0, 1), proc.stderr[-2000:]
+    report, _, loaded = proc.stdout.rpartition("RULES ")
+    return report, loaded.strip()
+
+
+def test_checking_a_photo_loads_the_image_rules_alone(tmp_path: Path):
+    """Importing every rule module (video, post, URL, quota, file) cost `check FILE`
+    6-7 ms; a photo's check loads the image rules, and its text report still gives
+    each finding the fix hint of its rule's registration."""
+    from igpreflight.catalog import RULES
+
+    photo = make_image(tmp_path / "wide.jpg", size=(2400, 1600))  # IMG004: too wide
+    report, loaded = rule_modules_after("check", "--color", "never", str(photo))
+    assert loaded == "fmt,image False"
+    assert "IMG004" in report and f"fix: {RULES['IMG004'].fix_hint}" in report
+
+
+def test_checking_a_video_loads_the_image_and_video_rules_alone(tmp_path: Path):
+    clip = make_video(tmp_path / "clip.mp4", width=64, height=64, duration=3.5)
+    report, loaded = rule_modules_after("check", "--format", "github", str(clip))
+    assert loaded == "fmt,image,video,video_dimensions,video_encoding False"
+    assert "VID" in report  # a 64x64 clip breaks the video rules: they did run

@@ -27,7 +27,8 @@ from igpreflight.preflight.rules import PostContext, load_rules
 from igpreflight.preflight.rules.image import image_format
 from igpreflight.profiles import INSTAGRAM, Profile, is_default
 
-REGISTRY = load_rules()  # every rule module imported, so every rule registered
+# Each check loads the rule modules of its kind first (`load_rules(kind)`): a photo's
+# check imports the image rules alone.
 
 _SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
@@ -51,7 +52,7 @@ def check_image(
     if not role.is_image:
         raise ValueError(f"{role} is not an image role")
     limits = profile.image(role)
-    rules = list(REGISTRY.image.values())
+    rules = list(load_rules("image").image.values())
     if not (limits.accepted_formats or limits.tolerated_formats):
         rules = [image_format]  # a videos-only profile: one finding says so
     return sort_findings(f for rule in rules for f in rule(facts, limits))
@@ -64,7 +65,7 @@ def check_video(
     if role.is_image:
         raise ValueError(f"{role} is not a video role")
     limits = profile.video(role)
-    found = [f for rule in REGISTRY.video.values() for f in rule(facts, limits)]
+    found = [f for rule in load_rules("video").video.values() for f in rule(facts, limits)]
     return sort_findings(_refused_whole(found))
 
 
@@ -84,7 +85,7 @@ def _blocks(findings: Sequence[Finding]) -> bool:
     with `igpreflight fix`" (VID004) in check's summary, "fix: remuxed with
     faststart", and fix then said unfixable. An error fixed only on request (VID008,
     --trim/--extend) blocks nothing: its hint names the option."""
-    rules = REGISTRY.video
+    rules = load_rules("video").video
     return any(
         f.severity is Severity.ERROR and not f.fixable and not rules[f.rule].info.on_request
         for f in findings
@@ -94,7 +95,7 @@ def _blocks(findings: Sequence[Finding]) -> bool:
 
 def check_unreadable(facts: Unreadable) -> list[Finding]:
     """FILE001 with the probe's reason."""
-    return sort_findings(f for rule in REGISTRY.file.values() for f in rule(facts))
+    return sort_findings(f for rule in load_rules("file").file.values() for f in rule(facts))
 
 
 def by_profile(results: Sequence[tuple[Profile, Sequence[Finding]]]) -> list[Finding]:
@@ -136,7 +137,8 @@ def check_facts(
 
 def check_post(post: Post, ctx: PostContext) -> list[Finding]:
     """Every post rule for one post (the facts of its media are in ctx.facts)."""
-    return sort_findings(f for rule in REGISTRY.post.values() for f in rule(post, ctx))
+    rules = load_rules("post").post.values()
+    return sort_findings(f for rule in rules for f in rule(post, ctx))
 
 
 def post_context(facts: Mapping[str, Facts], profile: Profile = INSTAGRAM) -> PostContext:
@@ -161,7 +163,7 @@ def check_posts(
         else:
             found = by_profile([(p, check_post(post, post_context(facts, p))) for p in profiles])
         out.setdefault(post.id, []).extend(found)
-    for rule in REGISTRY.batch.values():
+    for rule in load_rules("batch").batch.values() if posts else ():  # no posts, no batch
         for post_id, found in rule(posts).items():
             out.setdefault(post_id, []).extend(found)
     return {post_id: sort_findings(found) for post_id, found in out.items()}

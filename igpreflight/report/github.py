@@ -14,8 +14,8 @@ and since '%' itself is always `%25`, each name reads back as exactly one file.
 
 from __future__ import annotations
 
-from igpreflight.catalog import RULES
 from igpreflight.model import Finding, Report, Severity
+from igpreflight.preflight.rules import rule_info
 from igpreflight.report.locate import ci_path, post_path
 from igpreflight.report.per_file import by_path, findings_of
 from igpreflight.report.text import summary_line
@@ -64,7 +64,8 @@ def _overflow_notice(lines: list[str]) -> list[str]:
 def annotation(f: Finding, path: str, *, prefix: str = "") -> str:
     """One workflow command for one finding."""
     message = prefix + f.tagged_message
-    hint = RULES[f.rule].fix_hint if f.rule in RULES else ""
+    info = rule_info(f.rule)
+    hint = info.fix_hint if info is not None else ""
     if hint and f.severity is not Severity.INFO:
         message += f"\n{'fix' if f.fixable else 'to do'}: {hint}"
     props = f"file={escape_property(ci_path(path))},title={escape_property(f.rule)}"

@@ -21,8 +21,8 @@ import re
 import xml.etree.ElementTree as ET
 
 from igpreflight._version import __version__
-from igpreflight.catalog import RULES
 from igpreflight.model import Finding, Report, Severity
+from igpreflight.preflight.rules import rule_info
 from igpreflight.report.locate import ci_path, post_path
 from igpreflight.report.per_file import by_path, findings_of, roles_of
 from igpreflight.textcheck import escaped_char, one_line, printable, shown_lines
@@ -129,7 +129,8 @@ def _detail(f: Finding) -> str:
     graph = "/".join(str(c) for c in (f.code, f.subcode) if c is not None)
     if graph:
         lines.append(f"Graph error prevented: {graph}")
-    hint = RULES[f.rule].fix_hint if f.rule in RULES else ""
+    info = rule_info(f.rule)
+    hint = info.fix_hint if info is not None else ""
     if hint:
         lines.append(f"{'fix' if f.fixable else 'to do'}: {hint}")
     return "\n".join(lines)

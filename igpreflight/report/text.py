@@ -7,7 +7,6 @@ reprogramming the terminal.
 
 from __future__ import annotations
 
-from igpreflight.catalog import RULES
 from igpreflight.model import (
     ROLE_LABEL,
     FileReport,
@@ -17,6 +16,7 @@ from igpreflight.model import (
     Severity,
     VideoFacts,
 )
+from igpreflight.preflight.rules import rule_info
 from igpreflight.textcheck import one_line
 
 _ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
@@ -42,8 +42,9 @@ def _finding_lines(findings: list[Finding]) -> list[str]:
         if f.subcode is not None or f.code is not None:
             graph = f"  [{'/'.join(str(c) for c in (f.code, f.subcode) if c is not None)}]"
         out.append(f"  {f.severity.value:<7} {f.rule:<8} {f.tagged_message}{graph}")
-        hint = RULES[f.rule].fix_hint if f.rule in RULES else ""
-        if not f.fixable and f.rule in RULES and RULES[f.rule].fixable:
+        info = rule_info(f.rule)
+        hint = info.fix_hint if info is not None else ""
+        if not f.fixable and info is not None and info.fixable:
             hint = ""  # e.g. "no video stream": the usual fix does not apply; the message says why
         if hint and f.severity is not Severity.INFO:
             prefix = "fix:" if f.fixable else "to do:"
