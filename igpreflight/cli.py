@@ -18,6 +18,7 @@ from typing import Any
 import click
 
 from igpreflight._version import __version__
+from igpreflight.launch import command_chosen
 
 # name -> "module:attribute", in the order `--help` lists them.
 COMMANDS: dict[str, str] = {
@@ -48,6 +49,11 @@ class LazyGroup(click.Group):
             return None
         module, _, attr = target.partition(":")
         return getattr(importlib.import_module(module), attr)
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+        found = super().resolve_command(ctx, args)
+        command_chosen()  # the collector, off while the command loaded, resumes
+        return found
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
         """click's main, with every failure on stderr as one `igpreflight: error: ...`

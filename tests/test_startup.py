@@ -278,3 +278,53 @@ def test_checking_a_video_loads_the_image_and_video_rules_alone(tmp_path: Path):
     report, loaded = rule_modules_after("check", "--format", "github", str(clip))
     assert loaded == "fmt,image,video,video_dimensions,video_encoding False"
     assert "VID" in report  # a 64x64 clip breaks the video rules: they did run
+
+
+# A probe run with the command: at each collection, whether the CLI and the command's
+# module had loaded, and whether the collector was on at exit.
+COLLECTIONS = """
+import atexit, gc, sys
+seen = set()
+def loaded(phase, info):
+    if phase == "start":
+        seen.add(("igpreflight.cli" in sys.modules, "igpreflight.api.checking" in sys.modules))
+gc.callbacks.append(loaded)
+atexit.register(lambda: print("GC", sorted(seen), gc.isenabled()))  # after the collect
+atexit.register(gc.collect)  # at least one collection, whatever the work allocated
+sys.argv = ["igpreflight", *sys.argv[1:]]
+from igpreflight.launch import main
+main()
+"""
+
+
+def test_the_collector_waits_for_the_command_to_load_then_runs(tmp_path: Path):
+    """Collections while click and the command's modules load found nothing to free
+    (what imports make lives until exit) and cost `check FILE` 6 ms of CPU; the work
+    itself (a batch of thousands of files) still runs with the collector on."""
+    photos = [make_image(tmp_path / f"p{i}.jpg", size=(1080, 1350)) for i in range(3)]
+    proc = subprocess.run(
+        [sys.executable, "-c", COLLECTIONS, "check", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert f"{len(photos)} files" in proc.stdout
+    seen, enabled = proc.stdout.rpartition("GC ")[2].rsplit(" ", 1)
+    assert "(True, False)" not in seen  # none while the CLI and the command loaded
+    assert "(True, True)" in seen and enabled.strip() == "True"
+
+
+def test_a_command_run_in_process_leaves_the_collector_alone():
+    """Only the console script holds the collector: a caller's own process is not frozen."""
+    import gc
+
+    from click.testing import CliRunner
+
+    from igpreflight.cli import cli
+
+    before = gc.get_freeze_count()
+    result = CliRunner().invoke(cli, ["rules", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert gc.isenabled() and gc.get_freeze_count() == before
