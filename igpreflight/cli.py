@@ -18,7 +18,7 @@ from typing import Any
 import click
 
 from igpreflight._version import __version__
-from igpreflight.launch import command_chosen
+from igpreflight.collector import command_chosen
 
 # name -> "module:attribute", in the order `--help` lists them.
 COMMANDS: dict[str, str] = {

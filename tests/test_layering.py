@@ -34,7 +34,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("report", ("report",)),
     # the HTTP service: a front end over the API, like the commands (which start it).
     ("serve", ("serve",)),
-    ("commands", ("commands", "cli", "launch", "__main__", "")),  # "" is the package root
+    # collector: the console script's garbage collector while the command loads.
+    ("commands", ("commands", "cli", "launch", "collector", "__main__", "")),  # "" is the root
 ]
 RANK = {name: i for i, (_, names) in enumerate(LAYERS) for name in names}
 BASE = next(i for i, (layer, _) in enumerate(LAYERS) if layer == "base")
@@ -47,10 +48,11 @@ KNOWN: set[tuple[str, str]] = set()
 TEST_CODE = {"fixtures", "tests", "bench"}
 
 # What a command may import: the API, the reports, the terminal, the configuration
-# (and the other commands, click's options, the version; `serve` starts the HTTP
-# service, the other front end over the API).
+# (and the other commands, click's options, the version, the start-up's collector;
+# `serve` starts the HTTP service, the other front end over the API).
 COMMAND_DEPS = (
     *("api", "report", "terminal", "config", "commands", "cli", "launch", "_version", "serve", ""),
+    "collector",
 )
 
 # Commands reaching past the API: none (issue 19). What a command needs from below
