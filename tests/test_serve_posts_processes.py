@@ -219,7 +219,9 @@ def test_sigterm_stops_serve_cleanly_and_the_post_is_published_after(
     tmp_path: Path, emu: GraphEmulator, media: MediaServer, monkeypatch: Any
 ) -> None:
     db = str(tmp_path / "publish.sqlite")
-    emu.container_delay = 2.0
+    # The post is processing when serve is told to stop, and stays so until it is gone
+    # (a fixed delay could run out first on a loaded machine): the restart publishes it.
+    emu.container_delay = 10_000
     with serve(tmp_path, emu, db, monkeypatch) as (proc, url), client(url) as c:
         body = post_body(media.url_for("feed.jpg"), "after a restart")
         post = c.post("/v1/posts", json=body, headers={"Idempotency-Key": "term"}).json()
@@ -232,6 +234,8 @@ def test_sigterm_stops_serve_cleanly_and_the_post_is_published_after(
         log = (tmp_path / f"serve-{url.rsplit(':', 1)[1]}.log").read_text()
         assert "Application shutdown complete" in log, log  # the lifespan ran its end
         assert "Traceback" not in log
+    assert emu.published == []
+    emu.container_delay = 0.05
     with serve(tmp_path, emu, db, monkeypatch) as (_, url), client(url) as c:
         assert wait_all(c, [post["id"]])[post["id"]] == "published"
     assert [p["caption"] for p in emu.published] == ["after a restart"]
