@@ -207,12 +207,14 @@ def test_kill_9_mid_batch_then_rerun_publishes_each_post_once(emu, media, tmp_pa
         str(tmp_path / "q.sqlite"),
     ]
     environ = {**os.environ, **env(emu)}
+    # The third media_publish is carried out, but its answer comes too late: the kill
+    # lands after Instagram published and before the engine heard of it. Queued before
+    # the run (two answered at once ahead of it), since a fault injected once two posts
+    # were out could miss the third on a loaded machine and slow the fourth instead.
+    emu.inject("media_publish", "slow", times=2, delay=0)
+    emu.inject("media_publish", "slow", delay=30)
     proc = subprocess.Popen(args, env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        _wait_for(lambda: len(emu.published) >= 2)
-        # the third media_publish is carried out, but its answer comes too late:
-        # the kill lands after Instagram published and before the engine heard of it
-        emu.inject("media_publish", "slow", delay=30)
         _wait_for(lambda: len(emu.published) >= 3)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)

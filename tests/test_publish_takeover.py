@@ -77,7 +77,12 @@ def test_a_worker_stopped_inside_media_publish_is_settled_by_the_other_once(
         while sender is None and time.time() < deadline:
             for c in list(emu.store.containers.values()):
                 if c.publishing:  # a media_publish Instagram is carrying out right now
-                    call = emu.calls("POST", "/media_publish")[-1]
+                    # Its own call, not the last one: both workers may be in one at once.
+                    [call] = [
+                        x
+                        for x in emu.calls("POST", "/media_publish")
+                        if x["params"].get("creation_id") == c.id
+                    ][-1:]
                     sender, cut = call["headers"]["host"].split(":")[0], c
             time.sleep(0.01)
         assert sender in workers, "no media_publish was in flight"
@@ -97,7 +102,12 @@ def test_a_worker_stopped_inside_media_publish_is_settled_by_the_other_once(
             p.send_signal(signal.SIGTERM)
         for p in workers.values():
             p.wait(timeout=30)
-    time.sleep(emu.publish_delay + 0.5)  # any media_publish still being carried out lands
+    # Any media_publish still being carried out lands (it ends and records its media
+    # under one lock): waited for, as a fixed pause could end first on a loaded machine.
+    deadline = time.time() + 60
+    while any(c.publishing for c in list(emu.store.containers.values())):
+        assert time.time() < deadline, "a media_publish never ended"
+        time.sleep(0.05)
     shown = [p["params"].get("image_url") for p in emu.published]
     assert sorted(shown) == sorted(urls), shown  # each post once: none missing, none twice
     assert {p["user_id"] for p in emu.published} == {A, B}

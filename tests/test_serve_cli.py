@@ -92,11 +92,14 @@ def test_two_workers_share_media_and_metrics(tmp_path):
 
 
 class SlowImage(BaseHTTPRequestHandler):
-    """Serves a JPEG after 2 s: a request still in flight when the service is told to stop."""
+    """Serves a JPEG after 2 s: a request still in flight when the service is told to stop.
+    `arrived` is set as the GET comes in, so a test knows the check is waiting on it."""
 
     body = jpeg()
+    arrived = threading.Event()
 
     def do_GET(self):
+        self.arrived.set()
         time.sleep(2)
         self.send_response(200)
         self.send_header("Content-Type", "image/jpeg")
@@ -115,6 +118,7 @@ def test_sigterm_lets_requests_in_flight_finish(tmp_path, workers):
         serve_process(tmp_path, "--allow-private", "--workers", workers) as (url, proc),
     ):
         result: dict = {}
+        SlowImage.arrived.clear()
 
         def ask() -> None:
             post = {"post": {"media": [f"{slow}/photo.jpg"]}}
@@ -122,7 +126,9 @@ def test_sigterm_lets_requests_in_flight_finish(tmp_path, workers):
 
         asking = threading.Thread(target=ask)
         asking.start()
-        time.sleep(0.8)  # the check is waiting on the slow server
+        # The check is waiting on the slow server: on a loaded machine a fixed pause
+        # could end before the request reached the service, which then rightly refuses it.
+        assert SlowImage.arrived.wait(30), "the check never fetched the image"
         proc.send_signal(signal.SIGTERM)
         asking.join(30)
         # uvicorn ends by re-raising the signal it drained for, as an unhandled one would

@@ -30,6 +30,14 @@ def incoming(service) -> list[Path]:
     return list((Path(service.settings.data_dir) / "media" / ".incoming").iterdir())
 
 
+def wait_incoming(service, seconds: float = 30.0) -> list[Path]:
+    """The parts being received, once there is one (a fixed pause may end first)."""
+    deadline = time.monotonic() + seconds
+    while not incoming(service) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return incoming(service)
+
+
 def wait_empty(service, seconds: float = 5.0) -> list[Path]:
     deadline = time.monotonic() + seconds
     while incoming(service) and time.monotonic() < deadline:
@@ -181,8 +189,7 @@ def raw_upload(service, head_only: bool) -> socket.socket:
 
 def test_a_client_that_leaves_mid_upload_leaves_nothing(service):
     sock = raw_upload(service, head_only=False)
-    time.sleep(0.3)
-    assert incoming(service)  # the part is being written
+    assert wait_incoming(service)  # the part is being written
     sock.close()
     assert not wait_empty(service)
 

@@ -208,7 +208,9 @@ def test_cancel_a_scheduled_post(svc, emu, media) -> None:
 def test_cancel_after_the_worker_took_the_post_stops_it_before_media_publish(
     svc, emu, media
 ) -> None:
-    emu.container_delay = 3.0  # Instagram takes its time: the post waits in processing
+    # Instagram takes its time: the post waits in processing until the cancel is in (a
+    # fixed delay could run out first on a loaded machine and the post be published).
+    emu.container_delay = 10_000
     with svc.client(KEY_A) as c:
         post = _post(c, post_body(media.url_for("feed.jpg"), "stopped"), "c-2").json()
         wait_state(c, post["id"], ("processing",))
@@ -216,6 +218,7 @@ def test_cancel_after_the_worker_took_the_post_stops_it_before_media_publish(
         assert gone.status_code == 200, gone.text
         assert gone.json()["state"] == "cancelled"
         # The container finishes; the worker's next step sees the cancel and stops.
+        emu.container_delay = 0.05
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and any(
             x["status_code"] != "FINISHED" for x in emu.containers

@@ -159,7 +159,10 @@ def test_kill_9_with_a_post_and_a_job_on_their_way_ends_both_once_after_restart(
     clip = make_video(
         tmp_path / "clip.mov", width=320, height=568, duration=3.2, container="mov", faststart=False
     )
-    emu.container_delay = 2.0  # the post is processing when the service dies
+    # The post is processing when the service dies: its container stays in progress
+    # until then (a fixed delay could run out first on a loaded machine, while the
+    # video uploads, and the post be published before the kill).
+    emu.container_delay = 10_000
     with serve(tmp_path, emu, db, monkeypatch) as (proc, url), client(url) as c:
         body = post_body(media.url_for("feed.jpg"), "survives a kill")
         post = c.post("/v1/posts", json=body, headers={"Idempotency-Key": "kill"}).json()
@@ -173,6 +176,7 @@ def test_kill_9_with_a_post_and_a_job_on_their_way_ends_both_once_after_restart(
         os.kill(proc.pid, signal.SIGKILL)  # the job queued or running, the post processing
         proc.wait()
     assert emu.published == []
+    emu.container_delay = 0.05  # the container finishes for the service that comes back
     with serve(tmp_path, emu, db, monkeypatch) as (_, url), client(url) as c:
         states = wait_all(c, [post["id"]])
         assert states[post["id"]] == "published"
@@ -215,7 +219,9 @@ def test_sigterm_stops_serve_cleanly_and_the_post_is_published_after(
     tmp_path: Path, emu: GraphEmulator, media: MediaServer, monkeypatch: Any
 ) -> None:
     db = str(tmp_path / "publish.sqlite")
-    emu.container_delay = 2.0
+    # The post is processing when serve is told to stop, and stays so until it is gone
+    # (a fixed delay could run out first on a loaded machine): the restart publishes it.
+    emu.container_delay = 10_000
     with serve(tmp_path, emu, db, monkeypatch) as (proc, url), client(url) as c:
         body = post_body(media.url_for("feed.jpg"), "after a restart")
         post = c.post("/v1/posts", json=body, headers={"Idempotency-Key": "term"}).json()
@@ -228,6 +234,8 @@ def test_sigterm_stops_serve_cleanly_and_the_post_is_published_after(
         log = (tmp_path / f"serve-{url.rsplit(':', 1)[1]}.log").read_text()
         assert "Application shutdown complete" in log, log  # the lifespan ran its end
         assert "Traceback" not in log
+    assert emu.published == []
+    emu.container_delay = 0.05
     with serve(tmp_path, emu, db, monkeypatch) as (_, url), client(url) as c:
         assert wait_all(c, [post["id"]])[post["id"]] == "published"
     assert [p["caption"] for p in emu.published] == ["after a restart"]
