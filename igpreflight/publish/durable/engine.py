@@ -31,6 +31,7 @@ from igpreflight.publish.durable.dbfaults import (
 from igpreflight.publish.durable.dbos_log import quiet_dbos_log, saved_dbos_log
 from igpreflight.publish.durable.queries import post_states
 from igpreflight.publish.durable.queue import APP_NAME, APP_VERSION, QUEUE, QUEUE_POLL
+from igpreflight.publish.durable.view import PostView
 from igpreflight.publish.durable.workers import HEARTBEAT, STALE_AFTER, WorkerRegistry
 from igpreflight.publish.steps.runtime import STOPPING, Runtime
 from igpreflight.states import PostState
@@ -314,7 +315,8 @@ class Engine:
         """A run ends once every post has settled, and a settled workflow records its
         end a moment later: wait for those moments (bounded), so `status`, the
         service's webhooks and the next run read an ended attempt, not a PENDING one
-        whose process is gone (which only the next worker's recovery would end)."""
+        whose process is gone (which only the next worker's recovery would end, and
+        which the next run then reports as published now, not earlier)."""
         ids = sorted(port.Host.ran)
         if not ids:
             return
@@ -325,13 +327,21 @@ class Engine:
                 found = DBOS.list_workflows(
                     workflow_ids=ids, status="PENDING", load_input=False, load_output=False
                 )
-                if not any(
-                    DBOS.get_event(w.workflow_id, "settled", timeout_seconds=0) for w in found
-                ):
+                if not any(_ending(DBOS, w.workflow_id) for w in found):
                     return
                 time.sleep(0.02)
         except Exception as exc:  # the database is failing: end as a kill would
             log.info("could not wait for the posts' ends: %s", exc)
+
+
+def _ending(DBOS: Any, wid: str) -> bool:
+    """A workflow between its last state and the record of its end: its "settled"
+    event is set, or about to be (the run saw its final "state" event, written just
+    before "settled", and may have stopped waiting on that)."""
+    if DBOS.get_event(wid, "settled", timeout_seconds=0):
+        return True
+    view = PostView.from_dict(DBOS.get_event(wid, "state", timeout_seconds=0))
+    return view is not None and PostState(view.state).final and not view.step
 
 
 def idle(row: dict[str, Any], until_idle: bool) -> bool:
