@@ -138,6 +138,11 @@ def _tone(icc: bytes, cms: _imagingcms.CmsProfile) -> bool:
     return _srgb_tone(ImageCms.ImageCmsProfile(cms))
 
 
+# The name of a profile lcms cannot open. Viewers ignore such a profile and show the
+# pixels as sRGB (Chrome's Skia, Firefox's qcms), so it is a misfit, not a conversion.
+UNREADABLE_ICC = "unreadable ICC profile"
+
+
 @functools.lru_cache(maxsize=64)  # a batch carries a handful of distinct profiles
 def icc_facts(icc: bytes) -> tuple[str, bool]:
     """(description, is_srgb) of an ICC profile.
@@ -157,7 +162,7 @@ def icc_facts(icc: bytes) -> tuple[str, bool]:
         cms = _imagingcms.profile_frombytes(icc)
         name = ((cms.profile_description or "") + "\n").strip()
     except Exception:  # noqa: BLE001 - lcms raises its own error types on bad profiles
-        return "unreadable ICC profile", False
+        return UNREADABLE_ICC, False
     name = name or "unnamed ICC profile"
     space = icc[16:20]
     if space == b"RGB ":
@@ -208,7 +213,7 @@ def colour_description(
         icc_name, icc_is_srgb = icc_facts(icc)
         # A profile that does not fit the pixels (sGray on a colour JPEG) is ignored
         # by viewers: whatever it names, it is not the image's colour space.
-        icc_misfit = profile_misfit(icc, colorspace)
+        icc_misfit = "unreadable" if icc_name == UNREADABLE_ICC else profile_misfit(icc, colorspace)
         if icc_misfit:
             icc_is_srgb = False
     elif nclx:

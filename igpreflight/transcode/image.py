@@ -29,6 +29,7 @@ from igpreflight import atomic
 from igpreflight.limits import IMAGE_FIX
 from igpreflight.model import ImageFacts
 from igpreflight.preflight.decode import MAX_FRAMES, classic_error, located
+from igpreflight.preflight.image_colour import UNREADABLE_ICC
 from igpreflight.preflight.probe_image import bomb_reason, icc_facts, open_image
 from igpreflight.transcode import image_resize, jpeg_segments
 from igpreflight.transcode.aim import plan_image_limits
@@ -271,7 +272,14 @@ def _to_srgb(im: Image.Image, icc: bytes | None) -> Image.Image:
     base = im.convert({"LA": "L", "RGBA": "RGB"}.get(im.mode, im.mode))
     space = _icc_space(icc) if icc else ""
     expected = {"RGB": "RGB", "CMYK": "CMYK", "L": "GRAY"}[base.mode]
-    if icc and space == expected and not (base.mode != "CMYK" and icc_facts(icc)[1]):
+    # A profile lcms cannot open is ignored, as viewers do (check calls it a misfit).
+    name, is_srgb = icc_facts(icc) if icc else ("", False)
+    if (
+        icc
+        and space == expected
+        and name != UNREADABLE_ICC
+        and not (base.mode != "CMYK" and is_srgb)
+    ):
         try:
             source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
             intent = (

@@ -1,0 +1,61 @@
+"""Findings of the second image trial (non-JPEG formats and the interplay with fix),
+each built here with Pillow: the file a user had, what check said, what fix made."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PIL import Image
+
+from fixtures.generate import make_icc_profile
+from igpreflight import check, fix
+from igpreflight.transcode.image_encode import SRGB_ICC
+from igpreflight.transcode.types import FixStatus
+
+# A Display P3 profile cut short: lcms cannot open it, and neither can viewers, which
+# then show the pixels as sRGB (some exporters write a truncated iCCP/APP2 profile).
+BROKEN_ICC = make_icc_profile("display-p3")[:200]
+
+
+def _photo(size: tuple[int, int] = (1080, 1350)) -> Image.Image:
+    im = Image.new("RGB", size, (200, 30, 30))
+    im.paste((20, 90, 220), (size[0] // 4, size[1] // 4, size[0] // 2, size[1] // 2))
+    return im
+
+
+def _found(path: Path) -> list[tuple[str, str]]:
+    (checked,) = check([path]).files
+    return [(f.rule, f.message) for f in checked.findings]
+
+
+def test_a_jpeg_with_an_unreadable_profile_is_relabelled_not_failed(tmp_path):
+    """fix failed with "the embedded ICC profile cannot be used" (exit 1) on a file
+    that check called merely a warning; viewers ignore the profile, so the label goes."""
+    src = tmp_path / "photo.jpg"
+    _photo().save(src, quality=85, icc_profile=BROKEN_ICC)
+    ((rule, message),) = _found(src)
+    assert rule == "IMG006" and "unreadable" in message
+    (result,) = fix([src], tmp_path / "out").files
+    assert result.status is FixStatus.CONVERTED, result.reason
+    assert [s.name for s in result.plan.steps] == ["relabel-srgb"]
+    out = tmp_path / "out" / "photo.jpg"
+    scan = src.read_bytes().index(b"\xff\xda")
+    assert out.read_bytes().endswith(src.read_bytes()[scan:])  # pixels not re-encoded
+    with Image.open(out) as im:
+        assert im.info["icc_profile"] == SRGB_ICC
+    assert _found(out) == []
+    (again,) = fix([out], tmp_path / "again").files
+    assert again.status is FixStatus.COPIED
+
+
+def test_a_png_with_an_unreadable_profile_converts_with_its_pixels_as_shown(tmp_path):
+    src = tmp_path / "shot.png"
+    _photo().save(src, icc_profile=BROKEN_ICC)
+    (result,) = fix([src], tmp_path / "out").files
+    assert result.status is FixStatus.CONVERTED, result.reason
+    out = tmp_path / "out" / "shot.jpg"
+    with Image.open(out) as im:
+        assert im.info["icc_profile"] == SRGB_ICC
+        r, g, b = im.getpixel((10, 10))
+        assert abs(r - 200) < 6 and abs(g - 30) < 6 and abs(b - 30) < 6
+    assert _found(out) == []
