@@ -8,6 +8,7 @@ from pathlib import Path
 from PIL import Image
 
 from fixtures.generate import make_icc_profile
+from fixtures.icc import make_space_profile
 from igpreflight import check, fix
 from igpreflight.transcode.image_encode import SRGB_ICC
 from igpreflight.transcode.types import FixStatus
@@ -15,6 +16,8 @@ from igpreflight.transcode.types import FixStatus
 # A Display P3 profile cut short: lcms cannot open it, and neither can viewers, which
 # then show the pixels as sRGB (some exporters write a truncated iCCP/APP2 profile).
 BROKEN_ICC = make_icc_profile("display-p3")[:200]
+GAMMA18_SGRAY = make_space_profile("GRAY", "Artifex Software sGray ICC Profile", gamma=1.8)
+SGRAY_22 = make_space_profile("GRAY", "sGray", gamma=2.2)  # within the tone tolerance
 
 
 def _photo(size: tuple[int, int] = (1080, 1350)) -> Image.Image:
@@ -59,3 +62,25 @@ def test_a_png_with_an_unreadable_profile_converts_with_its_pixels_as_shown(tmp_
         r, g, b = im.getpixel((10, 10))
         assert abs(r - 200) < 6 and abs(g - 30) < 6 and abs(b - 30) < 6
     assert _found(out) == []
+
+
+def test_a_grey_png_whose_sgray_profile_has_a_gamma_18_curve_keeps_its_tone(tmp_path):
+    """Ghostscript's sgray.icc ("Artifex Software sGray ICC Profile") has a gamma 1.8
+    kTRC: viewers show a mid grey 128 as 146. Taken for sRGB by its name, it was
+    dropped in the conversion to JPEG, and the picture came out darker (128)."""
+    src = tmp_path / "grey.png"
+    Image.new("L", (1080, 1080), 128).save(src, icc_profile=GAMMA18_SGRAY)
+    (result,) = fix([src], tmp_path / "out").files
+    assert result.status is FixStatus.CONVERTED, result.reason
+    with Image.open(tmp_path / "out" / "grey.jpg") as im:
+        assert im.mode == "L" and abs(im.getpixel((5, 5)) - 146) <= 2
+    assert _found(tmp_path / "out" / "grey.jpg") == []
+
+
+def test_a_grey_png_whose_sgray_profile_is_srgb_like_keeps_its_pixels(tmp_path):
+    src = tmp_path / "grey.png"
+    Image.new("L", (1080, 1080), 128).save(src, icc_profile=SGRAY_22)
+    (result,) = fix([src], tmp_path / "out").files
+    assert result.status is FixStatus.CONVERTED, result.reason
+    with Image.open(tmp_path / "out" / "grey.jpg") as im:
+        assert abs(im.getpixel((5, 5)) - 128) <= 1

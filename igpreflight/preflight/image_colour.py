@@ -25,6 +25,7 @@ _NCLX_TRANSFER = {16: "PQ", 18: "HLG"}
 # gamma 1.8 by 19 and linear light (scRGB) by 60.
 _GREY_RAMP = (32, 64, 96, 128, 160, 192, 224)
 TONE_TOLERANCE = 8
+_RGB_TRC = (b"rTRC", b"gTRC", b"bTRC")
 
 
 def _tags(icc: bytes) -> dict[bytes, tuple[int, int]]:
@@ -87,13 +88,13 @@ def _srgb_encode(linear: float) -> float:
     return 12.92 * linear if linear <= 0.0031308 else 1.055 * linear ** (1 / 2.4) - 0.055
 
 
-def _tone_from_tags(icc: bytes) -> bool | None:
-    """`_srgb_tone` read from the rTRC/gTRC/bTRC tags (a few microseconds, where a
-    lcms transform costs milliseconds on every photo carrying an sRGB profile);
-    None when a curve is not a plain 'curv' or 'para'."""
+def _tone_from_tags(icc: bytes, sigs: tuple[bytes, ...] = _RGB_TRC) -> bool | None:
+    """`_srgb_tone` read from the rTRC/gTRC/bTRC tags, or a grey profile's kTRC (a few
+    microseconds, where a lcms transform costs milliseconds on every photo carrying
+    an sRGB profile); None when a curve is not a plain 'curv' or 'para'."""
     try:
         tags = _tags(icc)
-        for sig in (b"rTRC", b"gTRC", b"bTRC"):
+        for sig in sigs:
             curve = _curve(icc, tags[sig][0])
             if curve is None:
                 return None
@@ -152,7 +153,7 @@ def icc_facts(icc: bytes) -> tuple[str, bool]:
     with sRGB Transfer" does not) and its tone curves are sRGB's (`_srgb_tone`:
     scRGB and other linear-light profiles share sRGB's colorants, and their
     pixels mean other colours); any other profile when its description says
-    sRGB (or sGray for grey ones).
+    sRGB (or sGray for grey ones, whose kTRC must not say otherwise).
     """
     try:
         # What ImageCms.getProfileDescription(ImageCmsProfile(...)) calls, without
@@ -176,7 +177,12 @@ def icc_facts(icc: bytes) -> tuple[str, bool]:
                 for a, b in zip(got, want, strict=True)
             ) and _tone(icc, cms)
     low = name.lower()
-    return name, "srgb" in low or (space == b"GRAY" and "sgray" in low)
+    if space == b"GRAY":
+        # The name alone is not enough: Ghostscript's "sGray" has a gamma 1.8 curve,
+        # which viewers apply (a mid grey 128 shows as 146).
+        named = "srgb" in low or "sgray" in low
+        return name, named and _tone_from_tags(icc, (b"kTRC",)) is not False
+    return name, "srgb" in low
 
 
 # The profile colour spaces viewers apply to an image's pixels, by the image's colour
