@@ -84,3 +84,23 @@ def test_a_grey_png_whose_sgray_profile_is_srgb_like_keeps_its_pixels(tmp_path):
     assert result.status is FixStatus.CONVERTED, result.reason
     with Image.open(tmp_path / "out" / "grey.jpg") as im:
         assert abs(im.getpixel((5, 5)) - 128) <= 1
+
+
+def test_in_place_an_upper_case_jpg_that_is_a_heic_is_replaced_under_its_name(tmp_path):
+    """iPhone exports named IMG_0001.JPG that hold HEIC: in place, fix wrote
+    IMG_0001.jpg beside it (the probe's extension is lower case, and the original was
+    kept as 'the same name' case-insensitively), so on Linux the HEIC stayed and was
+    fixed again on the next run as IMG_0001-2.jpg."""
+    pillow_heif = __import__("pillow_heif")
+    folder = tmp_path / "camera"
+    folder.mkdir()
+    pillow_heif.from_pillow(_photo((1080, 1080))).save(folder / "IMG_0001.JPG", quality=70)
+    _photo((1080, 1080)).save(folder / "ok.JPG", quality=85)
+    ok = (folder / "ok.JPG").read_bytes()
+    results = {Path(r.source).name: r for r in fix([folder], in_place=True).files}
+    assert results["IMG_0001.JPG"].status is FixStatus.CONVERTED
+    assert sorted(p.name for p in folder.iterdir()) == ["IMG_0001.JPG", "ok.JPG"]
+    assert (folder / "IMG_0001.JPG").read_bytes()[:3] == b"\xff\xd8\xff"
+    assert (folder / "ok.JPG").read_bytes() == ok
+    again = fix([folder], in_place=True).files
+    assert {r.status for r in again} == {FixStatus.UNCHANGED}
