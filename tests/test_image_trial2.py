@@ -3,9 +3,10 @@ each built here with Pillow: the file a user had, what check said, what fix made
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
-from PIL import Image
+from PIL import Image, ImageCms
 
 from fixtures.generate import make_icc_profile
 from fixtures.icc import make_space_profile
@@ -104,3 +105,44 @@ def test_in_place_an_upper_case_jpg_that_is_a_heic_is_replaced_under_its_name(tm
     assert (folder / "ok.JPG").read_bytes() == ok
     again = fix([folder], in_place=True).files
     assert {r.status for r in again} == {FixStatus.UNCHANGED}
+
+
+def _nclx_p3(path: Path) -> None:
+    """Relabel the file's colr nclx box as Display P3 (primaries 12, sRGB transfer),
+    as phones and Chrome's encoder write AVIF and HEIF; the pixels stay as coded."""
+    data = bytearray(path.read_bytes())
+    at = data.index(b"colrnclx") + 8
+    data[at : at + 4] = (12).to_bytes(2, "big") + (13).to_bytes(2, "big")
+    path.write_bytes(bytes(data))
+
+
+def test_a_display_p3_avif_or_heif_labelled_by_cicp_is_converted_not_relabelled(tmp_path):
+    """With no ICC profile but a CICP Display P3 label, fix wrote the P3 numbers as
+    sRGB ('written as sRGB (no ICC profile to convert from)'): saturated colours came
+    out dull. Now an ICC profile is built from the CICP values and converted with."""
+    pillow_heif = __import__("pillow_heif")
+    colour = (170, 120, 90)  # a skin tone: inside sRGB's gamut once converted
+    p3 = ImageCms.ImageCmsProfile(io.BytesIO(make_icc_profile("display-p3")))
+    srgb = ImageCms.createProfile("sRGB")
+    for name in ("phone.avif", "phone.heic"):
+        src = tmp_path / name
+        im = Image.new("RGB", (1080, 1080), colour)
+        if name.endswith(".heic"):
+            pillow_heif.from_pillow(im).save(src, quality=90)
+        else:
+            im.save(src, quality=90)
+        _nclx_p3(src)
+        (checked,) = check([src]).files
+        assert "IMG006" in {f.rule for f in checked.findings}
+        (result,) = fix([src], tmp_path / "out").files
+        assert result.status is FixStatus.CONVERTED, result.reason
+        with Image.open(src) as decoded:
+            coded = decoded.convert("RGB").crop((500, 500, 501, 501))
+        intent = ImageCms.Intent.RELATIVE_COLORIMETRIC
+        want = ImageCms.profileToProfile(coded, p3, srgb, renderingIntent=intent).getpixel((0, 0))
+        with Image.open(
+            tmp_path / "out" / name.replace(".avif", ".jpg").replace(".heic", ".jpg")
+        ) as out:
+            got = out.getpixel((500, 500))
+        assert all(abs(a - b) <= 3 for a, b in zip(got, want, strict=True)), (name, got, want)
+        assert coded.getpixel((0, 0)) != want  # the conversion moves this colour

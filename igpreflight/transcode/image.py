@@ -33,6 +33,7 @@ from igpreflight.preflight.image_colour import UNREADABLE_ICC
 from igpreflight.preflight.probe_image import bomb_reason, icc_facts, open_image
 from igpreflight.transcode import image_resize, jpeg_segments
 from igpreflight.transcode.aim import plan_image_limits
+from igpreflight.transcode.cicp_icc import cicp_profile
 from igpreflight.transcode.image_encode import (
     SRGB_ICC,
     FixError,
@@ -127,7 +128,7 @@ def apply_image(
             raise FixError(reason)
         meta = metadata(im, exif_ok=not facts.exif_error) if keep else {}
         factor = _factor(facts, geo, options)
-        icc = im.info.get("icc_profile") or None
+        icc = im.info.get("icc_profile") or (cicp_profile(*facts.cicp) if facts.cicp else None)
         # Pixels kept at their size: never a higher quality than the source's.
         ceiling = source_quality(getattr(im, "quantization", None)) if geo.unchanged else None
         pixels = _decode(src, im, facts, geo, factor)

@@ -10,6 +10,7 @@ viewers show is already sRGB, and a re-encode would only lose a generation.
 from __future__ import annotations
 
 from igpreflight.model import ImageFacts
+from igpreflight.transcode.cicp_icc import cicp_profile
 
 
 def misfit_profile(facts: ImageFacts) -> str:
@@ -42,8 +43,8 @@ def needs_colour(facts: ImageFacts) -> str | None:
     elif facts.icc_misfit:
         parts.append(f"{misfit_profile(facts)} ignored as viewers do")
     elif facts.icc_is_srgb is False and facts.icc_name:
-        if facts.icc_name.startswith("CICP"):
-            # No ICC profile to convert from: the pixels are written as sRGB.
+        if facts.icc_name.startswith("CICP") and not (facts.cicp and cicp_profile(*facts.cicp)):
+            # HDR (PQ, HLG) or unknown primaries: the pixels are written as sRGB.
             parts.append(f"{facts.icc_name} written as sRGB (no ICC profile to convert from)")
         else:
             parts.append(f"{facts.icc_name} -> sRGB")
