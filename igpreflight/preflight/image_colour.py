@@ -19,7 +19,9 @@ if TYPE_CHECKING:
 # sRGB's colorants as an ICC v2/v4 profile stores them (adapted to D50).
 _SRGB_XYZ = ((0.4361, 0.2225, 0.0139), (0.3851, 0.7169, 0.0971), (0.1431, 0.0606, 0.7141))
 _NCLX_PRIMARIES = {1: "BT.709", 5: "BT.601", 6: "BT.601", 9: "BT.2020", 11: "DCI-P3", 12: "P3"}
-_NCLX_TRANSFER = {16: "PQ", 18: "HLG"}
+_NCLX_TRANSFER = {16: "PQ", 18: "HLG"}  # HDR: not sRGB whatever the primaries
+# Names for the SDR transfers phones and encoders write, for the facts' wording only.
+_SDR_TRANSFER = {1: "BT.709", 4: "gamma 2.2", 6: "BT.709", 8: "linear", 13: "sRGB"}
 # Grey levels a profile's tone curves must return as sRGB's, within TONE_TOLERANCE
 # levels of 255: a pure gamma 2.2 (compact "sRGB" profiles) is off by at most 6 there,
 # gamma 1.8 by 19 and linear light (scRGB) by 60.
@@ -234,5 +236,5 @@ def nclx_facts(primaries: int, transfer: int) -> tuple[str, bool] | None:
     if primaries in (1, 2) and transfer not in _NCLX_TRANSFER:
         return None  # BT.709 primaries (sRGB's) or unspecified
     pname = _NCLX_PRIMARIES.get(primaries, f"primaries {primaries}")
-    tname = _NCLX_TRANSFER.get(transfer, f"transfer {transfer}")
+    tname = _NCLX_TRANSFER.get(transfer) or _SDR_TRANSFER.get(transfer, f"transfer {transfer}")
     return f"CICP {pname} / {tname}", False

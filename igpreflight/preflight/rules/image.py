@@ -208,7 +208,8 @@ def colour(f: ImageFacts, lim: ImageLimits) -> Iterator[Finding]:
             f"{space} pixels, which viewers ignore: they show sRGB under a wrong label"
         )
     elif space != "GRAY" and f.icc_is_srgb is False:
-        parts.append(f"ICC profile '{f.icc_name or 'unnamed'}' is not sRGB")
+        what = "colour label" if (f.icc_name or "").startswith("CICP") else "ICC profile"
+        parts.append(f"{what} '{f.icc_name or 'unnamed'}' is not sRGB")
     if f.bits > lim.max_bits:
         parts.append(f"{f.bits} bits per channel (limit {lim.max_bits})")
     if parts:
