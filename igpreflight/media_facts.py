@@ -43,6 +43,9 @@ class ImageFacts:
     # and many decoders read only baseline, extended and progressive Huffman coding.
     # None for every other format.
     jpeg_coding: str | None = None
+    # CICP/nclx (primaries, transfer) of an image without an ICC profile whose colour
+    # is not sRGB's (a phone's Display P3 AVIF or HEIF): what fix converts from.
+    cicp: tuple[int, int] | None = None
 
     @property
     def display_width(self) -> int:

@@ -19,12 +19,15 @@ if TYPE_CHECKING:
 # sRGB's colorants as an ICC v2/v4 profile stores them (adapted to D50).
 _SRGB_XYZ = ((0.4361, 0.2225, 0.0139), (0.3851, 0.7169, 0.0971), (0.1431, 0.0606, 0.7141))
 _NCLX_PRIMARIES = {1: "BT.709", 5: "BT.601", 6: "BT.601", 9: "BT.2020", 11: "DCI-P3", 12: "P3"}
-_NCLX_TRANSFER = {16: "PQ", 18: "HLG"}
+_NCLX_TRANSFER = {16: "PQ", 18: "HLG"}  # HDR: not sRGB whatever the primaries
+# Names for the SDR transfers phones and encoders write, for the facts' wording only.
+_SDR_TRANSFER = {1: "BT.709", 4: "gamma 2.2", 6: "BT.709", 8: "linear", 13: "sRGB"}
 # Grey levels a profile's tone curves must return as sRGB's, within TONE_TOLERANCE
 # levels of 255: a pure gamma 2.2 (compact "sRGB" profiles) is off by at most 6 there,
 # gamma 1.8 by 19 and linear light (scRGB) by 60.
 _GREY_RAMP = (32, 64, 96, 128, 160, 192, 224)
 TONE_TOLERANCE = 8
+_RGB_TRC = (b"rTRC", b"gTRC", b"bTRC")
 
 
 def _tags(icc: bytes) -> dict[bytes, tuple[int, int]]:
@@ -87,13 +90,13 @@ def _srgb_encode(linear: float) -> float:
     return 12.92 * linear if linear <= 0.0031308 else 1.055 * linear ** (1 / 2.4) - 0.055
 
 
-def _tone_from_tags(icc: bytes) -> bool | None:
-    """`_srgb_tone` read from the rTRC/gTRC/bTRC tags (a few microseconds, where a
-    lcms transform costs milliseconds on every photo carrying an sRGB profile);
-    None when a curve is not a plain 'curv' or 'para'."""
+def _tone_from_tags(icc: bytes, sigs: tuple[bytes, ...] = _RGB_TRC) -> bool | None:
+    """`_srgb_tone` read from the rTRC/gTRC/bTRC tags, or a grey profile's kTRC (a few
+    microseconds, where a lcms transform costs milliseconds on every photo carrying
+    an sRGB profile); None when a curve is not a plain 'curv' or 'para'."""
     try:
         tags = _tags(icc)
-        for sig in (b"rTRC", b"gTRC", b"bTRC"):
+        for sig in sigs:
             curve = _curve(icc, tags[sig][0])
             if curve is None:
                 return None
@@ -138,6 +141,11 @@ def _tone(icc: bytes, cms: _imagingcms.CmsProfile) -> bool:
     return _srgb_tone(ImageCms.ImageCmsProfile(cms))
 
 
+# The name of a profile lcms cannot open. Viewers ignore such a profile and show the
+# pixels as sRGB (Chrome's Skia, Firefox's qcms), so it is a misfit, not a conversion.
+UNREADABLE_ICC = "unreadable ICC profile"
+
+
 @functools.lru_cache(maxsize=64)  # a batch carries a handful of distinct profiles
 def icc_facts(icc: bytes) -> tuple[str, bool]:
     """(description, is_srgb) of an ICC profile.
@@ -147,7 +155,7 @@ def icc_facts(icc: bytes) -> tuple[str, bool]:
     with sRGB Transfer" does not) and its tone curves are sRGB's (`_srgb_tone`:
     scRGB and other linear-light profiles share sRGB's colorants, and their
     pixels mean other colours); any other profile when its description says
-    sRGB (or sGray for grey ones).
+    sRGB (or sGray for grey ones, whose kTRC must not say otherwise).
     """
     try:
         # What ImageCms.getProfileDescription(ImageCmsProfile(...)) calls, without
@@ -157,7 +165,7 @@ def icc_facts(icc: bytes) -> tuple[str, bool]:
         cms = _imagingcms.profile_frombytes(icc)
         name = ((cms.profile_description or "") + "\n").strip()
     except Exception:  # noqa: BLE001 - lcms raises its own error types on bad profiles
-        return "unreadable ICC profile", False
+        return UNREADABLE_ICC, False
     name = name or "unnamed ICC profile"
     space = icc[16:20]
     if space == b"RGB ":
@@ -171,7 +179,12 @@ def icc_facts(icc: bytes) -> tuple[str, bool]:
                 for a, b in zip(got, want, strict=True)
             ) and _tone(icc, cms)
     low = name.lower()
-    return name, "srgb" in low or (space == b"GRAY" and "sgray" in low)
+    if space == b"GRAY":
+        # The name alone is not enough: Ghostscript's "sGray" has a gamma 1.8 curve,
+        # which viewers apply (a mid grey 128 shows as 146).
+        named = "srgb" in low or "sgray" in low
+        return name, named and _tone_from_tags(icc, (b"kTRC",)) is not False
+    return name, "srgb" in low
 
 
 # The profile colour spaces viewers apply to an image's pixels, by the image's colour
@@ -208,7 +221,7 @@ def colour_description(
         icc_name, icc_is_srgb = icc_facts(icc)
         # A profile that does not fit the pixels (sGray on a colour JPEG) is ignored
         # by viewers: whatever it names, it is not the image's colour space.
-        icc_misfit = profile_misfit(icc, colorspace)
+        icc_misfit = "unreadable" if icc_name == UNREADABLE_ICC else profile_misfit(icc, colorspace)
         if icc_misfit:
             icc_is_srgb = False
     elif nclx:
@@ -223,5 +236,5 @@ def nclx_facts(primaries: int, transfer: int) -> tuple[str, bool] | None:
     if primaries in (1, 2) and transfer not in _NCLX_TRANSFER:
         return None  # BT.709 primaries (sRGB's) or unspecified
     pname = _NCLX_PRIMARIES.get(primaries, f"primaries {primaries}")
-    tname = _NCLX_TRANSFER.get(transfer, f"transfer {transfer}")
+    tname = _NCLX_TRANSFER.get(transfer) or _SDR_TRANSFER.get(transfer, f"transfer {transfer}")
     return f"CICP {pname} / {tname}", False

@@ -280,4 +280,6 @@ def _facts(
         exif_error=exif_error,
         icc_misfit=icc_misfit,
         jpeg_coding=coding,
+        # What fix converts from when there is no profile (None: sRGB-like or unknown).
+        cicp=nclx if not icc and icc_is_srgb is False else None,
     )

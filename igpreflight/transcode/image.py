@@ -29,9 +29,11 @@ from igpreflight import atomic
 from igpreflight.limits import IMAGE_FIX
 from igpreflight.model import ImageFacts
 from igpreflight.preflight.decode import MAX_FRAMES, classic_error, located
+from igpreflight.preflight.image_colour import UNREADABLE_ICC
 from igpreflight.preflight.probe_image import bomb_reason, icc_facts, open_image
 from igpreflight.transcode import image_resize, jpeg_segments
 from igpreflight.transcode.aim import plan_image_limits
+from igpreflight.transcode.cicp_icc import cicp_profile
 from igpreflight.transcode.image_encode import (
     SRGB_ICC,
     FixError,
@@ -126,7 +128,7 @@ def apply_image(
             raise FixError(reason)
         meta = metadata(im, exif_ok=not facts.exif_error) if keep else {}
         factor = _factor(facts, geo, options)
-        icc = im.info.get("icc_profile") or None
+        icc = im.info.get("icc_profile") or (cicp_profile(*facts.cicp) if facts.cicp else None)
         # Pixels kept at their size: never a higher quality than the source's.
         ceiling = source_quality(getattr(im, "quantization", None)) if geo.unchanged else None
         pixels = _decode(src, im, facts, geo, factor)
@@ -271,7 +273,14 @@ def _to_srgb(im: Image.Image, icc: bytes | None) -> Image.Image:
     base = im.convert({"LA": "L", "RGBA": "RGB"}.get(im.mode, im.mode))
     space = _icc_space(icc) if icc else ""
     expected = {"RGB": "RGB", "CMYK": "CMYK", "L": "GRAY"}[base.mode]
-    if icc and space == expected and not (base.mode != "CMYK" and icc_facts(icc)[1]):
+    # A profile lcms cannot open is ignored, as viewers do (check calls it a misfit).
+    name, is_srgb = icc_facts(icc) if icc else ("", False)
+    if (
+        icc
+        and space == expected
+        and name != UNREADABLE_ICC
+        and not (base.mode != "CMYK" and is_srgb)
+    ):
         try:
             source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
             intent = (

@@ -43,6 +43,9 @@ def assign_outputs(planned: Sequence[_Planned], out: Path | None) -> None:
     def wanted(p: _Planned) -> Path:
         base = (out / p.job.rel) if out is not None else Path(p.job.display)
         ext = p.plan.extension if p.plan is not None else ""
+        own = p.job.source.suffix.lstrip(".")
+        if ext.lower() == own.lower():
+            ext = own  # photo.JPG stays photo.JPG (the probe's extension is lower case)
         return base.with_suffix(f".{ext}") if ext else base
 
     # Outputs that keep the input's own name go first, then input order.

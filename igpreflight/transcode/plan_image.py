@@ -28,7 +28,7 @@ from igpreflight.preflight.rules.image import expected_extensions
 from igpreflight.profiles import INSTAGRAM, Profile
 from igpreflight.records import record
 from igpreflight.transcode.aim import aspect_bounds
-from igpreflight.transcode.plan_colour import needs_colour, only_relabel
+from igpreflight.transcode.plan_colour import misfit_profile, needs_colour, only_relabel
 from igpreflight.transcode.types import FixOptions, FixPlan, FixStatus, Step
 
 # Rules a decode + re-encode resolves (each also names the step that does it).
@@ -250,10 +250,7 @@ def plan_image(
             why = f"corrupt EXIF block dropped ({facts.exif_error}), pixels kept"
             kept.append(Step("strip-exif", why, (EXIF_RULE,)))
         if relabel:
-            why = (
-                f"{facts.icc_misfit} profile '{facts.icc_name}' (ignored by viewers) "
-                "replaced by sRGB's, pixels kept"
-            )
+            why = f"{misfit_profile(facts)} (ignored by viewers) replaced by sRGB's, pixels kept"
             kept.append(Step("relabel-srgb", why, (COLOUR_RULE,)))
         if codes & RENAME_RULES:
             kept.append(Step("rename", f".{facts.extension or '(none)'} -> .{ext}", ("IMG010",)))

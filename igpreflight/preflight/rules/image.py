@@ -201,11 +201,15 @@ def colour(f: ImageFacts, lim: ImageLimits) -> Iterator[Finding]:
     elif space != "GRAY" and f.icc_misfit:
         # Viewers ignore it and show sRGB: the colours are right, the label is wrong.
         parts.append(
-            f"ICC profile '{f.icc_name or 'unnamed'}' is a {f.icc_misfit} profile on "
+            f"ICC profile is unreadable, which viewers ignore: they show {space} pixels as "
+            "sRGB under a broken label"
+            if f.icc_misfit == "unreadable"
+            else f"ICC profile '{f.icc_name or 'unnamed'}' is a {f.icc_misfit} profile on "
             f"{space} pixels, which viewers ignore: they show sRGB under a wrong label"
         )
     elif space != "GRAY" and f.icc_is_srgb is False:
-        parts.append(f"ICC profile '{f.icc_name or 'unnamed'}' is not sRGB")
+        what = "colour label" if (f.icc_name or "").startswith("CICP") else "ICC profile"
+        parts.append(f"{what} '{f.icc_name or 'unnamed'}' is not sRGB")
     if f.bits > lim.max_bits:
         parts.append(f"{f.bits} bits per channel (limit {lim.max_bits})")
     if parts:
