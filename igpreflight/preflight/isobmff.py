@@ -198,7 +198,7 @@ def movie_layout(f: BinaryIO) -> MovieLayout:
                             tables = {
                                 s.type: read_payload(f, s)
                                 for s in children(f, stbl, eof)
-                                if s.type in TABLE_ENTRIES or s.type == b"stsd"
+                                if s.type in TABLE_ENTRIES or s.type in (b"stsd", b"stz2")
                             }
                             _read_tables(track, tables)
                             track.boxes.update(tables)
