@@ -1,0 +1,65 @@
+"""Third new-user video trial: files made the way users' tools make them, which
+check misjudged. Each test builds its media with ffmpeg."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from fixtures.generate import make_video
+from igpreflight import check, fix
+from igpreflight.ffmpeg_bin import ffmpeg_exe
+from igpreflight.model import Unreadable, VideoFacts
+from igpreflight.preflight.probe import probe
+from igpreflight.transcode.types import FixStatus
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("trial3")
+    return make_video(folder / "clip.mp4", width=160, height=288, duration=3.5, faststart=False)
+
+
+def _remux(src: Path, dst: Path, *args: str) -> Path:
+    cmd = [ffmpeg_exe(), "-v", "error", "-y", "-i", str(src), "-c", "copy", *args, str(dst)]
+    subprocess.run(cmd, check=True)
+    return dst
+
+
+def test_a_track_without_its_chunk_offset_table_is_file001(clip: Path, tmp_path: Path):
+    """A flipped bit in a box header ('stco' read as 'suco'): the samples cannot be
+    found, ffmpeg says "missing mandatory atoms" and a copy has no video. Check
+    passed it with a faststart warning and fix's remux then failed as VID002."""
+    data = bytearray(clip.read_bytes())
+    at = data.index(b"stco")
+    data[at + 1] ^= 0x01
+    bad = tmp_path / "flipped.mp4"
+    bad.write_bytes(bytes(data))
+    facts = probe(bad)
+    assert isinstance(facts, Unreadable), facts
+    assert "no chunk offset table (stco/co64)" in facts.reason
+    assert [f.rule for f in check([bad]).errors] == ["FILE001"]
+    (only,) = fix([bad], tmp_path / "out").files
+    assert only.status is FixStatus.UNFIXABLE and "FILE001" in (only.reason or "")
+
+
+def test_fragmented_tracks_without_sample_tables_are_not_damage(clip: Path, tmp_path: Path):
+    """A fragmented MP4 (MediaRecorder, OBS) keeps its samples in moof boxes: its
+    moov tracks have empty tables, which is not the damage above."""
+    frag = _remux(
+        clip, tmp_path / "frag.mp4", "-movflags", "+frag_keyframe+empty_moov+default_base_moof"
+    )
+    assert isinstance(probe(frag), VideoFacts)
+
+
+def test_cmaf_is_an_mp4_container(clip: Path, tmp_path: Path):
+    """`ffmpeg -movflags +cmaf` writes the major brand iso6 (compatible: cmfc, mp41);
+    MediaInfo names the format after the brand it does not know ("iso6") and check
+    said VID001 "container iso6 is not accepted" of an MP4."""
+    cmaf = _remux(clip, tmp_path / "cmaf.mp4", "-movflags", "+cmaf+frag_keyframe")
+    assert cmaf.read_bytes()[8:12] == b"iso6"
+    facts = probe(cmaf)
+    assert isinstance(facts, VideoFacts) and facts.container == "MPEG-4"
+    assert "VID001" not in [f.rule for f in check([cmaf]).errors]
