@@ -63,3 +63,21 @@ def test_cmaf_is_an_mp4_container(clip: Path, tmp_path: Path):
     facts = probe(cmaf)
     assert isinstance(facts, VideoFacts) and facts.container == "MPEG-4"
     assert "VID001" not in [f.rule for f in check([cmaf]).errors]
+
+
+def test_a_remux_of_zeroed_media_data_is_file001_not_a_failed_fix(clip: Path, tmp_path: Path):
+    """Headers intact, media data zeroed (a copy that wrote its headers only):
+    check cannot see it without decoding (its headers are right; `check --deep`
+    says FILE001), and fix's remux then failed its re-check as "VID002 no video
+    stream", which hides the cause; the proof beside the remux knows it."""
+    from tests.crafted import find_box
+
+    data = bytearray(clip.read_bytes())
+    mdat = find_box(bytes(data), b"mdat")
+    data[mdat.payload : mdat.end] = bytes(mdat.end - mdat.payload)
+    bad = tmp_path / "zeroed.mp4"
+    bad.write_bytes(bytes(data))
+    (only,) = fix([bad], tmp_path / "out").files
+    assert only.status is FixStatus.UNFIXABLE, only.reason
+    assert (only.reason or "").startswith("FILE001 does not decode: ")
+    assert not (tmp_path / "out" / "zeroed.mp4").exists()
