@@ -81,3 +81,19 @@ def test_a_remux_of_zeroed_media_data_is_file001_not_a_failed_fix(clip: Path, tm
     assert only.status is FixStatus.UNFIXABLE, only.reason
     assert (only.reason or "").startswith("FILE001 does not decode: ")
     assert not (tmp_path / "out" / "zeroed.mp4").exists()
+
+
+def test_a_live_webm_without_a_duration_header_is_measured(tmp_path: Path):
+    """A browser's MediaRecorder writes WebM live, with no Segment Duration, and
+    MediaInfo gives no duration: check judged no duration rule (a 2 s recording
+    passed VID008) and fix "failed" on its output's re-check instead of saying it
+    is too short. The probe now measures the packets."""
+    live = tmp_path / "recording.webm"
+    cmd = [ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "testsrc2=s=160x288:r=30:d=2"]
+    cmd += ["-c:v", "libvpx", "-deadline", "realtime", "-b:v", "200k", "-live", "1"]
+    subprocess.run([*cmd, "-f", "webm", str(live)], check=True)
+    facts = probe(live)
+    assert isinstance(facts, VideoFacts) and facts.duration == pytest.approx(2.0, abs=0.05)
+    assert "VID008" in [f.rule for f in check([live]).errors]
+    (only,) = fix([live], tmp_path / "out").files
+    assert only.status is FixStatus.UNFIXABLE and "--extend" in (only.reason or "")

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from typing import Any, BinaryIO
 
 from igpreflight.model import Unreadable, VideoFacts
-from igpreflight.preflight import avi_h264, isobmff, mp4_native, ts_timing
+from igpreflight.preflight import avi_h264, isobmff, mp4_native, packet_duration, ts_timing
 from igpreflight.preflight.mediainfo_fields import Fields, Track
 from igpreflight.preflight.mp4_video_entry import video_entry
 from igpreflight.preflight.video_numbers import (
@@ -267,6 +267,8 @@ def probe_video(
     if duration_ms is None and audio is not None:
         duration_ms = _num(audio.duration)
     duration = duration_ms / 1000 if duration_ms else None
+    if duration is None and source is None and video is not None:
+        duration = packet_duration.packet_duration(path)  # a live recording's WebM
 
     streamable: bool | None = None
     has_edit_list = False
