@@ -5,6 +5,7 @@ from `model`, as the rest of igpreflight does.
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
 
 from igpreflight.records import record
@@ -186,14 +187,14 @@ class VideoFacts:
     def display_width(self) -> int | None:
         if self.width is None or self.height is None:
             return None
-        w = round(self.width * self.sar)
+        w = round(self.width * simplest_ratio(self.sar or 1.0))
         return self.height if self.rotation in (90, 270) else w
 
     @property
     def display_height(self) -> int | None:
         if self.width is None or self.height is None:
             return None
-        w = round(self.width * self.sar)
+        w = round(self.width * simplest_ratio(self.sar or 1.0))
         return w if self.rotation in (90, 270) else self.height
 
     @property
@@ -238,3 +239,15 @@ class Unreadable:
 
 
 Facts = ImageFacts | VideoFacts | Unreadable
+
+
+def simplest_ratio(value: float, digits: int = 3) -> Fraction:
+    """The simplest fraction that MediaInfo's rounded value stands for
+    (it prints 3 decimals: 1.422 is 64:45, 1.185 is 32:27, 1.333 is 4:3: a 1920x1080
+    picture of SAR 4:3 shows 2560 columns, not 1920 * 1.333 = 2559)."""
+    target = round(value, digits)
+    for den in range(1, 1001):
+        num = round(value * den)
+        if num and round(num / den, digits) == target:
+            return Fraction(num, den)
+    return Fraction(value).limit_denominator(1000)

@@ -97,3 +97,18 @@ def test_a_live_webm_without_a_duration_header_is_measured(tmp_path: Path):
     assert "VID008" in [f.rule for f in check([live]).errors]
     (only,) = fix([live], tmp_path / "out").files
     assert only.status is FixStatus.UNFIXABLE and "--extend" in (only.reason or "")
+
+
+def test_anamorphic_display_width_uses_the_exact_pixel_aspect(tmp_path: Path):
+    """MediaInfo prints a pixel aspect of 4:3 as 1.333: 1920 such columns were
+    reported as 2559 displayed px instead of 2560 (HDV and XDCAM store 1440 or
+    1920 columns of non-square pixels). The fixer already read 1.333 as 4:3."""
+    wide = tmp_path / "hdv.mp4"
+    cmd = [ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "testsrc2=s=1920x32:r=25:d=0.2"]
+    cmd += ["-vf", "setsar=4/3", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
+    subprocess.run([*cmd, str(wide)], check=True)
+    facts = probe(wide)
+    assert isinstance(facts, VideoFacts)
+    assert (facts.display_width, facts.display_height) == (2560, 32)
+    vid006 = [f for f in check([wide]).errors if f.rule == "VID006"]
+    assert vid006 and "2560 px" in vid006[0].message
