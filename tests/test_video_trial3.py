@@ -112,3 +112,18 @@ def test_anamorphic_display_width_uses_the_exact_pixel_aspect(tmp_path: Path):
     assert (facts.display_width, facts.display_height) == (2560, 32)
     vid006 = [f for f in check([wide]).errors if f.rule == "VID006"]
     assert vid006 and "2560 px" in vid006[0].message
+
+
+def test_square_pixels_in_a_portrait_avi_stay_square(tmp_path: Path):
+    """MediaInfo derives an AVI's pixel aspect from its display ratio rounded to 3
+    digits: 360x640 (9:16 = 0.5625, printed 0.562) reads 0.999. As the simplest
+    ratio for 0.999 (666:667) it made the picture 359 px wide, and fix planned a
+    scale to "square pixels" for pixels that are square (MJPEG from a camera)."""
+    clip = tmp_path / "camera.avi"
+    cmd = [ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "testsrc2=s=360x640:r=30:d=0.2"]
+    subprocess.run([*cmd, "-c:v", "mjpeg", "-q:v", "8", str(clip)], check=True)
+    facts = probe(clip)
+    assert isinstance(facts, VideoFacts) and abs(facts.sar - 1) > 0  # MediaInfo's 0.999
+    assert (facts.display_width, facts.display_height) == (360, 640)
+    (only,) = fix([clip], tmp_path / "out", dry_run=True).files
+    assert only.plan is not None and "scale" not in [s.name for s in only.plan.steps]
