@@ -3,6 +3,7 @@ check misjudged. Each test builds its media with ffmpeg."""
 
 from __future__ import annotations
 
+import struct
 import subprocess
 from pathlib import Path
 
@@ -127,3 +128,20 @@ def test_square_pixels_in_a_portrait_avi_stay_square(tmp_path: Path):
     assert (facts.display_width, facts.display_height) == (360, 640)
     (only,) = fix([clip], tmp_path / "out", dry_run=True).files
     assert only.plan is not None and "scale" not in [s.name for s in only.plan.steps]
+
+
+def test_a_trak_whose_size_runs_into_the_next_track_is_file001(clip: Path, tmp_path: Path):
+    """A box size 8 bytes too large (a flipped bit): the video trak swallows the
+    next trak's header. Check read it as a fine movie needing faststart; ffmpeg
+    stops at "trak/mdat not at top-level" and fix found that only by its proof."""
+    from tests.crafted import find_box
+
+    data = bytearray(clip.read_bytes())
+    trak = find_box(bytes(data), b"trak")
+    struct.pack_into(">I", data, trak.offset, trak.size + 8)
+    bad = tmp_path / "trak.mp4"
+    bad.write_bytes(bytes(data))
+    facts = probe(bad)
+    assert isinstance(facts, Unreadable), facts
+    assert "trak box runs into the trak box after it" in facts.reason
+    assert [f.rule for f in check([bad]).errors] == ["FILE001"]
