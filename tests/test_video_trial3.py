@@ -145,3 +145,20 @@ def test_a_trak_whose_size_runs_into_the_next_track_is_file001(clip: Path, tmp_p
     assert isinstance(facts, Unreadable), facts
     assert "trak box runs into the trak box after it" in facts.reason
     assert [f.rule for f in check([bad]).errors] == ["FILE001"]
+
+
+def test_a_movie_whose_first_box_is_unknown_still_has_its_boxes_read(clip: Path, tmp_path: Path):
+    """A movie that starts with a box the sniffer does not know (a damaged ftyp, a
+    leading uuid) went to MediaInfo alone: it read the streams, but the moov
+    position was never judged, so a file with moov last passed without VID004
+    and fix copied it as it was."""
+    data = bytearray(clip.read_bytes())
+    data[4:8] = b"uuid"  # ftyp's 24-byte payload stands for the uuid's usertype
+    odd = tmp_path / "odd.mp4"
+    odd.write_bytes(bytes(data))
+    facts = probe(odd)
+    assert isinstance(facts, VideoFacts) and facts.is_streamable is False
+    assert "VID004" in [f.rule for f in check([odd]).warnings]
+    (only,) = fix([odd], tmp_path / "out").files
+    assert only.status is FixStatus.REMUXED, only.reason
+    assert isinstance(probe(only.output), VideoFacts)

@@ -258,6 +258,14 @@ def probe_video(
         return Unreadable(path, "not a media file", size)
     if video is None and audio is None and not iso:
         return Unreadable(path, f"a {general.format} file, not an image or a video", size)
+    if layout is None and str(general.format) in ("MPEG-4", "QuickTime"):
+        # A movie whose first box the sniffer did not know (a damaged ftyp, a
+        # leading uuid): MediaInfo read it, so its boxes are read too, or its moov
+        # position (VID004), edit lists and tables went unjudged.
+        movie = _movie(path, size, source, native=False)
+        if isinstance(movie, Unreadable):
+            return movie
+        layout = movie[0]
     container = _container(general, layout)
     duration_ms = _num(general.duration)
     if container in ts_timing.TIMESTAMP_ONLY:
