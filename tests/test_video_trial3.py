@@ -162,3 +162,23 @@ def test_a_movie_whose_first_box_is_unknown_still_has_its_boxes_read(clip: Path,
     (only,) = fix([odd], tmp_path / "out").files
     assert only.status is FixStatus.REMUXED, only.reason
     assert isinstance(probe(only.output), VideoFacts)
+
+
+def test_an_audio_track_with_an_unreadable_sample_description_is_file001(
+    clip: Path, tmp_path: Path
+):
+    """The audio track's stsd box renamed by a flipped bit: MediaInfo still lists
+    an audio stream, with no format. Check said VID003 (fixable) and fix failed
+    with "ffmpeg exited with status 234 ... Could not find codec parameters"; a
+    video stream in that state was already FILE001."""
+    from tests.crafted import find_box
+
+    data = bytearray(clip.read_bytes())
+    stsd = find_box(bytes(data), b"stsd", nth=1)  # the second track's: the audio
+    data[stsd.offset + 4] ^= 0x20
+    bad = tmp_path / "audio.mp4"
+    bad.write_bytes(bytes(data))
+    facts = probe(bad)
+    assert isinstance(facts, Unreadable) and facts.reason == "the audio stream cannot be read"
+    (only,) = fix([bad], tmp_path / "out").files
+    assert only.status is FixStatus.UNFIXABLE and "FILE001" in (only.reason or "")

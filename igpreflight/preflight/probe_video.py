@@ -318,6 +318,10 @@ def probe_video(
             if container == "AVI":
                 fields.update(avi_h264.avi_h264_facts(path, fields))
     if audio is not None:
+        if not audio.format:
+            # A damaged audio track (its stsd or stbl unreadable): check said VID003
+            # "fixable" and fix failed on ffmpeg's "Could not find codec parameters".
+            return Unreadable(path, "the audio stream cannot be read", size)
         fields.update(
             audio_codec=str(audio.format) if audio.format else None,
             audio_profile=_audio_profile(audio),
