@@ -5,6 +5,7 @@ from `model`, as the rest of igpreflight does.
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
 
 from igpreflight.records import record
@@ -189,14 +190,14 @@ class VideoFacts:
     def display_width(self) -> int | None:
         if self.width is None or self.height is None:
             return None
-        w = round(self.width * self.sar)
+        w = round(self.width * simplest_ratio(self.sar or 1.0))
         return self.height if self.rotation in (90, 270) else w
 
     @property
     def display_height(self) -> int | None:
         if self.width is None or self.height is None:
             return None
-        w = round(self.width * self.sar)
+        w = round(self.width * simplest_ratio(self.sar or 1.0))
         return w if self.rotation in (90, 270) else self.height
 
     @property
@@ -241,3 +242,23 @@ class Unreadable:
 
 
 Facts = ImageFacts | VideoFacts | Unreadable
+
+
+SQUARE_NOISE = 0.0025  # a display ratio of 0.25 rounded to 3 digits moves the SAR 0.002
+
+
+def simplest_ratio(value: float, digits: int = 3) -> Fraction:
+    """The simplest fraction that MediaInfo's rounded value stands for
+    (it prints 3 decimals: 1.422 is 64:45, 1.185 is 32:27, 1.333 is 4:3: a 1920x1080
+    picture of SAR 4:3 shows 2560 columns, not 1920 * 1.333 = 2559). Within
+    SQUARE_NOISE of 1 it is 1: no pixel shape is that close to square, and MediaInfo
+    derives an AVI's pixel aspect from a display ratio rounded to 3 digits (9:16 reads
+    0.562, so 360x640 square pixels read 0.999, and 666:667 made them 359 wide)."""
+    if abs(value - 1) < SQUARE_NOISE:
+        return Fraction(1)
+    target = round(value, digits)
+    for den in range(1, 1001):
+        num = round(value * den)
+        if num and round(num / den, digits) == target:
+            return Fraction(num, den)
+    return Fraction(value).limit_denominator(1000)

@@ -51,6 +51,10 @@ CRAFTED_MP4 = {
     "stts-count-max": (b"stts", 4, ">I", 0xFFFFFFFF),
     "stsz-count-max": (b"stsz", 8, ">I", 0xFFFFFFFF),
     "stsc-count-max": (b"stsc", 4, ">I", 0xFFFFFFFF),
+    # samples without chunks (or chunks without a sample-to-chunk map): ffmpeg's
+    # "missing mandatory atoms, broken header", a stream with no video to copy
+    "stco-count-0": (b"stco", 4, ">I", 0),
+    "stsc-count-0": (b"stsc", 4, ">I", 0),
 }
 
 

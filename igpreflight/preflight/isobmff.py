@@ -177,7 +177,13 @@ def movie_layout(f: BinaryIO) -> MovieLayout:
         media_ts = 0
         elst_boxes: list[Box] = []
         for c in children(f, trak, eof):
-            if c.type == b"tkhd":
+            if c.type in (b"trak", b"mdat", b"moov"):
+                # A trak whose size runs into the next box: ffmpeg stops at "trak/mdat
+                # not at top-level" and the file has no header to read.
+                track.problem = (
+                    track.problem or f"trak box runs into the {c.type.decode()} box after it"
+                )
+            elif c.type == b"tkhd":
                 track.boxes[b"tkhd"] = read_payload(f, c, 128)
             elif c.type == b"edts":
                 elst_boxes = [e for e in children(f, c, eof) if e.type == b"elst"]
@@ -198,7 +204,7 @@ def movie_layout(f: BinaryIO) -> MovieLayout:
                             tables = {
                                 s.type: read_payload(f, s)
                                 for s in children(f, stbl, eof)
-                                if s.type in TABLE_ENTRIES or s.type == b"stsd"
+                                if s.type in TABLE_ENTRIES or s.type in (b"stsd", b"stz2")
                             }
                             _read_tables(track, tables)
                             track.boxes.update(tables)

@@ -170,11 +170,33 @@ def _stts(stts: bytes) -> tuple[int, int] | None:
     return sum(counts), sum(c * d for c, d in zip(counts, deltas, strict=True))
 
 
+def _count(tables: dict[bytes, bytes], kind: bytes) -> int:
+    """A sample table's entry count (stsz: its sample count); 0 when it is missing."""
+    header = TABLE_ENTRIES[kind][0]
+    data = tables.get(kind, b"")
+    return struct.unpack(">I", data[header - 4 : header])[0] if len(data) >= header else 0
+
+
+def _missing_table(tables: dict[bytes, bytes]) -> str | None:
+    """Which mandatory table a track with samples lacks, as ffmpeg's MOV reader
+    decides ("missing mandatory atoms, broken header": the stream has no codec
+    parameters and a copy of it has no video). Fragmented tracks have none of them."""
+    sizes = b"stz2" in tables or _count(tables, b"stsz")
+    chunks = _count(tables, b"stco") or _count(tables, b"co64")
+    if not chunks:
+        return "samples have no chunk offset table (stco/co64)" if sizes else None
+    for kind in (b"stts", b"stsc"):
+        if not _count(tables, kind):
+            return f"samples have no {kind.decode()} table"
+    return None if sizes else "samples have no sample size table (stsz/stz2)"
+
+
 def _read_tables(track: TrackLayout, tables: dict[bytes, bytes]) -> None:
     """Fill the track's sample facts from its stbl tables, or its `problem`."""
     for kind, data in tables.items():
         if kind in TABLE_ENTRIES:
             track.problem = track.problem or _table_problem(kind, data)
+    track.problem = track.problem or _missing_table(tables)
     if track.problem:
         return
     sizes = _samples(tables.get(b"stsz", b""))

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from typing import Any, BinaryIO
 
 from igpreflight.model import Unreadable, VideoFacts
-from igpreflight.preflight import avi_h264, isobmff, mp4_native, ts_timing
+from igpreflight.preflight import avi_h264, isobmff, mp4_native, packet_duration, ts_timing
 from igpreflight.preflight.mediainfo_fields import Fields, Track
 from igpreflight.preflight.mp4_video_entry import video_entry
 from igpreflight.preflight.video_numbers import (
@@ -68,11 +68,36 @@ def _audio_profile(track: Any) -> str | None:
     return None
 
 
-def _container(general: Any) -> str:
+# ftyp brands that make an ISO base media file an MP4 (MPEG-4 Part 14 or its ISO
+# base): MediaInfo names a file after a major brand it does not know ("iso6" for
+# CMAF from `ffmpeg -movflags +cmaf`), though its compatible brands say MP4.
+MP4_BRANDS = {
+    b"isom",
+    b"iso2",
+    b"iso3",
+    b"iso4",
+    b"iso5",
+    b"iso6",
+    b"iso8",
+    b"iso9",
+    b"mp41",
+    b"mp42",
+}
+
+
+def _container(general: Any, layout: isobmff.MovieLayout | None = None) -> str:
     fmt = str(general.format or "")
     if fmt == "MPEG-4" and str(general.format_profile or "") == "QuickTime":
         return "QuickTime"
+    if fmt not in ("MPEG-4", "QuickTime") and layout is not None and _mp4_brand(layout.ftyp):
+        return "MPEG-4"
     return fmt
+
+
+def _mp4_brand(ftyp: bytes) -> bool:
+    """True when the ftyp's major or a compatible brand is an MP4 one."""
+    brands = [ftyp[:4]] + [ftyp[i : i + 4] for i in range(8, len(ftyp) - 3, 4)]
+    return any(b in MP4_BRANDS for b in brands)
 
 
 FAST_PARSE = 0.0
@@ -233,14 +258,25 @@ def probe_video(
         return Unreadable(path, "not a media file", size)
     if video is None and audio is None and not iso:
         return Unreadable(path, f"a {general.format} file, not an image or a video", size)
+    if layout is None and str(general.format) in ("MPEG-4", "QuickTime"):
+        # A movie whose first box the sniffer did not know (a damaged ftyp, a
+        # leading uuid): MediaInfo read it, so its boxes are read too, or its moov
+        # position (VID004), edit lists and tables went unjudged.
+        movie = _movie(path, size, source, native=False)
+        if isinstance(movie, Unreadable):
+            return movie
+        layout = movie[0]
+    container = _container(general, layout)
     duration_ms = _num(general.duration)
-    if _container(general) in ts_timing.TIMESTAMP_ONLY:
+    if container in ts_timing.TIMESTAMP_ONLY:
         duration_ms = ts_timing.stream_duration(video, audio) or duration_ms
     if duration_ms is None and video is not None:
         duration_ms = _num(video.duration)
     if duration_ms is None and audio is not None:
         duration_ms = _num(audio.duration)
     duration = duration_ms / 1000 if duration_ms else None
+    if duration is None and source is None and video is not None:
+        duration = packet_duration.packet_duration(path)  # a live recording's WebM
 
     streamable: bool | None = None
     has_edit_list = False
@@ -278,10 +314,14 @@ def probe_video(
             return Unreadable(path, f"the {video.format} video stream has no frame size", size)
         if source is None:  # a local file ffmpeg can read
             fragmented = layout is not None and layout.fragmented
-            fields.update(ts_timing.stamped_timing(path, _container(general), fields, fragmented))
-            if _container(general) == "AVI":
+            fields.update(ts_timing.stamped_timing(path, container, fields, fragmented))
+            if container == "AVI":
                 fields.update(avi_h264.avi_h264_facts(path, fields))
     if audio is not None:
+        if not audio.format:
+            # A damaged audio track (its stsd or stbl unreadable): check said VID003
+            # "fixable" and fix failed on ffmpeg's "Could not find codec parameters".
+            return Unreadable(path, "the audio stream cannot be read", size)
         fields.update(
             audio_codec=str(audio.format) if audio.format else None,
             audio_profile=_audio_profile(audio),
@@ -292,12 +332,12 @@ def probe_video(
     frames = _int(video.frame_count) if video is not None else None
     odd = implausible_reason(frames, duration, size)
     if odd:
-        return Unreadable(path, f"implausible {_container(general)} file: {odd}", size)
+        return Unreadable(path, f"implausible {container} file: {odd}", size)
     return VideoFacts(
         **_track_counts(general, video, audio),
         path=path,
         bytes=size,
-        container=_container(general),
+        container=container,
         is_streamable=streamable,
         duration=duration,
         has_video=video is not None,

@@ -187,8 +187,13 @@ def run_job(
         if options.in_place and _key(final) != _key(job.source):
             job.source.unlink()
     except Exception as exc:  # noqa: BLE001 - one bad file never stops the batch
+        # A remux of a source that does not decode fails its re-check too (zeroed
+        # media data came out as "VID002 no video stream"): the proof says why.
+        broken = proof.verdict() if proof is not None else None
         if _is_undecodable(exc):  # the one decode that converts also proves the source
             _undecodable(result, str(exc))
+        elif broken:
+            _undecodable(result, broken)
         else:
             result.status = FixStatus.FAILED
             result.reason = _one_line(exc)

@@ -14,6 +14,7 @@ import math
 from fractions import Fraction
 
 from igpreflight.limits import VideoLimits
+from igpreflight.media_facts import simplest_ratio
 from igpreflight.model import VideoFacts
 from igpreflight.preflight.rules.fmt import exact
 from igpreflight.records import record
@@ -50,17 +51,6 @@ class Geometry:
     pad: tuple[int, int, int, int] | None  # w, h, x, y
     out_w: int
     out_h: int
-
-
-def simplest_ratio(value: float, digits: int = 3) -> Fraction:
-    """The simplest fraction that MediaInfo's rounded value stands for
-    (it prints 3 decimals: 1.422 is 64:45, 1.185 is 32:27)."""
-    target = round(value, digits)
-    for den in range(1, 1001):
-        num = round(value * den)
-        if num and round(num / den, digits) == target:
-            return Fraction(num, den)
-    return Fraction(value).limit_denominator(1000)
 
 
 def _ratio_ok(w: int, h: int, lo: Fraction, hi: Fraction) -> bool:
