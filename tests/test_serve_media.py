@@ -29,8 +29,8 @@ def service(tmp_path_factory):
 @pytest.fixture
 def patient(tmp_path):
     """A service that waits for a stalled body as long as serve does by default: with
-    `service`'s 1 s a test thread starved for a second saw the upload already cut, its
-    part gone, and never the part of an upload in progress it waits for."""
+    `service`'s 1 s, a test thread starved for a second mid-upload has it cut (408, its
+    part gone) before what the test is about happens."""
     settings = ServeSettings(data_dir=str(tmp_path / "d"), isolated=True, rate=0, max_upload=CAP)
     assert settings.body_timeout >= 30
     with running(settings) as svc:
@@ -159,8 +159,9 @@ def test_file_names_from_older_and_other_clients(service):
     assert sent(b"filename*=klingon''%FF.jpg; filename=\"plain.jpg\"") == "plain.jpg"
 
 
-def test_over_the_cap_while_streaming(service):
-    """A chunked body gives no length: it is cut when it passes the cap."""
+def test_over_the_cap_while_streaming(patient):
+    """A chunked body gives no length: it is cut when it passes the cap (by `patient`:
+    a test thread starved for a second between chunks got `service`'s 408 instead)."""
     boundary = "b0undary"
 
     def body():
@@ -171,14 +172,14 @@ def test_over_the_cap_while_streaming(service):
         for _ in range(40):
             yield b"\x00" * 16_384
 
-    with service.client() as http:
+    with patient.client() as http:
         answer = http.post(
             "/v1/media",
             content=body(),
             headers={"content-type": f"multipart/form-data; boundary={boundary}"},
         )
     assert answer.status_code == 413
-    assert not wait_empty(service)
+    assert not wait_empty(patient)
 
 
 def raw_upload(service, head_only: bool) -> socket.socket:
