@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import subprocess
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -65,6 +66,33 @@ def s3server(tmp_path_factory) -> Iterator[S3Server]:
         fake_aws_env(mp, tmp_path_factory.mktemp("aws"))
         mp.setenv("AWS_ENDPOINT_URL_S3", endpoint)
         yield S3Server(endpoint, boto3.client("s3", endpoint_url=endpoint))
+
+
+@contextmanager
+def puts_held_after(bucket: str, prefix: str, n: int) -> Iterator[threading.Event]:
+    """Every PUT of an object under `prefix` in `bucket` after the first `n` waits, in
+    this process's moto server, until the yielded Event is set or the block ends: a
+    batch cannot finish while a test thread a loaded machine starves looks away."""
+    from moto.s3.models import S3Backend
+
+    real = S3Backend.put_object
+    gate, lock, seen = threading.Event(), threading.Lock(), [0]
+
+    def put_object(self: Any, bucket_name: str, key_name: str, *args: Any, **kw: Any) -> Any:
+        if bucket_name == bucket and key_name.startswith(prefix):
+            with lock:
+                seen[0] += 1
+                late = seen[0] > n
+            if late:
+                gate.wait(300)
+        return real(self, bucket_name, key_name, *args, **kw)
+
+    S3Backend.put_object = put_object  # type: ignore[method-assign]
+    try:
+        yield gate
+    finally:
+        gate.set()
+        S3Backend.put_object = real  # type: ignore[method-assign]
 
 
 @dataclass

@@ -5,6 +5,7 @@ does"). Each post must end published exactly once by the emulator's own record."
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 import pytest
@@ -126,6 +127,19 @@ def test_a_not_ready_refusal_carried_out_all_the_same_posts_once(emu, media, tmp
     assert len(emu.calls("POST", "/media")) == 2  # never a second container
 
 
+def wait_publishing(emu: GraphEmulator, seconds: float = 30.0) -> None:
+    """Until a media_publish is being carried out (a background one starts on a thread)."""
+    deadline = time.monotonic() + seconds
+    while not any(c.publishing for c in emu.store.containers.values()):
+        assert time.monotonic() < deadline, "no media_publish is being carried out"
+        time.sleep(0.02)
+
+
+def busy_answers(emu: GraphEmulator) -> int:
+    """media_publish calls answered 2207006 (an earlier one for it still publishing)."""
+    return sum("2207006" in str(r["response"]) for r in emu.calls("POST", "/media_publish"))
+
+
 class UsageFullAfterPublish(EmuClock):
     """Once a media_publish went out, every answer's usage headers say 100 % with two
     hours to regain access (until `calm`)."""
@@ -143,16 +157,25 @@ def test_a_post_held_after_a_refused_media_publish_settles_before_a_new_containe
     """Found by the simulator once it knew the hostile 9007: "not ready", carried out a
     few seconds later; the container read before the resend comes with usage headers at
     100 %, so the post is held. Its next attempt sent media_publish as for a fresh
-    container, got 2207006 (still publishing) and made a new one: posted twice."""
-    emu.publish_delay = 4.0
+    container, got 2207006 (still publishing) and made a new one: posted twice.
+    The 9007 is carried out once the test lets go (publish_gate), not 4 s later: a
+    next attempt started after that on a slow machine found the post published and
+    passed without the 2207006 it is about."""
+    emu.publish_delay = 0.1
     emu.inject("media_publish", "not_ready", carry_out="background")
     clock = UsageFullAfterPublish(emu)
     pub, _ = make_publisher(emu, tmp_path / "j.sqlite", settings=SETTLE, clock=clock)
     posts = [image_post(media, "a")]
-    [out] = pub.run(posts)
-    assert out.status == "queued", out.message  # held by the usage headers
-    emu.set_usage(1, 0)
-    outs = pub.run(posts)
+    emu.publish_gate.clear()
+    try:
+        [out] = pub.run(posts)
+        assert out.status == "queued", out.message  # held by the usage headers
+        wait_publishing(emu)  # the refused media_publish is being carried out
+        emu.set_usage(1, 0)
+        outs = pub.run(posts)
+        assert busy_answers(emu) >= 1  # a media_publish was answered "still publishing"
+    finally:
+        emu.publish_gate.set()
     quiet(emu)
     if outs[0].status != "published":
         outs = pub.run(posts)

@@ -26,7 +26,7 @@ from igpreflight.storage import s3
 from igpreflight.terminal import CI_VARIABLES
 from igpreflight.transcode.types import FixOptions
 from tests.dask_tasks import square_or_die
-from tests.s3_support import s3server  # noqa: F401 - a fixture
+from tests.s3_support import puts_held_after, s3server  # noqa: F401 - a fixture
 
 distributed = pytest.importorskip("distributed")
 
@@ -164,16 +164,19 @@ def test_kill_9_of_the_client_on_dask_then_rerun_completes(s3server, cluster, tm
     bucket = s3server.bucket()
     _photos(s3server, bucket, tmp_path, 16)
     cmd = _cli("fix", f"s3://{bucket}/in/", "--out", f"s3://{bucket}/out/", "--engine", "dask")
-    proc = subprocess.Popen(
-        [*cmd, "--scheduler", address], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    deadline = time.time() + 120
-    while time.time() < deadline and len(s3server.keys(bucket, "out/")) < 2:
-        time.sleep(0.02)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-    assert len(s3server.keys(bucket, "out/")) < 16, "finished before the kill; make it larger"
-    assert run_cli("check", f"s3://{bucket}/out/").exit_code == 0  # whole objects only
+    # The third output on waits until the kill: a test thread starved while 16 small
+    # photos were fixed once found the batch finished before it.
+    with puts_held_after(bucket, "out/", 2):
+        proc = subprocess.Popen(
+            [*cmd, "--scheduler", address], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.time() + 120
+        while time.time() < deadline and len(s3server.keys(bucket, "out/")) < 2:
+            time.sleep(0.02)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        assert len(s3server.keys(bucket, "out/")) == 2  # killed mid-batch
+        assert run_cli("check", f"s3://{bucket}/out/").exit_code == 0  # whole objects only
     again = run_cli(
         "fix",
         f"s3://{bucket}/in/",

@@ -26,6 +26,17 @@ def service(tmp_path_factory):
         yield svc
 
 
+@pytest.fixture
+def patient(tmp_path):
+    """A service that waits for a stalled body as long as serve does by default: with
+    `service`'s 1 s, a test thread starved for a second mid-upload has it cut (408, its
+    part gone) before what the test is about happens."""
+    settings = ServeSettings(data_dir=str(tmp_path / "d"), isolated=True, rate=0, max_upload=CAP)
+    assert settings.body_timeout >= 30
+    with running(settings) as svc:
+        yield svc
+
+
 def incoming(service) -> list[Path]:
     return list((Path(service.settings.data_dir) / "media" / ".incoming").iterdir())
 
@@ -148,8 +159,9 @@ def test_file_names_from_older_and_other_clients(service):
     assert sent(b"filename*=klingon''%FF.jpg; filename=\"plain.jpg\"") == "plain.jpg"
 
 
-def test_over_the_cap_while_streaming(service):
-    """A chunked body gives no length: it is cut when it passes the cap."""
+def test_over_the_cap_while_streaming(patient):
+    """A chunked body gives no length: it is cut when it passes the cap (by `patient`:
+    a test thread starved for a second between chunks got `service`'s 408 instead)."""
     boundary = "b0undary"
 
     def body():
@@ -160,14 +172,14 @@ def test_over_the_cap_while_streaming(service):
         for _ in range(40):
             yield b"\x00" * 16_384
 
-    with service.client() as http:
+    with patient.client() as http:
         answer = http.post(
             "/v1/media",
             content=body(),
             headers={"content-type": f"multipart/form-data; boundary={boundary}"},
         )
     assert answer.status_code == 413
-    assert not wait_empty(service)
+    assert not wait_empty(patient)
 
 
 def raw_upload(service, head_only: bool) -> socket.socket:
@@ -187,11 +199,11 @@ def raw_upload(service, head_only: bool) -> socket.socket:
     return sock
 
 
-def test_a_client_that_leaves_mid_upload_leaves_nothing(service):
-    sock = raw_upload(service, head_only=False)
-    assert wait_incoming(service)  # the part is being written
+def test_a_client_that_leaves_mid_upload_leaves_nothing(patient):
+    sock = raw_upload(patient, head_only=False)
+    assert wait_incoming(patient)  # the part is being written, and not cut for 30 s
     sock.close()
-    assert not wait_empty(service)
+    assert not wait_empty(patient)
 
 
 def test_a_client_that_stalls_is_cut_off(service):
