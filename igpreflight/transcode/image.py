@@ -275,19 +275,12 @@ def _to_srgb(im: Image.Image, icc: bytes | None) -> Image.Image:
     expected = {"RGB": "RGB", "CMYK": "CMYK", "L": "GRAY"}[base.mode]
     # A profile lcms cannot open is ignored, as viewers do (check calls it a misfit).
     name, is_srgb = icc_facts(icc) if icc else ("", False)
-    if (
-        icc
-        and space == expected
-        and name != UNREADABLE_ICC
-        and not (base.mode != "CMYK" and is_srgb)
-    ):
+    usable = space == expected and name != UNREADABLE_ICC
+    if icc and usable and not (base.mode != "CMYK" and is_srgb):
         try:
             source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-            intent = (
-                ImageCms.Intent.PERCEPTUAL
-                if base.mode == "CMYK"
-                else ImageCms.Intent.RELATIVE_COLORIMETRIC
-            )
+            cmyk = base.mode == "CMYK"
+            intent = ImageCms.Intent.PERCEPTUAL if cmyk else ImageCms.Intent.RELATIVE_COLORIMETRIC
             transform = ImageCms.buildTransform(
                 source,
                 _SRGB,
