@@ -94,6 +94,15 @@ def emu() -> Iterator[GraphEmulator]:
         yield e
 
 
+@pytest.fixture
+def graph_env(emu: GraphEmulator, monkeypatch: pytest.MonkeyPatch) -> GraphEmulator:
+    """The emulator, with the environment the one-account API and CLI read."""
+    monkeypatch.setenv("IG_ACCESS_TOKEN", FAKE_TOKEN)
+    monkeypatch.setenv("IG_USER_ID", emu.user_id)
+    monkeypatch.setenv("IGPREFLIGHT_GRAPH_URL", emu.url)
+    return emu
+
+
 class EmuClock:
     """The publisher's clock in tests: a sleep moves the emulator's virtual clock (and
     ours) instead of waiting, with a token real pause so its worker threads run."""

@@ -21,7 +21,6 @@ from igpreflight.envelope import tool
 
 pytest.register_assert_rewrite("publish_support")
 
-from publish_support import FAKE_TOKEN  # noqa: E402
 
 pytest_plugins = ("publish_support",)
 
@@ -31,14 +30,6 @@ FAST = {"first_wait": 0.05, "max_wait": 0.2, "allow_private": True}
 
 def quiet(capsys: pytest.CaptureFixture[str]) -> bool:
     return capsys.readouterr() == ("", "")
-
-
-@pytest.fixture
-def graph_env(emu, monkeypatch):
-    monkeypatch.setenv("IG_ACCESS_TOKEN", FAKE_TOKEN)
-    monkeypatch.setenv("IG_USER_ID", emu.user_id)
-    monkeypatch.setenv("IGPREFLIGHT_GRAPH_URL", emu.url)
-    return emu
 
 
 @pytest.fixture

@@ -15,19 +15,10 @@ import pytest
 
 pytest.register_assert_rewrite("publish_support")
 
-from publish_support import FAKE_TOKEN  # noqa: E402
 
 pytest_plugins = ("publish_support",)
 
 FAST = {"first_wait": 0.05, "max_wait": 0.2, "allow_private": True}
-
-
-@pytest.fixture
-def graph_env(emu, monkeypatch):
-    monkeypatch.setenv("IG_ACCESS_TOKEN", FAKE_TOKEN)
-    monkeypatch.setenv("IG_USER_ID", emu.user_id)
-    monkeypatch.setenv("IGPREFLIGHT_GRAPH_URL", emu.url)
-    return emu
 
 
 def test_a_run_waits_for_a_post_between_its_final_state_and_settled(
