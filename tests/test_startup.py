@@ -195,16 +195,21 @@ main()
 """
 
 
-def after_the_command(*args: str) -> str:
+def run_snippet(code: str, *args: str) -> str:
+    """The stdout of `code` run by a fresh interpreter with `args` (a check: exit 0 or 1)."""
     proc = subprocess.run(
-        [sys.executable, "-c", AFTER_THE_COMMAND, *args],
+        [sys.executable, "-c", code, *args],
         capture_output=True,
         text=True,
         cwd=REPO,
         timeout=120,
     )
     assert proc.returncode in (0, 1), proc.stderr[-2000:]
-    return proc.stdout.rsplit("PLAIN", 1)[1]
+    return proc.stdout
+
+
+def after_the_command(*args: str) -> str:
+    return run_snippet(AFTER_THE_COMMAND, *args).rsplit("PLAIN", 1)[1]
 
 
 # Made per sample of a video: a dataclass's compiled __init__ is the faster there.
@@ -249,15 +254,7 @@ main()
 
 def rule_modules_after(*args: str) -> tuple[str, str]:
     """The command's stdout, and the rule modules it loaded and whether the catalog did."""
-    proc = subprocess.run(
-        [sys.executable, "-c", RULE_MODULES_AFTER, *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=120,
-    )
-    assert proc.returncode in (0, 1), proc.stderr[-2000:]
-    report, _, loaded = proc.stdout.rpartition("RULES ")
+    report, _, loaded = run_snippet(RULE_MODULES_AFTER, *args).rpartition("RULES ")
     return report, loaded.strip()
 
 

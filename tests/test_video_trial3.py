@@ -29,6 +29,17 @@ def _remux(src: Path, dst: Path, *args: str) -> Path:
     return dst
 
 
+def unreadable(bad: Path, data: bytearray, reason: str) -> Path:
+    """Write the damaged `data` to `bad`: the probe calls it unreadable for `reason`,
+    and check says FILE001 alone."""
+    bad.write_bytes(bytes(data))
+    facts = probe(bad)
+    assert isinstance(facts, Unreadable), facts
+    assert reason in facts.reason
+    assert [f.rule for f in check([bad]).errors] == ["FILE001"]
+    return bad
+
+
 def test_a_track_without_its_chunk_offset_table_is_file001(clip: Path, tmp_path: Path):
     """A flipped bit in a box header ('stco' read as 'suco'): the samples cannot be
     found, ffmpeg says "missing mandatory atoms" and a copy has no video. Check
@@ -36,12 +47,7 @@ def test_a_track_without_its_chunk_offset_table_is_file001(clip: Path, tmp_path:
     data = bytearray(clip.read_bytes())
     at = data.index(b"stco")
     data[at + 1] ^= 0x01
-    bad = tmp_path / "flipped.mp4"
-    bad.write_bytes(bytes(data))
-    facts = probe(bad)
-    assert isinstance(facts, Unreadable), facts
-    assert "no chunk offset table (stco/co64)" in facts.reason
-    assert [f.rule for f in check([bad]).errors] == ["FILE001"]
+    bad = unreadable(tmp_path / "flipped.mp4", data, "no chunk offset table (stco/co64)")
     (only,) = fix([bad], tmp_path / "out").files
     assert only.status is FixStatus.UNFIXABLE and "FILE001" in (only.reason or "")
 
@@ -139,12 +145,7 @@ def test_a_trak_whose_size_runs_into_the_next_track_is_file001(clip: Path, tmp_p
     data = bytearray(clip.read_bytes())
     trak = find_box(bytes(data), b"trak")
     struct.pack_into(">I", data, trak.offset, trak.size + 8)
-    bad = tmp_path / "trak.mp4"
-    bad.write_bytes(bytes(data))
-    facts = probe(bad)
-    assert isinstance(facts, Unreadable), facts
-    assert "trak box runs into the trak box after it" in facts.reason
-    assert [f.rule for f in check([bad]).errors] == ["FILE001"]
+    unreadable(tmp_path / "trak.mp4", data, "trak box runs into the trak box after it")
 
 
 def test_a_movie_whose_first_box_is_unknown_still_has_its_boxes_read(clip: Path, tmp_path: Path):
